@@ -221,6 +221,9 @@ def train_model(
     log_every = max(1, steps_per_epoch // STEP_EVENTS_PER_EPOCH)
     eval_points = {round(steps_per_epoch * k / config.evals_per_epoch) for k in range(1, config.evals_per_epoch + 1)}
     zero = torch.zeros((), device=device)
+    # Cosine decay to zero over the run: short classroom runs end at a settled minimum.
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps)))
 
     history: list[EvalEvent] = []
     losses: list[StepEvent] = []
@@ -252,6 +255,7 @@ def train_model(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            schedule.step()
             step += 1
 
             parts = torch.stack([loss.detach(), soft.detach(), hard.detach()])
