@@ -32,6 +32,7 @@ from kdlab.models import attach_dropout_generator
 
 RunStatus = Literal["completed", "stopped", "diverged"]
 STEP_EVENTS_PER_EPOCH = 20
+EVALUATION_POINTS_PER_RUN = 40
 
 
 def pick_device() -> torch.device:
@@ -62,7 +63,7 @@ class TrainConfig:
     alpha: float = 0.9
     weight_decay: float = 0.0
     jitter_pixels: int = 0
-    evals_per_epoch: int = 4
+    evals_per_epoch: int | None = None  # None: about 40 points over the run, 1 to 10 per epoch
 
     def __post_init__(self) -> None:
         checks = [
@@ -74,11 +75,19 @@ class TrainConfig:
             (0.0 <= self.alpha <= 1.0, f"alpha must be between 0 and 1 (got {self.alpha}): it is the weight of the soft-target term."),
             (self.weight_decay >= 0, f"Weight decay must be 0 or more (got {self.weight_decay})."),
             (isinstance(self.jitter_pixels, int) and 0 <= self.jitter_pixels <= 4, f"Jitter must be 0 to 4 pixels (got {self.jitter_pixels})."),
-            (isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 50, f"Evaluations per epoch must be 1 to 50 (got {self.evals_per_epoch})."),
+            (self.evals_per_epoch is None or (isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 50),
+             f"Evaluations per epoch must be 1 to 50 (got {self.evals_per_epoch})."),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    @property
+    def evaluations_per_epoch(self) -> int:
+        """Test evaluations per epoch: enough points for a smooth curve, few enough to stay cheap."""
+        if self.evals_per_epoch is not None:
+            return self.evals_per_epoch
+        return max(1, min(10, math.ceil(EVALUATION_POINTS_PER_RUN / self.epochs)))
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,7 @@ class TrainResult:
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device | None = None,
-                   batch_size: int = 2000) -> torch.Tensor:
+                   batch_size: int = 512) -> torch.Tensor:
     """Logits (N, 10) on the CPU for uint8 images (N, 28, 28), in eval mode."""
     device = device or next(model.parameters()).device
     was_training = model.training
@@ -219,7 +228,8 @@ def train_model(
     steps_per_epoch = math.ceil(size / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     log_every = max(1, steps_per_epoch // STEP_EVENTS_PER_EPOCH)
-    eval_points = {round(steps_per_epoch * k / config.evals_per_epoch) for k in range(1, config.evals_per_epoch + 1)}
+    evaluations = min(config.evaluations_per_epoch, steps_per_epoch)
+    eval_points = {round(steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
     zero = torch.zeros((), device=device)
     # Cosine decay to zero over the run: short classroom runs end at a settled minimum.
     schedule = torch.optim.lr_scheduler.LambdaLR(

@@ -1,0 +1,7 @@
+"""``python -m kdlab``: see kdlab.cli."""
+
+import sys
+
+from kdlab.cli import main
+
+sys.exit(main())
