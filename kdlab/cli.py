@@ -14,7 +14,8 @@ import time
 from typing import Callable, Sequence
 
 from kdlab.data import DataError, load_mnist
-from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, StageEvent, run_distillation
+from kdlab.distill import (DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, StageEvent,
+                           run_distillation, select_transfer_set)
 from kdlab.models import architecture_names, describe_model
 from kdlab.teachers import load_or_train_teacher
 from kdlab.train import EpochEvent, TrainEvent, pick_device
@@ -139,6 +140,7 @@ def command_distill(args: argparse.Namespace) -> dict:
     else:
         settings["train_size"] = args.train_size
     config = DistillConfig(**settings)
+    select_transfer_set(config, data)  # a set too small for the request fails before any progress line
     log(f"Data: {data.source.label}; device: {pick_device()}")
     result = run_distillation(config, data, on_event=progress_printer)
     summary = result.summary()
@@ -174,3 +176,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _register_extra_commands() -> None:
     """Import the modules that add subcommands (kept out of kdlab's import path)."""
     import kdlab.bench  # noqa: F401
+    import kdlab.replays, kdlab.schemes  # noqa: F401, E401

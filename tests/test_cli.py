@@ -1,0 +1,68 @@
+"""``python -m kdlab``: JSON output, exit codes and one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "kdlab", *args], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_data_command_reports_the_offline_sample():
+    completed = run_cli("data", "--json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["data"]["source"] == "mnist-sample"
+    assert (report["data"]["train_size"], report["data"]["test_size"]) == (4000, 1000)
+    assert report["device"] == "cpu"
+
+
+def test_distill_json_has_the_promised_fields(small_teacher):
+    completed = run_cli("distill", "--teacher", "lenet5", "--teacher-epochs", "8", "--student", "mlp-50x1",
+                        "--epochs", "2", "--train-size", "500", "--omit", "3", "--baseline", "--json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)  # exactly one JSON object on stdout
+    assert set(report) >= {"data", "config", "teacher", "student", "baseline", "seconds"}
+    assert report["teacher"]["from_cache"] is True  # trained by the fixture in the same cache
+    assert report["teacher"]["test_errors"] == small_teacher.record.test_errors
+    for role in ("student", "baseline"):
+        run = report[role]
+        assert run["arch"] == "mlp-50x1" and run["params"] == 784 * 50 + 50 + 50 * 10 + 10
+        assert run["status"] == "completed" and len(run["per_class_accuracy"]) == 10
+        assert run["test_errors"] == round((1 - run["test_accuracy"]) * 1000)
+    assert report["config"]["omit_classes"] == [3] and report["transfer_set"]["class_counts"][3] == 0
+    assert "epoch 2/2" in completed.stderr  # progress goes to stderr
+
+
+def test_train_size_all_uses_every_image_the_filters_leave(small_teacher):
+    completed = run_cli("distill", "--teacher", "lenet5", "--teacher-epochs", "8", "--student", "linear",
+                        "--epochs", "1", "--only", "7", "8", "--train-size", "all", "--json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["transfer_set"]["size"] == 800 and report["baseline"] is None
+
+
+@pytest.mark.parametrize("args,message", [
+    (["distill", "--alpha", "1.5"], "alpha must be between 0 and 1"),
+    (["distill", "--temperature", "0"], "Temperature T must be above 0"),
+    (["distill", "--student", "resnet"], "Unknown architecture 'resnet'"),
+    (["distill", "--train-size", "9000"], "only 4,000 match"),
+    (["distill", "--train-size", "50", "--batch-size", "64"], "Batch size 64 is larger"),
+    (["distill", "--omit", "12"], "12 is not a digit"),
+    (["distill", "--epochs", "many"], "invalid int value"),
+    (["teacher", "--arch", "mlp-1x1"], "out of range"),
+    (["data", "--data-dir", "/nonexistent/mnist"], "does not exist"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_user_errors_exit_2_with_one_line(args, message):
+    completed = run_cli(*args)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in completed.stderr

@@ -1,0 +1,154 @@
+import json
+import threading
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from kdlab import cli
+from kdlab.data import TransferSetSpec, select_transfer_indices
+from kdlab.losses import mutual_learning_loss
+from kdlab.models import build_model
+from kdlab.schemes import (SCHEME_DESCRIPTIONS, SCHEMES, ProgressEvent, SchemeConfig, compare_schemes,
+                           select_scheme_transfer_set, train_mutual)
+from kdlab.train import EpochEvent, TrainConfig, train_model
+
+TINY = dict(teacher="lenet5", teacher_epochs=8, assistant="mlp-30x1", student="linear", epochs=1, train_size=400)
+
+
+def test_config_validates_with_messages_a_student_can_act_on():
+    with pytest.raises(ValueError, match="generations must be 1 to 5"):
+        SchemeConfig(generations=0)
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        SchemeConfig(assistant="resnet")
+    with pytest.raises(ValueError, match="alpha"):
+        SchemeConfig(mutual_alpha=1.5)
+    with pytest.raises(ValueError, match="at least 1"):
+        SchemeConfig(train_size=0)
+
+
+def test_every_scheme_is_described_in_two_sentences():
+    assert set(SCHEME_DESCRIPTIONS) == set(SCHEMES)
+    for text in SCHEME_DESCRIPTIONS.values():
+        assert text.count(". ") + 1 == 2 and text.endswith(".")
+
+
+def test_mutual_loss_is_cross_entropy_plus_kl_to_the_detached_peer():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 10, requires_grad=True)
+    peer = torch.randn(6, 10, requires_grad=True)
+    targets = torch.randint(0, 10, (6,))
+    loss = mutual_learning_loss(logits, peer, targets)  # T = 1, alpha = 0.5
+    peer_probs = F.softmax(peer, 1)
+    kl = (peer_probs * (peer_probs.log() - F.log_softmax(logits, 1))).sum(1).mean()
+    expected = 0.5 * (F.cross_entropy(logits, targets) + kl)
+    assert torch.allclose(loss.total, expected, atol=1e-6)
+    loss.total.backward()
+    assert peer.grad is None  # the peer is a fixed target for this step
+    assert logits.grad is not None
+
+
+def test_mutual_learning_without_the_peer_term_is_the_student_alone(sample_data):
+    """alpha = 0 turns the peer term off: peer 1 must then be exactly the student alone
+    (same initial weights, same batches), which pins down the loop's bookkeeping."""
+    transfer = sample_data.train.subset(torch.arange(300))
+    config = TrainConfig(epochs=2, seed=3, alpha=0.0, temperature=1.0, evals_per_epoch=1)
+    alone = train_model(build_model("mlp-30x1", seed=3), transfer, sample_data.test, config)
+    first, second = train_mutual((build_model("mlp-30x1", seed=3), build_model("mlp-30x1", seed=4)),
+                                 transfer, sample_data.test, config)
+    assert torch.allclose(first.test_logits, alone.test_logits, atol=1e-5)
+    assert first.status == second.status == "completed"
+    assert first.steps == alone.steps == 6
+    assert not torch.allclose(first.test_logits, second.test_logits)
+
+
+def test_mutual_learning_reports_events_and_stops(sample_data):
+    transfer = sample_data.train.subset(torch.arange(300))
+    events, stop = [], threading.Event()
+    stop.set()
+    first, second = train_mutual((build_model("linear", seed=0), build_model("linear", seed=1)), transfer,
+                                 sample_data.test, TrainConfig(epochs=3), on_event=events.append, stop=stop)
+    assert first.status == second.status == "stopped"
+    assert first.steps == 1
+    assert {event.run for event in events} == {"peer 1", "peer 2"}
+
+    events.clear()
+    train_mutual((build_model("linear", seed=0), build_model("linear", seed=1)), transfer, sample_data.test,
+                 TrainConfig(epochs=2), on_event=events.append)
+    epoch_ends = [event for event in events if isinstance(event, EpochEvent)]
+    assert [(event.run, event.epoch) for event in epoch_ends] == [("peer 1", 1), ("peer 2", 1), ("peer 1", 2),
+                                                                  ("peer 2", 2)]
+
+
+def test_transfer_set_is_shared_and_capped(sample_data):
+    indices = select_scheme_transfer_set(SchemeConfig(train_size=400), sample_data)
+    assert torch.equal(indices, select_transfer_indices(sample_data.train.labels, TransferSetSpec(size=400, seed=0)))
+    assert len(select_scheme_transfer_set(SchemeConfig(train_size=None), sample_data)) == len(sample_data.train)
+    assert len(select_scheme_transfer_set(SchemeConfig(train_size=10 ** 6), sample_data)) == len(sample_data.train)
+    with pytest.raises(ValueError, match="Batch size"):
+        select_scheme_transfer_set(SchemeConfig(train_size=50), sample_data)
+
+
+def test_short_run_of_every_scheme_against_both_references(sample_data, small_teacher):
+    progress = []
+    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, teacher=small_teacher,
+                                 on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None)
+    summary = comparison.summary()
+    json.dumps(summary, allow_nan=False)
+    assert summary["status"] == "completed"
+    assert summary["budget"] == {"epochs_per_run": 1, "train_size": 400, "seed": 0, "batch_size": 128,
+                                 "learning_rate": 1e-3}
+    alone, offline = summary["student_alone"], summary["offline_kd"]
+    assert alone["arch"] == offline["arch"] == "linear"
+    schemes = summary["schemes"]
+    assert list(schemes) == list(SCHEMES)
+    assert [run["label"] for run in schemes["mutual"]["runs"]] == ["peer 1", "peer 2"]
+    assert [run["label"] for run in schemes["born-again"]["runs"]] == ["generation 1", "generation 2"]
+    assert [run["arch"] for run in schemes["assistant"]["runs"]] == ["mlp-30x1", "linear"]
+    assert schemes["offline"]["final"]["test_errors"] == offline["test_errors"]
+    for entry in schemes.values():
+        final = entry["final"]
+        assert entry["vs_student_alone_errors"] == final["test_errors"] - alone["test_errors"]
+        assert entry["vs_offline_kd_errors"] == final["test_errors"] - offline["test_errors"]
+        assert final["epochs_done"] == 1.0
+    fractions = [event.fraction for event in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_same_seed_same_numbers(sample_data, small_teacher):
+    config = SchemeConfig(**TINY)
+    first = compare_schemes(config, sample_data, ("mutual",), teacher=small_teacher).summary()
+    second = compare_schemes(config, sample_data, ("mutual",), teacher=small_teacher).summary()
+    assert first["schemes"]["mutual"]["final"]["test_errors"] == second["schemes"]["mutual"]["final"]["test_errors"]
+    assert first["offline_kd"]["test_errors"] == second["offline_kd"]["test_errors"]
+
+
+def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
+    stop = threading.Event()
+    stop.set()
+    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, teacher=small_teacher, stop=stop)
+    assert comparison.status == "stopped"
+    assert comparison.student_alone.result.status == "stopped"
+    assert comparison.offline_kd is None and comparison.schemes == {}
+    json.dumps(comparison.summary(), allow_nan=False)
+
+
+def test_unknown_scheme_is_a_clear_error(sample_data):
+    with pytest.raises(ValueError, match="Unknown scheme magic: choose from offline"):
+        compare_schemes(SchemeConfig(**TINY), sample_data, ("magic",))
+
+
+def test_command_line_prints_one_json_object(capsys, small_teacher):
+    code = cli.main(["schemes", "--json", "--scheme", "born-again", "--teacher", "lenet5", "--teacher-epochs", "8",
+                     "--student", "linear", "--epochs", "1", "--train-size", "300", "--generations", "1"])
+    captured = capsys.readouterr()
+    assert code == 0
+    summary = json.loads(captured.out)
+    assert list(summary["schemes"]) == ["born-again"]
+    assert summary["teacher"]["from_cache"] or summary["teacher"]["arch"] == "lenet5"
+    assert "generation 1" in captured.err and "vs alone" in captured.err
+
+
+def test_command_line_rejects_bad_settings_in_one_line(capsys):
+    assert cli.main(["schemes", "--generations", "9"]) == 2
+    assert "generations must be 1 to 5" in capsys.readouterr().err

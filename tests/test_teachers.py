@@ -1,0 +1,92 @@
+"""The teacher cache: train once, load with weights_only, survive corrupt and mismatched files."""
+
+import threading
+
+import pytest
+import torch
+
+from kdlab.teachers import default_teacher_epochs, forget_cached_teachers, load_or_train_teacher, teacher_cache_path
+
+
+@pytest.fixture
+def cache(tmp_path):
+    forget_cached_teachers()
+    yield tmp_path
+    forget_cached_teachers()
+
+
+def test_train_once_then_load_from_disk(sample_data, cache):
+    first = load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache)
+    assert not first.from_cache and first.status == "completed"
+    path = teacher_cache_path(cache, "linear", sample_data, 2, 0)
+    assert path.exists() and not list(path.parent.glob("*.tmp"))
+    payload = torch.load(path, weights_only=True, map_location="cpu")
+    assert payload["meta"]["architecture"] == "linear" and payload["meta"]["data_source"] == "mnist-sample"
+    assert payload["meta"]["torch_version"] == str(torch.__version__)
+    assert load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache) is first  # memory
+    forget_cached_teachers()
+    loaded = load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache)
+    assert loaded.from_cache and loaded.record == first.record
+    assert torch.equal(loaded.test_logits, first.test_logits)
+    assert torch.allclose(loaded.model(torch.zeros(1, 1, 28, 28)), first.model(torch.zeros(1, 1, 28, 28)))
+    assert first.record.test_accuracy > 0.8 and first.record.test_errors == round((1 - first.record.test_accuracy) * 1000)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_damaged_cache_file_is_reported_and_retrained(sample_data, cache, damage):
+    load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
+    content = path.read_bytes()
+    path.write_bytes({"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 10, "empty": b""}[damage])
+    forget_cached_teachers()
+    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    assert not teacher.from_cache and "unreadable" in teacher.note
+    forget_cached_teachers()
+    assert load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache).from_cache  # rewritten whole
+
+
+def test_mismatched_cache_file_is_retrained(sample_data, cache):
+    load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
+    payload = torch.load(path, weights_only=True)
+    payload["meta"]["data_source"] = "mnist"
+    torch.save(payload, path)
+    forget_cached_teachers()
+    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    assert not teacher.from_cache and "did not match" in teacher.note
+
+
+def test_concurrent_requests_train_once(sample_data, cache):
+    teachers, events = [], []
+    threads = [threading.Thread(target=lambda: teachers.append(
+        load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache, on_event=events.append)))
+        for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(teachers) == 3 and teachers[0] is teachers[1] is teachers[2]
+    assert sum(type(event).__name__ == "EpochEvent" for event in events) == 1
+
+
+def test_stopped_teacher_is_not_cached(sample_data, cache):
+    stop = threading.Event()
+    stop.set()
+    teacher = load_or_train_teacher("linear", sample_data, epochs=3, cache_dir=cache, stop=stop)
+    assert teacher.status == "stopped"
+    assert not teacher_cache_path(cache, "linear", sample_data, 3, 0).exists()
+
+
+def test_unwritable_cache_is_a_note_not_a_crash(sample_data, tmp_path):
+    forget_cached_teachers()
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=blocker)
+    assert teacher.status == "completed" and "Could not cache" in teacher.note
+    forget_cached_teachers()
+
+
+def test_default_epochs_scale_with_data_size():
+    assert default_teacher_epochs(60_000) == 4
+    assert default_teacher_epochs(4_000) == 20
+    assert default_teacher_epochs(30_000) == 8
