@@ -24,7 +24,7 @@ from torch import nn
 import kdlab
 from kdlab.data import MnistData, default_cache_dir
 from kdlab.models import build_model, describe_model
-from kdlab.train import EventCallback, RunStatus, TrainConfig, predict_logits, train_model
+from kdlab.train import EventCallback, RunStatus, TrainConfig, pick_device, predict_logits, train_model
 
 FULL_MNIST_TEACHER_EPOCHS = 4
 MAX_TEACHER_EPOCHS = 20
@@ -143,7 +143,9 @@ def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, st
         parameters=describe_model(architecture).parameters, train_seconds=round(result.seconds, 2),
         torch_version=str(torch.__version__), torchvision_version=str(torchvision.__version__),
         kdlab_version=kdlab.__version__)
-    train_logits = predict_logits(result.model, data.train.images, torch.device("cpu"))
+    device = device or pick_device()
+    train_logits = predict_logits(result.model.to(device), data.train.images, device)
+    result.model.cpu()
     return Teacher(record, result.model, train_logits, result.test_logits, status=result.status)
 
 
