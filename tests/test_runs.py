@@ -1,0 +1,176 @@
+"""Run records, the session store, exports, and the lab's background job."""
+
+import csv
+import io
+import json
+import math
+import threading
+import time
+
+import pytest
+import torch
+
+from kdlab.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.jobs import JobRunner, JobStatus
+from kdlab.runs import (RunRecord, RunStore, TeacherReady, curves_from_events, describe_outcome, model_from_bytes,
+                        model_to_bytes, planned_steps, record_from_result, run_json, runs_csv, submit_distillation)
+from kdlab.teachers import load_or_train_teacher
+from kdlab.train import EvalEvent, StepEvent
+
+TEACHER_EPOCHS = 2  # a cheap linear teacher, cached under its own name for this module
+
+
+@pytest.fixture(scope="module")
+def linear_teacher(sample_data):
+    return load_or_train_teacher("linear", sample_data, epochs=TEACHER_EPOCHS)
+
+
+def tiny_config(**changes) -> DistillConfig:
+    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
+    return DistillConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def tiny_result(sample_data, linear_teacher):
+    return run_distillation(tiny_config(), sample_data, teacher=linear_teacher)
+
+
+def fake_record(number=1, status="completed", baseline=100, distilled=71, **summary_changes) -> RunRecord:
+    def run(errors):
+        return None if errors is None else {"arch": "mlp-300x2", "params": 1, "status": "completed",
+                                            "epochs_done": 20.0, "train_seconds": 9.0, "test_accuracy": 1 - errors / 1e4,
+                                            "test_errors": errors, "test_total": 10_000, "per_class_accuracy": [0.9] * 10}
+    summary = {"data": {"source": "mnist"}, "config": tiny_config().as_dict(), "transfer_set": {"size": 500},
+               "teacher": {"test_accuracy": 0.99, "test_errors": 79}, "student": run(distilled),
+               "baseline": run(baseline), "status": status, "seconds": 18.0, **summary_changes}
+    return RunRecord(run_id=f"id{number}", number=number, created_at=0.0, status=status, summary=summary,
+                     student_weights=b"w" * 10)
+
+
+def test_curves_group_eval_events_by_run():
+    events = [StageEvent("distilled", "..."),
+              EvalEvent("distilled", 1, 10, 0.1, 0.5, 0.6, 1.0, 0.9, 0.1, 0.2),
+              StepEvent("distilled", 2, 10, 0.2, 1.0, 0.9, 0.1, 0.3),
+              EvalEvent("baseline", 1, 10, 0.1, 0.4, 0.5, 1.2, 0.0, 1.2, 0.2)]
+    curves = curves_from_events(events)
+    assert list(curves) == ["distilled", "baseline"]
+    assert curves["distilled"][0]["test_accuracy"] == 0.6
+    assert set(curves["baseline"][0]) >= {"epoch", "test_accuracy", "soft_loss", "hard_loss", "loss"}
+
+
+def test_record_from_a_real_run(tiny_result, sample_data):
+    record = record_from_result(tiny_result, sample_data.test.labels, number=3)
+    assert record.status == "completed" and record.number == 3
+    assert record.label.startswith("#3 mlp-20x1 from linear")
+    assert set(record.curves) == {"distilled", "baseline"}
+    assert set(record.per_class_accuracy) == {"teacher", "distilled", "baseline"}
+    assert sum(map(sum, record.confusion["distilled"])) == len(sample_data.test)
+    assert record.errors("distilled") == tiny_result.student.evaluation.errors
+    assert record.accuracy("teacher") == pytest.approx(tiny_result.teacher.record.test_accuracy)
+
+
+def test_weights_round_trip(tiny_result):
+    blob = model_to_bytes(tiny_result.student.model)
+    model = model_from_bytes(blob, "mlp-20x1")
+    images = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(model(images), tiny_result.student.model(images))
+
+
+def test_csv_and_json_exports(tiny_result, sample_data):
+    records = [record_from_result(tiny_result, sample_data.test.labels, number=n) for n in (1, 2)]
+    rows = list(csv.DictReader(io.StringIO(runs_csv(records))))
+    assert [row["run"] for row in rows] == ["1", "2"]
+    assert float(rows[0]["distilled_accuracy"]) == pytest.approx(records[0].accuracy("distilled"))
+    exported = json.loads(run_json(records[0]))
+    assert exported["config"]["student"] == "mlp-20x1"
+    assert exported["student_weights"]["bytes"] == len(records[0].student_weights)
+    assert exported["outcome"] == describe_outcome(records[0])
+    assert runs_csv([]) == ""
+
+
+def test_json_export_turns_nan_into_null():
+    record = fake_record()
+    record.curves = {"distilled": [{"epoch": 1.0, "test_accuracy": 0.9, "loss": math.nan}]}
+    assert json.loads(run_json(record))["curves"]["distilled"][0]["loss"] is None
+
+
+@pytest.mark.parametrize("baseline, distilled, words", [
+    (100, 71, "29 errors (29% fewer)"), (100, 100, "did not help"), (100, 120, "distillation hurt")])
+def test_outcome_sentence_says_what_happened(baseline, distilled, words):
+    sentence = describe_outcome(fake_record(baseline=baseline, distilled=distilled))
+    assert words in sentence
+    assert "teacher (linear) made 79" in sentence
+
+
+def test_outcome_of_stopped_and_diverged_runs():
+    assert "no baseline" in describe_outcome(fake_record(status="stopped", baseline=None))
+    assert "before the student trained" in describe_outcome(fake_record(status="stopped", baseline=None, distilled=None))
+    assert "smaller learning rate" in describe_outcome(fake_record(status="diverged"))
+
+
+def test_store_numbers_runs_and_keeps_only_recent_weights():
+    store = RunStore(keep_weights=2)
+    numbers = [store.reserve_number() for _ in range(3)]
+    assert numbers == [1, 2, 3]
+    for number in (3, 1, 2):
+        store.add(fake_record(number))
+    assert [record.number for record in store.records()] == [1, 2, 3]
+    assert [record.student_weights is not None for record in store.records()] == [False, True, True]
+    assert store.get("id2").number == 2
+    store.remove("id2")
+    assert len(store) == 2 and store.get("id2") is None
+
+
+def test_store_accepts_records_from_threads():
+    store = RunStore()
+    threads = [threading.Thread(target=store.add, args=(fake_record(n),)) for n in range(1, 21)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [record.number for record in store.records()] == list(range(1, 21))
+
+
+def test_planned_steps(sample_data):
+    config = tiny_config(batch_size=100, epochs=3)
+    plan = planned_steps(config, sample_data, 500, teacher_cached=True)
+    assert plan == {"distilled": 15, "baseline": 15, "teacher": 0}
+    assert planned_steps(config, sample_data, 500, teacher_cached=False)["teacher"] == 32 * TEACHER_EPOCHS
+
+
+def test_submitted_run_files_its_record(sample_data, linear_teacher):
+    runner, store = JobRunner(1), RunStore()
+    job = submit_distillation(runner, tiny_config(), sample_data, store, owner="me")
+    assert runner.wait(job, timeout=120)
+    assert job.status == JobStatus.COMPLETED, job.error
+    record = store.get(job.result)
+    assert record is not None and record.status == "completed" and record.number == 1
+    assert job.progress == 1.0
+    events = job.events()
+    assert isinstance(events[0], TeacherReady) and events[0].test_accuracy == linear_teacher.record.test_accuracy
+    assert set(curves_from_events(events)) == {"distilled", "baseline"}
+    assert not any(isinstance(event, StepEvent) for event in events)  # the log stays small
+
+
+def test_stopped_run_keeps_its_partial_result(sample_data, linear_teacher):
+    runner, store = JobRunner(1), RunStore()
+    job = submit_distillation(runner, tiny_config(epochs=50, train_size=4000, batch_size=16), sample_data, store)
+    deadline = time.time() + 60
+    while not any(isinstance(event, EvalEvent) for event in job.events()) and time.time() < deadline:
+        time.sleep(0.02)
+    job.request_stop()
+    assert runner.wait(job, timeout=60)
+    assert job.status == JobStatus.STOPPED
+    record = store.get(job.result)
+    assert record.status == "stopped"
+    assert record.summary["student"]["epochs_done"] < 50
+    assert record.summary["baseline"] is None
+    assert "Stopped early" in describe_outcome(record)
+
+
+def test_impossible_settings_fail_before_queueing(sample_data):
+    runner = JobRunner(1)
+    with pytest.raises(ValueError, match="Batch size 1024"):
+        submit_distillation(runner, tiny_config(batch_size=1024), sample_data, RunStore())
+    assert runner.jobs() == []
