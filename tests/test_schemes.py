@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 
 import pytest
@@ -30,7 +31,8 @@ def test_config_validates_with_messages_a_student_can_act_on():
 def test_every_scheme_is_described_in_two_sentences():
     assert set(SCHEME_DESCRIPTIONS) == set(SCHEMES)
     for text in SCHEME_DESCRIPTIONS.values():
-        assert text.count(". ") + 1 == 2 and text.endswith(".")
+        sentences = re.split(r"(?<=\.)\s+(?=[A-Z])", text)  # "et al. 2018" is not a sentence end
+        assert len(sentences) == 2 and text.endswith("."), text
 
 
 def test_mutual_loss_is_cross_entropy_plus_kl_to_the_detached_peer():
@@ -128,9 +130,17 @@ def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
     stop.set()
     comparison = compare_schemes(SchemeConfig(**TINY), sample_data, teacher=small_teacher, stop=stop)
     assert comparison.status == "stopped"
-    assert comparison.student_alone.result.status == "stopped"
-    assert comparison.offline_kd is None and comparison.schemes == {}
+    assert comparison.student_alone is None and comparison.offline_kd is None and comparison.schemes == {}
     json.dumps(comparison.summary(), allow_nan=False)
+
+    stop = threading.Event()  # stop during the first scheme: the references stay, the rest is skipped
+    stopper = lambda event: stop.set() if getattr(event, "run", "").startswith("mutual") else None  # noqa: E731
+    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, ("mutual", "born-again"), teacher=small_teacher,
+                                 stop=stop, on_event=stopper)
+    assert comparison.status == "stopped"
+    assert comparison.offline_kd.result.status == "completed"
+    assert comparison.schemes["mutual"].status == "stopped" and "born-again" not in comparison.schemes
+    assert comparison.summary()["schemes"]["mutual"]["status"] == "stopped"
 
 
 def test_unknown_scheme_is_a_clear_error(sample_data):
