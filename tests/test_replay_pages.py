@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from kdlab import replays
 from kdlab.jobs import default_runner
-from kdlab.replays import Budget
+from kdlab.replays import Budget, evaluate_bias
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 TIMEOUT = 120
@@ -49,12 +49,15 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
     app.run()  # reruns while the job polls, until it finishes
     assert not app.exception
     slider = app.slider(key=next(s.key for s in app.slider if s.key.endswith(".bias.3")))
+    result = default_runner().jobs()[-1].result
+    assert slider.value == result.summary["bias_used"]
     jobs_before = len(default_runner().jobs())
-    errors_before = app.metric[0].value
-    slider.set_value(slider.min).run()
+    slider.set_value(4.2).run()
     assert not app.exception
     assert len(default_runner().jobs()) == jobs_before  # moving the bias trained nothing
-    assert app.metric[0].value != errors_before or slider.value == slider.min
+    expected = evaluate_bias(result.test_logits["distilled"], result.test_labels, {3: 4.2})
+    assert app.metric[0].value == f"{expected.errors:,} of {expected.total:,}"
+    assert app.metric[1].value == f"{expected.class_errors:,} of {expected.class_total:,}"
     table = app.dataframe[0].value
     assert "Paper" in table.columns and "206 of 10,000 wrong (2.06%)" in set(table["Paper"])
 
