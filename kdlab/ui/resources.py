@@ -1,0 +1,144 @@
+"""Shared read-only resources: the dataset and trained teachers, one copy per server process.
+
+``st.cache_resource`` is shared by every session, so it holds only things no session
+mutates: the MNIST tensors and trained teachers (with their precomputed logits). A teacher
+that is not cached yet is trained once, by one background job that every waiting session
+watches, so thirty students opening the explorer at once start one training, not thirty.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from kdlab.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
+from kdlab.jobs import Job, JobContext, JobStatus, default_runner
+from kdlab.teachers import Teacher, default_teacher_epochs, load_or_train_teacher, teacher_cache_path
+from kdlab.train import StepEvent
+from kdlab.ui.progress import follow_job
+
+_TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job training it (all sessions)
+_TEACHER_JOBS_LOCK = threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading MNIST ...")
+def _load_data(data_dir: str | None, cache_dir: str, offline: bool) -> MnistData:
+    # The arguments are the environment load_mnist reads, so they are the cache key.
+    return load_mnist(data_dir, cache_dir=cache_dir, offline=offline)
+
+
+def load_data() -> MnistData:
+    """``load_mnist()`` for the current environment, once per process; raises ``DataError``."""
+    return _load_data(os.environ.get("KDLAB_DATA_DIR") or None, str(default_cache_dir()), is_offline())
+
+
+def get_data() -> MnistData:
+    """MNIST from the first source that works, loaded once per process.
+
+    A data folder that was asked for but is unusable shows ``st.error`` with how to fix it
+    and stops the page (never a traceback).
+    """
+    try:
+        return load_data()
+    except DataError as error:
+        st.error(f"**No usable MNIST data.** {error}")
+        st.stop()
+
+
+def teacher_cache_dir() -> Path:
+    """Where trained teachers are cached (``KDLAB_CACHE_DIR``/teachers)."""
+    return default_cache_dir() / "teachers"
+
+
+def _teacher_path(architecture: str, data: MnistData) -> Path:
+    return teacher_cache_path(default_cache_dir(), architecture, data, default_teacher_epochs(len(data.train)), 0)
+
+
+def teacher_is_cached(architecture: str) -> bool:
+    """True when the default teacher of this architecture is trained and on disk."""
+    return _teacher_path(architecture, get_data()).exists()
+
+
+@st.cache_resource(show_spinner="Loading the teacher from the cache ...", max_entries=16)
+def _load_teacher(architecture: str, path: str) -> Teacher:
+    # ``path`` names the data source, size and epochs, so it is part of the cache key.
+    return load_or_train_teacher(architecture, load_data())
+
+
+def cached_teacher(architecture: str) -> Teacher | None:
+    """The trained teacher if it is cached (on disk or finished in this process); never trains."""
+    data = get_data()
+    path = _teacher_path(architecture, data)
+    if path.exists():
+        return _load_teacher(architecture, str(path))
+    job = _existing_teacher_job(path)
+    if job is not None and job.status == JobStatus.COMPLETED and job.result is not None \
+            and job.result.status == "completed":
+        return job.result  # trained here but could not be saved (read-only cache)
+    return None
+
+
+def _existing_teacher_job(path: Path) -> Job | None:
+    with _TEACHER_JOBS_LOCK:
+        job_id = _TEACHER_JOBS.get(str(path))
+    return default_runner().get(job_id) if job_id else None
+
+
+def _start_teacher_job(architecture: str, data: MnistData, path: Path) -> Job:
+    """The job training this teacher: the unfinished one if a session started it, else a new one."""
+    with _TEACHER_JOBS_LOCK:
+        job_id = _TEACHER_JOBS.get(str(path))
+        job = default_runner().get(job_id) if job_id else None
+        if job is None or job.is_finished:
+            job = default_runner().submit(f"Teacher {architecture}", _teacher_target(architecture, data),
+                                          owner="shared")
+            _TEACHER_JOBS[str(path)] = job.id
+        return job
+
+
+def _teacher_target(architecture: str, data: MnistData):
+    epochs = default_teacher_epochs(len(data.train))
+
+    def target(context: JobContext) -> Teacher:
+        def on_event(event) -> None:
+            if isinstance(event, StepEvent):
+                context.set_progress(event.step / event.total_steps,
+                                     f"Training teacher {architecture}: epoch {event.epoch:.1f} of {epochs}")
+
+        context.set_progress(0.0, f"Training teacher {architecture} ...")
+        return load_or_train_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
+
+    return target
+
+
+def require_teacher(architecture: str, *, key: str) -> Teacher:
+    """The trained teacher; if it is not cached, train it in a shared job and stop the page.
+
+    While the teacher trains, the page shows a progress bar with ETA (or the queue position),
+    refreshed every second, and nothing below it; once trained, the teacher is cached on disk and in memory
+    for every session.
+    """
+    teacher = cached_teacher(architecture)
+    if teacher is not None:
+        return teacher
+    data = get_data()
+    path = _teacher_path(architecture, data)
+    job = _existing_teacher_job(path)
+    if job is not None and job.is_finished:
+        if path.exists():
+            st.rerun()  # it finished a moment ago
+        outcome = job.error or (job.result.status if job.result is not None else job.status)
+        st.error(f"Training the teacher {architecture} did not finish ({outcome}). Press the button to try again.")
+        if st.button("Train the teacher again", key=f"{key}.retry"):
+            _start_teacher_job(architecture, data, path)
+            st.rerun()
+        st.stop()
+    job = _start_teacher_job(architecture, data, path)
+    epochs = default_teacher_epochs(len(data.train))
+    st.info(f"**Training the teacher {architecture}** ({epochs} epochs on {len(data.train):,} images). This "
+            "happens once: the trained teacher is cached for every session and every later visit.")
+    follow_job(job, key=key, stoppable=False)
+    st.stop()

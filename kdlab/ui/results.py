@@ -1,0 +1,68 @@
+"""The result of a lab run: what happened in one sentence, the numbers, and the plots."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab import plots
+from kdlab.runs import RunRecord, describe_outcome
+
+
+def _accuracy(record: RunRecord, role: str) -> str:
+    accuracy = record.accuracy(role)
+    return "not trained" if accuracy is None else f"{accuracy:.2%}"
+
+
+def render_run_result(record: RunRecord, *, key: str) -> None:
+    """Outcome sentence, accuracy and errors of teacher / baseline / distilled student, the
+    difference, the time taken, the curves, per-class accuracy and confusion matrices.
+
+    Args:
+        record: a finished (or stopped) run.
+        key: unique prefix for this view's chart keys.
+    """
+    outcome = describe_outcome(record)
+    baseline, distilled = record.errors("baseline"), record.errors("distilled")
+    if record.status != "completed":
+        st.warning(f"**Run {record.number} {record.status}.** {outcome}")
+    elif baseline is not None and distilled is not None and distilled < baseline:
+        st.success(outcome)
+    else:
+        st.info(outcome)
+
+    config = record.config
+    columns = st.columns(4)
+    columns[0].metric(f"Teacher ({config['teacher']})", _accuracy(record, "teacher"),
+                      help="Accuracy on the test images the students never train on.",
+                      delta=f"{record.errors('teacher'):,} errors", delta_color="off", delta_arrow="off")
+    columns[1].metric(f"Student alone ({config['student']})", _accuracy(record, "baseline"),
+                      delta=None if baseline is None else f"{baseline:,} errors", delta_color="off", delta_arrow="off",
+                      help="The same student trained on the labels only, with the same seed and data order.")
+    difference = None if baseline is None or distilled is None else distilled - baseline
+    columns[2].metric("Distilled student", _accuracy(record, "distilled"),
+                      delta=None if difference is None else f"{difference:+,} errors vs alone",
+                      delta_color="inverse", help="Fewer errors than the student alone shows in green.")
+    transfer = record.summary["transfer_set"]["size"]
+    columns[3].metric("Time taken", f"{record.summary['seconds']:.1f} s",
+                      delta=f"{transfer:,} images × {config['epochs']} epochs", delta_color="off", delta_arrow="off")
+
+    curves, losses = st.columns(2)
+    with curves:
+        st.plotly_chart(plots.accuracy_curves(record.curves, teacher_accuracy=record.accuracy("teacher"),
+                                              total_epochs=config["epochs"]), key=f"{key}.accuracy")
+    with losses:
+        st.plotly_chart(plots.loss_anatomy(record.curves), key=f"{key}.loss")
+
+    per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
+    with per_class_tab:
+        order = [role for role in ("teacher", "baseline", "distilled") if role in record.per_class_accuracy]
+        st.plotly_chart(plots.per_class_accuracy({role: record.per_class_accuracy[role] for role in order}),
+                        key=f"{key}.per_class")
+    with confusion_tab:
+        roles = [role for role in ("baseline", "distilled") if role in record.confusion]
+        for column, role in zip(st.columns(max(1, len(roles))), roles):
+            with column:
+                title = f"{plots.ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
+                st.plotly_chart(plots.confusion_heatmap(record.confusion[role], title), key=f"{key}.confusion.{role}")
+        st.caption("Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
+                   "is left blank so the mistakes stand out.")

@@ -1,0 +1,62 @@
+"""Runs: every lab run of this session in a table; overlay curves; download CSV, JSON and weights."""
+
+import streamlit as st
+
+from kdlab import plots, ui
+from kdlab.runs import run_json, runs_csv
+
+ui.ensure_entrypoint()
+st.title("Runs")
+st.markdown("Every lab run of this session, newest last. Runs stay here while you switch pages; they are not "
+            "shared with other students and disappear when the session ends, so download what you want to keep.")
+store = ui.session_runs()
+job = ui.recall_job("lab")
+if job is not None and not job.is_finished:
+    st.info(f"{job.name} is in progress; it appears here when it ends.")
+    ui.follow_job(job, key="runs.progress")
+
+records = store.records()
+if not records:
+    st.info("No runs yet. Go to the lab and press Train.")
+    ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
+else:
+    rows = [record.table_row() for record in records]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, key="runs.table", column_config={
+        "run": st.column_config.NumberColumn("run", format="%d"), "T": st.column_config.NumberColumn("T"),
+        "teacher_accuracy": percent, "baseline_accuracy": percent, "distilled_accuracy": percent,
+        "learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
+        "errors_saved": st.column_config.NumberColumn("errors saved", help="baseline errors minus distilled errors"),
+    })
+    st.download_button("Download the table (CSV)", runs_csv(records), file_name="kdlab-runs.csv", mime="text/csv",
+                       key="runs.csv", icon=":material/download:", on_click="ignore")
+
+    st.subheader("Compare curves")
+    by_id = {record.run_id: record for record in records}
+    chosen = st.multiselect("Runs to overlay", list(by_id), default=list(by_id)[-3:], key="runs.overlay",
+                            format_func=lambda run_id: by_id[run_id].label)
+    if chosen:
+        st.plotly_chart(plots.runs_overlay([(by_id[run_id].label, by_id[run_id].curves) for run_id in chosen]),
+                        key="runs.overlay_chart")
+        st.caption("Colour shows the role (blue: distilled student, grey: student alone); the line style shows "
+                   "the run.")
+
+    st.subheader("One run in detail")
+    run_id = st.selectbox("Run", list(reversed(list(by_id))), key="runs.detail",
+                          format_func=lambda run_id: by_id[run_id].label)
+    record = by_id[run_id]
+    json_column, weights_column = st.columns(2)
+    json_column.download_button("Download this run (JSON)", lambda record=record: run_json(record),
+                                file_name=f"kdlab-run{record.number}.json", mime="application/json",
+                                key="runs.json", icon=":material/download:", on_click="ignore")
+    if record.student_weights is not None:
+        weights_column.download_button(
+            f"Download the distilled student's weights ({len(record.student_weights) / 1e6:.1f} MB)",
+            lambda blob=record.student_weights: blob, file_name=f"kdlab-run{record.number}-{record.config['student']}.pt",
+            mime="application/octet-stream", key="runs.weights", icon=":material/download:", on_click="ignore",
+            help="A PyTorch state_dict: model = kdlab.models.build_model(name); "
+                 "model.load_state_dict(torch.load(file, weights_only=True))")
+    else:
+        weights_column.caption("The weights of this run were not kept: the session keeps those of its last five "
+                               "runs, or the run stopped before the student trained.")
+    ui.render_run_result(record, key=f"runs.result.{record.run_id}")

@@ -1,0 +1,190 @@
+"""The classroom app under AppTest: every page renders, the main controls exist, a tiny lab run
+goes through the UI to its result, and the explorer follows the temperature slider.
+
+The tests pick the "linear" teacher, which trains in about a second on the offline sample;
+the app trains it itself (as a background job) the first time a page asks for it.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kdlab.data import default_cache_dir
+from kdlab.teachers import default_teacher_epochs, teacher_cache_path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = ["pages/home.py", "pages/dark_knowledge.py", "pages/distillation_lab.py", "pages/runs.py"]
+TEACHER = "linear"
+LAB_KEYS = ["lab.teacher", "lab.student.family", "lab.student.width", "lab.student.depth", "lab.temperature",
+            "lab.alpha", "lab.epochs", "lab.learning_rate", "lab.batch_size", "lab.train_size", "lab.seed"]
+
+
+def open_page(page: str | None = None, state: dict | None = None) -> AppTest:
+    """The app through app.py (navigation and sidebar), switched to ``page``. Buttons are
+    clicked in ``open_alone`` instead (see ``kdlab.ui.ensure_entrypoint``)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def open_alone(page: str, state: dict | None = None) -> AppTest:
+    """One page file on its own, as the style guide tests pages."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def run_until(at: AppTest, done, timeout: float = 120.0) -> AppTest:
+    """Rerun the page (as the browser's polling would) until ``done(at)`` or the timeout."""
+    deadline = time.time() + timeout
+    while not done(at):
+        assert not at.exception, [e.value for e in at.exception]
+        assert time.time() < deadline, "timed out waiting for the page"
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
+def chart_spec(at: AppTest, key: str) -> dict:
+    charts = [chart for chart in at.get("plotly_chart") if chart.proto.id.endswith(key)]
+    assert charts, f"no chart {key}"
+    return json.loads(charts[0].proto.spec)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+@pytest.fixture(scope="module")
+def explorer(sample_data) -> AppTest:
+    """The explorer with the linear teacher, trained by the app on first use if needed."""
+    epochs = default_teacher_epochs(len(sample_data.train))
+    cached = teacher_cache_path(default_cache_dir(), TEACHER, sample_data, epochs, 0).exists()
+    at = open_alone("pages/dark_knowledge.py", {"explorer.teacher": TEACHER})
+    if not cached:  # first use: the page trains the teacher in a job and shows its progress
+        assert f"Training the teacher {TEACHER}" in texts(at.info)
+        assert at.get("progress")
+    return run_until(at, lambda at: len(at.select_slider) > 0, timeout=180)
+
+
+def test_home_explains_distillation_and_where_to_start():
+    at = open_page()
+    assert not at.exception
+    assert "Knowledge distillation" in at.title[0].value
+    assert len(at.latex) >= 2
+    assert "Start here" in texts(at.subheader)
+    assert "1. Dark knowledge explorer" in texts(at.markdown) + texts(at.get("page_link"))
+
+
+def test_sidebar_shows_data_device_and_teacher_cache(isolated_environment):
+    at = open_page()
+    sidebar = texts(at.sidebar.caption)
+    assert "Offline MNIST sample" in sidebar
+    assert "KDLAB_DATA_DIR" in sidebar  # how to get the full set
+    assert "CPU" in sidebar
+    assert str(isolated_environment) in sidebar
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(page, explorer):
+    at = open_page(page, {"explorer.teacher": TEACHER})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_alone(page, explorer):
+    at = open_alone(page, {"explorer.teacher": TEACHER})
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_lab_has_the_main_controls():
+    at = open_page("pages/distillation_lab.py")
+    for key in LAB_KEYS:
+        assert at.session_state[key] is not None, key
+    assert at.button(key="lab.train").label == "Train"
+    assert "14.4" in texts(at.latex)  # alpha T^2 with the defaults T = 4, alpha = 0.9
+    assert "Student mlp-300x2: 328,810 parameters" in texts(at.caption)
+    at.slider(key="lab.alpha").set_value(0.5).run()
+    assert r"0.5\cdot4^2" in texts(at.latex)
+
+
+def test_lab_explains_impossible_settings():
+    at = open_page("pages/distillation_lab.py")
+    at.select_slider(key="lab.train_size").set_value(500)
+    at.select_slider(key="lab.batch_size").set_value(1024)
+    at.run()
+    assert not at.exception
+    assert "Batch size 1024 is larger than the training set" in texts(at.error)
+    assert at.button(key="lab.train").disabled
+
+
+def test_tiny_lab_run_through_the_ui_shows_results():
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    at.slider(key="lab.epochs").set_value(1)
+    at.select_slider(key="lab.train_size").set_value(500)
+    at.run()
+    at.button(key="lab.train").click()
+    at.run()
+    assert at.get("progress"), "the run shows a progress bar"
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
+    assert not at.exception
+    labels = [metric.label for metric in at.metric]
+    assert any(label.startswith("Teacher") for label in labels) and "Distilled student" in labels
+    assert "errors" in texts(at.success) + texts(at.info) + texts(at.warning)
+    assert not at.button(key="lab.train").disabled
+
+    runs = open_alone("pages/runs.py", {"kdlab.runs": at.session_state["kdlab.runs"]})
+    assert not runs.exception
+    assert len(runs.dataframe) == 1
+    download_labels = " ".join(button.proto.label for button in runs.get("download_button"))
+    assert "CSV" in download_labels and "JSON" in download_labels and "weights" in download_labels
+    assert runs.multiselect(key="runs.overlay").value
+
+
+def test_runs_page_without_runs_points_to_the_lab():
+    at = open_alone("pages/runs.py")
+    assert "No runs yet" in texts(at.info)
+
+
+def test_explorer_reacts_to_the_temperature_slider(explorer):
+    at = explorer
+    assert not at.exception
+    before = chart_spec(at, "explorer.bars")
+    assert "T = 4" in before["layout"]["title"]["text"]
+    at.select_slider(key="explorer.temperature").set_value(10.0).run()
+    after = chart_spec(at, "explorer.bars")
+    assert "T = 10" in after["layout"]["title"]["text"]
+    assert after["data"][1]["y"] != before["data"][1]["y"]
+    assert after["data"][0]["y"] == before["data"][0]["y"]  # T = 1 does not move
+    assert chart_spec(at, "explorer.entropy")["data"][1]["x"] == [10.0]
+    assert "At T = 10" in texts(at.markdown)
+
+
+def test_explorer_picks_digits_three_ways(explorer):
+    at = explorer
+    at.radio(key="explorer.digit").set_value(7).run()
+    assert "labelled 7" in " ".join(caption for image in at.image for caption in image.captions)
+    at.radio(key="explorer.mode").set_value("Random").run()
+    at.button(key="explorer.random").click().run()
+    assert not at.exception
+    at.radio(key="explorer.mode").set_value("Most confusing").run()
+    at.slider(key="explorer.rank").set_value(2).run()
+    assert not at.exception
+
+
+def test_a_missing_data_folder_is_explained_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("KDLAB_DATA_DIR", str(tmp_path / "nowhere"))
+    at = open_page("pages/distillation_lab.py")
+    assert not at.exception
+    assert "does not exist" in texts(at.error)
