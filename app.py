@@ -1,7 +1,7 @@
 """kdlab classroom app: ``streamlit run app.py``.
 
-The entry point only builds the navigation and the shared sidebar; each page lives in
-``pages/`` and the Streamlit helpers in ``kdlab/ui/``. Pages written by others
+The entry point builds the navigation and the shared sidebar, and leaves one CPU core to the
+web server; each page lives in ``pages/`` and the Streamlit helpers in ``kdlab/ui/``. Pages written by others
 (paper replays, training schemes) join the navigation when their files exist.
 """
 
@@ -14,6 +14,7 @@ from kdlab import ui
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="kdlab: knowledge distillation lab", page_icon=":material/school:", layout="wide")
+ui.leave_a_core_to_the_server()
 
 sections = {
     "Learn": [

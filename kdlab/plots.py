@@ -51,8 +51,8 @@ def _style(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),  # below: clear of the title
     )
     return figure
 
@@ -99,7 +99,7 @@ def entropy_curve(temperatures: Sequence[float], entropies: Sequence[float], tem
     ])
     figure.add_hline(y=UNIFORM_ENTROPY_BITS, line_dash="dot", line_color=OKABE_ITO["grey"],
                      annotation_text="all ten digits equally likely (3.32 bits)", annotation_position="bottom right")
-    figure.update_xaxes(type="log")
+    figure.update_xaxes(type="log", tickvals=[0.5, 1, 2, 5, 10, 20, 50])
     figure.update_yaxes(range=[0, UNIFORM_ENTROPY_BITS + 0.3])
     figure.update_layout(showlegend=False)
     return _style(figure, f"Entropy of the softened distribution: {entropy:.2f} bits at T = {temperature:g}",
@@ -161,21 +161,19 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figu
     distilled = curves.get("distilled") or []
     baseline = curves.get("baseline") or []
     color = ROLE_COLORS["distilled"]
-    if distilled:
-        epochs = [p["epoch"] for p in distilled]
-        figure.add_trace(go.Scatter(x=epochs, y=[p["soft_loss"] for p in distilled], mode="lines",
-                                    name="distilled: soft term (teacher)", line=dict(color=color, width=3),
-                                    hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>soft term</extra>"))
-        figure.add_trace(go.Scatter(x=epochs, y=[p["hard_loss"] for p in distilled], mode="lines",
-                                    name="distilled: hard term (labels)", line=dict(color=color, width=2, dash="dot"),
-                                    hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>hard term</extra>"))
-    if baseline:
-        figure.add_trace(go.Scatter(x=[p["epoch"] for p in baseline], y=[p["loss"] for p in baseline], mode="lines",
-                                    name="baseline: cross-entropy", line=dict(color=ROLE_COLORS["baseline"], width=3,
-                                                                               dash=ROLE_DASH["baseline"]),
-                                    hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>baseline</extra>"))
-    figure.update_yaxes(rangemode="tozero")
-    return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss")
+    lines = [
+        (distilled, "soft_loss", "distilled: soft term (teacher)", dict(color=color, width=3)),
+        (distilled, "hard_loss", "distilled: hard term (labels)", dict(color=color, width=2, dash="dot")),
+        (baseline, "loss", "baseline: cross-entropy", dict(color=ROLE_COLORS["baseline"], width=3,
+                                                           dash=ROLE_DASH["baseline"])),
+    ]
+    for points, field, name, line in lines:
+        if points:
+            figure.add_trace(go.Scatter(
+                x=[p["epoch"] for p in points], y=[p[field] for p in points], mode="lines+markers", name=name,
+                line=line, marker=dict(size=4), hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>" + name + "</extra>"))
+    figure.update_yaxes(type="log", dtick=1)  # the soft term starts large and both terms end small
+    return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss (log scale)")
 
 
 def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:
@@ -225,5 +223,6 @@ def runs_overlay(runs: Sequence[tuple[str, Mapping[str, Sequence[Mapping[str, fl
                 name=name, line=dict(color=ROLE_COLORS.get(role), dash=dash, width=2.5),
                 hovertemplate="epoch %{x:.2f}: %{y:.2%}<extra>" + name + "</extra>"))
     _zoom_accuracy_axis(figure, [y for trace in figure.data for y in trace.y])
-    figure.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", x=0))
-    return _style(figure, "Test accuracy of the chosen runs", "epoch", "test accuracy", height=460)
+    _style(figure, "Test accuracy of the chosen runs", "epoch", "test accuracy", height=460)
+    figure.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.15, xanchor="left", x=0))
+    return figure

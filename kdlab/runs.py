@@ -88,9 +88,10 @@ class RunRecord:
 
     @property
     def label(self) -> str:
-        """Short name for menus and legends: "#3 mlp-300x2 from cnn, T=4, α=0.9"."""
+        """Short name for menus and legends: "#3 mlp-300x2 from cnn, T=4, α=0.9, 20 epochs"."""
         c = self.config
-        return f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}"
+        return (f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}, "
+                f"{c['epochs']} epochs")
 
     def accuracy(self, role: str) -> float | None:
         run = self.summary.get("student" if role == "distilled" else role)
@@ -191,8 +192,8 @@ def describe_outcome(record: RunRecord) -> str:
         done = record.summary["student"]["epochs_done"]
         stopped = f"Stopped early (the distilled student trained {done:g} of {config['epochs']} epochs): "
     if baseline is None:
-        return (f"{stopped}The distilled student made {distilled:,} errors on {total:,} test images; the run "
-                f"ended before the student trained alone, so there is no baseline to compare with.")
+        return (f"{stopped}{'t' if stopped else 'T'}he distilled student made {distilled:,} errors on {total:,} test "
+                f"images; the run ended before the student trained alone, so there is no baseline to compare with.")
     if record.summary["baseline"]["status"] == "stopped":
         stopped = "Stopped early, while the student was training alone, so the comparison is unfair: "
     if distilled < baseline:

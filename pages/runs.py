@@ -5,6 +5,11 @@ import streamlit as st
 from kdlab import plots, ui
 from kdlab.runs import run_json, runs_csv
 
+
+def percent(label: str):
+    return st.column_config.NumberColumn(label, format="percent")
+
+
 ui.ensure_entrypoint()
 st.title("Runs")
 st.markdown("Every lab run of this session, newest last. Runs stay here while you switch pages; they are not "
@@ -21,12 +26,15 @@ if not records:
     ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
 else:
     rows = [record.table_row() for record in records]
-    percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(rows, hide_index=True, key="runs.table", column_config={
-        "run": st.column_config.NumberColumn("run", format="%d"), "T": st.column_config.NumberColumn("T"),
-        "teacher_accuracy": percent, "baseline_accuracy": percent, "distilled_accuracy": percent,
+        "run": st.column_config.NumberColumn("run", format="%d"),
         "learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
-        "errors_saved": st.column_config.NumberColumn("errors saved", help="baseline errors minus distilled errors"),
+        "batch_size": "batch", "train_images": "training images", "teacher_accuracy": percent("teacher"),
+        "baseline_accuracy": percent("student alone"), "distilled_accuracy": percent("distilled"),
+        "teacher_errors": "teacher errors", "baseline_errors": "alone: errors", "distilled_errors": "distilled: errors",
+        "errors_saved": st.column_config.NumberColumn("errors saved", help="Errors of the student alone minus "
+                                                                          "errors of the distilled student."),
+        "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
     })
     st.download_button("Download the table (CSV)", runs_csv(records), file_name="kdlab-runs.csv", mime="text/csv",
                        key="runs.csv", icon=":material/download:", on_click="ignore")
@@ -52,7 +60,8 @@ else:
     if record.student_weights is not None:
         weights_column.download_button(
             f"Download the distilled student's weights ({len(record.student_weights) / 1e6:.1f} MB)",
-            lambda blob=record.student_weights: blob, file_name=f"kdlab-run{record.number}-{record.config['student']}.pt",
+            lambda blob=record.student_weights: blob,
+            file_name=f"kdlab-run{record.number}-{record.config['student']}.pt",
             mime="application/octet-stream", key="runs.weights", icon=":material/download:", on_click="ignore",
             help="A PyTorch state_dict: model = kdlab.models.build_model(name); "
                  "model.load_state_dict(torch.load(file, weights_only=True))")

@@ -11,10 +11,13 @@ sessions, so only the dataset and trained teachers live there:
 - ``require_teacher(architecture: str, *, key: str) -> Teacher``: the trained teacher for the
   current data. Cached teachers load at once; otherwise one shared background job trains it
   (every session waiting for it shows its ``st.progress`` bar with ETA and queue position) and
-  the page stops here (``st.stop``) until it is ready; the progress view reruns the page then. ``key`` namespaces the progress widgets.
+  the page stops here (``st.stop``) until it is ready; the progress view reruns the page then.
+  ``key`` namespaces the progress widgets.
 - ``cached_teacher(architecture: str) -> Teacher | None``: the teacher if it is already
   trained (memory or disk), never training it.
 - ``teacher_is_cached(architecture: str) -> bool`` and ``teacher_cache_dir() -> Path``.
+- ``leave_a_core_to_the_server() -> None``: caps torch's threads at the cores minus one, so
+  training does not stall against the web server (app.py calls it).
 
 Background jobs (``kdlab.ui.progress``), for ``kdlab.jobs`` jobs:
 
@@ -60,15 +63,16 @@ cache, training queue.
 """
 
 from kdlab.ui.progress import eta_text, follow_job, keep_polling, render_job_progress
-from kdlab.ui.resources import cached_teacher, get_data, require_teacher, teacher_cache_dir, teacher_is_cached
+from kdlab.ui.resources import (cached_teacher, get_data, leave_a_core_to_the_server, require_teacher,
+                                teacher_cache_dir, teacher_is_cached)
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import ensure_entrypoint, recall_job, remember_job, session_owner, session_runs
 from kdlab.ui.sidebar import render_sidebar
 from kdlab.ui.widgets import loss_formula, model_sizes, page_link, student_picker, teacher_selectbox
 
 __all__ = [
-    "cached_teacher", "ensure_entrypoint", "eta_text", "follow_job", "get_data", "keep_polling", "loss_formula", "model_sizes", "page_link",
-    "recall_job", "remember_job", "render_job_progress", "render_run_result", "render_sidebar", "require_teacher",
-    "session_owner", "session_runs", "student_picker", "teacher_cache_dir", "teacher_is_cached",
-    "teacher_selectbox",
+    "cached_teacher", "ensure_entrypoint", "eta_text", "follow_job", "get_data", "keep_polling",
+    "leave_a_core_to_the_server", "loss_formula", "model_sizes", "page_link", "recall_job", "remember_job",
+    "render_job_progress", "render_run_result", "render_sidebar", "require_teacher", "session_owner", "session_runs",
+    "student_picker", "teacher_cache_dir", "teacher_is_cached", "teacher_selectbox",
 ]

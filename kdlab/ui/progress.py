@@ -56,7 +56,7 @@ def render_job_progress(job: Job, *, key: str, stoppable: bool = True) -> None:
         st.progress(float(job.progress), text=f"{message}{stopping} · {job.progress:.0%} · {eta_text(job)}")
     if stoppable and not job.is_finished:
         label = "Leave the queue" if job.status == JobStatus.QUEUED else "Stop"
-        st.button(label, key=f"{key}.stop", on_click=_request_stop, args=(job, key), icon=":material/stop_circle:",
+        st.button(label, key=f"{key}.stop", on_click=_request_stop, args=(job, key), icon=":material/stop:",
                   help="Ends the run now and keeps what it has learned so far, marked 'stopped'.")
 
 

@@ -43,8 +43,11 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
                       delta=None if difference is None else f"{difference:+,} errors vs alone",
                       delta_color="inverse", help="Fewer errors than the student alone shows in green.")
     transfer = record.summary["transfer_set"]["size"]
-    columns[3].metric("Time taken", f"{record.summary['seconds']:.1f} s",
-                      delta=f"{transfer:,} images × {config['epochs']} epochs", delta_color="off", delta_arrow="off")
+    epochs = f"{config['epochs']} epochs"
+    if record.status != "completed" and record.summary.get("student"):
+        epochs = f"{record.summary['student']['epochs_done']:g} of {epochs}"
+    columns[3].metric("Time taken", f"{record.summary['seconds']:.1f} s", delta=f"{transfer:,} images × {epochs}",
+                      delta_color="off", delta_arrow="off", help="Both students, trained one after the other.")
 
     curves, losses = st.columns(2)
     with curves:

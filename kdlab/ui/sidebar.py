@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import streamlit as st
@@ -24,7 +25,9 @@ def device_label() -> str:
         return f"GPU: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "GPU: Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = torch.get_num_threads()
+    return f"CPU: {threads} training thread{'s' if threads > 1 else ''} on {cores} cores"
 
 
 def cached_teacher_names(source: str, train_size: int) -> list[str]:

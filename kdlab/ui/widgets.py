@@ -26,7 +26,8 @@ def teacher_selectbox(label: str, *, key: str, **kwargs) -> str:
 def student_picker(*, key_prefix: str, persist_state: str | None = "session") -> str:
     """Architecture family, and for the MLP family its width and depth; returns the name."""
     family = st.radio("Student architecture", [MLP_FAMILY, *ARCHITECTURES], key=f"{key_prefix}.family",
-                      format_func=lambda name: FAMILY_LABELS.get(name, name), horizontal=True, persist_state=persist_state,
+                      format_func=lambda name: FAMILY_LABELS.get(name, name), horizontal=True,
+                      persist_state=persist_state,
                       help="The student is trained twice: once distilled from the teacher, once alone.")
     if family != MLP_FAMILY:
         return family

@@ -1,0 +1,148 @@
+"""The running app in a real browser: ``streamlit run app.py`` on a free port, driven by
+headless Chromium the way a student would use it (Debian's chromium, through playwright).
+
+Skipped, not failed, where /usr/bin/chromium is missing. The server runs offline on the
+sample with a temporary teacher cache, and the tests pick the "linear" teacher, which
+trains in about a second.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_SECONDS = 90
+RUN_SECONDS = 180
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.time() + SERVER_START_SECONDS
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    env.pop("KDLAB_DATA_DIR", None)
+    log = folder / "streamlit.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(30_000)
+    yield page
+    page.close()
+
+
+def set_slider(page, key: str, press: str, expected: str) -> None:
+    """Focus the slider with this widget key, press a key (Home, End, ArrowRight) and wait
+    until its thumb shows ``expected``."""
+    container = page.locator(f".st-key-{key.replace('.', '-')}")
+    container.locator("input[type=range]").focus()
+    page.keyboard.press(press)
+    container.get_by_test_id("stSliderThumbValue").get_by_text(expected, exact=True).wait_for()
+
+
+def choose(page, key: str, option: str) -> None:
+    page.locator(f".st-key-{key.replace('.', '-')}").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_lab_trains_stops_and_exports_in_the_browser(server, page):
+    page.goto(f"{server}/distillation_lab")  # a deep link as the server's first request
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for()
+    page.get_by_test_id("stSidebarNav").get_by_text("Dark knowledge explorer").wait_for()
+    choose(page, "lab.teacher", "linear")
+    page.get_by_text("Teacher linear: 7,850 parameters").wait_for()
+    set_slider(page, "lab.epochs", "Home", "1")
+    set_slider(page, "lab.train_size", "Home", "500")
+    train.click()
+    page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
+    page.get_by_test_id("stMetric").filter(has_text="Distilled student").wait_for()
+
+    # A long run, stopped from the page, keeps its partial result.
+    set_slider(page, "lab.epochs", "End", "50")
+    set_slider(page, "lab.train_size", "End", "4,000 (all)")
+    train.click()
+    page.locator(".st-key-lab-progress-stop button").first.click(timeout=RUN_SECONDS * 1000)  # 2nd: a hidden copy
+    page.get_by_text("Run 2 stopped").wait_for(timeout=RUN_SECONDS * 1000)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Runs").click()
+    page.get_by_test_id("stDataFrame").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the table (CSV)").click()
+    table = Path(download.value.path()).read_text()
+    assert table.startswith("run,time,status") and len(table.strip().splitlines()) == 3
+
+
+def test_explorer_chart_follows_the_temperature(server, page):
+    page.goto(f"{server}/dark_knowledge?explorer.teacher=linear")
+    page.get_by_text("What the teacher knows").wait_for(timeout=RUN_SECONDS * 1000)
+    chart = page.locator(".st-key-explorer-bars")
+    chart.get_by_text("T = 1 and T = 4").wait_for()
+    bars_before = chart.locator(".bars path").evaluate_all("paths => paths.map(p => p.getAttribute('d'))")
+    set_slider(page, "explorer.temperature", "ArrowRight", "5")
+    chart.get_by_text("T = 1 and T = 5").wait_for()
+    bars_after = chart.locator(".bars path").evaluate_all("paths => paths.map(p => p.getAttribute('d'))")
+    assert bars_before and bars_after != bars_before
+    page.get_by_text("At T = 5 the same runner-ups").wait_for()
