@@ -25,6 +25,11 @@ _TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job traini
 _TEACHER_JOBS_LOCK = threading.Lock()
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def leave_a_core_to_the_server() -> None:
     """Let training use one CPU core fewer than the process may use (at least one).
 
@@ -35,8 +40,7 @@ def leave_a_core_to_the_server() -> None:
     """
     if "OMP_NUM_THREADS" in os.environ:
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, cores - 1)
+    threads = max(1, usable_cores() - 1)
     if torch.get_num_threads() > threads:
         torch.set_num_threads(threads)
 
@@ -135,8 +139,8 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
     """The trained teacher; if it is not cached, train it in a shared job and stop the page.
 
     While the teacher trains, the page shows a progress bar with ETA (or the queue position),
-    refreshed every second, and nothing below it; once trained, the teacher is cached on disk and in memory
-    for every session.
+    refreshed every second, and nothing below it; once trained, the teacher is cached on disk
+    and in memory for every session.
     """
     teacher = cached_teacher(architecture)
     if teacher is not None:

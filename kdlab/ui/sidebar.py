@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import streamlit as st
@@ -11,7 +10,7 @@ import torch
 from kdlab.data import GET_FULL_MNIST_HINT, DataError
 from kdlab.jobs import default_runner
 from kdlab.train import pick_device
-from kdlab.ui.resources import load_data, teacher_cache_dir
+from kdlab.ui.resources import load_data, teacher_cache_dir, usable_cores
 from kdlab.ui.session import recall_job
 
 _CACHE_NAME = re.compile(r"^(?P<arch>.+?)-(?P<source>mnist-sample|mnist)-(?P<size>\d+)-e(?P<epochs>\d+)-s(?P<seed>\d+)"
@@ -19,15 +18,14 @@ _CACHE_NAME = re.compile(r"^(?P<arch>.+?)-(?P<source>mnist-sample|mnist)-(?P<siz
 
 
 def device_label() -> str:
-    """The training device in words: "CPU (2 threads)" or the GPU's name."""
+    """The training device in words: "CPU: 1 training thread on 2 cores" or the GPU's name."""
     device = pick_device()
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "GPU: Apple MPS"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = torch.get_num_threads()
-    return f"CPU: {threads} training thread{'s' if threads > 1 else ''} on {cores} cores"
+    return f"CPU: {threads} training thread{'s' if threads > 1 else ''} on {usable_cores()} cores"
 
 
 def cached_teacher_names(source: str, train_size: int) -> list[str]:

@@ -31,10 +31,10 @@ def student_picker(*, key_prefix: str, persist_state: str | None = "session") ->
                       help="The student is trained twice: once distilled from the teacher, once alone.")
     if family != MLP_FAMILY:
         return family
-    width = st.select_slider("Width (units per hidden layer)", MLP_WIDTHS, value=300,
-                                       key=f"{key_prefix}.width", persist_state=persist_state)
+    width = st.select_slider("Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width",
+                             persist_state=persist_state)
     depth = st.slider("Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth",
-                                persist_state=persist_state)
+                      persist_state=persist_state)
     return mlp_name(width, depth)
 
 
