@@ -18,6 +18,7 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 TRAIN_SIZES = [500, 1000, 2000, 5000, 10_000, 20_000, 30_000]
 PERSIST = "session"  # the controls keep their values when the student visits another page
+LIVE_SECONDS = 2.0
 
 
 def render_live(job, config: dict) -> None:
@@ -116,7 +117,9 @@ if job is not None:
     if not job.is_finished:
         st.subheader(job.name)
         live_config = st.session_state.get("lab.job_config", {})
-        ui.follow_job(job, lambda job: render_live(job, live_config), key="lab.progress")
+        # Redrawing the charts every 2 s rather than every second: where browser and server share a
+        # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
+        ui.follow_job(job, lambda job: render_live(job, live_config), key="lab.progress", interval=LIVE_SECONDS)
     else:
         record = store.get(job.result) if isinstance(job.result, str) else None
         if job.status == JobStatus.FAILED:

@@ -51,7 +51,7 @@ steps = [
      "teacher thinks look alike. Two minutes."),
     ("pages/distillation_lab.py", "2. Distillation lab", ":material/science:",
      "Press **Train** with the defaults and watch the distilled student (blue) pull ahead of the same "
-     "student trained alone (grey). About 20 seconds on full MNIST."),
+     "student trained alone (grey). About 40 seconds on full MNIST with a 2-core CPU."),
     ("pages/runs.py", "3. Runs", ":material/table_chart:",
      "Compare your runs side by side. Change one thing at a time: the temperature, alpha, the size of the "
      "training set, the student's width."),

@@ -6,14 +6,18 @@ the app trains it itself (as a background job) the first time a page asks for it
 """
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from kdlab.data import default_cache_dir
+from kdlab.jobs import default_runner
 from kdlab.teachers import default_teacher_epochs, teacher_cache_path
+from kdlab.ui import leave_a_core_to_the_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -63,6 +67,15 @@ def chart_spec(at: AppTest, key: str) -> dict:
 
 def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def training_threads_as_in_the_app():
+    """app.py leaves a core to the web server; pages tested alone skip app.py, so do it here."""
+    threads = torch.get_num_threads()
+    leave_a_core_to_the_server()
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +163,24 @@ def test_tiny_lab_run_through_the_ui_shows_results():
     download_labels = " ".join(button.proto.label for button in runs.get("download_button"))
     assert "CSV" in download_labels and "JSON" in download_labels and "weights" in download_labels
     assert runs.multiselect(key="runs.overlay").value
+
+
+def test_a_busy_server_queues_the_run_and_shows_its_place():
+    release = threading.Event()
+    blocker = default_runner().submit("another student's run", lambda context: release.wait(120))
+    try:
+        at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+        at.slider(key="lab.epochs").set_value(1)
+        at.select_slider(key="lab.train_size").set_value(500)
+        at.run()
+        at.button(key="lab.train").click()
+        at.run()
+        assert "number 1 in the queue" in at.get("progress")[0].proto.text
+        assert at.button(key="lab.progress.stop").label == "Leave the queue"
+    finally:
+        release.set()
+    default_runner().wait(blocker, timeout=10)
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
 
 
 def test_runs_page_without_runs_points_to_the_lab():
