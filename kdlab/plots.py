@@ -194,13 +194,15 @@ def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Fi
     return _style(figure, "Accuracy on each digit", "true digit", "test accuracy")
 
 
-def confusion_heatmap(confusion: Sequence[Sequence[int]], title: str, hide_diagonal: bool = True) -> go.Figure:
+def confusion_heatmap(confusion: Sequence[Sequence[int]], title: str, hide_diagonal: bool = True,
+                      zmax: int | None = None) -> go.Figure:
     """Counts of (true digit, predicted digit); the diagonal (correct answers) hidden by default
-    so the mistakes stand out. Each cell shows its count."""
+    so the mistakes stand out. Each cell shows its count. Give two matrices the same ``zmax``
+    to compare them colour for colour."""
     z = [[None if hide_diagonal and row == column else count for column, count in enumerate(counts)]
          for row, counts in enumerate(confusion)]
     figure = go.Figure(go.Heatmap(
-        z=z, x=DIGITS, y=DIGITS, colorscale=HEATMAP_SCALE, texttemplate="%{z}", xgap=1, ygap=1,
+        z=z, x=DIGITS, y=DIGITS, colorscale=HEATMAP_SCALE, texttemplate="%{z}", xgap=1, ygap=1, zmin=0, zmax=zmax,
         colorbar=dict(title="images"), hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category", autorange="reversed")

@@ -132,6 +132,19 @@ def test_lab_has_the_main_controls():
     assert r"0.5\cdot4^2" in texts(at.latex)
 
 
+def test_lab_settings_survive_a_visit_to_another_page():
+    at = open_page("pages/distillation_lab.py")
+    at.slider(key="lab.epochs").set_value(7)
+    at.select_slider(key="lab.temperature").set_value(8.0)
+    at.run()
+    at.switch_page("pages/home.py")
+    at.run()
+    at.switch_page("pages/distillation_lab.py")
+    at.run()
+    assert at.slider(key="lab.epochs").value == 7
+    assert at.select_slider(key="lab.temperature").value == 8.0
+
+
 def test_lab_explains_impossible_settings():
     at = open_page("pages/distillation_lab.py")
     at.select_slider(key="lab.train_size").set_value(500)

@@ -101,6 +101,7 @@ def test_confusion_heatmap_shows_mistakes_only():
     figure = plots.confusion_heatmap(confusion, "baseline")
     assert_labelled(figure)
     assert figure.data[0].z[4][4] is None and figure.data[0].z[4][2] == 4
+    assert plots.confusion_heatmap(confusion, "baseline", zmax=20).data[0].zmax == 20
 
 
 def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
@@ -109,7 +110,8 @@ def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
     figure = plots.runs_overlay(runs)
     assert_labelled(figure)
     assert len(figure.data) == 4
-    assert {trace.line.color for trace in figure.data} == {plots.ROLE_COLORS["distilled"], plots.ROLE_COLORS["baseline"]}
+    roles = {plots.ROLE_COLORS["distilled"], plots.ROLE_COLORS["baseline"]}
+    assert {trace.line.color for trace in figure.data} == roles
     assert figure.data[0].line.dash != figure.data[2].line.dash
 
 

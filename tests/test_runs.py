@@ -37,9 +37,11 @@ def tiny_result(sample_data, linear_teacher):
 
 def fake_record(number=1, status="completed", baseline=100, distilled=71, **summary_changes) -> RunRecord:
     def run(errors):
-        return None if errors is None else {"arch": "mlp-300x2", "params": 1, "status": "completed",
-                                            "epochs_done": 20.0, "train_seconds": 9.0, "test_accuracy": 1 - errors / 1e4,
-                                            "test_errors": errors, "test_total": 10_000, "per_class_accuracy": [0.9] * 10}
+        if errors is None:
+            return None
+        return {"arch": "mlp-300x2", "params": 1, "status": "completed", "epochs_done": 20.0, "train_seconds": 9.0,
+                "test_accuracy": 1 - errors / 1e4, "test_errors": errors, "test_total": 10_000,
+                "per_class_accuracy": [0.9] * 10}
     summary = {"data": {"source": "mnist"}, "config": tiny_config().as_dict(), "transfer_set": {"size": 500},
                "teacher": {"test_accuracy": 0.99, "test_errors": 79}, "student": run(distilled),
                "baseline": run(baseline), "status": status, "seconds": 18.0, **summary_changes}
@@ -105,7 +107,8 @@ def test_outcome_sentence_says_what_happened(baseline, distilled, words):
 
 def test_outcome_of_stopped_and_diverged_runs():
     assert "no baseline" in describe_outcome(fake_record(status="stopped", baseline=None))
-    assert "before the student trained" in describe_outcome(fake_record(status="stopped", baseline=None, distilled=None))
+    nothing = fake_record(status="stopped", baseline=None, distilled=None)
+    assert "before the student trained" in describe_outcome(nothing)
     assert "smaller learning rate" in describe_outcome(fake_record(status="diverged"))
 
 

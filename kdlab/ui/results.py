@@ -63,9 +63,12 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
                         key=f"{key}.per_class")
     with confusion_tab:
         roles = [role for role in ("baseline", "distilled") if role in record.confusion]
+        most = max((count for role in roles for row, counts in enumerate(record.confusion[role])
+                    for column, count in enumerate(counts) if row != column), default=1)
         for column, role in zip(st.columns(max(1, len(roles))), roles):
             with column:
                 title = f"{plots.ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
-                st.plotly_chart(plots.confusion_heatmap(record.confusion[role], title), key=f"{key}.confusion.{role}")
+                st.plotly_chart(plots.confusion_heatmap(record.confusion[role], title, zmax=max(most, 1)),
+                                key=f"{key}.confusion.{role}")
         st.caption("Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
                    "is left blank so the mistakes stand out.")
