@@ -32,7 +32,7 @@ PAPER_LINES = {
     "omit-3": "Paper: 206 errors, 133 of them on the 1,010 test 3s; with the 3 bias raised by 3.5, 109 errors "
               "and 14 on 3s, so 98.6% of the 3s are right without the student ever seeing one.",
     "only-7-8": "Paper: 47.3% test error; 13.2% after lowering the biases of 7 and 8 by 7.6.",
-    "temperature-width": PAPER_NUMBERS["temperature-width"]["wide"] + " " + PAPER_NUMBERS["temperature-width"]["narrow"],
+    "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
 }
 
 
@@ -134,6 +134,7 @@ RENDERERS = {"table": render_table, "omit-3": render_missing_digits, "only-7-8":
              "temperature-width": render_temperature_width}
 
 
+ui.ensure_entrypoint()
 st.title("Paper replays: Hinton, Vinyals & Dean (2015) on MNIST")
 st.markdown("Each replay trains for real on the data in use and shows the paper's numbers beside ours, with the "
             "compute that ran. The same replays run from the command line: `python -m kdlab replay NAME --json`.")
@@ -143,7 +144,6 @@ budget = st.radio("Budget", list(BUDGETS), horizontal=True, key="replay.budget",
                   help="Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer.")
 st.caption(BUDGET_NOTES[budget] + " The teacher is trained once per budget and cached for everyone.")
 
-active = []
 for tab, name in zip(st.tabs([REPLAY_TITLES[name] for name in REPLAY_TITLES]), REPLAY_TITLES):
     with tab:
         st.markdown(INTRO[name])
@@ -165,8 +165,7 @@ for tab, name in zip(st.tabs([REPLAY_TITLES[name] for name in REPLAY_TITLES]), R
         if job is None:
             continue
         if not job.is_finished:
-            ui.render_job_progress(job, key=slot)
-            active.append(job)
+            ui.follow_job(job, key=slot)  # refreshes only the progress view, then the page once at the end
         elif job.status == JobStatus.FAILED:
             st.error(f"The replay failed: {job.error}")
         elif job.result is not None:
@@ -176,5 +175,3 @@ for tab, name in zip(st.tabs([REPLAY_TITLES[name] for name in REPLAY_TITLES]), R
                            "it had done by then.")
             budget_caption(result.summary)
             RENDERERS[name](result, f"{slot}.{job.id}")
-
-ui.keep_polling(active[0] if active else None)

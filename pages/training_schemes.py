@@ -66,6 +66,7 @@ def render_comparison(comparison: SchemeComparison, key: str) -> None:
                 st.plotly_chart(replay_plots.scheme_curves_figure(summary, name), key=f"{key}.{name}.curves")
 
 
+ui.ensure_entrypoint()
 st.title("Training schemes")
 st.markdown("Offline distillation is one way to pass knowledge on. Since 2015 others have been proposed: students "
             "that teach each other, networks distilled into copies of themselves, and teachers helped by an "
@@ -120,9 +121,8 @@ if submitted:
 
 if job is not None:
     if not job.is_finished:
-        ui.render_job_progress(job, key=SLOT)
+        ui.follow_job(job, key=SLOT)
     elif job.status == JobStatus.FAILED:
         st.error(f"The comparison failed: {job.error}")
     elif job.result is not None:
         render_comparison(job.result, f"{SLOT}.{job.id}")
-ui.keep_polling(job)

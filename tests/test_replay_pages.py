@@ -31,6 +31,19 @@ def button(app: AppTest, label_start: str):
     return next(b for b in app.button if b.label.startswith(label_start))
 
 
+def click_and_wait(app: AppTest, label_start: str) -> None:
+    """Click a Run button, wait for the background job it starts, then rerun the page.
+
+    The page's live view is an ``st.fragment`` that AppTest never ticks, so the test waits on
+    the job itself and reruns the page once it is done, as the fragment would.
+    """
+    button(app, label_start).click().run()
+    assert not app.exception
+    job = default_runner().jobs()[-1]
+    assert default_runner().wait(job, timeout=TIMEOUT), "the background job did not finish in time"
+    app.run()
+
+
 def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
     app = page("paper_replays.py").run()
     assert not app.exception
@@ -45,8 +58,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
 
 def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget):
     app = page("paper_replays.py").run()
-    button(app, "Run the omit-3").click()
-    app.run()  # reruns while the job polls, until it finishes
+    click_and_wait(app, "Run the omit-3")
     assert not app.exception
     slider = app.slider(key=next(s.key for s in app.slider if s.key.endswith(".bias.3")))
     result = default_runner().jobs()[-1].result
@@ -64,8 +76,7 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
 
 def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_budget):
     app = page("paper_replays.py").run()
-    button(app, "Run the temperature-width").click()
-    app.run()
+    click_and_wait(app, "Run the temperature-width")
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1  # the heatmap
     later = page("paper_replays.py").run()  # a new session: no job, the grid comes from the disk cache
@@ -81,8 +92,7 @@ def test_schemes_page_compares_every_scheme_with_the_references():
     app.select_slider(key="schemes.train_size").set_value("1,000")
     app.slider(key="schemes.epochs").set_value(1)
     app.slider(key="schemes.generations").set_value(1)
-    button(app, "Compare the schemes").click()
-    app.run()
+    click_and_wait(app, "Compare the schemes")
     assert not app.exception
     assert [tab.label for tab in app.tabs] == ["Offline KD", "Deep mutual learning", "Born-again networks",
                                                "Teacher assistant"]
