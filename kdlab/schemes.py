@@ -25,7 +25,6 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from kdlab import cli
@@ -67,7 +66,7 @@ SCHEME_PAPERS = {
 }
 DEFAULT_TEACHER = "cnn"
 DEFAULT_ASSISTANT = "mlp-300x1"
-DEFAULT_STUDENT = "mlp-30x1"
+DEFAULT_STUDENT = "mlp-100x1"
 MAX_GENERATIONS = 5
 
 
@@ -151,7 +150,7 @@ class SchemeConfig:
     student: str = DEFAULT_STUDENT
     temperature: float = 4.0
     alpha: float = 0.9
-    epochs: int = 5
+    epochs: int = 20
     learning_rate: float = 1e-3
     batch_size: int = 128
     train_size: int | None = 10_000
@@ -594,10 +593,12 @@ def _add_scheme_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SchemeConfig()
     parser.add_argument("--scheme", nargs="+", choices=SCHEMES, default=list(SCHEMES), metavar="NAME",
                         help=f"schemes to run (default: all of {', '.join(SCHEMES)})")
-    parser.add_argument("--teacher", default=defaults.teacher, help=f"teacher architecture (default: {defaults.teacher})")
+    parser.add_argument("--teacher", default=defaults.teacher,
+                        help=f"teacher architecture (default: {defaults.teacher})")
     parser.add_argument("--assistant", default=defaults.assistant,
                         help=f"teacher-assistant architecture (default: {defaults.assistant})")
-    parser.add_argument("--student", default=defaults.student, help=f"student architecture (default: {defaults.student})")
+    parser.add_argument("--student", default=defaults.student,
+                        help=f"student architecture (default: {defaults.student})")
     parser.add_argument("--temperature", type=float, default=defaults.temperature,
                         help=f"temperature T of every teacher -> student step (default: {defaults.temperature:g})")
     parser.add_argument("--alpha", type=float, default=defaults.alpha,
@@ -635,8 +636,8 @@ def comparison_lines(summary: dict) -> list[str]:
     rows += [(name, run) for name, scheme in summary["schemes"].items() if name != "offline" for run in scheme["runs"]]
     lines = [f"{'scheme':<11} {'run':<22} {'arch':<11} {'accuracy':>8} {'errors':>7} {'vs alone':>9} {'vs KD':>6}"]
     for scheme, run in rows:
-        versus = [run["test_errors"] - reference["test_errors"] if reference else None for reference in (alone, offline)]
-        cells = ["" if value is None else f"{value:+d}" for value in versus]
+        cells = ["" if reference is None else f"{run['test_errors'] - reference['test_errors']:+d}"
+                 for reference in (alone, offline)]
         lines.append(f"{scheme:<11} {run['label']:<22} {run['arch']:<11} {run['test_accuracy']:>8.2%} "
                      f"{run['test_errors']:>7} {cells[0]:>9} {cells[1]:>6}")
     return lines

@@ -87,8 +87,8 @@ with st.form("schemes.settings"):
                              format_func=lambda name: f"{name} ({describe_model(name).parameters:,} parameters)")
     assistant_width = middle.select_slider("Assistant: units (1 hidden layer)", [50, 100, 200, 300, 500, 800],
                                            value=300, key="schemes.assistant")
-    student_width = right.select_slider("Student: units (1 hidden layer)", [10, 20, 30, 50, 100],
-                                        value=30, key="schemes.student")
+    student_width = right.select_slider("Student: units (1 hidden layer)", [10, 20, 30, 50, 100, 200],
+                                        value=100, key="schemes.student")
     left, middle, right = st.columns(3)
     epochs = left.slider("Epochs per training run", 1, 20, defaults.epochs, key="schemes.epochs")
     train_size = middle.select_slider("Training images", list(TRAIN_SIZES), value="10,000", key="schemes.train_size")
