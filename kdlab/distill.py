@@ -122,14 +122,15 @@ class DistillationResult:
             "config": self.config.as_dict(),
             "transfer_set": {"size": sum(self.transfer_class_counts), "class_counts": self.transfer_class_counts},
             "teacher": self.teacher.summary(),
-            "student": _run_summary(self.config.student, self.student),
-            "baseline": _run_summary(self.config.student, self.baseline) if self.config.with_baseline else None,
+            "student": run_summary(self.config.student, self.student),
+            "baseline": run_summary(self.config.student, self.baseline) if self.config.with_baseline else None,
             "status": self.status,
             "seconds": round(self.seconds, 2),
         }
 
 
-def _run_summary(architecture: str, result: TrainResult | None) -> dict | None:
+def run_summary(architecture: str, result: TrainResult | None) -> dict | None:
+    """A JSON-ready summary of one student run (None stays None)."""
     if result is None:
         return None
     return {"arch": architecture, "params": describe_model(architecture).parameters, "status": result.status,

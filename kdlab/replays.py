@@ -41,6 +41,7 @@ import torch
 from kdlab import cli
 from kdlab.data import (MnistData, TransferSetSpec, default_cache_dir, load_mnist, select_transfer_indices,
                         stratified_split)
+from kdlab.distill import run_summary
 from kdlab.metrics import apply_class_bias, evaluate_logits
 from kdlab.models import build_model, describe_model, get_architecture, mlp_name
 from kdlab.schemes import ProgressTracker, progress_printer
@@ -364,14 +365,6 @@ def _teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
             "train_seconds": teacher.record.train_seconds, "note": teacher.note}
 
 
-def _run_summary(architecture: str, result: TrainResult | None) -> dict | None:
-    if result is None:
-        return None
-    return {"arch": architecture, "params": describe_model(architecture).parameters, "status": result.status,
-            "epochs_done": round(result.history[-1].epoch, 3) if result.history else 0.0,
-            "train_seconds": round(result.seconds, 2), **result.evaluation.as_dict()}
-
-
 def _cost(architecture: str, images: int, epochs: int) -> float:
     return images * epochs * max(describe_model(architecture).flops_per_image, 1)
 
@@ -440,8 +433,8 @@ def replay_table(config: TableConfig, data: MnistData, *, cache_dir=None, on_eve
     summary = _base_summary("table", config, data) | {
         "transfer_set": {"size": len(transfer), "class_counts": transfer.class_counts()},
         "teacher": _teacher_summary(teacher, config),
-        "student_alone": _run_summary(config.student, runs.get("alone")),
-        "distilled": _run_summary(config.student, runs.get("distilled")),
+        "student_alone": run_summary(config.student, runs.get("alone")),
+        "distilled": run_summary(config.student, runs.get("distilled")),
         "ours": {"teacher_errors": teacher.record.test_errors, "student_alone_errors": errors.get("alone"),
                  "distilled_errors": errors.get("distilled"), "test_size": test_total},
         "comparison": [
@@ -499,7 +492,7 @@ def replay_missing_digits(config: MissingDigitsConfig, data: MnistData, *, cache
                               on_event=progress.start("distilled", f"Distilled student (T = {config.temperature:g})"),
                               stop=stop, device=device)
         progress.finish("distilled")
-    summary["distilled"] = _run_summary(config.student, student)
+    summary["distilled"] = run_summary(config.student, student)
     status = _status(teacher.status, student.status if student else "stopped")
     logits = {}
     if student is not None:
