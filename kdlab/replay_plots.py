@@ -71,6 +71,9 @@ def bias_sweep_figure(sweep: dict, classes_label: str, current_bias: float | Non
                       chosen_bias: float | None = None, paper_bias: float | None = None) -> go.Figure:
     """Test errors (all digits, and the biased digits) as the output bias changes.
 
+    The x axis shows -10..10 (widened to include every marked bias); the y axis is
+    logarithmic, so the minimum of a few hundred errors stays visible next to thousands.
+
     Args:
         sweep: ``replays.bias_sweep`` output: bias, errors, class_errors lists.
         classes_label: the biased digits in words, e.g. "3s" or "7s and 8s".
@@ -84,13 +87,17 @@ def bias_sweep_figure(sweep: dict, classes_label: str, current_bias: float | Non
     ])
     markers = [(paper_bias, "paper", "#777777", "dash"), (chosen_bias, "ours (held-out)", ROLE_COLORS["peer"], "dash"),
                (current_bias, "slider", ROLE_COLORS["distilled"], "solid")]
+    marked = [bias for bias, *_ in markers if bias is not None]
+    low, high = min([-10.0] + [b - 2 for b in marked]), max([10.0] + [b + 2 for b in marked])
     for position, (bias, label, color, dash) in enumerate(markers):
         if bias is not None:
-            figure.add_vline(x=bias, line=dict(color=color, dash=dash, width=1.5),
-                             annotation_text=f"{label}: {bias:+.1f}", annotation_position="top right",
-                             annotation_y=1 - 0.08 * position, annotation_yref="paper")
+            figure.add_vline(x=bias, line=dict(color=color, dash=dash, width=1.5))
+            figure.add_annotation(x=bias, y=1 - 0.09 * position, yref="paper", text=f"{label}: {bias:+.1f}",
+                                  showarrow=False, xanchor="left", xshift=4, font=dict(color=color))
     figure.update_layout(title=f"Errors as the bias of the {classes_label} changes (no retraining)",
-                         xaxis_title="bias added to the output", yaxis_title="test errors", **LAYOUT)
+                         xaxis_title="bias added to the output", yaxis_title="test errors (log scale)", **LAYOUT)
+    figure.update_xaxes(range=[low, high])
+    figure.update_yaxes(type="log")
     return figure
 
 
@@ -112,25 +119,34 @@ def per_class_figure(before: list[float | None], after: list[float | None], bias
 
 
 def temperature_width_figure(grid: list[dict]) -> go.Figure:
-    """Heatmap of test accuracy (%) over student width (rows) and temperature (columns).
+    """Heatmap over student width (rows) and temperature (columns) of the test accuracy.
 
-    A column "alone" shows each width trained without a teacher, when the grid has it.
+    Each cell shows the accuracy; its colour is the gain over the same width trained alone
+    (the "alone" column, when the grid has it; else over the row's mean), so the effect of the
+    temperature stands out within each width even when widths differ by several points.
     """
     widths = sorted({cell["width"] for cell in grid})
     temperatures = sorted({cell["temperature"] for cell in grid if cell["temperature"] is not None})
     has_alone = any(cell["temperature"] is None for cell in grid)
     columns = (["alone"] if has_alone else []) + [f"T = {t:g}" for t in temperatures]
     keys = ([None] if has_alone else []) + temperatures
-    lookup = {(cell["width"], cell["temperature"]): cell for cell in grid}
-    z = [[100 * lookup[(w, t)]["test_accuracy"] if (w, t) in lookup else None for t in keys] for w in widths]
-    text = [["" if value is None else f"{value:.2f}" for value in row] for row in z]
+    lookup = {(cell["width"], cell["temperature"]): 100 * cell["test_accuracy"] for cell in grid}
+    accuracy = [[lookup.get((w, t)) for t in keys] for w in widths]
+    gains, text = [], []
+    for row in accuracy:
+        present = [value for value in row if value is not None]
+        reference = row[0] if has_alone and row[0] is not None else (sum(present) / len(present) if present else 0)
+        gains.append([None if value is None else value - reference for value in row])
+        text.append(["" if value is None else f"{value:.2f}<br>({value - reference:+.2f})" for value in row])
+    largest = max([abs(g) for row in gains for g in row if g is not None] + [0.1])
     names = {cell["width"]: cell["arch"] for cell in grid}
-    figure = go.Figure(go.Heatmap(z=z, x=columns, y=[names[w] for w in widths], text=text,
-                                  texttemplate="%{text}", colorscale="Cividis",
-                                  colorbar=dict(title="accuracy (%)"), hoverongaps=False))
-    figure.update_layout(title="Distilled test accuracy (%) by temperature and student width",
-                         xaxis_title="temperature (or no teacher)", yaxis_title="student",
-                         **LAYOUT)
+    figure = go.Figure(go.Heatmap(
+        z=gains, x=columns, y=[names[w] for w in widths], text=text, texttemplate="%{text}",
+        colorscale="PuOr", reversescale=True, zmid=0, zmin=-largest, zmax=largest, hoverongaps=False,
+        colorbar=dict(title="points vs<br>" + ("alone" if has_alone else "row mean"))))
+    figure.update_layout(title="Test accuracy (%) by temperature and student width; colour: gain over the student "
+                               + ("alone" if has_alone else "row mean"),
+                         xaxis_title="temperature (or no teacher)", yaxis_title="student", **LAYOUT)
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
     return figure
@@ -159,9 +175,7 @@ def scheme_figure(summary: dict, scheme: str) -> go.Figure:
     runs = [("student alone", summary["student_alone"]), ("offline KD", summary["offline_kd"])]
     if scheme != "offline":
         runs += [(run["label"], run) for run in entry["runs"]]
-    budget = summary["budget"]
-    title = (f"{entry['title']} vs the student alone and offline KD "
-             f"({budget['epochs_per_run']} epochs per run, {budget['train_size']:,} images, seed {budget['seed']})")
+    title = f"{entry['title']} beside both references"
     return _scheme_bars([(label, run) for label, run in runs if run], summary.get("teacher"), title)
 
 
@@ -170,7 +184,7 @@ def schemes_overview_figure(summary: dict) -> go.Figure:
     runs = [("student alone", summary["student_alone"]), ("offline KD", summary["offline_kd"])]
     for name, entry in summary["schemes"].items():
         if name != "offline" and entry["final"]:
-            runs.append((f"{entry['title']}: {entry['final']['label']}", entry["final"]))
+            runs.append((f"{entry['title']}<br>{entry['final']['label']}", entry["final"]))
     return _scheme_bars([(label, run) for label, run in runs if run], summary.get("teacher"),
                         "Every scheme's final student, same seed and budget")
 

@@ -87,20 +87,20 @@ class ProgressTracker:
     """Turns the step events of several planned training runs into one overall fraction.
 
     ``weights`` gives each planned stage its share of the work (e.g. its number of steps
-    times the model's cost); ``callback(stage, message)`` returns an ``on_event`` for that
-    stage that forwards every event and adds a ``ProgressEvent``.
+    times the model's cost); ``start(stage, message)`` returns an ``on_event`` for that
+    stage that forwards every event and adds a ``ProgressEvent``; ``finish(stage)`` ends it.
     """
 
     def __init__(self, on_event: EventCallback | None, weights: dict[str, float]):
         self._emit = on_event or (lambda event: None)
         self._weights = dict(weights)
-        self._total = sum(self._weights.values()) or 1.0
         self._done: set[str] = set()
+        self._stepped: set[str] = set()
 
     def _fraction(self, stage: str | None = None, part: float = 0.0) -> float:
         done = sum(self._weights.get(name, 0.0) for name in self._done)
         current = self._weights.get(stage, 0.0) * part if stage not in self._done else 0.0
-        return min(1.0, (done + current) / self._total)
+        return min(1.0, (done + current) / (sum(self._weights.values()) or 1.0))
 
     def start(self, stage: str, message: str) -> EventCallback:
         """Announce ``stage`` and return the callback its training run should report to."""
@@ -109,12 +109,17 @@ class ProgressTracker:
         def forward(event: TrainEvent) -> None:
             self._emit(event)
             if isinstance(event, StepEvent):
+                self._stepped.add(stage)
                 self._emit(ProgressEvent(self._fraction(stage, event.step / event.total_steps), message,
                                          f"step {event.step:,}/{event.total_steps:,}"))
 
         return forward
 
     def finish(self, stage: str) -> None:
+        """Mark ``stage`` done. A stage that took no step (a teacher from the cache) leaves the
+        plan, so the bar and its time estimate count only the work that really runs."""
+        if stage not in self._stepped:
+            self._weights.pop(stage, None)
         self._done.add(stage)
 
     def done(self, message: str) -> None:
@@ -218,10 +223,11 @@ class SchemeResult:
     scheme: str
     runs: list[SchemeRun] = field(default_factory=list)
     training_runs: int = 0  # training runs of the budget this scheme cost beyond the references
+    final_label: str | None = None  # None: the last run
 
     @property
     def final(self) -> SchemeRun | None:
-        return self.runs[-1] if self.runs else None
+        return next((run for run in self.runs if run.label == self.final_label), self.runs[-1] if self.runs else None)
 
     @property
     def status(self) -> str:
@@ -468,8 +474,10 @@ def _mutual_learning(trainer: _Trainer) -> SchemeResult:
                                  on_event=trainer.progress.start("mutual", "Mutual learning (two peers)"),
                                  stop=trainer.stop, device=trainer.device)
     trainer.progress.finish("mutual")
+    # Peer 1 starts from the student alone's weights, so it is the one compared with the references.
     return SchemeResult("mutual", [SchemeRun("peer 1", "peer", config.student, first),
-                                   SchemeRun("peer 2", "peer", config.student, second)], training_runs=2)
+                                   SchemeRun("peer 2", "peer", config.student, second)], training_runs=2,
+                        final_label="peer 1")
 
 
 def _born_again(trainer: _Trainer, student_alone: TrainResult) -> SchemeResult:

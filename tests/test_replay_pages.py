@@ -99,3 +99,16 @@ def test_schemes_page_compares_every_scheme_with_the_references():
     labels = [metric.label for metric in app.metric]
     assert labels.count("vs the student alone") == 4 and labels.count("vs offline KD") == 4
     assert len(app.get("plotly_chart")) == 1 + 2 * 4
+
+
+def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
+    app = page("paper_replays.py").run()
+    click_and_wait(app, "Run the table")
+    assert [metric.label for metric in app.metric[:3]] == ["Teacher", "Student alone", "Distilled, T = 20"]
+    assert "paper: 67 of 10,000" in app.metric[0].proto.delta
+    assert (app.info or app.warning) and "the paper: 72 of 146" in (app.info or app.warning)[0].value
+    click_and_wait(app, "Run the only-7-8")
+    assert not app.exception
+    sliders = [slider.key for slider in app.slider if ".bias." in slider.key]
+    assert [key.rsplit(".", 1)[-1] for key in sliders] == ["7", "8"]
+    assert any("saw only 7s and 8s" in success.value for success in app.success)

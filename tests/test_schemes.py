@@ -10,9 +10,9 @@ from kdlab import cli
 from kdlab.data import TransferSetSpec, select_transfer_indices
 from kdlab.losses import mutual_learning_loss
 from kdlab.models import build_model
-from kdlab.schemes import (SCHEME_DESCRIPTIONS, SCHEMES, ProgressEvent, SchemeConfig, compare_schemes,
-                           select_scheme_transfer_set, train_mutual)
-from kdlab.train import EpochEvent, TrainConfig, train_model
+from kdlab.schemes import (SCHEME_DESCRIPTIONS, SCHEMES, ProgressEvent, ProgressTracker, SchemeConfig,
+                           compare_schemes, select_scheme_transfer_set, train_mutual)
+from kdlab.train import EpochEvent, StepEvent, TrainConfig, train_model
 
 TINY = dict(teacher="lenet5", teacher_epochs=8, assistant="mlp-30x1", student="linear", epochs=1, train_size=400)
 
@@ -80,6 +80,20 @@ def test_mutual_learning_reports_events_and_stops(sample_data):
     epoch_ends = [event for event in events if isinstance(event, EpochEvent)]
     assert [(event.run, event.epoch) for event in epoch_ends] == [("peer 1", 1), ("peer 2", 1), ("peer 1", 2),
                                                                   ("peer 2", 2)]
+
+
+def test_progress_counts_only_the_work_that_runs():
+    events = []
+    tracker = ProgressTracker(events.append, {"teacher": 3.0, "student": 1.0})
+    tracker.start("teacher", "Teacher")
+    tracker.finish("teacher")  # loaded from the cache: no step was taken
+    report = tracker.start("student", "Student")
+    report(StepEvent("student", 5, 10, 0.5, 1.0, 0.5, 0.5, 0.1))
+    tracker.finish("student")
+    tracker.done("Finished")
+    progress = [(event.fraction, event.message) for event in events if isinstance(event, ProgressEvent)]
+    assert progress == [(0.0, "Teacher"), (0.0, "Student"), (0.5, "Student: step 5/10"), (1.0, "Finished")]
+    assert sum(isinstance(event, StepEvent) for event in events) == 1  # training events are forwarded
 
 
 def test_transfer_set_is_shared_and_capped(sample_data):
