@@ -33,7 +33,7 @@ from kdlab.losses import mutual_learning_loss
 from kdlab.metrics import evaluate_logits
 from kdlab.models import attach_dropout_generator, build_model, describe_model, get_architecture
 from kdlab.teachers import Teacher, load_or_train_teacher
-from kdlab.train import (STEP_EVENTS_PER_EPOCH, EpochEvent, EvalEvent, EventCallback, StepEvent, TrainConfig,
+from kdlab.train import (STEP_EVENTS_PER_EPOCH, cosine_schedule, EpochEvent, EvalEvent, EventCallback, StepEvent, TrainConfig,
                          TrainEvent, TrainResult, pick_device, predict_logits, train_model)
 
 SCHEMES = ("offline", "mutual", "born-again", "assistant")
@@ -351,8 +351,7 @@ def train_mutual(
         attach_dropout_generator(model, torch.Generator(device=device).manual_seed(config.seed + 1 + index))
         optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         optimizers.append(optimizer)
-        schedules.append(torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps))))
+        schedules.append(cosine_schedule(optimizer, total_steps))
 
     log_every = max(1, steps_per_epoch // STEP_EVENTS_PER_EPOCH)
     evaluations = min(config.evaluations_per_epoch, steps_per_epoch)

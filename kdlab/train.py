@@ -177,6 +177,13 @@ def jitter(batch: torch.Tensor, max_shift: int, generator: torch.Generator) -> t
     return padded[batch_index, 0, rows, cols].unsqueeze(1)
 
 
+def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay of the learning rate to zero over ``total_steps``: short classroom runs
+    end at a settled minimum instead of bouncing around it."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps)))
+
+
 def train_model(
     model: nn.Module,
     transfer_set: ImageSet,
@@ -231,9 +238,7 @@ def train_model(
     evaluations = min(config.evaluations_per_epoch, steps_per_epoch)
     eval_points = {round(steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
     zero = torch.zeros((), device=device)
-    # Cosine decay to zero over the run: short classroom runs end at a settled minimum.
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps)))
+    schedule = cosine_schedule(optimizer, total_steps)
 
     history: list[EvalEvent] = []
     losses: list[StepEvent] = []
