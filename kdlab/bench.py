@@ -11,19 +11,18 @@
 
 from __future__ import annotations
 
-import argparse
 import time
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kdlab import cli
-from kdlab.data import MnistData, load_mnist
-from kdlab.distill import DistillConfig, run_distillation
+from kdlab.data import MnistData
+from kdlab.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.models import build_model, describe_model
 from kdlab.teachers import Teacher, load_or_train_teacher
-from kdlab.train import StepEvent, TrainConfig, pick_device, train_model
+from kdlab.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
 
 
 def measure_matmul_flops(size: int = 1024, seconds: float = 1.0) -> float:
@@ -34,15 +33,20 @@ def measure_matmul_flops(size: int = 1024, seconds: float = 1.0) -> float:
     while time.perf_counter() - started < seconds:
         torch.mm(a, b)
         repeats += 1
-    return 2 * size ** 3 * repeats / (time.perf_counter() - started)
+    return 2 * size**3 * repeats / (time.perf_counter() - started)
 
 
 def time_kdlab_epoch(teacher: Teacher, student: str, data: MnistData, config: TrainConfig) -> float:
     """Seconds for one epoch of kdlab's loop (training steps only, teacher logits cached)."""
     steps: list[StepEvent] = []
-    train_model(build_model(student, seed=config.seed), data.train, data.test, config,
-                teacher_logits=teacher.train_logits,
-                on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None)
+    train_model(
+        build_model(student, seed=config.seed),
+        data.train,
+        data.test,
+        config,
+        teacher_logits=teacher.train_logits,
+        on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None,
+    )
     return steps[-1].seconds  # the last step report comes before the end-of-epoch evaluation
 
 
@@ -85,7 +89,9 @@ def time_tutorial_epoch(teacher_model: nn.Module, student: str, data: MnistData,
         student_logits = student_model(inputs)
         soft_targets = F.softmax(teacher_logits / temperature, dim=-1)
         soft_prob = F.log_softmax(student_logits / temperature, dim=-1)
-        soft_targets_loss = torch.sum(soft_targets * (soft_targets.log() - soft_prob)) / soft_prob.size()[0] * temperature ** 2
+        soft_targets_loss = (
+            torch.sum(soft_targets * (soft_targets.log() - soft_prob)) / soft_prob.size()[0] * temperature**2
+        )
         label_loss = F.cross_entropy(student_logits, labels)
         loss = config.alpha * soft_targets_loss + (1 - config.alpha) * label_loss
         loss.backward()
@@ -96,23 +102,27 @@ def time_tutorial_epoch(teacher_model: nn.Module, student: str, data: MnistData,
     return seconds
 
 
-def run_benchmark(data: MnistData) -> dict:
+def run_benchmark(data: MnistData, on_event: EventCallback | None = None) -> dict:
+    """Time both loops, measure the matmul peak and run the default demo; a JSON-ready report.
+
+    Stages are announced as ``StageEvent``s through ``on_event`` (teacher training events too).
+    """
+    emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    cli.log(f"Data: {data.source.label}; device: {pick_device()}; torch threads: {torch.get_num_threads()}")
-    teacher = load_or_train_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed,
-                                    on_event=cli.progress_printer)
-    epoch_config = TrainConfig(epochs=1, batch_size=demo.batch_size, learning_rate=demo.learning_rate,
-                               temperature=demo.temperature, alpha=demo.alpha, seed=demo.seed, evals_per_epoch=1)
-    cli.log("Timing one distillation epoch of kdlab's loop ...")
+    teacher = load_or_train_teacher(
+        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event
+    )
+    epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
+    emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))
     ours = time_kdlab_epoch(teacher, demo.student, data, epoch_config)
-    cli.log("Timing one epoch of the PyTorch tutorial's loop ...")
+    emit(StageEvent("tutorial-epoch", "Timing one epoch of the PyTorch tutorial's loop ..."))
     tutorial = time_tutorial_epoch(teacher.model, demo.student, data, epoch_config)
     started = time.perf_counter()
     teacher_logits_seconds = _time_teacher_logits(teacher, data)
-    cli.log("Measuring matmul FLOP/s ...")
+    emit(StageEvent("matmul", "Measuring matmul FLOP/s ..."))
     peak = measure_matmul_flops()
     train_flops = 3 * describe_model(demo.student).flops_per_image * len(data.train) / ours
-    cli.log("Running the default demo (distilled student and student alone) ...")
+    emit(StageEvent("demo", "Running the default demo (distilled student and student alone) ..."))
     result = run_distillation(demo, data, teacher=teacher)
     student, baseline = result.student, result.baseline
     fewer = 1 - student.evaluation.errors / max(baseline.evaluation.errors, 1)
@@ -121,9 +131,12 @@ def run_benchmark(data: MnistData) -> dict:
         "device": str(pick_device()),
         "torch_threads": torch.get_num_threads(),
         "epoch": {
-            "teacher": demo.teacher, "student": demo.student, "batch_size": demo.batch_size,
+            "teacher": demo.teacher,
+            "student": demo.student,
+            "batch_size": demo.training.batch_size,
             "images": len(data.train),
-            "kdlab_seconds": round(ours, 3), "tutorial_seconds": round(tutorial, 3),
+            "kdlab_seconds": round(ours, 3),
+            "tutorial_seconds": round(tutorial, 3),
             "speedup": round(tutorial / ours, 2),
             "teacher_logits_once_seconds": round(teacher_logits_seconds, 3),
             "speedup_counting_teacher_logits_in_one_epoch": round(tutorial / (ours + teacher_logits_seconds), 2),
@@ -137,58 +150,26 @@ def run_benchmark(data: MnistData) -> dict:
         "demo": {
             "config": demo.as_dict() | {"train_size": sum(result.transfer_class_counts)},
             "teacher": teacher.summary(),
-            "baseline": {"test_accuracy": baseline.evaluation.accuracy, "test_errors": baseline.evaluation.errors,
-                         "seconds": round(baseline.seconds, 2)},
-            "distilled": {"test_accuracy": student.evaluation.accuracy, "test_errors": student.evaluation.errors,
-                          "seconds": round(student.seconds, 2)},
+            "baseline": {
+                "test_accuracy": baseline.evaluation.accuracy,
+                "test_errors": baseline.evaluation.errors,
+                "seconds": round(baseline.seconds, 2),
+            },
+            "distilled": {
+                "test_accuracy": student.evaluation.accuracy,
+                "test_errors": student.evaluation.errors,
+                "seconds": round(student.seconds, 2),
+            },
             "fewer_errors_than_baseline": round(fewer, 3),
             "student_trainings_seconds": round(student.seconds + baseline.seconds, 2),
         },
         "seconds": round(time.perf_counter() - started + ours + tutorial, 1),
     }
-    _print_report(report)
     return report
 
 
 def _time_teacher_logits(teacher: Teacher, data: MnistData) -> float:
-    from kdlab.train import predict_logits
-
     started = time.perf_counter()
     predict_logits(teacher.model.to(pick_device()), data.train.images)
     teacher.model.cpu()
     return time.perf_counter() - started
-
-
-def _print_report(report: dict) -> None:
-    epoch, throughput, demo = report["epoch"], report["throughput"], report["demo"]
-    cli.log(f"\nOne distillation epoch ({epoch['images']:,} images, teacher {epoch['teacher']}, student "
-            f"{epoch['student']}, batch {epoch['batch_size']}):")
-    cli.log(f"  kdlab loop     {epoch['kdlab_seconds']:8.2f} s")
-    cli.log(f"  tutorial loop  {epoch['tutorial_seconds']:8.2f} s   -> {epoch['speedup']:.1f}x faster "
-            f"({epoch['speedup_counting_teacher_logits_in_one_epoch']:.1f}x counting the one-time teacher pass of "
-            f"{epoch['teacher_logits_once_seconds']:.2f} s)")
-    cli.log(f"  student training: {throughput['student_samples_per_second']:,} samples/s, "
-            f"{throughput['student_training_gflops']} GFLOP/s = {throughput['fraction_of_matmul_peak']:.0%} of the "
-            f"measured matmul peak ({throughput['matmul_peak_gflops']} GFLOP/s)")
-    cli.log(f"\nDefault demo ({demo['config']['train_size']:,} training images, {demo['config']['epochs']} epochs, "
-            f"T = {demo['config']['temperature']}, alpha = {demo['config']['alpha']}):")
-    cli.log(f"  teacher {demo['teacher']['arch']:<10} {demo['teacher']['test_accuracy']:.2%}  "
-            f"{demo['teacher']['test_errors']} errors")
-    for name in ("baseline", "distilled"):
-        row = demo[name]
-        label = "student alone" if name == "baseline" else "distilled"
-        cli.log(f"  {label:<17} {row['test_accuracy']:.2%}  {row['test_errors']} errors  ({row['seconds']:.1f} s)")
-    cli.log(f"  distilled makes {demo['fewer_errors_than_baseline']:.1%} fewer errors; both student trainings took "
-            f"{demo['student_trainings_seconds']:.1f} s")
-
-
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    cli.add_data_arguments(parser)
-
-
-def _command(args: argparse.Namespace) -> dict:
-    return run_benchmark(load_mnist(args.data_dir))
-
-
-cli.EXTRA_COMMANDS["bench"] = ("time our loop against the PyTorch tutorial's and run the default demo",
-                               _add_arguments, _command)

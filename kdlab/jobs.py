@@ -86,11 +86,6 @@ class Job:
         with self._log_lock:
             return list(self._events)
 
-    def events_since(self, index: int) -> list[Any]:
-        """Events from position ``index`` on, for incremental polling."""
-        with self._log_lock:
-            return self._events[max(0, index):]
-
     def request_stop(self) -> None:
         """Ask the job to stop; a job still in the queue is cancelled at once."""
         self._stop_requested.set()
@@ -165,15 +160,6 @@ class JobRunner:
         """Block until ``job`` finishes or ``timeout`` seconds pass; True if finished."""
         return job._finished.wait(timeout)
 
-    def shutdown(self, wait: bool = False) -> None:
-        """Request stop on every unfinished job; optionally wait for them to end."""
-        unfinished = [job for job in self.jobs() if not job.is_finished]
-        for job in unfinished:
-            job.request_stop()
-        if wait:
-            for job in unfinished:
-                self.wait(job)
-
     def _start_queued_jobs(self) -> None:
         # Caller holds self._lock.
         while self._queue and self._running < self.max_concurrent:
@@ -181,9 +167,7 @@ class JobRunner:
             job.status = JobStatus.RUNNING
             job.started_at = time.time()
             self._running += 1
-            thread = threading.Thread(
-                target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True
-            )
+            thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
             thread.start()
 
     def _run(self, job: Job, target: Callable[[JobContext], Any]) -> None:

@@ -1,13 +1,16 @@
-"""Distillation losses.
+"""Distillation losses, and the objectives the training loop plugs in.
 
-The knowledge-distillation loss of Hinton, Vinyals & Dean (2015), "Distilling the
-Knowledge in a Neural Network", returned together with its two parts so the app can
-plot the loss anatomy, plus the loss used by deep mutual learning.
+``kd_loss`` is the knowledge-distillation loss of Hinton, Vinyals & Dean (2015), "Distilling
+the Knowledge in a Neural Network", returned together with its two parts so the app can plot
+the loss anatomy. The objectives (``LabelsLoss``, ``TeacherLoss``, ``PeerLoss``) say what each
+model of a ``train.train_models`` run learns from: the labels alone, a fixed teacher's logits,
+or the other models trained beside it (deep mutual learning).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass, replace
+from typing import NamedTuple, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +34,7 @@ def soft_target_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, t
     student_log_probs = F.log_softmax(student_logits / temperature, dim=1)  # (B, 10)
     teacher_log_probs = F.log_softmax(teacher_logits / temperature, dim=1)  # (B, 10)
     kl = F.kl_div(student_log_probs, teacher_log_probs, reduction="batchmean", log_target=True)
-    return kl * temperature ** 2
+    return kl * temperature**2
 
 
 def kd_loss(
@@ -79,3 +82,65 @@ def mutual_learning_loss(
     ``alpha = 0.5`` this is the paper's CE + KL(p_peer || p) up to a factor of 2.
     """
     return kd_loss(logits, peer_logits.detach(), targets, temperature, alpha)
+
+
+class Objective(Protocol):
+    """What one model of a training run minimises, given every model's logits for the batch."""
+
+    def to(self, device: torch.device) -> Objective: ...
+
+    def __call__(
+        self, logits: list[torch.Tensor], model_index: int, labels: torch.Tensor, batch_index: torch.Tensor
+    ) -> KDLoss: ...
+
+
+@dataclass(frozen=True)
+class LabelsLoss:
+    """Plain cross-entropy on the labels: the student trained alone (the baseline)."""
+
+    def to(self, device: torch.device) -> LabelsLoss:
+        return self
+
+    def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
+        loss = F.cross_entropy(logits[model_index], labels)
+        return KDLoss(loss, loss.new_zeros(()), loss)
+
+
+@dataclass(frozen=True)
+class TeacherLoss:
+    """``kd_loss`` against a fixed teacher whose logits for the whole transfer set were
+    computed once: (N_transfer, 10), indexed by the batch, so a step costs no teacher pass."""
+
+    teacher_logits: torch.Tensor
+    temperature: float
+    alpha: float
+
+    def to(self, device: torch.device) -> TeacherLoss:
+        return replace(self, teacher_logits=self.teacher_logits.to(device))
+
+    def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
+        return kd_loss(logits[model_index], self.teacher_logits[batch_index], labels, self.temperature, self.alpha)
+
+
+@dataclass(frozen=True)
+class PeerLoss:
+    """Deep mutual learning: ``mutual_learning_loss`` against the other models' current logits
+    (averaged over them when there are more than two peers)."""
+
+    temperature: float = 1.0
+    alpha: float = 0.5
+
+    def to(self, device: torch.device) -> PeerLoss:
+        return self
+
+    def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
+        parts = [
+            mutual_learning_loss(logits[model_index], peer, labels, self.temperature, self.alpha)
+            for index, peer in enumerate(logits)
+            if index != model_index
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        soft = torch.stack([part.soft for part in parts]).mean()
+        hard = parts[0].hard
+        return KDLoss(soft + hard, soft, hard)

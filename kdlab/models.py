@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import torch
 from torch import nn
@@ -68,11 +68,17 @@ def _mlp(widths: list[int], input_dropout: float = 0.0, hidden_dropout: float = 
 def _lenet5() -> nn.Sequential:
     # LeCun et al. 1998 with ReLU and max pooling, the common modern reading.
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # (B, 6, 14, 14)
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),  # (B, 16, 5, 5)
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 6, 14, 14)
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 16, 5, 5)
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
-        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
         nn.Linear(84, NUM_CLASSES),
     )
 
@@ -80,10 +86,17 @@ def _lenet5() -> nn.Sequential:
 def _small_cnn() -> nn.Sequential:
     # Two conv blocks with batch norm: converges in two epochs on a laptop CPU.
     return nn.Sequential(
-        nn.Conv2d(1, 16, 5, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),  # (B, 16, 12, 12)
-        nn.Conv2d(16, 32, 5, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, 4, 4)
+        nn.Conv2d(1, 16, 5, bias=False),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 16, 12, 12)
+        nn.Conv2d(16, 32, 5, bias=False),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 32, 4, 4)
         nn.Flatten(),
-        nn.Linear(32 * 4 * 4, 128), nn.ReLU(),
+        nn.Linear(32 * 4 * 4, 128),
+        nn.ReLU(),
         SeededDropout(0.25),
         nn.Linear(128, NUM_CLASSES),
     )
@@ -101,14 +114,16 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     arch.name: arch
     for arch in [
-        Architecture("cnn", "Small CNN: 2 conv blocks with batch norm (16, 32 maps), 128-unit layer, dropout",
-                     _small_cnn),
-        Architecture("lenet5", "LeNet-5 (LeCun et al. 1998): 2 conv + 3 dense layers, ReLU, max pooling",
-                     _lenet5),
-        Architecture("mlp-1200x2", "Hinton et al.'s teacher: 2 x 1200 ReLU units, dropout 0.2 input / 0.5 hidden",
-                     lambda: _mlp([1200, 1200], input_dropout=0.2, hidden_dropout=0.5)),
-        Architecture("linear", "Multinomial logistic regression: one linear layer, 784 -> 10",
-                     lambda: _mlp([])),
+        Architecture(
+            "cnn", "Small CNN: 2 conv blocks with batch norm (16, 32 maps), 128-unit layer, dropout", _small_cnn
+        ),
+        Architecture("lenet5", "LeNet-5 (LeCun et al. 1998): 2 conv + 3 dense layers, ReLU, max pooling", _lenet5),
+        Architecture(
+            "mlp-1200x2",
+            "Hinton et al.'s teacher: 2 x 1200 ReLU units, dropout 0.2 input / 0.5 hidden",
+            lambda: _mlp([1200, 1200], input_dropout=0.2, hidden_dropout=0.5),
+        ),
+        Architecture("linear", "Multinomial logistic regression: one linear layer, 784 -> 10", lambda: _mlp([])),
     ]
 }
 
@@ -146,9 +161,11 @@ def get_architecture(name: str) -> Architecture:
     parametric = _parametric_mlp(name)
     if parametric is None:
         valid = ", ".join(architecture_names())
-        raise ValueError(f"Unknown architecture '{name}'. Valid names: {valid} "
-                         f"(width {MLP_WIDTH_RANGE[0]}..{MLP_WIDTH_RANGE[1]}, "
-                         f"depth {MLP_DEPTH_RANGE[0]}..{MLP_DEPTH_RANGE[1]}).")
+        raise ValueError(
+            f"Unknown architecture '{name}'. Valid names: {valid} "
+            f"(width {MLP_WIDTH_RANGE[0]}..{MLP_WIDTH_RANGE[1]}, "
+            f"depth {MLP_DEPTH_RANGE[0]}..{MLP_DEPTH_RANGE[1]})."
+        )
     return parametric
 
 
@@ -205,4 +222,3 @@ def attach_dropout_generator(model: nn.Module, generator: torch.Generator | None
     for module in model.modules():
         if isinstance(module, SeededDropout):
             module.generator = generator
-

@@ -1,31 +1,24 @@
-"""Plotly figures for the paper-replay and training-scheme pages.
+"""Plotly figures for the paper-replay page.
 
-Pure functions: each takes the JSON-ready summaries of ``kdlab.replays`` and
-``kdlab.schemes`` (or a few plain values) and returns a ``go.Figure``; nothing here trains,
-reads files or touches Streamlit. Colours follow ``kdlab.plots`` (Okabe-Ito, one per role:
-teacher orange, distilled blue, student alone grey), extended with the schemes' roles; the
-paper's numbers are hatched outlines, so they read as "for reference" in colour and in print.
-Like ``kdlab.plots``, figures set no template, so the app's theme styles them.
+Pure functions: each takes the JSON-ready summaries of ``kdlab.replays`` (or a few plain
+values) and returns a ``go.Figure``; nothing here trains, reads files or touches Streamlit.
+Colours follow ``kdlab.plots`` (Okabe-Ito, one per role: teacher orange, distilled blue,
+student alone grey); missing digits are vermillion. The paper's numbers are hatched outlines,
+so they read as "for reference" in colour and in print. Like ``kdlab.plots``, figures set no
+template, so the app's theme styles them. The training-scheme figures are in ``scheme_plots``.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdlab.plots import OKABE_ITO
-from kdlab.plots import ROLE_COLORS as BASE_ROLE_COLORS
+from kdlab.plots import LAYOUT, OKABE_ITO, ROLE_COLORS
 
-ROLE_COLORS = {
-    **BASE_ROLE_COLORS,
-    "assistant": OKABE_ITO["reddish_purple"],
-    "peer": OKABE_ITO["bluish_green"],
-    "generation": OKABE_ITO["vermillion"],
-    "scheme": OKABE_ITO["sky_blue"],  # the student taught through the assistant
-}
-PAPER_MARKER = dict(color="rgba(0,0,0,0)", line=dict(color="#777777", width=1.5),
-                    pattern=dict(shape="/", fgcolor="#777777"))
-LAYOUT = dict(margin=dict(l=10, r=10, t=60, b=10), height=380, title_x=0,
-              legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+MISSING_COLOR = OKABE_ITO["vermillion"]  # digits the student never saw, and errors on the biased digits
+HELD_OUT_COLOR = OKABE_ITO["bluish_green"]  # our bias, chosen on held-out training images
+PAPER_MARKER = dict(
+    color="rgba(0,0,0,0)", line=dict(color="#777777", width=1.5), pattern=dict(shape="/", fgcolor="#777777")
+)
 
 
 def _percent(errors: int | None, total: int | None) -> float | None:
@@ -39,26 +32,45 @@ def table_figure(summary: dict) -> go.Figure:
     roles = ["teacher", "baseline", "distilled"]
     paper = [_percent(row["paper"], row["paper_total"]) for row in rows]
     ours = [_percent(row["ours"], row["ours_total"]) for row in rows]
-    figure = go.Figure([
-        go.Bar(name="Paper (Hinton et al. 2015)", x=labels, y=paper, marker=PAPER_MARKER,
-               text=[f"{row['paper']} errors" for row in rows], textposition="outside"),
-        go.Bar(name=f"Ours ({summary['budget']['name']} budget)", x=labels, y=ours,
-               marker_color=[ROLE_COLORS[role] for role in roles],
-               text=["-" if row["ours"] is None else f"{row['ours']:,} errors" for row in rows],
-               textposition="outside"),
-    ])
-    figure.update_layout(title="Test error: the paper's numbers and ours", barmode="group",
-                         yaxis_title="test error (%)", **LAYOUT)
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="Paper (Hinton et al. 2015)",
+                x=labels,
+                y=paper,
+                marker=PAPER_MARKER,
+                text=[f"{row['paper']} errors" for row in rows],
+                textposition="outside",
+            ),
+            go.Bar(
+                name=f"Ours ({summary['budget']['name']} budget)",
+                x=labels,
+                y=ours,
+                marker_color=[ROLE_COLORS[role] for role in roles],
+                text=["-" if row["ours"] is None else f"{row['ours']:,} errors" for row in rows],
+                textposition="outside",
+            ),
+        ]
+    )
+    figure.update_layout(
+        title="Test error: the paper's numbers and ours", barmode="group", yaxis_title="test error (%)", **LAYOUT
+    )
     return figure
 
 
 def transfer_counts_figure(class_counts: list[int], missing: tuple[int, ...] | list[int] = ()) -> go.Figure:
     """How many images of each digit the student learns from; absent digits are marked."""
     digits = [str(digit) for digit in range(10)]
-    colors = [ROLE_COLORS["generation"] if count == 0 else ROLE_COLORS["distilled"] for count in class_counts]
-    figure = go.Figure(go.Bar(x=digits, y=class_counts, marker_color=colors,
-                              text=[f"{count:,}" if count else "none" for count in class_counts],
-                              textposition="outside"))
+    colors = [MISSING_COLOR if count == 0 else ROLE_COLORS["distilled"] for count in class_counts]
+    figure = go.Figure(
+        go.Bar(
+            x=digits,
+            y=class_counts,
+            marker_color=colors,
+            text=[f"{count:,}" if count else "none" for count in class_counts],
+            textposition="outside",
+        )
+    )
     title = "The transfer set: images per digit"
     if missing:
         title += f" (the student never sees a {', '.join(str(digit) for digit in missing)})"
@@ -67,35 +79,67 @@ def transfer_counts_figure(class_counts: list[int], missing: tuple[int, ...] | l
     return figure
 
 
-def bias_sweep_figure(sweep: dict, classes_label: str, current_bias: float | None = None,
-                      chosen_bias: float | None = None, paper_bias: float | None = None) -> go.Figure:
+def bias_sweep_figure(
+    sweep: dict,
+    classes_label: str,
+    current_bias: float | None = None,
+    chosen_bias: float | None = None,
+    paper_bias: float | None = None,
+) -> go.Figure:
     """Test errors (all digits, and the biased digits) as the output bias changes.
 
     The x axis shows -10..10 (widened to include every marked bias); the y axis is
     logarithmic, so the minimum of a few hundred errors stays visible next to thousands.
 
     Args:
-        sweep: ``replays.bias_sweep`` output: bias, errors, class_errors lists.
+        sweep: ``metrics.bias_sweep`` output: bias, errors, class_errors lists.
         classes_label: the biased digits in words, e.g. "3s" or "7s and 8s".
         current_bias: the slider's value; chosen_bias: ours (held-out images); paper_bias.
     """
-    figure = go.Figure([
-        go.Scatter(name="all test errors", x=sweep["bias"], y=sweep["errors"], mode="lines",
-                   line=dict(color=ROLE_COLORS["distilled"], width=3)),
-        go.Scatter(name=f"errors on the {classes_label}", x=sweep["bias"], y=sweep["class_errors"], mode="lines",
-                   line=dict(color=ROLE_COLORS["generation"], width=2, dash="dot")),
-    ])
-    markers = [(paper_bias, "paper", "#777777", "dash"), (chosen_bias, "ours (held-out)", ROLE_COLORS["peer"], "dash"),
-               (current_bias, "slider", ROLE_COLORS["distilled"], "solid")]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                name="all test errors",
+                x=sweep["bias"],
+                y=sweep["errors"],
+                mode="lines",
+                line=dict(color=ROLE_COLORS["distilled"], width=3),
+            ),
+            go.Scatter(
+                name=f"errors on the {classes_label}",
+                x=sweep["bias"],
+                y=sweep["class_errors"],
+                mode="lines",
+                line=dict(color=MISSING_COLOR, width=2, dash="dot"),
+            ),
+        ]
+    )
+    markers = [
+        (paper_bias, "paper", "#777777", "dash"),
+        (chosen_bias, "ours (held-out)", HELD_OUT_COLOR, "dash"),
+        (current_bias, "slider", ROLE_COLORS["distilled"], "solid"),
+    ]
     marked = [bias for bias, *_ in markers if bias is not None]
     low, high = min([-10.0] + [b - 2 for b in marked]), max([10.0] + [b + 2 for b in marked])
     for position, (bias, label, color, dash) in enumerate(markers):
         if bias is not None:
             figure.add_vline(x=bias, line=dict(color=color, dash=dash, width=1.5))
-            figure.add_annotation(x=bias, y=1 - 0.09 * position, yref="paper", text=f"{label}: {bias:+.1f}",
-                                  showarrow=False, xanchor="left", xshift=4, font=dict(color=color))
-    figure.update_layout(title=f"Errors as the bias of the {classes_label} changes (no retraining)",
-                         xaxis_title="bias added to the output", yaxis_title="test errors (log scale)", **LAYOUT)
+            figure.add_annotation(
+                x=bias,
+                y=1 - 0.09 * position,
+                yref="paper",
+                text=f"{label}: {bias:+.1f}",
+                showarrow=False,
+                xanchor="left",
+                xshift=4,
+                font=dict(color=color),
+            )
+    figure.update_layout(
+        title=f"Errors as the bias of the {classes_label} changes (no retraining)",
+        xaxis_title="bias added to the output",
+        yaxis_title="test errors (log scale)",
+        **LAYOUT,
+    )
     figure.update_xaxes(range=[low, high])
     figure.update_yaxes(type="log")
     return figure
@@ -108,12 +152,20 @@ def per_class_figure(before: list[float | None], after: list[float | None], bias
     def percent(values):
         return [None if value is None else 100 * value for value in values]
 
-    figure = go.Figure([
-        go.Bar(name="as trained", x=digits, y=percent(before), marker_color=ROLE_COLORS["baseline"]),
-        go.Bar(name=f"with {bias_label}", x=digits, y=percent(after), marker_color=ROLE_COLORS["distilled"]),
-    ])
-    figure.update_layout(title="Accuracy on each test digit", barmode="group", xaxis_title="digit",
-                         yaxis_title="accuracy (%)", yaxis_range=[0, 105], **LAYOUT)
+    figure = go.Figure(
+        [
+            go.Bar(name="as trained", x=digits, y=percent(before), marker_color=ROLE_COLORS["baseline"]),
+            go.Bar(name=f"with {bias_label}", x=digits, y=percent(after), marker_color=ROLE_COLORS["distilled"]),
+        ]
+    )
+    figure.update_layout(
+        title="Accuracy on each test digit",
+        barmode="group",
+        xaxis_title="digit",
+        yaxis_title="accuracy (%)",
+        yaxis_range=[0, 105],
+        **LAYOUT,
+    )
     figure.update_xaxes(type="category")
     return figure
 
@@ -140,67 +192,29 @@ def temperature_width_figure(grid: list[dict]) -> go.Figure:
         text.append(["" if value is None else f"{value:.2f}<br>({value - reference:+.2f})" for value in row])
     largest = max([abs(g) for row in gains for g in row if g is not None] + [0.1])
     names = {cell["width"]: cell["arch"] for cell in grid}
-    figure = go.Figure(go.Heatmap(
-        z=gains, x=columns, y=[names[w] for w in widths], text=text, texttemplate="%{text}",
-        colorscale="PuOr", reversescale=True, zmid=0, zmin=-largest, zmax=largest, hoverongaps=False,
-        colorbar=dict(title="points vs<br>" + ("alone" if has_alone else "row mean"))))
-    figure.update_layout(title="Test accuracy (%) by temperature and student width; colour: gain over the student "
-                               + ("alone" if has_alone else "row mean"),
-                         xaxis_title="temperature (or no teacher)", yaxis_title="student", **LAYOUT)
+    figure = go.Figure(
+        go.Heatmap(
+            z=gains,
+            x=columns,
+            y=[names[w] for w in widths],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="PuOr",
+            reversescale=True,
+            zmid=0,
+            zmin=-largest,
+            zmax=largest,
+            hoverongaps=False,
+            colorbar=dict(title="points vs<br>" + ("alone" if has_alone else "row mean")),
+        )
+    )
+    figure.update_layout(
+        title="Test accuracy (%) by temperature and student width; colour: gain over the student "
+        + ("alone" if has_alone else "row mean"),
+        xaxis_title="temperature (or no teacher)",
+        yaxis_title="student",
+        **LAYOUT,
+    )
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
-    return figure
-
-
-def _scheme_bars(runs: list[tuple[str, dict]], teacher: dict | None, title: str) -> go.Figure:
-    labels = [label for label, _ in runs]
-    accuracies = [100 * run["test_accuracy"] for _, run in runs]
-    figure = go.Figure(go.Bar(
-        x=labels, y=accuracies, marker_color=[ROLE_COLORS.get(run["role"], ROLE_COLORS["scheme"]) for _, run in runs],
-        text=[f"{100 * run['test_accuracy']:.2f}%<br>{run['test_errors']} errors" for _, run in runs],
-        textposition="outside", customdata=[run["arch"] for _, run in runs],
-        hovertemplate="%{x} (%{customdata}): %{y:.2f}%<extra></extra>"))
-    low = min(accuracies + ([100 * teacher["test_accuracy"]] if teacher else []))
-    if teacher:
-        figure.add_hline(y=100 * teacher["test_accuracy"], line=dict(color=ROLE_COLORS["teacher"], dash="dash"),
-                         annotation_text=f"teacher {teacher['arch']}: {100 * teacher['test_accuracy']:.2f}%")
-    figure.update_layout(title=title, yaxis_title="test accuracy (%)", showlegend=False,
-                         yaxis_range=[max(0.0, low - 2.0), 100.5], **LAYOUT)
-    return figure
-
-
-def scheme_figure(summary: dict, scheme: str) -> go.Figure:
-    """One scheme's runs beside the student alone and offline KD (same seed and budget)."""
-    entry = summary["schemes"][scheme]
-    runs = [("student alone", summary["student_alone"]), ("offline KD", summary["offline_kd"])]
-    if scheme != "offline":
-        runs += [(run["label"], run) for run in entry["runs"]]
-    title = f"{entry['title']} beside both references"
-    return _scheme_bars([(label, run) for label, run in runs if run], summary.get("teacher"), title)
-
-
-def schemes_overview_figure(summary: dict) -> go.Figure:
-    """What each scheme hands over (its final student) beside both references."""
-    runs = [("student alone", summary["student_alone"]), ("offline KD", summary["offline_kd"])]
-    for name, entry in summary["schemes"].items():
-        if name != "offline" and entry["final"]:
-            runs.append((f"{entry['title']}<br>{entry['final']['label']}", entry["final"]))
-    return _scheme_bars([(label, run) for label, run in runs if run], summary.get("teacher"),
-                        "Every scheme's final student, same seed and budget")
-
-
-def scheme_curves_figure(summary: dict, scheme: str) -> go.Figure:
-    """Test accuracy during training for the references and the scheme's runs."""
-    entry = summary["schemes"][scheme]
-    runs = [summary["student_alone"], summary["offline_kd"]] + ([] if scheme == "offline" else entry["runs"])
-    figure = go.Figure()
-    for run in runs:
-        if run:
-            figure.add_trace(go.Scatter(
-                name=run["label"], x=[point["epoch"] for point in run["curve"]],
-                y=[100 * point["test_accuracy"] for point in run["curve"]], mode="lines",
-                line=dict(color=ROLE_COLORS.get(run["role"], ROLE_COLORS["scheme"]),
-                          dash="solid" if run["role"] in ("baseline", "distilled") else "dot")))
-    figure.update_layout(title="Test accuracy during training", xaxis_title="epoch", yaxis_title="test accuracy (%)",
-                         **LAYOUT)
     return figure

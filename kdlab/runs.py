@@ -7,10 +7,6 @@ confusion matrices and the distilled student's weights as bytes (``torch.save`` 
 thread safe because the background job that trains a run files the record itself, so a
 run that ends while the student is on another page is still there when they look.
 
-``submit_distillation`` is the lab's job: teacher (cached or trained), distilled student
-and baseline, run on a ``kdlab.jobs.JobRunner`` with overall progress and an event log
-that the page polls to draw live curves.
-
 Curve points are plain dicts (see ``curve_point``), the format ``kdlab.plots`` draws.
 """
 
@@ -28,25 +24,26 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from kdlab.data import MnistData, default_cache_dir
-from kdlab.distill import DistillConfig, DistillationResult, StageEvent, run_distillation, select_transfer_set
-from kdlab.jobs import Job, JobContext, JobRunner
+from kdlab.distill import DistillationResult
 from kdlab.metrics import evaluate_logits
 from kdlab.models import build_model
-from kdlab.teachers import default_teacher_epochs, load_or_train_teacher, teacher_cache_path
-from kdlab.train import EvalEvent, StepEvent, TrainConfig
+from kdlab.train import EvalEvent
 
-ROLES = ("teacher", "baseline", "distilled")
 KEEP_WEIGHTS = 5  # a session keeps the student weights of its last few runs only (memory)
-STAGE_NAMES = {"teacher": "Training the teacher", "distilled": "Distilling the student",
-               "baseline": "Training the student alone (baseline)"}
 
 
 def curve_point(event: EvalEvent) -> dict:
     """One point of a live or recorded curve, as a JSON-ready dict."""
-    return {"epoch": round(event.epoch, 4), "step": event.step, "test_accuracy": event.test_accuracy,
-            "train_accuracy": event.train_accuracy, "loss": event.loss, "soft_loss": event.soft_loss,
-            "hard_loss": event.hard_loss, "seconds": round(event.seconds, 3)}
+    return {
+        "epoch": round(event.epoch, 4),
+        "step": event.step,
+        "test_accuracy": event.test_accuracy,
+        "train_accuracy": event.train_accuracy,
+        "loss": event.loss,
+        "soft_loss": event.soft_loss,
+        "hard_loss": event.hard_loss,
+        "seconds": round(event.seconds, 3),
+    }
 
 
 def curves_from_events(events) -> dict[str, list[dict]]:
@@ -56,16 +53,6 @@ def curves_from_events(events) -> dict[str, list[dict]]:
         if isinstance(event, EvalEvent):
             curves.setdefault(event.run, []).append(curve_point(event))
     return curves
-
-
-@dataclass(frozen=True)
-class TeacherReady:
-    """Emitted by the lab job once its teacher is loaded or trained."""
-
-    architecture: str
-    test_accuracy: float
-    test_errors: int
-    status: str
 
 
 @dataclass
@@ -90,8 +77,10 @@ class RunRecord:
     def label(self) -> str:
         """Short name for menus and legends: "#3 mlp-300x2 from cnn, T=4, α=0.9, 20 epochs"."""
         c = self.config
-        return (f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}, "
-                f"{c['epochs']} epochs")
+        return (
+            f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}, "
+            f"{c['epochs']} epochs"
+        )
 
     def accuracy(self, role: str) -> float | None:
         run = self.summary.get("student" if role == "distilled" else role)
@@ -106,29 +95,54 @@ class RunRecord:
         c = self.config
         baseline, distilled = self.errors("baseline"), self.errors("distilled")
         return {
-            "run": self.number, "time": time.strftime("%H:%M:%S", time.localtime(self.created_at)),
-            "status": self.status, "teacher": c["teacher"], "student": c["student"], "T": c["temperature"],
-            "alpha": c["alpha"], "epochs": c["epochs"], "learning_rate": c["learning_rate"],
-            "batch_size": c["batch_size"], "train_images": self.summary["transfer_set"]["size"], "seed": c["seed"],
-            "teacher_accuracy": self.accuracy("teacher"), "baseline_accuracy": self.accuracy("baseline"),
-            "distilled_accuracy": self.accuracy("distilled"), "teacher_errors": self.errors("teacher"),
-            "baseline_errors": baseline, "distilled_errors": distilled,
+            "run": self.number,
+            "time": time.strftime("%H:%M:%S", time.localtime(self.created_at)),
+            "status": self.status,
+            "teacher": c["teacher"],
+            "student": c["student"],
+            "T": c["temperature"],
+            "alpha": c["alpha"],
+            "epochs": c["epochs"],
+            "learning_rate": c["learning_rate"],
+            "batch_size": c["batch_size"],
+            "train_images": self.summary["transfer_set"]["size"],
+            "seed": c["seed"],
+            "teacher_accuracy": self.accuracy("teacher"),
+            "baseline_accuracy": self.accuracy("baseline"),
+            "distilled_accuracy": self.accuracy("distilled"),
+            "teacher_errors": self.errors("teacher"),
+            "baseline_errors": baseline,
+            "distilled_errors": distilled,
             "errors_saved": baseline - distilled if baseline is not None and distilled is not None else None,
-            "seconds": self.summary["seconds"], "data": self.summary["data"]["source"],
+            "seconds": self.summary["seconds"],
+            "data": self.summary["data"]["source"],
         }
 
     def as_dict(self) -> dict:
         """Everything but the weights, JSON-ready (non-finite numbers become null)."""
         weights = None
         if self.student_weights is not None:
-            weights = {"architecture": self.config["student"], "bytes": len(self.student_weights),
-                       "how_to_load": "model = kdlab.models.build_model(architecture); "
-                                      "model.load_state_dict(torch.load(path, weights_only=True))"}
-        return _finite({"run_id": self.run_id, "number": self.number, "label": self.label,
-                        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.created_at)),
-                        "status": self.status, "outcome": describe_outcome(self), **self.summary,
-                        "curves": self.curves, "per_class_accuracy": self.per_class_accuracy,
-                        "confusion": self.confusion, "student_weights": weights})
+            weights = {
+                "architecture": self.config["student"],
+                "bytes": len(self.student_weights),
+                "how_to_load": "model = kdlab.models.build_model(architecture); "
+                "model.load_state_dict(torch.load(path, weights_only=True))",
+            }
+        return _finite(
+            {
+                "run_id": self.run_id,
+                "number": self.number,
+                "label": self.label,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.created_at)),
+                "status": self.status,
+                "outcome": describe_outcome(self),
+                **self.summary,
+                "curves": self.curves,
+                "per_class_accuracy": self.per_class_accuracy,
+                "confusion": self.confusion,
+                "student_weights": weights,
+            }
+        )
 
 
 def _finite(value):
@@ -155,8 +169,14 @@ def model_from_bytes(blob: bytes, architecture: str) -> nn.Module:
     return model.eval()
 
 
-def record_from_result(result: DistillationResult, test_labels: torch.Tensor, *, number: int,
-                       run_id: str | None = None, created_at: float | None = None) -> RunRecord:
+def record_from_result(
+    result: DistillationResult,
+    test_labels: torch.Tensor,
+    *,
+    number: int,
+    run_id: str | None = None,
+    created_at: float | None = None,
+) -> RunRecord:
     """Turn an experiment's result (complete or partial) into a session record."""
     per_class, confusion, curves = {}, {}, {}
     teacher_evaluation = evaluate_logits(result.teacher.test_logits, test_labels)
@@ -170,10 +190,17 @@ def record_from_result(result: DistillationResult, test_labels: torch.Tensor, *,
             per_class[role] = [None if value != value else value for value in evaluation.per_class_accuracy]
             confusion[role] = [list(row) for row in evaluation.confusion]
     weights = model_to_bytes(result.student.model) if result.student is not None else None
-    return RunRecord(run_id=run_id or uuid.uuid4().hex[:8], number=number,
-                     created_at=created_at if created_at is not None else time.time(), status=result.status,
-                     summary=result.summary(), curves=curves, per_class_accuracy=per_class, confusion=confusion,
-                     student_weights=weights)
+    return RunRecord(
+        run_id=run_id or uuid.uuid4().hex[:8],
+        number=number,
+        created_at=created_at if created_at is not None else time.time(),
+        status=result.status,
+        summary=result.summary(),
+        curves=curves,
+        per_class_accuracy=per_class,
+        confusion=confusion,
+        student_weights=weights,
+    )
 
 
 def describe_outcome(record: RunRecord) -> str:
@@ -183,8 +210,10 @@ def describe_outcome(record: RunRecord) -> str:
     baseline, distilled = record.errors("baseline"), record.errors("distilled")
     total = record.summary["student"]["test_total"] if record.summary.get("student") else None
     if record.status == "diverged":
-        return ("The training diverged (the loss became infinite or NaN), so these numbers mean little: "
-                "try a smaller learning rate.")
+        return (
+            "The training diverged (the loss became infinite or NaN), so these numbers mean little: "
+            "try a smaller learning rate."
+        )
     if distilled is None:
         return "The run was stopped before the student trained, so there is nothing to compare yet."
     stopped = ""
@@ -192,23 +221,31 @@ def describe_outcome(record: RunRecord) -> str:
         done = record.summary["student"]["epochs_done"]
         stopped = f"Stopped early (the distilled student trained {done:g} of {config['epochs']} epochs): "
     if baseline is None:
-        return (f"{stopped}{'t' if stopped else 'T'}he distilled student made {distilled:,} errors on {total:,} test "
-                f"images; the run ended before the student trained alone, so there is no baseline to compare with.")
+        return (
+            f"{stopped}{'t' if stopped else 'T'}he distilled student made {distilled:,} errors on {total:,} test "
+            f"images; the run ended before the student trained alone, so there is no baseline to compare with."
+        )
     if record.summary["baseline"]["status"] == "stopped":
         stopped = "Stopped early, while the student was training alone, so the comparison is unfair: "
     if distilled < baseline:
         fewer = (baseline - distilled) / baseline if baseline else 0.0
-        verdict = (f"the distilled student made {distilled:,} errors and the same student trained alone "
-                   f"{baseline:,}: learning from the teacher's soft targets removed {baseline - distilled:,} "
-                   f"errors ({fewer:.0%} fewer), with the same architecture, data order and seed.")
+        verdict = (
+            f"the distilled student made {distilled:,} errors and the same student trained alone "
+            f"{baseline:,}: learning from the teacher's soft targets removed {baseline - distilled:,} "
+            f"errors ({fewer:.0%} fewer), with the same architecture, data order and seed."
+        )
     elif distilled == baseline:
-        verdict = (f"the distilled student and the student trained alone both made {distilled:,} errors: "
-                   f"here the soft targets did not help. Try more epochs, a temperature of 2 to 8, or a "
-                   f"larger training set.")
+        verdict = (
+            f"the distilled student and the student trained alone both made {distilled:,} errors: "
+            f"here the soft targets did not help. Try more epochs, a temperature of 2 to 8, or a "
+            f"larger training set."
+        )
     else:
-        verdict = (f"the distilled student made {distilled:,} errors, more than the {baseline:,} of the student "
-                   f"trained alone: here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
-                   f"more epochs.")
+        verdict = (
+            f"the distilled student made {distilled:,} errors, more than the {baseline:,} of the student "
+            f"trained alone: here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
+            f"more epochs."
+        )
     teacher = f" The teacher ({config['teacher']}) made {teacher_errors:,}." if teacher_errors is not None else ""
     sentence = verdict[0].upper() + verdict[1:] if not stopped else verdict
     return f"{stopped}{sentence}{teacher}"
@@ -237,7 +274,7 @@ class RunStore:
         with self._lock:
             self._records.append(record)
             self._records.sort(key=lambda r: r.number)
-            for old in self._records[:-self.keep_weights] if self.keep_weights else self._records:
+            for old in self._records[: -self.keep_weights] if self.keep_weights else self._records:
                 old.student_weights = None
 
     def records(self) -> list[RunRecord]:
@@ -247,14 +284,6 @@ class RunStore:
     def get(self, run_id: str) -> RunRecord | None:
         with self._lock:
             return next((record for record in self._records if record.run_id == run_id), None)
-
-    def remove(self, run_id: str) -> None:
-        with self._lock:
-            self._records = [record for record in self._records if record.run_id != run_id]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._records)
 
 
 def runs_csv(records: list[RunRecord]) -> str:
@@ -271,71 +300,3 @@ def runs_csv(records: list[RunRecord]) -> str:
 def run_json(record: RunRecord) -> str:
     """One run as indented JSON (``RunRecord.as_dict``)."""
     return json.dumps(record.as_dict(), indent=2, allow_nan=False)
-
-
-class _Progress:
-    """Overall progress of an experiment from the step events of its successive trainings."""
-
-    ORDER = ("teacher", "distilled", "baseline")
-
-    def __init__(self, planned_steps: dict[str, int]) -> None:
-        self.planned = planned_steps
-        self.total = max(1, sum(planned_steps.values()))
-
-    def update(self, event: StepEvent) -> tuple[float, str]:
-        before = sum(self.planned.get(run, 0) for run in self.ORDER[:self.ORDER.index(event.run)]) \
-            if event.run in self.ORDER else 0
-        fraction = (before + min(event.step, self.planned.get(event.run, event.total_steps))) / self.total
-        message = f"{STAGE_NAMES.get(event.run, event.run)}: epoch {event.epoch:.1f}"
-        return fraction, message
-
-
-def planned_steps(config: DistillConfig, data: MnistData, transfer_size: int, teacher_cached: bool) -> dict[str, int]:
-    """Optimisation steps of each training in the experiment (teacher only if it must be trained)."""
-    student = math.ceil(transfer_size / config.batch_size) * config.epochs
-    plan = {"distilled": student, "baseline": student if config.with_baseline else 0, "teacher": 0}
-    if not teacher_cached:
-        epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
-        plan["teacher"] = math.ceil(len(data.train) / TrainConfig().batch_size) * epochs
-    return plan
-
-
-def submit_distillation(runner: JobRunner, config: DistillConfig, data: MnistData, store: RunStore, *,
-                        owner: str | None = None) -> Job:
-    """Queue a lab run on ``runner``: the teacher (from the cache, or trained first), the distilled
-    student and the baseline. Returns the job at once.
-
-    The job reports overall progress (``Job.progress``, message says the stage and epoch), logs
-    ``StageEvent``, ``TeacherReady`` and ``EvalEvent`` objects for live curves, honours stop
-    requests (keeping the partial result) and files a ``RunRecord`` in ``store`` when it ends;
-    its result is the record's ``run_id``.
-
-    Raises:
-        ValueError: the config does not fit the data (e.g. a batch bigger than the training set),
-            before anything is queued.
-    """
-    transfer_size = len(select_transfer_set(config, data))
-    teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
-    cached = teacher_cache_path(default_cache_dir(), config.teacher, data, teacher_epochs, config.teacher_seed).exists()
-    progress = _Progress(planned_steps(config, data, transfer_size, cached))
-    number = store.reserve_number()
-    run_id = uuid.uuid4().hex[:8]
-
-    def target(context: JobContext) -> str:
-        def on_event(event) -> None:
-            if isinstance(event, StepEvent):
-                context.set_progress(*progress.update(event))
-            elif isinstance(event, StageEvent) or (isinstance(event, EvalEvent) and event.run != "teacher"):
-                context.emit(event)  # the log the page polls for live curves; step events only move the bar
-
-        context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
-        teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed,
-                                        on_event=on_event, stop=context.stop_requested)
-        context.emit(TeacherReady(config.teacher, teacher.record.test_accuracy, teacher.record.test_errors,
-                                  teacher.status))
-        result = run_distillation(config, data, teacher=teacher, on_event=on_event, stop=context.stop_requested)
-        store.add(record_from_result(result, data.test.labels, number=number, run_id=run_id))
-        context.set_progress(1.0, f"Finished: {result.status}.")
-        return run_id
-
-    return runner.submit(f"Run {number}: {config.student} from {config.teacher}", target, owner=owner)

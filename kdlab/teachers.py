@@ -11,7 +11,6 @@ mismatched file is reported in ``Teacher.note`` and the teacher is retrained.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from torch import nn
 
 import kdlab
 from kdlab.data import MnistData, default_cache_dir
+from kdlab.files import write_atomically
 from kdlab.models import build_model, describe_model
 from kdlab.train import EventCallback, RunStatus, TrainConfig, pick_device, predict_logits, train_model
 
@@ -71,18 +71,33 @@ class Teacher:
     note: str = ""
 
     def summary(self) -> dict:
-        return {"arch": self.record.architecture, "params": self.record.parameters,
-                "test_accuracy": self.record.test_accuracy, "test_errors": self.record.test_errors,
-                "epochs": self.record.epochs, "seed": self.record.seed, "from_cache": self.from_cache,
-                "status": self.status}
+        return {
+            "arch": self.record.architecture,
+            "params": self.record.parameters,
+            "test_accuracy": self.record.test_accuracy,
+            "test_errors": self.record.test_errors,
+            "epochs": self.record.epochs,
+            "seed": self.record.seed,
+            "from_cache": self.from_cache,
+            "status": self.status,
+        }
 
 
-def teacher_cache_path(cache_dir: Path, architecture: str, data: MnistData, epochs: int, seed: int,
-                       jitter_pixels: int = 0) -> Path:
+def teacher_cache_path(
+    cache_dir: Path, architecture: str, data: MnistData, epochs: int, seed: int, jitter_pixels: int = 0
+) -> Path:
     source = data.source
     jitter = f"-j{jitter_pixels}" if jitter_pixels else ""
     name = f"{architecture}-{source.name}-{source.train_size}-e{epochs}-s{seed}{jitter}.pt"
     return cache_dir / "teachers" / name
+
+
+def is_teacher_cached(architecture: str, data: MnistData, *, epochs: int | None = None, seed: int = 0,
+                      cache_dir: str | os.PathLike | None = None) -> bool:  # fmt: skip
+    """True when this teacher is trained and on disk (loading it costs no training)."""
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    epochs = epochs or default_teacher_epochs(len(data.train))
+    return teacher_cache_path(cache, architecture, data, epochs, seed).exists()
 
 
 _MEMORY: dict[Path, Teacher] = {}
@@ -116,12 +131,20 @@ def load_or_train_teacher(
     with key_lock:
         if path in _MEMORY:
             return _MEMORY[path]
-        expected = dict(architecture=architecture, data_source=data.source.name, train_size=len(data.train),
-                        test_size=len(data.test), epochs=epochs, seed=seed, jitter_pixels=jitter_pixels)
+        expected = dict(
+            architecture=architecture,
+            data_source=data.source.name,
+            train_size=len(data.train),
+            test_size=len(data.test),
+            epochs=epochs,
+            seed=seed,
+            jitter_pixels=jitter_pixels,
+        )
         teacher, note = _load_cached(path, expected)
         if teacher is None:
-            config = TrainConfig(epochs=epochs, seed=seed, learning_rate=learning_rate,
-                                 jitter_pixels=jitter_pixels, evals_per_epoch=2)
+            config = TrainConfig(
+                epochs=epochs, seed=seed, learning_rate=learning_rate, jitter_pixels=jitter_pixels, evals_per_epoch=2
+            )
             teacher = _train(architecture, data, config, on_event, stop, device)
             teacher.note = note
             if teacher.status != "completed":
@@ -134,15 +157,25 @@ def load_or_train_teacher(
 
 def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, stop, device) -> Teacher:
     model = build_model(architecture, seed=config.seed)
-    result = train_model(model, data.train, data.test, config, run="teacher", on_event=on_event, stop=stop,
-                         device=device)
+    result = train_model(
+        model, data.train, data.test, config, run="teacher", on_event=on_event, stop=stop, device=device
+    )
     record = TeacherRecord(
-        architecture=architecture, data_source=data.source.name, train_size=len(data.train),
-        test_size=len(data.test), epochs=config.epochs, seed=config.seed, jitter_pixels=config.jitter_pixels,
-        test_accuracy=result.evaluation.accuracy, test_errors=result.evaluation.errors,
-        parameters=describe_model(architecture).parameters, train_seconds=round(result.seconds, 2),
-        torch_version=str(torch.__version__), torchvision_version=str(torchvision.__version__),
-        kdlab_version=kdlab.__version__)
+        architecture=architecture,
+        data_source=data.source.name,
+        train_size=len(data.train),
+        test_size=len(data.test),
+        epochs=config.epochs,
+        seed=config.seed,
+        jitter_pixels=config.jitter_pixels,
+        test_accuracy=result.evaluation.accuracy,
+        test_errors=result.evaluation.errors,
+        parameters=describe_model(architecture).parameters,
+        train_seconds=round(result.seconds, 2),
+        torch_version=str(torch.__version__),
+        torchvision_version=str(torchvision.__version__),
+        kdlab_version=kdlab.__version__,
+    )
     device = device or pick_device()
     train_logits = predict_logits(result.model.to(device), data.train.images, device)
     result.model.cpu()
@@ -150,22 +183,15 @@ def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, st
 
 
 def _save(path: Path, teacher: Teacher) -> str:
-    """Write atomically (temp file + rename); a full disk or read-only cache is a note, not a crash."""
+    """Write atomically; a full disk or read-only cache is a note, not a crash."""
     payload = {"meta": asdict(teacher.record), "state_dict": teacher.model.state_dict(),
-               "train_logits": teacher.train_logits, "test_logits": teacher.test_logits}
+               "train_logits": teacher.train_logits, "test_logits": teacher.test_logits}  # fmt: skip
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, lambda file: torch.save(payload, file))
     except OSError as error:
-        return f"Could not cache the teacher in {path.parent} ({error.strerror or error}); it will be retrained next time."
+        return (
+            f"Could not cache the teacher ({error.strerror or type(error).__name__}); it will be retrained next time."
+        )
     return ""
 
 

@@ -1,5 +1,8 @@
-"""One training loop for training from scratch and for distillation.
+"""The one training loop: plain training, distillation and mutual learning alike.
 
+``train_models`` trains N models on the same batches, each minimising its own pluggable
+objective (``kdlab.losses``): N = 1 with the labels is plain training, N = 1 with a teacher's
+logits is distillation, N = 2 peers is deep mutual learning. ``train_model`` is the N = 1 case.
 The loop runs over in-memory uint8 tensors (indexing a batch is one gather, normalising it
 one fused op), and takes teacher logits precomputed once for the whole transfer set, so a
 distillation step costs no teacher forward pass. Progress leaves through ``on_event``
@@ -18,21 +21,23 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.config import HoldsTraining as HoldsTraining  # re-exported for older imports
+from kdlab.config import TrainConfig
 from kdlab.data import ImageSet, normalize
-from kdlab.losses import kd_loss
+from kdlab.losses import LabelsLoss, Objective, TeacherLoss
 from kdlab.metrics import Evaluation, evaluate_logits
-from kdlab.models import attach_dropout_generator
+from kdlab.models import attach_dropout_generator, describe_model
 
 RunStatus = Literal["completed", "stopped", "diverged"]
 STEP_EVENTS_PER_EPOCH = 20
-EVALUATION_POINTS_PER_RUN = 40
 
 
 def pick_device() -> torch.device:
@@ -45,49 +50,6 @@ def pick_device() -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of one training run. Validates itself on creation.
-
-    ``temperature`` and ``alpha`` only matter when the run is given teacher logits;
-    ``alpha`` weights the soft (teacher) term of the loss, see ``losses.kd_loss``.
-    """
-
-    epochs: int = 5
-    learning_rate: float = 1e-3
-    batch_size: int = 128
-    seed: int = 0
-    temperature: float = 4.0
-    alpha: float = 0.9
-    weight_decay: float = 0.0
-    jitter_pixels: int = 0
-    evals_per_epoch: int | None = None  # None: about 40 points over the run, 1 to 10 per epoch
-
-    def __post_init__(self) -> None:
-        checks = [
-            (isinstance(self.epochs, int) and 1 <= self.epochs <= 500, f"Epochs must be a whole number from 1 to 500 (got {self.epochs})."),
-            (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= 1, f"Learning rate must be above 0 and at most 1 (got {self.learning_rate}); 0.001 is a good start."),
-            (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60_000, f"Batch size must be a whole number from 1 to 60,000 (got {self.batch_size})."),
-            (isinstance(self.seed, int) and 0 <= self.seed < 2 ** 31, f"Seed must be a whole number from 0 to 2,147,483,647 (got {self.seed})."),
-            (math.isfinite(self.temperature) and self.temperature > 0, f"Temperature T must be above 0 (got {self.temperature}); T = 1 is the plain softmax."),
-            (0.0 <= self.alpha <= 1.0, f"alpha must be between 0 and 1 (got {self.alpha}): it is the weight of the soft-target term."),
-            (self.weight_decay >= 0, f"Weight decay must be 0 or more (got {self.weight_decay})."),
-            (isinstance(self.jitter_pixels, int) and 0 <= self.jitter_pixels <= 4, f"Jitter must be 0 to 4 pixels (got {self.jitter_pixels})."),
-            (self.evals_per_epoch is None or (isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 50),
-             f"Evaluations per epoch must be 1 to 50 (got {self.evals_per_epoch})."),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-    @property
-    def evaluations_per_epoch(self) -> int:
-        """Test evaluations per epoch: enough points for a smooth curve, few enough to stay cheap."""
-        if self.evals_per_epoch is not None:
-            return self.evals_per_epoch
-        return max(1, min(10, math.ceil(EVALUATION_POINTS_PER_RUN / self.epochs)))
 
 
 @dataclass(frozen=True)
@@ -153,14 +115,16 @@ class TrainResult:
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device | None = None,
-                   batch_size: int = 512) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, images: torch.Tensor, device: torch.device | None = None, batch_size: int = 512
+) -> torch.Tensor:
     """Logits (N, 10) on the CPU for uint8 images (N, 28, 28), in eval mode."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    outputs = [model(normalize(images[i:i + batch_size].to(device))).float().cpu()
-               for i in range(0, len(images), batch_size)]
+    outputs = [
+        model(normalize(images[i : i + batch_size].to(device))).float().cpu() for i in range(0, len(images), batch_size)
+    ]
     model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0, 10)
 
@@ -181,7 +145,8 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch
     """Cosine decay of the learning rate to zero over ``total_steps``: short classroom runs
     end at a settled minimum instead of bouncing around it."""
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps)))
+        optimizer, lambda done: 0.5 * (1 + math.cos(math.pi * min(done, total_steps) / total_steps))
+    )
 
 
 def train_model(
@@ -196,7 +161,7 @@ def train_model(
     stop: threading.Event | None = None,
     device: torch.device | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``transfer_set``, distilling from ``teacher_logits`` when given.
+    """Train one model on ``transfer_set``, distilling from ``teacher_logits`` when given.
 
     Args:
         model: a freshly built model (its weights are updated in place).
@@ -213,95 +178,140 @@ def train_model(
     Returns:
         A ``TrainResult`` with the model back on the CPU.
     """
-    if len(transfer_set) == 0:
-        raise ValueError("The transfer set is empty: choose a training-set size of at least 1.")
     if teacher_logits is not None and len(teacher_logits) != len(transfer_set):
         raise ValueError("teacher_logits must have one row per transfer-set image.")
+    objective = (
+        LabelsLoss() if teacher_logits is None else TeacherLoss(teacher_logits, config.temperature, config.alpha)
+    )
+    return train_models(
+        [model], transfer_set, test_set, config, [objective], runs=[run], on_event=on_event, stop=stop, device=device
+    )[0]
+
+
+def train_models(
+    models: list[nn.Module],
+    transfer_set: ImageSet,
+    test_set: ImageSet,
+    config: TrainConfig,
+    objectives: list[Objective],
+    *,
+    runs: list[str],
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    device: torch.device | None = None,
+) -> list[TrainResult]:
+    """Train ``models`` side by side on the same batches, model i minimising ``objectives[i]``.
+
+    Every model sees the same batch order (from ``config.seed``), has its own Adam optimiser
+    with the same cosine learning-rate decay, and draws dropout masks from its own generator
+    (seed + 1 + i). All losses are summed into one backward pass: each objective depends on
+    the other models only through detached logits, so each model gets exactly its own gradient.
+
+    Args:
+        models: freshly built models (their weights are updated in place).
+        transfer_set: uint8 images and labels to learn from.
+        test_set: images and labels to report accuracy on.
+        config: the hyper-parameters shared by every model.
+        objectives: one per model (``kdlab.losses.LabelsLoss``, ``TeacherLoss``, ``PeerLoss``).
+        runs: one label per model, carried by its events.
+        on_event: called with each model's ``StepEvent``, ``EvalEvent`` and ``EpochEvent``.
+        stop: when set, the run ends after the current step and returns as "stopped".
+        device: where to train; ``pick_device()`` by default.
+
+    Returns:
+        One ``TrainResult`` per model, models back on the CPU in eval mode.
+    """
+    if len(transfer_set) == 0:
+        raise ValueError("The transfer set is empty: choose a training-set size of at least 1.")
+    if not len(models) == len(objectives) == len(runs) >= 1:
+        raise ValueError("Give one objective and one run label per model.")
     device = device or pick_device()
     emit = on_event or (lambda event: None)
     started = time.perf_counter()
+    count = len(models)
 
     shuffle_generator = torch.Generator().manual_seed(config.seed)
-    dropout_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
-    model.to(device).train()
-    attach_dropout_generator(model, dropout_generator)
     images = transfer_set.images.to(device)
     labels = transfer_set.labels.to(device)
-    targets_from_teacher = teacher_logits.to(device) if teacher_logits is not None else None
     test_images = test_set.images.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-
+    objectives = [objective.to(device) for objective in objectives]
     size = len(transfer_set)
     steps_per_epoch = math.ceil(size / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
+    optimizers, schedules = [], []
+    for index, model in enumerate(models):
+        model.to(device).train()
+        attach_dropout_generator(model, torch.Generator(device=device).manual_seed(config.seed + 1 + index))
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+        optimizers.append(optimizer)
+        schedules.append(cosine_schedule(optimizer, total_steps))
+
     log_every = max(1, steps_per_epoch // STEP_EVENTS_PER_EPOCH)
     evaluations = min(config.evaluations_per_epoch, steps_per_epoch)
     eval_points = {round(steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
-    zero = torch.zeros((), device=device)
-    schedule = cosine_schedule(optimizer, total_steps)
-
-    history: list[EvalEvent] = []
-    losses: list[StepEvent] = []
+    histories: list[list[EvalEvent]] = [[] for _ in models]
+    losses: list[list[StepEvent]] = [[] for _ in models]
     status: RunStatus = "completed"
     step = 0
-    # Sums since the last step event and since the last eval point, kept on the device so the
-    # loop never waits on .item() between reports.
-    log_sums = torch.zeros(3, device=device)
-    eval_sums = torch.zeros(3, device=device)
+    # Sums since the last step event and since the last eval point, (model, total/soft/hard), kept
+    # on the device so the loop never waits on .item() between reports.
+    log_sums = torch.zeros(count, 3, device=device)
+    eval_sums = torch.zeros(count, 3, device=device)
     log_count = eval_count = 0
-    correct = torch.zeros((), device=device, dtype=torch.long)
+    correct = torch.zeros(count, device=device, dtype=torch.long)
     seen = 0
 
     for epoch in range(config.epochs):
         order = torch.randperm(size, generator=shuffle_generator).to(device)
         for step_in_epoch in range(1, steps_per_epoch + 1):
-            batch_index = order[(step_in_epoch - 1) * config.batch_size: step_in_epoch * config.batch_size]
+            batch_index = order[(step_in_epoch - 1) * config.batch_size : step_in_epoch * config.batch_size]
             inputs = normalize(images[batch_index])  # (B, 1, 28, 28)
             if config.jitter_pixels:
                 inputs = jitter(inputs, config.jitter_pixels, shuffle_generator)
             batch_labels = labels[batch_index]
-            logits = model(inputs)  # (B, 10)
-            if targets_from_teacher is None:
-                loss = F.cross_entropy(logits, batch_labels)
-                soft, hard = zero, loss
-            else:
-                loss, soft, hard = kd_loss(logits, targets_from_teacher[batch_index], batch_labels,
-                                           config.temperature, config.alpha)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+            logits = [model(inputs) for model in models]  # count x (B, 10)
+            parts = [objective(logits, index, batch_labels, batch_index) for index, objective in enumerate(objectives)]
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            (parts[0].total if count == 1 else torch.stack([part.total for part in parts]).sum()).backward()
+            for optimizer, schedule in zip(optimizers, schedules):
+                optimizer.step()
+                schedule.step()
             step += 1
 
-            parts = torch.stack([loss.detach(), soft.detach(), hard.detach()])
-            log_sums += parts
-            eval_sums += parts
+            detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
+            log_sums += detached
+            eval_sums += detached
             log_count += 1
             eval_count += 1
-            correct += (logits.detach().argmax(1) == batch_labels).sum()
+            correct += torch.stack([(output.detach().argmax(1) == batch_labels).sum() for output in logits])
             seen += len(batch_index)
             epoch_progress = epoch + step_in_epoch / steps_per_epoch
 
             if step % log_every == 0 or step_in_epoch == steps_per_epoch:
-                mean = (log_sums / log_count).tolist()
-                if not all(math.isfinite(value) for value in mean):
+                means = (log_sums / log_count).tolist()
+                if not all(math.isfinite(value) for model_means in means for value in model_means):
                     status = "diverged"
                     break
-                event = StepEvent(run, step, total_steps, epoch_progress, *mean, time.perf_counter() - started)
-                losses.append(event)
-                emit(event)
+                elapsed = time.perf_counter() - started
+                for index in range(count):
+                    event = StepEvent(runs[index], step, total_steps, epoch_progress, *means[index], elapsed)
+                    losses[index].append(event)
+                    emit(event)
                 log_sums.zero_()
                 log_count = 0
 
             stopping = stop is not None and stop.is_set()
             if step_in_epoch in eval_points or stopping:
-                test_accuracy = float((predict_logits(model, test_images, device).argmax(1)
-                                       == test_set.labels).float().mean())
-                mean = (eval_sums / max(eval_count, 1)).tolist()
-                event = EvalEvent(run, step, total_steps, epoch_progress, int(correct) / max(seen, 1),
-                                  test_accuracy, *mean, time.perf_counter() - started)
-                history.append(event)
-                emit(event)
+                means = (eval_sums / max(eval_count, 1)).tolist()
+                for index, model in enumerate(models):
+                    predictions = predict_logits(model, test_images, device).argmax(1)
+                    test_accuracy = float((predictions == test_set.labels).float().mean())
+                    event = EvalEvent(runs[index], step, total_steps, epoch_progress,
+                                      int(correct[index]) / max(seen, 1), test_accuracy, *means[index],
+                                      time.perf_counter() - started)  # fmt: skip
+                    histories[index].append(event)
+                    emit(event)
                 eval_sums.zero_()
                 eval_count = seen = 0
                 correct.zero_()
@@ -310,10 +320,35 @@ def train_model(
                 break
         if status != "completed":
             break
-        emit(EpochEvent(run, epoch + 1, config.epochs, history[-1].test_accuracy, time.perf_counter() - started))
+        for index in range(count):
+            accuracy = histories[index][-1].test_accuracy
+            emit(EpochEvent(runs[index], epoch + 1, config.epochs, accuracy, time.perf_counter() - started))
 
-    attach_dropout_generator(model, None)
-    test_logits = predict_logits(model, test_images, device)
-    model.to("cpu").eval()
-    return TrainResult(run, status, model, test_logits, evaluate_logits(test_logits, test_set.labels),
-                       history, losses, step, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    results = []
+    for index, model in enumerate(models):
+        attach_dropout_generator(model, None)
+        test_logits = predict_logits(model, test_images, device)
+        model.to("cpu").eval()
+        evaluation = evaluate_logits(test_logits, test_set.labels)
+        results.append(
+            TrainResult(
+                runs[index], status, model, test_logits, evaluation, histories[index], losses[index], step, seconds
+            )  # fmt: skip
+        )
+    return results
+
+
+def run_summary(architecture: str, result: TrainResult | None) -> dict | None:
+    """A JSON-ready summary of one trained model (None stays None): the one builder every
+    experiment's ``--json`` output uses for a run."""
+    if result is None:
+        return None
+    return {
+        "arch": architecture,
+        "params": describe_model(architecture).parameters,
+        "status": result.status,
+        "epochs_done": round(result.history[-1].epoch, 3) if result.history else 0.0,
+        "train_seconds": round(result.seconds, 2),
+        **result.evaluation.as_dict(),
+    }

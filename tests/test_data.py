@@ -5,8 +5,7 @@ import shutil
 import pytest
 import torch
 
-from kdlab.data import (DataError, TransferSetSpec, load_mnist, normalize, select_transfer_indices,
-                        stratified_split)
+from kdlab.data import DataError, TransferSetSpec, load_mnist, normalize, select_transfer_indices, stratified_split
 
 
 def test_offline_sample_is_real_stratified_mnist(sample_data):
@@ -59,7 +58,12 @@ def test_corrupt_folder_is_reported(tmp_path, full_data):
 def test_corrupt_cache_falls_back_to_the_sample_with_a_note(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (raw / name).write_bytes(b"garbage")
     data = load_mnist(cache_dir=tmp_path, offline=True)
     assert data.source.name == "mnist-sample"
@@ -92,15 +96,20 @@ def test_transfer_set_filters_and_size(sample_data):
     subset = select_transfer_indices(labels, TransferSetSpec(size=250, omit_classes=(3,), seed=5))
     assert len(subset) == 250 and not (labels[subset] == 3).any()
     assert torch.equal(subset, select_transfer_indices(labels, TransferSetSpec(size=250, omit_classes=(3,), seed=5)))
-    assert not torch.equal(subset, select_transfer_indices(labels, TransferSetSpec(size=250, omit_classes=(3,), seed=6)))
+    assert not torch.equal(
+        subset, select_transfer_indices(labels, TransferSetSpec(size=250, omit_classes=(3,), seed=6))
+    )
 
 
-@pytest.mark.parametrize("spec_kwargs,message", [
-    (dict(omit_classes=tuple(range(10))), "empty"),
-    (dict(omit_classes=(3,), only_classes=(7,)), "either"),
-    (dict(only_classes=(11,)), "not a class"),
-    (dict(size=0), "at least 1"),
-])
+@pytest.mark.parametrize(
+    "spec_kwargs,message",
+    [
+        (dict(omit_classes=tuple(range(10))), "empty"),
+        (dict(omit_classes=(3,), only_classes=(7,)), "either"),
+        (dict(only_classes=(11,)), "not a class"),
+        (dict(size=0), "at least 1"),
+    ],
+)
 def test_bad_transfer_specs_explain_themselves(spec_kwargs, message):
     with pytest.raises(ValueError, match=message):
         TransferSetSpec(**spec_kwargs)

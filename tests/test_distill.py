@@ -5,33 +5,56 @@ import threading
 import pytest
 import torch
 
-from kdlab.distill import DistillConfig, StageEvent, run_distillation, select_transfer_set
+from kdlab.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.train import EvalEvent
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(student="mlp-9x1"), "out of range"), (dict(teacher="vgg"), "Unknown architecture"),
-    (dict(temperature=0.0), "Temperature"), (dict(alpha=2.0), "alpha"),
-    (dict(omit_classes=tuple(range(10))), "empty"), (dict(teacher_epochs=0), "Teacher epochs"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(student="mlp-9x1"), "out of range"),
+        (dict(teacher="vgg"), "Unknown architecture"),
+        (dict(temperature=0.0), "Temperature"),
+        (dict(alpha=2.0), "alpha"),
+        (dict(omit_classes=tuple(range(10))), "empty"),
+        (dict(teacher_epochs=0), "Teacher epochs"),
+    ],
+)
 def test_config_validates_itself(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        DistillConfig(**kwargs)
+        DistillConfig.build(**kwargs)
 
 
 def test_default_transfer_set_is_capped_by_the_data(sample_data):
-    assert len(select_transfer_set(DistillConfig(), sample_data)) == 4000  # demo size 10,000 > 4,000
-    assert len(select_transfer_set(DistillConfig(train_size=300), sample_data)) == 300
+    assert len(DistillConfig().transfer_indices(sample_data)) == 4000  # demo size 10,000 > 4,000
+    assert len(DistillConfig(train_size=300).transfer_indices(sample_data)) == 300
     with pytest.raises(ValueError, match="only 4,000"):
-        select_transfer_set(DistillConfig(train_size=5000), sample_data)
+        DistillConfig(train_size=5000).transfer_indices(sample_data)
     with pytest.raises(ValueError, match="Batch size 256 is larger than the training set"):
-        select_transfer_set(DistillConfig(train_size=100, batch_size=256), sample_data)
+        DistillConfig.build(train_size=100, batch_size=256).transfer_indices(sample_data)
+
+
+def test_build_takes_flat_settings_and_as_dict_gives_them_back():
+    config = DistillConfig.build(teacher="lenet5", temperature=8.0, alpha=0.5, epochs=3, seed=7, omit_classes=[3])
+    assert config.training.temperature == 8.0 and config.training.epochs == 3 and config.training.seed == 7
+    assert config.training.learning_rate == DistillConfig().training.learning_rate  # unset: the default
+    flat = config.as_dict()
+    assert flat["temperature"] == 8.0 and flat["omit_classes"] == [3] and "training" not in flat
+    assert "jitter_pixels" not in flat  # students never jitter
+    assert DistillConfig.build(**{k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}) == config
 
 
 def test_distillation_with_baseline(sample_data, small_teacher):
     events = []
-    config = DistillConfig(teacher="lenet5", teacher_epochs=8, student="mlp-100x1", train_size=1000,
-                           epochs=3, omit_classes=(3,), with_baseline=True)
+    config = DistillConfig.build(
+        teacher="lenet5",
+        teacher_epochs=8,
+        student="mlp-100x1",
+        train_size=1000,
+        epochs=3,
+        omit_classes=(3,),
+        with_baseline=True,
+    )
     result = run_distillation(config, sample_data, teacher=small_teacher, on_event=events.append)
     assert result.status == "completed"
     assert result.transfer_class_counts[3] == 0 and sum(result.transfer_class_counts) == 1000
@@ -60,7 +83,7 @@ def test_stop_before_baseline_keeps_the_distilled_run(sample_data, small_teacher
         if isinstance(event, StageEvent) and event.stage == "baseline":
             stop.set()
 
-    config = DistillConfig(teacher="lenet5", teacher_epochs=8, student="linear", train_size=200, epochs=1)
+    config = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="linear", train_size=200, epochs=1)
     result = run_distillation(config, sample_data, teacher=small_teacher, on_event=stop_when_baseline_starts, stop=stop)
     assert result.status == "stopped"
     assert result.student.status == "completed" and result.baseline.status == "stopped"

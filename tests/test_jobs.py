@@ -171,26 +171,6 @@ def test_base_exception_frees_the_slot(exception):
     assert runner.running_count() == 0
 
 
-def test_events_since_polls_incrementally_under_heavy_emitting():
-    runner = JobRunner()
-    total = 20_000
-
-    def chatty(context):
-        for i in range(total):
-            context.emit(i)
-
-    job = runner.submit("chatty", chatty)
-
-    seen = []
-    while not job.is_finished:
-        seen.extend(job.events_since(len(seen)))
-    seen.extend(job.events_since(len(seen)))
-    assert runner.wait(job, timeout=TIMEOUT)
-    assert seen == list(range(total))
-    assert job.events_since(total) == []
-    assert job.events_since(total - 2) == [total - 2, total - 1]
-
-
 def test_jobs_filters_by_owner_in_submission_order():
     runner = JobRunner()
     alice_1 = runner.submit("a1", lambda context: None, owner="alice")
@@ -201,22 +181,6 @@ def test_jobs_filters_by_owner_in_submission_order():
     assert runner.get(bob.id) is bob
     assert runner.get("missing") is None
     assert len({alice_1.id, bob.id, alice_2.id}) == 3
-
-
-def test_shutdown_stops_running_and_queued_jobs():
-    runner = JobRunner()
-    started = threading.Event()
-
-    def target(context):
-        started.set()
-        context.stop_requested.wait(TIMEOUT)
-
-    running = runner.submit("running", target)
-    queued = runner.submit("queued", target)
-    assert started.wait(TIMEOUT)
-    runner.shutdown(wait=True)
-    assert running.status == JobStatus.STOPPED
-    assert queued.status == JobStatus.STOPPED and queued.started_at is None
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ def _by_hand(student, teacher, targets, temperature, alpha):
     log_p_student = torch.log(torch.softmax(student / temperature, dim=1))
     kl = (p_teacher * (torch.log(p_teacher) - log_p_student)).sum() / len(student)
     ce = -torch.log(torch.softmax(student, dim=1))[torch.arange(len(targets)), targets].mean()
-    return alpha * temperature ** 2 * kl, (1 - alpha) * ce
+    return alpha * temperature**2 * kl, (1 - alpha) * ce
 
 
 @pytest.mark.parametrize("temperature,alpha", [(1.0, 0.5), (4.0, 0.9), (20.0, 0.3), (0.5, 1.0)])
@@ -48,7 +48,8 @@ def test_alpha_zero_is_cross_entropy_and_alpha_one_ignores_labels():
     assert plain.soft.item() == 0.0
     other_targets = (targets + 1) % 10
     assert kd_loss(student, teacher, targets, 4.0, 1.0).total.item() == pytest.approx(
-        kd_loss(student, teacher, other_targets, 4.0, 1.0).total.item())
+        kd_loss(student, teacher, other_targets, 4.0, 1.0).total.item()
+    )
 
 
 def test_no_gradient_reaches_the_teacher():
@@ -72,8 +73,8 @@ def test_t_squared_keeps_soft_gradients_comparable_across_temperatures():
         norms[temperature] = student.grad.norm().item()
         # Without the T^2 factor the same gradient would be T^2 times smaller.
         student_unscaled = base_student.clone().requires_grad_(True)
-        (soft_target_kl(student_unscaled, teacher, temperature) / temperature ** 2).backward()
-        assert student_unscaled.grad.norm().item() == pytest.approx(norms[temperature] / temperature ** 2, rel=1e-4)
+        (soft_target_kl(student_unscaled, teacher, temperature) / temperature**2).backward()
+        assert student_unscaled.grad.norm().item() == pytest.approx(norms[temperature] / temperature**2, rel=1e-4)
     # At high T the scaled gradient tends to (z_s - z_t) / (N B) up to mean terms: same order of size.
     assert max(norms.values()) / min(norms.values()) < 3.0
     assert norms[20.0] / norms[5.0] == pytest.approx(1.0, abs=0.25)

@@ -5,8 +5,14 @@ import math
 import pytest
 import torch
 
-from kdlab.metrics import (apply_class_bias, class_similarity, confusion_matrix, entropy_bits, evaluate_logits,
-                           softened_probabilities)
+from kdlab.metrics import (
+    apply_class_bias,
+    class_similarity,
+    confusion_matrix,
+    entropy_bits,
+    evaluate_logits,
+    softened_probabilities,
+)
 
 
 def test_evaluation_counts_errors_per_class_and_confusion():

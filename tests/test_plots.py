@@ -7,12 +7,14 @@ import sys
 import plotly.graph_objects as go
 import pytest
 
-from kdlab import plots
+from kdlab import plots, replay_plots, scheme_plots
 
 
 def points(accuracies, soft=0.5, hard=0.1):
-    return [{"epoch": (i + 1) / 2, "test_accuracy": a, "soft_loss": soft, "hard_loss": hard, "loss": soft + hard}
-            for i, a in enumerate(accuracies)]
+    return [
+        {"epoch": (i + 1) / 2, "test_accuracy": a, "soft_loss": soft, "hard_loss": hard, "loss": soft + hard}
+        for i, a in enumerate(accuracies)
+    ]
 
 
 def assert_labelled(figure: go.Figure) -> None:
@@ -61,8 +63,9 @@ def test_similarity_heatmap_hides_the_diagonal_on_request():
 
 
 def test_accuracy_curves_colour_each_role_and_draw_the_teacher():
-    figure = plots.accuracy_curves({"distilled": points([0.9, 0.95]), "baseline": points([0.88, 0.93])},
-                                   teacher_accuracy=0.99, total_epochs=1)
+    figure = plots.accuracy_curves(
+        {"distilled": points([0.9, 0.95]), "baseline": points([0.88, 0.93])}, teacher_accuracy=0.99, total_epochs=1
+    )
     assert_labelled(figure)
     by_name = {trace.name: trace for trace in figure.data}
     assert by_name[plots.ROLE_NAMES["distilled"]].line.color == plots.ROLE_COLORS["distilled"]
@@ -105,8 +108,10 @@ def test_confusion_heatmap_shows_mistakes_only():
 
 
 def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
-    runs = [("run 1", {"distilled": points([0.9]), "baseline": points([0.8])}),
-            ("run 2", {"distilled": points([0.92]), "baseline": points([0.85])})]
+    runs = [
+        ("run 1", {"distilled": points([0.9]), "baseline": points([0.8])}),
+        ("run 2", {"distilled": points([0.92]), "baseline": points([0.85])}),
+    ]
     figure = plots.runs_overlay(runs)
     assert_labelled(figure)
     assert len(figure.data) == 4
@@ -115,6 +120,77 @@ def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
     assert figure.data[0].line.dash != figure.data[2].line.dash
 
 
-def test_plots_and_runs_do_not_import_streamlit():
-    code = "import sys, kdlab.plots, kdlab.runs; assert 'streamlit' not in sys.modules"
+def test_table_figure_sets_the_papers_errors_beside_ours():
+    rows = [{"paper": paper, "ours": ours, "paper_total": 10_000, "ours_total": 1_000}
+            for paper, ours in ((67, 31), (146, 52), (74, None))]  # fmt: skip
+    figure = replay_plots.table_figure({"comparison": rows, "budget": {"name": "quick"}})
+    assert figure.layout.title.text and figure.layout.yaxis.title.text == "test error (%)"
+    paper, ours = figure.data
+    assert list(paper.y) == pytest.approx([0.67, 1.46, 0.74]) and list(ours.y[:2]) == pytest.approx([3.1, 5.2])
+    assert ours.y[2] is None and ours.text[2] == "-"
+    assert list(ours.marker.color) == [plots.ROLE_COLORS[role] for role in ("teacher", "baseline", "distilled")]
+
+
+def test_transfer_counts_mark_the_missing_digit():
+    counts = [100] * 10
+    counts[3] = 0
+    figure = replay_plots.transfer_counts_figure(counts, missing=(3,))
+    colors = list(figure.data[0].marker.color)
+    assert colors[3] == replay_plots.MISSING_COLOR and colors[4] == plots.ROLE_COLORS["distilled"]
+    assert "never sees a 3" in figure.layout.title.text and figure.data[0].text[3] == "none"
+
+
+def test_bias_sweep_figure_marks_every_bias_and_widens_its_axis():
+    sweep = {"bias": [-20.0, 0.0, 20.0], "errors": [900, 200, 800], "class_errors": [100, 50, 1]}
+    figure = replay_plots.bias_sweep_figure(sweep, "3s", current_bias=1.0, chosen_bias=2.5, paper_bias=12.0)
+    assert_labelled(figure)
+    assert [line.x0 for line in figure.layout.shapes] == [12.0, 2.5, 1.0]
+    assert tuple(figure.layout.xaxis.range) == (-10.0, 14.0) and figure.layout.yaxis.type == "log"
+
+
+def test_temperature_width_heatmap_colours_the_gain_over_the_student_alone():
+    grid = [{"width": 30, "temperature": temperature, "arch": "mlp-30x2", "test_accuracy": accuracy}
+            for temperature, accuracy in ((None, 0.90), (2.0, 0.93), (8.0, 0.91))]  # fmt: skip
+    figure = replay_plots.temperature_width_figure(grid)
+    heatmap = figure.data[0]
+    assert list(heatmap.x) == ["alone", "T = 2", "T = 8"] and list(heatmap.y) == ["mlp-30x2"]
+    assert list(heatmap.z[0]) == pytest.approx([0.0, 3.0, 1.0])
+
+
+def scheme_run(label: str, role: str, accuracy: float) -> dict:
+    return {"label": label, "role": role, "arch": "mlp-30x1", "test_accuracy": accuracy, "test_errors": 10,
+            "curve": points([accuracy - 0.05, accuracy])}  # fmt: skip
+
+
+def scheme_summary() -> dict:
+    peers = [scheme_run("peer 1", "peer", 0.95), scheme_run("peer 2", "peer", 0.94)]
+    return {
+        "student_alone": scheme_run("student alone", "baseline", 0.9),
+        "offline_kd": scheme_run("offline KD", "distilled", 0.93),
+        "teacher": {"arch": "cnn", "test_accuracy": 0.99},
+        "schemes": {"offline": {"title": "Offline KD", "runs": [], "final": None},
+                    "dml": {"title": "Deep mutual learning", "runs": peers, "final": peers[0]}},
+    }  # fmt: skip
+
+
+def test_scheme_figures_set_each_scheme_beside_both_references():
+    summary = scheme_summary()
+    bars = scheme_plots.scheme_figure(summary, "dml")
+    assert list(bars.data[0].x) == ["student alone", "offline KD", "peer 1", "peer 2"]
+    assert bars.data[0].marker.color[2] == scheme_plots.ROLE_COLORS["peer"]
+    overview = scheme_plots.schemes_overview_figure(summary)
+    assert len(overview.data[0].x) == 3 and "Deep mutual learning" in overview.data[0].x[2]
+    curves = scheme_plots.scheme_curves_figure(summary, "dml")
+    assert_labelled(curves)
+    assert [trace.name for trace in curves.data] == ["student alone", "offline KD", "peer 1", "peer 2"]
+    assert [trace.line.dash for trace in curves.data] == ["solid", "solid", "dot", "dot"]
+
+
+def test_replay_plots_hold_only_the_replay_figures():
+    assert not any(name.startswith("scheme") for name in dir(replay_plots))
+
+
+def test_figure_modules_do_not_import_streamlit():
+    code = ("import sys, kdlab.plots, kdlab.replay_plots, kdlab.scheme_plots, kdlab.runs; "
+            "assert 'streamlit' not in sys.modules")  # fmt: skip
     subprocess.run([sys.executable, "-c", code], check=True)

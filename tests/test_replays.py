@@ -4,16 +4,35 @@ import threading
 import pytest
 import torch
 
-from kdlab import cli, replays
-from kdlab.metrics import apply_class_bias
-from kdlab.replays import (BUDGETS, REPLAY_NAMES, Budget, MissingDigitsConfig, TableConfig, TemperatureWidthConfig,
-                           best_bias, bias_sweep, evaluate_bias, format_value, load_cached_temperature_width,
-                           replay_config, replay_omit_3, run_replay)
-from kdlab.schemes import ProgressEvent
+from kdlab import replays
+from kdlab.cli import main
+from kdlab.cli.replay import comparison_lines
+from kdlab.data import stratified_split
+from kdlab.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias
+from kdlab.progress import ProgressEvent
+from kdlab.replays import (
+    BUDGETS,
+    PAPER_NUMBERS,
+    REPLAY_NAMES,
+    Budget,
+    MissingDigitsConfig,
+    TableConfig,
+    TemperatureWidthConfig,
+    format_value,
+    load_cached_temperature_width,
+    replay_config,
+    replay_omit_3,
+    run_replay,
+)
+from kdlab.replays.paper import PAPER_TEST_SIZE
+from kdlab.train import EpochEvent
 
 # Small stand-ins for the paper's networks so each replay runs in seconds on the 4,000-image sample.
 TINY_BUDGET = Budget("test", teacher_epochs=2, student_epochs=1, sweep_epochs=1, sweep_train_size=300)
 SMALL = dict(budget=TINY_BUDGET, teacher="mlp-100x1", student="mlp-30x1")
+# The keys of every summary's "config": the JSON users and the grid cache read.
+SETUP_KEYS = {"budget", "teacher", "student", "temperature", "alpha", "jitter_pixels", "learning_rate",
+              "batch_size", "seed", "teacher_seed"}  # fmt: skip
 
 
 # ---------------------------------------------------------------- configs
@@ -28,7 +47,30 @@ def test_named_budgets_and_configs():
     assert only.bias_classes == (7, 8) and only.budget.name == "full"
     full_grid = replay_config("temperature-width", "full")
     assert len(full_grid.temperatures) > len(replay_config("temperature-width").temperatures)
-    assert replay_config("table", seed=4).seed == 4
+    assert replay_config("table", seed=4).training.seed == 4
+
+
+def test_configs_hold_the_students_training_and_take_epochs_from_the_budget():
+    omit = replay_config("omit-3", "quick", seed=3, temperature=8)
+    assert (omit.training.seed, omit.training.temperature) == (3, 8)
+    assert omit.training.epochs == BUDGETS["quick"].student_epochs and omit.training.jitter_pixels == 0
+    assert omit.transfer_spec().seed == 3
+    grid = replay_config("temperature-width", "full")
+    cell = grid.cell_training(2.5)
+    assert (cell.epochs, cell.temperature, cell.seed) == (BUDGETS["full"].sweep_epochs, 2.5, 0)
+    assert grid.cell_training(None).temperature == grid.training.temperature
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [("table", set()), ("omit-3", {"omit_classes", "only_classes", "validation_fraction"}),
+     ("temperature-width", {"widths", "temperatures", "depth", "with_baseline"})],
+)  # fmt: skip
+def test_config_json_keeps_its_keys(name, extra):
+    values = replay_config(name, teacher_jitter_pixels=1).as_dict()
+    assert set(values) == SETUP_KEYS | extra
+    assert values["jitter_pixels"] == 1 and values["budget"] == "quick"  # the teacher's jitter
+    json.dumps(values, allow_nan=False)
 
 
 @pytest.mark.parametrize(("make", "message"), [
@@ -37,11 +79,13 @@ def test_named_budgets_and_configs():
     (lambda: Budget("x", teacher_epochs=0, student_epochs=1, sweep_epochs=1, sweep_train_size=None), "Teacher epochs"),
     (lambda: MissingDigitsConfig(omit_classes=(3,), only_classes=(7,)), "either omit"),
     (lambda: MissingDigitsConfig(omit_classes=(11,)), "Digit 11"),
-    (lambda: TableConfig(temperature=0), "Temperature"),
+    (lambda: TableConfig.build(temperature=0), "Temperature"),
+    (lambda: TableConfig.build(jitter_pixels=2), "Students do not jitter"),
+    (lambda: TableConfig(teacher_jitter_pixels=9), "Jitter must be 0 to 4"),
     (lambda: TableConfig(budget="quick"), "budget must be a Budget"),
     (lambda: TemperatureWidthConfig(widths=(5,)), "out of range"),
     (lambda: TemperatureWidthConfig(temperatures=()), "at least one"),
-])
+])  # fmt: skip
 def test_bad_settings_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -88,11 +132,17 @@ def test_best_bias_recovers_a_suppressed_class():
         best_bias(logits[:0], labels[:0], (3,))
 
 
-def test_format_value():
+def test_format_value_and_comparison_lines():
     assert format_value(74, "errors", 10_000) == "74 of 10,000 wrong (0.74%)"
     assert format_value(3.5, "bias") == "+3.5"
     assert format_value(0.986, "accuracy") == "98.6%"
     assert format_value(None, "errors", 10) == "-"
+    row = {"quantity": "Student alone", "paper": 146, "ours": 52, "unit": "errors", "paper_total": 10_000,
+           "ours_total": 1_000}  # fmt: skip
+    header, line = comparison_lines({"comparison": [row]})
+    assert header.split() == ["paper", "ours"]
+    assert line.index("146 of 10,000") == header.index("paper") and line.endswith("52 of 1,000 wrong (5.20%)")
+    assert comparison_lines({"comparison": []}) == []
 
 
 # ---------------------------------------------------------------- short runs
@@ -109,34 +159,65 @@ def test_table_replay_short_run(sample_data):
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed" and summary["budget"]["name"] == "test"
-    assert [row["paper"] for row in summary["comparison"]] == [67, 146, 74]
+    paper = PAPER_NUMBERS["table"]
+    expected = [paper["teacher_errors"], paper["student_alone_errors"], paper["distilled_errors"]]
+    assert [row["paper"] for row in summary["comparison"]] == expected
     assert summary["ours"]["distilled_errors"] == summary["distilled"]["test_errors"]
-    assert summary["teacher"]["jitter_pixels"] == 2
+    assert summary["ours"]["student_alone_errors"] == summary["student_alone"]["test_errors"]
+    assert summary["teacher"]["jitter_pixels"] == summary["config"]["jitter_pixels"] == 2
     assert summary["transfer_set"]["size"] == len(sample_data.train)
-    assert set(result.test_logits) == {"teacher", "alone", "distilled"}
+    assert set(result.test_logits) == {"teacher", "baseline", "distilled"}
+    assert {event.run for event in events if isinstance(event, EpochEvent)} == {"teacher", "baseline", "distilled"}
     _assert_monotone_progress(events)
 
 
-def test_omit_3_never_shows_a_3_and_biases_without_retraining(sample_data):
-    result = replay_omit_3(MissingDigitsConfig(**SMALL, omit_classes=(3,)), sample_data)
+def test_omit_3_never_shows_a_3_and_biases_without_retraining(sample_data, monkeypatch):
+    import kdlab.replays.missing_digits as missing_digits
+
+    predicted = []  # the student's logits on the held-out images, as the replay computed them
+
+    def predict_and_keep(*args):
+        predicted.append(real_predict(*args))
+        return predicted[-1]
+
+    real_predict = missing_digits.predict_logits
+    monkeypatch.setattr(missing_digits, "predict_logits", predict_and_keep)
+    config = MissingDigitsConfig(**SMALL, omit_classes=(3,))
+    result = replay_omit_3(config, sample_data)
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["replay"] == "omit-3" and summary["status"] == "completed"
-    counts = summary["transfer_set"]["class_counts"]
+
+    # The transfer set has no 3 at all; the held-out images, which never train, do.
+    counts, validation = summary["transfer_set"]["class_counts"], summary["validation_set"]["class_counts"]
     assert counts[3] == 0 and all(count > 0 for digit, count in enumerate(counts) if digit != 3)
-    validation = summary["validation_set"]["class_counts"]
     assert validation[3] > 0
-    assert sum(counts) + sum(validation) <= len(sample_data.train) - sample_data.train.class_counts()[3] + validation[3]
+    train_counts = sample_data.train.class_counts()
+    assert all(counts[digit] + validation[digit] == train_counts[digit] for digit in range(10) if digit != 3)
+
+    # The bias we use is the one with the fewest errors on the held-out images.
+    _, held_out = stratified_split(sample_data.train.labels, config.validation_fraction, seed=config.training.seed)
+    held_out_sweep = bias_sweep(predicted[0], sample_data.train.labels[held_out], (3,))
+    chosen_errors = held_out_sweep["errors"][held_out_sweep["bias"].index(summary["bias_used"])]
+    assert chosen_errors == min(held_out_sweep["errors"])
+
+    # The stored logits reproduce every number of the summary, so a page slider needs no retraining.
+    stored, labels = result.test_logits["distilled"], result.test_labels
+    assert summary["before_bias"] == evaluate_bias(stored, labels, {}, (3,)).as_dict()
+    assert summary["before_bias"]["errors"] == summary["distilled"]["test_errors"]
     assert summary["before_bias"]["class_total"] == sample_data.test.class_counts()[3]
-    for key in ("bias_used", "test_optimal_bias"):
-        assert isinstance(summary[key], float)
-    # The stored logits reproduce the summary, so a page slider needs no retraining.
-    stored = result.test_logits["distilled"]
-    again = evaluate_bias(stored, result.test_labels, {3: summary["bias_used"]})
-    assert again.errors == summary["after_bias"]["errors"]
-    assert again.class_accuracy == summary["after_bias"]["class_accuracy"]
-    optimal = evaluate_bias(stored, result.test_labels, {3: summary["test_optimal_bias"]})
-    assert optimal.errors <= summary["before_bias"]["errors"]
+    assert summary["after_bias"] == evaluate_bias(stored, labels, {3: summary["bias_used"]}).as_dict()
+    optimal = evaluate_bias(stored, labels, {3: summary["test_optimal_bias"]})
+    assert summary["after_test_optimal_bias"] == optimal.as_dict()
+    assert (
+        optimal.errors == min(bias_sweep(stored, labels, (3,), BIAS_GRID)["errors"]) <= summary["before_bias"]["errors"]
+    )
+
+    paper = PAPER_NUMBERS["omit-3"]
+    rows = {row["quantity"]: row for row in summary["comparison"]}
+    assert rows["Test errors, no bias change"]["paper"] == paper["errors"]
+    assert rows["Errors on the test 3s"]["paper_total"] == paper["test_3s"]
+    assert rows["Test errors after the bias change"]["ours"] == summary["after_bias"]["errors"]
 
 
 def test_only_7_8_replay_short_run(sample_data):
@@ -145,10 +226,16 @@ def test_only_7_8_replay_short_run(sample_data):
     counts = summary["transfer_set"]["class_counts"]
     assert [digit for digit, count in enumerate(counts) if count] == [7, 8]
     assert summary["bias_classes"] == [7, 8]
-    assert summary["comparison"][0]["paper"] == 4730
+    assert summary["comparison"][0]["paper"] == round(PAPER_NUMBERS["only-7-8"]["test_error_rate"] * PAPER_TEST_SIZE)
     assert set(summary["after_bias"]["biases"]) == {"7", "8"}
     with pytest.raises(ValueError, match="only-7-8 replay keeps exactly"):
         run_replay("only-7-8", sample_data, config=MissingDigitsConfig(**SMALL))
+
+
+def test_a_batch_larger_than_the_transfer_set_fails_before_training(sample_data):
+    config = MissingDigitsConfig.build(**SMALL, omit_classes=(), only_classes=(7, 8), batch_size=5_000)
+    with pytest.raises(ValueError, match="Batch size 5000 is larger"):
+        run_replay("only-7-8", sample_data, config=config)
 
 
 def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
@@ -158,14 +245,17 @@ def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
     summary = first.summary
     assert summary["status"] == "completed" and not summary["from_cache"]
     assert [(cell["width"], cell["temperature"]) for cell in summary["grid"]] == [
-        (10, None), (10, 2.0), (10, 8.0), (30, None), (30, 2.0), (30, 8.0)]
+        (10, None), (10, 2.0), (10, 8.0), (30, None), (30, 2.0), (30, 8.0)]  # fmt: skip
     assert [entry["width"] for entry in summary["findings"]["by_width"]] == [10, 30]
+    runs = {event.run for event in events if isinstance(event, EpochEvent)}
+    assert {"mlp-10x2 baseline", "mlp-10x2 T = 2", "mlp-30x2 T = 8"} <= runs
     _assert_monotone_progress(events)
     cached = run_replay("temperature-width", sample_data, config=config, cache_dir=tmp_path)
     assert cached.summary["from_cache"] and cached.summary["grid"] == summary["grid"]
     assert load_cached_temperature_width(config, sample_data, tmp_path) is not None
     other = TemperatureWidthConfig(**SMALL, widths=(10,), temperatures=(2.0,))
     assert load_cached_temperature_width(other, sample_data, tmp_path) is None
+    assert list(tmp_path.glob("replays/*.tmp")) == []
 
 
 def test_stopped_replays_are_partial_and_not_cached(sample_data, tmp_path):
@@ -182,16 +272,17 @@ def test_stopped_replays_are_partial_and_not_cached(sample_data, tmp_path):
 
 def test_command_line_replay_json(capsys, monkeypatch):
     monkeypatch.setitem(replays.BUDGETS, "quick", TINY_BUDGET)
-    code = cli.main(["replay", "only-7-8", "--json"])
+    code = main(["replay", "only-7-8", "--json", "--seed", "2"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads(captured.out)
     assert summary["replay"] == "only-7-8" and summary["budget"]["name"] == "test"
+    assert summary["config"]["seed"] == 2
     assert "paper" in captured.err and "Output bias" in captured.err
-    assert cli.main(["replay", "omit-9"]) == 2
+    assert main(["replay", "omit-9"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
 def test_every_replay_has_paper_numbers():
-    assert set(replays.PAPER_NUMBERS) == set(REPLAY_NAMES)
-    assert replays.PAPER_NUMBERS["omit-3"]["bias"] == 3.5
+    assert set(PAPER_NUMBERS) == set(REPLAY_NAMES)
+    assert PAPER_NUMBERS["omit-3"]["bias"] == 3.5

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import sys
 import threading
 import time
 
@@ -12,8 +13,18 @@ import torch
 
 from kdlab.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.jobs import JobRunner, JobStatus
-from kdlab.runs import (RunRecord, RunStore, TeacherReady, curves_from_events, describe_outcome, model_from_bytes,
-                        model_to_bytes, planned_steps, record_from_result, run_json, runs_csv, submit_distillation)
+from kdlab.runs import (
+    RunRecord,
+    RunStore,
+    curves_from_events,
+    describe_outcome,
+    model_from_bytes,
+    model_to_bytes,
+    record_from_result,
+    run_json,
+    runs_csv,
+)
+from kdlab.tasks import TeacherReady, submit_distillation
 from kdlab.teachers import load_or_train_teacher
 from kdlab.train import EvalEvent, StepEvent
 
@@ -27,7 +38,7 @@ def linear_teacher(sample_data):
 
 def tiny_config(**changes) -> DistillConfig:
     settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
-    return DistillConfig(**{**settings, **changes})
+    return DistillConfig.build(**{**settings, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +50,41 @@ def fake_record(number=1, status="completed", baseline=100, distilled=71, **summ
     def run(errors):
         if errors is None:
             return None
-        return {"arch": "mlp-300x2", "params": 1, "status": "completed", "epochs_done": 20.0, "train_seconds": 9.0,
-                "test_accuracy": 1 - errors / 1e4, "test_errors": errors, "test_total": 10_000,
-                "per_class_accuracy": [0.9] * 10}
-    summary = {"data": {"source": "mnist"}, "config": tiny_config().as_dict(), "transfer_set": {"size": 500},
-               "teacher": {"test_accuracy": 0.99, "test_errors": 79}, "student": run(distilled),
-               "baseline": run(baseline), "status": status, "seconds": 18.0, **summary_changes}
-    return RunRecord(run_id=f"id{number}", number=number, created_at=0.0, status=status, summary=summary,
-                     student_weights=b"w" * 10)
+        return {
+            "arch": "mlp-300x2",
+            "params": 1,
+            "status": "completed",
+            "epochs_done": 20.0,
+            "train_seconds": 9.0,
+            "test_accuracy": 1 - errors / 1e4,
+            "test_errors": errors,
+            "test_total": 10_000,
+            "per_class_accuracy": [0.9] * 10,
+        }
+
+    summary = {
+        "data": {"source": "mnist"},
+        "config": tiny_config().as_dict(),
+        "transfer_set": {"size": 500},
+        "teacher": {"test_accuracy": 0.99, "test_errors": 79},
+        "student": run(distilled),
+        "baseline": run(baseline),
+        "status": status,
+        "seconds": 18.0,
+        **summary_changes,
+    }
+    return RunRecord(
+        run_id=f"id{number}", number=number, created_at=0.0, status=status, summary=summary, student_weights=b"w" * 10
+    )
 
 
 def test_curves_group_eval_events_by_run():
-    events = [StageEvent("distilled", "..."),
-              EvalEvent("distilled", 1, 10, 0.1, 0.5, 0.6, 1.0, 0.9, 0.1, 0.2),
-              StepEvent("distilled", 2, 10, 0.2, 1.0, 0.9, 0.1, 0.3),
-              EvalEvent("baseline", 1, 10, 0.1, 0.4, 0.5, 1.2, 0.0, 1.2, 0.2)]
+    events = [
+        StageEvent("distilled", "..."),
+        EvalEvent("distilled", 1, 10, 0.1, 0.5, 0.6, 1.0, 0.9, 0.1, 0.2),
+        StepEvent("distilled", 2, 10, 0.2, 1.0, 0.9, 0.1, 0.3),
+        EvalEvent("baseline", 1, 10, 0.1, 0.4, 0.5, 1.2, 0.0, 1.2, 0.2),
+    ]
     curves = curves_from_events(events)
     assert list(curves) == ["distilled", "baseline"]
     assert curves["distilled"][0]["test_accuracy"] == 0.6
@@ -97,8 +128,10 @@ def test_json_export_turns_nan_into_null():
     assert json.loads(run_json(record))["curves"]["distilled"][0]["loss"] is None
 
 
-@pytest.mark.parametrize("baseline, distilled, words", [
-    (100, 71, "29 errors (29% fewer)"), (100, 100, "did not help"), (100, 120, "distillation hurt")])
+@pytest.mark.parametrize(
+    "baseline, distilled, words",
+    [(100, 71, "29 errors (29% fewer)"), (100, 100, "did not help"), (100, 120, "distillation hurt")],
+)
 def test_outcome_sentence_says_what_happened(baseline, distilled, words):
     sentence = describe_outcome(fake_record(baseline=baseline, distilled=distilled))
     assert words in sentence
@@ -120,26 +153,31 @@ def test_store_numbers_runs_and_keeps_only_recent_weights():
         store.add(fake_record(number))
     assert [record.number for record in store.records()] == [1, 2, 3]
     assert [record.student_weights is not None for record in store.records()] == [False, True, True]
-    assert store.get("id2").number == 2
-    store.remove("id2")
-    assert len(store) == 2 and store.get("id2") is None
+    assert store.get("id2").number == 2 and store.get("nope") is None
 
 
-def test_store_accepts_records_from_threads():
-    store = RunStore()
-    threads = [threading.Thread(target=store.add, args=(fake_record(n),)) for n in range(1, 21)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert [record.number for record in store.records()] == list(range(1, 21))
+def test_store_accepts_records_and_numbers_from_threads():
+    # A switch interval of a microsecond makes the interpreter change threads between the bytecodes
+    # of ``self._numbers += 1``: without the store's lock, numbers repeat and records go missing.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    store, numbers = RunStore(), []
 
+    def reserve_and_add(worker: int) -> None:
+        for _ in range(500):
+            numbers.append(store.reserve_number())
+        store.add(fake_record(1000 + worker))
 
-def test_planned_steps(sample_data):
-    config = tiny_config(batch_size=100, epochs=3)
-    plan = planned_steps(config, sample_data, 500, teacher_cached=True)
-    assert plan == {"distilled": 15, "baseline": 15, "teacher": 0}
-    assert planned_steps(config, sample_data, 500, teacher_cached=False)["teacher"] == 32 * TEACHER_EPOCHS
+    try:
+        threads = [threading.Thread(target=reserve_and_add, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert sorted(numbers) == list(range(1, 4001))
+    assert [record.number for record in store.records()] == list(range(1000, 1008))
 
 
 def test_submitted_run_files_its_record(sample_data, linear_teacher):

@@ -1,20 +1,33 @@
 import json
 import re
 import threading
+from dataclasses import replace
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from kdlab import cli
+from kdlab.config import TrainConfig
 from kdlab.data import TransferSetSpec, select_transfer_indices
-from kdlab.losses import mutual_learning_loss
+from kdlab.losses import LabelsLoss, PeerLoss, TeacherLoss, mutual_learning_loss
 from kdlab.models import build_model
-from kdlab.schemes import (SCHEME_DESCRIPTIONS, SCHEMES, ProgressEvent, ProgressTracker, SchemeConfig,
-                           compare_schemes, select_scheme_transfer_set, train_mutual)
-from kdlab.train import EpochEvent, StepEvent, TrainConfig, train_model
+from kdlab.progress import ProgressEvent, ProgressTracker
+from kdlab.schemes import SCHEME_DESCRIPTIONS, SCHEMES, SchemeConfig, compare_schemes
+from kdlab.train import EpochEvent, StepEvent, train_model, train_models
 
 TINY = dict(teacher="lenet5", teacher_epochs=8, assistant="mlp-30x1", student="linear", epochs=1, train_size=400)
+# The keys of the "config" object of ``schemes --json``, as before the config held a TrainConfig.
+CONFIG_KEYS = {"teacher", "assistant", "student", "temperature", "alpha", "epochs", "learning_rate", "batch_size",
+               "train_size", "seed", "teacher_epochs", "teacher_seed", "generations", "mutual_temperature",
+               "mutual_alpha", "evals_per_epoch"}  # fmt: skip
+
+
+def train_peers(transfer, test, config, **kwargs):
+    """Deep mutual learning of two linear peers (seeds 0 and 1), as the mutual scheme runs it."""
+    peers = [build_model("linear", seed=0), build_model("linear", seed=1)]
+    objectives = [PeerLoss(config.temperature, config.alpha) for _ in peers]
+    return train_models(peers, transfer, test, config, objectives, runs=["peer 1", "peer 2"], **kwargs)
 
 
 def test_config_validates_with_messages_a_student_can_act_on():
@@ -26,6 +39,20 @@ def test_config_validates_with_messages_a_student_can_act_on():
         SchemeConfig(mutual_alpha=1.5)
     with pytest.raises(ValueError, match="at least 1"):
         SchemeConfig(train_size=0)
+    with pytest.raises(ValueError, match="Epochs must be"):
+        SchemeConfig.build(epochs=0)
+    with pytest.raises(ValueError, match="do not jitter"):
+        SchemeConfig.build(jitter_pixels=2)
+
+
+def test_config_holds_one_train_config_and_keeps_its_json_keys():
+    config = SchemeConfig.build(epochs=2, train_size=1000, temperature=8.0, seed=3, student="linear")
+    assert config.training == TrainConfig(epochs=2, temperature=8.0, seed=3)
+    assert config.student == "linear" and config.train_size == 1000
+    assert config.mutual_training == TrainConfig(epochs=2, temperature=1.0, alpha=0.5, seed=3)
+    values = config.as_dict()
+    assert set(values) == CONFIG_KEYS
+    assert (values["epochs"], values["temperature"], values["seed"]) == (2, 8.0, 3)
 
 
 def test_every_scheme_is_described_in_two_sentences():
@@ -56,30 +83,60 @@ def test_mutual_learning_without_the_peer_term_is_the_student_alone(sample_data)
     transfer = sample_data.train.subset(torch.arange(300))
     config = TrainConfig(epochs=2, seed=3, alpha=0.0, temperature=1.0, evals_per_epoch=1)
     alone = train_model(build_model("mlp-30x1", seed=3), transfer, sample_data.test, config)
-    first, second = train_mutual((build_model("mlp-30x1", seed=3), build_model("mlp-30x1", seed=4)),
-                                 transfer, sample_data.test, config)
+    first, second = train_models([build_model("mlp-30x1", seed=3), build_model("mlp-30x1", seed=4)], transfer,
+                                 sample_data.test, config, [PeerLoss(1.0, 0.0), PeerLoss(1.0, 0.0)],
+                                 runs=["peer 1", "peer 2"])  # fmt: skip
     assert torch.allclose(first.test_logits, alone.test_logits, atol=1e-5)
     assert first.status == second.status == "completed"
     assert first.steps == alone.steps == 6
     assert not torch.allclose(first.test_logits, second.test_logits)
 
 
+def test_two_models_in_one_loop_learn_what_each_learns_alone(sample_data, small_teacher):
+    """One loop, N models: a distilled student and a student alone trained side by side get
+    exactly what ``train_model`` gives each of them alone (the MLP has no dropout, whose
+    generator is the only thing that depends on the model's place in the loop)."""
+    indices = torch.arange(300)
+    transfer = sample_data.train.subset(indices)
+    teacher_logits = small_teacher.train_logits[indices]
+    config = TrainConfig(epochs=2, seed=5, evals_per_epoch=2)
+    distilled, baseline = train_models([build_model("mlp-30x1", seed=5), build_model("mlp-30x1", seed=5)], transfer,
+                                       sample_data.test, config,
+                                       [TeacherLoss(teacher_logits, config.temperature, config.alpha), LabelsLoss()],
+                                       runs=["distilled", "baseline"])  # fmt: skip
+    distilled_alone = train_model(build_model("mlp-30x1", seed=5), transfer, sample_data.test, config,
+                                  teacher_logits=teacher_logits)  # fmt: skip
+    baseline_alone = train_model(build_model("mlp-30x1", seed=5), transfer, sample_data.test, config)
+    assert torch.equal(distilled.test_logits, distilled_alone.test_logits)
+    assert torch.equal(baseline.test_logits, baseline_alone.test_logits)
+    curves = [[point.test_accuracy for point in run.history] for run in (baseline, baseline_alone)]
+    assert curves[0] == curves[1]
+    assert not torch.equal(distilled.test_logits, baseline.test_logits)
+
+
+def test_mutual_learning_honours_jitter(sample_data):
+    transfer = sample_data.train.subset(torch.arange(300))
+    config = TrainConfig(epochs=1, temperature=1.0, alpha=0.5)
+    plain, again = train_peers(transfer, sample_data.test, config), train_peers(transfer, sample_data.test, config)
+    jittered = train_peers(transfer, sample_data.test, replace(config, jitter_pixels=2))
+    for index in range(2):
+        assert torch.equal(plain[index].test_logits, again[index].test_logits)
+        assert not torch.allclose(plain[index].test_logits, jittered[index].test_logits)
+
+
 def test_mutual_learning_reports_events_and_stops(sample_data):
     transfer = sample_data.train.subset(torch.arange(300))
     events, stop = [], threading.Event()
     stop.set()
-    first, second = train_mutual((build_model("linear", seed=0), build_model("linear", seed=1)), transfer,
-                                 sample_data.test, TrainConfig(epochs=3), on_event=events.append, stop=stop)
+    first, second = train_peers(transfer, sample_data.test, TrainConfig(epochs=3), on_event=events.append, stop=stop)
     assert first.status == second.status == "stopped"
     assert first.steps == 1
     assert {event.run for event in events} == {"peer 1", "peer 2"}
 
     events.clear()
-    train_mutual((build_model("linear", seed=0), build_model("linear", seed=1)), transfer, sample_data.test,
-                 TrainConfig(epochs=2), on_event=events.append)
-    epoch_ends = [event for event in events if isinstance(event, EpochEvent)]
-    assert [(event.run, event.epoch) for event in epoch_ends] == [("peer 1", 1), ("peer 2", 1), ("peer 1", 2),
-                                                                  ("peer 2", 2)]
+    train_peers(transfer, sample_data.test, TrainConfig(epochs=2), on_event=events.append)
+    epoch_ends = [(event.run, event.epoch) for event in events if isinstance(event, EpochEvent)]
+    assert epoch_ends == [("peer 1", 1), ("peer 2", 1), ("peer 1", 2), ("peer 2", 2)]
 
 
 def test_progress_counts_only_the_work_that_runs():
@@ -97,25 +154,31 @@ def test_progress_counts_only_the_work_that_runs():
 
 
 def test_transfer_set_is_shared_and_capped(sample_data):
-    indices = select_scheme_transfer_set(SchemeConfig(train_size=400), sample_data)
+    indices = SchemeConfig(train_size=400).transfer_indices(sample_data)
     assert torch.equal(indices, select_transfer_indices(sample_data.train.labels, TransferSetSpec(size=400, seed=0)))
-    assert len(select_scheme_transfer_set(SchemeConfig(train_size=None), sample_data)) == len(sample_data.train)
-    assert len(select_scheme_transfer_set(SchemeConfig(train_size=10 ** 6), sample_data)) == len(sample_data.train)
+    assert len(SchemeConfig(train_size=None).transfer_indices(sample_data)) == len(sample_data.train)
+    assert len(SchemeConfig(train_size=10**6).transfer_indices(sample_data)) == len(sample_data.train)
     with pytest.raises(ValueError, match="Batch size"):
-        select_scheme_transfer_set(SchemeConfig(train_size=50), sample_data)
+        SchemeConfig(train_size=50).transfer_indices(sample_data)
 
 
 def test_short_run_of_every_scheme_against_both_references(sample_data, small_teacher):
     progress = []
-    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, teacher=small_teacher,
-                                 on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None)
+    comparison = compare_schemes(
+        SchemeConfig.build(**TINY),
+        sample_data,
+        teacher=small_teacher,
+        on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None,
+    )
     summary = comparison.summary()
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed"
     assert summary["budget"] == {"epochs_per_run": 1, "train_size": 400, "seed": 0, "batch_size": 128,
-                                 "learning_rate": 1e-3}
-    alone, offline = summary["student_alone"], summary["offline_kd"]
-    assert alone["arch"] == offline["arch"] == "linear"
+                                 "learning_rate": 1e-3}  # fmt: skip
+    assert set(summary["config"]) == CONFIG_KEYS
+    baseline, offline = summary["student_alone"], summary["offline_kd"]
+    assert baseline["arch"] == offline["arch"] == "linear"
+    assert (baseline["label"], baseline["role"]) == ("student alone", "baseline")
     schemes = summary["schemes"]
     assert list(schemes) == list(SCHEMES)
     assert [run["label"] for run in schemes["mutual"]["runs"]] == ["peer 1", "peer 2"]
@@ -124,7 +187,7 @@ def test_short_run_of_every_scheme_against_both_references(sample_data, small_te
     assert schemes["offline"]["final"]["test_errors"] == offline["test_errors"]
     for entry in schemes.values():
         final = entry["final"]
-        assert entry["vs_student_alone_errors"] == final["test_errors"] - alone["test_errors"]
+        assert entry["vs_student_alone_errors"] == final["test_errors"] - baseline["test_errors"]
         assert entry["vs_offline_kd_errors"] == final["test_errors"] - offline["test_errors"]
         assert final["epochs_done"] == 1.0
     fractions = [event.fraction for event in progress]
@@ -132,25 +195,30 @@ def test_short_run_of_every_scheme_against_both_references(sample_data, small_te
 
 
 def test_same_seed_same_numbers(sample_data, small_teacher):
-    config = SchemeConfig(**TINY)
-    first = compare_schemes(config, sample_data, ("mutual",), teacher=small_teacher).summary()
-    second = compare_schemes(config, sample_data, ("mutual",), teacher=small_teacher).summary()
-    assert first["schemes"]["mutual"]["final"]["test_errors"] == second["schemes"]["mutual"]["final"]["test_errors"]
-    assert first["offline_kd"]["test_errors"] == second["offline_kd"]["test_errors"]
+    def trained_runs(seed):
+        config = SchemeConfig.build(**TINY, seed=seed)
+        comparison = compare_schemes(config, sample_data, ("mutual",), teacher=small_teacher)
+        return [comparison.baseline, comparison.offline_kd, *comparison.schemes["mutual"].runs]
+
+    first, second, other_seed = trained_runs(0), trained_runs(0), trained_runs(1)
+    for run, again, other in zip(first, second, other_seed):
+        assert torch.equal(run.result.test_logits, again.result.test_logits), run.label
+        assert run.summary()["curve"] == again.summary()["curve"], run.label
+        assert not torch.equal(run.result.test_logits, other.result.test_logits), run.label
 
 
 def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
     stop = threading.Event()
     stop.set()
-    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, teacher=small_teacher, stop=stop)
+    comparison = compare_schemes(SchemeConfig.build(**TINY), sample_data, teacher=small_teacher, stop=stop)
     assert comparison.status == "stopped"
-    assert comparison.student_alone is None and comparison.offline_kd is None and comparison.schemes == {}
+    assert comparison.baseline is None and comparison.offline_kd is None and comparison.schemes == {}
     json.dumps(comparison.summary(), allow_nan=False)
 
     stop = threading.Event()  # stop during the first scheme: the references stay, the rest is skipped
     stopper = lambda event: stop.set() if getattr(event, "run", "").startswith("mutual") else None  # noqa: E731
-    comparison = compare_schemes(SchemeConfig(**TINY), sample_data, ("mutual", "born-again"), teacher=small_teacher,
-                                 stop=stop, on_event=stopper)
+    comparison = compare_schemes(SchemeConfig.build(**TINY), sample_data, ("mutual", "born-again"),
+                                 teacher=small_teacher, stop=stop, on_event=stopper)  # fmt: skip
     assert comparison.status == "stopped"
     assert comparison.offline_kd.result.status == "completed"
     assert comparison.schemes["mutual"].status == "stopped" and "born-again" not in comparison.schemes
@@ -159,17 +227,23 @@ def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
 
 def test_unknown_scheme_is_a_clear_error(sample_data):
     with pytest.raises(ValueError, match="Unknown scheme magic: choose from offline"):
-        compare_schemes(SchemeConfig(**TINY), sample_data, ("magic",))
+        compare_schemes(SchemeConfig.build(**TINY), sample_data, ("magic",))
 
 
 def test_command_line_prints_one_json_object(capsys, small_teacher):
     code = cli.main(["schemes", "--json", "--scheme", "born-again", "--teacher", "lenet5", "--teacher-epochs", "8",
-                     "--student", "linear", "--epochs", "1", "--train-size", "300", "--generations", "1"])
+                     "--student", "linear", "--epochs", "1", "--train-size", "300", "--generations", "1"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0
+    assert captured.out.count("\n") == 1  # one JSON object, on one line
     summary = json.loads(captured.out)
     assert list(summary["schemes"]) == ["born-again"]
-    assert summary["teacher"]["from_cache"] or summary["teacher"]["arch"] == "lenet5"
+    # The small_teacher fixture trained and cached this very teacher (lenet5, 8 epochs, seed 0): the command reuses it.
+    assert summary["teacher"] == small_teacher.summary()
+    assert summary["budget"]["epochs_per_run"] == 1 and summary["transfer_set"]["size"] == 300
+    assert summary["config"]["student"] == "linear" and summary["config"]["generations"] == 1
+    runs = summary["schemes"]["born-again"]["runs"]
+    assert [(run["label"], run["arch"], run["epochs_done"]) for run in runs] == [("generation 1", "linear", 1.0)]
     assert "generation 1" in captured.err and "vs alone" in captured.err
 
 

@@ -29,7 +29,9 @@ def test_train_once_then_load_from_disk(sample_data, cache):
     assert loaded.from_cache and loaded.record == first.record
     assert torch.equal(loaded.test_logits, first.test_logits)
     assert torch.allclose(loaded.model(torch.zeros(1, 1, 28, 28)), first.model(torch.zeros(1, 1, 28, 28)))
-    assert first.record.test_accuracy > 0.8 and first.record.test_errors == round((1 - first.record.test_accuracy) * 1000)
+    assert first.record.test_accuracy > 0.8 and first.record.test_errors == round(
+        (1 - first.record.test_accuracy) * 1000
+    )
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
@@ -37,7 +39,9 @@ def test_damaged_cache_file_is_reported_and_retrained(sample_data, cache, damage
     load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
     content = path.read_bytes()
-    path.write_bytes({"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 10, "empty": b""}[damage])
+    path.write_bytes(
+        {"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 10, "empty": b""}[damage]
+    )
     forget_cached_teachers()
     teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     assert not teacher.from_cache and "unreadable" in teacher.note
@@ -58,9 +62,14 @@ def test_mismatched_cache_file_is_retrained(sample_data, cache):
 
 def test_concurrent_requests_train_once(sample_data, cache):
     teachers, events = [], []
-    threads = [threading.Thread(target=lambda: teachers.append(
-        load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache, on_event=events.append)))
-        for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=lambda: teachers.append(
+                load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache, on_event=events.append)
+            )
+        )
+        for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -16,12 +16,21 @@ def small_set(sample_data):
     return sample_data.train.subset(indices), indices
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(temperature=0), "Temperature"), (dict(temperature=-1.0), "Temperature"),
-    (dict(alpha=1.5), "alpha"), (dict(alpha=-0.1), "alpha"), (dict(epochs=0), "Epochs"),
-    (dict(learning_rate=0), "Learning rate"), (dict(batch_size=0), "Batch size"),
-    (dict(seed=-1), "Seed"), (dict(jitter_pixels=9), "Jitter"), (dict(learning_rate=float("nan")), "Learning rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(temperature=0), "Temperature"),
+        (dict(temperature=-1.0), "Temperature"),
+        (dict(alpha=1.5), "alpha"),
+        (dict(alpha=-0.1), "alpha"),
+        (dict(epochs=0), "Epochs"),
+        (dict(learning_rate=0), "Learning rate"),
+        (dict(batch_size=0), "Batch size"),
+        (dict(seed=-1), "Seed"),
+        (dict(jitter_pixels=9), "Jitter"),
+        (dict(learning_rate=float("nan")), "Learning rate"),
+    ],
+)
 def test_config_rejects_bad_values_with_actionable_messages(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)
@@ -31,8 +40,9 @@ def test_training_learns_and_reports_events(sample_data, small_set):
     transfer, _ = small_set
     events = []
     config = TrainConfig(epochs=2, batch_size=50, evals_per_epoch=3, learning_rate=3e-3)
-    result = train_model(build_model("mlp-64x1", seed=0), transfer, sample_data.test, config,
-                         run="alone", on_event=events.append)
+    result = train_model(
+        build_model("mlp-64x1", seed=0), transfer, sample_data.test, config, run="alone", on_event=events.append
+    )
     assert result.status == "completed" and result.steps == 40
     assert result.test_accuracy > 0.80  # 10 classes: chance is 0.10
     evals = [e for e in events if isinstance(e, EvalEvent)]
@@ -54,11 +64,13 @@ def test_same_seed_same_numbers_and_alpha_zero_equals_the_baseline(sample_data, 
     again = train_model(build_model("mlp-32x1", seed=3), transfer, sample_data.test, config)
     assert torch.equal(alone.test_logits, again.test_logits)
     # alpha = 0 ignores the teacher: identical only if init and batch order are identical too.
-    distilled_alpha0 = train_model(build_model("mlp-32x1", seed=3), transfer, sample_data.test, config,
-                                   teacher_logits=teacher_logits)
+    distilled_alpha0 = train_model(
+        build_model("mlp-32x1", seed=3), transfer, sample_data.test, config, teacher_logits=teacher_logits
+    )
     assert torch.equal(alone.test_logits, distilled_alpha0.test_logits)
-    other_seed = train_model(build_model("mlp-32x1", seed=4), transfer, sample_data.test,
-                             TrainConfig(epochs=1, batch_size=64, seed=4))
+    other_seed = train_model(
+        build_model("mlp-32x1", seed=4), transfer, sample_data.test, TrainConfig(epochs=1, batch_size=64, seed=4)
+    )
     assert not torch.equal(alone.test_logits, other_seed.test_logits)
 
 
@@ -66,8 +78,14 @@ def test_distillation_uses_the_teacher(sample_data, small_set, small_teacher):
     transfer, indices = small_set
     config = TrainConfig(epochs=1, batch_size=64, alpha=0.9, temperature=4.0)
     alone = train_model(build_model("mlp-32x1", seed=0), transfer, sample_data.test, config)
-    distilled = train_model(build_model("mlp-32x1", seed=0), transfer, sample_data.test, config,
-                            teacher_logits=small_teacher.train_logits[indices], run="distilled")
+    distilled = train_model(
+        build_model("mlp-32x1", seed=0),
+        transfer,
+        sample_data.test,
+        config,
+        teacher_logits=small_teacher.train_logits[indices],
+        run="distilled",
+    )
     assert not torch.equal(alone.test_logits, distilled.test_logits)
     assert all(event.soft_loss > 0 for event in distilled.losses)
 
@@ -98,8 +116,14 @@ def test_stop_flag_returns_partial_result_marked_stopped(sample_data, small_set)
         if isinstance(event, StepEvent):
             stop.set()
 
-    result = train_model(build_model("mlp-32x1", seed=0), transfer, sample_data.test,
-                         TrainConfig(epochs=5, batch_size=10), on_event=stop_after_first_report, stop=stop)
+    result = train_model(
+        build_model("mlp-32x1", seed=0),
+        transfer,
+        sample_data.test,
+        TrainConfig(epochs=5, batch_size=10),
+        on_event=stop_after_first_report,
+        stop=stop,
+    )
     assert result.status == "stopped"
     assert 0 < result.steps < 500
     assert result.history and result.history[-1].step == result.steps  # a last point at the stop
@@ -109,8 +133,13 @@ def test_stop_flag_returns_partial_result_marked_stopped(sample_data, small_set)
 def test_non_finite_loss_ends_the_run_as_diverged(sample_data, small_set):
     transfer, _ = small_set
     poisoned = torch.full((len(transfer), 10), float("nan"))
-    result = train_model(build_model("mlp-32x1", seed=0), transfer, sample_data.test,
-                         TrainConfig(epochs=3, batch_size=100), teacher_logits=poisoned)
+    result = train_model(
+        build_model("mlp-32x1", seed=0),
+        transfer,
+        sample_data.test,
+        TrainConfig(epochs=3, batch_size=100),
+        teacher_logits=poisoned,
+    )
     assert result.status == "diverged" and result.steps < 30
 
 
@@ -120,8 +149,7 @@ def test_empty_or_mismatched_inputs_are_errors(sample_data, small_set):
     with pytest.raises(ValueError, match="empty"):
         train_model(build_model("linear"), empty, sample_data.test, TrainConfig())
     with pytest.raises(ValueError, match="one row per"):
-        train_model(build_model("linear"), transfer, sample_data.test, TrainConfig(),
-                    teacher_logits=torch.zeros(3, 10))
+        train_model(build_model("linear"), transfer, sample_data.test, TrainConfig(), teacher_logits=torch.zeros(3, 10))
 
 
 def test_jitter_shifts_images_by_at_most_the_limit():
