@@ -10,8 +10,9 @@ from tests.conftest import PROJECT_ROOT
 
 
 def run_cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "kdlab", *args], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "kdlab", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_data_command_reports_the_offline_sample():
@@ -24,8 +25,23 @@ def test_data_command_reports_the_offline_sample():
 
 
 def test_distill_json_has_the_promised_fields(small_teacher):
-    completed = run_cli("distill", "--teacher", "lenet5", "--teacher-epochs", "8", "--student", "mlp-50x1",
-                        "--epochs", "2", "--train-size", "500", "--omit", "3", "--baseline", "--json")
+    completed = run_cli(
+        "distill",
+        "--teacher",
+        "lenet5",
+        "--teacher-epochs",
+        "8",
+        "--student",
+        "mlp-50x1",
+        "--epochs",
+        "2",
+        "--train-size",
+        "500",
+        "--omit",
+        "3",
+        "--baseline",
+        "--json",
+    )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)  # exactly one JSON object on stdout
     assert set(report) >= {"data", "config", "teacher", "student", "baseline", "seconds"}
@@ -41,25 +57,43 @@ def test_distill_json_has_the_promised_fields(small_teacher):
 
 
 def test_train_size_all_uses_every_image_the_filters_leave(small_teacher):
-    completed = run_cli("distill", "--teacher", "lenet5", "--teacher-epochs", "8", "--student", "linear",
-                        "--epochs", "1", "--only", "7", "8", "--train-size", "all", "--json")
+    completed = run_cli(
+        "distill",
+        "--teacher",
+        "lenet5",
+        "--teacher-epochs",
+        "8",
+        "--student",
+        "linear",
+        "--epochs",
+        "1",
+        "--only",
+        "7",
+        "8",
+        "--train-size",
+        "all",
+        "--json",
+    )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
     assert report["transfer_set"]["size"] == 800 and report["baseline"] is None
 
 
-@pytest.mark.parametrize("args,message", [
-    (["distill", "--alpha", "1.5"], "alpha must be between 0 and 1"),
-    (["distill", "--temperature", "0"], "Temperature T must be above 0"),
-    (["distill", "--student", "resnet"], "Unknown architecture 'resnet'"),
-    (["distill", "--train-size", "9000"], "only 4,000 match"),
-    (["distill", "--train-size", "50", "--batch-size", "64"], "Batch size 64 is larger"),
-    (["distill", "--omit", "12"], "12 is not a digit"),
-    (["distill", "--epochs", "many"], "invalid int value"),
-    (["teacher", "--arch", "mlp-1x1"], "out of range"),
-    (["data", "--data-dir", "/nonexistent/mnist"], "does not exist"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["distill", "--alpha", "1.5"], "alpha must be between 0 and 1"),
+        (["distill", "--temperature", "0"], "Temperature T must be above 0"),
+        (["distill", "--student", "resnet"], "Unknown architecture 'resnet'"),
+        (["distill", "--train-size", "9000"], "only 4,000 match"),
+        (["distill", "--train-size", "50", "--batch-size", "64"], "Batch size 64 is larger"),
+        (["distill", "--omit", "12"], "12 is not a digit"),
+        (["distill", "--epochs", "many"], "invalid int value"),
+        (["teacher", "--arch", "mlp-1x1"], "out of range"),
+        (["data", "--data-dir", "/nonexistent/mnist"], "does not exist"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_user_errors_exit_2_with_one_line(args, message):
     completed = run_cli(*args)
     assert completed.returncode == 2

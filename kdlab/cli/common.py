@@ -1,0 +1,80 @@
+"""What every command shares: progress lines on stderr, the data arguments, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kdlab.distill import StageEvent
+from kdlab.progress import ProgressEvent
+from kdlab.train import EpochEvent, EventCallback
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, exit status 2."""
+
+
+def log(message: str) -> None:
+    """Progress for humans, on stderr (stdout is kept for ``--json``)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_epoch(event: EpochEvent) -> None:
+    log(
+        f"  [{event.run}] epoch {event.epoch}/{event.total_epochs}: test accuracy "
+        f"{event.test_accuracy:.2%} ({event.seconds:.1f} s)"
+    )
+
+
+def progress_printer(event) -> None:
+    """An ``on_event`` for one experiment: stage changes and epoch ends, on stderr."""
+    if isinstance(event, StageEvent):
+        log(event.message)
+    elif isinstance(event, EpochEvent):
+        print_epoch(event)
+
+
+def stage_printer() -> EventCallback:
+    """An ``on_event`` for a multi-run experiment: each new stage (with its share of the work
+    done) and each epoch end, on stderr."""
+    last_stage: list[str] = []
+
+    def printer(event) -> None:
+        if isinstance(event, ProgressEvent) and (not last_stage or event.stage != last_stage[-1]):
+            last_stage.append(event.stage)
+            log(f"[{event.fraction:4.0%}] {event.stage} ...")
+        elif isinstance(event, EpochEvent):
+            print_epoch(event)
+
+    return printer
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir`` and ``--json``, which every command takes."""
+    parser.add_argument(
+        "--data-dir",
+        help="MNIST root with MNIST/raw/ inside (default: KDLAB_DATA_DIR, the cache, a download, "
+        "then the offline 5,000-digit sample)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def digit(text: str) -> int:
+    """argparse type: a digit 0-9."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a digit 0-9") from None
+    if not 0 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"{value} is not a digit 0-9")
+    return value
+
+
+def train_size(text: str) -> int | str:
+    """argparse type: a number of training images, or 'all'."""
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number or 'all'") from None

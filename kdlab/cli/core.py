@@ -1,0 +1,113 @@
+"""``data``, ``teacher`` and ``distill``: the data in use, a cached teacher, one distillation."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
+from kdlab.data import load_mnist
+from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
+from kdlab.models import architecture_names, describe_model
+from kdlab.teachers import load_or_train_teacher
+from kdlab.train import pick_device
+
+DATA_HELP = "which MNIST source is in use and its sizes"
+TEACHER_HELP = "train a teacher, or load it from the cache"
+DISTILL_HELP = "distill a student from a teacher (and train a baseline)"
+ROLE_WORDS = {"teacher": "teacher", "baseline": "student alone", "student": "distilled student"}
+
+
+def add_data_command_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_arguments(parser)
+
+
+def run_data(args: argparse.Namespace) -> dict:
+    data = load_mnist(args.data_dir)
+    log(data.source.label + (f"\n{data.source.note}" if data.source.note else ""))
+    return {"data": data.source.as_dict(), "device": str(pick_device())}
+
+
+def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
+    names = ", ".join(architecture_names())
+    parser.add_argument(
+        "--arch", default=DEFAULT_TEACHER, help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}"
+    )
+    parser.add_argument("--epochs", type=int, help="epochs (default: 4 on full MNIST, more on the sample)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    add_data_arguments(parser)
+
+
+def run_teacher(args: argparse.Namespace) -> dict:
+    describe_model(args.arch)  # unknown names fail here, before loading data
+    data = load_mnist(args.data_dir)
+    log(f"Data: {data.source.label}")
+    started = time.perf_counter()
+    teacher = load_or_train_teacher(args.arch, data, epochs=args.epochs, seed=args.seed, on_event=progress_printer)
+    if teacher.note:
+        log(teacher.note)
+    record = teacher.record
+    log(f"Teacher {args.arch}: {record.test_accuracy:.2%} test accuracy, {record.test_errors} errors.")
+    return {
+        "data": data.source.as_dict(),
+        "teacher": teacher.summary(),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = DistillConfig()
+    training = defaults.training
+    parser.add_argument(
+        "--teacher", default=defaults.teacher, help=f"teacher architecture (default: {defaults.teacher})"
+    )
+    parser.add_argument(
+        "--student", default=defaults.student, help=f"student architecture (default: {DEFAULT_STUDENT})"
+    )
+    parser.add_argument("--temperature", type=float, default=training.temperature,
+                        help=f"softmax temperature T (default: {training.temperature:g})")  # fmt: skip
+    parser.add_argument("--alpha", type=float, default=training.alpha,
+                        help=f"weight of the soft term (default: {training.alpha:g})")  # fmt: skip
+    parser.add_argument(
+        "--epochs", type=int, default=training.epochs, help=f"student epochs (default: {training.epochs})"
+    )
+    parser.add_argument("--lr", type=float, default=training.learning_rate,
+                        help=f"Adam learning rate (default: {training.learning_rate:g})")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=training.batch_size,
+                        help=f"batch size (default: {training.batch_size})")  # fmt: skip
+    parser.add_argument("--train-size", type=train_size,
+                        help=f"training images, or 'all' (default: {DEMO_TRAIN_SIZE:,} or all if fewer)")  # fmt: skip
+    parser.add_argument("--omit", type=digit, nargs="+", default=[], metavar="DIGIT",
+                        help="digits left out of the transfer set")  # fmt: skip
+    parser.add_argument("--only", type=digit, nargs="+", default=[], metavar="DIGIT",
+                        help="the only digits kept in the transfer set")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=training.seed, help="seed for the student runs (default: 0)")
+    parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also train the student alone (same seed and data order)")  # fmt: skip
+    add_data_arguments(parser)
+
+
+def run_distill(args: argparse.Namespace) -> dict:
+    settings = dict(teacher=args.teacher, student=args.student, temperature=args.temperature, alpha=args.alpha,
+                    epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
+                    omit_classes=tuple(args.omit), only_classes=tuple(args.only), seed=args.seed,
+                    teacher_epochs=args.teacher_epochs, with_baseline=args.baseline)  # fmt: skip
+    config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
+    data = load_mnist(args.data_dir)
+    if args.train_size == "all":
+        kept = config.transfer_spec(data).kept_classes
+        settings["train_size"] = sum(data.train.class_counts()[kept_digit] for kept_digit in kept)
+    else:
+        settings["train_size"] = args.train_size
+    config = DistillConfig.build(**settings)
+    config.transfer_indices(data)  # a set too small for the request fails before any progress line
+    log(f"Data: {data.source.label}; device: {pick_device()}")
+    result = run_distillation(config, data, on_event=progress_printer)
+    summary = result.summary()
+    for role, words in ROLE_WORDS.items():
+        run = summary.get(role)
+        if run:
+            log(f"{words:>18}: {run['arch']:<12} {run['test_accuracy']:.2%} ({run['test_errors']} errors)")
+    log(f"Done in {summary['seconds']:.1f} s ({summary['status']}).")
+    return summary

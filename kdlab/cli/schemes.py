@@ -1,0 +1,83 @@
+"""``schemes``: offline KD, mutual learning, born-again networks and teacher assistant, side by side."""
+
+from __future__ import annotations
+
+import argparse
+
+from kdlab.cli.common import add_data_arguments, log, stage_printer, train_size
+from kdlab.data import load_mnist
+from kdlab.schemes import SCHEMES, SchemeConfig, compare_schemes
+from kdlab.train import pick_device
+
+HELP = "compare offline KD, mutual learning, born-again and teacher-assistant training"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = SchemeConfig()
+    training = defaults.training
+    parser.add_argument("--scheme", nargs="+", choices=SCHEMES, default=list(SCHEMES), metavar="NAME",
+                        help=f"schemes to run (default: all of {', '.join(SCHEMES)})")  # fmt: skip
+    parser.add_argument("--teacher", default=defaults.teacher,
+                        help=f"teacher architecture (default: {defaults.teacher})")  # fmt: skip
+    parser.add_argument("--assistant", default=defaults.assistant,
+                        help=f"teacher-assistant architecture (default: {defaults.assistant})")  # fmt: skip
+    parser.add_argument("--student", default=defaults.student,
+                        help=f"student architecture (default: {defaults.student})")  # fmt: skip
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=training.temperature,
+        help=f"temperature T of every teacher -> student step (default: {training.temperature:g})",
+    )
+    parser.add_argument("--alpha", type=float, default=training.alpha,
+                        help=f"weight of the soft term (default: {training.alpha})")  # fmt: skip
+    parser.add_argument("--epochs", type=int, default=training.epochs,
+                        help=f"epochs of every training run (default: {training.epochs})")  # fmt: skip
+    parser.add_argument("--train-size", type=train_size, default=defaults.train_size,
+                        help=f"training images, or 'all' (default: {defaults.train_size:,})")  # fmt: skip
+    parser.add_argument("--generations", type=int, default=defaults.generations,
+                        help=f"born-again generations (default: {defaults.generations})")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=training.seed,
+                        help=f"seed of every student run (default: {training.seed})")  # fmt: skip
+    parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
+    add_data_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> dict:
+    config = SchemeConfig.build(
+        teacher=args.teacher,
+        assistant=args.assistant,
+        student=args.student,
+        temperature=args.temperature,
+        alpha=args.alpha,
+        epochs=args.epochs,
+        train_size=None if args.train_size == "all" else args.train_size,
+        generations=args.generations,
+        seed=args.seed,
+        teacher_epochs=args.teacher_epochs,
+    )
+    data = load_mnist(args.data_dir)
+    log(f"Data: {data.source.label}; device: {pick_device()}")
+    summary = compare_schemes(config, data, args.scheme, on_event=stage_printer()).summary()
+    for line in comparison_lines(summary):
+        log("  " + line)
+    log(f"Done in {summary['seconds']:.1f} s ({summary['status']}).")
+    return summary
+
+
+def comparison_lines(summary: dict) -> list[str]:
+    """The comparison as aligned text: every run, its errors, and the difference to both references."""
+    baseline, offline = summary["student_alone"], summary["offline_kd"]
+    rows = [("reference", run) for run in (baseline, offline) if run]
+    rows += [(name, run) for name, scheme in summary["schemes"].items() if name != "offline" for run in scheme["runs"]]
+    lines = [f"{'scheme':<11} {'run':<22} {'arch':<11} {'accuracy':>8} {'errors':>7} {'vs alone':>9} {'vs KD':>6}"]
+    for scheme, run in rows:
+        cells = [
+            "" if reference is None else f"{run['test_errors'] - reference['test_errors']:+d}"
+            for reference in (baseline, offline)
+        ]
+        lines.append(
+            f"{scheme:<11} {run['label']:<22} {run['arch']:<11} {run['test_accuracy']:>8.2%} "
+            f"{run['test_errors']:>7} {cells[0]:>9} {cells[1]:>6}"
+        )
+    return lines

@@ -1,0 +1,83 @@
+"""The shape of the package, checked by parsing every module's imports with ``ast``:
+the library never imports the command line, and no import circle exists anywhere in kdlab/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "kdlab"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def kdlab_imports(path: Path) -> set[str]:
+    """Every kdlab module ``path`` imports, at the top or inside a function (lazy imports count)."""
+    found: set[str] = set()
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "kdlab"}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
+            if base.split(".")[0] != "kdlab":
+                continue
+            # ``from kdlab import ui`` imports the module kdlab.ui; ``from kdlab.data import load`` imports kdlab.data
+            modules = {f"{base}.{alias.name}" for alias in node.names}
+            found |= {name for name in modules if name in MODULES} or {base}
+    return found
+
+
+FILES = sorted(PACKAGE.rglob("*.py"))
+MODULES = {module_name(path) for path in FILES}
+GRAPH = {module_name(path): kdlab_imports(path) & MODULES for path in FILES}
+
+
+def test_the_library_never_imports_the_command_line():
+    offenders = {module: sorted(name for name in imports if name == "kdlab.cli" or name.startswith("kdlab.cli."))
+                 for module, imports in GRAPH.items()
+                 if not module.startswith("kdlab.cli") and module != "kdlab.__main__"}  # fmt: skip
+    assert {module: names for module, names in offenders.items() if names} == {}
+
+
+def test_no_import_circle_in_the_package():
+    # A module's parent packages are imported first; an edge to them is not a circle of its own.
+    def edges(module: str) -> set[str]:
+        return {name for name in GRAPH[module] if not module.startswith(name + ".")}
+
+    circles, state = [], {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for name in sorted(edges(module)):
+            if state.get(name) == "open":
+                circles.append(trail[trail.index(name) :] + [name])
+            elif name not in state:
+                visit(name, trail + [name])
+        state[module] = "done"
+
+    for module in sorted(GRAPH):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
+
+
+def test_the_graph_sees_real_imports():
+    # Guards the two tests above against a parser that finds nothing.
+    assert "kdlab.train" in GRAPH["kdlab.distill"]
+    assert "kdlab.cli.common" in GRAPH["kdlab.cli.core"]
+    assert "kdlab.ui.progress" in GRAPH["kdlab.ui.resources"]
+
+
+def test_no_library_file_over_400_lines():
+    long_files = {str(path.relative_to(PROJECT_ROOT)): len(path.read_text().splitlines()) for path in FILES}
+    assert {name: lines for name, lines in long_files.items() if lines > 400} == {}
