@@ -49,7 +49,8 @@ def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int,
     lines = [
         f"The teacher says **{predicted}** with {chance(float(plain[predicted]))} at T = 1, {verdict}.",
         f"The other nine digits share {chance(1 - float(plain[predicted]))}. The runner-ups are "
-        + ", ".join(f"**{d}** ({chance(float(plain[d]))})" for d in runner_ups) + ".",
+        + ", ".join(f"**{d}** ({chance(float(plain[d]))})" for d in runner_ups)
+        + ".",
         f"At T = {temperature:g} the same runner-ups get "
         + ", ".join(f"**{d}** {chance(float(softened[d]))}" for d in runner_ups)
         + ". The temperature never changes their order; it makes the small numbers big enough to learn from.",
@@ -71,28 +72,39 @@ def similar_pairs_text(similarity: torch.Tensor, temperature: float) -> str:
     """The three strongest off-diagonal cells of the class-similarity matrix, in words."""
     off_diagonal = similarity.clone().fill_diagonal_(float("nan")).nan_to_num(-1.0)
     best = off_diagonal.flatten().argsort(descending=True)[:3].tolist()
-    pairs = [f"**{cell // 10}s** like **{cell % 10}** ({chance(float(off_diagonal.flatten()[cell]))})"
-             for cell in best]
-    return (f"On average at T = {temperature:g}, the teacher sees " + ", ".join(pairs)
-            + ". A student trained on these soft targets learns these resemblances too.")
+    pairs = [f"**{cell // 10}s** like **{cell % 10}** ({chance(float(off_diagonal.flatten()[cell]))})" for cell in best]
+    return (
+        f"On average at T = {temperature:g}, the teacher sees "
+        + ", ".join(pairs)
+        + ". A student trained on these soft targets learns these resemblances too."
+    )
 
 
 ui.ensure_entrypoint()
 st.title("Dark knowledge explorer")
-st.markdown("How sure is the teacher, and what does it think a digit *could* have been? Pick a test digit and "
-            "slide the temperature T: the teacher's scores are divided by T before the softmax.")
+st.markdown(
+    "How sure is the teacher, and what does it think a digit *could* have been? Pick a test digit and "
+    "slide the temperature T: the teacher's scores are divided by T before the softmax."
+)
 data = ui.get_data()
 test = data.test
 
 architecture = ui.teacher_selectbox("Teacher", key="explorer.teacher", bind="query-params")
 teacher = ui.require_teacher(architecture, key="explorer.teacher_job")
 record = teacher.record
-st.caption(f"Teacher {architecture}: {record.test_accuracy:.2%} of the {record.test_size:,} test images right "
-           f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images.")
+st.caption(
+    f"Teacher {architecture}: {record.test_accuracy:.2%} of the {record.test_size:,} test images right "
+    f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images."
+)
 
-temperature = st.select_slider("Temperature T (log scale)", TEMPERATURES, value=4.0, key="explorer.temperature",
-                               format_func=lambda value: f"{value:g}",
-                               help="T = 1 is the usual softmax. Larger T spreads probability onto the other digits.")
+temperature = st.select_slider(
+    "Temperature T (log scale)",
+    TEMPERATURES,
+    value=4.0,
+    key="explorer.temperature",
+    format_func=lambda value: f"{value:g}",
+    help="T = 1 is the usual softmax. Larger T spreads probability onto the other digits.",
+)
 
 picker, bars = st.columns([1, 2], gap="large")
 with picker:
@@ -111,8 +123,14 @@ with picker:
         index = st.session_state["explorer.random_index"]
     else:
         confusing = most_confusing(teacher.test_logits, CONFUSING_COUNT)
-        rank = st.slider(f"Rank among the {CONFUSING_COUNT} digits the teacher is least sure about", 1,
-                         len(confusing), 1, key="explorer.rank", help="1 = the closest call between two digits.")
+        rank = st.slider(
+            f"Rank among the {CONFUSING_COUNT} digits the teacher is least sure about",
+            1,
+            len(confusing),
+            1,
+            key="explorer.rank",
+            help="1 = the closest call between two digits.",
+        )
         index = confusing[rank - 1]
     label = int(test.labels[index])
     image = test.images[index].numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
@@ -128,8 +146,9 @@ computed_ms = (time.perf_counter() - started) * 1000
 
 with bars:
     log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
-    st.plotly_chart(plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale),
-                    key="explorer.bars")
+    st.plotly_chart(
+        plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale), key="explorer.bars"
+    )
 
 words, curve = st.columns([1, 2], gap="large")
 with words:
@@ -137,14 +156,19 @@ with words:
     st.markdown(dark_knowledge_text(plain, softened, label, temperature))
 with curve:
     current = float(entropy_bits(softened))
-    st.plotly_chart(plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current),
-                    key="explorer.entropy")
-    st.caption("Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
-               "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between.")
+    st.plotly_chart(
+        plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current), key="explorer.entropy"
+    )
+    st.caption(
+        "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
+        "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
+    )
 
 st.subheader("Which digits look alike to the teacher")
 hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
 st.plotly_chart(plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal), key="explorer.similarity")
 st.markdown(similar_pairs_text(similarity, temperature))
-st.caption(f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {len(test):,} test "
-           "images are stored with the cached teacher, and moving T only re-applies the softmax.")
+st.caption(
+    f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {len(test):,} test "
+    "images are stored with the cached teacher, and moving T only re-applies the softmax."
+)

@@ -12,8 +12,10 @@ def percent(label: str):
 
 ui.ensure_entrypoint()
 st.title("Runs")
-st.markdown("Every lab run of this session, newest last. Runs stay here while you switch pages; they are not "
-            "shared with other students and disappear when the session ends, so download what you want to keep.")
+st.markdown(
+    "Every lab run of this session, newest last. Runs stay here while you switch pages; they are not "
+    "shared with other students and disappear when the session ends, so download what you want to keep."
+)
 store = ui.session_runs()
 job = ui.recall_job("lab")
 if job is not None and not job.is_finished:
@@ -26,46 +28,85 @@ if not records:
     ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
 else:
     rows = [record.table_row() for record in records]
-    st.dataframe(rows, hide_index=True, key="runs.table", column_config={
-        "run": st.column_config.NumberColumn("run", format="%d"),
-        "learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
-        "batch_size": "batch", "train_images": "training images", "teacher_accuracy": percent("teacher"),
-        "baseline_accuracy": percent("student alone"), "distilled_accuracy": percent("distilled"),
-        "teacher_errors": "teacher errors", "baseline_errors": "alone: errors", "distilled_errors": "distilled: errors",
-        "errors_saved": st.column_config.NumberColumn("errors saved", help="Errors of the student alone minus "
-                                                                          "errors of the distilled student."),
-        "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-    })
-    st.download_button("Download the table (CSV)", runs_csv(records), file_name="kdlab-runs.csv", mime="text/csv",
-                       key="runs.csv", icon=":material/download:", on_click="ignore")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="runs.table",
+        column_config={
+            "run": st.column_config.NumberColumn("run", format="%d"),
+            "learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
+            "batch_size": "batch",
+            "train_images": "training images",
+            "teacher_accuracy": percent("teacher"),
+            "baseline_accuracy": percent("student alone"),
+            "distilled_accuracy": percent("distilled"),
+            "teacher_errors": "teacher errors",
+            "baseline_errors": "alone: errors",
+            "distilled_errors": "distilled: errors",
+            "errors_saved": st.column_config.NumberColumn(
+                "errors saved", help="Errors of the student alone minus errors of the distilled student."
+            ),
+            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+        },
+    )
+    st.download_button(
+        "Download the table (CSV)",
+        runs_csv(records),
+        file_name="kdlab-runs.csv",
+        mime="text/csv",
+        key="runs.csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
     st.subheader("Compare curves")
     by_id = {record.run_id: record for record in records}
-    chosen = st.multiselect("Runs to overlay", list(by_id), default=list(by_id)[-3:], key="runs.overlay",
-                            format_func=lambda run_id: by_id[run_id].label)
+    chosen = st.multiselect(
+        "Runs to overlay",
+        list(by_id),
+        default=list(by_id)[-3:],
+        key="runs.overlay",
+        format_func=lambda run_id: by_id[run_id].label,
+    )
     if chosen:
-        st.plotly_chart(plots.runs_overlay([(by_id[run_id].label, by_id[run_id].curves) for run_id in chosen]),
-                        key="runs.overlay_chart")
-        st.caption("Colour shows the role (blue: distilled student, grey: student alone); the line style shows "
-                   "the run.")
+        st.plotly_chart(
+            plots.runs_overlay([(by_id[run_id].label, by_id[run_id].curves) for run_id in chosen]),
+            key="runs.overlay_chart",
+        )
+        st.caption(
+            "Colour shows the role (blue: distilled student, grey: student alone); the line style shows the run."
+        )
 
     st.subheader("One run in detail")
-    run_id = st.selectbox("Run", list(reversed(list(by_id))), key="runs.detail",
-                          format_func=lambda run_id: by_id[run_id].label)
+    run_id = st.selectbox(
+        "Run", list(reversed(list(by_id))), key="runs.detail", format_func=lambda run_id: by_id[run_id].label
+    )
     record = by_id[run_id]
     json_column, weights_column = st.columns(2)
-    json_column.download_button("Download this run (JSON)", lambda record=record: run_json(record),
-                                file_name=f"kdlab-run{record.number}.json", mime="application/json",
-                                key="runs.json", icon=":material/download:", on_click="ignore")
+    json_column.download_button(
+        "Download this run (JSON)",
+        lambda record=record: run_json(record),
+        file_name=f"kdlab-run{record.number}.json",
+        mime="application/json",
+        key="runs.json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     if record.student_weights is not None:
         weights_column.download_button(
             f"Download the distilled student's weights ({len(record.student_weights) / 1e6:.1f} MB)",
             lambda blob=record.student_weights: blob,
             file_name=f"kdlab-run{record.number}-{record.config['student']}.pt",
-            mime="application/octet-stream", key="runs.weights", icon=":material/download:", on_click="ignore",
+            mime="application/octet-stream",
+            key="runs.weights",
+            icon=":material/download:",
+            on_click="ignore",
             help="A PyTorch state_dict: model = kdlab.models.build_model(name); "
-                 "model.load_state_dict(torch.load(file, weights_only=True))")
+            "model.load_state_dict(torch.load(file, weights_only=True))",
+        )
     else:
-        weights_column.caption("The weights of this run were not kept: the session keeps those of its last five "
-                               "runs, or the run stopped before the student trained.")
+        weights_column.caption(
+            "The weights of this run were not kept: the session keeps those of its last five "
+            "runs, or the run stopped before the student trained."
+        )
     ui.render_run_result(record, key=f"runs.result.{record.run_id}")

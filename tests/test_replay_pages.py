@@ -1,16 +1,19 @@
 """AppTest runs of the paper-replay and training-scheme pages, each page on its own, with
 tiny budgets so a replay or a comparison trains in seconds on the offline sample."""
 
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kdlab import replays
+import kdlab.replays.config as replay_configs
 from kdlab.jobs import default_runner
-from kdlab.replays import Budget, evaluate_bias
+from kdlab.metrics import evaluate_bias
+from kdlab.replays import PAPER_NUMBERS, Budget, format_value
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "pages"
 TIMEOUT = 120
 TINY = Budget("test", teacher_epochs=1, student_epochs=1, sweep_epochs=1, sweep_train_size=200)
 
@@ -18,9 +21,14 @@ TINY = Budget("test", teacher_epochs=1, student_epochs=1, sweep_epochs=1, sweep_
 @pytest.fixture
 def tiny_budget(monkeypatch):
     """The page's quick budget and grid, shrunk; the replay code paths stay the real ones."""
-    monkeypatch.setitem(replays.BUDGETS, "quick", TINY)
-    monkeypatch.setitem(replays.QUICK_GRID, "widths", (10, 20))
-    monkeypatch.setitem(replays.QUICK_GRID, "temperatures", (2.0,))
+    monkeypatch.setitem(replay_configs.BUDGETS, "quick", TINY)
+    monkeypatch.setitem(replay_configs.QUICK_GRID, "widths", (10, 20))
+    monkeypatch.setitem(replay_configs.QUICK_GRID, "temperatures", (2.0,))
+
+
+def paper_errors(name: str, number: str) -> str:
+    """A paper number as the comparison table shows it, e.g. "67 of 10,000 wrong (0.67%)"."""
+    return format_value(PAPER_NUMBERS[name][number], "errors", PAPER_NUMBERS[name]["test_size"])
 
 
 def page(name: str) -> AppTest:
@@ -50,10 +58,42 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
     assert app.title[0].value.startswith("Paper replays")
     assert len(app.tabs) == 4
     captions = " ".join(caption.value for caption in app.caption)
-    assert "67" in captions and "206" in captions and "47.3%" in captions
+    table, omit, only = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
+    shown = [
+        f"teacher {table['teacher_errors']} test errors",
+        f"student alone {table['student_alone_errors']},",
+        f"distilled student {table['distilled_errors']} ",
+        f"{omit['errors']} errors, {omit['errors_on_3s']} of",
+        f"the {omit['test_3s']:,} test 3s",
+        f"{omit['accuracy_on_3s_after_bias']:.1%} of the 3s",
+        f"Paper: {only['test_error_rate']:.1%} test error",
+        f"{only['test_error_rate_after_bias']:.1%} after",
+    ]
+    assert [text for text in shown if text not in captions] == []
     assert [b.label for b in app.button if b.label.startswith("Run the")] == [
-        "Run the table replay (quick budget)", "Run the omit-3 replay (quick budget)",
-        "Run the only-7-8 replay (quick budget)", "Run the temperature-width replay (quick budget)"]
+        "Run the table replay (quick budget)",
+        "Run the omit-3 replay (quick budget)",
+        "Run the only-7-8 replay (quick budget)",
+        "Run the temperature-width replay (quick budget)",
+    ]
+
+
+def test_no_prose_types_the_papers_numbers():
+    """The paper's numbers reach the page only through PAPER_NUMBERS: none is typed into its text."""
+    numbers = [value for replay in ("table", "omit-3", "only-7-8") for key, value in PAPER_NUMBERS[replay].items()
+               if key not in ("test_size", "temperature")]  # fmt: skip
+    rates = [value for value in numbers if 0 < abs(value) < 1]
+    table = PAPER_NUMBERS["table"]
+    gained = table["student_alone_errors"] - table["distilled_errors"]  # the page's "72 of 146, 91% of the gap"
+    closed = gained / (table["student_alone_errors"] - table["teacher_errors"])
+    words = {f"{abs(value):g}" for value in numbers} | {f"{value:,}" for value in numbers if value >= 1_000}
+    words |= (
+        {f"{value:.1%}" for value in rates} | {f"{1 - value:.1%}" for value in rates} | {f"{gained}", f"{closed:.0%}"}
+    )
+    for path in (PAGES / "paper_replays.py", ROOT / "kdlab" / "ui" / "replays.py"):
+        source = path.read_text()
+        typed = sorted(word for word in words if re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w%]|[.,]\d)", source))
+        assert typed == [], f"{path.name} types the paper's numbers {typed}: take them from PAPER_NUMBERS"
 
 
 def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget):
@@ -71,7 +111,7 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
     assert app.metric[0].value == f"{expected.errors:,} of {expected.total:,}"
     assert app.metric[1].value == f"{expected.class_errors:,} of {expected.class_total:,}"
     table = app.dataframe[0].value
-    assert "Paper" in table.columns and "206 of 10,000 wrong (2.06%)" in set(table["Paper"])
+    assert "Paper" in table.columns and paper_errors("omit-3", "errors") in set(table["Paper"])
 
 
 def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_budget):
@@ -94,8 +134,12 @@ def test_schemes_page_compares_every_scheme_with_the_references():
     app.slider(key="schemes.generations").set_value(1)
     click_and_wait(app, "Compare the schemes")
     assert not app.exception
-    assert [tab.label for tab in app.tabs] == ["Offline KD", "Deep mutual learning", "Born-again networks",
-                                               "Teacher assistant"]
+    assert [tab.label for tab in app.tabs] == [
+        "Offline KD",
+        "Deep mutual learning",
+        "Born-again networks",
+        "Teacher assistant",
+    ]
     labels = [metric.label for metric in app.metric]
     assert labels.count("vs the student alone") == 4 and labels.count("vs offline KD") == 4
     assert len(app.get("plotly_chart")) == 1 + 2 * 4
@@ -105,8 +149,14 @@ def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
     app = page("paper_replays.py").run()
     click_and_wait(app, "Run the table")
     assert [metric.label for metric in app.metric[:3]] == ["Teacher", "Student alone", "Distilled, T = 20"]
-    assert "paper: 67 of 10,000" in app.metric[0].proto.delta
-    assert (app.info or app.warning) and "the paper: 72 of 146" in (app.info or app.warning)[0].value
+    paper = PAPER_NUMBERS["table"]
+    assert f"paper: {paper['teacher_errors']} of {paper['test_size']:,}" in app.metric[0].proto.delta
+    gained = paper["student_alone_errors"] - paper["distilled_errors"]
+    assert (app.info or app.warning) and f"the paper: {gained} of {paper['student_alone_errors']}" in (
+        app.info or app.warning
+    )[0].value
+    numbers = ("teacher_errors", "student_alone_errors", "distilled_errors")
+    assert list(app.dataframe[0].value["Paper"]) == [paper_errors("table", number) for number in numbers]
     click_and_wait(app, "Run the only-7-8")
     assert not app.exception
     sliders = [slider.key for slider in app.slider if ".bias." in slider.key]

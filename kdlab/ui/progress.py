@@ -11,7 +11,6 @@ calls ``at.run()`` again until the job has finished.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -48,16 +47,25 @@ def render_job_progress(job: Job, *, key: str, stoppable: bool = True) -> None:
     if job.status == JobStatus.QUEUED:
         position = job.queue_position()
         ahead = "you are next" if position <= 1 else f"{position - 1} run(s) ahead of you"
-        st.progress(0.0, text=f"Waiting for a free trainer: number {position} in the queue ({ahead}). "
-                              "Runs take turns so the server stays fast for everyone.")
+        st.progress(
+            0.0,
+            text=f"Waiting for a free trainer: number {position} in the queue ({ahead}). "
+            "Runs take turns so the server stays fast for everyone.",
+        )
     elif job.status == JobStatus.RUNNING:
         message = job.progress_message or job.name
         stopping = " (stopping ...)" if st.session_state.get(f"{key}.stopping") == job.id else ""
         st.progress(float(job.progress), text=f"{message}{stopping} · {job.progress:.0%} · {eta_text(job)}")
     if stoppable and not job.is_finished:
         label = "Leave the queue" if job.status == JobStatus.QUEUED else "Stop"
-        st.button(label, key=f"{key}.stop", on_click=_request_stop, args=(job, key), icon=":material/stop:",
-                  help="Ends the run now and keeps what it has learned so far, marked 'stopped'.")
+        st.button(
+            label,
+            key=f"{key}.stop",
+            on_click=_request_stop,
+            args=(job, key),
+            icon=":material/stop:",
+            help="Ends the run now and keeps what it has learned so far, marked 'stopped'.",
+        )
 
 
 def _request_stop(job: Job, key: str) -> None:
@@ -65,13 +73,15 @@ def _request_stop(job: Job, key: str) -> None:
     st.session_state[f"{key}.stopping"] = job.id
 
 
-def follow_job(job: Job, body: Callable[[Job], None] | None = None, *, key: str, interval: float = 1.0,
-               stoppable: bool = True) -> None:
+def follow_job(
+    job: Job, body: Callable[[Job], None] | None = None, *, key: str, interval: float = 1.0, stoppable: bool = True
+) -> None:
     """Show ``render_job_progress(job)`` and then ``body(job)`` (e.g. live curves), refreshed
     every ``interval`` seconds until the job ends; then rerun the whole page once.
 
     Call it only for an unfinished job, typically as the last thing on the page.
     """
+
     @st.fragment(run_every=interval)
     def live_view() -> None:
         if job.is_finished:
@@ -81,12 +91,3 @@ def follow_job(job: Job, body: Callable[[Job], None] | None = None, *, key: str,
             body(job)
 
     live_view()
-
-
-def keep_polling(job: Job | None, interval: float = 0.5) -> None:
-    """Call last on a page: while ``job`` is unfinished, wait ``interval`` seconds and rerun the
-    whole page. Simpler than ``follow_job`` but reruns every widget each time; AppTest keeps
-    rerunning within one ``at.run()`` until the job ends."""
-    if job is not None and not job.is_finished:
-        time.sleep(interval)
-        st.rerun()

@@ -16,9 +16,9 @@ import streamlit as st
 import torch
 
 from kdlab.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
-from kdlab.jobs import Job, JobContext, JobStatus, default_runner
+from kdlab.jobs import Job, JobStatus, default_runner
+from kdlab.tasks import teacher_task
 from kdlab.teachers import Teacher, default_teacher_epochs, load_or_train_teacher, teacher_cache_path
-from kdlab.train import StepEvent
 from kdlab.ui.progress import follow_job
 
 _TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job training it (all sessions)
@@ -96,8 +96,12 @@ def cached_teacher(architecture: str) -> Teacher | None:
     if path.exists():
         return _load_teacher(architecture, str(path))
     job = _existing_teacher_job(path)
-    if job is not None and job.status == JobStatus.COMPLETED and job.result is not None \
-            and job.result.status == "completed":
+    if (
+        job is not None
+        and job.status == JobStatus.COMPLETED
+        and job.result is not None
+        and job.result.status == "completed"
+    ):
         return job.result  # trained here but could not be saved (read-only cache)
     return None
 
@@ -114,25 +118,9 @@ def _start_teacher_job(architecture: str, data: MnistData, path: Path) -> Job:
         job_id = _TEACHER_JOBS.get(str(path))
         job = default_runner().get(job_id) if job_id else None
         if job is None or job.is_finished:
-            job = default_runner().submit(f"Teacher {architecture}", _teacher_target(architecture, data),
-                                          owner="shared")
+            job = default_runner().submit(f"Teacher {architecture}", teacher_task(architecture, data), owner="shared")
             _TEACHER_JOBS[str(path)] = job.id
         return job
-
-
-def _teacher_target(architecture: str, data: MnistData):
-    epochs = default_teacher_epochs(len(data.train))
-
-    def target(context: JobContext) -> Teacher:
-        def on_event(event) -> None:
-            if isinstance(event, StepEvent):
-                context.set_progress(event.step / event.total_steps,
-                                     f"Training teacher {architecture}: epoch {event.epoch:.1f} of {epochs}")
-
-        context.set_progress(0.0, f"Training teacher {architecture} ...")
-        return load_or_train_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
-
-    return target
 
 
 def require_teacher(architecture: str, *, key: str) -> Teacher:
@@ -159,7 +147,9 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
         st.stop()
     job = _start_teacher_job(architecture, data, path)
     epochs = default_teacher_epochs(len(data.train))
-    st.info(f"**Training the teacher {architecture}** ({epochs} epochs on {len(data.train):,} images). This "
-            "happens once: the trained teacher is cached for every session and every later visit.")
+    st.info(
+        f"**Training the teacher {architecture}** ({epochs} epochs on {len(data.train):,} images). This "
+        "happens once: the trained teacher is cached for every session and every later visit."
+    )
     follow_job(job, key=key, stoppable=False)
     st.stop()

@@ -32,43 +32,80 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
 
     config = record.config
     columns = st.columns(4)
-    columns[0].metric(f"Teacher ({config['teacher']})", _accuracy(record, "teacher"),
-                      help="Accuracy on the test images the students never train on.",
-                      delta=f"{record.errors('teacher'):,} errors", delta_color="off", delta_arrow="off")
-    columns[1].metric(f"Student alone ({config['student']})", _accuracy(record, "baseline"),
-                      delta=None if baseline is None else f"{baseline:,} errors", delta_color="off", delta_arrow="off",
-                      help="The same student trained on the labels only, with the same seed and data order.")
+    columns[0].metric(
+        f"Teacher ({config['teacher']})",
+        _accuracy(record, "teacher"),
+        help="Accuracy on the test images the students never train on.",
+        delta=f"{record.errors('teacher'):,} errors",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    columns[1].metric(
+        f"Student alone ({config['student']})",
+        _accuracy(record, "baseline"),
+        delta=None if baseline is None else f"{baseline:,} errors",
+        delta_color="off",
+        delta_arrow="off",
+        help="The same student trained on the labels only, with the same seed and data order.",
+    )
     difference = None if baseline is None or distilled is None else distilled - baseline
-    columns[2].metric("Distilled student", _accuracy(record, "distilled"),
-                      delta=None if difference is None else f"{difference:+,} errors vs alone",
-                      delta_color="inverse", help="Fewer errors than the student alone shows in green.")
+    columns[2].metric(
+        "Distilled student",
+        _accuracy(record, "distilled"),
+        delta=None if difference is None else f"{difference:+,} errors vs alone",
+        delta_color="inverse",
+        help="Fewer errors than the student alone shows in green.",
+    )
     transfer = record.summary["transfer_set"]["size"]
     epochs = f"{config['epochs']} epochs"
     if record.status != "completed" and record.summary.get("student"):
         epochs = f"{record.summary['student']['epochs_done']:g} of {epochs}"
-    columns[3].metric("Time taken", f"{record.summary['seconds']:.1f} s", delta=f"{transfer:,} images × {epochs}",
-                      delta_color="off", delta_arrow="off", help="Both students, trained one after the other.")
+    columns[3].metric(
+        "Time taken",
+        f"{record.summary['seconds']:.1f} s",
+        delta=f"{transfer:,} images × {epochs}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Both students, trained one after the other.",
+    )
 
     curves, losses = st.columns(2)
     with curves:
-        st.plotly_chart(plots.accuracy_curves(record.curves, teacher_accuracy=record.accuracy("teacher"),
-                                              total_epochs=config["epochs"]), key=f"{key}.accuracy")
+        st.plotly_chart(
+            plots.accuracy_curves(
+                record.curves, teacher_accuracy=record.accuracy("teacher"), total_epochs=config["epochs"]
+            ),
+            key=f"{key}.accuracy",
+        )
     with losses:
         st.plotly_chart(plots.loss_anatomy(record.curves), key=f"{key}.loss")
 
     per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
     with per_class_tab:
         order = [role for role in ("teacher", "baseline", "distilled") if role in record.per_class_accuracy]
-        st.plotly_chart(plots.per_class_accuracy({role: record.per_class_accuracy[role] for role in order}),
-                        key=f"{key}.per_class")
+        st.plotly_chart(
+            plots.per_class_accuracy({role: record.per_class_accuracy[role] for role in order}), key=f"{key}.per_class"
+        )
     with confusion_tab:
         roles = [role for role in ("baseline", "distilled") if role in record.confusion]
-        most = max((count for role in roles for row, counts in enumerate(record.confusion[role])
-                    for column, count in enumerate(counts) if row != column), default=1)
+        most = max(
+            (
+                count
+                for role in roles
+                for row, counts in enumerate(record.confusion[role])
+                for column, count in enumerate(counts)
+                if row != column
+            ),
+            default=1,
+        )
         for column, role in zip(st.columns(max(1, len(roles))), roles):
             with column:
                 title = f"{plots.ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
-                st.plotly_chart(plots.confusion_heatmap(record.confusion[role], title, zmax=max(most, 1)),
-                                key=f"{key}.confusion.{role}")
-        st.caption("Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
-                   "is left blank so the mistakes stand out.")
+                st.plotly_chart(
+                    plots.confusion_heatmap(record.confusion[role], title, zmax=max(most, 1)),
+                    key=f"{key}.confusion.{role}",
+                )
+        st.caption(
+            "Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
+            "is left blank so the mistakes stand out."
+        )

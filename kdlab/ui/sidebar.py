@@ -13,8 +13,10 @@ from kdlab.train import pick_device
 from kdlab.ui.resources import load_data, teacher_cache_dir, usable_cores
 from kdlab.ui.session import recall_job
 
-_CACHE_NAME = re.compile(r"^(?P<arch>.+?)-(?P<source>mnist-sample|mnist)-(?P<size>\d+)-e(?P<epochs>\d+)-s(?P<seed>\d+)"
-                         r"(?:-j\d+)?\.pt$")
+_CACHE_NAME = re.compile(
+    r"^(?P<arch>.+?)-(?P<source>mnist-sample|mnist)-(?P<size>\d+)-e(?P<epochs>\d+)-s(?P<seed>\d+)"
+    r"(?:-j\d+)?\.pt$"
+)
 
 
 def device_label() -> str:
@@ -57,13 +59,16 @@ def render_sidebar() -> None:
         st.caption(device_label())
         st.markdown("**Teacher cache**")
         teachers = cached_teacher_names(source.name, source.train_size)
-        st.caption(f"`{teacher_cache_dir()}`  \n" + ("Cached: " + ", ".join(teachers) if teachers
-                                                      else "No teacher cached yet: the first use trains one."))
+        # Names only: a classroom server never shows students its file-system paths.
+        st.caption("Cached: " + ", ".join(teachers) if teachers else "No teacher cached yet: the first use trains one.")
         runner = default_runner()
         running, waiting = runner.running_count(), runner.queued_count()
         st.markdown("**Training queue**")
         st.caption(f"{running} running, {waiting} waiting (at most {runner.max_concurrent} at once)")
         job = recall_job("lab")
         if job is not None and not job.is_finished:
-            st.caption(f"Your lab run: {job.progress:.0%}" if job.status == "running"
-                       else f"Your lab run is number {job.queue_position()} in the queue")
+            st.caption(
+                f"Your lab run: {job.progress:.0%}"
+                if job.status == "running"
+                else f"Your lab run is number {job.queue_position()} in the queue"
+            )

@@ -10,31 +10,45 @@ from kdlab.ui.resources import teacher_is_cached
 
 MLP_FAMILY = "MLP"
 MLP_WIDTHS = [10, 20, 30, 50, 100, 200, 300, 500, 800, 1200]
-FAMILY_LABELS = {MLP_FAMILY: "MLP (choose width and depth)", "lenet5": "LeNet-5", "cnn": "Small CNN",
-                 "linear": "Linear (logistic regression)", "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)"}
+FAMILY_LABELS = {
+    MLP_FAMILY: "MLP (choose width and depth)",
+    "lenet5": "LeNet-5",
+    "cnn": "Small CNN",
+    "linear": "Linear (logistic regression)",
+    "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)",
+}
 
 
 def teacher_selectbox(label: str, *, key: str, **kwargs) -> str:
     """A teacher architecture from the model zoo. Options are the bare names, so that with
     ``bind="query-params"`` a link like ``?<key>=lenet5`` selects a teacher."""
-    names = ", ".join(f"{name} ({describe_model(name).parameters:,} parameters"
-                      f"{', cached' if teacher_is_cached(name) else ''})" for name in ARCHITECTURES)
+    names = ", ".join(
+        f"{name} ({describe_model(name).parameters:,} parameters{', cached' if teacher_is_cached(name) else ''})"
+        for name in ARCHITECTURES
+    )
     kwargs.setdefault("help", f"Trained once on first use, then cached for everyone: {names}.")
     return st.selectbox(label, list(ARCHITECTURES), key=key, **kwargs)
 
 
 def student_picker(*, key_prefix: str, persist_state: str | None = "session") -> str:
     """Architecture family, and for the MLP family its width and depth; returns the name."""
-    family = st.radio("Student architecture", [MLP_FAMILY, *ARCHITECTURES], key=f"{key_prefix}.family",
-                      format_func=lambda name: FAMILY_LABELS.get(name, name), horizontal=True,
-                      persist_state=persist_state,
-                      help="The student is trained twice: once distilled from the teacher, once alone.")
+    family = st.radio(
+        "Student architecture",
+        [MLP_FAMILY, *ARCHITECTURES],
+        key=f"{key_prefix}.family",
+        format_func=lambda name: FAMILY_LABELS.get(name, name),
+        horizontal=True,
+        persist_state=persist_state,
+        help="The student is trained twice: once distilled from the teacher, once alone.",
+    )
     if family != MLP_FAMILY:
         return family
-    width = st.select_slider("Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width",
-                             persist_state=persist_state)
-    depth = st.slider("Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth",
-                      persist_state=persist_state)
+    width = st.select_slider(
+        "Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width", persist_state=persist_state
+    )
+    depth = st.slider(
+        "Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth", persist_state=persist_state
+    )
     return mlp_name(width, depth)
 
 
@@ -51,23 +65,28 @@ def model_sizes(teacher: str, student: str) -> None:
         size = f"**{ratio:.1f}× fewer parameters** than the teacher"
     else:
         size = f"**{1 / ratio:.1f}× more parameters** than the teacher"
-    speed = (f"{compute:.1f}× less compute per image" if compute >= 1
-             else f"{1 / compute:.1f}× more compute per image")
-    st.caption(f"Student {student}: {s.parameters:,} parameters, {_megaflops(s.flops_per_image)} per image. "
-               f"Teacher {teacher}: {t.parameters:,} parameters, {_megaflops(t.flops_per_image)}. "
-               f"The student has {size} and needs {speed}.")
+    speed = f"{compute:.1f}× less compute per image" if compute >= 1 else f"{1 / compute:.1f}× more compute per image"
+    st.caption(
+        f"Student {student}: {s.parameters:,} parameters, {_megaflops(s.flops_per_image)} per image. "
+        f"Teacher {teacher}: {t.parameters:,} parameters, {_megaflops(t.flops_per_image)}. "
+        f"The student has {size} and needs {speed}."
+    )
 
 
 def loss_formula(temperature: float | None = None, alpha: float | None = None) -> None:
     """The knowledge-distillation loss (Hinton et al. 2015) with ``st.latex``; with ``temperature``
     and ``alpha`` it also shows the weights those values give each term."""
-    st.latex(r"\mathcal{L} = \alpha\,T^2\,\mathrm{KL}\!\left(\mathrm{softmax}(z_t/T)\,\middle\|\,"
-             r"\mathrm{softmax}(z_s/T)\right) + (1-\alpha)\,\mathrm{CE}\!\left(\mathrm{softmax}(z_s),\,y\right)")
+    st.latex(
+        r"\mathcal{L} = \alpha\,T^2\,\mathrm{KL}\!\left(\mathrm{softmax}(z_t/T)\,\middle\|\,"
+        r"\mathrm{softmax}(z_s/T)\right) + (1-\alpha)\,\mathrm{CE}\!\left(\mathrm{softmax}(z_s),\,y\right)"
+    )
     if temperature is not None and alpha is not None:
-        soft_weight = alpha * temperature ** 2
-        st.latex(rf"\mathcal{{L}} = {alpha:g}\cdot{temperature:g}^2\cdot\mathrm{{KL}}_{{T={temperature:g}}}"
-                 rf" + {1 - alpha:.2g}\cdot\mathrm{{CE}} = {soft_weight:.3g}\,\mathrm{{KL}} + {1 - alpha:.2g}"
-                 rf"\,\mathrm{{CE}}")
+        soft_weight = alpha * temperature**2
+        st.latex(
+            rf"\mathcal{{L}} = {alpha:g}\cdot{temperature:g}^2\cdot\mathrm{{KL}}_{{T={temperature:g}}}"
+            rf" + {1 - alpha:.2g}\cdot\mathrm{{CE}} = {soft_weight:.3g}\,\mathrm{{KL}} + {1 - alpha:.2g}"
+            rf"\,\mathrm{{CE}}"
+        )
 
 
 def page_link(path: str, label: str, icon: str | None = None) -> None:

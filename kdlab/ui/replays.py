@@ -1,0 +1,219 @@
+"""The paper replays on a page: what each replay shows, the paper's numbers, and the result.
+
+Every number said to be the paper's comes from ``kdlab.replays.PAPER_NUMBERS``; ours come from
+the replay's summary, so the prose never drifts from the data.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab import replay_plots
+from kdlab.metrics import bias_sweep, evaluate_bias
+from kdlab.replays import PAPER_NUMBERS, ReplayResult, format_value
+
+_TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
+
+INTRO = {
+    "table": "The paper's teacher is a 784-1200-1200-10 ReLU net trained with dropout and images shifted by up "
+    "to 2 pixels; a 784-800-800-10 net trained alone makes about twice its errors. Trained to match the "
+    f"teacher's soft targets at T = {_TABLE['temperature']:g}, the same small net gets most of the way to the teacher.",
+    "omit-3": "The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about "
+    "3s from the teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its "
+    "output bias for 3 is too low. Raise that bias, with no retraining, and more 3s come back.",
+    "only-7-8": "The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering "
+    "the biases of 7 and 8, without retraining, recovers much of what the teacher knew about the "
+    "other eight digits.",
+    "temperature-width": "Distilled students of several widths (two hidden layers) at several temperatures, "
+    "each beside the same width trained without a teacher (the column 'alone'). Does the "
+    "best temperature depend on how big the student is?",
+}
+PAPER_LINES = {
+    "table": f"Paper: teacher {_TABLE['teacher_errors']} test errors, student alone {_TABLE['student_alone_errors']}, "
+    f"distilled student {_TABLE['distilled_errors']} (of {_TABLE['test_size']:,}).",
+    "omit-3": f"Paper: {_OMIT_3['errors']} errors, {_OMIT_3['errors_on_3s']} of them on the {_OMIT_3['test_3s']:,} "
+    f"test 3s; with the 3 bias raised by {_OMIT_3['bias']:g}, {_OMIT_3['errors_after_bias']} errors and "
+    f"{_OMIT_3['errors_on_3s_after_bias']} on 3s, so {_OMIT_3['accuracy_on_3s_after_bias']:.1%} of the 3s are right "
+    "without the student ever seeing one.",
+    "only-7-8": f"Paper: {_ONLY_7_8['test_error_rate']:.1%} test error; {_ONLY_7_8['test_error_rate_after_bias']:.1%} "
+    f"after lowering the biases of 7 and 8 by {-_ONLY_7_8['bias']:g}.",
+    "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
+}
+TABLE_METRICS = [
+    ("Teacher", "teacher_errors"),
+    ("Student alone", "student_alone_errors"),
+    ("Distilled", "distilled_errors"),
+]
+
+
+def comparison_table(summary: dict) -> None:
+    """The summary's paper-versus-ours rows as a table."""
+    rows = [
+        {
+            "": row["quantity"],
+            "Paper": format_value(row["paper"], row["unit"], row["paper_total"]),
+            "Ours": format_value(row["ours"], row["unit"], row["ours_total"]),
+        }
+        for row in summary.get("comparison", [])
+    ]
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def budget_caption(summary: dict) -> None:
+    """What ran: the data, the budget, where the teacher came from, how long it took."""
+    budget, teacher = summary["budget"], summary.get("teacher") or {}
+    cached = "loaded from the cache" if teacher.get("from_cache") else "trained in this run"
+    size = summary["transfer_set"]["size"]
+    if summary["replay"] == "temperature-width":
+        students = f"each student {budget['sweep_epochs']} epochs on {size:,} images"
+    else:
+        students = f"students {budget['student_epochs']} epochs on {size:,} images"
+    st.caption(
+        f"Ran on {summary['data']['label']} with the **{budget['name']}** budget: teacher "
+        f"{budget['teacher_epochs']} epochs ({cached}; {teacher.get('train_seconds', 0):.0f} s to train), "
+        f"{students}. This run took {summary['seconds']:.0f} s."
+    )
+
+
+def headline(summary: dict) -> None:
+    """The result of a missing-digits replay in one sentence, the way the paper tells it."""
+    before, after = summary["before_bias"], summary["after_bias"]
+    if summary["replay"] == "omit-3":
+        st.success(
+            f"**The student never saw a single 3, yet it recognises {before['class_accuracy']:.1%} of the "
+            f"{before['class_total']:,} test 3s**; with the 3 bias raised by {summary['bias_used']:+.1f} it "
+            f"gets {after['class_accuracy']:.1%} of them right (the paper: {_OMIT_3['accuracy_on_3s_after_bias']:.1%})."
+        )
+    else:
+        paper_before, paper_after = 1 - _ONLY_7_8["test_error_rate"], 1 - _ONLY_7_8["test_error_rate_after_bias"]
+        st.success(
+            f"**The student saw only 7s and 8s, yet it gets {1 - before['error_rate']:.1%} of all test digits "
+            f"right**; with both biases moved by {summary['bias_used']:+.1f} it gets "
+            f"{1 - after['error_rate']:.1%} (the paper: {paper_before:.1%} and {paper_after:.1%})."
+        )
+
+
+def render_table(result: ReplayResult, key: str) -> None:
+    """Teacher, student alone and distilled student: how much of the gap distilling closed."""
+    summary, ours = result.summary, result.summary["ours"]
+    paper_gained = _TABLE["student_alone_errors"] - _TABLE["distilled_errors"]
+    paper_closed = paper_gained / (_TABLE["student_alone_errors"] - _TABLE["teacher_errors"])
+    paper = f"the paper: {paper_gained} of {_TABLE['student_alone_errors']}, {paper_closed:.0%} of the gap"
+    if None not in ours.values():
+        gained = ours["student_alone_errors"] - ours["distilled_errors"]
+        closed = gained / max(1, ours["student_alone_errors"] - ours["teacher_errors"])
+        if gained >= 0:
+            st.info(
+                f"Distilling removed **{gained:,} of the student alone's {ours['student_alone_errors']:,} "
+                f"errors**: {closed:.0%} of its gap to the teacher ({paper})."
+            )
+        else:
+            st.warning(
+                f"The distilled student made **{-gained:,} more errors** than the student alone ({paper}): "
+                "with this budget it has not caught up. The full budget trains longer."
+            )
+    temperature = summary["config"]["temperature"]
+    for column, (label, number) in zip(st.columns(3), TABLE_METRICS):
+        value = ours[number]
+        column.metric(
+            f"{label}, T = {temperature:g}" if number == "distilled_errors" else label,
+            "-" if value is None else f"{value:,} errors",
+            delta=f"paper: {_TABLE[number]} of {_TABLE['test_size']:,}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    st.plotly_chart(replay_plots.table_figure(summary), key=f"{key}.figure")
+    comparison_table(summary)
+
+
+def render_missing_digits(result: ReplayResult, key: str) -> None:
+    """The transfer set, then bias sliders that re-read the stored test logits (no retraining)."""
+    summary, paper_bias = result.summary, PAPER_NUMBERS[result.name]["bias"]
+    if "bias_used" not in summary:
+        comparison_table(summary)
+        return
+    headline(summary)
+    classes = tuple(summary["bias_classes"])
+    label = " and ".join(f"{digit}s" for digit in classes)
+    counts = replay_plots.transfer_counts_figure(
+        summary["transfer_set"]["class_counts"], missing=tuple(summary["transfer_set"]["omitted"])
+    )
+    st.plotly_chart(counts, key=f"{key}.counts")
+    st.markdown(
+        f"**Move the bias and watch the errors change.** The sliders add a constant to the output of "
+        f"the {label} in the stored test logits; nothing is retrained. It starts at "
+        f"**{summary['bias_used']:+.1f}**, the value that minimises errors on "
+        f"{summary['validation_set']['size']:,} held-out training images (the paper tuned its "
+        f"{paper_bias:+.1f} on the test set; the test-optimal value here is {summary['test_optimal_bias']:+.1f})."
+    )
+    low, high = min(-15.0, summary["bias_used"] - 2), max(15.0, summary["bias_used"] + 2)
+    start = float(summary["bias_used"])
+    biases = {
+        digit: column.slider(f"Bias added to the {digit}s", low, high, start, 0.1, key=f"{key}.bias.{digit}")
+        for digit, column in zip(classes, st.columns(len(classes)))
+    }
+    logits, labels = result.test_logits["distilled"], result.test_labels
+    before = summary["before_bias"]
+    effect = evaluate_bias(logits, labels, biases)
+    metrics = st.columns(3)
+    metrics[0].metric(
+        "Test errors",
+        f"{effect.errors:,} of {effect.total:,}",
+        delta=f"{effect.errors - before['errors']:+,} vs no bias",
+        delta_color="inverse",
+    )
+    metrics[1].metric(
+        f"Errors on the test {label}",
+        f"{effect.class_errors:,} of {effect.class_total:,}",
+        delta=f"{effect.class_errors - before['class_errors']:+,} vs no bias",
+        delta_color="inverse",
+    )
+    metrics[2].metric(
+        f"Accuracy on the {label}",
+        f"{effect.class_accuracy:.1%}",
+        delta=f"was {before['class_accuracy']:.1%}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    sweep = replay_plots.bias_sweep_figure(
+        bias_sweep(logits, labels, classes),
+        label,
+        current_bias=sum(biases.values()) / len(biases),
+        chosen_bias=summary["bias_used"],
+        paper_bias=paper_bias,
+    )
+    st.plotly_chart(sweep, key=f"{key}.sweep")
+    per_class = replay_plots.per_class_figure(
+        before["per_class_accuracy"], list(effect.per_class_accuracy), "the slider's bias"
+    )
+    st.plotly_chart(per_class, key=f"{key}.per_class")
+    comparison_table(summary)
+
+
+def render_temperature_width(result: ReplayResult, key: str) -> None:
+    """The heatmap of accuracy over width and temperature, and the paper's findings beside ours."""
+    summary = result.summary
+    if summary["grid"]:
+        st.plotly_chart(replay_plots.temperature_width_figure(summary["grid"]), key=f"{key}.heatmap")
+    comparison_table(summary)
+    if summary.get("from_cache"):
+        st.caption("Shown from the cache: this grid was computed once and stored.")
+
+
+RENDERERS = {
+    "table": render_table,
+    "omit-3": render_missing_digits,
+    "only-7-8": render_missing_digits,
+    "temperature-width": render_temperature_width,
+}
+
+
+def render_result(result: ReplayResult, key: str) -> None:
+    """A finished (or stopped) replay: what ran, then its renderer; ``key`` namespaces the widgets."""
+    if result.status != "completed":
+        st.warning(
+            f"This replay was **{result.status}** before it finished; the numbers below are what it had done by then."
+        )
+    budget_caption(result.summary)
+    RENDERERS[result.name](result, key)
