@@ -14,4 +14,5 @@ st.set_page_config(page_title="kdlab: knowledge distillation lab", page_icon=":m
 ui.leave_a_core_to_the_server()
 page = navigation()
 ui.render_sidebar()
+ui.student_token()  # every run of every page: a navigation link drops ?s=, this puts it back
 page.run()

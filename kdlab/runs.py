@@ -1,11 +1,13 @@
-"""Run records: what one lab run produced, kept per session, tabulated and exported.
+"""Run records: what one lab run produced, tabulated and exported.
 
 A ``RunRecord`` is small and self-contained: the config, the results summary
 (``DistillationResult.summary()``), the accuracy/loss curves, per-class accuracy, the
 confusion matrices and the distilled student's weights as bytes (``torch.save`` of its
-``state_dict`` into a ``BytesIO``). A ``RunStore`` keeps one session's records; it is
-thread safe because the background job that trains a run files the record itself, so a
-run that ends while the student is on another page is still there when they look.
+``state_dict`` into a ``BytesIO``). The app keeps each student's records in the database
+(``kdlab.store.DatabaseRunStore``); ``RunStore`` here is the same interface in memory, for
+the command line, tests, and a session whose database is out of order. Both are thread safe
+because the background job that trains a run files the record itself, so a run that ends
+while the student is on another page is still there when they look.
 
 Curve points are plain dicts (see ``curve_point``), the format ``kdlab.plots`` draws.
 """
@@ -67,7 +69,9 @@ class RunRecord:
     curves: dict[str, list[dict]] = field(default_factory=dict)  # "distilled"/"baseline" -> curve points
     per_class_accuracy: dict[str, list[float | None]] = field(default_factory=dict)  # role -> 10 values
     confusion: dict[str, list[list[int]]] = field(default_factory=dict)  # role -> 10 x 10 counts
-    student_weights: bytes | None = None  # torch.save(state_dict); dropped for old runs
+    student_weights: bytes | None = field(default=None, repr=False)  # torch.save(state_dict); dropped for old runs
+    source: str = "trained"  # "trained"; "joined": followed an identical run in progress; "cache": trained earlier
+    cache_key: str | None = None  # kdlab.store.result_cache key of a completed run
 
     @property
     def config(self) -> dict:
@@ -116,6 +120,7 @@ class RunRecord:
             "errors_saved": baseline - distilled if baseline is not None and distilled is not None else None,
             "seconds": self.summary["seconds"],
             "data": self.summary["data"]["source"],
+            "source": self.source,
         }
 
     def as_dict(self) -> dict:
@@ -128,15 +133,19 @@ class RunRecord:
                 "how_to_load": "model = kdlab.models.build_model(architecture); "
                 "model.load_state_dict(torch.load(path, weights_only=True))",
             }
-        return _finite(
+        # The data's location is a server path: it stays on the server.
+        data = {key: value for key, value in self.summary.get("data", {}).items() if key not in ("location", "note")}
+        return json_ready(
             {
                 "run_id": self.run_id,
                 "number": self.number,
                 "label": self.label,
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.created_at)),
                 "status": self.status,
+                "source": self.source,
                 "outcome": describe_outcome(self),
                 **self.summary,
+                "data": data,
                 "curves": self.curves,
                 "per_class_accuracy": self.per_class_accuracy,
                 "confusion": self.confusion,
@@ -145,13 +154,14 @@ class RunRecord:
         )
 
 
-def _finite(value):
+def json_ready(value):
+    """``value`` with every NaN or infinity (nested in dicts and lists) replaced by None: strict JSON."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
+        return [json_ready(item) for item in value]
     return value
 
 
@@ -252,11 +262,15 @@ def describe_outcome(record: RunRecord) -> str:
 
 
 class RunStore:
-    """One session's runs, oldest first. Thread safe: a job thread adds its record when it ends.
+    """One session's runs in memory, oldest first. Thread safe: a job thread adds its record when it ends.
 
     Only the last ``keep_weights`` runs keep their student weights, so a long lesson does not
     grow a session's memory without bound; older records keep everything else.
     """
+
+    saved = False  # these records die with the process (the database store says True)
+    database = None  # no result cache without a database
+    student_key = None
 
     def __init__(self, keep_weights: int = KEEP_WEIGHTS) -> None:
         self.keep_weights = keep_weights
@@ -284,6 +298,11 @@ class RunStore:
     def get(self, run_id: str) -> RunRecord | None:
         with self._lock:
             return next((record for record in self._records if record.run_id == run_id), None)
+
+    def latest(self) -> RunRecord | None:
+        """The newest run, or None."""
+        with self._lock:
+            return self._records[-1] if self._records else None
 
 
 def runs_csv(records: list[RunRecord]) -> str:

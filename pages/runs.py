@@ -1,9 +1,13 @@
-"""Runs: every lab run of this session in a table; overlay curves; download CSV, JSON and weights."""
+"""Runs: every lab run of this student (from the database) in a table; overlay curves; download CSV,
+JSON and weights of the student's own runs only."""
 
 import streamlit as st
 
 from kdlab import plots, ui
 from kdlab.runs import run_json, runs_csv
+from kdlab.store import StorageError
+
+SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}
 
 
 def percent(label: str):
@@ -13,8 +17,9 @@ def percent(label: str):
 ui.ensure_entrypoint()
 st.title("Runs")
 st.markdown(
-    "Every lab run of this session, newest last. Runs stay here while you switch pages; they are not "
-    "shared with other students and disappear when the session ends, so download what you want to keep."
+    "Every lab run of yours, newest last. They are kept on the server under this page's address (the "
+    "`s=` part of it is your personal code): bookmark it to come back to your runs later or from another "
+    "tab, and do not share it. Nobody else sees your runs."
 )
 store = ui.session_runs()
 job = ui.recall_job("lab")
@@ -22,12 +27,23 @@ if job is not None and not job.is_finished:
     st.info(f"{job.name} is in progress; it appears here when it ends.")
     ui.follow_job(job, key="runs.progress")
 
-records = store.records()
+try:
+    records = store.records()
+except StorageError as error:
+    st.error(f"**Your saved runs cannot be shown right now.** {error}")
+    records = []
+unsaved = ui.unsaved_runs()
+if unsaved is not store and unsaved.records():
+    st.warning("Runs marked 'not saved' could not be stored on the server; they are in this tab only.")
+    records = sorted(records + unsaved.records(), key=lambda record: record.created_at)
 if not records:
     st.info("No runs yet. Go to the lab and press Train.")
     ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
 else:
     rows = [record.table_row() for record in records]
+    saved = {record.run_id for record in records} - {record.run_id for record in unsaved.records()}
+    for row, record in zip(rows, records):
+        row["source"] = SOURCES.get(row["source"], row["source"]) if record.run_id in saved else "not saved"
     st.dataframe(
         rows,
         hide_index=True,
@@ -47,6 +63,9 @@ else:
                 "errors saved", help="Errors of the student alone minus errors of the distilled student."
             ),
             "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+            "source": st.column_config.TextColumn(
+                "how", help="Trained for you, followed live with other students, or from the cache (trained earlier)."
+            ),
         },
     )
     st.download_button(
@@ -81,7 +100,11 @@ else:
     run_id = st.selectbox(
         "Run", list(reversed(list(by_id))), key="runs.detail", format_func=lambda run_id: by_id[run_id].label
     )
-    record = by_id[run_id]
+    try:  # the weights come from the database only for the run shown, and only the student's own
+        record = store.get(run_id) or unsaved.get(run_id) or by_id[run_id]
+    except StorageError as error:
+        st.error(f"**This run's weights cannot be loaded right now.** {error}")
+        record = by_id[run_id]
     json_column, weights_column = st.columns(2)
     json_column.download_button(
         "Download this run (JSON)",
@@ -106,7 +129,7 @@ else:
         )
     else:
         weights_column.caption(
-            "The weights of this run were not kept: the session keeps those of its last five "
-            "runs, or the run stopped before the student trained."
+            "The weights of this run were not kept: the server keeps those of your last few runs, "
+            "or the run stopped before the student trained."
         )
     ui.render_run_result(record, key=f"runs.result.{record.run_id}")

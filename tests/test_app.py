@@ -51,11 +51,13 @@ def open_page(page: str | None = None, state: dict | None = None) -> AppTest:
     return at
 
 
-def open_alone(page: str, state: dict | None = None) -> AppTest:
-    """One page file on its own, as the style guide tests pages."""
+def open_alone(page: str, state: dict | None = None, *, student: str | None = None) -> AppTest:
+    """One page file on its own, as the style guide tests pages; ``student``: the ``?s=`` of the URL."""
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     for key, value in (state or {}).items():
         at.session_state[key] = value
+    if student is not None:
+        at.query_params["s"] = student
     return at.run()
 
 
@@ -181,9 +183,11 @@ def test_tiny_lab_run_through_the_ui_shows_results():
     assert "errors" in texts(at.success) + texts(at.info) + texts(at.warning)
     assert not at.button(key="lab.train").disabled
 
-    runs = open_alone("pages/runs.py", {"kdlab.runs": at.session_state["kdlab.runs"]})
+    # A new session with the same ?s= (a reload, another tab): the run comes from the database.
+    runs = open_alone("pages/runs.py", student=at.query_params["s"])
     assert not runs.exception
     assert len(runs.dataframe) == 1
+    assert runs.query_params["s"] == at.query_params["s"]
     download_labels = " ".join(button.proto.label for button in runs.get("download_button"))
     assert "CSV" in download_labels and "JSON" in download_labels and "weights" in download_labels
     assert runs.multiselect(key="runs.overlay").value
@@ -193,12 +197,8 @@ def test_a_busy_server_queues_the_run_and_shows_its_place():
     release = threading.Event()
     blocker = default_runner().submit("another student's run", lambda context: release.wait(120))
     try:
-        at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
-        at.slider(key="lab.epochs").set_value(1)
-        at.select_slider(key="lab.train_size").set_value(500)
-        at.run()
-        at.button(key="lab.train").click()
-        at.run()
+        # A seed of its own: the result cache would serve a run another test already trained.
+        at = tiny_lab_run(open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER}), seed=21)
         assert "number 1 in the queue" in at.get("progress")[0].proto.text
         assert at.button(key="lab.progress.stop").label == "Leave the queue"
     finally:
@@ -243,3 +243,88 @@ def test_a_missing_data_folder_is_explained_not_a_traceback(monkeypatch, tmp_pat
     at = open_page("pages/distillation_lab.py")
     assert not at.exception
     assert "does not exist" in texts(at.error)
+
+
+def tiny_lab_run(at: AppTest, *, seed: int) -> AppTest:
+    """Set a one-epoch run on 500 images with ``seed`` and press Train."""
+    at.slider(key="lab.epochs").set_value(1)
+    at.select_slider(key="lab.train_size").set_value(500)
+    at.number_input(key="lab.seed").set_value(seed)
+    at.run()
+    return at.button(key="lab.train").click().run()
+
+
+def test_a_student_code_keeps_the_runs_across_sessions_and_pages():
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    token = at.query_params["s"]
+    assert len(token) >= 22 and not at.warning  # a first visit gets a code silently
+    run_until(tiny_lab_run(at, seed=11), lambda at: "Result of run 1" in texts(at.subheader))
+
+    reloaded = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER}, student=token)
+    assert "Result of run 1" in texts(reloaded.subheader)  # the latest run, from the database
+    assert reloaded.query_params["s"] == token
+    stranger = open_alone("pages/runs.py")
+    assert "No runs yet" in texts(stranger.info) and stranger.query_params["s"] != token
+
+    app = open_page("pages/runs.py")  # through app.py's navigation: the code stays in the URL
+    first = app.query_params["s"]
+    app.switch_page("pages/home.py")
+    app.run()
+    assert app.query_params["s"] == first
+
+
+def test_an_unknown_student_code_gets_a_new_one_with_a_warning():
+    unknown = "A" * 32
+    at = open_alone("pages/runs.py", student=unknown)
+    assert not at.exception
+    assert "student code was not recognised" in texts(at.warning)
+    assert at.query_params["s"] != unknown and len(at.query_params["s"]) >= 22
+    malformed = open_alone("pages/runs.py", student="<script>alert(1)</script>")
+    assert "not recognised" in texts(malformed.warning) and "<script>" not in malformed.query_params["s"]
+
+
+def test_a_run_done_before_comes_at_once_from_the_cache():
+    first = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    run_until(tiny_lab_run(first, seed=12), lambda at: "Result of run 1" in texts(at.subheader))
+
+    second = tiny_lab_run(open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER}), seed=12)
+    assert "trained earlier on this server" in texts(second.info)  # in the same page run: no job, no waiting
+    assert "Result of run 1" in texts(second.subheader) and not second.get("progress")
+    assert [metric.label for metric in second.metric if metric.label == "Distilled student"]
+    runs = open_alone("pages/runs.py", student=second.query_params["s"])
+    assert runs.dataframe[0].value["source"].tolist() == ["from the cache"]
+
+    second.button(key="lab.again").click().run()  # "Train it again live": a real job
+    assert second.get("progress") and "trained earlier" not in texts(second.info)
+    run_until(second, lambda at: "Result of run 2" in texts(at.subheader))
+
+
+def test_a_damaged_database_is_explained_and_the_lab_still_works(monkeypatch, tmp_path):
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database at all " * 200)
+    before = damaged.read_bytes()
+    monkeypatch.setenv("KDLAB_DATABASE_URL", f"sqlite:///{damaged}")
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    assert not at.exception
+    assert "The run database is damaged" in texts(at.error) and str(tmp_path) not in texts(at.error)
+    run_until(tiny_lab_run(at, seed=13), lambda at: "Result of run 1" in texts(at.subheader))
+    runs = open_alone("pages/runs.py", {"kdlab.runs": at.session_state["kdlab.runs"]})
+    assert runs.dataframe[0].value["source"].tolist() == ["not saved"]
+    assert damaged.read_bytes() == before  # never deleted or overwritten
+
+
+def test_a_reload_during_a_run_follows_it_again_and_can_stop_it():
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    at.slider(key="lab.epochs").set_value(50)
+    at.select_slider(key="lab.batch_size").set_value(16)
+    at.number_input(key="lab.seed").set_value(14)
+    at.run()
+    at.button(key="lab.train").click().run()
+    assert at.get("progress")
+
+    reloaded = open_alone("pages/distillation_lab.py", student=at.query_params["s"])  # the same link, a new session
+    assert reloaded.get("progress") and "Run 1:" in texts(reloaded.subheader)
+    assert reloaded.button(key="lab.train").disabled
+    reloaded.button(key="lab.progress.stop").click().run()
+    run_until(reloaded, lambda at: "Result of run 1" in texts(at.subheader))
+    assert "Run 1 stopped" in texts(reloaded.warning)

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -172,3 +173,53 @@ def test_explorer_chart_follows_the_temperature(server, page):
     bars_after = chart.locator(".bars path").evaluate_all("paths => paths.map(p => p.getAttribute('d'))")
     assert bars_before and bars_after != bars_before
     page.get_by_text("At T = 5 the same runner-ups").wait_for()
+
+
+def small_run_settings(page, seed: str) -> None:
+    """Teacher linear, 1 epoch on 500 images, and ``seed`` (a seed of its own keeps other tests' runs
+    out of the result cache)."""
+    page.get_by_role("button", name="Train", exact=True).wait_for()
+    choose(page, "lab.teacher", "linear")
+    page.get_by_text("Teacher linear: 7,850 parameters").wait_for()
+    set_slider(page, "lab.epochs", "Home", "1")
+    set_slider(page, "lab.train_size", "Home", "500")
+    seed_input = page.locator(".st-key-lab-seed input")
+    seed_input.fill(seed)
+    seed_input.press("Enter")
+    page.wait_for_function(
+        "seed => document.querySelector('.st-key-lab-seed input').value === seed", arg=seed, timeout=10_000
+    )
+
+
+def test_runs_survive_a_reload_and_a_second_student_gets_them_from_the_cache(server, browser):
+    first = browser.new_page(viewport={"width": 1400, "height": 1000})
+    first.set_default_timeout(30_000)
+    first.goto(f"{server}/distillation_lab")
+    small_run_settings(first, "31")
+    first.get_by_role("button", name="Train", exact=True).click()
+    first.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
+    token = parse_qs(urlparse(first.url).query)["s"][0]
+    assert len(token) >= 22
+
+    first.reload()  # a new session: the run comes back from the database, by the code in the URL
+    first.get_by_text("Result of run 1").wait_for()
+    first.get_by_test_id("stMetric").filter(has_text="Distilled student").wait_for()
+    first.get_by_test_id("stSidebarNav").get_by_text("Runs").click()
+    first.get_by_test_id("stDataFrame").wait_for()
+    first.wait_for_function("token => location.search.includes('s=' + token)", arg=token)  # kept across pages
+    first.close()
+
+    second = browser.new_page(viewport={"width": 1400, "height": 1000})  # another student, same settings
+    second.set_default_timeout(30_000)
+    second.goto(f"{server}/distillation_lab")
+    small_run_settings(second, "31")
+    pressed = time.perf_counter()
+    second.get_by_role("button", name="Train", exact=True).click()
+    second.get_by_text("This exact run was trained earlier on this server").wait_for()
+    noted = time.perf_counter() - pressed
+    second.get_by_test_id("stMetric").filter(has_text="Distilled student").wait_for()
+    second.locator(".st-key-lab-result-accuracy .main-svg").first.wait_for()  # the curves are drawn
+    print(f"\ncached run: note after {noted:.2f} s, drawn after {time.perf_counter() - pressed:.2f} s (Train pressed)")
+    assert parse_qs(urlparse(second.url).query)["s"][0] != token
+    second.get_by_role("button", name="Train it again live").wait_for()
+    second.close()

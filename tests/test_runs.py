@@ -1,4 +1,4 @@
-"""Run records, the session store, exports, and the lab's background job."""
+"""Run records, the in-memory store, exports, and the lab's background job."""
 
 import csv
 import io
@@ -128,6 +128,14 @@ def test_json_export_turns_nan_into_null():
     assert json.loads(run_json(record))["curves"]["distilled"][0]["loss"] is None
 
 
+def test_json_export_keeps_server_paths_on_the_server(tiny_result, sample_data):
+    record = record_from_result(tiny_result, sample_data.test.labels, number=1)
+    assert record.summary["data"]["location"]  # the server knows where its data is ...
+    exported = json.loads(run_json(record))
+    assert "location" not in exported["data"] and "note" not in exported["data"]  # ... a download does not
+    assert exported["data"]["source"] == "mnist-sample" and exported["source"] == "trained"
+
+
 @pytest.mark.parametrize(
     "baseline, distilled, words",
     [(100, 71, "29 errors (29% fewer)"), (100, 100, "did not help"), (100, 120, "distillation hurt")],
@@ -185,8 +193,10 @@ def test_submitted_run_files_its_record(sample_data, linear_teacher):
     job = submit_distillation(runner, tiny_config(), sample_data, store, owner="me")
     assert runner.wait(job, timeout=120)
     assert job.status == JobStatus.COMPLETED, job.error
-    record = store.get(job.result)
-    assert record is not None and record.status == "completed" and record.number == 1
+    [(run_id, filed)] = job.result.records.items()
+    record = store.get(run_id)
+    assert record is filed and record.status == "completed" and record.number == 1 and record.source == "trained"
+    assert record.cache_key is not None and not job.result.unsaved
     assert job.progress == 1.0
     events = job.events()
     assert isinstance(events[0], TeacherReady) and events[0].test_accuracy == linear_teacher.record.test_accuracy
@@ -203,8 +213,8 @@ def test_stopped_run_keeps_its_partial_result(sample_data, linear_teacher):
     job.request_stop()
     assert runner.wait(job, timeout=60)
     assert job.status == JobStatus.STOPPED
-    record = store.get(job.result)
-    assert record.status == "stopped"
+    [record] = store.records()
+    assert record.status == "stopped" and record.cache_key is None  # never served as "the" result
     assert record.summary["student"]["epochs_done"] < 50
     assert record.summary["baseline"] is None
     assert "Stopped early" in describe_outcome(record)

@@ -2,12 +2,14 @@
 
 Import as ``from kdlab import ui``. Each module holds one concern, and each function documents
 itself: ``resources`` (the dataset and trained teachers, shared read-only by every session),
-``session`` (this session's runs and job ids), ``progress`` (the live view of a background job),
+``session`` (the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
+live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, page links), ``results`` / ``replays`` /
 ``schemes`` (renderers of each experiment's result), ``pages`` (the one table of pages) and
 ``sidebar``. Everything works when a page runs alone under AppTest.
 """
 
+from kdlab.ui.lab import current_ticket, is_busy, render_lab_run, start_run
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
 from kdlab.ui.resources import (
     cached_teacher,
@@ -18,16 +20,26 @@ from kdlab.ui.resources import (
     teacher_is_cached,
 )
 from kdlab.ui.results import render_run_result
-from kdlab.ui.session import ensure_entrypoint, recall_job, remember_job, session_owner, session_runs
+from kdlab.ui.session import (
+    ensure_entrypoint,
+    recall_job,
+    remember_job,
+    session_owner,
+    session_runs,
+    student_token,
+    unsaved_runs,
+)
 from kdlab.ui.sidebar import render_sidebar
 from kdlab.ui.widgets import loss_formula, model_sizes, page_link, student_picker, teacher_selectbox
 
 __all__ = [
     "cached_teacher",
+    "current_ticket",
     "ensure_entrypoint",
     "eta_text",
     "follow_job",
     "get_data",
+    "is_busy",
     "leave_a_core_to_the_server",
     "loss_formula",
     "model_sizes",
@@ -35,13 +47,17 @@ __all__ = [
     "recall_job",
     "remember_job",
     "render_job_progress",
+    "render_lab_run",
     "render_run_result",
     "render_sidebar",
     "require_teacher",
     "session_owner",
     "session_runs",
+    "start_run",
     "student_picker",
+    "student_token",
     "teacher_cache_dir",
     "teacher_is_cached",
     "teacher_selectbox",
+    "unsaved_runs",
 ]

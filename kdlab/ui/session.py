@@ -1,8 +1,13 @@
-"""Per-session state: this session's runs and the ids of its background jobs.
+"""Who the student is, where their runs live, and the ids of this session's background jobs.
 
-Everything lives in ``st.session_state`` under "kdlab." keys, so it survives reruns and page
-switches and is never shared between sessions. Jobs themselves live in the process-wide
-``kdlab.jobs.default_runner()``; the session keeps only their ids.
+A student is a random token carried in the URL (``?s=...``) and kept in ``st.session_state``:
+``student_token()`` finds the student it names in the database, or makes a new one, and
+writes the token back into the URL on every run of every page (a navigation link drops it).
+So a reload, a second tab with the same URL and a server restart all show the same runs,
+and nobody without the token sees them. ``session_runs()`` is the student's runs in the
+database; while the database is out of order it is this session's memory, with a message.
+
+Jobs live in the process-wide ``kdlab.jobs.default_runner()``; the session keeps their ids.
 """
 
 from __future__ import annotations
@@ -13,17 +18,95 @@ import streamlit as st
 
 from kdlab.jobs import Job, default_runner
 from kdlab.runs import RunStore
+from kdlab.store import (
+    DatabaseRunStore,
+    StorageError,
+    create_student,
+    find_student,
+    is_valid_token,
+    new_token,
+    open_database,
+)
+
+TOKEN_KEY = "kdlab.token"
+STUDENT_KEY = "kdlab.student"  # a kdlab.store.Student, or None while the database is out of order
+PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
+MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
+NOT_RECOGNISED = (
+    "That link's student code was not recognised; here is a new one: bookmark this page to come back to your runs."
+)
 
 
-def session_runs() -> RunStore:
-    """This session's ``RunStore`` (created on first use)."""
-    if "kdlab.runs" not in st.session_state:
-        st.session_state["kdlab.runs"] = RunStore()
-    return st.session_state["kdlab.runs"]
+def student_token() -> str:
+    """This student's token: the session's, or the URL's ``?s=`` if it names a student, or a new
+    student's (with a warning when the URL held an unknown one). Call it on every run of every page:
+    it also puts the token back into the URL."""
+    token = st.session_state.get(TOKEN_KEY)
+    from_url = st.query_params.get("s")
+    if token is None or (from_url is not None and from_url != token):
+        _sign_in(from_url if from_url is not None else token, report=False)
+    _keep_token_in_url()
+    return st.session_state[TOKEN_KEY]
+
+
+def _keep_token_in_url() -> None:
+    token = st.session_state[TOKEN_KEY]
+    if st.query_params.get("s") != token:
+        st.query_params["s"] = token
+
+
+def _sign_in(candidate: str | None, *, report: bool) -> None:
+    """Set the session's token and student from ``candidate`` (from the URL or the session)."""
+    pending = st.session_state.get(PENDING_KEY)
+    if candidate is not None and not is_valid_token(candidate):  # every URL value is checked first
+        st.warning(NOT_RECOGNISED)
+        candidate = None
+    try:
+        database = open_database()
+        student = find_student(database, candidate) if candidate else None
+        if student is None:
+            adopt = candidate if candidate is not None and candidate == pending else None
+            if candidate is not None and adopt is None:
+                st.warning(NOT_RECOGNISED)
+            student, candidate = create_student(database, adopt)
+        st.session_state.pop(PENDING_KEY, None)
+    except StorageError as error:
+        student = None
+        if candidate is None:
+            candidate = st.session_state[PENDING_KEY] = new_token()
+        if report:
+            st.error(
+                f"**Your runs cannot be saved right now.** {error} The runs you make now still show in this tab, "
+                "marked as not saved."
+            )
+    st.session_state[TOKEN_KEY] = candidate
+    st.session_state[STUDENT_KEY] = student
+
+
+def unsaved_runs() -> RunStore:
+    """This session's runs that are not in the database (made while it was out of order)."""
+    if MEMORY_KEY not in st.session_state:
+        st.session_state[MEMORY_KEY] = RunStore()
+    return st.session_state[MEMORY_KEY]
+
+
+def session_runs() -> DatabaseRunStore | RunStore:
+    """This student's runs in the database; while it is out of order, ``unsaved_runs()`` and a message."""
+    student_token()
+    if st.session_state.get(STUDENT_KEY) is None:
+        _sign_in(st.session_state[TOKEN_KEY], report=True)
+        _keep_token_in_url()
+    student = st.session_state.get(STUDENT_KEY)
+    if student is None:
+        return unsaved_runs()
+    return DatabaseRunStore(open_database(), student.id)
 
 
 def session_owner() -> str:
-    """A random id for this session, used as the owner of its jobs."""
+    """Who owns this session's jobs: the student (the same across tabs and reloads), else a random id."""
+    student = st.session_state.get(STUDENT_KEY)
+    if student is not None:
+        return student.key
     if "kdlab.owner" not in st.session_state:
         st.session_state["kdlab.owner"] = uuid.uuid4().hex[:12]
     return st.session_state["kdlab.owner"]
