@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kdlab.models import describe_model
+from kdlab.ensembles import describe_teacher
 from kdlab.train import EventCallback, StepEvent, TrainEvent
 
 
@@ -29,7 +29,7 @@ class ProgressEvent:
 
 def training_cost(architecture: str, images: int, epochs: int) -> float:
     """Relative work of a training run, for the progress bar: images seen times forward FLOPs."""
-    return images * epochs * max(describe_model(architecture).flops_per_image, 1)
+    return images * epochs * max(describe_teacher(architecture).flops_per_image, 1)  # an ensemble: all its members
 
 
 class ProgressTracker:

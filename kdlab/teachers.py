@@ -1,5 +1,9 @@
 """Teachers trained once and cached: on disk under the cache dir, and in memory per process.
 
+``resolve_teacher(name, data)`` is the one function that turns any teacher name into a trained
+``Teacher``: one architecture (``cnn``), or an ensemble (``ensemble:cnn,lenet5``, ``ensemble:cnn*3``,
+see ``kdlab.ensembles``) whose members are ordinary cached teachers, combined in memory.
+
 A cache file holds the teacher's ``state_dict``, its metadata (architecture, data source,
 epochs, seed, test accuracy, library versions) and its logits on the training and test
 sets, so a distillation run never needs a teacher forward pass. Files are written to a
@@ -10,11 +14,14 @@ mismatched file is reported in ``Teacher.note`` and the teacher is retrained.
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torchvision
@@ -22,9 +29,12 @@ from torch import nn
 
 import kdlab
 from kdlab.data import MnistData, default_cache_dir
+from kdlab.ensembles import EnsembleModel, TeacherName, describe_teacher, disagreement, parse_teacher_name
+from kdlab.ensembles import soft_target_logits as ensemble_soft_target_logits
 from kdlab.files import write_atomically
+from kdlab.metrics import evaluate_logits
 from kdlab.models import build_model, describe_model
-from kdlab.train import EventCallback, RunStatus, TrainConfig, pick_device, predict_logits, train_model
+from kdlab.train import EventCallback, RunStatus, StepEvent, TrainConfig, pick_device, predict_logits, train_model
 
 FULL_MNIST_TEACHER_EPOCHS = 4
 MAX_TEACHER_EPOCHS = 20
@@ -60,7 +70,12 @@ class TeacherRecord:
 
 @dataclass
 class Teacher:
-    """A trained teacher with its logits precomputed on the train and test sets."""
+    """A trained teacher with its logits precomputed on the train and test sets.
+
+    For an ensemble, ``members`` holds its networks (each a ``Teacher``), ``model`` runs them
+    all, and ``train_logits`` / ``test_logits`` are the log of their averaged probabilities at
+    T = 1; the soft targets at another T come from ``logits_at(T)``.
+    """
 
     record: TeacherRecord
     model: nn.Module  # on the CPU, eval mode
@@ -69,9 +84,44 @@ class Teacher:
     status: RunStatus = "completed"
     from_cache: bool = False
     note: str = ""
+    members: list[Teacher] = field(default_factory=list)  # an ensemble's networks; empty for one network
+
+    @property
+    def is_ensemble(self) -> bool:
+        """True for an ensemble (several member networks), False for one network."""
+        return bool(self.members)
+
+    def logits_at(self, temperature: float, split: Literal["train", "test"] = "train") -> torch.Tensor:
+        """Logits (N, 10) whose softmax at ``temperature`` is this teacher's soft targets at T.
+
+        One network: its logits, whatever T (the KD loss divides them by T). An ensemble:
+        ``T * log(mean_m softmax(z_m / T))``, so the loss's ``softmax(. / T)`` gives exactly the
+        average of the members' softened probabilities (see ``kdlab.ensembles``).
+        """
+        if not self.members:
+            return self.train_logits if split == "train" else self.test_logits
+        stacked = torch.stack([member.train_logits if split == "train" else member.test_logits
+                               for member in self.members])  # (M, N, 10)  # fmt: skip
+        return ensemble_soft_target_logits(stacked, temperature)
+
+    def predict(
+        self, images: torch.Tensor, temperature: float = 1.0, device: torch.device | None = None
+    ) -> torch.Tensor:
+        """This teacher's ``logits_at(temperature)`` for new uint8 images (N, 28, 28), on the CPU."""
+        device = device or pick_device()
+        # Other threads may be using the shared CPU model: a GPU pass runs on a copy.
+        models = [member.model for member in self.members] or [self.model]
+        models = models if device.type == "cpu" else [copy.deepcopy(model).to(device) for model in models]
+        logits = [predict_logits(model, images, device) for model in models]
+        return ensemble_soft_target_logits(torch.stack(logits), temperature) if self.members else logits[0]
+
+    def best_member(self) -> Teacher | None:
+        """The ensemble's member with the fewest test errors (None for one network)."""
+        return min(self.members, key=lambda member: member.record.test_errors) if self.members else None
 
     def summary(self) -> dict:
-        return {
+        """JSON-ready facts; an ensemble adds its members, its best member and how often they disagree."""
+        summary = {
             "arch": self.record.architecture,
             "params": self.record.parameters,
             "test_accuracy": self.record.test_accuracy,
@@ -81,6 +131,17 @@ class Teacher:
             "from_cache": self.from_cache,
             "status": self.status,
         }
+        if self.members:
+            best = self.best_member()
+            stacked = torch.stack([member.test_logits for member in self.members])
+            summary |= {
+                "averaging": "arithmetic mean of the members' softened probabilities",
+                "members": [member.summary() for member in self.members],
+                "best_member": {"arch": best.record.architecture, "seed": best.record.seed,
+                                "test_accuracy": best.record.test_accuracy, "test_errors": best.record.test_errors},
+                "test_disagreement": disagreement(stacked).as_dict(),
+            }  # fmt: skip
+        return summary
 
 
 def teacher_cache_path(
@@ -92,12 +153,17 @@ def teacher_cache_path(
     return cache_dir / "teachers" / name
 
 
-def is_teacher_cached(architecture: str, data: MnistData, *, epochs: int | None = None, seed: int = 0,
+def is_teacher_cached(name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0,
                       cache_dir: str | os.PathLike | None = None) -> bool:  # fmt: skip
-    """True when this teacher is trained and on disk (loading it costs no training)."""
+    """True when this teacher (every member, for an ensemble) is trained and on disk, so
+    loading it costs no training."""
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     epochs = epochs or default_teacher_epochs(len(data.train))
-    return teacher_cache_path(cache, architecture, data, epochs, seed).exists()
+    parsed = parse_teacher_name(name)
+    return all(
+        teacher_cache_path(cache, architecture, data, epochs, member_seed).exists()
+        for architecture, member_seed in zip(parsed.architectures, parsed.member_seeds(seed))
+    )
 
 
 _MEMORY: dict[Path, Teacher] = {}
@@ -105,7 +171,92 @@ _KEY_LOCKS: dict[Path, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
 
 
-def load_or_train_teacher(
+def resolve_teacher(
+    name: str,
+    data: MnistData,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    jitter_pixels: int = 0,
+    learning_rate: float = 1e-3,
+    cache_dir: str | os.PathLike | None = None,
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    device: torch.device | None = None,
+) -> Teacher:
+    """Any teacher by name, trained on ``data.train``: from memory, the disk cache, or trained now.
+
+    ``name`` is an architecture (``cnn``) or an ensemble (``ensemble:cnn,lenet5``, ``ensemble:cnn*3``).
+    Each member of an ensemble is an ordinary teacher with its own cache file (member i of
+    ``arch*n`` trains with ``seed + i``); members train one after another, their step events
+    counted as one run so a progress bar moves once from 0 to 1. A stopped run returns a
+    teacher with ``status="stopped"`` that is not cached.
+
+    Raises:
+        ValueError: an invalid name (see ``kdlab.ensembles.parse_teacher_name``).
+    """
+    parsed = parse_teacher_name(name)
+    options = dict(epochs=epochs or default_teacher_epochs(len(data.train)), jitter_pixels=jitter_pixels,
+                   learning_rate=learning_rate, cache_dir=cache_dir, stop=stop, device=device)  # fmt: skip
+    if not parsed.is_ensemble:
+        return _single_teacher(parsed.name, data, seed=seed, on_event=on_event, **options)
+    seeds = parsed.member_seeds(seed)
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    pending = [not teacher_cache_path(cache, architecture, data, options["epochs"], member_seed, jitter_pixels).exists()
+               for architecture, member_seed in zip(parsed.architectures, seeds)]  # fmt: skip
+    steps = math.ceil(len(data.train) / TrainConfig().batch_size) * options["epochs"]  # the teachers' batch size
+    total, done = steps * max(1, sum(pending)), 0
+    members: list[Teacher] = []
+    for architecture, member_seed, training in zip(parsed.architectures, seeds, pending):
+        member = _single_teacher(architecture, data, seed=member_seed, on_event=_as_one_run(on_event, done, total),
+                                 **options)  # fmt: skip
+        members.append(member)
+        done += steps if training else 0
+        if member.status != "completed":
+            break
+    return _assemble_ensemble(parsed, members, data, seed, jitter_pixels)
+
+
+def _as_one_run(on_event: EventCallback | None, done: int, total: int) -> EventCallback | None:
+    """Forward a member's events, its step counts shifted so all members make one run of ``total`` steps."""
+    if on_event is None:
+        return None
+
+    def forward(event) -> None:
+        if isinstance(event, StepEvent):
+            event = replace(event, step=min(total, done + event.step), total_steps=total)
+        on_event(event)
+
+    return forward
+
+
+def _assemble_ensemble(parsed: TeacherName, members: list[Teacher], data: MnistData, seed: int,
+                       jitter_pixels: int) -> Teacher:  # fmt: skip
+    """One ``Teacher`` from trained members: logits at T = 1 are the log of their averaged probabilities."""
+    train_logits = ensemble_soft_target_logits(torch.stack([member.train_logits for member in members]))
+    test_logits = ensemble_soft_target_logits(torch.stack([member.test_logits for member in members]))
+    evaluation = evaluate_logits(test_logits, data.test.labels)
+    first = members[0].record
+    record = replace(
+        first,
+        architecture=parsed.name,
+        seed=seed,
+        jitter_pixels=jitter_pixels,
+        test_accuracy=evaluation.accuracy,
+        test_errors=evaluation.errors,
+        parameters=describe_teacher(parsed.name).parameters,
+        train_seconds=round(sum(member.record.train_seconds for member in members), 2),
+    )
+    complete = len(members) == len(parsed.architectures)
+    status = next((member.status for member in members if member.status != "completed"), "completed")
+    cached = sum(member.from_cache for member in members)
+    note = f"{cached} of {len(parsed.architectures)} members loaded from the cache."
+    return Teacher(record, EnsembleModel([member.model for member in members]).eval(), train_logits, test_logits,
+                   status=status if complete else "stopped", from_cache=cached == len(members), note=note,
+                   members=members)  # fmt: skip
+
+
+def _single_teacher(
     architecture: str,
     data: MnistData,
     *,
@@ -118,7 +269,8 @@ def load_or_train_teacher(
     stop: threading.Event | None = None,
     device: torch.device | None = None,
 ) -> Teacher:
-    """The teacher for this architecture, data, epochs and seed: from memory, disk, or trained now.
+    """The one-network teacher for this architecture, data, epochs and seed: from memory, disk, or
+    trained now.
 
     Only one thread trains a given teacher at a time; others wait and then share it. A run
     stopped early returns a teacher with ``status="stopped"`` that is not cached.
@@ -142,9 +294,10 @@ def load_or_train_teacher(
         )
         teacher, note = _load_cached(path, expected)
         if teacher is None:
-            config = TrainConfig(
-                epochs=epochs, seed=seed, learning_rate=learning_rate, jitter_pixels=jitter_pixels, evals_per_epoch=2
-            )
+            # Teacher curves only move a progress bar: measuring them on 1,000 test images instead of all
+            # of them made a 2,000-image teacher (16 steps an epoch) train several times faster.
+            config = TrainConfig(epochs=epochs, seed=seed, learning_rate=learning_rate, jitter_pixels=jitter_pixels,
+                                 evals_per_epoch=2, curve_test_images=1_000)  # fmt: skip
             teacher = _train(architecture, data, config, on_event, stop, device)
             teacher.note = note
             if teacher.status != "completed":
@@ -223,3 +376,7 @@ def forget_cached_teachers() -> None:
     """Drop the in-memory copies (the files stay); used by tests."""
     with _KEY_LOCKS_GUARD:
         _MEMORY.clear()
+
+
+# Callers that predate ensembles use this name; it resolves any teacher name, ensembles included.
+load_or_train_teacher = resolve_teacher

@@ -3,30 +3,51 @@
 import streamlit as st
 
 from kdlab import ui
+from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER
+from kdlab.models import describe_model
+from kdlab.replays import REPLAY_TITLES
 from kdlab.ui.pages import pages_in
+
+TEACHER, STUDENT = describe_model(DEFAULT_TEACHER), describe_model(DEFAULT_STUDENT)
 
 ui.ensure_entrypoint()
 st.title("Knowledge distillation, live on MNIST")
 st.markdown(
     "A big network that already knows MNIST well, the **teacher**, can teach a smaller or cheaper "
-    "network, the **student**, more than the labels alone can. The trick (Hinton, Vinyals & Dean, 2015, "
-    "*Distilling the Knowledge in a Neural Network*) is to train the student on the teacher's whole "
-    "probability distribution, softened by a **temperature**, and not only on the right answer."
+    "network, the **student**, more than the labels alone can: the student learns from the teacher's answers, "
+    "its whole probability distribution, and not only from the right answer."
 )
+
+st.subheader("Where it comes from")
+st.markdown(
+    "**2006, model compression.** Bucila, Caruana & Niculescu-Mizil shrank a huge *ensemble* into one small "
+    "network by letting the ensemble label a large set of extra or synthetic examples (made with their MUNGE "
+    "procedure) and training the small network to copy those labels, so it learned far more than the small "
+    "labelled set alone could teach.\n\n"
+    "**2015, softened targets.** Hinton, Vinyals & Dean (*Distilling the Knowledge in a Neural Network*) made "
+    "the copying richer: the student matches the teacher's (or an ensemble's averaged) probabilities softened by "
+    "a **temperature** T, whose small values, the dark knowledge, say which wrong answers are less wrong."
+)
+for replay, label in (("compression", "Replay Bucila et al.'s model compression (2006)"),
+                      ("table", "Replay Hinton et al.'s MNIST table (2015)")):  # fmt: skip
+    ui.page_link("pages/paper_replays.py", label, ":material/menu_book:", {"replay.tab": REPLAY_TITLES[replay]})
 
 teacher, student, soft = st.columns(3)
 with teacher:
     st.subheader("Teacher", divider="orange")
     st.markdown(
-        "A trained network, here a small CNN that gets about 99% of the test digits right. For an "
-        "image of a 3 it does not only say *3*: it also says how much the image looks like a 5 or an 8."
+        f"A big trained network: in the lab by default a convolutional network ({DEFAULT_TEACHER}) with "
+        f"{TEACHER.parameters:,} parameters that gets more than 99% of the test digits right. For an image of a 3 "
+        "it does not only say *3*: it also says how much the image looks like a 5 or an 8."
     )
 with student:
     st.subheader("Student", divider="blue")
     st.markdown(
-        "The network we want: smaller or cheaper (an MLP here). The lab trains it twice, once from the "
-        "teacher (distilled) and once from the labels alone (the baseline), with the same seed and the "
-        "same data order, so the teacher is the only difference."
+        f"The network we want: by default an MLP ({DEFAULT_STUDENT}) with "
+        f"{TEACHER.parameters / STUDENT.parameters:.0f}x fewer parameters and "
+        f"{TEACHER.flops_per_image / STUDENT.flops_per_image:.0f}x less compute per image. The lab trains it twice, "
+        "once from the teacher (distilled) and once from the labels alone (the baseline), with the same seed and "
+        "the same data order, so the teacher is the only difference."
     )
 with soft:
     st.subheader("Soft targets", divider="gray")

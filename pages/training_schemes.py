@@ -9,7 +9,7 @@ import streamlit as st
 
 from kdlab import tasks, ui
 from kdlab.jobs import JobStatus, default_runner
-from kdlab.models import ARCHITECTURES, describe_model, mlp_name
+from kdlab.models import ARCHITECTURES, mlp_name
 from kdlab.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
 from kdlab.ui.schemes import render_comparison
 
@@ -36,13 +36,9 @@ with st.form("schemes.settings"):
     chosen = st.multiselect("Schemes", list(SCHEMES), default=list(SCHEMES), format_func=SCHEME_TITLES.get,
                             key="schemes.chosen")  # fmt: skip
     left, middle, right = st.columns(3)
-    teacher = left.selectbox(
-        "Teacher",
-        list(ARCHITECTURES),
-        index=list(ARCHITECTURES).index(defaults.teacher),
-        key="schemes.teacher",
-        format_func=lambda name: f"{name} ({describe_model(name).parameters:,} parameters)",
-    )
+    with left:  # any architecture or ensemble; SchemeConfig checks a typed-in name when the form is sent
+        teacher = ui.teacher_selectbox("Teacher", key="schemes.teacher", validate=False,
+                                       index=list(ARCHITECTURES).index(defaults.teacher))  # fmt: skip
     assistant = middle.select_slider("Assistant: units (1 hidden layer)", list(ASSISTANT_WIDTHS),
                                      value=defaults.assistant, format_func=ASSISTANT_WIDTHS.get,
                                      key="schemes.assistant")  # fmt: skip
@@ -72,11 +68,12 @@ if submitted:
             config = SchemeConfig.build(teacher=teacher, assistant=assistant, student=student, temperature=temperature,
                                         alpha=alpha, epochs=epochs, train_size=TRAIN_SIZES[train_size],
                                         generations=generations, seed=int(seed))  # fmt: skip
+            # A full queue, or a run of this student's still going, is a ValueError too.
+            job = default_runner().submit("Training schemes", tasks.schemes_task(config, tuple(chosen), data),
+                                          owner=ui.session_owner())  # fmt: skip
         except ValueError as error:
             st.error(str(error))
         else:
-            job = default_runner().submit("Training schemes", tasks.schemes_task(config, tuple(chosen), data),
-                                          owner=ui.session_owner())  # fmt: skip
             ui.remember_job(SLOT, job)
 
 if job is not None:

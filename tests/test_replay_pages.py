@@ -56,7 +56,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
     app = page("paper_replays.py").run()
     assert not app.exception
     assert app.title[0].value.startswith("Paper replays")
-    assert len(app.tabs) == 4
+    assert len(app.tabs) == 5
     captions = " ".join(caption.value for caption in app.caption)
     table, omit, only = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
     shown = [
@@ -75,6 +75,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
         "Run the omit-3 replay (quick budget)",
         "Run the only-7-8 replay (quick budget)",
         "Run the temperature-width replay (quick budget)",
+        "Run the compression replay (quick budget)",
     ]
 
 
@@ -162,3 +163,48 @@ def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
     sliders = [slider.key for slider in app.slider if ".bias." in slider.key]
     assert [key.rsplit(".", 1)[-1] for key in sliders] == ["7", "8"]
     assert any("saw only 7s and 8s" in success.value for success in app.success)
+
+
+@pytest.fixture
+def tiny_compression(monkeypatch):
+    """The compression replay's quick budget, shrunk; its ensemble (three small CNNs) stays the real one."""
+    import kdlab.replays.compression as compression
+
+    tiny = compression.CompressionBudget("test", labelled_size=400, transfer_size=600, teacher_epochs=1,
+                                         student_epochs=1)  # fmt: skip
+    monkeypatch.setitem(compression.COMPRESSION_BUDGETS, "quick", tiny)
+
+
+def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny_compression):
+    app = page("paper_replays.py").run()
+    intro = " ".join(markdown.value for markdown in app.markdown)
+    assert "MUNGE" in intro and "Bucila" in intro
+    assert PAPER_NUMBERS["compression"]["claim"] in " ".join(caption.value for caption in app.caption)
+    click_and_wait(app, "Run the compression")
+    assert not app.exception, [error.value for error in app.exception]
+    summary = default_runner().jobs()[-1].result.summary
+    assert summary["replay"] == "compression" and summary["status"] == "completed"
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    assert [caption.split(":")[0] for caption in captions] == [
+        "The labelled set", "Real MNIST images whose labels are ignored", "MUNGE images", "Random noise"]  # fmt: skip
+    assert any(chart.proto.id.endswith("errors") for chart in app.get("plotly_chart"))
+    verdicts = [element.value for element in app.success] + [element.value for element in app.warning]
+    assert any(f"The ensemble makes {summary['ours']['ensemble_errors']:,} errors" in text for text in verdicts)
+    table = app.dataframe[-1].value
+    assert list(table["Paper"])[-1] == PAPER_NUMBERS["compression"]["expected"]["noise"]
+    assert f"{summary['ours']['noise_errors']:,} of" in list(table["Ours"])[-1]
+
+
+def test_home_starts_where_the_field_starts_and_links_both_replays():
+    from urllib.parse import parse_qs
+
+    from kdlab.replays import REPLAY_TITLES
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert app.subheader[0].value == "Where it comes from"
+    story = app.markdown[1].value
+    assert story.index("Bucila") < story.index("Hinton") and "MUNGE" in story and "temperature" in story
+    tabs = {link.proto.label: parse_qs(link.proto.query_string).get("replay.tab") for link in app.get("page_link")}
+    assert tabs["Replay Bucila et al.'s model compression (2006)"] == [REPLAY_TITLES["compression"]]
+    assert tabs["Replay Hinton et al.'s MNIST table (2015)"] == [REPLAY_TITLES["table"]]

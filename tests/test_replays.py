@@ -8,7 +8,7 @@ from kdlab import replays
 from kdlab.cli import main
 from kdlab.cli.replay import comparison_lines
 from kdlab.data import stratified_split
-from kdlab.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias
+from kdlab.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias, evaluate_logits
 from kdlab.progress import ProgressEvent
 from kdlab.replays import (
     BUDGETS,
@@ -286,3 +286,140 @@ def test_command_line_replay_json(capsys, monkeypatch):
 def test_every_replay_has_paper_numbers():
     assert set(PAPER_NUMBERS) == set(REPLAY_NAMES)
     assert PAPER_NUMBERS["omit-3"]["bias"] == 3.5
+
+
+# ---------------------------------------------------------------- compression (Bucila et al. 2006)
+
+# Two linear members and a tiny student: the whole replay runs in seconds on the 4,000-image sample.
+TINY_COMPRESSION = replays.CompressionBudget("test", labelled_size=500, transfer_size=1_500, teacher_epochs=2,
+                                             student_epochs=1)  # fmt: skip
+SMALL_COMPRESSION = dict(budget=TINY_COMPRESSION, teacher="ensemble:linear*2", student="mlp-30x1")
+
+
+def test_compression_replay_short_run(sample_data, tmp_path):
+    config = replays.CompressionConfig(**SMALL_COMPRESSION)
+    events = []
+    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path, on_event=events.append)
+    summary = result.summary
+    json.dumps(summary, allow_nan=False)
+    assert summary["replay"] == "compression" and summary["status"] == "completed"
+    assert summary["paper"] == PAPER_NUMBERS["compression"] and summary["paper_source"] == replays.BUCILA
+
+    # The sizes of every set: the labelled set, the real images outside it, the generated sets, the test set.
+    sets = summary["sets"]
+    assert sets["labelled"]["size"] == 500 and sum(sets["labelled"]["class_counts"]) == 500
+    assert sets["real"]["size"] == 1_500 <= len(sample_data.train) - 500
+    assert sets["munge"]["size"] == sets["noise"]["size"] == 1_500 and sets["test"]["size"] == len(sample_data.test)
+    for kind in ("labelled", "real", "munge", "noise"):
+        assert sum(sets[kind]["ensemble_label_counts"]) == sets[kind]["size"]  # labelled by the ensemble only
+
+    # Every error count is the one its stored test logits give.
+    labels, logits = result.test_labels, result.test_logits
+    ours = summary["ours"]
+    assert ours["ensemble_errors"] == evaluate_logits(logits["ensemble"], labels).errors
+    assert ours["best_member_errors"] == min(member["test_errors"] for member in summary["teacher"]["members"])
+    assert ours["best_member_errors"] == evaluate_logits(logits["best member"], labels).errors
+    for run, key in (("alone", "student_alone_errors"), ("labelled", "labelled_errors"), ("real", "real_errors"),
+                     ("munge", "munge_errors"), ("noise", "noise_errors")):  # fmt: skip
+        assert ours[key] == evaluate_logits(logits[run], labels).errors == summary["students"][run]["test_errors"]
+    assert [row["ours"] for row in summary["comparison"]] == [
+        ours["ensemble_errors"], ours["best_member_errors"], ours["student_alone_errors"], ours["labelled_errors"],
+        ours["real_errors"], ours["munge_errors"], ours["noise_errors"]]  # fmt: skip
+
+    # The claim is read with the stated rule.
+    for kind, claim in summary["claim"].items():
+        fewer = (ours["student_alone_errors"] - ours[f"{kind}_errors"]) / ours["student_alone_errors"]
+        assert claim["fewer_errors_than_alone"] == round(fewer, 3)
+        assert claim["beats_alone_widely"] == (fewer >= 0.25)
+
+    # Example images of each kind, for the page; the students trained alone and distilled for one epoch each.
+    assert set(result.images) == {"labelled", "real", "munge", "noise"}
+    assert all(images.shape[1:] == (28, 28) and images.dtype == torch.uint8 for images in result.images.values())
+    runs = {event.run for event in events if isinstance(event, EpochEvent)}
+    assert runs == {"teacher", "alone", "labelled", "real", "munge", "noise"}
+    _assert_monotone_progress(events)
+
+    # A second run trains no member again and loads the generated sets from the cache.
+    later = []
+    again = run_replay("compression", sample_data, config=config, cache_dir=tmp_path, on_event=later.append).summary
+    assert not [event for event in later if isinstance(event, EpochEvent) and event.run == "teacher"]
+    assert again["sets"]["munge"]["from_cache"] and again["sets"]["noise"]["from_cache"]
+    assert again["ours"]["ensemble_errors"] == ours["ensemble_errors"]
+
+
+def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path, monkeypatch):
+    import kdlab.replays.compression as compression
+
+    seen = {}
+    real_train = compression.train_model
+
+    def capture(model, transfer, test, training, **kwargs):
+        seen[kwargs["run"]] = (transfer, kwargs.get("teacher_logits"), training)
+        return real_train(model, transfer, test, training, **kwargs)
+
+    monkeypatch.setattr(compression, "train_model", capture)
+    config = replays.CompressionConfig(**SMALL_COMPRESSION, transfer_kinds=("munge",))
+    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path)
+    transfer, targets, training = seen["munge"]
+    assert training.alpha == 1.0  # no weight on any label
+    assert torch.equal(transfer.labels, targets.argmax(1))  # the only "labels" are the ensemble's answers
+    alone_set, alone_targets, alone_training = seen["alone"]
+    assert alone_targets is None and alone_training.epochs == 3  # 1 epoch of 1,500 images = 3 of 500
+    labelled, _ = compression.labelled_subset(config, sample_data)
+    assert torch.equal(alone_set.images, labelled.train.images) and torch.equal(alone_set.labels, labelled.train.labels)
+    assert set(result.summary["sets"]) == {"labelled", "munge", "test"}
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    (dict(teacher="ensemble:linear*1"), "2 to 10 members"),
+    (dict(student="ensemble:cnn*2"), "Unknown architecture"),
+    (dict(transfer_kinds=("real", "gan")), "Unknown transfer set gan"),
+    (dict(swap_probability=2.0), "between 0 and 1"),
+    (dict(spread=0.0), "spread s must be above 0"),
+    (dict(jitter_pixels=1), "Students do not jitter"),
+])  # fmt: skip
+def test_compression_config_rejects_bad_settings(settings, message):
+    with pytest.raises(ValueError, match=message):
+        replays.compression_config("quick", **settings)
+    with pytest.raises(ValueError, match="Unknown budget 'medium'"):
+        replay_config("compression", "medium")
+
+
+def test_compression_needs_a_pool_beyond_the_labelled_set(sample_data):
+    budget = replays.CompressionBudget("big", labelled_size=len(sample_data.train), transfer_size=100,
+                                       teacher_epochs=1, student_epochs=1)  # fmt: skip
+    with pytest.raises(ValueError, match="must be smaller than the training set"):
+        run_replay("compression", sample_data, config=replays.CompressionConfig(budget=budget))
+
+
+def test_command_line_compression_json(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(replays.COMPRESSION_BUDGETS, "quick", TINY_COMPRESSION)
+    monkeypatch.setenv("KDLAB_CACHE_DIR", str(tmp_path))
+    code = main(["replay", "compression", "--json", "--teacher", "ensemble:linear*2", "--student", "mlp-10x1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["replay"] == "compression" and summary["config"]["teacher"] == "ensemble:linear*2"
+    assert {"labelled", "real", "munge", "noise", "test"} == set(summary["sets"])
+    assert "Claim:" in captured.err and "labelled 500" in captured.err
+    assert main(["replay", "compression", "--teacher", "ensemble:linear*1"]) == 2
+    assert "2 to 10 members" in capsys.readouterr().err
+    assert main(["replay", "table", "--teacher", "cnn"]) == 2
+    assert "compression replay only" in capsys.readouterr().err
+
+
+def test_every_compression_student_sees_as_many_images():
+    quick = replays.COMPRESSION_BUDGETS["quick"]
+    assert (quick.epochs_for(20_000), quick.epochs_for(2_000), quick.epochs_for(4_000)) == (20, 200, 100)
+    assert quick.epochs_for(10) == 500  # capped, like any run's epochs
+    with pytest.raises(ValueError, match="at least 10 images"):
+        replays.CompressionBudget("x", labelled_size=5, transfer_size=100, teacher_epochs=1, student_epochs=1)
+
+
+def test_a_single_network_can_be_compressed_too(sample_data, tmp_path):
+    config = replays.CompressionConfig(**(SMALL_COMPRESSION | {"teacher": "linear"}), transfer_kinds=("real",))
+    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path)
+    summary = result.summary
+    json.dumps(summary, allow_nan=False)
+    assert summary["status"] == "completed" and summary["ours"]["best_member_errors"] is None
+    assert "best member" not in result.test_logits and summary["comparison"][1]["ours"] is None

@@ -8,12 +8,13 @@ import time
 from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
 from kdlab.data import load_mnist
 from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
-from kdlab.models import architecture_names, describe_model
-from kdlab.teachers import load_or_train_teacher
+from kdlab.ensembles import EXAMPLES, parse_teacher_name
+from kdlab.models import architecture_names
+from kdlab.teachers import resolve_teacher
 from kdlab.train import pick_device
 
 DATA_HELP = "which MNIST source is in use and its sizes"
-TEACHER_HELP = "train a teacher, or load it from the cache"
+TEACHER_HELP = "train a teacher (one network or an ensemble), or load it from the cache"
 DISTILL_HELP = "distill a student from a teacher (and train a baseline)"
 ROLE_WORDS = {"teacher": "teacher", "baseline": "student alone", "student": "distilled student"}
 
@@ -30,24 +31,26 @@ def run_data(args: argparse.Namespace) -> dict:
 
 def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(architecture_names())
-    parser.add_argument(
-        "--arch", default=DEFAULT_TEACHER, help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}"
-    )
+    parser.add_argument("--arch", default=DEFAULT_TEACHER,
+                        help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}; or an ensemble, {EXAMPLES}")  # fmt: skip
     parser.add_argument("--epochs", type=int, help="epochs (default: 4 on full MNIST, more on the sample)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     add_data_arguments(parser)
 
 
 def run_teacher(args: argparse.Namespace) -> dict:
-    describe_model(args.arch)  # unknown names fail here, before loading data
+    name = parse_teacher_name(args.arch).name  # a bad name fails here, before loading data
     data = load_mnist(args.data_dir)
     log(f"Data: {data.source.label}")
     started = time.perf_counter()
-    teacher = load_or_train_teacher(args.arch, data, epochs=args.epochs, seed=args.seed, on_event=progress_printer)
+    teacher = resolve_teacher(name, data, epochs=args.epochs, seed=args.seed, on_event=progress_printer)
     if teacher.note:
         log(teacher.note)
+    for member in teacher.members:
+        log(f"  member {member.record.architecture} (seed {member.record.seed}): {member.record.test_accuracy:.2%}, "
+            f"{member.record.test_errors} errors")  # fmt: skip
     record = teacher.record
-    log(f"Teacher {args.arch}: {record.test_accuracy:.2%} test accuracy, {record.test_errors} errors.")
+    log(f"Teacher {name}: {record.test_accuracy:.2%} test accuracy, {record.test_errors} errors.")
     return {
         "data": data.source.as_dict(),
         "teacher": teacher.summary(),
@@ -58,9 +61,8 @@ def run_teacher(args: argparse.Namespace) -> dict:
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = DistillConfig()
     training = defaults.training
-    parser.add_argument(
-        "--teacher", default=defaults.teacher, help=f"teacher architecture (default: {defaults.teacher})"
-    )
+    parser.add_argument("--teacher", default=defaults.teacher,
+                        help=f"teacher architecture (default: {defaults.teacher}), or an ensemble: {EXAMPLES}")  # fmt: skip
     parser.add_argument(
         "--student", default=defaults.student, help=f"student architecture (default: {DEFAULT_STUDENT})"
     )
@@ -109,5 +111,10 @@ def run_distill(args: argparse.Namespace) -> dict:
         run = summary.get(role)
         if run:
             log(f"{words:>18}: {run['arch']:<12} {run['test_accuracy']:.2%} ({run['test_errors']} errors)")
+        best = (run or {}).get("best_member")  # an ensemble teacher: its best member beside it
+        if best:
+            log(
+                f"{'its best member':>18}: {best['arch']:<12} {best['test_accuracy']:.2%} ({best['test_errors']} errors)"
+            )
     log(f"Done in {summary['seconds']:.1f} s ({summary['status']}).")
     return summary

@@ -1,14 +1,18 @@
-"""``replay``: one MNIST experiment of Hinton et al. (2015), the paper's numbers beside ours."""
+"""``replay``: one paper's MNIST experiment, the paper's numbers (or claim) beside ours: Hinton et al.
+(2015) and Bucila et al. (2006, ``compression``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from kdlab.cli.common import add_data_arguments, log, stage_printer
+from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
 from kdlab.data import load_mnist
 from kdlab.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
 
-HELP = "replay an MNIST experiment of Hinton et al. (2015): table, omit-3, only-7-8, temperature-width"
+HELP = (
+    "replay a paper's MNIST experiment: table, omit-3, only-7-8, temperature-width (Hinton et al. 2015), "
+    "compression (Bucila et al. 2006)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,25 +23,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the student runs (default: 0)")
     parser.add_argument("--fresh", action="store_true",
                         help="temperature-width: recompute the grid even if a finished one is cached")  # fmt: skip
+    parser.add_argument("--teacher", help="compression: the ensemble (default: ensemble:cnn*3), e.g. "
+                        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5")  # fmt: skip
+    parser.add_argument("--student", help="compression: the student (default: mlp-100x1)")
     add_data_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
-    config = replay_config(args.name, args.budget, seed=args.seed)  # a bad setting fails before data loads
+    chosen = {name: value for name, value in (("teacher", args.teacher), ("student", args.student)) if value}
+    if chosen and args.name != "compression":
+        raise UserError(f"--{next(iter(chosen))} applies to the compression replay only; {args.name} uses the "
+                        "paper's networks.")  # fmt: skip
+    config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
     log(f"Replay {args.name} ({REPLAY_TITLES[args.name]}), {args.budget} budget. Data: {data.source.label}")
     options = {"use_cache": not args.fresh} if args.name == "temperature-width" else {}
     summary = run_replay(args.name, data, config=config, on_event=stage_printer(), **options).summary
     for line in comparison_lines(summary):
         log("  " + line)
-    budget = summary["budget"]
-    cached = ", from the cache." if summary.get("from_cache") else "."
-    log(
-        f"Budget {budget['name']}: teacher {budget['teacher_epochs']} epochs, students {budget['student_epochs']} "
-        f"epochs, grid {budget['sweep_epochs']} epochs. Done in {summary['seconds']:.1f} s ({summary['status']})"
-        + cached
-    )
+    log(budget_line(summary))
     return summary
+
+
+def budget_line(summary: dict) -> str:
+    """What ran and how long it took, in one line."""
+    budget, done = summary["budget"], f"Done in {summary['seconds']:.1f} s ({summary['status']})"
+    if summary["replay"] == "compression":
+        sizes = ", ".join(f"{kind} {value['size']:,}" for kind, value in summary["sets"].items())
+        claim = "; ".join(
+            f"{kind}: {'close to the ensemble' if verdict['close_to_ensemble'] else 'not close to the ensemble'}, "
+            f"{'beats' if verdict['beats_alone_widely'] else 'does not beat'} the student alone widely"
+            for kind, verdict in summary["claim"].items()
+            if verdict
+        )
+        return (
+            f"Budget {budget['name']}: ensemble members {budget['teacher_epochs']} epochs, students "
+            f"{budget['student_epochs']} epochs of {budget['transfer_size']:,} images or as many images of a smaller "
+            f"set. Sets: {sizes}. "
+            f"Claim: {claim or 'not reached'}. {done}."
+        )
+    cached = ", from the cache." if summary.get("from_cache") else "."
+    return (
+        f"Budget {budget['name']}: teacher {budget['teacher_epochs']} epochs, students {budget['student_epochs']} "
+        f"epochs, grid {budget['sweep_epochs']} epochs. {done}" + cached
+    )
 
 
 def comparison_lines(summary: dict) -> list[str]:

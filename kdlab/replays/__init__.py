@@ -12,6 +12,9 @@ afterwards without retraining.
   much of what the teacher knew.
 - ``temperature-width`` (``temperature_width.py``): distilled accuracy over temperature and
   student width, each width also trained alone.
+- ``compression`` (``compression.py``): Bucila, Caruana & Niculescu-Mizil (2006), where the field
+  starts: an ensemble trained on a small labelled set, compressed into a small student through
+  large transfer sets that only the ensemble labels (real images, MUNGE images, noise).
 
 The paper's numbers are in ``paper.py`` (``PAPER_NUMBERS``); the budgets and configs in
 ``config.py``. Budgets: "quick" fits a classroom (minutes on a laptop CPU); "full" is closer to
@@ -23,9 +26,18 @@ from __future__ import annotations
 
 from kdlab.data import MnistData
 from kdlab.replays.common import ReplayResult, format_value
+from kdlab.replays.compression import (
+    COMPRESSION_BUDGETS,
+    COMPRESSION_NOTES,
+    CompressionBudget,
+    CompressionConfig,
+    compression_config,
+    replay_compression,
+)
 from kdlab.replays.config import (
     BUDGET_NOTES,
     BUDGETS,
+    PAPER_TEACHER,
     REPLAY_NAMES,
     REPLAY_TITLES,
     Budget,
@@ -35,10 +47,10 @@ from kdlab.replays.config import (
     TableConfig,
     TemperatureWidthConfig,
     get_budget,
-    replay_config,
 )
+from kdlab.replays.config import replay_config as hinton_replay_config
 from kdlab.replays.missing_digits import replay_missing_digits, replay_omit_3, replay_only_7_8
-from kdlab.replays.paper import PAPER, PAPER_NUMBERS
+from kdlab.replays.paper import BUCILA, PAPER, PAPER_NUMBERS
 from kdlab.replays.table import replay_table
 from kdlab.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
 
@@ -47,7 +59,20 @@ REPLAYS = {
     "omit-3": replay_omit_3,
     "only-7-8": replay_only_7_8,
     "temperature-width": replay_temperature_width,
+    "compression": replay_compression,
 }
+
+
+def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig | CompressionConfig:
+    """The config of replay ``name`` at the named budget; ``settings`` override fields flat, e.g.
+    ``replay_config("omit-3", seed=3)`` or ``replay_config("compression", student="mlp-100x1")``.
+
+    Raises:
+        ValueError: an unknown replay or budget, or a bad setting.
+    """
+    if name == "compression":
+        return compression_config(budget, **settings)
+    return hinton_replay_config(name, budget, **settings)
 
 
 def run_replay(
@@ -72,7 +97,9 @@ def run_replay(
 
 
 __all__ = [
+    "BUCILA",
     "BUDGETS",
+    "PAPER_TEACHER",
     "BUDGET_NOTES",
     "PAPER",
     "PAPER_NUMBERS",
@@ -80,6 +107,12 @@ __all__ = [
     "REPLAY_NAMES",
     "REPLAY_TITLES",
     "Budget",
+    "COMPRESSION_BUDGETS",
+    "COMPRESSION_NOTES",
+    "CompressionBudget",
+    "CompressionConfig",
+    "compression_config",
+    "replay_compression",
     "HintonSetup",
     "MissingDigitsConfig",
     "ReplayConfig",

@@ -21,6 +21,7 @@ class ReplayResult:
     summary: dict
     test_labels: torch.Tensor | None = None
     test_logits: dict[str, torch.Tensor] = field(default_factory=dict)  # run -> (N_test, 10)
+    images: dict[str, torch.Tensor] = field(default_factory=dict)  # kind -> uint8 (K, 28, 28) examples to show
 
     @property
     def status(self) -> str:
@@ -48,6 +49,7 @@ def teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
     return {
         **teacher.summary(),
         "jitter_pixels": setup.teacher_jitter_pixels,
+        "stand_in": setup.stand_in_note,
         "train_seconds": teacher.record.train_seconds,
         "note": teacher.note,
     }
@@ -89,6 +91,8 @@ def format_value(value, unit: str, total: int | None = None) -> str:
     """One comparison value in words: "74 of 10,000 wrong (0.74%)", "+3.5", "T = 4"."""
     if value is None:
         return "-"
+    if isinstance(value, str):  # a claim in words (Bucila et al. give no MNIST numbers)
+        return value
     if unit == "errors":
         return f"{value:,} of {total:,} wrong ({value / total:.2%})" if total else f"{value:,} errors"
     if unit == "bias":

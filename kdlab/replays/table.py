@@ -87,7 +87,8 @@ def replay_table(
         },
         "comparison": [
             comparison_row(
-                "Teacher 1200-1200, dropout, jitter",
+                "Teacher 1200-1200, dropout, jitter"
+                + (f" (ours: {config.teacher} stands in)" if config.stand_in_note else ""),
                 paper["teacher_errors"],
                 teacher.record.test_errors,
                 "errors",

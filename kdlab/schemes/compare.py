@@ -161,7 +161,7 @@ def compare_schemes(
     comparison.teacher = teacher
     if teacher.status != "completed" or trainer.stopped:
         return finish()
-    teacher_logits = teacher.train_logits[indices]
+    teacher_logits = teacher.logits_at(config.training.temperature)[indices]  # an ensemble's depend on T
     baseline = trainer.train(config.student, "student alone", None)
     comparison.baseline = SchemeRun("student alone", "baseline", config.student, baseline)
     if trainer.stopped:

@@ -13,6 +13,7 @@ import torch
 
 from kdlab.config import HoldsTraining, TrainConfig
 from kdlab.data import MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ensembles import parse_teacher_name
 from kdlab.models import get_architecture
 
 SCHEMES = ("offline", "mutual", "born-again", "assistant")
@@ -43,7 +44,9 @@ SCHEME_PAPERS = {
     "assistant": "Mirzadeh, Farajtabar, Li, Levine, Matsukawa & Ghasemzadeh (2020), Improved Knowledge "
     "Distillation via Teacher Assistant",
 }
-DEFAULT_TEACHER = "cnn"
+# Teacher > assistant > student in parameters and in compute per image: 1,112,042 > 238,510 > 79,510
+# parameters and 9.6 > 0.48 > 0.16 MFLOPs (the lab's default teacher, so one cached teacher serves both).
+DEFAULT_TEACHER = "cnn-wide"
 DEFAULT_ASSISTANT = "mlp-300x1"
 DEFAULT_STUDENT = "mlp-100x1"
 MAX_GENERATIONS = 5
@@ -74,7 +77,8 @@ class SchemeConfig(HoldsTraining):
     mutual_alpha: float = 0.5
 
     def __post_init__(self) -> None:
-        for architecture in (self.teacher, self.assistant, self.student):
+        object.__setattr__(self, "teacher", parse_teacher_name(self.teacher).name)  # an architecture or an ensemble
+        for architecture in (self.assistant, self.student):
             get_architecture(architecture)
         if self.training.jitter_pixels:
             raise ValueError("Scheme runs do not jitter their images: the teachers' logits are for the unshifted ones.")
