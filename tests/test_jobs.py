@@ -1,10 +1,15 @@
+import collections
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from kdlab import jobs
+from kdlab import runner as runner_module
 from kdlab.jobs import JobRunner, JobStatus
+from tests.conftest import PROJECT_ROOT
 
 TIMEOUT = 5
 
@@ -172,7 +177,7 @@ def test_base_exception_frees_the_slot(exception):
 
 
 def test_jobs_filters_by_owner_in_submission_order():
-    runner = JobRunner()
+    runner = JobRunner(one_per_owner=False)
     alice_1 = runner.submit("a1", lambda context: None, owner="alice")
     bob = runner.submit("b", lambda context: None, owner="bob")
     alice_2 = runner.submit("a2", lambda context: None, owner="alice")
@@ -190,16 +195,246 @@ def fresh_default_runner(monkeypatch):
 
 
 def test_default_runner_is_a_singleton(fresh_default_runner):
-    fresh_default_runner.delenv("KDLAB_MAX_JOBS", raising=False)
+    for name in ("KDLAB_MAX_JOBS", "KDLAB_RAY_ADDRESS"):
+        fresh_default_runner.delenv(name, raising=False)
     runner = jobs.default_runner()
-    assert runner is jobs.default_runner()
-    assert runner.max_concurrent == 1
+    assert runner is jobs.default_runner() is jobs.get_runner()
+    assert type(runner) is JobRunner
+    assert runner.max_concurrent == jobs.default_max_concurrent(jobs.usable_cores())
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("3", 3), (" 2 ", 2), ("0", 1), ("-4", 1), ("two", 1), ("", 1), ("1.5", 1)],
-)
+@pytest.mark.parametrize(("value", "expected"), [("3", 3), (" 2 ", 2), ("0", None), ("-4", None), ("two", None),
+                                                 ("", None), ("1.5", None)])  # fmt: skip
 def test_default_runner_reads_max_jobs_from_env(fresh_default_runner, value, expected):
     fresh_default_runner.setenv("KDLAB_MAX_JOBS", value)
-    assert jobs.default_runner().max_concurrent == expected
+    fresh_default_runner.delenv("KDLAB_RAY_ADDRESS", raising=False)
+    default = jobs.default_max_concurrent(jobs.usable_cores())
+    assert jobs.default_runner().max_concurrent == (expected or default)
+
+
+def test_queue_size_and_job_lifetime_come_from_env(monkeypatch):
+    monkeypatch.setenv("KDLAB_MAX_QUEUE", "7")
+    monkeypatch.setenv("KDLAB_JOB_TTL", "90")
+    assert jobs.runner_settings()["max_queue"] == 7 and jobs.runner_settings()["job_ttl"] == 90.0
+    monkeypatch.setenv("KDLAB_MAX_QUEUE", "lots")
+    monkeypatch.delenv("KDLAB_JOB_TTL")
+    settings = jobs.runner_settings()
+    assert settings["max_queue"] == jobs.DEFAULT_MAX_QUEUE and settings["job_ttl"] == jobs.DEFAULT_JOB_TTL
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 2), (3, 3), (4, 3), (16, 15)])
+def test_default_concurrency_from_the_cores(cores, workers):
+    assert jobs.default_max_concurrent(cores) == workers
+
+
+@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (2, 1, 1), (1, 1, 1), (16, 15, 1), (16, 4, 3),
+                                                           (8, 1, 7)])  # fmt: skip
+def test_torch_threads_leave_a_core_to_the_server(cores, workers, threads):
+    assert jobs.torch_threads(cores, workers) == threads
+    assert workers * threads <= max(cores - 1, workers)
+
+
+def test_cap_torch_threads_sets_the_process_wide_count(monkeypatch):
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(jobs, "usable_cores", lambda: 9)
+    try:
+        assert jobs.cap_torch_threads(2) == 4 == torch.get_num_threads()
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert jobs.cap_torch_threads(8) == 4  # an explicit OMP_NUM_THREADS is left alone
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_without_a_ray_address_nothing_imports_ray():
+    code = (
+        "import os, sys\n"
+        "os.environ.pop('KDLAB_RAY_ADDRESS', None)\n"
+        "import kdlab.jobs, kdlab.tasks, kdlab.ray_runner\n"
+        "runner = kdlab.jobs.default_runner()\n"
+        "assert type(runner) is kdlab.jobs.JobRunner, runner\n"
+        "sys.exit(1 if 'ray' in sys.modules else 0)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr or "ray was imported"
+
+
+def test_one_active_job_per_owner():
+    runner = JobRunner(max_concurrent=2)
+    release = threading.Event()
+    first = runner.submit("Run 1", blocking_target(release), owner="alice")
+    with pytest.raises(jobs.OwnerBusy, match=r"You already have a run in progress \(Run 1, running\)") as refused:
+        runner.submit("Run 2", lambda context: None, owner="alice")
+    assert isinstance(refused.value, ValueError)
+    other = runner.submit("Bob's run", lambda context: "bob", owner="bob")
+    shared = [runner.submit(f"Teacher {n}", lambda context: None, owner=jobs.SHARED_OWNER) for n in range(2)]
+    anonymous = [runner.submit(f"anonymous {n}", lambda context: None) for n in range(2)]
+    release.set()
+    assert runner.wait(first, timeout=TIMEOUT)
+    again = runner.submit("Run 2", lambda context: "again", owner="alice")
+    for job in (other, again, *shared, *anonymous):
+        assert runner.wait(job, timeout=TIMEOUT) and job.status == JobStatus.COMPLETED
+
+
+def test_a_queued_job_also_keeps_its_owner_busy_until_cancelled():
+    runner = JobRunner(max_concurrent=1)
+    release = threading.Event()
+    runner.submit("blocker", blocking_target(release))
+    queued = runner.submit("Run 1", lambda context: None, owner="alice")
+    with pytest.raises(jobs.OwnerBusy, match="queued"):
+        runner.submit("Run 2", lambda context: None, owner="alice")
+    queued.request_stop()
+    later = runner.submit("Run 2", lambda context: None, owner="alice")
+    assert later.queue_position() == 1
+    release.set()
+    assert runner.wait(later, timeout=TIMEOUT)
+
+
+def test_full_queue_refuses_students_with_a_message():
+    runner = JobRunner(max_concurrent=1, max_queue=2)
+    release = threading.Event()
+    blocker = runner.submit("blocker", blocking_target(release), owner="a")
+    waiting = [runner.submit(name, lambda context: None, owner=name) for name in ("b", "c")]
+    with pytest.raises(jobs.QueueFull) as refused:
+        runner.submit("one too many", lambda context: None, owner="d")
+    assert str(refused.value) == "The training queue is full (2 runs waiting); try again in a minute."
+    assert isinstance(refused.value, ValueError)
+    teacher = runner.submit("Teacher cnn", lambda context: "shared", owner=jobs.SHARED_OWNER)  # never refused
+    assert runner.queued_count() == 3
+    release.set()
+    for job in (blocker, *waiting, teacher):
+        assert runner.wait(job, timeout=TIMEOUT) and job.status == JobStatus.COMPLETED
+
+
+class FakeClock:
+    """``time.time`` for the runner, moved by hand, so estimates are checked without timing anything."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(runner_module, "time", fake)
+    return fake
+
+
+def finish_job(runner, clock, seconds, *, kind="lab", cost=None):
+    release, started = threading.Event(), threading.Event()
+    job = runner.submit("done", blocking_target(release, started), kind=kind, cost=cost)
+    assert started.wait(TIMEOUT)
+    clock.now += seconds
+    release.set()
+    assert runner.wait(job, timeout=TIMEOUT)
+
+
+def test_finished_jobs_are_pruned_after_their_ttl(clock):
+    runner = JobRunner(job_ttl=60)
+    old = runner.submit("old", lambda context: None)
+    assert runner.wait(old, timeout=TIMEOUT)
+    clock.now += 61
+    recent = runner.submit("recent", lambda context: None)
+    assert runner.wait(recent, timeout=TIMEOUT)
+    clock.now += 30
+    runner.submit("new", lambda context: None)
+    assert runner.get(old.id) is None and runner.get(recent.id) is recent
+
+
+def test_only_the_newest_finished_jobs_are_kept(clock):
+    runner = JobRunner(keep_finished=2)
+    finished = []
+    for index in range(4):
+        finished.append(runner.submit(f"job {index}", lambda context: None))
+        assert runner.wait(finished[-1], timeout=TIMEOUT)
+        clock.now += 1
+    release = threading.Event()
+    running = runner.submit("running", blocking_target(release))
+    assert runner.jobs() == [*finished[2:], running]  # unfinished jobs are never pruned
+    release.set()
+    assert runner.wait(running, timeout=TIMEOUT)
+
+
+def test_no_estimate_before_a_job_of_the_kind_finished(clock):
+    runner = JobRunner(max_concurrent=1)
+    release = threading.Event()
+    running = runner.submit("first", blocking_target(release), kind="lab")
+    queued = runner.submit("second", lambda context: None, kind="lab")
+    assert running.eta_seconds() is None and queued.starts_in_seconds() is None and queued.eta_seconds() is None
+    release.set()
+    assert runner.wait(queued, timeout=TIMEOUT)
+    assert queued.eta_seconds() == 0.0
+
+
+def test_queue_estimates_from_recent_durations(clock):
+    runner = JobRunner(max_concurrent=2)
+    finish_job(runner, clock, 10)
+    finish_job(runner, clock, 30)  # the lab kind takes 20 s on average
+    finish_job(runner, clock, 500, kind="replay")  # another kind does not count
+    release = threading.Event()
+    running = [runner.submit(f"running {n}", blocking_target(release), kind="lab") for n in range(2)]
+    queued = [runner.submit(f"queued {n}", lambda context: None, kind="lab") for n in range(3)]
+    clock.now += 5
+    assert [job.eta_seconds() for job in running] == [15.0, 15.0]  # no progress yet: 20 s expected, 5 s gone
+    with running[0]._log_lock:
+        running[0].progress = 0.25  # a quarter done after 5 s: 15 s left from its own pace
+    assert running[0].eta_seconds() == 15.0
+    with running[1]._log_lock:
+        running[1].progress = 0.5
+    assert running[1].eta_seconds() == 5.0
+    # Two slots free up in 5 s and 15 s; each queued run takes 20 s.
+    assert [(job.starts_in_seconds(), job.eta_seconds()) for job in queued] == [(5.0, 25.0), (15.0, 35.0),
+                                                                               (25.0, 45.0)]  # fmt: skip
+    release.set()
+    for job in queued:
+        assert runner.wait(job, timeout=TIMEOUT)
+
+
+def test_estimates_scale_with_the_cost_of_the_run(clock):
+    runner = JobRunner(max_concurrent=1)
+    finish_job(runner, clock, 10, cost=100.0)
+    finish_job(runner, clock, 30, cost=100.0)  # 0.2 s per unit of cost
+    release = threading.Event()
+    running = runner.submit("big", blocking_target(release), kind="lab", cost=300.0)
+    small = runner.submit("small", lambda context: None, kind="lab", cost=50.0)
+    assert running.eta_seconds() == 60.0
+    assert (small.starts_in_seconds(), small.eta_seconds()) == (60.0, 70.0)
+    release.set()
+    assert runner.wait(small, timeout=TIMEOUT)
+
+
+def test_context_run_calls_the_function_with_the_stop_flag_and_callback():
+    runner = JobRunner()
+    seen = []
+
+    def library_call(first, second, *, scale, on_event=None, stop=None):
+        on_event(("event", first))
+        return (first + second) * scale, stop
+
+    job = runner.submit("call", lambda context: context.run(library_call, 1, 2, scale=10, on_event=seen.append))
+    assert runner.wait(job, timeout=TIMEOUT)
+    total, stop = job.result
+    assert total == 30 and stop is job._stop_requested and seen == [("event", 1)]
+
+
+def test_the_page_shows_queue_position_and_estimates(clock):
+    from kdlab.ui.progress import eta_text, queue_text
+
+    runner = JobRunner(max_concurrent=1)
+    release = threading.Event()
+    running = runner.submit("running", blocking_target(release), kind="lab")
+    queued = runner.submit("queued", lambda context: None, kind="lab")
+    assert queue_text(queued).startswith("Waiting for a free trainer: number 1 in the queue (you are next).")
+    assert "start in" not in queue_text(queued)  # nothing timed yet
+    clock.now += 2
+    assert eta_text(running) == "2 s so far, estimating the time left ..."
+    with runner._lock:
+        runner._durations["lab"] = collections.deque([(None, 40.0)])
+    assert "It should start in about 38 s and finish in about 78 s." in queue_text(queued)
+    assert eta_text(running) == "2 s so far, about 38 s left"
+    release.set()
+    assert runner.wait(queued, timeout=TIMEOUT)

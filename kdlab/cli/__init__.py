@@ -1,4 +1,4 @@
-"""Command line: ``python -m kdlab {data,teacher,distill,bench,replay,schemes} ...``.
+"""Command line: ``python -m kdlab {data,teacher,distill,bench,replay,schemes,prepare} ...``.
 
 The one place that knows the commands: each module here owns one command group's argparse
 definition, text report and progress printer, and the library never imports this package.
@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from kdlab.cli import bench, core, replay, schemes
+from kdlab.cli import bench, core, prepare, replay, schemes
 from kdlab.cli.common import UserError
 from kdlab.data import DataError
 
@@ -26,6 +26,7 @@ COMMANDS = {
     "bench": (bench.HELP, bench.add_arguments, bench.run),
     "replay": (replay.HELP, replay.add_arguments, replay.run),
     "schemes": (schemes.HELP, schemes.add_arguments, schemes.run),
+    "prepare": (prepare.HELP, prepare.add_arguments, prepare.run),
 }
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from kdlab.jobs import Job, JobStatus
 
-MIN_PROGRESS_FOR_ETA = 0.03
+QUEUED_SECONDS = 5.0
 
 
 def _duration(seconds: float) -> str:
@@ -27,15 +27,30 @@ def _duration(seconds: float) -> str:
 
 
 def eta_text(job: Job) -> str:
-    """Time spent and an estimate of the time left, from the job's progress so far."""
+    """Time spent and an estimate of the time left: from the job's progress once it says enough,
+    before that from how long recent runs of the same kind took (``Job.eta_seconds``)."""
     elapsed = job.elapsed_seconds
-    if job.progress < MIN_PROGRESS_FOR_ETA or elapsed < 1:
+    left = job.eta_seconds()
+    if left is None or elapsed < 1:
         return f"{_duration(elapsed)} so far, estimating the time left ..."
-    left = elapsed * (1 - job.progress) / job.progress
     return f"{_duration(elapsed)} so far, about {_duration(left)} left"
 
 
-def render_job_progress(job: Job, *, key: str, stoppable: bool = True) -> None:
+def queue_text(job: Job) -> str:
+    """Where a queued job stands: its place in line and, once the server has timed a few runs,
+    when it should start and finish."""
+    position = job.queue_position()
+    ahead = "you are next" if position <= 1 else f"{position - 1} run(s) ahead of you"
+    text = f"Waiting for a free trainer: number {position} in the queue ({ahead})."
+    starts, finishes = job.starts_in_seconds(), job.eta_seconds()
+    if starts is not None and finishes is not None:
+        text += f" It should start in about {_duration(starts)} and finish in about {_duration(finishes)}."
+    return text + " Runs take turns so the server stays fast for everyone."
+
+
+def render_job_progress(
+    job: Job, *, key: str, stoppable: bool = True, on_stop: Callable[[Job], object] | None = None
+) -> None:
     """Show where ``job`` is: its place in the queue, or a progress bar with message and ETA.
 
     Args:
@@ -43,15 +58,11 @@ def render_job_progress(job: Job, *, key: str, stoppable: bool = True) -> None:
         key: unique prefix for this view's widgets.
         stoppable: show a Stop button (Leave the queue while waiting) that asks the job to stop;
             the run keeps its partial result.
+        on_stop: called with the job instead of ``job.request_stop()`` (the lab: a student may
+            leave a run that others still follow).
     """
     if job.status == JobStatus.QUEUED:
-        position = job.queue_position()
-        ahead = "you are next" if position <= 1 else f"{position - 1} run(s) ahead of you"
-        st.progress(
-            0.0,
-            text=f"Waiting for a free trainer: number {position} in the queue ({ahead}). "
-            "Runs take turns so the server stays fast for everyone.",
-        )
+        st.progress(0.0, text=queue_text(job))
     elif job.status == JobStatus.RUNNING:
         message = job.progress_message or job.name
         stopping = " (stopping ...)" if st.session_state.get(f"{key}.stopping") == job.id else ""
@@ -62,31 +73,45 @@ def render_job_progress(job: Job, *, key: str, stoppable: bool = True) -> None:
             label,
             key=f"{key}.stop",
             on_click=_request_stop,
-            args=(job, key),
+            args=(job, key, on_stop),
             icon=":material/stop:",
             help="Ends the run now and keeps what it has learned so far, marked 'stopped'.",
         )
 
 
-def _request_stop(job: Job, key: str) -> None:
-    job.request_stop()
+def _request_stop(job: Job, key: str, on_stop: Callable[[Job], object] | None = None) -> None:
+    if on_stop is None:
+        job.request_stop()
+    else:
+        on_stop(job)
     st.session_state[f"{key}.stopping"] = job.id
 
 
 def follow_job(
-    job: Job, body: Callable[[Job], None] | None = None, *, key: str, interval: float = 1.0, stoppable: bool = True
+    job: Job,
+    body: Callable[[Job], None] | None = None,
+    *,
+    key: str,
+    interval: float = 1.0,
+    stoppable: bool = True,
+    on_stop: Callable[[Job], object] | None = None,
 ) -> None:
     """Show ``render_job_progress(job)`` and then ``body(job)`` (e.g. live curves), refreshed
     every ``interval`` seconds until the job ends; then rerun the whole page once.
 
+    While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most often
+    (only its place in line changes), and reruns the whole page once when the job starts, which
+    then refreshes at ``interval``: a crowded queue costs the server little.
+
     Call it only for an unfinished job, typically as the last thing on the page.
     """
+    queued = job.status == JobStatus.QUEUED
 
-    @st.fragment(run_every=interval)
+    @st.fragment(run_every=max(interval, QUEUED_SECONDS) if queued else interval)
     def live_view() -> None:
-        if job.is_finished:
-            st.rerun()  # the whole page, which now shows the result
-        render_job_progress(job, key=key, stoppable=stoppable)
+        if job.is_finished or (queued and job.status != JobStatus.QUEUED):
+            st.rerun()  # the whole page: the result, or the running view at its own pace
+        render_job_progress(job, key=key, stoppable=stoppable, on_stop=on_stop)
         if body is not None:
             body(job)
 

@@ -13,36 +13,34 @@ import threading
 from pathlib import Path
 
 import streamlit as st
-import torch
 
 from kdlab.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
-from kdlab.jobs import Job, JobStatus, default_runner
+from kdlab.jobs import SHARED_OWNER, Job, JobStatus, cap_torch_threads, default_runner
+from kdlab.jobs import usable_cores as usable_cores  # re-exported for the sidebar
 from kdlab.tasks import teacher_task
-from kdlab.teachers import Teacher, default_teacher_epochs, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers import (
+    Teacher,
+    default_teacher_epochs,
+    is_teacher_cached,
+    load_or_train_teacher,
+    teacher_cache_path,
+)
 from kdlab.ui.progress import follow_job
 
 _TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job training it (all sessions)
 _TEACHER_JOBS_LOCK = threading.Lock()
 
 
-def usable_cores() -> int:
-    """CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def leave_a_core_to_the_server() -> None:
-    """Let training use one CPU core fewer than the process may use (at least one).
+    """Cap torch's threads so the runner's concurrent trainings fit the cores left after one for
+    the web server (``kdlab.jobs.cap_torch_threads``: one thread each when several run at once).
 
     Why: torch's intra-op threads wait on each other, and when they outnumber the free cores
     (the web server and page reruns need one) every step stalls. Measured on a shared 2-core
     machine: the default lab run on full MNIST took 378 s with 2 threads, 63 s with 1. An
     explicit ``OMP_NUM_THREADS`` is left alone. Cheap and idempotent: app.py calls it each run.
     """
-    if "OMP_NUM_THREADS" in os.environ:
-        return
-    threads = max(1, usable_cores() - 1)
-    if torch.get_num_threads() > threads:
-        torch.set_num_threads(threads)
+    cap_torch_threads(default_runner().max_concurrent)
 
 
 @st.cache_resource(show_spinner="Loading MNIST ...")
@@ -75,12 +73,13 @@ def teacher_cache_dir() -> Path:
 
 
 def _teacher_path(architecture: str, data: MnistData) -> Path:
+    # The teacher's cache file; for an ensemble a key that is never a file (its members have the files).
     return teacher_cache_path(default_cache_dir(), architecture, data, default_teacher_epochs(len(data.train)), 0)
 
 
 def teacher_is_cached(architecture: str) -> bool:
-    """True when the default teacher of this architecture is trained and on disk."""
-    return _teacher_path(architecture, get_data()).exists()
+    """True when the default teacher of this architecture (or every member of this ensemble) is on disk."""
+    return is_teacher_cached(architecture, get_data())
 
 
 @st.cache_resource(show_spinner="Loading the teacher from the cache ...", max_entries=16)
@@ -93,7 +92,7 @@ def cached_teacher(architecture: str) -> Teacher | None:
     """The trained teacher if it is cached (on disk or finished in this process); never trains."""
     data = get_data()
     path = _teacher_path(architecture, data)
-    if path.exists():
+    if is_teacher_cached(architecture, data):
         return _load_teacher(architecture, str(path))
     job = _existing_teacher_job(path)
     if (
@@ -118,7 +117,9 @@ def _start_teacher_job(architecture: str, data: MnistData, path: Path) -> Job:
         job_id = _TEACHER_JOBS.get(str(path))
         job = default_runner().get(job_id) if job_id else None
         if job is None or job.is_finished:
-            job = default_runner().submit(f"Teacher {architecture}", teacher_task(architecture, data), owner="shared")
+            job = default_runner().submit(
+                f"Teacher {architecture}", teacher_task(architecture, data), owner=SHARED_OWNER
+            )
             _TEACHER_JOBS[str(path)] = job.id
         return job
 
@@ -137,7 +138,7 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
     path = _teacher_path(architecture, data)
     job = _existing_teacher_job(path)
     if job is not None and job.is_finished:
-        if path.exists():
+        if is_teacher_cached(architecture, data):
             st.rerun()  # it finished a moment ago
         outcome = job.error or (job.result.status if job.result is not None else job.status)
         st.error(f"Training the teacher {architecture} did not finish ({outcome}). Press the button to try again.")

@@ -1,0 +1,326 @@
+"""Classroom load: N students press Train at once in real browsers; how long until each has a
+result, how fast page switches stay meanwhile, and how much memory the server takes.
+
+Starts ``streamlit run app.py`` on a free localhost port with a temporary cache and database
+(the cached teachers are copied in first and ``kdlab prepare`` trains any missing one, so no
+teacher trains during the runs), opens N headless Chromium
+sessions (Debian's /usr/bin/chromium through playwright; never ``playwright install``), sets
+a different seed in each lab (so no run is served from another's) and presses Train in all
+of them within a second. Meanwhile one more session switches pages in a loop (Home, explorer,
+Runs, lab) and times each switch: click on the navigation link until the new page has run to
+the end. The server's resident memory is read from /proc every second. Localhost only, N and
+the run time are capped, and the server is stopped at the end, whatever happens.
+
+    python bench/classroom_load.py --students 8 --data-dir ../shared/data [--json]
+
+Run it on an otherwise idle machine: the browsers share its CPU with the server (in a real
+classroom they run on the students' machines), so the numbers are an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+MAX_STUDENTS = 40
+FIRST_SEED = 100  # students' seeds: none of the lessons' (1 to 4) nor the default (0)
+SERVER_START_SECONDS = 90
+SWITCH_PAGES = [("Home", "Knowledge distillation, live on MNIST"), ("Dark knowledge explorer", "Dark knowledge explorer"),
+                ("Runs", "Runs"), ("Distillation lab", "Distillation lab")]  # fmt: skip
+ERRORS = ["These settings cannot run", "The run cannot start", "The run failed", "The training queue is full"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_megabytes(pid: int) -> float | None:
+    """Resident memory of ``pid`` from /proc (no psutil needed)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) ``pid`` has used, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants_cpu_seconds(root: int, exclude: int) -> float:
+    """CPU time used so far by every living descendant of ``root`` outside ``exclude``'s family
+    (here: the browsers and their driver, not the server)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in family and pid != exclude} - family
+        family |= children
+        grew = bool(children)
+    return sum(cpu_seconds(pid) or 0.0 for pid in family - {root})
+
+
+class MemorySampler(threading.Thread):
+    """Samples a process's resident memory, and the machine's load average, every ``interval``
+    seconds until stopped (the load shows whether other programs shared the CPU)."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.samples, self.loads = pid, interval, [], []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            value = rss_megabytes(self.pid)
+            if value is not None:
+                self.samples.append(value)
+            self.loads.append(os.getloadavg()[0])
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def start_server(folder: Path, data_dir: str | None, port: int, extra_env: dict) -> subprocess.Popen:
+    env = {**os.environ, "KDLAB_CACHE_DIR": str(folder / "cache"), **extra_env}
+    env.pop("KDLAB_DATABASE_URL", None)  # a fresh SQLite database in the temporary cache
+    if data_dir:
+        env["KDLAB_DATA_DIR"] = str(Path(data_dir).resolve())
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+               str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115  (closed with the process)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + SERVER_START_SECONDS
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{(folder / 'streamlit.log').read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer within {SERVER_START_SECONDS} s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def open_lab(browser, url: str, seed: int, timeout_ms: int):
+    """A new student (own browser context, own session) on the lab with ``seed`` entered."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    await page.goto(f"{url}/distillation_lab")
+    await page.get_by_role("button", name="Train", exact=True).wait_for()
+    seed_box = page.locator(".st-key-lab-seed input")
+    await seed_box.fill(str(seed))
+    await seed_box.press("Enter")
+    await page.wait_for_function(
+        f"document.querySelector('.st-key-lab-seed input').value === '{seed}' && "
+        f"document.querySelector('{IDLE}') !== null"
+    )
+    await page.wait_for_timeout(500)  # the rerun that commits the seed has ended: Train now sends it
+    await page.locator(IDLE).wait_for()
+    return page
+
+
+async def wait_for_result(page, clicked: float, deadline: float) -> dict:
+    """Seconds from the click on Train until the result shows, and how it came (or the error)."""
+    while time.monotonic() < deadline:
+        if await page.get_by_text("Result of run").count():
+            how = "joined" if await page.get_by_text("Another student started exactly this run").count() else "trained"
+            if await page.get_by_text("was trained earlier on this server").count():
+                how = "cache"
+            return {"seconds": round(time.monotonic() - clicked, 1), "how": how, "error": None}
+        for message in ERRORS:
+            if await page.get_by_text(message).count():
+                text = await page.get_by_text(message).first.inner_text()
+                return {"seconds": round(time.monotonic() - clicked, 1), "how": None, "error": text[:300]}
+        if await page.get_by_test_id("stException").count():
+            return {"seconds": round(time.monotonic() - clicked, 1), "how": None, "error": "exception on the page"}
+        await asyncio.sleep(0.25)
+    return {"seconds": None, "how": None, "error": "no result before the time limit"}
+
+
+async def switch_pages(browser, url: str, done: asyncio.Event, timeout_ms: int) -> list[dict]:
+    """Another visitor walks the navigation until every result is in; each switch timed."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    await page.goto(url)
+    await page.locator(IDLE).wait_for()
+    switches, index = [], 0
+    while not done.is_set():
+        link, title = SWITCH_PAGES[index % len(SWITCH_PAGES)]
+        index += 1
+        started = time.monotonic()
+        try:
+            await page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+            await page.locator("h1").filter(has_text=title).first.wait_for()
+            await page.locator(IDLE).wait_for()
+            switches.append({"page": link, "seconds": round(time.monotonic() - started, 2)})
+        except Exception as error:  # a timeout is a result here, not a crash
+            switches.append({"page": link, "seconds": None, "error": type(error).__name__})
+        await asyncio.sleep(1.0)  # a student reads for a moment before the next click
+    await context.close()
+    return switches
+
+
+async def drive(url: str, students: int, limit: float, server_pid: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    timeout_ms = int(limit * 1000)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = [await open_lab(browser, url, FIRST_SEED + index, timeout_ms) for index in range(students)]
+            done = asyncio.Event()
+            switcher = asyncio.create_task(switch_pages(browser, url, done, timeout_ms))
+            await asyncio.sleep(3)  # a few switches on the idle server first
+            deadline = time.monotonic() + limit
+            clicks = []
+            for page in pages:
+                await page.get_by_role("button", name="Train", exact=True).click()
+                clicks.append(time.monotonic())
+            spread = clicks[-1] - clicks[0]
+            results = await asyncio.gather(*(wait_for_result(page, clicked, deadline)
+                                             for page, clicked in zip(pages, clicks)))  # fmt: skip
+            done.set()
+            switches = await switcher
+            browsers_cpu = descendants_cpu_seconds(os.getpid(), exclude=server_pid)
+        finally:
+            await browser.close()
+    return {"results": [{"seed": seed, **result} for seed, result in enumerate(results, start=FIRST_SEED)],
+            "click_spread_seconds": round(spread, 2), "switches": switches,
+            "browsers_cpu_seconds": round(browsers_cpu, 1)}  # fmt: skip
+
+
+def summarize(report: dict) -> list[str]:
+    results, switches, memory = report["results"], report["switches"], report["server_rss_mb"]
+    times = [result["seconds"] for result in results if result["seconds"] is not None and not result["error"]]
+    lines = [f"{report['students']} students on {report['data']} ({report['cores']} cores, KDLAB_MAX_JOBS "
+             f"{report['max_jobs']}); Train pressed within {report['click_spread_seconds']} s"]  # fmt: skip
+    for result in results:
+        outcome = result["error"] or result["how"]
+        lines.append(f"  seed {result['seed']:>3}: {result['seconds']} s ({outcome})")
+    if times:
+        lines.append(f"results: first {min(times)} s, median {statistics.median(times)} s, last {max(times)} s; "
+                     f"{len(times)} of {len(results)} without error")  # fmt: skip
+    timed = [switch["seconds"] for switch in switches if switch["seconds"] is not None]
+    if timed:
+        timed.sort()
+        lines.append(f"page switches meanwhile: {len(timed)} timed, median {statistics.median(timed):.2f} s, "
+                     f"95th percentile {timed[int(0.95 * (len(timed) - 1))]:.2f} s, max {timed[-1]:.2f} s, "
+                     f"{len(switches) - len(timed)} failed")  # fmt: skip
+    lines.append(f"server memory (RSS): {memory['start']} MB at start, peak {memory['peak']} MB, "
+                 f"{memory['end']} MB at the end")  # fmt: skip
+    load = report["load_average"]
+    lines.append(f"CPU time: server {report['server_cpu_seconds']} s, browsers {report['browsers_cpu_seconds']} s, "
+                 f"in {report['wall_seconds']} s of wall time on {report['cores']} cores; machine load average: "
+                 f"mean {load['mean']}, max {load['max']:.1f}")  # fmt: skip
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=8, help=f"browser sessions pressing Train (1..{MAX_STUDENTS})")
+    parser.add_argument("--data-dir", help="MNIST root for the server (KDLAB_DATA_DIR); default: the sample")
+    parser.add_argument("--teachers-from", default=str(Path.home() / ".cache" / "kdlab"),
+                        help="cache dir whose teachers/ are copied in first (default: ~/.cache/kdlab)")  # fmt: skip
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds the runs may take (default: 600)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = parser.parse_args()
+    if not 1 <= args.students <= MAX_STUDENTS:
+        parser.error(f"--students must be 1 to {MAX_STUDENTS}")
+    if not Path(CHROMIUM).exists():
+        parser.error(f"needs Debian's chromium at {CHROMIUM}")
+    folder = Path(tempfile.mkdtemp(prefix="kdlab-load-"))
+    teachers = Path(args.teachers_from).expanduser() / "teachers"
+    if teachers.is_dir():
+        shutil.copytree(teachers, folder / "cache" / "teachers")
+    offline = {} if args.data_dir else {"KDLAB_OFFLINE": "1"}
+    # Before class: every teacher the pages use, so the runs below train students only. No warm-up:
+    # the students' seeds are not the lessons', and every run must really train.
+    prepare = [sys.executable, "-m", "kdlab", "prepare", "--skip-replays", "--no-warm"]
+    prepare += ["--data-dir", args.data_dir] if args.data_dir else []
+    env = {**os.environ, "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu", **offline}
+    started = time.monotonic()
+    subprocess.run(prepare, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prepare_seconds = round(time.monotonic() - started, 1)
+    port = free_port()
+    server = start_server(folder, args.data_dir, port, {"KDLAB_DEVICE": "cpu", **offline})
+    sampler = MemorySampler(server.pid)
+    sampler.start()
+    cpu_before, wall_before = cpu_seconds(server.pid) or 0.0, time.monotonic()
+    try:
+        run = drive(f"http://127.0.0.1:{port}", args.students, args.limit, server.pid)
+        driven = asyncio.run(asyncio.wait_for(run, timeout=args.limit + 300))
+    finally:
+        server_cpu = (cpu_seconds(server.pid) or 0.0) - cpu_before
+        wall = time.monotonic() - wall_before
+        sampler.stop()
+        stop_server(server)
+    samples = sampler.samples or [0.0]
+    report = {
+        "students": args.students,
+        "data": "full MNIST" if args.data_dir else "offline sample",
+        "cores": len(os.sched_getaffinity(0)),
+        "max_jobs": os.environ.get("KDLAB_MAX_JOBS", "default"),
+        "prepare_seconds": prepare_seconds,
+        **driven,
+        "server_rss_mb": {"start": round(samples[0]), "peak": round(max(samples)), "end": round(samples[-1])},
+        "server_cpu_seconds": round(server_cpu, 1),
+        "wall_seconds": round(wall, 1),
+        "load_average": {"mean": round(statistics.mean(sampler.loads or [0.0]), 1), "max": max(sampler.loads or [0.0])},
+        "log": str(folder / "streamlit.log"),
+    }
+    for line in summarize(report):
+        print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(report))
+    failed = [result for result in report["results"] if result["error"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""``prepare``: before class, get the data, train every default teacher, warm the result cache."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from kdlab.cli.common import add_data_arguments, log
+from kdlab.prepare import checklist, prepare
+from kdlab.progress import ProgressEvent
+
+HELP = "before class: get the data, train and cache the pages' teachers, warm the result cache"
+BAR_WIDTH = 30
+LINE_SECONDS = 10.0  # without a terminal (a log file), one progress line at most this often per step
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--skip-replays", action="store_true",
+                        help="leave out the quick replays' teachers (the longest step: about 35 min on a "
+                        "2-core CPU with full MNIST)")  # fmt: skip
+    parser.add_argument("--no-warm", action="store_true",
+                        help="do not run the default demo to warm the result cache")  # fmt: skip
+    add_data_arguments(parser)
+
+
+def progress_bars(stream=sys.stderr):
+    """An ``on_event`` that draws one progress bar per step on ``stream`` (redrawn in place on a
+    terminal; elsewhere a line every ``LINE_SECONDS`` and at the end of each step)."""
+    interactive = stream.isatty()
+    state = {"stage": None, "printed": 0.0}
+
+    def draw(event) -> None:
+        if not isinstance(event, ProgressEvent):
+            return
+        new_stage = event.stage != state["stage"]
+        if new_stage and interactive and state["stage"] is not None:
+            stream.write("\n")
+        done = event.fraction >= 1.0
+        if not interactive and not (new_stage or done or time.monotonic() - state["printed"] >= LINE_SECONDS):
+            return
+        state["stage"], state["printed"] = event.stage, time.monotonic()
+        filled = round(BAR_WIDTH * event.fraction)
+        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {event.fraction:4.0%} {event.message}"
+        stream.write(f"\r{bar[:120]:<120}" if interactive else bar + "\n")
+        stream.flush()
+
+    return draw
+
+
+def run(args: argparse.Namespace) -> dict:
+    started = time.perf_counter()
+    data, steps = prepare(args.data_dir, replays=not args.skip_replays, warm=not args.no_warm,
+                          on_event=progress_bars())  # fmt: skip
+    if sys.stderr.isatty():
+        log("")
+    log(f"\nBefore class: checklist ({time.perf_counter() - started:.1f} s in all)")
+    for step in steps:
+        mark = "x" if step.status != "skipped" else " "
+        log(f"[{mark}] {step.name:<28} {step.status:<13} {step.seconds:8.1f} s  {step.purpose}: {step.detail}")
+    return {"data": data.source.as_dict(), **checklist(steps), "seconds": round(time.perf_counter() - started, 2)}

