@@ -1,7 +1,9 @@
 """Dark knowledge explorer: what the temperature does to a trained teacher's outputs.
 
 Nothing is retrained here: the teacher's logits for every test image are stored with the
-cached teacher, so moving the slider only re-applies softmax(z / T), a few milliseconds.
+cached teacher, so moving the slider only re-applies softmax(z / T), a few milliseconds. An
+ensemble teacher (``ensemble:cnn*3``) is shown through its members: its soft targets at T are
+the mean of their softmax(z_m / T), and each member's distribution is drawn beside that mean.
 """
 
 import math
@@ -11,10 +13,12 @@ import time
 import streamlit as st
 import torch
 
-from kdlab import plots, ui
+from kdlab import ensemble_plots, plots, ui
+from kdlab.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, parse_explorer_link
 from kdlab.metrics import class_similarity, entropy_bits, softened_probabilities
+from kdlab.ui.assignment import apply_page_link
 
-TEMPERATURES = [0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0]
+TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.links checks it)
 ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
 CONFUSING_COUNT = 30
 RUNNER_UPS = 3
@@ -55,7 +59,7 @@ def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int,
         + ", ".join(f"**{d}** {chance(float(softened[d]))}" for d in runner_ups)
         + ". The temperature never changes their order; it makes the small numbers big enough to learn from.",
         f"Relative to each other, the teacher finds this image {times(ratio)} more like a **{first}** than like "
-        f"a **{second}** (at T = {temperature:g}: {times(ratio ** (1 / temperature))}).",
+        f"a **{second}** (at T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
         f"That is the dark knowledge: the label only says *{label}*; the teacher's soft targets also say which "
         "wrong answers are less wrong.",
     ]
@@ -94,23 +98,38 @@ teacher = ui.require_teacher(architecture, key="explorer.teacher_job")
 record = teacher.record
 st.caption(
     f"Teacher {architecture}: {record.test_accuracy:.2%} of the {record.test_size:,} test images right "
-    f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images."
+    f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images"
+    + (f", each of its {len(teacher.members)} members." if teacher.is_ensemble else ".")
 )
 
+
+def set_from_link(name: str, value) -> None:
+    """?digit= shows that digit by class; ?T= sets the temperature."""
+    if name == "digit":
+        st.session_state["explorer.mode"], st.session_state["explorer.digit"] = MODES[0], value
+    else:
+        st.session_state["explorer.temperature"] = value
+
+
+link = apply_page_link("explorer", parse_explorer_link, EXPLORER_PARAMETERS, set_from_link)  # a lesson's link
 temperature = st.select_slider(
-    "Temperature T (log scale)",
+    "Temperature T (log scale)" + (" (locked by the lesson's link)" if link.is_locked("T") else ""),
     TEMPERATURES,
     value=4.0,
     key="explorer.temperature",
+    disabled=link.is_locked("T"),
     format_func=lambda value: f"{value:g}",
     help="T = 1 is the usual softmax. Larger T spreads probability onto the other digits.",
 )
 
 picker, bars = st.columns([1, 2], gap="large")
 with picker:
-    mode = st.radio("Choose a test digit", MODES, horizontal=True, key="explorer.mode")
+    mode = st.radio(
+        "Choose a test digit", MODES, horizontal=True, key="explorer.mode", disabled=link.is_locked("digit")
+    )
     if mode == "By class":
-        digit = st.radio("Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit")
+        digit = st.radio("Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit",
+                         disabled=link.is_locked("digit"))  # fmt: skip
         members = torch.nonzero(test.labels == digit).flatten()
         smallest_class = min(count for count in test.class_counts() if count) or 1
         example = st.slider("Example of this digit", 1, smallest_class, 1, key="explorer.example")
@@ -137,11 +156,14 @@ with picker:
     st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
 
 started = time.perf_counter()
-logits = teacher.test_logits[index]  # (10,)
-plain = softened_probabilities(logits, 1.0)
-softened = softened_probabilities(logits, temperature)
-entropies = entropy_bits(torch.softmax(logits[None, :] / ENTROPY_GRID[:, None], dim=-1))  # (60,)
-similarity = class_similarity(teacher.test_logits, test.labels, temperature)  # (10, 10)
+# One network is an ensemble of one: its soft targets at T are the mean over members of softmax(z_m / T).
+networks = teacher.members or [teacher]
+member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
+member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
+plain = softened_probabilities(member_logits, 1.0).mean(0)  # (10,)
+softened = member_softened.mean(0)
+entropies = entropy_bits(torch.softmax(member_logits[None] / ENTROPY_GRID[:, None, None], dim=-1).mean(1))  # (60,)
+similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
 computed_ms = (time.perf_counter() - started) * 1000
 
 with bars:
@@ -162,6 +184,27 @@ with curve:
     st.caption(
         "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
         "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
+    )
+
+if teacher.is_ensemble:
+    st.subheader("One teacher made of several")
+    best = teacher.best_member()
+    disagreement = teacher.summary()["test_disagreement"]
+    st.markdown(
+        f"This teacher is **{len(networks)} networks**; its soft targets at T are the *average of their "
+        "probabilities* at T (the arithmetic mean: what an ensemble predicts, and no single confident member can "
+        "outvote the others the way averaging logits would allow). The ensemble gets "
+        f"**{record.test_errors:,}** test images wrong, its best member ({best.record.architecture}, seed "
+        f"{best.record.seed}) **{best.record.test_errors:,}**. The members disagree about the digit on "
+        f"**{disagreement['any']:.1%}** of the test images (two members at a time: {disagreement['pairwise']:.1%}); "
+        "where they disagree, the average is softer than any member, and that is extra dark knowledge."
+    )
+    names = [f"{network.record.architecture} (seed {network.record.seed})" for network in networks]
+    st.plotly_chart(
+        ensemble_plots.member_distributions(
+            member_softened.tolist(), names, softened.tolist(), temperature, label, log_scale
+        ),
+        key="explorer.members",
     )
 
 st.subheader("Which digits look alike to the teacher")

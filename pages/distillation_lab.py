@@ -1,25 +1,37 @@
 """Distillation lab: distill a student from a teacher, live, beside the same student trained alone.
 
-Widgets -> ``DistillConfig`` -> ``kdlab.tasks.submit_distillation`` (a background job) -> the
-page polls the job for progress and live curves; the job files the result in this session's
-runs, so it survives page switches.
+Widgets -> ``DistillConfig`` -> ``kdlab.tasks.request_distillation`` (through ``ui.start_run``): a run
+trained earlier comes from the result cache at once; otherwise a background job (or an identical
+one in progress) that the page polls for progress and live curves. The job files the result in the
+student's runs in the database, so it survives page switches, reloads and server restarts.
 """
 
 import streamlit as st
 
 from kdlab import plots, ui
-from kdlab.distill import DEMO_TRAIN_SIZE, DistillConfig, StageEvent
-from kdlab.jobs import JobStatus, default_runner
+from kdlab.distill import DistillConfig, StageEvent
+from kdlab.jobs import JobStatus
+from kdlab.limits import CostTooHigh, check_run_cost
+from kdlab.links import SEED_RANGE, lab_options
 from kdlab.runs import curves_from_events
-from kdlab.tasks import TeacherReady, submit_distillation
+from kdlab.tasks import TeacherReady
 from kdlab.teachers import default_teacher_epochs
+from kdlab.ui.assignment import (
+    active_class,
+    apply_lab_link,
+    forget_prediction,
+    init_controls,
+    lock_help,
+    lock_label,
+    prediction_box,
+    render_assignment,
+    share_control,
+)
 
-TEMPERATURES = [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0]
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]
-BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
-TRAIN_SIZES = [500, 1000, 2000, 5000, 10_000, 20_000, 30_000]
 PERSIST = "session"  # the controls keep their values when the student visits another page
 LIVE_SECONDS = 2.0
+CURVE_NOTE = ("While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
+              "for every run, so it is cheap to measure); the final numbers use the whole test set.")  # fmt: skip
 
 
 def render_live(job, config: dict) -> None:
@@ -45,6 +57,8 @@ def render_live(job, config: dict) -> None:
         )
     with loss:
         st.plotly_chart(plots.loss_anatomy(curves), key="lab.live.loss")
+    subset = config.get("curve_test_images")
+    st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
 
 
 ui.ensure_entrypoint()
@@ -55,80 +69,93 @@ st.markdown(
 )
 data = ui.get_data()
 store = ui.session_runs()
-job = ui.recall_job("lab")
-busy = job is not None and not job.is_finished
+ticket = ui.current_ticket(store)
+busy = ui.is_busy(ticket)
 train_count = len(data.train)
+options = lab_options(train_count)  # the controls' values, DistillConfig()'s defaults among them
+init_controls(train_count)
+link = apply_lab_link(train_count)  # an assignment link's settings and locks (checked; bad values explained)
+render_assignment(link)
 
 with st.container(border=True):
     models, softening, training = st.columns(3, gap="large")
     with models:
         st.markdown("**Teacher and student**")
-        teacher = ui.teacher_selectbox("Teacher", key="lab.teacher", persist_state=PERSIST)
+        teacher = ui.teacher_selectbox(lock_label("Teacher", "teacher", link), key="lab.teacher", persist_state=PERSIST,
+                                       disabled=link.is_locked("teacher"),
+                                       **({"help": lock_help("teacher", link)} if link.is_locked("teacher") else {}))  # fmt: skip
         trained = ui.cached_teacher(teacher)
         if trained is not None:
+            best = trained.best_member()  # an ensemble's accuracy is shown beside its best member's
             st.caption(
                 f"Cached teacher: {trained.record.test_accuracy:.2%} test accuracy "
                 f"({trained.record.test_errors:,} errors)."
-            )
+                + (f" Its best member, {best.record.architecture} seed {best.record.seed}: "
+                   f"{best.record.test_accuracy:.2%} ({best.record.test_errors:,} errors)." if best else "")
+            )  # fmt: skip
         else:
             st.caption(
                 f"Not trained yet: the run trains it first ({default_teacher_epochs(train_count)} epochs on "
                 f"{train_count:,} images), once for everyone."
             )
-        student = ui.student_picker(key_prefix="lab.student", persist_state=PERSIST)
+        student = ui.student_picker(key_prefix="lab.student", persist_state=PERSIST, disabled=link.is_locked("student"))
+        if link.is_locked("student"):
+            st.caption(f":material/lock: The student is locked by the assignment link: {student}.")
         ui.model_sizes(teacher, student)
     with softening:
         st.markdown("**Soft targets**")
         temperature = st.select_slider(
-            "Temperature T",
-            TEMPERATURES,
-            value=4.0,
+            lock_label("Temperature T", "T", link),
+            options["T"],
             key="lab.temperature",
             format_func=lambda value: f"{value:g}",
             persist_state=PERSIST,
-            help="Softens the teacher's and the student's outputs in the soft term.",
+            disabled=link.is_locked("T"),
+            help=lock_help("T", link, "Softens the teacher's and the student's outputs in the soft term."),
         )
         alpha = st.slider(
-            "alpha: weight of the teacher's soft targets",
+            lock_label("alpha: weight of the teacher's soft targets", "alpha", link),
             0.0,
             1.0,
-            0.9,
-            0.05,
+            step=0.05,
             key="lab.alpha",
             persist_state=PERSIST,
-            help="0 ignores the teacher (plain training); 1 ignores the labels.",
+            disabled=link.is_locked("alpha"),
+            help=lock_help("alpha", link, "0 ignores the teacher (plain training); 1 ignores the labels."),
         )
     with training:
         st.markdown("**Training**")
-        epochs = st.slider("Epochs", 1, 50, 20, key="lab.epochs", persist_state=PERSIST)
+        epochs = st.slider(lock_label("Epochs", "epochs", link), *options["epochs"], key="lab.epochs",
+                           persist_state=PERSIST, disabled=link.is_locked("epochs"), help=lock_help("epochs", link))  # fmt: skip
         learning_rate = st.select_slider(
-            "Learning rate (Adam, cosine decay)",
-            LEARNING_RATES,
-            value=0.001,
+            lock_label("Learning rate (Adam, cosine decay)", "lr", link),
+            options["lr"],
             key="lab.learning_rate",
             format_func=lambda value: f"{value:g}",
             persist_state=PERSIST,
+            disabled=link.is_locked("lr"),
+            help=lock_help("lr", link),
         )
-        batch_size = st.select_slider("Batch size", BATCH_SIZES, value=128, key="lab.batch_size", persist_state=PERSIST)
-        sizes = [size for size in TRAIN_SIZES if size < train_count] + [train_count]
+        batch_size = st.select_slider(lock_label("Batch size", "batch", link), options["batch"], key="lab.batch_size",
+                                      persist_state=PERSIST, disabled=link.is_locked("batch"),
+                                      help=lock_help("batch", link))  # fmt: skip
         train_size = st.select_slider(
-            "Training images",
-            sizes,
-            value=min(DEMO_TRAIN_SIZE, train_count),
+            lock_label("Training images", "train_size", link),
+            options["train_size"],
             key="lab.train_size",
             persist_state=PERSIST,
             format_func=lambda size: f"{size:,}" + (" (all)" if size == train_count else ""),
-            help="A random subset (by seed), used for both students.",
+            disabled=link.is_locked("train_size"),
+            help=lock_help("train_size", link, "A random subset (by seed), used for both students."),
         )
         seed = st.number_input(
-            "Seed",
-            0,
-            9999,
-            0,
+            lock_label("Seed", "seed", link),
+            *SEED_RANGE,
             step=1,
             key="lab.seed",
             persist_state=PERSIST,
-            help="Same seed: same initial weights and data order for both students.",
+            disabled=link.is_locked("seed"),
+            help=lock_help("seed", link, "Same seed: same initial weights and data order for both students."),
         )
     ui.loss_formula(temperature, alpha)
 
@@ -150,37 +177,38 @@ except ValueError as error:
     config, problem = None, str(error)
 if problem:
     st.error(f"**These settings cannot run.** {problem}")
+elif link.sets_controls:
+    try:
+        check_run_cost(config, data)  # the server's cap applies to links too; Train would refuse the same way
+    except CostTooHigh as error:
+        st.warning(f"**This link asks for more than this server allows.** {error}")
 
-train_column, note_column = st.columns([1, 4], vertical_alignment="center")
+prediction = prediction_box(required=link.predict)
+waiting = link.predict and prediction is None
+train_column, note_column, share_column = st.columns([1, 3, 1], vertical_alignment="center")
 clicked = train_column.button(
-    "Train", type="primary", key="lab.train", icon=":material/play_arrow:", disabled=busy or config is None
+    "Train", type="primary", key="lab.train", icon=":material/play_arrow:", disabled=busy or config is None or waiting
 )
 if busy:
     note_column.caption("Your run is in progress below: stop it to start another.")
-if clicked and config is not None and not busy:
-    try:
-        job = submit_distillation(default_runner(), config, data, store, owner=ui.session_owner())
-    except ValueError as error:
-        st.error(f"**These settings cannot run.** {error}")
-    else:
-        ui.remember_job("lab", job)
-        st.session_state["lab.job_config"] = config.as_dict()
+elif waiting:
+    note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
+with share_column:
+    share_control({"teacher": teacher, "student": student, "T": temperature, "alpha": alpha, "epochs": epochs,
+                   "lr": learning_rate, "batch": batch_size, "train_size": train_size, "seed": int(seed)})  # fmt: skip
+if (
+    clicked
+    and config is not None
+    and not busy
+    and not waiting
+    and ui.start_run(config, data, store, teacher=trained, class_code=active_class(), prediction=prediction)
+):
+    forget_prediction()
+    ticket = ui.current_ticket(store)
+    busy = ui.is_busy(ticket)
 
-if job is not None:
-    st.divider()
-    if not job.is_finished:
-        st.subheader(job.name)
-        live_config = st.session_state.get("lab.job_config", {})
-        # Redrawing the charts every 2 s rather than every second: where browser and server share a
-        # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
-        ui.follow_job(job, lambda job: render_live(job, live_config), key="lab.progress", interval=LIVE_SECONDS)
-    else:
-        record = store.get(job.result) if isinstance(job.result, str) else None
-        if job.status == JobStatus.FAILED:
-            st.error(f"The run failed: {job.error}. Check the settings and press Train again.")
-        elif record is None:
-            st.info("The run was cancelled before it started.")
-        else:
-            st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
-            ui.render_run_result(record, key="lab.result")
-            ui.page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")
+live_config = st.session_state.get("lab.job_config", {})
+# Redrawing the charts every 2 s rather than every second: where browser and server share a
+# small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
+ui.render_lab_run(ticket, store, data, busy=busy, teacher=trained,
+                  live_body=lambda job: render_live(job, live_config), interval=LIVE_SECONDS)  # fmt: skip

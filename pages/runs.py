@@ -6,6 +6,7 @@ import streamlit as st
 from kdlab import plots, ui
 from kdlab.runs import run_json, runs_csv
 from kdlab.store import StorageError
+from kdlab.ui.lab import notebook_download
 
 SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}
 
@@ -133,3 +134,4 @@ else:
             "or the run stopped before the student trained."
         )
     ui.render_run_result(record, key=f"runs.result.{record.run_id}")
+    notebook_download(record, key="runs.notebook")  # every run also goes home as a notebook

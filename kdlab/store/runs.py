@@ -52,10 +52,25 @@ class DatabaseRunStore:
 
     saved = True
 
-    def __init__(self, database: Database, student_id: int, *, keep_weights: int | None = None) -> None:
+    def __init__(self, database: Database, student_id: int, *, keep_weights: int | None = None,
+                 class_code: str | None = None, prediction: dict | None = None) -> None:  # fmt: skip
         self.database = database
         self.student_id = student_id
         self.keep_weights = keep_weights_from_env() if keep_weights is None else keep_weights
+        self.class_code = class_code  # filed with every run added through this store (the class board's)
+        self.prediction = prediction  # the student's prediction, filed with the run
+
+    def tagged(self, *, class_code: str | None, prediction: dict | None) -> DatabaseRunStore:
+        """This store, for one run that counts for ``class_code`` and carries ``prediction``."""
+        return DatabaseRunStore(self.database, self.student_id, keep_weights=self.keep_weights,
+                                class_code=class_code, prediction=prediction)  # fmt: skip
+
+    def prediction_of(self, run_id: str) -> dict | None:
+        """The prediction the student made before the run ``run_id``, or None."""
+        with self.database.read() as connection:
+            return connection.execute(
+                select(runs.c.prediction).where(runs.c.id == run_id, runs.c.student_id == self.student_id)
+            ).scalar()
 
     @property
     def student_key(self) -> str:
@@ -92,6 +107,8 @@ class DatabaseRunStore:
             curves=json_ready(record.curves),
             per_class=json_ready(record.per_class_accuracy),
             confusion=json_ready(record.confusion),
+            class_code=self.class_code,
+            prediction=json_ready(self.prediction) if self.prediction else None,
         )
         with self.database.write() as connection:
             connection.execute(insert(runs).values(**row))

@@ -5,8 +5,9 @@ itself: ``resources`` (the dataset and trained teachers, shared read-only by eve
 ``session`` (the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
 live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, page links), ``results`` / ``replays`` /
-``schemes`` (renderers of each experiment's result), ``pages`` (the one table of pages) and
-``sidebar``. Everything works when a page runs alone under AppTest.
+``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the
+prediction, the share control), ``board`` and ``instructor`` (the class board and its controls),
+``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
 """
 
 from kdlab.ui.lab import current_ticket, is_busy, render_lab_run, start_run

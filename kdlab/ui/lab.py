@@ -15,8 +15,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from kdlab.board import check_prediction, prediction_text
 from kdlab.distill import DistillConfig
 from kdlab.jobs import Job, JobStatus, default_runner
+from kdlab.notebooks import notebook_bytes, run_notebook
 from kdlab.runs import RunRecord
 from kdlab.store import StorageError
 from kdlab.store.result_cache import LIVE_RUNS
@@ -30,6 +32,8 @@ from kdlab.ui.widgets import page_link
 TICKET_KEY = "lab.ticket"
 REQUEST_KEY = "lab.request"  # the DistillConfig of the ticket, for "Train it again live"
 LEFT_KEY = "lab.left"  # run ids this session stopped following
+TAGS_KEY = "lab.request.tags"  # its class code and prediction: "Train it again live" files them again
+PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the database)
 CACHED_NOTE = (
     "This exact run was trained earlier on this server (same data, teacher, settings and seed), so here is "
     "its result at once."
@@ -40,9 +44,13 @@ JOINED_NOTE = (
 )
 
 
-def start_run(config: DistillConfig, data, store, *, teacher: Teacher | None, fresh: bool = False) -> bool:
+def start_run(config: DistillConfig, data, store, *, teacher: Teacher | None, fresh: bool = False,
+              class_code: str | None = None, prediction: dict | None = None) -> bool:  # fmt: skip
     """Press Train (``fresh``: "Train it again live", never from the cache). Shows an error and
-    returns False when the run cannot start."""
+    returns False when the run cannot start. The run counts for ``class_code`` (a class board)
+    and carries ``prediction``, both filed with its record."""
+    if hasattr(store, "tagged"):  # the database's store files both with the run; memory keeps the prediction below
+        store = store.tagged(class_code=class_code, prediction=prediction)
     try:
         ticket = request_distillation(default_runner(), config, data, store, owner=session_owner(), teacher=teacher,
                                       use_cache=not fresh)  # fmt: skip
@@ -50,7 +58,10 @@ def start_run(config: DistillConfig, data, store, *, teacher: Teacher | None, fr
         st.error(f"**The run cannot start.** {error}")
         return False
     st.session_state[TICKET_KEY], st.session_state[REQUEST_KEY] = ticket, config
+    st.session_state[TAGS_KEY] = {"class_code": class_code, "prediction": prediction}
     st.session_state["lab.job_config"] = config.as_dict()  # what the page's live view draws against
+    if prediction is not None:
+        st.session_state.setdefault(PREDICTIONS_KEY, {})[ticket.run_id] = prediction
     if ticket.job is not None:
         remember_job("lab", ticket.job)
     return True
@@ -96,16 +107,17 @@ def render_lab_run(ticket: LabTicket | None, store, data, *, busy: bool, teacher
         record = _latest(store)
         if record is not None:
             st.divider()
-            _render_record(record)
+            _render_record(record, store)
         return
     st.divider()
     if ticket.how == "cache":
         st.info(CACHED_NOTE)
         if st.button("Train it again live", key="lab.again", icon=":material/replay:",
                      help="Trains the same run now, live, instead of showing the earlier result."):  # fmt: skip
-            if start_run(st.session_state[REQUEST_KEY], data, store, teacher=teacher, fresh=True):
+            if start_run(st.session_state[REQUEST_KEY], data, store, teacher=teacher, fresh=True,
+                         **st.session_state.get(TAGS_KEY, {})):  # fmt: skip
                 st.rerun()
-        _render_record(ticket.record)
+        _render_record(ticket.record, store)
         return
     job = ticket.job
     if _left(ticket):
@@ -127,7 +139,7 @@ def render_lab_run(ticket: LabTicket | None, store, data, *, busy: bool, teacher
             memory = unsaved_runs()
             if memory.get(record.run_id) is None and memory is not store:
                 memory.add(record)
-        _render_record(record)
+        _render_record(record, store)
 
 
 def _latest(store) -> RunRecord | None:
@@ -138,7 +150,54 @@ def _latest(store) -> RunRecord | None:
         return None
 
 
-def _render_record(record: RunRecord) -> None:
+def _prediction(record: RunRecord, store) -> dict | None:
+    known = st.session_state.get(PREDICTIONS_KEY, {}).get(record.run_id)
+    if known is not None or not hasattr(store, "prediction_of"):
+        return known
+    try:
+        return store.prediction_of(record.run_id)
+    except StorageError:
+        return None
+
+
+def render_prediction(record: RunRecord, prediction: dict | None) -> None:
+    """The student's prediction beside the outcome, in words (not only by colour)."""
+    baseline, distilled = record.errors("baseline"), record.errors("distilled")
+    check = check_prediction(prediction, None if None in (baseline, distilled) else baseline - distilled)
+    if check is None:
+        if prediction:
+            st.info(f"**You predicted:** {prediction_text(prediction)}. The run has no comparison to check it against.")
+        return
+    text = (f"**You predicted:** {prediction_text(prediction)}. **Outcome:** the student alone made {baseline:,} "
+            f"errors, the distilled student {distilled:,}. {check.sentence()}")  # fmt: skip
+    if check.right_direction:
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.warning(text, icon=":material/cancel:")
+
+
+def notebook_download(record: RunRecord, *, key: str) -> None:
+    """ "Take this run home": a notebook that reproduces ``record`` with the kdlab API (``kdlab.notebooks``)."""
+    recorded = {name: record.errors(role) for name, role in
+                (("teacher", "teacher"), ("student alone", "baseline"), ("distilled", "distilled"))}  # fmt: skip
+    notebook = run_notebook(
+        record.config,
+        data_source=record.summary.get("data", {}).get("source", "mnist"),
+        # A stopped run's numbers are partial: the notebook trains to the end, so there is nothing to compare.
+        recorded={name: errors for name, errors in recorded.items() if errors is not None}
+        if record.status == "completed" else {},
+        title=f"kdlab run {record.label}",
+    )  # fmt: skip
+    st.download_button("Take this run home (Jupyter notebook)", notebook_bytes(notebook),
+                       file_name=f"kdlab-run-{record.number}.ipynb", mime="application/x-ipynb+json", key=key,
+                       icon=":material/download:", on_click="ignore",
+                       help="Reproduces this run with the kdlab API on the same data and seed, with the loss "
+                       "written out in plain PyTorch.")  # fmt: skip
+
+
+def _render_record(record: RunRecord, store) -> None:
     st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
+    render_prediction(record, _prediction(record, store))
     render_run_result(record, key="lab.result")
+    notebook_download(record, key="lab.notebook")
     page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")

@@ -56,6 +56,22 @@ PAGES = [
         "Go further",
         "Offline KD against mutual learning, born-again networks and teacher assistants, on equal terms.",
     ),
+    PageEntry(
+        "pages/lessons.py",
+        "Lessons",
+        ":material/co_present:",
+        "Classroom",
+        "Guided lessons of 10 to 15 minutes for a class: goal, steps with links that preset the pages, a "
+        "prediction, a question to discuss.",
+    ),  # fmt: skip
+    PageEntry(
+        "pages/class_board.py",
+        "Class board",
+        ":material/leaderboard:",
+        "Classroom",
+        "Everything your class ran under one class code, live: errors removed against T and alpha, and the "
+        "predictions beside the outcomes.",
+    ),  # fmt: skip
 ]
 
 

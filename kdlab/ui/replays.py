@@ -11,6 +11,7 @@ import streamlit as st
 from kdlab import replay_plots
 from kdlab.metrics import bias_sweep, evaluate_bias
 from kdlab.replays import PAPER_NUMBERS, ReplayResult, format_value
+from kdlab.ui import compression
 
 _TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
 
@@ -27,6 +28,7 @@ INTRO = {
     "temperature-width": "Distilled students of several widths (two hidden layers) at several temperatures, "
     "each beside the same width trained without a teacher (the column 'alone'). Does the "
     "best temperature depend on how big the student is?",
+    "compression": compression.INTRO,
 }
 PAPER_LINES = {
     "table": f"Paper: teacher {_TABLE['teacher_errors']} test errors, student alone {_TABLE['student_alone_errors']}, "
@@ -38,6 +40,7 @@ PAPER_LINES = {
     "only-7-8": f"Paper: {_ONLY_7_8['test_error_rate']:.1%} test error; {_ONLY_7_8['test_error_rate_after_bias']:.1%} "
     f"after lowering the biases of 7 and 8 by {-_ONLY_7_8['bias']:g}.",
     "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
+    "compression": compression.PAPER_LINE,
 }
 TABLE_METRICS = [
     ("Teacher", "teacher_errors"),
@@ -74,6 +77,8 @@ def budget_caption(summary: dict) -> None:
         f"{budget['teacher_epochs']} epochs ({cached}; {teacher.get('train_seconds', 0):.0f} s to train), "
         f"{students}. This run took {summary['seconds']:.0f} s."
     )
+    if teacher.get("stand_in"):
+        st.info(f"**Teacher:** {teacher['stand_in']}")
 
 
 def headline(summary: dict) -> None:
@@ -127,8 +132,9 @@ def render_table(result: ReplayResult, key: str) -> None:
     comparison_table(summary)
 
 
-def render_missing_digits(result: ReplayResult, key: str) -> None:
-    """The transfer set, then bias sliders that re-read the stored test logits (no retraining)."""
+def render_missing_digits(result: ReplayResult, key: str, bias: float | None = None) -> None:
+    """The transfer set, then bias sliders that re-read the stored test logits (no retraining); they start
+    at ``bias`` (a lesson's link) or at the bias chosen on held-out images."""
     summary, paper_bias = result.summary, PAPER_NUMBERS[result.name]["bias"]
     if "bias_used" not in summary:
         comparison_table(summary)
@@ -148,7 +154,7 @@ def render_missing_digits(result: ReplayResult, key: str) -> None:
         f"{paper_bias:+.1f} on the test set; the test-optimal value here is {summary['test_optimal_bias']:+.1f})."
     )
     low, high = min(-15.0, summary["bias_used"] - 2), max(15.0, summary["bias_used"] + 2)
-    start = float(summary["bias_used"])
+    start = float(summary["bias_used"]) if bias is None else float(bias)
     biases = {
         digit: column.slider(f"Bias added to the {digit}s", low, high, start, 0.1, key=f"{key}.bias.{digit}")
         for digit, column in zip(classes, st.columns(len(classes)))
@@ -206,14 +212,20 @@ RENDERERS = {
     "omit-3": render_missing_digits,
     "only-7-8": render_missing_digits,
     "temperature-width": render_temperature_width,
+    "compression": compression.render_compression,  # it says what ran itself: its budget has other parts
 }
 
 
-def render_result(result: ReplayResult, key: str) -> None:
-    """A finished (or stopped) replay: what ran, then its renderer; ``key`` namespaces the widgets."""
+def render_result(result: ReplayResult, key: str, bias: float | None = None) -> None:
+    """A finished (or stopped) replay: what ran, then its renderer; ``key`` namespaces the widgets;
+    ``bias`` starts a missing-digits replay's bias sliders (a lesson's link)."""
     if result.status != "completed":
         st.warning(
             f"This replay was **{result.status}** before it finished; the numbers below are what it had done by then."
         )
-    budget_caption(result.summary)
-    RENDERERS[result.name](result, key)
+    if result.name != "compression":
+        budget_caption(result.summary)
+    if bias is not None and RENDERERS[result.name] is render_missing_digits:
+        render_missing_digits(result, key, bias)
+    else:
+        RENDERERS[result.name](result, key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from kdlab.distill import DEFAULT_TEACHER
+from kdlab.ensembles import describe_teacher, parse_teacher_name
 from kdlab.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
 from kdlab.ui.resources import teacher_is_cached
 
@@ -17,21 +19,44 @@ FAMILY_LABELS = {
     "linear": "Linear (logistic regression)",
     "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)",
 }
+# Ensembles offered in the teacher menus; any other ``ensemble:...`` name can be typed in.
+ENSEMBLE_PRESETS = ("ensemble:cnn*3", "ensemble:cnn,lenet5,mlp-1200x2", "ensemble:linear*3")
 
 
-def teacher_selectbox(label: str, *, key: str, **kwargs) -> str:
-    """A teacher architecture from the model zoo. Options are the bare names, so that with
-    ``bind="query-params"`` a link like ``?<key>=lenet5`` selects a teacher."""
+def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) -> str:
+    """A teacher from the model zoo, or an ensemble of them; returns its canonical name.
+
+    Options are the bare names, so that with ``bind="query-params"`` a link like ``?<key>=lenet5``
+    or ``?<key>=ensemble:cnn*5`` selects a teacher. Any ``ensemble:...`` name can be typed in; a
+    name that does not parse (from the box or a link) shows what to write instead and stops the
+    page. Inside a form, where stopping would drop the submit button, ``validate=False`` returns
+    the name as typed and leaves the check to the config the form builds.
+    """
+    options = list(ARCHITECTURES) + list(ENSEMBLE_PRESETS)
     names = ", ".join(
-        f"{name} ({describe_model(name).parameters:,} parameters{', cached' if teacher_is_cached(name) else ''})"
-        for name in ARCHITECTURES
+        f"{name} ({describe_teacher(name).parameters:,} parameters{', cached' if teacher_is_cached(name) else ''})"
+        for name in options
     )
-    kwargs.setdefault("help", f"Trained once on first use, then cached for everyone: {names}.")
-    return st.selectbox(label, list(ARCHITECTURES), key=key, **kwargs)
+    kwargs.setdefault(
+        "help",
+        f"Trained once on first use, then cached for everyone: {names}. Type your own ensemble as "
+        "ensemble:cnn,lenet5 (different architectures) or ensemble:lenet5*4 (seeds of one); it teaches with the "
+        "average of its members' softened probabilities.",
+    )
+    kwargs.setdefault("index", options.index(DEFAULT_TEACHER))  # the lab's and the explorer's default teacher
+    chosen = st.selectbox(label, options, key=key, accept_new_options=True, **kwargs)
+    if not validate:
+        return chosen
+    try:
+        return parse_teacher_name(chosen).name
+    except ValueError as error:
+        st.error(f"**Teacher '{chosen}' is not one kdlab knows.** {error}")
+        st.stop()
 
 
-def student_picker(*, key_prefix: str, persist_state: str | None = "session") -> str:
-    """Architecture family, and for the MLP family its width and depth; returns the name."""
+def student_picker(*, key_prefix: str, persist_state: str | None = "session", disabled: bool = False) -> str:
+    """Architecture family, and for the MLP family its width and depth; returns the name.
+    ``disabled``: shown but locked (an assignment link set the student)."""
     family = st.radio(
         "Student architecture",
         [MLP_FAMILY, *ARCHITECTURES],
@@ -39,16 +64,19 @@ def student_picker(*, key_prefix: str, persist_state: str | None = "session") ->
         format_func=lambda name: FAMILY_LABELS.get(name, name),
         horizontal=True,
         persist_state=persist_state,
+        disabled=disabled,
         help="The student is trained twice: once distilled from the teacher, once alone.",
     )
     if family != MLP_FAMILY:
         return family
     width = st.select_slider(
-        "Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width", persist_state=persist_state
-    )
+        "Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width", persist_state=persist_state,
+        disabled=disabled,
+    )  # fmt: skip
     depth = st.slider(
-        "Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth", persist_state=persist_state
-    )
+        "Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth", persist_state=persist_state,
+        disabled=disabled,
+    )  # fmt: skip
     return mlp_name(width, depth)
 
 
@@ -58,7 +86,7 @@ def _megaflops(flops: int) -> str:
 
 def model_sizes(teacher: str, student: str) -> None:
     """Parameters and compute of teacher and student, and the compression ratio, in one caption."""
-    t, s = describe_model(teacher), describe_model(student)
+    t, s = describe_teacher(teacher), describe_model(student)
     ratio = t.parameters / s.parameters
     compute = t.flops_per_image / s.flops_per_image
     if ratio >= 1:
@@ -89,9 +117,10 @@ def loss_formula(temperature: float | None = None, alpha: float | None = None) -
         )
 
 
-def page_link(path: str, label: str, icon: str | None = None) -> None:
-    """``st.page_link`` to a page of the navigation; bold text when the page runs alone."""
+def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
+    """``st.page_link`` to a page of the navigation (with ``query_params``, e.g. a replay's tab);
+    bold text when the page runs alone."""
     try:
-        st.page_link(path, label=label, icon=icon)
+        st.page_link(path, label=label, icon=icon, query_params=query_params)
     except StreamlitAPIException:  # StreamlitPageNotFoundError: no navigation around this page
         st.markdown(f"**{label}**")

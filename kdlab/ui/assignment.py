@@ -1,0 +1,238 @@
+"""Assignment links in the lab: settings and locks from the URL, the class code, a prediction
+before Train, and the "Share these settings" control that writes such a link.
+
+``kdlab.links`` checks every URL value; this module puts the checked values into the lab's
+controls (once per link, so a student can still move what is not locked), remembers the link
+for the session (a navigation link drops the URL's parameters; the lab puts them back), and
+says what was set, what is locked and why.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import streamlit as st
+
+from kdlab.links import (
+    LAB_PARAMETERS,
+    PAGES,
+    ParsedLink,
+    lab_defaults,
+    lab_link_params,
+    link_url,
+    parse_class_code,
+    parse_lab_link,
+    value_text,
+)
+from kdlab.models import ARCHITECTURES
+from kdlab.store import StorageError, open_database
+from kdlab.store.classes import find_class, open_class
+from kdlab.ui.instructor import instructor_key_set
+from kdlab.ui.widgets import MLP_FAMILY
+
+LINK_KEY = "lab.link"  # the session's ParsedLink
+QUERY_KEY = "lab.link.query"  # the URL parameters it came from
+CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (the board reads it too)
+PREDICTION_ROUND = "lab.predict.round"  # a new round (fresh, empty widgets) after each Train
+LINK_NAMES = (*LAB_PARAMETERS, "lock", "class", "predict")
+WIDGET_KEYS = {"teacher": "lab.teacher", "T": "lab.temperature", "alpha": "lab.alpha", "epochs": "lab.epochs",
+               "lr": "lab.learning_rate", "batch": "lab.batch_size", "train_size": "lab.train_size",
+               "seed": "lab.seed"}  # fmt: skip
+FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
+LABELS = {"teacher": "teacher", "student": "student", "T": "T", "alpha": "alpha", "epochs": "epochs",
+          "lr": "learning rate", "batch": "batch size", "train_size": "training images", "seed": "seed"}  # fmt: skip
+_MLP = re.compile(r"mlp-(\d+)x(\d+)")
+
+
+def set_control(name: str, value: object) -> None:
+    """Put a lab setting (by URL name) into the session state of its control(s)."""
+    if name != "student":
+        st.session_state[WIDGET_KEYS[name]] = value
+        return
+    match = _MLP.fullmatch(str(value))
+    if match and str(value) not in ARCHITECTURES:  # mlp-1200x2 is a named one (with dropout), not the family's
+        st.session_state["lab.student.family"] = MLP_FAMILY
+        st.session_state["lab.student.width"], st.session_state["lab.student.depth"] = map(int, match.groups())
+    else:
+        st.session_state["lab.student.family"] = value
+
+
+def init_controls(train_count: int) -> None:
+    """Give every lab control ``DistillConfig()``'s value the first time the session opens the lab."""
+    for name, value in lab_defaults(train_count).items():
+        keys = ["lab.student.family"] if name == "student" else [WIDGET_KEYS[name]]
+        if all(key not in st.session_state for key in keys):
+            set_control(name, value)
+
+
+def apply_lab_link(train_count: int) -> ParsedLink:
+    """The lab's assignment link: read from the URL (a new one is applied to the controls once, with a
+    warning per value it ignores) or remembered from earlier in the session (put back in the URL);
+    locked settings are set again on every run. Returns an empty link when there is none."""
+    params = st.query_params.to_dict()
+    query = {name: params[name] for name in LINK_NAMES if name in params}
+    link = st.session_state.get(LINK_KEY)
+    if query and query != st.session_state.get(QUERY_KEY):
+        link = parse_lab_link(query, train_count)
+        st.session_state[LINK_KEY], st.session_state[QUERY_KEY] = link, query
+        for problem in link.problems:
+            st.warning(f"**This link's setting was not used.** {problem}.")
+        for name, value in link.values.items():
+            set_control(name, value)
+        if link.class_code:
+            join_class(link.class_code)
+    elif link is not None and not query:
+        st.query_params.update(st.session_state[QUERY_KEY])  # a navigation link dropped them
+    if link is None:
+        return ParsedLink()
+    for name in link.locked:
+        set_control(name, link.values[name])
+    return link
+
+
+def apply_page_link(page: str, parse: Callable[[Mapping[str, object]], ParsedLink], names: Sequence[str],
+                    set_value: Callable[[str, object], None]) -> ParsedLink:  # fmt: skip
+    """The explorer's or a replay page's link: a new one (URL ``names``) is checked with ``parse``, its
+    problems shown as warnings and its values handed to ``set_value`` once; locked values on every run."""
+    params = st.query_params.to_dict()
+    query = {name: params[name] for name in (*names, "lock") if name in params}
+    if query and query != st.session_state.get(f"{page}.link.query"):
+        link = parse(query)
+        st.session_state[f"{page}.link"], st.session_state[f"{page}.link.query"] = link, query
+        for problem in link.problems:
+            st.warning(f"**This link's setting was not used.** {problem}.")
+        for name, value in link.values.items():
+            set_value(name, value)
+    link = st.session_state.get(f"{page}.link") or ParsedLink()
+    for name in link.locked:
+        set_value(name, link.values[name])
+    return link
+
+
+def join_class(code: str) -> str | None:
+    """Count the session's runs for class ``code`` if it is open (created on first use when the server
+    has no instructor key); otherwise say why not. Returns the code in use, or None."""
+    try:
+        database = open_database()
+        info = find_class(database, code)
+        if info is None and not instructor_key_set():
+            info = open_class(database, code)
+    except StorageError as error:
+        st.warning(f"**Class {code} cannot be joined right now.** {error}")
+        return None
+    if info is None:
+        st.warning(f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
+                   "Check the code with your teacher.")  # fmt: skip
+        st.session_state.pop(CLASS_KEY, None)
+        return None
+    if not info.is_open:
+        st.warning(f"**Class {code} is closed**: your runs are not added to its board any more.")
+        st.session_state.pop(CLASS_KEY, None)
+        return None
+    st.session_state[CLASS_KEY] = info.code
+    return info.code
+
+
+def active_class() -> str | None:
+    """The class the next run counts for, if it is still open."""
+    code = st.session_state.get(CLASS_KEY)
+    if code is None:
+        return None
+    try:
+        info = find_class(open_database(), code)
+    except StorageError:
+        return None
+    return info.code if info is not None and info.is_open else None
+
+
+def lock_label(label: str, name: str, link: ParsedLink) -> str:
+    """A control's label, marked in words when the link locks it (a screen reader reads the label)."""
+    return f"{label} (locked)" if link.is_locked(name) else label
+
+
+def lock_help(name: str, link: ParsedLink, help_text: str | None = None) -> str | None:
+    if not link.is_locked(name):
+        return help_text
+    return f"Locked by your teacher's assignment link at {value_text(LABELS[name], link.values[name])}. " + (
+        help_text or ""
+    )
+
+
+def render_assignment(link: ParsedLink) -> None:
+    """What the link set, what it locks and why, the class; and a way out of the assignment."""
+    if not link.sets_controls and not link.class_code:
+        return
+    parts = []
+    if link.locked:
+        names = ", ".join(value_text(LABELS[name], link.values[name]) for name in LAB_PARAMETERS if name in link.locked)
+        parts.append(f"Locked by your teacher, so that the class compares runs that differ only where the lesson "
+                     f"wants: {names}.")  # fmt: skip
+    elif link.sets_controls:
+        parts.append("It set the controls below; change any of them.")
+    code = st.session_state.get(CLASS_KEY)
+    if code:
+        parts.append(f"Your runs count for class **{code}** and appear on its class board under your nickname.")
+    if link.predict:
+        parts.append("Make a prediction before you press Train.")
+    with st.container(border=True, key="lab.assignment"):
+        st.markdown(":material/assignment: **Assignment link.** " + " ".join(parts))
+        if st.button("Leave the assignment", key="lab.leave", icon=":material/logout:",
+                     help="Unlocks every control and stops counting your runs for the class."):  # fmt: skip
+            for name in (LINK_KEY, QUERY_KEY, CLASS_KEY):
+                st.session_state.pop(name, None)
+            for name in LINK_NAMES:
+                st.query_params.pop(name, None)
+            st.rerun()
+
+
+def prediction_box(required: bool) -> dict | None:
+    """The prediction before Train: fewer errors or not, and by how many. Returns it, or None."""
+    round_ = st.session_state.get(PREDICTION_ROUND, 0)
+    with st.container(border=True, key="lab.prediction"):
+        st.markdown("**Predict first**" + (" (this assignment asks for it)" if required else " (optional)"))
+        left, right = st.columns([3, 2])
+        fewer = left.radio(
+            "Will the distilled student make fewer test errors than the same student trained alone?",
+            [FEWER, NOT_FEWER],
+            index=None,
+            key=f"lab.predict.fewer.{round_}",
+            horizontal=True,
+        )
+        by = right.number_input("How many fewer? (negative: more)", -10_000, 10_000, value=None, step=1,
+                                key=f"lab.predict.by.{round_}", placeholder="your guess, e.g. 20")  # fmt: skip
+    if fewer is None:
+        return None
+    return {"fewer": fewer == FEWER, "by": None if by is None else int(by), "made_at": round(time.time(), 1)}
+
+
+def forget_prediction() -> None:
+    """Empty the prediction for the next run (it is filed with the run just started)."""
+    st.session_state[PREDICTION_ROUND] = st.session_state.get(PREDICTION_ROUND, 0) + 1
+
+
+def base_url() -> str:
+    """The app's address as the browser sees it, without the page's path (localhost under AppTest)."""
+    url = st.context.url or "http://localhost:8501"
+    for _, path in PAGES.values():
+        if url.rstrip("/").endswith("/" + path):
+            return url.rstrip("/")[: -len(path) - 1]
+    return url.rstrip("/")
+
+
+def share_control(settings: dict[str, object]) -> None:
+    """ "Share these settings": a link with the lab's current settings, chosen locks, a class code and
+    a prediction first, to paste into a slide. It never carries the student code."""
+    with st.popover("Share these settings", icon=":material/share:", key="lab.share"):
+        lock = st.multiselect("Lock these settings", list(LAB_PARAMETERS), default=[], key="lab.share.lock",
+                              format_func=LABELS.get, help="Students see them but cannot change them.")  # fmt: skip
+        predict = st.checkbox("Ask for a prediction before Train", key="lab.share.predict")
+        code = st.text_input("Class code (optional)", value=st.session_state.get(CLASS_KEY, ""), key="lab.share.class",
+                             max_chars=16, help="Runs made through the link appear on this class's board.")  # fmt: skip
+        code, problem = parse_class_code(code)
+        if problem:
+            st.error(problem.replace("class=", "The class code ") + ".")
+        params = lab_link_params(settings, lock=lock, class_code=code, predict=predict)
+        st.code(link_url(base_url(), "lab", params), language=None, wrap_lines=True)
+        st.caption("Copy the link with the button at its corner. It opens the lab with these settings for anyone.")

@@ -1,0 +1,188 @@
+"""The class board on a page: every run under one class code, redrawn every few seconds.
+
+The board reads the class's runs with one database query (``kdlab.store.classes.class_runs``)
+inside ``st.fragment(run_every=...)``, so only the board reruns, not the page; the runs and
+their figures are shared by every viewer of the class for ``SHARED_SECONDS`` (a class with the
+board open on thirty screens queries and draws it about twice per refresh, not thirty times).
+Every chart has a text alternative (its ``alt`` and a table in an
+expander), the large-text mode enlarges the text and the figures for a projector, and
+students appear under their random nicknames.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kdlab import board_plots
+from kdlab.board import (
+    ClassRun,
+    check_prediction,
+    finished,
+    headline,
+    heat_cells,
+    mean_by_temperature,
+    plural,
+    prediction_summary,
+    table_rows,
+)
+from kdlab.links import parse_class_code
+from kdlab.store import StorageError, open_database
+from kdlab.store.classes import class_runs, find_class
+
+REFRESH_SECONDS = 5.0
+SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
+CLASS_KEY = "board.class"  # the class this session's board shows
+LARGE_CSS = """<style>
+.st-key-board-view p, .st-key-board-view li, .st-key-board-view td, .st-key-board-view th { font-size: 1.6rem !important; }
+.st-key-board-view h2 { font-size: 3rem !important; }
+</style>"""
+
+
+def board_class_code() -> str | None:
+    """The class to show: ``?class=`` (checked, kept in the session: a navigation link drops it),
+    the session's earlier one, or the class the student's lab runs count for."""
+    raw = st.query_params.get("class")
+    if raw is not None:
+        code, problem = parse_class_code(raw)
+        if problem:
+            st.warning(f"**The link's class was not used.** {problem}.")
+        elif code:
+            st.session_state[CLASS_KEY] = code
+    code = st.session_state.get(CLASS_KEY) or st.session_state.get("kdlab.class")
+    if code and st.query_params.get("class") != code:
+        st.query_params["class"] = code
+    return code
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A class's runs and the board's figures at one moment, shared read-only by every viewer."""
+
+    runs: list[ClassRun]
+    scatter: go.Figure | None
+    heatmap: go.Figure | None
+    predictions: go.Figure | None
+
+
+@st.cache_resource(ttl=SHARED_SECONDS, max_entries=64, show_spinner=False)
+def board_snapshot(code: str, font_size: int) -> Snapshot:
+    """The runs of class ``code`` and their figures (raises ``StorageError``). Cached for a moment."""
+    runs = class_runs(open_database(), code)
+    if not finished(runs):
+        return Snapshot(runs, None, None, None)
+    numbered = any((check := check_prediction(run.prediction, run.errors_removed)) and check.predicted_by is not None
+                   for run in runs)  # fmt: skip
+    return Snapshot(
+        runs,
+        board_plots.improvement_scatter(runs, font_size=font_size),
+        board_plots.improvement_heatmap(heat_cells(runs), font_size=font_size),
+        board_plots.prediction_figure(runs, font_size=font_size) if numbered else None,
+    )
+
+
+def _chart(figure, key: str, alt: str) -> None:
+    st.plotly_chart(figure, key=key, alt=alt)
+
+
+def _scatter_text(runs: list[ClassRun]) -> str:
+    curve = mean_by_temperature(runs)
+    if not curve:
+        return "No finished run yet."
+    return "Class mean of errors removed by distilling, by temperature: " + "; ".join(
+        f"T = {temperature:g}: {mean:+.1f} ({plural(count, 'run')})" for temperature, mean, count in curve
+    ) + "."  # fmt: skip
+
+
+def _prediction_text(runs: list[ClassRun]) -> str:
+    summary = prediction_summary(runs)
+    if not summary["made"]:
+        return "Nobody has made a prediction yet."
+    text = (f"{plural(summary['made'], 'prediction')}: {summary['said_fewer']:,} said the distilled student would make "
+            f"fewer errors, {summary['made'] - summary['said_fewer']:,} said as many or more.")  # fmt: skip
+    if summary["checked"]:
+        text += f" {summary['right']:,} of the {summary['checked']:,} with a result got the direction right."
+    return text
+
+
+def render_results(snapshot: Snapshot) -> None:
+    """The scatter, the heat map and the predictions, each with a text or table alternative."""
+    runs = snapshot.runs
+    if snapshot.scatter is None:
+        st.info("No finished run yet: the charts appear with the first result.")
+        return
+    left, right = st.columns(2, gap="large")
+    with left:
+        scatter_text = _scatter_text(runs)
+        _chart(snapshot.scatter, "board.scatter",
+               f"Scatter of errors removed by distilling against T, coloured and shaped by alpha. {scatter_text}")  # fmt: skip
+        st.markdown(scatter_text)
+    with right:
+        cells = heat_cells(runs)
+        table = [{"alpha": alpha, **{f"T={temperature:g}": "" if mean is None else f"{mean:+.1f} (n={count})"
+                                     for temperature, mean, count in zip(cells.temperatures, means, counts)}}
+                 for alpha, means, counts in zip(cells.alphas, cells.means, cells.counts)]  # fmt: skip
+        _chart(snapshot.heatmap, "board.heatmap",
+               "Heat map of the class's mean errors removed for each T and alpha; the table below has every cell.")  # fmt: skip
+        with st.expander("The heat map as a table"):
+            st.dataframe(table, hide_index=True, key="board.heatmap.table")
+    left, right = st.columns(2, gap="large")
+    with right:
+        prediction_text = _prediction_text(runs)
+        st.markdown(prediction_text)
+        checked = [(run, check) for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
+        if checked:
+            with st.expander("Each prediction beside its outcome"):
+                st.dataframe([{"student": run.nickname, "predicted": check.predicted_by, "errors removed": check.removed,
+                               "direction": "right" if check.right_direction else "wrong"} for run, check in checked],
+                             hide_index=True, key="board.predictions.table")  # fmt: skip
+    with left:
+        if snapshot.predictions is not None:
+            _chart(snapshot.predictions, "board.predictions",
+                   f"Predictions against outcomes. {prediction_text}")  # fmt: skip
+
+
+def render_board_once(code: str, *, large: bool) -> None:
+    """One drawing of the board of class ``code``."""
+    try:
+        database = open_database()
+        info = find_class(database, code)  # not cached: hiding, revealing and closing show at once
+        font_size = 22 if large else 14
+        snapshot = board_snapshot(info.code, font_size) if info is not None else None
+    except StorageError as error:
+        st.error(f"**The class board cannot be read right now.** {error}")
+        return
+    if info is None:
+        st.info(f"There is no class {code} on this server yet. Your teacher opens it, or a lab link with "
+                f"class={code} does on a server without an instructor key.")  # fmt: skip
+        return
+    runs = snapshot.runs
+    with st.container(key="board-view"):
+        if large:
+            st.html(LARGE_CSS)
+        st.markdown(f"## {headline(runs)}")
+        state = "" if info.is_open else " This class is closed: new runs are not added."
+        st.caption(f"Class {info.code}: {info.title}. Refreshes every {REFRESH_SECONDS:g} s; last at "
+                   f"{time.strftime('%H:%M:%S')}.{state}")  # fmt: skip
+        if info.results_hidden:
+            st.info("**The results are hidden until your teacher reveals them.** Make your prediction and run; "
+                    "the board shows how many ran and what the class predicted.")  # fmt: skip
+            st.markdown(_prediction_text(runs))
+        else:
+            render_results(snapshot)
+        if runs:
+            st.dataframe(table_rows(runs, hide_results=info.results_hidden), hide_index=True, key="board.table",
+                         alt=f"Every run of class {info.code}, newest first: {headline(runs)}.")  # fmt: skip
+
+
+def render_board(code: str, *, large: bool) -> None:
+    """The board of class ``code``, redrawn every ``REFRESH_SECONDS`` (only the board reruns)."""
+
+    @st.fragment(run_every=REFRESH_SECONDS)
+    def live_board() -> None:
+        render_board_once(code, large=large)
+
+    live_board()

@@ -1,0 +1,150 @@
+"""Instructor controls on the class board, behind ``KDLAB_INSTRUCTOR_KEY``.
+
+With the variable set on the server and ``?key=<the same>`` in the board's URL (compared in
+constant time), the board shows the instructor's panel: open and close class codes, hide the
+results until the reveal, clear the board, export the class's runs as CSV, and the server's
+state (queue, result cache, teachers, database). The key leaves the URL at once (the board is
+often on a projector) and the session remembers that it was right. Without the variable, or
+without the key, none of this is drawn: the panel's buttons exist only in a session that passed
+the check, so no request can reach them otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+import streamlit as st
+
+from kdlab.board import board_csv
+from kdlab.jobs import default_runner
+from kdlab.store import StorageError, open_database
+from kdlab.store.classes import (
+    class_runs,
+    clear_class,
+    database_counts,
+    find_class,
+    list_classes,
+    open_class,
+    set_class,
+)
+
+INSTRUCTOR_VARIABLE = "KDLAB_INSTRUCTOR_KEY"
+SESSION_KEY = "kdlab.instructor"
+MAX_KEY_LENGTH = 200
+
+
+def instructor_key_set() -> bool:
+    """True when the server has an instructor key (then only the instructor opens class codes)."""
+    return bool(os.environ.get(INSTRUCTOR_VARIABLE, "").strip())
+
+
+def key_matches(candidate: object) -> bool:
+    """``candidate`` equals the server's instructor key (compared in constant time); False without one."""
+    secret = os.environ.get(INSTRUCTOR_VARIABLE, "").strip()
+    if not secret or not isinstance(candidate, str) or len(candidate) > MAX_KEY_LENGTH:
+        return False
+    return hmac.compare_digest(candidate.encode("utf-8"), secret.encode("utf-8"))
+
+
+def is_instructor() -> bool:
+    """Check ``?key=`` (then take it out of the URL) and remember the answer for the session.
+    Always False while the server has no key, even for a session that had one."""
+    if "key" in st.query_params:
+        candidate = st.query_params.get("key")
+        del st.query_params["key"]
+        st.session_state[SESSION_KEY] = key_matches(candidate)
+        if not st.session_state[SESSION_KEY]:
+            st.warning("That instructor key is not the one set on this server; the board is shown as students see it.")
+    return instructor_key_set() and bool(st.session_state.get(SESSION_KEY))
+
+
+def _server_state() -> None:
+    runner = default_runner()
+    jobs = [job for job in runner.jobs() if not job.is_finished]
+    st.markdown(
+        f"**Queue:** {runner.running_count()} running, {runner.queued_count()} waiting, at most "
+        f"{runner.max_concurrent} at once."
+    )
+    if jobs:
+        st.dataframe([{"job": job.name, "status": str(job.status), "progress": f"{job.progress:.0%}"} for job in jobs],
+                     hide_index=True)  # fmt: skip
+    from kdlab.ui.resources import load_data
+    from kdlab.ui.sidebar import cached_teacher_names
+
+    source = load_data().source
+    teachers = cached_teacher_names(source.name, source.train_size)
+    st.markdown(f"**Teachers cached for {source.label}:** {', '.join(teachers) or 'none yet'}.")
+    database = open_database()
+    counts = database_counts(database)
+    # The dialect only: the URL can hold a password, the file path a home folder.
+    st.markdown(
+        f"**Database:** {database.engine.dialect.name}, schema version {database.version()}; "
+        + ", ".join(f"{count:,} {name}" for name, count in counts.items())
+        + ". The result cache serves a run trained earlier at once; identical live runs are trained once."
+    )
+
+
+def _class_actions(code: str) -> None:
+    database = open_database()
+    info = find_class(database, code)
+    if info is None:
+        st.caption(f"Class {code} does not exist yet: open it above.")
+        return
+    state = ("open" if info.is_open else "closed") + (", results hidden" if info.results_hidden else ", results shown")
+    st.markdown(f"**Class {info.code}** ({info.title}): {state}.")
+    columns = st.columns(4)
+    if columns[0].button("Close the class" if info.is_open else "Reopen the class", key="board.instructor.open",
+                         icon=":material/lock:" if info.is_open else ":material/lock_open:",
+                         help="A closed class adds no new runs to its board."):  # fmt: skip
+        set_class(database, code, is_open=not info.is_open)
+        st.rerun()
+    if columns[1].button("Reveal the results" if info.results_hidden else "Hide the results",
+                         key="board.instructor.hide", icon=":material/visibility:",
+                         help="Hidden: the board shows how many ran and what they predicted, not the outcomes."):  # fmt: skip
+        set_class(database, code, results_hidden=not info.results_hidden)
+        st.rerun()
+    columns[2].download_button("Export the runs (CSV)", board_csv(class_runs(database, code)),
+                               file_name=f"class-{code}-runs.csv", mime="text/csv", key="board.instructor.csv",
+                               icon=":material/download:", on_click="ignore")  # fmt: skip
+    with columns[3].popover("Clear the board", icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
+        st.caption("Takes every run off this class's board; the students keep their runs. Export them first.")
+        if st.button("Clear it now", key="board.instructor.clear", type="primary"):
+            cleared = clear_class(database, code)
+            st.session_state["board.cleared"] = cleared
+            st.rerun()
+    if "board.cleared" in st.session_state:
+        st.success(f"Cleared: {st.session_state.pop('board.cleared'):,} runs taken off the board.")
+
+
+def render_instructor(code: str | None) -> None:
+    """The instructor's panel (call it only when ``is_instructor()``)."""
+    with st.expander("Instructor", expanded=True, icon=":material/admin_panel_settings:"):
+        try:
+            with st.form("board.instructor.new", border=False):
+                left, middle, right = st.columns([1, 2, 1], vertical_alignment="bottom")
+                new_code = left.text_input(
+                    "Class code", max_chars=16, placeholder="PHYS-7", key="board.instructor.code"
+                )
+                title = middle.text_input("Title", max_chars=200, placeholder="Physics, Tuesday 2nd period",
+                                         key="board.instructor.title")  # fmt: skip
+                if right.form_submit_button("Open this class", icon=":material/add:", key="board.instructor.submit"):
+                    try:
+                        info = open_class(open_database(), new_code, title)
+                    except ValueError as error:
+                        st.error(str(error) + ".")
+                    else:
+                        st.session_state["board.class"] = info.code
+                        st.rerun()
+            classes = list_classes(open_database())
+            if classes:
+                st.dataframe(
+                    [{"code": info.code, "title": info.title, "open": info.is_open, "results hidden": info.results_hidden,
+                      "runs": runs} for info, runs in classes], hide_index=True, key="board.instructor.classes",
+                )  # fmt: skip
+            if code:
+                _class_actions(code)
+            st.divider()
+            _server_state()
+        except StorageError as error:
+            st.error(f"**The instructor controls need the database.** {error}")

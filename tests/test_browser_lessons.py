@@ -1,0 +1,110 @@
+"""A lesson end to end in headless Chromium: the teacher's lessons page with a class code, a step's
+link into the lab (settings set and locked), a prediction, Train, the result beside the prediction,
+and the class board with the run. The server reads a one-lesson folder (KDLAB_LESSONS_DIR) whose
+lab link is a tiny run, so the test trains in seconds.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.test_browser import CHROMIUM, RUN_SECONDS, browser, free_port, wait_until_healthy  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON = """+++
+title = "A tiny lesson"
+minutes = 10
+goal = "Follow a link, predict, train, see the board."
+prediction = "Fewer errors?"
+discuss = "Why?"
+notice = "The board fills in."
+
+[[steps]]
+text = "Each table takes one temperature."
+page = "lab"
+params = { teacher = "linear", student = "mlp-10x1", epochs = 1, train_size = 500, seed = 77, lock = "all", predict = 1 }
+vary = { T = [2, 8] }
+
+[[steps]]
+text = "Open the board."
+page = "board"
++++
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` offline on a free localhost port, with a one-lesson folder."""
+    folder = tmp_path_factory.mktemp("browser-lessons")
+    (folder / "lessons").mkdir()
+    (folder / "lessons" / "tiny.md").write_text(LESSON)
+    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu",
+           "KDLAB_LESSONS_DIR": str(folder / "lessons")}  # fmt: skip
+    for name in ("KDLAB_DATA_DIR", "KDLAB_INSTRUCTOR_KEY", "KDLAB_DATABASE_URL"):
+        env.pop(name, None)
+    port, log = free_port(), folder / "streamlit.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(server, browser):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(30_000)
+    page.goto(f"{server}/lessons?lesson=tiny")
+    page.get_by_role("heading", name="A tiny lesson").wait_for()
+    code = page.locator(".st-key-lessons-class input")
+    code.fill("browser-1")
+    code.press("Enter")
+    page.get_by_text("class=BROWSER-1").first.wait_for(state="attached")  # the slide links (folded) carry it
+
+    page.get_by_role("link", name="lab: T = 8").click()  # the teacher's link, as a student follows it
+    page.get_by_text("Assignment link.").wait_for()
+    params = parse_qs(urlparse(page.url).query)
+    assert params["T"] == ["8"] and params["class"] == ["BROWSER-1"] and params["lock"] == ["all"]
+    temperature = page.locator(".st-key-lab-temperature")
+    temperature.get_by_test_id("stSliderThumbValue").get_by_text("8", exact=True).wait_for()
+    assert temperature.locator("input[type=range]").is_disabled()  # locked, for the keyboard too
+    page.get_by_text("Your runs count for class BROWSER-1").wait_for()
+    train = page.get_by_role("button", name="Train", exact=True)
+    assert train.is_disabled()  # the lesson asks for a prediction first
+
+    page.get_by_text("Yes, fewer errors").click()
+    guess = page.locator(".st-key-lab-predict-by-0 input")
+    guess.fill("3")
+    guess.press("Enter")
+    page.wait_for_function(
+        "() => !document.querySelector('.st-key-lab-train button').disabled", timeout=10_000
+    )  # fmt: skip
+    train.click()
+    page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
+    page.get_by_text("You predicted: fewer errors, by about 3.").wait_for()
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Class board").click()
+    page.get_by_text("1 run by 1 student").wait_for()
+    page.locator(".st-key-board-scatter .main-svg").first.wait_for()
+    assert parse_qs(urlparse(page.url).query)["class"] == ["BROWSER-1"]
+    page.close()

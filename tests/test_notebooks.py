@@ -1,0 +1,70 @@
+"""Take it home: a run's notebook, executed in a real Jupyter kernel, reproduces the run's test
+errors and checks the hand-written loss against the library's; every lesson's notebook is valid
+and its code parses."""
+
+import ast
+import os
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+from kdlab.distill import DistillConfig, run_distillation
+from kdlab.lessons import load_lessons
+from kdlab.notebooks import lesson_notebook, notebook_bytes, run_notebook
+from kdlab.runs import record_from_result
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def outputs(notebook) -> str:
+    return "".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+
+
+def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
+    config = DistillConfig.build(teacher="linear", student="mlp-10x1", epochs=1, train_size=500, seed=3)
+    record = record_from_result(run_distillation(config, sample_data), sample_data.test.labels, number=1)
+    recorded = {"teacher": record.errors("teacher"), "student alone": record.errors("baseline"),
+                "distilled": record.errors("distilled")}  # fmt: skip
+    notebook = run_notebook(record.config, data_source=record.summary["data"]["source"], recorded=recorded,
+                            title=record.label)  # fmt: skip
+    path = tmp_path / "run.ipynb"
+    path.write_bytes(notebook_bytes(notebook))
+
+    executed = nbformat.read(path, as_version=4)
+    # The kernel gets this process's environment (offline, CPU, the test's teacher cache) and thread count,
+    # so the same data, teacher and arithmetic give the same numbers.
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONPATH": str(ROOT)}
+    NotebookClient(executed, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute(
+        env=env
+    )  # fmt: skip
+    text = outputs(executed)
+    assert "Offline MNIST sample" in text and "Note: the run used" not in text
+    assert "loss by hand" in text and "= kdlab.losses.kd_loss" in text
+    assert "matches the recorded run: True" in text, text
+
+
+def test_the_notebook_writes_the_loss_out_once_beside_the_library_call():
+    notebook = run_notebook(DistillConfig().as_dict(), data_source="mnist")
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert code.count("def kd_loss_by_hand") == 1 and "F.kl_div" in code and "temperature**2" in code
+    assert "run_distillation(config, data" in code and "load_mnist()" in code
+    assert "load_mnist(offline=True)" in "\n".join(
+        cell.source for cell in run_notebook(DistillConfig().as_dict(), data_source="mnist-sample").cells
+    )
+
+
+def test_every_lesson_has_a_valid_notebook_whose_code_parses():
+    lessons, _ = load_lessons()
+    for lesson in lessons:
+        notebook = nbformat.reads(notebook_bytes(lesson_notebook(lesson, data_source="mnist")).decode(), as_version=4)
+        nbformat.validate(notebook)
+        code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+        for source in code:
+            ast.parse(source)
+        assert lesson.title in notebook.cells[0].source and lesson.discuss in notebook.cells[-2].source
+        lab_links = sum(len(step.links()) for step in lesson.steps if step.page == "lab")
+        assert sum("run_distillation(config, data)" in source for source in code) == lab_links
