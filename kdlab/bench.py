@@ -6,11 +6,17 @@
    every batch), with the same teacher, student, batch size and data, in one process.
 2. Student training samples per second, and the fraction of this machine's measured
    matmul FLOP/s that it reaches (training counted as 3 x forward FLOPs).
-3. The accuracy table of the default demo: teacher, student alone, distilled student.
+3. The accuracy table of the default demo: teacher, student alone, distilled student, and its
+   time on one torch thread (the app's setting) and on all of them, split into training steps,
+   evaluations and overhead.
+4. The training throughput of the teachers (default, quick replay, the paper's 1200-1200) as a
+   share of the matmul peak, and the quick ``table`` replay's time with its teacher trained from
+   scratch and loaded from the cache.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import replace
 
@@ -21,7 +27,8 @@ from torch import nn
 from kdlab.data import MnistData
 from kdlab.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.models import build_model, describe_model
-from kdlab.teachers import Teacher, load_or_train_teacher
+from kdlab.replays import BUDGETS, PAPER_TEACHER, run_replay
+from kdlab.teachers import Teacher, forget_cached_teachers, load_or_train_teacher
 from kdlab.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
 
 
@@ -102,31 +109,41 @@ def time_tutorial_epoch(teacher_model: nn.Module, student: str, data: MnistData,
     return seconds
 
 
-def run_benchmark(data: MnistData, on_event: EventCallback | None = None) -> dict:
-    """Time both loops, measure the matmul peak and run the default demo; a JSON-ready report.
+def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, with_replay: bool = True) -> dict:
+    """Every figure README quotes, as one JSON-ready report (see the module docstring).
 
     Stages are announced as ``StageEvent``s through ``on_event`` (teacher training events too).
+    ``with_replay=False`` leaves out the quick ``table`` replay, which trains for minutes.
     """
     emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    teacher = load_or_train_teacher(
-        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event
-    )
+    teacher = load_or_train_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed,
+                                    on_event=on_event)  # fmt: skip
+    started = time.perf_counter()
     epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
     emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))
     ours = time_kdlab_epoch(teacher, demo.student, data, epoch_config)
     emit(StageEvent("tutorial-epoch", "Timing one epoch of the PyTorch tutorial's loop ..."))
     tutorial = time_tutorial_epoch(teacher.model, demo.student, data, epoch_config)
-    started = time.perf_counter()
     teacher_logits_seconds = _time_teacher_logits(teacher, data)
     emit(StageEvent("matmul", "Measuring matmul FLOP/s ..."))
     peak = measure_matmul_flops()
     train_flops = 3 * describe_model(demo.student).flops_per_image * len(data.train) / ours
-    emit(StageEvent("demo", "Running the default demo (distilled student and student alone) ..."))
-    result = run_distillation(demo, data, teacher=teacher)
-    student, baseline = result.student, result.baseline
-    fewer = 1 - student.evaluation.errors / max(baseline.evaluation.errors, 1)
-    report = {
+    emit(StageEvent("demo", "Running the default demo on one torch thread, then on all of them ..."))
+    timings = {"one_thread": time_demo(demo, data, teacher, 1),
+               "all_threads": time_demo(demo, data, teacher, torch.get_num_threads())}  # fmt: skip
+    emit(StageEvent("teachers", "Measuring the teachers' training throughput ..."))
+    quick = BUDGETS["quick"]
+    teachers = [teacher_throughput(demo.teacher, data, peak),
+                teacher_throughput(quick.teacher, data, peak, jitter_pixels=2),
+                teacher_throughput(PAPER_TEACHER, data, peak, jitter_pixels=2)]  # fmt: skip
+    replay = None
+    if with_replay:
+        emit(StageEvent("replay", "Timing the quick table replay (its teacher from scratch, then cached) ..."))
+        replay = time_quick_table(data, on_event)
+    one = timings["one_thread"]
+    baseline, distilled = one["baseline_errors"], one["distilled_errors"]
+    return {
         "data": data.source.as_dict(),
         "device": str(pick_device()),
         "torch_threads": torch.get_num_threads(),
@@ -148,24 +165,17 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None) -> dic
             "fraction_of_matmul_peak": round(train_flops / peak, 3),
         },
         "demo": {
-            "config": demo.as_dict() | {"train_size": sum(result.transfer_class_counts)},
-            "teacher": teacher.summary(),
-            "baseline": {
-                "test_accuracy": baseline.evaluation.accuracy,
-                "test_errors": baseline.evaluation.errors,
-                "seconds": round(baseline.seconds, 2),
-            },
-            "distilled": {
-                "test_accuracy": student.evaluation.accuracy,
-                "test_errors": student.evaluation.errors,
-                "seconds": round(student.seconds, 2),
-            },
-            "fewer_errors_than_baseline": round(fewer, 3),
-            "student_trainings_seconds": round(student.seconds + baseline.seconds, 2),
+            "config": demo.as_dict() | {"train_size": len(demo.transfer_indices(data))},
+            "teacher": teacher.summary() | {"train_seconds": teacher.record.train_seconds},
+            "baseline": {"test_errors": baseline, "test_accuracy": 1 - baseline / len(data.test)},
+            "distilled": {"test_errors": distilled, "test_accuracy": 1 - distilled / len(data.test)},
+            "fewer_errors_than_baseline": round(1 - distilled / max(baseline, 1), 3),
+            "timing": timings,
         },
-        "seconds": round(time.perf_counter() - started + ours + tutorial, 1),
+        "teachers": teachers,
+        "replay_table": replay,
+        "seconds": round(time.perf_counter() - started, 1),
     }
-    return report
 
 
 def _time_teacher_logits(teacher: Teacher, data: MnistData) -> float:
@@ -173,3 +183,63 @@ def _time_teacher_logits(teacher: Teacher, data: MnistData) -> float:
     predict_logits(teacher.model.to(pick_device()), data.train.images)
     teacher.model.cpu()
     return time.perf_counter() - started
+
+
+def time_demo(demo: DistillConfig, data: MnistData, teacher: Teacher, threads: int) -> dict:
+    """The default demo's two student trainings on ``threads`` torch threads, with a breakdown."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        started = time.perf_counter()
+        result = run_distillation(demo, data, teacher=teacher)
+        wall = time.perf_counter() - started
+    finally:
+        torch.set_num_threads(previous)
+    trainings = [result.student, result.baseline]
+    training = sum(run.seconds for run in trainings)
+    evaluation = sum(run.eval_seconds for run in trainings)
+    return {
+        "threads": threads,
+        "seconds": round(wall, 2),
+        "student_trainings_seconds": round(training, 2),
+        "steps_seconds": round(training - evaluation, 2),
+        "evaluation_seconds": round(evaluation, 2),
+        "overhead_seconds": round(wall - training, 2),
+        "curve_points": len(result.student.history),
+        "baseline_errors": result.baseline.evaluation.errors,
+        "distilled_errors": result.student.evaluation.errors,
+    }
+
+
+def teacher_throughput(architecture: str, data: MnistData, peak: float, *, jitter_pixels: int = 0,
+                       steps: int = 60) -> dict:  # fmt: skip
+    """Training samples per second of a teacher architecture over ``steps`` batches of 128, and
+    the share of the matmul peak it reaches (training counted as 3 x forward FLOPs)."""
+    images = min(len(data.train), steps * 128)
+    subset = data.train.subset(torch.arange(images))
+    reports: list[StepEvent] = []
+    config = TrainConfig(epochs=1, jitter_pixels=jitter_pixels, evals_per_epoch=1)
+    train_model(build_model(architecture, seed=0), subset, data.test, config,
+                on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None)  # fmt: skip
+    seconds = reports[-1].seconds
+    flops = 3 * describe_model(architecture).flops_per_image * images / seconds
+    return {
+        "arch": architecture,
+        "jitter_pixels": jitter_pixels,
+        "samples_per_second": round(images / seconds),
+        "gflops": round(flops / 1e9, 2),
+        "fraction_of_matmul_peak": round(flops / peak, 3),
+    }
+
+
+def time_quick_table(data: MnistData, on_event: EventCallback | None = None) -> dict:
+    """The quick ``table`` replay twice: its teacher trained from scratch (a fresh cache), then loaded."""
+    timings = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for case in ("teacher_trained", "teacher_cached"):
+            forget_cached_teachers()  # the second run loads the teacher from disk, as a new process would
+            started = time.perf_counter()
+            result = run_replay("table", data, "quick", cache_dir=cache, on_event=on_event)
+            timings[case] = {"seconds": round(time.perf_counter() - started, 1), **result.summary["ours"]}
+    forget_cached_teachers()
+    return timings

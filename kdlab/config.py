@@ -30,6 +30,9 @@ class TrainConfig:
     alpha: float = 0.9
     jitter_pixels: int = 0
     evals_per_epoch: int | None = None  # None: about 40 points over the run, 1 to 10 per epoch
+    # Curve points are measured on this many test images (a fixed stratified subset, the same
+    # for every run); the final numbers always use the whole test set. None: the whole set.
+    curve_test_images: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -65,6 +68,11 @@ class TrainConfig:
                 self.evals_per_epoch is None
                 or (isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 50),
                 f"Evaluations per epoch must be 1 to 50 (got {self.evals_per_epoch}).",
+            ),
+            (
+                self.curve_test_images is None
+                or (isinstance(self.curve_test_images, int) and 100 <= self.curve_test_images),
+                f"The curves need at least 100 test images (got {self.curve_test_images}).",
             ),
         ]
         for ok, message in checks:

@@ -14,13 +14,20 @@ import torch
 
 from kdlab.config import HoldsTraining, TrainConfig
 from kdlab.data import DataSource, MnistData, TransferSetSpec, available_images, select_transfer_indices
+from kdlab.ensembles import parse_teacher_name
 from kdlab.models import build_model, get_architecture
 from kdlab.teachers import Teacher, load_or_train_teacher
 from kdlab.train import EventCallback, TrainResult, run_summary, train_model
 
-DEFAULT_TEACHER = "cnn"
-DEFAULT_STUDENT = "mlp-300x2"
-DEMO_TRAIN_SIZE = 10_000
+# The default pair tells the story the Home page tells: a big, accurate teacher (1.1 M parameters,
+# 65 test errors on full MNIST) and a student 7x smaller with 30x less compute per image. Chosen on full
+# MNIST, seed 0, one torch thread: the student alone makes 583 test errors and distilled 395 (32% fewer)
+# in about 7 s for both trainings. Students that learn from fewer images for more epochs gain most: with
+# 10,000 images for 20 epochs the same pair gained 21%, and 10 epochs gave 4% (the baseline had not yet
+# overfitted, so the soft targets had little to add).
+DEFAULT_TEACHER = "cnn-wide"
+DEFAULT_STUDENT = "mlp-200x1"
+DEMO_TRAIN_SIZE = 5_000
 
 
 @dataclass(frozen=True)
@@ -38,13 +45,13 @@ class DistillConfig(HoldsTraining):
     ``training`` holds the students' hyper-parameters (temperature, alpha, epochs, learning
     rate, batch size, seed); ``DistillConfig.build(temperature=8, ...)`` takes them flat.
     ``alpha`` weights the soft (teacher) term: loss = alpha * T^2 * KL + (1 - alpha) * CE.
-    ``train_size`` None means the demo size: 10,000 images, or all of them when the filters
+    ``train_size`` None means the demo size: 5,000 images, or all of them when the filters
     leave fewer.
     """
 
     teacher: str = DEFAULT_TEACHER
     student: str = DEFAULT_STUDENT
-    training: TrainConfig = TrainConfig(epochs=20)
+    training: TrainConfig = TrainConfig(epochs=40, curve_test_images=2_000)
     train_size: int | None = None
     omit_classes: tuple[int, ...] = ()
     only_classes: tuple[int, ...] = ()
@@ -55,7 +62,7 @@ class DistillConfig(HoldsTraining):
     def __post_init__(self) -> None:
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
         object.__setattr__(self, "only_classes", tuple(self.only_classes))
-        get_architecture(self.teacher)
+        object.__setattr__(self, "teacher", parse_teacher_name(self.teacher).name)  # an architecture or an ensemble
         get_architecture(self.student)
         if self.training.jitter_pixels:
             raise ValueError("Students do not jitter their images: the teacher's logits are for the unshifted ones.")
@@ -139,7 +146,8 @@ def run_distillation(
         teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed,
                                         cache_dir=cache_dir, on_event=on_event, stop=stop, device=device)  # fmt: skip
     result = DistillationResult(config, data.source, teacher, transfer.class_counts())
-    runs = [("distilled", teacher.train_logits[indices])]
+    # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
+    runs = [("distilled", teacher.logits_at(config.training.temperature)[indices])]
     if config.with_baseline:
         runs.append(("baseline", None))
     for run, teacher_logits in runs:

@@ -102,6 +102,26 @@ def _small_cnn() -> nn.Sequential:
     )
 
 
+def _wide_cnn() -> nn.Sequential:
+    # The default teacher: the small CNN's layout at twice the maps and a 1,024-unit layer, so it is
+    # clearly bigger and better than the lab's students (about 14x the default student's parameters).
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 5, bias=False),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 32, 12, 12)
+        nn.Conv2d(32, 64, 5, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 64, 4, 4)
+        nn.Flatten(),
+        nn.Linear(64 * 4 * 4, 1024),
+        nn.ReLU(),
+        SeededDropout(0.5),
+        nn.Linear(1024, NUM_CLASSES),
+    )
+
+
 @dataclass(frozen=True)
 class Architecture:
     """A named architecture: what it is and how to build it."""
@@ -116,6 +136,11 @@ ARCHITECTURES: dict[str, Architecture] = {
     for arch in [
         Architecture(
             "cnn", "Small CNN: 2 conv blocks with batch norm (16, 32 maps), 128-unit layer, dropout", _small_cnn
+        ),
+        Architecture(
+            "cnn-wide",
+            "Wide CNN: 2 conv blocks with batch norm (32, 64 maps), 1,024-unit layer, dropout",
+            _wide_cnn,
         ),
         Architecture("lenet5", "LeNet-5 (LeCun et al. 1998): 2 conv + 3 dense layers, ReLU, max pooling", _lenet5),
         Architecture(

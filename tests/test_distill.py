@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from kdlab.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.models import describe_model
 from kdlab.train import EvalEvent
 
 
@@ -26,7 +27,7 @@ def test_config_validates_itself(kwargs, message):
 
 
 def test_default_transfer_set_is_capped_by_the_data(sample_data):
-    assert len(DistillConfig().transfer_indices(sample_data)) == 4000  # demo size 10,000 > 4,000
+    assert len(DistillConfig().transfer_indices(sample_data)) == 4000  # demo size 5,000 > 4,000
     assert len(DistillConfig(train_size=300).transfer_indices(sample_data)) == 300
     with pytest.raises(ValueError, match="only 4,000"):
         DistillConfig(train_size=5000).transfer_indices(sample_data)
@@ -69,11 +70,15 @@ def test_distillation_with_baseline(sample_data, small_teacher):
 
 
 def test_default_demo_distilled_student_beats_the_student_alone(sample_data):
-    # The claim the lab makes with its defaults, checked on the offline sample (cnn teacher
-    # 20 epochs, mlp-300x2 student on all 4,000 images for 20 epochs; about 30 s on 2 cores).
-    result = run_distillation(DistillConfig(with_baseline=True), sample_data)
+    # The claim the lab makes with its defaults (issue: at least 20% fewer errors), checked on the
+    # offline sample: cnn-wide teacher 20 epochs, mlp-200x1 student on all 4,000 images for 40 epochs.
+    config = DistillConfig(with_baseline=True)
+    result = run_distillation(config, sample_data)
+    teacher, student = describe_model(config.teacher), describe_model(config.student)
+    assert teacher.parameters >= 5 * student.parameters and teacher.flops_per_image > student.flops_per_image
     assert result.teacher.record.test_accuracy > 0.97
-    assert result.student.evaluation.errors < 0.85 * result.baseline.evaluation.errors
+    assert result.student.evaluation.errors <= 0.8 * result.baseline.evaluation.errors
+    assert len(result.student.history) >= 20  # the curves keep at least 20 points
 
 
 def test_stop_before_baseline_keeps_the_distilled_run(sample_data, small_teacher):
