@@ -23,7 +23,7 @@ def test_known_sizes():
 
 
 def test_unknown_or_out_of_range_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match="Valid names: cnn, lenet5"):
+    with pytest.raises(ValueError, match="Valid names: cnn, cnn-wide, lenet5"):
         get_architecture("resnet50")
     with pytest.raises(ValueError, match="width must be 10..1200"):
         get_architecture("mlp-5000x2")
