@@ -111,7 +111,8 @@ def default_runner() -> JobRunner:
 
     With ``KDLAB_RAY_ADDRESS`` set (``local``, ``auto`` or ``ray://host:port``) it is a
     ``kdlab.ray_runner.RayRunner`` and trainings run on Ray; without it nothing imports Ray
-    and jobs run on threads of this process, with torch's threads capped to fit the cores.
+    and jobs run on threads of this process (the app caps torch's threads to fit the cores with
+    ``cap_torch_threads``).
     """
     global _default_runner
     with _default_runner_lock:
@@ -129,4 +130,4 @@ def default_runner() -> JobRunner:
         return _default_runner
 
 
-get_runner = default_runner  # the name the deployment notes use
+get_runner = default_runner  # one function, two names: the pages call it default_runner
