@@ -244,7 +244,7 @@ def summarize(report: dict) -> list[str]:
         outcome = result["error"] or result["how"]
         lines.append(f"  seed {result['seed']:>3}: {result['seconds']} s ({outcome})")
     if times:
-        lines.append(f"results: first {min(times)} s, median {statistics.median(times)} s, last {max(times)} s; "
+        lines.append(f"results: first {min(times)} s, median {statistics.median(times):.1f} s, last {max(times)} s; "
                      f"{len(times)} of {len(results)} without error")  # fmt: skip
     timed = [switch["seconds"] for switch in switches if switch["seconds"] is not None]
     if timed:

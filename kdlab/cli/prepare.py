@@ -57,5 +57,5 @@ def run(args: argparse.Namespace) -> dict:
     log(f"\nBefore class: checklist ({time.perf_counter() - started:.1f} s in all)")
     for step in steps:
         mark = "x" if step.status != "skipped" else " "
-        log(f"[{mark}] {step.name:<28} {step.status:<13} {step.seconds:8.1f} s  {step.purpose}: {step.detail}")
+        log(f"[{mark}] {step.name:<34} {step.status:<13} {step.seconds:7.1f} s  {step.purpose}: {step.detail}")
     return {"data": data.source.as_dict(), **checklist(steps), "seconds": round(time.perf_counter() - started, 2)}
