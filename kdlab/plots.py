@@ -70,6 +70,7 @@ def probability_bars(
     temperature: float,
     true_label: int | None = None,
     log_scale: bool = False,
+    height: int = 360,
 ) -> go.Figure:
     """The teacher's probabilities for one image at T = 1 and at ``temperature``, side by side.
 
@@ -79,6 +80,7 @@ def probability_bars(
         temperature: T, for the legend and title.
         true_label: the image's digit, marked on the x axis.
         log_scale: a log y axis, where the tiny runner-up probabilities at T = 1 show up.
+        height: the figure's height in pixels.
     """
     labels = [f"{d} (true)" if true_label == int(d) else d for d in DIGITS]
     color = ROLE_COLORS["teacher"]
@@ -111,6 +113,7 @@ def probability_bars(
         f"Teacher's probabilities at T = 1 and T = {temperature:g}",
         "digit",
         "probability" + (" (log scale)" if log_scale else ""),
+        height,
     )
 
 

@@ -123,6 +123,8 @@ with st.container(border=True):
             disabled=link.is_locked("alpha"),
             help=lock_help("alpha", link, "0 ignores the teacher (plain training); 1 ignores the labels."),
         )
+        if trained is not None:
+            ui.soft_targets_preview(trained, data, temperature, key="lab.preview")
     with training:
         st.markdown("**Training**")
         epochs = st.slider(lock_label("Epochs", "epochs", link), *options["epochs"], key="lab.epochs",

@@ -148,6 +148,19 @@ def test_lab_has_the_main_controls():
     assert r"0.5\cdot4^2" in texts(at.latex)
 
 
+def test_lab_previews_the_cached_teachers_soft_targets_at_the_chosen_temperature(explorer):
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})  # the explorer cached it
+    before = chart_spec(at, "lab.preview")
+    assert "T = 4" in before["layout"]["title"]["text"]
+    assert sum(before["data"][1]["y"]) == pytest.approx(1.0, abs=1e-4)
+    at.select_slider(key="lab.temperature").set_value(20.0).run()
+    after = chart_spec(at, "lab.preview")
+    assert "T = 20" in after["layout"]["title"]["text"]
+    assert max(after["data"][1]["y"]) < max(before["data"][1]["y"])  # a hotter T is flatter
+    assert after["data"][0]["y"] == before["data"][0]["y"]  # T = 1 does not move
+    assert "first test image" in texts(at.caption)
+
+
 def test_lab_settings_survive_a_visit_to_another_page():
     at = open_page("pages/distillation_lab.py")
     at.slider(key="lab.epochs").set_value(7)

@@ -4,7 +4,7 @@ Import as ``from kdlab import ui``. Each module holds one concern, and each func
 itself: ``resources`` (the dataset and trained teachers, shared read-only by every session),
 ``session`` (the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
 live, cached, result), ``progress`` (the live view of a background job),
-``widgets`` (pickers, model sizes, the loss formula, page links), ``results`` / ``replays`` /
+``widgets`` (pickers, model sizes, the loss formula, the soft-target preview, page links), ``results`` / ``replays`` /
 ``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the
 prediction, the share control), ``board`` and ``instructor`` (the class board and its controls),
 ``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
@@ -31,7 +31,14 @@ from kdlab.ui.session import (
     unsaved_runs,
 )
 from kdlab.ui.sidebar import render_sidebar
-from kdlab.ui.widgets import loss_formula, model_sizes, page_link, student_picker, teacher_selectbox
+from kdlab.ui.widgets import (
+    loss_formula,
+    model_sizes,
+    page_link,
+    soft_targets_preview,
+    student_picker,
+    teacher_selectbox,
+)
 
 __all__ = [
     "cached_teacher",
@@ -54,6 +61,7 @@ __all__ = [
     "require_teacher",
     "session_owner",
     "session_runs",
+    "soft_targets_preview",
     "start_run",
     "student_picker",
     "student_token",

@@ -1,14 +1,22 @@
-"""Small reusable widgets: teacher and student pickers, model sizes, the loss formula, page links."""
+"""Small reusable widgets: teacher and student pickers, model sizes, the loss formula, a soft-target
+preview, page links."""
 
 from __future__ import annotations
 
 import streamlit as st
+import torch
 from streamlit.errors import StreamlitAPIException
 
+from kdlab import plots
+from kdlab.data import MnistData
 from kdlab.distill import DEFAULT_TEACHER
 from kdlab.ensembles import describe_teacher, parse_teacher_name
+from kdlab.metrics import softened_probabilities
 from kdlab.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
+from kdlab.teachers import Teacher
 from kdlab.ui.resources import teacher_is_cached
+
+PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)
 
 MLP_FAMILY = "MLP"
 MLP_WIDTHS = [10, 20, 30, 50, 100, 200, 300, 500, 800, 1200]
@@ -115,6 +123,18 @@ def loss_formula(temperature: float | None = None, alpha: float | None = None) -
             rf" + {1 - alpha:.2g}\cdot\mathrm{{CE}} = {soft_weight:.3g}\,\mathrm{{KL}} + {1 - alpha:.2g}"
             rf"\,\mathrm{{CE}}"
         )
+
+
+def soft_targets_preview(teacher: Teacher, data: MnistData, temperature: float, *, key: str) -> None:
+    """The teacher's probabilities for one test image at T = 1 and at ``temperature``: the soft
+    targets the student learns from. An ensemble's are the mean of its members' softened ones."""
+    networks = teacher.members or [teacher]
+    logits = torch.stack([network.test_logits[PREVIEW_IMAGE] for network in networks])  # (M, 10)
+    plain = softened_probabilities(logits, 1.0).mean(0)
+    softened = softened_probabilities(logits, temperature).mean(0)
+    label = int(data.test.labels[PREVIEW_IMAGE])
+    st.plotly_chart(plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, height=260), key=key)
+    st.caption(f"The teacher's soft targets for the first test image (a {label}). The explorer shows any digit.")
 
 
 def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
