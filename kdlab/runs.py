@@ -295,6 +295,16 @@ class RunStore:
         with self._lock:
             return list(self._records)
 
+    # Runs in memory die with the server process, so none of them outlives a restart to be listed.
+    def note_start(self, run_id: str, number: int, config: dict) -> None:
+        pass
+
+    def forget_start(self, run_id: str) -> None:
+        pass
+
+    def interrupted(self) -> list:
+        return []
+
     def get(self, run_id: str) -> RunRecord | None:
         with self._lock:
             return next((record for record in self._records if record.run_id == run_id), None)

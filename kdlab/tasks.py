@@ -111,11 +111,32 @@ def request_distillation(runner: JobRunner, config: DistillConfig, data: MnistDa
             return LabTicket("cache", record.run_id, record.number, record=record)
     check_run_cost(config, data)  # part 2 hook: the instructor's cap (KDLAB_MAX_RUN_COST) on new runs
     number, run_id = store.reserve_number(), new_run_id()
+    _note_start(store, run_id, number, config)  # before the job: a quick run may file its record at once
     student = getattr(store, "student_key", None) or owner or f"run:{run_id}"
     follower = Follower(student, store, number, run_id, "trained")
-    live, follower = LIVE_RUNS.join_or_start(request_key(config, data), follower,
-                                             lambda live: _submit(runner, config, data, live, number, owner))  # fmt: skip
+    try:
+        live, follower = LIVE_RUNS.join_or_start(request_key(config, data), follower,
+                                                 lambda live: _submit(runner, config, data, live, number, owner))  # fmt: skip
+    except BaseException:  # no job (a full queue, say): no run to remember
+        _forget_start(store, run_id)
+        raise
+    if follower.run_id != run_id:  # a second tab of a student who already follows this run: their earlier place
+        _forget_start(store, run_id)
     return LabTicket(follower.source, follower.run_id, follower.number, job=live.job)
+
+
+def _note_start(store, run_id: str, number: int, config: DistillConfig) -> None:
+    try:
+        store.note_start(run_id, number, config.as_dict())
+    except StorageError as error:  # the run still trains; only a restart would lose it without a trace
+        log.warning("could not note the start of run %s: %s", run_id, error)
+
+
+def _forget_start(store, run_id: str) -> None:
+    try:
+        store.forget_start(run_id)
+    except StorageError as error:
+        log.warning("could not forget the start of run %s: %s", run_id, error)
 
 
 def submit_distillation(runner: JobRunner, config: DistillConfig, data: MnistData, store, *,
@@ -138,9 +159,11 @@ def submit_distillation(runner: JobRunner, config: DistillConfig, data: MnistDat
 def stop_lab_run(job: Job, run_id: str) -> str:
     """A student's Stop on the live run ``job``: "stop" stops it (the student keeps the partial
     result); "left" when other students follow the same run, which goes on for them."""
-    action = LIVE_RUNS.stop_or_leave(job, run_id)
+    action, leaving = LIVE_RUNS.stop_or_leave(job, run_id)
     if action == "stop":
         job.request_stop()
+    elif leaving is not None:
+        _forget_start(leaving.store, run_id)  # the run goes on for the others; this student gets no record
     return action
 
 
@@ -179,7 +202,8 @@ def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: Liv
             context.set_progress(1.0, f"Finished: {result.status}.")
             return outcome
         finally:
-            LIVE_RUNS.finish(live)  # a failed run lets its followers go too
+            for follower in LIVE_RUNS.finish(live):  # a failed run lets its followers go too, without a record
+                _forget_start(follower.store, follower.run_id)
 
     # part 2 hook: kind and cost let the queue estimate when this run starts and ends
     return runner.submit(f"Run {number}: {config.student} from {config.teacher}", target, owner=owner, kind="lab",

@@ -209,6 +209,7 @@ if (
     ticket = ui.current_ticket(store)
     busy = ui.is_busy(ticket)
 
+ui.render_interrupted_runs(store, data, busy=busy)
 live_config = st.session_state.get("lab.job_config", {})
 # Redrawing the charts every 2 s rather than every second: where browser and server share a
 # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).

@@ -29,10 +29,16 @@ if job is not None and not job.is_finished:
     ui.follow_job(job, key="runs.progress")
 
 try:
-    records = store.records()
+    records, cut_off = store.records(), store.interrupted()
 except StorageError as error:
     st.error(f"**Your saved runs cannot be shown right now.** {error}")
-    records = []
+    records, cut_off = [], []
+if cut_off:
+    numbers = ", ".join(str(run.number) for run in cut_off)
+    which = f"Run {numbers} was" if len(cut_off) == 1 else f"Runs {numbers} were"
+    st.warning(f"{which} cut off by a server restart, with no result; the lab lists the settings to train "
+               "again.", icon=":material/restart_alt:")  # fmt: skip
+    ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
 unsaved = ui.unsaved_runs()
 if unsaved is not store and unsaved.records():
     st.warning("Runs marked 'not saved' could not be stored on the server; they are in this tab only.")

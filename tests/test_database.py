@@ -61,14 +61,14 @@ def new_store(database) -> DatabaseRunStore:
 
 def test_a_new_database_gets_the_latest_schema_once(url):
     database = open_database(url)
-    assert database.version() == len(schema.MIGRATIONS) == 1
+    assert database.version() == len(schema.MIGRATIONS) == 2
     with database.read() as connection:
         tables = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
-        assert {"schema_version", "students", "classes", "runs", "run_weights", "result_cache"} <= tables
+        assert {"schema_version", "students", "classes", "runs", "run_weights", "result_cache", "run_starts"} <= tables
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     schema.forget_databases()
-    assert open_database(url).version() == 1  # opening again applies nothing twice
+    assert open_database(url).version() == 2  # opening again applies nothing twice
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
@@ -78,8 +78,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
     def add_a_column(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN note VARCHAR(200)"))
 
-    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 2
-    assert database.version() == 2
+    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 3
+    assert database.version() == 3
     assert [r.run_id for r in store.records()] == ["run1"]
     with database.read() as connection:
         assert "note" in {row[1] for row in connection.execute(text("PRAGMA table_info(runs)"))}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -114,13 +115,33 @@ result_cache = Table(
 )
 
 
+# A lab run from Train until its record is filed: after a server restart, a row left here from
+# another server process is a run that was cut off, shown to its student with its settings.
+run_starts = Table(
+    "run_starts",
+    METADATA,
+    Column("run_id", String(32), primary_key=True),
+    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("server_id", String(32), nullable=False),  # the process that runs it (SERVER_ID)
+    Column("started_at", Float, nullable=False),
+)
+SERVER_ID = secrets.token_hex(8)  # this server process; a new one after every restart
+
+
 def _create_version_1(connection: Connection) -> None:
     # The tables above are version 1. When a later version changes one, freeze this function's
     # copy of it first: a migration must always build the schema of its own version.
     METADATA.create_all(connection, tables=[students, classes, runs, run_weights, result_cache])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1]  # append; never edit an applied one
+def _add_run_starts(connection: Connection) -> None:
+    METADATA.create_all(connection, tables=[run_starts])
+
+
+# Append; never edit an applied one.
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1, _add_run_starts]
 
 
 class StorageError(RuntimeError):

@@ -185,20 +185,21 @@ class LiveRuns:
             followers, live.followers = live.followers, []
             return followers
 
-    def stop_or_leave(self, job, run_id: str) -> str:
-        """A follower's Stop: "left" when others still follow the run (it keeps training for them,
-        and this follower gets no record), else "stop": the caller stops the job, whose partial
-        result this follower keeps."""
+    def stop_or_leave(self, job, run_id: str) -> tuple[str, Follower | None]:
+        """A follower's Stop: ("left", the follower) when others still follow the run (it keeps
+        training for them, and this follower gets no record), else ("stop", None): the caller
+        stops the job, whose partial result this follower keeps."""
         with self._lock:
             for live in self._runs.values():
                 if live.job is job and not live.closed:
+                    leaving = [follower for follower in live.followers if follower.run_id == run_id]
                     others = [follower for follower in live.followers if follower.run_id != run_id]
-                    if others and len(others) < len(live.followers):
+                    if others and leaving:
                         live.followers = others
-                        return "left"
+                        return "left", leaving[0]
                     live.closed = True
-                    return "stop"
-        return "stop"
+                    return "stop", None
+        return "stop", None
 
     def find(self, student: str) -> tuple[Any, Follower] | None:
         """The unfinished job ``student`` follows and their place in it (after a reload), or None."""

@@ -8,13 +8,14 @@ student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5); older runs keep everythi
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, insert, select, update
 
 from kdlab.runs import KEEP_WEIGHTS, RunRecord, json_ready
-from kdlab.store.database import Database, run_weights, runs, students
+from kdlab.store.database import SERVER_ID, Database, run_starts, run_weights, runs, students
 
 
 def keep_weights_from_env() -> int:
@@ -45,6 +46,16 @@ def _record(row, weights: bytes | None = None) -> RunRecord:
         source=row.source,
         cache_key=row.cache_key,
     )
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run that started on a server process that has stopped since (a restart) and has no record."""
+
+    run_id: str
+    number: int
+    config: dict  # DistillConfig.as_dict(): DistillConfig.build(**config) trains it again
+    started_at: float
 
 
 class DatabaseRunStore:
@@ -112,6 +123,7 @@ class DatabaseRunStore:
         )
         with self.database.write() as connection:
             connection.execute(insert(runs).values(**row))
+            connection.execute(delete(run_starts).where(run_starts.c.run_id == record.run_id))
             if record.student_weights is not None and self.keep_weights > 0:
                 connection.execute(insert(run_weights).values(run_id=record.run_id, data=record.student_weights))
             kept = (
@@ -122,6 +134,34 @@ class DatabaseRunStore:
             connection.execute(
                 delete(run_weights).where(run_weights.c.run_id.in_(mine), run_weights.c.run_id.not_in(kept))
             )
+
+    def note_start(self, run_id: str, number: int, config: dict) -> None:
+        """Remember that run ``run_id`` trains on this server process until ``add`` files its
+        record (or ``forget_start``): a restart in between leaves it to ``interrupted``."""
+        with self.database.write() as connection:
+            connection.execute(
+                insert(run_starts).values(run_id=run_id, student_id=self.student_id, number=number,
+                                          config=json_ready(config), server_id=SERVER_ID, started_at=time.time())
+            )  # fmt: skip
+
+    def forget_start(self, run_id: str) -> None:
+        """The run ``run_id`` will have no record (it failed, the student left it, or they dismissed it)."""
+        with self.database.write() as connection:
+            connection.execute(
+                delete(run_starts).where(run_starts.c.run_id == run_id, run_starts.c.student_id == self.student_id)
+            )
+
+    def interrupted(self) -> list[InterruptedRun]:
+        """The student's runs cut off by a server restart (started by another server process, never
+        filed), oldest first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(run_starts)
+                .where(run_starts.c.student_id == self.student_id, run_starts.c.server_id != SERVER_ID,
+                       run_starts.c.run_id.not_in(select(runs.c.id)))
+                .order_by(run_starts.c.number)
+            ).all()  # fmt: skip
+        return [InterruptedRun(row.run_id, row.number, row.config, row.started_at) for row in rows]
 
     def records(self) -> list[RunRecord]:
         """Every run of the student, oldest first, without weights (``get`` loads them)."""

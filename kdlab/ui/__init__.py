@@ -10,7 +10,7 @@ prediction, the share control), ``board`` and ``instructor`` (the class board an
 ``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
 """
 
-from kdlab.ui.lab import current_ticket, is_busy, render_lab_run, start_run
+from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
 from kdlab.ui.resources import (
     cached_teacher,
@@ -54,6 +54,7 @@ __all__ = [
     "page_link",
     "recall_job",
     "remember_job",
+    "render_interrupted_runs",
     "render_job_progress",
     "render_lab_run",
     "render_run_result",

@@ -6,7 +6,8 @@ the same run trained earlier on this server (copied into the student's runs at o
 so, with a button to train it again live), an identical run in progress (followed live; the
 student gets their own copy of the record), or a new background job. The session keeps the
 answer (a ``LabTicket``); after a reload the lab finds the student's live run again, or shows
-their latest stored run.
+their latest stored run. A run cut off by a server restart is listed with its settings, to train
+again or dismiss.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kdlab.store.result_cache import LIVE_RUNS
 from kdlab.tasks import LabOutcome, LabTicket, request_distillation, stop_lab_run
 from kdlab.teachers import Teacher
 from kdlab.ui.progress import follow_job
+from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import remember_job, session_owner, unsaved_runs
 from kdlab.ui.widgets import page_link
@@ -140,6 +142,46 @@ def render_lab_run(ticket: LabTicket | None, store, data, *, busy: bool, teacher
             if memory.get(record.run_id) is None and memory is not store:
                 memory.add(record)
         _render_record(record, store)
+
+
+def render_interrupted_runs(store, data, *, busy: bool) -> None:
+    """The student's runs that a server restart cut off (they have no result): each with its
+    settings, "Train it again" and "Dismiss"."""
+    try:
+        interrupted = store.interrupted()
+    except StorageError as error:
+        st.error(f"**Runs cut off by a server restart cannot be listed right now.** {error}")
+        return
+    for run in interrupted:
+        settings = run.config
+        with st.container(border=True):
+            st.warning(
+                f"**Run {run.number} was cut off**: the server restarted while it trained, so it has no result. "
+                f"Its settings: {settings.get('student')} from {settings.get('teacher')}, T = {settings.get('temperature')}"
+                f", alpha = {settings.get('alpha')}, {settings.get('epochs')} epochs, seed {settings.get('seed')}.",
+                icon=":material/restart_alt:",
+            )
+            again, dismiss = st.columns(2)
+            if again.button("Train it again", key=f"lab.interrupted.{run.run_id}.again", icon=":material/replay:",
+                            disabled=busy, help="Your run in progress must end first." if busy else None):  # fmt: skip
+                try:
+                    config = DistillConfig.build(**settings)
+                except (TypeError, ValueError) as error:  # settings of an older kdlab
+                    st.error(f"**These settings cannot run any more.** {error} Dismiss the run instead.")
+                else:
+                    if start_run(config, data, store, teacher=cached_teacher(config.teacher)):
+                        _forget(store, run.run_id)
+                        st.rerun()
+            if dismiss.button("Dismiss", key=f"lab.interrupted.{run.run_id}.dismiss", icon=":material/close:"):
+                _forget(store, run.run_id)
+                st.rerun()
+
+
+def _forget(store, run_id: str) -> None:
+    try:
+        store.forget_start(run_id)
+    except StorageError as error:
+        st.error(f"**The run could not be dismissed right now.** {error}")
 
 
 def _latest(store) -> RunRecord | None:

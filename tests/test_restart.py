@@ -1,0 +1,179 @@
+"""A run cut off by a server restart: its start is noted in the database when Train is pressed,
+forgotten when its record is filed (or it fails, or the student leaves it), and a later server
+process lists it to its student with its settings. The restart is a real one: a second process
+starts a run and is killed while it trains."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from kdlab.distill import DistillConfig
+from kdlab.jobs import JobRunner, JobStatus
+from kdlab.runner import QueueFull
+from kdlab.store import DatabaseRunStore, StorageError, create_student, find_student, open_database
+from kdlab.store import database as schema
+from kdlab.store import runs as stored_runs
+from kdlab.tasks import request_distillation, stop_lab_run
+from kdlab.teachers import load_or_train_teacher
+from tests.conftest import PROJECT_ROOT
+
+TEACHER_EPOCHS = 2
+SERVER_SCRIPT = """
+import sys, time
+from kdlab.data import load_mnist
+from kdlab.distill import DistillConfig
+from kdlab.jobs import JobRunner
+from kdlab.store import DatabaseRunStore, create_student, open_database
+from kdlab.tasks import request_distillation
+from kdlab.teachers import load_or_train_teacher
+
+data = load_mnist(offline=True)
+database = open_database(sys.argv[1])
+student, token = create_student(database)
+store = DatabaseRunStore(database, student.id)
+teacher = load_or_train_teacher("linear", data, epochs=2)
+config = DistillConfig.build(teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16,
+                             teacher_epochs=2, temperature=8, seed=7)
+ticket = request_distillation(JobRunner(1), config, data, store, teacher=teacher)
+print(token, flush=True)
+time.sleep(600)  # training in the background until the test kills this "server"
+"""
+
+
+@pytest.fixture
+def url(tmp_path):
+    yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+    schema.forget_databases()
+
+
+@pytest.fixture(scope="module")
+def linear_teacher(sample_data):
+    return load_or_train_teacher("linear", sample_data, epochs=TEACHER_EPOCHS)
+
+
+def tiny_config(**changes) -> DistillConfig:
+    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
+    return DistillConfig.build(**{**settings, **changes})
+
+
+def new_store(database) -> DatabaseRunStore:
+    return DatabaseRunStore(database, create_student(database)[0].id)
+
+
+def after_a_restart(monkeypatch) -> None:
+    """This process now plays a new server process: runs noted before count as another's."""
+    monkeypatch.setattr(stored_runs, "SERVER_ID", "a-new-server-process")
+
+
+def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(url):
+    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, url], cwd=PROJECT_ROOT, env=os.environ.copy(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        token = server.stdout.readline().strip()
+        assert token, server.stderr.read()
+    finally:
+        server.send_signal(signal.SIGKILL)  # the server dies while the run trains
+        server.wait(timeout=30)
+    database = open_database(url)  # the next server process
+    store = DatabaseRunStore(database, find_student(database, token).id)
+    assert store.records() == []
+    [cut_off] = store.interrupted()
+    assert cut_off.number == 1
+    assert DistillConfig.build(**cut_off.config) == DistillConfig.build(
+        teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16, teacher_epochs=2,
+        temperature=8, seed=7,
+    )  # fmt: skip
+    store.forget_start(cut_off.run_id)  # "Dismiss"
+    assert store.interrupted() == []
+
+
+def test_a_run_that_ends_or_fails_or_is_left_leaves_nothing_behind(url, sample_data, linear_teacher, monkeypatch):
+    database, runner = open_database(url), JobRunner(1)
+    done, failing, alice, bob = (new_store(database) for _ in range(4))
+    ticket = request_distillation(runner, tiny_config(), sample_data, done, teacher=linear_teacher)
+    assert done.interrupted() == []  # still this server's own run
+    assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED
+
+    release = threading.Event()
+    runner.submit("another student's run", lambda context: release.wait(60))
+    try:
+        first = request_distillation(runner, tiny_config(epochs=3), sample_data, alice, teacher=linear_teacher)
+        second = request_distillation(runner, tiny_config(epochs=3), sample_data, bob, teacher=linear_teacher)
+        assert second.how == "joined" and stop_lab_run(first.job, first.run_id) == "left"
+    finally:
+        release.set()
+    assert runner.wait(second.job, timeout=120)
+    monkeypatch.setattr("kdlab.tasks.run_distillation", lambda *args, **kwargs: 1 / 0)
+    broken = request_distillation(runner, tiny_config(seed=5), sample_data, failing, teacher=linear_teacher)
+    assert runner.wait(broken.job, timeout=60) and broken.job.status == JobStatus.FAILED
+
+    after_a_restart(monkeypatch)
+    assert [store.interrupted() for store in (done, failing, alice, bob)] == [[], [], [], []]
+    assert bob.get(second.run_id).status == "completed"
+
+
+def test_a_full_queue_notes_no_start(url, sample_data, linear_teacher, monkeypatch):
+    database, runner, release = open_database(url), JobRunner(1, max_queue=0), threading.Event()
+    runner.submit("another student's run", lambda context: release.wait(60))
+    store = new_store(database)
+    try:
+        with pytest.raises(QueueFull):
+            request_distillation(
+                runner, tiny_config(seed=11), sample_data, store, owner="student", teacher=linear_teacher
+            )
+    finally:
+        release.set()
+    after_a_restart(monkeypatch)
+    assert store.interrupted() == []
+
+
+def test_a_version_1_database_gains_the_run_starts_and_keeps_its_runs(url):
+    database = open_database(url)
+    with database.write() as connection:  # back to version 1, as an older kdlab left it
+        connection.execute(text("DROP TABLE run_starts"))
+        connection.execute(text("DELETE FROM schema_version WHERE version = 2"))
+    student, _ = create_student(database)
+    with pytest.raises(StorageError):
+        DatabaseRunStore(database, student.id).interrupted()
+    assert schema.upgrade(database) == 2 and database.version() == 2
+    assert DatabaseRunStore(database, student.id).interrupted() == []
+
+
+def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, linear_teacher):
+    from streamlit.testing.v1 import AppTest
+
+    database = open_database()  # the app's own database (in the tests' private cache dir)
+    student, token = create_student(database)
+    store = DatabaseRunStore(database, student.id)
+    for number, seed in ((1, 3), (2, 4)):
+        store.reserve_number()
+        store.note_start(f"cut-off-{token[:6]}-{number}", number, tiny_config(seed=seed, temperature=8).as_dict())
+    after_a_restart(monkeypatch)
+
+    def open_lab() -> AppTest:
+        at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "distillation_lab.py"), default_timeout=60)
+        at.query_params["s"] = token
+        return at.run()
+
+    def open_runs() -> AppTest:
+        runs = AppTest.from_file(str(PROJECT_ROOT / "pages" / "runs.py"), default_timeout=60)
+        runs.query_params["s"] = token
+        return runs.run()
+
+    assert any("Runs 1, 2 were cut off" in warning.value for warning in open_runs().warning)
+    at = open_lab()
+    warnings = [warning.value for warning in at.warning]
+    assert any("Run 1 was cut off" in text and "mlp-20x1 from linear, T = 8" in text and "seed 3" in text
+               for text in warnings)  # fmt: skip
+    at.button(key=f"lab.interrupted.cut-off-{token[:6]}-1.dismiss").click().run()
+    assert not any("Run 1 was cut off" in warning.value for warning in at.warning)
+    at.button(key=f"lab.interrupted.cut-off-{token[:6]}-2.again").click().run()
+    assert not at.exception
+    assert store.interrupted() == []
+    assert "Run 3" in "".join(subheader.value for subheader in at.subheader)  # trained again as the next run
+    assert not any("cut off" in warning.value for warning in open_runs().warning)
