@@ -133,8 +133,12 @@ def soft_targets_preview(teacher: Teacher, data: MnistData, temperature: float, 
     plain = softened_probabilities(logits, 1.0).mean(0)
     softened = softened_probabilities(logits, temperature).mean(0)
     label = int(data.test.labels[PREVIEW_IMAGE])
-    st.plotly_chart(plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, height=260), key=key)
-    st.caption(f"The teacher's soft targets for the first test image (a {label}). The explorer shows any digit.")
+    figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale=True, height=280)
+    figure.update_layout(title_text=f"At T = 1 and T = {temperature:g}")  # the column is narrow: short labels
+    figure.update_traces(x=[str(digit) for digit in range(10)]).update_xaxes(tickangle=0, title_text=None)
+    st.plotly_chart(figure, key=key)
+    st.caption(f"The teacher's soft targets for the first test image (a {label}), on a log scale: the "
+               "wrong digits' share grows with T. The explorer shows any digit.")  # fmt: skip
 
 
 def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
