@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     replays = "; ".join(f"{name} = {title}" for name, title in REPLAY_TITLES.items())
     parser.add_argument("name", choices=REPLAY_NAMES, help=f"which replay: {replays}")
     parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",
-                        help="quick: minutes on a laptop CPU (default); full: closer to the paper, much longer")  # fmt: skip
+                        help="quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the student runs (default: 0)")
     parser.add_argument("--fresh", action="store_true",
                         help="temperature-width: recompute the grid even if a finished one is cached")  # fmt: skip

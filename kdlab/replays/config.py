@@ -64,8 +64,9 @@ class Budget:
 
 # Quick: the paper's 1200-1200 teacher made 116 to 125 test errors after 20 jittered epochs (35 min
 # on this 2-core CPU), hardly better than the student alone (131 to 140), so there was little dark
-# knowledge to pass on. The small CNN with the same jitter makes about 44 errors in 12 epochs
-# (under 3 min), so it stands in for it at this budget; the page and the JSON say so.
+# knowledge to pass on. The small CNN with the same jitter makes about 53 errors in 12 epochs
+# (minutes), so it stands in for it at this budget; the page and the JSON say so.
+# Full: sized for the 2-core development CPU, where the four replays took 66 min in all (2026-11-27).
 BUDGETS = {
     "quick": Budget(
         "quick", teacher_epochs=12, student_epochs=20, sweep_epochs=20, sweep_train_size=10_000, teacher="cnn"
@@ -77,8 +78,9 @@ BUDGET_NOTES = {
     "jitter, trained once, then cached for every replay and session), "
     "students 20 epochs on every training image, the temperature-width grid 20 epochs on 10,000 images "
     "for widths 30 and 300.",
-    "full": "Full budget: teacher 60 epochs, students 60 epochs, the temperature-width grid 20 epochs on every "
-    "training image for widths 30, 100, 300 and 800 and nine temperatures. The paper trained longer still, "
+    "full": "Full budget: the paper's 1200-1200 teacher 60 epochs, students 60 epochs, the temperature-width grid "
+    "20 epochs on every training image for widths 30, 100, 300 and 800 and nine temperatures. About an hour "
+    "for the four on a 2-core CPU, a third of it the teacher's first training. The paper trained longer still, "
     "with SGD and weight constraints.",
 }
 QUICK_GRID = {"widths": (30, 300), "temperatures": (1.0, 2.5, 4.0, 8.0, 20.0)}
