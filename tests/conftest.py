@@ -51,3 +51,22 @@ def small_teacher(sample_data):
     from kdlab.teachers import load_or_train_teacher
 
     return load_or_train_teacher("lenet5", sample_data, epochs=8, seed=0)
+
+
+TINY_TEACHER_EPOCHS = 2  # a cheap linear teacher, cached under its own name for the session
+
+
+def tiny_config(**changes):
+    """A lab run that trains in about a second on the sample: mlp-20x1 from the linear teacher."""
+    from kdlab.distill import DistillConfig
+
+    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TINY_TEACHER_EPOCHS)
+    return DistillConfig.build(**{**settings, **changes})
+
+
+@pytest.fixture(scope="session")
+def linear_teacher(sample_data):
+    """The teacher of ``tiny_config`` runs."""
+    from kdlab.teachers import load_or_train_teacher
+
+    return load_or_train_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)

@@ -11,7 +11,6 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Connection, event, select, text
 
-from kdlab.distill import DistillConfig
 from kdlab.jobs import JobRunner, JobStatus
 from kdlab.runs import RunRecord, RunStore
 from kdlab.store import DatabaseRunStore, StorageError, create_student, find_student, open_database, result_cache
@@ -19,10 +18,7 @@ from kdlab.store import database as schema
 from kdlab.store.result_cache import LIVE_RUNS, RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.store.students import token_hash
 from kdlab.tasks import request_distillation, stop_lab_run
-from kdlab.teachers import load_or_train_teacher
-from tests.conftest import PROJECT_ROOT
-
-TEACHER_EPOCHS = 2
+from tests.conftest import PROJECT_ROOT, tiny_config
 
 
 @pytest.fixture
@@ -34,16 +30,6 @@ def url(tmp_path):
 @pytest.fixture
 def database(url):
     return open_database(url)
-
-
-@pytest.fixture(scope="module")
-def linear_teacher(sample_data):
-    return load_or_train_teacher("linear", sample_data, epochs=TEACHER_EPOCHS)
-
-
-def tiny_config(**changes) -> DistillConfig:
-    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
-    return DistillConfig.build(**{**settings, **changes})
 
 
 def record(number: int, run_id: str | None = None, weights: bytes | None = b"weights", status="completed"):

@@ -13,16 +13,14 @@ import pytest
 from sqlalchemy import text
 
 from kdlab.distill import DistillConfig
-from kdlab.jobs import JobRunner, JobStatus
+from kdlab.jobs import JobRunner, JobStatus, default_runner
 from kdlab.runner import QueueFull
 from kdlab.store import DatabaseRunStore, StorageError, create_student, find_student, open_database
 from kdlab.store import database as schema
 from kdlab.store import runs as stored_runs
 from kdlab.tasks import request_distillation, stop_lab_run
-from kdlab.teachers import load_or_train_teacher
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, tiny_config
 
-TEACHER_EPOCHS = 2
 SERVER_SCRIPT = """
 import sys, time
 from kdlab.data import load_mnist
@@ -49,16 +47,6 @@ time.sleep(600)  # training in the background until the test kills this "server"
 def url(tmp_path):
     yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
     schema.forget_databases()
-
-
-@pytest.fixture(scope="module")
-def linear_teacher(sample_data):
-    return load_or_train_teacher("linear", sample_data, epochs=TEACHER_EPOCHS)
-
-
-def tiny_config(**changes) -> DistillConfig:
-    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
-    return DistillConfig.build(**{**settings, **changes})
 
 
 def new_store(database) -> DatabaseRunStore:
@@ -177,3 +165,5 @@ def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, line
     assert store.interrupted() == []
     assert "Run 3" in "".join(subheader.value for subheader in at.subheader)  # trained again as the next run
     assert not any("cut off" in warning.value for warning in open_runs().warning)
+    for job in default_runner().jobs():  # let the run trained again end before the process does
+        assert default_runner().wait(job, timeout=120)

@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from kdlab.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.distill import StageEvent, run_distillation
 from kdlab.jobs import JobRunner, JobStatus
 from kdlab.runs import (
     RunRecord,
@@ -25,20 +25,8 @@ from kdlab.runs import (
     runs_csv,
 )
 from kdlab.tasks import TeacherReady, submit_distillation
-from kdlab.teachers import load_or_train_teacher
 from kdlab.train import EvalEvent, StepEvent
-
-TEACHER_EPOCHS = 2  # a cheap linear teacher, cached under its own name for this module
-
-
-@pytest.fixture(scope="module")
-def linear_teacher(sample_data):
-    return load_or_train_teacher("linear", sample_data, epochs=TEACHER_EPOCHS)
-
-
-def tiny_config(**changes) -> DistillConfig:
-    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TEACHER_EPOCHS)
-    return DistillConfig.build(**{**settings, **changes})
+from tests.conftest import tiny_config
 
 
 @pytest.fixture(scope="module")
