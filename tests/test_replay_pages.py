@@ -208,3 +208,27 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
     tabs = {link.proto.label: parse_qs(link.proto.query_string).get("replay.tab") for link in app.get("page_link")}
     assert tabs["Replay Bucila et al.'s model compression (2006)"] == [REPLAY_TITLES["compression"]]
     assert tabs["Replay Hinton et al.'s MNIST table (2015)"] == [REPLAY_TITLES["table"]]
+
+
+def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(monkeypatch):
+    def full_budget(query: dict | None = None) -> AppTest:
+        app = page("paper_replays.py")
+        for name, value in (query or {}).items():
+            app.query_params[name] = value
+        app.run()
+        app.radio(key="replay.budget").set_value("full").run()
+        assert not app.exception
+        return app
+
+    at_home = full_budget()  # no instructor key: a laptop, where anyone may
+    assert not button(at_home, "Run the table replay (full budget)").disabled
+
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "s3cret-key")
+    student = full_budget()
+    assert button(student, "Run the table replay (full budget)").disabled
+    assert any("only the instructor starts full-budget replays" in info.value for info in student.info)
+    student.radio(key="replay.budget").set_value("quick").run()
+    assert not button(student, "Run the table replay (quick budget)").disabled
+
+    instructor = full_budget({"key": "s3cret-key"})
+    assert not button(instructor, "Run the table replay (full budget)").disabled

@@ -59,6 +59,12 @@ def is_instructor() -> bool:
     return instructor_key_set() and bool(st.session_state.get(SESSION_KEY))
 
 
+def may_start_long_jobs() -> bool:
+    """Full-budget replays (an hour of a trainer each): anyone on a server without an instructor
+    key (a laptop at home), only the instructor (``?key=``) on a server with one (a classroom)."""
+    return not instructor_key_set() or is_instructor()
+
+
 def _server_state() -> None:
     runner = default_runner()
     jobs = [job for job in runner.jobs() if not job.is_finished]
