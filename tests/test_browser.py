@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -57,36 +59,16 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
-    folder = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
-    log = folder / "streamlit.log"
+@contextmanager
+def serve_app(folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """``streamlit run app.py`` with ``env`` on a free localhost port (log in ``folder``); yields its URL."""
+    port, log = free_port(), folder / "streamlit.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process, log)
@@ -98,6 +80,16 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
+    folder = tmp_path_factory.mktemp("browser")
+    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    env.pop("KDLAB_DATA_DIR", None)
+    with serve_app(folder, env) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,12 @@ lab link is a tiny run, so the test trains in seconds.
 """
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.test_browser import CHROMIUM, RUN_SECONDS, browser, free_port, wait_until_healthy  # noqa: F401
+from tests.test_browser import CHROMIUM, RUN_SECONDS, browser, serve_app  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
 LESSON = """+++
 title = "A tiny lesson"
 minutes = 10
@@ -51,24 +47,8 @@ def server(tmp_path_factory):
            "KDLAB_LESSONS_DIR": str(folder / "lessons")}  # fmt: skip
     for name in ("KDLAB_DATA_DIR", "KDLAB_INSTRUCTOR_KEY", "KDLAB_DATABASE_URL"):
         env.pop(name, None)
-    port, log = free_port(), folder / "streamlit.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process, log)
+    with serve_app(folder, env) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(server, browser):  # noqa: F811

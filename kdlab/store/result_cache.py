@@ -192,11 +192,11 @@ class LiveRuns:
         with self._lock:
             for live in self._runs.values():
                 if live.job is job and not live.closed:
-                    leaving = [follower for follower in live.followers if follower.run_id == run_id]
-                    others = [follower for follower in live.followers if follower.run_id != run_id]
-                    if others and leaving:
+                    leaving = next((follower for follower in live.followers if follower.run_id == run_id), None)
+                    others = [follower for follower in live.followers if follower is not leaving]
+                    if others and leaving is not None:
                         live.followers = others
-                        return "left", leaving[0]
+                        return "left", leaving
                     live.closed = True
                     return "stop", None
         return "stop", None
