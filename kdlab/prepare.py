@@ -16,13 +16,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from kdlab.data import MnistData, default_cache_dir, load_mnist
-from kdlab.distill import DistillConfig
+from kdlab.distill import DEFAULT_TEACHER, DistillConfig
 from kdlab.ensembles import parse_teacher_name
 from kdlab.files import write_atomically
 from kdlab.jobs import JobRunner
 from kdlab.lessons import load_lessons
 from kdlab.links import LAB_PARAMETERS, lab_defaults, parse_lab_link
-from kdlab.models import ARCHITECTURES
 from kdlab.progress import ProgressEvent, ProgressTracker
 from kdlab.replays import REPLAY_NAMES, HintonSetup, replay_config
 from kdlab.replays.compression import CompressionConfig, labelled_subset
@@ -85,7 +84,7 @@ def _lab_config(values: dict) -> DistillConfig:
 
 def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNeed]:
     """Every teacher the pages start with: the lab's and the lessons' (``lab_runs``), the explorer's
-    (its picker starts at the first architecture), the schemes page's and, with ``replays``, the
+    (its picker starts at the lab's default teacher), the schemes page's and, with ``replays``, the
     quick replays' teachers."""
     default_epochs = default_teacher_epochs(len(data.train))
     schemes = SchemeConfig()
@@ -101,7 +100,7 @@ def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNe
         for config, who in lab_runs(data).items()
     ]
     needs += [
-        TeacherNeed(next(iter(ARCHITECTURES)), default_epochs, 0, 0, data, ("explorer",)),
+        TeacherNeed(DEFAULT_TEACHER, default_epochs, 0, 0, data, ("explorer",)),
         TeacherNeed(schemes.teacher, schemes.teacher_epochs or default_epochs, schemes.teacher_seed, 0, data,
                     ("schemes",)),
     ]  # fmt: skip

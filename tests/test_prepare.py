@@ -12,8 +12,7 @@ import json
 import pytest
 
 from kdlab import prepare as prepare_module
-from kdlab.distill import DEMO_TRAIN_SIZE, DistillConfig
-from kdlab.models import ARCHITECTURES
+from kdlab.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
 from kdlab.replays import replay_config
 from kdlab.teachers import default_teacher_epochs
@@ -27,7 +26,8 @@ def test_the_pages_default_teachers_are_listed_once_with_their_users(sample_data
     assert lab_users[0] == "lab" and "schemes" in lab_users
     assert {"lesson 2-does-the-teacher-help", "lesson 3-too-cold-too-hot"} <= set(lab_users)
     explorer = next(need for need in needs if "explorer" in need.users)
-    assert explorer.name == next(iter(ARCHITECTURES)) and explorer.jitter_pixels == 0
+    assert explorer.name == DEFAULT_TEACHER and explorer.jitter_pixels == 0  # the explorer's picker starts there
+    assert "explorer" in lab_users  # the same teacher, listed once
     table = replay_config("table", "quick")  # the Hinton replays share one jittered teacher
     hinton = set(users[(table.teacher, table.budget.teacher_epochs, table.teacher_jitter_pixels)])
     assert {"replay table", "replay omit-3", "replay only-7-8", "replay temperature-width"} <= hinton
