@@ -109,7 +109,7 @@ def request_distillation(runner: JobRunner, config: DistillConfig, data: MnistDa
         if cached is not None:
             record = copy_into(cached, store, source="cache", created_at=time.time())
             return LabTicket("cache", record.run_id, record.number, record=record)
-    check_run_cost(config, data)  # part 2 hook: the instructor's cap (KDLAB_MAX_RUN_COST) on new runs
+    check_run_cost(config, data)  # the instructor's cap (KDLAB_MAX_RUN_COST) on new runs
     number, run_id = store.reserve_number(), new_run_id()
     _note_start(store, run_id, number, config)  # before the job: a quick run may file its record at once
     student = getattr(store, "student_key", None) or owner or f"run:{run_id}"
@@ -195,7 +195,7 @@ def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: Liv
                                             stop=context.stop_requested)  # fmt: skip
             context.emit(TeacherReady(config.teacher, teacher.record.test_accuracy, teacher.record.test_errors,
                                       teacher.status))  # fmt: skip
-            # part 2 hook: context.run is a plain call here, a Ray task with KDLAB_RAY_ADDRESS set
+            # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set
             result = context.run(run_distillation, config, data, teacher=teacher, on_event=on_event)
             outcome = _file_records(record_from_result(result, data.test.labels, number=number), config, data,
                                     result.teacher, live)  # fmt: skip
@@ -205,7 +205,7 @@ def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: Liv
             for follower in LIVE_RUNS.finish(live):  # a failed run lets its followers go too, without a record
                 _forget_start(follower.store, follower.run_id)
 
-    # part 2 hook: kind and cost let the queue estimate when this run starts and ends
+    # kind and cost let the queue estimate when this run starts and ends
     return runner.submit(f"Run {number}: {config.student} from {config.teacher}", target, owner=owner, kind="lab",
                          cost=sum(plan.values()))  # fmt: skip
 
