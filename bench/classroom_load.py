@@ -36,13 +36,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MAX_STUDENTS = 40
 FIRST_SEED = 100  # students' seeds: none of the lessons' (1 to 4) nor the default (0)
 SERVER_START_SECONDS = 90
-SWITCH_PAGES = [("Home", "Knowledge distillation, live on MNIST"), ("Dark knowledge explorer", "Dark knowledge explorer"),
-                ("Runs", "Runs"), ("Distillation lab", "Distillation lab")]  # fmt: skip
+SWITCH_PAGES = [
+    ("Home", "Knowledge distillation, live on MNIST"),
+    ("Dark knowledge explorer", "Dark knowledge explorer"),
+    ("Runs", "Runs"),
+    ("Distillation lab", "Distillation lab"),
+]
 ERRORS = ["These settings cannot run", "The run cannot start", "The run failed", "The training queue is full"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -117,8 +128,21 @@ def start_server(folder: Path, data_dir: str | None, port: int, extra_env: dict)
     env.pop("KDLAB_DATABASE_URL", None)  # a fresh SQLite database in the temporary cache
     if data_dir:
         env["KDLAB_DATA_DIR"] = str(Path(data_dir).resolve())
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-               str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = open(folder / "streamlit.log", "w")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -223,41 +247,54 @@ async def drive(url: str, students: int, limit: float, server_pid: int) -> dict:
                 await page.get_by_role("button", name="Train", exact=True).click()
                 clicks.append(time.monotonic())
             spread = clicks[-1] - clicks[0]
-            results = await asyncio.gather(*(wait_for_result(page, clicked, deadline)
-                                             for page, clicked in zip(pages, clicks)))  # fmt: skip
+            results = await asyncio.gather(
+                *(wait_for_result(page, clicked, deadline) for page, clicked in zip(pages, clicks))
+            )
             done.set()
             switches = await switcher
             browsers_cpu = descendants_cpu_seconds(os.getpid(), exclude=server_pid)
         finally:
             await browser.close()
-    return {"results": [{"seed": seed, **result} for seed, result in enumerate(results, start=FIRST_SEED)],
-            "click_spread_seconds": round(spread, 2), "switches": switches,
-            "browsers_cpu_seconds": round(browsers_cpu, 1)}  # fmt: skip
+    return {
+        "results": [{"seed": seed, **result} for seed, result in enumerate(results, start=FIRST_SEED)],
+        "click_spread_seconds": round(spread, 2),
+        "switches": switches,
+        "browsers_cpu_seconds": round(browsers_cpu, 1),
+    }
 
 
 def summarize(report: dict) -> list[str]:
     results, switches, memory = report["results"], report["switches"], report["server_rss_mb"]
     times = [result["seconds"] for result in results if result["seconds"] is not None and not result["error"]]
-    lines = [f"{report['students']} students on {report['data']} ({report['cores']} cores, KDLAB_MAX_JOBS "
-             f"{report['max_jobs']}); Train pressed within {report['click_spread_seconds']} s"]  # fmt: skip
+    lines = [
+        f"{report['students']} students on {report['data']} ({report['cores']} cores, KDLAB_MAX_JOBS "
+        f"{report['max_jobs']}); Train pressed within {report['click_spread_seconds']} s"
+    ]
     for result in results:
         outcome = result["error"] or result["how"]
         lines.append(f"  seed {result['seed']:>3}: {result['seconds']} s ({outcome})")
     if times:
-        lines.append(f"results: first {min(times)} s, median {statistics.median(times):.1f} s, last {max(times)} s; "
-                     f"{len(times)} of {len(results)} without error")  # fmt: skip
+        lines.append(
+            f"results: first {min(times)} s, median {statistics.median(times):.1f} s, last {max(times)} s; "
+            f"{len(times)} of {len(results)} without error"
+        )
     timed = [switch["seconds"] for switch in switches if switch["seconds"] is not None]
     if timed:
         timed.sort()
-        lines.append(f"page switches meanwhile: {len(timed)} timed, median {statistics.median(timed):.2f} s, "
-                     f"95th percentile {timed[int(0.95 * (len(timed) - 1))]:.2f} s, max {timed[-1]:.2f} s, "
-                     f"{len(switches) - len(timed)} failed")  # fmt: skip
-    lines.append(f"server memory (RSS): {memory['start']} MB at start, peak {memory['peak']} MB, "
-                 f"{memory['end']} MB at the end")  # fmt: skip
+        lines.append(
+            f"page switches meanwhile: {len(timed)} timed, median {statistics.median(timed):.2f} s, "
+            f"95th percentile {timed[int(0.95 * (len(timed) - 1))]:.2f} s, max {timed[-1]:.2f} s, "
+            f"{len(switches) - len(timed)} failed"
+        )
+    lines.append(
+        f"server memory (RSS): {memory['start']} MB at start, peak {memory['peak']} MB, {memory['end']} MB at the end"
+    )
     load = report["load_average"]
-    lines.append(f"CPU time: server {report['server_cpu_seconds']} s, browsers {report['browsers_cpu_seconds']} s, "
-                 f"in {report['wall_seconds']} s of wall time on {report['cores']} cores; machine load average: "
-                 f"mean {load['mean']}, max {load['max']:.1f}")  # fmt: skip
+    lines.append(
+        f"CPU time: server {report['server_cpu_seconds']} s, browsers {report['browsers_cpu_seconds']} s, "
+        f"in {report['wall_seconds']} s of wall time on {report['cores']} cores; machine load average: "
+        f"mean {load['mean']}, max {load['max']:.1f}"
+    )
     return lines
 
 
@@ -265,8 +302,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=8, help=f"browser sessions pressing Train (1..{MAX_STUDENTS})")
     parser.add_argument("--data-dir", help="MNIST root for the server (KDLAB_DATA_DIR); default: the sample")
-    parser.add_argument("--teachers-from", default=str(Path.home() / ".cache" / "kdlab"),
-                        help="cache dir whose teachers/ are copied in first (default: ~/.cache/kdlab)")  # fmt: skip
+    parser.add_argument(
+        "--teachers-from",
+        default=str(Path.home() / ".cache" / "kdlab"),
+        help="cache dir whose teachers/ are copied in first (default: ~/.cache/kdlab)",
+    )
     parser.add_argument("--limit", type=float, default=600.0, help="seconds the runs may take (default: 600)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args()

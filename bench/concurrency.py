@@ -87,13 +87,21 @@ def main() -> None:
     settings = [tuple(int(part) for part in text.lower().split("x")) for text in args.settings]
     data = synthetic_mnist() if args.synthetic else load_mnist(args.data_dir)
     teacher = load_or_train_teacher("linear", data, epochs=1)
-    report = {"data": data.source.name, "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-              "python": platform.python_version(), "results": []}  # fmt: skip
+    report = {
+        "data": data.source.name,
+        "cores": len(os.sched_getaffinity(0)),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "results": [],
+    }
     for workers, threads in settings:
         result = measure(data, teacher, args.runs, workers, threads)
         report["results"].append(result)
-        print(f"{workers} worker(s) x {threads} thread(s): all {args.runs} results in {result['all_done_seconds']} s; "
-              f"each run {result['mean_run_seconds']} s; results at {result['result_seconds']}", file=sys.stderr)  # fmt: skip
+        print(
+            f"{workers} worker(s) x {threads} thread(s): all {args.runs} results in {result['all_done_seconds']} s; "
+            f"each run {result['mean_run_seconds']} s; results at {result['result_seconds']}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(report))
 

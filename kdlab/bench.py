@@ -117,8 +117,9 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, wit
     """
     emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    teacher = load_or_train_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed,
-                                    on_event=on_event)  # fmt: skip
+    teacher = load_or_train_teacher(
+        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event
+    )
     started = time.perf_counter()
     epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
     emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))
@@ -130,13 +131,17 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, wit
     peak = measure_matmul_flops()
     train_flops = 3 * describe_model(demo.student).flops_per_image * len(data.train) / ours
     emit(StageEvent("demo", "Running the default demo on one torch thread, then on all of them ..."))
-    timings = {"one_thread": time_demo(demo, data, teacher, 1),
-               "all_threads": time_demo(demo, data, teacher, torch.get_num_threads())}  # fmt: skip
+    timings = {
+        "one_thread": time_demo(demo, data, teacher, 1),
+        "all_threads": time_demo(demo, data, teacher, torch.get_num_threads()),
+    }
     emit(StageEvent("teachers", "Measuring the teachers' training throughput ..."))
     quick = BUDGETS["quick"]
-    teachers = [teacher_throughput(demo.teacher, data, peak),
-                teacher_throughput(quick.teacher, data, peak, jitter_pixels=2),
-                teacher_throughput(PAPER_TEACHER, data, peak, jitter_pixels=2)]  # fmt: skip
+    teachers = [
+        teacher_throughput(demo.teacher, data, peak),
+        teacher_throughput(quick.teacher, data, peak, jitter_pixels=2),
+        teacher_throughput(PAPER_TEACHER, data, peak, jitter_pixels=2),
+    ]
     replay = None
     if with_replay:
         emit(StageEvent("replay", "Timing the quick table replay (its teacher from scratch, then cached) ..."))
@@ -211,16 +216,22 @@ def time_demo(demo: DistillConfig, data: MnistData, teacher: Teacher, threads: i
     }
 
 
-def teacher_throughput(architecture: str, data: MnistData, peak: float, *, jitter_pixels: int = 0,
-                       steps: int = 60) -> dict:  # fmt: skip
+def teacher_throughput(
+    architecture: str, data: MnistData, peak: float, *, jitter_pixels: int = 0, steps: int = 60
+) -> dict:
     """Training samples per second of a teacher architecture over ``steps`` batches of 128, and
     the share of the matmul peak it reaches (training counted as 3 x forward FLOPs)."""
     images = min(len(data.train), steps * 128)
     subset = data.train.subset(torch.arange(images))
     reports: list[StepEvent] = []
     config = TrainConfig(epochs=1, jitter_pixels=jitter_pixels, evals_per_epoch=1)
-    train_model(build_model(architecture, seed=0), subset, data.test, config,
-                on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None)  # fmt: skip
+    train_model(
+        build_model(architecture, seed=0),
+        subset,
+        data.test,
+        config,
+        on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None,
+    )
     seconds = reports[-1].seconds
     flops = 3 * describe_model(architecture).flops_per_image * images / seconds
     return {

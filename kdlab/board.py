@@ -51,8 +51,9 @@ class ClassRun:
         return self.baseline_errors - self.distilled_errors
 
 
-def class_run(nickname: str, student_id: int, created_at: float, status: str, source: str, summary: dict,
-              prediction: dict | None) -> ClassRun:  # fmt: skip
+def class_run(
+    nickname: str, student_id: int, created_at: float, status: str, source: str, summary: dict, prediction: dict | None
+) -> ClassRun:
     """A ``ClassRun`` from a stored run's summary (``DistillationResult.summary()``)."""
     config = summary.get("config", {})
     alone, distilled = summary.get("baseline") or {}, summary.get("student") or {}
@@ -149,8 +150,13 @@ class PredictionCheck:
 
     def sentence(self) -> str:
         """The verdict in words, for the student or the board."""
-        outcome = (f"distilling removed {self.removed:,} errors" if self.removed > 0 else
-                   f"distilling added {-self.removed:,} errors" if self.removed < 0 else "both made the same errors")  # fmt: skip
+        outcome = (
+            f"distilling removed {self.removed:,} errors"
+            if self.removed > 0
+            else f"distilling added {-self.removed:,} errors"
+            if self.removed < 0
+            else "both made the same errors"
+        )
         verdict = "right about the direction" if self.right_direction else "the other way round"
         off = "" if self.off_by is None else f"; the guess was off by {self.off_by:,}"
         return f"{outcome.capitalize()}: {verdict}{off}."
@@ -191,8 +197,23 @@ def prediction_summary(runs: list[ClassRun]) -> dict:
     }
 
 
-TABLE_COLUMNS = ("student", "time", "teacher", "student_model", "T", "alpha", "epochs", "train_images", "seed",
-                 "alone_errors", "distilled_errors", "errors_removed", "prediction", "status", "source")  # fmt: skip
+TABLE_COLUMNS = (
+    "student",
+    "time",
+    "teacher",
+    "student_model",
+    "T",
+    "alpha",
+    "epochs",
+    "train_images",
+    "seed",
+    "alone_errors",
+    "distilled_errors",
+    "errors_removed",
+    "prediction",
+    "status",
+    "source",
+)
 
 
 def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict]:

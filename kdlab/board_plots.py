@@ -25,8 +25,13 @@ HEAT_SCALE = "PuOr"  # diverging and colour-blind safe: purple = distilling help
 
 def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, font_size: int) -> go.Figure:
     figure.update_layout(**LAYOUT)
-    figure.update_layout(title=dict(text=title, x=0, xanchor="left"), xaxis_title=x_title, yaxis_title=y_title,
-                         font=dict(size=font_size), height=380 + 12 * (font_size - 14))  # fmt: skip
+    figure.update_layout(
+        title=dict(text=title, x=0, xanchor="left"),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        font=dict(size=font_size),
+        height=380 + 12 * (font_size - 14),
+    )
     return figure
 
 
@@ -64,8 +69,13 @@ def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figu
     figure.add_hline(y=0, line_dash="dot", line_color=OKABE_ITO["grey"])
     ticks = sorted({1.0, 2.0, 4.0, 8.0, 20.0} | {run.temperature for run in done})
     figure.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks])
-    return _layout(figure, "Errors removed by distilling, by temperature", "Temperature T (log scale)",
-                   "errors removed (alone - distilled)", font_size)  # fmt: skip
+    return _layout(
+        figure,
+        "Errors removed by distilling, by temperature",
+        "Temperature T (log scale)",
+        "errors removed (alone - distilled)",
+        font_size,
+    )
 
 
 def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
@@ -93,8 +103,9 @@ def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
-    return _layout(figure, "The class's mean improvement over T and alpha (n = runs)", "Temperature T", "alpha",
-                   font_size)  # fmt: skip
+    return _layout(
+        figure, "The class's mean improvement over T and alpha (n = runs)", "Temperature T", "alpha", font_size
+    )
 
 
 def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure:
@@ -103,8 +114,10 @@ def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure
     figure = go.Figure()
     checks = [(run, check) for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
     numbered = [(run, check) for run, check in checks if check.predicted_by is not None]
-    for right, name, colour, symbol in ((True, "right direction", OKABE_ITO["blue"], "circle"),
-                                        (False, "wrong direction", OKABE_ITO["vermillion"], "x")):  # fmt: skip
+    for right, name, colour, symbol in (
+        (True, "right direction", OKABE_ITO["blue"], "circle"),
+        (False, "wrong direction", OKABE_ITO["vermillion"], "x"),
+    ):
         group = [(run, check) for run, check in numbered if check.right_direction == right]
         if group:
             figure.add_scatter(
@@ -118,6 +131,7 @@ def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure
             )
     values = [value for _, check in numbered for value in (check.predicted_by, check.removed)] or [0, 1]
     low, high = min(values + [0]), max(values + [0])
-    figure.add_scatter(x=[low, high], y=[low, high], mode="lines", name="exact guess",
-                       line=dict(color=OKABE_ITO["grey"], dash="dot"))  # fmt: skip
+    figure.add_scatter(
+        x=[low, high], y=[low, high], mode="lines", name="exact guess", line=dict(color=OKABE_ITO["grey"], dash="dot")
+    )
     return _layout(figure, "Predictions against outcomes", "predicted errors removed", "errors removed", font_size)

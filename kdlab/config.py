@@ -107,6 +107,7 @@ class HoldsTraining:
 
     def as_dict(self) -> dict:
         values = {item.name: getattr(self, item.name) for item in fields(self) if item.name != "training"}
-        training = {name: value for name, value in asdict(self.training).items()
-                    if name not in self.HIDDEN_TRAINING_FIELDS}  # fmt: skip
+        training = {
+            name: value for name, value in asdict(self.training).items() if name not in self.HIDDEN_TRAINING_FIELDS
+        }
         return {name: list(value) if isinstance(value, tuple) else value for name, value in (values | training).items()}

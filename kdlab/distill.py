@@ -72,12 +72,17 @@ class DistillConfig(HoldsTraining):
 
     def transfer_spec(self, data: MnistData) -> TransferSetSpec:
         """The student's training images; no size given: the demo size, or all when fewer pass the filters."""
-        spec = TransferSetSpec(size=self.train_size, omit_classes=self.omit_classes, only_classes=self.only_classes,
-                               seed=self.training.seed)  # fmt: skip
+        spec = TransferSetSpec(
+            size=self.train_size,
+            omit_classes=self.omit_classes,
+            only_classes=self.only_classes,
+            seed=self.training.seed,
+        )
         if self.train_size is None:
             available = available_images(data.train.labels, spec)
-            spec = TransferSetSpec(min(DEMO_TRAIN_SIZE, available) or None, spec.omit_classes, spec.only_classes,
-                                   spec.seed)  # fmt: skip
+            spec = TransferSetSpec(
+                min(DEMO_TRAIN_SIZE, available) or None, spec.omit_classes, spec.only_classes, spec.seed
+            )
         return spec
 
     def transfer_indices(self, data: MnistData) -> torch.Tensor:
@@ -143,8 +148,16 @@ def run_distillation(
     transfer = data.train.subset(indices)
     if teacher is None:
         emit(StageEvent("teacher", f"Preparing teacher {config.teacher} ..."))
-        teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed,
-                                        cache_dir=cache_dir, on_event=on_event, stop=stop, device=device)  # fmt: skip
+        teacher = load_or_train_teacher(
+            config.teacher,
+            data,
+            epochs=config.teacher_epochs,
+            seed=config.teacher_seed,
+            cache_dir=cache_dir,
+            on_event=on_event,
+            stop=stop,
+            device=device,
+        )
     result = DistillationResult(config, data.source, teacher, transfer.class_counts())
     # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
     runs = [("distilled", teacher.logits_at(config.training.temperature)[indices])]
@@ -155,9 +168,17 @@ def run_distillation(
             break
         student = "distilled student" if teacher_logits is not None else "student alone"
         emit(StageEvent(run, f"Training the {student} ..."))
-        trained = train_model(build_model(config.student, seed=config.training.seed), transfer, data.test,
-                              config.training, teacher_logits=teacher_logits, run=run, on_event=on_event, stop=stop,
-                              device=device)  # fmt: skip
+        trained = train_model(
+            build_model(config.student, seed=config.training.seed),
+            transfer,
+            data.test,
+            config.training,
+            teacher_logits=teacher_logits,
+            run=run,
+            on_event=on_event,
+            stop=stop,
+            device=device,
+        )
         setattr(result, "student" if run == "distilled" else "baseline", trained)
         if trained.status == "stopped":
             break

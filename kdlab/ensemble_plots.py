@@ -14,10 +14,18 @@ import plotly.graph_objects as go
 from kdlab.plots import DIGITS, LAYOUT, OKABE_ITO, ROLE_COLORS
 
 MEMBER_COLORS = [OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "reddish_purple", "yellow", "vermillion")]
-TRANSFER_COLORS = {"labelled": OKABE_ITO["sky_blue"], "real": OKABE_ITO["blue"], "munge": OKABE_ITO["bluish_green"],
-                   "noise": OKABE_ITO["vermillion"]}  # fmt: skip
-TRANSFER_NAMES = {"labelled": "labelled set, soft targets", "real": "real images", "munge": "MUNGE images",
-                  "noise": "noise"}  # fmt: skip
+TRANSFER_COLORS = {
+    "labelled": OKABE_ITO["sky_blue"],
+    "real": OKABE_ITO["blue"],
+    "munge": OKABE_ITO["bluish_green"],
+    "noise": OKABE_ITO["vermillion"],
+}
+TRANSFER_NAMES = {
+    "labelled": "labelled set, soft targets",
+    "real": "real images",
+    "munge": "MUNGE images",
+    "noise": "noise",
+}
 
 
 def member_distributions(
@@ -46,11 +54,14 @@ def member_distributions(
             y=list(probabilities),
             marker_color=MEMBER_COLORS[index % len(MEMBER_COLORS)],
             opacity=0.55,
-        )  # fmt: skip
+        )
         for index, (name, probabilities) in enumerate(zip(member_names, member_probabilities))
     ]
-    bars.append(go.Bar(name="Ensemble (their mean)", x=ticks, y=list(ensemble_probabilities),
-                       marker_color=ROLE_COLORS["teacher"]))  # fmt: skip
+    bars.append(
+        go.Bar(
+            name="Ensemble (their mean)", x=ticks, y=list(ensemble_probabilities), marker_color=ROLE_COLORS["teacher"]
+        )
+    )
     figure = go.Figure(bars)
     figure.update_layout(
         title=f"Each member and the ensemble at T = {temperature:g}",
@@ -66,10 +77,15 @@ def member_distributions(
 def compression_errors(summary: dict) -> go.Figure:
     """Test errors of the ensemble, its best member, the student alone and the student from each transfer set."""
     ours, sets = summary["ours"], summary["sets"]
-    rows = [("Ensemble", ours["ensemble_errors"], ROLE_COLORS["teacher"]),
-            ("Best member", ours["best_member_errors"], OKABE_ITO["yellow"]),
-            (f"Student alone ({sets['labelled']['size']:,} labelled)", ours["student_alone_errors"],
-             ROLE_COLORS["baseline"])]  # fmt: skip
+    rows = [
+        ("Ensemble", ours["ensemble_errors"], ROLE_COLORS["teacher"]),
+        ("Best member", ours["best_member_errors"], OKABE_ITO["yellow"]),
+        (
+            f"Student alone ({sets['labelled']['size']:,} labelled)",
+            ours["student_alone_errors"],
+            ROLE_COLORS["baseline"],
+        ),
+    ]
     for kind in summary["config"]["transfer_kinds"]:
         size = sets.get(kind, {}).get("size")
         label = f"Student from {TRANSFER_NAMES[kind]}" + (f" ({size:,})" if size else "")

@@ -157,8 +157,14 @@ def parse_lesson(text: str, slug: str) -> Lesson:
     if not all(isinstance(value, str) for value in texts.values()):
         raise LessonError(f"{where}: title, goal, prediction, discuss and notice are text in quotes.")
     order = meta.get("order", 100)
-    return Lesson(slug, **{name: value.strip() for name, value in texts.items()}, minutes=minutes, steps=steps,
-                  order=order if isinstance(order, int) else 100, notes=match.group(2).strip())  # fmt: skip
+    return Lesson(
+        slug,
+        **{name: value.strip() for name, value in texts.items()},
+        minutes=minutes,
+        steps=steps,
+        order=order if isinstance(order, int) else 100,
+        notes=match.group(2).strip(),
+    )
 
 
 def lessons_dir() -> Path:

@@ -117,8 +117,12 @@ def check_student(raw: str) -> tuple[str | None, str]:
         return None, f"is not a student kdlab knows ({', '.join(ARCHITECTURES)} or mlp-<width>x<depth>)"
     if name in ARCHITECTURES:
         return name, ""
-    widths = [width for width in MLP_WIDTHS for depth in range(MLP_DEPTH_RANGE[0], MLP_DEPTH_RANGE[1] + 1)
-              if mlp_name(width, depth) == name]  # fmt: skip
+    widths = [
+        width
+        for width in MLP_WIDTHS
+        for depth in range(MLP_DEPTH_RANGE[0], MLP_DEPTH_RANGE[1] + 1)
+        if mlp_name(width, depth) == name
+    ]
     if not widths:
         return None, f"has a width the lab does not offer (widths {', '.join(map(str, MLP_WIDTHS))})"
     return name, ""
@@ -159,9 +163,17 @@ def lab_defaults(train_count: int) -> dict[str, object]:
     """The lab's controls with ``DistillConfig()``'s settings, by URL name."""
     config = DistillConfig()
     training = config.training
-    return {"teacher": config.teacher, "student": config.student, "T": training.temperature, "alpha": training.alpha,
-            "epochs": training.epochs, "lr": training.learning_rate, "batch": training.batch_size,
-            "train_size": min(config.train_size or DEMO_TRAIN_SIZE, train_count), "seed": training.seed}  # fmt: skip
+    return {
+        "teacher": config.teacher,
+        "student": config.student,
+        "T": training.temperature,
+        "alpha": training.alpha,
+        "epochs": training.epochs,
+        "lr": training.learning_rate,
+        "batch": training.batch_size,
+        "train_size": min(config.train_size or DEMO_TRAIN_SIZE, train_count),
+        "seed": training.seed,
+    }
 
 
 def with_default(options: Sequence, default) -> list:
@@ -254,8 +266,11 @@ def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], l
     if any(name.lower() == "all" for name in wanted):
         return frozenset(names), []
     unknown = [name for name in wanted if name not in names]
-    problems = [f"lock={shown(name)} is not a setting of this page ({', '.join(names)}, or all); nothing else is "
-                "locked because of it" for name in unknown]  # fmt: skip
+    problems = [
+        f"lock={shown(name)} is not a setting of this page ({', '.join(names)}, or all); nothing else is "
+        "locked because of it"
+        for name in unknown
+    ]
     return frozenset(name for name in wanted if name in names), problems
 
 
@@ -282,16 +297,24 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
             problems.append(f"{name}={shown(raw)} {why}; using {value_text(name, defaults[name])}")
             continue
         if name == "train_size" and train_count is not None and _int(raw) not in (None, value):
-            problems.append(f"train_size={shown(raw)}: this server's data has only {train_count:,} training images; "
-                            f"using all {train_count:,}")  # fmt: skip
+            problems.append(
+                f"train_size={shown(raw)}: this server's data has only {train_count:,} training images; "
+                f"using all {train_count:,}"
+            )
         values[name] = value
     locked, lock_problems = parse_lock(_raw(params, "lock"), list(LAB_PARAMETERS))
     class_code, class_problem = parse_class_code(_raw(params, "class"))
     sets_controls = bool(values) or bool(locked) or any(_raw(params, name) is not None for name in checks)
     if sets_controls:
         values = defaults | values
-    return ParsedLink(values, locked, tuple(problems + lock_problems + ([class_problem] if class_problem else [])),
-                      class_code, parse_flag(_raw(params, "predict")), sets_controls)  # fmt: skip
+    return ParsedLink(
+        values,
+        locked,
+        tuple(problems + lock_problems + ([class_problem] if class_problem else [])),
+        class_code,
+        parse_flag(_raw(params, "predict")),
+        sets_controls,
+    )
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:
@@ -357,8 +380,11 @@ def check_link(page: str, params: Mapping[str, object]) -> list[str]:
     names too (a lesson file is checked with this)."""
     if page not in PAGES:
         return [f"page {shown(page)} is not one of {', '.join(PAGES)}"]
-    unknown = [f"{shown(name)} is not a parameter of the {page} page ({', '.join(KNOWN_PARAMETERS[page])})"
-               for name in params if name not in KNOWN_PARAMETERS[page]]  # fmt: skip
+    unknown = [
+        f"{shown(name)} is not a parameter of the {page} page ({', '.join(KNOWN_PARAMETERS[page])})"
+        for name in params
+        if name not in KNOWN_PARAMETERS[page]
+    ]
     return unknown + list(PARSERS[page](params).problems)
 
 
@@ -378,8 +404,9 @@ def link_url(base_url: str, page: str, params: Mapping[str, object]) -> str:
     return f"{path}?{query}" if query else path
 
 
-def lab_link_params(settings: Mapping[str, object], *, lock: Sequence[str] = (), class_code: str | None = None,
-                    predict: bool = False) -> dict[str, object]:  # fmt: skip
+def lab_link_params(
+    settings: Mapping[str, object], *, lock: Sequence[str] = (), class_code: str | None = None, predict: bool = False
+) -> dict[str, object]:
     """The URL parameters of a lab link: every setting, then lock, class and predict."""
     params = {name: settings[name] for name in LAB_PARAMETERS if name in settings}
     if lock:

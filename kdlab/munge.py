@@ -113,8 +113,9 @@ def noise_images(size: int, shape: tuple[int, int] = (28, 28), *, seed: int = 0)
     return torch.randint(0, 256, (size, *shape), generator=generator, dtype=torch.uint8)
 
 
-def transfer_set_path(cache_dir: Path, kind: str, images: torch.Tensor | None, size: int, seed: int,
-                      **parameters) -> Path:  # fmt: skip
+def transfer_set_path(
+    cache_dir: Path, kind: str, images: torch.Tensor | None, size: int, seed: int, **parameters
+) -> Path:
     """Where a generated set is cached: its kind, size, seed, parameters and a digest of the source images."""
     digest = hashlib.sha256(images.numpy().tobytes()).hexdigest()[:12] if images is not None else "none"
     settings = "".join(f"-{key[0]}{value:g}" for key, value in sorted(parameters.items()))

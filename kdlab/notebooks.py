@@ -97,8 +97,9 @@ def _settings(config: Mapping) -> dict:
     return {name: value for name, value in config.items() if value is not None or name == "train_size"}
 
 
-def run_notebook(config: Mapping, *, data_source: str, recorded: Mapping[str, int | None] | None = None,
-                 title: str = "A kdlab run") -> nbformat.NotebookNode:  # fmt: skip
+def run_notebook(
+    config: Mapping, *, data_source: str, recorded: Mapping[str, int | None] | None = None, title: str = "A kdlab run"
+) -> nbformat.NotebookNode:
     """A notebook that reproduces one lab run.
 
     Args:
@@ -155,39 +156,47 @@ def _step_cells(lesson: Lesson) -> list:
         for label, params in step.links():
             if step.page == "lab":
                 settings = _lab_settings(params)
-                cells.append(new_code_cell(
-                    f"# {label}\nsettings = {_python(settings)}\n"
-                    "if QUICK:\n"
-                    '    settings |= {"epochs": 1, "train_size": 500}\n'
-                    'settings["train_size"] = min(settings["train_size"], len(data.train))\n'
-                    "config = DistillConfig.build(**settings)\n"
-                    "result = run_distillation(config, data)\n"
-                    "summary = result.summary()\n"
-                    'alone, distilled = summary["baseline"]["test_errors"], summary["student"]["test_errors"]\n'
-                    f'print("{label}: student alone", alone, "errors, distilled", distilled, "->", alone - distilled, '
-                    '"errors removed")'
-                ))  # fmt: skip
+                cells.append(
+                    new_code_cell(
+                        f"# {label}\nsettings = {_python(settings)}\n"
+                        "if QUICK:\n"
+                        '    settings |= {"epochs": 1, "train_size": 500}\n'
+                        'settings["train_size"] = min(settings["train_size"], len(data.train))\n'
+                        "config = DistillConfig.build(**settings)\n"
+                        "result = run_distillation(config, data)\n"
+                        "summary = result.summary()\n"
+                        'alone, distilled = summary["baseline"]["test_errors"], summary["student"]["test_errors"]\n'
+                        f'print("{label}: student alone", alone, "errors, distilled", distilled, "->", alone - distilled, '
+                        '"errors removed")'
+                    )
+                )
             elif step.page == "explorer":
                 values = parse_explorer_link(params).values
                 digit, temperature = values.get("digit", 3), values.get("T", 4.0)
-                cells.append(new_code_cell(
-                    "teacher = load_or_train_teacher(DistillConfig().teacher, data)\n"
-                    f"index = int((data.test.labels == {digit}).nonzero()[0])  # the first test {digit}\n"
-                    f"for T in (1.0, {temperature!r}):\n"
-                    "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
-                    '    print(f"T = {T:g}:", " ".join(f"{d}:{p:.4f}" for d, p in enumerate(probabilities.tolist())))'
-                ))  # fmt: skip
+                cells.append(
+                    new_code_cell(
+                        "teacher = load_or_train_teacher(DistillConfig().teacher, data)\n"
+                        f"index = int((data.test.labels == {digit}).nonzero()[0])  # the first test {digit}\n"
+                        f"for T in (1.0, {temperature!r}):\n"
+                        "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
+                        '    print(f"T = {T:g}:", " ".join(f"{d}:{p:.4f}" for d, p in enumerate(probabilities.tolist())))'
+                    )
+                )
             elif step.page == "replays":
                 values = parse_replay_link(params).values
                 name, bias = values.get("replay", "omit-3"), values.get("bias")
-                code = (f"replay = run_replay({name!r}, data, 'quick')  # minutes: it trains a teacher and students\n"
-                        "print(replay.summary.get('comparison'))")  # fmt: skip
+                code = (
+                    f"replay = run_replay({name!r}, data, 'quick')  # minutes: it trains a teacher and students\n"
+                    "print(replay.summary.get('comparison'))"
+                )
                 if bias is not None and name in ("omit-3", "only-7-8"):
-                    code += (f"\nclasses = tuple(replay.summary['bias_classes'])\n"
-                             f"effect = evaluate_bias(replay.test_logits['distilled'], replay.test_labels, "
-                             f"{{digit: {bias!r} for digit in classes}})\n"
-                             f"print('with bias {bias:+g}:', effect.errors, 'errors,', effect.class_errors, "
-                             "'on the', classes)")  # fmt: skip
+                    code += (
+                        f"\nclasses = tuple(replay.summary['bias_classes'])\n"
+                        f"effect = evaluate_bias(replay.test_logits['distilled'], replay.test_labels, "
+                        f"{{digit: {bias!r} for digit in classes}})\n"
+                        f"print('with bias {bias:+g}:', effect.errors, 'errors,', effect.class_errors, "
+                        "'on the', classes)"
+                    )
                 cells.append(new_code_cell(code))
     return cells
 

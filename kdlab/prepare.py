@@ -101,18 +101,35 @@ def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNe
     ]
     needs += [
         TeacherNeed(DEFAULT_TEACHER, default_epochs, 0, 0, data, ("explorer",)),
-        TeacherNeed(schemes.teacher, schemes.teacher_epochs or default_epochs, schemes.teacher_seed, 0, data,
-                    ("schemes",)),
-    ]  # fmt: skip
+        TeacherNeed(
+            schemes.teacher, schemes.teacher_epochs or default_epochs, schemes.teacher_seed, 0, data, ("schemes",)
+        ),
+    ]
     for name in REPLAY_NAMES if replays else ():
         config = replay_config(name, "quick")
         if isinstance(config, HintonSetup):
-            needs.append(TeacherNeed(config.teacher, config.budget.teacher_epochs, config.teacher_seed,
-                                     config.teacher_jitter_pixels, data, (f"replay {name}",)))  # fmt: skip
+            needs.append(
+                TeacherNeed(
+                    config.teacher,
+                    config.budget.teacher_epochs,
+                    config.teacher_seed,
+                    config.teacher_jitter_pixels,
+                    data,
+                    (f"replay {name}",),
+                )
+            )
         elif isinstance(config, CompressionConfig):  # its teachers learn from a small labelled set
             labelled, _ = labelled_subset(config, data)
-            needs.append(TeacherNeed(config.teacher, config.budget.teacher_epochs, config.teacher_seed,
-                                     config.teacher_jitter_pixels, labelled, (f"replay {name}",)))  # fmt: skip
+            needs.append(
+                TeacherNeed(
+                    config.teacher,
+                    config.budget.teacher_epochs,
+                    config.teacher_seed,
+                    config.teacher_jitter_pixels,
+                    labelled,
+                    (f"replay {name}",),
+                )
+            )
     merged: dict[tuple, TeacherNeed] = {}
     for need in needs:
         known = merged.get(need.key)
@@ -142,8 +159,13 @@ def _prepare_student(cache_dir: Path):
     return database, student
 
 
-def prepare(data_dir: str | None = None, *, replays: bool = True, warm: bool = True,
-            on_event: Callable[[object], None] | None = None) -> tuple[MnistData, list[Step]]:  # fmt: skip
+def prepare(
+    data_dir: str | None = None,
+    *,
+    replays: bool = True,
+    warm: bool = True,
+    on_event: Callable[[object], None] | None = None,
+) -> tuple[MnistData, list[Step]]:
     """Run every step before class; returns the data and the checklist.
 
     Args:
@@ -162,8 +184,15 @@ def prepare(data_dir: str | None = None, *, replays: bool = True, warm: bool = T
     emit(ProgressEvent(0.0, "Data"))
     data = load_mnist(data_dir)
     fetched = data.source.is_full and not had_data
-    steps = [Step("data", "every page", "done" if fetched else "already done", round(time.perf_counter() - started, 2),
-                  data.source.label + (f" ({data.source.note})" if data.source.note else ""))]  # fmt: skip
+    steps = [
+        Step(
+            "data",
+            "every page",
+            "done" if fetched else "already done",
+            round(time.perf_counter() - started, 2),
+            data.source.label + (f" ({data.source.note})" if data.source.note else ""),
+        )
+    ]
     emit(ProgressEvent(1.0, "Data"))
     teachers: dict[tuple, Teacher] = {}  # (name, epochs, seed) -> the lab's teachers, for the result cache's keys
     for need in default_teachers(data, replays=replays):
@@ -186,8 +215,9 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
     label = f"Teacher {need.name} ({need.epochs} epochs on {len(need.data.train):,} images)"
     progress = ProgressTracker(emit, {"teacher": 1.0})
     on_event = progress.start("teacher", label)
-    teacher = load_or_train_teacher(need.name, need.data, epochs=need.epochs, seed=need.seed,
-                                    jitter_pixels=need.jitter_pixels, on_event=on_event)  # fmt: skip
+    teacher = load_or_train_teacher(
+        need.name, need.data, epochs=need.epochs, seed=need.seed, jitter_pixels=need.jitter_pixels, on_event=on_event
+    )
     progress.done(label)
     status = "already done" if cached else "done"
     detail = f"{teacher.record.test_accuracy:.2%} test accuracy ({teacher.record.test_errors:,} errors)"

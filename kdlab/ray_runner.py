@@ -168,8 +168,15 @@ class RayRunner(JobRunner):
         other keyword arguments: as for ``JobRunner``.
     """
 
-    def __init__(self, address: str = "local", *, local_cpus: int | None = None, max_concurrent: int | None = None,
-                 shared_types: tuple[type, ...] = (MnistData, Teacher), **settings) -> None:  # fmt: skip
+    def __init__(
+        self,
+        address: str = "local",
+        *,
+        local_cpus: int | None = None,
+        max_concurrent: int | None = None,
+        shared_types: tuple[type, ...] = (MnistData, Teacher),
+        **settings,
+    ) -> None:
         import ray
 
         connect(address, local_cpus)

@@ -87,8 +87,9 @@ class JobContext:
 class Job:
     """One submitted run. Created by :meth:`JobRunner.submit`, not directly."""
 
-    def __init__(self, runner: JobRunner, job_id: str, name: str, owner: str | None, kind: str,
-                 cost: float | None) -> None:  # fmt: skip
+    def __init__(
+        self, runner: JobRunner, job_id: str, name: str, owner: str | None, kind: str, cost: float | None
+    ) -> None:
         self._runner = runner
         self.id = job_id
         self.name = name
@@ -158,8 +159,15 @@ class JobRunner:
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
     """
 
-    def __init__(self, max_concurrent: int = 1, *, max_queue: int = DEFAULT_MAX_QUEUE, one_per_owner: bool = True,
-                 job_ttl: float = DEFAULT_JOB_TTL, keep_finished: int = KEEP_FINISHED) -> None:  # fmt: skip
+    def __init__(
+        self,
+        max_concurrent: int = 1,
+        *,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        one_per_owner: bool = True,
+        job_ttl: float = DEFAULT_JOB_TTL,
+        keep_finished: int = KEEP_FINISHED,
+    ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         if max_queue < 0 or keep_finished < 0 or job_ttl < 0:
@@ -175,8 +183,15 @@ class JobRunner:
         self._running: set[Job] = set()
         self._durations: dict[str, collections.deque[tuple[float | None, float]]] = {}
 
-    def submit(self, name: str, target: Callable[[JobContext], Any], *, owner: str | None = None,
-               kind: str | None = None, cost: float | None = None) -> Job:  # fmt: skip
+    def submit(
+        self,
+        name: str,
+        target: Callable[[JobContext], Any],
+        *,
+        owner: str | None = None,
+        kind: str | None = None,
+        cost: float | None = None,
+    ) -> Job:
         """Queue ``target(context)`` to run in the background and return its job.
 
         Args:

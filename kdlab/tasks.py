@@ -38,8 +38,11 @@ from kdlab.train import EvalEvent
 
 log = logging.getLogger(__name__)
 Target = Callable[[JobContext], object]
-STAGE_NAMES = {"teacher": "Training the teacher", "distilled": "Distilling the student",
-               "baseline": "Training the student alone (baseline)"}  # fmt: skip
+STAGE_NAMES = {
+    "teacher": "Training the teacher",
+    "distilled": "Distilling the student",
+    "baseline": "Training the student alone (baseline)",
+}
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,16 @@ class LabTicket:
     record: RunRecord | None = None  # the copied result ("cache")
 
 
-def request_distillation(runner: JobRunner, config: DistillConfig, data: MnistData, store, *,
-                         owner: str | None = None, teacher: Teacher | None = None,
-                         use_cache: bool = True) -> LabTicket:  # fmt: skip
+def request_distillation(
+    runner: JobRunner,
+    config: DistillConfig,
+    data: MnistData,
+    store,
+    *,
+    owner: str | None = None,
+    teacher: Teacher | None = None,
+    use_cache: bool = True,
+) -> LabTicket:
     """The lab's Train button: the same run trained earlier (from the result cache, at once), else
     the identical run in progress (followed live), else a new job (``submit_distillation``).
 
@@ -115,8 +125,9 @@ def request_distillation(runner: JobRunner, config: DistillConfig, data: MnistDa
     student = getattr(store, "student_key", None) or owner or f"run:{run_id}"
     follower = Follower(student, store, number, run_id, "trained")
     try:
-        live, follower = LIVE_RUNS.join_or_start(request_key(config, data), follower,
-                                                 lambda live: _submit(runner, config, data, live, number, owner))  # fmt: skip
+        live, follower = LIVE_RUNS.join_or_start(
+            request_key(config, data), follower, lambda live: _submit(runner, config, data, live, number, owner)
+        )
     except BaseException:  # no job (a full queue, say): no run to remember
         _forget_start(store, run_id)
         raise
@@ -139,8 +150,9 @@ def _forget_start(store, run_id: str) -> None:
         log.warning("could not forget the start of run %s: %s", run_id, error)
 
 
-def submit_distillation(runner: JobRunner, config: DistillConfig, data: MnistData, store, *,
-                        owner: str | None = None) -> Job:  # fmt: skip
+def submit_distillation(
+    runner: JobRunner, config: DistillConfig, data: MnistData, store, *, owner: str | None = None
+) -> Job:
     """Queue a lab run on ``runner`` (or join the identical run in progress): the teacher (from the
     cache, or trained first), the distilled student and the baseline. Returns the job at once.
 
@@ -167,8 +179,9 @@ def stop_lab_run(job: Job, run_id: str) -> str:
     return action
 
 
-def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: LiveRun, number: int,
-            owner: str | None) -> Job:  # fmt: skip
+def _submit(
+    runner: JobRunner, config: DistillConfig, data: MnistData, live: LiveRun, number: int, owner: str | None
+) -> Job:
     transfer_size = len(config.transfer_indices(data))
     teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
     student_cost = training_cost(config.student, transfer_size, config.training.epochs)
@@ -190,15 +203,22 @@ def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: Liv
                     context.emit(event)  # the log the page polls for live curves; step events only move the bar
 
             context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
-            teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs,
-                                            seed=config.teacher_seed, on_event=on_event,
-                                            stop=context.stop_requested)  # fmt: skip
-            context.emit(TeacherReady(config.teacher, teacher.record.test_accuracy, teacher.record.test_errors,
-                                      teacher.status))  # fmt: skip
+            teacher = load_or_train_teacher(
+                config.teacher,
+                data,
+                epochs=config.teacher_epochs,
+                seed=config.teacher_seed,
+                on_event=on_event,
+                stop=context.stop_requested,
+            )
+            context.emit(
+                TeacherReady(config.teacher, teacher.record.test_accuracy, teacher.record.test_errors, teacher.status)
+            )
             # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set
             result = context.run(run_distillation, config, data, teacher=teacher, on_event=on_event)
-            outcome = _file_records(record_from_result(result, data.test.labels, number=number), config, data,
-                                    result.teacher, live)  # fmt: skip
+            outcome = _file_records(
+                record_from_result(result, data.test.labels, number=number), config, data, result.teacher, live
+            )
             context.set_progress(1.0, f"Finished: {result.status}.")
             return outcome
         finally:
@@ -206,12 +226,18 @@ def _submit(runner: JobRunner, config: DistillConfig, data: MnistData, live: Liv
                 _forget_start(follower.store, follower.run_id)
 
     # kind and cost let the queue estimate when this run starts and ends
-    return runner.submit(f"Run {number}: {config.student} from {config.teacher}", target, owner=owner, kind="lab",
-                         cost=sum(plan.values()))  # fmt: skip
+    return runner.submit(
+        f"Run {number}: {config.student} from {config.teacher}",
+        target,
+        owner=owner,
+        kind="lab",
+        cost=sum(plan.values()),
+    )
 
 
-def _file_records(record: RunRecord, config: DistillConfig, data: MnistData, teacher: Teacher,
-                  live: LiveRun) -> LabOutcome:  # fmt: skip
+def _file_records(
+    record: RunRecord, config: DistillConfig, data: MnistData, teacher: Teacher, live: LiveRun
+) -> LabOutcome:
     """Give every follower their own copy of ``record``; a completed run also enters the result cache."""
     outcome = LabOutcome(record.status)
     if record.status == "completed":  # a stopped or diverged run is never served as "the" result

@@ -100,8 +100,9 @@ class Teacher:
         """
         if not self.members:
             return self.train_logits if split == "train" else self.test_logits
-        stacked = torch.stack([member.train_logits if split == "train" else member.test_logits
-                               for member in self.members])  # (M, N, 10)  # fmt: skip
+        stacked = torch.stack(
+            [member.train_logits if split == "train" else member.test_logits for member in self.members]
+        )  # (M, N, 10)
         return ensemble_soft_target_logits(stacked, temperature)
 
     def predict(
@@ -137,10 +138,14 @@ class Teacher:
             summary |= {
                 "averaging": "arithmetic mean of the members' softened probabilities",
                 "members": [member.summary() for member in self.members],
-                "best_member": {"arch": best.record.architecture, "seed": best.record.seed,
-                                "test_accuracy": best.record.test_accuracy, "test_errors": best.record.test_errors},
+                "best_member": {
+                    "arch": best.record.architecture,
+                    "seed": best.record.seed,
+                    "test_accuracy": best.record.test_accuracy,
+                    "test_errors": best.record.test_errors,
+                },
                 "test_disagreement": disagreement(stacked).as_dict(),
-            }  # fmt: skip
+            }
         return summary
 
 
@@ -153,8 +158,9 @@ def teacher_cache_path(
     return cache_dir / "teachers" / name
 
 
-def is_teacher_cached(name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0,
-                      cache_dir: str | os.PathLike | None = None) -> bool:  # fmt: skip
+def is_teacher_cached(
+    name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0, cache_dir: str | os.PathLike | None = None
+) -> bool:
     """True when this teacher (every member, for an ensemble) is trained and on disk, so
     loading it costs no training."""
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -196,20 +202,29 @@ def resolve_teacher(
         ValueError: an invalid name (see ``kdlab.ensembles.parse_teacher_name``).
     """
     parsed = parse_teacher_name(name)
-    options = dict(epochs=epochs or default_teacher_epochs(len(data.train)), jitter_pixels=jitter_pixels,
-                   learning_rate=learning_rate, cache_dir=cache_dir, stop=stop, device=device)  # fmt: skip
+    options = dict(
+        epochs=epochs or default_teacher_epochs(len(data.train)),
+        jitter_pixels=jitter_pixels,
+        learning_rate=learning_rate,
+        cache_dir=cache_dir,
+        stop=stop,
+        device=device,
+    )
     if not parsed.is_ensemble:
         return _single_teacher(parsed.name, data, seed=seed, on_event=on_event, **options)
     seeds = parsed.member_seeds(seed)
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    pending = [not teacher_cache_path(cache, architecture, data, options["epochs"], member_seed, jitter_pixels).exists()
-               for architecture, member_seed in zip(parsed.architectures, seeds)]  # fmt: skip
+    pending = [
+        not teacher_cache_path(cache, architecture, data, options["epochs"], member_seed, jitter_pixels).exists()
+        for architecture, member_seed in zip(parsed.architectures, seeds)
+    ]
     steps = math.ceil(len(data.train) / TrainConfig().batch_size) * options["epochs"]  # the teachers' batch size
     total, done = steps * max(1, sum(pending)), 0
     members: list[Teacher] = []
     for architecture, member_seed, training in zip(parsed.architectures, seeds, pending):
-        member = _single_teacher(architecture, data, seed=member_seed, on_event=_as_one_run(on_event, done, total),
-                                 **options)  # fmt: skip
+        member = _single_teacher(
+            architecture, data, seed=member_seed, on_event=_as_one_run(on_event, done, total), **options
+        )
         members.append(member)
         done += steps if training else 0
         if member.status != "completed":
@@ -230,8 +245,9 @@ def _as_one_run(on_event: EventCallback | None, done: int, total: int) -> EventC
     return forward
 
 
-def _assemble_ensemble(parsed: TeacherName, members: list[Teacher], data: MnistData, seed: int,
-                       jitter_pixels: int) -> Teacher:  # fmt: skip
+def _assemble_ensemble(
+    parsed: TeacherName, members: list[Teacher], data: MnistData, seed: int, jitter_pixels: int
+) -> Teacher:
     """One ``Teacher`` from trained members: logits at T = 1 are the log of their averaged probabilities."""
     train_logits = ensemble_soft_target_logits(torch.stack([member.train_logits for member in members]))
     test_logits = ensemble_soft_target_logits(torch.stack([member.test_logits for member in members]))
@@ -251,9 +267,16 @@ def _assemble_ensemble(parsed: TeacherName, members: list[Teacher], data: MnistD
     status = next((member.status for member in members if member.status != "completed"), "completed")
     cached = sum(member.from_cache for member in members)
     note = f"{cached} of {len(parsed.architectures)} members loaded from the cache."
-    return Teacher(record, EnsembleModel([member.model for member in members]).eval(), train_logits, test_logits,
-                   status=status if complete else "stopped", from_cache=cached == len(members), note=note,
-                   members=members)  # fmt: skip
+    return Teacher(
+        record,
+        EnsembleModel([member.model for member in members]).eval(),
+        train_logits,
+        test_logits,
+        status=status if complete else "stopped",
+        from_cache=cached == len(members),
+        note=note,
+        members=members,
+    )
 
 
 def _single_teacher(
@@ -296,8 +319,14 @@ def _single_teacher(
         if teacher is None:
             # Teacher curves only move a progress bar: measuring them on 1,000 test images instead of all
             # of them made a 2,000-image teacher (16 steps an epoch) train several times faster.
-            config = TrainConfig(epochs=epochs, seed=seed, learning_rate=learning_rate, jitter_pixels=jitter_pixels,
-                                 evals_per_epoch=2, curve_test_images=1_000)  # fmt: skip
+            config = TrainConfig(
+                epochs=epochs,
+                seed=seed,
+                learning_rate=learning_rate,
+                jitter_pixels=jitter_pixels,
+                evals_per_epoch=2,
+                curve_test_images=1_000,
+            )
             teacher = _train(architecture, data, config, on_event, stop, device)
             teacher.note = note
             if teacher.status != "completed":
@@ -337,8 +366,12 @@ def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, st
 
 def _save(path: Path, teacher: Teacher) -> str:
     """Write atomically; a full disk or read-only cache is a note, not a crash."""
-    payload = {"meta": asdict(teacher.record), "state_dict": teacher.model.state_dict(),
-               "train_logits": teacher.train_logits, "test_logits": teacher.test_logits}  # fmt: skip
+    payload = {
+        "meta": asdict(teacher.record),
+        "state_dict": teacher.model.state_dict(),
+        "train_logits": teacher.train_logits,
+        "test_logits": teacher.test_logits,
+    }
     try:
         write_atomically(path, lambda file: torch.save(payload, file))
     except OSError as error:

@@ -311,9 +311,16 @@ def train_models(
                 for index, model in enumerate(models):
                     predictions = predict_logits(model, curve_images, device).argmax(1)
                     test_accuracy = float((predictions == curve_labels).float().mean())
-                    event = EvalEvent(runs[index], step, total_steps, epoch_progress,
-                                      int(correct[index]) / max(seen, 1), test_accuracy, *means[index],
-                                      time.perf_counter() - started)  # fmt: skip
+                    event = EvalEvent(
+                        runs[index],
+                        step,
+                        total_steps,
+                        epoch_progress,
+                        int(correct[index]) / max(seen, 1),
+                        test_accuracy,
+                        *means[index],
+                        time.perf_counter() - started,
+                    )
                     histories[index].append(event)
                     emit(event)
                 eval_sums.zero_()
@@ -349,7 +356,7 @@ def train_models(
             step,
             seconds,
             eval_seconds,
-        )  # fmt: skip
+        )
         for index, model in enumerate(models)
     ]
 

@@ -23,8 +23,13 @@ code = board_class_code()
 if instructor:
     render_instructor(code)
 if code is None:
-    typed = st.text_input("Class code", max_chars=16, key="board.code", placeholder="PHYS-7",
-                          help="The code on your teacher's slide, or in your lab link (class=...).")  # fmt: skip
+    typed = st.text_input(
+        "Class code",
+        max_chars=16,
+        key="board.code",
+        placeholder="PHYS-7",
+        help="The code on your teacher's slide, or in your lab link (class=...).",
+    )
     if typed:
         st.query_params["class"] = typed
         st.session_state.pop(CLASS_KEY, None)

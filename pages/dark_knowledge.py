@@ -128,8 +128,9 @@ with picker:
         "Choose a test digit", MODES, horizontal=True, key="explorer.mode", disabled=link.is_locked("digit")
     )
     if mode == "By class":
-        digit = st.radio("Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit",
-                         disabled=link.is_locked("digit"))  # fmt: skip
+        digit = st.radio(
+            "Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit", disabled=link.is_locked("digit")
+        )
         members = torch.nonzero(test.labels == digit).flatten()
         smallest_class = min(count for count in test.class_counts() if count) or 1
         example = st.slider("Example of this digit", 1, smallest_class, 1, key="explorer.example")

@@ -30,8 +30,10 @@ from kdlab.ui.assignment import (
 
 PERSIST = "session"  # the controls keep their values when the student visits another page
 LIVE_SECONDS = 2.0
-CURVE_NOTE = ("While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
-              "for every run, so it is cheap to measure); the final numbers use the whole test set.")  # fmt: skip
+CURVE_NOTE = (
+    "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
+    "for every run, so it is cheap to measure); the final numbers use the whole test set."
+)
 
 
 def render_live(job, config: dict) -> None:
@@ -81,18 +83,26 @@ with st.container(border=True):
     models, softening, training = st.columns(3, gap="large")
     with models:
         st.markdown("**Teacher and student**")
-        teacher = ui.teacher_selectbox(lock_label("Teacher", "teacher", link), key="lab.teacher", persist_state=PERSIST,
-                                       disabled=link.is_locked("teacher"),
-                                       **({"help": lock_help("teacher", link)} if link.is_locked("teacher") else {}))  # fmt: skip
+        teacher = ui.teacher_selectbox(
+            lock_label("Teacher", "teacher", link),
+            key="lab.teacher",
+            persist_state=PERSIST,
+            disabled=link.is_locked("teacher"),
+            **({"help": lock_help("teacher", link)} if link.is_locked("teacher") else {}),
+        )
         trained = ui.cached_teacher(teacher)
         if trained is not None:
             best = trained.best_member()  # an ensemble's accuracy is shown beside its best member's
             st.caption(
                 f"Cached teacher: {trained.record.test_accuracy:.2%} test accuracy "
                 f"({trained.record.test_errors:,} errors)."
-                + (f" Its best member, {best.record.architecture} seed {best.record.seed}: "
-                   f"{best.record.test_accuracy:.2%} ({best.record.test_errors:,} errors)." if best else "")
-            )  # fmt: skip
+                + (
+                    f" Its best member, {best.record.architecture} seed {best.record.seed}: "
+                    f"{best.record.test_accuracy:.2%} ({best.record.test_errors:,} errors)."
+                    if best
+                    else ""
+                )
+            )
         else:
             st.caption(
                 f"Not trained yet: the run trains it first ({default_teacher_epochs(train_count)} epochs on "
@@ -127,8 +137,14 @@ with st.container(border=True):
             ui.soft_targets_preview(trained, data, temperature, key="lab.preview")
     with training:
         st.markdown("**Training**")
-        epochs = st.slider(lock_label("Epochs", "epochs", link), *options["epochs"], key="lab.epochs",
-                           persist_state=PERSIST, disabled=link.is_locked("epochs"), help=lock_help("epochs", link))  # fmt: skip
+        epochs = st.slider(
+            lock_label("Epochs", "epochs", link),
+            *options["epochs"],
+            key="lab.epochs",
+            persist_state=PERSIST,
+            disabled=link.is_locked("epochs"),
+            help=lock_help("epochs", link),
+        )
         learning_rate = st.select_slider(
             lock_label("Learning rate (Adam, cosine decay)", "lr", link),
             options["lr"],
@@ -138,9 +154,14 @@ with st.container(border=True):
             disabled=link.is_locked("lr"),
             help=lock_help("lr", link),
         )
-        batch_size = st.select_slider(lock_label("Batch size", "batch", link), options["batch"], key="lab.batch_size",
-                                      persist_state=PERSIST, disabled=link.is_locked("batch"),
-                                      help=lock_help("batch", link))  # fmt: skip
+        batch_size = st.select_slider(
+            lock_label("Batch size", "batch", link),
+            options["batch"],
+            key="lab.batch_size",
+            persist_state=PERSIST,
+            disabled=link.is_locked("batch"),
+            help=lock_help("batch", link),
+        )
         train_size = st.select_slider(
             lock_label("Training images", "train_size", link),
             options["train_size"],
@@ -196,8 +217,19 @@ if busy:
 elif waiting:
     note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
 with share_column:
-    share_control({"teacher": teacher, "student": student, "T": temperature, "alpha": alpha, "epochs": epochs,
-                   "lr": learning_rate, "batch": batch_size, "train_size": train_size, "seed": int(seed)})  # fmt: skip
+    share_control(
+        {
+            "teacher": teacher,
+            "student": student,
+            "T": temperature,
+            "alpha": alpha,
+            "epochs": epochs,
+            "lr": learning_rate,
+            "batch": batch_size,
+            "train_size": train_size,
+            "seed": int(seed),
+        }
+    )
 if (
     clicked
     and config is not None
@@ -213,5 +245,12 @@ ui.render_interrupted_runs(store, data, busy=busy)
 live_config = st.session_state.get("lab.job_config", {})
 # Redrawing the charts every 2 s rather than every second: where browser and server share a
 # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
-ui.render_lab_run(ticket, store, data, busy=busy, teacher=trained,
-                  live_body=lambda job: render_live(job, live_config), interval=LIVE_SECONDS)  # fmt: skip
+ui.render_lab_run(
+    ticket,
+    store,
+    data,
+    busy=busy,
+    teacher=trained,
+    live_body=lambda job: render_live(job, live_config),
+    interval=LIVE_SECONDS,
+)

@@ -28,8 +28,10 @@ st.markdown(
     "the copying richer: the student matches the teacher's (or an ensemble's averaged) probabilities softened by "
     "a **temperature** T, whose small values, the dark knowledge, say which wrong answers are less wrong."
 )
-for replay, label in (("compression", "Replay Bucila et al.'s model compression (2006)"),
-                      ("table", "Replay Hinton et al.'s MNIST table (2015)")):  # fmt: skip
+for replay, label in (
+    ("compression", "Replay Bucila et al.'s model compression (2006)"),
+    ("table", "Replay Hinton et al.'s MNIST table (2015)"),
+):
     ui.page_link("pages/paper_replays.py", label, ":material/menu_book:", {"replay.tab": REPLAY_TITLES[replay]})
 
 teacher, student, soft = st.columns(3)

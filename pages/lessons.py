@@ -36,13 +36,22 @@ if asked is not None and asked != st.session_state.get("lessons.asked"):  # a ne
         st.session_state["lessons.lesson"] = asked
     else:
         st.warning(f"There is no lesson {shown(asked)}; choose one from the list.")
-slug = st.selectbox("Lesson", list(by_slug), key="lessons.lesson",
-                    format_func=lambda slug: f"{by_slug[slug].title} ({by_slug[slug].minutes} min)")  # fmt: skip
+slug = st.selectbox(
+    "Lesson",
+    list(by_slug),
+    key="lessons.lesson",
+    format_func=lambda slug: f"{by_slug[slug].title} ({by_slug[slug].minutes} min)",
+)
 st.query_params["lesson"] = st.session_state["lessons.asked"] = slug  # the address names the lesson shown
 lesson = by_slug[slug]
-typed = st.text_input("Class code for the links (optional)", value=st.session_state.get("kdlab.class", ""),
-                      max_chars=16, key="lessons.class", placeholder="PHYS-7",
-                      help="Lab and board links then carry it, so the class's runs fill that class board.")  # fmt: skip
+typed = st.text_input(
+    "Class code for the links (optional)",
+    value=st.session_state.get("kdlab.class", ""),
+    max_chars=16,
+    key="lessons.class",
+    placeholder="PHYS-7",
+    help="Lab and board links then carry it, so the class's runs fill that class board.",
+)
 class_code, problem = parse_class_code(typed)
 if problem:
     st.error(problem.replace("class=", "The class code ") + ".")
@@ -69,6 +78,12 @@ if lesson.notes:
     with st.expander("Notes for the teacher"):
         st.markdown(lesson.notes)
 data = ui.get_data()
-st.download_button("Take this lesson home (Jupyter notebook)", notebook_bytes(lesson_notebook(lesson, data_source=data.source.name)),
-                   file_name=f"kdlab-lesson-{lesson.slug}.ipynb", mime="application/x-ipynb+json", key="lessons.notebook",
-                   icon=":material/download:", on_click="ignore")  # fmt: skip
+st.download_button(
+    "Take this lesson home (Jupyter notebook)",
+    notebook_bytes(lesson_notebook(lesson, data_source=data.source.name)),
+    file_name=f"kdlab-lesson-{lesson.slug}.ipynb",
+    mime="application/x-ipynb+json",
+    key="lessons.notebook",
+    icon=":material/download:",
+    on_click="ignore",
+)

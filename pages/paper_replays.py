@@ -33,13 +33,22 @@ st.markdown(
     "`python -m kdlab replay NAME --json`."
 )
 data = ui.get_data()
-budget = st.radio("Budget", list(BUDGETS), horizontal=True, key="replay.budget", format_func=BUDGET_LABELS.get,
-                  help="Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer.")  # fmt: skip
+budget = st.radio(
+    "Budget",
+    list(BUDGETS),
+    horizontal=True,
+    key="replay.budget",
+    format_func=BUDGET_LABELS.get,
+    help="Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer.",
+)
 st.caption(BUDGET_NOTES[budget] + " The teacher is trained once per budget and cached for everyone.")
 allowed = budget != "full" or may_start_long_jobs()  # a classroom's trainers are for everyone's lab runs
 if not allowed:
-    st.info("On this classroom server only the instructor starts full-budget replays: each keeps a trainer busy "
-            "for many minutes. The quick budget shows the same effects in minutes.", icon=":material/lock:")  # fmt: skip
+    st.info(
+        "On this classroom server only the instructor starts full-budget replays: each keeps a trainer busy "
+        "for many minutes. The quick budget shows the same effects in minutes.",
+        icon=":material/lock:",
+    )
 
 
 # A lesson's ?replay=omit-3 opens that replay's tab; ?bias=2 starts its bias sliders at +2 (kdlab.links checks both).
@@ -63,11 +72,17 @@ for tab, name in zip(tabs, REPLAY_TITLES):
                 render_result(cached, f"{slot}.cached", bias=link.values.get("bias"))
                 continue
         running = job is not None and not job.is_finished
-        if st.button(f"Run the {name} replay ({budget} budget)", key=f"{slot}.run", type="primary",
-                     disabled=running or not allowed, icon=":material/play_arrow:"):  # fmt: skip
+        if st.button(
+            f"Run the {name} replay ({budget} budget)",
+            key=f"{slot}.run",
+            type="primary",
+            disabled=running or not allowed,
+            icon=":material/play_arrow:",
+        ):
             try:
-                job = default_runner().submit(f"Replay {name} ({budget})", tasks.replay_task(name, budget, data),
-                                              owner=ui.session_owner())  # fmt: skip
+                job = default_runner().submit(
+                    f"Replay {name} ({budget})", tasks.replay_task(name, budget, data), owner=ui.session_owner()
+                )
             except ValueError as error:  # the queue is full, or this student already has a run going
                 st.error(str(error))
             else:

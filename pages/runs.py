@@ -36,8 +36,10 @@ except StorageError as error:
 if cut_off:
     numbers = ", ".join(str(run.number) for run in cut_off)
     which = f"Run {numbers} was" if len(cut_off) == 1 else f"Runs {numbers} were"
-    st.warning(f"{which} cut off by a server restart, with no result; the lab lists the settings to train "
-               "again.", icon=":material/restart_alt:")  # fmt: skip
+    st.warning(
+        f"{which} cut off by a server restart, with no result; the lab lists the settings to train again.",
+        icon=":material/restart_alt:",
+    )
     ui.page_link("pages/distillation_lab.py", "Distillation lab", ":material/science:")
 unsaved = ui.unsaved_runs()
 if unsaved is not store and unsaved.records():

@@ -212,8 +212,9 @@ def test_tiny_lab_run_through_the_ui_shows_results():
 def test_a_busy_server_queues_the_run_and_shows_its_place():
     release = threading.Event()
     slots = default_runner().max_concurrent  # every trainer busy (one per core by default)
-    blockers = [default_runner().submit(f"another student's run {n}", lambda context: release.wait(120))
-                for n in range(slots)]  # fmt: skip
+    blockers = [
+        default_runner().submit(f"another student's run {n}", lambda context: release.wait(120)) for n in range(slots)
+    ]
     try:
         # A seed of its own: the result cache would serve a run another test already trained.
         at = tiny_lab_run(open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER}), seed=21)

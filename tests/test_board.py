@@ -25,13 +25,35 @@ def texts(elements) -> str:
     return "\n".join(str(element.value) for element in elements)
 
 
-def add_run(store: DatabaseRunStore, *, temperature: float, alpha: float, alone: int, distilled: int,
-            prediction: dict | None = None, code: str) -> None:  # fmt: skip
+def add_run(
+    store: DatabaseRunStore,
+    *,
+    temperature: float,
+    alpha: float,
+    alone: int,
+    distilled: int,
+    prediction: dict | None = None,
+    code: str,
+) -> None:
     """A finished run with these numbers, filed under class ``code`` (the board reads only the summary)."""
-    config = {"teacher": "linear", "student": "mlp-100x1", "temperature": temperature, "alpha": alpha, "epochs": 2,
-              "seed": 0, "learning_rate": 0.001, "batch_size": 128}  # fmt: skip
-    summary = {"config": config, "transfer_set": {"size": 500}, "data": {"source": "mnist-sample", "test_size": 1000},
-               "baseline": {"test_errors": alone}, "student": {"test_errors": distilled}, "seconds": 1.0}  # fmt: skip
+    config = {
+        "teacher": "linear",
+        "student": "mlp-100x1",
+        "temperature": temperature,
+        "alpha": alpha,
+        "epochs": 2,
+        "seed": 0,
+        "learning_rate": 0.001,
+        "batch_size": 128,
+    }
+    summary = {
+        "config": config,
+        "transfer_set": {"size": 500},
+        "data": {"source": "mnist-sample", "test_size": 1000},
+        "baseline": {"test_errors": alone},
+        "student": {"test_errors": distilled},
+        "seconds": 1.0,
+    }
     record = RunRecord(new_run_id(), store.reserve_number(), time.time(), "completed", summary)
     store.tagged(class_code=code, prediction=prediction).add(record)
 
@@ -46,8 +68,15 @@ def make_class(code: str, runs_per_student: list[list[tuple]]) -> list[str]:
         nicknames.append(student.nickname)
         store = DatabaseRunStore(database, student.id)
         for temperature, alpha, alone, distilled, prediction in runs:
-            add_run(store, temperature=temperature, alpha=alpha, alone=alone, distilled=distilled,
-                    prediction=prediction, code=code)  # fmt: skip
+            add_run(
+                store,
+                temperature=temperature,
+                alpha=alpha,
+                alone=alone,
+                distilled=distilled,
+                prediction=prediction,
+                code=code,
+            )
     return nicknames
 
 
@@ -82,8 +111,9 @@ MORE = {"fewer": False, "by": None}
 
 
 def test_the_store_files_runs_under_their_class_with_nicknames():
-    nicknames = make_class("STORE-1", [[(4.0, 0.5, 60, 40, FEWER_BY_10), (8.0, 0.5, 60, 50, None)],
-                                       [(4.0, 0.9, 60, 70, MORE)]])  # fmt: skip
+    nicknames = make_class(
+        "STORE-1", [[(4.0, 0.5, 60, 40, FEWER_BY_10), (8.0, 0.5, 60, 50, None)], [(4.0, 0.9, 60, 70, MORE)]]
+    )
     runs = class_runs(open_database(), "store-1")  # codes are case-insensitive
     assert headline(runs) == "3 runs by 2 students"
     assert sorted({run.nickname for run in runs}) == sorted(set(nicknames))
@@ -111,8 +141,13 @@ def test_predictions_are_checked_in_words():
 
 
 def test_the_figures_do_not_rely_on_colour_alone():
-    make_class("FIG-1", [[(1.0, 0.1, 50, 49, FEWER_BY_10), (4.0, 0.9, 50, 30, FEWER_BY_10)],
-                         [(4.0, 0.9, 50, 40, {"fewer": False, "by": -3}), (20.0, 0.6, 50, 45, None)]])  # fmt: skip
+    make_class(
+        "FIG-1",
+        [
+            [(1.0, 0.1, 50, 49, FEWER_BY_10), (4.0, 0.9, 50, 30, FEWER_BY_10)],
+            [(4.0, 0.9, 50, 40, {"fewer": False, "by": -3}), (20.0, 0.6, 50, 45, None)],
+        ],
+    )
     runs = class_runs(open_database(), "FIG-1")
     scatter = board_plots.improvement_scatter(runs)
     symbols = {trace.marker.symbol for trace in scatter.data if trace.mode == "markers"}
@@ -127,8 +162,9 @@ def test_the_figures_do_not_rely_on_colour_alone():
 
 
 def test_the_board_page_shows_counts_figures_table_and_text_alternatives():
-    nicknames = make_class("PAGE-1", [[(2.0, 0.5, 80, 60, FEWER_BY_10)], [(8.0, 0.5, 80, 75, MORE)],
-                                      [(8.0, 0.9, 80, 70, None)]])  # fmt: skip
+    nicknames = make_class(
+        "PAGE-1", [[(2.0, 0.5, 80, 60, FEWER_BY_10)], [(8.0, 0.5, 80, 75, MORE)], [(8.0, 0.9, 80, 70, None)]]
+    )
     at = open_board({"class": "page-1"})
     assert not at.exception, [e.value for e in at.exception]
     assert "3 runs by 3 students" in texts(at.markdown)
@@ -146,8 +182,15 @@ def test_the_board_page_shows_counts_figures_table_and_text_alternatives():
 
 
 def test_runs_from_several_lab_sessions_fill_the_board():
-    link = {"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": "42",
-            "lock": "all", "class": "LIVE-1"}  # fmt: skip
+    link = {
+        "teacher": "linear",
+        "student": "mlp-10x1",
+        "epochs": "1",
+        "train_size": "500",
+        "seed": "42",
+        "lock": "all",
+        "class": "LIVE-1",
+    }
     sessions = []
     for _ in range(2):  # two students follow the same link: the first trains, the second gets it from the cache
         at = AppTest.from_file(LAB, default_timeout=60)

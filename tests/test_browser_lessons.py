@@ -43,8 +43,13 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser-lessons")
     (folder / "lessons").mkdir()
     (folder / "lessons" / "tiny.md").write_text(LESSON)
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu",
-           "KDLAB_LESSONS_DIR": str(folder / "lessons")}  # fmt: skip
+    env = {
+        **os.environ,
+        "KDLAB_OFFLINE": "1",
+        "KDLAB_CACHE_DIR": str(folder / "cache"),
+        "KDLAB_DEVICE": "cpu",
+        "KDLAB_LESSONS_DIR": str(folder / "lessons"),
+    }
     for name in ("KDLAB_DATA_DIR", "KDLAB_INSTRUCTOR_KEY", "KDLAB_DATABASE_URL"):
         env.pop(name, None)
     with serve_app(folder, env) as url:
@@ -76,9 +81,7 @@ def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(se
     guess = page.locator(".st-key-lab-predict-by-0 input")
     guess.fill("3")
     guess.press("Enter")
-    page.wait_for_function(
-        "() => !document.querySelector('.st-key-lab-train button').disabled", timeout=10_000
-    )  # fmt: skip
+    page.wait_for_function("() => !document.querySelector('.st-key-lab-train button').disabled", timeout=10_000)
     train.click()
     page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
     page.get_by_text("You predicted: fewer errors, by about 3.").wait_for()

@@ -33,12 +33,27 @@ def database(url):
 
 
 def record(number: int, run_id: str | None = None, weights: bytes | None = b"weights", status="completed"):
-    summary = {"config": tiny_config().as_dict(), "data": {"source": "mnist-sample", "location": "/srv/secret"},
-               "transfer_set": {"size": 500}, "student": None, "baseline": None, "status": status,
-               "seconds": 1.5}  # fmt: skip
+    summary = {
+        "config": tiny_config().as_dict(),
+        "data": {"source": "mnist-sample", "location": "/srv/secret"},
+        "transfer_set": {"size": 500},
+        "student": None,
+        "baseline": None,
+        "status": status,
+        "seconds": 1.5,
+    }
     curves = {"distilled": [{"epoch": 1.0, "test_accuracy": 0.5, "loss": float("nan")}]}
-    return RunRecord(run_id or f"run{number}", number, 1000.0 + number, status, summary, curves,
-                     {"teacher": [0.9] * 10}, {"teacher": [[1] * 10] * 10}, weights)  # fmt: skip
+    return RunRecord(
+        run_id or f"run{number}",
+        number,
+        1000.0 + number,
+        status,
+        summary,
+        curves,
+        {"teacher": [0.9] * 10},
+        {"teacher": [[1] * 10] * 10},
+        weights,
+    )
 
 
 def new_store(database) -> DatabaseRunStore:
@@ -146,8 +161,9 @@ def test_runs_written_by_one_process_are_read_by_another(url):
     env = {"KDLAB_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
 
     def python(code: str, *args: str) -> str:
-        done = subprocess.run([sys.executable, "-c", code, *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
@@ -209,10 +225,18 @@ def test_the_result_key_names_everything_that_decides_a_run(sample_data, linear_
     teacher = linear_teacher.record
     key = result_key(tiny_config(), sample_data, teacher)
     assert key == result_key(tiny_config(), sample_data, teacher)  # the same run, the same key
-    assert len({key, result_key(tiny_config(seed=1), sample_data, teacher),
+    assert (
+        len(
+            {
+                key,
+                result_key(tiny_config(seed=1), sample_data, teacher),
                 result_key(tiny_config(temperature=2.0), sample_data, teacher),
                 result_key(tiny_config(), sample_data, teacher.__class__(**{**teacher.__dict__, "test_errors": 1})),
-                request_key(tiny_config(), sample_data)}) == 5  # fmt: skip
+                request_key(tiny_config(), sample_data),
+            }
+        )
+        == 5
+    )
     fingerprint = data_fingerprint(sample_data)
     assert fingerprint["source"] == "mnist-sample" and len(fingerprint["sha256"]) == 64
     labels = sample_data.test.labels.clone()
@@ -252,8 +276,10 @@ def test_identical_requests_join_the_run_in_progress(database, sample_data, line
     blocker = runner.submit("another run", lambda context: release.wait(60))
     stores = [new_store(database) for _ in range(3)]
     try:
-        tickets = [request_distillation(runner, tiny_config(epochs=3), sample_data, store, teacher=linear_teacher)
-                   for store in stores]  # fmt: skip
+        tickets = [
+            request_distillation(runner, tiny_config(epochs=3), sample_data, store, teacher=linear_teacher)
+            for store in stores
+        ]
         second_tab = DatabaseRunStore(database, stores[1].student_id)  # the same student, another tab
         again = request_distillation(runner, tiny_config(epochs=3), sample_data, second_tab, teacher=linear_teacher)
     finally:
@@ -317,10 +343,12 @@ def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_
     runner, release = JobRunner(1), threading.Event()
     runner.submit("another run", lambda context: release.wait(60))
     try:
-        first = request_distillation(runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="a",
-                                     teacher=linear_teacher)  # fmt: skip
-        second = request_distillation(runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="b",
-                                      teacher=linear_teacher)  # fmt: skip
+        first = request_distillation(
+            runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="a", teacher=linear_teacher
+        )
+        second = request_distillation(
+            runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="b", teacher=linear_teacher
+        )
     finally:
         release.set()
     assert (first.how, second.how) == ("trained", "joined")

@@ -100,9 +100,14 @@ def test_an_ensembles_size_is_its_members_sum():
         ("cnn", "cnn", ("cnn",), (0,)),
         ("ensemble:cnn*5", "ensemble:cnn*5", ("cnn",) * 5, (0, 1, 2, 3, 4)),
         (" ensemble: cnn , lenet5 ", "ensemble:cnn,lenet5", ("cnn", "lenet5"), (0, 0)),
-        ("ensemble:cnn,lenet5,mlp-1200x2", "ensemble:cnn,lenet5,mlp-1200x2", ("cnn", "lenet5", "mlp-1200x2"), (0, 0, 0)),
+        (
+            "ensemble:cnn,lenet5,mlp-1200x2",
+            "ensemble:cnn,lenet5,mlp-1200x2",
+            ("cnn", "lenet5", "mlp-1200x2"),
+            (0, 0, 0),
+        ),
     ],
-)  # fmt: skip
+)
 def test_teacher_names_parse(name, canonical, members, offsets):
     parsed = parse_teacher_name(name)
     assert (parsed.name, parsed.architectures, parsed.seed_offsets) == (canonical, members, offsets)
@@ -144,9 +149,13 @@ def test_configs_take_ensemble_names_and_reject_bad_ones():
 
 @pytest.mark.parametrize(
     "argv",
-    [["distill", "--teacher", "ensemble:cnn*11"], ["distill", "--teacher", "ensemble:cnn,cnn"],
-     ["teacher", "--arch", "ensemble:cnn,resnet"], ["schemes", "--teacher", "ensemble:"]],
-)  # fmt: skip
+    [
+        ["distill", "--teacher", "ensemble:cnn*11"],
+        ["distill", "--teacher", "ensemble:cnn,cnn"],
+        ["teacher", "--arch", "ensemble:cnn,resnet"],
+        ["schemes", "--teacher", "ensemble:"],
+    ],
+)
 def test_the_command_line_rejects_bad_ensembles_with_exit_2_and_one_line(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -221,8 +230,15 @@ def test_a_student_distils_from_an_ensemble(sample_data, linear_pair, monkeypatc
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(distill, "train_model", capture)
-    config = DistillConfig.build(teacher="ensemble:linear*2", student="mlp-10x1", epochs=1, train_size=500,
-                                 temperature=5.0, teacher_seed=3, teacher_epochs=2)  # fmt: skip
+    config = DistillConfig.build(
+        teacher="ensemble:linear*2",
+        student="mlp-10x1",
+        epochs=1,
+        train_size=500,
+        temperature=5.0,
+        teacher_seed=3,
+        teacher_epochs=2,
+    )
     result = run_distillation(config, sample_data, teacher=teacher)
     assert result.status == "completed"
     indices = config.transfer_indices(sample_data)

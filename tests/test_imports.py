@@ -43,9 +43,11 @@ GRAPH = {module_name(path): kdlab_imports(path) & MODULES for path in FILES}
 
 
 def test_the_library_never_imports_the_command_line():
-    offenders = {module: sorted(name for name in imports if name == "kdlab.cli" or name.startswith("kdlab.cli."))
-                 for module, imports in GRAPH.items()
-                 if not module.startswith("kdlab.cli") and module != "kdlab.__main__"}  # fmt: skip
+    offenders = {
+        module: sorted(name for name in imports if name == "kdlab.cli" or name.startswith("kdlab.cli."))
+        for module, imports in GRAPH.items()
+        if not module.startswith("kdlab.cli") and module != "kdlab.__main__"
+    }
     assert {module: names for module, names in offenders.items() if names} == {}
 
 

@@ -203,8 +203,9 @@ def test_default_runner_is_a_singleton(fresh_default_runner):
     assert runner.max_concurrent == jobs.default_max_concurrent(jobs.usable_cores())
 
 
-@pytest.mark.parametrize(("value", "expected"), [("3", 3), (" 2 ", 2), ("0", None), ("-4", None), ("two", None),
-                                                 ("", None), ("1.5", None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "expected"), [("3", 3), (" 2 ", 2), ("0", None), ("-4", None), ("two", None), ("", None), ("1.5", None)]
+)
 def test_default_runner_reads_max_jobs_from_env(fresh_default_runner, value, expected):
     fresh_default_runner.setenv("KDLAB_MAX_JOBS", value)
     fresh_default_runner.delenv("KDLAB_RAY_ADDRESS", raising=False)
@@ -227,8 +228,9 @@ def test_default_concurrency_from_the_cores(cores, workers):
     assert jobs.default_max_concurrent(cores) == workers
 
 
-@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (2, 1, 1), (1, 1, 1), (16, 15, 1), (16, 4, 3),
-                                                           (8, 1, 7)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("cores", "workers", "threads"), [(2, 2, 1), (2, 1, 1), (1, 1, 1), (16, 15, 1), (16, 4, 3), (8, 1, 7)]
+)
 def test_torch_threads_leave_a_core_to_the_server(cores, workers, threads):
     assert jobs.torch_threads(cores, workers) == threads
     assert workers * threads <= max(cores - 1, workers)
@@ -387,8 +389,7 @@ def test_queue_estimates_from_recent_durations(clock):
         running[1].progress = 0.5
     assert running[1].eta_seconds() == 5.0
     # Two slots free up in 5 s and 15 s; each queued run takes 20 s.
-    assert [(job.starts_in_seconds(), job.eta_seconds()) for job in queued] == [(5.0, 25.0), (15.0, 35.0),
-                                                                               (25.0, 45.0)]  # fmt: skip
+    assert [(job.starts_in_seconds(), job.eta_seconds()) for job in queued] == [(5.0, 25.0), (15.0, 35.0), (25.0, 45.0)]
     release.set()
     for job in queued:
         assert runner.wait(job, timeout=TIMEOUT)

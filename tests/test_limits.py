@@ -21,8 +21,9 @@ def test_cost_is_images_times_epochs_times_flops_for_each_student(sample_data, s
     config = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="mlp-300x2", epochs=3, train_size=2000)
     flops = describe_model("mlp-300x2").flops_per_image
     assert run_cost(config, sample_data) == 2000 * 3 * flops * 2  # distilled and alone; the teacher is cached
-    alone_only = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="mlp-300x2", epochs=3,
-                                     train_size=2000, with_baseline=False)  # fmt: skip
+    alone_only = DistillConfig.build(
+        teacher="lenet5", teacher_epochs=8, student="mlp-300x2", epochs=3, train_size=2000, with_baseline=False
+    )
     assert run_cost(alone_only, sample_data) == 2000 * 3 * flops
 
 
@@ -65,8 +66,7 @@ def test_a_malformed_cap_says_how_to_write_it(monkeypatch, setting):
         max_run_cost()
 
 
-def test_a_run_over_the_cap_is_refused_with_the_numbers_and_the_ways_under_it(monkeypatch, sample_data,
-                                                                             small_teacher):  # fmt: skip
+def test_a_run_over_the_cap_is_refused_with_the_numbers_and_the_ways_under_it(monkeypatch, sample_data, small_teacher):
     config = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="mlp-300x2", epochs=40, train_size=4000)
     cost = run_cost(config, sample_data)
     monkeypatch.setenv("KDLAB_MAX_RUN_COST", str(cost * 0.625))  # room for 25 of the 40 epochs

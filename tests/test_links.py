@@ -44,11 +44,32 @@ def open_lab(params: dict, state: dict | None = None) -> AppTest:
 
 
 def test_good_values_become_the_controls_values():
-    link = parse_lab_link({"T": "8", "alpha": "0.5", "epochs": "3", "lr": "1e-3", "batch": "64", "train_size": "500",
-                           "seed": "7", "teacher": "linear", "student": "mlp-100x1"}, TRAIN_COUNT)  # fmt: skip
+    link = parse_lab_link(
+        {
+            "T": "8",
+            "alpha": "0.5",
+            "epochs": "3",
+            "lr": "1e-3",
+            "batch": "64",
+            "train_size": "500",
+            "seed": "7",
+            "teacher": "linear",
+            "student": "mlp-100x1",
+        },
+        TRAIN_COUNT,
+    )
     assert link.problems == ()
-    assert link.values == {"teacher": "linear", "student": "mlp-100x1", "T": 8.0, "alpha": 0.5, "epochs": 3,
-                           "lr": 0.001, "batch": 64, "train_size": 500, "seed": 7}  # fmt: skip
+    assert link.values == {
+        "teacher": "linear",
+        "student": "mlp-100x1",
+        "T": 8.0,
+        "alpha": 0.5,
+        "epochs": 3,
+        "lr": 0.001,
+        "batch": 64,
+        "train_size": 500,
+        "seed": 7,
+    }
 
 
 def test_a_link_with_one_setting_resets_the_others_to_the_defaults():
@@ -108,8 +129,10 @@ def test_locks_and_the_extras():
     assert link.class_code == "PHYS-7" and link.predict
     only_class = parse_lab_link({"class": "X1"}, TRAIN_COUNT)
     assert not only_class.sets_controls and only_class.values == {}
-    assert parse_class_code("a") == (None, "class=`a` is not a class code (2 to 16 letters, digits or dashes, such "
-                                           "as PHYS-7)")  # fmt: skip
+    assert parse_class_code("a") == (
+        None,
+        "class=`a` is not a class code (2 to 16 letters, digits or dashes, such as PHYS-7)",
+    )
 
 
 def test_explorer_and_replay_parameters():
@@ -128,10 +151,23 @@ def test_check_link_knows_pages_and_parameter_names():
 
 
 def test_built_links_round_trip_and_never_carry_the_student_code():
-    settings = {"teacher": "linear", "student": "mlp-100x1", "T": 8.0, "alpha": 0.5, "epochs": 3, "lr": 0.001,
-                "batch": 64, "train_size": 500, "seed": 7, "s": "secret-student-token-0123456789"}  # fmt: skip
-    url = link_url("http://class.example:8501/", "lab", lab_link_params(settings, lock=["T", "alpha"],
-                                                                       class_code="PHYS-7", predict=True))  # fmt: skip
+    settings = {
+        "teacher": "linear",
+        "student": "mlp-100x1",
+        "T": 8.0,
+        "alpha": 0.5,
+        "epochs": 3,
+        "lr": 0.001,
+        "batch": 64,
+        "train_size": 500,
+        "seed": 7,
+        "s": "secret-student-token-0123456789",
+    }
+    url = link_url(
+        "http://class.example:8501/",
+        "lab",
+        lab_link_params(settings, lock=["T", "alpha"], class_code="PHYS-7", predict=True),
+    )
     parsed = urlparse(url)
     assert parsed.path == "/distillation_lab" and "secret" not in url
     params = {name: values[-1] for name, values in parse_qs(parsed.query).items()}
@@ -171,8 +207,18 @@ def test_the_lab_follows_a_link_locks_it_and_explains_a_bad_value():
 
 def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outcome(monkeypatch):
     monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)  # without a key, a class is made on first use
-    at = open_lab({"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": "41",
-                   "lock": "all", "predict": "1", "class": "LINKS-1"})  # fmt: skip
+    at = open_lab(
+        {
+            "teacher": "linear",
+            "student": "mlp-10x1",
+            "epochs": "1",
+            "train_size": "500",
+            "seed": "41",
+            "lock": "all",
+            "predict": "1",
+            "class": "LINKS-1",
+        }
+    )
     assert at.button(key="lab.train").disabled and "asks for your prediction first" in texts(at.caption)
     at.radio(key="lab.predict.fewer.0").set_value("Yes, fewer errors")
     at.number_input(key="lab.predict.by.0").set_value(12)

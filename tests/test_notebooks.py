@@ -27,10 +27,14 @@ def outputs(notebook) -> str:
 def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
     config = DistillConfig.build(teacher="linear", student="mlp-10x1", epochs=1, train_size=500, seed=3)
     record = record_from_result(run_distillation(config, sample_data), sample_data.test.labels, number=1)
-    recorded = {"teacher": record.errors("teacher"), "student alone": record.errors("baseline"),
-                "distilled": record.errors("distilled")}  # fmt: skip
-    notebook = run_notebook(record.config, data_source=record.summary["data"]["source"], recorded=recorded,
-                            title=record.label)  # fmt: skip
+    recorded = {
+        "teacher": record.errors("teacher"),
+        "student alone": record.errors("baseline"),
+        "distilled": record.errors("distilled"),
+    }
+    notebook = run_notebook(
+        record.config, data_source=record.summary["data"]["source"], recorded=recorded, title=record.label
+    )
     path = tmp_path / "run.ipynb"
     path.write_bytes(notebook_bytes(notebook))
 
@@ -40,7 +44,7 @@ def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONPATH": str(ROOT)}
     NotebookClient(executed, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute(
         env=env
-    )  # fmt: skip
+    )
     text = outputs(executed)
     assert "Offline MNIST sample" in text and "Note: the run used" not in text
     assert "loss by hand" in text and "= kdlab.losses.kd_loss" in text

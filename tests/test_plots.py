@@ -121,8 +121,10 @@ def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
 
 
 def test_table_figure_sets_the_papers_errors_beside_ours():
-    rows = [{"paper": paper, "ours": ours, "paper_total": 10_000, "ours_total": 1_000}
-            for paper, ours in ((67, 31), (146, 52), (74, None))]  # fmt: skip
+    rows = [
+        {"paper": paper, "ours": ours, "paper_total": 10_000, "ours_total": 1_000}
+        for paper, ours in ((67, 31), (146, 52), (74, None))
+    ]
     figure = replay_plots.table_figure({"comparison": rows, "budget": {"name": "quick"}})
     assert figure.layout.title.text and figure.layout.yaxis.title.text == "test error (%)"
     paper, ours = figure.data
@@ -149,8 +151,10 @@ def test_bias_sweep_figure_marks_every_bias_and_widens_its_axis():
 
 
 def test_temperature_width_heatmap_colours_the_gain_over_the_student_alone():
-    grid = [{"width": 30, "temperature": temperature, "arch": "mlp-30x2", "test_accuracy": accuracy}
-            for temperature, accuracy in ((None, 0.90), (2.0, 0.93), (8.0, 0.91))]  # fmt: skip
+    grid = [
+        {"width": 30, "temperature": temperature, "arch": "mlp-30x2", "test_accuracy": accuracy}
+        for temperature, accuracy in ((None, 0.90), (2.0, 0.93), (8.0, 0.91))
+    ]
     figure = replay_plots.temperature_width_figure(grid)
     heatmap = figure.data[0]
     assert list(heatmap.x) == ["alone", "T = 2", "T = 8"] and list(heatmap.y) == ["mlp-30x2"]
@@ -158,8 +162,14 @@ def test_temperature_width_heatmap_colours_the_gain_over_the_student_alone():
 
 
 def scheme_run(label: str, role: str, accuracy: float) -> dict:
-    return {"label": label, "role": role, "arch": "mlp-30x1", "test_accuracy": accuracy, "test_errors": 10,
-            "curve": points([accuracy - 0.05, accuracy])}  # fmt: skip
+    return {
+        "label": label,
+        "role": role,
+        "arch": "mlp-30x1",
+        "test_accuracy": accuracy,
+        "test_errors": 10,
+        "curve": points([accuracy - 0.05, accuracy]),
+    }
 
 
 def scheme_summary() -> dict:
@@ -168,9 +178,11 @@ def scheme_summary() -> dict:
         "student_alone": scheme_run("student alone", "baseline", 0.9),
         "offline_kd": scheme_run("offline KD", "distilled", 0.93),
         "teacher": {"arch": "cnn", "test_accuracy": 0.99},
-        "schemes": {"offline": {"title": "Offline KD", "runs": [], "final": None},
-                    "dml": {"title": "Deep mutual learning", "runs": peers, "final": peers[0]}},
-    }  # fmt: skip
+        "schemes": {
+            "offline": {"title": "Offline KD", "runs": [], "final": None},
+            "dml": {"title": "Deep mutual learning", "runs": peers, "final": peers[0]},
+        },
+    }
 
 
 def test_scheme_figures_set_each_scheme_beside_both_references():
@@ -191,6 +203,8 @@ def test_replay_plots_hold_only_the_replay_figures():
 
 
 def test_figure_modules_do_not_import_streamlit():
-    code = ("import sys, kdlab.plots, kdlab.replay_plots, kdlab.scheme_plots, kdlab.runs; "
-            "assert 'streamlit' not in sys.modules")  # fmt: skip
+    code = (
+        "import sys, kdlab.plots, kdlab.replay_plots, kdlab.scheme_plots, kdlab.runs; "
+        "assert 'streamlit' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -32,8 +32,9 @@ def test_the_pages_default_teachers_are_listed_once_with_their_users(sample_data
     hinton = set(users[(table.teacher, table.budget.teacher_epochs, table.teacher_jitter_pixels)])
     assert {"replay table", "replay omit-3", "replay only-7-8", "replay temperature-width"} <= hinton
     assert len({need.key for need in needs}) == len(needs)
-    assert not any(user.startswith("replay") for need in default_teachers(sample_data, replays=False)
-                   for user in need.users)  # fmt: skip
+    assert not any(
+        user.startswith("replay") for need in default_teachers(sample_data, replays=False) for user in need.users
+    )
 
 
 def test_the_lab_runs_are_the_default_demo_and_the_lessons_links(sample_data):

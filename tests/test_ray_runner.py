@@ -45,8 +45,9 @@ def store(tmp_path):
 
 def lab_config(**settings) -> DistillConfig:
     # A linear teacher: the first run trains it on the driver in about a second.
-    return DistillConfig.build(teacher="linear", teacher_epochs=2, **{"student": "linear", "epochs": 2,
-                                                                       "train_size": 1000, **settings})  # fmt: skip
+    return DistillConfig.build(
+        teacher="linear", teacher_epochs=2, **{"student": "linear", "epochs": 2, "train_size": 1000, **settings}
+    )
 
 
 def wait_until(condition, timeout=TIMEOUT) -> bool:

@@ -81,8 +81,12 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
 
 def test_no_prose_types_the_papers_numbers():
     """The paper's numbers reach the page only through PAPER_NUMBERS: none is typed into its text."""
-    numbers = [value for replay in ("table", "omit-3", "only-7-8") for key, value in PAPER_NUMBERS[replay].items()
-               if key not in ("test_size", "temperature")]  # fmt: skip
+    numbers = [
+        value
+        for replay in ("table", "omit-3", "only-7-8")
+        for key, value in PAPER_NUMBERS[replay].items()
+        if key not in ("test_size", "temperature")
+    ]
     rates = [value for value in numbers if 0 < abs(value) < 1]
     table = PAPER_NUMBERS["table"]
     gained = table["student_alone_errors"] - table["distilled_errors"]  # the page's "72 of 146, 91% of the gap"
@@ -170,8 +174,9 @@ def tiny_compression(monkeypatch):
     """The compression replay's quick budget, shrunk; its ensemble (three small CNNs) stays the real one."""
     import kdlab.replays.compression as compression
 
-    tiny = compression.CompressionBudget("test", labelled_size=400, transfer_size=600, teacher_epochs=1,
-                                         student_epochs=1)  # fmt: skip
+    tiny = compression.CompressionBudget(
+        "test", labelled_size=400, transfer_size=600, teacher_epochs=1, student_epochs=1
+    )
     monkeypatch.setitem(compression.COMPRESSION_BUDGETS, "quick", tiny)
 
 
@@ -186,7 +191,11 @@ def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny
     assert summary["replay"] == "compression" and summary["status"] == "completed"
     captions = [caption for image in app.get("image") for caption in image.captions]
     assert [caption.split(":")[0] for caption in captions] == [
-        "The labelled set", "Real MNIST images whose labels are ignored", "MUNGE images", "Random noise"]  # fmt: skip
+        "The labelled set",
+        "Real MNIST images whose labels are ignored",
+        "MUNGE images",
+        "Random noise",
+    ]
     assert any(chart.proto.id.endswith("errors") for chart in app.get("plotly_chart"))
     verdicts = [element.value for element in app.success] + [element.value for element in app.warning]
     assert any(f"The ensemble makes {summary['ours']['ensemble_errors']:,} errors" in text for text in verdicts)

@@ -31,8 +31,18 @@ from kdlab.train import EpochEvent
 TINY_BUDGET = Budget("test", teacher_epochs=2, student_epochs=1, sweep_epochs=1, sweep_train_size=300)
 SMALL = dict(budget=TINY_BUDGET, teacher="mlp-100x1", student="mlp-30x1")
 # The keys of every summary's "config": the JSON users and the grid cache read.
-SETUP_KEYS = {"budget", "teacher", "student", "temperature", "alpha", "jitter_pixels", "learning_rate",
-              "batch_size", "seed", "teacher_seed"}  # fmt: skip
+SETUP_KEYS = {
+    "budget",
+    "teacher",
+    "student",
+    "temperature",
+    "alpha",
+    "jitter_pixels",
+    "learning_rate",
+    "batch_size",
+    "seed",
+    "teacher_seed",
+}
 
 
 # ---------------------------------------------------------------- configs
@@ -63,9 +73,12 @@ def test_configs_hold_the_students_training_and_take_epochs_from_the_budget():
 
 @pytest.mark.parametrize(
     ("name", "extra"),
-    [("table", set()), ("omit-3", {"omit_classes", "only_classes", "validation_fraction"}),
-     ("temperature-width", {"widths", "temperatures", "depth", "with_baseline"})],
-)  # fmt: skip
+    [
+        ("table", set()),
+        ("omit-3", {"omit_classes", "only_classes", "validation_fraction"}),
+        ("temperature-width", {"widths", "temperatures", "depth", "with_baseline"}),
+    ],
+)
 def test_config_json_keeps_its_keys(name, extra):
     values = replay_config(name, teacher_jitter_pixels=1).as_dict()
     assert set(values) == SETUP_KEYS | extra
@@ -73,19 +86,25 @@ def test_config_json_keeps_its_keys(name, extra):
     json.dumps(values, allow_nan=False)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda: replay_config("omit-4"), "Unknown replay 'omit-4'"),
-    (lambda: replay_config("table", "medium"), "Unknown budget 'medium': choose quick or full"),
-    (lambda: Budget("x", teacher_epochs=0, student_epochs=1, sweep_epochs=1, sweep_train_size=None), "Teacher epochs"),
-    (lambda: MissingDigitsConfig(omit_classes=(3,), only_classes=(7,)), "either omit"),
-    (lambda: MissingDigitsConfig(omit_classes=(11,)), "Digit 11"),
-    (lambda: TableConfig.build(temperature=0), "Temperature"),
-    (lambda: TableConfig.build(jitter_pixels=2), "Students do not jitter"),
-    (lambda: TableConfig(teacher_jitter_pixels=9), "Jitter must be 0 to 4"),
-    (lambda: TableConfig(budget="quick"), "budget must be a Budget"),
-    (lambda: TemperatureWidthConfig(widths=(5,)), "out of range"),
-    (lambda: TemperatureWidthConfig(temperatures=()), "at least one"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: replay_config("omit-4"), "Unknown replay 'omit-4'"),
+        (lambda: replay_config("table", "medium"), "Unknown budget 'medium': choose quick or full"),
+        (
+            lambda: Budget("x", teacher_epochs=0, student_epochs=1, sweep_epochs=1, sweep_train_size=None),
+            "Teacher epochs",
+        ),
+        (lambda: MissingDigitsConfig(omit_classes=(3,), only_classes=(7,)), "either omit"),
+        (lambda: MissingDigitsConfig(omit_classes=(11,)), "Digit 11"),
+        (lambda: TableConfig.build(temperature=0), "Temperature"),
+        (lambda: TableConfig.build(jitter_pixels=2), "Students do not jitter"),
+        (lambda: TableConfig(teacher_jitter_pixels=9), "Jitter must be 0 to 4"),
+        (lambda: TableConfig(budget="quick"), "budget must be a Budget"),
+        (lambda: TemperatureWidthConfig(widths=(5,)), "out of range"),
+        (lambda: TemperatureWidthConfig(temperatures=()), "at least one"),
+    ],
+)
 def test_bad_settings_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -137,8 +156,14 @@ def test_format_value_and_comparison_lines():
     assert format_value(3.5, "bias") == "+3.5"
     assert format_value(0.986, "accuracy") == "98.6%"
     assert format_value(None, "errors", 10) == "-"
-    row = {"quantity": "Student alone", "paper": 146, "ours": 52, "unit": "errors", "paper_total": 10_000,
-           "ours_total": 1_000}  # fmt: skip
+    row = {
+        "quantity": "Student alone",
+        "paper": 146,
+        "ours": 52,
+        "unit": "errors",
+        "paper_total": 10_000,
+        "ours_total": 1_000,
+    }
     header, line = comparison_lines({"comparison": [row]})
     assert header.split() == ["paper", "ours"]
     assert line.index("146 of 10,000") == header.index("paper") and line.endswith("52 of 1,000 wrong (5.20%)")
@@ -245,7 +270,13 @@ def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
     summary = first.summary
     assert summary["status"] == "completed" and not summary["from_cache"]
     assert [(cell["width"], cell["temperature"]) for cell in summary["grid"]] == [
-        (10, None), (10, 2.0), (10, 8.0), (30, None), (30, 2.0), (30, 8.0)]  # fmt: skip
+        (10, None),
+        (10, 2.0),
+        (10, 8.0),
+        (30, None),
+        (30, 2.0),
+        (30, 8.0),
+    ]
     assert [entry["width"] for entry in summary["findings"]["by_width"]] == [10, 30]
     runs = {event.run for event in events if isinstance(event, EpochEvent)}
     assert {"mlp-10x2 baseline", "mlp-10x2 T = 2", "mlp-30x2 T = 8"} <= runs
@@ -291,8 +322,9 @@ def test_every_replay_has_paper_numbers():
 # ---------------------------------------------------------------- compression (Bucila et al. 2006)
 
 # Two linear members and a tiny student: the whole replay runs in seconds on the 4,000-image sample.
-TINY_COMPRESSION = replays.CompressionBudget("test", labelled_size=500, transfer_size=1_500, teacher_epochs=2,
-                                             student_epochs=1)  # fmt: skip
+TINY_COMPRESSION = replays.CompressionBudget(
+    "test", labelled_size=500, transfer_size=1_500, teacher_epochs=2, student_epochs=1
+)
 SMALL_COMPRESSION = dict(budget=TINY_COMPRESSION, teacher="ensemble:linear*2", student="mlp-30x1")
 
 
@@ -319,12 +351,23 @@ def test_compression_replay_short_run(sample_data, tmp_path):
     assert ours["ensemble_errors"] == evaluate_logits(logits["ensemble"], labels).errors
     assert ours["best_member_errors"] == min(member["test_errors"] for member in summary["teacher"]["members"])
     assert ours["best_member_errors"] == evaluate_logits(logits["best member"], labels).errors
-    for run, key in (("alone", "student_alone_errors"), ("labelled", "labelled_errors"), ("real", "real_errors"),
-                     ("munge", "munge_errors"), ("noise", "noise_errors")):  # fmt: skip
+    for run, key in (
+        ("alone", "student_alone_errors"),
+        ("labelled", "labelled_errors"),
+        ("real", "real_errors"),
+        ("munge", "munge_errors"),
+        ("noise", "noise_errors"),
+    ):
         assert ours[key] == evaluate_logits(logits[run], labels).errors == summary["students"][run]["test_errors"]
     assert [row["ours"] for row in summary["comparison"]] == [
-        ours["ensemble_errors"], ours["best_member_errors"], ours["student_alone_errors"], ours["labelled_errors"],
-        ours["real_errors"], ours["munge_errors"], ours["noise_errors"]]  # fmt: skip
+        ours["ensemble_errors"],
+        ours["best_member_errors"],
+        ours["student_alone_errors"],
+        ours["labelled_errors"],
+        ours["real_errors"],
+        ours["munge_errors"],
+        ours["noise_errors"],
+    ]
 
     # The claim is read with the stated rule.
     for kind, claim in summary["claim"].items():
@@ -370,14 +413,17 @@ def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path
     assert set(result.summary["sets"]) == {"labelled", "munge", "test"}
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    (dict(teacher="ensemble:linear*1"), "2 to 10 members"),
-    (dict(student="ensemble:cnn*2"), "Unknown architecture"),
-    (dict(transfer_kinds=("real", "gan")), "Unknown transfer set gan"),
-    (dict(swap_probability=2.0), "between 0 and 1"),
-    (dict(spread=0.0), "spread s must be above 0"),
-    (dict(jitter_pixels=1), "Students do not jitter"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(teacher="ensemble:linear*1"), "2 to 10 members"),
+        (dict(student="ensemble:cnn*2"), "Unknown architecture"),
+        (dict(transfer_kinds=("real", "gan")), "Unknown transfer set gan"),
+        (dict(swap_probability=2.0), "between 0 and 1"),
+        (dict(spread=0.0), "spread s must be above 0"),
+        (dict(jitter_pixels=1), "Students do not jitter"),
+    ],
+)
 def test_compression_config_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):
         replays.compression_config("quick", **settings)
@@ -386,8 +432,9 @@ def test_compression_config_rejects_bad_settings(settings, message):
 
 
 def test_compression_needs_a_pool_beyond_the_labelled_set(sample_data):
-    budget = replays.CompressionBudget("big", labelled_size=len(sample_data.train), transfer_size=100,
-                                       teacher_epochs=1, student_epochs=1)  # fmt: skip
+    budget = replays.CompressionBudget(
+        "big", labelled_size=len(sample_data.train), transfer_size=100, teacher_epochs=1, student_epochs=1
+    )
     with pytest.raises(ValueError, match="must be smaller than the training set"):
         run_replay("compression", sample_data, config=replays.CompressionConfig(budget=budget))
 

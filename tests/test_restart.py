@@ -59,8 +59,14 @@ def after_a_restart(monkeypatch) -> None:
 
 
 def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(url):
-    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, url], cwd=PROJECT_ROOT, env=os.environ.copy(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_SCRIPT, url],
+        cwd=PROJECT_ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         token = server.stdout.readline().strip()
         assert token, server.stderr.read()
@@ -73,9 +79,15 @@ def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(u
     [cut_off] = store.interrupted()
     assert cut_off.number == 1
     assert DistillConfig.build(**cut_off.config) == DistillConfig.build(
-        teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16, teacher_epochs=2,
-        temperature=8, seed=7,
-    )  # fmt: skip
+        teacher="linear",
+        student="mlp-20x1",
+        epochs=100,
+        train_size=4000,
+        batch_size=16,
+        teacher_epochs=2,
+        temperature=8,
+        seed=7,
+    )
     store.forget_start(cut_off.run_id)  # "Dismiss"
     assert store.interrupted() == []
 
@@ -156,8 +168,9 @@ def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, line
     assert any("Runs 1, 2 were cut off" in warning.value for warning in open_runs().warning)
     at = open_lab()
     warnings = [warning.value for warning in at.warning]
-    assert any("Run 1 was cut off" in text and "mlp-20x1 from linear, T = 8" in text and "seed 3" in text
-               for text in warnings)  # fmt: skip
+    assert any(
+        "Run 1 was cut off" in text and "mlp-20x1 from linear, T = 8" in text and "seed 3" in text for text in warnings
+    )
     at.button(key=f"lab.interrupted.cut-off-{token[:6]}-1.dismiss").click().run()
     assert not any("Run 1 was cut off" in warning.value for warning in at.warning)
     at.button(key=f"lab.interrupted.cut-off-{token[:6]}-2.again").click().run()

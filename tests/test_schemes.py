@@ -18,9 +18,24 @@ from kdlab.train import EpochEvent, StepEvent, train_model, train_models
 
 TINY = dict(teacher="lenet5", teacher_epochs=8, assistant="mlp-30x1", student="linear", epochs=1, train_size=400)
 # The keys of the "config" object of ``schemes --json``, as before the config held a TrainConfig.
-CONFIG_KEYS = {"teacher", "assistant", "student", "temperature", "alpha", "epochs", "learning_rate", "batch_size",
-               "train_size", "seed", "teacher_epochs", "teacher_seed", "generations", "mutual_temperature",
-               "mutual_alpha", "evals_per_epoch"}  # fmt: skip
+CONFIG_KEYS = {
+    "teacher",
+    "assistant",
+    "student",
+    "temperature",
+    "alpha",
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "train_size",
+    "seed",
+    "teacher_epochs",
+    "teacher_seed",
+    "generations",
+    "mutual_temperature",
+    "mutual_alpha",
+    "evals_per_epoch",
+}
 
 
 def train_peers(transfer, test, config, **kwargs):
@@ -83,9 +98,14 @@ def test_mutual_learning_without_the_peer_term_is_the_student_alone(sample_data)
     transfer = sample_data.train.subset(torch.arange(300))
     config = TrainConfig(epochs=2, seed=3, alpha=0.0, temperature=1.0, evals_per_epoch=1)
     alone = train_model(build_model("mlp-30x1", seed=3), transfer, sample_data.test, config)
-    first, second = train_models([build_model("mlp-30x1", seed=3), build_model("mlp-30x1", seed=4)], transfer,
-                                 sample_data.test, config, [PeerLoss(1.0, 0.0), PeerLoss(1.0, 0.0)],
-                                 runs=["peer 1", "peer 2"])  # fmt: skip
+    first, second = train_models(
+        [build_model("mlp-30x1", seed=3), build_model("mlp-30x1", seed=4)],
+        transfer,
+        sample_data.test,
+        config,
+        [PeerLoss(1.0, 0.0), PeerLoss(1.0, 0.0)],
+        runs=["peer 1", "peer 2"],
+    )
     assert torch.allclose(first.test_logits, alone.test_logits, atol=1e-5)
     assert first.status == second.status == "completed"
     assert first.steps == alone.steps == 6
@@ -100,12 +120,17 @@ def test_two_models_in_one_loop_learn_what_each_learns_alone(sample_data, small_
     transfer = sample_data.train.subset(indices)
     teacher_logits = small_teacher.train_logits[indices]
     config = TrainConfig(epochs=2, seed=5, evals_per_epoch=2)
-    distilled, baseline = train_models([build_model("mlp-30x1", seed=5), build_model("mlp-30x1", seed=5)], transfer,
-                                       sample_data.test, config,
-                                       [TeacherLoss(teacher_logits, config.temperature, config.alpha), LabelsLoss()],
-                                       runs=["distilled", "baseline"])  # fmt: skip
-    distilled_alone = train_model(build_model("mlp-30x1", seed=5), transfer, sample_data.test, config,
-                                  teacher_logits=teacher_logits)  # fmt: skip
+    distilled, baseline = train_models(
+        [build_model("mlp-30x1", seed=5), build_model("mlp-30x1", seed=5)],
+        transfer,
+        sample_data.test,
+        config,
+        [TeacherLoss(teacher_logits, config.temperature, config.alpha), LabelsLoss()],
+        runs=["distilled", "baseline"],
+    )
+    distilled_alone = train_model(
+        build_model("mlp-30x1", seed=5), transfer, sample_data.test, config, teacher_logits=teacher_logits
+    )
     baseline_alone = train_model(build_model("mlp-30x1", seed=5), transfer, sample_data.test, config)
     assert torch.equal(distilled.test_logits, distilled_alone.test_logits)
     assert torch.equal(baseline.test_logits, baseline_alone.test_logits)
@@ -173,8 +198,13 @@ def test_short_run_of_every_scheme_against_both_references(sample_data, small_te
     summary = comparison.summary()
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed"
-    assert summary["budget"] == {"epochs_per_run": 1, "train_size": 400, "seed": 0, "batch_size": 128,
-                                 "learning_rate": 1e-3}  # fmt: skip
+    assert summary["budget"] == {
+        "epochs_per_run": 1,
+        "train_size": 400,
+        "seed": 0,
+        "batch_size": 128,
+        "learning_rate": 1e-3,
+    }
     assert set(summary["config"]) == CONFIG_KEYS
     baseline, offline = summary["student_alone"], summary["offline_kd"]
     assert baseline["arch"] == offline["arch"] == "linear"
@@ -217,8 +247,14 @@ def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
 
     stop = threading.Event()  # stop during the first scheme: the references stay, the rest is skipped
     stopper = lambda event: stop.set() if getattr(event, "run", "").startswith("mutual") else None  # noqa: E731
-    comparison = compare_schemes(SchemeConfig.build(**TINY), sample_data, ("mutual", "born-again"),
-                                 teacher=small_teacher, stop=stop, on_event=stopper)  # fmt: skip
+    comparison = compare_schemes(
+        SchemeConfig.build(**TINY),
+        sample_data,
+        ("mutual", "born-again"),
+        teacher=small_teacher,
+        stop=stop,
+        on_event=stopper,
+    )
     assert comparison.status == "stopped"
     assert comparison.offline_kd.result.status == "completed"
     assert comparison.schemes["mutual"].status == "stopped" and "born-again" not in comparison.schemes
@@ -231,8 +267,26 @@ def test_unknown_scheme_is_a_clear_error(sample_data):
 
 
 def test_command_line_prints_one_json_object(capsys, small_teacher):
-    code = cli.main(["schemes", "--json", "--scheme", "born-again", "--teacher", "lenet5", "--teacher-epochs", "8",
-                     "--student", "linear", "--epochs", "1", "--train-size", "300", "--generations", "1"])  # fmt: skip
+    code = cli.main(
+        [
+            "schemes",
+            "--json",
+            "--scheme",
+            "born-again",
+            "--teacher",
+            "lenet5",
+            "--teacher-epochs",
+            "8",
+            "--student",
+            "linear",
+            "--epochs",
+            "1",
+            "--train-size",
+            "300",
+            "--generations",
+            "1",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.count("\n") == 1  # one JSON object, on one line

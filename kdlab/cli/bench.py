@@ -15,8 +15,9 @@ HELP = "time our loop against the PyTorch tutorial's and run the default demo"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--skip-replay", action="store_true",
-                        help="leave out the quick table replay (it trains for minutes)")  # fmt: skip
+    parser.add_argument(
+        "--skip-replay", action="store_true", help="leave out the quick table replay (it trains for minutes)"
+    )
     add_data_arguments(parser)
 
 

@@ -31,8 +31,11 @@ def run_data(args: argparse.Namespace) -> dict:
 
 def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
     names = ", ".join(architecture_names())
-    parser.add_argument("--arch", default=DEFAULT_TEACHER,
-                        help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}; or an ensemble, {EXAMPLES}")  # fmt: skip
+    parser.add_argument(
+        "--arch",
+        default=DEFAULT_TEACHER,
+        help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}; or an ensemble, {EXAMPLES}",
+    )
     parser.add_argument("--epochs", type=int, help="epochs (default: 4 on full MNIST, more on the sample)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     add_data_arguments(parser)
@@ -47,8 +50,10 @@ def run_teacher(args: argparse.Namespace) -> dict:
     if teacher.note:
         log(teacher.note)
     for member in teacher.members:
-        log(f"  member {member.record.architecture} (seed {member.record.seed}): {member.record.test_accuracy:.2%}, "
-            f"{member.record.test_errors} errors")  # fmt: skip
+        log(
+            f"  member {member.record.architecture} (seed {member.record.seed}): {member.record.test_accuracy:.2%}, "
+            f"{member.record.test_errors} errors"
+        )
     record = teacher.record
     log(f"Teacher {name}: {record.test_accuracy:.2%} test accuracy, {record.test_errors} errors.")
     return {
@@ -61,40 +66,69 @@ def run_teacher(args: argparse.Namespace) -> dict:
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = DistillConfig()
     training = defaults.training
-    parser.add_argument("--teacher", default=defaults.teacher,
-                        help=f"teacher architecture (default: {defaults.teacher}), or an ensemble: {EXAMPLES}")  # fmt: skip
+    parser.add_argument(
+        "--teacher",
+        default=defaults.teacher,
+        help=f"teacher architecture (default: {defaults.teacher}), or an ensemble: {EXAMPLES}",
+    )
     parser.add_argument(
         "--student", default=defaults.student, help=f"student architecture (default: {DEFAULT_STUDENT})"
     )
-    parser.add_argument("--temperature", type=float, default=training.temperature,
-                        help=f"softmax temperature T (default: {training.temperature:g})")  # fmt: skip
-    parser.add_argument("--alpha", type=float, default=training.alpha,
-                        help=f"weight of the soft term (default: {training.alpha:g})")  # fmt: skip
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=training.temperature,
+        help=f"softmax temperature T (default: {training.temperature:g})",
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=training.alpha, help=f"weight of the soft term (default: {training.alpha:g})"
+    )
     parser.add_argument(
         "--epochs", type=int, default=training.epochs, help=f"student epochs (default: {training.epochs})"
     )
-    parser.add_argument("--lr", type=float, default=training.learning_rate,
-                        help=f"Adam learning rate (default: {training.learning_rate:g})")  # fmt: skip
-    parser.add_argument("--batch-size", type=int, default=training.batch_size,
-                        help=f"batch size (default: {training.batch_size})")  # fmt: skip
-    parser.add_argument("--train-size", type=train_size,
-                        help=f"training images, or 'all' (default: {DEMO_TRAIN_SIZE:,} or all if fewer)")  # fmt: skip
-    parser.add_argument("--omit", type=digit, nargs="+", default=[], metavar="DIGIT",
-                        help="digits left out of the transfer set")  # fmt: skip
-    parser.add_argument("--only", type=digit, nargs="+", default=[], metavar="DIGIT",
-                        help="the only digits kept in the transfer set")  # fmt: skip
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=training.learning_rate,
+        help=f"Adam learning rate (default: {training.learning_rate:g})",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=training.batch_size, help=f"batch size (default: {training.batch_size})"
+    )
+    parser.add_argument(
+        "--train-size",
+        type=train_size,
+        help=f"training images, or 'all' (default: {DEMO_TRAIN_SIZE:,} or all if fewer)",
+    )
+    parser.add_argument(
+        "--omit", type=digit, nargs="+", default=[], metavar="DIGIT", help="digits left out of the transfer set"
+    )
+    parser.add_argument(
+        "--only", type=digit, nargs="+", default=[], metavar="DIGIT", help="the only digits kept in the transfer set"
+    )
     parser.add_argument("--seed", type=int, default=training.seed, help="seed for the student runs (default: 0)")
     parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
-    parser.add_argument("--baseline", action="store_true",
-                        help="also train the student alone (same seed and data order)")  # fmt: skip
+    parser.add_argument(
+        "--baseline", action="store_true", help="also train the student alone (same seed and data order)"
+    )
     add_data_arguments(parser)
 
 
 def run_distill(args: argparse.Namespace) -> dict:
-    settings = dict(teacher=args.teacher, student=args.student, temperature=args.temperature, alpha=args.alpha,
-                    epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
-                    omit_classes=tuple(args.omit), only_classes=tuple(args.only), seed=args.seed,
-                    teacher_epochs=args.teacher_epochs, with_baseline=args.baseline)  # fmt: skip
+    settings = dict(
+        teacher=args.teacher,
+        student=args.student,
+        temperature=args.temperature,
+        alpha=args.alpha,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        omit_classes=tuple(args.omit),
+        only_classes=tuple(args.only),
+        seed=args.seed,
+        teacher_epochs=args.teacher_epochs,
+        with_baseline=args.baseline,
+    )
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     data = load_mnist(args.data_dir)
     if args.train_size == "all":

@@ -16,11 +16,12 @@ LINE_SECONDS = 10.0  # without a terminal (a log file), one progress line at mos
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--skip-replays", action="store_true",
-                        help="leave out the quick replays' teachers (the longest step: about 35 min on a "
-                        "2-core CPU with full MNIST)")  # fmt: skip
-    parser.add_argument("--no-warm", action="store_true",
-                        help="do not run the default demo to warm the result cache")  # fmt: skip
+    parser.add_argument(
+        "--skip-replays",
+        action="store_true",
+        help="leave out the quick replays' teachers (the longest step: about 35 min on a 2-core CPU with full MNIST)",
+    )
+    parser.add_argument("--no-warm", action="store_true", help="do not run the default demo to warm the result cache")
     add_data_arguments(parser)
 
 
@@ -50,8 +51,7 @@ def progress_bars(stream=sys.stderr):
 
 def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
-    data, steps = prepare(args.data_dir, replays=not args.skip_replays, warm=not args.no_warm,
-                          on_event=progress_bars())  # fmt: skip
+    data, steps = prepare(args.data_dir, replays=not args.skip_replays, warm=not args.no_warm, on_event=progress_bars())
     if sys.stderr.isatty():
         log("")
     log(f"\nBefore class: checklist ({time.perf_counter() - started:.1f} s in all)")

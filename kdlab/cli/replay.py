@@ -18,13 +18,21 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     replays = "; ".join(f"{name} = {title}" for name, title in REPLAY_TITLES.items())
     parser.add_argument("name", choices=REPLAY_NAMES, help=f"which replay: {replays}")
-    parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",
-                        help="quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores")  # fmt: skip
+    parser.add_argument(
+        "--budget",
+        choices=tuple(BUDGETS),
+        default="quick",
+        help="quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the student runs (default: 0)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="temperature-width: recompute the grid even if a finished one is cached")  # fmt: skip
-    parser.add_argument("--teacher", help="compression: the ensemble (default: ensemble:cnn*3), e.g. "
-                        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5")  # fmt: skip
+    parser.add_argument(
+        "--fresh", action="store_true", help="temperature-width: recompute the grid even if a finished one is cached"
+    )
+    parser.add_argument(
+        "--teacher",
+        help="compression: the ensemble (default: ensemble:cnn*3), e.g. "
+        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5",
+    )
     parser.add_argument("--student", help="compression: the student (default: mlp-100x1)")
     add_data_arguments(parser)
 
@@ -32,8 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     chosen = {name: value for name, value in (("teacher", args.teacher), ("student", args.student)) if value}
     if chosen and args.name != "compression":
-        raise UserError(f"--{next(iter(chosen))} applies to the compression replay only; {args.name} uses the "
-                        "paper's networks.")  # fmt: skip
+        raise UserError(
+            f"--{next(iter(chosen))} applies to the compression replay only; {args.name} uses the paper's networks."
+        )
     config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
     log(f"Replay {args.name} ({REPLAY_TITLES[args.name]}), {args.budget} budget. Data: {data.source.label}")

@@ -15,30 +15,52 @@ HELP = "compare offline KD, mutual learning, born-again and teacher-assistant tr
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SchemeConfig()
     training = defaults.training
-    parser.add_argument("--scheme", nargs="+", choices=SCHEMES, default=list(SCHEMES), metavar="NAME",
-                        help=f"schemes to run (default: all of {', '.join(SCHEMES)})")  # fmt: skip
-    parser.add_argument("--teacher", default=defaults.teacher,
-                        help=f"teacher architecture (default: {defaults.teacher})")  # fmt: skip
-    parser.add_argument("--assistant", default=defaults.assistant,
-                        help=f"teacher-assistant architecture (default: {defaults.assistant})")  # fmt: skip
-    parser.add_argument("--student", default=defaults.student,
-                        help=f"student architecture (default: {defaults.student})")  # fmt: skip
+    parser.add_argument(
+        "--scheme",
+        nargs="+",
+        choices=SCHEMES,
+        default=list(SCHEMES),
+        metavar="NAME",
+        help=f"schemes to run (default: all of {', '.join(SCHEMES)})",
+    )
+    parser.add_argument(
+        "--teacher", default=defaults.teacher, help=f"teacher architecture (default: {defaults.teacher})"
+    )
+    parser.add_argument(
+        "--assistant",
+        default=defaults.assistant,
+        help=f"teacher-assistant architecture (default: {defaults.assistant})",
+    )
+    parser.add_argument(
+        "--student", default=defaults.student, help=f"student architecture (default: {defaults.student})"
+    )
     parser.add_argument(
         "--temperature",
         type=float,
         default=training.temperature,
         help=f"temperature T of every teacher -> student step (default: {training.temperature:g})",
     )
-    parser.add_argument("--alpha", type=float, default=training.alpha,
-                        help=f"weight of the soft term (default: {training.alpha})")  # fmt: skip
-    parser.add_argument("--epochs", type=int, default=training.epochs,
-                        help=f"epochs of every training run (default: {training.epochs})")  # fmt: skip
-    parser.add_argument("--train-size", type=train_size, default=defaults.train_size,
-                        help=f"training images, or 'all' (default: {defaults.train_size:,})")  # fmt: skip
-    parser.add_argument("--generations", type=int, default=defaults.generations,
-                        help=f"born-again generations (default: {defaults.generations})")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=training.seed,
-                        help=f"seed of every student run (default: {training.seed})")  # fmt: skip
+    parser.add_argument(
+        "--alpha", type=float, default=training.alpha, help=f"weight of the soft term (default: {training.alpha})"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=training.epochs, help=f"epochs of every training run (default: {training.epochs})"
+    )
+    parser.add_argument(
+        "--train-size",
+        type=train_size,
+        default=defaults.train_size,
+        help=f"training images, or 'all' (default: {defaults.train_size:,})",
+    )
+    parser.add_argument(
+        "--generations",
+        type=int,
+        default=defaults.generations,
+        help=f"born-again generations (default: {defaults.generations})",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=training.seed, help=f"seed of every student run (default: {training.seed})"
+    )
     parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
     add_data_arguments(parser)
 

@@ -173,17 +173,25 @@ def labelled_subset(config: CompressionConfig, data: MnistData) -> tuple[MnistDa
     and the indices of its images in ``data.train``."""
     size = config.budget.labelled_size
     if size >= len(data.train):
-        raise ValueError(f"The labelled set ({size:,} images) must be smaller than the training set "
-                         f"({len(data.train):,}): the other images are the unlabelled pool.")  # fmt: skip
+        raise ValueError(
+            f"The labelled set ({size:,} images) must be smaller than the training set "
+            f"({len(data.train):,}): the other images are the unlabelled pool."
+        )
     indices = select_transfer_indices(data.train.labels, TransferSetSpec(size=size, seed=config.labelled_seed))
     source = data.source
-    labelled = DataSource(f"{source.name}-labelled-s{config.labelled_seed}", source.location, size,
-                          source.test_size, f"{size:,} labelled images of {source.label}")  # fmt: skip
+    labelled = DataSource(
+        f"{source.name}-labelled-s{config.labelled_seed}",
+        source.location,
+        size,
+        source.test_size,
+        f"{size:,} labelled images of {source.label}",
+    )
     return MnistData(data.train.subset(indices), data.test, labelled), indices
 
 
-def _transfer_images(kind: str, config: CompressionConfig, data: MnistData, labelled_indices: torch.Tensor,
-                     cache_dir) -> tuple[torch.Tensor, bool]:  # fmt: skip
+def _transfer_images(
+    kind: str, config: CompressionConfig, data: MnistData, labelled_indices: torch.Tensor, cache_dir
+) -> tuple[torch.Tensor, bool]:
     """The transfer set's images (no labels) and whether they came from the cache."""
     size = config.budget.transfer_size
     if kind == "real":
@@ -193,9 +201,15 @@ def _transfer_images(kind: str, config: CompressionConfig, data: MnistData, labe
         order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(config.labelled_seed))
         return data.train.images[pool[order[:size]].sort().values], False
     if kind == "munge":
-        return cached_transfer_images("munge", size, images=data.train.images[labelled_indices],
-                                      seed=config.labelled_seed, cache_dir=cache_dir,
-                                      swap_probability=config.swap_probability, spread=config.spread)  # fmt: skip
+        return cached_transfer_images(
+            "munge",
+            size,
+            images=data.train.images[labelled_indices],
+            seed=config.labelled_seed,
+            cache_dir=cache_dir,
+            swap_probability=config.swap_probability,
+            spread=config.spread,
+        )
     return cached_transfer_images("noise", size, seed=config.labelled_seed, cache_dir=cache_dir)
 
 
@@ -220,14 +234,28 @@ def replay_compression(
     budget, training = config.budget, config.training
     labelled, labelled_indices = labelled_subset(config, data)
     alone_training = replace(training, epochs=budget.epochs_for(budget.labelled_size))
-    plan = {"teacher": training_cost(config.teacher, budget.labelled_size, budget.teacher_epochs),
-            "alone": training_cost(config.student, budget.labelled_size, alone_training.epochs)}  # fmt: skip
-    plan |= {kind: training_cost(config.student, budget.transfer_size, budget.student_epochs)
-             if kind != "labelled" else plan["alone"] for kind in config.transfer_kinds}  # fmt: skip
+    plan = {
+        "teacher": training_cost(config.teacher, budget.labelled_size, budget.teacher_epochs),
+        "alone": training_cost(config.student, budget.labelled_size, alone_training.epochs),
+    }
+    plan |= {
+        kind: training_cost(config.student, budget.transfer_size, budget.student_epochs)
+        if kind != "labelled"
+        else plan["alone"]
+        for kind in config.transfer_kinds
+    }
     progress = ProgressTracker(on_event, plan)
-    teacher = resolve_teacher(config.teacher, labelled, epochs=budget.teacher_epochs, seed=config.teacher_seed,
-                              jitter_pixels=config.teacher_jitter_pixels, cache_dir=cache_dir, stop=stop, device=device,
-                              on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"))  # fmt: skip
+    teacher = resolve_teacher(
+        config.teacher,
+        labelled,
+        epochs=budget.teacher_epochs,
+        seed=config.teacher_seed,
+        jitter_pixels=config.teacher_jitter_pixels,
+        cache_dir=cache_dir,
+        stop=stop,
+        device=device,
+        on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+    )
     progress.finish("teacher")
     runs: dict[str, TrainResult] = {}
     sets = {"labelled": {"size": len(labelled.train), "class_counts": labelled.train.class_counts()}}
@@ -236,8 +264,18 @@ def replay_compression(
         return stop is not None and stop.is_set()
 
     if teacher.status == "completed" and not stopped():
-        runs["alone"] = _train(config, labelled.train, data.test, alone_training, None, "alone",
-                               progress, "Student alone on the labelled set", stop, device)  # fmt: skip
+        runs["alone"] = _train(
+            config,
+            labelled.train,
+            data.test,
+            alone_training,
+            None,
+            "alone",
+            progress,
+            "Student alone on the labelled set",
+            stop,
+            device,
+        )
     examples: dict[str, torch.Tensor] = {}
     for kind in config.transfer_kinds:
         if teacher.status != "completed" or stopped():
@@ -251,11 +289,23 @@ def replay_compression(
             targets = teacher.predict(images, training.temperature, device)  # (N, 10)
             sets[kind] = {"size": len(images), "from_cache": from_cache}
         ensemble_labels = targets.argmax(1)  # the ensemble's hard labels; alpha = 1 gives them no weight
-        sets[kind] |= {"description": TRANSFER_LABELS[kind],
-                       "ensemble_label_counts": torch.bincount(ensemble_labels, minlength=10).tolist()}  # fmt: skip
+        sets[kind] |= {
+            "description": TRANSFER_LABELS[kind],
+            "ensemble_label_counts": torch.bincount(ensemble_labels, minlength=10).tolist(),
+        }
         examples[kind] = images[:16].clone()
-        runs[kind] = _train(config, ImageSet(images, ensemble_labels), data.test, kind_training, targets, kind,
-                            progress, f"Student from {TRANSFER_LABELS[kind]}", stop, device)  # fmt: skip
+        runs[kind] = _train(
+            config,
+            ImageSet(images, ensemble_labels),
+            data.test,
+            kind_training,
+            targets,
+            kind,
+            progress,
+            f"Student from {TRANSFER_LABELS[kind]}",
+            stop,
+            device,
+        )
     sets["test"] = {"size": len(data.test)}
     finished = "completed" if len(runs) == 1 + len(config.transfer_kinds) else "stopped"
     status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)
@@ -270,17 +320,36 @@ def replay_compression(
     return ReplayResult(NAME, summary, data.test.labels, logits, examples)
 
 
-def _train(config, transfer: ImageSet, test: ImageSet, training: TrainConfig, targets, run: str,
-           progress: ProgressTracker, label: str, stop, device) -> TrainResult:  # fmt: skip
-    result = train_model(build_model(config.student, seed=training.seed), transfer, test, training,
-                         teacher_logits=targets, run=run, on_event=progress.start(run, label), stop=stop,
-                         device=device)  # fmt: skip
+def _train(
+    config,
+    transfer: ImageSet,
+    test: ImageSet,
+    training: TrainConfig,
+    targets,
+    run: str,
+    progress: ProgressTracker,
+    label: str,
+    stop,
+    device,
+) -> TrainResult:
+    result = train_model(
+        build_model(config.student, seed=training.seed),
+        transfer,
+        test,
+        training,
+        teacher_logits=targets,
+        run=run,
+        on_event=progress.start(run, label),
+        stop=stop,
+        device=device,
+    )
     progress.finish(run)
     return result
 
 
-def _summary(config: CompressionConfig, data: MnistData, teacher: Teacher, runs: dict[str, TrainResult],
-             sets: dict, status: str) -> dict:  # fmt: skip
+def _summary(
+    config: CompressionConfig, data: MnistData, teacher: Teacher, runs: dict[str, TrainResult], sets: dict, status: str
+) -> dict:
     """The JSON-ready summary: every set's size, every model's errors, and the claim checked."""
     test_total = len(data.test)
     best = teacher.best_member() if teacher.members else None
@@ -293,20 +362,38 @@ def _summary(config: CompressionConfig, data: MnistData, teacher: Teacher, runs:
         "test_size": test_total,
     }
     ensemble_predictions = teacher.test_logits.argmax(1)
-    students = {run: run_summary(config.student, result) | {
-        "agreement_with_ensemble": float((result.test_logits.argmax(1) == ensemble_predictions).float().mean())}
-        for run, result in runs.items()}  # fmt: skip
-    claim = {kind: _claim(ours["ensemble_errors"], errors.get("alone"), errors.get(kind))
-             for kind in config.transfer_kinds}  # fmt: skip
+    students = {
+        run: run_summary(config.student, result)
+        | {"agreement_with_ensemble": float((result.test_logits.argmax(1) == ensemble_predictions).float().mean())}
+        for run, result in runs.items()
+    }
+    claim = {
+        kind: _claim(ours["ensemble_errors"], errors.get("alone"), errors.get(kind)) for kind in config.transfer_kinds
+    }
     rows = [
-        comparison_row(f"Ensemble {config.teacher} (the teacher)", None, ours["ensemble_errors"], "errors", None,
-                       test_total),
+        comparison_row(
+            f"Ensemble {config.teacher} (the teacher)", None, ours["ensemble_errors"], "errors", None, test_total
+        ),
         comparison_row("Its best member", None, ours["best_member_errors"], "errors", None, test_total),
-        comparison_row(f"Student {config.student} on the {sets['labelled']['size']:,} labelled images alone",
-                       "far worse than the ensemble", errors.get("alone"), "errors", None, test_total),
-    ] + [comparison_row(f"Student from {sets.get(kind, {}).get('size', 0):,} {TRANSFER_LABELS[kind]}",
-                        PAPER_NUMBERS[NAME]["expected"].get(kind), errors.get(kind), "errors", None, test_total)
-         for kind in config.transfer_kinds]  # fmt: skip
+        comparison_row(
+            f"Student {config.student} on the {sets['labelled']['size']:,} labelled images alone",
+            "far worse than the ensemble",
+            errors.get("alone"),
+            "errors",
+            None,
+            test_total,
+        ),
+    ] + [
+        comparison_row(
+            f"Student from {sets.get(kind, {}).get('size', 0):,} {TRANSFER_LABELS[kind]}",
+            PAPER_NUMBERS[NAME]["expected"].get(kind),
+            errors.get(kind),
+            "errors",
+            None,
+            test_total,
+        )
+        for kind in config.transfer_kinds
+    ]
     return {
         "replay": NAME,
         "title": REPLAY_TITLES[NAME],
@@ -321,7 +408,7 @@ def _summary(config: CompressionConfig, data: MnistData, teacher: Teacher, runs:
             "train_seconds": teacher.record.train_seconds,
             "note": teacher.note,
             "jitter_pixels": config.teacher_jitter_pixels,
-        },  # fmt: skip
+        },
         "student_alone": students.get("alone"),
         "students": students,
         "ours": ours,

@@ -132,9 +132,11 @@ class HintonSetup(HoldsTraining):
         """Why another teacher stands in for the paper's, or None when the paper's teacher is used."""
         if self.teacher == PAPER_TEACHER:
             return None
-        return (f"{self.teacher} stands in for the paper's 1200-1200 teacher at the {self.budget.name} budget: the "
-                f"paper's net does not get clearly better than the student alone within minutes on a CPU. The "
-                f"full budget uses the paper's architecture.")  # fmt: skip
+        return (
+            f"{self.teacher} stands in for the paper's 1200-1200 teacher at the {self.budget.name} budget: the "
+            f"paper's net does not get clearly better than the student alone within minutes on a CPU. The "
+            f"full budget uses the paper's architecture."
+        )
 
     def as_dict(self) -> dict:
         values = super().as_dict()

@@ -46,9 +46,17 @@ class _Trainer:
         """One run of the budget: same seed (initial weights, batch order) as every other run."""
         training = self.config.training
         on_event = self.progress.start(run, run[0].upper() + run[1:])
-        result = train_model(build_model(architecture, seed=training.seed), self.transfer, self.test, training,
-                             teacher_logits=teacher_logits, run=run, on_event=on_event, stop=self.stop,
-                             device=self.device)  # fmt: skip
+        result = train_model(
+            build_model(architecture, seed=training.seed),
+            self.transfer,
+            self.test,
+            training,
+            teacher_logits=teacher_logits,
+            run=run,
+            on_event=on_event,
+            stop=self.stop,
+            device=self.device,
+        )
         self.progress.finish(run)
         return result
 
@@ -66,9 +74,17 @@ def _mutual_learning(trainer: _Trainer) -> SchemeResult:
     peers = [build_model(config.student, seed=training.seed), build_model(config.student, seed=training.seed + 1)]
     objectives = [PeerLoss(training.temperature, training.alpha) for _ in peers]
     on_event = trainer.progress.start("mutual", "Mutual learning (two peers)")
-    first, second = train_models(peers, trainer.transfer, trainer.test, training, objectives,
-                                 runs=["mutual peer 1", "mutual peer 2"], on_event=on_event, stop=trainer.stop,
-                                 device=trainer.device)  # fmt: skip
+    first, second = train_models(
+        peers,
+        trainer.transfer,
+        trainer.test,
+        training,
+        objectives,
+        runs=["mutual peer 1", "mutual peer 2"],
+        on_event=on_event,
+        stop=trainer.stop,
+        device=trainer.device,
+    )
     trainer.progress.finish("mutual")
     runs = [SchemeRun("peer 1", "peer", config.student, first), SchemeRun("peer 2", "peer", config.student, second)]
     return SchemeResult("mutual", runs, training_runs=2, final_label="peer 1")
@@ -154,9 +170,16 @@ def compare_schemes(
         return comparison
 
     if teacher is None:
-        teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed,
-                                        cache_dir=cache_dir, on_event=progress.start("teacher", "Teacher"), stop=stop,
-                                        device=device)  # fmt: skip
+        teacher = load_or_train_teacher(
+            config.teacher,
+            data,
+            epochs=config.teacher_epochs,
+            seed=config.teacher_seed,
+            cache_dir=cache_dir,
+            on_event=progress.start("teacher", "Teacher"),
+            stop=stop,
+            device=device,
+        )
     progress.finish("teacher")
     comparison.teacher = teacher
     if teacher.status != "completed" or trainer.stopped:

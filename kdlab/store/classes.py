@@ -66,8 +66,11 @@ def open_class(database: Database, code: str, title: str = "") -> ClassInfo:
         if connection.execute(select(classes.c.code).where(classes.c.code == code)).first():
             connection.execute(update(classes).where(classes.c.code == code).values(is_open=True))
         else:
-            connection.execute(insert(classes).values(code=code, title=title, is_open=True, results_hidden=False,
-                                                      created_at=time.time()))  # fmt: skip
+            connection.execute(
+                insert(classes).values(
+                    code=code, title=title, is_open=True, results_hidden=False, created_at=time.time()
+                )
+            )
     return find_class(database, code)
 
 
@@ -75,8 +78,9 @@ def set_class(
     database: Database, code: str, *, is_open: bool | None = None, results_hidden: bool | None = None
 ) -> None:
     """Close or reopen a class, hide or reveal its results."""
-    values = {name: value for name, value in (("is_open", is_open), ("results_hidden", results_hidden))
-              if value is not None}  # fmt: skip
+    values = {
+        name: value for name, value in (("is_open", is_open), ("results_hidden", results_hidden)) if value is not None
+    }
     if values:
         with database.write() as connection:
             connection.execute(update(classes).where(classes.c.code == _code(code)).values(**values))
@@ -90,7 +94,7 @@ def list_classes(database: Database) -> list[tuple[ClassInfo, int]]:
             select(classes, func.coalesce(counted.c.runs, 0).label("run_count"))
             .outerjoin(counted, counted.c.class_code == classes.c.code)
             .order_by(classes.c.created_at.desc())
-        ).all()  # fmt: skip
+        ).all()
     return [(_info(row), row.run_count) for row in rows]
 
 
@@ -104,12 +108,19 @@ def class_runs(database: Database, code: str) -> list[ClassRun]:
     if checked is None:
         return []
     query = (
-        select(students.c.nickname, runs.c.student_id, runs.c.created_at, runs.c.status, runs.c.source,
-               runs.c.summary, runs.c.prediction)
+        select(
+            students.c.nickname,
+            runs.c.student_id,
+            runs.c.created_at,
+            runs.c.status,
+            runs.c.source,
+            runs.c.summary,
+            runs.c.prediction,
+        )
         .join(students, students.c.id == runs.c.student_id)
         .where(runs.c.class_code == checked)
         .order_by(runs.c.created_at)
-    )  # fmt: skip
+    )
     with database.read() as connection:
         rows = connection.execute(query).all()
     return [class_run(*row) for row in rows]
@@ -132,5 +143,5 @@ def database_counts(database: Database) -> dict[str, int]:
                 ("runs", runs),
                 ("classes", classes),
                 ("cached results", result_cache),
-            )  # fmt: skip
+            )
         }

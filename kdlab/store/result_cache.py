@@ -54,8 +54,12 @@ def data_fingerprint(data: MnistData) -> dict:
     for tensor in (data.train.images, data.train.labels, data.test.images, data.test.labels):
         digest.update(str((tuple(tensor.shape), str(tensor.dtype))).encode())
         digest.update(tensor.contiguous().numpy().tobytes())
-    fingerprint = {"source": data.source.name, "train_size": len(data.train), "test_size": len(data.test),
-                   "sha256": digest.hexdigest()}  # fmt: skip
+    fingerprint = {
+        "source": data.source.name,
+        "train_size": len(data.train),
+        "test_size": len(data.test),
+        "sha256": digest.hexdigest(),
+    }
     with _FINGERPRINTS_LOCK:
         _FINGERPRINTS[id(data)] = (weakref.ref(data), fingerprint)
     return fingerprint
@@ -99,8 +103,12 @@ def teacher_matches(config: DistillConfig, data: MnistData, teacher: TeacherReco
     """True when ``teacher`` is the one ``config`` asks for (architecture, data, epochs, seed)."""
     wanted = run_identity(config, data)["teacher"]
     return (teacher.architecture, teacher.epochs, teacher.seed, teacher.data_source, teacher.train_size) == (
-        wanted["architecture"], wanted["epochs"], wanted["seed"], data.source.name, len(data.train)
-    )  # fmt: skip
+        wanted["architecture"],
+        wanted["epochs"],
+        wanted["seed"],
+        data.source.name,
+        len(data.train),
+    )
 
 
 def cached_result(database: Database, key: str):

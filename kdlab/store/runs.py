@@ -63,8 +63,15 @@ class DatabaseRunStore:
 
     saved = True
 
-    def __init__(self, database: Database, student_id: int, *, keep_weights: int | None = None,
-                 class_code: str | None = None, prediction: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database: Database,
+        student_id: int,
+        *,
+        keep_weights: int | None = None,
+        class_code: str | None = None,
+        prediction: dict | None = None,
+    ) -> None:
         self.database = database
         self.student_id = student_id
         self.keep_weights = keep_weights_from_env() if keep_weights is None else keep_weights
@@ -73,8 +80,9 @@ class DatabaseRunStore:
 
     def tagged(self, *, class_code: str | None, prediction: dict | None) -> DatabaseRunStore:
         """This store, for one run that counts for ``class_code`` and carries ``prediction``."""
-        return DatabaseRunStore(self.database, self.student_id, keep_weights=self.keep_weights,
-                                class_code=class_code, prediction=prediction)  # fmt: skip
+        return DatabaseRunStore(
+            self.database, self.student_id, keep_weights=self.keep_weights, class_code=class_code, prediction=prediction
+        )
 
     def prediction_of(self, run_id: str) -> dict | None:
         """The prediction the student made before the run ``run_id``, or None."""
@@ -93,9 +101,10 @@ class DatabaseRunStore:
         of the same student never get the same one."""
         with self.database.write() as connection:
             connection.execute(
-                update(students).where(students.c.id == self.student_id)
+                update(students)
+                .where(students.c.id == self.student_id)
                 .values(runs_started=students.c.runs_started + 1)
-            )  # fmt: skip
+            )
             number = connection.execute(
                 select(students.c.runs_started).where(students.c.id == self.student_id)
             ).scalar_one_or_none()
@@ -127,9 +136,11 @@ class DatabaseRunStore:
             if record.student_weights is not None and self.keep_weights > 0:
                 connection.execute(insert(run_weights).values(run_id=record.run_id, data=record.student_weights))
             kept = (
-                select(runs.c.id).where(runs.c.student_id == self.student_id)
-                .order_by(runs.c.number.desc()).limit(self.keep_weights)
-            )  # fmt: skip
+                select(runs.c.id)
+                .where(runs.c.student_id == self.student_id)
+                .order_by(runs.c.number.desc())
+                .limit(self.keep_weights)
+            )
             mine = select(runs.c.id).where(runs.c.student_id == self.student_id)
             connection.execute(
                 delete(run_weights).where(run_weights.c.run_id.in_(mine), run_weights.c.run_id.not_in(kept))
@@ -140,9 +151,15 @@ class DatabaseRunStore:
         record (or ``forget_start``): a restart in between leaves it to ``interrupted``."""
         with self.database.write() as connection:
             connection.execute(
-                insert(run_starts).values(run_id=run_id, student_id=self.student_id, number=number,
-                                          config=json_ready(config), server_id=SERVER_ID, started_at=time.time())
-            )  # fmt: skip
+                insert(run_starts).values(
+                    run_id=run_id,
+                    student_id=self.student_id,
+                    number=number,
+                    config=json_ready(config),
+                    server_id=SERVER_ID,
+                    started_at=time.time(),
+                )
+            )
 
     def forget_start(self, run_id: str) -> None:
         """The run ``run_id`` will have no record (it failed, the student left it, or they dismissed it)."""
@@ -157,10 +174,13 @@ class DatabaseRunStore:
         with self.database.read() as connection:
             rows = connection.execute(
                 select(run_starts)
-                .where(run_starts.c.student_id == self.student_id, run_starts.c.server_id != SERVER_ID,
-                       run_starts.c.run_id.not_in(select(runs.c.id)))
+                .where(
+                    run_starts.c.student_id == self.student_id,
+                    run_starts.c.server_id != SERVER_ID,
+                    run_starts.c.run_id.not_in(select(runs.c.id)),
+                )
                 .order_by(run_starts.c.number)
-            ).all()  # fmt: skip
+            ).all()
         return [InterruptedRun(row.run_id, row.number, row.config, row.started_at) for row in rows]
 
     def records(self) -> list[RunRecord]:
@@ -202,8 +222,15 @@ def load_any_run(database: Database, run_id: str) -> RunRecord | None:
     return _record(row, weights)
 
 
-def copy_into(record: RunRecord, store, *, source: str, number: int | None = None,
-              run_id: str | None = None, created_at: float | None = None) -> RunRecord:  # fmt: skip
+def copy_into(
+    record: RunRecord,
+    store,
+    *,
+    source: str,
+    number: int | None = None,
+    run_id: str | None = None,
+    created_at: float | None = None,
+) -> RunRecord:
     """``record`` as a new run of ``store``'s student (new id and number), marked with ``source``."""
     copy = replace(
         record,

@@ -22,10 +22,50 @@ from kdlab.store.database import Database, students
 
 TOKEN_BYTES = 24  # secrets.token_urlsafe(24): 32 characters, 192 random bits
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")
-ADJECTIVES = ("Curious", "Brave", "Calm", "Clever", "Eager", "Gentle", "Happy", "Jolly", "Kind", "Lively",
-              "Lucky", "Merry", "Nimble", "Patient", "Quick", "Quiet", "Sunny", "Swift", "Witty", "Zesty")  # fmt: skip
-ANIMALS = ("Otter", "Badger", "Heron", "Lynx", "Panda", "Falcon", "Koala", "Marmot", "Narwhal", "Owl",
-           "Puffin", "Quokka", "Raven", "Seal", "Tapir", "Turtle", "Walrus", "Wombat", "Yak", "Zebra")  # fmt: skip
+ADJECTIVES = (
+    "Curious",
+    "Brave",
+    "Calm",
+    "Clever",
+    "Eager",
+    "Gentle",
+    "Happy",
+    "Jolly",
+    "Kind",
+    "Lively",
+    "Lucky",
+    "Merry",
+    "Nimble",
+    "Patient",
+    "Quick",
+    "Quiet",
+    "Sunny",
+    "Swift",
+    "Witty",
+    "Zesty",
+)
+ANIMALS = (
+    "Otter",
+    "Badger",
+    "Heron",
+    "Lynx",
+    "Panda",
+    "Falcon",
+    "Koala",
+    "Marmot",
+    "Narwhal",
+    "Owl",
+    "Puffin",
+    "Quokka",
+    "Raven",
+    "Seal",
+    "Tapir",
+    "Turtle",
+    "Walrus",
+    "Wombat",
+    "Yak",
+    "Zebra",
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +122,7 @@ def create_student(database: Database, token: str | None = None) -> tuple[Studen
         result = connection.execute(
             insert(students).values(
                 token_hash=token_hash(token), nickname=nickname, runs_started=0, created_at=created_at
-            )  # fmt: skip
+            )
         )
         student_id = result.inserted_primary_key[0]
     return Student(student_id, nickname, created_at), token

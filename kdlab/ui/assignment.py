@@ -37,12 +37,28 @@ QUERY_KEY = "lab.link.query"  # the URL parameters it came from
 CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (the board reads it too)
 PREDICTION_ROUND = "lab.predict.round"  # a new round (fresh, empty widgets) after each Train
 LINK_NAMES = (*LAB_PARAMETERS, "lock", "class", "predict")
-WIDGET_KEYS = {"teacher": "lab.teacher", "T": "lab.temperature", "alpha": "lab.alpha", "epochs": "lab.epochs",
-               "lr": "lab.learning_rate", "batch": "lab.batch_size", "train_size": "lab.train_size",
-               "seed": "lab.seed"}  # fmt: skip
+WIDGET_KEYS = {
+    "teacher": "lab.teacher",
+    "T": "lab.temperature",
+    "alpha": "lab.alpha",
+    "epochs": "lab.epochs",
+    "lr": "lab.learning_rate",
+    "batch": "lab.batch_size",
+    "train_size": "lab.train_size",
+    "seed": "lab.seed",
+}
 FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
-LABELS = {"teacher": "teacher", "student": "student", "T": "T", "alpha": "alpha", "epochs": "epochs",
-          "lr": "learning rate", "batch": "batch size", "train_size": "training images", "seed": "seed"}  # fmt: skip
+LABELS = {
+    "teacher": "teacher",
+    "student": "student",
+    "T": "T",
+    "alpha": "alpha",
+    "epochs": "epochs",
+    "lr": "learning rate",
+    "batch": "batch size",
+    "train_size": "training images",
+    "seed": "seed",
+}
 _MLP = re.compile(r"mlp-(\d+)x(\d+)")
 
 
@@ -92,8 +108,12 @@ def apply_lab_link(train_count: int) -> ParsedLink:
     return link
 
 
-def apply_page_link(page: str, parse: Callable[[Mapping[str, object]], ParsedLink], names: Sequence[str],
-                    set_value: Callable[[str, object], None]) -> ParsedLink:  # fmt: skip
+def apply_page_link(
+    page: str,
+    parse: Callable[[Mapping[str, object]], ParsedLink],
+    names: Sequence[str],
+    set_value: Callable[[str, object], None],
+) -> ParsedLink:
     """The explorer's or a replay page's link: a new one (URL ``names``) is checked with ``parse``, its
     problems shown as warnings and its values handed to ``set_value`` once; locked values on every run."""
     params = st.query_params.to_dict()
@@ -123,8 +143,10 @@ def join_class(code: str) -> str | None:
         st.warning(f"**Class {code} cannot be joined right now.** {error}")
         return None
     if info is None:
-        st.warning(f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
-                   "Check the code with your teacher.")  # fmt: skip
+        st.warning(
+            f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
+            "Check the code with your teacher."
+        )
         st.session_state.pop(CLASS_KEY, None)
         return None
     if not info.is_open:
@@ -167,8 +189,9 @@ def render_assignment(link: ParsedLink) -> None:
     parts = []
     if link.locked:
         names = ", ".join(value_text(LABELS[name], link.values[name]) for name in LAB_PARAMETERS if name in link.locked)
-        parts.append(f"Locked by your teacher, so that the class compares runs that differ only where the lesson "
-                     f"wants: {names}.")  # fmt: skip
+        parts.append(
+            f"Locked by your teacher, so that the class compares runs that differ only where the lesson wants: {names}."
+        )
     elif link.sets_controls:
         parts.append("It set the controls below; change any of them.")
     code = st.session_state.get(CLASS_KEY)
@@ -178,8 +201,12 @@ def render_assignment(link: ParsedLink) -> None:
         parts.append("Make a prediction before you press Train.")
     with st.container(border=True, key="lab.assignment"):
         st.markdown(":material/assignment: **Assignment link.** " + " ".join(parts))
-        if st.button("Leave the assignment", key="lab.leave", icon=":material/logout:",
-                     help="Unlocks every control and stops counting your runs for the class."):  # fmt: skip
+        if st.button(
+            "Leave the assignment",
+            key="lab.leave",
+            icon=":material/logout:",
+            help="Unlocks every control and stops counting your runs for the class.",
+        ):
             for name in (LINK_KEY, QUERY_KEY, CLASS_KEY):
                 st.session_state.pop(name, None)
             for name in LINK_NAMES:
@@ -200,8 +227,15 @@ def prediction_box(required: bool) -> dict | None:
             key=f"lab.predict.fewer.{round_}",
             horizontal=True,
         )
-        by = right.number_input("How many fewer? (negative: more)", -10_000, 10_000, value=None, step=1,
-                                key=f"lab.predict.by.{round_}", placeholder="your guess, e.g. 20")  # fmt: skip
+        by = right.number_input(
+            "How many fewer? (negative: more)",
+            -10_000,
+            10_000,
+            value=None,
+            step=1,
+            key=f"lab.predict.by.{round_}",
+            placeholder="your guess, e.g. 20",
+        )
     if fewer is None:
         return None
     return {"fewer": fewer == FEWER, "by": None if by is None else int(by), "made_at": round(time.time(), 1)}
@@ -225,11 +259,22 @@ def share_control(settings: dict[str, object]) -> None:
     """ "Share these settings": a link with the lab's current settings, chosen locks, a class code and
     a prediction first, to paste into a slide. It never carries the student code."""
     with st.popover("Share these settings", icon=":material/share:", key="lab.share"):
-        lock = st.multiselect("Lock these settings", list(LAB_PARAMETERS), default=[], key="lab.share.lock",
-                              format_func=LABELS.get, help="Students see them but cannot change them.")  # fmt: skip
+        lock = st.multiselect(
+            "Lock these settings",
+            list(LAB_PARAMETERS),
+            default=[],
+            key="lab.share.lock",
+            format_func=LABELS.get,
+            help="Students see them but cannot change them.",
+        )
         predict = st.checkbox("Ask for a prediction before Train", key="lab.share.predict")
-        code = st.text_input("Class code (optional)", value=st.session_state.get(CLASS_KEY, ""), key="lab.share.class",
-                             max_chars=16, help="Runs made through the link appear on this class's board.")  # fmt: skip
+        code = st.text_input(
+            "Class code (optional)",
+            value=st.session_state.get(CLASS_KEY, ""),
+            key="lab.share.class",
+            max_chars=16,
+            help="Runs made through the link appear on this class's board.",
+        )
         code, problem = parse_class_code(code)
         if problem:
             st.error(problem.replace("class=", "The class code ") + ".")

@@ -74,8 +74,10 @@ def board_snapshot(code: str, font_size: int) -> Snapshot:
     runs = class_runs(open_database(), code)
     if not finished(runs):
         return Snapshot(runs, None, None, None)
-    numbered = any((check := check_prediction(run.prediction, run.errors_removed)) and check.predicted_by is not None
-                   for run in runs)  # fmt: skip
+    numbered = any(
+        (check := check_prediction(run.prediction, run.errors_removed)) and check.predicted_by is not None
+        for run in runs
+    )
     return Snapshot(
         runs,
         board_plots.improvement_scatter(runs, font_size=font_size),
@@ -92,17 +94,21 @@ def _scatter_text(runs: list[ClassRun]) -> str:
     curve = mean_by_temperature(runs)
     if not curve:
         return "No finished run yet."
-    return "Class mean of errors removed by distilling, by temperature: " + "; ".join(
-        f"T = {temperature:g}: {mean:+.1f} ({plural(count, 'run')})" for temperature, mean, count in curve
-    ) + "."  # fmt: skip
+    return (
+        "Class mean of errors removed by distilling, by temperature: "
+        + "; ".join(f"T = {temperature:g}: {mean:+.1f} ({plural(count, 'run')})" for temperature, mean, count in curve)
+        + "."
+    )
 
 
 def _prediction_text(runs: list[ClassRun]) -> str:
     summary = prediction_summary(runs)
     if not summary["made"]:
         return "Nobody has made a prediction yet."
-    text = (f"{plural(summary['made'], 'prediction')}: {summary['said_fewer']:,} said the distilled student would make "
-            f"fewer errors, {summary['made'] - summary['said_fewer']:,} said as many or more.")  # fmt: skip
+    text = (
+        f"{plural(summary['made'], 'prediction')}: {summary['said_fewer']:,} said the distilled student would make "
+        f"fewer errors, {summary['made'] - summary['said_fewer']:,} said as many or more."
+    )
     if summary["checked"]:
         text += f" {summary['right']:,} of the {summary['checked']:,} with a result got the direction right."
     return text
@@ -117,16 +123,29 @@ def render_results(snapshot: Snapshot) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         scatter_text = _scatter_text(runs)
-        _chart(snapshot.scatter, "board.scatter",
-               f"Scatter of errors removed by distilling against T, coloured and shaped by alpha. {scatter_text}")  # fmt: skip
+        _chart(
+            snapshot.scatter,
+            "board.scatter",
+            f"Scatter of errors removed by distilling against T, coloured and shaped by alpha. {scatter_text}",
+        )
         st.markdown(scatter_text)
     with right:
         cells = heat_cells(runs)
-        table = [{"alpha": alpha, **{f"T={temperature:g}": "" if mean is None else f"{mean:+.1f} (n={count})"
-                                     for temperature, mean, count in zip(cells.temperatures, means, counts)}}
-                 for alpha, means, counts in zip(cells.alphas, cells.means, cells.counts)]  # fmt: skip
-        _chart(snapshot.heatmap, "board.heatmap",
-               "Heat map of the class's mean errors removed for each T and alpha; the table below has every cell.")  # fmt: skip
+        table = [
+            {
+                "alpha": alpha,
+                **{
+                    f"T={temperature:g}": "" if mean is None else f"{mean:+.1f} (n={count})"
+                    for temperature, mean, count in zip(cells.temperatures, means, counts)
+                },
+            }
+            for alpha, means, counts in zip(cells.alphas, cells.means, cells.counts)
+        ]
+        _chart(
+            snapshot.heatmap,
+            "board.heatmap",
+            "Heat map of the class's mean errors removed for each T and alpha; the table below has every cell.",
+        )
         with st.expander("The heat map as a table"):
             st.dataframe(table, hide_index=True, key="board.heatmap.table")
     left, right = st.columns(2, gap="large")
@@ -136,13 +155,22 @@ def render_results(snapshot: Snapshot) -> None:
         checked = [(run, check) for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
         if checked:
             with st.expander("Each prediction beside its outcome"):
-                st.dataframe([{"student": run.nickname, "predicted": check.predicted_by, "errors removed": check.removed,
-                               "direction": "right" if check.right_direction else "wrong"} for run, check in checked],
-                             hide_index=True, key="board.predictions.table")  # fmt: skip
+                st.dataframe(
+                    [
+                        {
+                            "student": run.nickname,
+                            "predicted": check.predicted_by,
+                            "errors removed": check.removed,
+                            "direction": "right" if check.right_direction else "wrong",
+                        }
+                        for run, check in checked
+                    ],
+                    hide_index=True,
+                    key="board.predictions.table",
+                )
     with left:
         if snapshot.predictions is not None:
-            _chart(snapshot.predictions, "board.predictions",
-                   f"Predictions against outcomes. {prediction_text}")  # fmt: skip
+            _chart(snapshot.predictions, "board.predictions", f"Predictions against outcomes. {prediction_text}")
 
 
 def render_board_once(code: str, *, large: bool) -> None:
@@ -156,8 +184,10 @@ def render_board_once(code: str, *, large: bool) -> None:
         st.error(f"**The class board cannot be read right now.** {error}")
         return
     if info is None:
-        st.info(f"There is no class {code} on this server yet. Your teacher opens it, or a lab link with "
-                f"class={code} does on a server without an instructor key.")  # fmt: skip
+        st.info(
+            f"There is no class {code} on this server yet. Your teacher opens it, or a lab link with "
+            f"class={code} does on a server without an instructor key."
+        )
         return
     runs = snapshot.runs
     with st.container(key="board-view"):
@@ -165,17 +195,25 @@ def render_board_once(code: str, *, large: bool) -> None:
             st.html(LARGE_CSS)
         st.markdown(f"## {headline(runs)}")
         state = "" if info.is_open else " This class is closed: new runs are not added."
-        st.caption(f"Class {info.code}: {info.title}. Refreshes every {REFRESH_SECONDS:g} s; last at "
-                   f"{time.strftime('%H:%M:%S')}.{state}")  # fmt: skip
+        st.caption(
+            f"Class {info.code}: {info.title}. Refreshes every {REFRESH_SECONDS:g} s; last at "
+            f"{time.strftime('%H:%M:%S')}.{state}"
+        )
         if info.results_hidden:
-            st.info("**The results are hidden until your teacher reveals them.** Make your prediction and run; "
-                    "the board shows how many ran and what the class predicted.")  # fmt: skip
+            st.info(
+                "**The results are hidden until your teacher reveals them.** Make your prediction and run; "
+                "the board shows how many ran and what the class predicted."
+            )
             st.markdown(_prediction_text(runs))
         else:
             render_results(snapshot)
         if runs:
-            st.dataframe(table_rows(runs, hide_results=info.results_hidden), hide_index=True, key="board.table",
-                         alt=f"Every run of class {info.code}, newest first: {headline(runs)}.")  # fmt: skip
+            st.dataframe(
+                table_rows(runs, hide_results=info.results_hidden),
+                hide_index=True,
+                key="board.table",
+                alt=f"Every run of class {info.code}, newest first: {headline(runs)}.",
+            )
 
 
 def render_board(code: str, *, large: bool) -> None:

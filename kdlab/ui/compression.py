@@ -105,8 +105,11 @@ def render_compression(result: ReplayResult, key: str) -> None:
             "time: its labels there teach the student about noise, not about digits."
         )
     rows = [
-        {"": row["quantity"], "Paper": row["paper"] or "-",
-         "Ours": "-" if row["ours"] is None else f"{row['ours']:,} of {row['ours_total']:,} wrong"}
+        {
+            "": row["quantity"],
+            "Paper": row["paper"] or "-",
+            "Ours": "-" if row["ours"] is None else f"{row['ours']:,} of {row['ours_total']:,} wrong",
+        }
         for row in summary["comparison"]
-    ]  # fmt: skip
+    ]
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -73,8 +73,10 @@ def _server_state() -> None:
         f"{runner.max_concurrent} at once."
     )
     if jobs:
-        st.dataframe([{"job": job.name, "status": str(job.status), "progress": f"{job.progress:.0%}"} for job in jobs],
-                     hide_index=True)  # fmt: skip
+        st.dataframe(
+            [{"job": job.name, "status": str(job.status), "progress": f"{job.progress:.0%}"} for job in jobs],
+            hide_index=True,
+        )
     from kdlab.ui.resources import load_data
     from kdlab.ui.sidebar import cached_teacher_names
 
@@ -100,19 +102,31 @@ def _class_actions(code: str) -> None:
     state = ("open" if info.is_open else "closed") + (", results hidden" if info.results_hidden else ", results shown")
     st.markdown(f"**Class {info.code}** ({info.title}): {state}.")
     columns = st.columns(4)
-    if columns[0].button("Close the class" if info.is_open else "Reopen the class", key="board.instructor.open",
-                         icon=":material/lock:" if info.is_open else ":material/lock_open:",
-                         help="A closed class adds no new runs to its board."):  # fmt: skip
+    if columns[0].button(
+        "Close the class" if info.is_open else "Reopen the class",
+        key="board.instructor.open",
+        icon=":material/lock:" if info.is_open else ":material/lock_open:",
+        help="A closed class adds no new runs to its board.",
+    ):
         set_class(database, code, is_open=not info.is_open)
         st.rerun()
-    if columns[1].button("Reveal the results" if info.results_hidden else "Hide the results",
-                         key="board.instructor.hide", icon=":material/visibility:",
-                         help="Hidden: the board shows how many ran and what they predicted, not the outcomes."):  # fmt: skip
+    if columns[1].button(
+        "Reveal the results" if info.results_hidden else "Hide the results",
+        key="board.instructor.hide",
+        icon=":material/visibility:",
+        help="Hidden: the board shows how many ran and what they predicted, not the outcomes.",
+    ):
         set_class(database, code, results_hidden=not info.results_hidden)
         st.rerun()
-    columns[2].download_button("Export the runs (CSV)", board_csv(class_runs(database, code)),
-                               file_name=f"class-{code}-runs.csv", mime="text/csv", key="board.instructor.csv",
-                               icon=":material/download:", on_click="ignore")  # fmt: skip
+    columns[2].download_button(
+        "Export the runs (CSV)",
+        board_csv(class_runs(database, code)),
+        file_name=f"class-{code}-runs.csv",
+        mime="text/csv",
+        key="board.instructor.csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
     with columns[3].popover("Clear the board", icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
         st.caption("Takes every run off this class's board; the students keep their runs. Export them first.")
         if st.button("Clear it now", key="board.instructor.clear", type="primary"):
@@ -132,8 +146,9 @@ def render_instructor(code: str | None) -> None:
                 new_code = left.text_input(
                     "Class code", max_chars=16, placeholder="PHYS-7", key="board.instructor.code"
                 )
-                title = middle.text_input("Title", max_chars=200, placeholder="Physics, Tuesday 2nd period",
-                                         key="board.instructor.title")  # fmt: skip
+                title = middle.text_input(
+                    "Title", max_chars=200, placeholder="Physics, Tuesday 2nd period", key="board.instructor.title"
+                )
                 if right.form_submit_button("Open this class", icon=":material/add:", key="board.instructor.submit"):
                     try:
                         info = open_class(open_database(), new_code, title)
@@ -145,9 +160,19 @@ def render_instructor(code: str | None) -> None:
             classes = list_classes(open_database())
             if classes:
                 st.dataframe(
-                    [{"code": info.code, "title": info.title, "open": info.is_open, "results hidden": info.results_hidden,
-                      "runs": runs} for info, runs in classes], hide_index=True, key="board.instructor.classes",
-                )  # fmt: skip
+                    [
+                        {
+                            "code": info.code,
+                            "title": info.title,
+                            "open": info.is_open,
+                            "results hidden": info.results_hidden,
+                            "runs": runs,
+                        }
+                        for info, runs in classes
+                    ],
+                    hide_index=True,
+                    key="board.instructor.classes",
+                )
             if code:
                 _class_actions(code)
             st.divider()

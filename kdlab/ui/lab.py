@@ -46,16 +46,25 @@ JOINED_NOTE = (
 )
 
 
-def start_run(config: DistillConfig, data, store, *, teacher: Teacher | None, fresh: bool = False,
-              class_code: str | None = None, prediction: dict | None = None) -> bool:  # fmt: skip
+def start_run(
+    config: DistillConfig,
+    data,
+    store,
+    *,
+    teacher: Teacher | None,
+    fresh: bool = False,
+    class_code: str | None = None,
+    prediction: dict | None = None,
+) -> bool:
     """Press Train (``fresh``: "Train it again live", never from the cache). Shows an error and
     returns False when the run cannot start. The run counts for ``class_code`` (a class board)
     and carries ``prediction``, both filed with its record."""
     if hasattr(store, "tagged"):  # the database's store files both with the run; memory keeps the prediction below
         store = store.tagged(class_code=class_code, prediction=prediction)
     try:
-        ticket = request_distillation(default_runner(), config, data, store, owner=session_owner(), teacher=teacher,
-                                      use_cache=not fresh)  # fmt: skip
+        ticket = request_distillation(
+            default_runner(), config, data, store, owner=session_owner(), teacher=teacher, use_cache=not fresh
+        )
     except (ValueError, StorageError) as error:  # settings that do not fit, a full queue, a busy database
         st.error(f"**The run cannot start.** {error}")
         return False
@@ -98,8 +107,16 @@ def _stop(run_id: str) -> Callable[[Job], object]:
     return stop
 
 
-def render_lab_run(ticket: LabTicket | None, store, data, *, busy: bool, teacher: Teacher | None,
-                   live_body: Callable[[Job], None], interval: float) -> None:  # fmt: skip
+def render_lab_run(
+    ticket: LabTicket | None,
+    store,
+    data,
+    *,
+    busy: bool,
+    teacher: Teacher | None,
+    live_body: Callable[[Job], None],
+    interval: float,
+) -> None:
     """The run below the lab's controls: live, or its result (the latest stored one without a ticket).
 
     ``busy`` is ``is_busy(ticket)`` as the page saw it above (Train disabled): a run that ends
@@ -114,10 +131,20 @@ def render_lab_run(ticket: LabTicket | None, store, data, *, busy: bool, teacher
     st.divider()
     if ticket.how == "cache":
         st.info(CACHED_NOTE)
-        if st.button("Train it again live", key="lab.again", icon=":material/replay:",
-                     help="Trains the same run now, live, instead of showing the earlier result."):  # fmt: skip
-            if start_run(st.session_state[REQUEST_KEY], data, store, teacher=teacher, fresh=True,
-                         **st.session_state.get(TAGS_KEY, {})):  # fmt: skip
+        if st.button(
+            "Train it again live",
+            key="lab.again",
+            icon=":material/replay:",
+            help="Trains the same run now, live, instead of showing the earlier result.",
+        ):
+            if start_run(
+                st.session_state[REQUEST_KEY],
+                data,
+                store,
+                teacher=teacher,
+                fresh=True,
+                **st.session_state.get(TAGS_KEY, {}),
+            ):
                 st.rerun()
         _render_record(ticket.record, store)
         return
@@ -162,8 +189,13 @@ def render_interrupted_runs(store, data, *, busy: bool) -> None:
                 icon=":material/restart_alt:",
             )
             again, dismiss = st.columns(2)
-            if again.button("Train it again", key=f"lab.interrupted.{run.run_id}.again", icon=":material/replay:",
-                            disabled=busy, help="Your run in progress must end first." if busy else None):  # fmt: skip
+            if again.button(
+                "Train it again",
+                key=f"lab.interrupted.{run.run_id}.again",
+                icon=":material/replay:",
+                disabled=busy,
+                help="Your run in progress must end first." if busy else None,
+            ):
                 try:
                     config = DistillConfig.build(**settings)
                 except (TypeError, ValueError) as error:  # settings of an older kdlab
@@ -210,8 +242,10 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
         if prediction:
             st.info(f"**You predicted:** {prediction_text(prediction)}. The run has no comparison to check it against.")
         return
-    text = (f"**You predicted:** {prediction_text(prediction)}. **Outcome:** the student alone made {baseline:,} "
-            f"errors, the distilled student {distilled:,}. {check.sentence()}")  # fmt: skip
+    text = (
+        f"**You predicted:** {prediction_text(prediction)}. **Outcome:** the student alone made {baseline:,} "
+        f"errors, the distilled student {distilled:,}. {check.sentence()}"
+    )
     if check.right_direction:
         st.success(text, icon=":material/check_circle:")
     else:
@@ -220,21 +254,30 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
 
 def notebook_download(record: RunRecord, *, key: str) -> None:
     """ "Take this run home": a notebook that reproduces ``record`` with the kdlab API (``kdlab.notebooks``)."""
-    recorded = {name: record.errors(role) for name, role in
-                (("teacher", "teacher"), ("student alone", "baseline"), ("distilled", "distilled"))}  # fmt: skip
+    recorded = {
+        name: record.errors(role)
+        for name, role in (("teacher", "teacher"), ("student alone", "baseline"), ("distilled", "distilled"))
+    }
     notebook = run_notebook(
         record.config,
         data_source=record.summary.get("data", {}).get("source", "mnist"),
         # A stopped run's numbers are partial: the notebook trains to the end, so there is nothing to compare.
         recorded={name: errors for name, errors in recorded.items() if errors is not None}
-        if record.status == "completed" else {},
+        if record.status == "completed"
+        else {},
         title=f"kdlab run {record.label}",
-    )  # fmt: skip
-    st.download_button("Take this run home (Jupyter notebook)", notebook_bytes(notebook),
-                       file_name=f"kdlab-run-{record.number}.ipynb", mime="application/x-ipynb+json", key=key,
-                       icon=":material/download:", on_click="ignore",
-                       help="Reproduces this run with the kdlab API on the same data and seed, with the loss "
-                       "written out in plain PyTorch.")  # fmt: skip
+    )
+    st.download_button(
+        "Take this run home (Jupyter notebook)",
+        notebook_bytes(notebook),
+        file_name=f"kdlab-run-{record.number}.ipynb",
+        mime="application/x-ipynb+json",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+        help="Reproduces this run with the kdlab API on the same data and seed, with the loss "
+        "written out in plain PyTorch.",
+    )
 
 
 def _render_record(record: RunRecord, store) -> None:

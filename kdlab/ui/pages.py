@@ -25,7 +25,7 @@ PAGES = [
         "Learn",
         "Pick a digit and slide the temperature: watch the runner-up digits appear and see which digits the "
         "teacher thinks look alike. Two minutes.",
-    ),  # fmt: skip
+    ),
     PageEntry(
         "pages/distillation_lab.py",
         "Distillation lab",
@@ -33,7 +33,7 @@ PAGES = [
         "Experiment",
         "Press **Train** with the defaults and watch the distilled student (blue) pull ahead of the same "
         "student trained alone (grey).",
-    ),  # fmt: skip
+    ),
     PageEntry(
         "pages/runs.py",
         "Runs",
@@ -41,7 +41,7 @@ PAGES = [
         "Experiment",
         "Compare your runs side by side. Change one thing at a time: the temperature, alpha, the size of the "
         "training set, the student's width.",
-    ),  # fmt: skip
+    ),
     PageEntry(
         "pages/paper_replays.py",
         "Paper replays",
@@ -63,7 +63,7 @@ PAGES = [
         "Classroom",
         "Guided lessons of 10 to 15 minutes for a class: goal, steps with links that preset the pages, a "
         "prediction, a question to discuss.",
-    ),  # fmt: skip
+    ),
     PageEntry(
         "pages/class_board.py",
         "Class board",
@@ -71,7 +71,7 @@ PAGES = [
         "Classroom",
         "Everything your class ran under one class code, live: errors removed against T and alpha, and the "
         "predictions beside the outcomes.",
-    ),  # fmt: skip
+    ),
 ]
 
 

@@ -39,13 +39,23 @@ def _render_scheme(summary: dict, name: str, key: str) -> None:
     if final is None:
         return
     columns = st.columns(3)
-    columns[0].metric(f"{final['label']} ({final['arch']})", f"{final['test_accuracy']:.2%}",
-                      delta=f"{final['test_errors']:,} errors", delta_color="off", delta_arrow="off")  # fmt: skip
-    columns[1].metric("vs the student alone", f"{entry['vs_student_alone_errors']:+,} errors", delta_color="off",
-                      delta_arrow="off")  # fmt: skip
-    columns[2].metric("vs offline KD", f"{entry['vs_offline_kd_errors']:+,} errors", delta_color="off",
-                      delta_arrow="off", help=f"The scheme cost {entry['extra_training_runs']} training run(s) of "
-                      "the budget beyond the two references.")  # fmt: skip
+    columns[0].metric(
+        f"{final['label']} ({final['arch']})",
+        f"{final['test_accuracy']:.2%}",
+        delta=f"{final['test_errors']:,} errors",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    columns[1].metric(
+        "vs the student alone", f"{entry['vs_student_alone_errors']:+,} errors", delta_color="off", delta_arrow="off"
+    )
+    columns[2].metric(
+        "vs offline KD",
+        f"{entry['vs_offline_kd_errors']:+,} errors",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"The scheme cost {entry['extra_training_runs']} training run(s) of the budget beyond the two references.",
+    )
     charts = st.columns(2)
     with charts[0]:
         st.plotly_chart(scheme_plots.scheme_figure(summary, name), key=f"{key}.{name}.bars")

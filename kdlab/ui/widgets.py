@@ -78,13 +78,21 @@ def student_picker(*, key_prefix: str, persist_state: str | None = "session", di
     if family != MLP_FAMILY:
         return family
     width = st.select_slider(
-        "Width (units per hidden layer)", MLP_WIDTHS, value=300, key=f"{key_prefix}.width", persist_state=persist_state,
+        "Width (units per hidden layer)",
+        MLP_WIDTHS,
+        value=300,
+        key=f"{key_prefix}.width",
+        persist_state=persist_state,
         disabled=disabled,
-    )  # fmt: skip
+    )
     depth = st.slider(
-        "Depth (hidden layers)", *MLP_DEPTH_RANGE, value=2, key=f"{key_prefix}.depth", persist_state=persist_state,
+        "Depth (hidden layers)",
+        *MLP_DEPTH_RANGE,
+        value=2,
+        key=f"{key_prefix}.depth",
+        persist_state=persist_state,
         disabled=disabled,
-    )  # fmt: skip
+    )
     return mlp_name(width, depth)
 
 
@@ -137,8 +145,10 @@ def soft_targets_preview(teacher: Teacher, data: MnistData, temperature: float, 
     figure.update_layout(title_text=f"At T = 1 and T = {temperature:g}")  # the column is narrow: short labels
     figure.update_traces(x=[str(digit) for digit in range(10)]).update_xaxes(tickangle=0, title_text=None)
     st.plotly_chart(figure, key=key)
-    st.caption(f"The teacher's soft targets for the first test image (a {label}), on a log scale: the "
-               "wrong digits' share grows with T. The explorer shows any digit.")  # fmt: skip
+    st.caption(
+        f"The teacher's soft targets for the first test image (a {label}), on a log scale: the "
+        "wrong digits' share grows with T. The explorer shows any digit."
+    )
 
 
 def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:
