@@ -29,15 +29,16 @@ os.environ.pop("KDLAB_DATABASE_URL", None)
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from kdlab import board_plots  # noqa: E402
-from kdlab.board import heat_cells, table_rows  # noqa: E402
-from kdlab.data import load_mnist  # noqa: E402
-from kdlab.distill import DistillConfig, run_distillation  # noqa: E402
-from kdlab.links import TEMPERATURES  # noqa: E402
-from kdlab.runs import RunRecord  # noqa: E402
-from kdlab.store import DatabaseRunStore, create_student, open_database  # noqa: E402
-from kdlab.store.classes import class_runs, open_class  # noqa: E402
-from kdlab.store.runs import new_run_id  # noqa: E402
+from kdlab.classroom.board import heat_cells, table_rows  # noqa: E402
+from kdlab.classroom.classes import class_runs, open_class  # noqa: E402
+from kdlab.classroom.links import TEMPERATURES  # noqa: E402
+from kdlab.db.database import open_database  # noqa: E402
+from kdlab.db.runs import DatabaseRunStore, new_run_id  # noqa: E402
+from kdlab.db.students import create_student  # noqa: E402
+from kdlab.experiments.distill import DistillConfig, run_distillation  # noqa: E402
+from kdlab.ml.data import load_mnist  # noqa: E402
+from kdlab.plots import board as board_plots  # noqa: E402
+from kdlab.runs.record import RunRecord  # noqa: E402
 from kdlab.ui.board import board_snapshot  # noqa: E402
 
 CODE = "BENCH-1"

@@ -1,5 +1,5 @@
 """How many trainings at once, with how many torch threads each? The measurement behind
-``kdlab.jobs.default_max_concurrent`` and ``kdlab.jobs.torch_threads``.
+``kdlab.serve.jobs.default_max_concurrent`` and ``kdlab.serve.jobs.torch_threads``.
 
 Queues N default lab runs (different seeds) on a ``JobRunner`` with W workers and T torch
 threads, for each "WxT" setting asked for, and reports each run's time from submission to
@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from kdlab.data import DataSource, ImageSet, MnistData, load_mnist  # noqa: E402
-from kdlab.distill import DEMO_TRAIN_SIZE, DistillConfig, run_distillation  # noqa: E402
-from kdlab.jobs import JobRunner  # noqa: E402
-from kdlab.teachers import load_or_train_teacher  # noqa: E402
+from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig, run_distillation  # noqa: E402
+from kdlab.ml.data import DataSource, ImageSet, MnistData, load_mnist  # noqa: E402
+from kdlab.serve.jobs import JobRunner  # noqa: E402
+from kdlab.teachers.cache import load_or_train_teacher  # noqa: E402
 
 
 def synthetic_mnist(train: int = 60_000, test: int = 10_000) -> MnistData:

@@ -13,12 +13,14 @@ import time
 import streamlit as st
 import torch
 
-from kdlab import ensemble_plots, plots, ui
-from kdlab.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, parse_explorer_link
-from kdlab.metrics import class_similarity, entropy_bits, softened_probabilities
+from kdlab import ui
+from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, parse_explorer_link
+from kdlab.ml.metrics import class_similarity, entropy_bits, softened_probabilities
+from kdlab.plots import ensembles as ensemble_plots
+from kdlab.plots import lab as plots
 from kdlab.ui.assignment import apply_page_link
 
-TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.links checks it)
+TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.classroom.links checks it)
 ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
 CONFUSING_COUNT = 30
 RUNNER_UPS = 3

@@ -1,6 +1,6 @@
 """Distillation lab: distill a student from a teacher, live, beside the same student trained alone.
 
-Widgets -> ``DistillConfig`` -> ``kdlab.tasks.request_distillation`` (through ``ui.start_run``): a run
+Widgets -> ``DistillConfig`` -> ``kdlab.serve.tasks.request_distillation`` (through ``ui.start_run``): a run
 trained earlier comes from the result cache at once; otherwise a background job (or an identical
 one in progress) that the page polls for progress and live curves. The job files the result in the
 student's runs in the database, so it survives page switches, reloads and server restarts.
@@ -8,14 +8,15 @@ student's runs in the database, so it survives page switches, reloads and server
 
 import streamlit as st
 
-from kdlab import plots, ui
-from kdlab.distill import DistillConfig, StageEvent
-from kdlab.jobs import JobStatus
-from kdlab.limits import CostTooHigh, check_run_cost
-from kdlab.links import SEED_RANGE, lab_options
-from kdlab.runs import curves_from_events
-from kdlab.tasks import TeacherReady
-from kdlab.teachers import default_teacher_epochs
+from kdlab import ui
+from kdlab.classroom.links import SEED_RANGE, lab_options
+from kdlab.experiments.distill import DistillConfig, StageEvent
+from kdlab.plots import lab as plots
+from kdlab.runs.record import curves_from_events
+from kdlab.serve.jobs import JobStatus
+from kdlab.serve.limits import CostTooHigh, check_run_cost
+from kdlab.serve.tasks import TeacherReady
+from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui.assignment import (
     active_class,
     apply_lab_link,

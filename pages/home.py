@@ -3,9 +3,9 @@
 import streamlit as st
 
 from kdlab import ui
-from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER
-from kdlab.models import describe_model
-from kdlab.replays import REPLAY_TITLES
+from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER
+from kdlab.experiments.replays import REPLAY_TITLES
+from kdlab.ml.models import describe_model
 from kdlab.ui.pages import pages_in
 
 TEACHER, STUDENT = describe_model(DEFAULT_TEACHER), describe_model(DEFAULT_STUDENT)

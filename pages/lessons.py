@@ -1,6 +1,6 @@
 """Lessons: guided 10 to 15 minute lessons for a class, each from a data file in ``lessons/``.
 
-Thin page: ``kdlab.lessons.load_lessons`` -> a lesson (``?lesson=<file name>``) -> its goal,
+Thin page: ``kdlab.classroom.lessons.load_lessons`` -> a lesson (``?lesson=<file name>``) -> its goal,
 steps with links that preset (and lock) the pages, the prediction, the question to discuss, what
 to notice; every link also as a full address for a slide, and the lesson as a notebook.
 """
@@ -8,9 +8,9 @@ to notice; every link also as a full address for a slide, and the lesson as a no
 import streamlit as st
 
 from kdlab import ui
-from kdlab.lessons import lessons_dir, load_lessons
-from kdlab.links import PAGES, parse_class_code, shown
-from kdlab.notebooks import lesson_notebook, notebook_bytes
+from kdlab.classroom.lessons import lessons_dir, load_lessons
+from kdlab.classroom.links import PAGES, parse_class_code, shown
+from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.ui.assignment import base_url
 
 PAGE_NAMES = {"lab": "lab", "explorer": "explorer", "replays": "replay", "board": "class board", "lessons": "lessons"}

@@ -1,17 +1,16 @@
 """Paper replays: the MNIST experiments of Hinton, Vinyals & Dean (2015), and Bucila et al.'s (2006)
 model compression, run for real.
 
-Thin page: a budget and a button per replay -> ``kdlab.tasks.replay_task`` (``kdlab.replays``
+Thin page: a budget and a button per replay -> ``kdlab.serve.tasks.replay_task`` (``kdlab.experiments.replays``
 in a background job) -> ``kdlab.ui.replays.render_result``: the paper's numbers beside ours.
 The bias sliders only re-read the stored test logits.
 """
 
 import streamlit as st
 
-from kdlab import tasks, ui
-from kdlab.jobs import JobStatus, default_runner
-from kdlab.links import REPLAY_PARAMETERS, parse_replay_link
-from kdlab.replays import (
+from kdlab import ui
+from kdlab.classroom.links import REPLAY_PARAMETERS, parse_replay_link
+from kdlab.experiments.replays import (
     BUDGET_NOTES,
     BUDGETS,
     COMPRESSION_NOTES,
@@ -19,6 +18,8 @@ from kdlab.replays import (
     load_cached_temperature_width,
     replay_config,
 )
+from kdlab.serve import tasks
+from kdlab.serve.jobs import JobStatus, default_runner
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.instructor import may_start_long_jobs
 from kdlab.ui.replays import INTRO, PAPER_LINES, render_result
@@ -51,7 +52,7 @@ if not allowed:
     )
 
 
-# A lesson's ?replay=omit-3 opens that replay's tab; ?bias=2 starts its bias sliders at +2 (kdlab.links checks both).
+# A lesson's ?replay=omit-3 opens that replay's tab; ?bias=2 starts its bias sliders at +2 (kdlab.classroom.links checks both).
 def open_tab(name: str, value) -> None:
     if name == "replay":  # the bias goes to the renderer below
         st.session_state["replay.tab"] = REPLAY_TITLES[value]

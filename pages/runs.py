@@ -3,9 +3,10 @@ JSON and weights of the student's own runs only."""
 
 import streamlit as st
 
-from kdlab import plots, ui
-from kdlab.runs import run_json, runs_csv
-from kdlab.store import StorageError
+from kdlab import ui
+from kdlab.db.database import StorageError
+from kdlab.plots import lab as plots
+from kdlab.runs.record import run_json, runs_csv
 from kdlab.ui.lab import notebook_download
 
 SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}
@@ -133,7 +134,7 @@ else:
             key="runs.weights",
             icon=":material/download:",
             on_click="ignore",
-            help="A PyTorch state_dict: model = kdlab.models.build_model(name); "
+            help="A PyTorch state_dict: model = kdlab.ml.models.build_model(name); "
             "model.load_state_dict(torch.load(file, weights_only=True))",
         )
     else:

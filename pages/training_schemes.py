@@ -1,16 +1,17 @@
 """Training schemes: offline KD, deep mutual learning, born-again networks, teacher assistant.
 
-Thin page: widgets -> ``SchemeConfig`` -> ``kdlab.tasks.schemes_task`` (``compare_schemes`` in
+Thin page: widgets -> ``SchemeConfig`` -> ``kdlab.serve.tasks.schemes_task`` (``compare_schemes`` in
 a background job) -> ``kdlab.ui.schemes.render_comparison``: one chart per scheme against the
 student alone and offline KD (same seed and budget).
 """
 
 import streamlit as st
 
-from kdlab import tasks, ui
-from kdlab.jobs import JobStatus, default_runner
-from kdlab.models import ARCHITECTURES, mlp_name
-from kdlab.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
+from kdlab import ui
+from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
+from kdlab.ml.models import ARCHITECTURES, mlp_name
+from kdlab.serve import tasks
+from kdlab.serve.jobs import JobStatus, default_runner
 from kdlab.ui.schemes import render_comparison
 
 SLOT = "schemes"

@@ -30,7 +30,7 @@ def isolated_environment(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_data():
     """The offline 5,000-digit MNIST sample (4,000 train / 1,000 test)."""
-    from kdlab.data import load_mnist
+    from kdlab.ml.data import load_mnist
 
     return load_mnist(offline=True)
 
@@ -38,7 +38,7 @@ def sample_data():
 @pytest.fixture(scope="session")
 def full_data():
     """Full MNIST from ../shared/data; skips where a fresh clone lacks it."""
-    from kdlab.data import load_mnist
+    from kdlab.ml.data import load_mnist
 
     if not (SHARED_MNIST / "MNIST" / "raw").is_dir():
         pytest.skip("full MNIST is not at ../shared/data")
@@ -48,7 +48,7 @@ def full_data():
 @pytest.fixture(scope="session")
 def small_teacher(sample_data):
     """A quickly trained lenet5 teacher on the sample (cached on disk for the session)."""
-    from kdlab.teachers import load_or_train_teacher
+    from kdlab.teachers.cache import load_or_train_teacher
 
     return load_or_train_teacher("lenet5", sample_data, epochs=8, seed=0)
 
@@ -58,7 +58,7 @@ TINY_TEACHER_EPOCHS = 2  # a cheap linear teacher, cached under its own name for
 
 def tiny_config(**changes):
     """A lab run that trains in about a second on the sample: mlp-20x1 from the linear teacher."""
-    from kdlab.distill import DistillConfig
+    from kdlab.experiments.distill import DistillConfig
 
     settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=500, teacher_epochs=TINY_TEACHER_EPOCHS)
     return DistillConfig.build(**{**settings, **changes})
@@ -67,6 +67,6 @@ def tiny_config(**changes):
 @pytest.fixture(scope="session")
 def linear_teacher(sample_data):
     """The teacher of ``tiny_config`` runs."""
-    from kdlab.teachers import load_or_train_teacher
+    from kdlab.teachers.cache import load_or_train_teacher
 
     return load_or_train_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)

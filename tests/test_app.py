@@ -14,11 +14,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from kdlab.data import default_cache_dir
-from kdlab.distill import DistillConfig
-from kdlab.jobs import default_runner
-from kdlab.models import describe_model
-from kdlab.teachers import default_teacher_epochs, teacher_cache_path
+from kdlab.experiments.distill import DistillConfig
+from kdlab.ml.data import default_cache_dir
+from kdlab.ml.models import describe_model
+from kdlab.serve.jobs import default_runner
+from kdlab.teachers.cache import teacher_cache_path
+from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui import leave_a_core_to_the_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,7 +329,7 @@ def test_a_damaged_database_is_explained_and_the_lab_still_works(monkeypatch, tm
     assert not at.exception
     assert "The run database is damaged" in texts(at.error) and str(tmp_path) not in texts(at.error)
     run_until(tiny_lab_run(at, seed=13), lambda at: "Result of run 1" in texts(at.subheader))
-    runs = open_alone("pages/runs.py", {"kdlab.runs": at.session_state["kdlab.runs"]})
+    runs = open_alone("pages/runs.py", {"kdlab.runs.record": at.session_state["kdlab.runs.record"]})
     assert runs.dataframe[0].value["source"].tolist() == ["not saved"]
     assert damaged.read_bytes() == before  # never deleted or overwritten
 

@@ -8,12 +8,20 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kdlab import board_plots
-from kdlab.board import board_csv, check_prediction, headline, heat_cells, mean_by_temperature, prediction_summary
-from kdlab.runs import RunRecord
-from kdlab.store import DatabaseRunStore, create_student, open_database
-from kdlab.store.classes import class_runs, clear_class, find_class, list_classes, open_class, set_class
-from kdlab.store.runs import new_run_id
+from kdlab.classroom.board import (
+    board_csv,
+    check_prediction,
+    headline,
+    heat_cells,
+    mean_by_temperature,
+    prediction_summary,
+)
+from kdlab.classroom.classes import class_runs, clear_class, find_class, list_classes, open_class, set_class
+from kdlab.db.database import open_database
+from kdlab.db.runs import DatabaseRunStore, new_run_id
+from kdlab.db.students import create_student
+from kdlab.plots import board as board_plots
+from kdlab.runs.record import RunRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD = str(ROOT / "pages" / "class_board.py")

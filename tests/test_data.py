@@ -5,7 +5,7 @@ import shutil
 import pytest
 import torch
 
-from kdlab.data import DataError, TransferSetSpec, load_mnist, normalize, select_transfer_indices, stratified_split
+from kdlab.ml.data import DataError, TransferSetSpec, load_mnist, normalize, select_transfer_indices, stratified_split
 
 
 def test_offline_sample_is_real_stratified_mnist(sample_data):

@@ -11,13 +11,15 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Connection, event, select, text
 
-from kdlab.jobs import JobRunner, JobStatus
-from kdlab.runs import RunRecord, RunStore
-from kdlab.store import DatabaseRunStore, StorageError, create_student, find_student, open_database, result_cache
-from kdlab.store import database as schema
-from kdlab.store.result_cache import LIVE_RUNS, RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
-from kdlab.store.students import token_hash
-from kdlab.tasks import request_distillation, stop_lab_run
+from kdlab.db import database as schema
+from kdlab.db.database import StorageError, open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student, find_student, token_hash
+from kdlab.runs.record import RunRecord, RunStore
+from kdlab.serve import result_cache
+from kdlab.serve.jobs import JobRunner, JobStatus
+from kdlab.serve.result_cache import LIVE_RUNS, RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
+from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 
 
@@ -140,8 +142,10 @@ def test_two_tabs_of_one_student_never_get_the_same_number(database):
 
 WRITE = """
 import json, sys
-from kdlab.runs import RunRecord
-from kdlab.store import DatabaseRunStore, create_student, open_database
+from kdlab.runs.record import RunRecord
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student
+from kdlab.db.database import open_database
 database = open_database()
 student, token = create_student(database)
 store = DatabaseRunStore(database, student.id)
@@ -150,7 +154,9 @@ print(token)
 """
 READ = """
 import json, sys
-from kdlab.store import DatabaseRunStore, find_student, open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import find_student
+from kdlab.db.database import open_database
 database = open_database()
 student = find_student(database, sys.argv[1])
 print(json.dumps([[r.run_id, r.number, r.summary["seconds"]] for r in DatabaseRunStore(database, student.id).records()]))

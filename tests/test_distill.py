@@ -5,9 +5,9 @@ import threading
 import pytest
 import torch
 
-from kdlab.distill import DistillConfig, StageEvent, run_distillation
-from kdlab.models import describe_model
-from kdlab.train import EvalEvent
+from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.ml.models import describe_model
+from kdlab.ml.train import EvalEvent
 
 
 @pytest.mark.parametrize(

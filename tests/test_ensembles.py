@@ -8,10 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import kdlab.distill as distill
+import kdlab.experiments.distill as distill
 from kdlab.cli import main
-from kdlab.distill import DistillConfig, run_distillation
-from kdlab.ensembles import (
+from kdlab.experiments.distill import DistillConfig, run_distillation
+from kdlab.experiments.schemes import SchemeConfig
+from kdlab.ml.losses import soft_target_kl
+from kdlab.ml.metrics import evaluate_logits
+from kdlab.ml.models import build_model, describe_model
+from kdlab.ml.train import StepEvent
+from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
+from kdlab.teachers.ensembles import (
     EnsembleModel,
     average_probabilities,
     describe_teacher,
@@ -19,12 +25,6 @@ from kdlab.ensembles import (
     parse_teacher_name,
     soft_target_logits,
 )
-from kdlab.losses import soft_target_kl
-from kdlab.metrics import evaluate_logits
-from kdlab.models import build_model, describe_model
-from kdlab.schemes import SchemeConfig
-from kdlab.teachers import is_teacher_cached, resolve_teacher
-from kdlab.train import StepEvent
 
 LOG3 = math.log(3.0)
 # Two members over two classes: p1 = (0.25, 0.75) and p2 = (0.5, 0.5) at T = 1.
@@ -266,8 +266,8 @@ def open_page(page: str, state: dict | None = None, query: dict | None = None):
 
 
 def test_the_explorer_shows_each_member_beside_the_ensemble(sample_data):
-    from kdlab.jobs import default_runner
-    from kdlab.teachers import default_teacher_epochs
+    from kdlab.serve.jobs import default_runner
+    from kdlab.teachers.teacher import default_teacher_epochs
 
     name = "ensemble:linear*3"  # a preset of the menu: AppTest cannot rerun a selectbox holding a typed-in option
     epochs = default_teacher_epochs(len(sample_data.train))

@@ -1,5 +1,6 @@
-"""The shape of the package, checked by parsing every module's imports with ``ast``:
-the library never imports the command line, and no import circle exists anywhere in kdlab/."""
+"""The shape of the package, checked by parsing every module's imports with ``ast``: packages sit
+in layers and import only their own layer and the ones below (so the library never imports the UI
+or the command line), and no import circle exists anywhere in kdlab/."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def kdlab_imports(path: Path) -> set[str]:
                 )
             if base.split(".")[0] != "kdlab":
                 continue
-            # ``from kdlab import ui`` imports the module kdlab.ui; ``from kdlab.data import load`` imports kdlab.data
+            # ``from kdlab import ui`` imports the module kdlab.ui; ``from kdlab.ml.data import load`` imports kdlab.ml.data
             modules = {f"{base}.{alias.name}" for alias in node.names}
             found |= {name for name in modules if name in MODULES} or {base}
     return found
@@ -49,6 +50,36 @@ def test_the_library_never_imports_the_command_line():
         if not module.startswith("kdlab.cli") and module != "kdlab.__main__"
     }
     assert {module: names for module, names in offenders.items() if names} == {}
+
+
+# Lowest first: a module may import its own package and any package listed before it.
+LAYERS = ("ml", "teachers", "experiments", "runs", "db", "serve", "classroom", "plots", "ui", "cli")
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of ``kdlab.<package>...``; None for the top package and ``kdlab.__main__``."""
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_library_module_lives_in_a_layer():
+    loose = sorted(module for module in GRAPH if layer_of(module) is None and module not in ("kdlab", "kdlab.__main__"))
+    assert loose == [], f"modules outside the packages {LAYERS}: {loose}"
+
+
+def test_packages_import_only_downward():
+    upward = {
+        module: sorted(name for name in imports if (layer_of(name) or 0) > layer_of(module))
+        for module, imports in GRAPH.items()
+        if layer_of(module) is not None
+    }
+    assert {module: names for module, names in upward.items() if names} == {}
+
+
+def test_every_package_says_what_it_holds_and_may_import():
+    for package in LAYERS:
+        doc = ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text())) or ""
+        assert "import" in doc, f"kdlab/{package}/__init__.py must say what it may import"
 
 
 def test_no_import_circle_in_the_package():
@@ -75,7 +106,7 @@ def test_no_import_circle_in_the_package():
 
 def test_the_graph_sees_real_imports():
     # Guards the two tests above against a parser that finds nothing.
-    assert "kdlab.train" in GRAPH["kdlab.distill"]
+    assert "kdlab.ml.train" in GRAPH["kdlab.experiments.distill"]
     assert "kdlab.cli.common" in GRAPH["kdlab.cli.core"]
     assert "kdlab.ui.progress" in GRAPH["kdlab.ui.resources"]
 

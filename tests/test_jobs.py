@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from kdlab import jobs
-from kdlab import runner as runner_module
-from kdlab.jobs import JobRunner, JobStatus
+from kdlab.serve import jobs
+from kdlab.serve import runner as runner_module
+from kdlab.serve.jobs import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT
 
 TIMEOUT = 5
@@ -253,9 +253,9 @@ def test_without_a_ray_address_nothing_imports_ray():
     code = (
         "import os, sys\n"
         "os.environ.pop('KDLAB_RAY_ADDRESS', None)\n"
-        "import kdlab.jobs, kdlab.tasks, kdlab.ray_runner\n"
-        "runner = kdlab.jobs.default_runner()\n"
-        "assert type(runner) is kdlab.jobs.JobRunner, runner\n"
+        "import kdlab.serve.jobs, kdlab.serve.tasks, kdlab.serve.ray_runner\n"
+        "runner = kdlab.serve.jobs.default_runner()\n"
+        "assert type(runner) is kdlab.serve.jobs.JobRunner, runner\n"
         "sys.exit(1 if 'ray' in sys.modules else 0)"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kdlab.lessons import LESSONS_DIR, LessonError, lesson_files, load_lesson, load_lessons, parse_lesson
-from kdlab.links import check_link
-from kdlab.replays.config import REPLAY_TITLES
+from kdlab.classroom.lessons import LESSONS_DIR, LessonError, lesson_files, load_lesson, load_lessons, parse_lesson
+from kdlab.classroom.links import check_link
+from kdlab.experiments.replays.config import REPLAY_TITLES
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """+++

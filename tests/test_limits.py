@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from kdlab.distill import DEMO_TRAIN_SIZE, DistillConfig
-from kdlab.limits import CostTooHigh, check_run_cost, default_run_cost, max_run_cost, run_cost, teacher_cost
-from kdlab.models import describe_model
+from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.ml.models import describe_model
+from kdlab.serve.limits import CostTooHigh, check_run_cost, default_run_cost, max_run_cost, run_cost, teacher_cost
 
 
 @pytest.fixture
@@ -98,9 +98,9 @@ def test_an_untrained_teacher_is_part_of_the_message(monkeypatch, sample_data, t
 
 
 def test_the_lab_job_refuses_a_run_over_the_cap_before_queueing(monkeypatch, sample_data, small_teacher):
-    from kdlab.jobs import JobRunner
-    from kdlab.runs import RunStore
-    from kdlab.tasks import submit_distillation
+    from kdlab.runs.record import RunStore
+    from kdlab.serve.jobs import JobRunner
+    from kdlab.serve.tasks import submit_distillation
 
     monkeypatch.setenv("KDLAB_MAX_RUN_COST", "0.01x")
     runner, store = JobRunner(), RunStore()

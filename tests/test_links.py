@@ -1,4 +1,4 @@
-"""Assignment links: every URL value checked (kdlab.links), and the lab under AppTest following a
+"""Assignment links: every URL value checked (kdlab.classroom.links), and the lab under AppTest following a
 link: values set, locks shown and enforced, bad values explained, a prediction required,
 stored with the run and shown beside its outcome, and the share control's link."""
 
@@ -9,21 +9,19 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kdlab.distill import DistillConfig
-from kdlab.links import (
+from kdlab.classroom.links import (
     LAB_PARAMETERS,
     MLP_WIDTHS,
     check_link,
     lab_defaults,
-    lab_link_params,
-    link_url,
     parse_class_code,
     parse_explorer_link,
     parse_lab_link,
     parse_replay_link,
 )
-from kdlab.store import open_database
-from kdlab.store.database import runs
+from kdlab.classroom.urls import lab_link_params, link_url
+from kdlab.db.database import open_database, runs
+from kdlab.experiments.distill import DistillConfig
 from kdlab.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent

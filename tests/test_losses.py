@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kdlab.losses import kd_loss, mutual_learning_loss, soft_target_kl
+from kdlab.ml.losses import kd_loss, mutual_learning_loss, soft_target_kl
 
 
 def _by_hand(student, teacher, targets, temperature, alpha):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from kdlab.metrics import (
+from kdlab.ml.metrics import (
     apply_class_bias,
     class_similarity,
     confusion_matrix,

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from kdlab.models import ARCHITECTURES, build_model, describe_model, get_architecture
+from kdlab.ml.models import ARCHITECTURES, build_model, describe_model, get_architecture
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES) + ["mlp-10x1", "mlp-300x2", "mlp-1200x3"])

@@ -6,7 +6,7 @@ import inspect
 import pytest
 import torch
 
-from kdlab.munge import cached_transfer_images, munge_images, nearest_neighbours, noise_images
+from kdlab.experiments.munge import cached_transfer_images, munge_images, nearest_neighbours, noise_images
 
 
 def random_images(count: int, seed: int = 0) -> torch.Tensor:

@@ -10,10 +10,10 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
-from kdlab.distill import DistillConfig, run_distillation
-from kdlab.lessons import load_lessons
-from kdlab.notebooks import lesson_notebook, notebook_bytes, run_notebook
-from kdlab.runs import record_from_result
+from kdlab.classroom.lessons import load_lessons
+from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes, run_notebook
+from kdlab.experiments.distill import DistillConfig, run_distillation
+from kdlab.runs.record import record_from_result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
     )
     text = outputs(executed)
     assert "Offline MNIST sample" in text and "Note: the run used" not in text
-    assert "loss by hand" in text and "= kdlab.losses.kd_loss" in text
+    assert "loss by hand" in text and "= kdlab.ml.losses.kd_loss" in text
     assert "matches the recorded run: True" in text, text
 
 

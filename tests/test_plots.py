@@ -7,7 +7,9 @@ import sys
 import plotly.graph_objects as go
 import pytest
 
-from kdlab import plots, replay_plots, scheme_plots
+from kdlab.plots import lab as plots
+from kdlab.plots import replays as replay_plots
+from kdlab.plots import schemes as scheme_plots
 
 
 def points(accuracies, soft=0.5, hard=0.1):
@@ -204,7 +206,7 @@ def test_replay_plots_hold_only_the_replay_figures():
 
 def test_figure_modules_do_not_import_streamlit():
     code = (
-        "import sys, kdlab.plots, kdlab.replay_plots, kdlab.scheme_plots, kdlab.runs; "
+        "import sys, kdlab.plots.lab, kdlab.plots.replays, kdlab.plots.schemes, kdlab.runs.record; "
         "assert 'streamlit' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,11 +11,11 @@ import json
 
 import pytest
 
-from kdlab import prepare as prepare_module
-from kdlab.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
-from kdlab.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
-from kdlab.replays import replay_config
-from kdlab.teachers import default_teacher_epochs
+from kdlab.classroom import prepare as prepare_module
+from kdlab.classroom.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
+from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.experiments.replays import replay_config
+from kdlab.teachers.teacher import default_teacher_epochs
 
 
 def test_the_pages_default_teachers_are_listed_once_with_their_users(sample_data):
@@ -91,7 +91,7 @@ def test_a_demo_run_that_fails_is_reported_not_raised(quick_steps, monkeypatch):
 
 
 def _failing_request(runner, config, data, store, **kwargs):
-    from kdlab.tasks import LabTicket
+    from kdlab.serve.tasks import LabTicket
 
     def target(context):
         raise ValueError("bad settings")

@@ -1,6 +1,6 @@
 """The Ray backend against a real local Ray (``ray.init(num_cpus=2)``), started once for the module.
 
-The lab's own job (``kdlab.tasks.submit_distillation``) runs through a ``RayRunner``: its
+The lab's own job (``kdlab.serve.tasks.submit_distillation``) runs through a ``RayRunner``: its
 training runs as a Ray task, its events stream back to the job's log, Stop works, the record
 lands in the student's database, and data and teacher go through the object store once.
 """
@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from kdlab import jobs
-from kdlab.distill import DistillConfig, StageEvent
-from kdlab.jobs import JobStatus
-from kdlab.train import EvalEvent
+from kdlab.experiments.distill import DistillConfig, StageEvent
+from kdlab.ml.train import EvalEvent
+from kdlab.serve import jobs
+from kdlab.serve.jobs import JobStatus
 
 ray = pytest.importorskip("ray")
 TIMEOUT = 180  # the first task on a fresh Ray worker imports torch
@@ -23,7 +23,7 @@ TIMEOUT = 180  # the first task on a fresh Ray worker imports torch
 
 @pytest.fixture(scope="module")
 def runner():
-    from kdlab.ray_runner import RayRunner
+    from kdlab.serve.ray_runner import RayRunner
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
@@ -34,9 +34,9 @@ def runner():
 
 @pytest.fixture
 def store(tmp_path):
-    from kdlab.store.database import open_database
-    from kdlab.store.runs import DatabaseRunStore
-    from kdlab.store.students import create_student
+    from kdlab.db.database import open_database
+    from kdlab.db.runs import DatabaseRunStore
+    from kdlab.db.students import create_student
 
     database = open_database(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
     student, _token = create_student(database)
@@ -60,7 +60,7 @@ def wait_until(condition, timeout=TIMEOUT) -> bool:
 
 
 def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(runner, store, sample_data):
-    from kdlab.tasks import submit_distillation
+    from kdlab.serve.tasks import submit_distillation
 
     job = submit_distillation(runner, lab_config(), sample_data, store, owner="student-1")
     assert runner.wait(job, timeout=TIMEOUT), job.progress_message
@@ -81,7 +81,7 @@ def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(ru
 
 
 def test_stop_reaches_the_ray_task_and_keeps_the_partial_result(runner, store, sample_data):
-    from kdlab.tasks import submit_distillation
+    from kdlab.serve.tasks import submit_distillation
 
     config = lab_config(student="mlp-300x2", epochs=50, train_size=4000)
     job = submit_distillation(runner, config, sample_data, store, owner="student-2")
@@ -96,7 +96,7 @@ def test_stop_reaches_the_ray_task_and_keeps_the_partial_result(runner, store, s
 
 
 def test_a_library_error_in_the_task_fails_the_job_with_its_own_message(runner, sample_data):
-    from kdlab.distill import run_distillation
+    from kdlab.experiments.distill import run_distillation
 
     config = lab_config(train_size=None, only_classes=(7,), batch_size=2048)  # fewer 7s than one batch
 
@@ -110,7 +110,7 @@ def test_a_library_error_in_the_task_fails_the_job_with_its_own_message(runner, 
 
 
 def test_default_runner_is_the_ray_runner_when_the_address_is_set(runner, monkeypatch):
-    from kdlab.ray_runner import RayRunner
+    from kdlab.serve.ray_runner import RayRunner
 
     monkeypatch.setattr(jobs, "_default_runner", None)
     monkeypatch.setenv("KDLAB_RAY_ADDRESS", "local")  # Ray is already up: the runner joins it

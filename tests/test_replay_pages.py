@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import kdlab.replays.config as replay_configs
-from kdlab.jobs import default_runner
-from kdlab.metrics import evaluate_bias
-from kdlab.replays import PAPER_NUMBERS, Budget, format_value
+import kdlab.experiments.replays.config as replay_configs
+from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
+from kdlab.ml.metrics import evaluate_bias
+from kdlab.serve.jobs import default_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
@@ -172,7 +172,7 @@ def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
 @pytest.fixture
 def tiny_compression(monkeypatch):
     """The compression replay's quick budget, shrunk; its ensemble (three small CNNs) stays the real one."""
-    import kdlab.replays.compression as compression
+    import kdlab.experiments.replays.compression_settings as compression
 
     tiny = compression.CompressionBudget(
         "test", labelled_size=400, transfer_size=600, teacher_epochs=1, student_epochs=1
@@ -207,7 +207,7 @@ def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny
 def test_home_starts_where_the_field_starts_and_links_both_replays():
     from urllib.parse import parse_qs
 
-    from kdlab.replays import REPLAY_TITLES
+    from kdlab.experiments.replays import REPLAY_TITLES
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not app.exception

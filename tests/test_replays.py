@@ -4,13 +4,10 @@ import threading
 import pytest
 import torch
 
-from kdlab import replays
 from kdlab.cli import main
 from kdlab.cli.replay import comparison_lines
-from kdlab.data import stratified_split
-from kdlab.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias, evaluate_logits
-from kdlab.progress import ProgressEvent
-from kdlab.replays import (
+from kdlab.experiments import replays
+from kdlab.experiments.replays import (
     BUDGETS,
     PAPER_NUMBERS,
     REPLAY_NAMES,
@@ -24,8 +21,11 @@ from kdlab.replays import (
     replay_omit_3,
     run_replay,
 )
-from kdlab.replays.paper import PAPER_TEST_SIZE
-from kdlab.train import EpochEvent
+from kdlab.experiments.replays.paper import PAPER_TEST_SIZE
+from kdlab.ml.data import stratified_split
+from kdlab.ml.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias, evaluate_logits
+from kdlab.ml.progress import ProgressEvent
+from kdlab.ml.train import EpochEvent
 
 # Small stand-ins for the paper's networks so each replay runs in seconds on the 4,000-image sample.
 TINY_BUDGET = Budget("test", teacher_epochs=2, student_epochs=1, sweep_epochs=1, sweep_train_size=300)
@@ -197,7 +197,7 @@ def test_table_replay_short_run(sample_data):
 
 
 def test_omit_3_never_shows_a_3_and_biases_without_retraining(sample_data, monkeypatch):
-    import kdlab.replays.missing_digits as missing_digits
+    import kdlab.experiments.replays.missing_digits as missing_digits
 
     predicted = []  # the student's logits on the held-out images, as the replay computed them
 
@@ -391,7 +391,7 @@ def test_compression_replay_short_run(sample_data, tmp_path):
 
 
 def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path, monkeypatch):
-    import kdlab.replays.compression as compression
+    import kdlab.experiments.replays.compression as compression
 
     seen = {}
     real_train = compression.train_model
@@ -426,7 +426,7 @@ def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path
 )
 def test_compression_config_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):
-        replays.compression_config("quick", **settings)
+        replays.compression_settings("quick", **settings)
     with pytest.raises(ValueError, match="Unknown budget 'medium'"):
         replay_config("compression", "medium")
 

@@ -12,23 +12,27 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from kdlab.distill import DistillConfig
-from kdlab.jobs import JobRunner, JobStatus, default_runner
-from kdlab.runner import QueueFull
-from kdlab.store import DatabaseRunStore, StorageError, create_student, find_student, open_database
-from kdlab.store import database as schema
-from kdlab.store import runs as stored_runs
-from kdlab.tasks import request_distillation, stop_lab_run
+from kdlab.db import database as schema
+from kdlab.db import runs as stored_runs
+from kdlab.db.database import StorageError, open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student, find_student
+from kdlab.experiments.distill import DistillConfig
+from kdlab.serve.jobs import JobRunner, JobStatus, default_runner
+from kdlab.serve.runner import QueueFull
+from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 
 SERVER_SCRIPT = """
 import sys, time
-from kdlab.data import load_mnist
-from kdlab.distill import DistillConfig
-from kdlab.jobs import JobRunner
-from kdlab.store import DatabaseRunStore, create_student, open_database
-from kdlab.tasks import request_distillation
-from kdlab.teachers import load_or_train_teacher
+from kdlab.ml.data import load_mnist
+from kdlab.experiments.distill import DistillConfig
+from kdlab.serve.jobs import JobRunner
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student
+from kdlab.db.database import open_database
+from kdlab.serve.tasks import request_distillation
+from kdlab.teachers.cache import load_or_train_teacher
 
 data = load_mnist(offline=True)
 database = open_database(sys.argv[1])
@@ -108,7 +112,7 @@ def test_a_run_that_ends_or_fails_or_is_left_leaves_nothing_behind(url, sample_d
     finally:
         release.set()
     assert runner.wait(second.job, timeout=120)
-    monkeypatch.setattr("kdlab.tasks.run_distillation", lambda *args, **kwargs: 1 / 0)
+    monkeypatch.setattr("kdlab.serve.tasks.run_distillation", lambda *args, **kwargs: 1 / 0)
     broken = request_distillation(runner, tiny_config(seed=5), sample_data, failing, teacher=linear_teacher)
     assert runner.wait(broken.job, timeout=60) and broken.job.status == JobStatus.FAILED
 

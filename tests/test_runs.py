@@ -11,9 +11,9 @@ import time
 import pytest
 import torch
 
-from kdlab.distill import StageEvent, run_distillation
-from kdlab.jobs import JobRunner, JobStatus
-from kdlab.runs import (
+from kdlab.experiments.distill import StageEvent, run_distillation
+from kdlab.ml.train import EvalEvent, StepEvent
+from kdlab.runs.record import (
     RunRecord,
     RunStore,
     curves_from_events,
@@ -24,8 +24,8 @@ from kdlab.runs import (
     run_json,
     runs_csv,
 )
-from kdlab.tasks import TeacherReady, submit_distillation
-from kdlab.train import EvalEvent, StepEvent
+from kdlab.serve.jobs import JobRunner, JobStatus
+from kdlab.serve.tasks import TeacherReady, submit_distillation
 from tests.conftest import tiny_config
 
 

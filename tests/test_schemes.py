@@ -8,13 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from kdlab import cli
-from kdlab.config import TrainConfig
-from kdlab.data import TransferSetSpec, select_transfer_indices
-from kdlab.losses import LabelsLoss, PeerLoss, TeacherLoss, mutual_learning_loss
-from kdlab.models import build_model
-from kdlab.progress import ProgressEvent, ProgressTracker
-from kdlab.schemes import SCHEME_DESCRIPTIONS, SCHEMES, SchemeConfig, compare_schemes
-from kdlab.train import EpochEvent, StepEvent, train_model, train_models
+from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEMES, SchemeConfig, compare_schemes
+from kdlab.ml.config import TrainConfig
+from kdlab.ml.data import TransferSetSpec, select_transfer_indices
+from kdlab.ml.losses import LabelsLoss, PeerLoss, TeacherLoss, mutual_learning_loss
+from kdlab.ml.models import build_model
+from kdlab.ml.progress import ProgressEvent, ProgressTracker
+from kdlab.ml.train import EpochEvent, StepEvent, train_model, train_models
 
 TINY = dict(teacher="lenet5", teacher_epochs=8, assistant="mlp-30x1", student="linear", epochs=1, train_size=400)
 # The keys of the "config" object of ``schemes --json``, as before the config held a TrainConfig.

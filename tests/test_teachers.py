@@ -5,7 +5,8 @@ import threading
 import pytest
 import torch
 
-from kdlab.teachers import default_teacher_epochs, forget_cached_teachers, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.cache import forget_cached_teachers, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.teacher import default_teacher_epochs
 
 
 @pytest.fixture

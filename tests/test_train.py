@@ -5,9 +5,9 @@ import threading
 import pytest
 import torch
 
-from kdlab.data import TransferSetSpec, select_transfer_indices
-from kdlab.models import build_model
-from kdlab.train import EpochEvent, EvalEvent, StepEvent, TrainConfig, jitter, train_model
+from kdlab.ml.data import TransferSetSpec, select_transfer_indices
+from kdlab.ml.models import build_model
+from kdlab.ml.train import EpochEvent, EvalEvent, StepEvent, TrainConfig, jitter, train_model
 
 
 @pytest.fixture(scope="module")

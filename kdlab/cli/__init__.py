@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from kdlab.cli import bench, core, prepare, replay, schemes
 from kdlab.cli.common import UserError
-from kdlab.data import DataError
+from kdlab.ml.data import DataError
 
 # name -> (help, add_arguments(parser), run(args) -> JSON-ready dict)
 COMMANDS = {

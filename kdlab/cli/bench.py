@@ -6,10 +6,10 @@ import argparse
 
 import torch
 
-from kdlab.bench import run_benchmark
 from kdlab.cli.common import add_data_arguments, log, progress_printer
-from kdlab.data import load_mnist
-from kdlab.train import pick_device
+from kdlab.cli.timing import run_benchmark
+from kdlab.ml.data import load_mnist
+from kdlab.ml.train import pick_device
 
 HELP = "time our loop against the PyTorch tutorial's and run the default demo"
 

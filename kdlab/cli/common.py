@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kdlab.distill import StageEvent
-from kdlab.progress import ProgressEvent
-from kdlab.train import EpochEvent, EventCallback
+from kdlab.experiments.distill import StageEvent
+from kdlab.ml.progress import ProgressEvent
+from kdlab.ml.train import EpochEvent, EventCallback
 
 
 class UserError(Exception):

@@ -6,12 +6,12 @@ import argparse
 import time
 
 from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
-from kdlab.data import load_mnist
-from kdlab.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
-from kdlab.ensembles import EXAMPLES, parse_teacher_name
-from kdlab.models import architecture_names
-from kdlab.teachers import resolve_teacher
-from kdlab.train import pick_device
+from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
+from kdlab.ml.data import load_mnist
+from kdlab.ml.models import architecture_names
+from kdlab.ml.train import pick_device
+from kdlab.teachers.cache import resolve_teacher
+from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
 DATA_HELP = "which MNIST source is in use and its sizes"
 TEACHER_HELP = "train a teacher (one network or an ensemble), or load it from the cache"

@@ -6,9 +6,9 @@ import argparse
 import sys
 import time
 
+from kdlab.classroom.prepare import checklist, prepare
 from kdlab.cli.common import add_data_arguments, log
-from kdlab.prepare import checklist, prepare
-from kdlab.progress import ProgressEvent
+from kdlab.ml.progress import ProgressEvent
 
 HELP = "before class: get the data, train and cache the pages' teachers, warm the result cache"
 BAR_WIDTH = 30

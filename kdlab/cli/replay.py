@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
-from kdlab.data import load_mnist
-from kdlab.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
+from kdlab.experiments.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
+from kdlab.ml.data import load_mnist
 
 HELP = (
     "replay a paper's MNIST experiment: table, omit-3, only-7-8, temperature-width (Hinton et al. 2015), "

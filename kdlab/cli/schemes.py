@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from kdlab.cli.common import add_data_arguments, log, stage_printer, train_size
-from kdlab.data import load_mnist
-from kdlab.schemes import SCHEMES, SchemeConfig, compare_schemes
-from kdlab.train import pick_device
+from kdlab.experiments.schemes import SCHEMES, SchemeConfig, compare_schemes
+from kdlab.ml.data import load_mnist
+from kdlab.ml.train import pick_device
 
 HELP = "compare offline KD, mutual learning, born-again and teacher-assistant training"
 

@@ -1,7 +1,7 @@
 """Assignment links in the lab: settings and locks from the URL, the class code, a prediction
 before Train, and the "Share these settings" control that writes such a link.
 
-``kdlab.links`` checks every URL value; this module puts the checked values into the lab's
+``kdlab.classroom.links`` checks every URL value; this module puts the checked values into the lab's
 controls (once per link, so a student can still move what is not locked), remembers the link
 for the session (a navigation link drops the URL's parameters; the lab puts them back), and
 says what was set, what is locked and why.
@@ -15,20 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
-from kdlab.links import (
+from kdlab.classroom.classes import find_class, open_class
+from kdlab.classroom.links import (
     LAB_PARAMETERS,
     PAGES,
     ParsedLink,
     lab_defaults,
-    lab_link_params,
-    link_url,
     parse_class_code,
     parse_lab_link,
     value_text,
 )
-from kdlab.models import ARCHITECTURES
-from kdlab.store import StorageError, open_database
-from kdlab.store.classes import find_class, open_class
+from kdlab.classroom.urls import lab_link_params, link_url
+from kdlab.db.database import StorageError, open_database
+from kdlab.ml.models import ARCHITECTURES
 from kdlab.ui.instructor import instructor_key_set
 from kdlab.ui.widgets import MLP_FAMILY
 

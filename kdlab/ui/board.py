@@ -1,6 +1,6 @@
 """The class board on a page: every run under one class code, redrawn every few seconds.
 
-The board reads the class's runs with one database query (``kdlab.store.classes.class_runs``)
+The board reads the class's runs with one database query (``kdlab.classroom.classes.class_runs``)
 inside ``st.fragment(run_every=...)``, so only the board reruns, not the page; the runs and
 their figures are shared by every viewer of the class for ``SHARED_SECONDS`` (a class with the
 board open on thirty screens queries and draws it about twice per refresh, not thirty times).
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from kdlab import board_plots
-from kdlab.board import (
+from kdlab.classroom.board import (
     ClassRun,
     check_prediction,
     finished,
@@ -29,9 +28,10 @@ from kdlab.board import (
     prediction_summary,
     table_rows,
 )
-from kdlab.links import parse_class_code
-from kdlab.store import StorageError, open_database
-from kdlab.store.classes import class_runs, find_class
+from kdlab.classroom.classes import class_runs, find_class
+from kdlab.classroom.links import parse_class_code
+from kdlab.db.database import StorageError, open_database
+from kdlab.plots import board as board_plots
 
 REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures

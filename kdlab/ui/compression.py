@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from kdlab import ensemble_plots
-from kdlab.replays import PAPER_NUMBERS, ReplayResult
+from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult
+from kdlab.plots import ensembles as ensemble_plots
 
 PAPER = PAPER_NUMBERS["compression"]
 EXAMPLES_SHOWN = 8

@@ -16,10 +16,8 @@ import os
 
 import streamlit as st
 
-from kdlab.board import board_csv
-from kdlab.jobs import default_runner
-from kdlab.store import StorageError, open_database
-from kdlab.store.classes import (
+from kdlab.classroom.board import board_csv
+from kdlab.classroom.classes import (
     class_runs,
     clear_class,
     database_counts,
@@ -28,6 +26,8 @@ from kdlab.store.classes import (
     open_class,
     set_class,
 )
+from kdlab.db.database import StorageError, open_database
+from kdlab.serve.jobs import default_runner
 
 INSTRUCTOR_VARIABLE = "KDLAB_INSTRUCTOR_KEY"
 SESSION_KEY = "kdlab.instructor"

@@ -1,7 +1,7 @@
 """The lab's run: pressing Train, following the live run (one's own, or an identical one another
 student started), and the result, also after a reload.
 
-Pressing Train asks ``kdlab.tasks.request_distillation``, which answers in one of three ways:
+Pressing Train asks ``kdlab.serve.tasks.request_distillation``, which answers in one of three ways:
 the same run trained earlier on this server (copied into the student's runs at once, said
 so, with a button to train it again live), an identical run in progress (followed live; the
 student gets their own copy of the record), or a new background job. The session keeps the
@@ -16,15 +16,15 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from kdlab.board import check_prediction, prediction_text
-from kdlab.distill import DistillConfig
-from kdlab.jobs import Job, JobStatus, default_runner
-from kdlab.notebooks import notebook_bytes, run_notebook
-from kdlab.runs import RunRecord
-from kdlab.store import StorageError
-from kdlab.store.result_cache import LIVE_RUNS
-from kdlab.tasks import LabOutcome, LabTicket, request_distillation, stop_lab_run
-from kdlab.teachers import Teacher
+from kdlab.classroom.board import check_prediction, prediction_text
+from kdlab.classroom.notebooks import notebook_bytes, run_notebook
+from kdlab.db.database import StorageError
+from kdlab.experiments.distill import DistillConfig
+from kdlab.runs.record import RunRecord
+from kdlab.serve.jobs import Job, JobStatus, default_runner
+from kdlab.serve.result_cache import LIVE_RUNS
+from kdlab.serve.tasks import LabOutcome, LabTicket, request_distillation, stop_lab_run
+from kdlab.teachers.teacher import Teacher
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
@@ -253,7 +253,7 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
 
 
 def notebook_download(record: RunRecord, *, key: str) -> None:
-    """ "Take this run home": a notebook that reproduces ``record`` with the kdlab API (``kdlab.notebooks``)."""
+    """ "Take this run home": a notebook that reproduces ``record`` with the kdlab API (``kdlab.classroom.notebooks``)."""
     recorded = {
         name: record.errors(role)
         for name, role in (("teacher", "teacher"), ("student alone", "baseline"), ("distilled", "distilled"))

@@ -1,7 +1,7 @@
 """The live view of a background job: progress bar with ETA, queue position, Stop button,
 refreshed by polling.
 
-The training runs on a ``kdlab.jobs`` thread; the page only reads the job's progress and
+The training runs on a ``kdlab.serve.jobs`` thread; the page only reads the job's progress and
 events. ``follow_job`` renders that view inside ``st.fragment(run_every=...)``, so only the
 view reruns each second, not the whole page with its widgets: cheap for a crowded server, and
 it leaves the CPU (and the GIL) to the training. When the job ends, the fragment reruns the
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from kdlab.jobs import Job, JobStatus
+from kdlab.serve.jobs import Job, JobStatus
 
 QUEUED_SECONDS = 5.0
 
@@ -54,7 +54,7 @@ def render_job_progress(
     """Show where ``job`` is: its place in the queue, or a progress bar with message and ETA.
 
     Args:
-        job: a job from ``kdlab.jobs``.
+        job: a job from ``kdlab.serve.jobs``.
         key: unique prefix for this view's widgets.
         stoppable: show a Stop button (Leave the queue while waiting) that asks the job to stop;
             the run keeps its partial result.

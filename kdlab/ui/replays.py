@@ -1,6 +1,6 @@
 """The paper replays on a page: what each replay shows, the paper's numbers, and the result.
 
-Every number said to be the paper's comes from ``kdlab.replays.PAPER_NUMBERS``; ours come from
+Every number said to be the paper's comes from ``kdlab.experiments.replays.PAPER_NUMBERS``; ours come from
 the replay's summary, so the prose never drifts from the data.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab import replay_plots
-from kdlab.metrics import bias_sweep, evaluate_bias
-from kdlab.replays import PAPER_NUMBERS, ReplayResult, format_value
+from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult, format_value
+from kdlab.ml.metrics import bias_sweep, evaluate_bias
+from kdlab.plots import replays as replay_plots
 from kdlab.ui import compression
 
 _TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]

@@ -14,17 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from kdlab.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
-from kdlab.jobs import SHARED_OWNER, Job, JobStatus, cap_torch_threads, default_runner
-from kdlab.jobs import usable_cores as usable_cores  # re-exported for the sidebar
-from kdlab.tasks import teacher_task
-from kdlab.teachers import (
-    Teacher,
-    default_teacher_epochs,
-    is_teacher_cached,
-    load_or_train_teacher,
-    teacher_cache_path,
-)
+from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
+from kdlab.serve.jobs import SHARED_OWNER, Job, JobStatus, cap_torch_threads, default_runner
+from kdlab.serve.jobs import usable_cores as usable_cores  # re-exported for the sidebar
+from kdlab.serve.tasks import teacher_task
+from kdlab.teachers.cache import is_teacher_cached, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.progress import follow_job
 
 _TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job training it (all sessions)
@@ -33,7 +28,7 @@ _TEACHER_JOBS_LOCK = threading.Lock()
 
 def leave_a_core_to_the_server() -> None:
     """Cap torch's threads so the runner's concurrent trainings fit the cores left after one for
-    the web server (``kdlab.jobs.cap_torch_threads``: one thread each when several run at once).
+    the web server (``kdlab.serve.jobs.cap_torch_threads``: one thread each when several run at once).
 
     Why: torch's intra-op threads wait on each other, and when they outnumber the free cores
     (the web server and page reruns need one) every step stalls. Measured on a shared 2-core

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab import plots
-from kdlab.runs import RunRecord, describe_outcome
+from kdlab.plots import lab as plots
+from kdlab.runs.record import RunRecord, describe_outcome
 
 
 def _accuracy(record: RunRecord, role: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab import scheme_plots
-from kdlab.schemes import SCHEME_TITLES, SchemeComparison
+from kdlab.experiments.schemes import SCHEME_TITLES, SchemeComparison
+from kdlab.plots import schemes as scheme_plots
 
 
 def render_comparison(comparison: SchemeComparison, key: str) -> None:

@@ -7,7 +7,7 @@ So a reload, a second tab with the same URL and a server restart all show the sa
 and nobody without the token sees them. ``session_runs()`` is the student's runs in the
 database; while the database is out of order it is this session's memory, with a message.
 
-Jobs live in the process-wide ``kdlab.jobs.default_runner()``; the session keeps their ids.
+Jobs live in the process-wide ``kdlab.serve.jobs.default_runner()``; the session keeps their ids.
 """
 
 from __future__ import annotations
@@ -16,22 +16,16 @@ import uuid
 
 import streamlit as st
 
-from kdlab.jobs import Job, default_runner
-from kdlab.runs import RunStore
-from kdlab.store import (
-    DatabaseRunStore,
-    StorageError,
-    create_student,
-    find_student,
-    is_valid_token,
-    new_token,
-    open_database,
-)
+from kdlab.db.database import StorageError, open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student, find_student, is_valid_token, new_token
+from kdlab.runs.record import RunStore
+from kdlab.serve.jobs import Job, default_runner
 
 TOKEN_KEY = "kdlab.token"
-STUDENT_KEY = "kdlab.student"  # a kdlab.store.Student, or None while the database is out of order
+STUDENT_KEY = "kdlab.student"  # a kdlab.db.Student, or None while the database is out of order
 PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
-MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
+MEMORY_KEY = "kdlab.runs.record"  # this session's runs that are not in the database
 NOT_RECOGNISED = (
     "That link's student code was not recognised; here is a new one: bookmark this page to come back to your runs."
 )

@@ -7,9 +7,9 @@ import re
 import streamlit as st
 import torch
 
-from kdlab.data import GET_FULL_MNIST_HINT, DataError
-from kdlab.jobs import default_runner
-from kdlab.train import pick_device
+from kdlab.ml.data import GET_FULL_MNIST_HINT, DataError
+from kdlab.ml.train import pick_device
+from kdlab.serve.jobs import default_runner
 from kdlab.ui.resources import load_data, teacher_cache_dir, usable_cores
 from kdlab.ui.session import recall_job
 

@@ -7,13 +7,13 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
-from kdlab import plots
-from kdlab.data import MnistData
-from kdlab.distill import DEFAULT_TEACHER
-from kdlab.ensembles import describe_teacher, parse_teacher_name
-from kdlab.metrics import softened_probabilities
-from kdlab.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
-from kdlab.teachers import Teacher
+from kdlab.experiments.distill import DEFAULT_TEACHER
+from kdlab.ml.data import MnistData
+from kdlab.ml.metrics import softened_probabilities
+from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
+from kdlab.plots import lab as plots
+from kdlab.teachers.ensembles import describe_teacher, parse_teacher_name
+from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import teacher_is_cached
 
 PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)

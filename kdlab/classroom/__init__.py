@@ -1,0 +1,3 @@
+"""The classroom: assignment links, lessons, class board numbers and classes, notebooks, prepare.
+
+May import every library layer below it, ``kdlab.serve`` included."""

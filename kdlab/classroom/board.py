@@ -1,0 +1,252 @@
+"""The class board's numbers: every run under one class code, summed up for a projector.
+
+Plain Python over ``ClassRun`` rows (``kdlab.classroom.classes.class_runs`` reads them): the
+headline in words ("14 runs by 9 students"), the class's mean improvement per temperature
+and per (T, alpha) cell with its count, each prediction beside its outcome, the table and its
+CSV. Students appear under their random nicknames only. The figures are in
+``kdlab.plots.board``.
+
+"Errors removed" is the student alone's test errors minus the distilled student's (same
+student, seed and batches): positive when distilling helped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    """One run of a class, as the board shows it."""
+
+    nickname: str
+    student_id: int
+    created_at: float
+    status: str
+    source: str  # "trained", "joined", "cache"
+    teacher: str
+    student: str
+    temperature: float
+    alpha: float
+    epochs: int
+    train_images: int | None
+    seed: int
+    baseline_errors: int | None
+    distilled_errors: int | None
+    test_size: int | None
+    prediction: dict | None = None  # {"fewer": bool, "by": int | None}
+
+    @property
+    def errors_removed(self) -> int | None:
+        """Student alone's errors minus the distilled student's (positive: distilling helped)."""
+        if self.baseline_errors is None or self.distilled_errors is None:
+            return None
+        return self.baseline_errors - self.distilled_errors
+
+
+def class_run(
+    nickname: str, student_id: int, created_at: float, status: str, source: str, summary: dict, prediction: dict | None
+) -> ClassRun:
+    """A ``ClassRun`` from a stored run's summary (``DistillationResult.summary()``)."""
+    config = summary.get("config", {})
+    alone, distilled = summary.get("baseline") or {}, summary.get("student") or {}
+    return ClassRun(
+        nickname=nickname,
+        student_id=student_id,
+        created_at=created_at,
+        status=status,
+        source=source,
+        teacher=str(config.get("teacher", "?")),
+        student=str(config.get("student", "?")),
+        temperature=float(config.get("temperature", math.nan)),
+        alpha=float(config.get("alpha", math.nan)),
+        epochs=int(config.get("epochs", 0)),
+        train_images=(summary.get("transfer_set") or {}).get("size"),
+        seed=int(config.get("seed", 0)),
+        baseline_errors=alone.get("test_errors"),
+        distilled_errors=distilled.get("test_errors"),
+        test_size=(summary.get("data") or {}).get("test_size"),
+        prediction=prediction if isinstance(prediction, dict) else None,
+    )
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def headline(runs: list[ClassRun]) -> str:
+    """ "14 runs by 9 students", "No runs yet"."""
+    if not runs:
+        return "No runs yet"
+    return f"{plural(len(runs), 'run')} by {plural(len({run.student_id for run in runs}), 'student')}"
+
+
+def finished(runs: list[ClassRun]) -> list[ClassRun]:
+    """The runs with both students' errors (a run stopped early has no comparison)."""
+    return [run for run in runs if run.errors_removed is not None]
+
+
+def mean_by_temperature(runs: list[ClassRun]) -> list[tuple[float, float, int]]:
+    """(T, mean errors removed, runs) for each temperature the class tried, in order of T: the class's curve."""
+    groups: dict[float, list[int]] = defaultdict(list)
+    for run in finished(runs):
+        groups[run.temperature].append(run.errors_removed)
+    return [(temperature, sum(values) / len(values), len(values)) for temperature, values in sorted(groups.items())]
+
+
+@dataclass(frozen=True)
+class HeatCells:
+    """The class's mean errors removed over a T x alpha grid; None where nobody ran."""
+
+    temperatures: list[float]
+    alphas: list[float]
+    means: list[list[float | None]]  # [alpha index][T index]
+    counts: list[list[int]]
+
+
+def heat_cells(runs: list[ClassRun]) -> HeatCells:
+    """Mean errors removed and run count per (alpha, T) cell, over the values the class used."""
+    groups: dict[tuple[float, float], list[int]] = defaultdict(list)
+    for run in finished(runs):
+        groups[(run.alpha, run.temperature)].append(run.errors_removed)
+    temperatures = sorted({temperature for _, temperature in groups})
+    alphas = sorted({alpha for alpha, _ in groups})
+    means = [[None] * len(temperatures) for _ in alphas]
+    counts = [[0] * len(temperatures) for _ in alphas]
+    for (alpha, temperature), values in groups.items():
+        row, column = alphas.index(alpha), temperatures.index(temperature)
+        means[row][column], counts[row][column] = sum(values) / len(values), len(values)
+    return HeatCells(temperatures, alphas, means, counts)
+
+
+def prediction_text(prediction: dict | None) -> str:
+    """ "fewer errors, by about 20", "as many or more errors", "" for none."""
+    read = read_prediction(prediction)
+    if read is None:
+        return ""
+    fewer, by = read
+    return PREDICTION_CHOICES[fewer] + (f", by about {abs(by):,}" if by else "")
+
+
+@dataclass(frozen=True)
+class PredictionCheck:
+    """A prediction beside what happened."""
+
+    predicted_fewer: bool
+    predicted_by: int | None  # errors the student expected distilling to remove (negative: add)
+    removed: int  # what it removed
+    right_direction: bool
+
+    @property
+    def off_by(self) -> int | None:
+        return None if self.predicted_by is None else abs(self.predicted_by - self.removed)
+
+    def sentence(self) -> str:
+        """The verdict in words, for the student or the board."""
+        outcome = (
+            f"distilling removed {self.removed:,} errors"
+            if self.removed > 0
+            else f"distilling added {-self.removed:,} errors"
+            if self.removed < 0
+            else "both made the same errors"
+        )
+        verdict = "right about the direction" if self.right_direction else "the other way round"
+        off = "" if self.off_by is None else f"; the guess was off by {self.off_by:,}"
+        return f"{outcome.capitalize()}: {verdict}{off}."
+
+
+def read_prediction(prediction: dict | None) -> tuple[bool, int | None] | None:
+    """(fewer errors?, by how many) from a stored prediction ({"fewer": bool, "by": int | None}), or None.
+
+    A number whose sign contradicts the choice wins ("fewer, by -5" reads as "5 more").
+    """
+    if not isinstance(prediction, dict) or prediction.get("fewer") is None:
+        return None
+    fewer, by = bool(prediction["fewer"]), prediction.get("by")
+    by = int(by) if isinstance(by, (int, float)) and not isinstance(by, bool) and math.isfinite(by) else None
+    if by:
+        fewer = by > 0
+    return fewer, by
+
+
+def check_prediction(prediction: dict | None, errors_removed: int | None) -> PredictionCheck | None:
+    """Compare a prediction with the errors distilling removed (None without either)."""
+    read = read_prediction(prediction)
+    if read is None or errors_removed is None:
+        return None
+    fewer, by = read
+    return PredictionCheck(fewer, by, errors_removed, fewer == (errors_removed > 0))
+
+
+def prediction_summary(runs: list[ClassRun]) -> dict:
+    """How the class predicted: made, said fewer, right about the direction (of the finished ones)."""
+    made = [read for run in runs if (read := read_prediction(run.prediction))]
+    checks = [check for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
+    return {
+        "made": len(made),
+        "said_fewer": sum(1 for fewer, _ in made if fewer),
+        "checked": len(checks),
+        "right": sum(1 for check in checks if check.right_direction),
+    }
+
+
+TABLE_COLUMNS = (
+    "student",
+    "time",
+    "teacher",
+    "student_model",
+    "T",
+    "alpha",
+    "epochs",
+    "train_images",
+    "seed",
+    "alone_errors",
+    "distilled_errors",
+    "errors_removed",
+    "prediction",
+    "status",
+    "source",
+)
+
+
+def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict]:
+    """One row per run, newest first; ``hide_results`` blanks every outcome (before the reveal)."""
+    rows = []
+    for run in sorted(runs, key=lambda run: run.created_at, reverse=True):
+        row = {
+            "student": run.nickname,
+            "time": time.strftime("%H:%M:%S", time.localtime(run.created_at)),
+            "teacher": run.teacher,
+            "student_model": run.student,
+            "T": run.temperature,
+            "alpha": run.alpha,
+            "epochs": run.epochs,
+            "train_images": run.train_images,
+            "seed": run.seed,
+            "alone_errors": run.baseline_errors,
+            "distilled_errors": run.distilled_errors,
+            "errors_removed": run.errors_removed,
+            "prediction": prediction_text(run.prediction),
+            "status": run.status,
+            "source": run.source,
+        }
+        if hide_results:
+            row |= {"alone_errors": None, "distilled_errors": None, "errors_removed": None, "status": "hidden"}
+        rows.append(row)
+    return rows
+
+
+def board_csv(runs: list[ClassRun]) -> str:
+    """The class's runs as CSV (nicknames, never tokens or names), for the instructor's export."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table_rows(runs))
+    return buffer.getvalue()

@@ -1,0 +1,198 @@
+"""Guided lessons: data files in ``lessons/`` that a teacher writes without Python.
+
+A lesson is a Markdown file that opens with TOML front matter between ``+++`` lines::
+
+    +++
+    title = "Does the teacher help?"
+    minutes = 12
+    goal = "Predict, then see, whether a student learns more from a teacher than from the labels."
+    prediction = "Will the distilled student make fewer test errors than the same student alone?"
+    discuss = "Why would soft targets help a student that sees the very same images?"
+    notice = "The two students start from the same weights and see the same batches."
+
+    [[steps]]
+    text = "Predict, then press Train with the lesson's settings."
+    page = "lab"                                  # lab, explorer, replays, board or lessons
+    params = { lock = "all", predict = 1 }        # the link's URL parameters (kdlab.classroom.links)
+
+    [[steps]]
+    text = "Each table takes one temperature."
+    page = "lab"
+    params = { lock = "all" }
+    vary = { T = [1, 4, 20] }                     # one link per value: hand them out around the room
+    +++
+    Notes for the teacher, in Markdown.
+
+Loading checks everything a link carries with ``kdlab.classroom.links.check_link``, so a lesson with a
+bad link fails its test (and shows the teacher what is wrong) instead of confusing a class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from kdlab.classroom.links import PAGES, check_link, shown
+from kdlab.classroom.urls import link_url
+
+LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
+LESSONS_VARIABLE = "KDLAB_LESSONS_DIR"  # a teacher's own folder of lessons instead of the repository's
+FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
+MINUTES = (5, 20)
+REQUIRED = ("title", "minutes", "goal", "prediction", "discuss", "notice", "steps")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+
+
+class LessonError(ValueError):
+    """A lesson file that cannot be used; the message names the file and what to fix."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: what to do, and the link(s) that open the page with its settings."""
+
+    text: str
+    page: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    vary: tuple[str, tuple[str, ...]] | None = None  # (parameter, values): one link per value
+
+    def links(self, *, class_code: str | None = None) -> list[tuple[str, dict[str, str]]]:
+        """(label, URL parameters) of each link; lab and board links carry ``class_code`` when given."""
+        if self.page is None:
+            return []
+        base = dict(self.params)
+        if class_code and self.page in ("lab", "board"):
+            base["class"] = class_code
+        if self.vary is None:
+            return [("Open", base)]
+        name, values = self.vary
+        return [(f"{name} = {value}", base | {name: value}) for value in values]
+
+    def urls(self, base_url: str, *, class_code: str | None = None) -> list[tuple[str, str]]:
+        """(label, full link for a slide) of each link."""
+        return [(label, link_url(base_url, self.page, params)) for label, params in self.links(class_code=class_code)]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    slug: str  # the file name without .md: ?lesson=<slug> on the lessons page
+    title: str
+    minutes: int
+    goal: str
+    prediction: str
+    discuss: str
+    notice: str
+    steps: tuple[Step, ...]
+    order: int = 100
+    notes: str = ""  # the Markdown after the front matter
+
+
+def _text(value: object) -> str:
+    """A TOML value as the URL string it becomes (1.0 -> "1", True -> "1")."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _step(number: int, raw: object, where: str) -> Step:
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
+        raise LessonError(f'{where}: step {number} needs a text = "..." line.')
+    page = raw.get("page")
+    if page is not None and page not in PAGES:
+        raise LessonError(f"{where}: step {number} has page = {shown(page)}; use one of {', '.join(PAGES)}.")
+    params = raw.get("params", {})
+    vary = raw.get("vary")
+    if not isinstance(params, dict) or (vary is not None and not isinstance(vary, dict)):
+        raise LessonError(f"{where}: step {number}'s params and vary must be tables, like params = {{ T = 4 }}.")
+    if (params or vary) and page is None:
+        raise LessonError(f'{where}: step {number} has params but no page = "..." to open with them.')
+    params = {name: _text(value) for name, value in params.items()}
+    varied = None
+    if vary:
+        if len(vary) != 1 or not isinstance(next(iter(vary.values())), list) or not next(iter(vary.values())):
+            raise LessonError(
+                f"{where}: step {number}'s vary names one parameter and a list, like vary = {{ T = [1, 4] }}."
+            )
+        name, values = next(iter(vary.items()))
+        varied = (name, tuple(_text(value) for value in values))
+    step = Step(raw["text"].strip(), page, params, varied)
+    problems = [problem for _, link in step.links() for problem in check_link(page, link)]
+    if problems:
+        raise LessonError(f"{where}: step {number}'s link has a problem: " + "; ".join(dict.fromkeys(problems)) + ".")
+    return step
+
+
+def parse_lesson(text: str, slug: str) -> Lesson:
+    """A lesson from the text of its file (see the module docstring).
+
+    Raises:
+        LessonError: no front matter, bad TOML, a missing field, or a step whose link is not valid.
+    """
+    where = f"lessons/{slug}.md"
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        raise LessonError(f"{where}: the file must open with TOML front matter between two +++ lines.")
+    try:
+        meta = tomllib.loads(match.group(1))
+    except tomllib.TOMLDecodeError as error:
+        raise LessonError(f"{where}: the front matter is not valid TOML ({error}).") from error
+    missing = [name for name in REQUIRED if not meta.get(name)]
+    if missing:
+        raise LessonError(f"{where}: add {', '.join(missing)} to the front matter.")
+    minutes = meta["minutes"]
+    if not isinstance(minutes, int) or not MINUTES[0] <= minutes <= MINUTES[1]:
+        raise LessonError(f"{where}: minutes = {shown(minutes)}; a lesson takes {MINUTES[0]} to {MINUTES[1]} minutes.")
+    if not isinstance(meta["steps"], list):
+        raise LessonError(f"{where}: write each step as a [[steps]] table.")
+    steps = tuple(_step(number, raw, where) for number, raw in enumerate(meta["steps"], start=1))
+    texts = {name: meta[name] for name in ("title", "goal", "prediction", "discuss", "notice")}
+    if not all(isinstance(value, str) for value in texts.values()):
+        raise LessonError(f"{where}: title, goal, prediction, discuss and notice are text in quotes.")
+    order = meta.get("order", 100)
+    return Lesson(
+        slug,
+        **{name: value.strip() for name, value in texts.items()},
+        minutes=minutes,
+        steps=steps,
+        order=order if isinstance(order, int) else 100,
+        notes=match.group(2).strip(),
+    )
+
+
+def lessons_dir() -> Path:
+    """``KDLAB_LESSONS_DIR`` if set, else the repository's ``lessons/``."""
+    return Path(os.environ.get(LESSONS_VARIABLE, "").strip() or LESSONS_DIR)
+
+
+def lesson_files(folder: Path = LESSONS_DIR) -> list[Path]:
+    """The lesson files in ``folder`` (``*.md`` whose names are lesson slugs), by name."""
+    return sorted(path for path in Path(folder).glob("*.md") if SLUG.fullmatch(path.stem))
+
+
+def load_lesson(path: Path) -> Lesson:
+    """The lesson in ``path``. Raises ``LessonError`` (see ``parse_lesson``)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LessonError(f"lessons/{Path(path).name}: cannot be read ({type(error).__name__}).") from error
+    return parse_lesson(text, Path(path).stem)
+
+
+def load_lessons(folder: Path = LESSONS_DIR) -> tuple[list[Lesson], list[str]]:
+    """Every lesson in ``folder``, in their ``order``, and a message for each file that failed."""
+    lessons, problems = [], []
+    for path in lesson_files(folder):
+        try:
+            lessons.append(load_lesson(path))
+        except LessonError as error:
+            problems.append(str(error))
+    return sorted(lessons, key=lambda lesson: (lesson.order, lesson.slug)), problems

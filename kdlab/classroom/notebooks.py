@@ -1,0 +1,241 @@
+"""Take it home: a run, or a lesson, as a Jupyter notebook that reproduces it with the kdlab API.
+
+Each notebook loads the same data (it checks the source and says so when it differs), builds
+the same ``DistillConfig`` (same settings and seed, so the same initial weights and batches),
+writes the distillation loss out once in plain PyTorch and checks it against
+``kdlab.ml.losses.kd_loss`` on a real batch, then runs ``kdlab.experiments.distill.run_distillation`` and
+compares the test errors with the ones recorded on the server. Written with ``nbformat``
+(version 4); every cell is plain Python a student can read.
+"""
+
+from __future__ import annotations
+
+import pprint
+from collections.abc import Mapping
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from kdlab.classroom.lessons import Lesson
+from kdlab.classroom.links import LAB_PARAMETERS, parse_explorer_link, parse_lab_link, parse_replay_link
+
+SAMPLE_SOURCE = "mnist-sample"  # kdlab.ml.data's name for the offline 5,000-digit sample
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+LOSS_BY_HAND = '''\
+import torch
+import torch.nn.functional as F
+
+
+def kd_loss_by_hand(student_logits, teacher_logits, labels, temperature, alpha):
+    """Hinton, Vinyals & Dean (2015): alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(student, labels)."""
+    soft_teacher = F.softmax(teacher_logits / temperature, dim=1)  # the teacher's soft targets at T
+    log_soft_student = F.log_softmax(student_logits / temperature, dim=1)
+    soft = F.kl_div(log_soft_student, soft_teacher, reduction="batchmean") * temperature**2  # T^2 keeps gradients comparable
+    hard = F.cross_entropy(student_logits, labels)  # the usual loss on the true labels
+    return alpha * soft + (1 - alpha) * hard'''
+
+DATA_CELL = """\
+from kdlab.ml.data import load_mnist
+
+data = load_mnist({arguments})
+print(data.source.label)
+if data.source.name != {source!r}:
+    print("Note: the run used {source!r}; this machine has", repr(data.source.name), "so the numbers will differ.")"""
+
+
+def _python(value: object) -> str:
+    return pprint.pformat(value, sort_dicts=False, width=100)
+
+
+def _data_cell(source: str) -> str:
+    # The sample is what kdlab falls back to offline; full MNIST comes from KDLAB_DATA_DIR or the cache.
+    return DATA_CELL.format(arguments="offline=True" if source == SAMPLE_SOURCE else "", source=source)
+
+
+def _notebook(cells: list) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = KERNEL
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+def _loss_cells(settings_name: str) -> list:
+    return [
+        new_markdown_cell(
+            "## The loss, written out once\n\n"
+            "$\\mathcal{L} = \\alpha\\,T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T)\\,\\|\\,\\mathrm{softmax}(z_s/T)) + "
+            "(1-\\alpha)\\,\\mathrm{CE}(z_s, y)$. Here it is in plain PyTorch, checked against the library's "
+            "`kdlab.ml.losses.kd_loss` on a real batch: the teacher's outputs for 64 training images and a fresh student."
+        ),
+        new_code_cell(LOSS_BY_HAND),
+        new_code_cell(
+            "from kdlab.ml.data import normalize\n"
+            "from kdlab.ml.losses import kd_loss\n"
+            "from kdlab.ml.models import build_model\n"
+            "from kdlab.teachers.cache import load_or_train_teacher\n\n"
+            f"config = DistillConfig.build(**{settings_name})\n"
+            "teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, "
+            "seed=config.teacher_seed)\n"
+            "batch = config.transfer_indices(data)[:64]  # 64 of the student's training images\n"
+            "images, labels = data.train.images[batch], data.train.labels[batch]\n"
+            "student = build_model(config.student, seed=config.training.seed)\n"
+            "with torch.no_grad():\n"
+            "    student_logits = student(normalize(images))  # (64, 10)\n"
+            "teacher_logits = teacher.logits_at(config.training.temperature)[batch]\n"
+            "T, alpha = config.training.temperature, config.training.alpha\n"
+            "by_hand = kd_loss_by_hand(student_logits, teacher_logits, labels, T, alpha)\n"
+            "library = kd_loss(student_logits, teacher_logits, labels, T, alpha).total\n"
+            "torch.testing.assert_close(by_hand, library)\n"
+            'print(f"loss by hand {by_hand.item():.6f} = kdlab.ml.losses.kd_loss {library.item():.6f}")'
+        ),
+    ]
+
+
+def _settings(config: Mapping) -> dict:
+    """The ``DistillConfig.build`` arguments of a stored config (lists, no Nones that mean defaults)."""
+    return {name: value for name, value in config.items() if value is not None or name == "train_size"}
+
+
+def run_notebook(
+    config: Mapping, *, data_source: str, recorded: Mapping[str, int | None] | None = None, title: str = "A kdlab run"
+) -> nbformat.NotebookNode:
+    """A notebook that reproduces one lab run.
+
+    Args:
+        config: the run's ``DistillConfig.as_dict()`` (a ``RunRecord``'s ``config``).
+        data_source: the run's data source name ("mnist" or "mnist-sample").
+        recorded: test errors recorded on the server ("teacher", "student alone", "distilled"), compared at the end.
+        title: the notebook's heading (the run's label).
+    """
+    settings = _settings(config)
+    cells = [
+        new_markdown_cell(
+            f"# {title}\n\nThis notebook reproduces a run of the kdlab distillation lab with the `kdlab` API: the "
+            "same data, teacher, settings and seed, so the same initial weights and the same batches in the same "
+            "order. Install kdlab (`pip install -r requirements.txt` in its folder) and run the cells in order."
+        ),
+        new_code_cell(_data_cell(data_source)),
+        new_code_cell(
+            f"from kdlab.experiments.distill import DistillConfig, run_distillation\n\nsettings = {_python(settings)}"
+        ),
+        *_loss_cells("settings"),
+        new_markdown_cell(
+            "## The run\n\nThe library call does the same as the lab's Train: the teacher (from the cache, or "
+            "trained first), the distilled student, and the same student trained alone with the same seed."
+        ),
+        new_code_cell(
+            "result = run_distillation(config, data, teacher=teacher)\n"
+            "summary = result.summary()\n"
+            'ours = {"teacher": summary["teacher"]["test_errors"],\n'
+            '        "student alone": (summary["baseline"] or {}).get("test_errors"),\n'
+            '        "distilled": (summary["student"] or {}).get("test_errors")}\n'
+            "print(ours)"
+        ),
+        new_code_cell(
+            f"recorded = {_python(dict(recorded or {}))}  # test errors of the run on the server\n"
+            "for name, errors in recorded.items():\n"
+            '    print(f"{name}: server {errors}, here {ours[name]}", "(same)" if errors == ours[name] else "(differs)")\n'
+            'print("matches the recorded run:", all(ours[name] == errors for name, errors in recorded.items()))'
+        ),
+        new_markdown_cell(
+            "Numbers can differ by a few errors on another device or torch version; on the same kind of machine "
+            "they match. Change one thing in `settings` (the temperature, alpha, the student) and run again."
+        ),
+    ]
+    return _notebook(cells)
+
+
+def _lab_settings(params: Mapping[str, str]) -> dict:
+    values = parse_lab_link(params, None).values
+    return {LAB_PARAMETERS[name]: value for name, value in values.items()}
+
+
+def _step_cells(lesson: Lesson) -> list:
+    cells = []
+    for number, step in enumerate(lesson.steps, start=1):
+        cells.append(new_markdown_cell(f"## Step {number}\n\n{step.text}"))
+        for label, params in step.links():
+            if step.page == "lab":
+                settings = _lab_settings(params)
+                cells.append(
+                    new_code_cell(
+                        f"# {label}\nsettings = {_python(settings)}\n"
+                        "if QUICK:\n"
+                        '    settings |= {"epochs": 1, "train_size": 500}\n'
+                        'settings["train_size"] = min(settings["train_size"], len(data.train))\n'
+                        "config = DistillConfig.build(**settings)\n"
+                        "result = run_distillation(config, data)\n"
+                        "summary = result.summary()\n"
+                        'alone, distilled = summary["baseline"]["test_errors"], summary["student"]["test_errors"]\n'
+                        f'print("{label}: student alone", alone, "errors, distilled", distilled, "->", alone - distilled, '
+                        '"errors removed")'
+                    )
+                )
+            elif step.page == "explorer":
+                values = parse_explorer_link(params).values
+                digit, temperature = values.get("digit", 3), values.get("T", 4.0)
+                cells.append(
+                    new_code_cell(
+                        "teacher = load_or_train_teacher(DistillConfig().teacher, data)\n"
+                        f"index = int((data.test.labels == {digit}).nonzero()[0])  # the first test {digit}\n"
+                        f"for T in (1.0, {temperature!r}):\n"
+                        "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
+                        '    print(f"T = {T:g}:", " ".join(f"{d}:{p:.4f}" for d, p in enumerate(probabilities.tolist())))'
+                    )
+                )
+            elif step.page == "replays":
+                values = parse_replay_link(params).values
+                name, bias = values.get("replay", "omit-3"), values.get("bias")
+                code = (
+                    f"replay = run_replay({name!r}, data, 'quick')  # minutes: it trains a teacher and students\n"
+                    "print(replay.summary.get('comparison'))"
+                )
+                if bias is not None and name in ("omit-3", "only-7-8"):
+                    code += (
+                        f"\nclasses = tuple(replay.summary['bias_classes'])\n"
+                        f"effect = evaluate_bias(replay.test_logits['distilled'], replay.test_labels, "
+                        f"{{digit: {bias!r} for digit in classes}})\n"
+                        f"print('with bias {bias:+g}:', effect.errors, 'errors,', effect.class_errors, "
+                        "'on the', classes)"
+                    )
+                cells.append(new_code_cell(code))
+    return cells
+
+
+def lesson_notebook(lesson: Lesson, *, data_source: str) -> nbformat.NotebookNode:
+    """A notebook that walks through ``lesson`` with the kdlab API: each lab link as a run, each
+    explorer link as softmax(z / T), each replay link as ``run_replay``."""
+    cells = [
+        new_markdown_cell(
+            f"# {lesson.title}\n\n**Goal.** {lesson.goal}\n\n**Predict first.** {lesson.prediction}\n\n"
+            f"*About {lesson.minutes} minutes in class; the runs below take longer on a laptop. Set `QUICK = True` "
+            "for one epoch on 500 images per run.*"
+        ),
+        new_code_cell(_data_cell(data_source)),
+        new_code_cell(
+            "import torch\n\n"
+            "from kdlab.experiments.distill import DistillConfig, run_distillation\n"
+            "from kdlab.ml.metrics import evaluate_bias\n"
+            "from kdlab.experiments.replays import run_replay\n"
+            "from kdlab.teachers.cache import load_or_train_teacher\n\n"
+            "QUICK = False"
+        ),
+    ]
+    lab_settings = [_lab_settings(params) for step in lesson.steps if step.page == "lab" for _, params in step.links()]
+    if lab_settings:
+        first = dict(lab_settings[0])
+        first["train_size"] = None
+        cells += [new_code_cell(f"lesson_settings = {_python(first)}"), *_loss_cells("lesson_settings")]
+    cells += _step_cells(lesson)
+    cells += [
+        new_markdown_cell(f"## Discuss\n\n{lesson.discuss}"),
+        new_markdown_cell(f"## What to notice\n\n{lesson.notice}"),
+    ]
+    return _notebook(cells)
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    """The notebook as an ``.ipynb`` file's bytes (validated against the nbformat schema)."""
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook).encode("utf-8")

@@ -1,0 +1,270 @@
+"""Before class: get the data, train and cache every teacher the pages use by default, and warm
+the result cache for the default demo and the lessons' lab runs, so that no page trains a
+teacher in front of the class and the lessons' runs answer at once.
+
+``prepare()`` runs the steps in order, times each, and returns a checklist of ``Step`` records
+(``python -m kdlab prepare`` prints it, or ``--json``). It is idempotent: a second run finds the
+data, every teacher and the demo's result in their caches and reports them "already done" in
+seconds. Progress leaves through ``on_event`` as ``ProgressEvent`` objects, one bar per step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from kdlab.classroom.lessons import load_lessons
+from kdlab.classroom.links import LAB_PARAMETERS, lab_defaults, parse_lab_link
+from kdlab.db.database import StorageError, open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student, find_student, new_token
+from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig
+from kdlab.experiments.replays import REPLAY_NAMES, HintonSetup, replay_config
+from kdlab.experiments.replays.compression import labelled_subset
+from kdlab.experiments.replays.compression_settings import CompressionConfig
+from kdlab.experiments.schemes import SchemeConfig
+from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
+from kdlab.ml.files import write_atomically
+from kdlab.ml.progress import ProgressEvent, ProgressTracker
+from kdlab.serve.jobs import JobRunner
+from kdlab.serve.tasks import request_distillation
+from kdlab.teachers.cache import load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.ensembles import parse_teacher_name
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+
+TOKEN_FILE = "prepare-student-token"  # in the cache dir: the demo runs' owner, private to the server
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class Step:
+    """One line of the checklist."""
+
+    name: str  # "data", "teacher cnn", "result cache"
+    purpose: str  # which pages need it
+    status: str = "skipped"  # "done", "already done", "skipped", "failed"
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TeacherNeed:
+    """A teacher some page uses by default: what to train, on which data, and for whom."""
+
+    name: str
+    epochs: int
+    seed: int
+    jitter_pixels: int
+    data: MnistData = field(compare=False, repr=False)
+    users: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple:
+        return (self.name, self.data.source.name, self.epochs, self.seed, self.jitter_pixels)
+
+
+def lab_runs(data: MnistData) -> dict[DistillConfig, str]:
+    """The lab runs a class starts, each with who starts it: the lab's controls untouched, and every
+    lab link of the lessons (``lessons/``), each config exactly as the lab submits it (the result
+    cache's key is the whole config)."""
+    count = len(data.train)
+    runs = {_lab_config(lab_defaults(count)): "the default demo"}
+    lessons, _problems = load_lessons()  # a broken lesson is its own test's business, not a reason to stop here
+    for lesson in lessons:
+        for step in lesson.steps:
+            for _label, params in step.links() if step.page == "lab" else ():
+                config = _lab_config(parse_lab_link(params, count).values or lab_defaults(count))
+                runs.setdefault(config, f"lesson {lesson.slug}")
+    return runs
+
+
+def _lab_config(values: dict) -> DistillConfig:
+    return DistillConfig.build(**{LAB_PARAMETERS[name]: value for name, value in values.items()})
+
+
+def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNeed]:
+    """Every teacher the pages start with: the lab's and the lessons' (``lab_runs``), the explorer's
+    (its picker starts at the lab's default teacher), the schemes page's and, with ``replays``, the
+    quick replays' teachers."""
+    default_epochs = default_teacher_epochs(len(data.train))
+    schemes = SchemeConfig()
+    needs = [
+        TeacherNeed(
+            config.teacher,
+            config.teacher_epochs or default_epochs,
+            config.teacher_seed,
+            0,
+            data,
+            ("lab" if who == "the default demo" else who,),
+        )
+        for config, who in lab_runs(data).items()
+    ]
+    needs += [
+        TeacherNeed(DEFAULT_TEACHER, default_epochs, 0, 0, data, ("explorer",)),
+        TeacherNeed(
+            schemes.teacher, schemes.teacher_epochs or default_epochs, schemes.teacher_seed, 0, data, ("schemes",)
+        ),
+    ]
+    for name in REPLAY_NAMES if replays else ():
+        config = replay_config(name, "quick")
+        if isinstance(config, HintonSetup):
+            needs.append(
+                TeacherNeed(
+                    config.teacher,
+                    config.budget.teacher_epochs,
+                    config.teacher_seed,
+                    config.teacher_jitter_pixels,
+                    data,
+                    (f"replay {name}",),
+                )
+            )
+        elif isinstance(config, CompressionConfig):  # its teachers learn from a small labelled set
+            labelled, _ = labelled_subset(config, data)
+            needs.append(
+                TeacherNeed(
+                    config.teacher,
+                    config.budget.teacher_epochs,
+                    config.teacher_seed,
+                    config.teacher_jitter_pixels,
+                    labelled,
+                    (f"replay {name}",),
+                )
+            )
+    merged: dict[tuple, TeacherNeed] = {}
+    for need in needs:
+        known = merged.get(need.key)
+        users = known.users + tuple(user for user in need.users if user not in known.users) if known else need.users
+        merged[need.key] = replace(known or need, users=users)
+    return list(merged.values())
+
+
+def is_cached(need: TeacherNeed) -> bool:
+    """True when every network of this teacher is on disk (jitter included in the file name)."""
+    parsed = parse_teacher_name(need.name)
+    return all(
+        teacher_cache_path(default_cache_dir(), architecture, need.data, need.epochs, seed, need.jitter_pixels).exists()
+        for architecture, seed in zip(parsed.architectures, parsed.member_seeds(need.seed))
+    )
+
+
+def _prepare_student(cache_dir: Path):
+    """The database, and the student who owns the warm-up runs (created once; its token in the cache dir)."""
+    database = open_database()
+    path = cache_dir / TOKEN_FILE
+    token = path.read_text().strip() if path.exists() else ""
+    student = find_student(database, token) if token else None
+    if student is None:
+        student, token = create_student(database, new_token())
+        write_atomically(path, lambda file: file.write(token.encode()))
+    return database, student
+
+
+def prepare(
+    data_dir: str | None = None,
+    *,
+    replays: bool = True,
+    warm: bool = True,
+    on_event: Callable[[object], None] | None = None,
+) -> tuple[MnistData, list[Step]]:
+    """Run every step before class; returns the data and the checklist.
+
+    Args:
+        data_dir: MNIST root (default: ``KDLAB_DATA_DIR``, the cache, a download, the sample).
+        replays: also train the quick replays' teachers (the longest step on a CPU).
+        warm: run each of ``lab_runs`` once, so that its result comes from the cache in class.
+        on_event: receives ``ProgressEvent`` objects (one bar per step) and the trainings' events.
+
+    Raises:
+        DataError: the data folder asked for is missing or corrupt.
+    """
+    emit = on_event or (lambda event: None)
+    cache_dir = default_cache_dir()
+    started = time.perf_counter()
+    had_data = bool(data_dir) or (cache_dir / "MNIST" / "raw").is_dir()
+    emit(ProgressEvent(0.0, "Data"))
+    data = load_mnist(data_dir)
+    fetched = data.source.is_full and not had_data
+    steps = [
+        Step(
+            "data",
+            "every page",
+            "done" if fetched else "already done",
+            round(time.perf_counter() - started, 2),
+            data.source.label + (f" ({data.source.note})" if data.source.note else ""),
+        )
+    ]
+    emit(ProgressEvent(1.0, "Data"))
+    teachers: dict[tuple, Teacher] = {}  # (name, epochs, seed) -> the lab's teachers, for the result cache's keys
+    for need in default_teachers(data, replays=replays):
+        step, teacher = _prepare_teacher(need, emit)
+        steps.append(step)
+        if need.data is data and not need.jitter_pixels:
+            teachers[(need.name, need.epochs, need.seed)] = teacher
+    if not replays:
+        steps.append(Step("replay teachers", "paper replays", detail="not asked for (--skip-replays)"))
+    if warm:
+        steps.append(_warm_results(data, teachers, cache_dir, emit))
+    else:
+        steps.append(Step("result cache", "lab", detail="not asked for (--no-warm)"))
+    return data, steps
+
+
+def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
+    started = time.perf_counter()
+    cached = is_cached(need)
+    label = f"Teacher {need.name} ({need.epochs} epochs on {len(need.data.train):,} images)"
+    progress = ProgressTracker(emit, {"teacher": 1.0})
+    on_event = progress.start("teacher", label)
+    teacher = load_or_train_teacher(
+        need.name, need.data, epochs=need.epochs, seed=need.seed, jitter_pixels=need.jitter_pixels, on_event=on_event
+    )
+    progress.done(label)
+    status = "already done" if cached else "done"
+    detail = f"{teacher.record.test_accuracy:.2%} test accuracy ({teacher.record.test_errors:,} errors)"
+    if teacher.status != "completed":  # not cached: a page would train it again
+        status, detail = "failed", f"the training ended {teacher.status}; run prepare again"
+    if need.jitter_pixels:
+        detail += f", +-{need.jitter_pixels} pixel jitter"
+    name = f"teacher {need.name}, {need.epochs} epoch{'' if need.epochs == 1 else 's'}"
+    step = Step(name, ", ".join(need.users), status, round(time.perf_counter() - started, 2), detail)
+    return step, teacher
+
+
+def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Path, emit) -> Step:
+    """Run each of ``lab_runs`` once through the lab's own path, so that its result is in the cache."""
+    started = time.perf_counter()
+    runs = lab_runs(data)
+    step = Step("result cache", f"lab: the default demo and {len(runs) - 1} lesson run(s)")
+    default_epochs = default_teacher_epochs(len(data.train))
+    outcomes = []
+    try:
+        database, student = _prepare_student(cache_dir)
+        store = DatabaseRunStore(database, student.id)
+        runner = JobRunner(max_concurrent=1)
+        for number, (config, who) in enumerate(runs.items(), start=1):
+            label = f"Run {number}/{len(runs)} ({who}): {config.student} from {config.teacher}"
+            teacher = teachers.get((config.teacher, config.teacher_epochs or default_epochs, config.teacher_seed))
+            ticket = request_distillation(runner, config, data, store, owner="prepare", teacher=teacher)
+            if ticket.job is None:
+                outcomes.append("already done")
+                continue
+            while not runner.wait(ticket.job, timeout=POLL_SECONDS):
+                emit(ProgressEvent(ticket.job.progress, label, ticket.job.progress_message))
+            emit(ProgressEvent(1.0, label))
+            outcomes.append("done" if ticket.job.status == "completed" else f"failed ({ticket.job.error or 'stopped'})")
+    except StorageError as error:
+        step.status, step.detail = "failed", f"the run database is not usable: {error}"
+        return step
+    failed = [outcome for outcome in outcomes if outcome.startswith("failed")]
+    step.status = "failed" if failed else "already done" if set(outcomes) == {"already done"} else "done"
+    step.seconds = round(time.perf_counter() - started, 2)
+    trained = outcomes.count("done")
+    step.detail = "; ".join(failed) or f"{len(outcomes)} run(s) answer from the cache in class ({trained} trained now)"
+    return step
+
+
+def checklist(steps: list[Step]) -> dict:
+    """The checklist as a JSON-ready dict."""
+    return {"steps": [asdict(step) for step in steps], "ready": all("done" in step.status for step in steps)}

@@ -1,0 +1,6 @@
+"""The database of a classroom server: schema and migrations, students, and their stored runs.
+
+``database`` (engine, schema, migrations, ``StorageError``), ``students`` (tokens, of which only a
+hash is stored) and ``runs`` (one student's runs: ``DatabaseRunStore``, and the result-cache table).
+May import ``kdlab.ml`` and ``kdlab.runs``; never training, serving or the UI.
+"""

@@ -1,0 +1,309 @@
+"""The one database of a classroom server: students, classes, runs, weights and the result-cache index.
+
+SQLAlchemy 2 Core tables, one engine per process per URL. The URL comes from
+``KDLAB_DATABASE_URL``; by default it is a SQLite file in the cache dir, in WAL mode (readers
+never wait for the writer), with a busy timeout (a writer waits for another instead of
+failing) and foreign keys on. Any SQLAlchemy URL works, PostgreSQL included, for a
+deployment that outgrows one machine.
+
+The schema is versioned: ``MIGRATIONS`` is an ordered list of functions, the n-th upgrades
+version n - 1 to n, and ``open_database()`` applies the missing ones in one transaction and
+records each in ``schema_version``. A database newer than the code is refused with a message.
+
+Every database error leaves this module as a ``StorageError`` whose message a teacher can act
+on and that never names a server path. Nothing here deletes or rewrites a damaged file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from kdlab.ml.data import default_cache_dir
+
+log = logging.getLogger(__name__)
+DEFAULT_FILE_NAME = "kdlab.sqlite3"
+BUSY_TIMEOUT_SECONDS = 5.0  # a writer waits this long for another before "locked"
+
+METADATA = MetaData()
+schema_version = Table(
+    "schema_version",
+    METADATA,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+students = Table(
+    "students",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; never the token
+    Column("nickname", String(60), nullable=False),  # "Curious Otter", for a later class board
+    Column("runs_started", Integer, nullable=False, default=0),  # numbers runs 1, 2, ... per student
+    Column("created_at", Float, nullable=False),
+)
+classes = Table(
+    "classes",
+    METADATA,
+    Column("code", String(16), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("is_open", Boolean, nullable=False, default=True),
+    Column("results_hidden", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+runs = Table(
+    "runs",
+    METADATA,
+    Column("id", String(32), primary_key=True),
+    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("class_code", String(16), ForeignKey("classes.code", ondelete="SET NULL"), nullable=True),
+    Column("number", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # "completed", "stopped", "diverged"
+    Column("source", String(16), nullable=False),  # "trained", "joined" (followed another's live run), "cache"
+    Column("cache_key", String(64), nullable=True),
+    Column("config", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("curves", JSON, nullable=False),
+    Column("per_class", JSON, nullable=False),
+    Column("confusion", JSON, nullable=False),
+    Column("prediction", JSON, nullable=True),
+    UniqueConstraint("student_id", "number"),
+)
+run_weights = Table(
+    "run_weights",
+    METADATA,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # torch.save(state_dict), loaded weights-only
+)
+result_cache = Table(
+    "result_cache",
+    METADATA,
+    Column("cache_key", String(64), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+# A lab run from Train until its record is filed: after a server restart, a row left here from
+# another server process is a run that was cut off, shown to its student with its settings.
+run_starts = Table(
+    "run_starts",
+    METADATA,
+    Column("run_id", String(32), primary_key=True),
+    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("server_id", String(32), nullable=False),  # the process that runs it (SERVER_ID)
+    Column("started_at", Float, nullable=False),
+)
+SERVER_ID = secrets.token_hex(8)  # this server process; a new one after every restart
+
+
+def _create_version_1(connection: Connection) -> None:
+    # The tables above are version 1. When a later version changes one, freeze this function's
+    # copy of it first: a migration must always build the schema of its own version.
+    METADATA.create_all(connection, tables=[students, classes, runs, run_weights, result_cache])
+
+
+def _add_run_starts(connection: Connection) -> None:
+    METADATA.create_all(connection, tables=[run_starts])
+
+
+# Append; never edit an applied one.
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1, _add_run_starts]
+
+
+class StorageError(RuntimeError):
+    """The run database cannot be read or written. The message says why and what to do."""
+
+
+ADVICE = {
+    "locked": "another process is writing to it; this usually clears within seconds, so try again",
+    "full": "the server's disk is full; free some space (or set KDLAB_DATABASE_URL to a database elsewhere)",
+    "damaged": "the damaged file was left exactly as it is; move it aside or restore a backup and restart "
+    "the app, which then starts a new one",
+    "unreachable": "check KDLAB_DATABASE_URL, that the database server runs and that the app may write there",
+    "newer": "update kdlab on this server, or set KDLAB_DATABASE_URL to another database",
+}
+
+
+def storage_error(error: BaseException) -> StorageError:
+    """A ``StorageError`` for a database or file error, saying what state the database is in."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    if "locked" in text or "busy" in text:
+        state, what = "locked", "it is locked"
+    elif "full" in text or "no space" in text:
+        state, what = "full", "the disk is full"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        state, what = "damaged", "the file is damaged"
+    else:
+        state, what = "unreachable", f"it cannot be opened or written ({type(getattr(error, 'orig', error)).__name__})"
+    return StorageError(f"The run database is {state}: {what}. Runs already stored are kept; {ADVICE[state]}.")
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn SQLAlchemy, sqlite3 and file-system errors raised inside the block into ``StorageError``."""
+    try:
+        yield
+    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+        log.warning("run database error: %s", error)  # the server log keeps the detail; pages get the message
+        raise storage_error(error) from error
+
+
+def database_url() -> str:
+    """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3)."""
+    return os.environ.get("KDLAB_DATABASE_URL", "").strip() or f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
+
+
+class Database:
+    """An engine with transactions that report errors as ``StorageError``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._writer = engine.execution_options(kdlab_write=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading."""
+        with storage_errors(), self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that commits at the end of the block (rolls back on an error).
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for) up
+        front, so a transaction that reads, then writes never fails half way on a busy database.
+        """
+        with storage_errors(), self._writer.begin() as connection:
+            yield connection
+
+    def version(self) -> int:
+        """The schema version recorded in the database (0 for an empty one)."""
+        with self.read() as connection:
+            return _recorded_version(connection)
+
+
+def _recorded_version(connection: Connection) -> int:
+    if not inspect(connection).has_table(schema_version.name):
+        return 0
+    return connection.execute(select(func.max(schema_version.c.version))).scalar() or 0
+
+
+def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        with storage_errors():
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (SQLAlchemy's recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")  # also the first read: a damaged file fails here
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get("kdlab_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+_DATABASES: dict[tuple[str, float], Database] = {}
+_READY: set[tuple[str, float]] = set()
+_LOCK = threading.Lock()
+
+
+def open_database(url: str | None = None, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Database:
+    """The database at ``url`` (default ``database_url()``), created or upgraded to the latest schema.
+
+    One engine per process and URL; the schema is checked once per process (and again after
+    a failure). Raises ``StorageError`` when the database is locked, full, damaged,
+    unreachable or newer than this code.
+    """
+    url = url or database_url()
+    key = (url, busy_timeout)
+    with _LOCK:
+        database = _DATABASES.get(key)
+        if database is None:
+            try:
+                is_sqlite = make_url(url).get_backend_name() == "sqlite"
+                engine = _sqlite_engine(url, busy_timeout) if is_sqlite else create_engine(url, pool_pre_ping=True)
+            except (ArgumentError, ImportError, ValueError) as error:  # a malformed URL or a missing driver
+                raise StorageError(
+                    f"The run database cannot be opened: KDLAB_DATABASE_URL is not usable ({type(error).__name__}). "
+                    f"Runs already stored are kept; {ADVICE['unreachable']}."
+                ) from error
+            database = _DATABASES[key] = Database(engine)
+        if key not in _READY:
+            upgrade(database)
+            _READY.add(key)
+    return database
+
+
+def upgrade(database: Database, migrations: list[Callable[[Connection], None]] | None = None) -> int:
+    """Apply the migrations the database lacks, in order, in one transaction; returns the version."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    with database.write() as connection:
+        schema_version.create(connection, checkfirst=True)
+        version = _recorded_version(connection)
+        if version > len(migrations):
+            raise StorageError(
+                f"The run database was written by a newer kdlab (schema version {version}; this kdlab knows up to "
+                f"{len(migrations)}). Runs already stored are kept; {ADVICE['newer']}."
+            )
+        for number, migrate in enumerate(migrations[version:], start=version + 1):
+            migrate(connection)
+            connection.execute(insert(schema_version).values(version=number, applied_at=time.time()))
+            log.info("run database upgraded to schema version %d", number)
+    return len(migrations)
+
+
+def forget_databases() -> None:
+    """Close every engine of this process (tests, and a process that changes ``KDLAB_DATABASE_URL``)."""
+    with _LOCK:
+        for database in _DATABASES.values():
+            database.engine.dispose()
+        _DATABASES.clear()
+        _READY.clear()

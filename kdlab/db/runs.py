@@ -1,0 +1,243 @@
+"""One student's runs in the database: the same few methods as the in-memory ``kdlab.runs.record.RunStore``.
+
+Every read and write is scoped to the student, so a page can only ever list, show or offer
+for download the runs of the student whose token it holds. Student weights are kept for the
+student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5); older runs keep everything else.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, replace
+
+from sqlalchemy import delete, insert, select, update
+
+from kdlab.db.database import SERVER_ID, Database, run_starts, run_weights, runs, students
+from kdlab.runs.record import KEEP_WEIGHTS, RunRecord, json_ready
+
+
+def keep_weights_from_env() -> int:
+    """``KDLAB_KEEP_WEIGHTS`` (runs per student whose weights are kept), default 5; 0 keeps none."""
+    try:
+        value = int(os.environ.get("KDLAB_KEEP_WEIGHTS", str(KEEP_WEIGHTS)).strip())
+    except ValueError:
+        return KEEP_WEIGHTS
+    return max(0, value)
+
+
+def new_run_id() -> str:
+    """A random run id (not a secret: every lookup is also scoped to the student)."""
+    return uuid.uuid4().hex[:16]
+
+
+def _record(row, weights: bytes | None = None) -> RunRecord:
+    return RunRecord(
+        run_id=row.id,
+        number=row.number,
+        created_at=row.created_at,
+        status=row.status,
+        summary=row.summary,
+        curves=row.curves,
+        per_class_accuracy=row.per_class,
+        confusion=row.confusion,
+        student_weights=weights,
+        source=row.source,
+        cache_key=row.cache_key,
+    )
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run that started on a server process that has stopped since (a restart) and has no record."""
+
+    run_id: str
+    number: int
+    config: dict  # DistillConfig.as_dict(): DistillConfig.build(**config) trains it again
+    started_at: float
+
+
+class DatabaseRunStore:
+    """The runs of one student, oldest first, in the database. Methods raise ``StorageError``."""
+
+    saved = True
+
+    def __init__(
+        self,
+        database: Database,
+        student_id: int,
+        *,
+        keep_weights: int | None = None,
+        class_code: str | None = None,
+        prediction: dict | None = None,
+    ) -> None:
+        self.database = database
+        self.student_id = student_id
+        self.keep_weights = keep_weights_from_env() if keep_weights is None else keep_weights
+        self.class_code = class_code  # filed with every run added through this store (the class board's)
+        self.prediction = prediction  # the student's prediction, filed with the run
+
+    def tagged(self, *, class_code: str | None, prediction: dict | None) -> DatabaseRunStore:
+        """This store, for one run that counts for ``class_code`` and carries ``prediction``."""
+        return DatabaseRunStore(
+            self.database, self.student_id, keep_weights=self.keep_weights, class_code=class_code, prediction=prediction
+        )
+
+    def prediction_of(self, run_id: str) -> dict | None:
+        """The prediction the student made before the run ``run_id``, or None."""
+        with self.database.read() as connection:
+            return connection.execute(
+                select(runs.c.prediction).where(runs.c.id == run_id, runs.c.student_id == self.student_id)
+            ).scalar()
+
+    @property
+    def student_key(self) -> str:
+        """The name of this student's live runs in ``kdlab.serve.result_cache.LIVE_RUNS``."""
+        return f"student:{self.student_id}"
+
+    def reserve_number(self) -> int:
+        """The student's next run number (1, 2, ...), reserved when a run is submitted; two tabs
+        of the same student never get the same one."""
+        with self.database.write() as connection:
+            connection.execute(
+                update(students)
+                .where(students.c.id == self.student_id)
+                .values(runs_started=students.c.runs_started + 1)
+            )
+            number = connection.execute(
+                select(students.c.runs_started).where(students.c.id == self.student_id)
+            ).scalar_one_or_none()
+        if number is None:
+            raise ValueError(f"No student {self.student_id} in the run database.")
+        return number
+
+    def add(self, record: RunRecord) -> None:
+        """Store ``record`` (with its weights, if any) and drop the weights of older runs."""
+        row = dict(
+            id=record.run_id,
+            student_id=self.student_id,
+            number=record.number,
+            created_at=record.created_at,
+            status=record.status,
+            source=record.source,
+            cache_key=record.cache_key,
+            config=json_ready(record.config),
+            summary=json_ready(record.summary),
+            curves=json_ready(record.curves),
+            per_class=json_ready(record.per_class_accuracy),
+            confusion=json_ready(record.confusion),
+            class_code=self.class_code,
+            prediction=json_ready(self.prediction) if self.prediction else None,
+        )
+        with self.database.write() as connection:
+            connection.execute(insert(runs).values(**row))
+            connection.execute(delete(run_starts).where(run_starts.c.run_id == record.run_id))
+            if record.student_weights is not None and self.keep_weights > 0:
+                connection.execute(insert(run_weights).values(run_id=record.run_id, data=record.student_weights))
+            kept = (
+                select(runs.c.id)
+                .where(runs.c.student_id == self.student_id)
+                .order_by(runs.c.number.desc())
+                .limit(self.keep_weights)
+            )
+            mine = select(runs.c.id).where(runs.c.student_id == self.student_id)
+            connection.execute(
+                delete(run_weights).where(run_weights.c.run_id.in_(mine), run_weights.c.run_id.not_in(kept))
+            )
+
+    def note_start(self, run_id: str, number: int, config: dict) -> None:
+        """Remember that run ``run_id`` trains on this server process until ``add`` files its
+        record (or ``forget_start``): a restart in between leaves it to ``interrupted``."""
+        with self.database.write() as connection:
+            connection.execute(
+                insert(run_starts).values(
+                    run_id=run_id,
+                    student_id=self.student_id,
+                    number=number,
+                    config=json_ready(config),
+                    server_id=SERVER_ID,
+                    started_at=time.time(),
+                )
+            )
+
+    def forget_start(self, run_id: str) -> None:
+        """The run ``run_id`` will have no record (it failed, the student left it, or they dismissed it)."""
+        with self.database.write() as connection:
+            connection.execute(
+                delete(run_starts).where(run_starts.c.run_id == run_id, run_starts.c.student_id == self.student_id)
+            )
+
+    def interrupted(self) -> list[InterruptedRun]:
+        """The student's runs cut off by a server restart (started by another server process, never
+        filed), oldest first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(run_starts)
+                .where(
+                    run_starts.c.student_id == self.student_id,
+                    run_starts.c.server_id != SERVER_ID,
+                    run_starts.c.run_id.not_in(select(runs.c.id)),
+                )
+                .order_by(run_starts.c.number)
+            ).all()
+        return [InterruptedRun(row.run_id, row.number, row.config, row.started_at) for row in rows]
+
+    def records(self) -> list[RunRecord]:
+        """Every run of the student, oldest first, without weights (``get`` loads them)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(runs).where(runs.c.student_id == self.student_id).order_by(runs.c.number)
+            ).all()
+        return [_record(row) for row in rows]
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """The student's run ``run_id`` with its weights, or None (also for another student's run)."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                select(runs).where(runs.c.id == run_id, runs.c.student_id == self.student_id)
+            ).first()
+            if row is None:
+                return None
+            weights = connection.execute(select(run_weights.c.data).where(run_weights.c.run_id == run_id)).scalar()
+        return _record(row, weights)
+
+    def latest(self) -> RunRecord | None:
+        """The student's newest run (with weights), or None."""
+        with self.database.read() as connection:
+            run_id = connection.execute(
+                select(runs.c.id).where(runs.c.student_id == self.student_id).order_by(runs.c.number.desc()).limit(1)
+            ).scalar()
+        return self.get(run_id) if run_id else None
+
+
+def load_any_run(database: Database, run_id: str) -> RunRecord | None:
+    """A run of any student, with weights: only for copying a cached result into another student's
+    runs on the server, never for showing."""
+    with database.read() as connection:
+        row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            return None
+        weights = connection.execute(select(run_weights.c.data).where(run_weights.c.run_id == run_id)).scalar()
+    return _record(row, weights)
+
+
+def copy_into(
+    record: RunRecord,
+    store,
+    *,
+    source: str,
+    number: int | None = None,
+    run_id: str | None = None,
+    created_at: float | None = None,
+) -> RunRecord:
+    """``record`` as a new run of ``store``'s student (new id and number), marked with ``source``."""
+    copy = replace(
+        record,
+        run_id=run_id or new_run_id(),
+        number=number if number is not None else store.reserve_number(),
+        source=source,
+        created_at=created_at if created_at is not None else record.created_at,
+    )
+    store.add(copy)
+    return copy

@@ -1,0 +1,132 @@
+"""Replays of the MNIST experiments of Hinton, Vinyals & Dean (2015), section 3.
+
+Four replays, each a function of a frozen config and the data in use, that trains for real
+and returns a ``ReplayResult``: a JSON-ready summary (the budget that ran, our numbers, the
+paper's numbers beside them) plus the stored test logits, so output biases can be changed
+afterwards without retraining.
+
+- ``table`` (``table.py``): the teacher (1200-1200 ReLU, dropout, +-2 pixel jitter), an
+  800-800 student trained alone, and the same student distilled at T = 20.
+- ``omit-3`` and ``only-7-8`` (``missing_digits.py``): the student is distilled on a transfer
+  set with no 3s, or with only 7s and 8s; shifting the output biases of those digits recovers
+  much of what the teacher knew.
+- ``temperature-width`` (``temperature_width.py``): distilled accuracy over temperature and
+  student width, each width also trained alone.
+- ``compression`` (``compression.py``): Bucila, Caruana & Niculescu-Mizil (2006), where the field
+  starts: an ensemble trained on a small labelled set, compressed into a small student through
+  large transfer sets that only the ensemble labels (real images, MUNGE images, noise).
+
+The paper's numbers are in ``paper.py`` (``PAPER_NUMBERS``); the budgets and configs in
+``config.py``. Budgets: "quick" fits a classroom (minutes on a laptop CPU); "full" is closer to
+the paper (still far fewer epochs than the paper's runs). The teacher is cached on disk per
+budget, and the temperature-width grid once it completes.
+"""
+
+from __future__ import annotations
+
+from kdlab.experiments.replays.common import ReplayResult, format_value
+from kdlab.experiments.replays.compression import replay_compression
+from kdlab.experiments.replays.compression_settings import (
+    COMPRESSION_BUDGETS,
+    COMPRESSION_NOTES,
+    CompressionBudget,
+    CompressionConfig,
+    compression_config,
+)
+from kdlab.experiments.replays.config import (
+    BUDGET_NOTES,
+    BUDGETS,
+    PAPER_TEACHER,
+    REPLAY_NAMES,
+    REPLAY_TITLES,
+    Budget,
+    HintonSetup,
+    MissingDigitsConfig,
+    ReplayConfig,
+    TableConfig,
+    TemperatureWidthConfig,
+    get_budget,
+)
+from kdlab.experiments.replays.config import replay_config as hinton_replay_config
+from kdlab.experiments.replays.missing_digits import replay_missing_digits, replay_omit_3, replay_only_7_8
+from kdlab.experiments.replays.paper import BUCILA, PAPER, PAPER_NUMBERS
+from kdlab.experiments.replays.table import replay_table
+from kdlab.experiments.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
+from kdlab.ml.data import MnistData
+
+REPLAYS = {
+    "table": replay_table,
+    "omit-3": replay_omit_3,
+    "only-7-8": replay_only_7_8,
+    "temperature-width": replay_temperature_width,
+    "compression": replay_compression,
+}
+
+
+def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig | CompressionConfig:
+    """The config of replay ``name`` at the named budget; ``settings`` override fields flat, e.g.
+    ``replay_config("omit-3", seed=3)`` or ``replay_config("compression", student="mlp-100x1")``.
+
+    Raises:
+        ValueError: an unknown replay or budget, or a bad setting.
+    """
+    if name == "compression":
+        return compression_config(budget, **settings)
+    return hinton_replay_config(name, budget, **settings)
+
+
+def run_replay(
+    name: str, data: MnistData, budget: str = "quick", *, config: ReplayConfig | None = None, **kwargs
+) -> ReplayResult:
+    """Run replay ``name`` at ``budget`` (or with an explicit ``config``).
+
+    Args:
+        name: one of ``REPLAY_NAMES``.
+        data: the MNIST data in use.
+        budget: "quick" or "full"; ignored when ``config`` is given.
+        config: the replay's config, e.g. from ``replay_config(name, budget, seed=3)``.
+        kwargs: for the replay: ``on_event``, ``stop``, ``cache_dir``, ``device`` (and
+            ``use_cache`` for temperature-width).
+
+    Raises:
+        ValueError: an unknown replay or budget, or a config that does not fit the data.
+    """
+    if name not in REPLAYS:
+        raise ValueError(f"Unknown replay '{name}': choose one of {', '.join(REPLAY_NAMES)}.")
+    return REPLAYS[name](config or replay_config(name, budget), data, **kwargs)
+
+
+__all__ = [
+    "BUCILA",
+    "BUDGETS",
+    "PAPER_TEACHER",
+    "BUDGET_NOTES",
+    "PAPER",
+    "PAPER_NUMBERS",
+    "REPLAYS",
+    "REPLAY_NAMES",
+    "REPLAY_TITLES",
+    "Budget",
+    "COMPRESSION_BUDGETS",
+    "COMPRESSION_NOTES",
+    "CompressionBudget",
+    "CompressionConfig",
+    "compression_config",
+    "replay_compression",
+    "HintonSetup",
+    "MissingDigitsConfig",
+    "ReplayConfig",
+    "ReplayResult",
+    "TableConfig",
+    "TemperatureWidthConfig",
+    "format_value",
+    "get_budget",
+    "load_cached_temperature_width",
+    "replay_config",
+    "replay_missing_digits",
+    "replay_omit_3",
+    "replay_only_7_8",
+    "replay_table",
+    "replay_temperature_width",
+    "run_replay",
+]

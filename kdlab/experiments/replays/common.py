@@ -1,0 +1,103 @@
+"""What every replay shares: its result, the cached teacher, and the summary's common parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from kdlab.experiments.replays.config import BUDGET_NOTES, REPLAY_TITLES, HintonSetup
+from kdlab.experiments.replays.paper import PAPER, PAPER_NUMBERS
+from kdlab.ml.data import MnistData
+from kdlab.ml.progress import ProgressTracker
+from kdlab.teachers.cache import load_or_train_teacher
+from kdlab.teachers.teacher import Teacher
+
+
+@dataclass
+class ReplayResult:
+    """A replay's JSON-ready ``summary`` and the stored test logits behind it."""
+
+    name: str
+    summary: dict
+    test_labels: torch.Tensor | None = None
+    test_logits: dict[str, torch.Tensor] = field(default_factory=dict)  # run -> (N_test, 10)
+    images: dict[str, torch.Tensor] = field(default_factory=dict)  # kind -> uint8 (K, 28, 28) examples to show
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+
+def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: ProgressTracker, stop, device) -> Teacher:
+    """The setup's teacher from the cache, or trained now as the "teacher" stage of ``progress``."""
+    teacher = load_or_train_teacher(
+        setup.teacher,
+        data,
+        epochs=setup.budget.teacher_epochs,
+        seed=setup.teacher_seed,
+        jitter_pixels=setup.teacher_jitter_pixels,
+        cache_dir=cache_dir,
+        on_event=progress.start("teacher", f"Teacher {setup.teacher}"),
+        stop=stop,
+        device=device,
+    )
+    progress.finish("teacher")
+    return teacher
+
+
+def teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
+    return {
+        **teacher.summary(),
+        "jitter_pixels": setup.teacher_jitter_pixels,
+        "stand_in": setup.stand_in_note,
+        "train_seconds": teacher.record.train_seconds,
+        "note": teacher.note,
+    }
+
+
+def base_summary(name: str, setup: HintonSetup, data: MnistData) -> dict:
+    """The part of every replay summary that is known before anything trains."""
+    return {
+        "replay": name,
+        "title": REPLAY_TITLES.get(name, "A transfer set with digits left out"),
+        "paper_source": PAPER,
+        "data": data.source.as_dict(),
+        "budget": {**setup.budget.as_dict(), "note": BUDGET_NOTES.get(setup.budget.name, "Custom budget.")},
+        "config": setup.as_dict(),
+        "paper": PAPER_NUMBERS.get(name),
+    }
+
+
+def overall_status(*statuses: str) -> str:
+    """ "completed", or the first status that is not."""
+    return next((status for status in statuses if status != "completed"), "completed")
+
+
+def comparison_row(
+    quantity: str, paper, ours, unit: str, paper_total: int | None = None, ours_total: int | None = None
+) -> dict:
+    """One line of a summary's "comparison": the paper's value beside ours (see ``format_value``)."""
+    return {
+        "quantity": quantity,
+        "paper": paper,
+        "ours": ours,
+        "unit": unit,
+        "paper_total": paper_total,
+        "ours_total": ours_total,
+    }
+
+
+def format_value(value, unit: str, total: int | None = None) -> str:
+    """One comparison value in words: "74 of 10,000 wrong (0.74%)", "+3.5", "T = 4"."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):  # a claim in words (Bucila et al. give no MNIST numbers)
+        return value
+    if unit == "errors":
+        return f"{value:,} of {total:,} wrong ({value / total:.2%})" if total else f"{value:,} errors"
+    if unit == "bias":
+        return f"{value:+.1f}"
+    if unit == "accuracy":
+        return f"{value:.1%}"
+    return str(value)

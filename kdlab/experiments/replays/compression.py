@@ -1,0 +1,314 @@
+"""The ``compression`` replay: Bucila, Caruana & Niculescu-Mizil (2006), "Model compression", on MNIST.
+
+The paper's setting: a small labelled training set, an ensemble trained on it, and a small
+model that should do the ensemble's job. Trained on the labelled set alone, the small model is
+far worse than the ensemble. Trained to mimic the ensemble on a *large* transfer set that only
+the ensemble labels, it comes close to the ensemble. We replay it with:
+
+- a labelled set of ``labelled_size`` MNIST training images (2,000 at the quick budget), and an
+  ensemble teacher trained on it (each member cached like any teacher);
+- the student trained on the labelled images alone (cross-entropy on their labels);
+- the same student (same seed, so the same initial weights) trained only on the ensemble's soft
+  targets (alpha = 1) on each transfer set: ``labelled``: the labelled images themselves (Hinton
+  et al.'s distillation, with no extra images: what the soft targets alone add); and three sets of
+  ``transfer_size`` images that only the ensemble labels: ``real``: other MNIST training images,
+  their labels ignored; ``munge``: synthetic images made from the labelled images with MUNGE
+  (``kdlab.experiments.munge``); ``noise``: uniform random pixels, the contrast that shows the transfer images
+  must look like the data.
+
+Every error count is on the whole test set; the summary holds the sizes of every set.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import torch
+
+from kdlab.experiments.munge import cached_transfer_images
+from kdlab.experiments.replays.common import ReplayResult, comparison_row, overall_status
+from kdlab.experiments.replays.compression_settings import (
+    CLAIM_RULE,
+    CLOSE_GAP_CLOSED,
+    COMPRESSION_NOTES,
+    NAME,
+    TRANSFER_LABELS,
+    WIDE_FEWER_ERRORS,
+    CompressionConfig,
+)
+from kdlab.experiments.replays.config import REPLAY_TITLES
+from kdlab.experiments.replays.paper import BUCILA, PAPER_NUMBERS
+from kdlab.ml.config import TrainConfig
+from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.models import build_model
+from kdlab.ml.progress import ProgressTracker
+from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.teachers.cache import resolve_teacher
+from kdlab.teachers.ensembles import training_cost
+from kdlab.teachers.teacher import Teacher
+
+
+def labelled_subset(config: CompressionConfig, data: MnistData) -> tuple[MnistData, torch.Tensor]:
+    """The small labelled set as ``MnistData`` (its own source name, so its teachers cache apart),
+    and the indices of its images in ``data.train``."""
+    size = config.budget.labelled_size
+    if size >= len(data.train):
+        raise ValueError(
+            f"The labelled set ({size:,} images) must be smaller than the training set "
+            f"({len(data.train):,}): the other images are the unlabelled pool."
+        )
+    indices = select_transfer_indices(data.train.labels, TransferSetSpec(size=size, seed=config.labelled_seed))
+    source = data.source
+    labelled = DataSource(
+        f"{source.name}-labelled-s{config.labelled_seed}",
+        source.location,
+        size,
+        source.test_size,
+        f"{size:,} labelled images of {source.label}",
+    )
+    return MnistData(data.train.subset(indices), data.test, labelled), indices
+
+
+def _transfer_images(
+    kind: str, config: CompressionConfig, data: MnistData, labelled_indices: torch.Tensor, cache_dir
+) -> tuple[torch.Tensor, bool]:
+    """The transfer set's images (no labels) and whether they came from the cache."""
+    size = config.budget.transfer_size
+    if kind == "real":
+        unlabelled = torch.ones(len(data.train), dtype=torch.bool)
+        unlabelled[labelled_indices] = False
+        pool = torch.nonzero(unlabelled).flatten()
+        order = torch.randperm(len(pool), generator=torch.Generator().manual_seed(config.labelled_seed))
+        return data.train.images[pool[order[:size]].sort().values], False
+    if kind == "munge":
+        return cached_transfer_images(
+            "munge",
+            size,
+            images=data.train.images[labelled_indices],
+            seed=config.labelled_seed,
+            cache_dir=cache_dir,
+            swap_probability=config.swap_probability,
+            spread=config.spread,
+        )
+    return cached_transfer_images("noise", size, seed=config.labelled_seed, cache_dir=cache_dir)
+
+
+def replay_compression(
+    config: CompressionConfig,
+    data: MnistData,
+    *,
+    cache_dir=None,
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    device: torch.device | None = None,
+) -> ReplayResult:
+    """The ensemble on the labelled set, the student alone, and the student from each transfer set.
+
+    Every student starts from the same initial weights and uses the same seed; the transfer-set
+    students learn from the ensemble's soft targets alone (alpha = 1).
+
+    Raises:
+        ValueError: the labelled set is not smaller than the training set.
+    """
+    started = time.perf_counter()
+    budget, training = config.budget, config.training
+    labelled, labelled_indices = labelled_subset(config, data)
+    alone_training = replace(training, epochs=budget.epochs_for(budget.labelled_size))
+    plan = {
+        "teacher": training_cost(config.teacher, budget.labelled_size, budget.teacher_epochs),
+        "alone": training_cost(config.student, budget.labelled_size, alone_training.epochs),
+    }
+    plan |= {
+        kind: training_cost(config.student, budget.transfer_size, budget.student_epochs)
+        if kind != "labelled"
+        else plan["alone"]
+        for kind in config.transfer_kinds
+    }
+    progress = ProgressTracker(on_event, plan)
+    teacher = resolve_teacher(
+        config.teacher,
+        labelled,
+        epochs=budget.teacher_epochs,
+        seed=config.teacher_seed,
+        jitter_pixels=config.teacher_jitter_pixels,
+        cache_dir=cache_dir,
+        stop=stop,
+        device=device,
+        on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+    )
+    progress.finish("teacher")
+    runs: dict[str, TrainResult] = {}
+    sets = {"labelled": {"size": len(labelled.train), "class_counts": labelled.train.class_counts()}}
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    if teacher.status == "completed" and not stopped():
+        runs["alone"] = _train(
+            config,
+            labelled.train,
+            data.test,
+            alone_training,
+            None,
+            "alone",
+            progress,
+            "Student alone on the labelled set",
+            stop,
+            device,
+        )
+    examples: dict[str, torch.Tensor] = {}
+    for kind in config.transfer_kinds:
+        if teacher.status != "completed" or stopped():
+            break
+        if kind == "labelled":  # the ensemble's own training images: their soft targets are stored already
+            images, kind_training = labelled.train.images, alone_training
+            targets = teacher.logits_at(training.temperature)
+        else:
+            images, from_cache = _transfer_images(kind, config, data, labelled_indices, cache_dir)
+            kind_training = replace(training, epochs=budget.epochs_for(len(images)))
+            targets = teacher.predict(images, training.temperature, device)  # (N, 10)
+            sets[kind] = {"size": len(images), "from_cache": from_cache}
+        ensemble_labels = targets.argmax(1)  # the ensemble's hard labels; alpha = 1 gives them no weight
+        sets[kind] |= {
+            "description": TRANSFER_LABELS[kind],
+            "ensemble_label_counts": torch.bincount(ensemble_labels, minlength=10).tolist(),
+        }
+        examples[kind] = images[:16].clone()
+        runs[kind] = _train(
+            config,
+            ImageSet(images, ensemble_labels),
+            data.test,
+            kind_training,
+            targets,
+            kind,
+            progress,
+            f"Student from {TRANSFER_LABELS[kind]}",
+            stop,
+            device,
+        )
+    sets["test"] = {"size": len(data.test)}
+    finished = "completed" if len(runs) == 1 + len(config.transfer_kinds) else "stopped"
+    status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)
+    summary = _summary(config, data, teacher, runs, sets, status) | {"seconds": round(time.perf_counter() - started, 2)}
+    progress.done(f"Finished: {status}.")
+    logits = {run: result.test_logits for run, result in runs.items()}
+    if teacher.status == "completed":
+        logits["ensemble"] = teacher.test_logits
+        if teacher.members:  # a single network can teach here too; then there is no best member
+            logits["best member"] = teacher.best_member().test_logits
+    examples["labelled"] = labelled.train.images[:16].clone()
+    return ReplayResult(NAME, summary, data.test.labels, logits, examples)
+
+
+def _train(
+    config,
+    transfer: ImageSet,
+    test: ImageSet,
+    training: TrainConfig,
+    targets,
+    run: str,
+    progress: ProgressTracker,
+    label: str,
+    stop,
+    device,
+) -> TrainResult:
+    result = train_model(
+        build_model(config.student, seed=training.seed),
+        transfer,
+        test,
+        training,
+        teacher_logits=targets,
+        run=run,
+        on_event=progress.start(run, label),
+        stop=stop,
+        device=device,
+    )
+    progress.finish(run)
+    return result
+
+
+def _summary(
+    config: CompressionConfig, data: MnistData, teacher: Teacher, runs: dict[str, TrainResult], sets: dict, status: str
+) -> dict:
+    """The JSON-ready summary: every set's size, every model's errors, and the claim checked."""
+    test_total = len(data.test)
+    best = teacher.best_member() if teacher.members else None
+    errors = {run: result.evaluation.errors for run, result in runs.items()}
+    ours = {
+        "ensemble_errors": teacher.record.test_errors,
+        "best_member_errors": best.record.test_errors if best else None,
+        "student_alone_errors": errors.get("alone"),
+        **{f"{kind}_errors": errors.get(kind) for kind in config.transfer_kinds},
+        "test_size": test_total,
+    }
+    ensemble_predictions = teacher.test_logits.argmax(1)
+    students = {
+        run: run_summary(config.student, result)
+        | {"agreement_with_ensemble": float((result.test_logits.argmax(1) == ensemble_predictions).float().mean())}
+        for run, result in runs.items()
+    }
+    claim = {
+        kind: _claim(ours["ensemble_errors"], errors.get("alone"), errors.get(kind)) for kind in config.transfer_kinds
+    }
+    rows = [
+        comparison_row(
+            f"Ensemble {config.teacher} (the teacher)", None, ours["ensemble_errors"], "errors", None, test_total
+        ),
+        comparison_row("Its best member", None, ours["best_member_errors"], "errors", None, test_total),
+        comparison_row(
+            f"Student {config.student} on the {sets['labelled']['size']:,} labelled images alone",
+            "far worse than the ensemble",
+            errors.get("alone"),
+            "errors",
+            None,
+            test_total,
+        ),
+    ] + [
+        comparison_row(
+            f"Student from {sets.get(kind, {}).get('size', 0):,} {TRANSFER_LABELS[kind]}",
+            PAPER_NUMBERS[NAME]["expected"].get(kind),
+            errors.get(kind),
+            "errors",
+            None,
+            test_total,
+        )
+        for kind in config.transfer_kinds
+    ]
+    return {
+        "replay": NAME,
+        "title": REPLAY_TITLES[NAME],
+        "paper_source": BUCILA,
+        "data": data.source.as_dict(),
+        "budget": {**config.budget.as_dict(), "note": COMPRESSION_NOTES.get(config.budget.name, "Custom budget.")},
+        "config": config.as_dict(),
+        "paper": PAPER_NUMBERS[NAME],
+        "sets": sets,
+        "teacher": teacher.summary()
+        | {
+            "train_seconds": teacher.record.train_seconds,
+            "note": teacher.note,
+            "jitter_pixels": config.teacher_jitter_pixels,
+        },
+        "student_alone": students.get("alone"),
+        "students": students,
+        "ours": ours,
+        "claim": claim,
+        "claim_rule": CLAIM_RULE,
+        "comparison": rows,
+        "status": status,
+    }
+
+
+def _claim(ensemble: int, alone: int | None, student: int | None) -> dict | None:
+    """How far ``student`` got from the student alone towards the ensemble, and the claim's verdict."""
+    if alone is None or student is None:
+        return None
+    gap = alone - ensemble  # the errors distillation could remove; none when the ensemble is no better
+    return {
+        "gap_closed": round((alone - student) / gap, 3) if gap > 0 else None,
+        "fewer_errors_than_alone": round((alone - student) / alone, 3) if alone else 0.0,
+        "close_to_ensemble": student - ensemble <= (1 - CLOSE_GAP_CLOSED) * max(gap, 0),
+        "beats_alone_widely": alone > 0 and (alone - student) / alone >= WIDE_FEWER_ERRORS,
+    }

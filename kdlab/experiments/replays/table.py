@@ -1,0 +1,123 @@
+"""The ``table`` replay: the paper's MNIST table of teacher, student alone and distilled student,
+our test errors beside ``PAPER_NUMBERS["table"]``."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import torch
+
+from kdlab.experiments.replays.common import (
+    ReplayResult,
+    base_summary,
+    comparison_row,
+    load_teacher,
+    overall_status,
+    teacher_summary,
+)
+from kdlab.experiments.replays.config import TableConfig
+from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE
+from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.models import build_model
+from kdlab.ml.progress import ProgressTracker
+from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.teachers.ensembles import training_cost
+
+
+def replay_table(
+    config: TableConfig,
+    data: MnistData,
+    *,
+    cache_dir=None,
+    on_event: EventCallback | None = None,
+    stop: threading.Event | None = None,
+    device: torch.device | None = None,
+) -> ReplayResult:
+    """Teacher, the student trained alone (the baseline), and the same student distilled.
+
+    Both students start from the same weights and see the same batches (same seed); the only
+    difference is the teacher's soft targets.
+    """
+    started = time.perf_counter()
+    training = config.training
+    spec = TransferSetSpec(size=config.budget.student_train_size, seed=training.seed)
+    indices = select_transfer_indices(data.train.labels, spec, batch_size=training.batch_size)
+    transfer = data.train.subset(indices)
+    student_cost = training_cost(config.student, len(transfer), training.epochs)
+    progress = ProgressTracker(
+        on_event,
+        {
+            "teacher": training_cost(config.teacher, len(data.train), config.budget.teacher_epochs),
+            "baseline": student_cost,
+            "distilled": student_cost,
+        },
+    )
+    teacher = load_teacher(config, data, cache_dir, progress, stop, device)
+    runs: dict[str, TrainResult] = {}
+    for run, targets in (("baseline", None), ("distilled", teacher.train_logits[indices])):
+        if teacher.status != "completed" or (stop is not None and stop.is_set()):
+            break
+        label = "Student alone" if targets is None else f"Distilled student (T = {training.temperature:g})"
+        runs[run] = train_model(
+            build_model(config.student, seed=training.seed),
+            transfer,
+            data.test,
+            training,
+            teacher_logits=targets,
+            run=run,
+            on_event=progress.start(run, label),
+            stop=stop,
+            device=device,
+        )
+        progress.finish(run)
+    finished = "completed" if len(runs) == 2 else "stopped"
+    status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)
+    paper, test_total = PAPER_NUMBERS["table"], len(data.test)
+    errors = {run: result.evaluation.errors for run, result in runs.items()}
+    summary = base_summary("table", config, data) | {
+        "transfer_set": {"size": len(transfer), "class_counts": transfer.class_counts()},
+        "teacher": teacher_summary(teacher, config),
+        "student_alone": run_summary(config.student, runs.get("baseline")),
+        "distilled": run_summary(config.student, runs.get("distilled")),
+        "ours": {
+            "teacher_errors": teacher.record.test_errors,
+            "student_alone_errors": errors.get("baseline"),
+            "distilled_errors": errors.get("distilled"),
+            "test_size": test_total,
+        },
+        "comparison": [
+            comparison_row(
+                "Teacher 1200-1200, dropout, jitter"
+                + (f" (ours: {config.teacher} stands in)" if config.stand_in_note else ""),
+                paper["teacher_errors"],
+                teacher.record.test_errors,
+                "errors",
+                PAPER_TEST_SIZE,
+                test_total,
+            ),
+            comparison_row(
+                "Student 800-800 alone",
+                paper["student_alone_errors"],
+                errors.get("baseline"),
+                "errors",
+                PAPER_TEST_SIZE,
+                test_total,
+            ),
+            comparison_row(
+                f"Student 800-800 distilled, T = {training.temperature:g}",
+                paper["distilled_errors"],
+                errors.get("distilled"),
+                "errors",
+                PAPER_TEST_SIZE,
+                test_total,
+            ),
+        ],
+        "status": status,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    progress.done(f"Finished: {status}.")
+    logits = {run: result.test_logits for run, result in runs.items()}
+    if teacher.status == "completed":
+        logits["teacher"] = teacher.test_logits
+    return ReplayResult("table", summary, data.test.labels, logits)

@@ -1,0 +1,3 @@
+"""Plotly figures as pure functions: one module per family (lab, board, replays, schemes, ensembles).
+
+May import every library layer below it; never Streamlit."""

@@ -1,0 +1,137 @@
+"""The class board's figures: pure functions from ``kdlab.classroom.board`` numbers to Plotly figures.
+
+Colour is never the only cue (a projector washes colours out; some students do not see
+them): alpha is a colour *and* a marker shape, the class's curve is dashed, the heat map
+writes each cell's mean and count in the cell, a wrong-way prediction is a cross. Colours
+are the Okabe-Ito palette (``kdlab.plots.lab.OKABE_ITO``). ``font_size`` enlarges everything
+for the projector.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from kdlab.classroom.board import ClassRun, HeatCells, check_prediction, finished, mean_by_temperature
+from kdlab.plots.lab import LAYOUT, OKABE_ITO
+
+ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shape as well as colour
+    (0.25, "alpha < 0.25", OKABE_ITO["orange"], "circle"),
+    (0.5, "0.25 to 0.5", OKABE_ITO["sky_blue"], "square"),
+    (0.75, "0.5 to 0.75", OKABE_ITO["bluish_green"], "diamond"),
+    (1.01, "0.75 to 1", OKABE_ITO["blue"], "triangle-up"),
+]
+HEAT_SCALE = "PuOr"  # diverging and colour-blind safe: purple = distilling helped, orange = it hurt
+
+
+def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, font_size: int) -> go.Figure:
+    figure.update_layout(**LAYOUT)
+    figure.update_layout(
+        title=dict(text=title, x=0, xanchor="left"),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        font=dict(size=font_size),
+        height=380 + 12 * (font_size - 14),
+    )
+    return figure
+
+
+def _band(alpha: float) -> tuple[float, str, str, str]:
+    return next(band for band in ALPHA_BANDS if alpha < band[0])
+
+
+def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure:
+    """Errors removed by distilling against T, one marker per run (colour and shape: alpha), and the
+    class's mean per T as a dashed line."""
+    figure = go.Figure()
+    done = finished(runs)
+    for upper, label, colour, symbol in ALPHA_BANDS:
+        band = [run for run in done if _band(run.alpha)[0] == upper]
+        if not band:
+            continue
+        figure.add_scatter(
+            x=[run.temperature for run in band],
+            y=[run.errors_removed for run in band],
+            mode="markers",
+            name=f"alpha {label}",
+            marker=dict(color=colour, symbol=symbol, size=8 + font_size // 2, line=dict(width=1, color="black")),
+            text=[f"{run.nickname}: T = {run.temperature:g}, alpha = {run.alpha:g}" for run in band],
+            hovertemplate="%{text}<br>%{y} errors removed<extra></extra>",
+        )
+    curve = mean_by_temperature(done)
+    if curve:
+        figure.add_scatter(
+            x=[temperature for temperature, _, _ in curve],
+            y=[mean for _, mean, _ in curve],
+            mode="lines",
+            name="class mean",
+            line=dict(color=OKABE_ITO["vermillion"], dash="dash", width=3),
+        )
+    figure.add_hline(y=0, line_dash="dot", line_color=OKABE_ITO["grey"])
+    ticks = sorted({1.0, 2.0, 4.0, 8.0, 20.0} | {run.temperature for run in done})
+    figure.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks])
+    return _layout(
+        figure,
+        "Errors removed by distilling, by temperature",
+        "Temperature T (log scale)",
+        "errors removed (alone - distilled)",
+        font_size,
+    )
+
+
+def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
+    """The class's mean errors removed in each (T, alpha) cell, with the mean and the count written in it."""
+    text = [
+        ["" if mean is None else f"{mean:+.0f}<br>n={count}" for mean, count in zip(means, counts)]
+        for means, counts in zip(cells.means, cells.counts)
+    ]
+    peak = max([abs(mean) for row in cells.means for mean in row if mean is not None] or [1.0])
+    figure = go.Figure(
+        go.Heatmap(
+            x=[f"{temperature:g}" for temperature in cells.temperatures],
+            y=[f"{alpha:g}" for alpha in cells.alphas],
+            z=cells.means,
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=font_size),
+            colorscale=HEAT_SCALE,
+            zmid=0,
+            zmin=-peak,
+            zmax=peak,
+            colorbar=dict(title="mean errors removed"),
+            hovertemplate="T = %{x}, alpha = %{y}<br>mean %{z:.1f} errors removed<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category")
+    return _layout(
+        figure, "The class's mean improvement over T and alpha (n = runs)", "Temperature T", "alpha", font_size
+    )
+
+
+def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure:
+    """Each numeric prediction against the errors distilling removed; on the dotted diagonal the guess
+    was exact. Circles: right about the direction; crosses: the other way round."""
+    figure = go.Figure()
+    checks = [(run, check) for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
+    numbered = [(run, check) for run, check in checks if check.predicted_by is not None]
+    for right, name, colour, symbol in (
+        (True, "right direction", OKABE_ITO["blue"], "circle"),
+        (False, "wrong direction", OKABE_ITO["vermillion"], "x"),
+    ):
+        group = [(run, check) for run, check in numbered if check.right_direction == right]
+        if group:
+            figure.add_scatter(
+                x=[check.predicted_by for _, check in group],
+                y=[check.removed for _, check in group],
+                mode="markers",
+                name=name,
+                marker=dict(color=colour, symbol=symbol, size=9 + font_size // 2),
+                text=[run.nickname for run, _ in group],
+                hovertemplate="%{text}: guessed %{x}, got %{y}<extra></extra>",
+            )
+    values = [value for _, check in numbered for value in (check.predicted_by, check.removed)] or [0, 1]
+    low, high = min(values + [0]), max(values + [0])
+    figure.add_scatter(
+        x=[low, high], y=[low, high], mode="lines", name="exact guess", line=dict(color=OKABE_ITO["grey"], dash="dot")
+    )
+    return _layout(figure, "Predictions against outcomes", "predicted errors removed", "errors removed", font_size)

@@ -1,0 +1,104 @@
+"""Plotly figures for ensemble teachers and the compression replay.
+
+Pure functions from numbers to ``go.Figure``; nothing here trains or touches Streamlit. Colours
+follow ``kdlab.plots.lab`` (Okabe-Ito): the ensemble is the teacher's orange, its members lighter
+outlines of it, the student alone grey, and each transfer set its own colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from kdlab.plots.lab import DIGITS, LAYOUT, OKABE_ITO, ROLE_COLORS
+
+MEMBER_COLORS = [OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "reddish_purple", "yellow", "vermillion")]
+TRANSFER_COLORS = {
+    "labelled": OKABE_ITO["sky_blue"],
+    "real": OKABE_ITO["blue"],
+    "munge": OKABE_ITO["bluish_green"],
+    "noise": OKABE_ITO["vermillion"],
+}
+TRANSFER_NAMES = {
+    "labelled": "labelled set, soft targets",
+    "real": "real images",
+    "munge": "MUNGE images",
+    "noise": "noise",
+}
+
+
+def member_distributions(
+    member_probabilities: Sequence[Sequence[float]],
+    member_names: Sequence[str],
+    ensemble_probabilities: Sequence[float],
+    temperature: float,
+    true_label: int | None = None,
+    log_scale: bool = False,
+) -> go.Figure:
+    """Each member's softened probabilities for one image beside the ensemble's (their mean).
+
+    Args:
+        member_probabilities: one list of 10 probabilities per member, softmax(z_m / T).
+        member_names: a label per member, e.g. "cnn (seed 1)".
+        ensemble_probabilities: the 10 averaged probabilities.
+        temperature: T, for the title.
+        true_label: the image's digit, marked on the x axis.
+        log_scale: a log y axis, which shows the tiny probabilities.
+    """
+    ticks = [f"<b>{digit}</b>" if digit == str(true_label) else digit for digit in DIGITS]
+    bars = [
+        go.Bar(
+            name=name,
+            x=ticks,
+            y=list(probabilities),
+            marker_color=MEMBER_COLORS[index % len(MEMBER_COLORS)],
+            opacity=0.55,
+        )
+        for index, (name, probabilities) in enumerate(zip(member_names, member_probabilities))
+    ]
+    bars.append(
+        go.Bar(
+            name="Ensemble (their mean)", x=ticks, y=list(ensemble_probabilities), marker_color=ROLE_COLORS["teacher"]
+        )
+    )
+    figure = go.Figure(bars)
+    figure.update_layout(
+        title=f"Each member and the ensemble at T = {temperature:g}",
+        barmode="group",
+        xaxis_title="digit" + ("" if true_label is None else f" (label: {true_label})"),
+        yaxis_title="probability",
+        yaxis_type="log" if log_scale else "linear",
+        **LAYOUT,
+    )
+    return figure
+
+
+def compression_errors(summary: dict) -> go.Figure:
+    """Test errors of the ensemble, its best member, the student alone and the student from each transfer set."""
+    ours, sets = summary["ours"], summary["sets"]
+    rows = [
+        ("Ensemble", ours["ensemble_errors"], ROLE_COLORS["teacher"]),
+        ("Best member", ours["best_member_errors"], OKABE_ITO["yellow"]),
+        (
+            f"Student alone ({sets['labelled']['size']:,} labelled)",
+            ours["student_alone_errors"],
+            ROLE_COLORS["baseline"],
+        ),
+    ]
+    for kind in summary["config"]["transfer_kinds"]:
+        size = sets.get(kind, {}).get("size")
+        label = f"Student from {TRANSFER_NAMES[kind]}" + (f" ({size:,})" if size else "")
+        rows.append((label, ours.get(f"{kind}_errors"), TRANSFER_COLORS[kind]))
+    total = ours["test_size"]
+    figure = go.Figure(
+        go.Bar(
+            x=[label for label, _, _ in rows],
+            y=[None if errors is None else 100 * errors / total for _, errors, _ in rows],
+            marker_color=[color for _, _, color in rows],
+            text=["-" if errors is None else f"{errors:,} errors" for _, errors, _ in rows],
+            textposition="outside",
+        )
+    )
+    figure.update_layout(title=f"Test error on {total:,} images", yaxis_title="test error (%)", **LAYOUT)
+    return figure

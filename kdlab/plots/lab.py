@@ -1,0 +1,358 @@
+"""Plotly figure builders: pure functions from numbers to ``go.Figure``, no Streamlit.
+
+One colour per role in every figure, from the Okabe-Ito palette (safe for the common
+colour-vision deficiencies, readable on light and dark backgrounds): the teacher is
+orange, the distilled student blue, the student trained alone (baseline) grey. The
+baseline is also dashed, so the roles stay apart in a greyscale print. Figures set no
+template or background, so the app's light or dark theme styles them.
+
+Curves are sequences of *curve points*: mappings with at least ``epoch`` and
+``test_accuracy`` (and ``soft_loss`` / ``hard_loss`` / ``loss`` for the loss anatomy),
+as made by ``kdlab.runs.record.curve_point``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+ROLE_COLORS = {
+    "teacher": OKABE_ITO["orange"],
+    "distilled": OKABE_ITO["blue"],
+    "baseline": OKABE_ITO["grey"],
+}
+ROLE_NAMES = {
+    "teacher": "Teacher",
+    "distilled": "Distilled student",
+    "baseline": "Student alone (baseline)",
+}
+ROLE_DASH = {"teacher": "dot", "distilled": "solid", "baseline": "dash"}
+# The layout the replay and scheme figures share: compact margins, legend on top.
+LAYOUT = dict(
+    margin=dict(l=10, r=10, t=60, b=10),
+    height=380,
+    title_x=0,
+    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+)
+RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+HEATMAP_SCALE = "Cividis"  # sequential and colour-blind safe
+DIGITS = [str(digit) for digit in range(10)]
+UNIFORM_ENTROPY_BITS = math.log2(10)
+
+
+def _style(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 360) -> go.Figure:
+    figure.update_layout(
+        title=dict(text=title, x=0, xanchor="left"),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),  # below: clear of the title
+    )
+    return figure
+
+
+def probability_bars(
+    plain: Sequence[float],
+    softened: Sequence[float],
+    temperature: float,
+    true_label: int | None = None,
+    log_scale: bool = False,
+    height: int = 360,
+) -> go.Figure:
+    """The teacher's probabilities for one image at T = 1 and at ``temperature``, side by side.
+
+    Args:
+        plain: 10 probabilities, softmax(z).
+        softened: 10 probabilities, softmax(z / T).
+        temperature: T, for the legend and title.
+        true_label: the image's digit, marked on the x axis.
+        log_scale: a log y axis, where the tiny runner-up probabilities at T = 1 show up.
+        height: the figure's height in pixels.
+    """
+    labels = [f"{d} (true)" if true_label == int(d) else d for d in DIGITS]
+    color = ROLE_COLORS["teacher"]
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="T = 1",
+                x=labels,
+                y=list(plain),
+                marker=dict(color=color, opacity=0.45, pattern=dict(shape="/")),
+                hovertemplate="digit %{x}: %{y:.3%}<extra>T = 1</extra>",
+            ),
+            go.Bar(
+                name=f"T = {temperature:g}",
+                x=labels,
+                y=list(softened),
+                marker=dict(color=color),
+                hovertemplate=f"digit %{{x}}: %{{y:.3%}}<extra>T = {temperature:g}</extra>",
+            ),
+        ]
+    )
+    figure.update_layout(barmode="group")
+    if log_scale:
+        figure.update_yaxes(type="log", range=[-6, 0.05])
+    else:
+        figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    figure.update_xaxes(type="category")
+    return _style(
+        figure,
+        f"Teacher's probabilities at T = 1 and T = {temperature:g}",
+        "digit",
+        "probability" + (" (log scale)" if log_scale else ""),
+        height,
+    )
+
+
+def entropy_curve(
+    temperatures: Sequence[float], entropies: Sequence[float], temperature: float, entropy: float
+) -> go.Figure:
+    """Entropy (bits) of softmax(z / T) as a curve over T (log axis), with the current T marked."""
+    color = ROLE_COLORS["teacher"]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=list(temperatures),
+                y=list(entropies),
+                mode="lines",
+                name="entropy",
+                line=dict(color=color, width=3),
+                hovertemplate="T = %{x:.2g}: %{y:.2f} bits<extra></extra>",
+            ),
+            go.Scatter(
+                x=[temperature],
+                y=[entropy],
+                mode="markers",
+                name=f"T = {temperature:g}",
+                marker=dict(color=color, size=14, symbol="diamond", line=dict(width=2, color="white")),
+                hovertemplate="T = %{x:.2g}: %{y:.2f} bits<extra>chosen</extra>",
+            ),
+        ]
+    )
+    figure.add_hline(
+        y=UNIFORM_ENTROPY_BITS,
+        line_dash="dot",
+        line_color=OKABE_ITO["grey"],
+        annotation_text="all ten digits equally likely (3.32 bits)",
+        annotation_position="bottom right",
+    )
+    figure.update_xaxes(type="log", tickvals=[0.5, 1, 2, 5, 10, 20, 50])
+    figure.update_yaxes(range=[0, UNIFORM_ENTROPY_BITS + 0.3])
+    figure.update_layout(showlegend=False)
+    return _style(
+        figure,
+        f"Entropy of the softened distribution: {entropy:.2f} bits at T = {temperature:g}",
+        "temperature T (log scale)",
+        "entropy (bits)",
+    )
+
+
+def similarity_heatmap(matrix: Sequence[Sequence[float]], temperature: float, hide_diagonal: bool = True) -> go.Figure:
+    """Mean teacher soft targets per true digit (rows) at T: which digits look alike to the teacher.
+
+    With ``hide_diagonal`` the correct-class cells are left blank so the colour scale shows the
+    small off-diagonal mass (the dark knowledge) instead of being used up by values near 1.
+    """
+    z = [
+        [
+            None if (hide_diagonal and row == column) or value != value else float(value)
+            for column, value in enumerate(values)
+        ]
+        for row, values in enumerate(matrix)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=DIGITS,
+            y=DIGITS,
+            colorscale=HEATMAP_SCALE,
+            colorbar=dict(title="mean p", tickformat=".1%"),
+            hovertemplate="true %{y}, teacher's probability for %{x}: %{z:.2%}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    figure.update_xaxes(type="category", side="bottom")
+    figure.update_yaxes(type="category", autorange="reversed")
+    note = " (diagonal hidden)" if hide_diagonal else ""
+    return _style(
+        figure,
+        f"Which digits look alike to the teacher (mean soft targets at T = {temperature:g}){note}",
+        "teacher's probability for digit",
+        "true digit",
+        height=460,
+    )
+
+
+def accuracy_curves(
+    curves: Mapping[str, Sequence[Mapping[str, float]]],
+    teacher_accuracy: float | None = None,
+    total_epochs: float | None = None,
+    title: str = "Test accuracy while training",
+) -> go.Figure:
+    """Test accuracy over epochs for each run in ``curves`` ("distilled", "baseline"), with the
+    teacher's accuracy as a dotted line."""
+    figure = go.Figure()
+    for role, points in curves.items():
+        if not points:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[p["epoch"] for p in points],
+                y=[p["test_accuracy"] for p in points],
+                mode="lines+markers",
+                name=ROLE_NAMES.get(role, role),
+                marker=dict(size=5),
+                line=dict(color=ROLE_COLORS.get(role), dash=ROLE_DASH.get(role, "solid"), width=3),
+                hovertemplate="epoch %{x:.2f}: %{y:.2%}<extra>" + ROLE_NAMES.get(role, role) + "</extra>",
+            )
+        )
+    if teacher_accuracy is not None:
+        figure.add_hline(
+            y=teacher_accuracy,
+            line_dash=ROLE_DASH["teacher"],
+            line_color=ROLE_COLORS["teacher"],
+            annotation_text=f"teacher {teacher_accuracy:.2%}",
+            annotation_position="bottom right",
+        )
+    values = [p["test_accuracy"] for points in curves.values() for p in points]
+    _zoom_accuracy_axis(figure, values + ([teacher_accuracy] if teacher_accuracy is not None else []))
+    if total_epochs:
+        figure.update_xaxes(range=[0, total_epochs * 1.02])
+    return _style(figure, title, "epoch", "test accuracy")
+
+
+def _zoom_accuracy_axis(figure: go.Figure, values: Sequence[float]) -> None:
+    # Zoom on the interesting top of the scale, but never hide a point.
+    low = min(values, default=0.8)
+    figure.update_yaxes(range=[max(0.0, min(0.8, low - 0.02)), 1.005], tickformat=".0%")
+
+
+def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figure:
+    """The distilled student's loss split into its soft term (alpha T^2 KL, learning from the
+    teacher) and hard term ((1 - alpha) CE, learning from the labels), beside the baseline's
+    plain cross-entropy."""
+    figure = go.Figure()
+    distilled = curves.get("distilled") or []
+    baseline = curves.get("baseline") or []
+    color = ROLE_COLORS["distilled"]
+    lines = [
+        (distilled, "soft_loss", "distilled: soft term (teacher)", dict(color=color, width=3)),
+        (distilled, "hard_loss", "distilled: hard term (labels)", dict(color=color, width=2, dash="dot")),
+        (
+            baseline,
+            "loss",
+            "baseline: cross-entropy",
+            dict(color=ROLE_COLORS["baseline"], width=3, dash=ROLE_DASH["baseline"]),
+        ),
+    ]
+    for points, field, name, line in lines:
+        if points:
+            figure.add_trace(
+                go.Scatter(
+                    x=[p["epoch"] for p in points],
+                    y=[p[field] for p in points],
+                    mode="lines+markers",
+                    name=name,
+                    line=line,
+                    marker=dict(size=4),
+                    hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>" + name + "</extra>",
+                )
+            )
+    figure.update_yaxes(type="log", dtick=1)  # the soft term starts large and both terms end small
+    return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss (log scale)")
+
+
+def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:
+    """Grouped bars of accuracy on each digit for each role (teacher, baseline, distilled)."""
+    figure = go.Figure()
+    values: list[float] = []
+    for role, accuracies in per_class.items():
+        ys = [None if a is None or a != a else a for a in accuracies]
+        values += [y for y in ys if y is not None]
+        figure.add_trace(
+            go.Bar(
+                x=DIGITS,
+                y=ys,
+                name=ROLE_NAMES.get(role, role),
+                marker=dict(color=ROLE_COLORS.get(role), pattern=dict(shape="/" if role == "baseline" else "")),
+                hovertemplate="digit %{x}: %{y:.2%}<extra>" + ROLE_NAMES.get(role, role) + "</extra>",
+            )
+        )
+    low = min(values, default=0.8)
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(range=[max(0.0, min(0.9, low - 0.03)), 1.0], tickformat=".0%")
+    return _style(figure, "Accuracy on each digit", "true digit", "test accuracy")
+
+
+def confusion_heatmap(
+    confusion: Sequence[Sequence[int]], title: str, hide_diagonal: bool = True, zmax: int | None = None
+) -> go.Figure:
+    """Counts of (true digit, predicted digit); the diagonal (correct answers) hidden by default
+    so the mistakes stand out. Each cell shows its count. Give two matrices the same ``zmax``
+    to compare them colour for colour."""
+    z = [
+        [None if hide_diagonal and row == column else count for column, count in enumerate(counts)]
+        for row, counts in enumerate(confusion)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=DIGITS,
+            y=DIGITS,
+            colorscale=HEATMAP_SCALE,
+            texttemplate="%{z}",
+            xgap=1,
+            ygap=1,
+            zmin=0,
+            zmax=zmax,
+            colorbar=dict(title="images"),
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category", autorange="reversed")
+    return _style(figure, title, "predicted digit", "true digit", height=420)
+
+
+def runs_overlay(
+    runs: Sequence[tuple[str, Mapping[str, Sequence[Mapping[str, float]]]]],
+    roles: Sequence[str] = ("distilled", "baseline"),
+) -> go.Figure:
+    """Test-accuracy curves of several runs: colour says the role, the line style says the run."""
+    figure = go.Figure()
+    for index, (label, curves) in enumerate(runs):
+        dash = RUN_DASHES[index % len(RUN_DASHES)]
+        for role in roles:
+            points = curves.get(role) or []
+            if not points:
+                continue
+            name = f"{label}: {ROLE_NAMES.get(role, role).lower()}"
+            figure.add_trace(
+                go.Scatter(
+                    x=[p["epoch"] for p in points],
+                    y=[p["test_accuracy"] for p in points],
+                    mode="lines",
+                    name=name,
+                    line=dict(color=ROLE_COLORS.get(role), dash=dash, width=2.5),
+                    hovertemplate="epoch %{x:.2f}: %{y:.2%}<extra>" + name + "</extra>",
+                )
+            )
+    _zoom_accuracy_axis(figure, [y for trace in figure.data for y in trace.y])
+    _style(figure, "Test accuracy of the chosen runs", "epoch", "test accuracy", height=460)
+    figure.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.15, xanchor="left", x=0))
+    return figure

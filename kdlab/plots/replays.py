@@ -1,0 +1,220 @@
+"""Plotly figures for the paper-replay page.
+
+Pure functions: each takes the JSON-ready summaries of ``kdlab.experiments.replays`` (or a few plain
+values) and returns a ``go.Figure``; nothing here trains, reads files or touches Streamlit.
+Colours follow ``kdlab.plots.lab`` (Okabe-Ito, one per role: teacher orange, distilled blue,
+student alone grey); missing digits are vermillion. The paper's numbers are hatched outlines,
+so they read as "for reference" in colour and in print. Like ``kdlab.plots.lab``, figures set no
+template, so the app's theme styles them. The training-scheme figures are in ``scheme_plots``.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from kdlab.plots.lab import LAYOUT, OKABE_ITO, ROLE_COLORS
+
+MISSING_COLOR = OKABE_ITO["vermillion"]  # digits the student never saw, and errors on the biased digits
+HELD_OUT_COLOR = OKABE_ITO["bluish_green"]  # our bias, chosen on held-out training images
+PAPER_MARKER = dict(
+    color="rgba(0,0,0,0)", line=dict(color="#777777", width=1.5), pattern=dict(shape="/", fgcolor="#777777")
+)
+
+
+def _percent(errors: int | None, total: int | None) -> float | None:
+    return None if errors is None or not total else 100 * errors / total
+
+
+def table_figure(summary: dict) -> go.Figure:
+    """Test error (%) of teacher, student alone and distilled student: the paper beside ours."""
+    rows = summary["comparison"]
+    labels = ["Teacher", "Student alone", "Distilled"]
+    roles = ["teacher", "baseline", "distilled"]
+    paper = [_percent(row["paper"], row["paper_total"]) for row in rows]
+    ours = [_percent(row["ours"], row["ours_total"]) for row in rows]
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="Paper (Hinton et al. 2015)",
+                x=labels,
+                y=paper,
+                marker=PAPER_MARKER,
+                text=[f"{row['paper']} errors" for row in rows],
+                textposition="outside",
+            ),
+            go.Bar(
+                name=f"Ours ({summary['budget']['name']} budget)",
+                x=labels,
+                y=ours,
+                marker_color=[ROLE_COLORS[role] for role in roles],
+                text=["-" if row["ours"] is None else f"{row['ours']:,} errors" for row in rows],
+                textposition="outside",
+            ),
+        ]
+    )
+    figure.update_layout(
+        title="Test error: the paper's numbers and ours", barmode="group", yaxis_title="test error (%)", **LAYOUT
+    )
+    return figure
+
+
+def transfer_counts_figure(class_counts: list[int], missing: tuple[int, ...] | list[int] = ()) -> go.Figure:
+    """How many images of each digit the student learns from; absent digits are marked."""
+    digits = [str(digit) for digit in range(10)]
+    colors = [MISSING_COLOR if count == 0 else ROLE_COLORS["distilled"] for count in class_counts]
+    figure = go.Figure(
+        go.Bar(
+            x=digits,
+            y=class_counts,
+            marker_color=colors,
+            text=[f"{count:,}" if count else "none" for count in class_counts],
+            textposition="outside",
+        )
+    )
+    title = "The transfer set: images per digit"
+    if missing:
+        title += f" (the student never sees a {', '.join(str(digit) for digit in missing)})"
+    figure.update_layout(title=title, xaxis_title="digit", yaxis_title="images", showlegend=False, **LAYOUT)
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def bias_sweep_figure(
+    sweep: dict,
+    classes_label: str,
+    current_bias: float | None = None,
+    chosen_bias: float | None = None,
+    paper_bias: float | None = None,
+) -> go.Figure:
+    """Test errors (all digits, and the biased digits) as the output bias changes.
+
+    The x axis shows -10..10 (widened to include every marked bias); the y axis is
+    logarithmic, so the minimum of a few hundred errors stays visible next to thousands.
+
+    Args:
+        sweep: ``metrics.bias_sweep`` output: bias, errors, class_errors lists.
+        classes_label: the biased digits in words, e.g. "3s" or "7s and 8s".
+        current_bias: the slider's value; chosen_bias: ours (held-out images); paper_bias.
+    """
+    figure = go.Figure(
+        [
+            go.Scatter(
+                name="all test errors",
+                x=sweep["bias"],
+                y=sweep["errors"],
+                mode="lines",
+                line=dict(color=ROLE_COLORS["distilled"], width=3),
+            ),
+            go.Scatter(
+                name=f"errors on the {classes_label}",
+                x=sweep["bias"],
+                y=sweep["class_errors"],
+                mode="lines",
+                line=dict(color=MISSING_COLOR, width=2, dash="dot"),
+            ),
+        ]
+    )
+    markers = [
+        (paper_bias, "paper", "#777777", "dash"),
+        (chosen_bias, "ours (held-out)", HELD_OUT_COLOR, "dash"),
+        (current_bias, "slider", ROLE_COLORS["distilled"], "solid"),
+    ]
+    marked = [bias for bias, *_ in markers if bias is not None]
+    low, high = min([-10.0] + [b - 2 for b in marked]), max([10.0] + [b + 2 for b in marked])
+    for position, (bias, label, color, dash) in enumerate(markers):
+        if bias is not None:
+            figure.add_vline(x=bias, line=dict(color=color, dash=dash, width=1.5))
+            figure.add_annotation(
+                x=bias,
+                y=1 - 0.09 * position,
+                yref="paper",
+                text=f"{label}: {bias:+.1f}",
+                showarrow=False,
+                xanchor="left",
+                xshift=4,
+                font=dict(color=color),
+            )
+    figure.update_layout(
+        title=f"Errors as the bias of the {classes_label} changes (no retraining)",
+        xaxis_title="bias added to the output",
+        yaxis_title="test errors (log scale)",
+        **LAYOUT,
+    )
+    figure.update_xaxes(range=[low, high])
+    figure.update_yaxes(type="log")
+    return figure
+
+
+def per_class_figure(before: list[float | None], after: list[float | None], bias_label: str) -> go.Figure:
+    """Accuracy on each test digit before and after the bias change."""
+    digits = [str(digit) for digit in range(10)]
+
+    def percent(values):
+        return [None if value is None else 100 * value for value in values]
+
+    figure = go.Figure(
+        [
+            go.Bar(name="as trained", x=digits, y=percent(before), marker_color=ROLE_COLORS["baseline"]),
+            go.Bar(name=f"with {bias_label}", x=digits, y=percent(after), marker_color=ROLE_COLORS["distilled"]),
+        ]
+    )
+    figure.update_layout(
+        title="Accuracy on each test digit",
+        barmode="group",
+        xaxis_title="digit",
+        yaxis_title="accuracy (%)",
+        yaxis_range=[0, 105],
+        **LAYOUT,
+    )
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def temperature_width_figure(grid: list[dict]) -> go.Figure:
+    """Heatmap over student width (rows) and temperature (columns) of the test accuracy.
+
+    Each cell shows the accuracy; its colour is the gain over the same width trained alone
+    (the "alone" column, when the grid has it; else over the row's mean), so the effect of the
+    temperature stands out within each width even when widths differ by several points.
+    """
+    widths = sorted({cell["width"] for cell in grid})
+    temperatures = sorted({cell["temperature"] for cell in grid if cell["temperature"] is not None})
+    has_alone = any(cell["temperature"] is None for cell in grid)
+    columns = (["alone"] if has_alone else []) + [f"T = {t:g}" for t in temperatures]
+    keys = ([None] if has_alone else []) + temperatures
+    lookup = {(cell["width"], cell["temperature"]): 100 * cell["test_accuracy"] for cell in grid}
+    accuracy = [[lookup.get((w, t)) for t in keys] for w in widths]
+    gains, text = [], []
+    for row in accuracy:
+        present = [value for value in row if value is not None]
+        reference = row[0] if has_alone and row[0] is not None else (sum(present) / len(present) if present else 0)
+        gains.append([None if value is None else value - reference for value in row])
+        text.append(["" if value is None else f"{value:.2f}<br>({value - reference:+.2f})" for value in row])
+    largest = max([abs(g) for row in gains for g in row if g is not None] + [0.1])
+    names = {cell["width"]: cell["arch"] for cell in grid}
+    figure = go.Figure(
+        go.Heatmap(
+            z=gains,
+            x=columns,
+            y=[names[w] for w in widths],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="PuOr",
+            reversescale=True,
+            zmid=0,
+            zmin=-largest,
+            zmax=largest,
+            hoverongaps=False,
+            colorbar=dict(title="points vs<br>" + ("alone" if has_alone else "row mean")),
+        )
+    )
+    figure.update_layout(
+        title="Test accuracy (%) by temperature and student width; colour: gain over the student "
+        + ("alone" if has_alone else "row mean"),
+        xaxis_title="temperature (or no teacher)",
+        yaxis_title="student",
+        **LAYOUT,
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category")
+    return figure

@@ -1,0 +1,331 @@
+"""Run records: what one lab run produced, tabulated and exported.
+
+A ``RunRecord`` is small and self-contained: the config, the results summary
+(``DistillationResult.summary()``), the accuracy/loss curves, per-class accuracy, the
+confusion matrices and the distilled student's weights as bytes (``torch.save`` of its
+``state_dict`` into a ``BytesIO``). The app keeps each student's records in the database
+(``kdlab.db.DatabaseRunStore``); ``RunStore`` here is the same interface in memory, for
+the command line, tests, and a session whose database is out of order. Both are thread safe
+because the background job that trains a run files the record itself, so a run that ends
+while the student is on another page is still there when they look.
+
+Curve points are plain dicts (see ``curve_point``), the format ``kdlab.plots.lab`` draws.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from kdlab.experiments.distill import DistillationResult
+from kdlab.ml.metrics import evaluate_logits
+from kdlab.ml.models import build_model
+from kdlab.ml.train import EvalEvent
+
+KEEP_WEIGHTS = 5  # a session keeps the student weights of its last few runs only (memory)
+
+
+def curve_point(event: EvalEvent) -> dict:
+    """One point of a live or recorded curve, as a JSON-ready dict."""
+    return {
+        "epoch": round(event.epoch, 4),
+        "step": event.step,
+        "test_accuracy": event.test_accuracy,
+        "train_accuracy": event.train_accuracy,
+        "loss": event.loss,
+        "soft_loss": event.soft_loss,
+        "hard_loss": event.hard_loss,
+        "seconds": round(event.seconds, 3),
+    }
+
+
+def curves_from_events(events) -> dict[str, list[dict]]:
+    """Group the ``EvalEvent``s among ``events`` by run ("teacher", "distilled", "baseline")."""
+    curves: dict[str, list[dict]] = {}
+    for event in events:
+        if isinstance(event, EvalEvent):
+            curves.setdefault(event.run, []).append(curve_point(event))
+    return curves
+
+
+@dataclass
+class RunRecord:
+    """One lab run of a session, complete or stopped."""
+
+    run_id: str
+    number: int  # 1, 2, ... within the session
+    created_at: float  # time.time()
+    status: str  # "completed", "stopped" or "diverged"
+    summary: dict  # DistillationResult.summary()
+    curves: dict[str, list[dict]] = field(default_factory=dict)  # "distilled"/"baseline" -> curve points
+    per_class_accuracy: dict[str, list[float | None]] = field(default_factory=dict)  # role -> 10 values
+    confusion: dict[str, list[list[int]]] = field(default_factory=dict)  # role -> 10 x 10 counts
+    student_weights: bytes | None = field(default=None, repr=False)  # torch.save(state_dict); dropped for old runs
+    source: str = "trained"  # "trained"; "joined": followed an identical run in progress; "cache": trained earlier
+    cache_key: str | None = None  # kdlab.serve.result_cache key of a completed run
+
+    @property
+    def config(self) -> dict:
+        return self.summary["config"]
+
+    @property
+    def label(self) -> str:
+        """Short name for menus and legends: "#3 mlp-300x2 from cnn, T=4, α=0.9, 20 epochs"."""
+        c = self.config
+        return (
+            f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}, "
+            f"{c['epochs']} epochs"
+        )
+
+    def accuracy(self, role: str) -> float | None:
+        run = self.summary.get("student" if role == "distilled" else role)
+        return run["test_accuracy"] if run else None
+
+    def errors(self, role: str) -> int | None:
+        run = self.summary.get("student" if role == "distilled" else role)
+        return run["test_errors"] if run else None
+
+    def table_row(self) -> dict:
+        """A flat row for the runs table and its CSV."""
+        c = self.config
+        baseline, distilled = self.errors("baseline"), self.errors("distilled")
+        return {
+            "run": self.number,
+            "time": time.strftime("%H:%M:%S", time.localtime(self.created_at)),
+            "status": self.status,
+            "teacher": c["teacher"],
+            "student": c["student"],
+            "T": c["temperature"],
+            "alpha": c["alpha"],
+            "epochs": c["epochs"],
+            "learning_rate": c["learning_rate"],
+            "batch_size": c["batch_size"],
+            "train_images": self.summary["transfer_set"]["size"],
+            "seed": c["seed"],
+            "teacher_accuracy": self.accuracy("teacher"),
+            "baseline_accuracy": self.accuracy("baseline"),
+            "distilled_accuracy": self.accuracy("distilled"),
+            "teacher_errors": self.errors("teacher"),
+            "baseline_errors": baseline,
+            "distilled_errors": distilled,
+            "errors_saved": baseline - distilled if baseline is not None and distilled is not None else None,
+            "seconds": self.summary["seconds"],
+            "data": self.summary["data"]["source"],
+            "source": self.source,
+        }
+
+    def as_dict(self) -> dict:
+        """Everything but the weights, JSON-ready (non-finite numbers become null)."""
+        weights = None
+        if self.student_weights is not None:
+            weights = {
+                "architecture": self.config["student"],
+                "bytes": len(self.student_weights),
+                "how_to_load": "model = kdlab.ml.models.build_model(architecture); "
+                "model.load_state_dict(torch.load(path, weights_only=True))",
+            }
+        # The data's location is a server path: it stays on the server.
+        data = {key: value for key, value in self.summary.get("data", {}).items() if key not in ("location", "note")}
+        return json_ready(
+            {
+                "run_id": self.run_id,
+                "number": self.number,
+                "label": self.label,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.created_at)),
+                "status": self.status,
+                "source": self.source,
+                "outcome": describe_outcome(self),
+                **self.summary,
+                "data": data,
+                "curves": self.curves,
+                "per_class_accuracy": self.per_class_accuracy,
+                "confusion": self.confusion,
+                "student_weights": weights,
+            }
+        )
+
+
+def json_ready(value):
+    """``value`` with every NaN or infinity (nested in dicts and lists) replaced by None: strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    return value
+
+
+def model_to_bytes(model: nn.Module) -> bytes:
+    """The model's ``state_dict`` as bytes, written by ``torch.save``."""
+    buffer = io.BytesIO()
+    torch.save({key: tensor.detach().cpu() for key, tensor in model.state_dict().items()}, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(blob: bytes, architecture: str) -> nn.Module:
+    """Rebuild ``architecture`` and load weights saved by ``model_to_bytes`` (weights only, safe)."""
+    model = build_model(architecture)
+    model.load_state_dict(torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu"))
+    return model.eval()
+
+
+def record_from_result(
+    result: DistillationResult,
+    test_labels: torch.Tensor,
+    *,
+    number: int,
+    run_id: str | None = None,
+    created_at: float | None = None,
+) -> RunRecord:
+    """Turn an experiment's result (complete or partial) into a session record."""
+    per_class, confusion, curves = {}, {}, {}
+    teacher_evaluation = evaluate_logits(result.teacher.test_logits, test_labels)
+    runs = {"teacher": teacher_evaluation, "baseline": None, "distilled": None}
+    for role, trained in (("distilled", result.student), ("baseline", result.baseline)):
+        if trained is not None:
+            runs[role] = trained.evaluation
+            curves[role] = [curve_point(event) for event in trained.history]
+    for role, evaluation in runs.items():
+        if evaluation is not None:
+            per_class[role] = [None if value != value else value for value in evaluation.per_class_accuracy]
+            confusion[role] = [list(row) for row in evaluation.confusion]
+    weights = model_to_bytes(result.student.model) if result.student is not None else None
+    return RunRecord(
+        run_id=run_id or uuid.uuid4().hex[:8],
+        number=number,
+        created_at=created_at if created_at is not None else time.time(),
+        status=result.status,
+        summary=result.summary(),
+        curves=curves,
+        per_class_accuracy=per_class,
+        confusion=confusion,
+        student_weights=weights,
+    )
+
+
+def describe_outcome(record: RunRecord) -> str:
+    """One or two sentences saying what happened, in words a student understands."""
+    config = record.config
+    teacher_errors = record.errors("teacher")
+    baseline, distilled = record.errors("baseline"), record.errors("distilled")
+    total = record.summary["student"]["test_total"] if record.summary.get("student") else None
+    if record.status == "diverged":
+        return (
+            "The training diverged (the loss became infinite or NaN), so these numbers mean little: "
+            "try a smaller learning rate."
+        )
+    if distilled is None:
+        return "The run was stopped before the student trained, so there is nothing to compare yet."
+    stopped = ""
+    if record.status == "stopped":
+        done = record.summary["student"]["epochs_done"]
+        stopped = f"Stopped early (the distilled student trained {done:g} of {config['epochs']} epochs): "
+    if baseline is None:
+        return (
+            f"{stopped}{'t' if stopped else 'T'}he distilled student made {distilled:,} errors on {total:,} test "
+            f"images; the run ended before the student trained alone, so there is no baseline to compare with."
+        )
+    if record.summary["baseline"]["status"] == "stopped":
+        stopped = "Stopped early, while the student was training alone, so the comparison is unfair: "
+    if distilled < baseline:
+        fewer = (baseline - distilled) / baseline if baseline else 0.0
+        verdict = (
+            f"the distilled student made {distilled:,} errors and the same student trained alone "
+            f"{baseline:,}: learning from the teacher's soft targets removed {baseline - distilled:,} "
+            f"errors ({fewer:.0%} fewer), with the same architecture, data order and seed."
+        )
+    elif distilled == baseline:
+        verdict = (
+            f"the distilled student and the student trained alone both made {distilled:,} errors: "
+            f"here the soft targets did not help. Try more epochs, a temperature of 2 to 8, or a "
+            f"larger training set."
+        )
+    else:
+        verdict = (
+            f"the distilled student made {distilled:,} errors, more than the {baseline:,} of the student "
+            f"trained alone: here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
+            f"more epochs."
+        )
+    teacher = f" The teacher ({config['teacher']}) made {teacher_errors:,}." if teacher_errors is not None else ""
+    sentence = verdict[0].upper() + verdict[1:] if not stopped else verdict
+    return f"{stopped}{sentence}{teacher}"
+
+
+class RunStore:
+    """One session's runs in memory, oldest first. Thread safe: a job thread adds its record when it ends.
+
+    Only the last ``keep_weights`` runs keep their student weights, so a long lesson does not
+    grow a session's memory without bound; older records keep everything else.
+    """
+
+    saved = False  # these records die with the process (the database store says True)
+    database = None  # no result cache without a database
+    student_key = None
+
+    def __init__(self, keep_weights: int = KEEP_WEIGHTS) -> None:
+        self.keep_weights = keep_weights
+        self._lock = threading.Lock()
+        self._records: list[RunRecord] = []
+        self._numbers = 0
+
+    def reserve_number(self) -> int:
+        """The next run number (1, 2, ...), reserved when a run is submitted."""
+        with self._lock:
+            self._numbers += 1
+            return self._numbers
+
+    def add(self, record: RunRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+            self._records.sort(key=lambda r: r.number)
+            for old in self._records[: -self.keep_weights] if self.keep_weights else self._records:
+                old.student_weights = None
+
+    def records(self) -> list[RunRecord]:
+        with self._lock:
+            return list(self._records)
+
+    # Runs in memory die with the server process, so none of them outlives a restart to be listed.
+    def note_start(self, run_id: str, number: int, config: dict) -> None:
+        pass
+
+    def forget_start(self, run_id: str) -> None:
+        pass
+
+    def interrupted(self) -> list:
+        return []
+
+    def get(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            return next((record for record in self._records if record.run_id == run_id), None)
+
+    def latest(self) -> RunRecord | None:
+        """The newest run, or None."""
+        with self._lock:
+            return self._records[-1] if self._records else None
+
+
+def runs_csv(records: list[RunRecord]) -> str:
+    """The runs table as CSV text (one row per run, accuracies as fractions)."""
+    rows = [record.table_row() for record in records]
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def run_json(record: RunRecord) -> str:
+    """One run as indented JSON (``RunRecord.as_dict``)."""
+    return json.dumps(record.as_dict(), indent=2, allow_nan=False)

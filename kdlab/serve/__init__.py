@@ -1,0 +1,3 @@
+"""Serving a class: settings, the job runner (threads or Ray), job targets, the Train request, live runs, limits.
+
+May import every library layer below it (``ml``, ``teachers``, ``experiments``, ``runs``, ``db``)."""

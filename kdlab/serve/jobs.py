@@ -1,0 +1,133 @@
+"""Background jobs for the app: the process-wide runner, sized for the machine.
+
+The runner itself (queue, fairness, estimates, pruning) is ``kdlab.serve.runner``; this module picks
+its size from the cores and the environment (``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE``,
+``KDLAB_JOB_TTL``), caps torch's threads so concurrent trainings fit the cores, and chooses the
+backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else threads of this process. Pages and tasks
+import the runner's names from here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from kdlab.serve.runner import (  # re-exported: pages, tasks and tests import them from kdlab.serve.jobs
+    DEFAULT_JOB_TTL,
+    DEFAULT_MAX_QUEUE,
+    FINISHED_STATUSES,
+    SHARED_OWNER,
+    Job,
+    JobContext,
+    JobRunner,
+    JobStatus,
+    OwnerBusy,
+    QueueFull,
+)
+
+__all__ = [
+    "DEFAULT_JOB_TTL",
+    "DEFAULT_MAX_QUEUE",
+    "FINISHED_STATUSES",
+    "SHARED_OWNER",
+    "Job",
+    "JobContext",
+    "JobRunner",
+    "JobStatus",
+    "OwnerBusy",
+    "QueueFull",
+    "cap_torch_threads",
+    "default_max_concurrent",
+    "default_runner",
+    "get_runner",
+    "runner_settings",
+    "torch_threads",
+    "usable_cores",
+]
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def default_max_concurrent(cores: int) -> int:
+    """Trainings at once on a machine with ``cores`` cores: one per core, keeping one core for the
+    web server from 4 cores up. On 2 cores that is 2 (one torch thread each, see ``torch_threads``):
+    the lab's small models use a second thread poorly. Measured with bench/concurrency.py on 2
+    pinned cores of an idle Xeon: 4 default lab runs took 43.5 s one after another with 2 threads,
+    28.9 s two at a time with 1 thread each."""
+    return max(1, cores - 1) if cores >= 4 else max(1, cores)
+
+
+def torch_threads(cores: int, workers: int) -> int:
+    """torch threads for each of ``workers`` concurrent trainings on ``cores`` cores.
+
+    torch's intra-op thread count is one setting for the whole process, and every training
+    thread starts its own team of that size, so workers x threads must fit in the cores left
+    after one for the web server, or the teams oversubscribe the cores and every step stalls
+    (measured on a shared 2-core machine: the default lab run took 378 s with 2 threads, 63 s
+    with 1). At least 1.
+    """
+    return max(1, (cores - 1) // max(1, workers))
+
+
+def cap_torch_threads(workers: int) -> int:
+    """Set torch's thread count for ``workers`` concurrent trainings (``torch_threads``) unless
+    ``OMP_NUM_THREADS`` is set; returns the count in effect. Cheap and idempotent."""
+    import torch  # here, not at the top: the runner itself never needs torch
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        threads = torch_threads(usable_cores(), workers)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def _int_from_env(name: str, default: int, minimum: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip())
+    except ValueError:
+        return default
+    return value if value >= minimum else default
+
+
+def runner_settings() -> dict:
+    """The runner's limits from the environment: ``KDLAB_MAX_JOBS`` (default: from the cores),
+    ``KDLAB_MAX_QUEUE`` (60) and ``KDLAB_JOB_TTL`` (3,600 s); a malformed value keeps the default."""
+    return {
+        "max_concurrent": _int_from_env("KDLAB_MAX_JOBS", default_max_concurrent(usable_cores()), 1),
+        "max_queue": _int_from_env("KDLAB_MAX_QUEUE", DEFAULT_MAX_QUEUE, 0),
+        "job_ttl": float(_int_from_env("KDLAB_JOB_TTL", int(DEFAULT_JOB_TTL), 0)),
+    }
+
+
+_default_runner: JobRunner | None = None
+_default_runner_lock = threading.Lock()
+
+
+def default_runner() -> JobRunner:
+    """The process-wide runner, created on first use with ``runner_settings()``.
+
+    With ``KDLAB_RAY_ADDRESS`` set (``local``, ``auto`` or ``ray://host:port``) it is a
+    ``kdlab.serve.ray_runner.RayRunner`` and trainings run on Ray; without it nothing imports Ray
+    and jobs run on threads of this process (the app caps torch's threads to fit the cores with
+    ``cap_torch_threads``).
+    """
+    global _default_runner
+    with _default_runner_lock:
+        if _default_runner is None:
+            address = os.environ.get("KDLAB_RAY_ADDRESS", "").strip()
+            if address:
+                from kdlab.serve.ray_runner import RayRunner  # imports ray only when asked for
+
+                settings = runner_settings()
+                if not os.environ.get("KDLAB_MAX_JOBS", "").strip():
+                    del settings["max_concurrent"]  # this machine's cores say nothing of the cluster's
+                _default_runner = RayRunner(address, local_cpus=usable_cores(), **settings)
+            else:
+                _default_runner = JobRunner(**runner_settings())
+        return _default_runner
+
+
+get_runner = default_runner  # one function, two names: the pages call it default_runner

@@ -1,0 +1,351 @@
+"""The job runner: background threads for long trainings, fair and bounded.
+
+Streamlit reruns a page's whole script on every click, so a training started directly inside
+the script would block the page or be cut off by the next rerun. Instead the page submits the
+training to a :class:`JobRunner` and on each rerun just reads the job's status, progress and
+event log. A classroom server is one small machine shared by a class, so the runner:
+
+- runs at most ``max_concurrent`` jobs at once; the rest wait in submission order and can show
+  their place in line and when they should start and finish (``Job.starts_in_seconds``,
+  ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
+- gives each student (``owner``) one active job (``OwnerBusy``) and holds at most ``max_queue``
+  waiting jobs (``QueueFull``): both are ``ValueError`` with a message for the student;
+- forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``.
+
+Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
+expected to notice it and return early. A target runs its heavy library call through
+``context.run(function, ...)``: here a plain call; ``kdlab.serve.ray_runner.RayRunner`` ships it to a
+Ray cluster instead. ``kdlab.serve.jobs`` sizes the runner for the machine and picks the backend.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import heapq
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+DEFAULT_MAX_QUEUE = 60
+DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
+KEEP_FINISHED = 500
+RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
+MIN_PROGRESS_FOR_ETA = 0.03
+SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
+
+
+class QueueFull(ValueError):
+    """The queue already holds ``max_queue`` waiting jobs."""
+
+
+class OwnerBusy(ValueError):
+    """The owner already has a queued or running job."""
+
+
+class JobStatus(enum.StrEnum):
+    """Lifecycle of a job; values compare equal to plain strings."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"  # returned after a stop request, or cancelled while queued
+    FAILED = "failed"  # the target raised
+
+
+FINISHED_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.STOPPED, JobStatus.FAILED})
+
+
+class JobContext:
+    """What a running target gets: a stop flag, an event log, progress, and ``run``."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self.stop_requested: threading.Event = job._stop_requested
+
+    def emit(self, event: Any) -> None:
+        """Append any object to the job's event log (thread safe)."""
+        with self._job._log_lock:
+            self._job._events.append(event)
+
+    def set_progress(self, fraction: float, message: str = "") -> None:
+        """Record progress as a fraction clamped to 0..1, with a short message."""
+        with self._job._log_lock:
+            self._job.progress = min(1.0, max(0.0, float(fraction)))
+            self._job.progress_message = message
+
+    def run(self, function: Callable[..., Any], *args: Any, on_event: Callable | None = None, **kwargs: Any) -> Any:
+        """``function(*args, on_event=on_event, stop=<this job's stop flag>, **kwargs)``: the job's
+        heavy library call (``run_distillation``, ``run_replay``, ...), which a Ray runner runs on
+        the cluster while ``on_event`` still receives every event here."""
+        return function(*args, on_event=on_event, stop=self.stop_requested, **kwargs)
+
+
+class Job:
+    """One submitted run. Created by :meth:`JobRunner.submit`, not directly."""
+
+    def __init__(
+        self, runner: JobRunner, job_id: str, name: str, owner: str | None, kind: str, cost: float | None
+    ) -> None:
+        self._runner = runner
+        self.id = job_id
+        self.name = name
+        self.owner = owner
+        self.kind = kind  # jobs of one kind share duration estimates
+        self.cost = cost  # relative work (e.g. ``kdlab.serve.limits.run_cost``), scales the estimate
+        self.status = JobStatus.QUEUED
+        self.result: Any = None
+        self.error: str | None = None
+        self.traceback: str | None = None  # full text for logs, not for users
+        self.created_at = time.time()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.progress = 0.0
+        self.progress_message = ""
+        self._events: list[Any] = []
+        self._log_lock = threading.Lock()
+        self._stop_requested = threading.Event()
+        self._finished = threading.Event()
+
+    def events(self) -> list[Any]:
+        """A snapshot copy of every event emitted so far."""
+        with self._log_lock:
+            return list(self._events)
+
+    def request_stop(self) -> None:
+        """Ask the job to stop; a job still in the queue is cancelled at once."""
+        self._stop_requested.set()
+        self._runner._cancel_if_queued(self)
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the job completed, stopped or failed."""
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def elapsed_seconds(self) -> float:
+        """Running time so far, or in total once finished; 0 if it never started."""
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at if self.finished_at is not None else time.time()
+        return end - self.started_at
+
+    def queue_position(self) -> int:
+        """1 for the next job to start, 2 after it, ...; 0 when not queued."""
+        return self._runner._queue_position(self)
+
+    def starts_in_seconds(self) -> float | None:
+        """Estimated seconds until a queued job starts (0 once it runs); None while unknown."""
+        return self._runner._estimate(self)[0]
+
+    def eta_seconds(self) -> float | None:
+        """Estimated seconds until the job finishes (0 once finished); None while unknown."""
+        return self._runner._estimate(self)[1]
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, name={self.name!r}, status={self.status.value!r})"
+
+
+class JobRunner:
+    """Runs submitted jobs on daemon threads, FIFO, at most ``max_concurrent`` at once.
+
+    Args:
+        max_concurrent: jobs running at once.
+        max_queue: waiting jobs at most; one more raises ``QueueFull``.
+        one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one.
+        job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
+    """
+
+    def __init__(
+        self,
+        max_concurrent: int = 1,
+        *,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        one_per_owner: bool = True,
+        job_ttl: float = DEFAULT_JOB_TTL,
+        keep_finished: int = KEEP_FINISHED,
+    ) -> None:
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        if max_queue < 0 or keep_finished < 0 or job_ttl < 0:
+            raise ValueError("max_queue, keep_finished and job_ttl must not be negative")
+        self.max_concurrent = max_concurrent
+        self.max_queue = max_queue
+        self.one_per_owner = one_per_owner
+        self.job_ttl = job_ttl
+        self.keep_finished = keep_finished
+        self._lock = threading.Lock()  # guards the fields below and job status changes
+        self._jobs: dict[str, Job] = {}
+        self._queue: collections.deque[tuple[Job, Callable[[JobContext], Any]]] = collections.deque()
+        self._running: set[Job] = set()
+        self._durations: dict[str, collections.deque[tuple[float | None, float]]] = {}
+
+    def submit(
+        self,
+        name: str,
+        target: Callable[[JobContext], Any],
+        *,
+        owner: str | None = None,
+        kind: str | None = None,
+        cost: float | None = None,
+    ) -> Job:
+        """Queue ``target(context)`` to run in the background and return its job.
+
+        Args:
+            name: what the job is, for people ("Run 3: mlp-300x2 from cnn").
+            target: called with a ``JobContext`` on a worker thread; its return value is the result.
+            owner: who submitted it (a session or student); ``SHARED_OWNER`` or None: no limits.
+            kind: jobs of one kind share duration estimates (default: the name, e.g. "Replay table (quick)").
+            cost: the job's relative work; estimates scale with it when given.
+
+        Raises:
+            OwnerBusy: the owner already has a queued or running job.
+            QueueFull: ``max_queue`` jobs are already waiting.
+        """
+        kind = kind or name
+        with self._lock:
+            self._prune(time.time())
+            personal = owner is not None and owner != SHARED_OWNER
+            if personal and self.one_per_owner:
+                active = next((job for job in self._jobs.values() if job.owner == owner and not job.is_finished), None)
+                if active is not None:
+                    raise OwnerBusy(
+                        f"You already have a run in progress ({active.name}, {active.status.value}). Wait for it to "
+                        "finish or stop it before starting another: one run per student keeps the queue fair."
+                    )
+            if personal and len(self._queue) >= self.max_queue:
+                raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
+            job_id = uuid.uuid4().hex[:8]
+            while job_id in self._jobs:
+                job_id = uuid.uuid4().hex[:8]
+            job = Job(self, job_id, name, owner, kind, cost)
+            self._jobs[job_id] = job
+            self._queue.append((job, target))
+            self._start_queued_jobs()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None (also once a finished job was pruned)."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self, owner: str | None = None) -> list[Job]:
+        """All jobs in submission order, optionally only those of one owner."""
+        with self._lock:
+            return [job for job in self._jobs.values() if owner is None or job.owner == owner]
+
+    def queued_count(self) -> int:
+        """How many jobs are waiting for a free slot."""
+        with self._lock:
+            return len(self._queue)
+
+    def running_count(self) -> int:
+        """How many jobs are running right now."""
+        with self._lock:
+            return len(self._running)
+
+    def wait(self, job: Job, timeout: float | None = None) -> bool:
+        """Block until ``job`` finishes or ``timeout`` seconds pass; True if finished."""
+        return job._finished.wait(timeout)
+
+    def _context(self, job: Job) -> JobContext:
+        return JobContext(job)  # a backend's own context overrides ``run``
+
+    def _start_queued_jobs(self) -> None:
+        # Caller holds self._lock.
+        while self._queue and len(self._running) < self.max_concurrent:
+            job, target = self._queue.popleft()
+            job.status = JobStatus.RUNNING
+            job.started_at = time.time()
+            self._running.add(job)
+            thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
+            thread.start()
+
+    def _run(self, job: Job, target: Callable[[JobContext], Any]) -> None:
+        status, result, error, trace = JobStatus.FAILED, None, None, None
+        try:
+            result = target(self._context(job))
+            status = JobStatus.STOPPED if job._stop_requested.is_set() else JobStatus.COMPLETED
+        except BaseException as exc:  # KeyboardInterrupt/SystemExit must not leak the slot either
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            trace = traceback.format_exc()
+        finally:
+            with self._lock:
+                job.result, job.error, job.traceback = result, error, trace
+                job.finished_at = time.time()
+                job.status = status
+                self._running.discard(job)
+                if status == JobStatus.COMPLETED:
+                    recent = self._durations.setdefault(job.kind, collections.deque(maxlen=RECENT_DURATIONS))
+                    recent.append((job.cost, job.finished_at - job.started_at))
+                self._start_queued_jobs()
+            job._finished.set()
+
+    def _cancel_if_queued(self, job: Job) -> None:
+        with self._lock:
+            for index, (queued_job, _target) in enumerate(self._queue):
+                if queued_job is job:
+                    del self._queue[index]
+                    job.status = JobStatus.STOPPED
+                    job.finished_at = time.time()
+                    job._finished.set()
+                    return
+
+    def _queue_position(self, job: Job) -> int:
+        with self._lock:
+            for position, (queued_job, _target) in enumerate(self._queue, start=1):
+                if queued_job is job:
+                    return position
+            return 0
+
+    def _prune(self, now: float) -> None:
+        # Caller holds self._lock. Sessions keep only job ids: a pruned job reads as None.
+        finished = sorted((job for job in self._jobs.values() if job.is_finished), key=lambda job: job.finished_at)
+        overflow = len(finished) - self.keep_finished
+        for index, job in enumerate(finished):
+            if index < overflow or now - job.finished_at > self.job_ttl:
+                del self._jobs[job.id]
+
+    def _expected_seconds(self, job: Job) -> float | None:
+        # Caller holds self._lock. Seconds per unit of cost when both sides know their cost.
+        recent = list(self._durations.get(job.kind, ()))
+        if not recent:
+            return None
+        costed = [(cost, seconds) for cost, seconds in recent if cost]
+        if job.cost and costed:
+            return job.cost * sum(seconds for _, seconds in costed) / sum(cost for cost, _ in costed)
+        return sum(seconds for _, seconds in recent) / len(recent)
+
+    def _remaining_seconds(self, job: Job, now: float) -> float | None:
+        # Caller holds self._lock. From the job's own progress once it says enough, else from history.
+        elapsed = now - (job.started_at or now)
+        if job.progress >= MIN_PROGRESS_FOR_ETA and elapsed >= 1:
+            return elapsed * (1 - job.progress) / job.progress
+        expected = self._expected_seconds(job)
+        return None if expected is None else max(1.0, expected - elapsed)
+
+    def _estimate(self, job: Job) -> tuple[float | None, float | None]:
+        """(seconds until ``job`` starts, seconds until it finishes), each None while unknown:
+        the running jobs' remaining time, then the jobs ahead in line, handed to the first free slot."""
+        with self._lock:
+            now = time.time()
+            if job.is_finished:
+                return 0.0, 0.0
+            if job.status == JobStatus.RUNNING:
+                return 0.0, self._remaining_seconds(job, now)
+            slots = [self._remaining_seconds(running, now) for running in self._running]
+            if None in slots:
+                return None, None
+            slots += [0.0] * (self.max_concurrent - len(slots))
+            heapq.heapify(slots)
+            for queued, _target in self._queue:
+                expected = self._expected_seconds(queued)
+                if expected is None:
+                    return None, None
+                if queued is job:
+                    return slots[0], slots[0] + expected
+                heapq.heappush(slots, heapq.heappop(slots) + expected)
+            return None, None  # pruned or cancelled meanwhile
