@@ -28,8 +28,8 @@ import torch  # noqa: E402
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig, run_distillation  # noqa: E402
 from kdlab.ml.data import DataSource, ImageSet, MnistData, load_mnist  # noqa: E402
-from kdlab.serve.jobs import JobRunner  # noqa: E402
-from kdlab.teachers.cache import load_or_train_teacher  # noqa: E402
+from kdlab.serve.runner import JobRunner  # noqa: E402
+from kdlab.teachers.cache import resolve_teacher  # noqa: E402
 
 
 def synthetic_mnist(train: int = 60_000, test: int = 10_000) -> MnistData:
@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = [tuple(int(part) for part in text.lower().split("x")) for text in args.settings]
     data = synthetic_mnist() if args.synthetic else load_mnist(args.data_dir)
-    teacher = load_or_train_teacher("linear", data, epochs=1)
+    teacher = resolve_teacher("linear", data, epochs=1)
     report = {
         "data": data.source.name,
         "cores": len(os.sched_getaffinity(0)),

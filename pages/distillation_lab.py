@@ -13,8 +13,8 @@ from kdlab.classroom.links import SEED_RANGE, lab_options
 from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.plots import lab as plots
 from kdlab.runs.record import curves_from_events
-from kdlab.serve.jobs import JobStatus
 from kdlab.serve.limits import CostTooHigh, check_run_cost
+from kdlab.serve.runner import JobStatus
 from kdlab.serve.tasks import TeacherReady
 from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui.assignment import (

@@ -19,7 +19,8 @@ from kdlab.experiments.replays import (
     replay_config,
 )
 from kdlab.serve import tasks
-from kdlab.serve.jobs import JobStatus, default_runner
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.runner import JobStatus
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.instructor import may_start_long_jobs
 from kdlab.ui.replays import INTRO, PAPER_LINES, render_result

@@ -11,7 +11,8 @@ from kdlab import ui
 from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
 from kdlab.ml.models import ARCHITECTURES, mlp_name
 from kdlab.serve import tasks
-from kdlab.serve.jobs import JobStatus, default_runner
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.runner import JobStatus
 from kdlab.ui.schemes import render_comparison
 
 SLOT = "schemes"

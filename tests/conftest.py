@@ -48,9 +48,9 @@ def full_data():
 @pytest.fixture(scope="session")
 def small_teacher(sample_data):
     """A quickly trained lenet5 teacher on the sample (cached on disk for the session)."""
-    from kdlab.teachers.cache import load_or_train_teacher
+    from kdlab.teachers.cache import resolve_teacher
 
-    return load_or_train_teacher("lenet5", sample_data, epochs=8, seed=0)
+    return resolve_teacher("lenet5", sample_data, epochs=8, seed=0)
 
 
 TINY_TEACHER_EPOCHS = 2  # a cheap linear teacher, cached under its own name for the session
@@ -67,6 +67,6 @@ def tiny_config(**changes):
 @pytest.fixture(scope="session")
 def linear_teacher(sample_data):
     """The teacher of ``tiny_config`` runs."""
-    from kdlab.teachers.cache import load_or_train_teacher
+    from kdlab.teachers.cache import resolve_teacher
 
-    return load_or_train_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)
+    return resolve_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)

@@ -17,8 +17,8 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, token_hash
 from kdlab.runs.record import RunRecord, RunStore
 from kdlab.serve import result_cache
-from kdlab.serve.jobs import JobRunner, JobStatus
 from kdlab.serve.result_cache import LIVE_RUNS, RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
+from kdlab.serve.runner import JobRunner, JobStatus
 from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 

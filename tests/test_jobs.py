@@ -8,7 +8,7 @@ import pytest
 
 from kdlab.serve import jobs
 from kdlab.serve import runner as runner_module
-from kdlab.serve.jobs import JobRunner, JobStatus
+from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT
 
 TIMEOUT = 5
@@ -198,7 +198,7 @@ def test_default_runner_is_a_singleton(fresh_default_runner):
     for name in ("KDLAB_MAX_JOBS", "KDLAB_RAY_ADDRESS"):
         fresh_default_runner.delenv(name, raising=False)
     runner = jobs.default_runner()
-    assert runner is jobs.default_runner() is jobs.get_runner()
+    assert runner is jobs.default_runner()
     assert type(runner) is JobRunner
     assert runner.max_concurrent == jobs.default_max_concurrent(jobs.usable_cores())
 
@@ -220,7 +220,10 @@ def test_queue_size_and_job_lifetime_come_from_env(monkeypatch):
     monkeypatch.setenv("KDLAB_MAX_QUEUE", "lots")
     monkeypatch.delenv("KDLAB_JOB_TTL")
     settings = jobs.runner_settings()
-    assert settings["max_queue"] == jobs.DEFAULT_MAX_QUEUE and settings["job_ttl"] == jobs.DEFAULT_JOB_TTL
+    assert (
+        settings["max_queue"] == runner_module.DEFAULT_MAX_QUEUE
+        and settings["job_ttl"] == runner_module.DEFAULT_JOB_TTL
+    )
 
 
 @pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 2), (3, 3), (4, 3), (16, 15)])
@@ -255,7 +258,7 @@ def test_without_a_ray_address_nothing_imports_ray():
         "os.environ.pop('KDLAB_RAY_ADDRESS', None)\n"
         "import kdlab.serve.jobs, kdlab.serve.tasks, kdlab.serve.ray_runner\n"
         "runner = kdlab.serve.jobs.default_runner()\n"
-        "assert type(runner) is kdlab.serve.jobs.JobRunner, runner\n"
+        "assert type(runner) is kdlab.serve.runner.JobRunner, runner\n"
         "sys.exit(1 if 'ray' in sys.modules else 0)"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
@@ -266,11 +269,13 @@ def test_one_active_job_per_owner():
     runner = JobRunner(max_concurrent=2)
     release = threading.Event()
     first = runner.submit("Run 1", blocking_target(release), owner="alice")
-    with pytest.raises(jobs.OwnerBusy, match=r"You already have a run in progress \(Run 1, running\)") as refused:
+    with pytest.raises(
+        runner_module.OwnerBusy, match=r"You already have a run in progress \(Run 1, running\)"
+    ) as refused:
         runner.submit("Run 2", lambda context: None, owner="alice")
     assert isinstance(refused.value, ValueError)
     other = runner.submit("Bob's run", lambda context: "bob", owner="bob")
-    shared = [runner.submit(f"Teacher {n}", lambda context: None, owner=jobs.SHARED_OWNER) for n in range(2)]
+    shared = [runner.submit(f"Teacher {n}", lambda context: None, owner=runner_module.SHARED_OWNER) for n in range(2)]
     anonymous = [runner.submit(f"anonymous {n}", lambda context: None) for n in range(2)]
     release.set()
     assert runner.wait(first, timeout=TIMEOUT)
@@ -284,7 +289,7 @@ def test_a_queued_job_also_keeps_its_owner_busy_until_cancelled():
     release = threading.Event()
     runner.submit("blocker", blocking_target(release))
     queued = runner.submit("Run 1", lambda context: None, owner="alice")
-    with pytest.raises(jobs.OwnerBusy, match="queued"):
+    with pytest.raises(runner_module.OwnerBusy, match="queued"):
         runner.submit("Run 2", lambda context: None, owner="alice")
     queued.request_stop()
     later = runner.submit("Run 2", lambda context: None, owner="alice")
@@ -298,11 +303,11 @@ def test_full_queue_refuses_students_with_a_message():
     release = threading.Event()
     blocker = runner.submit("blocker", blocking_target(release), owner="a")
     waiting = [runner.submit(name, lambda context: None, owner=name) for name in ("b", "c")]
-    with pytest.raises(jobs.QueueFull) as refused:
+    with pytest.raises(runner_module.QueueFull) as refused:
         runner.submit("one too many", lambda context: None, owner="d")
     assert str(refused.value) == "The training queue is full (2 runs waiting); try again in a minute."
     assert isinstance(refused.value, ValueError)
-    teacher = runner.submit("Teacher cnn", lambda context: "shared", owner=jobs.SHARED_OWNER)  # never refused
+    teacher = runner.submit("Teacher cnn", lambda context: "shared", owner=runner_module.SHARED_OWNER)  # never refused
     assert runner.queued_count() == 3
     release.set()
     for job in (blocker, *waiting, teacher):

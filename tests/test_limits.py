@@ -99,7 +99,7 @@ def test_an_untrained_teacher_is_part_of_the_message(monkeypatch, sample_data, t
 
 def test_the_lab_job_refuses_a_run_over_the_cap_before_queueing(monkeypatch, sample_data, small_teacher):
     from kdlab.runs.record import RunStore
-    from kdlab.serve.jobs import JobRunner
+    from kdlab.serve.runner import JobRunner
     from kdlab.serve.tasks import submit_distillation
 
     monkeypatch.setenv("KDLAB_MAX_RUN_COST", "0.01x")

@@ -15,7 +15,7 @@ import pytest
 from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.ml.train import EvalEvent
 from kdlab.serve import jobs
-from kdlab.serve.jobs import JobStatus
+from kdlab.serve.runner import JobStatus
 
 ray = pytest.importorskip("ray")
 TIMEOUT = 180  # the first task on a fresh Ray worker imports torch

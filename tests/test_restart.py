@@ -18,8 +18,8 @@ from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
-from kdlab.serve.jobs import JobRunner, JobStatus, default_runner
-from kdlab.serve.runner import QueueFull
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
 from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 
@@ -27,18 +27,18 @@ SERVER_SCRIPT = """
 import sys, time
 from kdlab.ml.data import load_mnist
 from kdlab.experiments.distill import DistillConfig
-from kdlab.serve.jobs import JobRunner
+from kdlab.serve.runner import JobRunner
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.db.database import open_database
 from kdlab.serve.tasks import request_distillation
-from kdlab.teachers.cache import load_or_train_teacher
+from kdlab.teachers.cache import resolve_teacher
 
 data = load_mnist(offline=True)
 database = open_database(sys.argv[1])
 student, token = create_student(database)
 store = DatabaseRunStore(database, student.id)
-teacher = load_or_train_teacher("linear", data, epochs=2)
+teacher = resolve_teacher("linear", data, epochs=2)
 config = DistillConfig.build(teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16,
                              teacher_epochs=2, temperature=8, seed=7)
 ticket = request_distillation(JobRunner(1), config, data, store, teacher=teacher)

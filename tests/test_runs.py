@@ -24,7 +24,7 @@ from kdlab.runs.record import (
     run_json,
     runs_csv,
 )
-from kdlab.serve.jobs import JobRunner, JobStatus
+from kdlab.serve.runner import JobRunner, JobStatus
 from kdlab.serve.tasks import TeacherReady, submit_distillation
 from tests.conftest import tiny_config
 

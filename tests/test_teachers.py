@@ -5,7 +5,7 @@ import threading
 import pytest
 import torch
 
-from kdlab.teachers.cache import forget_cached_teachers, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.cache import forget_cached_teachers, resolve_teacher, teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
 
 
@@ -17,16 +17,16 @@ def cache(tmp_path):
 
 
 def test_train_once_then_load_from_disk(sample_data, cache):
-    first = load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache)
+    first = resolve_teacher("linear", sample_data, epochs=2, cache_dir=cache)
     assert not first.from_cache and first.status == "completed"
     path = teacher_cache_path(cache, "linear", sample_data, 2, 0)
     assert path.exists() and not list(path.parent.glob("*.tmp"))
     payload = torch.load(path, weights_only=True, map_location="cpu")
     assert payload["meta"]["architecture"] == "linear" and payload["meta"]["data_source"] == "mnist-sample"
     assert payload["meta"]["torch_version"] == str(torch.__version__)
-    assert load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache) is first  # memory
+    assert resolve_teacher("linear", sample_data, epochs=2, cache_dir=cache) is first  # memory
     forget_cached_teachers()
-    loaded = load_or_train_teacher("linear", sample_data, epochs=2, cache_dir=cache)
+    loaded = resolve_teacher("linear", sample_data, epochs=2, cache_dir=cache)
     assert loaded.from_cache and loaded.record == first.record
     assert torch.equal(loaded.test_logits, first.test_logits)
     assert torch.allclose(loaded.model(torch.zeros(1, 1, 28, 28)), first.model(torch.zeros(1, 1, 28, 28)))
@@ -37,27 +37,27 @@ def test_train_once_then_load_from_disk(sample_data, cache):
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_damaged_cache_file_is_reported_and_retrained(sample_data, cache, damage):
-    load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
     content = path.read_bytes()
     path.write_bytes(
         {"truncate": content[: len(content) // 2], "garbage": b"not a checkpoint" * 10, "empty": b""}[damage]
     )
     forget_cached_teachers()
-    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    teacher = resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     assert not teacher.from_cache and "unreadable" in teacher.note
     forget_cached_teachers()
-    assert load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache).from_cache  # rewritten whole
+    assert resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache).from_cache  # rewritten whole
 
 
 def test_mismatched_cache_file_is_retrained(sample_data, cache):
-    load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
     payload = torch.load(path, weights_only=True)
     payload["meta"]["data_source"] = "mnist"
     torch.save(payload, path)
     forget_cached_teachers()
-    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    teacher = resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
     assert not teacher.from_cache and "did not match" in teacher.note
 
 
@@ -66,7 +66,7 @@ def test_concurrent_requests_train_once(sample_data, cache):
     threads = [
         threading.Thread(
             target=lambda: teachers.append(
-                load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=cache, on_event=events.append)
+                resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache, on_event=events.append)
             )
         )
         for _ in range(3)
@@ -82,7 +82,7 @@ def test_concurrent_requests_train_once(sample_data, cache):
 def test_stopped_teacher_is_not_cached(sample_data, cache):
     stop = threading.Event()
     stop.set()
-    teacher = load_or_train_teacher("linear", sample_data, epochs=3, cache_dir=cache, stop=stop)
+    teacher = resolve_teacher("linear", sample_data, epochs=3, cache_dir=cache, stop=stop)
     assert teacher.status == "stopped"
     assert not teacher_cache_path(cache, "linear", sample_data, 3, 0).exists()
 
@@ -91,7 +91,7 @@ def test_unwritable_cache_is_a_note_not_a_crash(sample_data, tmp_path):
     forget_cached_teachers()
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
-    teacher = load_or_train_teacher("linear", sample_data, epochs=1, cache_dir=blocker)
+    teacher = resolve_teacher("linear", sample_data, epochs=1, cache_dir=blocker)
     assert teacher.status == "completed" and "Could not cache" in teacher.note
     forget_cached_teachers()
 

@@ -73,9 +73,9 @@ def _loss_cells(settings_name: str) -> list:
             "from kdlab.ml.data import normalize\n"
             "from kdlab.ml.losses import kd_loss\n"
             "from kdlab.ml.models import build_model\n"
-            "from kdlab.teachers.cache import load_or_train_teacher\n\n"
+            "from kdlab.teachers.cache import resolve_teacher\n\n"
             f"config = DistillConfig.build(**{settings_name})\n"
-            "teacher = load_or_train_teacher(config.teacher, data, epochs=config.teacher_epochs, "
+            "teacher = resolve_teacher(config.teacher, data, epochs=config.teacher_epochs, "
             "seed=config.teacher_seed)\n"
             "batch = config.transfer_indices(data)[:64]  # 64 of the student's training images\n"
             "images, labels = data.train.images[batch], data.train.labels[batch]\n"
@@ -177,7 +177,7 @@ def _step_cells(lesson: Lesson) -> list:
                 digit, temperature = values.get("digit", 3), values.get("T", 4.0)
                 cells.append(
                     new_code_cell(
-                        "teacher = load_or_train_teacher(DistillConfig().teacher, data)\n"
+                        "teacher = resolve_teacher(DistillConfig().teacher, data)\n"
                         f"index = int((data.test.labels == {digit}).nonzero()[0])  # the first test {digit}\n"
                         f"for T in (1.0, {temperature!r}):\n"
                         "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
@@ -218,7 +218,7 @@ def lesson_notebook(lesson: Lesson, *, data_source: str) -> nbformat.NotebookNod
             "from kdlab.experiments.distill import DistillConfig, run_distillation\n"
             "from kdlab.ml.metrics import evaluate_bias\n"
             "from kdlab.experiments.replays import run_replay\n"
-            "from kdlab.teachers.cache import load_or_train_teacher\n\n"
+            "from kdlab.teachers.cache import resolve_teacher\n\n"
             "QUICK = False"
         ),
     ]

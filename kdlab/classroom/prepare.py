@@ -28,9 +28,9 @@ from kdlab.experiments.schemes import SchemeConfig
 from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
-from kdlab.serve.jobs import JobRunner
+from kdlab.serve.runner import JobRunner
 from kdlab.serve.tasks import request_distillation
-from kdlab.teachers.cache import load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
@@ -217,7 +217,7 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
     label = f"Teacher {need.name} ({need.epochs} epochs on {len(need.data.train):,} images)"
     progress = ProgressTracker(emit, {"teacher": 1.0})
     on_event = progress.start("teacher", label)
-    teacher = load_or_train_teacher(
+    teacher = resolve_teacher(
         need.name, need.data, epochs=need.epochs, seed=need.seed, jitter_pixels=need.jitter_pixels, on_event=on_event
     )
     progress.done(label)

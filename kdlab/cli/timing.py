@@ -29,7 +29,7 @@ from kdlab.experiments.replays import BUDGETS, PAPER_TEACHER, run_replay
 from kdlab.ml.data import MnistData
 from kdlab.ml.models import build_model, describe_model
 from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
-from kdlab.teachers.cache import forget_cached_teachers, load_or_train_teacher
+from kdlab.teachers.cache import forget_cached_teachers, resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
 
@@ -118,9 +118,7 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, wit
     """
     emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    teacher = load_or_train_teacher(
-        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event
-    )
+    teacher = resolve_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event)
     started = time.perf_counter()
     epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
     emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))

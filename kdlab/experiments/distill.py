@@ -16,7 +16,7 @@ from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import DataSource, MnistData, TransferSetSpec, available_images, select_transfer_indices
 from kdlab.ml.models import build_model, get_architecture
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
-from kdlab.teachers.cache import load_or_train_teacher
+from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher
 
@@ -149,7 +149,7 @@ def run_distillation(
     transfer = data.train.subset(indices)
     if teacher is None:
         emit(StageEvent("teacher", f"Preparing teacher {config.teacher} ..."))
-        teacher = load_or_train_teacher(
+        teacher = resolve_teacher(
             config.teacher,
             data,
             epochs=config.teacher_epochs,

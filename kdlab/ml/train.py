@@ -29,7 +29,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kdlab.ml.config import HoldsTraining as HoldsTraining  # re-exported for older imports
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.data import ImageSet, normalize, stratified_split
 from kdlab.ml.losses import LabelsLoss, Objective, TeacherLoss

@@ -3,8 +3,7 @@
 The runner itself (queue, fairness, estimates, pruning) is ``kdlab.serve.runner``; this module picks
 its size from the cores and the environment (``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE``,
 ``KDLAB_JOB_TTL``), caps torch's threads so concurrent trainings fit the cores, and chooses the
-backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else threads of this process. Pages and tasks
-import the runner's names from here.
+backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else threads of this process.
 """
 
 from __future__ import annotations
@@ -12,38 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from kdlab.serve.runner import (  # re-exported: pages, tasks and tests import them from kdlab.serve.jobs
-    DEFAULT_JOB_TTL,
-    DEFAULT_MAX_QUEUE,
-    FINISHED_STATUSES,
-    SHARED_OWNER,
-    Job,
-    JobContext,
-    JobRunner,
-    JobStatus,
-    OwnerBusy,
-    QueueFull,
-)
-
-__all__ = [
-    "DEFAULT_JOB_TTL",
-    "DEFAULT_MAX_QUEUE",
-    "FINISHED_STATUSES",
-    "SHARED_OWNER",
-    "Job",
-    "JobContext",
-    "JobRunner",
-    "JobStatus",
-    "OwnerBusy",
-    "QueueFull",
-    "cap_torch_threads",
-    "default_max_concurrent",
-    "default_runner",
-    "get_runner",
-    "runner_settings",
-    "torch_threads",
-    "usable_cores",
-]
+from kdlab.serve.runner import DEFAULT_JOB_TTL, DEFAULT_MAX_QUEUE, JobRunner
 
 
 def usable_cores() -> int:
@@ -128,6 +96,3 @@ def default_runner() -> JobRunner:
             else:
                 _default_runner = JobRunner(**runner_settings())
         return _default_runner
-
-
-get_runner = default_runner  # one function, two names: the pages call it default_runner

@@ -145,7 +145,7 @@ class LiveRun:
     """A job training one run request, and who follows it."""
 
     key: str
-    job: Any = None  # kdlab.serve.jobs.Job, set once submitted
+    job: Any = None  # kdlab.serve.runner.Job, set once submitted
     followers: list[Follower] = field(default_factory=list)
     closed: bool = False  # stopping or ending: nobody joins any more
 

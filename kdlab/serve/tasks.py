@@ -1,7 +1,7 @@
 """Library calls wrapped as background jobs for the app: the one home of every job target.
 
 Each function here turns one experiment (a lab run, a teacher, a paper replay, a scheme
-comparison) into a target for ``kdlab.serve.jobs.JobRunner.submit``: the target reports overall
+comparison) into a target for ``kdlab.serve.runner.JobRunner.submit``: the target reports overall
 progress (``JobContext.set_progress``), logs the events a page polls for live curves, honours
 the job's stop flag and returns the experiment's result.
 """
@@ -22,7 +22,6 @@ from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import RunRecord, record_from_result
-from kdlab.serve.jobs import Job, JobContext, JobRunner
 from kdlab.serve.limits import check_run_cost
 from kdlab.serve.result_cache import (
     LIVE_RUNS,
@@ -34,7 +33,8 @@ from kdlab.serve.result_cache import (
     result_key,
     teacher_matches,
 )
-from kdlab.teachers.cache import is_teacher_cached, load_or_train_teacher
+from kdlab.serve.runner import Job, JobContext, JobRunner
+from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
@@ -205,7 +205,7 @@ def _submit(
                     context.emit(event)  # the log the page polls for live curves; step events only move the bar
 
             context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
-            teacher = load_or_train_teacher(
+            teacher = resolve_teacher(
                 config.teacher,
                 data,
                 epochs=config.teacher_epochs,
@@ -276,7 +276,7 @@ def teacher_task(architecture: str, data: MnistData) -> Target:
         progress = ProgressTracker(_report_progress(context), {"teacher": 1.0})
         on_event = progress.start("teacher", f"Training teacher {architecture} ({epochs} epochs)")
         context.set_progress(0.0, f"Training teacher {architecture} ...")
-        return load_or_train_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
+        return resolve_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
 
     return target
 

@@ -298,4 +298,3 @@ def forget_cached_teachers() -> None:
 
 
 # Callers that predate ensembles use this name; it resolves any teacher name, ensembles included.
-load_or_train_teacher = resolve_teacher

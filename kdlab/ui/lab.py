@@ -21,8 +21,9 @@ from kdlab.classroom.notebooks import notebook_bytes, run_notebook
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
 from kdlab.runs.record import RunRecord
-from kdlab.serve.jobs import Job, JobStatus, default_runner
+from kdlab.serve.jobs import default_runner
 from kdlab.serve.result_cache import LIVE_RUNS
+from kdlab.serve.runner import Job, JobStatus
 from kdlab.serve.tasks import LabOutcome, LabTicket, request_distillation, stop_lab_run
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.progress import follow_job

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from kdlab.serve.jobs import Job, JobStatus
+from kdlab.serve.runner import Job, JobStatus
 
 QUEUED_SECONDS = 5.0
 

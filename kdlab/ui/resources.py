@@ -15,10 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
-from kdlab.serve.jobs import SHARED_OWNER, Job, JobStatus, cap_torch_threads, default_runner
-from kdlab.serve.jobs import usable_cores as usable_cores  # re-exported for the sidebar
+from kdlab.serve.jobs import cap_torch_threads, default_runner
+from kdlab.serve.runner import SHARED_OWNER, Job, JobStatus
 from kdlab.serve.tasks import teacher_task
-from kdlab.teachers.cache import is_teacher_cached, load_or_train_teacher, teacher_cache_path
+from kdlab.teachers.cache import is_teacher_cached, resolve_teacher, teacher_cache_path
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.progress import follow_job
 
@@ -80,7 +80,7 @@ def teacher_is_cached(architecture: str) -> bool:
 @st.cache_resource(show_spinner="Loading the teacher from the cache ...", max_entries=16)
 def _load_teacher(architecture: str, path: str) -> Teacher:
     # ``path`` names the data source, size and epochs, so it is part of the cache key.
-    return load_or_train_teacher(architecture, load_data())
+    return resolve_teacher(architecture, load_data())
 
 
 def cached_teacher(architecture: str) -> Teacher | None:

@@ -20,7 +20,8 @@ from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, is_valid_token, new_token
 from kdlab.runs.record import RunStore
-from kdlab.serve.jobs import Job, default_runner
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.runner import Job
 
 TOKEN_KEY = "kdlab.token"
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.Student, or None while the database is out of order

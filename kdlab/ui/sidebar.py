@@ -9,8 +9,8 @@ import torch
 
 from kdlab.ml.data import GET_FULL_MNIST_HINT, DataError
 from kdlab.ml.train import pick_device
-from kdlab.serve.jobs import default_runner
-from kdlab.ui.resources import load_data, teacher_cache_dir, usable_cores
+from kdlab.serve.jobs import default_runner, usable_cores
+from kdlab.ui.resources import load_data, teacher_cache_dir
 from kdlab.ui.session import recall_job
 
 _CACHE_NAME = re.compile(

@@ -10,7 +10,7 @@ from kdlab.experiments.replays.config import BUDGET_NOTES, REPLAY_TITLES, Hinton
 from kdlab.experiments.replays.paper import PAPER, PAPER_NUMBERS
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
-from kdlab.teachers.cache import load_or_train_teacher
+from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
 
@@ -31,7 +31,7 @@ class ReplayResult:
 
 def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: ProgressTracker, stop, device) -> Teacher:
     """The setup's teacher from the cache, or trained now as the "teacher" stage of ``progress``."""
-    teacher = load_or_train_teacher(
+    teacher = resolve_teacher(
         setup.teacher,
         data,
         epochs=setup.budget.teacher_epochs,

@@ -24,7 +24,7 @@ from kdlab.ml.losses import PeerLoss
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, TrainResult, predict_logits, train_model, train_models
-from kdlab.teachers.cache import load_or_train_teacher
+from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher
 
@@ -172,7 +172,7 @@ def compare_schemes(
         return comparison
 
     if teacher is None:
-        teacher = load_or_train_teacher(
+        teacher = resolve_teacher(
             config.teacher,
             data,
             epochs=config.teacher_epochs,
