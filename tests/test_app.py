@@ -329,7 +329,7 @@ def test_a_damaged_database_is_explained_and_the_lab_still_works(monkeypatch, tm
     assert not at.exception
     assert "The run database is damaged" in texts(at.error) and str(tmp_path) not in texts(at.error)
     run_until(tiny_lab_run(at, seed=13), lambda at: "Result of run 1" in texts(at.subheader))
-    runs = open_alone("pages/runs.py", {"kdlab.runs.record": at.session_state["kdlab.runs.record"]})
+    runs = open_alone("pages/runs.py", {"kdlab.runs": at.session_state["kdlab.runs"]})
     assert runs.dataframe[0].value["source"].tolist() == ["not saved"]
     assert damaged.read_bytes() == before  # never deleted or overwritten
 

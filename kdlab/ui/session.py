@@ -24,9 +24,9 @@ from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job
 
 TOKEN_KEY = "kdlab.token"
-STUDENT_KEY = "kdlab.student"  # a kdlab.db.Student, or None while the database is out of order
+STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
 PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
-MEMORY_KEY = "kdlab.runs.record"  # this session's runs that are not in the database
+MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
 NOT_RECOGNISED = (
     "That link's student code was not recognised; here is a new one: bookmark this page to come back to your runs."
 )
