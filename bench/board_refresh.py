@@ -33,12 +33,12 @@ from kdlab.classroom.board import heat_cells, table_rows  # noqa: E402
 from kdlab.classroom.classes import class_runs, open_class  # noqa: E402
 from kdlab.classroom.links import TEMPERATURES  # noqa: E402
 from kdlab.db.database import open_database  # noqa: E402
-from kdlab.db.runs import DatabaseRunStore, new_run_id  # noqa: E402
+from kdlab.db.runs import DatabaseRunStore  # noqa: E402
 from kdlab.db.students import create_student  # noqa: E402
 from kdlab.experiments.distill import DistillConfig, run_distillation  # noqa: E402
 from kdlab.ml.data import load_mnist  # noqa: E402
 from kdlab.plots import board as board_plots  # noqa: E402
-from kdlab.runs.record import RunRecord  # noqa: E402
+from kdlab.runs.record import RunRecord, new_run_id  # noqa: E402
 from kdlab.ui.board import board_snapshot  # noqa: E402
 
 CODE = "BENCH-1"

@@ -1,6 +1,6 @@
 """Distillation lab: distill a student from a teacher, live, beside the same student trained alone.
 
-Widgets -> ``DistillConfig`` -> ``kdlab.serve.tasks.request_distillation`` (through ``ui.start_run``): a run
+Widgets -> ``DistillConfig`` -> ``kdlab.serve.lab.request_distillation`` (through ``ui.start_run``): a run
 trained earlier comes from the result cache at once; otherwise a background job (or an identical
 one in progress) that the page polls for progress and live curves. The job files the result in the
 student's runs in the database, so it survives page switches, reloads and server restarts.
@@ -13,9 +13,9 @@ from kdlab.classroom.links import SEED_RANGE, lab_options
 from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.plots import lab as plots
 from kdlab.runs.record import curves_from_events
-from kdlab.serve.limits import CostTooHigh, check_run_cost
+from kdlab.serve.lab import TeacherReady, TrainRequest
+from kdlab.serve.limits import CostTooHigh, check_cost
 from kdlab.serve.runner import JobStatus
-from kdlab.serve.tasks import TeacherReady
 from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui.assignment import (
     active_class,
@@ -196,14 +196,15 @@ try:
         train_size=train_size,
         seed=int(seed),
     )
-    config.transfer_indices(data)
+    request = TrainRequest.build(config, data)  # this press's request, if Train is pressed: computed once
 except ValueError as error:
-    config, problem = None, str(error)
+    config, request, problem = None, None, str(error)
 if problem:
     st.error(f"**These settings cannot run.** {problem}")
 elif link.sets_controls:
     try:
-        check_run_cost(config, data)  # the server's cap applies to links too; Train would refuse the same way
+        # the server's cap applies to links too; Train would refuse the same way
+        check_cost(config, len(request.transfer_indices), request.plan["teacher"])
     except CostTooHigh as error:
         st.warning(f"**This link asks for more than this server allows.** {error}")
 
@@ -236,14 +237,15 @@ if (
     and config is not None
     and not busy
     and not waiting
-    and ui.start_run(config, data, store, teacher=trained, class_code=active_class(), prediction=prediction)
+    and ui.start_run(request.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained)
 ):
     forget_prediction()
     ticket = ui.current_ticket(store)
     busy = ui.is_busy(ticket)
 
 ui.render_interrupted_runs(store, data, busy=busy)
-live_config = st.session_state.get("lab.job_config", {})
+# The run's own settings, from its request (also after a reload), not the controls' current values.
+live_config = ticket.request.config.as_dict() if ticket is not None else {}
 # Redrawing the charts every 2 s rather than every second: where browser and server share a
 # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
 ui.render_lab_run(

@@ -6,7 +6,7 @@ import streamlit as st
 from kdlab import ui
 from kdlab.db.database import StorageError
 from kdlab.plots import lab as plots
-from kdlab.runs.record import run_json, runs_csv
+from kdlab.runs.export import run_json, runs_csv
 from kdlab.ui.lab import notebook_download
 
 SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}

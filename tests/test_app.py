@@ -349,3 +349,22 @@ def test_a_reload_during_a_run_follows_it_again_and_can_stop_it():
     reloaded.button(key="lab.progress.stop").click().run()
     run_until(reloaded, lambda at: "Result of run 1" in texts(at.subheader))
     assert "Run 1 stopped" in texts(reloaded.warning)
+
+
+def test_a_reload_during_a_run_draws_the_live_curves_with_the_runs_own_settings():
+    # The live view reads the run's settings from its request (the ticket), not from this session's
+    # controls: a new session (a reload) has none of its own yet.
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    at.slider(key="lab.epochs").set_value(50)
+    at.select_slider(key="lab.batch_size").set_value(16)
+    at.number_input(key="lab.seed").set_value(15)
+    at.run()
+    at.button(key="lab.train").click().run()
+
+    reloaded = open_alone("pages/distillation_lab.py", student=at.query_params["s"])
+    run_until(reloaded, lambda at: any("fixed set of" in caption.value for caption in at.caption))
+    subset = DistillConfig().training.curve_test_images
+    assert f"a fixed set of {subset:,} test images" in texts(reloaded.caption)
+    assert chart_spec(reloaded, "lab.live.accuracy")["layout"]["xaxis"]["range"] == pytest.approx([0, 50 * 1.02])
+    reloaded.button(key="lab.progress.stop").click().run()
+    run_until(reloaded, lambda at: "Result of run 1" in texts(at.subheader))

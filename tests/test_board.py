@@ -18,10 +18,10 @@ from kdlab.classroom.board import (
 )
 from kdlab.classroom.classes import class_runs, clear_class, find_class, list_classes, open_class, set_class
 from kdlab.db.database import open_database
-from kdlab.db.runs import DatabaseRunStore, new_run_id
+from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.plots import board as board_plots
-from kdlab.runs.record import RunRecord
+from kdlab.runs.record import RunRecord, new_run_id
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD = str(ROOT / "pages" / "class_board.py")

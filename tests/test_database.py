@@ -15,11 +15,13 @@ from kdlab.db import database as schema
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, token_hash
-from kdlab.runs.record import RunRecord, RunStore
+from kdlab.runs.record import RunRecord
+from kdlab.runs.store import MemoryRunStore
 from kdlab.serve import result_cache
-from kdlab.serve.result_cache import LIVE_RUNS, RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
+from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.live import LIVE_RUNS
+from kdlab.serve.result_cache import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.runner import JobRunner, JobStatus
-from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 
 
@@ -256,12 +258,16 @@ def test_the_result_key_names_everything_that_decides_a_run(sample_data, linear_
 def test_a_run_done_before_is_served_from_the_cache(database, sample_data, linear_teacher):
     first, second = new_store(database), new_store(database)
     runner = JobRunner(1)
-    ticket = request_distillation(runner, tiny_config(), sample_data, first, teacher=linear_teacher)
+    ticket = request_distillation(
+        runner, TrainRequest.build(tiny_config(), sample_data), sample_data, first, teacher=linear_teacher
+    )
     assert ticket.how == "trained" and runner.wait(ticket.job, timeout=120)
     assert ticket.job.status == JobStatus.COMPLETED, ticket.job.error
     trained = first.get(ticket.run_id)
 
-    cached = request_distillation(runner, tiny_config(), sample_data, second, teacher=linear_teacher)
+    cached = request_distillation(
+        runner, TrainRequest.build(tiny_config(), sample_data), sample_data, second, teacher=linear_teacher
+    )
     assert cached.how == "cache" and cached.job is None and len(runner.jobs()) == 1
     copy = second.get(cached.run_id)
     assert copy.source == "cache" and copy.run_id != trained.run_id and copy.number == 1
@@ -269,10 +275,14 @@ def test_a_run_done_before_is_served_from_the_cache(database, sample_data, linea
     assert copy.student_weights == trained.student_weights
     assert first.get(cached.run_id) is None  # the copy is the second student's own
 
-    again = request_distillation(runner, tiny_config(), sample_data, second, teacher=linear_teacher, use_cache=False)
+    again = request_distillation(
+        runner, TrainRequest.build(tiny_config(), sample_data).again(), sample_data, second, teacher=linear_teacher
+    )
     assert again.how == "trained" and runner.wait(again.job, timeout=120)
     assert second.get(again.run_id).source == "trained"
-    other = request_distillation(runner, tiny_config(seed=3), sample_data, second, teacher=linear_teacher)
+    other = request_distillation(
+        runner, TrainRequest.build(tiny_config(seed=3), sample_data), sample_data, second, teacher=linear_teacher
+    )
     assert other.how == "trained"  # another seed is another run
     runner.wait(other.job, timeout=120)
 
@@ -283,11 +293,23 @@ def test_identical_requests_join_the_run_in_progress(database, sample_data, line
     stores = [new_store(database) for _ in range(3)]
     try:
         tickets = [
-            request_distillation(runner, tiny_config(epochs=3), sample_data, store, teacher=linear_teacher)
+            request_distillation(
+                runner,
+                TrainRequest.build(tiny_config(epochs=3), sample_data),
+                sample_data,
+                store,
+                teacher=linear_teacher,
+            )
             for store in stores
         ]
         second_tab = DatabaseRunStore(database, stores[1].student_id)  # the same student, another tab
-        again = request_distillation(runner, tiny_config(epochs=3), sample_data, second_tab, teacher=linear_teacher)
+        again = request_distillation(
+            runner,
+            TrainRequest.build(tiny_config(epochs=3), sample_data),
+            sample_data,
+            second_tab,
+            teacher=linear_teacher,
+        )
     finally:
         release.set()
     assert [ticket.how for ticket in tickets] == ["trained", "joined", "joined"]
@@ -299,7 +321,13 @@ def test_identical_requests_join_the_run_in_progress(database, sample_data, line
     assert [r.source for r in records] == ["trained", "joined", "joined"] and len(stores[1].records()) == 1
     assert len({json.dumps(r.summary, sort_keys=True) for r in records}) == 1  # one training, three copies
     assert LIVE_RUNS.find(stores[0].student_key) is None  # the run is closed once it ends
-    late = request_distillation(runner, tiny_config(epochs=3), sample_data, new_store(database), teacher=linear_teacher)
+    late = request_distillation(
+        runner,
+        TrainRequest.build(tiny_config(epochs=3), sample_data),
+        sample_data,
+        new_store(database),
+        teacher=linear_teacher,
+    )
     assert late.how == "cache"
 
 
@@ -309,8 +337,12 @@ def test_a_follower_who_stops_leaves_and_the_run_goes_on(database, sample_data, 
     alice, bob = new_store(database), new_store(database)
     config = tiny_config(epochs=4)
     try:
-        first = request_distillation(runner, config, sample_data, alice, teacher=linear_teacher)
-        second = request_distillation(runner, config, sample_data, bob, teacher=linear_teacher)
+        first = request_distillation(
+            runner, TrainRequest.build(config, sample_data), sample_data, alice, teacher=linear_teacher
+        )
+        second = request_distillation(
+            runner, TrainRequest.build(config, sample_data), sample_data, bob, teacher=linear_teacher
+        )
         assert stop_lab_run(first.job, first.run_id) == "left"  # bob still follows it
         assert not first.job._stop_requested.is_set()
     finally:
@@ -322,11 +354,15 @@ def test_a_follower_who_stops_leaves_and_the_run_goes_on(database, sample_data, 
 def test_a_stopped_run_is_not_cached(database, sample_data, linear_teacher):
     runner, store = JobRunner(1), new_store(database)
     config = tiny_config(epochs=50, train_size=4000, batch_size=16)
-    ticket = request_distillation(runner, config, sample_data, store, teacher=linear_teacher)
+    ticket = request_distillation(
+        runner, TrainRequest.build(config, sample_data), sample_data, store, teacher=linear_teacher
+    )
     assert stop_lab_run(ticket.job, ticket.run_id) == "stop"  # alone: the run stops
     assert runner.wait(ticket.job, timeout=60)
     assert store.get(ticket.run_id).status == "stopped"
-    again = request_distillation(runner, config, sample_data, new_store(database), teacher=linear_teacher)
+    again = request_distillation(
+        runner, TrainRequest.build(config, sample_data), sample_data, new_store(database), teacher=linear_teacher
+    )
     assert again.how == "trained"
     again.job.request_stop()
     assert runner.wait(again.job, timeout=60)
@@ -339,7 +375,9 @@ def test_an_unsaved_run_still_reaches_its_student(database, sample_data, linear_
         raise StorageError("The run database is full: the disk is full. Runs already stored are kept; ...")
 
     monkeypatch.setattr(store, "add", refuse)
-    ticket = request_distillation(runner, tiny_config(epochs=1), sample_data, store, teacher=linear_teacher)
+    ticket = request_distillation(
+        runner, TrainRequest.build(tiny_config(epochs=1), sample_data), sample_data, store, teacher=linear_teacher
+    )
     assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED
     outcome = ticket.job.result
     assert ticket.run_id in outcome.records and "full" in outcome.unsaved[ticket.run_id]
@@ -350,10 +388,20 @@ def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_
     runner.submit("another run", lambda context: release.wait(60))
     try:
         first = request_distillation(
-            runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="a", teacher=linear_teacher
+            runner,
+            TrainRequest.build(tiny_config(epochs=1, seed=5), sample_data),
+            sample_data,
+            MemoryRunStore(),
+            owner="a",
+            teacher=linear_teacher,
         )
         second = request_distillation(
-            runner, tiny_config(epochs=1, seed=5), sample_data, RunStore(), owner="b", teacher=linear_teacher
+            runner,
+            TrainRequest.build(tiny_config(epochs=1, seed=5), sample_data),
+            sample_data,
+            MemoryRunStore(),
+            owner="b",
+            teacher=linear_teacher,
         )
     finally:
         release.set()

@@ -98,13 +98,13 @@ def test_an_untrained_teacher_is_part_of_the_message(monkeypatch, sample_data, t
 
 
 def test_the_lab_job_refuses_a_run_over_the_cap_before_queueing(monkeypatch, sample_data, small_teacher):
-    from kdlab.runs.record import RunStore
+    from kdlab.runs.store import MemoryRunStore
+    from kdlab.serve.lab import TrainRequest, submit_distillation
     from kdlab.serve.runner import JobRunner
-    from kdlab.serve.tasks import submit_distillation
 
     monkeypatch.setenv("KDLAB_MAX_RUN_COST", "0.01x")
-    runner, store = JobRunner(), RunStore()
+    runner, store = JobRunner(), MemoryRunStore()
     config = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="mlp-300x2", epochs=5, train_size=4000)
     with pytest.raises(CostTooHigh):
-        submit_distillation(runner, config, sample_data, store, owner="student")
+        submit_distillation(runner, TrainRequest.build(config, sample_data), sample_data, store, owner="student")
     assert runner.jobs() == [] and store.records() == []

@@ -90,13 +90,13 @@ def test_a_demo_run_that_fails_is_reported_not_raised(quick_steps, monkeypatch):
     assert steps[-1].status == "failed" and "bad settings" in steps[-1].detail
 
 
-def _failing_request(runner, config, data, store, **kwargs):
-    from kdlab.serve.tasks import LabTicket
+def _failing_request(runner, request, data, store, **kwargs):
+    from kdlab.serve.lab import LabTicket
 
     def target(context):
         raise ValueError("bad settings")
 
-    return LabTicket("trained", "r1", 1, job=runner.submit("broken", target))
+    return LabTicket("trained", "r1", 1, request, job=runner.submit("broken", target))
 
 
 def test_the_command_prints_one_json_checklist(quick_steps, capsys):

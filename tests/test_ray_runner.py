@@ -60,9 +60,11 @@ def wait_until(condition, timeout=TIMEOUT) -> bool:
 
 
 def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(runner, store, sample_data):
-    from kdlab.serve.tasks import submit_distillation
+    from kdlab.serve.lab import TrainRequest, submit_distillation
 
-    job = submit_distillation(runner, lab_config(), sample_data, store, owner="student-1")
+    job = submit_distillation(
+        runner, TrainRequest.build(lab_config(), sample_data), sample_data, store, owner="student-1"
+    )
     assert runner.wait(job, timeout=TIMEOUT), job.progress_message
     assert job.status == JobStatus.COMPLETED, job.error
     events = job.events()
@@ -74,17 +76,19 @@ def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(ru
     assert record.status == "completed" and record.config["student"] == "linear"
     assert runner.shared_count == 2  # the data and the teacher
 
-    again = submit_distillation(runner, lab_config(seed=1), sample_data, store, owner="student-1")
+    again = submit_distillation(
+        runner, TrainRequest.build(lab_config(seed=1), sample_data), sample_data, store, owner="student-1"
+    )
     assert runner.wait(again, timeout=TIMEOUT) and again.status == JobStatus.COMPLETED, again.error
     assert runner.shared_count == 2  # put once, reused by the second run
     assert [record.number for record in store.records()] == [1, 2]
 
 
 def test_stop_reaches_the_ray_task_and_keeps_the_partial_result(runner, store, sample_data):
-    from kdlab.serve.tasks import submit_distillation
+    from kdlab.serve.lab import TrainRequest, submit_distillation
 
     config = lab_config(student="mlp-300x2", epochs=50, train_size=4000)
-    job = submit_distillation(runner, config, sample_data, store, owner="student-2")
+    job = submit_distillation(runner, TrainRequest.build(config, sample_data), sample_data, store, owner="student-2")
     assert wait_until(lambda: any(isinstance(event, EvalEvent) for event in job.events()) or job.is_finished)
     job.request_stop()
     assert runner.wait(job, timeout=TIMEOUT)

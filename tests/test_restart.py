@@ -19,8 +19,8 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
 from kdlab.serve.jobs import default_runner
+from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
-from kdlab.serve.tasks import request_distillation, stop_lab_run
 from tests.conftest import PROJECT_ROOT, tiny_config
 
 SERVER_SCRIPT = """
@@ -31,7 +31,7 @@ from kdlab.serve.runner import JobRunner
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.db.database import open_database
-from kdlab.serve.tasks import request_distillation
+from kdlab.serve.lab import TrainRequest, request_distillation
 from kdlab.teachers.cache import resolve_teacher
 
 data = load_mnist(offline=True)
@@ -41,7 +41,7 @@ store = DatabaseRunStore(database, student.id)
 teacher = resolve_teacher("linear", data, epochs=2)
 config = DistillConfig.build(teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16,
                              teacher_epochs=2, temperature=8, seed=7)
-ticket = request_distillation(JobRunner(1), config, data, store, teacher=teacher)
+ticket = request_distillation(JobRunner(1), TrainRequest.build(config, data), data, store, teacher=teacher)
 print(token, flush=True)
 time.sleep(600)  # training in the background until the test kills this "server"
 """
@@ -99,21 +99,29 @@ def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(u
 def test_a_run_that_ends_or_fails_or_is_left_leaves_nothing_behind(url, sample_data, linear_teacher, monkeypatch):
     database, runner = open_database(url), JobRunner(1)
     done, failing, alice, bob = (new_store(database) for _ in range(4))
-    ticket = request_distillation(runner, tiny_config(), sample_data, done, teacher=linear_teacher)
+    ticket = request_distillation(
+        runner, TrainRequest.build(tiny_config(), sample_data), sample_data, done, teacher=linear_teacher
+    )
     assert done.interrupted() == []  # still this server's own run
     assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED
 
     release = threading.Event()
     runner.submit("another student's run", lambda context: release.wait(60))
     try:
-        first = request_distillation(runner, tiny_config(epochs=3), sample_data, alice, teacher=linear_teacher)
-        second = request_distillation(runner, tiny_config(epochs=3), sample_data, bob, teacher=linear_teacher)
+        first = request_distillation(
+            runner, TrainRequest.build(tiny_config(epochs=3), sample_data), sample_data, alice, teacher=linear_teacher
+        )
+        second = request_distillation(
+            runner, TrainRequest.build(tiny_config(epochs=3), sample_data), sample_data, bob, teacher=linear_teacher
+        )
         assert second.how == "joined" and stop_lab_run(first.job, first.run_id) == "left"
     finally:
         release.set()
     assert runner.wait(second.job, timeout=120)
-    monkeypatch.setattr("kdlab.serve.tasks.run_distillation", lambda *args, **kwargs: 1 / 0)
-    broken = request_distillation(runner, tiny_config(seed=5), sample_data, failing, teacher=linear_teacher)
+    monkeypatch.setattr("kdlab.serve.lab.run_distillation", lambda *args, **kwargs: 1 / 0)
+    broken = request_distillation(
+        runner, TrainRequest.build(tiny_config(seed=5), sample_data), sample_data, failing, teacher=linear_teacher
+    )
     assert runner.wait(broken.job, timeout=60) and broken.job.status == JobStatus.FAILED
 
     after_a_restart(monkeypatch)
@@ -128,7 +136,12 @@ def test_a_full_queue_notes_no_start(url, sample_data, linear_teacher, monkeypat
     try:
         with pytest.raises(QueueFull):
             request_distillation(
-                runner, tiny_config(seed=11), sample_data, store, owner="student", teacher=linear_teacher
+                runner,
+                TrainRequest.build(tiny_config(seed=11), sample_data),
+                sample_data,
+                store,
+                owner="student",
+                teacher=linear_teacher,
             )
     finally:
         release.set()

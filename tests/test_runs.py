@@ -13,19 +13,18 @@ import torch
 
 from kdlab.experiments.distill import StageEvent, run_distillation
 from kdlab.ml.train import EvalEvent, StepEvent
+from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import (
     RunRecord,
-    RunStore,
     curves_from_events,
     describe_outcome,
     model_from_bytes,
     model_to_bytes,
     record_from_result,
-    run_json,
-    runs_csv,
 )
+from kdlab.runs.store import MemoryRunStore
+from kdlab.serve.lab import TeacherReady, TrainRequest, submit_distillation
 from kdlab.serve.runner import JobRunner, JobStatus
-from kdlab.serve.tasks import TeacherReady, submit_distillation
 from tests.conftest import tiny_config
 
 
@@ -142,7 +141,7 @@ def test_outcome_of_stopped_and_diverged_runs():
 
 
 def test_store_numbers_runs_and_keeps_only_recent_weights():
-    store = RunStore(keep_weights=2)
+    store = MemoryRunStore(keep_weights=2)
     numbers = [store.reserve_number() for _ in range(3)]
     assert numbers == [1, 2, 3]
     for number in (3, 1, 2):
@@ -157,7 +156,7 @@ def test_store_accepts_records_and_numbers_from_threads():
     # of ``self._numbers += 1``: without the store's lock, numbers repeat and records go missing.
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
-    store, numbers = RunStore(), []
+    store, numbers = MemoryRunStore(), []
 
     def reserve_and_add(worker: int) -> None:
         for _ in range(500):
@@ -177,8 +176,8 @@ def test_store_accepts_records_and_numbers_from_threads():
 
 
 def test_submitted_run_files_its_record(sample_data, linear_teacher):
-    runner, store = JobRunner(1), RunStore()
-    job = submit_distillation(runner, tiny_config(), sample_data, store, owner="me")
+    runner, store = JobRunner(1), MemoryRunStore()
+    job = submit_distillation(runner, TrainRequest.build(tiny_config(), sample_data), sample_data, store, owner="me")
     assert runner.wait(job, timeout=120)
     assert job.status == JobStatus.COMPLETED, job.error
     [(run_id, filed)] = job.result.records.items()
@@ -193,8 +192,13 @@ def test_submitted_run_files_its_record(sample_data, linear_teacher):
 
 
 def test_stopped_run_keeps_its_partial_result(sample_data, linear_teacher):
-    runner, store = JobRunner(1), RunStore()
-    job = submit_distillation(runner, tiny_config(epochs=50, train_size=4000, batch_size=16), sample_data, store)
+    runner, store = JobRunner(1), MemoryRunStore()
+    job = submit_distillation(
+        runner,
+        TrainRequest.build(tiny_config(epochs=50, train_size=4000, batch_size=16), sample_data),
+        sample_data,
+        store,
+    )
     deadline = time.time() + 60
     while not any(isinstance(event, EvalEvent) for event in job.events()) and time.time() < deadline:
         time.sleep(0.02)
@@ -211,5 +215,7 @@ def test_stopped_run_keeps_its_partial_result(sample_data, linear_teacher):
 def test_impossible_settings_fail_before_queueing(sample_data):
     runner = JobRunner(1)
     with pytest.raises(ValueError, match="Batch size 1024"):
-        submit_distillation(runner, tiny_config(batch_size=1024), sample_data, RunStore())
+        submit_distillation(
+            runner, TrainRequest.build(tiny_config(batch_size=1024), sample_data), sample_data, MemoryRunStore()
+        )
     assert runner.jobs() == []

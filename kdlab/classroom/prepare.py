@@ -28,8 +28,8 @@ from kdlab.experiments.schemes import SchemeConfig
 from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
+from kdlab.serve.lab import TrainRequest, request_distillation
 from kdlab.serve.runner import JobRunner
-from kdlab.serve.tasks import request_distillation
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
@@ -246,7 +246,9 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
         for number, (config, who) in enumerate(runs.items(), start=1):
             label = f"Run {number}/{len(runs)} ({who}): {config.student} from {config.teacher}"
             teacher = teachers.get((config.teacher, config.teacher_epochs or default_epochs, config.teacher_seed))
-            ticket = request_distillation(runner, config, data, store, owner="prepare", teacher=teacher)
+            ticket = request_distillation(
+                runner, TrainRequest.build(config, data), data, store, owner="prepare", teacher=teacher
+            )
             if ticket.job is None:
                 outcomes.append("already done")
                 continue

@@ -1,21 +1,23 @@
-"""One student's runs in the database: the same few methods as the in-memory ``kdlab.runs.record.RunStore``.
+"""One student's runs in the database (``DatabaseRunStore``, a ``kdlab.runs.store.RunStore``), and the result cache.
 
 Every read and write is scoped to the student, so a page can only ever list, show or offer
 for download the runs of the student whose token it holds. Student weights are kept for the
 student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5); older runs keep everything else.
+
+The result cache maps a result key (``kdlab.serve.result_cache.result_key``) to the first completed
+run with it, of any student: a later request for the same key copies that run instead of training.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import uuid
-from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, insert, select, update
 
-from kdlab.db.database import SERVER_ID, Database, run_starts, run_weights, runs, students
+from kdlab.db.database import SERVER_ID, Database, result_cache, run_starts, run_weights, runs, students
 from kdlab.runs.record import KEEP_WEIGHTS, RunRecord, json_ready
+from kdlab.runs.store import InterruptedRun
 
 
 def keep_weights_from_env() -> int:
@@ -25,11 +27,6 @@ def keep_weights_from_env() -> int:
     except ValueError:
         return KEEP_WEIGHTS
     return max(0, value)
-
-
-def new_run_id() -> str:
-    """A random run id (not a secret: every lookup is also scoped to the student)."""
-    return uuid.uuid4().hex[:16]
 
 
 def _record(row, weights: bytes | None = None) -> RunRecord:
@@ -46,16 +43,6 @@ def _record(row, weights: bytes | None = None) -> RunRecord:
         source=row.source,
         cache_key=row.cache_key,
     )
-
-
-@dataclass(frozen=True)
-class InterruptedRun:
-    """A run that started on a server process that has stopped since (a restart) and has no record."""
-
-    run_id: str
-    number: int
-    config: dict  # DistillConfig.as_dict(): DistillConfig.build(**config) trains it again
-    started_at: float
 
 
 class DatabaseRunStore:
@@ -93,7 +80,7 @@ class DatabaseRunStore:
 
     @property
     def student_key(self) -> str:
-        """The name of this student's live runs in ``kdlab.serve.result_cache.LIVE_RUNS``."""
+        """The name of this student's live runs in ``kdlab.serve.live.LIVE_RUNS``."""
         return f"student:{self.student_id}"
 
     def reserve_number(self) -> int:
@@ -210,8 +197,33 @@ class DatabaseRunStore:
             ).scalar()
         return self.get(run_id) if run_id else None
 
+    def cached_result(self, key: str) -> RunRecord | None:
+        """The first completed run with this result key (a ``RunRecord`` of any student, with weights), or
+        None. Only for copying into this student's runs on the server, never for showing."""
+        with self.database.read() as connection:
+            run_id = connection.execute(select(result_cache.c.run_id).where(result_cache.c.cache_key == key)).scalar()
+        return _load_any_run(self.database, run_id) if run_id else None
 
-def load_any_run(database: Database, run_id: str) -> RunRecord | None:
+    def remember_result(self, key: str, run_id: str) -> None:
+        """Record ``run_id`` as the result of ``key``, unless another run got there first."""
+        row = dict(cache_key=key, run_id=run_id, created_at=time.time())
+        # Insert-or-nothing in one statement: a check, then an insert, races on PostgreSQL's READ COMMITTED.
+        statement = _dialect_insert(self.database)(result_cache).values(**row).on_conflict_do_nothing()
+        with self.database.write() as connection:
+            connection.execute(statement)
+
+
+def _dialect_insert(database: Database):
+    if database.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert
+
+
+def _load_any_run(database: Database, run_id: str) -> RunRecord | None:
     """A run of any student, with weights: only for copying a cached result into another student's
     runs on the server, never for showing."""
     with database.read() as connection:
@@ -220,24 +232,3 @@ def load_any_run(database: Database, run_id: str) -> RunRecord | None:
             return None
         weights = connection.execute(select(run_weights.c.data).where(run_weights.c.run_id == run_id)).scalar()
     return _record(row, weights)
-
-
-def copy_into(
-    record: RunRecord,
-    store,
-    *,
-    source: str,
-    number: int | None = None,
-    run_id: str | None = None,
-    created_at: float | None = None,
-) -> RunRecord:
-    """``record`` as a new run of ``store``'s student (new id and number), marked with ``source``."""
-    copy = replace(
-        record,
-        run_id=run_id or new_run_id(),
-        number=number if number is not None else store.reserve_number(),
-        source=source,
-        created_at=created_at if created_at is not None else record.created_at,
-    )
-    store.add(copy)
-    return copy

@@ -134,18 +134,20 @@ def run_distillation(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     device: torch.device | None = None,
+    indices: torch.Tensor | None = None,
 ) -> DistillationResult:
     """Distill ``config.student`` from ``config.teacher`` and, if asked, train the baseline.
 
     Both student runs start from the same initial weights and see the same batches in the
-    same order (same seed), so the only difference is the teacher's soft targets.
+    same order (same seed), so the only difference is the teacher's soft targets. ``indices``:
+    ``config.transfer_indices(data)`` when the caller has computed them already.
 
     Raises:
         ValueError: the config does not fit the data (e.g. the filters leave too few images).
     """
     emit = on_event or (lambda event: None)
     started = time.perf_counter()
-    indices = config.transfer_indices(data)
+    indices = config.transfer_indices(data) if indices is None else indices
     transfer = data.train.subset(indices)
     if teacher is None:
         emit(StageEvent("teacher", f"Preparing teacher {config.teacher} ..."))

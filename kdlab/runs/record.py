@@ -1,24 +1,18 @@
-"""Run records: what one lab run produced, tabulated and exported.
+"""Run records: what one lab run produced.
 
 A ``RunRecord`` is small and self-contained: the config, the results summary
 (``DistillationResult.summary()``), the accuracy/loss curves, per-class accuracy, the
 confusion matrices and the distilled student's weights as bytes (``torch.save`` of its
-``state_dict`` into a ``BytesIO``). The app keeps each student's records in the database
-(``kdlab.db.DatabaseRunStore``); ``RunStore`` here is the same interface in memory, for
-the command line, tests, and a session whose database is out of order. Both are thread safe
-because the background job that trains a run files the record itself, so a run that ends
-while the student is on another page is still there when they look.
+``state_dict`` into a ``BytesIO``). Stores keep them (``kdlab.runs.store``); ``kdlab.runs.export``
+writes them out.
 
 Curve points are plain dicts (see ``curve_point``), the format ``kdlab.plots.lab`` draws.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -261,71 +255,6 @@ def describe_outcome(record: RunRecord) -> str:
     return f"{stopped}{sentence}{teacher}"
 
 
-class RunStore:
-    """One session's runs in memory, oldest first. Thread safe: a job thread adds its record when it ends.
-
-    Only the last ``keep_weights`` runs keep their student weights, so a long lesson does not
-    grow a session's memory without bound; older records keep everything else.
-    """
-
-    saved = False  # these records die with the process (the database store says True)
-    database = None  # no result cache without a database
-    student_key = None
-
-    def __init__(self, keep_weights: int = KEEP_WEIGHTS) -> None:
-        self.keep_weights = keep_weights
-        self._lock = threading.Lock()
-        self._records: list[RunRecord] = []
-        self._numbers = 0
-
-    def reserve_number(self) -> int:
-        """The next run number (1, 2, ...), reserved when a run is submitted."""
-        with self._lock:
-            self._numbers += 1
-            return self._numbers
-
-    def add(self, record: RunRecord) -> None:
-        with self._lock:
-            self._records.append(record)
-            self._records.sort(key=lambda r: r.number)
-            for old in self._records[: -self.keep_weights] if self.keep_weights else self._records:
-                old.student_weights = None
-
-    def records(self) -> list[RunRecord]:
-        with self._lock:
-            return list(self._records)
-
-    # Runs in memory die with the server process, so none of them outlives a restart to be listed.
-    def note_start(self, run_id: str, number: int, config: dict) -> None:
-        pass
-
-    def forget_start(self, run_id: str) -> None:
-        pass
-
-    def interrupted(self) -> list:
-        return []
-
-    def get(self, run_id: str) -> RunRecord | None:
-        with self._lock:
-            return next((record for record in self._records if record.run_id == run_id), None)
-
-    def latest(self) -> RunRecord | None:
-        """The newest run, or None."""
-        with self._lock:
-            return self._records[-1] if self._records else None
-
-
-def runs_csv(records: list[RunRecord]) -> str:
-    """The runs table as CSV text (one row per run, accuracies as fractions)."""
-    rows = [record.table_row() for record in records]
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def run_json(record: RunRecord) -> str:
-    """One run as indented JSON (``RunRecord.as_dict``)."""
-    return json.dumps(record.as_dict(), indent=2, allow_nan=False)
+def new_run_id() -> str:
+    """A random run id (not a secret: every lookup is also scoped to the student)."""
+    return uuid.uuid4().hex[:16]

@@ -100,12 +100,21 @@ def check_run_cost(config: DistillConfig, data: MnistData) -> float:
         CostTooHigh: above the cap; the message states both in default runs and how to get under it.
         ValueError: the config does not fit the data, or the cap setting is malformed.
     """
-    cost, cap = run_cost(config, data), max_run_cost()
+    return check_cost(config, len(config.transfer_indices(data)), teacher_cost(config, data))
+
+
+def check_cost(config: DistillConfig, images: int, teacher: float) -> float:
+    """The cost of the run ``config`` on ``images`` transfer images, with ``teacher`` the cost of training
+    its teacher first (0 when cached), when it is within the cap.
+
+    Raises:
+        CostTooHigh: above the cap; the message states both in default runs and how to get under it.
+        ValueError: the cap setting is malformed.
+    """
+    students = training_cost(config.student, images, config.training.epochs) * _students(config)
+    cost, cap = students + teacher, max_run_cost()
     if cost <= cap:
         return cost
-    images = len(config.transfer_indices(data))
-    teacher = teacher_cost(config, data)
-    students = cost - teacher
     twice = ", trained twice: distilled and alone" if config.with_baseline else ""
     what = f"{config.training.epochs} epochs x {images:,} images x {config.student}{twice}"
     if teacher:

@@ -1,11 +1,12 @@
 """The lab's run: pressing Train, following the live run (one's own, or an identical one another
 student started), and the result, also after a reload.
 
-Pressing Train asks ``kdlab.serve.tasks.request_distillation``, which answers in one of three ways:
+Pressing Train builds one ``kdlab.serve.lab.TrainRequest`` and asks ``request_distillation``, which
+answers in one of three ways:
 the same run trained earlier on this server (copied into the student's runs at once, said
 so, with a button to train it again live), an identical run in progress (followed live; the
 student gets their own copy of the record), or a new background job. The session keeps the
-answer (a ``LabTicket``); after a reload the lab finds the student's live run again, or shows
+answer (a ``LabTicket``, which carries the request); after a reload the lab finds the student's live run again, or shows
 their latest stored run. A run cut off by a server restart is listed with its settings, to train
 again or dismiss.
 """
@@ -21,10 +22,11 @@ from kdlab.classroom.notebooks import notebook_bytes, run_notebook
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
 from kdlab.runs.record import RunRecord
+from kdlab.runs.store import RunStore
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.result_cache import LIVE_RUNS
+from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.runner import Job, JobStatus
-from kdlab.serve.tasks import LabOutcome, LabTicket, request_distillation, stop_lab_run
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import cached_teacher
@@ -32,11 +34,9 @@ from kdlab.ui.results import render_run_result
 from kdlab.ui.session import remember_job, session_owner, unsaved_runs
 from kdlab.ui.widgets import page_link
 
-TICKET_KEY = "lab.ticket"
-REQUEST_KEY = "lab.request"  # the DistillConfig of the ticket, for "Train it again live"
+TICKET_KEY = "lab.ticket"  # the session's LabTicket; its request holds the run's settings
 LEFT_KEY = "lab.left"  # run ids this session stopped following
-TAGS_KEY = "lab.request.tags"  # its class code and prediction: "Train it again live" files them again
-PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the database)
+PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the store)
 CACHED_NOTE = (
     "This exact run was trained earlier on this server (same data, teacher, settings and seed), so here is "
     "its result at once."
@@ -47,47 +47,32 @@ JOINED_NOTE = (
 )
 
 
-def start_run(
-    config: DistillConfig,
-    data,
-    store,
-    *,
-    teacher: Teacher | None,
-    fresh: bool = False,
-    class_code: str | None = None,
-    prediction: dict | None = None,
-) -> bool:
-    """Press Train (``fresh``: "Train it again live", never from the cache). Shows an error and
-    returns False when the run cannot start. The run counts for ``class_code`` (a class board)
-    and carries ``prediction``, both filed with its record."""
-    if hasattr(store, "tagged"):  # the database's store files both with the run; memory keeps the prediction below
-        store = store.tagged(class_code=class_code, prediction=prediction)
+def start_run(request: TrainRequest, data, store: RunStore, *, teacher: Teacher | None) -> bool:
+    """Press Train with ``request`` (``request.again()``: "Train it again live", never from the cache).
+    Shows an error and returns False when the run cannot start."""
     try:
-        ticket = request_distillation(
-            default_runner(), config, data, store, owner=session_owner(), teacher=teacher, use_cache=not fresh
-        )
+        ticket = request_distillation(default_runner(), request, data, store, owner=session_owner(), teacher=teacher)
     except (ValueError, StorageError) as error:  # settings that do not fit, a full queue, a busy database
         st.error(f"**The run cannot start.** {error}")
         return False
-    st.session_state[TICKET_KEY], st.session_state[REQUEST_KEY] = ticket, config
-    st.session_state[TAGS_KEY] = {"class_code": class_code, "prediction": prediction}
-    st.session_state["lab.job_config"] = config.as_dict()  # what the page's live view draws against
-    if prediction is not None:
-        st.session_state.setdefault(PREDICTIONS_KEY, {})[ticket.run_id] = prediction
+    st.session_state[TICKET_KEY] = ticket
+    if request.prediction is not None:
+        st.session_state.setdefault(PREDICTIONS_KEY, {})[ticket.run_id] = request.prediction
     if ticket.job is not None:
         remember_job("lab", ticket.job)
     return True
 
 
-def current_ticket(store) -> LabTicket | None:
+def current_ticket(store: RunStore) -> LabTicket | None:
     """This session's lab run; after a reload, the live run this student follows, if any."""
     ticket = st.session_state.get(TICKET_KEY)
     if ticket is None:
-        found = LIVE_RUNS.find(getattr(store, "student_key", None) or session_owner())
+        found = LIVE_RUNS.find(store.student_key)
         if found is not None:
-            job, follower = found
-            ticket = st.session_state[TICKET_KEY] = LabTicket(follower.source, follower.run_id, follower.number, job)
-            remember_job("lab", job)
+            live, follower = found
+            ticket = LabTicket(follower.source, follower.run_id, follower.number, live.request, live.job)
+            st.session_state[TICKET_KEY] = ticket
+            remember_job("lab", live.job)
     return ticket
 
 
@@ -138,14 +123,7 @@ def render_lab_run(
             icon=":material/replay:",
             help="Trains the same run now, live, instead of showing the earlier result.",
         ):
-            if start_run(
-                st.session_state[REQUEST_KEY],
-                data,
-                store,
-                teacher=teacher,
-                fresh=True,
-                **st.session_state.get(TAGS_KEY, {}),
-            ):
+            if start_run(ticket.request.again(), data, store, teacher=teacher):
                 st.rerun()
         _render_record(ticket.record, store)
         return
@@ -199,10 +177,11 @@ def render_interrupted_runs(store, data, *, busy: bool) -> None:
             ):
                 try:
                     config = DistillConfig.build(**settings)
-                except (TypeError, ValueError) as error:  # settings of an older kdlab
+                    request = TrainRequest.build(config, data)
+                except (TypeError, ValueError) as error:  # settings of an older kdlab, or that no longer fit
                     st.error(f"**These settings cannot run any more.** {error} Dismiss the run instead.")
                 else:
-                    if start_run(config, data, store, teacher=cached_teacher(config.teacher)):
+                    if start_run(request, data, store, teacher=cached_teacher(config.teacher)):
                         _forget(store, run.run_id)
                         st.rerun()
             if dismiss.button("Dismiss", key=f"lab.interrupted.{run.run_id}.dismiss", icon=":material/close:"):
@@ -227,7 +206,7 @@ def _latest(store) -> RunRecord | None:
 
 def _prediction(record: RunRecord, store) -> dict | None:
     known = st.session_state.get(PREDICTIONS_KEY, {}).get(record.run_id)
-    if known is not None or not hasattr(store, "prediction_of"):
+    if known is not None:
         return known
     try:
         return store.prediction_of(record.run_id)

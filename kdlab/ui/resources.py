@@ -9,21 +9,17 @@ watches, so thirty students opening the explorer at once start one training, not
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import streamlit as st
 
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
 from kdlab.serve.jobs import cap_torch_threads, default_runner
-from kdlab.serve.runner import SHARED_OWNER, Job, JobStatus
-from kdlab.serve.tasks import teacher_task
-from kdlab.teachers.cache import is_teacher_cached, resolve_teacher, teacher_cache_path
+from kdlab.serve.runner import JobStatus
+from kdlab.serve.tasks import TEACHER_JOBS
+from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.progress import follow_job
-
-_TEACHER_JOBS: dict[str, str] = {}  # teacher cache path -> id of the job training it (all sessions)
-_TEACHER_JOBS_LOCK = threading.Lock()
 
 
 def leave_a_core_to_the_server() -> None:
@@ -67,29 +63,20 @@ def teacher_cache_dir() -> Path:
     return default_cache_dir() / "teachers"
 
 
-def _teacher_path(architecture: str, data: MnistData) -> Path:
-    # The teacher's cache file; for an ensemble a key that is never a file (its members have the files).
-    return teacher_cache_path(default_cache_dir(), architecture, data, default_teacher_epochs(len(data.train)), 0)
-
-
 def teacher_is_cached(architecture: str) -> bool:
     """True when the default teacher of this architecture (or every member of this ensemble) is on disk."""
     return is_teacher_cached(architecture, get_data())
 
 
-@st.cache_resource(show_spinner="Loading the teacher from the cache ...", max_entries=16)
-def _load_teacher(architecture: str, path: str) -> Teacher:
-    # ``path`` names the data source, size and epochs, so it is part of the cache key.
-    return resolve_teacher(architecture, load_data())
-
-
 def cached_teacher(architecture: str) -> Teacher | None:
-    """The trained teacher if it is cached (on disk or finished in this process); never trains."""
+    """The trained teacher if it is cached (on disk or finished in this process); never trains.
+
+    Loaded through ``kdlab.teachers.cache``, the process's one bounded memory cache of teachers.
+    """
     data = get_data()
-    path = _teacher_path(architecture, data)
     if is_teacher_cached(architecture, data):
-        return _load_teacher(architecture, str(path))
-    job = _existing_teacher_job(path)
+        return resolve_teacher(architecture, data)
+    job = TEACHER_JOBS.existing(default_runner(), architecture, data, default_cache_dir())
     if (
         job is not None
         and job.status == JobStatus.COMPLETED
@@ -98,25 +85,6 @@ def cached_teacher(architecture: str) -> Teacher | None:
     ):
         return job.result  # trained here but could not be saved (read-only cache)
     return None
-
-
-def _existing_teacher_job(path: Path) -> Job | None:
-    with _TEACHER_JOBS_LOCK:
-        job_id = _TEACHER_JOBS.get(str(path))
-    return default_runner().get(job_id) if job_id else None
-
-
-def _start_teacher_job(architecture: str, data: MnistData, path: Path) -> Job:
-    """The job training this teacher: the unfinished one if a session started it, else a new one."""
-    with _TEACHER_JOBS_LOCK:
-        job_id = _TEACHER_JOBS.get(str(path))
-        job = default_runner().get(job_id) if job_id else None
-        if job is None or job.is_finished:
-            job = default_runner().submit(
-                f"Teacher {architecture}", teacher_task(architecture, data), owner=SHARED_OWNER
-            )
-            _TEACHER_JOBS[str(path)] = job.id
-        return job
 
 
 def require_teacher(architecture: str, *, key: str) -> Teacher:
@@ -129,19 +97,18 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
     teacher = cached_teacher(architecture)
     if teacher is not None:
         return teacher
-    data = get_data()
-    path = _teacher_path(architecture, data)
-    job = _existing_teacher_job(path)
+    data, runner = get_data(), default_runner()
+    job = TEACHER_JOBS.existing(runner, architecture, data, default_cache_dir())
     if job is not None and job.is_finished:
         if is_teacher_cached(architecture, data):
             st.rerun()  # it finished a moment ago
         outcome = job.error or (job.result.status if job.result is not None else job.status)
         st.error(f"Training the teacher {architecture} did not finish ({outcome}). Press the button to try again.")
         if st.button("Train the teacher again", key=f"{key}.retry"):
-            _start_teacher_job(architecture, data, path)
+            TEACHER_JOBS.start(runner, architecture, data, default_cache_dir())
             st.rerun()
         st.stop()
-    job = _start_teacher_job(architecture, data, path)
+    job = TEACHER_JOBS.start(runner, architecture, data, default_cache_dir())
     epochs = default_teacher_epochs(len(data.train))
     st.info(
         f"**Training the teacher {architecture}** ({epochs} epochs on {len(data.train):,} images). This "

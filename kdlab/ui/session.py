@@ -19,7 +19,7 @@ import streamlit as st
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, is_valid_token, new_token
-from kdlab.runs.record import RunStore
+from kdlab.runs.store import MemoryRunStore, RunStore
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job
 
@@ -78,14 +78,14 @@ def _sign_in(candidate: str | None, *, report: bool) -> None:
     st.session_state[STUDENT_KEY] = student
 
 
-def unsaved_runs() -> RunStore:
+def unsaved_runs() -> MemoryRunStore:
     """This session's runs that are not in the database (made while it was out of order)."""
     if MEMORY_KEY not in st.session_state:
-        st.session_state[MEMORY_KEY] = RunStore()
+        st.session_state[MEMORY_KEY] = MemoryRunStore(student_key=session_owner())
     return st.session_state[MEMORY_KEY]
 
 
-def session_runs() -> DatabaseRunStore | RunStore:
+def session_runs() -> RunStore:
     """This student's runs in the database; while it is out of order, ``unsaved_runs()`` and a message."""
     student_token()
     if st.session_state.get(STUDENT_KEY) is None:

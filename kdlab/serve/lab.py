@@ -1,0 +1,310 @@
+"""The lab's Train button, from the press to the records filed for every student who followed the run.
+
+One press builds one frozen ``TrainRequest`` (the config, its transfer set, its cost plan and its
+request key, all computed once); ``request_distillation`` answers it in one of three ways, as a
+``LabTicket`` that carries the request: the same run trained earlier (copied from the result cache
+at once), the identical run in progress (followed live, ``kdlab.serve.live``), or a new job on the
+runner. The job trains the teacher if needed, then ``kdlab.experiments.distill.run_distillation``,
+and files a copy of the record in every follower's store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from kdlab.db.database import StorageError
+from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.ml.data import MnistData
+from kdlab.ml.progress import ProgressTracker
+from kdlab.ml.train import EvalEvent
+from kdlab.runs.record import RunRecord, new_run_id, record_from_result
+from kdlab.runs.store import RunStore
+from kdlab.serve.limits import check_cost
+from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
+from kdlab.serve.result_cache import key_of, run_identity, teacher_matches, with_teacher_results
+from kdlab.serve.runner import Job, JobContext, JobRunner
+from kdlab.serve.tasks import report_progress
+from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
+from kdlab.teachers.ensembles import training_cost
+from kdlab.teachers.teacher import Teacher, TeacherRecord, default_teacher_epochs
+
+log = logging.getLogger(__name__)
+STAGE_NAMES = {
+    "teacher": "Training the teacher",
+    "distilled": "Distilling the student",
+    "baseline": "Training the student alone (baseline)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class TrainRequest:
+    """One press of Train: everything the run needs, computed once and carried to the end.
+
+    Build it with ``TrainRequest.build``; ``LabTicket.request`` and ``LiveRun.request`` hold it, so the
+    page and the live view read the run's settings from it, also after a reload.
+    """
+
+    config: DistillConfig
+    transfer_indices: torch.Tensor  # (N,) the transfer set's indices into data.train
+    plan: dict[str, float]  # stage -> training cost: the progress bar's weights; the teacher's is 0 when cached
+    identity: dict  # kdlab.serve.result_cache.run_identity without the teacher's results
+    key: str  # the request key: identical requests share it, and their live run
+    class_code: str | None = None  # the class board the run counts for
+    prediction: dict | None = None  # what the student predicted before pressing Train
+    fresh: bool = False  # "Train it again live": never served from the result cache
+
+    @classmethod
+    def build(
+        cls,
+        config: DistillConfig,
+        data: MnistData,
+        *,
+        class_code: str | None = None,
+        prediction: dict | None = None,
+        fresh: bool = False,
+    ) -> TrainRequest:
+        """The request for ``config`` on ``data``.
+
+        Raises:
+            ValueError: the config does not fit the data (e.g. a batch bigger than the training set).
+        """
+        indices = config.transfer_indices(data)
+        teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
+        student_cost = training_cost(config.student, len(indices), config.training.epochs)
+        plan = {"teacher": training_cost(config.teacher, len(data.train), teacher_epochs), "distilled": student_cost}
+        if is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed):
+            plan["teacher"] = 0.0
+        if config.with_baseline:
+            plan["baseline"] = student_cost
+        identity = run_identity(config, data)
+        return cls(config, indices, plan, identity, key_of(identity), class_code, prediction, fresh)
+
+    @property
+    def cost(self) -> float:
+        """The work of the whole run (see ``kdlab.serve.limits``)."""
+        return sum(self.plan.values())
+
+    def tagged(self, *, class_code: str | None, prediction: dict | None) -> TrainRequest:
+        """The same request, counting for the class ``class_code`` and carrying the student's ``prediction``."""
+        return replace(self, class_code=class_code, prediction=prediction)
+
+    def again(self) -> TrainRequest:
+        """The same request, trained again live instead of served from the cache."""
+        return replace(self, fresh=True)
+
+    def teacher_matches(self, teacher: TeacherRecord) -> bool:
+        """True when ``teacher`` is the one this request asks for (architecture, data, epochs, seed)."""
+        return teacher_matches(self.identity, teacher)
+
+    def result_key(self, teacher: TeacherRecord) -> str:
+        """The key of this run's result with the teacher that trained it."""
+        return key_of(with_teacher_results(self.identity, teacher))
+
+
+@dataclass(frozen=True)
+class TeacherReady:
+    """Emitted by the lab job once its teacher is loaded or trained."""
+
+    architecture: str
+    test_accuracy: float
+    test_errors: int
+    status: str
+
+
+@dataclass
+class LabOutcome:
+    """The lab job's result: the record filed for every student who followed the run."""
+
+    status: str  # the run's: "completed", "stopped" or "diverged"
+    records: dict[str, RunRecord] = field(default_factory=dict)  # run_id -> that student's record
+    unsaved: dict[str, str] = field(default_factory=dict)  # run_id -> why it is not in the database
+
+
+@dataclass
+class LabTicket:
+    """What pressing Train gave a student: a result from the cache at once, or a live run to follow."""
+
+    how: str  # "cache": trained earlier, copied now; "joined": an identical run in progress; "trained": a new job
+    run_id: str  # the student's run (its record appears under this id)
+    number: int
+    request: TrainRequest
+    job: Job | None = None  # the live run ("joined", "trained")
+    record: RunRecord | None = None  # the copied result ("cache")
+
+
+def request_distillation(
+    runner: JobRunner,
+    request: TrainRequest,
+    data: MnistData,
+    store: RunStore,
+    *,
+    owner: str | None = None,
+    teacher: Teacher | None = None,
+) -> LabTicket:
+    """The lab's Train button: the same run trained earlier (from the result cache, at once), else
+    the identical run in progress (followed live), else a new job.
+
+    Args:
+        store: the student's runs; the record is filed there with the request's class code and prediction.
+        owner: the job owner, for a new job.
+        teacher: the cached teacher, if the caller has it; without it the cache is not consulted
+            (the result key needs the teacher's results).
+
+    Raises:
+        CostTooHigh: a new run above the server's cap (a cached result is served whatever its cost).
+        QueueFull, OwnerBusy: the runner refuses a new job.
+        StorageError: the student's store cannot be written.
+    """
+    if request.class_code is not None or request.prediction is not None:
+        store = store.tagged(class_code=request.class_code, prediction=request.prediction)
+    if not request.fresh and teacher is not None and request.teacher_matches(teacher.record):
+        cached = _cached(store, request.result_key(teacher.record))
+        if cached is not None:
+            record = copy_into(cached, store, source="cache", created_at=time.time())
+            return LabTicket("cache", record.run_id, record.number, request, record=record)
+    check_cost(request.config, len(request.transfer_indices), request.plan["teacher"])
+    number, run_id = store.reserve_number(), new_run_id()
+    _note_start(store, run_id, number, request.config)  # before the job: a quick run may file its record at once
+    follower = Follower(store.student_key, store, number, run_id, "trained")
+    try:
+        live, follower = LIVE_RUNS.join_or_start(request, follower, lambda live: _submit(runner, data, live, owner))
+    except BaseException:  # no job (a full queue, say): no run to remember
+        _forget_start(store, run_id)
+        raise
+    if follower.run_id != run_id:  # a second tab of a student who already follows this run: their earlier place
+        _forget_start(store, run_id)
+    return LabTicket(follower.source, follower.run_id, follower.number, live.request, job=live.job)
+
+
+def submit_distillation(
+    runner: JobRunner, request: TrainRequest, data: MnistData, store: RunStore, *, owner: str | None = None
+) -> Job:
+    """Train ``request`` live (never from the cache; an identical run in progress is joined): the job."""
+    return request_distillation(runner, request.again(), data, store, owner=owner).job
+
+
+def stop_lab_run(job: Job, run_id: str) -> str:
+    """A student's Stop on the live run ``job``: "stop" stops it (the student keeps the partial
+    result); "left" when other students follow the same run, which goes on for them."""
+    action, leaving = LIVE_RUNS.stop_or_leave(job, run_id)
+    if action == "stop":
+        job.request_stop()
+    elif leaving is not None:
+        _forget_start(leaving.store, run_id)  # the run goes on for the others; this student gets no record
+    return action
+
+
+def copy_into(
+    record: RunRecord,
+    store: RunStore,
+    *,
+    source: str,
+    number: int | None = None,
+    run_id: str | None = None,
+    created_at: float | None = None,
+) -> RunRecord:
+    """``record`` as a new run of ``store``'s student (new id and number), marked with ``source``."""
+    copy = replace(
+        record,
+        run_id=run_id or new_run_id(),
+        number=number if number is not None else store.reserve_number(),
+        source=source,
+        created_at=created_at if created_at is not None else record.created_at,
+    )
+    store.add(copy)
+    return copy
+
+
+def _cached(store: RunStore, key: str) -> RunRecord | None:
+    try:
+        return store.cached_result(key)
+    except StorageError as error:
+        log.warning("result cache unavailable, training instead: %s", error)
+        return None
+
+
+def _note_start(store: RunStore, run_id: str, number: int, config: DistillConfig) -> None:
+    try:
+        store.note_start(run_id, number, config.as_dict())
+    except StorageError as error:  # the run still trains; only a restart would lose it without a trace
+        log.warning("could not note the start of run %s: %s", run_id, error)
+
+
+def _forget_start(store: RunStore, run_id: str) -> None:
+    try:
+        store.forget_start(run_id)
+    except StorageError as error:
+        log.warning("could not forget the start of run %s: %s", run_id, error)
+
+
+def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None) -> Job:
+    request: TrainRequest = live.request
+    config, number = request.config, live.followers[0].number
+
+    def target(context: JobContext) -> LabOutcome:
+        try:
+            progress = ProgressTracker(report_progress(context), request.plan)
+            follow = progress.follow_runs({run: STAGE_NAMES[run] for run in request.plan})
+
+            def on_event(event) -> None:
+                follow(event)
+                if isinstance(event, StageEvent) or (isinstance(event, EvalEvent) and event.run != "teacher"):
+                    context.emit(event)  # the log the page polls for live curves; step events only move the bar
+
+            context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
+            teacher = resolve_teacher(
+                config.teacher,
+                data,
+                epochs=config.teacher_epochs,
+                seed=config.teacher_seed,
+                on_event=on_event,
+                stop=context.stop_requested,
+            )
+            record = teacher.record
+            context.emit(TeacherReady(config.teacher, record.test_accuracy, record.test_errors, teacher.status))
+            # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set
+            result = context.run(
+                run_distillation, config, data, teacher=teacher, on_event=on_event, indices=request.transfer_indices
+            )
+            filed = record_from_result(result, data.test.labels, number=number)
+            outcome = _file_records(filed, request, result.teacher.record, live)
+            context.set_progress(1.0, f"Finished: {result.status}.")
+            return outcome
+        finally:
+            for follower in LIVE_RUNS.finish(live):  # a failed run lets its followers go too, without a record
+                _forget_start(follower.store, follower.run_id)
+
+    # kind and cost let the queue estimate when this run starts and ends
+    name = f"Run {number}: {config.student} from {config.teacher}"
+    return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost)
+
+
+def _file_records(record: RunRecord, request: TrainRequest, teacher: TeacherRecord, live: LiveRun) -> LabOutcome:
+    """Give every follower their own copy of ``record``; a completed run also enters the result cache."""
+    outcome = LabOutcome(record.status)
+    if record.status == "completed":  # a stopped or diverged run is never served as "the" result
+        record.cache_key = request.result_key(teacher)
+    first = LIVE_RUNS.take_first(live)  # filed and cached before the run closes to newcomers, so that
+    if first is not None and _file(outcome, record, first) and record.cache_key:  # a request never misses both
+        try:
+            first.store.remember_result(record.cache_key, first.run_id)
+        except StorageError as error:
+            log.warning("could not add run %s to the result cache: %s", first.run_id, error)
+    for follower in LIVE_RUNS.finish(live):
+        _file(outcome, record, follower)
+    return outcome
+
+
+def _file(outcome: LabOutcome, record: RunRecord, follower: Follower) -> bool:
+    copy = replace(record, run_id=follower.run_id, number=follower.number, source=follower.source)
+    outcome.records[follower.run_id] = copy
+    try:
+        follower.store.add(copy)
+    except StorageError as error:
+        outcome.unsaved[follower.run_id] = str(error)
+        return False
+    return True

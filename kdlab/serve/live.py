@@ -1,0 +1,109 @@
+"""Live runs: the job training a run request right now, and every student following it.
+
+Identical requests (the same ``TrainRequest.key``) join the live run instead of queueing a copy, so
+thirty students pressing Train on the defaults start one training; each follower gets their own
+record when it ends. ``LIVE_RUNS`` is the process-wide registry.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kdlab.runs.store import RunStore
+
+
+@dataclass
+class Follower:
+    """A student who gets a record of a live run when it ends."""
+
+    student: str  # the store's student_key (or the session's owner id): finds the run again after a reload
+    store: RunStore
+    number: int
+    run_id: str
+    source: str  # "trained" (started it) or "joined"
+
+
+@dataclass
+class LiveRun:
+    """A job training one run request, and who follows it."""
+
+    key: str
+    request: Any  # the kdlab.serve.lab.TrainRequest it trains
+    job: Any = None  # kdlab.serve.runner.Job, set once submitted
+    followers: list[Follower] = field(default_factory=list)
+    closed: bool = False  # stopping or ending: nobody joins any more
+
+
+class LiveRuns:
+    """Process-wide registry of runs in progress, keyed by ``request_key``. Thread safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, LiveRun] = {}
+
+    def join_or_start(self, request: Any, follower: Follower, submit) -> tuple[LiveRun, Follower]:
+        """Follow the live run of ``request.key`` if there is one; otherwise call ``submit(live_run)``, which
+        must return the new job, and register it. Returns the live run and the follower's place in
+        it: ``follower`` itself, marked "joined" when it joined, or the student's earlier place
+        when they already follow this run (a second tab: one record, not two).
+
+        ``submit`` runs under the registry's lock, so two identical requests never both start a job.
+        """
+        key = request.key
+        with self._lock:
+            live = self._runs.get(key)
+            if live is not None and not live.closed and not live.job.is_finished:
+                earlier = next((f for f in live.followers if f.student == follower.student), None)
+                if earlier is not None:
+                    return live, earlier
+                follower = replace(follower, source="joined")
+                live.followers.append(follower)
+                return live, follower
+            live = LiveRun(key, request, followers=[follower])
+            live.job = submit(live)
+            self._runs[key] = live
+            return live, follower
+
+    def take_first(self, live: LiveRun) -> Follower | None:
+        """The follower whose record becomes the cached one (taken off the list), when the job ends."""
+        with self._lock:
+            return live.followers.pop(0) if live.followers else None
+
+    def finish(self, live: LiveRun) -> list[Follower]:
+        """Close ``live`` (nobody joins any more) and return its remaining followers."""
+        with self._lock:
+            live.closed = True
+            if self._runs.get(live.key) is live:
+                del self._runs[live.key]
+            followers, live.followers = live.followers, []
+            return followers
+
+    def stop_or_leave(self, job, run_id: str) -> tuple[str, Follower | None]:
+        """A follower's Stop: ("left", the follower) when others still follow the run (it keeps
+        training for them, and this follower gets no record), else ("stop", None): the caller
+        stops the job, whose partial result this follower keeps."""
+        with self._lock:
+            for live in self._runs.values():
+                if live.job is job and not live.closed:
+                    leaving = next((follower for follower in live.followers if follower.run_id == run_id), None)
+                    others = [follower for follower in live.followers if follower is not leaving]
+                    if others and leaving is not None:
+                        live.followers = others
+                        return "left", leaving
+                    live.closed = True
+                    return "stop", None
+        return "stop", None
+
+    def find(self, student: str) -> tuple[LiveRun, Follower] | None:
+        """The unfinished live run ``student`` follows and their place in it (after a reload), or None."""
+        with self._lock:
+            for live in self._runs.values():
+                for follower in live.followers:
+                    if follower.student == student and not live.job.is_finished:
+                        return live, follower
+        return None
+
+
+LIVE_RUNS = LiveRuns()
