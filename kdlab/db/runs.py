@@ -7,7 +7,6 @@ student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5); older runs keep everythi
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -15,16 +14,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import delete, insert, select, update
 
 from kdlab.db.database import SERVER_ID, Database, run_starts, run_weights, runs, students
-from kdlab.runs.record import KEEP_WEIGHTS, RunRecord, json_ready
-
-
-def keep_weights_from_env() -> int:
-    """``KDLAB_KEEP_WEIGHTS`` (runs per student whose weights are kept), default 5; 0 keeps none."""
-    try:
-        value = int(os.environ.get("KDLAB_KEEP_WEIGHTS", str(KEEP_WEIGHTS)).strip())
-    except ValueError:
-        return KEEP_WEIGHTS
-    return max(0, value)
+from kdlab.runs.record import RunRecord, json_ready
+from kdlab.settings import current_settings
 
 
 def new_run_id() -> str:
@@ -74,7 +65,7 @@ class DatabaseRunStore:
     ) -> None:
         self.database = database
         self.student_id = student_id
-        self.keep_weights = keep_weights_from_env() if keep_weights is None else keep_weights
+        self.keep_weights = current_settings().keep_weights if keep_weights is None else keep_weights
         self.class_code = class_code  # filed with every run added through this store (the class board's)
         self.prediction = prediction  # the student's prediction, filed with the run
 
