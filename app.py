@@ -11,6 +11,7 @@ from kdlab import ui
 from kdlab.ui.pages import navigation
 
 st.set_page_config(page_title="kdlab: knowledge distillation lab", page_icon=":material/school:", layout="wide")
+ui.require_valid_settings()  # before anything reads them: a bad KDLAB_* variable is a message, not a traceback
 ui.leave_a_core_to_the_server()
 page = navigation()
 ui.render_sidebar()

@@ -29,7 +29,6 @@ bad link fails its test (and shows the teacher what is wrong) instead of confusi
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +40,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 from kdlab.classroom.links import PAGES, check_link, shown
 from kdlab.classroom.urls import link_url
+from kdlab.settings import current_settings
 
 LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
-LESSONS_VARIABLE = "KDLAB_LESSONS_DIR"  # a teacher's own folder of lessons instead of the repository's
 FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 MINUTES = (5, 20)
 REQUIRED = ("title", "minutes", "goal", "prediction", "discuss", "notice", "steps")
@@ -170,7 +169,7 @@ def parse_lesson(text: str, slug: str) -> Lesson:
 
 def lessons_dir() -> Path:
     """``KDLAB_LESSONS_DIR`` if set, else the repository's ``lessons/``."""
-    return Path(os.environ.get(LESSONS_VARIABLE, "").strip() or LESSONS_DIR)
+    return current_settings().lessons_dir or LESSONS_DIR
 
 
 def lesson_files(folder: Path = LESSONS_DIR) -> list[Path]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from kdlab.cli import bench, core, prepare, replay, schemes
 from kdlab.cli.common import UserError
 from kdlab.ml.data import DataError
+from kdlab.settings import SettingsError, current_settings
 
 # name -> (help, add_arguments(parser), run(args) -> JSON-ready dict)
 COMMANDS = {
@@ -48,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        current_settings()  # a bad KDLAB_* variable stops every command, even one that does not read it
         summary = COMMANDS[args.command][2](args)
-    except (UserError, DataError, ValueError) as error:
+    except (UserError, DataError, SettingsError, ValueError) as error:
         print(f"kdlab: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

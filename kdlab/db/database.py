@@ -17,7 +17,6 @@ on and that never names a server path. Nothing here deletes or rewrites a damage
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sqlite3
 import threading
@@ -51,6 +50,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from kdlab.ml.data import default_cache_dir
+from kdlab.settings import current_settings
 
 log = logging.getLogger(__name__)
 DEFAULT_FILE_NAME = "kdlab.sqlite3"
@@ -184,7 +184,7 @@ def storage_errors() -> Iterator[None]:
 
 def database_url() -> str:
     """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3)."""
-    return os.environ.get("KDLAB_DATABASE_URL", "").strip() or f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
+    return current_settings().database_url or f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
 
 
 class Database:

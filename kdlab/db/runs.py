@@ -10,23 +10,14 @@ run with it, of any student: a later request for the same key copies that run in
 
 from __future__ import annotations
 
-import os
 import time
 
 from sqlalchemy import delete, insert, select, update
 
 from kdlab.db.database import SERVER_ID, Database, result_cache, run_starts, run_weights, runs, students
-from kdlab.runs.record import KEEP_WEIGHTS, RunRecord, json_ready
+from kdlab.runs.record import RunRecord, json_ready
 from kdlab.runs.store import InterruptedRun
-
-
-def keep_weights_from_env() -> int:
-    """``KDLAB_KEEP_WEIGHTS`` (runs per student whose weights are kept), default 5; 0 keeps none."""
-    try:
-        value = int(os.environ.get("KDLAB_KEEP_WEIGHTS", str(KEEP_WEIGHTS)).strip())
-    except ValueError:
-        return KEEP_WEIGHTS
-    return max(0, value)
+from kdlab.settings import current_settings
 
 
 def _record(row, weights: bytes | None = None) -> RunRecord:
@@ -61,7 +52,7 @@ class DatabaseRunStore:
     ) -> None:
         self.database = database
         self.student_id = student_id
-        self.keep_weights = keep_weights_from_env() if keep_weights is None else keep_weights
+        self.keep_weights = current_settings().keep_weights if keep_weights is None else keep_weights
         self.class_code = class_code  # filed with every run added through this store (the class board's)
         self.prediction = prediction  # the student's prediction, filed with the run
 

@@ -1,3 +1,3 @@
 """The model code: data, models, losses, TrainConfig, the one training loop, metrics, events and progress.
 
-The bottom layer: imports nothing else from kdlab."""
+The lowest package: imports only ``kdlab.settings`` (the environment's settings) from kdlab."""

@@ -32,6 +32,8 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from kdlab.settings import current_settings
+
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 FULL_SIZES = (60_000, 10_000)
 SAMPLE_TEST_PER_CLASS_FRACTION = 0.2  # 5,000 digits -> 4,000 train / 1,000 test
@@ -114,12 +116,12 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 
 def default_cache_dir() -> Path:
     """``KDLAB_CACHE_DIR`` or ``~/.cache/kdlab``."""
-    return Path(os.environ.get("KDLAB_CACHE_DIR") or Path.home() / ".cache" / "kdlab").expanduser()
+    return current_settings().cache_dir
 
 
 def is_offline() -> bool:
-    """True when ``KDLAB_OFFLINE`` is set to something other than 0/false/empty."""
-    return os.environ.get("KDLAB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+    """True when ``KDLAB_OFFLINE`` is on (1, true, yes, on)."""
+    return current_settings().offline
 
 
 _LOADED: dict[tuple, MnistData] = {}
@@ -137,7 +139,7 @@ def load_mnist(
     Raises:
         DataError: ``data_dir`` (or ``KDLAB_DATA_DIR``) names a folder that is missing or corrupt.
     """
-    explicit = data_dir if data_dir is not None else (os.environ.get("KDLAB_DATA_DIR") or None)
+    explicit = data_dir if data_dir is not None else current_settings().data_dir
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     offline = is_offline() if offline is None else offline
     key = (str(Path(explicit).expanduser().resolve()) if explicit else None, str(cache), offline)

@@ -18,7 +18,6 @@ Reproducibility: the data order, jitter and dropout masks come from generators s
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from kdlab.ml.data import ImageSet, normalize, stratified_split
 from kdlab.ml.losses import LabelsLoss, Objective, TeacherLoss
 from kdlab.ml.metrics import Evaluation, evaluate_logits
 from kdlab.ml.models import attach_dropout_generator, describe_model
+from kdlab.settings import current_settings
 
 RunStatus = Literal["completed", "stopped", "diverged"]
 STEP_EVENTS_PER_EPOCH = 20
@@ -41,7 +41,7 @@ STEP_EVENTS_PER_EPOCH = 20
 
 def pick_device() -> torch.device:
     """CUDA, then Apple MPS, then CPU; ``KDLAB_DEVICE`` (e.g. "cpu") overrides."""
-    requested = os.environ.get("KDLAB_DEVICE", "").strip()
+    requested = current_settings().device
     if requested:
         return torch.device(requested)
     if torch.cuda.is_available():

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
-from kdlab.serve.runner import DEFAULT_JOB_TTL, DEFAULT_MAX_QUEUE, JobRunner
+from kdlab.serve.runner import JobRunner
+from kdlab.settings import current_settings
 
 
 def usable_cores() -> int:
@@ -52,21 +53,14 @@ def cap_torch_threads(workers: int) -> int:
     return torch.get_num_threads()
 
 
-def _int_from_env(name: str, default: int, minimum: int) -> int:
-    try:
-        value = int(os.environ.get(name, "").strip())
-    except ValueError:
-        return default
-    return value if value >= minimum else default
-
-
 def runner_settings() -> dict:
-    """The runner's limits from the environment: ``KDLAB_MAX_JOBS`` (default: from the cores),
-    ``KDLAB_MAX_QUEUE`` (60) and ``KDLAB_JOB_TTL`` (3,600 s); a malformed value keeps the default."""
+    """The runner's limits from ``kdlab.settings``: ``KDLAB_MAX_JOBS`` (default: from the cores),
+    ``KDLAB_MAX_QUEUE`` (60) and ``KDLAB_JOB_TTL`` (3,600 s)."""
+    settings = current_settings()
     return {
-        "max_concurrent": _int_from_env("KDLAB_MAX_JOBS", default_max_concurrent(usable_cores()), 1),
-        "max_queue": _int_from_env("KDLAB_MAX_QUEUE", DEFAULT_MAX_QUEUE, 0),
-        "job_ttl": float(_int_from_env("KDLAB_JOB_TTL", int(DEFAULT_JOB_TTL), 0)),
+        "max_concurrent": settings.max_jobs or default_max_concurrent(usable_cores()),
+        "max_queue": settings.max_queue,
+        "job_ttl": settings.job_ttl,
     }
 
 
@@ -85,12 +79,12 @@ def default_runner() -> JobRunner:
     global _default_runner
     with _default_runner_lock:
         if _default_runner is None:
-            address = os.environ.get("KDLAB_RAY_ADDRESS", "").strip()
+            address = current_settings().ray_address
             if address:
                 from kdlab.serve.ray_runner import RayRunner  # imports ray only when asked for
 
                 settings = runner_settings()
-                if not os.environ.get("KDLAB_MAX_JOBS", "").strip():
+                if current_settings().max_jobs is None:
                     del settings["max_concurrent"]  # this machine's cores say nothing of the cluster's
                 _default_runner = RayRunner(address, local_cpus=usable_cores(), **settings)
             else:

@@ -11,16 +11,13 @@ lab run (``DistillConfig()`` on 10,000 images) costs 1.
 from __future__ import annotations
 
 import math
-import os
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.ml.data import MnistData
+from kdlab.settings import current_settings
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import default_teacher_epochs
-
-COST_VARIABLE = "KDLAB_MAX_RUN_COST"
-DEFAULT_CAP = 20.0  # default runs: room for every lesson setting without letting one run take the class's hour
 
 
 class CostTooHigh(ValueError):
@@ -60,24 +57,10 @@ def max_run_cost() -> float:
     """The cap from ``KDLAB_MAX_RUN_COST`` ("20x", "5e12", "inf"; unset: 20 default runs).
 
     Raises:
-        ValueError: the variable is set to something else.
+        kdlab.settings.SettingsError: the variable is set to something else.
     """
-    text = os.environ.get(COST_VARIABLE, "").strip().lower()
-    if not text:
-        return DEFAULT_CAP * default_run_cost()
-    try:
-        if text.endswith("x"):
-            value = float(text[:-1]) * default_run_cost()
-        else:
-            value = float(text)
-    except ValueError:
-        value = math.nan
-    if not value > 0:  # also catches NaN
-        raise ValueError(
-            f"The server's {COST_VARIABLE} setting '{text}' is not a positive number: use a multiple of the default "
-            "run such as 20x, a number of FLOPs such as 5e12, or inf for no cap. Please tell your instructor."
-        )
-    return value
+    cap = current_settings().max_run_cost
+    return cap.amount * default_run_cost() if cap.unit == "default runs" else cap.amount
 
 
 def _runs(cost: float) -> str:

@@ -2,7 +2,7 @@
 
 Import as ``from kdlab import ui``. Each module holds one concern, and each function documents
 itself: ``resources`` (the dataset and trained teachers, shared read-only by every session),
-``session`` (the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
+``session`` (the settings check, the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
 live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, the soft-target preview, page links), ``results`` / ``replays`` /
 ``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the
@@ -25,6 +25,7 @@ from kdlab.ui.session import (
     ensure_entrypoint,
     recall_job,
     remember_job,
+    require_valid_settings,
     session_owner,
     session_runs,
     student_token,
@@ -60,6 +61,7 @@ __all__ = [
     "render_run_result",
     "render_sidebar",
     "require_teacher",
+    "require_valid_settings",
     "session_owner",
     "session_runs",
     "soft_targets_preview",

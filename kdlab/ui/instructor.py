@@ -12,7 +12,6 @@ the check, so no request can reach them otherwise.
 from __future__ import annotations
 
 import hmac
-import os
 
 import streamlit as st
 
@@ -28,20 +27,20 @@ from kdlab.classroom.classes import (
 )
 from kdlab.db.database import StorageError, open_database
 from kdlab.serve.jobs import default_runner
+from kdlab.settings import current_settings
 
-INSTRUCTOR_VARIABLE = "KDLAB_INSTRUCTOR_KEY"
 SESSION_KEY = "kdlab.instructor"
 MAX_KEY_LENGTH = 200
 
 
 def instructor_key_set() -> bool:
     """True when the server has an instructor key (then only the instructor opens class codes)."""
-    return bool(os.environ.get(INSTRUCTOR_VARIABLE, "").strip())
+    return current_settings().instructor_key is not None
 
 
 def key_matches(candidate: object) -> bool:
     """``candidate`` equals the server's instructor key (compared in constant time); False without one."""
-    secret = os.environ.get(INSTRUCTOR_VARIABLE, "").strip()
+    secret = current_settings().instructor_key
     if not secret or not isinstance(candidate, str) or len(candidate) > MAX_KEY_LENGTH:
         return False
     return hmac.compare_digest(candidate.encode("utf-8"), secret.encode("utf-8"))

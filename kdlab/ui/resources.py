@@ -8,7 +8,6 @@ watches, so thirty students opening the explorer at once start one training, not
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +16,7 @@ from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, l
 from kdlab.serve.jobs import cap_torch_threads, default_runner
 from kdlab.serve.runner import JobStatus
 from kdlab.serve.tasks import TEACHER_JOBS
+from kdlab.settings import current_settings
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.progress import follow_job
@@ -42,7 +42,8 @@ def _load_data(data_dir: str | None, cache_dir: str, offline: bool) -> MnistData
 
 def load_data() -> MnistData:
     """``load_mnist()`` for the current environment, once per process; raises ``DataError``."""
-    return _load_data(os.environ.get("KDLAB_DATA_DIR") or None, str(default_cache_dir()), is_offline())
+    data_dir = current_settings().data_dir
+    return _load_data(str(data_dir) if data_dir else None, str(default_cache_dir()), is_offline())
 
 
 def get_data() -> MnistData:

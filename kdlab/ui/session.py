@@ -22,6 +22,7 @@ from kdlab.db.students import create_student, find_student, is_valid_token, new_
 from kdlab.runs.store import MemoryRunStore, RunStore
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job
+from kdlab.settings import SettingsError, current_settings
 
 TOKEN_KEY = "kdlab.token"
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
@@ -118,8 +119,18 @@ def recall_job(slot: str) -> Job | None:
     return default_runner().get(job_id) if job_id else None
 
 
+def require_valid_settings() -> None:
+    """Show a bad ``KDLAB_*`` variable with ``st.error`` and stop the page: no page works until it is fixed."""
+    try:
+        current_settings()
+    except SettingsError as error:
+        st.error(f"**This server's settings need fixing.** {error}")
+        st.stop()
+
+
 def ensure_entrypoint() -> None:
-    """Make sure the page runs inside app.py's navigation; call it first on every page.
+    """Check the settings (``require_valid_settings``) and make sure the page runs inside app.py's
+    navigation; call it first on every page.
 
     Streamlit keeps a legacy mode for apps with a ``pages/`` folder: when the very first request
     after the server starts is a deep link (say ``/dark_knowledge``), it runs that page file
@@ -131,6 +142,7 @@ def ensure_entrypoint() -> None:
     page run goes through this rerun, which drops button clicks; click buttons in an AppTest
     of the page file alone, where the mode is off.
     """
+    require_valid_settings()
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without the legacy mode
