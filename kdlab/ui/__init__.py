@@ -11,6 +11,7 @@ prediction, the share control), ``board`` and ``instructor`` (the class board an
 """
 
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
+from kdlab.ui.lab_page import render_lab_page
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
 from kdlab.ui.resources import (
     cached_teacher,
@@ -56,6 +57,7 @@ __all__ = [
     "remember_job",
     "render_interrupted_runs",
     "render_job_progress",
+    "render_lab_page",
     "render_lab_run",
     "render_run_result",
     "render_sidebar",
