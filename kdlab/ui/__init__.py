@@ -10,6 +10,7 @@ prediction, the share control), ``board`` and ``instructor`` (the class board an
 ``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
 """
 
+from kdlab.ui.explorer import render_explorer_page
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_page import render_lab_page
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
@@ -22,6 +23,7 @@ from kdlab.ui.resources import (
     teacher_is_cached,
 )
 from kdlab.ui.results import render_run_result
+from kdlab.ui.runs_page import render_runs_page
 from kdlab.ui.session import (
     ensure_entrypoint,
     recall_job,
@@ -55,11 +57,13 @@ __all__ = [
     "page_link",
     "recall_job",
     "remember_job",
+    "render_explorer_page",
     "render_interrupted_runs",
     "render_job_progress",
     "render_lab_page",
     "render_lab_run",
     "render_run_result",
+    "render_runs_page",
     "render_sidebar",
     "require_teacher",
     "session_owner",
