@@ -29,6 +29,7 @@ from kdlab.classroom.lab_settings import (
     parse_int,
     value_text,
 )
+from kdlab.classroom.pages import LINK_PAGES
 from kdlab.experiments.replays.config import REPLAY_TITLES
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
@@ -39,14 +40,6 @@ EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
 LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
-# Page name in a lesson file -> (page file, URL path): Streamlit names a page's URL after its file.
-PAGES = {
-    "lab": ("pages/distillation_lab.py", "distillation_lab"),
-    "explorer": ("pages/dark_knowledge.py", "dark_knowledge"),
-    "replays": ("pages/paper_replays.py", "paper_replays"),
-    "board": ("pages/class_board.py", "class_board"),
-    "lessons": ("pages/lessons.py", "lessons"),
-}
 
 
 def shown(raw: object) -> str:
@@ -206,8 +199,8 @@ KNOWN_PARAMETERS = {
 def check_link(page: str, params: Mapping[str, object]) -> list[str]:
     """Every problem of a link to ``page`` ("lab", "explorer", ...): unknown pages and parameter
     names too (a lesson file is checked with this)."""
-    if page not in PAGES:
-        return [f"page {shown(page)} is not one of {', '.join(PAGES)}"]
+    if page not in LINK_PAGES:
+        return [f"page {shown(page)} is not one of {', '.join(LINK_PAGES)}"]
     unknown = [
         f"{shown(name)} is not a parameter of the {page} page ({', '.join(KNOWN_PARAMETERS[page])})"
         for name in params

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from kdlab.classroom.lab_settings import LAB_NAMES, number_text
-from kdlab.classroom.links import PAGES
+from kdlab.classroom.pages import LINK_PAGES
 
 
 def query_string(params: Mapping[str, object]) -> str:
@@ -24,7 +24,7 @@ def query_string(params: Mapping[str, object]) -> str:
 def link_url(base_url: str, page: str, params: Mapping[str, object]) -> str:
     """The full link to ``page`` with ``params``; never carries a student code (``s``)."""
     query = query_string({name: value for name, value in params.items() if name != "s"})
-    path = f"{base_url.rstrip('/')}/{PAGES[page][1]}"
+    path = f"{base_url.rstrip('/')}/{LINK_PAGES[page].url_path}"
     return f"{path}?{query}" if query else path
 
 

@@ -10,10 +10,14 @@ prediction, the share control), ``board`` and ``instructor`` (the class board an
 ``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
 """
 
+from kdlab.ui.board_page import render_board_page
 from kdlab.ui.explorer import render_explorer_page
+from kdlab.ui.home import render_home_page
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_page import render_lab_page
+from kdlab.ui.lessons_page import render_lessons_page
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
+from kdlab.ui.replays_page import render_replays_page
 from kdlab.ui.resources import (
     cached_teacher,
     get_data,
@@ -24,6 +28,7 @@ from kdlab.ui.resources import (
 )
 from kdlab.ui.results import render_run_result
 from kdlab.ui.runs_page import render_runs_page
+from kdlab.ui.schemes_page import render_schemes_page
 from kdlab.ui.session import (
     ensure_entrypoint,
     recall_job,
@@ -44,6 +49,11 @@ from kdlab.ui.widgets import (
 )
 
 __all__ = [
+    "render_schemes_page",
+    "render_replays_page",
+    "render_lessons_page",
+    "render_home_page",
+    "render_board_page",
     "cached_teacher",
     "current_ticket",
     "ensure_entrypoint",

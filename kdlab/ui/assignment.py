@@ -16,7 +16,8 @@ import streamlit as st
 
 from kdlab.classroom.classes import find_class, open_class
 from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting, value_text
-from kdlab.classroom.links import LINK_EXTRAS, PAGES, ParsedLink, parse_class_code, parse_lab_link
+from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link
+from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.db.database import StorageError, open_database
 from kdlab.ui.instructor import instructor_key_set
@@ -185,9 +186,9 @@ def forget_prediction() -> None:
 def base_url() -> str:
     """The app's address as the browser sees it, without the page's path (localhost under AppTest)."""
     url = st.context.url or "http://localhost:8501"
-    for _, path in PAGES.values():
-        if url.rstrip("/").endswith("/" + path):
-            return url.rstrip("/")[: -len(path) - 1]
+    for entry in LINK_PAGES.values():
+        if url.rstrip("/").endswith("/" + entry.url_path):
+            return url.rstrip("/")[: -len(entry.url_path) - 1]
     return url.rstrip("/")
 
 
