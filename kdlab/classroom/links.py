@@ -9,7 +9,8 @@ Every value is a string from a stranger, so every one is checked here against wh
 controls can show: a value that is not a number, out of range or unknown is dropped with one
 sentence that names the parameter, says what is allowed and what is used instead ("T=abc is not
 a number; using T = 4"). The lab's settings, their checks and defaults are the rows of
-``kdlab.classroom.lab_settings``. This module is plain Python (no Streamlit): the pages, the lesson loader and its test all use the same checks.
+``kdlab.classroom.lab_settings``. This module is plain Python (no Streamlit): the pages, the lesson
+loader and its test all use the same checks.
 """
 
 from __future__ import annotations

@@ -45,9 +45,9 @@ def render_home_page() -> None:
         st.markdown(
             f"The network we want: by default an MLP ({DEFAULT_STUDENT}) with "
             f"{TEACHER.parameters / STUDENT.parameters:.0f}x fewer parameters and "
-            f"{TEACHER.flops_per_image / STUDENT.flops_per_image:.0f}x less compute per image. The lab trains it twice, "
-            "once from the teacher (distilled) and once from the labels alone (the baseline), with the same seed and "
-            "the same data order, so the teacher is the only difference."
+            f"{TEACHER.flops_per_image / STUDENT.flops_per_image:.0f}x less compute per image. "
+            "The lab trains it twice, once from the teacher (distilled) and once from the labels alone "
+            "(the baseline), with the same seed and the same data order, so the teacher is the only difference."
         )
     with soft:
         st.subheader("Soft targets", divider="gray")
