@@ -174,6 +174,40 @@ def render_members(
     )
 
 
+def render_explanation(
+    plain: torch.Tensor, softened: torch.Tensor, label: int, temperature: float, entropies: torch.Tensor
+) -> None:
+    """What the teacher knows about this digit, in words, beside the entropy of its soft targets against T."""
+    words, curve = st.columns([1, 2], gap="large")
+    with words:
+        st.subheader("What the teacher knows")
+        st.markdown(dark_knowledge_text(plain, softened, label, temperature))
+    with curve:
+        current = float(entropy_bits(softened))
+        st.plotly_chart(
+            plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current),
+            key="explorer.entropy",
+        )
+        st.caption(
+            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
+            "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
+        )
+
+
+def render_similarity(similarity: torch.Tensor, temperature: float, computed_ms: float, test_count: int) -> None:
+    """Which digits look alike to the teacher at T, as a heatmap and in words, and what it cost to compute."""
+    st.subheader("Which digits look alike to the teacher")
+    hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
+    st.plotly_chart(
+        plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal), key="explorer.similarity"
+    )
+    st.markdown(similar_pairs_text(similarity, temperature))
+    st.caption(
+        f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {test_count:,} test "
+        "images are stored with the cached teacher, and moving T only re-applies the softmax."
+    )
+
+
 def render_explorer_page() -> None:
     """The explorer below its title: teacher, temperature, a test digit, its soft targets in bars and words,
     the entropy curve, an ensemble's members, and which digits look alike."""
@@ -214,30 +248,8 @@ def render_explorer_page() -> None:
             plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale),
             key="explorer.bars",
         )
-    words, curve = st.columns([1, 2], gap="large")
-    with words:
-        st.subheader("What the teacher knows")
-        st.markdown(dark_knowledge_text(plain, softened, label, temperature))
-    with curve:
-        current = float(entropy_bits(softened))
-        st.plotly_chart(
-            plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current),
-            key="explorer.entropy",
-        )
-        st.caption(
-            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
-            "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
-        )
+    render_explanation(plain, softened, label, temperature, entropies)
     if teacher.is_ensemble:
         render_members(teacher, member_softened, softened, temperature, label, log_scale)
 
-    st.subheader("Which digits look alike to the teacher")
-    hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
-    st.plotly_chart(
-        plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal), key="explorer.similarity"
-    )
-    st.markdown(similar_pairs_text(similarity, temperature))
-    st.caption(
-        f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {len(test):,} test "
-        "images are stored with the cached teacher, and moving T only re-applies the softmax."
-    )
+    render_similarity(similarity, temperature, computed_ms, len(test))
