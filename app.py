@@ -1,6 +1,6 @@
 """kdlab classroom app: ``streamlit run app.py``.
 
-The entry point builds the navigation (from ``kdlab.ui.pages``) and the shared sidebar, and
+The entry point builds the navigation (``kdlab.ui.pages``, from the table in ``kdlab.classroom.pages``) and the shared sidebar, and
 leaves one CPU core to the web server; each page lives in ``pages/`` and the Streamlit helpers
 in ``kdlab/ui/``.
 """

@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from kdlab.classroom.board import heat_cells, table_rows  # noqa: E402
 from kdlab.classroom.classes import class_runs, open_class  # noqa: E402
-from kdlab.classroom.links import TEMPERATURES  # noqa: E402
+from kdlab.classroom.lab_settings import TEMPERATURES  # noqa: E402
 from kdlab.db.database import open_database  # noqa: E402
 from kdlab.db.runs import DatabaseRunStore  # noqa: E402
 from kdlab.db.students import create_student  # noqa: E402

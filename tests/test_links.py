@@ -9,11 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kdlab.classroom.lab_settings import LAB_NAMES, MLP_WIDTHS, lab_defaults
 from kdlab.classroom.links import (
-    LAB_PARAMETERS,
-    MLP_WIDTHS,
     check_link,
-    lab_defaults,
     parse_class_code,
     parse_explorer_link,
     parse_lab_link,
@@ -22,7 +20,6 @@ from kdlab.classroom.links import (
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.db.database import open_database, runs
 from kdlab.experiments.distill import DistillConfig
-from kdlab.ui import widgets
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = str(ROOT / "pages" / "distillation_lab.py")
@@ -103,7 +100,7 @@ def test_each_bad_value_is_named_with_what_is_allowed(params, message):
     expected = message.format(T=f"{DistillConfig().training.temperature:g}")
     assert any(problem.startswith(expected) for problem in link.problems), link.problems
     name = next(iter(params))
-    if name in LAB_PARAMETERS:  # the control keeps the default
+    if name in LAB_NAMES:  # the control keeps the default
         assert link.values[name] == lab_defaults(TRAIN_COUNT)[name]
 
 
@@ -123,7 +120,7 @@ def test_a_hostile_value_is_echoed_short_and_without_markdown():
 
 def test_locks_and_the_extras():
     link = parse_lab_link({"lock": "all", "class": "phys-7", "predict": "1"}, TRAIN_COUNT)
-    assert link.locked == set(LAB_PARAMETERS) and link.values == lab_defaults(TRAIN_COUNT)
+    assert link.locked == set(LAB_NAMES) and link.values == lab_defaults(TRAIN_COUNT)
     assert link.class_code == "PHYS-7" and link.predict
     only_class = parse_lab_link({"class": "X1"}, TRAIN_COUNT)
     assert not only_class.sets_controls and only_class.values == {}
@@ -172,11 +169,12 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
     link = parse_lab_link(params, TRAIN_COUNT)
     assert link.problems == () and link.locked == {"T", "alpha"} and link.class_code == "PHYS-7" and link.predict
     assert link.values == {name: value for name, value in settings.items() if name != "s"}
-    assert lab_link_params(settings, lock=list(LAB_PARAMETERS))["lock"] == "all"
+    assert lab_link_params(settings, lock=list(LAB_NAMES))["lock"] == "all"
 
 
 def test_the_student_widths_match_the_picker():
-    assert list(MLP_WIDTHS) == widgets.MLP_WIDTHS
+    at = open_lab({"student": "mlp-100x1"})
+    assert at.select_slider(key="lab.student.width").options == [str(width) for width in MLP_WIDTHS]
 
 
 def test_the_lab_follows_a_link_locks_it_and_explains_a_bad_value():

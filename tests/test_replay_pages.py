@@ -95,7 +95,11 @@ def test_no_prose_types_the_papers_numbers():
     words |= (
         {f"{value:.1%}" for value in rates} | {f"{1 - value:.1%}" for value in rates} | {f"{gained}", f"{closed:.0%}"}
     )
-    for path in (PAGES / "paper_replays.py", ROOT / "kdlab" / "ui" / "replays.py"):
+    for path in (
+        PAGES / "paper_replays.py",
+        ROOT / "kdlab" / "ui" / "replays.py",
+        ROOT / "kdlab" / "ui" / "replays_page.py",
+    ):
         source = path.read_text()
         typed = sorted(word for word in words if re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w%]|[.,]\d)", source))
         assert typed == [], f"{path.name} types the paper's numbers {typed}: take them from PAPER_NUMBERS"

@@ -38,7 +38,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from kdlab.classroom.links import PAGES, check_link, shown
+from kdlab.classroom.links import check_link, shown
+from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import link_url
 from kdlab.settings import current_settings
 
@@ -106,8 +107,8 @@ def _step(number: int, raw: object, where: str) -> Step:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise LessonError(f'{where}: step {number} needs a text = "..." line.')
     page = raw.get("page")
-    if page is not None and page not in PAGES:
-        raise LessonError(f"{where}: step {number} has page = {shown(page)}; use one of {', '.join(PAGES)}.")
+    if page is not None and page not in LINK_PAGES:
+        raise LessonError(f"{where}: step {number} has page = {shown(page)}; use one of {', '.join(LINK_PAGES)}.")
     params = raw.get("params", {})
     vary = raw.get("vary")
     if not isinstance(params, dict) or (vary is not None and not isinstance(vary, dict)):

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from kdlab.classroom.lab_settings import config_fields
 from kdlab.classroom.lessons import Lesson
-from kdlab.classroom.links import LAB_PARAMETERS, parse_explorer_link, parse_lab_link, parse_replay_link
+from kdlab.classroom.links import parse_explorer_link, parse_lab_link, parse_replay_link
 
 SAMPLE_SOURCE = "mnist-sample"  # kdlab.ml.data's name for the offline 5,000-digit sample
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -148,7 +149,7 @@ def run_notebook(
 
 def _lab_settings(params: Mapping[str, str]) -> dict:
     values = parse_lab_link(params, None).values
-    return {LAB_PARAMETERS[name]: value for name, value in values.items()}
+    return config_fields(values)
 
 
 def _step_cells(lesson: Lesson) -> list:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from kdlab.classroom.lab_settings import config_fields, lab_defaults
 from kdlab.classroom.lessons import load_lessons
-from kdlab.classroom.links import LAB_PARAMETERS, lab_defaults, parse_lab_link
+from kdlab.classroom.links import parse_lab_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, new_token
@@ -81,7 +82,7 @@ def lab_runs(data: MnistData) -> dict[DistillConfig, str]:
 
 
 def _lab_config(values: dict) -> DistillConfig:
-    return DistillConfig.build(**{LAB_PARAMETERS[name]: value for name, value in values.items()})
+    return DistillConfig.build(**config_fields(values))
 
 
 def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNeed]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from kdlab.classroom.links import LAB_PARAMETERS, PAGES, number_text
+from kdlab.classroom.lab_settings import LAB_NAMES, number_text
+from kdlab.classroom.pages import LINK_PAGES
 
 
 def query_string(params: Mapping[str, object]) -> str:
@@ -23,7 +24,7 @@ def query_string(params: Mapping[str, object]) -> str:
 def link_url(base_url: str, page: str, params: Mapping[str, object]) -> str:
     """The full link to ``page`` with ``params``; never carries a student code (``s``)."""
     query = query_string({name: value for name, value in params.items() if name != "s"})
-    path = f"{base_url.rstrip('/')}/{PAGES[page][1]}"
+    path = f"{base_url.rstrip('/')}/{LINK_PAGES[page].url_path}"
     return f"{path}?{query}" if query else path
 
 
@@ -31,9 +32,9 @@ def lab_link_params(
     settings: Mapping[str, object], *, lock: Sequence[str] = (), class_code: str | None = None, predict: bool = False
 ) -> dict[str, object]:
     """The URL parameters of a lab link: every setting, then lock, class and predict."""
-    params = {name: settings[name] for name in LAB_PARAMETERS if name in settings}
+    params = {name: settings[name] for name in LAB_NAMES if name in settings}
     if lock:
-        params["lock"] = "all" if set(lock) >= set(LAB_PARAMETERS) else ",".join(n for n in LAB_PARAMETERS if n in lock)
+        params["lock"] = "all" if set(lock) >= set(LAB_NAMES) else ",".join(n for n in LAB_NAMES if n in lock)
     if class_code:
         params["class"] = class_code
     if predict:

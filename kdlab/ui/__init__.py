@@ -6,12 +6,21 @@ itself: ``resources`` (the dataset and trained teachers, shared read-only by eve
 live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, the soft-target preview, page links), ``results`` / ``replays`` /
 ``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the
-prediction, the share control), ``board`` and ``instructor`` (the class board and its controls),
-``pages`` (the one table of pages) and ``sidebar``. Everything works when a page runs alone under AppTest.
+prediction, the share control), ``lab_controls`` (the lab's controls, one per row of its settings table),
+``board`` and ``instructor`` (the class board and its controls), ``pages`` (the navigation, from the library's
+table of pages) and ``sidebar``. Each page of ``pages/`` is its title and one renderer: ``render_<page>_page``
+in ``home``, ``explorer``, ``lab_page``, ``runs_page``, ``replays_page``, ``schemes_page``, ``lessons_page`` and
+``board_page``. Everything works when a page runs alone under AppTest.
 """
 
+from kdlab.ui.board_page import render_board_page
+from kdlab.ui.explorer import render_explorer_page
+from kdlab.ui.home import render_home_page
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
+from kdlab.ui.lab_page import render_lab_page
+from kdlab.ui.lessons_page import render_lessons_page
 from kdlab.ui.progress import eta_text, follow_job, render_job_progress
+from kdlab.ui.replays_page import render_replays_page
 from kdlab.ui.resources import (
     cached_teacher,
     get_data,
@@ -21,6 +30,8 @@ from kdlab.ui.resources import (
     teacher_is_cached,
 )
 from kdlab.ui.results import render_run_result
+from kdlab.ui.runs_page import render_runs_page
+from kdlab.ui.schemes_page import render_schemes_page
 from kdlab.ui.session import (
     ensure_entrypoint,
     recall_job,
@@ -42,6 +53,11 @@ from kdlab.ui.widgets import (
 )
 
 __all__ = [
+    "render_schemes_page",
+    "render_replays_page",
+    "render_lessons_page",
+    "render_home_page",
+    "render_board_page",
     "cached_teacher",
     "current_ticket",
     "ensure_entrypoint",
@@ -55,10 +71,13 @@ __all__ = [
     "page_link",
     "recall_job",
     "remember_job",
+    "render_explorer_page",
     "render_interrupted_runs",
     "render_job_progress",
+    "render_lab_page",
     "render_lab_run",
     "render_run_result",
+    "render_runs_page",
     "render_sidebar",
     "require_teacher",
     "require_valid_settings",

@@ -9,77 +9,26 @@ says what was set, what is locked and why.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
 from kdlab.classroom.classes import find_class, open_class
-from kdlab.classroom.links import (
-    LAB_PARAMETERS,
-    PAGES,
-    ParsedLink,
-    lab_defaults,
-    parse_class_code,
-    parse_lab_link,
-    value_text,
-)
+from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting, value_text
+from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link
+from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.db.database import StorageError, open_database
-from kdlab.ml.models import ARCHITECTURES
 from kdlab.ui.instructor import instructor_key_set
-from kdlab.ui.widgets import MLP_FAMILY
+from kdlab.ui.lab_controls import set_control
+from kdlab.ui.session import CLASS_KEY
 
 LINK_KEY = "lab.link"  # the session's ParsedLink
 QUERY_KEY = "lab.link.query"  # the URL parameters it came from
-CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (the board reads it too)
 PREDICTION_ROUND = "lab.predict.round"  # a new round (fresh, empty widgets) after each Train
-LINK_NAMES = (*LAB_PARAMETERS, "lock", "class", "predict")
-WIDGET_KEYS = {
-    "teacher": "lab.teacher",
-    "T": "lab.temperature",
-    "alpha": "lab.alpha",
-    "epochs": "lab.epochs",
-    "lr": "lab.learning_rate",
-    "batch": "lab.batch_size",
-    "train_size": "lab.train_size",
-    "seed": "lab.seed",
-}
+LINK_NAMES = (*LAB_NAMES, *LINK_EXTRAS)
 FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
-LABELS = {
-    "teacher": "teacher",
-    "student": "student",
-    "T": "T",
-    "alpha": "alpha",
-    "epochs": "epochs",
-    "lr": "learning rate",
-    "batch": "batch size",
-    "train_size": "training images",
-    "seed": "seed",
-}
-_MLP = re.compile(r"mlp-(\d+)x(\d+)")
-
-
-def set_control(name: str, value: object) -> None:
-    """Put a lab setting (by URL name) into the session state of its control(s)."""
-    if name != "student":
-        st.session_state[WIDGET_KEYS[name]] = value
-        return
-    match = _MLP.fullmatch(str(value))
-    if match and str(value) not in ARCHITECTURES:  # mlp-1200x2 is a named one (with dropout), not the family's
-        st.session_state["lab.student.family"] = MLP_FAMILY
-        st.session_state["lab.student.width"], st.session_state["lab.student.depth"] = map(int, match.groups())
-    else:
-        st.session_state["lab.student.family"] = value
-
-
-def init_controls(train_count: int) -> None:
-    """Give every lab control ``DistillConfig()``'s value the first time the session opens the lab."""
-    for name, value in lab_defaults(train_count).items():
-        keys = ["lab.student.family"] if name == "student" else [WIDGET_KEYS[name]]
-        if all(key not in st.session_state for key in keys):
-            set_control(name, value)
 
 
 def apply_lab_link(train_count: int) -> ParsedLink:
@@ -168,26 +117,15 @@ def active_class() -> str | None:
     return info.code if info is not None and info.is_open else None
 
 
-def lock_label(label: str, name: str, link: ParsedLink) -> str:
-    """A control's label, marked in words when the link locks it (a screen reader reads the label)."""
-    return f"{label} (locked)" if link.is_locked(name) else label
-
-
-def lock_help(name: str, link: ParsedLink, help_text: str | None = None) -> str | None:
-    if not link.is_locked(name):
-        return help_text
-    return f"Locked by your teacher's assignment link at {value_text(LABELS[name], link.values[name])}. " + (
-        help_text or ""
-    )
-
-
 def render_assignment(link: ParsedLink) -> None:
     """What the link set, what it locks and why, the class; and a way out of the assignment."""
     if not link.sets_controls and not link.class_code:
         return
     parts = []
     if link.locked:
-        names = ", ".join(value_text(LABELS[name], link.values[name]) for name in LAB_PARAMETERS if name in link.locked)
+        names = ", ".join(
+            value_text(lab_setting(name).name, link.values[name]) for name in LAB_NAMES if name in link.locked
+        )
         parts.append(
             f"Locked by your teacher, so that the class compares runs that differ only where the lesson wants: {names}."
         )
@@ -248,9 +186,9 @@ def forget_prediction() -> None:
 def base_url() -> str:
     """The app's address as the browser sees it, without the page's path (localhost under AppTest)."""
     url = st.context.url or "http://localhost:8501"
-    for _, path in PAGES.values():
-        if url.rstrip("/").endswith("/" + path):
-            return url.rstrip("/")[: -len(path) - 1]
+    for entry in LINK_PAGES.values():
+        if url.rstrip("/").endswith("/" + entry.url_path):
+            return url.rstrip("/")[: -len(entry.url_path) - 1]
     return url.rstrip("/")
 
 
@@ -260,10 +198,10 @@ def share_control(settings: dict[str, object]) -> None:
     with st.popover("Share these settings", icon=":material/share:", key="lab.share"):
         lock = st.multiselect(
             "Lock these settings",
-            list(LAB_PARAMETERS),
+            list(LAB_NAMES),
             default=[],
             key="lab.share.lock",
-            format_func=LABELS.get,
+            format_func=lambda name: lab_setting(name).name,
             help="Students see them but cannot change them.",
         )
         predict = st.checkbox("Ask for a prediction before Train", key="lab.share.predict")

@@ -32,10 +32,11 @@ from kdlab.classroom.classes import class_runs, find_class
 from kdlab.classroom.links import parse_class_code
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
+from kdlab.ui.session import CLASS_KEY
 
 REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
-CLASS_KEY = "board.class"  # the class this session's board shows
+BOARD_CLASS_KEY = "board.class"  # the class this session's board shows
 LARGE_CSS = """<style>
 .st-key-board-view p, .st-key-board-view li, .st-key-board-view td, .st-key-board-view th { font-size: 1.6rem !important; }
 .st-key-board-view h2 { font-size: 3rem !important; }
@@ -51,8 +52,8 @@ def board_class_code() -> str | None:
         if problem:
             st.warning(f"**The link's class was not used.** {problem}.")
         elif code:
-            st.session_state[CLASS_KEY] = code
-    code = st.session_state.get(CLASS_KEY) or st.session_state.get("kdlab.class")
+            st.session_state[BOARD_CLASS_KEY] = code
+    code = st.session_state.get(BOARD_CLASS_KEY) or st.session_state.get(CLASS_KEY)
     if code and st.query_params.get("class") != code:
         st.query_params["class"] = code
     return code

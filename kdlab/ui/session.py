@@ -28,6 +28,7 @@ TOKEN_KEY = "kdlab.token"
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
 PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
 MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
+CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (set by a lab link; the board reads it)
 NOT_RECOGNISED = (
     "That link's student code was not recognised; here is a new one: bookmark this page to come back to your runs."
 )

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
+from kdlab.classroom.lab_settings import MLP_WIDTHS
 from kdlab.experiments.distill import DEFAULT_TEACHER
 from kdlab.ml.data import MnistData
 from kdlab.ml.metrics import softened_probabilities
@@ -19,7 +20,6 @@ from kdlab.ui.resources import teacher_is_cached
 PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)
 
 MLP_FAMILY = "MLP"
-MLP_WIDTHS = [10, 20, 30, 50, 100, 200, 300, 500, 800, 1200]
 FAMILY_LABELS = {
     MLP_FAMILY: "MLP (choose width and depth)",
     "lenet5": "LeNet-5",
@@ -62,11 +62,13 @@ def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) 
         st.stop()
 
 
-def student_picker(*, key_prefix: str, persist_state: str | None = "session", disabled: bool = False) -> str:
-    """Architecture family, and for the MLP family its width and depth; returns the name.
-    ``disabled``: shown but locked (an assignment link set the student)."""
+def student_picker(
+    label: str, *, key_prefix: str, persist_state: str | None = "session", disabled: bool = False
+) -> str:
+    """Architecture family (the radio is labelled ``label``), and for the MLP family its width and
+    depth; returns the name. ``disabled``: shown but locked (an assignment link set the student)."""
     family = st.radio(
-        "Student architecture",
+        label,
         [MLP_FAMILY, *ARCHITECTURES],
         key=f"{key_prefix}.family",
         format_func=lambda name: FAMILY_LABELS.get(name, name),

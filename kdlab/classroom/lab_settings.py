@@ -1,0 +1,328 @@
+"""The one table of the lab's settings: each row is a setting's URL name, ``DistillConfig`` field,
+widget key, label, the values its control offers and the check a URL value must pass.
+
+Everything else is derived from it: the lab's controls and their locks (``kdlab.ui.lab_controls``), the
+assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``) and the configs a
+lesson's links ask for. A link can only ask for what a control shows. The defaults come from
+``DistillConfig()``. Plain Python, no Streamlit.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+
+from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, get_architecture, mlp_name
+from kdlab.teachers.ensembles import parse_teacher_name
+
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+TRAIN_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000, 30_000)
+MLP_WIDTHS = (10, 20, 30, 50, 100, 200, 300, 500, 800, 1200)  # the student picker's widths
+EPOCH_RANGE = (1, 50)
+SEED_RANGE = (0, 9999)
+ALPHA_STEP = 0.05
+WIDGETS = ("teacher", "student", "select_slider", "slider", "number_input")
+
+Check = Callable[["LabSetting", str, "int | None"], tuple[object, str]]
+
+
+def number_text(value: float) -> str:
+    """``4.0`` -> "4", ``0.001`` -> "0.001": how the pages show numbers."""
+    return f"{value:g}"
+
+
+def value_text(name: str, value: object) -> str:
+    """``T = 4``, ``train_size = 4,000``: a value the way a message shows it."""
+    if isinstance(value, float):
+        return f"{name} = {number_text(value)}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{name} = {value:,}"
+    return f"{name} = {value}"
+
+
+def parse_float(raw: str) -> float | None:
+    """A finite number from a URL string, or None."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_int(raw: str) -> int | None:
+    """A whole number from a URL string (``3.0`` counts), or None."""
+    value = parse_float(raw)
+    return int(value) if value is not None and value == int(value) else None
+
+
+def one_of(raw: str, options: Sequence[float], what: str) -> tuple[float | None, str]:
+    """The option ``raw`` names (compared as numbers), or (None, why not)."""
+    value = parse_float(raw)
+    if value is None:
+        return None, "is not a number"
+    for option in options:
+        if math.isclose(value, option, rel_tol=1e-9):
+            return option, ""
+    return None, f"is not one of the {what} ({', '.join(number_text(option) for option in options)})"
+
+
+def in_range(raw: str, low: int, high: int) -> tuple[int | None, str]:
+    """A whole number from ``low`` to ``high``, or (None, why not)."""
+    value = parse_int(raw)
+    if value is None:
+        return None, "is not a whole number"
+    if not low <= value <= high:
+        return None, f"is outside {low} to {high}"
+    return value, ""
+
+
+def check_student(raw: str) -> tuple[str | None, str]:
+    """A student the lab's picker can show: a named architecture, or mlp-<width>x<depth> with one
+    of its widths."""
+    name = raw.strip()
+    try:
+        get_architecture(name)
+    except ValueError:
+        return None, f"is not a student kdlab knows ({', '.join(ARCHITECTURES)} or mlp-<width>x<depth>)"
+    if name in ARCHITECTURES:
+        return name, ""
+    widths = [
+        width
+        for width in MLP_WIDTHS
+        for depth in range(MLP_DEPTH_RANGE[0], MLP_DEPTH_RANGE[1] + 1)
+        if mlp_name(width, depth) == name
+    ]
+    if not widths:
+        return None, f"has a width the lab does not offer (widths {', '.join(map(str, MLP_WIDTHS))})"
+    return name, ""
+
+
+def check_teacher(raw: str) -> tuple[str | None, str]:
+    """A teacher name kdlab knows: an architecture or an ensemble such as ensemble:cnn*3."""
+    try:
+        return parse_teacher_name(raw).name, ""
+    except ValueError:
+        return None, f"is not a teacher kdlab knows ({', '.join(ARCHITECTURES)}, or ensemble:cnn*3)"
+
+
+def check_alpha(raw: str) -> tuple[float | None, str]:
+    """alpha from 0 to 1 in the slider's steps, rounded to them."""
+    value = parse_float(raw)
+    if value is None:
+        return None, "is not a number"
+    steps = value / ALPHA_STEP
+    if not 0 <= value <= 1 or not math.isclose(steps, round(steps), abs_tol=1e-6):
+        return None, f"must be from 0 to 1 in steps of {ALPHA_STEP:g}"
+    return round(round(steps) * ALPHA_STEP, 2), ""
+
+
+def check_train_size(raw: str, train_count: int | None) -> tuple[int | None, str]:
+    """One of the lab's sizes, or "all"; a size the data cannot give becomes all of it (the
+    caller says so). ``train_count`` None (a lesson checked without data) accepts every size."""
+    if raw.strip().lower() == "all":
+        return train_count or max(TRAIN_SIZES), ""
+    value, problem = one_of(raw, TRAIN_SIZES, "lab's training-set sizes")
+    if value is None and train_count is not None and parse_int(raw) == train_count:
+        return train_count, ""
+    if value is None:
+        return None, problem + ' or "all"'
+    return int(value) if train_count is None else min(int(value), train_count), ""
+
+
+def _choice(setting: LabSetting, raw: str, train_count: int | None) -> tuple[object, str]:
+    return one_of(raw, setting.choices(train_count), setting.what)
+
+
+def _whole(setting: LabSetting, raw: str, train_count: int | None) -> tuple[object, str]:
+    return in_range(raw, *setting.choices(train_count))
+
+
+@functools.cache
+def default_config() -> DistillConfig:
+    """``DistillConfig()``: the lab's defaults (frozen, so built once)."""
+    return DistillConfig()
+
+
+@dataclass(frozen=True)
+class LabSetting:
+    """One setting of the lab: how the URL, the config, the widget and the messages name it, and the
+    values its control offers (a select-slider's ``options``, a slider's or number box's ``bounds``;
+    the default joins either)."""
+
+    url: str  # the URL parameter: ?T=8
+    field: str  # DistillConfig.build's keyword
+    key: str  # the widget's session-state key (the student picker's: the prefix of its keys)
+    label: str  # the control's label
+    name: str  # how messages and the share menu name it
+    widget: str  # one of WIDGETS
+    section: str  # the lab's column heading
+    check: Check
+    options: tuple = ()
+    bounds: tuple = ()
+    step: float | None = None
+    what: str = ""  # the options in a message: "lab's temperatures"
+    number_format: str = ""  # how a select-slider shows a value ("g": 0.001; ",": 5,000)
+    help: str | None = None
+
+    def __post_init__(self):
+        if self.widget not in WIDGETS:
+            raise ValueError(f"setting {self.url}: widget {self.widget!r} is not one of {', '.join(WIDGETS)}")
+        if self.widget == "select_slider" and not self.options:
+            raise ValueError(f"setting {self.url}: a select-slider needs options")
+        if self.widget in ("slider", "number_input") and len(self.bounds) != 2:
+            raise ValueError(f"setting {self.url}: a {self.widget} needs bounds (low, high)")
+
+    def default(self, train_count: int | None = None) -> object:
+        """``DistillConfig()``'s value; the training set is the demo size, at most the data's."""
+        config = default_config()
+        if self.field == "train_size":
+            return min(config.train_size or DEMO_TRAIN_SIZE, train_count or max(TRAIN_SIZES))
+        own = {item.name for item in fields(config)}
+        return getattr(config if self.field in own else config.training, self.field)
+
+    def choices(self, train_count: int | None = None) -> tuple:
+        """What the control offers with data of ``train_count`` images (None: any data): a
+        select-slider's values or a slider's (low, high), the default among them."""
+        default = self.default(train_count)
+        if self.bounds:
+            return (min(self.bounds[0], default), max(self.bounds[1], default))
+        values = sorted({*self.options, default})
+        if self.field == "train_size" and train_count is not None:  # the data's own size is the last: "all"
+            values = [value for value in values if value < train_count] + [train_count]
+        return tuple(values)
+
+    def display(self, value: object, train_count: int | None = None) -> str:
+        """A value as the control shows it: ``0.001``, ``5,000``, ``4,000 (all)``."""
+        text = format(value, self.number_format) if self.number_format else str(value)
+        return text + (" (all)" if self.field == "train_size" and value == train_count else "")
+
+
+LAB_SETTINGS = (
+    LabSetting(
+        "teacher",
+        "teacher",
+        "lab.teacher",
+        "Teacher",
+        "teacher",
+        "teacher",
+        "Teacher and student",
+        lambda setting, raw, count: check_teacher(raw),
+    ),
+    LabSetting(
+        "student",
+        "student",
+        "lab.student",
+        "Student architecture",
+        "student",
+        "student",
+        "Teacher and student",
+        lambda setting, raw, count: check_student(raw),
+    ),
+    LabSetting(
+        "T",
+        "temperature",
+        "lab.temperature",
+        "Temperature T",
+        "T",
+        "select_slider",
+        "Soft targets",
+        _choice,
+        options=TEMPERATURES,
+        what="lab's temperatures",
+        number_format="g",
+        help="Softens the teacher's and the student's outputs in the soft term.",
+    ),
+    LabSetting(
+        "alpha",
+        "alpha",
+        "lab.alpha",
+        "alpha: weight of the teacher's soft targets",
+        "alpha",
+        "slider",
+        "Soft targets",
+        lambda setting, raw, count: check_alpha(raw),
+        bounds=(0.0, 1.0),
+        step=ALPHA_STEP,
+        help="0 ignores the teacher (plain training); 1 ignores the labels.",
+    ),
+    LabSetting("epochs", "epochs", "lab.epochs", "Epochs", "epochs", "slider", "Training", _whole, bounds=EPOCH_RANGE),
+    LabSetting(
+        "lr",
+        "learning_rate",
+        "lab.learning_rate",
+        "Learning rate (Adam, cosine decay)",
+        "learning rate",
+        "select_slider",
+        "Training",
+        _choice,
+        options=LEARNING_RATES,
+        what="lab's learning rates",
+        number_format="g",
+    ),
+    LabSetting(
+        "batch",
+        "batch_size",
+        "lab.batch_size",
+        "Batch size",
+        "batch size",
+        "select_slider",
+        "Training",
+        _choice,
+        options=BATCH_SIZES,
+        what="lab's batch sizes",
+    ),
+    LabSetting(
+        "train_size",
+        "train_size",
+        "lab.train_size",
+        "Training images",
+        "training images",
+        "select_slider",
+        "Training",
+        lambda setting, raw, count: check_train_size(raw, count),
+        options=TRAIN_SIZES,
+        number_format=",",
+        help="A random subset (by seed), used for both students.",
+    ),
+    LabSetting(
+        "seed",
+        "seed",
+        "lab.seed",
+        "Seed",
+        "seed",
+        "number_input",
+        "Training",
+        _whole,
+        bounds=SEED_RANGE,
+        help="Same seed: same initial weights and data order for both students.",
+    ),
+)
+LAB_NAMES = tuple(setting.url for setting in LAB_SETTINGS)  # the URL names, in the order the lab shows them
+
+
+def lab_setting(url: str) -> LabSetting:
+    """The row of the setting a URL names (``"T"``); an unknown name lists the known ones."""
+    for setting in LAB_SETTINGS:
+        if setting.url == url:
+            return setting
+    raise ValueError(f"{url!r} is not a lab setting ({', '.join(LAB_NAMES)})")
+
+
+def settings_in(section: str) -> list[LabSetting]:
+    """The settings of one of the lab's columns, in order."""
+    return [setting for setting in LAB_SETTINGS if setting.section == section]
+
+
+def lab_defaults(train_count: int) -> dict[str, object]:
+    """The lab's controls with ``DistillConfig()``'s settings, by URL name."""
+    return {setting.url: setting.default(train_count) for setting in LAB_SETTINGS}
+
+
+def config_fields(values: Mapping[str, object]) -> dict[str, object]:
+    """Lab values by URL name -> ``DistillConfig.build``'s keywords."""
+    return {setting.field: values[setting.url] for setting in LAB_SETTINGS if setting.url in values}

@@ -1,0 +1,34 @@
+"""The Class board page: the class code (from the link, the session or typed in), the instructor's panel
+with the key, and the board."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.ui.board import BOARD_CLASS_KEY, board_class_code, render_board
+from kdlab.ui.instructor import is_instructor, render_instructor
+
+
+def render_board_page() -> None:
+    """The board below its introduction: the instructor's panel first (with the key), then the class's board,
+    or a box to type the class code in."""
+    instructor = is_instructor()
+    code = board_class_code()
+    if instructor:
+        render_instructor(code)
+    if code is None:
+        typed = st.text_input(
+            "Class code",
+            max_chars=16,
+            key="board.code",
+            placeholder="PHYS-7",
+            help="The code on your teacher's slide, or in your lab link (class=...).",
+        )
+        if typed:
+            st.query_params["class"] = typed
+            st.session_state.pop(BOARD_CLASS_KEY, None)
+            st.rerun()
+        st.info("Type your class's code to see its board.")
+        st.stop()
+    large = st.toggle("Large text (for a projector)", key="board.large", help="Bigger text and charts.")
+    render_board(code, large=large)

@@ -1,0 +1,255 @@
+"""The dark knowledge explorer's page: what the temperature does to a trained teacher's outputs.
+
+Nothing is retrained here: the teacher's logits for every test image are stored with the
+cached teacher, so moving the slider only re-applies softmax(z / T), a few milliseconds. An
+ensemble teacher (``ensemble:cnn*3``) is shown through its members: its soft targets at T are
+the mean of their softmax(z_m / T), and each member's distribution is drawn beside that mean.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import streamlit as st
+import torch
+
+from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, ParsedLink, parse_explorer_link
+from kdlab.ml.data import ImageSet
+from kdlab.ml.metrics import class_similarity, entropy_bits, softened_probabilities
+from kdlab.plots import ensembles as ensemble_plots
+from kdlab.plots import lab as plots
+from kdlab.teachers.teacher import Teacher
+from kdlab.ui.assignment import apply_page_link
+from kdlab.ui.resources import get_data, require_teacher
+from kdlab.ui.widgets import teacher_selectbox
+
+TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.classroom.links checks it)
+ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
+CONFUSING_COUNT = 30
+RUNNER_UPS = 3
+IMAGE_ZOOM = 6
+MODES = ["By class", "Random", "Most confusing"]
+
+
+def chance(probability: float) -> str:
+    """A probability in words a student reads easily: "12%", "0.3%" or "1 in 41,000"."""
+    if probability >= 0.1:
+        return f"{probability * 100:.1f}%"
+    if probability >= 0.001:
+        return f"{probability * 100:.2g}%"
+    if probability <= 0:
+        return "0"
+    odds = 1 / probability
+    rounded = round(odds, -int(math.floor(math.log10(odds))) + 1)
+    return f"1 in {rounded:,.0f}"
+
+
+def times(ratio: float) -> str:
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int, temperature: float) -> str:
+    """The runner-up classes and their relative probabilities, in words."""
+    predicted = int(plain.argmax())
+    runner_ups = [d for d in plain.argsort(descending=True).tolist() if d != predicted][:RUNNER_UPS]
+    verdict = "which is right" if predicted == label else f"but the label says **{label}**: the teacher is wrong here"
+    first, second = runner_ups[0], runner_ups[1]
+    ratio = float(plain[first] / plain[second])
+    lines = [
+        f"The teacher says **{predicted}** with {chance(float(plain[predicted]))} at T = 1, {verdict}.",
+        f"The other nine digits share {chance(1 - float(plain[predicted]))}. The runner-ups are "
+        + ", ".join(f"**{d}** ({chance(float(plain[d]))})" for d in runner_ups)
+        + ".",
+        f"At T = {temperature:g} the same runner-ups get "
+        + ", ".join(f"**{d}** {chance(float(softened[d]))}" for d in runner_ups)
+        + ". The temperature never changes their order; it makes the small numbers big enough to learn from.",
+        f"Relative to each other, the teacher finds this image {times(ratio)} more like a **{first}** than like "
+        f"a **{second}** (at T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
+        f"That is the dark knowledge: the label only says *{label}*; the teacher's soft targets also say which "
+        "wrong answers are less wrong.",
+    ]
+    return "\n\n".join(lines)
+
+
+def most_confusing(logits: torch.Tensor, count: int) -> list[int]:
+    """Test indices where the teacher's top two scores are closest (the same order at any T)."""
+    top_two = logits.topk(2, dim=1).values  # (N, 2)
+    return (top_two[:, 0] - top_two[:, 1]).argsort()[:count].tolist()
+
+
+def similar_pairs_text(similarity: torch.Tensor, temperature: float) -> str:
+    """The three strongest off-diagonal cells of the class-similarity matrix, in words."""
+    off_diagonal = similarity.clone().fill_diagonal_(float("nan")).nan_to_num(-1.0)
+    best = off_diagonal.flatten().argsort(descending=True)[:3].tolist()
+    pairs = [f"**{cell // 10}s** like **{cell % 10}** ({chance(float(off_diagonal.flatten()[cell]))})" for cell in best]
+    return (
+        f"On average at T = {temperature:g}, the teacher sees "
+        + ", ".join(pairs)
+        + ". A student trained on these soft targets learns these resemblances too."
+    )
+
+
+def set_from_link(name: str, value) -> None:
+    """?digit= shows that digit by class; ?T= sets the temperature."""
+    if name == "digit":
+        st.session_state["explorer.mode"], st.session_state["explorer.digit"] = MODES[0], value
+    else:
+        st.session_state["explorer.temperature"] = value
+
+
+def choose_teacher() -> Teacher:
+    """The teacher box (bound to the URL), the trained teacher (trained first if needed) and its caption."""
+    architecture = teacher_selectbox("Teacher", key="explorer.teacher", bind="query-params")
+    teacher = require_teacher(architecture, key="explorer.teacher_job")
+    record = teacher.record
+    st.caption(
+        f"Teacher {architecture}: {record.test_accuracy:.2%} of the {record.test_size:,} test images right "
+        f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images"
+        + (f", each of its {len(teacher.members)} members." if teacher.is_ensemble else ".")
+    )
+    return teacher
+
+
+def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int:
+    """The test image to look at: by class, at random or among the closest calls; returns its index."""
+    mode = st.radio(
+        "Choose a test digit", MODES, horizontal=True, key="explorer.mode", disabled=link.is_locked("digit")
+    )
+    if mode == "By class":
+        digit = st.radio(
+            "Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit", disabled=link.is_locked("digit")
+        )
+        members = torch.nonzero(test.labels == digit).flatten()
+        smallest_class = min(count for count in test.class_counts() if count) or 1
+        example = st.slider("Example of this digit", 1, smallest_class, 1, key="explorer.example")
+        return int(members[min(example, len(members)) - 1]) if len(members) else 0
+    if mode == "Random":
+        if "explorer.random_index" not in st.session_state:
+            st.session_state["explorer.random_index"] = random.randrange(len(test))
+        if st.button("Another random digit", key="explorer.random", icon=":material/casino:"):
+            st.session_state["explorer.random_index"] = random.randrange(len(test))
+        return st.session_state["explorer.random_index"]
+    confusing = most_confusing(teacher.test_logits, CONFUSING_COUNT)
+    rank = st.slider(
+        f"Rank among the {CONFUSING_COUNT} digits the teacher is least sure about",
+        1,
+        len(confusing),
+        1,
+        key="explorer.rank",
+        help="1 = the closest call between two digits.",
+    )
+    return confusing[rank - 1]
+
+
+def render_members(
+    teacher: Teacher,
+    member_softened: torch.Tensor,
+    softened: torch.Tensor,
+    temperature: float,
+    label: int,
+    log_scale: bool,
+) -> None:
+    """An ensemble teacher: its members' distributions beside their mean, and how often they disagree."""
+    networks = teacher.members
+    record, best = teacher.record, teacher.best_member()
+    disagreement = teacher.summary()["test_disagreement"]
+    st.subheader("One teacher made of several")
+    st.markdown(
+        f"This teacher is **{len(networks)} networks**; its soft targets at T are the *average of their "
+        "probabilities* at T (the arithmetic mean: what an ensemble predicts, and no single confident member can "
+        "outvote the others the way averaging logits would allow). The ensemble gets "
+        f"**{record.test_errors:,}** test images wrong, its best member ({best.record.architecture}, seed "
+        f"{best.record.seed}) **{best.record.test_errors:,}**. The members disagree about the digit on "
+        f"**{disagreement['any']:.1%}** of the test images (two members at a time: {disagreement['pairwise']:.1%}); "
+        "where they disagree, the average is softer than any member, and that is extra dark knowledge."
+    )
+    names = [f"{network.record.architecture} (seed {network.record.seed})" for network in networks]
+    st.plotly_chart(
+        ensemble_plots.member_distributions(
+            member_softened.tolist(), names, softened.tolist(), temperature, label, log_scale
+        ),
+        key="explorer.members",
+    )
+
+
+def render_explanation(
+    plain: torch.Tensor, softened: torch.Tensor, label: int, temperature: float, entropies: torch.Tensor
+) -> None:
+    """What the teacher knows about this digit, in words, beside the entropy of its soft targets against T."""
+    words, curve = st.columns([1, 2], gap="large")
+    with words:
+        st.subheader("What the teacher knows")
+        st.markdown(dark_knowledge_text(plain, softened, label, temperature))
+    with curve:
+        current = float(entropy_bits(softened))
+        st.plotly_chart(
+            plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current),
+            key="explorer.entropy",
+        )
+        st.caption(
+            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
+            "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
+        )
+
+
+def render_similarity(similarity: torch.Tensor, temperature: float, computed_ms: float, test_count: int) -> None:
+    """Which digits look alike to the teacher at T, as a heatmap and in words, and what it cost to compute."""
+    st.subheader("Which digits look alike to the teacher")
+    hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
+    st.plotly_chart(
+        plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal), key="explorer.similarity"
+    )
+    st.markdown(similar_pairs_text(similarity, temperature))
+    st.caption(
+        f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {test_count:,} test "
+        "images are stored with the cached teacher, and moving T only re-applies the softmax."
+    )
+
+
+def render_explorer_page() -> None:
+    """The explorer below its title: teacher, temperature, a test digit, its soft targets in bars and words,
+    the entropy curve, an ensemble's members, and which digits look alike."""
+    data = get_data()
+    test = data.test
+    teacher = choose_teacher()
+    link = apply_page_link("explorer", parse_explorer_link, EXPLORER_PARAMETERS, set_from_link)  # a lesson's link
+    temperature = st.select_slider(
+        "Temperature T (log scale)" + (" (locked by the lesson's link)" if link.is_locked("T") else ""),
+        TEMPERATURES,
+        value=4.0,
+        key="explorer.temperature",
+        disabled=link.is_locked("T"),
+        format_func=lambda value: f"{value:g}",
+        help="T = 1 is the usual softmax. Larger T spreads probability onto the other digits.",
+    )
+    picker, bars = st.columns([1, 2], gap="large")
+    with picker:
+        index = choose_image(teacher, test, link)
+        label = int(test.labels[index])
+        image = test.images[index].numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
+        st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
+
+    started = time.perf_counter()
+    # One network is an ensemble of one: its soft targets at T are the mean over members of softmax(z_m / T).
+    networks = teacher.members or [teacher]
+    member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
+    member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
+    plain = softened_probabilities(member_logits, 1.0).mean(0)  # (10,)
+    softened = member_softened.mean(0)
+    entropies = entropy_bits(torch.softmax(member_logits[None] / ENTROPY_GRID[:, None, None], dim=-1).mean(1))  # (60,)
+    similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
+    computed_ms = (time.perf_counter() - started) * 1000
+
+    with bars:
+        log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
+        st.plotly_chart(
+            plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale),
+            key="explorer.bars",
+        )
+    render_explanation(plain, softened, label, temperature, entropies)
+    if teacher.is_ensemble:
+        render_members(teacher, member_softened, softened, temperature, label, log_scale)
+
+    render_similarity(similarity, temperature, computed_ms, len(test))

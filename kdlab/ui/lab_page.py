@@ -1,0 +1,184 @@
+"""The distillation lab's page: the controls (one per row of the lab's settings table) -> ``DistillConfig``
+-> ``kdlab.ui.lab.start_run`` (a cached result at once, or a background job), and the live view.
+
+A run trained earlier comes from the result cache at once; otherwise a background job (or an identical
+one in progress) that the page polls for progress and live curves. The job files the result in the
+student's runs in the database, so it survives page switches, reloads and server restarts.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.classroom.lab_settings import config_fields, lab_setting, settings_in
+from kdlab.classroom.links import ParsedLink
+from kdlab.experiments.distill import DistillConfig, StageEvent
+from kdlab.ml.data import MnistData
+from kdlab.plots import lab as plots
+from kdlab.runs.record import curves_from_events
+from kdlab.serve.lab import TeacherReady, TrainRequest
+from kdlab.serve.limits import CostTooHigh, check_cost
+from kdlab.serve.runner import JobStatus
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+from kdlab.ui.assignment import (
+    active_class,
+    apply_lab_link,
+    forget_prediction,
+    prediction_box,
+    render_assignment,
+    share_control,
+)
+from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
+from kdlab.ui.lab_controls import init_controls, lab_control
+from kdlab.ui.resources import cached_teacher, get_data
+from kdlab.ui.session import session_runs
+from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
+
+LIVE_SECONDS = 2.0
+CURVE_NOTE = (
+    "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
+    "for every run, so it is cheap to measure); the final numbers use the whole test set."
+)
+
+
+def render_live(job, config: dict) -> None:
+    """Live curves from the job's event log: test accuracy and the loss anatomy."""
+    if job.status != JobStatus.RUNNING:
+        return
+    events = job.events()
+    curves = curves_from_events(events)
+    ready = [event for event in events if isinstance(event, TeacherReady)]
+    stages = [event for event in events if isinstance(event, StageEvent)]
+    if stages:
+        st.caption(stages[-1].message)
+    accuracy, loss = st.columns(2)
+    with accuracy:
+        st.plotly_chart(
+            plots.accuracy_curves(
+                curves,
+                ready[-1].test_accuracy if ready else None,
+                total_epochs=config.get("epochs"),
+                title="Test accuracy, live",
+            ),
+            key="lab.live.accuracy",
+        )
+    with loss:
+        st.plotly_chart(plots.loss_anatomy(curves), key="lab.live.loss")
+    subset = config.get("curve_test_images")
+    st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
+
+
+def teacher_caption(trained: Teacher | None, train_count: int) -> None:
+    """The cached teacher's test accuracy (an ensemble's beside its best member's), or what a run trains first."""
+    if trained is None:
+        st.caption(
+            f"Not trained yet: the run trains it first ({default_teacher_epochs(train_count)} epochs on "
+            f"{train_count:,} images), once for everyone."
+        )
+        return
+    best = trained.best_member()
+    st.caption(
+        f"Cached teacher: {trained.record.test_accuracy:.2%} test accuracy "
+        f"({trained.record.test_errors:,} errors)."
+        + (
+            f" Its best member, {best.record.architecture} seed {best.record.seed}: "
+            f"{best.record.test_accuracy:.2%} ({best.record.test_errors:,} errors)."
+            if best
+            else ""
+        )
+    )
+
+
+def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object], Teacher | None]:
+    """The lab's three columns of controls; returns their values by URL name, and the cached teacher."""
+    train_count = len(data.train)
+    values: dict[str, object] = {}
+    with st.container(border=True):
+        models, softening, training = st.columns(3, gap="large")
+        with models:
+            st.markdown("**Teacher and student**")
+            values["teacher"] = lab_control(lab_setting("teacher"), link, train_count)
+            trained = cached_teacher(values["teacher"])
+            teacher_caption(trained, train_count)
+            values["student"] = lab_control(lab_setting("student"), link, train_count)
+            model_sizes(values["teacher"], values["student"])
+        for column, section in ((softening, "Soft targets"), (training, "Training")):
+            with column:
+                st.markdown(f"**{section}**")
+                for setting in settings_in(section):
+                    values[setting.url] = lab_control(setting, link, train_count)
+                if section == "Soft targets" and trained is not None:
+                    soft_targets_preview(trained, data, values["T"], key="lab.preview")
+        loss_formula(values["T"], values["alpha"])
+    return values, trained
+
+
+def lab_request(values: dict[str, object], data: MnistData, link: ParsedLink) -> TrainRequest | None:
+    """The run the controls ask for, as the request a press of Train sends, or None with the reason shown;
+    a link's run over the server's cap is flagged here (Train would refuse it the same way)."""
+    try:
+        request = TrainRequest.build(DistillConfig.build(**config_fields(values)), data)
+    except ValueError as error:
+        st.error(f"**These settings cannot run.** {error}")
+        return None
+    if link.sets_controls:
+        try:
+            check_cost(request.config, len(request.transfer_indices), request.plan["teacher"])
+        except CostTooHigh as error:
+            st.warning(f"**This link asks for more than this server allows.** {error}")
+    return request
+
+
+def render_lab_page() -> None:
+    """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
+    data = get_data()
+    store = session_runs()
+    ticket = current_ticket(store)
+    busy = is_busy(ticket)
+    init_controls(len(data.train))
+    link = apply_lab_link(len(data.train))  # an assignment link's settings and locks (checked; bad values explained)
+    render_assignment(link)
+    values, trained = render_controls(data, link)
+    request = lab_request(values, data, link)
+
+    prediction = prediction_box(required=link.predict)
+    waiting = link.predict and prediction is None
+    train_column, note_column, share_column = st.columns([1, 3, 1], vertical_alignment="center")
+    clicked = train_column.button(
+        "Train",
+        type="primary",
+        key="lab.train",
+        icon=":material/play_arrow:",
+        disabled=busy or request is None or waiting,
+    )
+    if busy:
+        note_column.caption("Your run is in progress below: stop it to start another.")
+    elif waiting:
+        note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
+    with share_column:
+        share_control(values)
+    if (
+        clicked
+        and request is not None
+        and not busy
+        and not waiting
+        and start_run(request.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained)
+    ):
+        forget_prediction()
+        ticket = current_ticket(store)
+        busy = is_busy(ticket)
+
+    render_interrupted_runs(store, data, busy=busy)
+    # The run's own settings, from its request (also after a reload), not the controls' current values.
+    live_config = ticket.request.config.as_dict() if ticket is not None else {}
+    # Redrawing the charts every 2 s rather than every second: where browser and server share a
+    # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
+    render_lab_run(
+        ticket,
+        store,
+        data,
+        busy=busy,
+        teacher=trained,
+        live_body=lambda job: render_live(job, live_config),
+        interval=LIVE_SECONDS,
+    )

@@ -1,0 +1,101 @@
+"""The Lessons page: a lesson from ``lessons/`` (``?lesson=<file name>``), its steps' links that preset (and lock)
+the pages, every link as a full address for a slide, and the lesson as a notebook."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
+from kdlab.classroom.links import parse_class_code, shown
+from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
+from kdlab.classroom.pages import LINK_PAGES
+from kdlab.ui.assignment import base_url
+from kdlab.ui.resources import get_data
+from kdlab.ui.session import CLASS_KEY
+from kdlab.ui.widgets import page_link
+
+
+def choose_lesson(lessons: list[Lesson]) -> Lesson:
+    """The lesson box: a new ``?lesson=`` link picks the lesson shown, and the address names the lesson shown."""
+    by_slug = {lesson.slug: lesson for lesson in lessons}
+    asked = st.query_params.get("lesson")
+    if asked is not None and asked != st.session_state.get("lessons.asked"):  # a new ?lesson= link: show that lesson
+        st.session_state["lessons.asked"] = asked
+        if asked in by_slug:
+            st.session_state["lessons.lesson"] = asked
+        else:
+            st.warning(f"There is no lesson {shown(asked)}; choose one from the list.")
+    slug = st.selectbox(
+        "Lesson",
+        list(by_slug),
+        key="lessons.lesson",
+        format_func=lambda slug: f"{by_slug[slug].title} ({by_slug[slug].minutes} min)",
+    )
+    st.query_params["lesson"] = st.session_state["lessons.asked"] = slug
+    return by_slug[slug]
+
+
+def choose_class_code() -> str | None:
+    """The class code the lesson's links carry (the session's by default), checked."""
+    typed = st.text_input(
+        "Class code for the links (optional)",
+        value=st.session_state.get(CLASS_KEY, ""),
+        max_chars=16,
+        key="lessons.class",
+        placeholder="PHYS-7",
+        help="Lab and board links then carry it, so the class's runs fill that class board.",
+    )
+    class_code, problem = parse_class_code(typed)
+    if problem:
+        st.error(problem.replace("class=", "The class code ") + ".")
+    return class_code
+
+
+def render_steps(lesson: Lesson, class_code: str | None) -> None:
+    """Each step's text and its links, which open a page with the step's settings."""
+    for number, step in enumerate(lesson.steps, start=1):
+        with st.container(border=True):
+            st.markdown(f"**Step {number}.** {step.text}")
+            links = step.links(class_code=class_code)
+            target = LINK_PAGES.get(step.page)
+            for column, (label, params) in zip(st.columns(max(1, len(links))), links):
+                with column:
+                    text = f"Open the {target.link_text}" if label == "Open" else f"{target.link_text}: {label}"
+                    page_link(target.path, text, ":material/open_in_new:", query_params=params)
+
+
+def render_lessons_page() -> None:
+    """The lessons below the introduction: the lesson chosen, its steps, the discussion, the links for a
+    slide, the teacher's notes and the lesson as a notebook."""
+    lessons, problems = load_lessons(lessons_dir())
+    for problem in problems:
+        st.error(f"**A lesson file cannot be used.** {problem}")
+    if not lessons:
+        st.info("No lessons yet: add a Markdown file with TOML front matter to the lessons/ folder.")
+        st.stop()
+    lesson = choose_lesson(lessons)
+    class_code = choose_class_code()
+    st.header(lesson.title)
+    st.markdown(f"**Goal.** {lesson.goal}  \n*About {lesson.minutes} minutes.*")
+    st.markdown(f"**Predict first.** {lesson.prediction}")
+    render_steps(lesson, class_code)
+    st.markdown(f"**Discuss.** {lesson.discuss}")
+    st.markdown(f"**What to notice.** {lesson.notice}")
+    with st.expander("Links for your slides"):
+        for number, step in enumerate(lesson.steps, start=1):
+            for label, url in step.urls(base_url(), class_code=class_code):
+                st.caption(f"Step {number}" + (f", {label}" if label != "Open" else ""))
+                st.code(url, language=None, wrap_lines=True)
+    if lesson.notes:
+        with st.expander("Notes for the teacher"):
+            st.markdown(lesson.notes)
+    data = get_data()
+    st.download_button(
+        "Take this lesson home (Jupyter notebook)",
+        notebook_bytes(lesson_notebook(lesson, data_source=data.source.name)),
+        file_name=f"kdlab-lesson-{lesson.slug}.ipynb",
+        mime="application/x-ipynb+json",
+        key="lessons.notebook",
+        icon=":material/download:",
+        on_click="ignore",
+    )

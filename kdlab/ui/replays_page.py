@@ -1,0 +1,105 @@
+"""The Paper replays page: a budget, and per replay a tab with a Run button, the job's progress and the result
+beside the paper's numbers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.classroom.links import REPLAY_PARAMETERS, parse_replay_link
+from kdlab.experiments.replays import (
+    BUDGET_NOTES,
+    BUDGETS,
+    COMPRESSION_NOTES,
+    REPLAY_TITLES,
+    load_cached_temperature_width,
+    replay_config,
+)
+from kdlab.ml.data import MnistData
+from kdlab.serve import tasks
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.runner import JobStatus
+from kdlab.ui.assignment import apply_page_link
+from kdlab.ui.instructor import may_start_long_jobs
+from kdlab.ui.progress import follow_job
+from kdlab.ui.replays import INTRO, PAPER_LINES, render_result
+from kdlab.ui.resources import get_data
+from kdlab.ui.session import recall_job, remember_job, session_owner
+
+BUDGET_LABELS = {"quick": "Quick (classroom)", "full": "Full (long)"}
+
+
+def open_tab(name: str, value) -> None:
+    """A lesson's ``?replay=omit-3`` opens that replay's tab (``kdlab.classroom.links`` checks it); the bias
+    (``?bias=2``) goes to the renderer."""
+    if name == "replay":
+        st.session_state["replay.tab"] = REPLAY_TITLES[value]
+
+
+def choose_budget() -> tuple[str, bool]:
+    """The budget radio; returns the budget and whether this session may start it."""
+    budget = st.radio(
+        "Budget",
+        list(BUDGETS),
+        horizontal=True,
+        key="replay.budget",
+        format_func=BUDGET_LABELS.get,
+        help="Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer.",
+    )
+    st.caption(BUDGET_NOTES[budget] + " The teacher is trained once per budget and cached for everyone.")
+    allowed = budget != "full" or may_start_long_jobs()  # a classroom's trainers are for everyone's lab runs
+    if not allowed:
+        st.info(
+            "On this classroom server only the instructor starts full-budget replays: each keeps a trainer busy "
+            "for many minutes. The quick budget shows the same effects in minutes.",
+            icon=":material/lock:",
+        )
+    return budget, allowed
+
+
+def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
+    """One replay's tab: what it shows, its Run button, its job's progress, then its result."""
+    st.markdown(INTRO[name])
+    st.caption(PAPER_LINES[name] + (f" {COMPRESSION_NOTES[budget]}" if name == "compression" else ""))
+    slot = f"replay.{name}"
+    job = recall_job(slot)
+    if name == "temperature-width" and job is None:
+        cached = load_cached_temperature_width(replay_config(name, budget), data)
+        if cached is not None:
+            render_result(cached, f"{slot}.cached", bias=bias)
+            return
+    running = job is not None and not job.is_finished
+    if st.button(
+        f"Run the {name} replay ({budget} budget)",
+        key=f"{slot}.run",
+        type="primary",
+        disabled=running or not allowed,
+        icon=":material/play_arrow:",
+    ):
+        try:
+            job = default_runner().submit(
+                f"Replay {name} ({budget})", tasks.replay_task(name, budget, data), owner=session_owner()
+            )
+        except ValueError as error:  # the queue is full, or this student already has a run going
+            st.error(str(error))
+        else:
+            remember_job(slot, job)
+    if job is None:
+        return
+    if not job.is_finished:
+        follow_job(job, key=slot)  # refreshes only the progress view, then the page once at the end
+    elif job.status == JobStatus.FAILED:
+        st.error(f"The replay failed: {job.error}")
+    elif job.result is not None:
+        render_result(job.result, f"{slot}.{job.id}", bias=bias)
+
+
+def render_replays_page() -> None:
+    """The page below its introduction: the budget, then one tab per replay."""
+    data = get_data()
+    budget, allowed = choose_budget()
+    link = apply_page_link("replays", parse_replay_link, REPLAY_PARAMETERS, open_tab)
+    # Bound to the URL, so a link (Home's) can open a replay's tab: ?replay.tab=<its title>.
+    tabs = st.tabs(list(REPLAY_TITLES.values()), key="replay.tab", bind="query-params")
+    for tab, name in zip(tabs, REPLAY_TITLES):
+        with tab:
+            render_replay_tab(name, budget, allowed, data, link.values.get("bias"))
