@@ -114,7 +114,7 @@ def run_notebook(
         new_markdown_cell(
             f"# {title}\n\nThis notebook reproduces a run of the kdlab distillation lab with the `kdlab` API: the "
             "same data, teacher, settings and seed, so the same initial weights and the same batches in the same "
-            "order. Install kdlab (`pip install -r requirements.txt` in its folder) and run the cells in order."
+            "order. Install kdlab (`python -m pip install -e .` in its folder) and run the cells in order."
         ),
         new_code_cell(_data_cell(data_source)),
         new_code_cell(

@@ -98,7 +98,7 @@ def connect(address: str, local_cpus: int | None = None) -> None:
     "local" starts Ray with ``local_cpus`` CPUs (default: Ray's count).
 
     Off this machine the workers get the kdlab package shipped with the job (``py_modules``); they
-    need the same Python packages installed (requirements.txt).
+    need kdlab's dependencies installed (``python -m pip install -e .`` in a checkout, see pyproject.toml).
 
     Raises:
         ValueError: Ray could not start or connect, with the address and Ray's reason.
