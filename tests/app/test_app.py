@@ -8,7 +8,6 @@ the app trains it itself (as a background job) the first time a page asks for it
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,9 +20,9 @@ from kdlab.serve.jobs import default_runner
 from kdlab.teachers.cache import teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui import leave_a_core_to_the_server
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+APP = str(PROJECT_ROOT / "app.py")
 PAGES = ["pages/home.py", "pages/dark_knowledge.py", "pages/distillation_lab.py", "pages/runs.py"]
 TEACHER = "linear"
 LAB_KEYS = [
@@ -56,7 +55,7 @@ def open_page(page: str | None = None, state: dict | None = None) -> AppTest:
 
 def open_alone(page: str, state: dict | None = None, *, student: str | None = None) -> AppTest:
     """One page file on its own, as the style guide tests pages; ``student``: the ``?s=`` of the URL."""
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=60)
     for key, value in (state or {}).items():
         at.session_state[key] = value
     if student is not None:

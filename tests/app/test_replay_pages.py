@@ -2,7 +2,6 @@
 tiny budgets so a replay or a comparison trains in seconds on the offline sample."""
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,9 +10,9 @@ import kdlab.experiments.replays.config as replay_configs
 from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT / "pages"
+PAGES = PROJECT_ROOT / "pages"
 TIMEOUT = 120
 TINY = Budget("test", teacher_epochs=1, student_epochs=1, sweep_epochs=1, sweep_train_size=200)
 
@@ -95,7 +94,7 @@ def test_no_prose_types_the_papers_numbers():
     words |= (
         {f"{value:.1%}" for value in rates} | {f"{1 - value:.1%}" for value in rates} | {f"{gained}", f"{closed:.0%}"}
     )
-    for path in (PAGES / "paper_replays.py", ROOT / "kdlab" / "ui" / "replays.py"):
+    for path in (PAGES / "paper_replays.py", PROJECT_ROOT / "kdlab" / "ui" / "replays.py"):
         source = path.read_text()
         typed = sorted(word for word in words if re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w%]|[.,]\d)", source))
         assert typed == [], f"{path.name} types the paper's numbers {typed}: take them from PAPER_NUMBERS"
@@ -209,7 +208,7 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
 
     from kdlab.experiments.replays import REPLAY_TITLES
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not app.exception
     assert app.subheader[0].value == "Where it comes from"
     story = app.markdown[1].value

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.test_browser import CHROMIUM, RUN_SECONDS, browser, serve_app  # noqa: F401
+from tests.browser.test_browser import CHROMIUM, RUN_SECONDS, browser, serve_app  # noqa: F401
 
 LESSON = """+++
 title = "A tiny lesson"

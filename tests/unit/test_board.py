@@ -3,7 +3,6 @@ hidden results, large text, and the instructor's controls behind KDLAB_INSTRUCTO
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -22,10 +21,10 @@ from kdlab.db.runs import DatabaseRunStore, new_run_id
 from kdlab.db.students import create_student
 from kdlab.plots import board as board_plots
 from kdlab.runs.record import RunRecord
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-BOARD = str(ROOT / "pages" / "class_board.py")
-LAB = str(ROOT / "pages" / "distillation_lab.py")
+BOARD = str(PROJECT_ROOT / "pages" / "class_board.py")
+LAB = str(PROJECT_ROOT / "pages" / "distillation_lab.py")
 KEY = "correct-horse-battery-staple"
 
 

@@ -3,7 +3,6 @@ is explained; the lessons page renders; a lesson's links open the explorer, the 
 page with their settings set and locked."""
 
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from kdlab.classroom.lessons import LESSONS_DIR, LessonError, lesson_files, load_lesson, load_lessons, parse_lesson
 from kdlab.classroom.links import check_link
 from kdlab.experiments.replays.config import REPLAY_TITLES
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GOOD = """+++
 title = "A lesson written without Python"
 minutes = 10
@@ -88,7 +87,7 @@ def test_a_broken_lesson_says_which_file_and_what_to_fix(tmp_path, change, messa
 
 
 def test_the_lessons_page_renders_a_lesson_with_slide_links():
-    at = AppTest.from_file(str(ROOT / "pages" / "lessons.py"), default_timeout=60)
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "lessons.py"), default_timeout=60)
     at.query_params["lesson"] = "3-too-cold-too-hot"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -105,7 +104,7 @@ def test_the_lessons_page_renders_a_lesson_with_slide_links():
 def test_every_lab_link_of_a_lesson_opens_the_lab_locked_without_a_warning():
     lesson = load_lesson(LESSONS_DIR / "3-too-cold-too-hot.md")
     for _, params in lesson.steps[0].links():
-        at = AppTest.from_file(str(ROOT / "pages" / "distillation_lab.py"), default_timeout=60)
+        at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "distillation_lab.py"), default_timeout=60)
         at.query_params.update(params)
         at.run()
         assert not at.exception and not at.warning, texts(at.warning)
@@ -115,7 +114,7 @@ def test_every_lab_link_of_a_lesson_opens_the_lab_locked_without_a_warning():
 
 
 def test_explorer_and_replay_links_set_their_pages():
-    at = AppTest.from_file(str(ROOT / "pages" / "dark_knowledge.py"), default_timeout=60)
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "dark_knowledge.py"), default_timeout=60)
     at.query_params.update({"explorer.teacher": "linear", "digit": "7", "T": "1", "lock": "T,digit"})
     at.run()
     deadline = time.time() + 180
@@ -128,12 +127,12 @@ def test_explorer_and_replay_links_set_their_pages():
     assert at.radio(key="explorer.digit").value == 7 and at.radio(key="explorer.digit").disabled
     assert "labelled 7" in " ".join(caption for image in at.image for caption in image.captions)
 
-    replays = AppTest.from_file(str(ROOT / "pages" / "paper_replays.py"), default_timeout=60)
+    replays = AppTest.from_file(str(PROJECT_ROOT / "pages" / "paper_replays.py"), default_timeout=60)
     replays.query_params.update({"replay": "omit-3", "bias": "3.5"})
     replays.run()
     assert not replays.exception and not replays.warning
     assert replays.session_state["replay.tab"] == REPLAY_TITLES["omit-3"]
-    wrong = AppTest.from_file(str(ROOT / "pages" / "paper_replays.py"), default_timeout=60)
+    wrong = AppTest.from_file(str(PROJECT_ROOT / "pages" / "paper_replays.py"), default_timeout=60)
     wrong.query_params.update({"replay": "omit-4", "bias": "x"})
     wrong.run()
     assert "replay=`omit-4` is not a replay" in texts(wrong.warning) and "bias=`x` is not a number" in texts(

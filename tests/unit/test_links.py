@@ -3,7 +3,6 @@ link: values set, locks shown and enforced, bad values explained, a prediction r
 stored with the run and shown beside its outcome, and the share control's link."""
 
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -23,9 +22,9 @@ from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.db.database import open_database, runs
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ui import widgets
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-LAB = str(ROOT / "pages" / "distillation_lab.py")
+LAB = str(PROJECT_ROOT / "pages" / "distillation_lab.py")
 TRAIN_COUNT = 4000  # the offline sample
 
 
