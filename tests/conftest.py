@@ -77,6 +77,16 @@ def linear_teacher(sample_data):
     return resolve_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)
 
 
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    """Poll ``condition()`` briefly for state another thread or process is about to reach; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def after_a_restart(monkeypatch) -> None:
     """This process now plays a new server process: runs noted before count as another's."""
     from kdlab.db import runs as stored_runs

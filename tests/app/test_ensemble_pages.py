@@ -2,19 +2,7 @@
 link gets a message, and the lab reports the ensemble's accuracy beside its best member's."""
 
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
-
-
-def open_page(page: str, state: dict | None = None, query: dict | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import PROJECT_ROOT
-
-    at = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=120)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+from tests.app.helpers import open_alone
 
 
 def test_the_explorer_shows_each_member_beside_the_ensemble(sample_data):
@@ -23,7 +11,7 @@ def test_the_explorer_shows_each_member_beside_the_ensemble(sample_data):
 
     name = "ensemble:linear*3"  # a preset of the menu: AppTest cannot rerun a selectbox holding a typed-in option
     epochs = default_teacher_epochs(len(sample_data.train))
-    at = open_page("pages/dark_knowledge.py", {"explorer.teacher": name})
+    at = open_alone("pages/dark_knowledge.py", {"explorer.teacher": name}, timeout=120)
     if not is_teacher_cached(name, sample_data, epochs=epochs):  # the page trains it in a shared job first
         assert default_runner().wait(default_runner().jobs()[-1], timeout=120)
         at.run()
@@ -39,7 +27,7 @@ def test_the_explorer_shows_each_member_beside_the_ensemble(sample_data):
 
 
 def test_a_bad_ensemble_in_a_link_gets_a_message_not_a_traceback():
-    at = open_page("pages/dark_knowledge.py", query={"explorer.teacher": "ensemble:cnn*40"})
+    at = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": "ensemble:cnn*40"}, timeout=120)
     assert not at.exception
     assert any("2 to 10 members" in error.value for error in at.error)
 
@@ -47,7 +35,7 @@ def test_a_bad_ensemble_in_a_link_gets_a_message_not_a_traceback():
 def test_the_lab_reports_the_ensembles_accuracy_beside_its_best_members(sample_data):
     teacher = resolve_teacher("ensemble:linear*3", sample_data)  # the default epochs, as the app trains it
     best = teacher.best_member()
-    at = open_page("pages/distillation_lab.py", {"lab.teacher": "ensemble:linear*3"})
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": "ensemble:linear*3"}, timeout=120)
     assert not at.exception, [error.value for error in at.exception]
     captions = " ".join(caption.value for caption in at.caption)
     assert f"Cached teacher: {teacher.record.test_accuracy:.2%} test accuracy" in captions

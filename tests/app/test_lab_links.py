@@ -1,32 +1,17 @@
 """The lab under AppTest following an assignment link: values set, locks shown and enforced, bad values
 explained, a prediction required, stored with the run and shown beside its outcome, and the share control's link."""
 
-import time
 from urllib.parse import parse_qs, urlparse
-
-from streamlit.testing.v1 import AppTest
 
 from kdlab.db.database import open_database, runs
 from kdlab.experiments.distill import DistillConfig
-from tests.conftest import PROJECT_ROOT
+from tests.app.helpers import open_alone, run_until, texts
 
-LAB = str(PROJECT_ROOT / "pages" / "distillation_lab.py")
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
-def open_lab(params: dict, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(LAB, default_timeout=60)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.query_params.update(params)
-    return at.run()
+LAB = "pages/distillation_lab.py"
 
 
 def test_the_lab_follows_a_link_locks_it_and_explains_a_bad_value():
-    at = open_lab({"T": "abc", "alpha": "0.5", "epochs": "3", "lock": "alpha,epochs", "teacher": "linear"})
+    at = open_alone(LAB, query={"T": "abc", "alpha": "0.5", "epochs": "3", "lock": "alpha,epochs", "teacher": "linear"})
     assert not at.exception, [e.value for e in at.exception]
     assert "T=`abc` is not a number; using T = " in texts(at.warning)
     alpha, epochs, temperature = (
@@ -51,8 +36,9 @@ def test_the_lab_follows_a_link_locks_it_and_explains_a_bad_value():
 
 def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outcome(monkeypatch):
     monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)  # without a key, a class is made on first use
-    at = open_lab(
-        {
+    at = open_alone(
+        LAB,
+        query={
             "teacher": "linear",
             "student": "mlp-10x1",
             "epochs": "1",
@@ -61,7 +47,7 @@ def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outco
             "lock": "all",
             "predict": "1",
             "class": "LINKS-1",
-        }
+        },
     )
     assert at.button(key="lab.train").disabled and "asks for your prediction first" in texts(at.caption)
     at.radio(key="lab.predict.fewer.0").set_value("Yes, fewer errors")
@@ -69,11 +55,7 @@ def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outco
     at.run()
     assert not at.button(key="lab.train").disabled
     at.button(key="lab.train").click().run()
-    deadline = time.time() + 180
-    while "Result of run 1" not in texts(at.subheader):
-        assert time.time() < deadline and not at.exception
-        time.sleep(0.3)
-        at.run()
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=180)
     assert "**You predicted:** fewer errors, by about 12. **Outcome:** the student alone made" in (
         texts(at.success) + texts(at.warning)
     )
@@ -83,14 +65,12 @@ def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outco
         stored = connection.execute(runs.select().where(runs.c.class_code == "LINKS-1")).all()
     assert len(stored) == 1 and stored[0].prediction["fewer"] is True and stored[0].prediction["by"] == 12
 
-    reloaded = AppTest.from_file(LAB, default_timeout=60)  # a reload: the prediction comes from the database
-    reloaded.query_params["s"] = at.query_params["s"]
-    reloaded.run()
+    reloaded = open_alone(LAB, student=at.query_params["s"])  # a reload: the prediction comes from the database
     assert "**You predicted:** fewer errors, by about 12." in texts(reloaded.success) + texts(reloaded.warning)
 
 
 def test_the_share_control_writes_a_link_with_the_chosen_locks():
-    at = open_lab({})
+    at = open_alone(LAB)
     at.select_slider(key="lab.temperature").set_value(8.0).run()
     at.multiselect(key="lab.share.lock").set_value(["T"])
     at.checkbox(key="lab.share.predict").check()
@@ -100,6 +80,6 @@ def test_the_share_control_writes_a_link_with_the_chosen_locks():
     params = {name: values[-1] for name, values in parse_qs(urlparse(url).query).items()}
     assert params["T"] == "8" and params["lock"] == "T" and params["predict"] == "1" and params["class"] == "PHYS-7"
     assert "s" not in params
-    follower = open_lab(params)  # the link opens the lab with the same settings, T locked
+    follower = open_alone(LAB, query=params)  # the link opens the lab with the same settings, T locked
     assert follower.select_slider(key="lab.temperature").value == 8.0
     assert follower.select_slider(key="lab.temperature").disabled and not follower.warning

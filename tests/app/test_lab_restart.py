@@ -5,12 +5,11 @@ from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.serve.jobs import default_runner
-from tests.conftest import PROJECT_ROOT, after_a_restart, tiny_config
+from tests.app.helpers import open_alone
+from tests.conftest import after_a_restart, tiny_config
 
 
 def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, linear_teacher):
-    from streamlit.testing.v1 import AppTest
-
     database = open_database()  # the app's own database (in the tests' private cache dir)
     student, token = create_student(database)
     store = DatabaseRunStore(database, student.id)
@@ -19,18 +18,10 @@ def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, line
         store.note_start(f"cut-off-{token[:6]}-{number}", number, tiny_config(seed=seed, temperature=8).as_dict())
     after_a_restart(monkeypatch)
 
-    def open_lab() -> AppTest:
-        at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "distillation_lab.py"), default_timeout=60)
-        at.query_params["s"] = token
-        return at.run()
-
-    def open_runs() -> AppTest:
-        runs = AppTest.from_file(str(PROJECT_ROOT / "pages" / "runs.py"), default_timeout=60)
-        runs.query_params["s"] = token
-        return runs.run()
-
-    assert any("Runs 1, 2 were cut off" in warning.value for warning in open_runs().warning)
-    at = open_lab()
+    assert any(
+        "Runs 1, 2 were cut off" in warning.value for warning in open_alone("pages/runs.py", student=token).warning
+    )
+    at = open_alone("pages/distillation_lab.py", student=token)
     warnings = [warning.value for warning in at.warning]
     assert any(
         "Run 1 was cut off" in text and "mlp-20x1 from linear, T = 8" in text and "seed 3" in text for text in warnings
@@ -41,6 +32,6 @@ def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, line
     assert not at.exception
     assert store.interrupted() == []
     assert "Run 3" in "".join(subheader.value for subheader in at.subheader)  # trained again as the next run
-    assert not any("cut off" in warning.value for warning in open_runs().warning)
+    assert not any("cut off" in warning.value for warning in open_alone("pages/runs.py", student=token).warning)
     for job in default_runner().jobs():  # let the run trained again end before the process does
         assert default_runner().wait(job, timeout=120)

@@ -10,6 +10,7 @@ import kdlab.experiments.replays.config as replay_configs
 from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
+from tests.app.helpers import open_alone, open_page
 from tests.conftest import PROJECT_ROOT
 
 PAGES = PROJECT_ROOT / "pages"
@@ -30,10 +31,6 @@ def paper_errors(name: str, number: str) -> str:
     return format_value(PAPER_NUMBERS[name][number], "errors", PAPER_NUMBERS[name]["test_size"])
 
 
-def page(name: str) -> AppTest:
-    return AppTest.from_file(str(PAGES / name), default_timeout=TIMEOUT)
-
-
 def button(app: AppTest, label_start: str):
     return next(b for b in app.button if b.label.startswith(label_start))
 
@@ -52,7 +49,7 @@ def click_and_wait(app: AppTest, label_start: str) -> None:
 
 
 def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     assert not app.exception
     assert app.title[0].value.startswith("Paper replays")
     assert len(app.tabs) == 5
@@ -101,7 +98,7 @@ def test_no_prose_types_the_papers_numbers():
 
 
 def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the omit-3")
     assert not app.exception
     slider = app.slider(key=next(s.key for s in app.slider if s.key.endswith(".bias.3")))
@@ -119,17 +116,19 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
 
 
 def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the temperature-width")
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1  # the heatmap
-    later = page("paper_replays.py").run()  # a new session: no job, the grid comes from the disk cache
+    later = open_alone(
+        "pages/paper_replays.py", timeout=TIMEOUT
+    )  # a new session: no job, the grid comes from the disk cache
     assert not later.exception
     assert any("computed once and stored" in caption.value for caption in later.caption)
 
 
 def test_schemes_page_compares_every_scheme_with_the_references():
-    app = page("training_schemes.py").run()
+    app = open_alone("pages/training_schemes.py", timeout=TIMEOUT)
     assert not app.exception
     assert app.title[0].value == "Training schemes"
     app.selectbox(key="schemes.teacher").select("linear")
@@ -150,7 +149,7 @@ def test_schemes_page_compares_every_scheme_with_the_references():
 
 
 def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the table")
     assert [metric.label for metric in app.metric[:3]] == ["Teacher", "Student alone", "Distilled, T = 20"]
     paper = PAPER_NUMBERS["table"]
@@ -180,7 +179,7 @@ def tiny_compression(monkeypatch):
 
 
 def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny_compression):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     intro = " ".join(markdown.value for markdown in app.markdown)
     assert "MUNGE" in intro and "Bucila" in intro
     assert PAPER_NUMBERS["compression"]["claim"] in " ".join(caption.value for caption in app.caption)
@@ -208,7 +207,7 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
 
     from kdlab.experiments.replays import REPLAY_TITLES
 
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app = open_page(timeout=TIMEOUT)
     assert not app.exception
     assert app.subheader[0].value == "Where it comes from"
     story = app.markdown[1].value
@@ -220,10 +219,7 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
 
 def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(monkeypatch):
     def full_budget(query: dict | None = None) -> AppTest:
-        app = page("paper_replays.py")
-        for name, value in (query or {}).items():
-            app.query_params[name] = value
-        app.run()
+        app = open_alone("pages/paper_replays.py", query=query, timeout=TIMEOUT)
         app.radio(key="replay.budget").set_value("full").run()
         assert not app.exception
         return app

@@ -24,10 +24,6 @@ Notes for the teacher.
 """
 
 
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
 def test_every_lesson_file_loads_and_every_link_is_valid():
     lessons, problems = load_lessons()
     assert problems == []
