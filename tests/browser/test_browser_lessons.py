@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.test_browser import CHROMIUM, RUN_SECONDS, browser, serve_app  # noqa: F401
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
 
 LESSON = """+++
 title = "A tiny lesson"
@@ -31,10 +31,7 @@ page = "board"
 +++
 """
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +53,7 @@ def server(tmp_path_factory):
         yield url
 
 
-def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(server, browser):  # noqa: F811
+def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(30_000)
     page.goto(f"{server}/lessons?lesson=tiny")

@@ -5,10 +5,7 @@ The tests pick the "linear" teacher, which trains in about a second on the offli
 the app trains it itself (as a background job) the first time a page asks for it.
 """
 
-import json
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,10 +18,10 @@ from kdlab.serve.jobs import default_runner
 from kdlab.teachers.cache import teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui import leave_a_core_to_the_server
+from kdlab.ui.pages import PAGES
+from tests.app.helpers import chart_spec, open_alone, open_page, run_until, texts
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-PAGES = ["pages/home.py", "pages/dark_knowledge.py", "pages/distillation_lab.py", "pages/runs.py"]
+PAGE_PATHS = [entry.path for entry in PAGES]  # the navigation's table: a page added there is tested here
 TEACHER = "linear"
 LAB_KEYS = [
     "lab.teacher",
@@ -39,50 +36,6 @@ LAB_KEYS = [
     "lab.train_size",
     "lab.seed",
 ]
-
-
-def open_page(page: str | None = None, state: dict | None = None) -> AppTest:
-    """The app through app.py (navigation and sidebar), switched to ``page``. Buttons are
-    clicked in ``open_alone`` instead (see ``kdlab.ui.ensure_entrypoint``)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-        at.run()
-    return at
-
-
-def open_alone(page: str, state: dict | None = None, *, student: str | None = None) -> AppTest:
-    """One page file on its own, as the style guide tests pages; ``student``: the ``?s=`` of the URL."""
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    if student is not None:
-        at.query_params["s"] = student
-    return at.run()
-
-
-def run_until(at: AppTest, done, timeout: float = 120.0) -> AppTest:
-    """Rerun the page (as the browser's polling would) until ``done(at)`` or the timeout."""
-    deadline = time.time() + timeout
-    while not done(at):
-        assert not at.exception, [e.value for e in at.exception]
-        assert time.time() < deadline, "timed out waiting for the page"
-        time.sleep(0.2)
-        at.run()
-    return at
-
-
-def chart_spec(at: AppTest, key: str) -> dict:
-    charts = [chart for chart in at.get("plotly_chart") if chart.proto.id.endswith(key)]
-    assert charts, f"no chart {key}"
-    return json.loads(charts[0].proto.spec)
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -124,14 +77,14 @@ def test_sidebar_shows_data_device_and_teacher_cache(isolated_environment):
     assert str(isolated_environment) not in sidebar  # a classroom server never shows its file-system paths
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGE_PATHS)
 def test_every_page_renders(page, explorer):
     at = open_page(page, {"explorer.teacher": TEACHER})
     assert not at.exception, [e.value for e in at.exception]
     assert at.title
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGE_PATHS)
 def test_every_page_renders_alone(page, explorer):
     at = open_alone(page, {"explorer.teacher": TEACHER})
     assert not at.exception, [e.value for e in at.exception]

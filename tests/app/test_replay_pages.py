@@ -2,7 +2,6 @@
 tiny budgets so a replay or a comparison trains in seconds on the offline sample."""
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,9 +10,10 @@ import kdlab.experiments.replays.config as replay_configs
 from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
+from tests.app.helpers import open_alone, open_page
+from tests.conftest import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT / "pages"
+PAGES = PROJECT_ROOT / "pages"
 TIMEOUT = 120
 TINY = Budget("test", teacher_epochs=1, student_epochs=1, sweep_epochs=1, sweep_train_size=200)
 
@@ -29,10 +29,6 @@ def tiny_budget(monkeypatch):
 def paper_errors(name: str, number: str) -> str:
     """A paper number as the comparison table shows it, e.g. "67 of 10,000 wrong (0.67%)"."""
     return format_value(PAPER_NUMBERS[name][number], "errors", PAPER_NUMBERS[name]["test_size"])
-
-
-def page(name: str) -> AppTest:
-    return AppTest.from_file(str(PAGES / name), default_timeout=TIMEOUT)
 
 
 def button(app: AppTest, label_start: str):
@@ -53,7 +49,7 @@ def click_and_wait(app: AppTest, label_start: str) -> None:
 
 
 def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     assert not app.exception
     assert app.title[0].value.startswith("Paper replays")
     assert len(app.tabs) == 5
@@ -97,8 +93,8 @@ def test_no_prose_types_the_papers_numbers():
     )
     for path in (
         PAGES / "paper_replays.py",
-        ROOT / "kdlab" / "ui" / "replays.py",
-        ROOT / "kdlab" / "ui" / "replays_page.py",
+        PROJECT_ROOT / "kdlab" / "ui" / "replays.py",
+        PROJECT_ROOT / "kdlab" / "ui" / "replays_page.py",
     ):
         source = path.read_text()
         typed = sorted(word for word in words if re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w%]|[.,]\d)", source))
@@ -106,7 +102,7 @@ def test_no_prose_types_the_papers_numbers():
 
 
 def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the omit-3")
     assert not app.exception
     slider = app.slider(key=next(s.key for s in app.slider if s.key.endswith(".bias.3")))
@@ -124,17 +120,19 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
 
 
 def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the temperature-width")
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1  # the heatmap
-    later = page("paper_replays.py").run()  # a new session: no job, the grid comes from the disk cache
+    later = open_alone(
+        "pages/paper_replays.py", timeout=TIMEOUT
+    )  # a new session: no job, the grid comes from the disk cache
     assert not later.exception
     assert any("computed once and stored" in caption.value for caption in later.caption)
 
 
 def test_schemes_page_compares_every_scheme_with_the_references():
-    app = page("training_schemes.py").run()
+    app = open_alone("pages/training_schemes.py", timeout=TIMEOUT)
     assert not app.exception
     assert app.title[0].value == "Training schemes"
     app.selectbox(key="schemes.teacher").select("linear")
@@ -155,7 +153,7 @@ def test_schemes_page_compares_every_scheme_with_the_references():
 
 
 def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the table")
     assert [metric.label for metric in app.metric[:3]] == ["Teacher", "Student alone", "Distilled, T = 20"]
     paper = PAPER_NUMBERS["table"]
@@ -185,7 +183,7 @@ def tiny_compression(monkeypatch):
 
 
 def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny_compression):
-    app = page("paper_replays.py").run()
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     intro = " ".join(markdown.value for markdown in app.markdown)
     assert "MUNGE" in intro and "Bucila" in intro
     assert PAPER_NUMBERS["compression"]["claim"] in " ".join(caption.value for caption in app.caption)
@@ -213,7 +211,7 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
 
     from kdlab.experiments.replays import REPLAY_TITLES
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app = open_page(timeout=TIMEOUT)
     assert not app.exception
     assert app.subheader[0].value == "Where it comes from"
     story = app.markdown[1].value
@@ -225,10 +223,7 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
 
 def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(monkeypatch):
     def full_budget(query: dict | None = None) -> AppTest:
-        app = page("paper_replays.py")
-        for name, value in (query or {}).items():
-            app.query_params[name] = value
-        app.run()
+        app = open_alone("pages/paper_replays.py", query=query, timeout=TIMEOUT)
         app.radio(key="replay.budget").set_value("full").run()
         assert not app.exception
         return app

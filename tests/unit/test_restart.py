@@ -13,15 +13,13 @@ import pytest
 from sqlalchemy import text
 
 from kdlab.db import database as schema
-from kdlab.db import runs as stored_runs
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
-from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
-from tests.conftest import PROJECT_ROOT, tiny_config
+from tests.conftest import PROJECT_ROOT, after_a_restart, tiny_config
 
 SERVER_SCRIPT = """
 import sys, time
@@ -41,7 +39,7 @@ store = DatabaseRunStore(database, student.id)
 teacher = resolve_teacher("linear", data, epochs=2)
 config = DistillConfig.build(teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16,
                              teacher_epochs=2, temperature=8, seed=7)
-ticket = request_distillation(JobRunner(1), TrainRequest.build(config, data), data, store, teacher=teacher)
+ticket = request_distillation(JobRunner(1), config, data, store, teacher=teacher)
 print(token, flush=True)
 time.sleep(600)  # training in the background until the test kills this "server"
 """
@@ -55,11 +53,6 @@ def url(tmp_path):
 
 def new_store(database) -> DatabaseRunStore:
     return DatabaseRunStore(database, create_student(database)[0].id)
-
-
-def after_a_restart(monkeypatch) -> None:
-    """This process now plays a new server process: runs noted before count as another's."""
-    monkeypatch.setattr(stored_runs, "SERVER_ID", "a-new-server-process")
 
 
 def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(url):
@@ -159,41 +152,3 @@ def test_a_version_1_database_gains_the_run_starts_and_keeps_its_runs(url):
         DatabaseRunStore(database, student.id).interrupted()
     assert schema.upgrade(database) == 2 and database.version() == 2
     assert DatabaseRunStore(database, student.id).interrupted() == []
-
-
-def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, linear_teacher):
-    from streamlit.testing.v1 import AppTest
-
-    database = open_database()  # the app's own database (in the tests' private cache dir)
-    student, token = create_student(database)
-    store = DatabaseRunStore(database, student.id)
-    for number, seed in ((1, 3), (2, 4)):
-        store.reserve_number()
-        store.note_start(f"cut-off-{token[:6]}-{number}", number, tiny_config(seed=seed, temperature=8).as_dict())
-    after_a_restart(monkeypatch)
-
-    def open_lab() -> AppTest:
-        at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "distillation_lab.py"), default_timeout=60)
-        at.query_params["s"] = token
-        return at.run()
-
-    def open_runs() -> AppTest:
-        runs = AppTest.from_file(str(PROJECT_ROOT / "pages" / "runs.py"), default_timeout=60)
-        runs.query_params["s"] = token
-        return runs.run()
-
-    assert any("Runs 1, 2 were cut off" in warning.value for warning in open_runs().warning)
-    at = open_lab()
-    warnings = [warning.value for warning in at.warning]
-    assert any(
-        "Run 1 was cut off" in text and "mlp-20x1 from linear, T = 8" in text and "seed 3" in text for text in warnings
-    )
-    at.button(key=f"lab.interrupted.cut-off-{token[:6]}-1.dismiss").click().run()
-    assert not any("Run 1 was cut off" in warning.value for warning in at.warning)
-    at.button(key=f"lab.interrupted.cut-off-{token[:6]}-2.again").click().run()
-    assert not at.exception
-    assert store.interrupted() == []
-    assert "Run 3" in "".join(subheader.value for subheader in at.subheader)  # trained again as the next run
-    assert not any("cut off" in warning.value for warning in open_runs().warning)
-    for job in default_runner().jobs():  # let the run trained again end before the process does
-        assert default_runner().wait(job, timeout=120)

@@ -4,7 +4,6 @@ and its code parses."""
 
 import ast
 import os
-from pathlib import Path
 
 import nbformat
 import torch
@@ -14,8 +13,7 @@ from kdlab.classroom.lessons import load_lessons
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes, run_notebook
 from kdlab.experiments.distill import DistillConfig, run_distillation
 from kdlab.runs.record import record_from_result
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import PROJECT_ROOT
 
 
 def outputs(notebook) -> str:
@@ -41,10 +39,10 @@ def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
     executed = nbformat.read(path, as_version=4)
     # The kernel gets this process's environment (offline, CPU, the test's teacher cache) and thread count,
     # so the same data, teacher and arithmetic give the same numbers.
-    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONPATH": str(ROOT)}
-    NotebookClient(executed, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute(
-        env=env
-    )
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONPATH": str(PROJECT_ROOT)}
+    NotebookClient(
+        executed, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}}
+    ).execute(env=env)
     text = outputs(executed)
     assert "Offline MNIST sample" in text and "Note: the run used" not in text
     assert "loss by hand" in text and "= kdlab.ml.losses.kd_loss" in text

@@ -2,26 +2,15 @@ import collections
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from kdlab.serve import jobs
 from kdlab.serve import runner as runner_module
 from kdlab.serve.runner import JobRunner, JobStatus
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, wait_until
 
 TIMEOUT = 5
-
-
-def wait_until(condition, timeout=TIMEOUT):
-    """Poll briefly for state another thread is about to reach."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def blocking_target(release, started=None):

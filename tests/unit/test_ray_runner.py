@@ -8,7 +8,6 @@ lands in the student's database, and data and teacher go through the object stor
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.ml.train import EvalEvent
 from kdlab.serve import jobs
 from kdlab.serve.runner import JobStatus
+from tests.conftest import wait_until
 
 ray = pytest.importorskip("ray")
 TIMEOUT = 180  # the first task on a fresh Ray worker imports torch
@@ -50,15 +50,6 @@ def lab_config(**settings) -> DistillConfig:
     )
 
 
-def wait_until(condition, timeout=TIMEOUT) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(runner, store, sample_data):
     from kdlab.serve.lab import TrainRequest, submit_distillation
 
@@ -89,7 +80,9 @@ def test_stop_reaches_the_ray_task_and_keeps_the_partial_result(runner, store, s
 
     config = lab_config(student="mlp-300x2", epochs=50, train_size=4000)
     job = submit_distillation(runner, TrainRequest.build(config, sample_data), sample_data, store, owner="student-2")
-    assert wait_until(lambda: any(isinstance(event, EvalEvent) for event in job.events()) or job.is_finished)
+    assert wait_until(
+        lambda: any(isinstance(event, EvalEvent) for event in job.events()) or job.is_finished, timeout=TIMEOUT
+    )
     job.request_stop()
     assert runner.wait(job, timeout=TIMEOUT)
     assert job.status == JobStatus.STOPPED, job.error

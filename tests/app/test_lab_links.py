@@ -1,0 +1,91 @@
+"""The lab under AppTest following an assignment link: values set, locks shown and enforced, bad values
+explained, a prediction required, stored with the run and shown beside its outcome, and the share control's link."""
+
+from urllib.parse import parse_qs, urlparse
+
+from kdlab.classroom.lab_settings import MLP_WIDTHS
+from kdlab.db.database import open_database, runs
+from kdlab.experiments.distill import DistillConfig
+from tests.app.helpers import open_alone, run_until, texts
+
+LAB = "pages/distillation_lab.py"
+
+
+def test_the_student_widths_match_the_picker():
+    at = open_alone(LAB, query={"student": "mlp-100x1"})
+    assert at.select_slider(key="lab.student.width").options == [str(width) for width in MLP_WIDTHS]
+
+
+def test_the_lab_follows_a_link_locks_it_and_explains_a_bad_value():
+    at = open_alone(LAB, query={"T": "abc", "alpha": "0.5", "epochs": "3", "lock": "alpha,epochs", "teacher": "linear"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "T=`abc` is not a number; using T = " in texts(at.warning)
+    alpha, epochs, temperature = (
+        at.slider(key="lab.alpha"),
+        at.slider(key="lab.epochs"),
+        at.select_slider(key="lab.temperature"),
+    )
+    assert (alpha.value, alpha.disabled, epochs.value, epochs.disabled) == (0.5, True, 3, True)
+    assert "locked" in alpha.label and "Locked by your teacher's assignment link at alpha = 0.5" in alpha.help
+    assert temperature.value == DistillConfig().training.temperature and not temperature.disabled
+    assert "alpha = 0.5, epochs = 3" in texts(at.markdown)  # the assignment note says what is locked and why
+
+    temperature.set_value(8.0).run()  # an unlocked control stays the student's
+    assert at.select_slider(key="lab.temperature").value == 8.0 and not at.warning
+    at.session_state["lab.alpha"] = 0.2  # a locked one goes back to the link's value
+    at.run()
+    assert at.slider(key="lab.alpha").value == 0.5
+
+    at.button(key="lab.leave").click().run()  # leaving the assignment unlocks everything
+    assert not at.slider(key="lab.alpha").disabled and "lock" not in at.query_params
+
+
+def test_a_required_prediction_is_stored_with_the_run_and_shown_beside_the_outcome(monkeypatch):
+    monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)  # without a key, a class is made on first use
+    at = open_alone(
+        LAB,
+        query={
+            "teacher": "linear",
+            "student": "mlp-10x1",
+            "epochs": "1",
+            "train_size": "500",
+            "seed": "41",
+            "lock": "all",
+            "predict": "1",
+            "class": "LINKS-1",
+        },
+    )
+    assert at.button(key="lab.train").disabled and "asks for your prediction first" in texts(at.caption)
+    at.radio(key="lab.predict.fewer.0").set_value("Yes, fewer errors")
+    at.number_input(key="lab.predict.by.0").set_value(12)
+    at.run()
+    assert not at.button(key="lab.train").disabled
+    at.button(key="lab.train").click().run()
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=180)
+    assert "**You predicted:** fewer errors, by about 12. **Outcome:** the student alone made" in (
+        texts(at.success) + texts(at.warning)
+    )
+    assert at.radio(key="lab.predict.fewer.1").value is None  # the next run starts with an empty prediction
+
+    with open_database().read() as connection:
+        stored = connection.execute(runs.select().where(runs.c.class_code == "LINKS-1")).all()
+    assert len(stored) == 1 and stored[0].prediction["fewer"] is True and stored[0].prediction["by"] == 12
+
+    reloaded = open_alone(LAB, student=at.query_params["s"])  # a reload: the prediction comes from the database
+    assert "**You predicted:** fewer errors, by about 12." in texts(reloaded.success) + texts(reloaded.warning)
+
+
+def test_the_share_control_writes_a_link_with_the_chosen_locks():
+    at = open_alone(LAB)
+    at.select_slider(key="lab.temperature").set_value(8.0).run()
+    at.multiselect(key="lab.share.lock").set_value(["T"])
+    at.checkbox(key="lab.share.predict").check()
+    at.text_input(key="lab.share.class").input("phys-7")
+    at.run()
+    url = at.code[-1].value
+    params = {name: values[-1] for name, values in parse_qs(urlparse(url).query).items()}
+    assert params["T"] == "8" and params["lock"] == "T" and params["predict"] == "1" and params["class"] == "PHYS-7"
+    assert "s" not in params
+    follower = open_alone(LAB, query=params)  # the link opens the lab with the same settings, T locked
+    assert follower.select_slider(key="lab.temperature").value == 8.0
+    assert follower.select_slider(key="lab.temperature").disabled and not follower.warning

@@ -1,0 +1,51 @@
+"""The lessons page renders a lesson with its slide links; a lesson's links open the explorer, the lab and the
+replay page with their settings set and locked."""
+
+from urllib.parse import parse_qs, urlparse
+
+from kdlab.classroom.lessons import LESSONS_DIR, load_lesson
+from kdlab.experiments.replays.config import REPLAY_TITLES
+from tests.app.helpers import open_alone, run_until, texts
+
+
+def test_the_lessons_page_renders_a_lesson_with_slide_links():
+    at = open_alone("pages/lessons.py", query={"lesson": "3-too-cold-too-hot"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Too cold, too hot" in texts(at.header)
+    at.text_input(key="lessons.class").input("phys-7").run()
+    urls = [element.value for element in at.code]
+    assert len([url for url in urls if "/distillation_lab?" in url]) == 5
+    assert all("class=PHYS-7" in url for url in urls)
+    assert not any("s" in parse_qs(urlparse(url).query) for url in urls)  # never the teacher's student code
+    assert "Take this lesson home" in at.get("download_button")[0].proto.label
+    assert "**Predict first.**" in texts(at.markdown) and "**Discuss.**" in texts(at.markdown)
+
+
+def test_every_lab_link_of_a_lesson_opens_the_lab_locked_without_a_warning():
+    lesson = load_lesson(LESSONS_DIR / "3-too-cold-too-hot.md")
+    for _, params in lesson.steps[0].links():
+        at = open_alone("pages/distillation_lab.py", query=params)
+        assert not at.exception and not at.warning, texts(at.warning)
+        temperature = at.select_slider(key="lab.temperature")
+        assert temperature.value == float(params["T"]) and temperature.disabled
+        assert at.button(key="lab.train").disabled  # the lesson asks for a prediction first
+
+
+def test_explorer_and_replay_links_set_their_pages():
+    at = open_alone(
+        "pages/dark_knowledge.py", query={"explorer.teacher": "linear", "digit": "7", "T": "1", "lock": "T,digit"}
+    )
+    # the page trains the linear teacher first if this test session has none
+    run_until(at, lambda at: len(at.select_slider) > 0, timeout=180)
+    slider = at.select_slider(key="explorer.temperature")
+    assert slider.value == 1.0 and slider.disabled and "locked" in slider.label
+    assert at.radio(key="explorer.digit").value == 7 and at.radio(key="explorer.digit").disabled
+    assert "labelled 7" in " ".join(caption for image in at.image for caption in image.captions)
+
+    replays = open_alone("pages/paper_replays.py", query={"replay": "omit-3", "bias": "3.5"})
+    assert not replays.exception and not replays.warning
+    assert replays.session_state["replay.tab"] == REPLAY_TITLES["omit-3"]
+    wrong = open_alone("pages/paper_replays.py", query={"replay": "omit-4", "bias": "x"})
+    assert "replay=`omit-4` is not a replay" in texts(wrong.warning) and "bias=`x` is not a number" in texts(
+        wrong.warning
+    )

@@ -1,0 +1,66 @@
+"""The class board's data: runs under a class code from several students, their counts, predictions checked
+in words, and figures that do not rely on colour alone. The page is tests/app/test_class_board.py."""
+
+from kdlab.classroom.board import (
+    board_csv,
+    check_prediction,
+    headline,
+    heat_cells,
+    mean_by_temperature,
+    prediction_summary,
+)
+from kdlab.classroom.classes import class_runs
+from kdlab.db.database import open_database
+from kdlab.plots import board as board_plots
+from tests.conftest import FEWER_BY_10, MORE, make_class
+
+
+def test_the_store_files_runs_under_their_class_with_nicknames():
+    nicknames = make_class(
+        "STORE-1", [[(4.0, 0.5, 60, 40, FEWER_BY_10), (8.0, 0.5, 60, 50, None)], [(4.0, 0.9, 60, 70, MORE)]]
+    )
+    runs = class_runs(open_database(), "store-1")  # codes are case-insensitive
+    assert headline(runs) == "3 runs by 2 students"
+    assert sorted({run.nickname for run in runs}) == sorted(set(nicknames))
+    assert [run.errors_removed for run in runs] == [20, 10, -10]
+    assert runs[0].prediction == FEWER_BY_10
+    assert mean_by_temperature(runs) == [(4.0, 5.0, 2), (8.0, 10.0, 1)]
+    cells = heat_cells(runs)
+    assert (cells.temperatures, cells.alphas) == ([4.0, 8.0], [0.5, 0.9])
+    assert cells.means == [[20.0, 10.0], [-10.0, None]] and cells.counts == [[1, 1], [1, 0]]
+    assert prediction_summary(runs) == {"made": 2, "said_fewer": 1, "checked": 2, "right": 2}
+    table = board_csv(runs)
+    assert table.splitlines()[0].startswith("student,time,teacher") and len(table.splitlines()) == 4
+    assert all(nickname in table for nickname in nicknames)
+    assert headline([]) == "No runs yet" and class_runs(open_database(), "NOPE-9") == []
+
+
+def test_predictions_are_checked_in_words():
+    check = check_prediction(FEWER_BY_10, 14)
+    assert check.right_direction and check.off_by == 4
+    assert check.sentence() == "Distilling removed 14 errors: right about the direction; the guess was off by 4."
+    wrong = check_prediction(MORE, 3)
+    assert not wrong.right_direction and wrong.off_by is None
+    assert check_prediction({"fewer": True, "by": -5}, -5).right_direction  # the number's sign wins
+    assert check_prediction(None, 3) is None and check_prediction(FEWER_BY_10, None) is None
+
+
+def test_the_figures_do_not_rely_on_colour_alone():
+    make_class(
+        "FIG-1",
+        [
+            [(1.0, 0.1, 50, 49, FEWER_BY_10), (4.0, 0.9, 50, 30, FEWER_BY_10)],
+            [(4.0, 0.9, 50, 40, {"fewer": False, "by": -3}), (20.0, 0.6, 50, 45, None)],
+        ],
+    )
+    runs = class_runs(open_database(), "FIG-1")
+    scatter = board_plots.improvement_scatter(runs)
+    symbols = {trace.marker.symbol for trace in scatter.data if trace.mode == "markers"}
+    assert len(symbols) == 3  # three alpha bands: three marker shapes as well as three colours
+    mean = next(trace for trace in scatter.data if trace.name == "class mean")
+    assert mean.line.dash == "dash" and list(mean.y) == [1.0, 15.0, 5.0]
+    heatmap = board_plots.improvement_heatmap(heat_cells(runs))
+    assert heatmap.data[0].text[2][1] == "+15<br>n=2"  # alpha 0.9, T = 4: the mean and the count in the cell
+    predictions = board_plots.prediction_figure(runs)
+    assert {trace.marker.symbol for trace in predictions.data if trace.mode == "markers"} == {"circle", "x"}
+    assert board_plots.improvement_scatter(runs, font_size=22).layout.font.size == 22
