@@ -13,6 +13,7 @@ import time
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -25,9 +26,8 @@ from kdlab.experiments.replays.config import MissingDigitsConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
-from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, predict_logits, run_summary, train_model
+from kdlab.ml.train import EventCallback, predict_logits, run_summary
 from kdlab.teachers.ensembles import training_cost
 
 
@@ -79,20 +79,19 @@ def replay_missing_digits(
         "teacher": teacher_summary(teacher, config),
         "bias_classes": list(classes),
     }
-    student = None
-    if teacher.status == "completed" and not (stop is not None and stop.is_set()):
-        student = train_model(
-            build_model(config.student, seed=training.seed),
-            transfer,
-            data.test,
-            training,
-            teacher_logits=teacher.train_logits[indices],
-            run="distilled",
-            on_event=progress.start("distilled", f"Distilled student (T = {training.temperature:g})"),
-            stop=stop,
-            device=device,
-        )
-        progress.finish("distilled")
+    student = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        training,
+        runs={"distilled": "distilled"},
+        on_start=lambda run: progress.start(run, f"Distilled student (T = {training.temperature:g})"),
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    ).get("distilled")
     summary["distilled"] = run_summary(config.student, student)
     status = overall_status(teacher.status, student.status if student else "stopped")
     logits = {}

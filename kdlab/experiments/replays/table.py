@@ -8,6 +8,7 @@ import time
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -19,9 +20,8 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import TableConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
-from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.ml.train import EventCallback, run_summary
 from kdlab.teachers.ensembles import training_cost
 
 
@@ -54,23 +54,20 @@ def replay_table(
         },
     )
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
-    runs: dict[str, TrainResult] = {}
-    for run, targets in (("baseline", None), ("distilled", teacher.train_logits[indices])):
-        if teacher.status != "completed" or (stop is not None and stop.is_set()):
-            break
-        label = "Student alone" if targets is None else f"Distilled student (T = {training.temperature:g})"
-        runs[run] = train_model(
-            build_model(config.student, seed=training.seed),
-            transfer,
-            data.test,
-            training,
-            teacher_logits=targets,
-            run=run,
-            on_event=progress.start(run, label),
-            stop=stop,
-            device=device,
-        )
-        progress.finish(run)
+    distilled_label = f"Distilled student (T = {training.temperature:g})"
+    runs = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        training,
+        runs={"baseline": "baseline", "distilled": "distilled"},
+        on_start=lambda run: progress.start(run, "Student alone" if run == "baseline" else distilled_label),
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    )
     finished = "completed" if len(runs) == 2 else "stopped"
     status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)
     paper, test_total = PAPER_NUMBERS["table"], len(data.test)

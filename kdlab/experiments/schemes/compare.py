@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.schemes.config import SCHEMES, SchemeConfig
 from kdlab.experiments.schemes.results import SchemeComparison, SchemeResult, SchemeRun
 from kdlab.ml.data import ImageSet, MnistData
@@ -44,10 +45,13 @@ class _Trainer:
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+    def start(self, run: str) -> EventCallback:
+        """Announce ``run`` on the progress bar; its events go to the returned callback."""
+        return self.progress.start(run, run[0].upper() + run[1:])
+
     def train(self, architecture: str, run: str, teacher_logits: torch.Tensor | None) -> TrainResult:
         """One run of the budget: same seed (initial weights, batch order) as every other run."""
         training = self.config.training
-        on_event = self.progress.start(run, run[0].upper() + run[1:])
         result = train_model(
             build_model(architecture, seed=training.seed),
             self.transfer,
@@ -55,7 +59,7 @@ class _Trainer:
             training,
             teacher_logits=teacher_logits,
             run=run,
-            on_event=on_event,
+            on_event=self.start(run),
             stop=self.stop,
             device=self.device,
         )
@@ -187,12 +191,24 @@ def compare_schemes(
     if teacher.status != "completed" or trainer.stopped:
         return finish()
     teacher_logits = teacher.logits_at(config.training.temperature)[indices]  # an ensemble's depend on T
-    baseline = trainer.train(config.student, "student alone", None)
+    references = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        config.training,
+        runs={"baseline": "student alone", "distilled": "offline KD"},
+        on_start=trainer.start,
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    )
+    baseline = references["baseline"]
     comparison.baseline = SchemeRun("student alone", "baseline", config.student, baseline)
-    if trainer.stopped:
+    if "distilled" not in references:
         return finish()
-    offline = trainer.train(config.student, "offline KD", teacher_logits)
-    comparison.offline_kd = SchemeRun("offline KD", "distilled", config.student, offline)
+    comparison.offline_kd = SchemeRun("offline KD", "distilled", config.student, references["distilled"])
 
     for name in requested:
         if trainer.stopped:
