@@ -73,6 +73,11 @@ class DistillConfig(HoldsTraining):
         if self.teacher_epochs is not None and not 1 <= self.teacher_epochs <= 100:
             raise ValueError(f"Teacher epochs must be 1 to 100 (got {self.teacher_epochs}).")
 
+    @property
+    def student_runs(self) -> dict[str, str]:
+        """The student runs of ``train_student_pair``, each labelled by its kind: distilled, then the baseline."""
+        return {"distilled": "distilled", "baseline": "baseline"} if self.with_baseline else {"distilled": "distilled"}
+
     def transfer_spec(self, data: MnistData) -> TransferSetSpec:
         """The student's training images; no size given: the demo size, or all when fewer pass the filters."""
         spec = TransferSetSpec(
@@ -221,7 +226,6 @@ def run_distillation(
             device=device,
         )
     result = DistillationResult(config, data.source, teacher, transfer.class_counts())
-    runs = {"distilled": "distilled", "baseline": "baseline"} if config.with_baseline else {"distilled": "distilled"}
 
     def announce(run: str) -> EventCallback | None:
         emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
@@ -234,7 +238,7 @@ def run_distillation(
         data.test,
         config.student,
         config.training,
-        runs=runs,
+        runs=config.student_runs,
         on_start=announce,
         stop=stop,
         device=device,

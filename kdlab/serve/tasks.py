@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from kdlab.db.database import StorageError
 from kdlab.db.runs import copy_into, new_run_id
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.replays import ReplayResult, run_replay
 from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_schemes
 from kdlab.ml.data import MnistData
@@ -35,7 +36,6 @@ from kdlab.serve.result_cache import (
 )
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
-from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 log = logging.getLogger(__name__)
@@ -186,12 +186,10 @@ def _submit(
 ) -> Job:
     transfer_size = len(config.transfer_indices(data))
     teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
-    student_cost = training_cost(config.student, transfer_size, config.training.epochs)
-    plan = {"teacher": training_cost(config.teacher, len(data.train), teacher_epochs), "distilled": student_cost}
-    if is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed):
-        plan["teacher"] = 0.0
-    if config.with_baseline:
-        plan["baseline"] = student_cost
+    cached = is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed)
+    teacher_run = None if cached else PlannedRun(config.teacher, len(data.train), teacher_epochs)
+    student_run = PlannedRun(config.student, transfer_size, config.training.epochs)
+    plan = student_pair_plan(teacher_run, student_run, config.student_runs)
 
     def target(context: JobContext) -> LabOutcome:
         try:

@@ -14,6 +14,7 @@ import time
 import torch
 
 from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -28,7 +29,6 @@ from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, predict_logits, run_summary
-from kdlab.teachers.ensembles import training_cost
 
 
 def replay_missing_digits(
@@ -55,13 +55,10 @@ def replay_missing_digits(
     )
     indices = pool[chosen_in_pool]
     transfer = data.train.subset(indices)
-    progress = ProgressTracker(
-        on_event,
-        {
-            "teacher": training_cost(config.teacher, len(data.train), config.budget.teacher_epochs),
-            "distilled": training_cost(config.student, len(transfer), training.epochs),
-        },
-    )
+    runs = {"distilled": "distilled"}
+    teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
+    student_run = PlannedRun(config.student, len(transfer), training.epochs)
+    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, runs))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
     classes = config.bias_classes
     summary = base_summary(name, config, data) | {
@@ -86,7 +83,7 @@ def replay_missing_digits(
         data.test,
         config.student,
         training,
-        runs={"distilled": "distilled"},
+        runs=runs,
         on_start=lambda run: progress.start(run, f"Distilled student (T = {training.temperature:g})"),
         on_finish=progress.finish,
         stop=stop,

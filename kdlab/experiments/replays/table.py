@@ -9,6 +9,7 @@ import time
 import torch
 
 from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -22,7 +23,8 @@ from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, run_summary
-from kdlab.teachers.ensembles import training_cost
+
+TABLE_RUNS = {"baseline": "baseline", "distilled": "distilled"}
 
 
 def replay_table(
@@ -44,15 +46,9 @@ def replay_table(
     spec = TransferSetSpec(size=config.budget.student_train_size, seed=training.seed)
     indices = select_transfer_indices(data.train.labels, spec, batch_size=training.batch_size)
     transfer = data.train.subset(indices)
-    student_cost = training_cost(config.student, len(transfer), training.epochs)
-    progress = ProgressTracker(
-        on_event,
-        {
-            "teacher": training_cost(config.teacher, len(data.train), config.budget.teacher_epochs),
-            "baseline": student_cost,
-            "distilled": student_cost,
-        },
-    )
+    teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
+    student_run = PlannedRun(config.student, len(transfer), training.epochs)
+    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, TABLE_RUNS))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
     distilled_label = f"Distilled student (T = {training.temperature:g})"
     runs = train_student_pair(
@@ -62,7 +58,7 @@ def replay_table(
         data.test,
         config.student,
         training,
-        runs={"baseline": "baseline", "distilled": "distilled"},
+        runs=TABLE_RUNS,
         on_start=lambda run: progress.start(run, "Student alone" if run == "baseline" else distilled_label),
         on_finish=progress.finish,
         stop=stop,

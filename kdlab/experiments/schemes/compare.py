@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, progress_plan, student_pair_plan
 from kdlab.experiments.schemes.config import SCHEMES, SchemeConfig
 from kdlab.experiments.schemes.results import SchemeComparison, SchemeResult, SchemeRun
 from kdlab.ml.data import ImageSet, MnistData
@@ -26,8 +27,9 @@ from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, TrainResult, predict_logits, train_model, train_models
 from kdlab.teachers.cache import resolve_teacher
-from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher
+
+REFERENCE_RUNS = {"baseline": "student alone", "distilled": "offline KD"}
 
 
 @dataclass
@@ -198,7 +200,7 @@ def compare_schemes(
         data.test,
         config.student,
         config.training,
-        runs={"baseline": "student alone", "distilled": "offline KD"},
+        runs=REFERENCE_RUNS,
         on_start=trainer.start,
         on_finish=progress.finish,
         stop=stop,
@@ -229,16 +231,13 @@ def _plan(config: SchemeConfig, requested: tuple[str, ...], size: int, *, with_t
     teacher is weighed on the transfer set too: only the shares matter, and a cached teacher
     leaves the plan anyway."""
     epochs = config.training.epochs
-    student = training_cost(config.student, size, epochs)
-    plan = {
-        "teacher": training_cost(config.teacher, size, epochs) if with_teacher else 0.0,
-        "student alone": student,
-        "offline KD": student,
-    }
+    student = PlannedRun(config.student, size, epochs)
+    stages: dict[str, PlannedRun | None] = {}
     if "mutual" in requested:
-        plan["mutual"] = 2 * student
+        stages["mutual"] = PlannedRun(config.student, 2 * size, epochs)  # two peers see every batch
     if "born-again" in requested:
-        plan |= {f"born-again generation {k}": student for k in range(1, config.generations + 1)}
+        stages |= {f"born-again generation {k}": student for k in range(1, config.generations + 1)}
     if "assistant" in requested:
-        plan |= {"assistant": training_cost(config.assistant, size, epochs), "student via assistant": student}
-    return plan
+        stages |= {"assistant": PlannedRun(config.assistant, size, epochs), "student via assistant": student}
+    teacher = PlannedRun(config.teacher, size, epochs) if with_teacher else None
+    return student_pair_plan(teacher, student, REFERENCE_RUNS) | progress_plan(stages)
