@@ -250,7 +250,8 @@ def train_models(
 
 class _Loop:
     """The state of one ``train_models`` run between steps: the models and their optimisers, the
-    step count, and the loss and accuracy sums since the last step event and the last eval point."""
+    step count, and the loss and accuracy sums since the last step event and the last eval point.
+    Built from ``train_models``' arguments (same types), with everything moved to ``device``."""
 
     def __init__(self, models, transfer_set, test_set, config, objectives, runs, on_event, device) -> None:
         self.models, self.config, self.runs, self.device = models, config, list(runs), device
@@ -295,7 +296,7 @@ class _Loop:
         if self.config.jitter_pixels:
             inputs = jitter(inputs, self.config.jitter_pixels, self.shuffle_generator)
         batch_labels = self.labels[batch_index]
-        logits = [model(inputs) for model in self.models]  # count x (B, 10)
+        logits = [model(inputs) for model in self.models]  # one (B, 10) per model
         parts = [objective(logits, index, batch_labels, batch_index) for index, objective in enumerate(self.objectives)]
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
