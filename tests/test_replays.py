@@ -426,7 +426,7 @@ def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path
 )
 def test_compression_config_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):
-        replays.compression_settings("quick", **settings)
+        replays.compression_config("quick", **settings)
     with pytest.raises(ValueError, match="Unknown budget 'medium'"):
         replay_config("compression", "medium")
 
