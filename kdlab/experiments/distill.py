@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
-from kdlab.ml.data import DataSource, MnistData, TransferSetSpec, available_images, select_transfer_indices
+from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
 from kdlab.ml.models import build_model, get_architecture
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
 from kdlab.teachers.cache import resolve_teacher
@@ -29,6 +30,7 @@ from kdlab.teachers.teacher import Teacher
 DEFAULT_TEACHER = "cnn-wide"
 DEFAULT_STUDENT = "mlp-200x1"
 DEMO_TRAIN_SIZE = 5_000
+STUDENT_WORDS = {"distilled": "distilled student", "baseline": "student alone"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class DistillConfig(HoldsTraining):
         TransferSetSpec(size=self.train_size, omit_classes=self.omit_classes, only_classes=self.only_classes)
         if self.teacher_epochs is not None and not 1 <= self.teacher_epochs <= 100:
             raise ValueError(f"Teacher epochs must be 1 to 100 (got {self.teacher_epochs}).")
+
+    @property
+    def student_runs(self) -> dict[str, str]:
+        """The student runs of ``train_student_pair``, each labelled by its kind: distilled, then the baseline."""
+        return {"distilled": "distilled", "baseline": "baseline"} if self.with_baseline else {"distilled": "distilled"}
 
     def transfer_spec(self, data: MnistData) -> TransferSetSpec:
         """The student's training images; no size given: the demo size, or all when fewer pass the filters."""
@@ -125,6 +132,65 @@ class DistillationResult:
         }
 
 
+def train_student_pair(
+    teacher: Teacher,
+    transfer: ImageSet,
+    indices: torch.Tensor,
+    test: ImageSet,
+    student: str,
+    training: TrainConfig,
+    *,
+    runs: Mapping[str, str],
+    on_start: Callable[[str], EventCallback | None] = lambda run: None,
+    on_finish: Callable[[str], None] = lambda run: None,
+    stop: threading.Event | None = None,
+    device: torch.device | None = None,
+) -> dict[str, TrainResult]:
+    """The core experiment: ``student`` distilled from ``teacher`` and/or trained alone, one after the other.
+
+    Both runs build the student with ``training.seed`` and see the same batches in the same order,
+    so the only difference between them is the teacher's soft targets (at ``training.temperature``,
+    weighted by ``training.alpha``).
+
+    Args:
+        teacher: a trained teacher; nothing trains unless its status is "completed".
+        transfer: the student's training images, ``indices`` into the teacher's training set.
+        test: images and labels to report accuracy on.
+        runs: which students to train, in order: "distilled" and/or "baseline" (the student
+            alone), each with the label its events carry.
+        on_start: called with a run's label before it trains; returns that run's ``on_event``.
+        on_finish: called with a run's label after it trained.
+        stop: when set, the running student stops and the next is not started.
+
+    Returns:
+        The students that trained, by kind ("distilled", "baseline").
+    """
+    unknown = [kind for kind in runs if kind not in STUDENT_WORDS]
+    if unknown:
+        raise ValueError(f"Unknown student run {', '.join(unknown)}: choose distilled or baseline.")
+    trained: dict[str, TrainResult] = {}
+    for kind, run in runs.items():
+        if teacher.status != "completed" or (stop is not None and stop.is_set()):
+            break
+        # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
+        targets = teacher.logits_at(training.temperature)[indices] if kind == "distilled" else None
+        trained[kind] = train_model(
+            build_model(student, seed=training.seed),
+            transfer,
+            test,
+            training,
+            teacher_logits=targets,
+            run=run,
+            on_event=on_start(run),
+            stop=stop,
+            device=device,
+        )
+        on_finish(run)
+        if trained[kind].status == "stopped":
+            break
+    return trained
+
+
 def run_distillation(
     config: DistillConfig,
     data: MnistData,
@@ -162,29 +228,24 @@ def run_distillation(
             device=device,
         )
     result = DistillationResult(config, data.source, teacher, transfer.class_counts())
-    # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
-    runs = [("distilled", teacher.logits_at(config.training.temperature)[indices])]
-    if config.with_baseline:
-        runs.append(("baseline", None))
-    for run, teacher_logits in runs:
-        if teacher.status != "completed" or (stop is not None and stop.is_set()):
-            break
-        student = "distilled student" if teacher_logits is not None else "student alone"
-        emit(StageEvent(run, f"Training the {student} ..."))
-        trained = train_model(
-            build_model(config.student, seed=config.training.seed),
-            transfer,
-            data.test,
-            config.training,
-            teacher_logits=teacher_logits,
-            run=run,
-            on_event=on_event,
-            stop=stop,
-            device=device,
-        )
-        setattr(result, "student" if run == "distilled" else "baseline", trained)
-        if trained.status == "stopped":
-            break
+
+    def announce(run: str) -> EventCallback | None:
+        emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
+        return on_event
+
+    trained = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        config.training,
+        runs=config.student_runs,
+        on_start=announce,
+        stop=stop,
+        device=device,
+    )
+    result.student, result.baseline = trained.get("distilled"), trained.get("baseline")
     result.seconds = time.perf_counter() - started
     emit(StageEvent("done", f"Finished: {result.status}."))
     return result

@@ -225,139 +225,145 @@ def train_models(
         raise ValueError("The transfer set is empty: choose a training-set size of at least 1.")
     if not len(models) == len(objectives) == len(runs) >= 1:
         raise ValueError("Give one objective and one run label per model.")
-    device = device or pick_device()
-    emit = on_event or (lambda event: None)
-    started = time.perf_counter()
-    count = len(models)
-
-    shuffle_generator = torch.Generator().manual_seed(config.seed)
-    images = transfer_set.images.to(device)
-    labels = transfer_set.labels.to(device)
-    test_images = test_set.images.to(device)
-    curve_images, curve_labels = _curve_set(test_set, test_images, config.curve_test_images)
-    objectives = [objective.to(device) for objective in objectives]
-    size = len(transfer_set)
-    steps_per_epoch = math.ceil(size / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    optimizers, schedules = [], []
-    for index, model in enumerate(models):
-        model.to(device).train()
-        attach_dropout_generator(model, torch.Generator(device=device).manual_seed(config.seed + 1 + index))
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-        optimizers.append(optimizer)
-        schedules.append(cosine_schedule(optimizer, total_steps))
-
-    log_every = max(1, steps_per_epoch // STEP_EVENTS_PER_EPOCH)
-    evaluations = min(config.evaluations_per_epoch, steps_per_epoch)
-    eval_points = {round(steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
-    histories: list[list[EvalEvent]] = [[] for _ in models]
-    losses: list[list[StepEvent]] = [[] for _ in models]
-    status: RunStatus = "completed"
-    step = 0
-    # Sums since the last step event and since the last eval point, (model, total/soft/hard), kept
-    # on the device so the loop never waits on .item() between reports.
-    log_sums = torch.zeros(count, 3, device=device)
-    eval_sums = torch.zeros(count, 3, device=device)
-    log_count = eval_count = 0
-    eval_seconds = 0.0
-    correct = torch.zeros(count, device=device, dtype=torch.long)
-    seen = 0
-
+    loop = _Loop(models, transfer_set, test_set, config, objectives, runs, on_event, device or pick_device())
+    steps_per_epoch, batch_size = loop.steps_per_epoch, config.batch_size
     for epoch in range(config.epochs):
-        order = torch.randperm(size, generator=shuffle_generator).to(device)
+        order = torch.randperm(len(transfer_set), generator=loop.shuffle_generator).to(loop.device)
         for step_in_epoch in range(1, steps_per_epoch + 1):
-            batch_index = order[(step_in_epoch - 1) * config.batch_size : step_in_epoch * config.batch_size]
-            inputs = normalize(images[batch_index])  # (B, 1, 28, 28)
-            if config.jitter_pixels:
-                inputs = jitter(inputs, config.jitter_pixels, shuffle_generator)
-            batch_labels = labels[batch_index]
-            logits = [model(inputs) for model in models]  # count x (B, 10)
-            parts = [objective(logits, index, batch_labels, batch_index) for index, objective in enumerate(objectives)]
-            for optimizer in optimizers:
-                optimizer.zero_grad(set_to_none=True)
-            (parts[0].total if count == 1 else torch.stack([part.total for part in parts]).sum()).backward()
-            for optimizer, schedule in zip(optimizers, schedules):
-                optimizer.step()
-                schedule.step()
-            step += 1
-
-            detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
-            log_sums += detached
-            eval_sums += detached
-            log_count += 1
-            eval_count += 1
-            correct += torch.stack([(output.detach().argmax(1) == batch_labels).sum() for output in logits])
-            seen += len(batch_index)
+            loop.train_step(order[(step_in_epoch - 1) * batch_size : step_in_epoch * batch_size])
             epoch_progress = epoch + step_in_epoch / steps_per_epoch
-
-            if step % log_every == 0 or step_in_epoch == steps_per_epoch:
-                means = (log_sums / log_count).tolist()
-                if not all(math.isfinite(value) for model_means in means for value in model_means):
-                    status = "diverged"
+            if loop.step % loop.log_every == 0 or step_in_epoch == steps_per_epoch:
+                if not loop.log_step(epoch_progress):
+                    loop.status = "diverged"
                     break
-                elapsed = time.perf_counter() - started
-                for index in range(count):
-                    event = StepEvent(runs[index], step, total_steps, epoch_progress, *means[index], elapsed)
-                    losses[index].append(event)
-                    emit(event)
-                log_sums.zero_()
-                log_count = 0
-
             stopping = stop is not None and stop.is_set()
-            if step_in_epoch in eval_points or stopping:
-                eval_started = time.perf_counter()
-                means = (eval_sums / max(eval_count, 1)).tolist()
-                for index, model in enumerate(models):
-                    predictions = predict_logits(model, curve_images, device).argmax(1)
-                    test_accuracy = float((predictions == curve_labels).float().mean())
-                    event = EvalEvent(
-                        runs[index],
-                        step,
-                        total_steps,
-                        epoch_progress,
-                        int(correct[index]) / max(seen, 1),
-                        test_accuracy,
-                        *means[index],
-                        time.perf_counter() - started,
-                    )
-                    histories[index].append(event)
-                    emit(event)
-                eval_sums.zero_()
-                eval_seconds += time.perf_counter() - eval_started
-                eval_count = seen = 0
-                correct.zero_()
+            if step_in_epoch in loop.eval_points or stopping:
+                loop.eval_point(epoch_progress)
             if stopping:
-                status = "stopped"
+                loop.status = "stopped"
                 break
-        if status != "completed":
+        if loop.status != "completed":
             break
-        for index in range(count):
-            accuracy = histories[index][-1].test_accuracy
-            emit(EpochEvent(runs[index], epoch + 1, config.epochs, accuracy, time.perf_counter() - started))
+        loop.end_epoch(epoch + 1)
+    return loop.finish(test_set)
 
-    final_started = time.perf_counter()
-    outputs = []
-    for model in models:
-        attach_dropout_generator(model, None)
-        outputs.append(predict_logits(model, test_images, device))
-        model.to("cpu").eval()
-    eval_seconds += time.perf_counter() - final_started
-    seconds = time.perf_counter() - started
-    return [
-        TrainResult(
-            runs[index],
-            status,
-            model,
-            outputs[index],
-            evaluate_logits(outputs[index], test_set.labels),
-            histories[index],
-            losses[index],
-            step,
-            seconds,
-            eval_seconds,
-        )
-        for index, model in enumerate(models)
-    ]
+
+class _Loop:
+    """The state of one ``train_models`` run between steps: the models and their optimisers, the
+    step count, and the loss and accuracy sums since the last step event and the last eval point.
+    Built from ``train_models``' arguments (same types), with everything moved to ``device``."""
+
+    def __init__(self, models, transfer_set, test_set, config, objectives, runs, on_event, device) -> None:
+        self.models, self.config, self.runs, self.device = models, config, list(runs), device
+        self.emit = on_event or (lambda event: None)
+        self.started = time.perf_counter()
+        self.shuffle_generator = torch.Generator().manual_seed(config.seed)
+        self.images, self.labels = transfer_set.images.to(device), transfer_set.labels.to(device)
+        self.test_images = test_set.images.to(device)
+        self.curve_images, self.curve_labels = _curve_set(test_set, self.test_images, config.curve_test_images)
+        self.objectives = [objective.to(device) for objective in objectives]
+        self.steps_per_epoch = math.ceil(len(transfer_set) / config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.optimizers, self.schedules = [], []
+        for index, model in enumerate(models):
+            model.to(device).train()
+            attach_dropout_generator(model, torch.Generator(device=device).manual_seed(config.seed + 1 + index))
+            optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+            self.optimizers.append(optimizer)
+            self.schedules.append(cosine_schedule(optimizer, self.total_steps))
+        self.log_every = max(1, self.steps_per_epoch // STEP_EVENTS_PER_EPOCH)
+        evaluations = min(config.evaluations_per_epoch, self.steps_per_epoch)
+        self.eval_points = {round(self.steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
+        self.histories: list[list[EvalEvent]] = [[] for _ in models]
+        self.losses: list[list[StepEvent]] = [[] for _ in models]
+        self.status: RunStatus = "completed"
+        self.step = 0
+        # Sums since the last step event and since the last eval point, (model, total/soft/hard), kept
+        # on the device so the loop never waits on .item() between reports.
+        self.log_sums = torch.zeros(len(models), 3, device=device)
+        self.eval_sums = torch.zeros(len(models), 3, device=device)
+        self.log_count = self.eval_count = 0
+        self.eval_seconds = 0.0
+        self.correct = torch.zeros(len(models), device=device, dtype=torch.long)  # since the last eval point
+        self.seen = 0
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def train_step(self, batch_index: torch.Tensor) -> None:
+        """One optimisation step of every model on the batch ``batch_index``; the sums take its losses."""
+        inputs = normalize(self.images[batch_index])  # (B, 1, 28, 28)
+        if self.config.jitter_pixels:
+            inputs = jitter(inputs, self.config.jitter_pixels, self.shuffle_generator)
+        batch_labels = self.labels[batch_index]
+        logits = [model(inputs) for model in self.models]  # one (B, 10) per model
+        parts = [objective(logits, index, batch_labels, batch_index) for index, objective in enumerate(self.objectives)]
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        (parts[0].total if len(parts) == 1 else torch.stack([part.total for part in parts]).sum()).backward()
+        for optimizer, schedule in zip(self.optimizers, self.schedules):
+            optimizer.step()
+            schedule.step()
+        self.step += 1
+        detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
+        self.log_sums += detached
+        self.eval_sums += detached
+        self.log_count += 1
+        self.eval_count += 1
+        self.correct += torch.stack([(output.detach().argmax(1) == batch_labels).sum() for output in logits])
+        self.seen += len(batch_index)
+
+    def log_step(self, epoch_progress: float) -> bool:
+        """Emit each model's ``StepEvent`` of mean losses; False (and no event) when a loss is not finite."""
+        means = (self.log_sums / self.log_count).tolist()
+        if not all(math.isfinite(value) for model_means in means for value in model_means):
+            return False
+        elapsed = self.seconds()
+        for index, run in enumerate(self.runs):
+            event = StepEvent(run, self.step, self.total_steps, epoch_progress, *means[index], elapsed)
+            self.losses[index].append(event)
+            self.emit(event)
+        self.log_sums.zero_()
+        self.log_count = 0
+        return True
+
+    def eval_point(self, epoch_progress: float) -> None:
+        """Emit each model's ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses."""
+        eval_started = time.perf_counter()
+        means = (self.eval_sums / max(self.eval_count, 1)).tolist()
+        point = (self.step, self.total_steps, epoch_progress)
+        for index, model in enumerate(self.models):
+            predictions = predict_logits(model, self.curve_images, self.device).argmax(1)
+            test_accuracy = float((predictions == self.curve_labels).float().mean())
+            train_accuracy = int(self.correct[index]) / max(self.seen, 1)
+            event = EvalEvent(self.runs[index], *point, train_accuracy, test_accuracy, *means[index], self.seconds())
+            self.histories[index].append(event)
+            self.emit(event)
+        self.eval_sums.zero_()
+        self.eval_seconds += time.perf_counter() - eval_started
+        self.eval_count = self.seen = 0
+        self.correct.zero_()
+
+    def end_epoch(self, epochs_done: int) -> None:
+        """Emit each model's ``EpochEvent`` with its latest curve accuracy."""
+        for run, history in zip(self.runs, self.histories):
+            self.emit(EpochEvent(run, epochs_done, self.config.epochs, history[-1].test_accuracy, self.seconds()))
+
+    def finish(self, test_set: ImageSet) -> list[TrainResult]:
+        """Each model's test logits and result; the models go back to the CPU in eval mode."""
+        final_started = time.perf_counter()
+        outputs = []
+        for model in self.models:
+            attach_dropout_generator(model, None)
+            outputs.append(predict_logits(model, self.test_images, self.device))
+            model.to("cpu").eval()
+        self.eval_seconds += time.perf_counter() - final_started
+        timing = (self.step, self.seconds(), self.eval_seconds)
+        rows = zip(self.runs, self.models, outputs, self.histories, self.losses)
+        return [
+            TrainResult(run, self.status, model, out, evaluate_logits(out, test_set.labels), history, losses, *timing)
+            for run, model, out, history, losses in rows
+        ]
 
 
 def _curve_set(test_set: ImageSet, test_images: torch.Tensor, count: int | None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,6 +28,7 @@ from dataclasses import replace
 import torch
 
 from kdlab.experiments.munge import cached_transfer_images
+from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import ReplayResult, comparison_row, overall_status
 from kdlab.experiments.replays.compression_settings import (
     CLAIM_RULE,
@@ -46,7 +47,6 @@ from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
 from kdlab.teachers.cache import resolve_teacher
-from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher
 
 
@@ -116,17 +116,18 @@ def replay_compression(
     budget, training = config.budget, config.training
     labelled, labelled_indices = labelled_subset(config, data)
     alone_training = replace(training, epochs=budget.epochs_for(budget.labelled_size))
-    plan = {
-        "teacher": training_cost(config.teacher, budget.labelled_size, budget.teacher_epochs),
-        "alone": training_cost(config.student, budget.labelled_size, alone_training.epochs),
+    alone = PlannedRun(config.student, budget.labelled_size, alone_training.epochs)
+    stages = {
+        "teacher": PlannedRun(config.teacher, budget.labelled_size, budget.teacher_epochs),
+        "alone": alone,
+        **{
+            kind: alone
+            if kind == "labelled"
+            else PlannedRun(config.student, budget.transfer_size, budget.student_epochs)
+            for kind in config.transfer_kinds
+        },
     }
-    plan |= {
-        kind: training_cost(config.student, budget.transfer_size, budget.student_epochs)
-        if kind != "labelled"
-        else plan["alone"]
-        for kind in config.transfer_kinds
-    }
-    progress = ProgressTracker(on_event, plan)
+    progress = ProgressTracker(on_event, progress_plan(stages))
     teacher = resolve_teacher(
         config.teacher,
         labelled,

@@ -13,6 +13,8 @@ import time
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -25,10 +27,8 @@ from kdlab.experiments.replays.config import MissingDigitsConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
-from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, predict_logits, run_summary, train_model
-from kdlab.teachers.ensembles import training_cost
+from kdlab.ml.train import EventCallback, predict_logits, run_summary
 
 
 def replay_missing_digits(
@@ -55,13 +55,10 @@ def replay_missing_digits(
     )
     indices = pool[chosen_in_pool]
     transfer = data.train.subset(indices)
-    progress = ProgressTracker(
-        on_event,
-        {
-            "teacher": training_cost(config.teacher, len(data.train), config.budget.teacher_epochs),
-            "distilled": training_cost(config.student, len(transfer), training.epochs),
-        },
-    )
+    runs = {"distilled": "distilled"}
+    teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
+    student_run = PlannedRun(config.student, len(transfer), training.epochs)
+    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, runs))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
     classes = config.bias_classes
     summary = base_summary(name, config, data) | {
@@ -79,20 +76,19 @@ def replay_missing_digits(
         "teacher": teacher_summary(teacher, config),
         "bias_classes": list(classes),
     }
-    student = None
-    if teacher.status == "completed" and not (stop is not None and stop.is_set()):
-        student = train_model(
-            build_model(config.student, seed=training.seed),
-            transfer,
-            data.test,
-            training,
-            teacher_logits=teacher.train_logits[indices],
-            run="distilled",
-            on_event=progress.start("distilled", f"Distilled student (T = {training.temperature:g})"),
-            stop=stop,
-            device=device,
-        )
-        progress.finish("distilled")
+    student = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        training,
+        runs=runs,
+        on_start=lambda run: progress.start(run, f"Distilled student (T = {training.temperature:g})"),
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    ).get("distilled")
     summary["distilled"] = run_summary(config.student, student)
     status = overall_status(teacher.status, student.status if student else "stopped")
     logits = {}

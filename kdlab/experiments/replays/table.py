@@ -8,6 +8,8 @@ import time
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -19,10 +21,10 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import TableConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
-from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
-from kdlab.teachers.ensembles import training_cost
+from kdlab.ml.train import EventCallback, run_summary
+
+TABLE_RUNS = {"baseline": "baseline", "distilled": "distilled"}
 
 
 def replay_table(
@@ -44,33 +46,24 @@ def replay_table(
     spec = TransferSetSpec(size=config.budget.student_train_size, seed=training.seed)
     indices = select_transfer_indices(data.train.labels, spec, batch_size=training.batch_size)
     transfer = data.train.subset(indices)
-    student_cost = training_cost(config.student, len(transfer), training.epochs)
-    progress = ProgressTracker(
-        on_event,
-        {
-            "teacher": training_cost(config.teacher, len(data.train), config.budget.teacher_epochs),
-            "baseline": student_cost,
-            "distilled": student_cost,
-        },
-    )
+    teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
+    student_run = PlannedRun(config.student, len(transfer), training.epochs)
+    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, TABLE_RUNS))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
-    runs: dict[str, TrainResult] = {}
-    for run, targets in (("baseline", None), ("distilled", teacher.train_logits[indices])):
-        if teacher.status != "completed" or (stop is not None and stop.is_set()):
-            break
-        label = "Student alone" if targets is None else f"Distilled student (T = {training.temperature:g})"
-        runs[run] = train_model(
-            build_model(config.student, seed=training.seed),
-            transfer,
-            data.test,
-            training,
-            teacher_logits=targets,
-            run=run,
-            on_event=progress.start(run, label),
-            stop=stop,
-            device=device,
-        )
-        progress.finish(run)
+    distilled_label = f"Distilled student (T = {training.temperature:g})"
+    runs = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        training,
+        runs=TABLE_RUNS,
+        on_start=lambda run: progress.start(run, "Student alone" if run == "baseline" else distilled_label),
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    )
     finished = "completed" if len(runs) == 2 else "stopped"
     status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)
     paper, test_total = PAPER_NUMBERS["table"], len(data.test)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
@@ -29,7 +30,6 @@ from kdlab.ml.files import write_atomically
 from kdlab.ml.models import build_model, mlp_name
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, train_model
-from kdlab.teachers.ensembles import training_cost
 
 CACHE_FORMAT = 1
 
@@ -103,14 +103,12 @@ def replay_temperature_width(
     transfer = data.train.subset(indices)
     columns: list[float | None] = ([None] if config.with_baseline else []) + list(config.temperatures)
     cells = [(width, temperature) for width in config.widths for temperature in columns]
-    costs = {
-        f"{width}/{temperature}": training_cost(
-            mlp_name(width, config.depth), len(transfer), config.budget.sweep_epochs
-        )
+    stages = {
+        f"{width}/{temperature}": PlannedRun(mlp_name(width, config.depth), len(transfer), config.budget.sweep_epochs)
         for width, temperature in cells
     }
-    teacher_cost = training_cost(config.teacher, len(data.train), config.budget.teacher_epochs)
-    progress = ProgressTracker(on_event, {"teacher": teacher_cost, **costs})
+    teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
+    progress = ProgressTracker(on_event, progress_plan({"teacher": teacher_run, **stages}))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
     grid: list[dict] = []
     for width, temperature in cells:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from kdlab.experiments.distill import train_student_pair
+from kdlab.experiments.plans import PlannedRun, progress_plan, student_pair_plan
 from kdlab.experiments.schemes.config import SCHEMES, SchemeConfig
 from kdlab.experiments.schemes.results import SchemeComparison, SchemeResult, SchemeRun
 from kdlab.ml.data import ImageSet, MnistData
@@ -25,8 +27,9 @@ from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, TrainResult, predict_logits, train_model, train_models
 from kdlab.teachers.cache import resolve_teacher
-from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher
+
+REFERENCE_RUNS = {"baseline": "student alone", "distilled": "offline KD"}
 
 
 @dataclass
@@ -44,10 +47,13 @@ class _Trainer:
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+    def start(self, run: str) -> EventCallback:
+        """Announce ``run`` on the progress bar; its events go to the returned callback."""
+        return self.progress.start(run, run[0].upper() + run[1:])
+
     def train(self, architecture: str, run: str, teacher_logits: torch.Tensor | None) -> TrainResult:
         """One run of the budget: same seed (initial weights, batch order) as every other run."""
         training = self.config.training
-        on_event = self.progress.start(run, run[0].upper() + run[1:])
         result = train_model(
             build_model(architecture, seed=training.seed),
             self.transfer,
@@ -55,7 +61,7 @@ class _Trainer:
             training,
             teacher_logits=teacher_logits,
             run=run,
-            on_event=on_event,
+            on_event=self.start(run),
             stop=self.stop,
             device=self.device,
         )
@@ -187,12 +193,24 @@ def compare_schemes(
     if teacher.status != "completed" or trainer.stopped:
         return finish()
     teacher_logits = teacher.logits_at(config.training.temperature)[indices]  # an ensemble's depend on T
-    baseline = trainer.train(config.student, "student alone", None)
+    references = train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        data.test,
+        config.student,
+        config.training,
+        runs=REFERENCE_RUNS,
+        on_start=trainer.start,
+        on_finish=progress.finish,
+        stop=stop,
+        device=device,
+    )
+    baseline = references["baseline"]
     comparison.baseline = SchemeRun("student alone", "baseline", config.student, baseline)
-    if trainer.stopped:
+    if "distilled" not in references:
         return finish()
-    offline = trainer.train(config.student, "offline KD", teacher_logits)
-    comparison.offline_kd = SchemeRun("offline KD", "distilled", config.student, offline)
+    comparison.offline_kd = SchemeRun("offline KD", "distilled", config.student, references["distilled"])
 
     for name in requested:
         if trainer.stopped:
@@ -213,16 +231,13 @@ def _plan(config: SchemeConfig, requested: tuple[str, ...], size: int, *, with_t
     teacher is weighed on the transfer set too: only the shares matter, and a cached teacher
     leaves the plan anyway."""
     epochs = config.training.epochs
-    student = training_cost(config.student, size, epochs)
-    plan = {
-        "teacher": training_cost(config.teacher, size, epochs) if with_teacher else 0.0,
-        "student alone": student,
-        "offline KD": student,
-    }
+    student = PlannedRun(config.student, size, epochs)
+    stages: dict[str, PlannedRun | None] = {}
     if "mutual" in requested:
-        plan["mutual"] = 2 * student
+        stages["mutual"] = PlannedRun(config.student, 2 * size, epochs)  # two peers see every batch
     if "born-again" in requested:
-        plan |= {f"born-again generation {k}": student for k in range(1, config.generations + 1)}
+        stages |= {f"born-again generation {k}": student for k in range(1, config.generations + 1)}
     if "assistant" in requested:
-        plan |= {"assistant": training_cost(config.assistant, size, epochs), "student via assistant": student}
-    return plan
+        stages |= {"assistant": PlannedRun(config.assistant, size, epochs), "student via assistant": student}
+    teacher = PlannedRun(config.teacher, size, epochs) if with_teacher else None
+    return student_pair_plan(teacher, student, REFERENCE_RUNS) | progress_plan(stages)
