@@ -18,6 +18,7 @@ import torch
 
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EvalEvent
@@ -29,7 +30,6 @@ from kdlab.serve.result_cache import key_of, run_identity, teacher_matches, with
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.serve.tasks import report_progress
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
-from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher, TeacherRecord, default_teacher_epochs
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,10 @@ class TrainRequest:
         """
         indices = config.transfer_indices(data)
         teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
-        student_cost = training_cost(config.student, len(indices), config.training.epochs)
-        plan = {"teacher": training_cost(config.teacher, len(data.train), teacher_epochs), "distilled": student_cost}
-        if is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed):
-            plan["teacher"] = 0.0
-        if config.with_baseline:
-            plan["baseline"] = student_cost
+        cached = is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed)
+        teacher_run = None if cached else PlannedRun(config.teacher, len(data.train), teacher_epochs)
+        student_run = PlannedRun(config.student, len(indices), config.training.epochs)
+        plan = student_pair_plan(teacher_run, student_run, config.student_runs)
         identity = run_identity(config, data)
         return cls(config, indices, plan, identity, key_of(identity), class_code, prediction, fresh)
 
