@@ -39,7 +39,7 @@ store = DatabaseRunStore(database, student.id)
 teacher = resolve_teacher("linear", data, epochs=2)
 config = DistillConfig.build(teacher="linear", student="mlp-20x1", epochs=100, train_size=4000, batch_size=16,
                              teacher_epochs=2, temperature=8, seed=7)
-ticket = request_distillation(JobRunner(1), config, data, store, teacher=teacher)
+ticket = request_distillation(JobRunner(1), TrainRequest.build(config, data), data, store, teacher=teacher)
 print(token, flush=True)
 time.sleep(600)  # training in the background until the test kills this "server"
 """
