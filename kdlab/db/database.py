@@ -56,6 +56,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from kdlab.ml.data import default_cache_dir
+from kdlab.ml.files import network_file_system
 from kdlab.settings import current_settings
 
 log = logging.getLogger(__name__)
@@ -204,8 +205,23 @@ def storage_errors() -> Iterator[None]:
 
 
 def database_url() -> str:
-    """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3)."""
-    return current_settings().database_url or f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
+    """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3).
+
+    Raises:
+        StorageError: the URL is unset and the cache dir is on a network file system, where SQLite's
+            locks and WAL mode do not hold and the database can be corrupted.
+    """
+    url = current_settings().database_url
+    if url:
+        return url
+    fs_type = network_file_system(default_cache_dir())
+    if fs_type is not None:
+        raise StorageError(
+            f"The run database is not opened: KDLAB_CACHE_DIR is on a network file system ({fs_type}), where a SQLite "
+            "database can be corrupted. Runs already stored are kept; set KDLAB_DATABASE_URL to PostgreSQL or to a "
+            "SQLite file on a local disk (sqlite:////var/lib/kdlab/kdlab.sqlite3)."
+        )
+    return f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
 
 
 class Database:

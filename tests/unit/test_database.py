@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, event, inspect, select, text
@@ -425,3 +426,29 @@ def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_
     assert (first.how, second.how) == ("trained", "joined")
     assert runner.wait(first.job, timeout=120)
     assert set(first.job.result.records) == {first.run_id, second.run_id}
+
+
+def test_the_network_file_system_under_a_folder_is_found_by_its_longest_mount_point(tmp_path):
+    from kdlab.ml.files import network_file_system
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw 0 0\n"
+        "server:/home /home nfs4 rw 0 0\n"
+        "/dev/sdb1 /home/local ext4 rw 0 0\n"
+        "//nas/share /srv/class\\040files cifs rw 0 0\n"
+    )
+    assert network_file_system(Path("/home/teacher/.cache/kdlab"), mounts) == "nfs4"
+    assert network_file_system(Path("/home/local/kdlab"), mounts) is None  # a local disk mounted inside it
+    assert network_file_system(Path("/srv/class files/kdlab"), mounts) == "cifs"
+    assert network_file_system(Path("/var/lib/kdlab"), mounts) is None
+    assert network_file_system(Path("/home/x"), tmp_path / "no-such-file") is None
+
+
+def test_the_default_database_is_refused_on_a_network_file_system(monkeypatch):
+    monkeypatch.delenv("KDLAB_DATABASE_URL", raising=False)
+    monkeypatch.setattr(schema, "network_file_system", lambda path: "nfs4")
+    with pytest.raises(StorageError, match=r"network file system \(nfs4\).*set KDLAB_DATABASE_URL to PostgreSQL"):
+        open_database()
+    monkeypatch.setenv("KDLAB_DATABASE_URL", "sqlite:////var/lib/kdlab/kdlab.sqlite3")
+    assert schema.database_url() == "sqlite:////var/lib/kdlab/kdlab.sqlite3"  # a URL set is used as it is
