@@ -22,6 +22,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_KEEP_WEIGHTS`` | ``5`` | a whole number (below 0 counts as 0) | runs per student whose weights are kept |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | any text (``?key=`` must match) | the instructor's key for the board |
+| ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
 
 ``KDLAB_MAX_JOBS`` and ``KDLAB_MAX_QUEUE`` are lenient: a value they cannot use keeps the default
 (with a warning in the log), so a typo never stops a class's server from starting.
@@ -77,6 +78,8 @@ class Settings:
     keep_weights: int = 5  # runs per student whose student weights the database keeps
     lessons_dir: Path | None = None  # a folder of lesson files; None: the repository's lessons/
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
+    # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
+    heartbeat_stale_seconds: float = 60.0
 
 
 def variable(name: str) -> str:
@@ -160,6 +163,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "keep_weights": _keep_weights,
     "lessons_dir": Path,
     "instructor_key": str,
+    "heartbeat_stale_seconds": lambda text: float(
+        _whole_number("heartbeat_stale_seconds", text, 1, "a whole number of seconds")
+    ),
 }
 _RAW = ("data_dir", "cache_dir")  # read as written: only an empty value is unset
 

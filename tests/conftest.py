@@ -4,6 +4,8 @@ ask for full MNIST, with a private teacher cache, on the CPU."""
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,11 +89,68 @@ def wait_until(condition, timeout: float = 5.0) -> bool:
     return True
 
 
-def after_a_restart(monkeypatch) -> None:
-    """This process now plays a new server process: runs noted before count as another's."""
-    from kdlab.db import runs as stored_runs
+def after_a_restart(monkeypatch, database) -> None:
+    """This process now plays a new server process: runs noted before count as those of a dead one (its last
+    heartbeat in ``database`` is a day old)."""
+    from sqlalchemy import update
 
-    monkeypatch.setattr(stored_runs, "SERVER_ID", "a-new-server-process")
+    from kdlab.db import database as schema
+
+    old = schema.SERVER_ID
+    monkeypatch.setattr(schema, "SERVER_ID", "a-new-server-process")
+    with database.write() as connection:
+        connection.execute(update(schema.servers).where(schema.servers.c.server_id == old).values(beat_at=0.0))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a PostgreSQL server for the tests: ``KDLAB_TEST_POSTGRES_URL`` (``.ci/run`` starts one), else a
+    throwaway cluster started here (under a second where PostgreSQL is installed), else the tests skip."""
+    url = os.environ.get("KDLAB_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from tests.postgres import postgres_bin, start_cluster, stop_cluster
+
+    if postgres_bin() is None:
+        pytest.skip(
+            "PostgreSQL is not installed here: set KDLAB_TEST_POSTGRES_URL (python tests/postgres.py start DIR)"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="kdlab-pg-"))  # not under pytest's 0700 tmp: the postgres user reads it
+    try:
+        url = start_cluster(folder)
+    except Exception as error:
+        stop_cluster(folder)
+        pytest.skip(f"a throwaway PostgreSQL did not start ({error}): set KDLAB_TEST_POSTGRES_URL")
+    yield url
+    stop_cluster(folder)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A new, empty run database: a SQLite file, or a fresh PostgreSQL database (created for the test, dropped
+    after it) on ``postgres_server``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from kdlab.db.database import forget_databases
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
+        forget_databases()
+        return
+    server = make_url(request.getfixturevalue("postgres_server"))
+    name = f"kdlab_test_{secrets.token_hex(6)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield server.set(database=name).render_as_string(hide_password=False)
+        forget_databases()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
 
 
 def add_run(

@@ -16,11 +16,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from kdlab.classroom.board import ClassRun, class_run
 from kdlab.classroom.links import parse_class_code
-from kdlab.db.database import Database, classes, result_cache, runs, students
+from kdlab.db.database import Database, classes, insert_or_not, result_cache, runs, students
 
 MAX_TITLE = 200
 
@@ -62,15 +62,30 @@ def open_class(database: Database, code: str, title: str = "") -> ClassInfo:
         ValueError: the code is malformed.
     """
     code, title = _code(code), (title.strip() or code)[:MAX_TITLE]
+    row = dict(code=code, title=title, is_open=True, results_hidden=False, created_at=time.time())
+    statement = insert_or_not(database, classes).values(**row)
     with database.write() as connection:
-        if connection.execute(select(classes.c.code).where(classes.c.code == code)).first():
-            connection.execute(update(classes).where(classes.c.code == code).values(is_open=True))
-        else:
-            connection.execute(
-                insert(classes).values(
-                    code=code, title=title, is_open=True, results_hidden=False, created_at=time.time()
-                )
-            )
+        connection.execute(statement.on_conflict_do_update(index_elements=[classes.c.code], set_={"is_open": True}))
+    return find_class(database, code)
+
+
+def class_for_link(database: Database, code: str, *, create: bool) -> ClassInfo | None:
+    """The class of a link's ``class=`` code: as it is, or with ``create`` made open when no one made it yet
+    (never reopened: a class its instructor closed stays closed). None for an unknown code without ``create``.
+
+    A whole class opening one new link at once all join the one class (an insert that does nothing when the
+    row is there, so there is no check-then-insert to lose on PostgreSQL).
+
+    Raises:
+        ValueError: the code is malformed.
+    """
+    info = find_class(database, code)
+    if info is not None or not create:
+        return info
+    code = _code(code)
+    row = dict(code=code, title=code, is_open=True, results_hidden=False, created_at=time.time())
+    with database.write() as connection:
+        connection.execute(insert_or_not(database, classes).values(**row).on_conflict_do_nothing())
     return find_class(database, code)
 
 

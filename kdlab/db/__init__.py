@@ -1,6 +1,7 @@
 """The database of a classroom server: schema and migrations, students, and their stored runs.
 
 ``database`` (engine, schema, migrations, ``StorageError``), ``students`` (tokens, of which only a
-hash is stored) and ``runs`` (one student's runs: ``DatabaseRunStore``, and the result-cache table).
+hash is stored), ``runs`` (one student's runs: ``DatabaseRunStore``, and the result-cache table) and
+``servers`` (the heartbeats by which replicas sharing the database know which of them are alive).
 May import ``kdlab.ml`` and ``kdlab.runs``; never training, serving or the UI.
 """

@@ -3,12 +3,18 @@
 SQLAlchemy 2 Core tables, one engine per process per URL. The URL comes from
 ``KDLAB_DATABASE_URL``; by default it is a SQLite file in the cache dir, in WAL mode (readers
 never wait for the writer), with a busy timeout (a writer waits for another instead of
-failing) and foreign keys on. Any SQLAlchemy URL works, PostgreSQL included, for a
-deployment that outgrows one machine.
+failing) and foreign keys on. PostgreSQL (``postgresql+psycopg://...``) is the database of a
+deployment with several server processes (replicas); every write here is safe when two replicas
+make it at once (insert-on-conflict, never check-then-insert), and a connection attempt gives up
+after ``CONNECT_TIMEOUT_SECONDS``.
 
 The schema is versioned: ``MIGRATIONS`` is an ordered list of functions, the n-th upgrades
 version n - 1 to n, and ``open_database()`` applies the missing ones in one transaction and
-records each in ``schema_version``. A database newer than the code is refused with a message.
+records each in ``schema_version``, under a lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock
+on PostgreSQL) so that replicas starting together upgrade once. A database newer than the code is
+refused with a message.
+
+``servers`` holds the heartbeat of each server process that trains runs (``kdlab.db.servers``).
 
 Every database error leaves this module as a ``StorageError`` whose message a teacher can act
 on and that never names a server path. Nothing here deletes or rewrites a damaged file.
@@ -50,11 +56,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from kdlab.ml.data import default_cache_dir
+from kdlab.ml.files import network_file_system
 from kdlab.settings import current_settings
 
 log = logging.getLogger(__name__)
 DEFAULT_FILE_NAME = "kdlab.sqlite3"
 BUSY_TIMEOUT_SECONDS = 5.0  # a writer waits this long for another before "locked"
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: an unreachable server fails a page in seconds, not at the TCP timeout
+UPGRADE_LOCK = 0x6B646C6162  # "kdlab": the PostgreSQL advisory lock key of schema upgrades
 
 METADATA = MetaData()
 schema_version = Table(
@@ -127,7 +136,16 @@ run_starts = Table(
     Column("server_id", String(32), nullable=False),  # the process that runs it (SERVER_ID)
     Column("started_at", Float, nullable=False),
 )
+# One row per server process that noted a run start; beat_at is refreshed every few seconds (kdlab.db.servers).
+servers = Table(
+    "servers",
+    METADATA,
+    Column("server_id", String(32), primary_key=True),
+    Column("started_at", Float, nullable=False),
+    Column("beat_at", Float, nullable=False),
+)
 SERVER_ID = secrets.token_hex(8)  # this server process; a new one after every restart
+STARTED_AT = time.time()
 
 
 def _create_version_1(connection: Connection) -> None:
@@ -140,8 +158,12 @@ def _add_run_starts(connection: Connection) -> None:
     METADATA.create_all(connection, tables=[run_starts])
 
 
+def _add_servers(connection: Connection) -> None:
+    METADATA.create_all(connection, tables=[servers])
+
+
 # Append; never edit an applied one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1, _add_run_starts]
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1, _add_run_starts, _add_servers]
 
 
 class StorageError(RuntimeError):
@@ -161,7 +183,7 @@ ADVICE = {
 def storage_error(error: BaseException) -> StorageError:
     """A ``StorageError`` for a database or file error, saying what state the database is in."""
     text = str(getattr(error, "orig", None) or error).lower()
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         state, what = "locked", "it is locked"
     elif "full" in text or "no space" in text:
         state, what = "full", "the disk is full"
@@ -183,8 +205,23 @@ def storage_errors() -> Iterator[None]:
 
 
 def database_url() -> str:
-    """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3)."""
-    return current_settings().database_url or f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
+    """``KDLAB_DATABASE_URL``, or a SQLite file in the cache dir (``KDLAB_CACHE_DIR``/kdlab.sqlite3).
+
+    Raises:
+        StorageError: the URL is unset and the cache dir is on a network file system, where SQLite's
+            locks and WAL mode do not hold and the database can be corrupted.
+    """
+    url = current_settings().database_url
+    if url:
+        return url
+    fs_type = network_file_system(default_cache_dir())
+    if fs_type is not None:
+        raise StorageError(
+            f"The run database is not opened: KDLAB_CACHE_DIR is on a network file system ({fs_type}), where a SQLite "
+            "database can be corrupted. Runs already stored are kept; set KDLAB_DATABASE_URL to PostgreSQL or to a "
+            "SQLite file on a local disk (sqlite:////var/lib/kdlab/kdlab.sqlite3)."
+        )
+    return f"sqlite:///{default_cache_dir() / DEFAULT_FILE_NAME}"
 
 
 class Database:
@@ -194,6 +231,7 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(kdlab_write=True)
+        self.stopped = threading.Event()  # set by forget_databases: this engine's heartbeat thread ends
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -250,17 +288,43 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
     return engine
 
 
+def _engine(url: str, busy_timeout: float) -> Engine:
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, busy_timeout)
+    if backend != "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    # lock_timeout: a PostgreSQL writer waits for another as long as a SQLite one, then fails as "locked".
+    options = f"-c lock_timeout={int(busy_timeout * 1000)}"
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": options}
+    )
+
+
+def insert_or_not(database: Database, table: Table):
+    """An INSERT into ``table`` with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (SQLite or PostgreSQL):
+    one statement, so two server processes writing the same row at once never fail or duplicate it."""
+    if database.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table)
+
+
 _DATABASES: dict[tuple[str, float], Database] = {}
 _READY: set[tuple[str, float]] = set()
-_LOCK = threading.Lock()
+_UPGRADING: dict[tuple[str, float], threading.Lock] = {}
+_LOCK = threading.Lock()  # guards the three dicts above only: never held while connecting
 
 
 def open_database(url: str | None = None, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Database:
     """The database at ``url`` (default ``database_url()``), created or upgraded to the latest schema.
 
     One engine per process and URL; the schema is checked once per process (and again after
-    a failure). Raises ``StorageError`` when the database is locked, full, damaged,
-    unreachable or newer than this code.
+    a failure). Raises ``StorageError`` when the database is locked, full, damaged, unreachable or newer
+    than this code.
     """
     url = url or database_url()
     key = (url, busy_timeout)
@@ -268,24 +332,35 @@ def open_database(url: str | None = None, *, busy_timeout: float = BUSY_TIMEOUT_
         database = _DATABASES.get(key)
         if database is None:
             try:
-                is_sqlite = make_url(url).get_backend_name() == "sqlite"
-                engine = _sqlite_engine(url, busy_timeout) if is_sqlite else create_engine(url, pool_pre_ping=True)
+                engine = _engine(url, busy_timeout)  # creating an engine does not connect
             except (ArgumentError, ImportError, ValueError) as error:  # a malformed URL or a missing driver
                 raise StorageError(
                     f"The run database cannot be opened: KDLAB_DATABASE_URL is not usable ({type(error).__name__}). "
                     f"Runs already stored are kept; {ADVICE['unreachable']}."
                 ) from error
             database = _DATABASES[key] = Database(engine)
+            _UPGRADING[key] = threading.Lock()
+        if key in _READY:
+            return database
+        upgrading = _UPGRADING[key]
+    with upgrading:  # one upgrade per URL at a time; other URLs and ready databases do not wait
         if key not in _READY:
             upgrade(database)
-            _READY.add(key)
+            with _LOCK:
+                _READY.add(key)
     return database
 
 
 def upgrade(database: Database, migrations: list[Callable[[Connection], None]] | None = None) -> int:
-    """Apply the migrations the database lacks, in order, in one transaction; returns the version."""
+    """Apply the migrations the database lacks, in order, in one transaction; returns the version.
+
+    Two processes upgrading at once take turns (SQLite's write lock; a PostgreSQL advisory lock held
+    until the transaction ends): the second finds the schema current and applies nothing.
+    """
     migrations = MIGRATIONS if migrations is None else migrations
     with database.write() as connection:
+        if database.engine.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(UPGRADE_LOCK)))
         schema_version.create(connection, checkfirst=True)
         version = _recorded_version(connection)
         if version > len(migrations):
@@ -301,9 +376,12 @@ def upgrade(database: Database, migrations: list[Callable[[Connection], None]] |
 
 
 def forget_databases() -> None:
-    """Close every engine of this process (tests, and a process that changes ``KDLAB_DATABASE_URL``)."""
+    """Close every engine of this process and end their heartbeats (tests, and a process that changes
+    ``KDLAB_DATABASE_URL``)."""
     with _LOCK:
         for database in _DATABASES.values():
+            database.stopped.set()
             database.engine.dispose()
         _DATABASES.clear()
         _READY.clear()
+        _UPGRADING.clear()

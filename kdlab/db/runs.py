@@ -14,7 +14,9 @@ import time
 
 from sqlalchemy import delete, insert, select, update
 
-from kdlab.db.database import SERVER_ID, Database, result_cache, run_starts, run_weights, runs, students
+from kdlab.db import database as schema
+from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, run_weights, runs, students
+from kdlab.db.servers import alive_servers, beat, keep_beating
 from kdlab.runs.record import RunRecord, json_ready
 from kdlab.runs.store import InterruptedRun
 from kdlab.settings import current_settings
@@ -77,14 +79,13 @@ class DatabaseRunStore:
     def reserve_number(self) -> int:
         """The student's next run number (1, 2, ...), reserved when a run is submitted; two tabs
         of the same student never get the same one."""
+        # One statement: the row's write lock makes two replicas' increments take turns on PostgreSQL too.
         with self.database.write() as connection:
-            connection.execute(
+            number = connection.execute(
                 update(students)
                 .where(students.c.id == self.student_id)
                 .values(runs_started=students.c.runs_started + 1)
-            )
-            number = connection.execute(
-                select(students.c.runs_started).where(students.c.id == self.student_id)
+                .returning(students.c.runs_started)
             ).scalar_one_or_none()
         if number is None:
             raise ValueError(f"No student {self.student_id} in the run database.")
@@ -126,15 +127,17 @@ class DatabaseRunStore:
 
     def note_start(self, run_id: str, number: int, config: dict) -> None:
         """Remember that run ``run_id`` trains on this server process until ``add`` files its
-        record (or ``forget_start``): a restart in between leaves it to ``interrupted``."""
+        record (or ``forget_start``): if the process dies in between, ``interrupted`` lists it."""
+        keep_beating(self.database)
         with self.database.write() as connection:
+            beat(self.database, connection)  # no note without its server's heartbeat, even for a moment
             connection.execute(
                 insert(run_starts).values(
                     run_id=run_id,
                     student_id=self.student_id,
                     number=number,
                     config=json_ready(config),
-                    server_id=SERVER_ID,
+                    server_id=schema.SERVER_ID,
                     started_at=time.time(),
                 )
             )
@@ -147,14 +150,16 @@ class DatabaseRunStore:
             )
 
     def interrupted(self) -> list[InterruptedRun]:
-        """The student's runs cut off by a server restart (started by another server process, never
-        filed), oldest first."""
+        """The student's runs cut off by a server restart, oldest first: started by another server process
+        whose heartbeat is older than ``KDLAB_HEARTBEAT_STALE_SECONDS`` (or gone), never filed. A run that
+        trains on another live replica is not listed."""
         with self.database.read() as connection:
             rows = connection.execute(
                 select(run_starts)
                 .where(
                     run_starts.c.student_id == self.student_id,
-                    run_starts.c.server_id != SERVER_ID,
+                    run_starts.c.server_id != schema.SERVER_ID,
+                    run_starts.c.server_id.not_in(alive_servers()),
                     run_starts.c.run_id.not_in(select(runs.c.id)),
                 )
                 .order_by(run_starts.c.number)
@@ -199,19 +204,9 @@ class DatabaseRunStore:
         """Record ``run_id`` as the result of ``key``, unless another run got there first."""
         row = dict(cache_key=key, run_id=run_id, created_at=time.time())
         # Insert-or-nothing in one statement: a check, then an insert, races on PostgreSQL's READ COMMITTED.
-        statement = _dialect_insert(self.database)(result_cache).values(**row).on_conflict_do_nothing()
+        statement = insert_or_not(self.database, result_cache).values(**row).on_conflict_do_nothing()
         with self.database.write() as connection:
             connection.execute(statement)
-
-
-def _dialect_insert(database: Database):
-    if database.is_sqlite:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-    return postgresql_insert
 
 
 def _load_any_run(database: Database, run_id: str) -> RunRecord | None:

@@ -16,9 +16,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from kdlab.db.database import Database, students
+from kdlab.db.database import Database, insert_or_not, students
 
 TOKEN_BYTES = 24  # secrets.token_urlsafe(24): 32 characters, 192 random bits
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -113,16 +113,16 @@ def find_student(database: Database, token: object) -> Student | None:
 
 
 def create_student(database: Database, token: str | None = None) -> tuple[Student, str]:
-    """A new student; returns it and its token (given, or new). Only the token's hash is stored."""
+    """A new student; returns it and its token (given, or new). Only the token's hash is stored.
+
+    Two tabs (or replicas) creating the student of one given token at once get the same student.
+    """
     token = token or new_token()
     if not is_valid_token(token):
         raise ValueError("A student token must be 22 to 64 letters, digits, '-' or '_'.")
-    nickname, created_at = random_nickname(), time.time()
+    digest = token_hash(token)
+    row = dict(token_hash=digest, nickname=random_nickname(), runs_started=0, created_at=time.time())
     with database.write() as connection:
-        result = connection.execute(
-            insert(students).values(
-                token_hash=token_hash(token), nickname=nickname, runs_started=0, created_at=created_at
-            )
-        )
-        student_id = result.inserted_primary_key[0]
-    return Student(student_id, nickname, created_at), token
+        connection.execute(insert_or_not(database, students).values(**row).on_conflict_do_nothing())
+        stored = connection.execute(select(students).where(students.c.token_hash == digest)).one()
+    return Student(stored.id, stored.nickname, stored.created_at), token

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
-from kdlab.classroom.classes import find_class, open_class
+from kdlab.classroom.classes import ClassInfo, class_for_link, find_class
 from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting, value_text
 from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link
 from kdlab.classroom.pages import LINK_PAGES
@@ -83,13 +83,13 @@ def join_class(code: str) -> str | None:
     """Count the session's runs for class ``code`` if it is open (created on first use when the server
     has no instructor key); otherwise say why not. Returns the code in use, or None."""
     try:
-        database = open_database()
-        info = find_class(database, code)
-        if info is None and not instructor_key_set():
-            info = open_class(database, code)
-    except StorageError as error:
-        st.warning(f"**Class {code} cannot be joined right now.** {error}")
-        return None
+        info = _class_for_link(code)
+    except StorageError:
+        try:  # once more: a replica that just started, a database busy for a moment
+            info = _class_for_link(code)
+        except StorageError as error:
+            st.warning(f"**Class {code} cannot be joined right now.** {error}")
+            return None
     if info is None:
         st.warning(
             f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
@@ -103,6 +103,10 @@ def join_class(code: str) -> str | None:
         return None
     st.session_state[CLASS_KEY] = info.code
     return info.code
+
+
+def _class_for_link(code: str) -> ClassInfo | None:
+    return class_for_link(open_database(), code, create=not instructor_key_set())
 
 
 def active_class() -> str | None:

@@ -89,3 +89,25 @@ def test_the_share_control_writes_a_link_with_the_chosen_locks():
     follower = open_alone(LAB, query=params)  # the link opens the lab with the same settings, T locked
     assert follower.select_slider(key="lab.temperature").value == 8.0
     assert follower.select_slider(key="lab.temperature").disabled and not follower.warning
+
+
+def test_a_class_join_is_tried_again_once_when_the_database_fails(monkeypatch):
+    from kdlab.classroom import classes
+    from kdlab.db.database import StorageError
+    from kdlab.ui import assignment
+
+    monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)
+    failures = {"left": 1}
+
+    def flaky(database, code, *, create):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise StorageError("The run database is locked: it is locked. Runs already stored are kept; try again.")
+        return classes.class_for_link(database, code, create=create)
+
+    monkeypatch.setattr(assignment, "class_for_link", flaky)
+    at = open_alone(LAB, query={"class": "RETRY-1"})  # fails once, joins on the second try
+    assert "cannot be joined" not in texts(at.warning) and "class **RETRY-1**" in texts(at.markdown)
+    failures["left"] = 2
+    at = open_alone(LAB, query={"class": "RETRY-2"})  # fails twice: the student is told, nothing breaks
+    assert not at.exception and "Class RETRY-2 cannot be joined right now." in texts(at.warning)

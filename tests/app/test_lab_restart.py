@@ -9,14 +9,15 @@ from tests.app.helpers import open_alone
 from tests.conftest import after_a_restart, tiny_config
 
 
-def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, linear_teacher):
-    database = open_database()  # the app's own database (in the tests' private cache dir)
+def test_the_lab_lists_a_cut_off_run_to_train_again_or_dismiss(monkeypatch, linear_teacher, database_url):
+    monkeypatch.setenv("KDLAB_DATABASE_URL", database_url)  # the app's own database: SQLite, then PostgreSQL
+    database = open_database()
     student, token = create_student(database)
     store = DatabaseRunStore(database, student.id)
     for number, seed in ((1, 3), (2, 4)):
         store.reserve_number()
         store.note_start(f"cut-off-{token[:6]}-{number}", number, tiny_config(seed=seed, temperature=8).as_dict())
-    after_a_restart(monkeypatch)
+    after_a_restart(monkeypatch, database)
 
     assert any(
         "Runs 1, 2 were cut off" in warning.value for warning in open_alone("pages/runs.py", student=token).warning

@@ -7,9 +7,10 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, inspect, select, text
 
 from kdlab.db import database as schema
 from kdlab.db.database import StorageError, open_database
@@ -23,17 +24,19 @@ from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.result_cache import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT, tiny_config
+from tests.postgres import free_port
 
 
 @pytest.fixture
-def url(tmp_path):
+def sqlite_url(tmp_path):
+    """A SQLite file, for what only SQLite has (a file to damage, pages to fill)."""
     yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
     schema.forget_databases()
 
 
 @pytest.fixture
-def database(url):
-    return open_database(url)
+def database(database_url):
+    return open_database(database_url)
 
 
 def record(number: int, run_id: str | None = None, weights: bytes | None = b"weights", status="completed"):
@@ -64,16 +67,18 @@ def new_store(database) -> DatabaseRunStore:
     return DatabaseRunStore(database, create_student(database)[0].id)
 
 
-def test_a_new_database_gets_the_latest_schema_once(url):
-    database = open_database(url)
-    assert database.version() == len(schema.MIGRATIONS) == 2
+def test_a_new_database_gets_the_latest_schema_once(database_url):
+    database = open_database(database_url)
+    assert database.version() == len(schema.MIGRATIONS) == 3
     with database.read() as connection:
-        tables = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        tables = set(inspect(connection).get_table_names())
         assert {"schema_version", "students", "classes", "runs", "run_weights", "result_cache", "run_starts"} <= tables
-        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert "servers" in tables
+        if database.is_sqlite:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     schema.forget_databases()
-    assert open_database(url).version() == 2  # opening again applies nothing twice
+    assert open_database(database_url).version() == 3  # opening again applies nothing twice
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
@@ -83,11 +88,11 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
     def add_a_column(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN note VARCHAR(200)"))
 
-    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 3
-    assert database.version() == 3
+    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 4
+    assert database.version() == 4
     assert [r.run_id for r in store.records()] == ["run1"]
     with database.read() as connection:
-        assert "note" in {row[1] for row in connection.execute(text("PRAGMA table_info(runs)"))}
+        assert "note" in {column["name"] for column in inspect(connection).get_columns("runs")}
 
 
 def test_a_database_newer_than_the_code_is_refused_with_a_message(database):
@@ -165,8 +170,8 @@ print(json.dumps([[r.run_id, r.number, r.summary["seconds"]] for r in DatabaseRu
 """
 
 
-def test_runs_written_by_one_process_are_read_by_another(url):
-    env = {"KDLAB_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+def test_runs_written_by_one_process_are_read_by_another(database_url):
+    env = {"KDLAB_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
 
     def python(code: str, *args: str) -> str:
         done = subprocess.run(
@@ -194,12 +199,15 @@ def test_a_damaged_database_is_reported_and_left_untouched(tmp_path):
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["damaged.sqlite3"]
 
 
-def test_a_locked_database_is_reported_and_loses_nothing(url):
-    database = open_database(url, busy_timeout=0.2)
+def test_a_locked_database_is_reported_and_loses_nothing(database_url):
+    database = open_database(database_url, busy_timeout=0.2)
     store = new_store(database)
     store.add(record(1))
     holder = database.engine.raw_connection()
-    holder.execute("BEGIN EXCLUSIVE")  # another writer holds the lock
+    if database.is_sqlite:
+        holder.execute("BEGIN EXCLUSIVE")  # another writer holds the lock
+    else:  # another writer holds the student's row (PostgreSQL locks rows, and readers never wait)
+        holder.cursor().execute("SELECT * FROM students WHERE id = %s FOR UPDATE", (store.student_id,))
     try:
         with pytest.raises(StorageError, match="locked.*Runs already stored are kept"):
             store.add(record(2))
@@ -211,7 +219,17 @@ def test_a_locked_database_is_reported_and_loses_nothing(url):
     assert [r.run_id for r in store.records()] == ["run1", "run2"]
 
 
-def test_a_full_database_is_reported_and_keeps_what_it_stored(database):
+def test_an_unreachable_database_server_is_reported_at_once():
+    pytest.importorskip("psycopg")
+    try:
+        with pytest.raises(StorageError, match="unreachable.*check KDLAB_DATABASE_URL, that the database server runs"):
+            open_database(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/kdlab")
+    finally:
+        schema.forget_databases()
+
+
+def test_a_full_database_is_reported_and_keeps_what_it_stored(sqlite_url):
+    database = open_database(sqlite_url)
     store = new_store(database)
     store.add(record(1))
     with database.read() as connection:
@@ -408,3 +426,29 @@ def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_
     assert (first.how, second.how) == ("trained", "joined")
     assert runner.wait(first.job, timeout=120)
     assert set(first.job.result.records) == {first.run_id, second.run_id}
+
+
+def test_the_network_file_system_under_a_folder_is_found_by_its_longest_mount_point(tmp_path):
+    from kdlab.ml.files import network_file_system
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw 0 0\n"
+        "server:/home /home nfs4 rw 0 0\n"
+        "/dev/sdb1 /home/local ext4 rw 0 0\n"
+        "//nas/share /srv/class\\040files cifs rw 0 0\n"
+    )
+    assert network_file_system(Path("/home/teacher/.cache/kdlab"), mounts) == "nfs4"
+    assert network_file_system(Path("/home/local/kdlab"), mounts) is None  # a local disk mounted inside it
+    assert network_file_system(Path("/srv/class files/kdlab"), mounts) == "cifs"
+    assert network_file_system(Path("/var/lib/kdlab"), mounts) is None
+    assert network_file_system(Path("/home/x"), tmp_path / "no-such-file") is None
+
+
+def test_the_default_database_is_refused_on_a_network_file_system(monkeypatch):
+    monkeypatch.delenv("KDLAB_DATABASE_URL", raising=False)
+    monkeypatch.setattr(schema, "network_file_system", lambda path: "nfs4")
+    with pytest.raises(StorageError, match=r"network file system \(nfs4\).*set KDLAB_DATABASE_URL to PostgreSQL"):
+        open_database()
+    monkeypatch.setenv("KDLAB_DATABASE_URL", "sqlite:////var/lib/kdlab/kdlab.sqlite3")
+    assert schema.database_url() == "sqlite:////var/lib/kdlab/kdlab.sqlite3"  # a URL set is used as it is

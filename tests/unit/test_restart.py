@@ -19,7 +19,7 @@ from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
-from tests.conftest import PROJECT_ROOT, after_a_restart, tiny_config
+from tests.conftest import PROJECT_ROOT, after_a_restart, tiny_config, wait_until
 
 SERVER_SCRIPT = """
 import sys, time
@@ -46,16 +46,16 @@ time.sleep(600)  # training in the background until the test kills this "server"
 
 
 @pytest.fixture
-def url(tmp_path):
-    yield f"sqlite:///{tmp_path / 'runs.sqlite3'}"
-    schema.forget_databases()
+def url(database_url):
+    return database_url
 
 
 def new_store(database) -> DatabaseRunStore:
     return DatabaseRunStore(database, create_student(database)[0].id)
 
 
-def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(url):
+def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(url, monkeypatch):
+    monkeypatch.setenv("KDLAB_HEARTBEAT_STALE_SECONDS", "1")  # a second of silence: the killed server is dead
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER_SCRIPT, url],
         cwd=PROJECT_ROOT,
@@ -73,6 +73,7 @@ def test_a_run_killed_with_its_server_is_listed_to_its_student_by_the_next_one(u
     database = open_database(url)  # the next server process
     store = DatabaseRunStore(database, find_student(database, token).id)
     assert store.records() == []
+    assert wait_until(store.interrupted, timeout=10)
     [cut_off] = store.interrupted()
     assert cut_off.number == 1
     assert DistillConfig.build(**cut_off.config) == DistillConfig.build(
@@ -117,7 +118,7 @@ def test_a_run_that_ends_or_fails_or_is_left_leaves_nothing_behind(url, sample_d
     )
     assert runner.wait(broken.job, timeout=60) and broken.job.status == JobStatus.FAILED
 
-    after_a_restart(monkeypatch)
+    after_a_restart(monkeypatch, database)
     assert [store.interrupted() for store in (done, failing, alice, bob)] == [[], [], [], []]
     assert bob.get(second.run_id).status == "completed"
 
@@ -138,17 +139,18 @@ def test_a_full_queue_notes_no_start(url, sample_data, linear_teacher, monkeypat
             )
     finally:
         release.set()
-    after_a_restart(monkeypatch)
+    after_a_restart(monkeypatch, database)
     assert store.interrupted() == []
 
 
 def test_a_version_1_database_gains_the_run_starts_and_keeps_its_runs(url):
     database = open_database(url)
     with database.write() as connection:  # back to version 1, as an older kdlab left it
+        connection.execute(text("DROP TABLE servers"))
         connection.execute(text("DROP TABLE run_starts"))
-        connection.execute(text("DELETE FROM schema_version WHERE version = 2"))
+        connection.execute(text("DELETE FROM schema_version WHERE version >= 2"))
     student, _ = create_student(database)
     with pytest.raises(StorageError):
         DatabaseRunStore(database, student.id).interrupted()
-    assert schema.upgrade(database) == 2 and database.version() == 2
+    assert schema.upgrade(database) == 3 and database.version() == 3
     assert DatabaseRunStore(database, student.id).interrupted() == []

@@ -39,6 +39,7 @@ DEFAULTS = {
     "KDLAB_KEEP_WEIGHTS": ("keep_weights", KEEP_WEIGHTS),
     "KDLAB_LESSONS_DIR": ("lessons_dir", None),
     "KDLAB_INSTRUCTOR_KEY": ("instructor_key", None),
+    "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),
 }
 
 
@@ -78,6 +79,7 @@ def test_an_empty_value_is_unset():
         ("KDLAB_KEEP_WEIGHTS", "-2", 0),  # below 0 keeps none, as 0 does
         ("KDLAB_LESSONS_DIR", " /srv/lessons ", Path("/srv/lessons")),
         ("KDLAB_INSTRUCTOR_KEY", " s3cret ", "s3cret"),
+        ("KDLAB_HEARTBEAT_STALE_SECONDS", "5", 5.0),
     ],
 )
 def test_a_good_value(name, text, expected):
@@ -94,6 +96,7 @@ def test_a_good_value(name, text, expected):
         ("KDLAB_MAX_RUN_COST", "lots", "a multiple of the default run such as 20x"),
         ("KDLAB_MAX_RUN_COST", "0", "a number of FLOPs such as 5e12, or inf for no cap"),
         ("KDLAB_KEEP_WEIGHTS", "all", "a whole number such as 5, or 0 to keep none"),
+        ("KDLAB_HEARTBEAT_STALE_SECONDS", "0", "a whole number of seconds of at least 1"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(name, text, accepted):
