@@ -37,11 +37,21 @@ class NormalisedModel(nn.Module):
         return self.model((images - MNIST_MEAN) / MNIST_STD)
 
 
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {key: tensor.detach().cpu() for key, tensor in model.state_dict().items()}
+
+
+def model_to_bytes(model: nn.Module) -> bytes:
+    """The model's ``state_dict`` as bytes, written by ``torch.save`` (the lab's weights download)."""
+    buffer = io.BytesIO()
+    torch.save(_cpu_state(model), buffer)
+    return buffer.getvalue()
+
+
 def student_file_bytes(model: nn.Module, architecture: str) -> bytes:
     """The student file: architecture name and CPU state dict, written by ``torch.save``."""
-    state = {key: tensor.detach().cpu() for key, tensor in model.state_dict().items()}
     buffer = io.BytesIO()
-    torch.save({"architecture": architecture, "state_dict": state}, buffer)
+    torch.save({"architecture": architecture, "state_dict": _cpu_state(model)}, buffer)
     return buffer.getvalue()
 
 
