@@ -1,6 +1,7 @@
 """The compression card: measured sizes and timings, and calibration checked by hand."""
 
 import io
+import json
 
 import pytest
 import torch
@@ -17,6 +18,7 @@ from kdlab.experiments.compression_card import (
 from kdlab.experiments.distill import run_distillation
 from kdlab.ml.models import build_model
 from tests.conftest import tiny_config
+from tests.unit.test_cli import run_cli
 
 
 def rows(*confidences_of_class_0):
@@ -84,3 +86,18 @@ def test_headline_is_computed_from_the_numbers():
     assert headline(teacher, student) == (
         "Distilled: 7.0x smaller, 30x less compute, 12x faster per image, 1.9 points less accurate than its teacher"
     )
+
+
+def test_distill_card_flag_adds_compression_objects_and_only_then(linear_teacher):
+    common = ["distill", "--teacher", "linear", "--teacher-epochs", "2", "--student", "mlp-20x1", "--epochs", "1"]
+    plain = run_cli(*common, "--train-size", "500", "--baseline", "--json")
+    carded = run_cli(*common, "--train-size", "500", "--baseline", "--card", "--json")
+    assert plain.returncode == 0 and carded.returncode == 0, carded.stderr
+    plain_report, report = json.loads(plain.stdout), json.loads(carded.stdout)
+    fields = {"parameters", "bytes", "onnx_bytes", "latency_ms_one", "latency_ms_batch256", "threads", "ece"}
+    for role in ("teacher", "student", "baseline"):
+        assert "compression" not in plain_report[role]
+        assert fields <= set(report[role]["compression"])
+        assert report[role]["compression"]["accuracy"] == pytest.approx(report[role]["test_accuracy"])
+        assert report[role]["test_errors"] == plain_report[role]["test_errors"]  # the card changes no number
+    assert "Distilled: " in carded.stderr
