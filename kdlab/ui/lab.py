@@ -30,6 +30,7 @@ from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.compression_card import render_compression_card
+from kdlab.ui.drawing import render_models_on_a_drawing
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
@@ -285,6 +286,7 @@ def _render_record(record: RunRecord, store) -> None:
     render_prediction(record, _prediction(record, store))
     render_run_result(record, key="lab.result")
     render_compression_card(record, key="lab.card")
+    render_models_on_a_drawing(record, key="lab.drawing")
     notebook_download(record, key="lab.notebook")
     onnx_download(record, key="lab.onnx")
     page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")

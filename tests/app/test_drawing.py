@@ -44,3 +44,27 @@ def test_the_explorer_explains_the_teachers_view_of_a_drawn_digit(drawn):
     bars = chart_spec(at, "explorer.bars")
     assert len(bars["data"]) == 2  # T = 1 and the chosen T
     assert "(true)" not in str(bars["data"][0]["x"])  # a drawing has no label to mark
+
+
+def test_the_lab_result_shows_the_runs_models_on_a_drawn_digit(drawn):
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    at.slider(key="lab.epochs").set_value(1)
+    at.select_slider(key="lab.train_size").set_value(500)
+    at.number_input(key="lab.seed").set_value(32)  # a seed of its own: not served from the result cache
+    at.run()
+    at.button(key="lab.train").click().run()
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
+    assert not any(chart.proto.id.endswith("lab.drawing.answers") for chart in at.get("plotly_chart"))
+    at.toggle(key="lab.drawing.open").set_value(True).run()
+    assert not at.exception
+    answers = {
+        metric.label: metric
+        for metric in at.metric
+        if metric.label in ("Teacher", "Distilled student", "Student alone")
+    }
+    assert answers["Teacher"].value in "0123456789" and answers["Distilled student"].value in "0123456789"
+    assert answers["Student alone"].value == "-"  # its weights are not kept
+    assert [trace["name"] for trace in chart_spec(at, "lab.drawing.answers")["data"]] == [
+        "Teacher",
+        "Distilled student",
+    ]
