@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 
 from kdlab.plots.lab import LAYOUT, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
 
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
+
 
 def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
     """Accuracy against mean confidence in each confidence bin, one line per model whose answers are known.
@@ -42,7 +44,7 @@ def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
         title="Reliability: is a 90% answer right 90% of the time?",
         xaxis=dict(title="Mean confidence in the bin", range=[0, 1.02]),
         yaxis=dict(title="Accuracy in the bin", range=[0, 1.02]),
-        **LAYOUT,
+        **{**LAYOUT, "height": 420, "legend": LEGEND_BELOW},  # three long names: below, clear of the title
     )
     return figure
 

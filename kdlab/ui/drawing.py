@@ -34,6 +34,7 @@ def canvas_pixels(key: str) -> np.ndarray | None:
     """The canvas and its drawing as RGBA pixels (H, W, 4) uint8, None before the browser sent any."""
     from streamlit_drawable_canvas import st_canvas  # registers its component on first use
 
+    st.space("small")  # the canvas's toolbar floats above it: room, so it covers nothing
     result = st_canvas(
         stroke_width=PEN_WIDTH,
         stroke_color="#FFFFFF",
