@@ -71,11 +71,15 @@ def render_compression_card(record: RunRecord, *, key: str) -> None:
     measured = st.session_state.setdefault(CARDS_KEY, {})
     st.markdown("**Compression card**: what the small model buys, measured on this server's CPU.")
     if record.run_id not in measured:
-        if not st.button("Measure size, speed and calibration", key=f"{key}.measure", icon=":material/speed:"):
+        offer = st.empty()  # the button goes once the card is measured
+        with offer.container():
+            pressed = st.button("Measure size, speed and calibration", key=f"{key}.measure", icon=":material/speed:")
             st.caption("Takes a few seconds: it times each model on one thread and exports it to ONNX.")
+        if not pressed:
             return
         with st.spinner("Timing the models ..."):
             measured[record.run_id] = measure_record_cards(record)
+        offer.empty()
     cards, notes = measured[record.run_id]
     if "teacher" in cards and "distilled" in cards:
         teacher, distilled = (_card(cards[role]) for role in ("teacher", "distilled"))

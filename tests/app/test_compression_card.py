@@ -14,8 +14,10 @@ def test_measuring_the_card_of_a_lab_run_shows_its_numbers():
     at.button(key="lab.train").click().run()
     run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
     assert "Distilled:" not in texts(at.info)  # timing costs seconds: only on request
+    assert "Takes a few seconds" in texts(at.caption)
     at.button(key="lab.card.measure").click().run()
     assert not at.exception
+    assert "Takes a few seconds" not in texts(at.caption)  # the offer goes once the card is measured
     headline = next(text for text in texts(at.info).splitlines() if "Distilled:" in text)
     assert "smaller" in headline and "faster per image" in headline and "accurate than its teacher" in headline
     table = at.dataframe[-1].value
