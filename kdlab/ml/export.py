@@ -99,6 +99,8 @@ def onnx_bytes(model: nn.Module) -> bytes:
     # onnxscript, which kdlab does not install; these networks have no control flow to lose.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        # An ensemble's log(member count) becomes a constant of the graph, as it should: the tracer's warning is noise.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             wrapped,
             (torch.zeros(1, 1, 28, 28),),
