@@ -1,4 +1,4 @@
-"""Command line: ``python -m kdlab {data,teacher,distill,bench,replay,schemes,prepare} ...``.
+"""Command line: ``python -m kdlab {data,teacher,distill,export,bench,replay,schemes,prepare} ...``.
 
 The one place that knows the commands: each module here owns one command group's argparse
 definition, text report and progress printer, and the library never imports this package.
@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from kdlab.cli import bench, core, prepare, replay, schemes
+from kdlab.cli import bench, core, export, prepare, replay, schemes
 from kdlab.cli.common import UserError
 from kdlab.ml.data import DataError
 from kdlab.settings import SettingsError, current_settings
@@ -24,6 +24,7 @@ COMMANDS = {
     "data": (core.DATA_HELP, core.add_data_command_arguments, core.run_data),
     "teacher": (core.TEACHER_HELP, core.add_teacher_arguments, core.run_teacher),
     "distill": (core.DISTILL_HELP, core.add_distill_arguments, core.run_distill),
+    "export": (export.HELP, export.add_arguments, export.run),
     "bench": (bench.HELP, bench.add_arguments, bench.run),
     "replay": (replay.HELP, replay.add_arguments, replay.run),
     "schemes": (schemes.HELP, schemes.add_arguments, schemes.run),

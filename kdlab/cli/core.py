@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
-from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
+from kdlab.cli.common import UserError, add_data_arguments, digit, log, progress_printer, train_size
+from kdlab.experiments.compression_card import headline, result_cards
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
+from kdlab.ml.export import student_file_bytes
+from kdlab.ml.files import write_atomically
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -63,6 +67,15 @@ def run_teacher(args: argparse.Namespace) -> dict:
     }
 
 
+def add_compression_cards(summary: dict, result, test) -> None:
+    """Measure each model's compression card into ``summary[role]["compression"]``; the headline on stderr."""
+    cards = result_cards(result, test)
+    for role, card in cards.items():
+        summary[role]["compression"] = card.as_dict()
+    if "student" in cards:
+        log(headline(cards["teacher"], cards["student"]) + f" (latency on {cards['student'].threads} thread).")
+
+
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = DistillConfig()
     training = defaults.training
@@ -111,6 +124,18 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="also train the student alone (same seed and data order)"
     )
+    parser.add_argument(
+        "--save-student",
+        type=Path,
+        metavar="FILE",
+        help="write the distilled student (its architecture and weights) to FILE.pt; see the export command",
+    )
+    parser.add_argument(
+        "--card",
+        action="store_true",
+        help="measure the compression card: a 'compression' object (sizes, ONNX bytes, one-thread latency, "
+        "calibration) in teacher, student and baseline; off by default, as the timings add seconds",
+    )
     add_data_arguments(parser)
 
 
@@ -130,6 +155,8 @@ def run_distill(args: argparse.Namespace) -> dict:
         with_baseline=args.baseline,
     )
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
+    if args.save_student and not args.save_student.parent.is_dir():
+        raise UserError(f"cannot save the student to {args.save_student}: the folder does not exist")
     data = load_mnist(args.data_dir)
     if args.train_size == "all":
         kept = config.transfer_spec(data).kept_classes
@@ -151,4 +178,10 @@ def run_distill(args: argparse.Namespace) -> dict:
                 f"{'its best member':>18}: {best['arch']:<12} {best['test_accuracy']:.2%} ({best['test_errors']} errors)"
             )
     log(f"Done in {summary['seconds']:.1f} s ({summary['status']}).")
+    if args.card:
+        add_compression_cards(summary, result, data.test)
+    if args.save_student and result.student is not None:
+        blob = student_file_bytes(result.student.model, config.student)
+        write_atomically(args.save_student, lambda file: file.write(blob))
+        log(f"Saved the distilled student to {args.save_student} ({len(blob):,} bytes).")
     return summary

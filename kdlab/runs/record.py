@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
+from kdlab.ml.export import model_to_bytes
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import build_model
 from kdlab.ml.train import EvalEvent
@@ -157,13 +158,6 @@ def json_ready(value):
     if isinstance(value, (list, tuple)):
         return [json_ready(item) for item in value]
     return value
-
-
-def model_to_bytes(model: nn.Module) -> bytes:
-    """The model's ``state_dict`` as bytes, written by ``torch.save``."""
-    buffer = io.BytesIO()
-    torch.save({key: tensor.detach().cpu() for key, tensor in model.state_dict().items()}, buffer)
-    return buffer.getvalue()
 
 
 def model_from_bytes(blob: bytes, architecture: str) -> nn.Module:

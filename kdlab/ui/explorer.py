@@ -22,6 +22,7 @@ from kdlab.plots import ensembles as ensemble_plots
 from kdlab.plots import lab as plots
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
+from kdlab.ui.drawing import drawn_digit
 from kdlab.ui.resources import get_data, require_teacher
 from kdlab.ui.widgets import teacher_selectbox
 
@@ -30,7 +31,7 @@ ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
 CONFUSING_COUNT = 30
 RUNNER_UPS = 3
 IMAGE_ZOOM = 6
-MODES = ["By class", "Random", "Most confusing"]
+MODES = ["By class", "Random", "Most confusing", "Draw your own"]
 
 
 def chance(probability: float) -> str:
@@ -50,11 +51,16 @@ def times(ratio: float) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
 
 
-def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int, temperature: float) -> str:
-    """The runner-up classes and their relative probabilities, in words."""
+def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int | None, temperature: float) -> str:
+    """The runner-up classes and their relative probabilities, in words; ``label`` None for a drawn digit."""
     predicted = int(plain.argmax())
     runner_ups = [d for d in plain.argsort(descending=True).tolist() if d != predicted][:RUNNER_UPS]
-    verdict = "which is right" if predicted == label else f"but the label says **{label}**: the teacher is wrong here"
+    if label is None:
+        verdict = "for your drawing: is that what you drew?"
+    else:
+        verdict = (
+            "which is right" if predicted == label else f"but the label says **{label}**: the teacher is wrong here"
+        )
     first, second = runner_ups[0], runner_ups[1]
     ratio = float(plain[first] / plain[second])
     lines = [
@@ -67,8 +73,9 @@ def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int,
         + ". The temperature never changes their order; it makes the small numbers big enough to learn from.",
         f"Relative to each other, the teacher finds this image {times(ratio)} more like a **{first}** than like "
         f"a **{second}** (at T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
-        f"That is the dark knowledge: the label only says *{label}*; the teacher's soft targets also say which "
-        "wrong answers are less wrong.",
+        "That is the dark knowledge: "
+        + (f"the label only says *{label}*" if label is not None else "a label would only say which digit it is")
+        + "; the teacher's soft targets also say which wrong answers are less wrong.",
     ]
     return "\n\n".join(lines)
 
@@ -112,8 +119,9 @@ def choose_teacher() -> Teacher:
     return teacher
 
 
-def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int:
-    """The test image to look at: by class, at random or among the closest calls; returns its index."""
+def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int | None:
+    """The test image to look at: by class, at random or among the closest calls; returns its index
+    (None: the student draws their own)."""
     mode = st.radio(
         "Choose a test digit", MODES, horizontal=True, key="explorer.mode", disabled=link.is_locked("digit")
     )
@@ -131,6 +139,8 @@ def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int:
         if st.button("Another random digit", key="explorer.random", icon=":material/casino:"):
             st.session_state["explorer.random_index"] = random.randrange(len(test))
         return st.session_state["explorer.random_index"]
+    if mode == "Draw your own":
+        return None
     confusing = most_confusing(teacher.test_logits, CONFUSING_COUNT)
     rank = st.slider(
         f"Rank among the {CONFUSING_COUNT} digits the teacher is least sure about",
@@ -225,23 +235,33 @@ def render_explorer_page() -> None:
         help="T = 1 is the usual softmax. Larger T spreads probability onto the other digits.",
     )
     picker, bars = st.columns([1, 2], gap="large")
-    with picker:
-        index = choose_image(teacher, test, link)
-        label = int(test.labels[index])
-        image = test.images[index].numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
-        st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
-
-    started = time.perf_counter()
     # One network is an ensemble of one: its soft targets at T are the mean over members of softmax(z_m / T).
     networks = teacher.members or [teacher]
-    member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
+    with picker:
+        index = choose_image(teacher, test, link)
+        if index is None:
+            label, drawn = None, drawn_digit("explorer.canvas")
+            member_logits = None if drawn is None else torch.stack([net.predict(drawn[None])[0] for net in networks])
+        else:
+            label = int(test.labels[index])
+            image = test.images[index].numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
+            st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
+            member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
+    if member_logits is not None:
+        render_digit(teacher, member_logits, label, temperature, bars)
+    started = time.perf_counter()
+    similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
+    computed_ms = (time.perf_counter() - started) * 1000
+    render_similarity(similarity, temperature, computed_ms, len(test))
+
+
+def render_digit(teacher: Teacher, member_logits: torch.Tensor, label: int | None, temperature: float, bars) -> None:
+    """One digit's soft targets (``member_logits`` (M, 10), one row per network) in bars and words, the
+    entropy curve and an ensemble's members; ``label`` None for a drawn digit."""
     member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
     plain = softened_probabilities(member_logits, 1.0).mean(0)  # (10,)
     softened = member_softened.mean(0)
     entropies = entropy_bits(torch.softmax(member_logits[None] / ENTROPY_GRID[:, None, None], dim=-1).mean(1))  # (60,)
-    similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
-    computed_ms = (time.perf_counter() - started) * 1000
-
     with bars:
         log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
         st.plotly_chart(
@@ -251,5 +271,3 @@ def render_explorer_page() -> None:
     render_explanation(plain, softened, label, temperature, entropies)
     if teacher.is_ensemble:
         render_members(teacher, member_softened, softened, temperature, label, log_scale)
-
-    render_similarity(similarity, temperature, computed_ms, len(test))

@@ -21,13 +21,16 @@ from kdlab.classroom.board import check_prediction, prediction_text
 from kdlab.classroom.notebooks import notebook_bytes, run_notebook
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
-from kdlab.runs.record import RunRecord
+from kdlab.ml.export import INPUT_NAME, OUTPUT_NAME, onnx_bytes
+from kdlab.runs.record import RunRecord, model_from_bytes
 from kdlab.runs.store import RunStore
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.teachers.teacher import Teacher
+from kdlab.ui.compression_card import render_compression_card
+from kdlab.ui.drawing import render_models_on_a_drawing
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
@@ -260,9 +263,30 @@ def notebook_download(record: RunRecord, *, key: str) -> None:
     )
 
 
+def onnx_download(record: RunRecord, *, key: str, container=st) -> None:
+    """The distilled student as ONNX (made on click), for a record that kept its weights."""
+    if record.student_weights is None:
+        return
+    architecture = record.config["student"]
+    container.download_button(
+        "Download the distilled student as ONNX",
+        lambda: onnx_bytes(model_from_bytes(record.student_weights, architecture)),
+        file_name=f"kdlab-run{record.number}-{architecture}.onnx",
+        mime="application/octet-stream",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+        help=f"Runs without kdlab or PyTorch (onnxruntime, for one): input '{INPUT_NAME}', float32 images "
+        f"(N, 1, 28, 28) with pixels in [0, 1], the MNIST normalisation inside; output '{OUTPUT_NAME}' (N, 10).",
+    )
+
+
 def _render_record(record: RunRecord, store) -> None:
     st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
     render_prediction(record, _prediction(record, store))
     render_run_result(record, key="lab.result")
+    render_compression_card(record, key="lab.card")
+    render_models_on_a_drawing(record, key="lab.drawing")
     notebook_download(record, key="lab.notebook")
+    onnx_download(record, key="lab.onnx")
     page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")

@@ -1,5 +1,5 @@
 """The Runs page: every lab run of this student (from the database) in a table; overlay curves; download CSV,
-JSON and weights of the student's own runs only."""
+JSON, weights and ONNX of the student's own runs only."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from kdlab.plots import lab as plots
 from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
-from kdlab.ui.lab import notebook_download
+from kdlab.ui.lab import notebook_download, onnx_download
 from kdlab.ui.progress import follow_job
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import recall_job, session_runs, unsaved_runs
@@ -119,7 +119,7 @@ def render_detail(by_id: dict[str, RunRecord], store: RunStore, unsaved: RunStor
     except StorageError as error:
         st.error(f"**This run's weights cannot be loaded right now.** {error}")
         record = by_id[run_id]
-    json_column, weights_column = st.columns(2)
+    json_column, weights_column, onnx_column = st.columns(3)
     json_column.download_button(
         "Download this run (JSON)",
         lambda record=record: run_json(record),
@@ -141,6 +141,7 @@ def render_detail(by_id: dict[str, RunRecord], store: RunStore, unsaved: RunStor
             help="A PyTorch state_dict: model = kdlab.ml.models.build_model(name); "
             "model.load_state_dict(torch.load(file, weights_only=True))",
         )
+        onnx_download(record, key="runs.onnx", container=onnx_column)
     else:
         weights_column.caption(
             "The weights of this run were not kept: the server keeps those of your last few runs, "

@@ -152,6 +152,7 @@ def test_tiny_lab_run_through_the_ui_shows_results():
     assert any(label.startswith("Teacher") for label in labels) and "Distilled student" in labels
     assert "errors" in texts(at.success) + texts(at.info) + texts(at.warning)
     assert not at.button(key="lab.train").disabled
+    assert "ONNX" in " ".join(button.proto.label for button in at.get("download_button"))
 
     # A new session with the same ?s= (a reload, another tab): the run comes from the database.
     runs = open_alone("pages/runs.py", student=at.query_params["s"])
@@ -160,6 +161,7 @@ def test_tiny_lab_run_through_the_ui_shows_results():
     assert runs.query_params["s"] == at.query_params["s"]
     download_labels = " ".join(button.proto.label for button in runs.get("download_button"))
     assert "CSV" in download_labels and "JSON" in download_labels and "weights" in download_labels
+    assert "ONNX" in download_labels
     assert runs.multiselect(key="runs.overlay").value
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from kdlab.experiments.distill import StageEvent, run_distillation
+from kdlab.ml.export import model_to_bytes
 from kdlab.ml.train import EvalEvent, StepEvent
 from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import (
@@ -19,7 +20,6 @@ from kdlab.runs.record import (
     curves_from_events,
     describe_outcome,
     model_from_bytes,
-    model_to_bytes,
     record_from_result,
 )
 from kdlab.runs.store import MemoryRunStore

@@ -1,0 +1,89 @@
+"""Draw your own digit: a canvas (streamlit-drawable-canvas) whose drawing becomes an MNIST digit.
+
+On the explorer the teacher's soft targets for the drawing are explained; on the lab's result the
+run's models answer it side by side. ``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
+drawing by replacing it; ``drawn_digit`` turns the drawing into a uint8 (28, 28) digit
+(``kdlab.ml.drawing``) and shows it as the model sees it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from kdlab.ml.drawing import digit_from_canvas
+from kdlab.ml.train import predict_logits
+from kdlab.plots import drawing as plots
+from kdlab.runs.record import RunRecord, model_from_bytes
+from kdlab.ui.compression_card import ROLE_WORDS
+from kdlab.ui.resources import cached_teacher
+
+CANVAS_SIZE = 280  # ten screen pixels per MNIST pixel
+PEN_WIDTH = 20  # two MNIST pixels: about the stroke width of MNIST's digits
+PREVIEW_ZOOM = 4
+NOT_KEPT = {  # why a model has no answer
+    "teacher": "not in the teacher cache",
+    "distilled": "weights not kept",
+    "baseline": "a run keeps the distilled student's weights only",
+}
+HINT = "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
+
+
+def canvas_pixels(key: str) -> np.ndarray | None:
+    """The canvas and its drawing as RGBA pixels (H, W, 4) uint8, None before the browser sent any."""
+    from streamlit_drawable_canvas import st_canvas  # registers its component on first use
+
+    st.space("small")  # the canvas's toolbar floats above it: room, so it covers nothing
+    result = st_canvas(
+        stroke_width=PEN_WIDTH,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
+    return result.image_data
+
+
+def drawn_digit(key: str) -> torch.Tensor | None:
+    """The canvas, and the drawing as an MNIST digit uint8 (28, 28); None (with a hint) while it is empty."""
+    pixels = canvas_pixels(key)
+    digit = None if pixels is None else digit_from_canvas(pixels)
+    if digit is None:
+        st.caption(HINT)
+        return None
+    preview = digit.numpy().repeat(PREVIEW_ZOOM, axis=0).repeat(PREVIEW_ZOOM, axis=1)
+    st.image(preview, width=28 * PREVIEW_ZOOM, caption="Your digit as the model sees it (28 x 28)")
+    return digit
+
+
+def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
+    """The run's teacher and distilled student on a digit the student draws, side by side (on request)."""
+    if not st.toggle("Try the models on a digit you draw", key=f"{key}.open"):
+        return
+    digit = drawn_digit(f"{key}.canvas")
+    if digit is None:
+        return
+    config, models = record.config, {}
+    teacher = cached_teacher(config["teacher"])
+    if teacher is not None and teacher.record.test_errors == record.errors("teacher"):
+        models["teacher"] = teacher.predict(digit[None])[0]
+    if record.student_weights is not None:
+        student = model_from_bytes(record.student_weights, config["student"])
+        models["distilled"] = predict_logits(student, digit[None])[0]
+    probabilities = {role: logits.softmax(dim=0) for role, logits in models.items()}
+    columns = st.columns(3)
+    for column, role in zip(columns, ("teacher", "distilled", "baseline")):
+        if role in probabilities:
+            answer = int(probabilities[role].argmax())
+            sure = f"{float(probabilities[role][answer]):.1%} sure"
+            column.metric(ROLE_WORDS[role], str(answer), delta=sure, delta_color="off", delta_arrow="off")
+        else:
+            column.metric(ROLE_WORDS[role], "-", delta=NOT_KEPT[role], delta_color="off", delta_arrow="off")
+    st.plotly_chart(
+        plots.answers_on_a_digit({role: values.tolist() for role, values in probabilities.items()}),
+        key=f"{key}.answers",
+    )

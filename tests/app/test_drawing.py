@@ -1,0 +1,70 @@
+"""Draw your own digit: the canvas stands in for the browser's drawing (``kdlab.ui.drawing.canvas_pixels``)."""
+
+import numpy as np
+import pytest
+
+from kdlab.ui import drawing
+from tests.app.helpers import chart_spec, open_alone, run_until, texts
+
+TEACHER = "linear"
+
+
+def open_drawing_explorer():
+    """The explorer in its drawing mode, once its teacher is ready (it may train first)."""
+    at = open_alone("pages/dark_knowledge.py", {"explorer.teacher": TEACHER, "explorer.mode": "Draw your own"})
+    return run_until(at, lambda at: "Which digits look alike to the teacher" in texts(at.subheader))
+
+
+def bar_canvas(*_args, **_kwargs) -> np.ndarray:
+    """A "1" as the browser would send it: RGBA, white ink on black."""
+    canvas = np.zeros((drawing.CANVAS_SIZE, drawing.CANVAS_SIZE, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[40:240, 130:150, :3] = 255
+    return canvas
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    monkeypatch.setattr(drawing, "canvas_pixels", bar_canvas)
+
+
+def test_an_empty_canvas_shows_the_hint(monkeypatch):
+    monkeypatch.setattr(drawing, "canvas_pixels", lambda key: None)
+    at = open_drawing_explorer()
+    assert not at.exception
+    assert drawing.HINT in texts(at.caption)
+    assert "What the teacher knows" not in texts(at.subheader)
+
+
+def test_the_explorer_explains_the_teachers_view_of_a_drawn_digit(drawn):
+    at = open_drawing_explorer()
+    assert not at.exception
+    words = texts(at.markdown)
+    assert "for your drawing" in words and "The runner-ups are" in words and "At T = 4 the same runner-ups" in words
+    bars = chart_spec(at, "explorer.bars")
+    assert len(bars["data"]) == 2  # T = 1 and the chosen T
+    assert "(true)" not in str(bars["data"][0]["x"])  # a drawing has no label to mark
+
+
+def test_the_lab_result_shows_the_runs_models_on_a_drawn_digit(drawn):
+    at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    at.slider(key="lab.epochs").set_value(1)
+    at.select_slider(key="lab.train_size").set_value(500)
+    at.number_input(key="lab.seed").set_value(32)  # a seed of its own: not served from the result cache
+    at.run()
+    at.button(key="lab.train").click().run()
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
+    assert not any(chart.proto.id.endswith("lab.drawing.answers") for chart in at.get("plotly_chart"))
+    at.toggle(key="lab.drawing.open").set_value(True).run()
+    assert not at.exception
+    answers = {
+        metric.label: metric
+        for metric in at.metric
+        if metric.label in ("Teacher", "Distilled student", "Student alone")
+    }
+    assert answers["Teacher"].value in "0123456789" and answers["Distilled student"].value in "0123456789"
+    assert answers["Student alone"].value == "-"  # its weights are not kept
+    assert [trace["name"] for trace in chart_spec(at, "lab.drawing.answers")["data"]] == [
+        "Teacher",
+        "Distilled student",
+    ]

@@ -1,0 +1,46 @@
+"""Draw your own digit in a real browser: the canvas component (streamlit-drawable-canvas) sends the
+drawing back to the server, which answers with the teacher's view of it; the lab's compression card.
+
+Skipped, not failed, where /usr/bin/chromium is missing (see ``tests/browser/conftest.py``).
+"""
+
+import os
+
+import pytest
+
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
+
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
+    folder = tmp_path_factory.mktemp("browser-drawing")
+    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    env.pop("KDLAB_DATA_DIR", None)
+    with serve_app(folder, env) as url:
+        yield url
+
+
+def draw_a_one(page, key: str) -> None:
+    """A vertical stroke down the middle of the canvas under the widget ``key``, with the mouse."""
+    canvas = page.locator(f".st-key-{key.replace('.', '-')} canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + step * box["height"] * 0.035)
+    page.mouse.up()
+
+
+def test_a_digit_drawn_in_the_explorer_gets_the_teachers_soft_targets(server, page):
+    page.goto(f"{server}/dark_knowledge?explorer.teacher=linear")
+    page.get_by_text("Teacher linear:").wait_for(timeout=RUN_SECONDS * 1000)
+    page.get_by_text("Draw your own", exact=True).click()
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    draw_a_one(page, "explorer.canvas")
+    page.get_by_text("for your drawing").wait_for(timeout=60_000)
+    page.get_by_text("Your digit as the model sees it").wait_for()
