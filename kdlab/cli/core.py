@@ -8,6 +8,7 @@ import time
 from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
+from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -111,7 +112,20 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="also train the student alone (same seed and data order)"
     )
+    add_soft_arguments(parser)
     add_data_arguments(parser)
+
+
+def add_soft_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--soft",
+        choices=list(SOFT_LOSSES),
+        default="kd",
+        help="the soft term: "
+        + "; ".join(f"{name}: {words}" for name, words in SOFT_LOSSES.items())
+        + " (default: kd)",
+    )
+    parser.add_argument("--beta", type=float, help=f"weight of NCKD in --soft dkd (default: {DKD_BETA:g})")
 
 
 def run_distill(args: argparse.Namespace) -> dict:
@@ -128,6 +142,8 @@ def run_distill(args: argparse.Namespace) -> dict:
         seed=args.seed,
         teacher_epochs=args.teacher_epochs,
         with_baseline=args.baseline,
+        soft=args.soft,
+        beta=args.beta,
     )
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     data = load_mnist(args.data_dir)
