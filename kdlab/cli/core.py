@@ -6,6 +6,7 @@ import argparse
 import time
 
 from kdlab.cli.common import add_data_arguments, digit, log, progress_printer, train_size
+from kdlab.cli.seeds import run_seeds, seed_count
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
 from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
@@ -126,6 +127,11 @@ def add_soft_arguments(parser: argparse.ArgumentParser) -> None:
         + " (default: kd)",
     )
     parser.add_argument("--beta", type=float, help=f"weight of NCKD in --soft dkd (default: {DKD_BETA:g})")
+    parser.add_argument(
+        "--seeds",
+        type=seed_count,
+        help="repeat at seeds --seed, +1, ... (1 to 5), each against the student alone: is the gain real?",
+    )
 
 
 def run_distill(args: argparse.Namespace) -> dict:
@@ -155,6 +161,8 @@ def run_distill(args: argparse.Namespace) -> dict:
     config = DistillConfig.build(**settings)
     config.transfer_indices(data)  # a set too small for the request fails before any progress line
     log(f"Data: {data.source.label}; device: {pick_device()}")
+    if args.seeds is not None:
+        return run_seeds(config, data, args.seeds)
     result = run_distillation(config, data, on_event=progress_printer)
     summary = result.summary()
     for role, words in ROLE_WORDS.items():
