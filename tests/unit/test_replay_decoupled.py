@@ -21,6 +21,7 @@ def test_config_is_the_labs_pair_with_epochs_from_the_budget():
     assert isinstance(config, DecoupledConfig)
     assert (config.teacher, config.student, config.train_size) == ("cnn-wide", "mlp-200x1", None)
     assert config.training.epochs == replays.BUDGETS["quick"].student_epochs and config.training.seed == 3
+    assert config.training.alpha == 0.5 and config.training.temperature == 4.0  # Zhao et al.'s CE : part = 1 : 1
     assert config.distill_config("dkd").beta == 8.0 and config.distill_config("nckd").beta is None
     assert config.distill_config("kd").with_baseline and not config.distill_config("tckd").with_baseline
     assert json.loads(json.dumps(config.as_dict()))["budget"] == "quick"
