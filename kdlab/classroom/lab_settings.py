@@ -27,7 +27,7 @@ MLP_WIDTHS = (10, 20, 30, 50, 100, 200, 300, 500, 800, 1200)  # the student pick
 EPOCH_RANGE = (1, 50)
 SEED_RANGE = (0, 9999)
 ALPHA_STEP = 0.05
-BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # DKD's NCKD weight: Zhao et al. use 8 and show 1 to 16 working
+BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # DKD's NCKD weight: Zhao et al.'s default 8, and powers of 2 around it
 SOFT_LABELS = {"kd": "KD", "tckd": "TCKD only", "nckd": "NCKD only", "dkd": "DKD"}
 WIDGETS = ("teacher", "student", "radio", "select_slider", "slider", "number_input")
 

@@ -51,8 +51,8 @@ class DistillConfig(HoldsTraining):
     ``alpha`` weights the soft (teacher) term: loss = alpha * soft + (1 - alpha) * CE, where
     ``soft`` names the soft term (``kdlab.ml.losses.SOFT_LOSSES``): "kd" is all of T^2 * KL,
     "tckd" and "nckd" one of Zhao et al.'s parts of it, "dkd" TCKD + ``beta`` * NCKD (``beta``
-    None: ``DKD_BETA``; only with "dkd"). ``train_size`` None means the demo size: 5,000 images, or all of them when the filters
-    leave fewer.
+    None: ``DKD_BETA``; only with "dkd"). ``train_size`` None means the demo size: 5,000 images,
+    or all of them when the filters leave fewer.
     """
 
     teacher: str = DEFAULT_TEACHER
