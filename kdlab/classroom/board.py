@@ -42,6 +42,7 @@ class ClassRun:
     distilled_errors: int | None
     test_size: int | None
     prediction: dict | None = None  # {"fewer": bool, "by": int | None}
+    soft: str = "kd"  # the soft loss (DistillConfig.soft): kd, tckd, nckd or dkd
 
     @property
     def errors_removed(self) -> int | None:
@@ -74,6 +75,7 @@ def class_run(
         distilled_errors=distilled.get("test_errors"),
         test_size=(summary.get("data") or {}).get("test_size"),
         prediction=prediction if isinstance(prediction, dict) else None,
+        soft=str(config.get("soft", "kd")),
     )
 
 
@@ -204,6 +206,7 @@ TABLE_COLUMNS = (
     "student_model",
     "T",
     "alpha",
+    "soft",
     "epochs",
     "train_images",
     "seed",
@@ -227,6 +230,7 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             "student_model": run.student,
             "T": run.temperature,
             "alpha": run.alpha,
+            "soft": run.soft,
             "epochs": run.epochs,
             "train_images": run.train_images,
             "seed": run.seed,

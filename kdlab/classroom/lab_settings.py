@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, get_architecture, mlp_name
 from kdlab.teachers.ensembles import parse_teacher_name
 
@@ -26,7 +27,9 @@ MLP_WIDTHS = (10, 20, 30, 50, 100, 200, 300, 500, 800, 1200)  # the student pick
 EPOCH_RANGE = (1, 50)
 SEED_RANGE = (0, 9999)
 ALPHA_STEP = 0.05
-WIDGETS = ("teacher", "student", "select_slider", "slider", "number_input")
+BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # DKD's NCKD weight: Zhao et al.'s default 8, and powers of 2 around it
+SOFT_LABELS = {"kd": "KD", "tckd": "TCKD only", "nckd": "NCKD only", "dkd": "DKD"}
+WIDGETS = ("teacher", "student", "radio", "select_slider", "slider", "number_input")
 
 Check = Callable[["LabSetting", str, "int | None"], tuple[object, str]]
 
@@ -134,6 +137,14 @@ def check_train_size(raw: str, train_count: int | None) -> tuple[int | None, str
     return int(value) if train_count is None else min(int(value), train_count), ""
 
 
+def check_soft(raw: str) -> tuple[str | None, str]:
+    """A soft loss by name: kd, tckd, nckd or dkd."""
+    name = raw.strip().lower()
+    if name not in SOFT_LOSSES:
+        return None, f"is not a soft loss ({', '.join(SOFT_LOSSES)})"
+    return name, ""
+
+
 def _choice(setting: LabSetting, raw: str, train_count: int | None) -> tuple[object, str]:
     return one_of(raw, setting.choices(train_count), setting.what)
 
@@ -168,6 +179,11 @@ class LabSetting:
     what: str = ""  # the options in a message: "lab's temperatures"
     number_format: str = ""  # how a select-slider shows a value ("g": 0.001; ",": 5,000)
     help: str | None = None
+    option_labels: Mapping[str, str] | None = None  # how a radio shows each option: {"nckd": "NCKD only"}
+    # The setting applies only while another (URL name) has this value; otherwise the config leaves it
+    # unset (None) and the control is greyed out: beta weights NCKD in the dkd soft loss only.
+    only_with: tuple[str, object] | None = None
+    unset: object = None  # the control's value while the config leaves the field None
 
     def __post_init__(self):
         if self.widget not in WIDGETS:
@@ -183,7 +199,12 @@ class LabSetting:
         if self.field == "train_size":
             return min(config.train_size or DEMO_TRAIN_SIZE, train_count or max(TRAIN_SIZES))
         own = {item.name for item in fields(config)}
-        return getattr(config if self.field in own else config.training, self.field)
+        value = getattr(config if self.field in own else config.training, self.field)
+        return self.unset if value is None else value
+
+    def applies(self, values: Mapping[str, object]) -> bool:
+        """Whether the setting counts with these lab values (by URL name): see ``only_with``."""
+        return self.only_with is None or values.get(self.only_with[0]) == self.only_with[1]
 
     def choices(self, train_count: int | None = None) -> tuple:
         """What the control offers with data of ``train_count`` images (None: any data): a
@@ -191,6 +212,8 @@ class LabSetting:
         default = self.default(train_count)
         if self.bounds:
             return (min(self.bounds[0], default), max(self.bounds[1], default))
+        if self.widget == "radio":  # names, in the table's order
+            return tuple(self.options)
         values = sorted({*self.options, default})
         if self.field == "train_size" and train_count is not None:  # the data's own size is the last: "all"
             values = [value for value in values if value < train_count] + [train_count]
@@ -198,6 +221,8 @@ class LabSetting:
 
     def display(self, value: object, train_count: int | None = None) -> str:
         """A value as the control shows it: ``0.001``, ``5,000``, ``4,000 (all)``."""
+        if self.option_labels:
+            return self.option_labels.get(value, str(value))
         text = format(value, self.number_format) if self.number_format else str(value)
         return text + (" (all)" if self.field == "train_size" and value == train_count else "")
 
@@ -249,6 +274,36 @@ LAB_SETTINGS = (
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
         help="0 ignores the teacher (plain training); 1 ignores the labels.",
+    ),
+    LabSetting(
+        "soft",
+        "soft",
+        "lab.soft",
+        "Soft loss: what the student learns from the teacher",
+        "soft loss",
+        "radio",
+        "Soft targets",
+        lambda setting, raw, count: check_soft(raw),
+        options=tuple(SOFT_LOSSES),
+        option_labels=SOFT_LABELS,
+        help="; ".join(f"{SOFT_LABELS[name]}: {words}" for name, words in SOFT_LOSSES.items())
+        + " (Zhao et al. 2022, Decoupled KD).",
+    ),
+    LabSetting(
+        "beta",
+        "beta",
+        "lab.beta",
+        "beta: weight of NCKD in DKD",
+        "beta",
+        "select_slider",
+        "Soft targets",
+        _choice,
+        options=BETAS,
+        what="lab's beta values",
+        number_format="g",
+        help="DKD = TCKD + beta * NCKD; used with the DKD soft loss only.",
+        only_with=("soft", "dkd"),
+        unset=DKD_BETA,
     ),
     LabSetting("epochs", "epochs", "lab.epochs", "Epochs", "epochs", "slider", "Training", _whole, bounds=EPOCH_RANGE),
     LabSetting(
@@ -324,5 +379,9 @@ def lab_defaults(train_count: int) -> dict[str, object]:
 
 
 def config_fields(values: Mapping[str, object]) -> dict[str, object]:
-    """Lab values by URL name -> ``DistillConfig.build``'s keywords."""
-    return {setting.field: values[setting.url] for setting in LAB_SETTINGS if setting.url in values}
+    """Lab values by URL name -> ``DistillConfig.build``'s keywords (a setting that does not apply left out)."""
+    return {
+        setting.field: values[setting.url]
+        for setting in LAB_SETTINGS
+        if setting.url in values and setting.applies(values)
+    }

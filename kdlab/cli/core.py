@@ -7,11 +7,13 @@ import time
 from pathlib import Path
 
 from kdlab.cli.common import UserError, add_data_arguments, digit, log, progress_printer, train_size
+from kdlab.cli.seeds import run_seeds, seed_count
 from kdlab.experiments.compression_card import headline, result_cards
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.files import write_atomically
+from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -136,7 +138,25 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure the compression card: a 'compression' object (sizes, ONNX bytes, one-thread latency, "
         "calibration) in teacher, student and baseline; off by default, as the timings add seconds",
     )
+    add_soft_arguments(parser)
     add_data_arguments(parser)
+
+
+def add_soft_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--soft",
+        choices=list(SOFT_LOSSES),
+        default="kd",
+        help="the soft term: "
+        + "; ".join(f"{name}: {words}" for name, words in SOFT_LOSSES.items())
+        + " (default: kd)",
+    )
+    parser.add_argument("--beta", type=float, help=f"weight of NCKD in --soft dkd (default: {DKD_BETA:g})")
+    parser.add_argument(
+        "--seeds",
+        type=seed_count,
+        help="repeat at seeds --seed, +1, ... (1 to 5), each against the student alone: is the gain real?",
+    )
 
 
 def run_distill(args: argparse.Namespace) -> dict:
@@ -153,6 +173,8 @@ def run_distill(args: argparse.Namespace) -> dict:
         seed=args.seed,
         teacher_epochs=args.teacher_epochs,
         with_baseline=args.baseline,
+        soft=args.soft,
+        beta=args.beta,
     )
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     if args.save_student and not args.save_student.parent.is_dir():
@@ -166,6 +188,10 @@ def run_distill(args: argparse.Namespace) -> dict:
     config = DistillConfig.build(**settings)
     config.transfer_indices(data)  # a set too small for the request fails before any progress line
     log(f"Data: {data.source.label}; device: {pick_device()}")
+    if args.seeds is not None:
+        if args.card or args.save_student:
+            raise UserError("--seeds trains one pair per seed: use --card or --save-student without it")
+        return run_seeds(config, data, args.seeds)
     result = run_distillation(config, data, on_event=progress_printer)
     summary = result.summary()
     for role, words in ROLE_WORDS.items():

@@ -7,11 +7,12 @@ import argparse
 
 from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
 from kdlab.experiments.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
+from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
 from kdlab.ml.data import load_mnist
 
 HELP = (
     "replay a paper's MNIST experiment: table, omit-3, only-7-8, temperature-width (Hinton et al. 2015), "
-    "compression (Bucila et al. 2006)"
+    "compression (Bucila et al. 2006), decoupled (Zhao et al. 2022)"
 )
 
 
@@ -31,17 +32,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--teacher",
         help="compression: the ensemble (default: ensemble:cnn*3), e.g. "
-        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5",
+        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5; decoupled: the lab's teacher (cnn-wide)",
     )
-    parser.add_argument("--student", help="compression: the student (default: mlp-100x1)")
+    parser.add_argument(
+        "--student", help="compression: the student (default: mlp-100x1); decoupled: the lab's student (mlp-200x1)"
+    )
     add_data_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
     chosen = {name: value for name, value in (("teacher", args.teacher), ("student", args.student)) if value}
-    if chosen and args.name != "compression":
+    if chosen and args.name not in ("compression", "decoupled"):
         raise UserError(
-            f"--{next(iter(chosen))} applies to the compression replay only; {args.name} uses the paper's networks."
+            f"--{next(iter(chosen))} applies to the compression and decoupled replays only; {args.name} uses the "
+            "paper's networks."
         )
     config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
@@ -70,6 +74,17 @@ def budget_line(summary: dict) -> str:
             f"{budget['student_epochs']} epochs of {budget['transfer_size']:,} images or as many images of a smaller "
             f"set. Sets: {sizes}. "
             f"Claim: {claim or 'not reached'}. {done}."
+        )
+    if summary["replay"] == "decoupled":
+        students = "; ".join(
+            f"{DECOUPLED_LABELS[run]} {errors if errors is not None else '-'}"
+            for run, errors in ((run, summary["ours"][f"{run}_errors"]) for run in DECOUPLED_LABELS)
+        )
+        weight = summary["non_target_weight"]
+        return (
+            f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
+            f"{budget['student_epochs']} epochs. Test errors: {students}. Teacher's mean 1 - p_target at "
+            f"T = {summary['config']['temperature']:g}: {'-' if weight is None else f'{weight:.2%}'}. {done}."
         )
     cached = ", from the cache." if summary.get("from_cache") else "."
     return (

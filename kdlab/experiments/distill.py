@@ -15,8 +15,9 @@ import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
+from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES, LabelsLoss, teacher_objective
 from kdlab.ml.models import build_model, get_architecture
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher
@@ -47,9 +48,11 @@ class DistillConfig(HoldsTraining):
 
     ``training`` holds the students' hyper-parameters (temperature, alpha, epochs, learning
     rate, batch size, seed); ``DistillConfig.build(temperature=8, ...)`` takes them flat.
-    ``alpha`` weights the soft (teacher) term: loss = alpha * T^2 * KL + (1 - alpha) * CE.
-    ``train_size`` None means the demo size: 5,000 images, or all of them when the filters
-    leave fewer.
+    ``alpha`` weights the soft (teacher) term: loss = alpha * soft + (1 - alpha) * CE, where
+    ``soft`` names the soft term (``kdlab.ml.losses.SOFT_LOSSES``): "kd" is all of T^2 * KL,
+    "tckd" and "nckd" one of Zhao et al.'s parts of it, "dkd" TCKD + ``beta`` * NCKD (``beta``
+    None: ``DKD_BETA``; only with "dkd"). ``train_size`` None means the demo size: 5,000 images,
+    or all of them when the filters leave fewer.
     """
 
     teacher: str = DEFAULT_TEACHER
@@ -61,6 +64,8 @@ class DistillConfig(HoldsTraining):
     teacher_epochs: int | None = None  # None: kdlab.teachers.cache.default_teacher_epochs
     teacher_seed: int = 0
     with_baseline: bool = True
+    soft: str = "kd"
+    beta: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
@@ -72,6 +77,17 @@ class DistillConfig(HoldsTraining):
         TransferSetSpec(size=self.train_size, omit_classes=self.omit_classes, only_classes=self.only_classes)
         if self.teacher_epochs is not None and not 1 <= self.teacher_epochs <= 100:
             raise ValueError(f"Teacher epochs must be 1 to 100 (got {self.teacher_epochs}).")
+        self._check_soft()
+
+    def _check_soft(self) -> None:
+        if self.soft not in SOFT_LOSSES:
+            raise ValueError(f"Unknown soft loss '{self.soft}': choose one of {', '.join(SOFT_LOSSES)}.")
+        if self.beta is None:
+            return
+        if self.soft != "dkd":
+            raise ValueError("beta weights NCKD in the dkd soft loss only: choose soft dkd, or leave beta out.")
+        if not (isinstance(self.beta, int | float) and 0 <= self.beta <= 100):
+            raise ValueError(f"beta must be a number from 0 to 100 (got {self.beta}); Zhao et al. use {DKD_BETA:g}.")
 
     @property
     def student_runs(self) -> dict[str, str]:
@@ -141,6 +157,8 @@ def train_student_pair(
     training: TrainConfig,
     *,
     runs: Mapping[str, str],
+    soft: str = "kd",
+    beta: float | None = None,
     on_start: Callable[[str], EventCallback | None] = lambda run: None,
     on_finish: Callable[[str], None] = lambda run: None,
     stop: threading.Event | None = None,
@@ -150,7 +168,7 @@ def train_student_pair(
 
     Both runs build the student with ``training.seed`` and see the same batches in the same order,
     so the only difference between them is the teacher's soft targets (at ``training.temperature``,
-    weighted by ``training.alpha``).
+    weighted by ``training.alpha``, learnt through the soft loss ``soft``, with ``beta`` for "dkd").
 
     Args:
         teacher: a trained teacher; nothing trains unless its status is "completed".
@@ -173,14 +191,20 @@ def train_student_pair(
         if teacher.status != "completed" or (stop is not None and stop.is_set()):
             break
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
-        targets = teacher.logits_at(training.temperature)[indices] if kind == "distilled" else None
-        trained[kind] = train_model(
-            build_model(student, seed=training.seed),
+        objective = (
+            teacher_objective(
+                teacher.logits_at(training.temperature)[indices], training.temperature, training.alpha, soft, beta
+            )
+            if kind == "distilled"
+            else LabelsLoss()
+        )
+        [trained[kind]] = train_models(
+            [build_model(student, seed=training.seed)],
             transfer,
             test,
             training,
-            teacher_logits=targets,
-            run=run,
+            [objective],
+            runs=[run],
             on_event=on_start(run),
             stop=stop,
             device=device,
@@ -241,6 +265,8 @@ def run_distillation(
         config.student,
         config.training,
         runs=config.student_runs,
+        soft=config.soft,
+        beta=config.beta,
         on_start=announce,
         stop=stop,
         device=device,

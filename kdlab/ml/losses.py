@@ -2,9 +2,12 @@
 
 ``kd_loss`` is the knowledge-distillation loss of Hinton, Vinyals & Dean (2015), "Distilling
 the Knowledge in a Neural Network", returned together with its two parts so the app can plot
-the loss anatomy. The objectives (``LabelsLoss``, ``TeacherLoss``, ``PeerLoss``) say what each
-model of a ``train.train_models`` run learns from: the labels alone, a fixed teacher's logits,
-or the other models trained beside it (deep mutual learning).
+the loss anatomy. ``decoupled_kl`` splits its soft term into the two parts of Zhao et al. (2022),
+"Decoupled Knowledge Distillation": how sure the teacher is of the right digit (TCKD) and how it
+ranks the wrong ones (NCKD). The objectives (``LabelsLoss``, ``TeacherLoss``,
+``DecoupledTeacherLoss``, ``PeerLoss``) say what each model of a ``train.train_models`` run learns
+from: the labels alone, a fixed teacher's logits (all of the KL, or its parts weighted), or the
+other models trained beside it (deep mutual learning).
 """
 
 from __future__ import annotations
@@ -84,6 +87,103 @@ def mutual_learning_loss(
     return kd_loss(logits, peer_logits.detach(), targets, temperature, alpha)
 
 
+# Far below any real logit / T, yet finite: exp() of it is exactly 0 in float32, and 0 * (a - b)
+# stays 0 in the KL, where -inf would give 0 * nan.
+MASKED_LOGIT = -1e9
+
+# The soft terms a student can learn from: all of the KL (Hinton et al.), or Zhao et al.'s parts.
+SOFT_LOSSES = {
+    "kd": "classical KD: all of KL(teacher || student)",
+    "tckd": "target-class KD only: how sure the teacher is of the right digit",
+    "nckd": "non-target-class KD only: how the teacher ranks the wrong digits",
+    "dkd": "decoupled KD: TCKD + beta * NCKD, the two parts weighted freely",
+}
+DKD_TCKD_WEIGHT = 1.0  # Zhao et al.'s alpha, called alpha_t here: kdlab's alpha weights the soft term
+DKD_BETA = 8.0  # Zhao et al.'s default for CIFAR-100 and ImageNet (they report no MNIST runs)
+
+
+class DecoupledKL(NamedTuple):
+    """Zhao et al.'s parts of the KD soft term, per sample (B,), each already times T^2."""
+
+    tckd: torch.Tensor  # T^2 * KL(b_teacher || b_student), b = [p_target, 1 - p_target]
+    nckd: torch.Tensor  # T^2 * KL over the non-target classes, each side renormalised to sum 1
+    non_target_weight: torch.Tensor  # 1 - p_target of the teacher at T: the weight KD puts on NCKD
+
+
+def decoupled_kl(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor, temperature: float
+) -> DecoupledKL:
+    """The KD soft term split as in Zhao et al. (CVPR 2022), "Decoupled Knowledge Distillation"::
+
+        p = softmax(z / T), b = [p_t, 1 - p_t], p_hat_j = p_j / (1 - p_t) for j != t
+        TCKD = T^2 * KL(b_teacher || b_student)
+        NCKD = T^2 * KL(p_hat_teacher || p_hat_student)
+        T^2 * KL(p_teacher || p_student) = TCKD + (1 - p_t^teacher) * NCKD   (exactly, per sample)
+
+    All in log space: log(1 - p_t) is logsumexp of the other logits minus logsumexp of all, and
+    the NCKD distributions are ``log_softmax`` with the target logit masked out, so a teacher 99.99%
+    sure of the digit still has well-defined non-target shares. The teacher logits are detached.
+
+    Args:
+        student_logits, teacher_logits: (B, C) raw outputs for the same images.
+        targets: (B,) integer class labels.
+        temperature: T > 0.
+
+    Returns:
+        ``DecoupledKL(tckd, nckd, non_target_weight)``, each of shape (B,).
+    """
+    teacher_logits = teacher_logits.detach()
+    target_mask = F.one_hot(targets, student_logits.shape[1]).bool()  # (B, C)
+
+    def parts(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scaled = logits / temperature  # (B, C)
+        masked = scaled.masked_fill(target_mask, MASKED_LOGIT)  # (B, C), the target left out
+        log_all = torch.logsumexp(scaled, dim=1, keepdim=True)  # (B, 1)
+        log_target = scaled.gather(1, targets[:, None]) - log_all  # (B, 1): log p_t
+        log_rest = torch.logsumexp(masked, dim=1, keepdim=True) - log_all  # (B, 1): log(1 - p_t)
+        return torch.cat([log_target, log_rest], dim=1), F.log_softmax(masked, dim=1)  # (B, 2), (B, C)
+
+    student_binary, student_rest = parts(student_logits)
+    teacher_binary, teacher_rest = parts(teacher_logits)
+    tckd = F.kl_div(student_binary, teacher_binary, reduction="none", log_target=True).sum(dim=1)
+    nckd = F.kl_div(student_rest, teacher_rest, reduction="none", log_target=True).sum(dim=1)
+    scale = temperature**2
+    return DecoupledKL(tckd * scale, nckd * scale, teacher_binary[:, 1].exp())
+
+
+def decoupled_kd_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    targets: torch.Tensor,
+    temperature: float,
+    alpha: float,
+    tckd_weight: float,
+    nckd_weight: float,
+) -> KDLoss:
+    """Decoupled KD (Zhao et al. 2022) combined with the labels the way ``kd_loss`` is::
+
+        total = alpha * (tckd_weight * TCKD + nckd_weight * NCKD) + (1 - alpha) * CE(softmax(z_s), y)
+
+    ``tckd_weight = 1, nckd_weight = 0`` is TCKD alone, ``0, 1`` NCKD alone, and ``1, beta`` is
+    DKD (the paper's alpha = 1, beta = 8 by default). Classical KD is the same sum with NCKD
+    weighted per sample by the teacher's 1 - p_t, so a confident teacher silences its NCKD; DKD
+    gives it a fixed weight instead. Each part is batch-averaged; the teacher gets no gradient.
+    """
+    kl = decoupled_kl(student_logits, teacher_logits, targets, temperature)
+    soft = alpha * (tckd_weight * kl.tckd.mean() + nckd_weight * kl.nckd.mean())
+    hard = (1.0 - alpha) * F.cross_entropy(student_logits, targets)
+    return KDLoss(soft + hard, soft, hard)
+
+
+def soft_loss_weights(soft: str, beta: float | None = None) -> tuple[float, float]:
+    """(tckd_weight, nckd_weight) of a decoupled soft loss: "tckd", "nckd" or "dkd" (with ``beta``,
+    default ``DKD_BETA``). Raises ``ValueError`` for any other name ("kd" is ``kd_loss`` itself)."""
+    weights = {"tckd": (1.0, 0.0), "nckd": (0.0, 1.0), "dkd": (DKD_TCKD_WEIGHT, DKD_BETA if beta is None else beta)}
+    if soft not in weights:
+        raise ValueError(f"Unknown decoupled soft loss '{soft}': choose one of {', '.join(weights)}.")
+    return weights[soft]
+
+
 class Objective(Protocol):
     """What one model of a training run minimises, given every model's logits for the batch."""
 
@@ -120,6 +220,44 @@ class TeacherLoss:
 
     def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
         return kd_loss(logits[model_index], self.teacher_logits[batch_index], labels, self.temperature, self.alpha)
+
+
+@dataclass(frozen=True)
+class DecoupledTeacherLoss:
+    """``decoupled_kd_loss`` against a fixed teacher's precomputed transfer-set logits
+    (N_transfer, 10), like ``TeacherLoss``: TCKD and NCKD weighted freely (TCKD alone, NCKD alone, DKD)."""
+
+    teacher_logits: torch.Tensor
+    temperature: float
+    alpha: float
+    tckd_weight: float
+    nckd_weight: float
+
+    def to(self, device: torch.device) -> DecoupledTeacherLoss:
+        return replace(self, teacher_logits=self.teacher_logits.to(device))
+
+    def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
+        return decoupled_kd_loss(
+            logits[model_index],
+            self.teacher_logits[batch_index],
+            labels,
+            self.temperature,
+            self.alpha,
+            self.tckd_weight,
+            self.nckd_weight,
+        )
+
+
+def teacher_objective(
+    teacher_logits: torch.Tensor, temperature: float, alpha: float, soft: str = "kd", beta: float | None = None
+) -> TeacherLoss | DecoupledTeacherLoss:
+    """The objective of a student distilled from ``teacher_logits`` with soft loss ``soft`` (a key of
+    ``SOFT_LOSSES``): "kd" is ``TeacherLoss`` (``kd_loss``), the others ``DecoupledTeacherLoss``."""
+    if soft == "kd":
+        return TeacherLoss(teacher_logits, temperature, alpha)
+    if soft not in SOFT_LOSSES:
+        raise ValueError(f"Unknown soft loss '{soft}': choose one of {', '.join(SOFT_LOSSES)}.")
+    return DecoupledTeacherLoss(teacher_logits, temperature, alpha, *soft_loss_weights(soft, beta))
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,36 @@ def temperature_width_figure(grid: list[dict]) -> go.Figure:
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
     return figure
+
+
+DECOUPLED_COLORS = {
+    "baseline": ROLE_COLORS["baseline"],
+    "kd": ROLE_COLORS["distilled"],
+    "tckd": OKABE_ITO["sky_blue"],
+    "nckd": OKABE_ITO["bluish_green"],
+    "dkd": OKABE_ITO["reddish_purple"],
+}
+
+
+def decoupled_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
+    """Test error (%) of the student alone and distilled four ways (``labels``: run -> bar label), from a
+    ``decoupled`` replay summary; a run that did not finish has no bar."""
+    ours, total = summary["ours"], summary["ours"]["test_size"]
+    runs = list(labels)
+    errors = [ours[f"{run}_errors"] for run in runs]
+    figure = go.Figure(
+        go.Bar(
+            x=[labels[run] for run in runs],
+            y=[_percent(value, total) for value in errors],
+            marker_color=[DECOUPLED_COLORS[run] for run in runs],
+            text=["-" if value is None else f"{value:,} errors" for value in errors],
+            textposition="outside",
+            showlegend=False,
+        )
+    )
+    figure.update_layout(
+        title="Test error: the student alone, and learning from each part of the teacher's knowledge",
+        yaxis_title="test error (%)",
+        **LAYOUT,
+    )
+    return figure

@@ -52,12 +52,13 @@ def lock_help(name: str, link: ParsedLink, help_text: str | None = None) -> str 
     )
 
 
-def lab_control(setting: LabSetting, link: ParsedLink, train_count: int) -> object:
-    """Draw the control of one lab setting (locked if the link locks it); returns its value."""
+def lab_control(setting: LabSetting, link: ParsedLink, train_count: int, applies: bool = True) -> object:
+    """Draw the control of one lab setting (locked if the link locks it, greyed out where it does not
+    ``apply``, see ``LabSetting.only_with``); returns its value."""
     locked = link.is_locked(setting.url)
     label = lock_label(setting.label, setting.url, link)
     help_text = lock_help(setting.url, link, setting.help)
-    common = {"key": setting.key, "persist_state": PERSIST, "disabled": locked} | (
+    common = {"key": setting.key, "persist_state": PERSIST, "disabled": locked or not applies} | (
         {"help": help_text} if help_text else {}  # without one, the teacher box explains its choices
     )
     if setting.widget == "teacher":
@@ -68,6 +69,10 @@ def lab_control(setting: LabSetting, link: ParsedLink, train_count: int) -> obje
             st.caption(f":material/lock: The student is locked by the assignment link: {student}.")
         return student
     choices = setting.choices(train_count)
+    if setting.widget == "radio":
+        return st.radio(
+            label, choices, horizontal=True, format_func=lambda value: setting.display(value, train_count), **common
+        )
     if setting.widget == "select_slider":
         return st.select_slider(label, choices, format_func=lambda value: setting.display(value, train_count), **common)
     if setting.widget == "slider":

@@ -14,6 +14,7 @@ from kdlab.classroom.lab_settings import config_fields, lab_setting, settings_in
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.ml.data import MnistData
+from kdlab.ml.losses import SOFT_LOSSES
 from kdlab.plots import lab as plots
 from kdlab.runs.record import curves_from_events
 from kdlab.serve.lab import TeacherReady, TrainRequest
@@ -106,10 +107,12 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
             with column:
                 st.markdown(f"**{section}**")
                 for setting in settings_in(section):
-                    values[setting.url] = lab_control(setting, link, train_count)
+                    values[setting.url] = lab_control(setting, link, train_count, applies=setting.applies(values))
                 if section == "Soft targets" and trained is not None:
                     soft_targets_preview(trained, data, values["T"], key="lab.preview")
         loss_formula(values["T"], values["alpha"])
+        if values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
+            st.caption(f"Soft loss {values['soft']}: {SOFT_LOSSES[values['soft']]}, in place of the KL above.")
     return values, trained
 
 

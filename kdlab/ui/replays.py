@@ -9,11 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult, format_value
+from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import compression
 
 _TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
+_DECOUPLED = PAPER_NUMBERS["decoupled"]
 
 INTRO = {
     "table": "The paper's teacher is a 784-1200-1200-10 ReLU net trained with dropout and images shifted by up "
@@ -29,6 +31,11 @@ INTRO = {
     "each beside the same width trained without a teacher (the column 'alone'). Does the "
     "best temperature depend on how big the student is?",
     "compression": compression.INTRO,
+    "decoupled": "The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of "
+    "the right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: "
+    "a 7 that looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a "
+    "confident teacher almost silences its NCKD. The lab's student learns here from each part alone, from "
+    "both (KD), and from both with NCKD given a fixed weight (DKD), all on the same batches.",
 }
 PAPER_LINES = {
     "table": f"Paper: teacher {_TABLE['teacher_errors']} test errors, student alone {_TABLE['student_alone_errors']}, "
@@ -41,6 +48,9 @@ PAPER_LINES = {
     f"after lowering the biases of 7 and 8 by {-_ONLY_7_8['bias']:g}.",
     "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
     "compression": compression.PAPER_LINE,
+    "decoupled": f"{_DECOUPLED['source']} (CIFAR-100 and ImageNet; no MNIST numbers): {_DECOUPLED['nckd']} "
+    f"{_DECOUPLED['tckd']} {_DECOUPLED['dkd']} Here DKD uses alpha_t = {_DECOUPLED['alpha_t']:g}, "
+    f"beta = {_DECOUPLED['beta']:g}, the paper's defaults.",
 }
 TABLE_METRICS = [
     ("Teacher", "teacher_errors"),
@@ -207,12 +217,30 @@ def render_temperature_width(result: ReplayResult, key: str) -> None:
         st.caption("Shown from the cache: this grid was computed once and stored.")
 
 
+def render_decoupled(result: ReplayResult, key: str) -> None:
+    """The five students' errors as bars, the teacher's non-target weight, and each claim's verdict."""
+    summary = result.summary
+    weight, temperature = summary["non_target_weight"], summary["config"]["temperature"]
+    if weight is not None:
+        st.info(
+            f"At T = {temperature:g} the teacher gives the right digit **{1 - weight:.1%}** of its probability on "
+            f"average, so classical KD weights NCKD by only **{weight:.1%}**: most of what it says about the wrong "
+            "digits is turned down. DKD turns it back up."
+        )
+    st.plotly_chart(replay_plots.decoupled_figure(summary, RUN_LABELS), key=f"{key}.figure")
+    comparison_table(summary)
+    st.caption(
+        "One seed decides each bar: `python -m kdlab distill --seeds 5 --soft nckd` shows the seed-to-seed spread."
+    )
+
+
 RENDERERS = {
     "table": render_table,
     "omit-3": render_missing_digits,
     "only-7-8": render_missing_digits,
     "temperature-width": render_temperature_width,
     "compression": compression.render_compression,  # it says what ran itself: its budget has other parts
+    "decoupled": render_decoupled,
 }
 
 

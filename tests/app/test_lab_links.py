@@ -111,3 +111,15 @@ def test_a_class_join_is_tried_again_once_when_the_database_fails(monkeypatch):
     failures["left"] = 2
     at = open_alone(LAB, query={"class": "RETRY-2"})  # fails twice: the student is told, nothing breaks
     assert not at.exception and "Class RETRY-2 cannot be joined right now." in texts(at.warning)
+
+
+def test_a_link_sets_the_soft_loss_and_beta_counts_only_with_dkd():
+    at = open_alone(LAB, query={"soft": "nckd", "beta": "4", "lock": "soft", "teacher": "linear"})
+    assert not at.exception, [e.value for e in at.exception]
+    soft, beta = at.radio(key="lab.soft"), at.select_slider(key="lab.beta")
+    assert (soft.value, soft.disabled) == ("nckd", True) and "NCKD only" in soft.options
+    assert beta.value == 4.0 and beta.disabled  # greyed out: beta weights NCKD in DKD only
+    assert any("Soft loss nckd" in caption.value for caption in at.caption)
+    at.button(key="lab.leave").click().run()
+    at.radio(key="lab.soft").set_value("dkd").run()
+    assert not at.select_slider(key="lab.beta").disabled and not at.exception

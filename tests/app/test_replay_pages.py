@@ -52,7 +52,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     assert not app.exception
     assert app.title[0].value.startswith("Paper replays")
-    assert len(app.tabs) == 5
+    assert len(app.tabs) == 6
     captions = " ".join(caption.value for caption in app.caption)
     table, omit, only = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
     shown = [
@@ -72,6 +72,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
         "Run the only-7-8 replay (quick budget)",
         "Run the temperature-width replay (quick budget)",
         "Run the compression replay (quick budget)",
+        "Run the decoupled replay (quick budget)",
     ]
 
 
@@ -240,3 +241,26 @@ def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(m
 
     instructor = full_budget({"key": "s3cret-key"})
     assert not button(instructor, "Run the table replay (full budget)").disabled
+
+
+def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, monkeypatch, linear_teacher):
+    """The tab's Run button trains the real replay, with the tests' linear teacher standing in for cnn-wide."""
+    import kdlab.experiments.replays as replays
+    from kdlab.experiments.replays.decoupled import decoupled_config
+    from tests.conftest import TINY_TEACHER_EPOCHS
+
+    def tiny(budget, **settings):
+        small = dict(teacher="linear", teacher_epochs=TINY_TEACHER_EPOCHS, student="mlp-20x1", train_size=500)
+        return decoupled_config(budget, **small, **settings)
+
+    monkeypatch.setattr(replays, "decoupled_config", tiny)
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
+    click_and_wait(app, "Run the decoupled")
+    assert not app.exception
+    paper = PAPER_NUMBERS["decoupled"]
+    assert list(app.dataframe[0].value["Paper"]) == [paper["nckd"], paper["tckd"], paper["dkd"]]
+    verdicts = list(app.dataframe[0].value["Ours"])
+    assert all(verdict.split(":")[0] in ("holds", "does not hold", "cannot tell") for verdict in verdicts)
+    assert any("classical KD weights NCKD by only" in info.value for info in app.info)
+    bars = app.get("plotly_chart")[0].proto.spec
+    assert "TCKD only" in bars and "NCKD only" in bars

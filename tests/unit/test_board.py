@@ -2,12 +2,15 @@
 in words, and figures that do not rely on colour alone. The page is tests/app/test_class_board.py."""
 
 from kdlab.classroom.board import (
+    TABLE_COLUMNS,
     board_csv,
     check_prediction,
+    class_run,
     headline,
     heat_cells,
     mean_by_temperature,
     prediction_summary,
+    table_rows,
 )
 from kdlab.classroom.classes import class_runs
 from kdlab.db.database import open_database
@@ -64,3 +67,13 @@ def test_the_figures_do_not_rely_on_colour_alone():
     predictions = board_plots.prediction_figure(runs)
     assert {trace.marker.symbol for trace in predictions.data if trace.mode == "markers"} == {"circle", "x"}
     assert board_plots.improvement_scatter(runs, font_size=22).layout.font.size == 22
+
+
+def test_the_table_says_which_soft_loss_each_run_learnt_from():
+    summary = {"config": {"temperature": 4.0, "alpha": 0.9, "soft": "nckd"}, "baseline": {"test_errors": 50}}
+    older = {"config": {"temperature": 4.0, "alpha": 0.9}}  # a summary without the field: classical KD
+    runs = [class_run("Ada", 1, 2.0, "completed", "trained", summary, None)]
+    runs.append(class_run("Bo", 2, 1.0, "completed", "trained", older, None))
+    rows = table_rows(runs)
+    assert [row["soft"] for row in rows] == ["nckd", "kd"]
+    assert list(rows[0]) == list(TABLE_COLUMNS)

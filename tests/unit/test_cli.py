@@ -100,3 +100,23 @@ def test_user_errors_exit_2_with_one_line(args, message):
     assert completed.stdout == ""
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in completed.stderr
+
+
+def test_distill_seeds_pairs_each_seed_and_states_a_verdict(linear_teacher):
+    from kdlab.experiments.seeds import PairedSeeds
+
+    args = ["distill", "--teacher", "linear", "--teacher-epochs", "2", "--student", "mlp-20x1", "--epochs", "1"]
+    completed = run_cli(*args, "--train-size", "300", "--seed", "4", "--seeds", "2", "--json")
+    assert completed.returncode == 0, completed.stderr
+    seeds = json.loads(completed.stdout)["seeds"]
+    assert [run["seed"] for run in seeds["runs"]] == [4, 5]
+    for run in seeds["runs"]:
+        assert run["difference"] == run["student_alone_errors"] - run["distilled_errors"]
+    paired = PairedSeeds(
+        (4, 5),
+        tuple(run["student_alone_errors"] for run in seeds["runs"]),
+        tuple(run["distilled_errors"] for run in seeds["runs"]),
+    )
+    assert seeds["verdict"] == paired.verdict and seeds["wins"].endswith("of 2 seeds")
+    refused = run_cli(*args, "--seeds", "6")
+    assert refused.returncode == 2 and "from 1 to 5" in refused.stderr and "Traceback" not in refused.stderr

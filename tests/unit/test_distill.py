@@ -8,6 +8,7 @@ import torch
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.ml.models import describe_model
 from kdlab.ml.train import EvalEvent
+from tests.conftest import tiny_config
 
 
 @pytest.mark.parametrize(
@@ -19,6 +20,11 @@ from kdlab.ml.train import EvalEvent
         (dict(alpha=2.0), "alpha"),
         (dict(omit_classes=tuple(range(10))), "empty"),
         (dict(teacher_epochs=0), "Teacher epochs"),
+        (dict(soft="dark"), "Unknown soft loss 'dark': choose one of kd, tckd, nckd, dkd"),
+        (dict(soft="nckd", beta=8.0), "beta weights NCKD in the dkd soft loss only"),
+        (dict(beta=8.0), "choose soft dkd"),
+        (dict(soft="dkd", beta=-1.0), "beta must be a number from 0 to 100"),
+        (dict(soft="dkd", beta=float("nan")), "beta must be a number"),
     ],
 )
 def test_config_validates_itself(kwargs, message):
@@ -92,3 +98,18 @@ def test_stop_before_baseline_keeps_the_distilled_run(sample_data, small_teacher
     result = run_distillation(config, sample_data, teacher=small_teacher, on_event=stop_when_baseline_starts, stop=stop)
     assert result.status == "stopped"
     assert result.student.status == "completed" and result.baseline.status == "stopped"
+
+
+def test_soft_loss_is_in_the_config_and_changes_only_the_distilled_student(sample_data, linear_teacher):
+    assert DistillConfig().as_dict()["soft"] == "kd" and DistillConfig().as_dict()["beta"] is None
+    results = {
+        soft: run_distillation(tiny_config(soft=soft, with_baseline=True), sample_data, teacher=linear_teacher)
+        for soft in ("kd", "nckd", "dkd")
+    }
+    baselines = [result.baseline.test_logits for result in results.values()]
+    assert all(torch.equal(baselines[0], other) for other in baselines[1:])  # same seed, same batches, no teacher
+    assert not torch.equal(results["kd"].student.test_logits, results["nckd"].student.test_logits)
+    assert not torch.equal(results["nckd"].student.test_logits, results["dkd"].student.test_logits)
+    assert results["dkd"].summary()["config"]["soft"] == "dkd"
+    flat = tiny_config(soft="dkd", beta=2.0).as_dict()
+    assert DistillConfig.build(**{k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}).beta == 2.0

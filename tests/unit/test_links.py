@@ -31,6 +31,8 @@ def test_good_values_become_the_controls_values():
             "seed": "7",
             "teacher": "linear",
             "student": "mlp-100x1",
+            "soft": "DKD",
+            "beta": "4",
         },
         TRAIN_COUNT,
     )
@@ -40,12 +42,24 @@ def test_good_values_become_the_controls_values():
         "student": "mlp-100x1",
         "T": 8.0,
         "alpha": 0.5,
+        "soft": "dkd",
+        "beta": 4.0,
         "epochs": 3,
         "lr": 0.001,
         "batch": 64,
         "train_size": 500,
         "seed": 7,
     }
+
+
+def test_beta_counts_only_with_the_dkd_soft_loss():
+    from kdlab.classroom.lab_settings import config_fields
+
+    kd = parse_lab_link({"beta": "4"}, TRAIN_COUNT).values
+    assert kd["soft"] == "kd" and "beta" not in config_fields(kd)  # the config leaves it unset
+    assert DistillConfig.build(**config_fields(kd)) == DistillConfig.build(**config_fields(lab_defaults(TRAIN_COUNT)))
+    dkd = parse_lab_link({"soft": "dkd", "beta": "4"}, TRAIN_COUNT).values
+    assert DistillConfig.build(**config_fields(dkd)).beta == 4.0
 
 
 def test_a_link_with_one_setting_resets_the_others_to_the_defaults():
@@ -72,6 +86,8 @@ def test_a_link_with_one_setting_resets_the_others_to_the_defaults():
         ({"teacher": "resnet"}, "teacher=`resnet` is not a teacher kdlab knows"),
         ({"student": "mlp-64x1"}, "student=`mlp-64x1` has a width the lab does not offer"),
         ({"student": "gpt"}, "student=`gpt` is not a student kdlab knows"),
+        ({"soft": "dark"}, "soft=`dark` is not a soft loss (kd, tckd, nckd, dkd); using soft = kd"),
+        ({"beta": "3"}, "beta=`3` is not one of the lab's beta values (1, 2, 4, 8, 16)"),
         ({"lock": "T,colour"}, "lock=`colour` is not a setting of this page"),
         ({"class": "no spaces!"}, "class=`no spaces!` is not a class code"),
     ],
@@ -137,6 +153,8 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
         "batch": 64,
         "train_size": 500,
         "seed": 7,
+        "soft": "nckd",
+        "beta": 8.0,
         "s": "secret-student-token-0123456789",
     }
     url = link_url(

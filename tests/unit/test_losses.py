@@ -6,7 +6,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kdlab.ml.losses import kd_loss, mutual_learning_loss, soft_target_kl
+from kdlab.ml.losses import (
+    DecoupledTeacherLoss,
+    TeacherLoss,
+    decoupled_kd_loss,
+    decoupled_kl,
+    kd_loss,
+    mutual_learning_loss,
+    soft_target_kl,
+    teacher_objective,
+)
 
 
 def _by_hand(student, teacher, targets, temperature, alpha):
@@ -87,3 +96,111 @@ def test_mutual_learning_loss_detaches_the_peer():
     loss.total.backward()
     assert peer.grad is None and logits.grad is not None
     assert math.isfinite(loss.total.item())
+
+
+def _random_logits(seed, batch=32, classes=10, teacher_scale=6.0):
+    generator = torch.Generator().manual_seed(seed)
+    student = torch.randn(batch, classes, generator=generator) * 3
+    teacher = torch.randn(batch, classes, generator=generator) * teacher_scale
+    targets = torch.randint(0, classes, (batch,), generator=generator)
+    teacher[torch.arange(batch), targets] += teacher_scale  # a teacher that mostly agrees with the label
+    return student, teacher, targets
+
+
+def _per_sample_kl(student, teacher, temperature):
+    log_p_student = F.log_softmax(student / temperature, dim=1)
+    log_p_teacher = F.log_softmax(teacher / temperature, dim=1)
+    return (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1) * temperature**2
+
+
+@pytest.mark.parametrize("temperature", [1.0, 4.0, 20.0, 0.5])
+def test_kd_is_tckd_plus_teacher_weighted_nckd_per_sample_and_batch_averaged(temperature):
+    student, teacher, targets = _random_logits(10)
+    # float32, as in training: at T = 20 the plain KL itself is only good to 1.3e-5 relative (against
+    # float64), and the split to 1.4e-5, so float precision here is rtol 1e-4.
+    single = decoupled_kl(student, teacher, targets, temperature)
+    torch.testing.assert_close(
+        single.tckd + single.non_target_weight * single.nckd,
+        _per_sample_kl(student, teacher, temperature),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    kl = decoupled_kl(student.double(), teacher.double(), targets, temperature)
+    recombined = kl.tckd + kl.non_target_weight * kl.nckd
+    torch.testing.assert_close(recombined, _per_sample_kl(student.double(), teacher.double(), temperature))
+    assert recombined.mean().item() == pytest.approx(soft_target_kl(student, teacher, temperature).item(), rel=1e-5)
+    assert (kl.tckd >= -1e-12).all() and (kl.nckd >= -1e-12).all()
+
+
+def test_decoupled_parts_by_hand_on_two_samples_of_three_classes():
+    # Logits are log-probabilities, so softmax at T = 1 gives these probabilities back.
+    teacher_probs = torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]])
+    student_probs = torch.tensor([[0.25, 0.5, 0.25], [0.2, 0.2, 0.6]])
+    targets = torch.tensor([0, 2])
+    kl = decoupled_kl(student_probs.log(), teacher_probs.log(), targets, 1.0)
+    # Sample 1: b_teacher = [0.5, 0.5], b_student = [0.25, 0.75]; the rest renormalised:
+    # teacher [0.5, 0.5], student [0.5 / 0.75, 0.25 / 0.75] = [2/3, 1/3].
+    tckd_1 = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)  # 0.143841
+    nckd_1 = 0.5 * math.log(0.5 / (2 / 3)) + 0.5 * math.log(0.5 / (1 / 3))  # 0.058892
+    # Sample 2: b_teacher = [0.8, 0.2], b_student = [0.6, 0.4]; the rest is [0.5, 0.5] on both sides.
+    tckd_2 = 0.8 * math.log(0.8 / 0.6) + 0.2 * math.log(0.2 / 0.4)  # 0.091516
+    torch.testing.assert_close(kl.tckd, torch.tensor([tckd_1, tckd_2]))
+    torch.testing.assert_close(kl.nckd, torch.tensor([nckd_1, 0.0]))
+    torch.testing.assert_close(kl.non_target_weight, torch.tensor([0.5, 0.2]))
+    # Classical KL of sample 1, written out: 0.5 ln 2 + 0.25 ln(1/2) + 0.25 ln 1 = 0.25 ln 2.
+    assert tckd_1 + 0.5 * nckd_1 == pytest.approx(0.25 * math.log(2))
+    # The same probabilities at T = 2 (logits doubled): every part times T^2 = 4.
+    doubled = decoupled_kl(2 * student_probs.log(), 2 * teacher_probs.log(), targets, 2.0)
+    torch.testing.assert_close(doubled.tckd, 4 * kl.tckd)
+    torch.testing.assert_close(doubled.nckd, 4 * kl.nckd)
+    # DKD with alpha = 0.5: half of (TCKD + 8 NCKD) batch-averaged, plus half the cross-entropy.
+    loss = decoupled_kd_loss(student_probs.log(), teacher_probs.log(), targets, 1.0, 0.5, 1.0, 8.0)
+    soft = 0.5 * ((tckd_1 + tckd_2) / 2 + 8.0 * nckd_1 / 2)
+    hard = 0.5 * -(math.log(0.25) + math.log(0.6)) / 2
+    assert loss.soft.item() == pytest.approx(soft, rel=1e-5)
+    assert loss.hard.item() == pytest.approx(hard, rel=1e-5)
+
+
+def test_nckd_stays_finite_for_a_teacher_sure_of_the_digit():
+    teacher = torch.tensor([[60.0, 0.0, -5.0]])  # p_target = 1 - 1e-26: 1 - p_t underflows, its log does not
+    student = torch.tensor([[0.0, 1.0, 2.0]], requires_grad=True)
+    kl = decoupled_kl(student, teacher, torch.tensor([0]), 1.0)
+    assert torch.isfinite(kl.nckd).all() and kl.nckd.item() > 0.1
+    kl.nckd.sum().backward()
+    assert torch.isfinite(student.grad).all() and student.grad[0, 0].item() == 0.0  # NCKD ignores the target
+
+
+@pytest.mark.parametrize("soft", ["tckd", "nckd", "dkd"])
+def test_no_gradient_reaches_the_teacher_through_the_decoupled_losses(soft):
+    student, teacher, targets = _random_logits(11, batch=6)
+    student.requires_grad_(True)
+    teacher.requires_grad_(True)
+    objective = teacher_objective(teacher, 4.0, 0.7, soft, beta=8.0 if soft == "dkd" else None)
+    assert isinstance(objective, DecoupledTeacherLoss)
+    objective([student], 0, targets, torch.arange(6)).total.backward()
+    assert teacher.grad is None
+    assert student.grad is not None and student.grad.abs().sum() > 0
+
+
+def test_the_objectives_weight_the_parts_as_named():
+    student, teacher, targets = _random_logits(12)
+    kl = decoupled_kl(student, teacher, targets, 4.0)
+    index = torch.arange(len(student))
+    expected = {"tckd": kl.tckd.mean(), "nckd": kl.nckd.mean(), "dkd": kl.tckd.mean() + 3.0 * kl.nckd.mean()}
+    for soft, value in expected.items():
+        loss = teacher_objective(teacher, 4.0, 1.0, soft, beta=3.0 if soft == "dkd" else None)(
+            [student], 0, targets, index
+        )
+        assert loss.soft.item() == pytest.approx(value.item(), rel=1e-5)
+        assert loss.hard.item() == 0.0
+
+
+def test_kd_soft_mode_is_exactly_kd_loss():
+    student, teacher, targets = _random_logits(13)
+    objective = teacher_objective(teacher, 4.0, 0.9, "kd")
+    assert isinstance(objective, TeacherLoss)
+    index = torch.arange(len(student))
+    for got, expected in zip(objective([student], 0, targets, index), kd_loss(student, teacher, targets, 4.0, 0.9)):
+        assert torch.equal(got, expected)
+    with pytest.raises(ValueError, match="choose one of kd, tckd, nckd, dkd"):
+        teacher_objective(teacher, 4.0, 0.9, "tkd")

@@ -135,6 +135,19 @@ def test_table_figure_sets_the_papers_errors_beside_ours():
     assert list(ours.marker.color) == [plots.ROLE_COLORS[role] for role in ("teacher", "baseline", "distilled")]
 
 
+def test_decoupled_figure_has_one_bar_per_student_in_percent():
+    labels = {"baseline": "Alone", "kd": "KD", "tckd": "TCKD", "nckd": "NCKD", "dkd": "DKD"}
+    ours = {"baseline_errors": 50, "kd_errors": 40, "tckd_errors": 48, "nckd_errors": 41, "dkd_errors": None}
+    figure = replay_plots.decoupled_figure({"ours": ours | {"test_size": 1_000}}, labels)
+    (bars,) = figure.data
+    assert list(bars.x) == list(labels.values())
+    assert list(bars.y[:4]) == pytest.approx([5.0, 4.0, 4.8, 4.1]) and bars.y[4] is None and bars.text[4] == "-"
+    assert (
+        bars.marker.color[0] == plots.ROLE_COLORS["baseline"] and bars.marker.color[1] == plots.ROLE_COLORS["distilled"]
+    )
+    assert len(set(bars.marker.color)) == 5
+
+
 def test_transfer_counts_mark_the_missing_digit():
     counts = [100] * 10
     counts[3] = 0

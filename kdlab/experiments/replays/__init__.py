@@ -1,6 +1,6 @@
-"""Replays of the MNIST experiments of Hinton, Vinyals & Dean (2015), section 3.
+"""Replays of the MNIST experiments of Hinton, Vinyals & Dean (2015), section 3, and of two papers around it.
 
-Four replays, each a function of a frozen config and the data in use, that trains for real
+Each replay is a function of a frozen config and the data in use, that trains for real
 and returns a ``ReplayResult``: a JSON-ready summary (the budget that ran, our numbers, the
 paper's numbers beside them) plus the stored test logits, so output biases can be changed
 afterwards without retraining.
@@ -15,6 +15,9 @@ afterwards without retraining.
 - ``compression`` (``compression.py``): Bucila, Caruana & Niculescu-Mizil (2006), where the field
   starts: an ensemble trained on a small labelled set, compressed into a small student through
   large transfer sets that only the ensemble labels (real images, MUNGE images, noise).
+- ``decoupled`` (``decoupled.py``): Zhao et al. (2022), where the dark knowledge lives: the lab's
+  student alone, with KD, with its target-class part only (TCKD), its non-target part only (NCKD)
+  and with both reweighted (DKD).
 
 The paper's numbers are in ``paper.py`` (``PAPER_NUMBERS``); the budgets and configs in
 ``config.py``. Budgets: "quick" fits a classroom (minutes on a laptop CPU); "full" is closer to
@@ -48,8 +51,9 @@ from kdlab.experiments.replays.config import (
     get_budget,
 )
 from kdlab.experiments.replays.config import replay_config as hinton_replay_config
+from kdlab.experiments.replays.decoupled import DecoupledConfig, decoupled_config, replay_decoupled
 from kdlab.experiments.replays.missing_digits import replay_missing_digits, replay_omit_3, replay_only_7_8
-from kdlab.experiments.replays.paper import BUCILA, PAPER, PAPER_NUMBERS
+from kdlab.experiments.replays.paper import BUCILA, PAPER, PAPER_NUMBERS, ZHAO
 from kdlab.experiments.replays.table import replay_table
 from kdlab.experiments.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
 from kdlab.ml.data import MnistData
@@ -60,10 +64,11 @@ REPLAYS = {
     "only-7-8": replay_only_7_8,
     "temperature-width": replay_temperature_width,
     "compression": replay_compression,
+    "decoupled": replay_decoupled,
 }
 
 
-def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig | CompressionConfig:
+def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig | CompressionConfig | DecoupledConfig:
     """The config of replay ``name`` at the named budget; ``settings`` override fields flat, e.g.
     ``replay_config("omit-3", seed=3)`` or ``replay_config("compression", student="mlp-100x1")``.
 
@@ -72,11 +77,18 @@ def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig 
     """
     if name == "compression":
         return compression_config(budget, **settings)
+    if name == "decoupled":
+        return decoupled_config(budget, **settings)
     return hinton_replay_config(name, budget, **settings)
 
 
 def run_replay(
-    name: str, data: MnistData, budget: str = "quick", *, config: ReplayConfig | None = None, **kwargs
+    name: str,
+    data: MnistData,
+    budget: str = "quick",
+    *,
+    config: ReplayConfig | CompressionConfig | DecoupledConfig | None = None,
+    **kwargs,
 ) -> ReplayResult:
     """Run replay ``name`` at ``budget`` (or with an explicit ``config``).
 
@@ -111,6 +123,10 @@ __all__ = [
     "COMPRESSION_NOTES",
     "CompressionBudget",
     "CompressionConfig",
+    "DecoupledConfig",
+    "ZHAO",
+    "decoupled_config",
+    "replay_decoupled",
     "compression_config",
     "replay_compression",
     "HintonSetup",

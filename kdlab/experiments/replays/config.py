@@ -23,6 +23,8 @@ REPLAY_TITLES = {
     "temperature-width": "Temperature and student width",
     # Bucila et al. (2006); its config and budgets live in compression.py, kdlab.experiments.replays.replay_config builds it.
     "compression": "Model compression: an ensemble taught through unlabelled images",
+    # Zhao et al. (2022); its config lives in decoupled.py.
+    "decoupled": "Decoupled KD",
 }
 REPLAY_NAMES = tuple(REPLAY_TITLES)
 
