@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.classroom.links import escape_markdown
 from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.models import ARCHITECTURES, mlp_name
@@ -93,7 +94,7 @@ def start_comparison(chosen: list[str], settings: dict[str, object], data: Mnist
             "Training schemes", tasks.schemes_task(config, tuple(chosen), data), owner=session_owner()
         )
     except ValueError as error:
-        st.error(str(error))
+        st.error(escape_markdown(error))
         return job
     remember_job(SLOT, job)
     return job

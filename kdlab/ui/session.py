@@ -23,6 +23,7 @@ from kdlab.runs.store import MemoryRunStore, RunStore
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job
 from kdlab.settings import SettingsError, current_settings
+from kdlab.ui.instructor_key import take_key_from_url
 
 TOKEN_KEY = "kdlab.token"
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
@@ -130,7 +131,7 @@ def require_valid_settings() -> None:
 
 
 def ensure_entrypoint() -> None:
-    """Check the settings (``require_valid_settings``) and make sure the page runs inside app.py's
+    """Check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, and make sure the page runs inside app.py's
     navigation; call it first on every page.
 
     Streamlit keeps a legacy mode for apps with a ``pages/`` folder: when the very first request
@@ -144,6 +145,7 @@ def ensure_entrypoint() -> None:
     of the page file alone, where the mode is off.
     """
     require_valid_settings()
+    take_key_from_url()  # on every page: a projector shows the address bar
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without the legacy mode

@@ -8,6 +8,7 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from kdlab.classroom.lab_settings import MLP_WIDTHS
+from kdlab.classroom.links import escape_markdown, shown
 from kdlab.experiments.distill import DEFAULT_TEACHER
 from kdlab.ml.data import MnistData
 from kdlab.ml.metrics import softened_probabilities
@@ -58,7 +59,7 @@ def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) 
     try:
         return parse_teacher_name(chosen).name
     except ValueError as error:
-        st.error(f"**Teacher '{chosen}' is not one kdlab knows.** {error}")
+        st.error(f"**Teacher {shown(chosen)} is not one kdlab knows.** {escape_markdown(error)}")
         st.stop()
 
 

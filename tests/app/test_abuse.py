@@ -1,13 +1,21 @@
 """What a curious student in the room would try, each asserting that the class is unaffected."""
 
+import re
+
+import pytest
+
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.runner import JobStatus
-from tests.app.helpers import open_alone
+from kdlab.ui.pages import PAGES
+from tests.app.helpers import open_alone, texts
 from tests.conftest import tiny_config
+
+KEY = "correct-horse-battery-staple"
+QUIET_TEACHERS = {"explorer.teacher": "linear", "lab.teacher": "linear"}  # seconds to train, if not cached yet
 
 
 def new_student() -> tuple[DatabaseRunStore, str]:
@@ -35,3 +43,61 @@ def test_a_followers_stop_on_the_runs_page_leaves_and_the_run_goes_on(sample_dat
         assert stop_lab_run(first.job, first.run_id) == "stop"  # alice, the last follower, may stop it
         assert runner.wait(first.job, timeout=120)
     assert alice.get(first.run_id).status == "stopped" and bob.records() == []
+
+
+@pytest.mark.parametrize("page", [entry.path for entry in PAGES])
+def test_the_instructor_key_leaves_the_url_on_every_page(monkeypatch, page):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
+    at = open_alone(page, QUIET_TEACHERS, query={"key": KEY})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "key" not in at.query_params  # a projector shows the address bar
+    assert at.session_state["kdlab.instructor"] is True  # the session remembers it was right
+
+
+def test_a_short_instructor_key_stops_the_server_with_a_message(monkeypatch):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "guessable")
+    at = open_alone("pages/class_board.py", query={"key": "guessable"})
+    assert not at.exception
+    assert "KDLAB_INSTRUCTOR_KEY is 9 characters long; use at least 16" in texts(at.error)
+    assert "guessable" not in texts(at.error)
+
+
+def test_wrong_guesses_are_limited_per_session_and_per_address(monkeypatch):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
+    at = open_alone("pages/class_board.py")
+    for guess in range(5):  # a student tries keys in the board's password field
+        at.text_input(key="board.sign_in.key").input(f"guess-number-{guess}-of-many")
+        at.button(key="board.sign_in.submit").click().run()
+        assert "not the one set on this server" in texts(at.warning)
+    at.text_input(key="board.sign_in.key").input(KEY)
+    at.button(key="board.sign_in.submit").click().run()
+    assert "Too many wrong instructor keys" in texts(at.warning)  # even the right key waits now
+    assert not at.session_state["kdlab.instructor"]
+
+    monkeypatch.setattr("kdlab.ui.instructor_key.client_address", lambda: "203.0.113.7")
+    for guess in range(5):  # new tabs from one machine share its address's limit
+        open_alone("pages/home.py", query={"key": f"guess-number-{guess}-from-tabs"})
+    blocked = open_alone("pages/class_board.py", query={"key": KEY})
+    assert "Too many wrong instructor keys" in texts(blocked.warning) and "key" not in blocked.query_params
+    monkeypatch.setattr("kdlab.ui.instructor_key.client_address", lambda: "203.0.113.8")
+    assert open_alone("pages/class_board.py", query={"key": KEY}).session_state["kdlab.instructor"]
+
+
+def test_a_crafted_teacher_in_a_link_is_shown_escaped():
+    crafted = "![x](https://evil.example/x.png)"  # an image on the trusted host
+    at = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": crafted})
+    assert not at.exception
+    message = texts(at.error)
+    assert "**Teacher `![x](https://evil" in message  # the value itself in a code span
+    outside_code = re.sub(r"`[^`]*`", "", message)
+    assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[", outside_code)  # no link or image outside it
+    assert "\\!\\[x\\]\\(https\\:" in outside_code  # the quoted name, escaped in the explanation
+
+
+def test_the_instructor_signs_in_with_the_password_field(monkeypatch):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
+    at = open_alone("pages/class_board.py")
+    assert at.text_input(key="board.sign_in.key").proto.type == at.text_input(key="board.sign_in.key").proto.PASSWORD
+    at.text_input(key="board.sign_in.key").input(KEY)
+    at.button(key="board.sign_in.submit").click().run()
+    assert any(expander.label == "Instructor" for expander in at.expander)

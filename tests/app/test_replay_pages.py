@@ -231,12 +231,12 @@ def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(m
     at_home = full_budget()  # no instructor key: a laptop, where anyone may
     assert not button(at_home, "Run the table replay (full budget)").disabled
 
-    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "s3cret-key")
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "s3cret-key-of-16-chars")
     student = full_budget()
     assert button(student, "Run the table replay (full budget)").disabled
     assert any("only the instructor starts full-budget replays" in info.value for info in student.info)
     student.radio(key="replay.budget").set_value("quick").run()
     assert not button(student, "Run the table replay (quick budget)").disabled
 
-    instructor = full_budget({"key": "s3cret-key"})
+    instructor = full_budget({"key": "s3cret-key-of-16-chars"})
     assert not button(instructor, "Run the table replay (full budget)").disabled
