@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import enum
 import heapq
+import logging
 import threading
 import time
 import traceback
@@ -35,6 +36,7 @@ DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
 KEEP_FINISHED = 500
 RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
 MIN_PROGRESS_FOR_ETA = 0.03
+log = logging.getLogger(__name__)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 
 
@@ -119,6 +121,12 @@ class Job:
         """Ask the job to stop; a job still in the queue is cancelled at once."""
         self._stop_requested.set()
         self._runner._cancel_if_queued(self)
+
+    @property
+    def error_kind(self) -> str:
+        """What a student may see of a failure: the exception's type only ("ValueError"), since its
+        message can name server paths; the traceback is in the server's log."""
+        return (self.error or "error").partition(":")[0]
 
     @property
     def is_finished(self) -> bool:
@@ -272,6 +280,7 @@ class JobRunner:
         except BaseException as exc:  # KeyboardInterrupt/SystemExit must not leak the slot either
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             trace = traceback.format_exc()
+            log.error("Job %s (%s, owner %s) failed:\n%s", job.id, job.name, job.owner, trace)
         finally:
             with self._lock:
                 job.result, job.error, job.traceback = result, error, trace

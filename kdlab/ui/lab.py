@@ -140,7 +140,7 @@ def render_lab_run(
         follow_job(job, live_body, key="lab.progress", interval=interval, on_stop=stop_or_leave(ticket.run_id))
     elif job.status == JobStatus.FAILED:
         # The full error stays in the server's log: a message can name server paths.
-        st.error(f"The run failed on the server ({(job.error or 'error').split(':')[0]}). Press Train to try again.")
+        st.error(f"The run failed on the server ({job.error_kind}). Press Train to try again.")
     elif not isinstance(job.result, LabOutcome) or ticket.run_id not in job.result.records:
         st.info("The run was cancelled before it started.")
     else:

@@ -103,7 +103,7 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
     if job is not None and job.is_finished:
         if is_teacher_cached(architecture, data):
             st.rerun()  # it finished a moment ago
-        outcome = job.error or (job.result.status if job.result is not None else job.status)
+        outcome = job.error_kind if job.error else (job.result.status if job.result is not None else job.status)
         st.error(f"Training the teacher {architecture} did not finish ({outcome}). Press the button to try again.")
         if st.button("Train the teacher again", key=f"{key}.retry"):
             TEACHER_JOBS.start(runner, architecture, data, default_cache_dir())

@@ -115,6 +115,6 @@ def render_schemes_page() -> None:
     if not job.is_finished:
         follow_job(job, key=SLOT)
     elif job.status == JobStatus.FAILED:
-        st.error(f"The comparison failed: {job.error}")
+        st.error(f"The comparison failed on the server ({job.error_kind}); the details are in its log.")
     elif job.result is not None:
         render_comparison(job.result, f"{SLOT}.{job.id}")

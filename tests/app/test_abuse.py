@@ -101,3 +101,18 @@ def test_the_instructor_signs_in_with_the_password_field(monkeypatch):
     at.text_input(key="board.sign_in.key").input(KEY)
     at.button(key="board.sign_in.submit").click().run()
     assert any(expander.label == "Instructor" for expander in at.expander)
+
+
+@pytest.mark.parametrize(
+    ("page", "slot"), [("pages/training_schemes.py", "schemes"), ("pages/paper_replays.py", "replay.table")]
+)
+def test_a_failed_job_shows_no_server_path(page, slot):
+    def broken(context):
+        raise FileNotFoundError("[Errno 2] No such file: '/srv/kdlab/cache/teachers/cnn.pt'")
+
+    job = default_runner().submit("broken", broken)
+    assert default_runner().wait(job, timeout=30) and job.status == JobStatus.FAILED
+    at = open_alone(page, {f"kdlab.job.{slot}": job.id})
+    assert not at.exception
+    shown = texts(at.error)
+    assert "FileNotFoundError" in shown and "/srv" not in shown

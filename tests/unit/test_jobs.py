@@ -135,7 +135,7 @@ def test_cancel_queued_job_never_runs():
     assert last.result == "last"
 
 
-def test_failure_is_recorded_and_next_job_runs():
+def test_failure_is_recorded_and_next_job_runs(caplog):
     runner = JobRunner()
 
     def broken(context):
@@ -148,6 +148,9 @@ def test_failure_is_recorded_and_next_job_runs():
     assert failed.error == "ValueError: bad learning rate"
     assert "Traceback" in failed.traceback and "bad learning rate" in failed.traceback
     assert after.status == JobStatus.COMPLETED and after.result == "ok"
+    assert failed.error_kind == "ValueError"  # what a page shows: no message that could name a path
+    logged = [record for record in caplog.records if record.name == "kdlab.serve.runner"]
+    assert any("broken" in record.getMessage() and "Traceback" in record.getMessage() for record in logged)
 
 
 @pytest.mark.parametrize("exception", [KeyboardInterrupt, SystemExit])
