@@ -63,3 +63,9 @@ class RateLimit:
 # Five wrong instructor keys per ten minutes, per session and per client address: a guesser tries 720
 # keys a day from one address, against a 16-character key (settings refuse shorter ones).
 KEY_GUESSES = RateLimit(5, 600.0)
+
+# New students (a first Train) per client address: a classroom behind one school router shares one
+# address, so the limit must fit a whole class (60) with room for reloaded private tabs; it stops a
+# script, not a class. Per session: a session makes one student; three per hour allows for lost links.
+NEW_STUDENTS_PER_ADDRESS = RateLimit(120, 3600.0)
+NEW_STUDENTS_PER_SESSION = RateLimit(3, 3600.0)

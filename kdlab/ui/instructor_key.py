@@ -9,15 +9,14 @@ wrong guesses are limited per session and per client address (``kdlab.serve.rate
 from __future__ import annotations
 
 import hmac
-import uuid
 
 import streamlit as st
 
 from kdlab.serve.rate import KEY_GUESSES
 from kdlab.settings import current_settings
+from kdlab.ui.client import client_keys
 
 SESSION_KEY = "kdlab.instructor"
-SESSION_ID_KEY = "kdlab.session_id"  # this browser session, for the per-session limit on guesses
 MAX_KEY_LENGTH = 200
 WRONG_KEY = "That instructor key is not the one set on this server; the board is shown as students see it."
 
@@ -35,23 +34,11 @@ def key_matches(candidate: object) -> bool:
     return hmac.compare_digest(candidate.encode("utf-8"), secret.encode("utf-8"))
 
 
-def client_address() -> str | None:
-    """The client's address as Streamlit sees it (None on localhost and under AppTest)."""
-    return getattr(st.context, "ip_address", None)
-
-
-def _guess_keys() -> tuple[str, str | None]:
-    if SESSION_ID_KEY not in st.session_state:
-        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
-    address = client_address()
-    return f"session:{st.session_state[SESSION_ID_KEY]}", f"address:{address}" if address else None
-
-
 def sign_in(candidate: object) -> bool:
     """Check ``candidate`` against the key and remember the answer for the session; a wrong one counts
     against this session and this client address, and once they are at their limit no key is checked.
     Shows why when it is refused."""
-    keys = _guess_keys()
+    keys = client_keys()
     if not KEY_GUESSES.allows(*keys):
         minutes = max(1, round(KEY_GUESSES.seconds_left(*keys) / 60))
         st.warning(f"Too many wrong instructor keys from here: try again in about {minutes} min.")

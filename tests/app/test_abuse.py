@@ -4,11 +4,13 @@ import re
 
 import pytest
 
+from kdlab.classroom.classes import database_counts
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.rate import RateLimit
 from kdlab.serve.runner import JobStatus
 from kdlab.ui.pages import PAGES
 from tests.app.helpers import open_alone, texts
@@ -74,12 +76,12 @@ def test_wrong_guesses_are_limited_per_session_and_per_address(monkeypatch):
     assert "Too many wrong instructor keys" in texts(at.warning)  # even the right key waits now
     assert not at.session_state["kdlab.instructor"]
 
-    monkeypatch.setattr("kdlab.ui.instructor_key.client_address", lambda: "203.0.113.7")
+    monkeypatch.setattr("kdlab.ui.client.client_address", lambda: "203.0.113.7")
     for guess in range(5):  # new tabs from one machine share its address's limit
         open_alone("pages/home.py", query={"key": f"guess-number-{guess}-from-tabs"})
     blocked = open_alone("pages/class_board.py", query={"key": KEY})
     assert "Too many wrong instructor keys" in texts(blocked.warning) and "key" not in blocked.query_params
-    monkeypatch.setattr("kdlab.ui.instructor_key.client_address", lambda: "203.0.113.8")
+    monkeypatch.setattr("kdlab.ui.client.client_address", lambda: "203.0.113.8")
     assert open_alone("pages/class_board.py", query={"key": KEY}).session_state["kdlab.instructor"]
 
 
@@ -116,3 +118,29 @@ def test_a_failed_job_shows_no_server_path(page, slot):
     assert not at.exception
     shown = texts(at.error)
     assert "FileNotFoundError" in shown and "/srv" not in shown
+
+
+def student_count() -> int:
+    return database_counts(open_database())["students"]
+
+
+def test_visits_that_do_nothing_write_nothing():
+    before = student_count()
+    for page in [entry.path for entry in PAGES] + ["pages/home.py"] * 4:  # new tabs, reloads, every page
+        assert not open_alone(page, QUIET_TEACHERS).exception
+    assert student_count() == before
+
+
+def test_new_students_are_limited_per_client_address(monkeypatch):
+    monkeypatch.setattr("kdlab.ui.session.NEW_STUDENTS_PER_ADDRESS", RateLimit(2, 3600.0))
+    monkeypatch.setattr("kdlab.ui.client.client_address", lambda: "198.51.100.4")
+    link = {"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": "61"}
+    before, tabs = student_count(), []
+    for _ in range(3):  # three private tabs from one machine press Train
+        at = open_alone("pages/distillation_lab.py", query=link)
+        tabs.append(at.button(key="lab.train").click().run())
+    assert student_count() == before + 2
+    assert "Too many new students from this address" in texts(tabs[2].error) and "s" not in tabs[2].query_params
+    assert all(len(tab.query_params["s"]) >= 22 for tab in tabs[:2])
+    for job in default_runner().jobs():
+        assert default_runner().wait(job, timeout=120)
