@@ -436,3 +436,15 @@ def test_the_page_shows_queue_position_and_estimates(clock):
     assert eta_text(running) == "2 s so far, about 38 s left"
     release.set()
     assert runner.wait(queued, timeout=TIMEOUT)
+
+
+def test_the_queue_takes_turns_between_owners():
+    runner, release = JobRunner(1, one_per_owner=False), threading.Event()
+    busy = runner.submit("alice's first", lambda context: release.wait(60), owner="alice")
+    alice = [runner.submit(f"alice {n}", lambda context, n=n: n, owner="alice") for n in range(3)]
+    bob = runner.submit("bob", lambda context: "bob", owner="bob")
+    assert bob.queue_position() == 1  # alice already has a job running: bob goes next
+    assert [job.queue_position() for job in alice] == [2, 3, 4]
+    release.set()
+    assert runner.wait(alice[-1], timeout=TIMEOUT) and bob.started_at <= min(job.started_at for job in alice)
+    assert busy.status == JobStatus.COMPLETED
