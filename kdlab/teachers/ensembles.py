@@ -42,6 +42,8 @@ ENSEMBLE_PREFIX = "ensemble:"
 # work ahead of the class; five members already show the ensemble's gain over one network.
 MEMBER_RANGE = (2, 5)
 MAX_NAME_LENGTH = 200  # names arrive from links and forms: bound them before parsing
+# Ensembles offered in the teacher menus; any other ``ensemble:...`` name can be typed in.
+ENSEMBLE_PRESETS = ("ensemble:cnn*3", "ensemble:cnn,lenet5,mlp-1200x2", "ensemble:linear*3")
 EXAMPLES = "ensemble:cnn,lenet5,mlp-1200x2 (different architectures) or ensemble:cnn*5 (five seeds of one)"
 
 

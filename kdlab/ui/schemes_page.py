@@ -8,7 +8,7 @@ from kdlab.classroom.links import escape_markdown
 from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.models import ARCHITECTURES, mlp_name
-from kdlab.serve import tasks
+from kdlab.serve.gate import admit_schemes
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.ui.progress import follow_job
@@ -89,10 +89,8 @@ def start_comparison(chosen: list[str], settings: dict[str, object], data: Mnist
         return job
     try:
         config = SchemeConfig.build(**settings)
-        # A full queue, or a run of this student's still going, is a ValueError too.
-        job = default_runner().submit(
-            "Training schemes", tasks.schemes_task(config, tuple(chosen), data), owner=session_owner()
-        )
+        # Over the cost cap, a full queue, or a run of this student's still going: a ValueError too.
+        job = admit_schemes(default_runner(), config, tuple(chosen), data, owner=session_owner())
     except ValueError as error:
         st.error(escape_markdown(error))
         return job

@@ -135,6 +135,7 @@ def _store() -> RunStore:
 
 def session_owner() -> str:
     """Who owns this session's jobs: the student (the same across tabs and reloads), else a random id."""
+    student_token()  # the URL's student, also on a page that shows no runs (the explorer's teacher jobs)
     student = st.session_state.get(STUDENT_KEY)
     if student is not None:
         return student.key

@@ -1,6 +1,7 @@
 """What a curious student in the room would try, each asserting that the class is unaffected."""
 
 import re
+import threading
 
 import pytest
 
@@ -11,7 +12,7 @@ from kdlab.db.students import create_student
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.rate import RateLimit
-from kdlab.serve.runner import JobStatus
+from kdlab.serve.runner import JobRunner, JobStatus
 from kdlab.ui.pages import PAGES
 from tests.app.helpers import open_alone, texts
 from tests.conftest import tiny_config
@@ -144,3 +145,26 @@ def test_new_students_are_limited_per_client_address(monkeypatch):
     assert all(len(tab.query_params["s"]) >= 22 for tab in tabs[:2])
     for job in default_runner().jobs():
         assert default_runner().wait(job, timeout=120)
+
+
+def test_forged_explorer_links_queue_one_teacher_per_student(monkeypatch):
+    runner, release = JobRunner(1), threading.Event()
+    runner.submit("another student's run", lambda context: release.wait(60), owner="student:other")
+    monkeypatch.setattr("kdlab.ui.resources.default_runner", lambda: runner)
+    try:
+        _, token = new_student()
+        at = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": "mlp-37x1"}, student=token)
+        assert "Training the teacher mlp-37x1" in texts(at.info)
+        for forged in ("mlp-38x1", "mlp-0039x1"):  # more links, each in a new tab of the same student
+            tab = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": forged}, student=token)
+            assert not tab.exception
+            assert "cannot be trained now" in texts(tab.error) and "already have a run" in texts(tab.error)
+        assert [job.name for job in runner.jobs() if not job.is_finished] == [
+            "another student's run",
+            "Teacher mlp-37x1",
+        ]
+    finally:
+        release.set()
+        for job in runner.jobs():
+            job.request_stop()
+            runner.wait(job, timeout=60)
