@@ -15,5 +15,5 @@ ui.require_valid_settings()  # before anything reads them: a bad KDLAB_* variabl
 ui.leave_a_core_to_the_server()
 page = navigation()
 ui.render_sidebar()
-ui.student_token()  # every run of every page: a navigation link drops ?s=, this puts it back
+ui.student_token()  # every run of every page: a navigation link drops ?s=, this puts it back (creating no one)
 page.run()

@@ -21,7 +21,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_DATABASE_URL`` | SQLite ``KDLAB_CACHE_DIR/kdlab.sqlite3`` | any SQLAlchemy URL | the run database |
 | ``KDLAB_KEEP_WEIGHTS`` | ``5`` | a whole number (below 0 counts as 0) | runs per student whose weights are kept |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
-| ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | any text (``?key=`` must match) | the instructor's key for the board |
+| ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
 
 ``KDLAB_MAX_JOBS`` and ``KDLAB_MAX_QUEUE`` are lenient: a value they cannot use keeps the default
@@ -148,6 +148,18 @@ def _run_cost_cap(text: str) -> RunCostCap:
     return cap
 
 
+MIN_INSTRUCTOR_KEY_LENGTH = 16  # with 5 guesses per 10 minutes per address, out of reach of guessing
+
+
+def _instructor_key(text: str) -> str:
+    if len(text) < MIN_INSTRUCTOR_KEY_LENGTH:  # the message never shows the key: a log or a projector could
+        raise SettingsError(
+            f"KDLAB_INSTRUCTOR_KEY is {len(text)} characters long; use at least {MIN_INSTRUCTOR_KEY_LENGTH}, "
+            "for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(16))'"
+        )
+    return text
+
+
 # Field -> parser of its stripped, non-empty text (the paths keep their spaces: a folder may have them).
 _PARSERS: dict[str, Callable[[str], object]] = {
     "data_dir": Path,
@@ -162,7 +174,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "database_url": str,
     "keep_weights": _keep_weights,
     "lessons_dir": Path,
-    "instructor_key": str,
+    "instructor_key": _instructor_key,
     "heartbeat_stale_seconds": lambda text: float(
         _whole_number("heartbeat_stale_seconds", text, 1, "a whole number of seconds")
     ),

@@ -17,7 +17,7 @@ import io
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
 
@@ -77,6 +77,22 @@ def class_run(
         prediction=prediction if isinstance(prediction, dict) else None,
         soft=str(config.get("soft", "kd")),
     )
+
+
+def distinct_nicknames(runs: list[ClassRun]) -> list[ClassRun]:
+    """``runs`` with a nickname that several students share told apart: "Calm Owl 17 (2)" for the
+    second student (by first run) to have it; the first keeps it as it is."""
+    students_by_name: dict[str, list[int]] = {}
+    for run in runs:
+        holders = students_by_name.setdefault(run.nickname, [])
+        if run.student_id not in holders:
+            holders.append(run.student_id)
+    return [
+        run
+        if (place := students_by_name[run.nickname].index(run.student_id)) == 0
+        else replace(run, nickname=f"{run.nickname} ({place + 1})")
+        for run in runs
+    ]
 
 
 def plural(count: int, word: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from kdlab.classroom.board import ClassRun, class_run
+from kdlab.classroom.board import ClassRun, class_run, distinct_nicknames
 from kdlab.classroom.links import parse_class_code
 from kdlab.db.database import Database, classes, insert_or_not, result_cache, runs, students
 
@@ -138,7 +138,7 @@ def class_runs(database: Database, code: str) -> list[ClassRun]:
     )
     with database.read() as connection:
         rows = connection.execute(query).all()
-    return [class_run(*row) for row in rows]
+    return distinct_nicknames([class_run(*row) for row in rows])
 
 
 def clear_class(database: Database, code: str) -> int:

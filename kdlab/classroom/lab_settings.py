@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
-from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, get_architecture, mlp_name
+from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
 from kdlab.teachers.ensembles import parse_teacher_name
 
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
@@ -87,9 +87,8 @@ def in_range(raw: str, low: int, high: int) -> tuple[int | None, str]:
 def check_student(raw: str) -> tuple[str | None, str]:
     """A student the lab's picker can show: a named architecture, or mlp-<width>x<depth> with one
     of its widths."""
-    name = raw.strip()
     try:
-        get_architecture(name)
+        name = canonical_architecture(raw)
     except ValueError:
         return None, f"is not a student kdlab knows ({', '.join(ARCHITECTURES)} or mlp-<width>x<depth>)"
     if name in ARCHITECTURES:

@@ -16,6 +16,7 @@ loader and its test all use the same checks.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,12 +42,19 @@ EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
 LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
+_MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
 
 
 def shown(raw: object) -> str:
     """A URL value fit to echo in a message: printable, short, and in a code span (no Markdown links)."""
     text = "".join(character for character in str(raw) if character.isprintable() and character != "`")
     return f"`{text[:MAX_SHOWN]}{'...' if len(text) > MAX_SHOWN else ''}`"
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` (a message that may quote what a user typed or linked) with every ASCII punctuation mark
+    backslash-escaped, so Markdown shows it as written: no link, image, emphasis or autolinked address."""
+    return "".join("\\" + character if character in _MARKDOWN_PUNCTUATION else character for character in str(text))
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,43 @@ if data.source.name != {source!r}:
     print("Note: the run used {source!r}; this machine has", repr(data.source.name), "so the numbers will differ.")"""
 
 
+ONNX_CELL = """import time
+
+import onnxruntime
+from kdlab.ml.data import normalize
+from kdlab.ml.export import onnx_bytes
+
+student = result.student.model.eval()
+options = onnxruntime.SessionOptions()
+options.intra_op_num_threads = 1
+session = onnxruntime.InferenceSession(onnx_bytes(student), options, providers=["CPUExecutionProvider"])
+images = data.test.images[:8]
+pixels = (images.float() / 255).unsqueeze(1).numpy()  # (8, 1, 28, 28) in [0, 1]
+answers = session.run(None, {session.get_inputs()[0].name: pixels})[0].argmax(axis=1)
+with torch.inference_mode():
+    torch_answers = student(normalize(images)).argmax(dim=1)
+print("ONNX answers:", answers.tolist(), " labels:", data.test.labels[:8].tolist())
+print("ONNX gives PyTorch's answers:", answers.tolist() == torch_answers.tolist())
+
+
+def per_image_ms(run, repeats=50):
+    run()  # warm up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        run()
+    return (time.perf_counter() - started) / repeats * 1000
+
+
+one = pixels[:1]
+threads = torch.get_num_threads()
+torch.set_num_threads(1)
+with torch.inference_mode():
+    torch_ms = per_image_ms(lambda: student(normalize(images[:1])))
+torch.set_num_threads(threads)
+onnx_ms = per_image_ms(lambda: session.run(None, {session.get_inputs()[0].name: one}))
+print(f"one image: PyTorch {torch_ms:.3f} ms, onnxruntime {onnx_ms:.3f} ms (one thread)")"""
+
+
 def _python(value: object) -> str:
     return pprint.pformat(value, sort_dicts=False, width=100)
 
@@ -143,8 +180,20 @@ def run_notebook(
             "Numbers can differ by a few errors on another device or torch version; on the same kind of machine "
             "they match. Change one thing in `settings` (the temperature, alpha, the student) and run again."
         ),
+        *_onnx_cells(),
     ]
     return _notebook(cells)
+
+
+def _onnx_cells() -> list:
+    return [
+        new_markdown_cell(
+            "## Take the student home: ONNX\n\nThe distilled student as an ONNX graph (images in [0, 1], shaped "
+            "(N, 1, 28, 28); the normalisation is inside), run by `onnxruntime` on a few test digits, and its "
+            "time per image beside PyTorch's, both on one thread."
+        ),
+        new_code_cell(ONNX_CELL),
+    ]
 
 
 def _lab_settings(params: Mapping[str, str]) -> dict:

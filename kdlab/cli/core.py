@@ -49,6 +49,8 @@ def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_teacher(args: argparse.Namespace) -> dict:
     name = parse_teacher_name(args.arch).name  # a bad name fails here, before loading data
+    if args.arch.strip() != name:
+        log(f"Teacher {args.arch.strip()} runs as {name}.")
     data = load_mnist(args.data_dir)
     log(f"Data: {data.source.label}")
     started = time.perf_counter()
@@ -179,6 +181,12 @@ def run_distill(args: argparse.Namespace) -> dict:
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     if args.save_student and not args.save_student.parent.is_dir():
         raise UserError(f"cannot save the student to {args.save_student}: the folder does not exist")
+    for role, asked, canonical in (
+        ("Teacher", args.teacher, config.teacher),
+        ("Student", args.student, config.student),
+    ):
+        if asked.strip() != canonical:  # mlp-0100x1 is mlp-100x1: one name, one cache entry, in the JSON too
+            log(f"{role} {asked.strip()} runs as {canonical}.")
     data = load_mnist(args.data_dir)
     if args.train_size == "all":
         kept = config.transfer_spec(data).kept_classes

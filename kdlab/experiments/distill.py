@@ -16,7 +16,7 @@ import torch
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
 from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES, LabelsLoss, teacher_objective
-from kdlab.ml.models import build_model, get_architecture
+from kdlab.ml.models import build_model, canonical_architecture
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -71,7 +71,7 @@ class DistillConfig(HoldsTraining):
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
         object.__setattr__(self, "only_classes", tuple(self.only_classes))
         object.__setattr__(self, "teacher", parse_teacher_name(self.teacher).name)  # an architecture or an ensemble
-        get_architecture(self.student)
+        object.__setattr__(self, "student", canonical_architecture(self.student))
         if self.training.jitter_pixels:
             raise ValueError("Students do not jitter their images: the teacher's logits are for the unshifted ones.")
         TransferSetSpec(size=self.train_size, omit_classes=self.omit_classes, only_classes=self.only_classes)

@@ -24,7 +24,9 @@ NUM_CLASSES = 10
 IMAGE_PIXELS = 28 * 28
 MLP_WIDTH_RANGE = (10, 1200)
 MLP_DEPTH_RANGE = (1, 3)
-_MLP_PATTERN = re.compile(r"^mlp-(\d+)x(\d+)$")
+# [0-9], not \d: \d also matches other scripts' digits ("mlp-١٠٠x1"), which would name the same model twice.
+_MLP_PATTERN = re.compile(r"^mlp-([0-9]+)x([0-9]+)$")
+MAX_ARCHITECTURE_NAME_LENGTH = 40  # names arrive from links and forms: bound them before parsing
 _BUILD_LOCK = threading.Lock()
 
 
@@ -151,7 +153,10 @@ def _parametric_mlp(name: str) -> Architecture | None:
             f"(for example mlp-100x1)."
         )
     layers = " x ".join([str(width)] * depth)
-    return Architecture(name, f"MLP: {layers} ReLU units, no regularisation", lambda: _mlp([width] * depth))
+    # The canonical name drops leading zeros: mlp-0100x1 is mlp-100x1, one model and one cache entry.
+    return Architecture(
+        mlp_name(width, depth), f"MLP: {layers} ReLU units, no regularisation", lambda: _mlp([width] * depth)
+    )
 
 
 def mlp_name(width: int, depth: int) -> str:
@@ -165,7 +170,17 @@ def architecture_names() -> list[str]:
 
 
 def get_architecture(name: str) -> Architecture:
-    """Look up an architecture by name; unknown names raise ``ValueError`` listing valid ones."""
+    """Look up an architecture by name; unknown names raise ``ValueError`` listing valid ones.
+
+    The returned architecture's ``name`` is the canonical one (see ``canonical_architecture``).
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"An architecture is named by text, such as cnn or mlp-100x1 (got {name!r}).")
+    name = name.strip()
+    if len(name) > MAX_ARCHITECTURE_NAME_LENGTH:
+        raise ValueError(
+            f"That architecture name is {len(name)} characters long; at most {MAX_ARCHITECTURE_NAME_LENGTH} are allowed."
+        )
     if name in ARCHITECTURES:
         return ARCHITECTURES[name]
     parametric = _parametric_mlp(name)
@@ -174,9 +189,19 @@ def get_architecture(name: str) -> Architecture:
         raise ValueError(
             f"Unknown architecture '{name}'. Valid names: {valid} "
             f"(width {MLP_WIDTH_RANGE[0]}..{MLP_WIDTH_RANGE[1]}, "
-            f"depth {MLP_DEPTH_RANGE[0]}..{MLP_DEPTH_RANGE[1]})."
+            f"depth {MLP_DEPTH_RANGE[0]}..{MLP_DEPTH_RANGE[1]}, digits 0-9)."
         )
     return parametric
+
+
+def canonical_architecture(name: str) -> str:
+    """The one name of an architecture: surrounding spaces and leading zeros dropped (``mlp-0100x1`` is
+    ``mlp-100x1``), ASCII digits only. Every entry point calls it before anything is cached or queued.
+
+    Raises:
+        ValueError: an unknown, too long or out-of-range name (see ``get_architecture``).
+    """
+    return get_architecture(name).name
 
 
 def build_model(name: str, seed: int | None = None) -> nn.Module:
@@ -203,9 +228,13 @@ class ModelInfo:
     flops_per_image: int  # forward pass, multiply and add counted separately
 
 
-@lru_cache(maxsize=256)
 def describe_model(name: str) -> ModelInfo:
-    """Parameter count and forward FLOPs per image (from the Linear and Conv2d layers)."""
+    """Parameter count and forward FLOPs per image (from the Linear and Conv2d layers), under the canonical name."""
+    return _describe_canonical(canonical_architecture(name))
+
+
+@lru_cache(maxsize=256)
+def _describe_canonical(name: str) -> ModelInfo:
     architecture = get_architecture(name)
     model = architecture.build().eval()
     macs = 0

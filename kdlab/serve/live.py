@@ -89,7 +89,9 @@ class LiveRuns:
                 if live.job is job and not live.closed:
                     leaving = next((follower for follower in live.followers if follower.run_id == run_id), None)
                     others = [follower for follower in live.followers if follower is not leaving]
-                    if others and leaving is not None:
+                    if leaving is None:  # not (or no longer) a follower: the run is the others' to stop
+                        return "left", None
+                    if others:
                         live.followers = others
                         return "left", leaving
                     live.closed = True

@@ -5,7 +5,9 @@ the script would block the page or be cut off by the next rerun. Instead the pag
 training to a :class:`JobRunner` and on each rerun just reads the job's status, progress and
 event log. A classroom server is one small machine shared by a class, so the runner:
 
-- runs at most ``max_concurrent`` jobs at once; the rest wait in submission order and can show
+- runs at most ``max_concurrent`` jobs at once; the rest wait in a fair order (round-robin between
+  owners: the next job is the oldest one of the owner whose last start is longest ago, so a student
+  with three queued jobs never delays one with none; shared jobs take turns as one owner) and can show
   their place in line and when they should start and finish (``Job.starts_in_seconds``,
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
 - gives each student (``owner``) one active job (``OwnerBusy``) and holds at most ``max_queue``
@@ -23,6 +25,7 @@ from __future__ import annotations
 import collections
 import enum
 import heapq
+import logging
 import threading
 import time
 import traceback
@@ -35,7 +38,9 @@ DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
 KEEP_FINISHED = 500
 RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
 MIN_PROGRESS_FOR_ETA = 0.03
+log = logging.getLogger(__name__)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
+MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
 
 
 class QueueFull(ValueError):
@@ -121,6 +126,12 @@ class Job:
         self._runner._cancel_if_queued(self)
 
     @property
+    def error_kind(self) -> str:
+        """What a student may see of a failure: the exception's type only ("ValueError"), since its
+        message can name server paths; the traceback is in the server's log."""
+        return (self.error or "error").partition(":")[0]
+
+    @property
     def is_finished(self) -> bool:
         """True once the job completed, stopped or failed."""
         return self.status in FINISHED_STATUSES
@@ -147,6 +158,10 @@ class Job:
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, name={self.name!r}, status={self.status.value!r})"
+
+
+def _turn_owner(job: Job) -> str:
+    return job.owner or SHARED_OWNER  # jobs without an owner take their turns together with the shared ones
 
 
 class JobRunner:
@@ -182,6 +197,8 @@ class JobRunner:
         self._queue: collections.deque[tuple[Job, Callable[[JobContext], Any]]] = collections.deque()
         self._running: set[Job] = set()
         self._durations: dict[str, collections.deque[tuple[float | None, float]]] = {}
+        self._turns = 0  # jobs started so far: the round-robin's clock
+        self._last_turn: dict[str, int] = {}  # owner -> the turn their latest job started on
 
     def submit(
         self,
@@ -257,7 +274,13 @@ class JobRunner:
     def _start_queued_jobs(self) -> None:
         # Caller holds self._lock.
         while self._queue and len(self._running) < self.max_concurrent:
-            job, target = self._queue.popleft()
+            job, target = self._fair_order()[0]
+            self._queue.remove((job, target))
+            self._turns += 1
+            self._last_turn[_turn_owner(job)] = self._turns
+            if len(self._last_turn) > MAX_REMEMBERED_OWNERS:  # bounded: keep the owners still waiting
+                waiting = {_turn_owner(queued) for queued, _ in self._queue}
+                self._last_turn = {owner: turn for owner, turn in self._last_turn.items() if owner in waiting}
             job.status = JobStatus.RUNNING
             job.started_at = time.time()
             self._running.add(job)
@@ -272,6 +295,7 @@ class JobRunner:
         except BaseException as exc:  # KeyboardInterrupt/SystemExit must not leak the slot either
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             trace = traceback.format_exc()
+            log.error("Job %s (%s, owner %s) failed:\n%s", job.id, job.name, job.owner, trace)
         finally:
             with self._lock:
                 job.result, job.error, job.traceback = result, error, trace
@@ -294,9 +318,22 @@ class JobRunner:
                     job._finished.set()
                     return
 
+    def _fair_order(self) -> list[tuple[Job, Callable[[JobContext], Any]]]:
+        # Caller holds self._lock. The queue in the order jobs will start: each pick is the oldest job
+        # of the owner whose latest start is longest ago (never started first).
+        last_turn, turn, order = dict(self._last_turn), self._turns, []
+        waiting = list(self._queue)
+        while waiting:
+            index = min(range(len(waiting)), key=lambda i: (last_turn.get(_turn_owner(waiting[i][0]), 0), i))
+            picked = waiting.pop(index)
+            turn += 1
+            last_turn[_turn_owner(picked[0])] = turn
+            order.append(picked)
+        return order
+
     def _queue_position(self, job: Job) -> int:
         with self._lock:
-            for position, (queued_job, _target) in enumerate(self._queue, start=1):
+            for position, (queued_job, _target) in enumerate(self._fair_order(), start=1):
                 if queued_job is job:
                     return position
             return 0
@@ -341,7 +378,7 @@ class JobRunner:
                 return None, None
             slots += [0.0] * (self.max_concurrent - len(slots))
             heapq.heapify(slots)
-            for queued, _target in self._queue:
+            for queued, _target in self._fair_order():
                 expected = self._expected_seconds(queued)
                 if expected is None:
                     return None, None

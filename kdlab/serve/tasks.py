@@ -89,14 +89,21 @@ class TeacherJobs:
             job_id = self._jobs.get(self._key(architecture, data, cache_dir))
         return runner.get(job_id) if job_id else None
 
-    def start(self, runner: JobRunner, architecture: str, data: MnistData, cache_dir) -> Job:
-        """The unfinished job training this teacher, else a new one (a shared job every session watches)."""
+    def start(
+        self, runner: JobRunner, architecture: str, data: MnistData, cache_dir, *, owner: str = SHARED_OWNER
+    ) -> Job:
+        """The unfinished job training this teacher, else a new one owned by ``owner`` (every session
+        watches it; ``kdlab.serve.gate.admit_teacher`` decides the owner).
+
+        Raises:
+            OwnerBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
+        """
         key = self._key(architecture, data, cache_dir)
         with self._lock:
             job_id = self._jobs.get(key)
             job = runner.get(job_id) if job_id else None
             if job is None or job.is_finished:
-                job = runner.submit(f"Teacher {architecture}", teacher_task(architecture, data), owner=SHARED_OWNER)
+                job = runner.submit(f"Teacher {architecture}", teacher_task(architecture, data), owner=owner)
                 self._jobs[key] = job.id
             self._jobs.move_to_end(key)
             while len(self._jobs) > MAX_TEACHER_JOBS:

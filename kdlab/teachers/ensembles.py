@@ -35,11 +35,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kdlab.ml.models import ModelInfo, architecture_names, describe_model, get_architecture
+from kdlab.ml.models import ModelInfo, architecture_names, canonical_architecture, describe_model
 
 ENSEMBLE_PREFIX = "ensemble:"
-MEMBER_RANGE = (2, 10)
+# At most 5: an ensemble trains every member, so ensemble:cnn-wide*10 from one link was ten teachers'
+# work ahead of the class; five members already show the ensemble's gain over one network.
+MEMBER_RANGE = (2, 5)
 MAX_NAME_LENGTH = 200  # names arrive from links and forms: bound them before parsing
+# Ensembles offered in the teacher menus; any other ``ensemble:...`` name can be typed in.
+ENSEMBLE_PRESETS = ("ensemble:cnn*3", "ensemble:cnn,lenet5,mlp-1200x2", "ensemble:linear*3")
 EXAMPLES = "ensemble:cnn,lenet5,mlp-1200x2 (different architectures) or ensemble:cnn*5 (five seeds of one)"
 
 
@@ -74,7 +78,7 @@ def parse_teacher_name(name: str) -> TeacherName:
 
     Raises:
         ValueError: an unknown architecture, an empty or malformed member list, a repeated
-            member, or a member count outside 2..10; the message says how to write it instead.
+            member, or a member count outside 2..5; the message says how to write it instead.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"Choose a teacher: an architecture such as cnn, or an ensemble such as {EXAMPLES}.")
@@ -82,8 +86,8 @@ def parse_teacher_name(name: str) -> TeacherName:
         raise ValueError(f"That teacher name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed.")
     name = name.strip()
     if not is_ensemble_name(name):
-        get_architecture(name)
-        return TeacherName(name, (name,), (0,))
+        canonical = canonical_architecture(name)
+        return TeacherName(canonical, (canonical,), (0,))
     body = name[len(ENSEMBLE_PREFIX) :].strip()
     if not body:
         raise ValueError(f"'{name}' names no members: write {EXAMPLES}.")
@@ -92,8 +96,7 @@ def parse_teacher_name(name: str) -> TeacherName:
     members = [member.strip() for member in body.split(",")]
     if "" in members:
         raise ValueError(f"'{name}' has an empty member (two commas, or a comma at an end): write {EXAMPLES}.")
-    for member in members:
-        _check_member(member, name)
+    members = [_canonical_member(member, name) for member in members]
     repeated = sorted({member for member in members if members.count(member) > 1})
     if repeated:
         first = repeated[0]
@@ -112,19 +115,20 @@ def _parse_seeds(name: str, body: str) -> TeacherName:
             f"'{name}' mixes a member list and seeds: write either a list (ensemble:cnn,lenet5) or seeds of "
             "one architecture (ensemble:cnn*3)."
         )
-    _check_member(architecture, name)
-    if not count_text.isdigit():
+    architecture = _canonical_member(architecture, name)
+    # isascii: str.isdigit also accepts other scripts' digits, which int() reads as the same count.
+    if not (count_text.isascii() and count_text.isdigit()):
         raise ValueError(f"'{count_text}' in '{name}' is not a number of seeds: write for example ensemble:cnn*5.")
     count = int(count_text)
     _check_count(count, name)
     return TeacherName(f"{ENSEMBLE_PREFIX}{architecture}*{count}", (architecture,) * count, tuple(range(count)))
 
 
-def _check_member(member: str, name: str) -> None:
+def _canonical_member(member: str, name: str) -> str:
     if is_ensemble_name(member) or member.startswith("ensemble"):
         raise ValueError(f"'{name}' nests an ensemble: members are architectures ({', '.join(architecture_names())}).")
     try:
-        get_architecture(member)
+        return canonical_architecture(member)
     except ValueError as error:
         raise ValueError(f"Ensemble member '{member}' in '{name}': {error}") from None
 

@@ -2,7 +2,8 @@
 
 Import as ``from kdlab import ui``. Each module holds one concern, and each function documents
 itself: ``resources`` (the dataset and trained teachers, shared read-only by every session),
-``session`` (the settings check, the student's token, their runs and job ids), ``lab`` (the lab's run: Train,
+``session`` (the settings check, the student's token, their runs and job ids), ``client`` (the session and
+address that rate limits count), ``instructor_key`` (the instructor's key: checked, rate-limited, out of the URL), ``lab`` (the lab's run: Train,
 live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, the soft-target preview, page links), ``results`` / ``replays`` /
 ``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the

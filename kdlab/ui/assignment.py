@@ -20,7 +20,7 @@ from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, par
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.db.database import StorageError, open_database
-from kdlab.ui.instructor import instructor_key_set
+from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control
 from kdlab.ui.session import CLASS_KEY
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.ui.board import BOARD_CLASS_KEY, board_class_code, render_board
-from kdlab.ui.instructor import is_instructor, render_instructor
+from kdlab.ui.instructor import render_instructor, render_sign_in
+from kdlab.ui.instructor_key import instructor_key_set, is_instructor
 
 
 def render_board_page() -> None:
@@ -16,6 +17,8 @@ def render_board_page() -> None:
     code = board_class_code()
     if instructor:
         render_instructor(code)
+    elif instructor_key_set():
+        render_sign_in()
     if code is None:
         typed = st.text_input(
             "Class code",

@@ -1,17 +1,14 @@
 """Instructor controls on the class board, behind ``KDLAB_INSTRUCTOR_KEY``.
 
-With the variable set on the server and ``?key=<the same>`` in the board's URL (compared in
-constant time), the board shows the instructor's panel: open and close class codes, hide the
-results until the reveal, clear the board, export the class's runs as CSV, and the server's
-state (queue, result cache, teachers, database). The key leaves the URL at once (the board is
-often on a projector) and the session remembers that it was right. Without the variable, or
+With the variable set on the server and the instructor signed in (``kdlab.ui.instructor_key``: the
+board's password field, or ``?key=`` once), the board shows the instructor's panel: open and close
+class codes, hide the results until the reveal, clear the board, export the class's runs as CSV,
+and the server's state (queue, result cache, teachers, database). Without the variable, or
 without the key, none of this is drawn: the panel's buttons exist only in a session that passed
 the check, so no request can reach them otherwise.
 """
 
 from __future__ import annotations
-
-import hmac
 
 import streamlit as st
 
@@ -27,35 +24,7 @@ from kdlab.classroom.classes import (
 )
 from kdlab.db.database import StorageError, open_database
 from kdlab.serve.jobs import default_runner
-from kdlab.settings import current_settings
-
-SESSION_KEY = "kdlab.instructor"
-MAX_KEY_LENGTH = 200
-
-
-def instructor_key_set() -> bool:
-    """True when the server has an instructor key (then only the instructor opens class codes)."""
-    return current_settings().instructor_key is not None
-
-
-def key_matches(candidate: object) -> bool:
-    """``candidate`` equals the server's instructor key (compared in constant time); False without one."""
-    secret = current_settings().instructor_key
-    if not secret or not isinstance(candidate, str) or len(candidate) > MAX_KEY_LENGTH:
-        return False
-    return hmac.compare_digest(candidate.encode("utf-8"), secret.encode("utf-8"))
-
-
-def is_instructor() -> bool:
-    """Check ``?key=`` (then take it out of the URL) and remember the answer for the session.
-    Always False while the server has no key, even for a session that had one."""
-    if "key" in st.query_params:
-        candidate = st.query_params.get("key")
-        del st.query_params["key"]
-        st.session_state[SESSION_KEY] = key_matches(candidate)
-        if not st.session_state[SESSION_KEY]:
-            st.warning("That instructor key is not the one set on this server; the board is shown as students see it.")
-    return instructor_key_set() and bool(st.session_state.get(SESSION_KEY))
+from kdlab.ui.instructor_key import instructor_key_set, is_instructor, sign_in
 
 
 def may_start_long_jobs() -> bool:
@@ -134,6 +103,15 @@ def _class_actions(code: str) -> None:
             st.rerun()
     if "board.cleared" in st.session_state:
         st.success(f"Cleared: {st.session_state.pop('board.cleared'):,} runs taken off the board.")
+
+
+def render_sign_in() -> None:
+    """A collapsed password field for the instructor's key (on a server with one)."""
+    with st.expander("Instructor sign-in", icon=":material/key:"):
+        with st.form("board.sign_in", border=False):
+            typed = st.text_input("Instructor key", type="password", max_chars=200, key="board.sign_in.key")
+            if st.form_submit_button("Sign in", key="board.sign_in.submit") and sign_in(typed):
+                st.rerun()
 
 
 def render_instructor(code: str | None) -> None:

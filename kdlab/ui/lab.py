@@ -88,7 +88,10 @@ def _left(ticket: LabTicket) -> bool:
     return ticket.run_id in st.session_state.get(LEFT_KEY, ())
 
 
-def _stop(run_id: str) -> Callable[[Job], object]:
+def stop_or_leave(run_id: str) -> Callable[[Job], object]:
+    """The ``on_stop`` of every Stop on a lab run (the lab, the Runs page): ``stop_lab_run``, so a
+    follower's Stop leaves the run and only the last follower stops it."""
+
     def stop(job: Job) -> None:
         if stop_lab_run(job, run_id) == "left":
             st.session_state[LEFT_KEY] = {*st.session_state.get(LEFT_KEY, ()), run_id}
@@ -137,10 +140,10 @@ def render_lab_run(
         st.subheader(f"Run {ticket.number}: {job.name.partition(': ')[2]}")
         if ticket.how == "joined":
             st.info(JOINED_NOTE)
-        follow_job(job, live_body, key="lab.progress", interval=interval, on_stop=_stop(ticket.run_id))
+        follow_job(job, live_body, key="lab.progress", interval=interval, on_stop=stop_or_leave(ticket.run_id))
     elif job.status == JobStatus.FAILED:
         # The full error stays in the server's log: a message can name server paths.
-        st.error(f"The run failed on the server ({(job.error or 'error').split(':')[0]}). Press Train to try again.")
+        st.error(f"The run failed on the server ({job.error_kind}). Press Train to try again.")
     elif not isinstance(job.result, LabOutcome) or ticket.run_id not in job.result.records:
         st.info("The run was cancelled before it started.")
     else:

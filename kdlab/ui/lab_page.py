@@ -32,7 +32,7 @@ from kdlab.ui.assignment import (
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_controls import init_controls, lab_control
 from kdlab.ui.resources import cached_teacher, get_data
-from kdlab.ui.session import session_runs
+from kdlab.ui.session import session_runs, student_runs_for_action
 from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
 
 LIVE_SECONDS = 2.0
@@ -160,16 +160,16 @@ def render_lab_page() -> None:
         note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
     with share_column:
         share_control(values)
-    if (
-        clicked
-        and request is not None
-        and not busy
-        and not waiting
-        and start_run(request.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained)
-    ):
-        forget_prediction()
-        ticket = current_ticket(store)
-        busy = is_busy(ticket)
+    if clicked and request is not None and not busy and not waiting:
+        acting = student_runs_for_action()  # the first Train makes the student (None: over the limit, shown)
+        if acting is not None:
+            store = acting
+            if start_run(
+                request.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained
+            ):
+                forget_prediction()
+                ticket = current_ticket(store)
+                busy = is_busy(ticket)
 
     render_interrupted_runs(store, data, busy=busy)
     # The run's own settings, from its request (also after a reload), not the controls' current values.

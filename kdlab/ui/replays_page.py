@@ -88,7 +88,7 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
     if not job.is_finished:
         follow_job(job, key=slot)  # refreshes only the progress view, then the page once at the end
     elif job.status == JobStatus.FAILED:
-        st.error(f"The replay failed: {job.error}")
+        st.error(f"The replay failed on the server ({job.error_kind}); the details are in its log.")
     elif job.result is not None:
         render_result(job.result, f"{slot}.{job.id}", bias=bias)
 

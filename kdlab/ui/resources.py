@@ -12,14 +12,17 @@ from pathlib import Path
 
 import streamlit as st
 
+from kdlab.classroom.links import escape_markdown
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
+from kdlab.serve.gate import admit_teacher
 from kdlab.serve.jobs import cap_torch_threads, default_runner
-from kdlab.serve.runner import JobStatus
+from kdlab.serve.runner import Job, JobStatus
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.progress import follow_job
+from kdlab.ui.session import session_owner
 
 
 def leave_a_core_to_the_server() -> None:
@@ -88,8 +91,19 @@ def cached_teacher(architecture: str) -> Teacher | None:
     return None
 
 
+def _admit_teacher(architecture: str) -> Job:
+    """The job training ``architecture`` through the gate (within the cap, this student's own unless a
+    preset); a refusal is shown and stops the page."""
+    try:
+        return admit_teacher(default_runner(), architecture, get_data(), default_cache_dir(), owner=session_owner())
+    except ValueError as error:  # over the cap, this student already has a job, or the queue is full
+        st.error(f"**The teacher {architecture} cannot be trained now.** {escape_markdown(error)}")
+        st.stop()
+
+
 def require_teacher(architecture: str, *, key: str) -> Teacher:
-    """The trained teacher; if it is not cached, train it in a shared job and stop the page.
+    """The trained teacher; if it is not cached, train it in a job (``kdlab.serve.gate.admit_teacher``) and
+    stop the page.
 
     While the teacher trains, the page shows a progress bar with ETA (or the queue position),
     refreshed every second, and nothing below it; once trained, the teacher is cached on disk
@@ -103,13 +117,13 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
     if job is not None and job.is_finished:
         if is_teacher_cached(architecture, data):
             st.rerun()  # it finished a moment ago
-        outcome = job.error or (job.result.status if job.result is not None else job.status)
+        outcome = job.error_kind if job.error else (job.result.status if job.result is not None else job.status)
         st.error(f"Training the teacher {architecture} did not finish ({outcome}). Press the button to try again.")
         if st.button("Train the teacher again", key=f"{key}.retry"):
-            TEACHER_JOBS.start(runner, architecture, data, default_cache_dir())
+            _admit_teacher(architecture)
             st.rerun()
         st.stop()
-    job = TEACHER_JOBS.start(runner, architecture, data, default_cache_dir())
+    job = _admit_teacher(architecture)
     epochs = default_teacher_epochs(len(data.train))
     st.info(
         f"**Training the teacher {architecture}** ({epochs} epochs on {len(data.train):,} images). This "

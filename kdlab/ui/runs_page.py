@@ -10,10 +10,10 @@ from kdlab.plots import lab as plots
 from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
-from kdlab.ui.lab import notebook_download, onnx_download
+from kdlab.ui.lab import current_ticket, is_busy, notebook_download, onnx_download, stop_or_leave
 from kdlab.ui.progress import follow_job
 from kdlab.ui.results import render_run_result
-from kdlab.ui.session import recall_job, session_runs, unsaved_runs
+from kdlab.ui.session import session_runs, unsaved_runs
 from kdlab.ui.widgets import page_link
 
 SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}
@@ -25,10 +25,10 @@ def percent(label: str):
 
 def load_runs(store: RunStore, unsaved: RunStore) -> list[RunRecord]:
     """The student's runs, oldest first, with this tab's unsaved ones; says what was cut off or not saved."""
-    job = recall_job("lab")
-    if job is not None and not job.is_finished:
-        st.info(f"{job.name} is in progress; it appears here when it ends.")
-        follow_job(job, key="runs.progress")
+    ticket = current_ticket(store)
+    if is_busy(ticket):
+        st.info(f"{ticket.job.name} is in progress; it appears here when it ends.")
+        follow_job(ticket.job, key="runs.progress", on_stop=stop_or_leave(ticket.run_id))
 
     try:
         records, cut_off = store.records(), store.interrupted()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.classroom.links import escape_markdown
 from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEME_PAPERS, SCHEME_TITLES, SCHEMES, SchemeConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.models import ARCHITECTURES, mlp_name
-from kdlab.serve import tasks
+from kdlab.serve.gate import admit_schemes
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.ui.progress import follow_job
@@ -88,12 +89,10 @@ def start_comparison(chosen: list[str], settings: dict[str, object], data: Mnist
         return job
     try:
         config = SchemeConfig.build(**settings)
-        # A full queue, or a run of this student's still going, is a ValueError too.
-        job = default_runner().submit(
-            "Training schemes", tasks.schemes_task(config, tuple(chosen), data), owner=session_owner()
-        )
+        # Over the cost cap, a full queue, or a run of this student's still going: a ValueError too.
+        job = admit_schemes(default_runner(), config, tuple(chosen), data, owner=session_owner())
     except ValueError as error:
-        st.error(str(error))
+        st.error(escape_markdown(error))
         return job
     remember_job(SLOT, job)
     return job
@@ -114,6 +113,6 @@ def render_schemes_page() -> None:
     if not job.is_finished:
         follow_job(job, key=SLOT)
     elif job.status == JobStatus.FAILED:
-        st.error(f"The comparison failed: {job.error}")
+        st.error(f"The comparison failed on the server ({job.error_kind}); the details are in its log.")
     elif job.result is not None:
         render_comparison(job.result, f"{SLOT}.{job.id}")

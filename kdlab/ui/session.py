@@ -1,11 +1,13 @@
 """Who the student is, where their runs live, and the ids of this session's background jobs.
 
 A student is a random token carried in the URL (``?s=...``) and kept in ``st.session_state``:
-``student_token()`` finds the student it names in the database, or makes a new one, and
-writes the token back into the URL on every run of every page (a navigation link drops it).
-So a reload, a second tab with the same URL and a server restart all show the same runs,
-and nobody without the token sees them. ``session_runs()`` is the student's runs in the
-database; while the database is out of order it is this session's memory, with a message.
+``student_token()`` finds the student it names in the database and writes the token back into
+the URL on every run of every page (a navigation link drops it). So a reload, a second tab with
+the same URL and a server restart all show the same runs, and nobody without the token sees
+them. A student is made on their first action that needs one (``student_runs_for_action``: Train,
+which also files the prediction and the class), not on a visit: a visit that does nothing writes
+nothing, and new students are rate-limited per client. ``session_runs()`` is the student's runs
+in the database; while the database is out of order it is this session's memory, with a message.
 
 Jobs live in the process-wide ``kdlab.serve.jobs.default_runner()``; the session keeps their ids.
 """
@@ -21,8 +23,11 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, is_valid_token, new_token
 from kdlab.runs.store import MemoryRunStore, RunStore
 from kdlab.serve.jobs import default_runner
+from kdlab.serve.rate import NEW_STUDENTS_PER_ADDRESS, NEW_STUDENTS_PER_SESSION
 from kdlab.serve.runner import Job
 from kdlab.settings import SettingsError, current_settings
+from kdlab.ui.client import client_keys
+from kdlab.ui.instructor_key import take_key_from_url
 
 TOKEN_KEY = "kdlab.token"
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
@@ -30,30 +35,32 @@ PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out o
 MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
 CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (set by a lab link; the board reads it)
 NOT_RECOGNISED = (
-    "That link's student code was not recognised; here is a new one: bookmark this page to come back to your runs."
+    "That link's student code was not recognised. You get a new one when you first press Train: bookmark the page "
+    "then to come back to your runs."
 )
+TOO_MANY_STUDENTS = "Too many new students from this address just now: try again in about {minutes} min."
 
 
-def student_token() -> str:
-    """This student's token: the session's, or the URL's ``?s=`` if it names a student, or a new
-    student's (with a warning when the URL held an unknown one). Call it on every run of every page:
-    it also puts the token back into the URL."""
-    token = st.session_state.get(TOKEN_KEY)
+def student_token() -> str | None:
+    """This student's token: the session's, or the URL's ``?s=`` if it names a student; None for a visitor
+    who has not done anything that needs a student yet (``student_runs_for_action`` makes one). Call it on
+    every run of every page: it puts the token back into the URL (a navigation link drops it) and takes an
+    unrecognised one out. It never writes to the database."""
     from_url = st.query_params.get("s")
-    if token is None or (from_url is not None and from_url != token):
-        _sign_in(from_url if from_url is not None else token, report=False)
-    _keep_token_in_url()
-    return st.session_state[TOKEN_KEY]
-
-
-def _keep_token_in_url() -> None:
-    token = st.session_state[TOKEN_KEY]
-    if st.query_params.get("s") != token:
+    if from_url is not None and from_url != st.session_state.get(TOKEN_KEY):
+        _sign_in(from_url, create=False, report=False)
+    token = st.session_state.get(TOKEN_KEY)
+    if token is None:
+        st.query_params.pop("s", None)
+    elif st.query_params.get("s") != token:
         st.query_params["s"] = token
+    return token
 
 
-def _sign_in(candidate: str | None, *, report: bool) -> None:
-    """Set the session's token and student from ``candidate`` (from the URL or the session)."""
+def _sign_in(candidate: str | None, *, create: bool, report: bool) -> None:
+    """Set the session's token and student: the one ``candidate`` names (a lookup), else, with ``create``, a
+    new student (or the token made while the database was out of order). A candidate that names nobody
+    leaves the session as it was, with a warning."""
     pending = st.session_state.get(PENDING_KEY)
     if candidate is not None and not is_valid_token(candidate):  # every URL value is checked first
         st.warning(NOT_RECOGNISED)
@@ -65,11 +72,15 @@ def _sign_in(candidate: str | None, *, report: bool) -> None:
             adopt = candidate if candidate is not None and candidate == pending else None
             if candidate is not None and adopt is None:
                 st.warning(NOT_RECOGNISED)
+            if adopt is None and not create:
+                return
             student, candidate = create_student(database, adopt)
         st.session_state.pop(PENDING_KEY, None)
     except StorageError as error:
         student = None
         if candidate is None:
+            if not create:
+                return
             candidate = st.session_state[PENDING_KEY] = new_token()
         if report:
             st.error(
@@ -88,11 +99,34 @@ def unsaved_runs() -> MemoryRunStore:
 
 
 def session_runs() -> RunStore:
-    """This student's runs in the database; while it is out of order, ``unsaved_runs()`` and a message."""
-    student_token()
-    if st.session_state.get(STUDENT_KEY) is None:
-        _sign_in(st.session_state[TOKEN_KEY], report=True)
-        _keep_token_in_url()
+    """This student's runs in the database; ``unsaved_runs()`` for a visitor without a student yet, and (with
+    a message) while the database is out of order. Reading them creates nobody."""
+    token = student_token()
+    if token is not None and st.session_state.get(STUDENT_KEY) is None:
+        _sign_in(token, create=False, report=True)  # the database was out of order: try it again
+    return _store()
+
+
+def student_runs_for_action() -> RunStore | None:
+    """The runs of this session's student, made now if there is none yet: call it for an action that needs a
+    student (Train). New students are limited per session and per client address; over the limit this shows
+    why and returns None."""
+    if student_token() is None:
+        session_key, address_key = client_keys()
+        if not (NEW_STUDENTS_PER_SESSION.allows(session_key) and NEW_STUDENTS_PER_ADDRESS.allows(address_key)):
+            wait = max(
+                NEW_STUDENTS_PER_SESSION.seconds_left(session_key), NEW_STUDENTS_PER_ADDRESS.seconds_left(address_key)
+            )
+            st.error(TOO_MANY_STUDENTS.format(minutes=max(1, round(wait / 60))))
+            return None
+        NEW_STUDENTS_PER_SESSION.record(session_key)
+        NEW_STUDENTS_PER_ADDRESS.record(address_key)
+        _sign_in(None, create=True, report=True)
+        student_token()  # the new token goes into the URL
+    return session_runs()
+
+
+def _store() -> RunStore:
     student = st.session_state.get(STUDENT_KEY)
     if student is None:
         return unsaved_runs()
@@ -101,6 +135,7 @@ def session_runs() -> RunStore:
 
 def session_owner() -> str:
     """Who owns this session's jobs: the student (the same across tabs and reloads), else a random id."""
+    student_token()  # the URL's student, also on a page that shows no runs (the explorer's teacher jobs)
     student = st.session_state.get(STUDENT_KEY)
     if student is not None:
         return student.key
@@ -130,7 +165,7 @@ def require_valid_settings() -> None:
 
 
 def ensure_entrypoint() -> None:
-    """Check the settings (``require_valid_settings``) and make sure the page runs inside app.py's
+    """Check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, and make sure the page runs inside app.py's
     navigation; call it first on every page.
 
     Streamlit keeps a legacy mode for apps with a ``pages/`` folder: when the very first request
@@ -144,6 +179,7 @@ def ensure_entrypoint() -> None:
     of the page file alone, where the mode is off.
     """
     require_valid_settings()
+    take_key_from_url()  # on every page: a projector shows the address bar
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without the legacy mode

@@ -54,7 +54,7 @@ def render_sidebar() -> None:
         st.caption(source.label)
         if not source.is_full:
             with st.expander("Get full MNIST"):
-                st.caption(source.note or GET_FULL_MNIST_HINT)
+                st.caption(GET_FULL_MNIST_HINT)  # not source.note, which can name the server's cache folder
         st.markdown("**Device**")
         st.caption(device_label())
         st.markdown("**Teacher cache**")

@@ -8,12 +8,13 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from kdlab.classroom.lab_settings import MLP_WIDTHS
+from kdlab.classroom.links import escape_markdown, shown
 from kdlab.experiments.distill import DEFAULT_TEACHER
 from kdlab.ml.data import MnistData
 from kdlab.ml.metrics import softened_probabilities
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
 from kdlab.plots import lab as plots
-from kdlab.teachers.ensembles import describe_teacher, parse_teacher_name
+from kdlab.teachers.ensembles import ENSEMBLE_PRESETS, describe_teacher, parse_teacher_name
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import teacher_is_cached
 
@@ -27,8 +28,6 @@ FAMILY_LABELS = {
     "linear": "Linear (logistic regression)",
     "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)",
 }
-# Ensembles offered in the teacher menus; any other ``ensemble:...`` name can be typed in.
-ENSEMBLE_PRESETS = ("ensemble:cnn*3", "ensemble:cnn,lenet5,mlp-1200x2", "ensemble:linear*3")
 
 
 def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) -> str:
@@ -58,7 +57,7 @@ def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) 
     try:
         return parse_teacher_name(chosen).name
     except ValueError as error:
-        st.error(f"**Teacher '{chosen}' is not one kdlab knows.** {error}")
+        st.error(f"**Teacher {shown(chosen)} is not one kdlab knows.** {escape_markdown(error)}")
         st.stop()
 
 

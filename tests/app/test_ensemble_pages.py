@@ -29,7 +29,7 @@ def test_the_explorer_shows_each_member_beside_the_ensemble(sample_data):
 def test_a_bad_ensemble_in_a_link_gets_a_message_not_a_traceback():
     at = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": "ensemble:cnn*40"}, timeout=120)
     assert not at.exception
-    assert any("2 to 10 members" in error.value for error in at.error)
+    assert any("2 to 5 members" in error.value for error in at.error)
 
 
 def test_the_lab_reports_the_ensembles_accuracy_beside_its_best_members(sample_data):

@@ -1,6 +1,8 @@
 """The class board's data: runs under a class code from several students, their counts, predictions checked
 in words, and figures that do not rely on colour alone. The page is tests/app/test_class_board.py."""
 
+import math
+
 from kdlab.classroom.board import (
     TABLE_COLUMNS,
     board_csv,
@@ -14,6 +16,7 @@ from kdlab.classroom.board import (
 )
 from kdlab.classroom.classes import class_runs
 from kdlab.db.database import open_database
+from kdlab.db.students import ADJECTIVES, ANIMALS, NICKNAME_NUMBERS, random_nickname
 from kdlab.plots import board as board_plots
 from tests.conftest import FEWER_BY_10, MORE, make_class
 
@@ -36,6 +39,20 @@ def test_the_store_files_runs_under_their_class_with_nicknames():
     assert table.splitlines()[0].startswith("student,time,teacher") and len(table.splitlines()) == 4
     assert all(nickname in table for nickname in nicknames)
     assert headline([]) == "No runs yet" and class_runs(open_database(), "NOPE-9") == []
+
+
+def test_two_students_with_one_nickname_are_told_apart(monkeypatch):
+    monkeypatch.setattr("kdlab.db.students.random_nickname", lambda: "Calm Owl 17")
+    make_class("TWINS-1", [[(4.0, 0.5, 60, 40, None), (8.0, 0.5, 60, 50, None)], [(4.0, 0.9, 60, 70, None)]])
+    runs = class_runs(open_database(), "TWINS-1")
+    assert [run.nickname for run in runs] == ["Calm Owl 17", "Calm Owl 17", "Calm Owl 17 (2)"]
+    assert "Calm Owl 17 (2)," in board_csv(runs)
+
+
+def test_nicknames_rarely_repeat_in_a_class_of_60():
+    names = len(ADJECTIVES) * len(ANIMALS) * len(NICKNAME_NUMBERS)
+    assert 1 - math.exp(-60 * 59 / (2 * names)) < 0.05  # the birthday bound behind the lists' sizes
+    assert len({random_nickname() for _ in range(2000)}) > 1950  # and they are drawn from all of them
 
 
 def test_predictions_are_checked_in_words():

@@ -79,6 +79,27 @@ def test_train_size_all_uses_every_image_the_filters_leave(small_teacher):
     assert report["transfer_set"]["size"] == 800 and report["baseline"] is None
 
 
+def test_a_student_name_with_leading_zeros_runs_under_its_canonical_name(small_teacher):
+    completed = run_cli(
+        "distill",
+        "--teacher",
+        "lenet5",
+        "--teacher-epochs",
+        "8",
+        "--student",
+        "mlp-010x01",
+        "--epochs",
+        "1",
+        "--train-size",
+        "200",
+        "--json",
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["config"]["student"] == "mlp-10x1" and report["student"]["arch"] == "mlp-10x1"
+    assert "Student mlp-010x01 runs as mlp-10x1." in completed.stderr
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -90,6 +111,9 @@ def test_train_size_all_uses_every_image_the_filters_leave(small_teacher):
         (["distill", "--omit", "12"], "12 is not a digit"),
         (["distill", "--epochs", "many"], "invalid int value"),
         (["teacher", "--arch", "mlp-1x1"], "out of range"),
+        (["distill", "--student", "mlp-\u0661\u0660\u0660x1"], "Unknown architecture"),  # Arabic-Indic 100
+        (["teacher", "--arch", "ensemble:cnn-wide*10"], "2 to 5 members"),
+        (["teacher", "--arch", "ensemble:cnn*\u0663"], "is not a number of seeds"),
         (["data", "--data-dir", "/nonexistent/mnist"], "does not exist"),
         (["frobnicate"], "invalid choice"),
     ],

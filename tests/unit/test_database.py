@@ -111,7 +111,7 @@ def test_students_are_found_by_their_token_and_only_its_hash_is_stored(database)
     with database.read() as connection:
         stored = connection.execute(select(schema.students)).one()
     assert stored.token_hash == token_hash(token) and token not in str(tuple(stored))
-    assert len(stored.nickname.split()) == 2  # "Curious Otter"
+    assert len(stored.nickname.split()) == 3  # "Curious Otter 42"
 
 
 def test_each_student_sees_only_their_own_runs(database):

@@ -118,9 +118,9 @@ def test_teacher_names_parse(name, canonical, members, offsets):
 BAD_NAMES = [
     ("", "Choose a teacher"),
     ("ensemble:", "names no members"),
-    ("ensemble:cnn", "2 to 10 members; 'ensemble:cnn' has 1 \\(for one network"),
-    ("ensemble:cnn*1", "2 to 10 members"),
-    ("ensemble:cnn*11", "2 to 10 members; 'ensemble:cnn\\*11' has 11"),
+    ("ensemble:cnn", "2 to 5 members; 'ensemble:cnn' has 1 \\(for one network"),
+    ("ensemble:cnn*1", "2 to 5 members"),
+    ("ensemble:cnn*11", "2 to 5 members; 'ensemble:cnn\\*11' has 11"),
     ("ensemble:cnn*x", "'x' in 'ensemble:cnn\\*x' is not a number of seeds"),
     ("ensemble:cnn,resnet", "Ensemble member 'resnet'.*Unknown architecture 'resnet'"),
     ("ensemble:cnn,cnn", "lists cnn more than once.*ensemble:cnn\\*2"),
@@ -129,6 +129,9 @@ BAD_NAMES = [
     ("ensemble:ensemble:cnn*2", "nests an ensemble"),
     ("ensemble:mlp-5x1*2", "out of range"),
     ("ensemble:" + ",".join(["cnn"] * 80), "at most 200"),
+    ("ensemble:cnn-wide*10", "2 to 5 members"),
+    ("ensemble:cnn*\u0663", "is not a number of seeds"),  # an Arabic-Indic 3
+    ("ensemble:mlp-100x1,mlp-0100x1", "lists mlp-100x1 more than once"),  # one model under two spellings
 ]
 
 
@@ -138,10 +141,25 @@ def test_bad_teacher_names_are_rejected_with_a_message(name, message):
         parse_teacher_name(name)
 
 
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("mlp-0100x1", "mlp-100x1"),
+        (" ensemble: mlp-010x01 * 03 ", "ensemble:mlp-10x1*3"),
+        ("ensemble:mlp-0050x2,lenet5", "ensemble:mlp-50x2,lenet5"),
+    ],
+)
+def test_spellings_of_one_teacher_parse_to_one_canonical_name(name, canonical):
+    assert parse_teacher_name(name).name == canonical
+    assert describe_teacher(name).name == canonical
+
+
 def test_configs_take_ensemble_names_and_reject_bad_ones():
     assert DistillConfig(teacher="ensemble: lenet5*2").teacher == "ensemble:lenet5*2"
     assert SchemeConfig(teacher="ensemble:cnn,lenet5").teacher == "ensemble:cnn,lenet5"
-    with pytest.raises(ValueError, match="2 to 10 members"):
+    assert DistillConfig(teacher="mlp-0100x1", student="mlp-020x1").student == "mlp-20x1"
+    assert SchemeConfig(student="mlp-010x1", assistant="mlp-0100x1").assistant == "mlp-100x1"
+    with pytest.raises(ValueError, match="2 to 5 members"):
         DistillConfig(teacher="ensemble:cnn*12")
     with pytest.raises(ValueError, match="more than once"):
         SchemeConfig(teacher="ensemble:lenet5,lenet5")

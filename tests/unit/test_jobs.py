@@ -135,7 +135,7 @@ def test_cancel_queued_job_never_runs():
     assert last.result == "last"
 
 
-def test_failure_is_recorded_and_next_job_runs():
+def test_failure_is_recorded_and_next_job_runs(caplog):
     runner = JobRunner()
 
     def broken(context):
@@ -148,6 +148,9 @@ def test_failure_is_recorded_and_next_job_runs():
     assert failed.error == "ValueError: bad learning rate"
     assert "Traceback" in failed.traceback and "bad learning rate" in failed.traceback
     assert after.status == JobStatus.COMPLETED and after.result == "ok"
+    assert failed.error_kind == "ValueError"  # what a page shows: no message that could name a path
+    logged = [record for record in caplog.records if record.name == "kdlab.serve.runner"]
+    assert any("broken" in record.getMessage() and "Traceback" in record.getMessage() for record in logged)
 
 
 @pytest.mark.parametrize("exception", [KeyboardInterrupt, SystemExit])
@@ -433,3 +436,15 @@ def test_the_page_shows_queue_position_and_estimates(clock):
     assert eta_text(running) == "2 s so far, about 38 s left"
     release.set()
     assert runner.wait(queued, timeout=TIMEOUT)
+
+
+def test_the_queue_takes_turns_between_owners():
+    runner, release = JobRunner(1, one_per_owner=False), threading.Event()
+    busy = runner.submit("alice's first", lambda context: release.wait(60), owner="alice")
+    alice = [runner.submit(f"alice {n}", lambda context, n=n: n, owner="alice") for n in range(3)]
+    bob = runner.submit("bob", lambda context: "bob", owner="bob")
+    assert bob.queue_position() == 1  # alice already has a job running: bob goes next
+    assert [job.queue_position() for job in alice] == [2, 3, 4]
+    release.set()
+    assert runner.wait(alice[-1], timeout=TIMEOUT) and bob.started_at <= min(job.started_at for job in alice)
+    assert busy.status == JobStatus.COMPLETED

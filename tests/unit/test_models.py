@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from kdlab.ml.models import ARCHITECTURES, build_model, describe_model, get_architecture
+from kdlab.ml.models import ARCHITECTURES, build_model, canonical_architecture, describe_model, get_architecture
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES) + ["mlp-10x1", "mlp-300x2", "mlp-1200x3"])
@@ -50,3 +50,19 @@ def test_hinton_teacher_has_dropout_and_students_do_not():
     assert not torch.equal(teacher(x), teacher(x))  # dropout active in training mode
     student = build_model("mlp-800x2").train()
     assert torch.equal(student(x), student(x))
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"), [("mlp-0100x1", "mlp-100x1"), (" mlp-00100x01 ", "mlp-100x1"), ("cnn", "cnn")]
+)
+def test_spellings_of_one_model_share_its_canonical_name(name, canonical):
+    assert canonical_architecture(name) == canonical
+    assert describe_model(name).name == canonical  # one name, so one cache entry
+
+
+@pytest.mark.parametrize(
+    "name", ["mlp-\u0661\u0660\u0660x1", "mlp-100x\u0661", "mlp-\uff11\uff10x1", "mlp-" + "0" * 60 + "10x1"]
+)
+def test_other_scripts_digits_and_overlong_names_are_refused(name):
+    with pytest.raises(ValueError, match="Unknown architecture|at most 40"):
+        get_architecture(name)

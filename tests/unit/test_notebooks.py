@@ -47,6 +47,7 @@ def test_a_run_notebook_executes_and_reproduces_the_run(sample_data, tmp_path):
     assert "Offline MNIST sample" in text and "Note: the run used" not in text
     assert "loss by hand" in text and "= kdlab.ml.losses.kd_loss" in text
     assert "matches the recorded run: True" in text, text
+    assert "ONNX gives PyTorch's answers: True" in text and "one image: PyTorch" in text, text
 
 
 def test_the_notebook_writes_the_loss_out_once_beside_the_library_call():

@@ -416,7 +416,7 @@ def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        (dict(teacher="ensemble:linear*1"), "2 to 10 members"),
+        (dict(teacher="ensemble:linear*1"), "2 to 5 members"),
         (dict(student="ensemble:cnn*2"), "Unknown architecture"),
         (dict(transfer_kinds=("real", "gan")), "Unknown transfer set gan"),
         (dict(swap_probability=2.0), "between 0 and 1"),
@@ -450,7 +450,7 @@ def test_command_line_compression_json(capsys, monkeypatch, tmp_path):
     assert {"labelled", "real", "munge", "noise", "test"} == set(summary["sets"])
     assert "Claim:" in captured.err and "labelled 500" in captured.err
     assert main(["replay", "compression", "--teacher", "ensemble:linear*1"]) == 2
-    assert "2 to 10 members" in capsys.readouterr().err
+    assert "2 to 5 members" in capsys.readouterr().err
     assert main(["replay", "table", "--teacher", "cnn"]) == 2
     assert "compression replay only" in capsys.readouterr().err
 

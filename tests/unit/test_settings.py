@@ -78,7 +78,7 @@ def test_an_empty_value_is_unset():
         ("KDLAB_KEEP_WEIGHTS", "0", 0),
         ("KDLAB_KEEP_WEIGHTS", "-2", 0),  # below 0 keeps none, as 0 does
         ("KDLAB_LESSONS_DIR", " /srv/lessons ", Path("/srv/lessons")),
-        ("KDLAB_INSTRUCTOR_KEY", " s3cret ", "s3cret"),
+        ("KDLAB_INSTRUCTOR_KEY", " s3cret-key-of-16-chars ", "s3cret-key-of-16-chars"),
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "5", 5.0),
     ],
 )
@@ -117,7 +117,13 @@ def test_the_queue_sizes_keep_their_default_with_a_warning(caplog, name, text):
 
 
 def test_the_instructor_key_never_shows_in_a_repr():
-    assert "s3cret" not in repr(load_settings({"KDLAB_INSTRUCTOR_KEY": "s3cret"}))
+    assert "s3cret" not in repr(load_settings({"KDLAB_INSTRUCTOR_KEY": "s3cret-key-of-16-chars"}))
+
+
+def test_a_short_instructor_key_is_refused_without_showing_it():
+    with pytest.raises(SettingsError, match="KDLAB_INSTRUCTOR_KEY is 15 characters long; use at least 16") as raised:
+        load_settings({"KDLAB_INSTRUCTOR_KEY": "fifteen-chars!!"})
+    assert "fifteen" not in str(raised.value)
 
 
 def test_current_settings_reads_the_environment_again_only_when_it_changed(monkeypatch):

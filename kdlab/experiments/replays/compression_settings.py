@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
-from kdlab.ml.models import get_architecture
+from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
 
 NAME = "compression"
@@ -103,7 +103,7 @@ class CompressionConfig(HoldsTraining):
                 f"budget must be a CompressionBudget, e.g. COMPRESSION_BUDGETS['quick'] (got {self.budget!r})."
             )
         object.__setattr__(self, "teacher", parse_teacher_name(self.teacher).name)
-        get_architecture(self.student)
+        object.__setattr__(self, "student", canonical_architecture(self.student))
         if self.training.jitter_pixels:
             raise ValueError("Students do not jitter their images: the teacher's logits are for the unshifted ones.")
         TrainConfig(jitter_pixels=self.teacher_jitter_pixels)  # the same limits as any run's jitter

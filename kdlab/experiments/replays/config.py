@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import TransferSetSpec
-from kdlab.ml.models import get_architecture, mlp_name
+from kdlab.ml.models import canonical_architecture, get_architecture, mlp_name
 
 PAPER_TEACHER = "mlp-1200x2"  # 784-1200-1200-10 ReLU with dropout, trained on jittered images
 VALIDATION_FRACTION = 1 / 12  # 5,000 of full MNIST's 60,000 training images
@@ -55,7 +55,7 @@ class Budget:
         ):
             if not (isinstance(epochs, int) and 1 <= epochs <= 100):
                 raise ValueError(f"{label} epochs must be a whole number from 1 to 100 (got {epochs}).")
-        get_architecture(self.teacher)
+        object.__setattr__(self, "teacher", canonical_architecture(self.teacher))
         for label, size in (("Student", self.student_train_size), ("Sweep", self.sweep_train_size)):
             if size is not None and size < 1:
                 raise ValueError(f"{label} training-set size must be at least 1, or None for all images (got {size}).")
@@ -124,8 +124,8 @@ class HintonSetup(HoldsTraining):
             )
         if self.teacher is None:
             object.__setattr__(self, "teacher", self.budget.teacher)
-        get_architecture(self.teacher)
-        get_architecture(self.student)
+        object.__setattr__(self, "teacher", canonical_architecture(self.teacher))
+        object.__setattr__(self, "student", canonical_architecture(self.student))
         if self.training.jitter_pixels:
             raise ValueError("Students do not jitter their images: the teacher's logits are for the unshifted ones.")
         TrainConfig(jitter_pixels=self.teacher_jitter_pixels)  # the same limits as any run's jitter

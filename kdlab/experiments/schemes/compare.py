@@ -168,7 +168,7 @@ def compare_schemes(
     indices = config.transfer_indices(data)
     transfer = data.train.subset(indices)
     comparison = SchemeComparison(config, data.source, transfer.class_counts(), requested=requested)
-    progress = ProgressTracker(on_event, _plan(config, requested, len(transfer), with_teacher=teacher is None))
+    progress = ProgressTracker(on_event, scheme_plan(config, requested, len(transfer), with_teacher=teacher is None))
     trainer = _Trainer(config, transfer, data.test, progress, stop, device)
 
     def finish() -> SchemeComparison:
@@ -226,7 +226,7 @@ def compare_schemes(
     return finish()
 
 
-def _plan(config: SchemeConfig, requested: tuple[str, ...], size: int, *, with_teacher: bool) -> dict[str, float]:
+def scheme_plan(config: SchemeConfig, requested: tuple[str, ...], size: int, *, with_teacher: bool) -> dict[str, float]:
     """Each stage's share of the work, for one progress bar over the whole comparison. The
     teacher is weighed on the transfer set too: only the shares matter, and a cached teacher
     leaves the plan anyway."""

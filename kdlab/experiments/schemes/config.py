@@ -13,7 +13,7 @@ import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
-from kdlab.ml.models import get_architecture
+from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
 
 SCHEMES = ("offline", "mutual", "born-again", "assistant")
@@ -81,8 +81,8 @@ class SchemeConfig(HoldsTraining):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "teacher", parse_teacher_name(self.teacher).name)  # an architecture or an ensemble
-        for architecture in (self.assistant, self.student):
-            get_architecture(architecture)
+        object.__setattr__(self, "assistant", canonical_architecture(self.assistant))
+        object.__setattr__(self, "student", canonical_architecture(self.student))
         if self.training.jitter_pixels:
             raise ValueError("Scheme runs do not jitter their images: the teachers' logits are for the unshifted ones.")
         _ = self.mutual_training  # building its TrainConfig checks the mutual temperature and alpha

@@ -1,0 +1,71 @@
+"""Rate limits for what a curious student can repeat: instructor-key guesses, new students.
+
+``RateLimit`` counts events per key (a session id, a client address) in a sliding window. Its
+memory is bounded: it remembers at most ``max_keys`` keys, dropping the one least recently seen,
+so a flood of made-up addresses costs the server a fixed few megabytes at most.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+
+class RateLimit:
+    """At most ``limit`` events per ``window`` seconds for each key."""
+
+    def __init__(
+        self, limit: int, window: float, *, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if limit < 1 or window <= 0 or max_keys < 1:
+            raise ValueError(f"A rate limit needs limit >= 1, window > 0 and max_keys >= 1 (got {limit}, {window}).")
+        self.limit, self.window, self.max_keys, self._clock = limit, window, max_keys, clock
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        events = self._events.setdefault(key, deque())
+        self._events.move_to_end(key)
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        while len(self._events) > self.max_keys:
+            self._events.popitem(last=False)
+        return events
+
+    def allows(self, *keys: str | None) -> bool:
+        """True when none of ``keys`` (None: no such key, e.g. no client address) is at its limit."""
+        with self._lock:
+            now = self._clock()
+            return all(len(self._recent(key, now)) < self.limit for key in keys if key is not None)
+
+    def record(self, *keys: str | None) -> None:
+        """Count one event for each of ``keys``."""
+        with self._lock:
+            now = self._clock()
+            for key in keys:
+                if key is not None:
+                    self._recent(key, now).append(now)
+
+    def seconds_left(self, *keys: str | None) -> float:
+        """How long until every one of ``keys`` is below its limit again (0 when it is now)."""
+        with self._lock:
+            now = self._clock()
+            waits = [
+                events[0] + self.window - now
+                for key in keys
+                if key is not None and len(events := self._recent(key, now)) >= self.limit
+            ]
+            return max(waits, default=0.0)
+
+
+# Five wrong instructor keys per ten minutes, per session and per client address: a guesser tries 720
+# keys a day from one address, against a 16-character key (settings refuse shorter ones).
+KEY_GUESSES = RateLimit(5, 600.0)
+
+# New students (a first Train) per client address: a classroom behind one school router shares one
+# address, so the limit must fit a whole class (60) with room for reloaded private tabs; it stops a
+# script, not a class. Per session: a session makes one student; three per hour allows for lost links.
+NEW_STUDENTS_PER_ADDRESS = RateLimit(120, 3600.0)
+NEW_STUDENTS_PER_SESSION = RateLimit(3, 3600.0)

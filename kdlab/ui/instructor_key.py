@@ -1,0 +1,68 @@
+"""The instructor's key (``KDLAB_INSTRUCTOR_KEY``): checked, rate-limited, and never left in a URL.
+
+The instructor signs in on the class board with a password field, or once with ``?key=`` in a
+link: on whatever page the link arrives, the key leaves the URL at once (a projector shows the
+address bar) and the session remembers whether it was right. Keys are compared in constant time;
+wrong guesses are limited per session and per client address (``kdlab.serve.rate.KEY_GUESSES``).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import streamlit as st
+
+from kdlab.serve.rate import KEY_GUESSES
+from kdlab.settings import current_settings
+from kdlab.ui.client import client_keys
+
+SESSION_KEY = "kdlab.instructor"
+MAX_KEY_LENGTH = 200
+WRONG_KEY = "That instructor key is not the one set on this server; the board is shown as students see it."
+
+
+def instructor_key_set() -> bool:
+    """True when the server has an instructor key (then only the instructor opens class codes)."""
+    return current_settings().instructor_key is not None
+
+
+def key_matches(candidate: object) -> bool:
+    """``candidate`` equals the server's instructor key (compared in constant time); False without one."""
+    secret = current_settings().instructor_key
+    if not secret or not isinstance(candidate, str) or len(candidate) > MAX_KEY_LENGTH:
+        return False
+    return hmac.compare_digest(candidate.encode("utf-8"), secret.encode("utf-8"))
+
+
+def sign_in(candidate: object) -> bool:
+    """Check ``candidate`` against the key and remember the answer for the session; a wrong one counts
+    against this session and this client address, and once they are at their limit no key is checked.
+    Shows why when it is refused."""
+    keys = client_keys()
+    if not KEY_GUESSES.allows(*keys):
+        minutes = max(1, round(KEY_GUESSES.seconds_left(*keys) / 60))
+        st.warning(f"Too many wrong instructor keys from here: try again in about {minutes} min.")
+        return False
+    right = key_matches(candidate)
+    st.session_state[SESSION_KEY] = right
+    if not right:
+        KEY_GUESSES.record(*keys)
+        st.warning(WRONG_KEY)
+    return right
+
+
+def take_key_from_url() -> None:
+    """Take ``?key=`` out of the URL (call it on every page) and sign in with it when the server has a key."""
+    if "key" not in st.query_params:
+        return
+    candidate = st.query_params.get("key")
+    del st.query_params["key"]
+    if instructor_key_set():
+        sign_in(candidate)
+
+
+def is_instructor() -> bool:
+    """True when this session signed in with the right key. Always False while the server has no key,
+    even for a session that had one."""
+    take_key_from_url()
+    return instructor_key_set() and bool(st.session_state.get(SESSION_KEY))
