@@ -23,6 +23,7 @@ from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
+from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
@@ -263,6 +264,8 @@ def notebook_download(record: RunRecord, *, key: str) -> None:
 def _render_record(record: RunRecord, store) -> None:
     st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
     render_prediction(record, _prediction(record, store))
+    if record.summary.get("baseline_shared"):
+        st.caption(SHARED_NOTE)
     render_run_result(record, key="lab.result")
     notebook_download(record, key="lab.notebook")
     page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")
