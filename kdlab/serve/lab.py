@@ -248,8 +248,9 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
     config, number = request.config, live.followers[0].number
 
     def target(context: JobContext) -> LabOutcome:
-        baseline = plan_baseline(request.baseline_key, live.followers[0].store, fresh=request.fresh)
+        baseline = BaselinePlan()
         try:
+            baseline = plan_baseline(request.baseline_key, live.followers[0].store, fresh=request.fresh)
             plan = {run: cost for run, cost in request.plan.items() if run != "baseline" or not baseline.shared}
             progress = ProgressTracker(report_progress(context), plan)
             follow = progress.follow_runs({run: STAGE_NAMES[run] for run in plan})

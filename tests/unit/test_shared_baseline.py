@@ -1,6 +1,7 @@
 """The student alone shared between runs that differ only in T, alpha or the teacher (``kdlab.serve.baselines``)."""
 
 import pytest
+import torch
 
 from kdlab.db import database as schema
 from kdlab.db.database import open_database
@@ -128,3 +129,16 @@ def test_a_run_stopped_while_waiting_for_its_baseline_is_stopped_without_one(dat
     record = store.get(ticket.run_id)
     assert record.status == "stopped" and record.summary["baseline"] is None
     assert record.summary["student"]["status"] == "completed"
+
+
+def test_a_run_trains_only_the_students_it_is_asked_for(sample_data, linear_teacher):
+    config = tiny_config(epochs=2, seed=8)
+    alone = run_distillation(config, sample_data, teacher=linear_teacher, students=("baseline",))
+    assert alone.student is None and alone.baseline is not None and alone.status == "completed"
+    distilled = run_distillation(config, sample_data, teacher=linear_teacher, students=("distilled",))
+    assert distilled.baseline is None and distilled.status == "completed"
+    both = run_distillation(config, sample_data, teacher=linear_teacher)
+    assert torch.equal(alone.baseline.test_logits, both.baseline.test_logits)
+    assert torch.equal(distilled.student.test_logits, both.student.test_logits)
+    with pytest.raises(ValueError, match="does not train the baseline"):
+        run_distillation(tiny_config(with_baseline=False), sample_data, teacher=linear_teacher, students=("baseline",))
