@@ -6,15 +6,30 @@ import argparse
 
 import torch
 
-from kdlab.cli.common import add_data_arguments, log, progress_printer
+from kdlab.cli.classroom import MODES, classroom_lines, run_classroom
+from kdlab.cli.common import UserError, add_data_arguments, log, progress_printer
 from kdlab.cli.timing import run_benchmark
 from kdlab.ml.data import load_mnist
 from kdlab.ml.train import pick_device
 
-HELP = "time our loop against the PyTorch tutorial's and run the default demo"
+HELP = "time our loop against the PyTorch tutorial's and run the default demo; or a class at once (classroom)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "suite",
+        nargs="?",
+        choices=("loop", "classroom"),
+        default="loop",
+        help="loop (default): our loop, the demo, the teachers; classroom: a class pressing Train at once",
+    )
+    parser.add_argument("--students", type=int, default=30, help="classroom: students in the class (default: 30)")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="lesson",
+        help="classroom: lesson (one seed, T from 1 to 20) or free (a seed each); default: lesson",
+    )
     parser.add_argument(
         "--skip-replay", action="store_true", help="leave out the quick table replay (it trains for minutes)"
     )
@@ -23,6 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     data = load_mnist(args.data_dir)
+    if args.suite == "classroom":
+        if args.students < 1:
+            raise UserError(f"--students must be at least 1 (got {args.students})")
+        log(f"Data: {data.source.label}; device: {pick_device()}")
+        report = run_classroom(data, args.mode, args.students, on_event=progress_printer)
+        for line in classroom_lines(report):
+            log(line)
+        return report
     log(f"Data: {data.source.label}; device: {pick_device()}; torch threads: {torch.get_num_threads()}")
     report = run_benchmark(data, on_event=progress_printer, with_replay=not args.skip_replay)
     for line in report_lines(report):

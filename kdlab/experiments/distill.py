@@ -125,12 +125,14 @@ class DistillationResult:
     student: TrainResult | None = None
     baseline: TrainResult | None = None
     seconds: float = 0.0
+    trained_here: tuple[str, ...] | None = None  # the kinds asked for here; None: all of config.student_runs
 
     @property
     def status(self) -> str:
-        """ "completed", or the first run's "stopped" / "diverged"."""
+        """ "completed", or the first run's "stopped" / "diverged"; a kind asked for but missing: "stopped"."""
         runs = [self.teacher.status] + [r.status for r in (self.student, self.baseline) if r is not None]
-        if self.student is None or (self.config.with_baseline and self.baseline is None):
+        asked = self.trained_here if self.trained_here is not None else tuple(self.config.student_runs)
+        if any({"distilled": self.student, "baseline": self.baseline}[kind] is None for kind in asked):
             runs.append("stopped")
         return next((status for status in runs if status != "completed"), "completed")
 
@@ -225,16 +227,27 @@ def run_distillation(
     stop: threading.Event | None = None,
     device: torch.device | None = None,
     indices: torch.Tensor | None = None,
+    students: tuple[str, ...] | None = None,
 ) -> DistillationResult:
     """Distill ``config.student`` from ``config.teacher`` and, if asked, train the baseline.
 
     Both student runs start from the same initial weights and see the same batches in the
     same order (same seed), so the only difference is the teacher's soft targets. ``indices``:
-    ``config.transfer_indices(data)`` when the caller has computed them already.
+    ``config.transfer_indices(data)`` when the caller has computed them already. ``students``: the
+    kinds of ``config.student_runs`` to train here (default all); each run is seeded on its own, so
+    a baseline trained elsewhere for the same seed is the one this call would train
+    (``kdlab.serve.baselines`` shares it between the runs of a lesson).
 
     Raises:
-        ValueError: the config does not fit the data (e.g. the filters leave too few images).
+        ValueError: the config does not fit the data (e.g. the filters leave too few images), or
+            ``students`` names a kind the config does not train.
     """
+    runs = config.student_runs
+    if students is not None:
+        unknown = [kind for kind in students if kind not in runs]
+        if unknown:
+            raise ValueError(f"This run does not train the {', '.join(unknown)} student (it trains {', '.join(runs)}).")
+        runs = {kind: run for kind, run in runs.items() if kind in students}
     emit = on_event or (lambda event: None)
     started = time.perf_counter()
     indices = config.transfer_indices(data) if indices is None else indices
@@ -251,7 +264,7 @@ def run_distillation(
             stop=stop,
             device=device,
         )
-    result = DistillationResult(config, data.source, teacher, transfer.class_counts())
+    result = DistillationResult(config, data.source, teacher, transfer.class_counts(), trained_here=tuple(runs))
 
     def announce(run: str) -> EventCallback | None:
         emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
@@ -264,7 +277,7 @@ def run_distillation(
         data.test,
         config.student,
         config.training,
-        runs=config.student_runs,
+        runs=runs,
         soft=config.soft,
         beta=config.beta,
         on_start=announce,

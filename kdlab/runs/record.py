@@ -15,7 +15,7 @@ import io
 import math
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -198,6 +198,40 @@ def record_from_result(
         per_class_accuracy=per_class,
         confusion=confusion,
         student_weights=weights,
+    )
+
+
+@dataclass(frozen=True)
+class BaselinePart:
+    """The student trained alone, as a record holds it: what another run with the same baseline key
+    (``kdlab.serve.result_cache.baseline_key``) takes instead of training it again."""
+
+    summary: dict  # the record's summary["baseline"]
+    curve: list[dict]
+    per_class_accuracy: list[float | None]
+    confusion: list[list[int]]
+
+
+def baseline_part(record: RunRecord) -> BaselinePart | None:
+    """``record``'s baseline, or None when it has none that completed (only a whole one is shared)."""
+    summary = record.summary.get("baseline")
+    if not summary or summary["status"] != "completed" or "baseline" not in record.curves:
+        return None
+    return BaselinePart(
+        summary, record.curves["baseline"], record.per_class_accuracy["baseline"], record.confusion["baseline"]
+    )
+
+
+def with_baseline_part(record: RunRecord, part: BaselinePart) -> RunRecord:
+    """``record`` (of a run that trained only its distilled student) with the baseline ``part`` trained
+    by another run for the same seed: the record that run would have made whole, marked
+    ``summary["baseline_shared"]`` so the page can say so."""
+    return replace(
+        record,
+        summary=record.summary | {"baseline": part.summary, "baseline_shared": True},
+        curves=record.curves | {"baseline": part.curve},
+        per_class_accuracy=record.per_class_accuracy | {"baseline": part.per_class_accuracy},
+        confusion=record.confusion | {"baseline": part.confusion},
     )
 
 

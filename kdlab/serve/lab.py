@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
 
 from kdlab.db.database import StorageError
-from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.experiments.distill import DistillationResult, DistillConfig, StageEvent, run_distillation
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EvalEvent
-from kdlab.runs.record import RunRecord, new_run_id, record_from_result
+from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, new_run_id, record_from_result, with_baseline_part
 from kdlab.runs.store import RunStore
+from kdlab.serve.baselines import SHARED_NOTE, BaselinePlan, plan_baseline, publish, remember_baseline, wait_for
 from kdlab.serve.limits import check_cost
 from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
-from kdlab.serve.result_cache import key_of, run_identity, teacher_matches, with_teacher_results
+from kdlab.serve.result_cache import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.serve.tasks import report_progress
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
@@ -53,6 +55,7 @@ class TrainRequest:
     plan: dict[str, float]  # stage -> training cost: the progress bar's weights; the teacher's is 0 when cached
     identity: dict  # kdlab.serve.result_cache.run_identity without the teacher's results
     key: str  # the request key: identical requests share it, and their live run
+    baseline_key: str | None  # the student alone's (kdlab.serve.baselines): runs of any T or alpha share it
     class_code: str | None = None  # the class board the run counts for
     prediction: dict | None = None  # what the student predicted before pressing Train
     fresh: bool = False  # "Train it again live": never served from the result cache
@@ -79,7 +82,8 @@ class TrainRequest:
         student_run = PlannedRun(config.student, len(indices), config.training.epochs)
         plan = student_pair_plan(teacher_run, student_run, config.student_runs)
         identity = run_identity(config, data)
-        return cls(config, indices, plan, identity, key_of(identity), class_code, prediction, fresh)
+        key = key_of(identity)
+        return cls(config, indices, plan, identity, key, baseline_key(config, data), class_code, prediction, fresh)
 
     @property
     def cost(self) -> float:
@@ -244,9 +248,12 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
     config, number = request.config, live.followers[0].number
 
     def target(context: JobContext) -> LabOutcome:
+        baseline = BaselinePlan()
         try:
-            progress = ProgressTracker(report_progress(context), request.plan)
-            follow = progress.follow_runs({run: STAGE_NAMES[run] for run in request.plan})
+            baseline = plan_baseline(request.baseline_key, live.followers[0].store, fresh=request.fresh)
+            plan = {run: cost for run, cost in request.plan.items() if run != "baseline" or not baseline.shared}
+            progress = ProgressTracker(report_progress(context), plan)
+            follow = progress.follow_runs({run: STAGE_NAMES[run] for run in plan})
 
             def on_event(event) -> None:
                 follow(event)
@@ -264,15 +271,36 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
             )
             record = teacher.record
             context.emit(TeacherReady(config.teacher, record.test_accuracy, record.test_errors, teacher.status))
+            students = tuple(run for run in config.student_runs if run in plan)
             # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set
             result = context.run(
-                run_distillation, config, data, teacher=teacher, on_event=on_event, indices=request.transfer_indices
+                run_distillation,
+                config,
+                data,
+                teacher=teacher,
+                on_event=on_event,
+                indices=request.transfer_indices,
+                students=students,
             )
+            part = None
+            if baseline.shared:
+
+                def after_all() -> DistillationResult:  # the baseline here after all: the run sharing it failed
+                    return context.run(
+                        run_distillation, config, data, teacher=teacher, on_event=on_event, students=("baseline",)
+                    )
+
+                part = _shared_baseline(result, baseline, context, after_all)
             filed = record_from_result(result, data.test.labels, number=number)
+            publish(baseline, baseline_part(filed))
+            if part is not None:
+                context.emit(StageEvent("baseline", SHARED_NOTE))
+                filed = with_baseline_part(filed, part)
             outcome = _file_records(filed, request, result.teacher.record, live)
-            context.set_progress(1.0, f"Finished: {result.status}.")
+            context.set_progress(1.0, f"Finished: {filed.status}.")
             return outcome
         finally:
+            publish(baseline, None)  # a failed job lets the jobs waiting for its baseline train their own
             for follower in LIVE_RUNS.finish(live):  # a failed run lets its followers go too, without a record
                 _forget_start(follower.store, follower.run_id)
 
@@ -281,17 +309,35 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
     return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost)
 
 
+def _shared_baseline(
+    result: DistillationResult, baseline: BaselinePlan, context: JobContext, alone: Callable[[], DistillationResult]
+) -> BaselinePart | None:
+    """The baseline that ``result`` (its distilled student only) shares with another run of the same seed,
+    to splice into its record; or None, with ``result`` completed as the whole run would be: trained
+    here after all when that run stopped or failed, missing (so "stopped") when this one was stopped."""
+    if result.student is None or result.student.status == "stopped":
+        return None  # a whole run stops before its baseline too
+    part = None if context.stop_requested.is_set() else wait_for(baseline, context.stop_requested)
+    if part is None:
+        if not context.stop_requested.is_set():
+            result.baseline = alone().baseline
+        result.trained_here = tuple(result.config.student_runs)
+    return part
+
+
 def _file_records(record: RunRecord, request: TrainRequest, teacher: TeacherRecord, live: LiveRun) -> LabOutcome:
     """Give every follower their own copy of ``record``; a completed run also enters the result cache."""
     outcome = LabOutcome(record.status)
     if record.status == "completed":  # a stopped or diverged run is never served as "the" result
         record.cache_key = request.result_key(teacher)
     first = LIVE_RUNS.take_first(live)  # filed and cached before the run closes to newcomers, so that
-    if first is not None and _file(outcome, record, first) and record.cache_key:  # a request never misses both
-        try:
-            first.store.remember_result(record.cache_key, first.run_id)
-        except StorageError as error:
-            log.warning("could not add run %s to the result cache: %s", first.run_id, error)
+    if first is not None and _file(outcome, record, first):  # a request never misses both
+        remember_baseline(first.store, request.baseline_key, first.run_id, baseline_part(record))
+        if record.cache_key:
+            try:
+                first.store.remember_result(record.cache_key, first.run_id)
+            except StorageError as error:
+                log.warning("could not add run %s to the result cache: %s", first.run_id, error)
     for follower in LIVE_RUNS.finish(live):
         _file(outcome, record, follower)
     return outcome

@@ -2,7 +2,8 @@
 
 Identical requests (the same ``TrainRequest.key``) join the live run instead of queueing a copy, so
 thirty students pressing Train on the defaults start one training; each follower gets their own
-record when it ends. ``LIVE_RUNS`` is the process-wide registry.
+record when it ends. ``LIVE_RUNS`` is the process-wide registry. ``LIVE_BASELINES`` does the same for
+the student trained alone, which runs of different temperatures share (``kdlab.serve.baselines``).
 """
 
 from __future__ import annotations
@@ -109,3 +110,41 @@ class LiveRuns:
 
 
 LIVE_RUNS = LiveRuns()
+
+
+@dataclass
+class LiveBaseline:
+    """The student alone of one baseline key, being trained by one lab job for every run that needs it."""
+
+    key: str
+    done: threading.Event = field(default_factory=threading.Event)
+    part: Any = None  # kdlab.runs.record.BaselinePart once trained; None when its job stopped or failed
+
+
+class LiveBaselines:
+    """Process-wide registry of baselines in training, keyed by ``baseline_key``. Thread safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._baselines: dict[str, LiveBaseline] = {}
+
+    def claim_or_follow(self, key: str) -> tuple[LiveBaseline, bool]:
+        """The baseline of ``key`` in training, and whether the caller must train it: True when
+        nobody was (the caller then ``publish``es it, also when it fails), False to wait for it."""
+        with self._lock:
+            live = self._baselines.get(key)
+            if live is not None:
+                return live, False
+            live = self._baselines[key] = LiveBaseline(key)
+            return live, True
+
+    def publish(self, live: LiveBaseline, part: Any) -> None:
+        """The claimed baseline is trained (``part``), or will not be (None: its followers train their own)."""
+        with self._lock:
+            if self._baselines.get(live.key) is live:
+                del self._baselines[live.key]
+            live.part = part
+        live.done.set()
+
+
+LIVE_BASELINES = LiveBaselines()

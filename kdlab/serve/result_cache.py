@@ -8,6 +8,10 @@ the device type, and ``RESULT_CACHE_SALT``. ``result_key`` hashes that canonical
 database maps a key to the first completed run with it (``kdlab.db.runs``), and a later request
 for the same key copies that run instead of training (``kdlab.serve.lab.request_distillation``).
 
+``baseline_key`` names the student trained alone: the same without the teacher and the settings of
+its soft targets (T, alpha), which the baseline never sees, so a lesson's thirty temperatures on one
+seed share one baseline (``kdlab.serve.baselines``).
+
 ``request_key`` is the same without the teacher's results, known before the teacher is
 loaded: ``kdlab.serve.live.LIVE_RUNS`` maps it to the job training that run right now and to
 every student following it, so thirty students pressing Train on the defaults start one training.
@@ -76,6 +80,27 @@ def run_identity(config: DistillConfig, data: MnistData, teacher: TeacherRecord 
     return identity if teacher is None else with_teacher_results(identity, teacher)
 
 
+# What the student alone never sees: the teacher and its soft targets. Everything else of the config
+# stays in the baseline's key (a setting wrongly kept only costs sharing; one wrongly dropped would
+# serve a wrong baseline).
+# The soft loss and its beta shape the distilled student only: the student alone never sees the teacher.
+NOT_IN_BASELINE = ("teacher", "teacher_epochs", "teacher_seed", "temperature", "alpha", "soft", "beta", "with_baseline")
+
+
+def baseline_identity(config: DistillConfig, data: MnistData) -> dict:
+    """Everything that decides the student trained alone (the run's baseline), as a JSON-ready dict:
+    the data, the student, its training settings and seed, the versions; not T, alpha or the teacher."""
+    student = {name: value for name, value in config.as_dict().items() if name not in NOT_IN_BASELINE}
+    return {
+        "data": data_fingerprint(data),
+        "student_alone": student | {"jitter_pixels": config.training.jitter_pixels},
+        "torch": str(torch.__version__),
+        "kdlab": kdlab.__version__,
+        "device": pick_device().type,
+        "salt": RESULT_CACHE_SALT,
+    }
+
+
 def with_teacher_results(identity: dict, teacher: TeacherRecord) -> dict:
     """``identity`` (a request's) with the results of the teacher that trained it: a retrained teacher
     that came out differently makes a different result."""
@@ -91,6 +116,12 @@ def key_of(identity: dict) -> str:
 def request_key(config: DistillConfig, data: MnistData) -> str:
     """The key of a run request, before its teacher is loaded: identical requests share it."""
     return key_of(run_identity(config, data))
+
+
+def baseline_key(config: DistillConfig, data: MnistData) -> str | None:
+    """The key of the run's student trained alone (None: the run trains none); runs of any T, alpha or
+    teacher share it."""
+    return key_of(baseline_identity(config, data)) if config.with_baseline else None
 
 
 def result_key(config: DistillConfig, data: MnistData, teacher: TeacherRecord) -> str:

@@ -24,6 +24,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.export import INPUT_NAME, OUTPUT_NAME, onnx_bytes
 from kdlab.runs.record import RunRecord, model_from_bytes
 from kdlab.runs.store import RunStore
+from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
@@ -287,6 +288,8 @@ def onnx_download(record: RunRecord, *, key: str, container=st) -> None:
 def _render_record(record: RunRecord, store) -> None:
     st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
     render_prediction(record, _prediction(record, store))
+    if record.summary.get("baseline_shared"):
+        st.caption(SHARED_NOTE)
     render_run_result(record, key="lab.result")
     render_compression_card(record, key="lab.card")
     render_models_on_a_drawing(record, key="lab.drawing")

@@ -277,6 +277,18 @@ def test_a_run_done_before_comes_at_once_from_the_cache():
     run_until(second, lambda at: "Result of run 2" in texts(at.subheader))
 
 
+def test_a_run_of_another_temperature_says_its_baseline_was_trained_earlier():
+    first = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    run_until(tiny_lab_run(first, seed=14), lambda at: "Result of run 1" in texts(at.subheader))
+    assert "student alone was trained earlier" not in texts(first.caption)
+
+    second = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
+    second.select_slider(key="lab.temperature").set_value(10.0)
+    run_until(tiny_lab_run(second, seed=14), lambda at: "Result of run 1" in texts(at.subheader))
+    assert not second.exception
+    assert "student alone was trained earlier for the same seed" in texts(second.caption)
+
+
 def test_a_damaged_database_is_explained_and_the_lab_still_works(monkeypatch, tmp_path):
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"not a database at all " * 200)
