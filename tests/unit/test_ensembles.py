@@ -241,13 +241,13 @@ def test_members_training_reports_as_one_run(linear_pair):
 def test_a_student_distils_from_an_ensemble(sample_data, linear_pair, monkeypatch):
     teacher, _ = linear_pair
     given = []
-    real_train = distill.train_model
+    real_objective = distill.teacher_objective
 
-    def capture(*args, **kwargs):
-        given.append(kwargs.get("teacher_logits"))
-        return real_train(*args, **kwargs)
+    def capture(teacher_logits, *args, **kwargs):  # the soft targets the distilled student learns from
+        given.append(teacher_logits)
+        return real_objective(teacher_logits, *args, **kwargs)
 
-    monkeypatch.setattr(distill, "train_model", capture)
+    monkeypatch.setattr(distill, "teacher_objective", capture)
     config = DistillConfig.build(
         teacher="ensemble:linear*2",
         student="mlp-10x1",

@@ -452,7 +452,7 @@ def test_command_line_compression_json(capsys, monkeypatch, tmp_path):
     assert main(["replay", "compression", "--teacher", "ensemble:linear*1"]) == 2
     assert "2 to 5 members" in capsys.readouterr().err
     assert main(["replay", "table", "--teacher", "cnn"]) == 2
-    assert "compression replay only" in capsys.readouterr().err
+    assert "compression and decoupled replays only" in capsys.readouterr().err
 
 
 def test_every_compression_student_sees_as_many_images():
