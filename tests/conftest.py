@@ -104,24 +104,22 @@ def after_a_restart(monkeypatch, database) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """The URL of a PostgreSQL server for the tests: ``KDLAB_TEST_POSTGRES_URL`` (``.ci/run`` starts one), else a
+    """The URL of a PostgreSQL server for the tests: ``PYTEST_POSTGRES_URL`` (``.ci/run`` starts one), else a
     throwaway cluster started here (under a second where PostgreSQL is installed), else the tests skip."""
-    url = os.environ.get("KDLAB_TEST_POSTGRES_URL")
+    url = os.environ.get("PYTEST_POSTGRES_URL")
     if url:
         yield url
         return
     from tests.postgres import postgres_bin, start_cluster, stop_cluster
 
     if postgres_bin() is None:
-        pytest.skip(
-            "PostgreSQL is not installed here: set KDLAB_TEST_POSTGRES_URL (python tests/postgres.py start DIR)"
-        )
+        pytest.skip("PostgreSQL is not installed here: set PYTEST_POSTGRES_URL (python tests/postgres.py start DIR)")
     folder = Path(tempfile.mkdtemp(prefix="kdlab-pg-"))  # not under pytest's 0700 tmp: the postgres user reads it
     try:
         url = start_cluster(folder)
     except Exception as error:
         stop_cluster(folder)
-        pytest.skip(f"a throwaway PostgreSQL did not start ({error}): set KDLAB_TEST_POSTGRES_URL")
+        pytest.skip(f"a throwaway PostgreSQL did not start ({error}): set PYTEST_POSTGRES_URL")
     yield url
     stop_cluster(folder)
 

@@ -3,7 +3,7 @@
     python tests/postgres.py start DIR   # prints postgresql+psycopg://postgres@127.0.0.1:PORT/postgres
     python tests/postgres.py stop DIR    # stops the cluster and removes DIR
 
-``.ci/run`` starts one, exports the URL as ``KDLAB_TEST_POSTGRES_URL`` and stops it on exit. The cluster
+``.ci/run`` starts one, exports the URL as ``PYTEST_POSTGRES_URL`` and stops it on exit. The cluster
 trusts local connections and runs without fsync: it holds nothing but test data. PostgreSQL refuses to run
 as root, so as root the cluster belongs to the ``postgres`` user (``runuser``), as the Debian package sets up.
 """
