@@ -107,11 +107,6 @@ class _TeacherMemory:
             while len(self._teachers) > self.capacity:
                 self._teachers.popitem(last=False)
 
-    def sizes(self) -> tuple[int, int]:
-        """(teachers held, locks held): both bounded."""
-        with self._guard:
-            return len(self._teachers), len(self._locks)
-
     def clear(self) -> None:
         with self._guard:
             self._teachers.clear()
@@ -158,6 +153,12 @@ def resolve_teacher(
         return _single_teacher(parsed.name, data, seed=seed, on_event=on_event, **options)
     seeds = parsed.member_seeds(seed)
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    # The assembled ensemble is kept too (under a key that is never a file): stacking its members'
+    # logits on every page run of the lab would redo the same work each time.
+    key = teacher_cache_path(cache, parsed.name, data, options["epochs"], seed, jitter_pixels)
+    known = MEMORY.get(key)
+    if known is not None:
+        return known
     pending = [
         not teacher_cache_path(cache, architecture, data, options["epochs"], member_seed, jitter_pixels).exists()
         for architecture, member_seed in zip(parsed.architectures, seeds)
@@ -173,7 +174,10 @@ def resolve_teacher(
         done += steps if training else 0
         if member.status != "completed":
             break
-    return _assemble_ensemble(parsed, members, data, seed, jitter_pixels)
+    ensemble = _assemble_ensemble(parsed, members, data, seed, jitter_pixels)
+    if ensemble.status == "completed":
+        MEMORY.put(key, ensemble)
+    return ensemble
 
 
 def _as_one_run(on_event: EventCallback | None, done: int, total: int) -> EventCallback | None:
