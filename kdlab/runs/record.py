@@ -65,6 +65,7 @@ class RunRecord:
     per_class_accuracy: dict[str, list[float | None]] = field(default_factory=dict)  # role -> 10 values
     confusion: dict[str, list[list[int]]] = field(default_factory=dict)  # role -> 10 x 10 counts
     student_weights: bytes | None = field(default=None, repr=False)  # torch.save(state_dict); dropped for old runs
+    baseline_weights: bytes | None = field(default=None, repr=False)  # the student alone's, kept and dropped alike
     source: str = "trained"  # "trained"; "joined": followed an identical run in progress; "cache": trained earlier
     cache_key: str | None = None  # kdlab.serve.result_cache key of a completed run
 
@@ -188,6 +189,8 @@ def record_from_result(
             per_class[role] = [None if value != value else value for value in evaluation.per_class_accuracy]
             confusion[role] = [list(row) for row in evaluation.confusion]
     weights = model_to_bytes(result.student.model) if result.student is not None else None
+    alone = result.baseline
+    baseline_weights = model_to_bytes(alone.model) if alone is not None and alone.status == "completed" else None
     return RunRecord(
         run_id=run_id or uuid.uuid4().hex[:8],
         number=number,
@@ -198,6 +201,7 @@ def record_from_result(
         per_class_accuracy=per_class,
         confusion=confusion,
         student_weights=weights,
+        baseline_weights=baseline_weights,
     )
 
 
@@ -210,6 +214,7 @@ class BaselinePart:
     curve: list[dict]
     per_class_accuracy: list[float | None]
     confusion: list[list[int]]
+    weights: bytes | None = field(default=None, repr=False)  # the record's baseline_weights
 
 
 def baseline_part(record: RunRecord) -> BaselinePart | None:
@@ -218,7 +223,11 @@ def baseline_part(record: RunRecord) -> BaselinePart | None:
     if not summary or summary["status"] != "completed" or "baseline" not in record.curves:
         return None
     return BaselinePart(
-        summary, record.curves["baseline"], record.per_class_accuracy["baseline"], record.confusion["baseline"]
+        summary,
+        record.curves["baseline"],
+        record.per_class_accuracy["baseline"],
+        record.confusion["baseline"],
+        record.baseline_weights,
     )
 
 
@@ -232,6 +241,7 @@ def with_baseline_part(record: RunRecord, part: BaselinePart) -> RunRecord:
         curves=record.curves | {"baseline": part.curve},
         per_class_accuracy=record.per_class_accuracy | {"baseline": part.per_class_accuracy},
         confusion=record.confusion | {"baseline": part.confusion},
+        baseline_weights=part.weights,
     )
 
 

@@ -119,7 +119,7 @@ class MemoryRunStore:
             if self._prediction is not None:
                 memory.predictions[record.run_id] = self._prediction
             for old in memory.records[: -memory.keep_weights] if memory.keep_weights else memory.records:
-                old.student_weights = None
+                old.student_weights = old.baseline_weights = None
 
     def records(self) -> list[RunRecord]:
         with self._memory.lock:
