@@ -37,6 +37,12 @@ stop_all() {
   local status=$?
   set +e
   for pid in "${REPLICA_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for _ in $(seq 20); do # the replicas first, so that they never log a database that went away
+    alive=0
+    for pid in "${REPLICA_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.5
+  done
   [ -f "$WORK/nginx/nginx.pid" ] && nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null
   python tests/postgres.py stop "$WORK/pg"
   # Ray's processes (head, second node, workers) and anything else left: TERM, then KILL after 5 s.
