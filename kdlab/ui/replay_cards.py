@@ -1,0 +1,42 @@
+"""The compression card of a replay's students, measured on request from the weights the replay kept
+(``ReplayResult.student_files``, ``kdlab.experiments.compression_card.replay_cards``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.experiments.compression_card import replay_cards
+from kdlab.experiments.replays import ReplayResult
+from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.ui.compression_card import ROLE_WORDS, offer_measuring, render_card_body
+
+CARDS_KEY = "replays.cards"  # widget key of a replay's result -> its measured cards, for this session
+RUN_NAMES = {  # the replays' run names in words
+    **ROLE_WORDS,
+    "alone": "Student alone (labelled set)",
+    "labelled": "From the labelled set",
+    "real": "From real images",
+    "munge": "From MUNGE images",
+    "noise": "From noise",
+    **RUN_LABELS,
+}
+
+
+def render_replay_cards(result: ReplayResult, key: str) -> None:
+    """The students' card: a Measure button, then their table and charts; a note when none was kept."""
+    st.markdown("**Compression card of the students**: their size, speed and calibration, measured on this CPU.")
+    if not result.student_files:
+        st.caption("This replay kept no student weights (it stopped first, or keeps only its grid), so no card.")
+        return
+    measured = st.session_state.setdefault(CARDS_KEY, {})
+    if key not in measured:
+        if not offer_measuring(f"{key}.card"):
+            return
+        with st.spinner("Timing the students ..."):
+            measured[key] = {run: card.as_dict() for run, card in replay_cards(result).items()}
+    kept = [RUN_NAMES.get(run, run) for run in measured[key]]
+    left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in result.student_files]
+    notes = [f"Measured from the weights the replay kept: {', '.join(kept)}."]
+    if left:
+        notes.append(f"Not measured (the replay keeps no weights of these): {', '.join(left)}.")
+    render_card_body(measured[key], RUN_NAMES, notes, key=f"{key}.card")
