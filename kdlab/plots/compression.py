@@ -109,6 +109,6 @@ def accuracy_against_latency(
         title="Accuracy against speed",
         xaxis=dict(title=f"Milliseconds per image (CPU, {threads} thread, log scale)", type="log"),
         yaxis=dict(title="Test accuracy (%)"),
-        **({**LAYOUT, "legend": LEGEND_BELOW} if class_points else LAYOUT),  # five names: below the chart
+        **{**LAYOUT, "legend": LEGEND_BELOW},  # up to five names in half a page's width: below, clear of the title
     )
     return figure
