@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.experiments.compression_card import replay_cards
+from kdlab.experiments.compression_card import ModelCard, headline, replay_cards
 from kdlab.experiments.replays import ReplayResult
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ui.compression_card import ROLE_WORDS, offer_measuring, render_card_body
 
 CARDS_KEY = "replays.cards"  # widget key of a replay's result -> its measured cards, for this session
+TEACHER_NOTE = (
+    "The teacher was measured on its architecture freshly built (a replay keeps no teacher weights; the same "
+    "architecture has the same size and speed), its accuracy and calibration from its stored test answers."
+)
 RUN_NAMES = {  # the replays' run names in words
     **ROLE_WORDS,
     "alone": "Student alone (labelled set)",
@@ -34,9 +38,18 @@ def render_replay_cards(result: ReplayResult, key: str) -> None:
             return
         with st.spinner("Timing the students ..."):
             measured[key] = {run: card.as_dict() for run, card in replay_cards(result).items()}
-    kept = [RUN_NAMES.get(run, run) for run in measured[key]]
-    left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in result.student_files]
+    cards = measured[key]
+    kept = [RUN_NAMES.get(run, run) for run in cards if run in result.student_files]
+    left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in cards]
     notes = [f"Measured from the weights the replay kept: {', '.join(kept)}."]
+    if "teacher" in cards:
+        notes.append(TEACHER_NOTE)
+        if "distilled" in cards:
+            st.info(f"**{headline(_card(cards['teacher']), _card(cards['distilled']))}.**")
     if left:
         notes.append(f"Not measured (the replay keeps no weights of these): {', '.join(left)}.")
-    render_card_body(measured[key], RUN_NAMES, notes, key=f"{key}.card")
+    render_card_body(cards, RUN_NAMES, notes, key=f"{key}.card")
+
+
+def _card(card: dict) -> ModelCard:
+    return ModelCard(**{**card, "reliability": None})

@@ -10,6 +10,7 @@ import kdlab.experiments.replays.config as replay_configs
 from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
+from kdlab.ui import replay_cards
 from tests.app.helpers import open_alone, open_page
 from tests.conftest import PROJECT_ROOT
 
@@ -280,11 +281,13 @@ def test_the_table_replay_shows_a_compression_card_of_its_students(tiny_budget):
     assert not app.exception, [error.value for error in app.exception]
     assert len(app.dataframe) == tables + 1
     card = next(frame.value for frame in app.dataframe if "ECE" in frame.value.columns)
-    assert sorted(card[""]) == ["Distilled student", "Student alone"]
+    assert sorted(card[""]) == ["Distilled student", "Student alone", "Teacher"]
     assert (card["parameters"] > 0).all() and (card["weights (KB)"] > 0).all() and (card["ms per image"] > 0).all()
     assert card["ECE"].between(0, 1).all() and card["test accuracy"].between(0, 100).all()
     errors = result.summary["ours"]
     by_name = dict(zip(card[""], card["test accuracy"]))
     total = errors["test_size"]
     assert abs(by_name["Student alone"] - 100 * (1 - errors["student_alone_errors"] / total)) < 1e-6
-    assert "Not measured (the replay keeps no weights of these): Teacher." in " ".join(c.value for c in app.caption)
+    assert abs(by_name["Teacher"] - 100 * (1 - errors["teacher_errors"] / total)) < 1e-6
+    assert replay_cards.TEACHER_NOTE in " ".join(caption.value for caption in app.caption)
+    assert any("Distilled:" in info.value and "smaller" in info.value for info in app.info)

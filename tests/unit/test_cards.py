@@ -109,6 +109,13 @@ def test_a_replay_keeps_its_students_within_a_bound_and_cards_them(sample_data):
     for run, card in cards.items():
         assert card.accuracy == pytest.approx(float((logits[run].argmax(1) == test.labels).double().mean()))
         assert card.parameters == 784 * 10 + 10 + 10 * 10 + 10 and 0 <= card.ece <= 1
+    with_teacher = dataclasses.replace(result, summary={**result.summary, "teacher": {"arch": "mlp-20x1"}})
+    cards = replay_cards(with_teacher, repeats=3)
+    assert list(cards) == ["teacher", "baseline", "distilled"]  # measured on its architecture, freshly built
+    assert cards["teacher"].parameters == 784 * 20 + 20 + 20 * 10 + 10
+    assert cards["teacher"].accuracy == cards["distilled"].accuracy  # the teacher's stored answers, here the same
+    ensemble = dataclasses.replace(result, summary={**result.summary, "teacher": {"arch": "ensemble:linear*3"}})
+    assert "teacher" not in replay_cards(ensemble, repeats=3)  # an ensemble has no one architecture to build
     names = {"baseline": "Student alone", "distilled": "Distilled"}
-    traces = reliability_diagram({run: card.as_dict() for run, card in cards.items()}, names).data
+    traces = reliability_diagram({run: cards[run].as_dict() for run in names}, names).data
     assert [trace.name.split(" (")[0] for trace in traces][1:] == ["Student alone", "Distilled"]
