@@ -4,9 +4,9 @@ The teacher is measured when the server's teacher is the run's (the same test er
 student and the student alone from the weights the record keeps (``student_weights``,
 ``baseline_weights``), with their test answers recomputed on the test set, so accuracy and
 calibration are measured, not copied. A record that kept no weights for the student alone (an older
-run, or weights dropped to save memory) still gets its size and speed, from its architecture freshly
-built (the same architecture: the same parameters, bytes and speed), with the run's accuracy and no
-calibration, and a note that says so.
+run, a stopped student alone, or weights dropped to save memory) still gets its size and speed, from
+its architecture freshly built (the same architecture: the same parameters, bytes and speed), with
+the run's accuracy and no calibration, and a note that says so.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from kdlab.teachers.teacher import Teacher
 NO_TEACHER = "The teacher of this run is not in the server's teacher cache, so it was not measured."
 NO_STUDENT = "This run's student weights were not kept, so the distilled student was not measured."
 NO_BASELINE_WEIGHTS = (
-    "This run did not keep the student alone's weights (an older run, or weights dropped to save memory): the "
-    "student alone was measured on its architecture (the distilled student's, so the same size and speed), its "
-    "accuracy is the run's and its calibration is unknown."
+    "This run did not keep the student alone's weights (an older run, a student alone stopped before the end, "
+    "or weights dropped to save memory): the student alone was measured on its architecture (the distilled "
+    "student's, so the same size and speed), its accuracy is the run's and its calibration is unknown."
 )
 
 

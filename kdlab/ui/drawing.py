@@ -1,7 +1,8 @@
 """Draw your own digit: a canvas (streamlit-drawable-canvas) whose drawing becomes an MNIST digit.
 
 On the explorer the teacher's soft targets for the drawing are explained; on the lab's result the
-run's three models (teacher, distilled student, student alone) answer it side by side. ``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
+run's three models (teacher, distilled student, student alone) answer it side by side.
+``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
 drawing by replacing it; ``drawn_digit`` turns the drawing into a uint8 (28, 28) digit
 (``kdlab.ml.drawing``) and shows it as the model sees it.
 """
@@ -29,8 +30,8 @@ NOT_KEPT = {  # why a model has no answer
 }
 NOT_TRAINED = "not trained in this run"
 OLD_RUN_NOTE = (
-    "The student alone's weights are not kept for this run (an older run, or one whose weights were dropped to "
-    "save memory), so only the models that are kept answer your digit."
+    "The student alone's weights are not kept for this run (an older run, a student alone stopped before the "
+    "end, or weights dropped to save memory), so only the models that are kept answer your digit."
 )
 HINT = "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
 
