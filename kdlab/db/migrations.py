@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     select,
+    text,
 )
 
 from kdlab.db import weights
@@ -96,7 +97,9 @@ def _add_servers(connection: Connection) -> None:
 
 def _share_weights_and_index_classes(connection: Connection) -> None:
     """Version 4: each distinct weights blob once, referenced by (run, "student" | "baseline"); the v3
-    copies (student weights only) become references; indexes for the board and the cache."""
+    copies (student weights only) become references; the board's own summary column (the board reads
+    the whole summary of a run filed before it); indexes for the board and the cache."""
+    connection.execute(text("ALTER TABLE runs ADD COLUMN board JSON"))
     METADATA.create_all(connection, tables=[weight_blobs, weight_refs])
     # One blob in memory at a time (a v3 database holds one 15 MB copy per cache hit).
     for run_id in connection.execute(select(V1_RUN_WEIGHTS.c.run_id)).scalars().all():

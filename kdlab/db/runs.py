@@ -21,7 +21,7 @@ from kdlab.db import database as schema
 from kdlab.db import weights
 from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students
 from kdlab.db.servers import alive_servers, beat, keep_beating
-from kdlab.runs.record import RunRecord, json_ready
+from kdlab.runs.record import RunRecord, board_summary, json_ready
 from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full
 from kdlab.settings import current_settings
 
@@ -132,6 +132,7 @@ class DatabaseRunStore:
             confusion=json_ready(record.confusion),
             class_code=self.class_code,
             prediction=json_ready(self.prediction) if self.prediction else None,
+            board=board_summary(record.summary),
         )
         with self.database.write() as connection:
             connection.execute(insert(runs).values(**row))

@@ -66,6 +66,8 @@ runs = Table(
     Column("per_class", JSON, nullable=False),
     Column("confusion", JSON, nullable=False),
     Column("prediction", JSON, nullable=True),
+    # kdlab.runs.record.board_summary(summary): what the class board reads; None for runs filed before v4.
+    Column("board", JSON, nullable=True),
     UniqueConstraint("student_id", "number"),
 )
 # One row per distinct weights blob, whoever's runs use it; deleted when no reference is left.

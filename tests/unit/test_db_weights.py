@@ -1,13 +1,14 @@
 """Bounded database growth: weights stored once and referenced, caps on runs per student and per class,
 the indexes the board and the runs page filter by, and the upgrade of a version 3 database (both DBs)."""
 
+import json
 import os
 import threading
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, null, select, update
 
-from kdlab.classroom.classes import clear_class, open_class
+from kdlab.classroom.classes import class_runs, clear_class, open_class
 from kdlab.db import database as schema
 from kdlab.db.database import open_database
 from kdlab.db.migrations import V1_RUN_WEIGHTS
@@ -17,7 +18,7 @@ from kdlab.db.weights import digest_of
 from kdlab.runs.record import RunRecord, new_run_id
 from kdlab.runs.store import MemoryRunStore, RunLimitReached
 from kdlab.serve.lab import copy_into
-from tests.conftest import database_at_version, tiny_config
+from tests.conftest import add_run, database_at_version, tiny_config
 
 STUDENT, BASELINE = os.urandom(200_000), os.urandom(100_000)  # incompressible, as trained weights are
 
@@ -205,3 +206,21 @@ def test_a_version_3_database_is_upgraded_and_its_weights_stay_readable(database
     assert sorted(stored) == sorted({digest_of(STUDENT), digest_of(b"other")})
     old.engine.dispose()
     assert open_database(database_url).version() == 4  # a server opening it finds it current
+
+
+def test_the_board_reads_its_own_column_and_a_run_filed_before_it_still_shows(database):
+    open_class(database, "PHYS-7")
+    store = new_store(database)
+    add_run(store, temperature=4.0, alpha=0.9, alone=60, distilled=40, prediction={"fewer": True}, code="PHYS-7")
+    run_id = store.latest().run_id
+    with database.write() as connection:  # a big summary the board has no use for
+        summary = store.latest().summary | {"teacher": {"curve": list(range(5000))}}
+        connection.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(summary=summary))
+    (run,) = class_runs(database, "PHYS-7")
+    assert (run.temperature, run.alpha, run.errors_removed, run.teacher, run.epochs) == (4.0, 0.9, 20, "linear", 2)
+    with database.read() as connection:
+        board = connection.execute(select(schema.runs.c.board).where(schema.runs.c.id == run_id)).scalar()
+    assert len(json.dumps(board)) < 400 and "curve" not in json.dumps(board)
+    with database.write() as connection:  # as a version 3 database filed it
+        connection.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(board=null()))
+    assert class_runs(database, "PHYS-7") == [run]
