@@ -10,6 +10,7 @@ from sqlalchemy import func, inspect, null, select, update
 
 from kdlab.classroom.classes import class_runs, clear_class, open_class
 from kdlab.db import database as schema
+from kdlab.db import weights
 from kdlab.db.database import open_database
 from kdlab.db.migrations import V1_RUN_WEIGHTS
 from kdlab.db.runs import DatabaseRunStore
@@ -224,3 +225,26 @@ def test_the_board_reads_its_own_column_and_a_run_filed_before_it_still_shows(da
     with database.write() as connection:  # as a version 3 database filed it
         connection.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(board=null()))
     assert class_runs(database, "PHYS-7") == [run]
+
+
+def test_a_blob_dropped_while_another_run_takes_it_is_kept(database):
+    alice, bob = new_store(database, keep_weights=1), new_store(database)
+    trained = tiny_record(alice, baseline=None)
+    alice.add(trained)
+    bob_run = tiny_record(bob, student=None, baseline=None)
+    bob.add(bob_run)
+    deleted = []
+
+    def alice_drops_it() -> None:  # alice's next run drops her first run's reference: the last one committed
+        with database.write() as connection:
+            deleted.append(weights.drop(connection, [trained.run_id]))
+
+    with database.write() as connection:  # bob's copy takes the blob, not yet committed (READ COMMITTED)
+        weights.refer(connection, bob_run.run_id, "student", STUDENT)
+        dropper = threading.Thread(target=alice_drops_it)
+        dropper.start()
+        dropper.join(timeout=1.0)
+        assert dropper.is_alive()  # it waits for bob's hold (PostgreSQL) or the write lock (SQLite)
+    dropper.join(timeout=30)
+    assert deleted == [0]  # the blob stays: bob's committed reference names it
+    assert bob.get(bob_run.run_id).student_weights == STUDENT and alice.get(trained.run_id).student_weights is None
