@@ -27,7 +27,16 @@ from sqlalchemy import (
 )
 
 from kdlab.db import weights
-from kdlab.db.schema import CACHE_BY_RUN, METADATA, RUNS_BY_CLASS, run_starts, servers, weight_blobs, weight_refs
+from kdlab.db.schema import (
+    CACHE_BY_RUN,
+    METADATA,
+    RUNS_BY_CLASS,
+    RUNS_BY_RESULT,
+    run_starts,
+    servers,
+    weight_blobs,
+    weight_refs,
+)
 
 # Version 1, as it was: runs without the class index, and one weights copy per run (run_weights).
 _V1 = MetaData()
@@ -108,6 +117,7 @@ def _share_weights_and_index_classes(connection: Connection) -> None:
     V1_RUN_WEIGHTS.drop(connection)
     RUNS_BY_CLASS.create(connection)
     CACHE_BY_RUN.create(connection)
+    RUNS_BY_RESULT.create(connection)
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [

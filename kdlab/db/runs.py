@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from kdlab.db import database as schema
 from kdlab.db import weights
-from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students
+from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students, weight_refs
 from kdlab.db.servers import alive_servers, beat, keep_beating
 from kdlab.runs.record import RunRecord, board_summary, json_ready
 from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full
@@ -223,7 +223,7 @@ class DatabaseRunStore:
         None. Only for copying into this student's runs on the server, never for showing."""
         with self.database.read() as connection:
             run_id = connection.execute(select(result_cache.c.run_id).where(result_cache.c.cache_key == key)).scalar()
-        return _load_any_run(self.database, run_id) if run_id else None
+        return _load_any_run(self.database, run_id, key) if run_id else None
 
     def remember_result(self, key: str, run_id: str) -> None:
         """Record ``run_id`` as the result of ``key``, unless another run got there first."""
@@ -234,12 +234,25 @@ class DatabaseRunStore:
             connection.execute(statement)
 
 
-def _load_any_run(database: Database, run_id: str) -> RunRecord | None:
+def _load_any_run(database: Database, run_id: str, key: str) -> RunRecord | None:
     """A run of any student, with weights: only for copying a cached result into another student's
-    runs on the server, never for showing."""
+    runs on the server, never for showing.
+
+    When the run's own weights went with its student's older runs (``KDLAB_KEEP_WEIGHTS``), another run
+    with the same result key (a copy of it, which shares its blobs) lends them, so a cache hit keeps its
+    weights for as long as any copy has them.
+    """
     with database.read() as connection:
         row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             return None
         stored = weights.weights_of(connection, run_id)
+        if not stored and row.cache_key == key:
+            lender = connection.execute(
+                select(weight_refs.c.run_id)
+                .join(runs, runs.c.id == weight_refs.c.run_id)
+                .where(runs.c.cache_key == key)
+                .limit(1)
+            ).scalar()
+            stored = weights.weights_of(connection, lender) if lender else {}
     return _record(row, stored)

@@ -121,6 +121,8 @@ servers = Table(
 RUNS_BY_CLASS = Index("ix_runs_class_code_created_at", runs.c.class_code, runs.c.created_at)
 # Deleting a run (its student's) finds its cache entries by run_id, not by scanning the cache.
 CACHE_BY_RUN = Index("ix_result_cache_run_id", result_cache.c.run_id)
+# A cache hit whose first run lost its weights (KDLAB_KEEP_WEIGHTS) finds a copy that kept them by result key.
+RUNS_BY_RESULT = Index("ix_runs_cache_key", runs.c.cache_key)
 
 
 def insert_or_not(database, table: Table):

@@ -33,7 +33,9 @@ def new_store(database, **options) -> DatabaseRunStore:
     return DatabaseRunStore(database, create_student(database)[0].id, **options)
 
 
-def tiny_record(store, student: bytes | None = STUDENT, baseline: bytes | None = BASELINE) -> RunRecord:
+def tiny_record(
+    store, student: bytes | None = STUDENT, baseline: bytes | None = BASELINE, cache_key: str = "key"
+) -> RunRecord:
     """A completed run built directly (no training), numbered by ``store``."""
     summary = {"config": tiny_config().as_dict(), "student": None, "baseline": None, "seconds": 1.0}
     return RunRecord(
@@ -44,7 +46,7 @@ def tiny_record(store, student: bytes | None = STUDENT, baseline: bytes | None =
         summary,
         student_weights=student,
         baseline_weights=baseline,
-        cache_key="key",
+        cache_key=cache_key,
     )
 
 
@@ -184,6 +186,7 @@ def test_the_board_and_cache_columns_are_indexed(database):
         }
     assert ("runs", ("class_code", "created_at")) in indexed
     assert ("runs", ("student_id",)) in indexed
+    assert ("runs", ("cache_key",)) in indexed
     assert ("result_cache", ("run_id",)) in indexed
     assert ("weight_refs", ("digest",)) in indexed
 
@@ -248,3 +251,20 @@ def test_a_blob_dropped_while_another_run_takes_it_is_kept(database):
     dropper.join(timeout=30)
     assert deleted == [0]  # the blob stays: bob's committed reference names it
     assert bob.get(bob_run.run_id).student_weights == STUDENT and alice.get(trained.run_id).student_weights is None
+
+
+def test_a_cache_hit_keeps_its_weights_while_a_copy_has_them(database):
+    first, second = new_store(database, keep_weights=1), new_store(database, keep_weights=1)
+    trained = tiny_record(first)
+    first.add(trained)
+    first.remember_result("key", trained.run_id)
+    copy_into(first.cached_result("key"), second, source="cache")
+    first.add(
+        tiny_record(first, student=b"first's next", baseline=None, cache_key="next")
+    )  # the cached run loses its own weights
+    late = new_store(database).cached_result("key")
+    assert late.run_id == trained.run_id and late.student_weights == STUDENT and late.baseline_weights == BASELINE
+    second.add(
+        tiny_record(second, student=b"second's next", baseline=None, cache_key="next")
+    )  # no run with the key has them now
+    assert new_store(database).cached_result("key").student_weights is None
