@@ -20,6 +20,8 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_MAX_RUN_COST`` | ``20x`` | ``<n>x`` (default runs), FLOPs (``5e12``), ``inf`` | cap on one lab run's work |
 | ``KDLAB_DATABASE_URL`` | SQLite ``KDLAB_CACHE_DIR/kdlab.sqlite3`` | any SQLAlchemy URL | the run database |
 | ``KDLAB_KEEP_WEIGHTS`` | ``5`` | a whole number (below 0 counts as 0) | runs per student whose weights are kept |
+| ``KDLAB_MAX_RUNS_PER_STUDENT`` | ``200`` | a whole number >= 1 | runs one student keeps; one more is refused |
+| ``KDLAB_MAX_RUNS_PER_CLASS`` | ``5000`` | a whole number >= 1 | runs on one class board; one more is refused |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
@@ -76,6 +78,11 @@ class Settings:
     max_run_cost: RunCostCap = RunCostCap(20.0, "default runs")
     database_url: str | None = None  # SQLAlchemy URL of the run database; None: SQLite in cache_dir
     keep_weights: int = 5  # runs per student whose student weights the database keeps
+    # A lesson is about 30 runs a student (a run a minute or two for an hour): 200 is several lessons, and
+    # 200 runs without weights are about 4 MB of rows, so a script pressing Train cannot fill the disk.
+    max_runs_per_student: int = 200
+    # 60 students x 80 runs; the board reads a class's runs every refresh (bench/board_refresh.py --runs 5000).
+    max_runs_per_class: int = 5000
     lessons_dir: Path | None = None  # a folder of lesson files; None: the repository's lessons/
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
@@ -173,6 +180,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_run_cost": _run_cost_cap,
     "database_url": str,
     "keep_weights": _keep_weights,
+    "max_runs_per_student": lambda text: _whole_number("max_runs_per_student", text, 1),
+    "max_runs_per_class": lambda text: _whole_number("max_runs_per_class", text, 1),
     "lessons_dir": Path,
     "instructor_key": _instructor_key,
     "heartbeat_stale_seconds": lambda text: float(
