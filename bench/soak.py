@@ -163,7 +163,7 @@ def main() -> int:
     print(
         f"soak {args.classes} x {args.students} ({report['data']}, {args.epochs} epochs on {args.train_size} images): "
         f"server RSS after each class {after} MB (start {report['server_rss_mb_at_start']} MB); "
-        f"last vs first {growth:+.0%} ({verdict} the {TARGET_GROWTH:.0%} target); "
+        f"last vs first {'unknown' if growth is None else f'{growth:+.0%}'} ({verdict} the {TARGET_GROWTH:.0%} target); "
         f"{sum(entry['results'] for entry in classes)} of {args.classes * args.students} results; "
         f"load average {report['load_average']}",
         file=sys.stderr,
