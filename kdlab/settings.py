@@ -15,7 +15,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_DEVICE`` | CUDA, MPS, else CPU | ``cpu``, ``cuda``, ``mps``, ``xpu``, or with ``:N`` | where trainings run |
 | ``KDLAB_MAX_JOBS`` | the cores (one fewer from 4 up); Ray: its CPUs | a whole number >= 1 | trainings at once |
 | ``KDLAB_MAX_QUEUE`` | ``60`` | a whole number >= 0 | runs waiting at most; one more is refused |
-| ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays in memory |
+| ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays findable (while a session holds it) |
 | ``KDLAB_RAY_ADDRESS`` | unset: in process | ``local``, ``auto``, ``ray://host:port`` | train on a Ray cluster |
 | ``KDLAB_MAX_RUN_COST`` | ``20x`` | ``<n>x`` (default runs), FLOPs (``5e12``), ``inf`` | cap on one lab run's work |
 | ``KDLAB_DATABASE_URL`` | SQLite ``KDLAB_CACHE_DIR/kdlab.sqlite3`` | any SQLAlchemy URL | the run database |
@@ -72,7 +72,7 @@ class Settings:
     device: str | None = None  # torch device of every training; None: CUDA, then MPS, then CPU
     max_jobs: int | None = None  # trainings at once; None: from the cores (kdlab.serve.jobs), on Ray the cluster's
     max_queue: int = 60  # runs waiting at most
-    job_ttl: float = 3600.0  # seconds a finished job stays in the server's memory (its record is in the database)
+    job_ttl: float = 3600.0  # seconds a finished job stays findable; held by the runner 2 min, then by its sessions
     ray_address: str | None = None  # train on Ray ("local", "auto", "ray://host:port"); None: threads of this process
     # 20 default runs: room for every lesson setting without letting one run take the class's hour
     max_run_cost: RunCostCap = RunCostCap(20.0, "default runs")

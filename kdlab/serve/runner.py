@@ -12,7 +12,8 @@ event log. A classroom server is one small machine shared by a class, so the run
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
 - gives each student (``owner``) one active job (``OwnerBusy``) and holds at most ``max_queue``
   waiting jobs (``QueueFull``): both are ``ValueError`` with a message for the student;
-- forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``.
+- forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``; after
+  ``hold_finished`` seconds only a session that still holds a finished job keeps it (findable).
 
 Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
 expected to notice it and return early. A target runs its heavy library call through
@@ -30,12 +31,16 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
 KEEP_FINISHED = 500
+# A lab job holds its records with both students' weights (1.3 MB for mlp-200x1): kept an hour, a day's
+# classes would stay in memory (bench/soak.py). Twice Streamlit's disconnectedSessionTTL (60 s).
+HOLD_FINISHED = 120.0  # seconds the runner holds a finished job; then only the sessions that show it do
 RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
 MIN_PROGRESS_FOR_ETA = 0.03
 log = logging.getLogger(__name__)
@@ -172,6 +177,7 @@ class JobRunner:
         max_queue: waiting jobs at most; one more raises ``QueueFull``.
         one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one.
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
+        hold_finished: seconds the runner itself holds a finished job; later only a session's reference does.
     """
 
     def __init__(
@@ -182,6 +188,7 @@ class JobRunner:
         one_per_owner: bool = True,
         job_ttl: float = DEFAULT_JOB_TTL,
         keep_finished: int = KEEP_FINISHED,
+        hold_finished: float = HOLD_FINISHED,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
@@ -192,8 +199,10 @@ class JobRunner:
         self.one_per_owner = one_per_owner
         self.job_ttl = job_ttl
         self.keep_finished = keep_finished
+        self.hold_finished = hold_finished
         self._lock = threading.Lock()  # guards the fields below and job status changes
         self._jobs: dict[str, Job] = {}
+        self._released: weakref.WeakValueDictionary[str, Job] = weakref.WeakValueDictionary()
         self._queue: collections.deque[tuple[Job, Callable[[JobContext], Any]]] = collections.deque()
         self._running: set[Job] = set()
         self._durations: dict[str, collections.deque[tuple[float | None, float]]] = {}
@@ -236,7 +245,7 @@ class JobRunner:
             if personal and len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
             job_id = uuid.uuid4().hex[:8]
-            while job_id in self._jobs:
+            while job_id in self._jobs or job_id in self._released:
                 job_id = uuid.uuid4().hex[:8]
             job = Job(self, job_id, name, owner, kind, cost)
             self._jobs[job_id] = job
@@ -245,9 +254,10 @@ class JobRunner:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        """The job with this id, or None (also once a finished job was pruned)."""
+        """The job with this id, or None (also once a finished job was pruned, or released and unheld)."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id) or self._released.get(job_id)
+            return None if job is not None and job.is_finished and time.time() - job.finished_at > self.job_ttl else job
 
     def jobs(self, owner: str | None = None) -> list[Job]:
         """All jobs in submission order, optionally only those of one owner."""
@@ -339,12 +349,14 @@ class JobRunner:
             return 0
 
     def _prune(self, now: float) -> None:
-        # Caller holds self._lock. Sessions keep only job ids: a pruned job reads as None.
+        # Caller holds self._lock. A pruned job reads as None; a released one while a session holds it.
         finished = sorted((job for job in self._jobs.values() if job.is_finished), key=lambda job: job.finished_at)
         overflow = len(finished) - self.keep_finished
         for index, job in enumerate(finished):
             if index < overflow or now - job.finished_at > self.job_ttl:
                 del self._jobs[job.id]
+            elif now - job.finished_at > self.hold_finished:
+                self._released[job.id] = self._jobs.pop(job.id)
 
     def _expected_seconds(self, job: Job) -> float | None:
         # Caller holds self._lock. Seconds per unit of cost when both sides know their cost.
