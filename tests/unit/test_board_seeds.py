@@ -58,7 +58,9 @@ def test_other_settings_are_not_pooled_with_them_and_the_cell_shows_the_seeds():
     low, high = at_8.interval  # -15 +- 12.706 * 7.07 / sqrt(2): the seed matters as much as the teacher
     assert at_8.seeds == 2 and low < 0 < high and high == pytest.approx(-15 + 12.706 * math.sqrt(50) / math.sqrt(2))
     text = board_plots.improvement_heatmap(cells).data[0].text
-    assert text[0][0] == f"+{cells.means[0][0]:.0f}<br>n=5<br>3 seeds: [+{at_4.interval[0]:.0f}, +{at_4.interval[1]:.0f}]"
+    assert (
+        text[0][0] == f"+{cells.means[0][0]:.0f}<br>n=5<br>3 seeds: [+{at_4.interval[0]:.0f}, +{at_4.interval[1]:.0f}]"
+    )
 
 
 def test_the_t_table_serves_a_whole_class():
