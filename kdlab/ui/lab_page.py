@@ -32,6 +32,7 @@ from kdlab.ui.assignment import (
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_controls import init_controls, lab_control
 from kdlab.ui.lab_seeds import advance_seeds, forget_seeds, render_seeds, start_seeds
+from kdlab.ui.lab_split import non_target_caption
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
 from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
@@ -145,6 +146,7 @@ def render_lab_page() -> None:
     render_assignment(link)
     values, trained = render_controls(data, link)
     request = lab_request(values, data, link)
+    non_target_caption(trained, request, data)
 
     prediction = prediction_box(required=link.predict)
     waiting = link.predict and prediction is None
