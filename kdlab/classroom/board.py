@@ -17,7 +17,9 @@ import io
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from kdlab.experiments.seeds import t_interval
 
 PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
 
@@ -43,6 +45,17 @@ class ClassRun:
     test_size: int | None
     prediction: dict | None = None  # {"fewer": bool, "by": int | None}
     soft: str = "kd"  # the soft loss (DistillConfig.soft): kd, tckd, nckd or dkd
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    beta: float | None = None
+
+    @property
+    def settings(self) -> tuple:
+        """Everything but T, alpha and the seed that makes a run: runs that share it differ by those only."""
+        return (
+            self.teacher, self.student, self.soft, self.beta, self.epochs, self.learning_rate, self.batch_size,
+            self.train_images, self.test_size,
+        )  # fmt: skip
 
     @property
     def errors_removed(self) -> int | None:
@@ -76,6 +89,9 @@ def class_run(
         test_size=(summary.get("data") or {}).get("test_size"),
         prediction=prediction if isinstance(prediction, dict) else None,
         soft=str(config.get("soft", "kd")),
+        learning_rate=config.get("learning_rate"),
+        batch_size=config.get("batch_size"),
+        beta=config.get("beta"),
     )
 
 
@@ -127,6 +143,7 @@ class HeatCells:
     alphas: list[float]
     means: list[list[float | None]]  # [alpha index][T index]
     counts: list[list[int]]
+    pools: list[list[SeedPool | None]] = field(default_factory=list)  # [alpha index][T index]: ``seed_pool``
 
 
 def heat_cells(runs: list[ClassRun]) -> HeatCells:
@@ -141,7 +158,40 @@ def heat_cells(runs: list[ClassRun]) -> HeatCells:
     for (alpha, temperature), values in groups.items():
         row, column = alphas.index(alpha), temperatures.index(temperature)
         means[row][column], counts[row][column] = sum(values) / len(values), len(values)
-    return HeatCells(temperatures, alphas, means, counts)
+    cell_runs: dict[tuple[float, float], list[ClassRun]] = defaultdict(list)
+    for run in finished(runs):
+        cell_runs[(run.alpha, run.temperature)].append(run)
+    pools = [[seed_pool(cell_runs.get((alpha, temperature), [])) for temperature in temperatures] for alpha in alphas]
+    return HeatCells(temperatures, alphas, means, counts, pools)
+
+
+@dataclass(frozen=True)
+class SeedPool:
+    """One cell's runs of the same settings pooled over their seeds: the mean errors removed per seed,
+    its 95% t-interval (None with one seed), and how many seeds it rests on."""
+
+    seeds: int
+    mean: float
+    interval: tuple[float, float] | None
+
+    def text(self) -> str:
+        """ "+12.3 [4.1, 20.5], 4 seeds", "+8.0, 1 seed"."""
+        spread = "" if self.interval is None else f" [{self.interval[0]:+.1f}, {self.interval[1]:+.1f}]"
+        return f"{self.mean:+.1f}{spread}, {plural(self.seeds, 'seed')}"
+
+
+def seed_pool(runs: list[ClassRun]) -> SeedPool | None:
+    """The finished ``runs`` of one cell pooled by seed: of the settings (``ClassRun.settings``) run at the
+    most seeds, one errors-removed per seed (runs at one seed are one run, copied from the cache or
+    joined live: their mean), so students who chose different seeds build the interval together."""
+    groups: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for run in finished(runs):
+        groups[run.settings][run.seed].append(run.errors_removed)
+    if not groups:
+        return None
+    by_seed = max(groups.values(), key=len)  # a tie: the settings seen first
+    per_seed = [sum(values) / len(values) for values in by_seed.values()]
+    return SeedPool(len(per_seed), sum(per_seed) / len(per_seed), t_interval(per_seed))
 
 
 def prediction_text(prediction: dict | None) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
+from kdlab.classroom.values import in_range, one_of, parse_float, parse_int
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
+from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -26,62 +28,16 @@ TRAIN_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000, 30_000)
 MLP_WIDTHS = (10, 20, 30, 50, 100, 200, 300, 500, 800, 1200)  # the student picker's widths
 EPOCH_RANGE = (1, 50)
 SEED_RANGE = (0, 9999)
+SEEDS_RANGE = (1, MAX_SEEDS)  # how many seeds one press of Train runs
 ALPHA_STEP = 0.05
 BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # DKD's NCKD weight: Zhao et al.'s default 8, and powers of 2 around it
 SOFT_LABELS = {"kd": "KD", "tckd": "TCKD only", "nckd": "NCKD only", "dkd": "DKD"}
 WIDGETS = ("teacher", "student", "radio", "select_slider", "slider", "number_input")
+# The settings that are not a field of each run's config but of the press of Train (TrainRequest.build's
+# keywords), with their defaults: several seeds make several runs, each its own config.
+REQUEST_DEFAULTS = {"seeds": 1}
 
 Check = Callable[["LabSetting", str, "int | None"], tuple[object, str]]
-
-
-def number_text(value: float) -> str:
-    """``4.0`` -> "4", ``0.001`` -> "0.001": how the pages show numbers."""
-    return f"{value:g}"
-
-
-def value_text(name: str, value: object) -> str:
-    """``T = 4``, ``train_size = 4,000``: a value the way a message shows it."""
-    if isinstance(value, float):
-        return f"{name} = {number_text(value)}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{name} = {value:,}"
-    return f"{name} = {value}"
-
-
-def parse_float(raw: str) -> float | None:
-    """A finite number from a URL string, or None."""
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def parse_int(raw: str) -> int | None:
-    """A whole number from a URL string (``3.0`` counts), or None."""
-    value = parse_float(raw)
-    return int(value) if value is not None and value == int(value) else None
-
-
-def one_of(raw: str, options: Sequence[float], what: str) -> tuple[float | None, str]:
-    """The option ``raw`` names (compared as numbers), or (None, why not)."""
-    value = parse_float(raw)
-    if value is None:
-        return None, "is not a number"
-    for option in options:
-        if math.isclose(value, option, rel_tol=1e-9):
-            return option, ""
-    return None, f"is not one of the {what} ({', '.join(number_text(option) for option in options)})"
-
-
-def in_range(raw: str, low: int, high: int) -> tuple[int | None, str]:
-    """A whole number from ``low`` to ``high``, or (None, why not)."""
-    value = parse_int(raw)
-    if value is None:
-        return None, "is not a whole number"
-    if not low <= value <= high:
-        return None, f"is outside {low} to {high}"
-    return value, ""
 
 
 def check_student(raw: str) -> tuple[str | None, str]:
@@ -184,6 +140,11 @@ class LabSetting:
     only_with: tuple[str, object] | None = None
     unset: object = None  # the control's value while the config leaves the field None
 
+    @property
+    def in_config(self) -> bool:
+        """False for a setting of the press of Train rather than of each run (``REQUEST_DEFAULTS``)."""
+        return self.field not in REQUEST_DEFAULTS
+
     def __post_init__(self):
         if self.widget not in WIDGETS:
             raise ValueError(f"setting {self.url}: widget {self.widget!r} is not one of {', '.join(WIDGETS)}")
@@ -194,6 +155,8 @@ class LabSetting:
 
     def default(self, train_count: int | None = None) -> object:
         """``DistillConfig()``'s value; the training set is the demo size, at most the data's."""
+        if not self.in_config:
+            return REQUEST_DEFAULTS[self.field]
         config = default_config()
         if self.field == "train_size":
             return min(config.train_size or DEMO_TRAIN_SIZE, train_count or max(TRAIN_SIZES))
@@ -355,6 +318,20 @@ LAB_SETTINGS = (
         bounds=SEED_RANGE,
         help="Same seed: same initial weights and data order for both students.",
     ),
+    LabSetting(
+        "seeds",
+        "seeds",
+        "lab.seeds",
+        "Seeds: repeat the run",
+        "seeds",
+        "slider",
+        "Training",
+        _whole,
+        bounds=SEEDS_RANGE,
+        step=1,
+        help="Trains the run at the seed above and the next ones (seed, seed + 1, ...), each beside its student "
+        "alone: is the gain bigger than what changing the seed does? Each seed is a whole run.",
+    ),
 )
 LAB_NAMES = tuple(setting.url for setting in LAB_SETTINGS)  # the URL names, in the order the lab shows them
 
@@ -382,5 +359,14 @@ def config_fields(values: Mapping[str, object]) -> dict[str, object]:
     return {
         setting.field: values[setting.url]
         for setting in LAB_SETTINGS
-        if setting.url in values and setting.applies(values)
+        if setting.url in values and setting.applies(values) and setting.in_config
+    }
+
+
+def request_fields(values: Mapping[str, object]) -> dict[str, object]:
+    """Lab values by URL name -> ``TrainRequest.build``'s keywords beside the config: ``{"seeds": 3}``."""
+    return {
+        setting.field: values[setting.url]
+        for setting in LAB_SETTINGS
+        if setting.url in values and not setting.in_config
     }

@@ -20,18 +20,9 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kdlab.classroom.lab_settings import (
-    LAB_NAMES,
-    LAB_SETTINGS,
-    in_range,
-    lab_defaults,
-    number_text,
-    one_of,
-    parse_float,
-    parse_int,
-    value_text,
-)
+from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
+from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
 from kdlab.experiments.replays.config import REPLAY_TITLES
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from kdlab.classroom.lab_settings import config_fields, lab_defaults
+from kdlab.classroom.lab_settings import config_fields, lab_defaults, request_fields
 from kdlab.classroom.lessons import load_lessons
 from kdlab.classroom.links import parse_lab_link
 from kdlab.db.database import StorageError, open_database
@@ -72,18 +72,25 @@ def lab_runs(data: MnistData) -> dict[DistillConfig, str]:
     lab link of the lessons (``lessons/``), each config exactly as the lab submits it (the result
     cache's key is the whole config)."""
     count = len(data.train)
-    runs = {_lab_config(lab_defaults(count)): "the default demo"}
+    runs = dict.fromkeys(lab_link_configs(lab_defaults(count)), "the default demo")
     lessons, _problems = load_lessons()  # a broken lesson is its own test's business, not a reason to stop here
     for lesson in lessons:
         for step in lesson.steps:
             for _label, params in step.links() if step.page == "lab" else ():
-                config = _lab_config(parse_lab_link(params, count).values or lab_defaults(count))
-                runs.setdefault(config, f"lesson {lesson.slug}")
+                for config in lab_link_configs(parse_lab_link(params, count).values or lab_defaults(count)):
+                    runs.setdefault(config, f"lesson {lesson.slug}")
     return runs
 
 
-def _lab_config(values: dict) -> DistillConfig:
-    return DistillConfig.build(**config_fields(values))
+def lab_link_configs(values: dict) -> list[DistillConfig]:
+    """The configs that lab values (by URL name) train: one, or one per seed with ``seeds`` above 1
+    (each seed is a run of its own, cached on its own), exactly as the lab submits them."""
+    config = DistillConfig.build(**config_fields(values))
+    seed = config.training.seed
+    return [
+        replace(config, training=replace(config.training, seed=seed + offset))
+        for offset in range(request_fields(values).get("seeds", 1))
+    ]
 
 
 def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNeed]:

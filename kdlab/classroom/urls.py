@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from kdlab.classroom.lab_settings import LAB_NAMES, number_text
+from kdlab.classroom.lab_settings import LAB_NAMES
 from kdlab.classroom.pages import LINK_PAGES
+from kdlab.classroom.values import number_text
 
 
 def query_string(params: Mapping[str, object]) -> str:

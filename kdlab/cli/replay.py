@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 
 from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
+from kdlab.cli.seeds import seed_count
 from kdlab.experiments.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
 from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
+from kdlab.experiments.replays.over_seeds import SEEDED_REPLAYS, comparison_line, run_over_seeds
 from kdlab.ml.data import load_mnist
 
 HELP = (
@@ -26,6 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the student runs (default: 0)")
+    parser.add_argument(
+        "--seeds",
+        type=seed_count,
+        default=1,
+        help="temperature-width, decoupled: repeat at seeds --seed, +1, ... (1 to 5): each number with its "
+        "spread, and which differences are bigger than it",
+    )
     parser.add_argument(
         "--fresh", action="store_true", help="temperature-width: recompute the grid even if a finished one is cached"
     )
@@ -47,13 +56,30 @@ def run(args: argparse.Namespace) -> dict:
             f"--{next(iter(chosen))} applies to the compression and decoupled replays only; {args.name} uses the "
             "paper's networks."
         )
+    if args.seeds > 1 and args.name not in SEEDED_REPLAYS:
+        raise UserError(f"--seeds applies to the {' and '.join(SEEDED_REPLAYS)} replays, which compare settings.")
     config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
     log(f"Replay {args.name} ({REPLAY_TITLES[args.name]}), {args.budget} budget. Data: {data.source.label}")
     options = {"use_cache": not args.fresh} if args.name == "temperature-width" else {}
-    summary = run_replay(args.name, data, config=config, on_event=stage_printer(), **options).summary
+    if args.seeds > 1:
+        try:
+            summary = run_over_seeds(
+                args.name,
+                config,
+                args.seeds,
+                lambda seeded: run_replay(args.name, data, config=seeded, on_event=stage_printer(), **options).summary,
+            )
+        except ValueError as error:  # a seed past the largest
+            raise UserError(str(error)) from error
+    else:
+        summary = run_replay(args.name, data, config=config, on_event=stage_printer(), **options).summary
     for line in comparison_lines(summary):
         log("  " + line)
+    if "seeds" in summary:
+        log(f"Over seeds {', '.join(map(str, summary['seeds']['seeds']))}, paired by seed:")
+        for row in summary["seeds"]["comparisons"]:
+            log("  " + comparison_line(row))
     log(budget_line(summary))
     return summary
 

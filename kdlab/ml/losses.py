@@ -221,6 +221,12 @@ class TeacherLoss:
     def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
         return kd_loss(logits[model_index], self.teacher_logits[batch_index], labels, self.temperature, self.alpha)
 
+    def soft_parts(self, student_logits: torch.Tensor, labels: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
+        """(2,): the soft term's TCKD and NCKD parts as this loss weights them, batch means: alpha TCKD
+        and alpha (1 - p_t) NCKD, which sum to the soft term (``decoupled_kl``)."""
+        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature)
+        return self.alpha * torch.stack([kl.tckd.mean(), (kl.non_target_weight * kl.nckd).mean()])
+
 
 @dataclass(frozen=True)
 class DecoupledTeacherLoss:
@@ -246,6 +252,11 @@ class DecoupledTeacherLoss:
             self.tckd_weight,
             self.nckd_weight,
         )
+
+    def soft_parts(self, student_logits: torch.Tensor, labels: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
+        """(2,): the soft term's TCKD and NCKD parts as this loss weights them, batch means."""
+        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature)
+        return self.alpha * torch.stack([self.tckd_weight * kl.tckd.mean(), self.nckd_weight * kl.nckd.mean()])
 
 
 def teacher_objective(

@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from kdlab.ml.config import TrainConfig
-from kdlab.ml.data import ImageSet, normalize, stratified_split
+from kdlab.ml.curve_points import SPLIT_IMAGES, curve_set, soft_split
+from kdlab.ml.data import ImageSet, normalize
 from kdlab.ml.losses import LabelsLoss, Objective, TeacherLoss
 from kdlab.ml.metrics import Evaluation, evaluate_logits
 from kdlab.ml.models import attach_dropout_generator, describe_model
@@ -79,6 +80,9 @@ class EvalEvent:
     soft_loss: float
     hard_loss: float
     seconds: float
+    # A distilled student's soft term in its two parts, as its loss weights them (``soft_split``); None without a teacher
+    tckd: float | None = None
+    nckd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -260,8 +264,9 @@ class _Loop:
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
         self.images, self.labels = transfer_set.images.to(device), transfer_set.labels.to(device)
         self.test_images = test_set.images.to(device)
-        self.curve_images, self.curve_labels = _curve_set(test_set, self.test_images, config.curve_test_images)
+        self.curve_images, self.curve_labels = curve_set(test_set, self.test_images, config.curve_test_images)
         self.objectives = [objective.to(device) for objective in objectives]
+        self.split_index = torch.arange(min(SPLIT_IMAGES, len(transfer_set)), device=device)  # see soft_split
         self.steps_per_epoch = math.ceil(len(transfer_set) / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.optimizers, self.schedules = [], []
@@ -336,7 +341,10 @@ class _Loop:
             predictions = predict_logits(model, self.curve_images, self.device).argmax(1)
             test_accuracy = float((predictions == self.curve_labels).float().mean())
             train_accuracy = int(self.correct[index]) / max(self.seen, 1)
-            event = EvalEvent(self.runs[index], *point, train_accuracy, test_accuracy, *means[index], self.seconds())
+            split = soft_split(self.objectives[index], model, self.images, self.labels, self.split_index)
+            event = EvalEvent(
+                self.runs[index], *point, train_accuracy, test_accuracy, *means[index], self.seconds(), *split
+            )
             self.histories[index].append(event)
             self.emit(event)
         self.eval_sums.zero_()
@@ -364,17 +372,6 @@ class _Loop:
             TrainResult(run, self.status, model, out, evaluate_logits(out, test_set.labels), history, losses, *timing)
             for run, model, out, history, losses in rows
         ]
-
-
-def _curve_set(test_set: ImageSet, test_images: torch.Tensor, count: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The test images (``test_images``: ``test_set``'s, already on the device) the curve points are
-    measured on: all of them, or a fixed stratified subset (seed 0, so every run's curves use the
-    same images). Evaluating 40 points on 2,000 instead of 10,000 images made the default lab run
-    about 2 s shorter on one thread. Labels stay on the CPU, like ``predict_logits``' output."""
-    if count is None or count >= len(test_set):
-        return test_images, test_set.labels
-    _, chosen = stratified_split(test_set.labels, count / len(test_set), seed=0)
-    return test_images[chosen.to(test_images.device)], test_set.labels[chosen]
 
 
 def run_summary(architecture: str, result: TrainResult | None) -> dict | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdlab.classroom.board import ClassRun, HeatCells, check_prediction, finished, mean_by_temperature
+from kdlab.classroom.board import ClassRun, HeatCells, SeedPool, check_prediction, finished, mean_by_temperature
 from kdlab.plots.lab import LAYOUT, OKABE_ITO
 
 ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shape as well as colour
@@ -79,10 +79,12 @@ def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figu
 
 
 def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
-    """The class's mean errors removed in each (T, alpha) cell, with the mean and the count written in it."""
+    """The class's mean errors removed in each (T, alpha) cell, with the mean and the count written in it,
+    and, where runs of the same settings span several seeds, their 95% interval and how many seeds."""
+    pools = cells.pools or [[None] * len(cells.temperatures) for _ in cells.alphas]
     text = [
-        ["" if mean is None else f"{mean:+.0f}<br>n={count}" for mean, count in zip(means, counts)]
-        for means, counts in zip(cells.means, cells.counts)
+        ["" if mean is None else f"{mean:+.0f}<br>n={count}" + _seeds_line(pool) for mean, count, pool in zip(*row)]
+        for row in zip(cells.means, cells.counts, pools)
     ]
     peak = max([abs(mean) for row in cells.means for mean in row if mean is not None] or [1.0])
     figure = go.Figure(
@@ -135,3 +137,9 @@ def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure
         x=[low, high], y=[low, high], mode="lines", name="exact guess", line=dict(color=OKABE_ITO["grey"], dash="dot")
     )
     return _layout(figure, "Predictions against outcomes", "predicted errors removed", "errors removed", font_size)
+
+
+def _seeds_line(pool: SeedPool | None) -> str:
+    if pool is None or pool.interval is None:
+        return ""
+    return f"<br>{pool.seeds} seeds: [{pool.interval[0]:+.0f}, {pool.interval[1]:+.0f}]"

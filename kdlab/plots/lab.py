@@ -258,6 +258,7 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figu
             "baseline: cross-entropy",
             dict(color=ROLE_COLORS["baseline"], width=3, dash=ROLE_DASH["baseline"]),
         ),
+        *soft_split_lines(distilled),
     ]
     for points, field, name, line in lines:
         if points:
@@ -274,6 +275,25 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figu
             )
     figure.update_yaxes(type="log", dtick=1)  # the soft term starts large and both terms end small
     return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss (log scale)")
+
+
+SPLIT_NAMES = {
+    "tckd": "distilled: TCKD part (right digit vs the rest)",
+    "nckd": "distilled: NCKD part, weighted (the wrong digits' ranking)",
+}
+
+
+def soft_split_lines(distilled: Sequence[Mapping[str, float]]) -> list[tuple]:
+    """The loss anatomy's lines of the soft term's two parts (Zhao et al. 2022), where the curve points
+    carry them (``kdlab.ml.curve_points.soft_split``): thin lines in the distilled student's colour."""
+    points = [point for point in distilled if point.get("tckd") is not None]
+    color = ROLE_COLORS["distilled"]
+    lines = [
+        (points, "tckd", SPLIT_NAMES["tckd"], dict(color=color, width=1.5, dash="dash")),
+        (points, "nckd", SPLIT_NAMES["nckd"], dict(color=color, width=1.5, dash="dashdot")),
+    ]
+    # A part the soft loss leaves out (TCKD in "NCKD only") is 0 throughout: no line on a log axis.
+    return [line for line in lines if any(point[line[1]] > 0 for point in points)]
 
 
 def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:

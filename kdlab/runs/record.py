@@ -40,7 +40,7 @@ def curve_point(event: EvalEvent) -> dict:
         "soft_loss": event.soft_loss,
         "hard_loss": event.hard_loss,
         "seconds": round(event.seconds, 3),
-    }
+    } | ({"tckd": event.tckd, "nckd": event.nckd} if event.tckd is not None else {})
 
 
 def curves_from_events(events) -> dict[str, list[dict]]:

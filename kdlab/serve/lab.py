@@ -20,6 +20,7 @@ import torch
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillationResult, DistillConfig, StageEvent, run_distillation
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
+from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EvalEvent
@@ -59,6 +60,9 @@ class TrainRequest:
     class_code: str | None = None  # the class board the run counts for
     prediction: dict | None = None  # what the student predicted before pressing Train
     fresh: bool = False  # "Train it again live": never served from the result cache
+    # Several seeds: the request of each (config's seed, +1, ...; the first is this one), one seed each, so
+    # each seed is a run of its own (result key, cache entry, live run): ``kdlab.serve.series``.
+    series: tuple[TrainRequest, ...] = ()
 
     @classmethod
     def build(
@@ -69,12 +73,25 @@ class TrainRequest:
         class_code: str | None = None,
         prediction: dict | None = None,
         fresh: bool = False,
+        seeds: int = 1,
     ) -> TrainRequest:
-        """The request for ``config`` on ``data``.
+        """The request for ``config`` on ``data``; with ``seeds`` above 1, also the same run at the next seeds.
 
         Raises:
-            ValueError: the config does not fit the data (e.g. a batch bigger than the training set).
+            ValueError: the config does not fit the data (e.g. a batch bigger than the training set), or
+                ``seeds`` is not 1 to ``MAX_SEEDS``.
         """
+        if not (isinstance(seeds, int) and 1 <= seeds <= MAX_SEEDS):
+            raise ValueError(f"Repeat a run at 1 to {MAX_SEEDS} seeds (got {seeds}).")
+        if seeds > 1:  # the prediction goes with the first seed's run only
+            at = [
+                replace(config, training=replace(config.training, seed=config.training.seed + n)) for n in range(seeds)
+            ]
+            runs = tuple(
+                cls.build(one, data, class_code=class_code, prediction=None if n else prediction, fresh=fresh)
+                for n, one in enumerate(at)
+            )
+            return replace(runs[0], series=runs)
         indices = config.transfer_indices(data)
         teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
         cached = is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed)
@@ -87,16 +104,31 @@ class TrainRequest:
 
     @property
     def cost(self) -> float:
-        """The work of the whole run (see ``kdlab.serve.limits``)."""
+        """The work of the whole run (see ``kdlab.serve.limits``); of its first seed when it has several."""
         return sum(self.plan.values())
 
+    @property
+    def seeds(self) -> int:
+        """How many seeds the press of Train runs."""
+        return len(self.series) or 1
+
+    @property
+    def runs(self) -> tuple[TrainRequest, ...]:
+        """The request of each seed, one seed each: ``series``, or this request alone."""
+        return self.series or (self,)
+
     def tagged(self, *, class_code: str | None, prediction: dict | None) -> TrainRequest:
-        """The same request, counting for the class ``class_code`` and carrying the student's ``prediction``."""
-        return replace(self, class_code=class_code, prediction=prediction)
+        """The same request, counting for the class ``class_code`` and carrying the student's ``prediction``
+        (every seed counts for the class; the prediction goes with the first seed's run only)."""
+        series = tuple(
+            replace(run, class_code=class_code, prediction=prediction if index == 0 else None)
+            for index, run in enumerate(self.series)
+        )
+        return replace(self, class_code=class_code, prediction=prediction, series=series)
 
     def again(self) -> TrainRequest:
         """The same request, trained again live instead of served from the cache."""
-        return replace(self, fresh=True)
+        return replace(self, fresh=True, series=tuple(replace(run, fresh=True) for run in self.series))
 
     def teacher_matches(self, teacher: TeacherRecord) -> bool:
         """True when ``teacher`` is the one this request asks for (architecture, data, epochs, seed)."""

@@ -86,24 +86,30 @@ def check_run_cost(config: DistillConfig, data: MnistData) -> float:
     return check_cost(config, len(config.transfer_indices(data)), teacher_cost(config, data))
 
 
-def check_cost(config: DistillConfig, images: int, teacher: float) -> float:
-    """The cost of the run ``config`` on ``images`` transfer images, with ``teacher`` the cost of training
-    its teacher first (0 when cached), when it is within the cap.
+def check_cost(config: DistillConfig, images: int, teacher: float, seeds: int = 1) -> float:
+    """The cost of the run ``config`` on ``images`` transfer images, repeated at ``seeds`` seeds, with
+    ``teacher`` the cost of training its teacher first (0 when cached; once for all the seeds), when it
+    is within the cap.
 
     Raises:
         CostTooHigh: above the cap; the message states both in default runs and how to get under it.
         ValueError: the cap setting is malformed.
     """
-    students = training_cost(config.student, images, config.training.epochs) * _students(config)
+    one_seed = training_cost(config.student, images, config.training.epochs) * _students(config)
+    students = one_seed * seeds
     cost, cap = students + teacher, max_run_cost()
     if cost <= cap:
         return cost
     twice = ", trained twice: distilled and alone" if config.with_baseline else ""
     what = f"{config.training.epochs} epochs x {images:,} images x {config.student}{twice}"
+    if seeds > 1:
+        what += f", at {seeds} seeds"
     if teacher:
         what += f", plus training the teacher {config.teacher} first"
     ways = []
     room = cap - teacher
+    if seeds > 1 and room >= one_seed:
+        ways.append(f"at most {min(seeds - 1, math.floor(room / one_seed))} seeds")
     if room > 0 and (epochs := math.floor(room / (students / config.training.epochs))) >= 1:
         ways.append(f"at most {epochs} epochs")
     if room > 0 and (fewer := _round_down(room / (students / images))) >= config.training.batch_size:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 
-from kdlab.experiments.replays import ReplayResult, run_replay
+from kdlab.experiments.replays import ReplayResult, replay_config, run_replay
+from kdlab.experiments.replays.over_seeds import run_over_seeds
 from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_schemes
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
@@ -58,13 +60,24 @@ def teacher_task(architecture: str, data: MnistData) -> Target:
     return target
 
 
-def replay_task(name: str, budget: str, data: MnistData) -> Target:
-    """Run one paper replay (``kdlab.experiments.replays.run_replay``); the job's result is the ``ReplayResult``."""
+def replay_task(name: str, budget: str, data: MnistData, seeds: int = 1) -> Target:
+    """Run one paper replay (``kdlab.experiments.replays.run_replay``); the job's result is the ``ReplayResult``.
+    With ``seeds`` above 1 (a replay that compares settings): the replay at each seed, one after another, the
+    first seed's result with the spreads and paired comparisons of all (``kdlab.experiments.replays.over_seeds``)."""
 
     def target(context: JobContext) -> ReplayResult:
         context.set_progress(0.0, f"Starting the {name} replay ...")
         # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set (its events still reach the bar)
-        return context.run(run_replay, name, data, budget, on_event=report_progress(context))
+        if seeds == 1:
+            return context.run(run_replay, name, data, budget, on_event=report_progress(context))
+        results: list[ReplayResult] = []
+
+        def one_seed(config) -> dict:
+            results.append(context.run(run_replay, name, data, config=config, on_event=report_progress(context)))
+            return results[-1].summary
+
+        summary = run_over_seeds(name, replay_config(name, budget), seeds, one_seed)
+        return replace(results[0], summary=summary)
 
     return target
 

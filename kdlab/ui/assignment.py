@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 import streamlit as st
 
 from kdlab.classroom.classes import ClassInfo, class_for_link, find_class
-from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting, value_text
+from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting
 from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
+from kdlab.classroom.values import value_text
 from kdlab.db.database import StorageError, open_database
 from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control

@@ -37,6 +37,11 @@ from kdlab.ui.session import CLASS_KEY
 REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
 BOARD_CLASS_KEY = "board.class"  # the class this session's board shows
+SEEDS_NOTE = (
+    "By seed: in each cell, the runs with the same settings (teacher, student, epochs, ...) but different "
+    "seeds, one result per seed, with the 95% interval of the mean errors removed once there are two seeds "
+    "or more. An interval above 0: the gain is bigger than the seed-to-seed spread."
+)
 LARGE_CSS = """<style>
 .st-key-board-view p, .st-key-board-view li, .st-key-board-view td, .st-key-board-view th { font-size: 1.6rem !important; }
 .st-key-board-view h2 { font-size: 3rem !important; }
@@ -136,17 +141,18 @@ def render_results(snapshot: Snapshot) -> None:
             {
                 "alpha": alpha,
                 **{
-                    f"T={temperature:g}": "" if mean is None else f"{mean:+.1f} (n={count})"
-                    for temperature, mean, count in zip(cells.temperatures, means, counts)
+                    f"T={temperature:g}": "" if mean is None else f"{mean:+.1f} (n={count}); by seed: {pool.text()}"
+                    for temperature, mean, count, pool in zip(cells.temperatures, means, counts, pools)
                 },
             }
-            for alpha, means, counts in zip(cells.alphas, cells.means, cells.counts)
+            for alpha, means, counts, pools in zip(cells.alphas, cells.means, cells.counts, cells.pools)
         ]
         _chart(
             snapshot.heatmap,
             "board.heatmap",
             "Heat map of the class's mean errors removed for each T and alpha; the table below has every cell.",
         )
+        st.caption(SEEDS_NOTE)
         with st.expander("The heat map as a table"):
             st.dataframe(table, hide_index=True, key="board.heatmap.table")
     left, right = st.columns(2, gap="large")

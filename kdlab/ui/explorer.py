@@ -80,6 +80,24 @@ def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int 
     return "\n\n".join(lines)
 
 
+def soft_parts_text(softened: torch.Tensor, label: int | None, temperature: float) -> str:
+    """The soft target at T in Zhao et al.'s two parts: the right digit against the rest (what TCKD
+    matches) and the wrong digits renormalised among themselves (what NCKD matches), which classical
+    KD weights by 1 - p(right digit); ``label`` None (a drawing): the teacher's answer stands in."""
+    target = int(softened.argmax()) if label is None else label
+    right = float(softened[target])
+    wrong = [digit for digit in softened.argsort(descending=True).tolist() if digit != target]
+    rest = max(1.0 - right, 1e-30)
+    shares = ", ".join(f"{digit}: {chance(float(softened[digit]) / rest)}" for digit in wrong[:RUNNER_UPS])
+    whose = "its answer" if label is None else "the right digit"
+    return (
+        f"**The two parts of the soft target at T = {temperature:g}**: {whose} ({target}) against the rest, what "
+        f"TCKD matches: {chance(right)} against {chance(1.0 - right)}. The wrong digits among themselves, what "
+        f"NCKD matches: {shares}, ... Classical KD weights this second part by {1.0 - right:.3g}: the "
+        "surer the teacher, the less its ranking of the wrong digits counts."
+    )
+
+
 def most_confusing(logits: torch.Tensor, count: int) -> list[int]:
     """Test indices where the teacher's top two scores are closest (the same order at any T)."""
     top_two = logits.topk(2, dim=1).values  # (N, 2)
@@ -192,6 +210,7 @@ def render_explanation(
     with words:
         st.subheader("What the teacher knows")
         st.markdown(dark_knowledge_text(plain, softened, label, temperature))
+        st.markdown(soft_parts_text(softened, label, temperature))
     with curve:
         current = float(entropy_bits(softened))
         st.plotly_chart(

@@ -7,8 +7,9 @@ import re
 
 import streamlit as st
 
-from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting, lab_setting, value_text
+from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting, lab_setting
 from kdlab.classroom.links import ParsedLink
+from kdlab.classroom.values import value_text
 from kdlab.ml.models import ARCHITECTURES
 from kdlab.ui.widgets import MLP_FAMILY, student_picker, teacher_selectbox
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.classroom.lab_settings import config_fields, lab_setting, settings_in
+from kdlab.classroom.lab_settings import config_fields, lab_setting, request_fields, settings_in
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
@@ -29,6 +29,8 @@ from kdlab.ui.assignment import (
 )
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_controls import init_controls, lab_control
+from kdlab.ui.lab_seeds import advance_seeds, forget_seeds, render_seeds, start_seeds
+from kdlab.ui.lab_split import non_target_caption
 from kdlab.ui.live_figures import LIVE_FIGURES
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
@@ -109,13 +111,13 @@ def lab_request(values: dict[str, object], data: MnistData, link: ParsedLink) ->
     """The run the controls ask for, as the request a press of Train sends, or None with the reason shown;
     a link's run over the server's cap is flagged here (Train would refuse it the same way)."""
     try:
-        request = TrainRequest.build(DistillConfig.build(**config_fields(values)), data)
+        request = TrainRequest.build(DistillConfig.build(**config_fields(values)), data, **request_fields(values))
     except ValueError as error:
         st.error(f"**These settings cannot run.** {error}")
         return None
     if link.sets_controls:
         try:
-            check_cost(request.config, len(request.transfer_indices), request.plan["teacher"])
+            check_cost(request.config, len(request.transfer_indices), request.plan["teacher"], seeds=request.seeds)
         except CostTooHigh as error:
             st.warning(f"**This link asks for more than this server allows.** {error}")
     return request
@@ -125,6 +127,7 @@ def render_lab_page() -> None:
     """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
     data = get_data()
     store = session_runs()
+    advance_seeds(data, store)  # several seeds: the next one starts once the one before has its result
     ticket = current_ticket(store)
     busy = is_busy(ticket)
     init_controls(len(data.train))
@@ -132,6 +135,7 @@ def render_lab_page() -> None:
     render_assignment(link)
     values, trained = render_controls(data, link)
     request = lab_request(values, data, link)
+    non_target_caption(trained, request, data)
 
     prediction = prediction_box(required=link.predict)
     waiting = link.predict and prediction is None
@@ -153,14 +157,16 @@ def render_lab_page() -> None:
         acting = student_runs_for_action()  # the first Train makes the student (None: over the limit, shown)
         if acting is not None:
             store = acting
-            if start_run(
-                request.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained
-            ):
+            tagged = request.tagged(class_code=active_class(), prediction=prediction)
+            forget_seeds()
+            start = start_seeds if request.seeds > 1 else start_run
+            if start(tagged, data, store, teacher=trained):
                 forget_prediction()
                 ticket = current_ticket(store)
                 busy = is_busy(ticket)
 
     render_interrupted_runs(store, data, busy=busy)
+    render_seeds()
     # The run's own settings, from its request (also after a reload), not the controls' current values.
     live_config = ticket.request.config.as_dict() if ticket is not None else {}
     # Redrawing the charts every 2 s rather than every second: where browser and server share a

@@ -260,3 +260,39 @@ def render_result(result: ReplayResult, key: str, bias: float | None = None) -> 
     else:
         RENDERERS[result.name](result, key)
     render_replay_cards(result, key)
+    if "seeds" in result.summary:
+        render_seed_comparisons(result.summary["seeds"], key)
+
+
+def seeds_sentence(over: dict) -> str:
+    """Which of the paired differences are bigger than the seed-to-seed spread, in words."""
+    bigger = [row["comparison"] for row in over["comparisons"] if row["bigger_than_spread"]]
+    seeds = ", ".join(map(str, over["seeds"]))
+    if not bigger:
+        return f"Over seeds {seeds}, no difference here is bigger than the seed-to-seed spread."
+    return (
+        f"Over seeds {seeds}, bigger than the seed-to-seed spread: " + "; ".join(bigger) + ". The others are within it."
+    )
+
+
+def render_seed_comparisons(over: dict, key: str) -> None:
+    """The replay over seeds: the sentence, and every comparison with its paired 95% interval."""
+    st.subheader("Over seeds: which differences are bigger than the spread?")
+    st.markdown(seeds_sentence(over))
+    st.dataframe(
+        [
+            {
+                "Comparison": row["comparison"],
+                "Fewer errors (mean)": row["fewer_errors"],
+                "95% interval": ""
+                if row["interval_95"] is None
+                else f"{row['interval_95'][0]:g} to {row['interval_95'][1]:g}",
+                "Bigger than the spread": "yes" if row["bigger_than_spread"] else "no",
+                "Seeds won": row["wins"],
+            }
+            for row in over["comparisons"]
+        ],
+        hide_index=True,
+        key=f"{key}.seeds",
+    )
+    st.caption("Paired by seed: within one seed every student shares the transfer set, initial weights and batches.")

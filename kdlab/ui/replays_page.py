@@ -14,6 +14,7 @@ from kdlab.experiments.replays import (
     load_cached_temperature_width,
     replay_config,
 )
+from kdlab.experiments.replays.over_seeds import SEEDED_REPLAYS
 from kdlab.ml.data import MnistData
 from kdlab.serve import tasks
 from kdlab.serve.jobs import default_runner
@@ -26,6 +27,7 @@ from kdlab.ui.resources import get_data
 from kdlab.ui.session import recall_job, remember_job, session_owner
 
 BUDGET_LABELS = {"quick": "Quick (classroom)", "full": "Full (long)"}
+REPLAY_SEEDS = 3  # on the shared server: three times the replay's minutes at most
 
 
 def open_tab(name: str, value) -> None:
@@ -56,20 +58,36 @@ def choose_budget() -> tuple[str, bool]:
     return budget, allowed
 
 
+def seeds_control(name: str, slot: str) -> int:
+    """The Seeds slider of a replay that compares settings (1 elsewhere): each seed is the whole replay again."""
+    if name not in SEEDED_REPLAYS:
+        return 1
+    return st.slider(
+        "Seeds: repeat the replay",
+        1,
+        REPLAY_SEEDS,
+        1,
+        key=f"{slot}.seeds",
+        help="Runs the whole replay at seeds 0, 1, ...: each number with its spread, and which differences are "
+        "bigger than what changing the seed does. Each seed takes as long as the replay.",
+    )
+
+
 def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
     """One replay's tab: what it shows, its Run button, its job's progress, then its result."""
     st.markdown(INTRO[name])
     st.caption(PAPER_LINES[name] + (f" {COMPRESSION_NOTES[budget]}" if name == "compression" else ""))
     slot = f"replay.{name}"
     job = recall_job(slot)
-    if name == "temperature-width" and job is None:
+    seeds = seeds_control(name, slot)
+    if name == "temperature-width" and job is None and seeds == 1:
         cached = load_cached_temperature_width(replay_config(name, budget), data)
         if cached is not None:
             render_result(cached, f"{slot}.cached", bias=bias)
             return
     running = job is not None and not job.is_finished
     if st.button(
-        f"Run the {name} replay ({budget} budget)",
+        f"Run the {name} replay ({budget} budget)" + (f" at {seeds} seeds" if seeds > 1 else ""),
         key=f"{slot}.run",
         type="primary",
         disabled=running or not allowed,
@@ -77,7 +95,7 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
     ):
         try:
             job = default_runner().submit(
-                f"Replay {name} ({budget})", tasks.replay_task(name, budget, data), owner=session_owner()
+                f"Replay {name} ({budget})", tasks.replay_task(name, budget, data, seeds), owner=session_owner()
             )
         except ValueError as error:  # the queue is full, or this student already has a run going
             st.error(str(error))

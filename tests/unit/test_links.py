@@ -33,6 +33,7 @@ def test_good_values_become_the_controls_values():
             "student": "mlp-100x1",
             "soft": "DKD",
             "beta": "4",
+            "seeds": "3",
         },
         TRAIN_COUNT,
     )
@@ -49,7 +50,20 @@ def test_good_values_become_the_controls_values():
         "batch": 64,
         "train_size": 500,
         "seed": 7,
+        "seeds": 3,
     }
+
+
+def test_the_number_of_seeds_goes_to_the_press_of_train_not_to_each_runs_config():
+    from kdlab.classroom.lab_settings import config_fields, request_fields
+
+    values = parse_lab_link({"seeds": "4", "seed": "2"}, TRAIN_COUNT).values
+    assert request_fields(values) == {"seeds": 4} and "seeds" not in config_fields(values)
+    assert request_fields(lab_defaults(TRAIN_COUNT)) == {"seeds": 1}
+    assert DistillConfig.build(**config_fields(values)).training.seed == 2
+    for raw, why in (("0", "outside 1 to 5"), ("2.5", "not a whole number"), ("x", "not a whole number")):
+        link = parse_lab_link({"seeds": raw}, TRAIN_COUNT)
+        assert link.values["seeds"] == 1 and why in link.problems[0]
 
 
 def test_beta_counts_only_with_the_dkd_soft_loss():
@@ -155,6 +169,7 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
         "seed": 7,
         "soft": "nckd",
         "beta": 8.0,
+        "seeds": 2,
         "s": "secret-student-token-0123456789",
     }
     url = link_url(

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from kdlab.classroom import prepare as prepare_module
-from kdlab.classroom.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
+from kdlab.classroom.lab_settings import lab_defaults
+from kdlab.classroom.prepare import TeacherNeed, default_teachers, is_cached, lab_link_configs, lab_runs, prepare
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.replays import replay_config
@@ -49,6 +50,14 @@ def test_the_lab_runs_are_the_default_demo_and_the_lessons_links(sample_data):
     temperatures = {config.training.temperature for config in runs}
     assert {1.0, 2.0, 8.0, 20.0} <= temperatures  # lesson 3's T = 4 link is the default demo itself
     assert len(runs) == len(set(runs))
+
+
+def test_a_link_of_several_seeds_warms_each_seed(sample_data):
+    values = lab_defaults(len(sample_data.train)) | {"seed": 7, "seeds": 3}
+    configs = lab_link_configs(values)
+    assert [config.training.seed for config in configs] == [7, 8, 9]
+    assert configs[1] == DistillConfig.build(train_size=values["train_size"], seed=8)  # as the lab submits seed 8
+    assert len(lab_link_configs(lab_defaults(len(sample_data.train)))) == 1
 
 
 @pytest.fixture

@@ -1,0 +1,150 @@
+"""One press of Train at several seeds: the same run at seeds s, s + 1, ..., each beside its student alone.
+
+Each seed is a run of its own (``TrainRequest.runs``): its own result key, so it is served from the
+result cache or joins an identical run in progress like any run, and a class whose students pressed
+Train at different seeds fills the same cache entries and the board's intervals together. The seeds
+start one after another, since a student has one job at a time (``OwnerBusy``): ``advance_series``
+starts the next seed once the one before has its result (a cached seed at once). The cap counts every
+seed that has to train. The per-seed errors then give the paired interval of
+``kdlab.experiments.seeds.PairedSeeds``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kdlab.db.database import StorageError
+from kdlab.experiments.seeds import PairedSeeds
+from kdlab.ml.data import MnistData
+from kdlab.runs.record import RunRecord
+from kdlab.runs.store import RunStore
+from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation
+from kdlab.serve.limits import check_cost
+from kdlab.serve.runner import JobRunner
+from kdlab.teachers.teacher import Teacher
+
+
+@dataclass
+class SeedSeries:
+    """A press of Train at several seeds: its request, and the ticket of every seed started so far."""
+
+    request: TrainRequest
+    tickets: list[LabTicket] = field(default_factory=list)
+    halted: str | None = None  # why the seeds stopped before the last (a seed stopped, failed, was refused)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(run.config.training.seed for run in self.request.runs)
+
+    @property
+    def finished(self) -> bool:
+        """True once every seed has its result, or the series halted."""
+        return self.halted is not None or (
+            len(self.tickets) == self.request.seeds and ticket_record(self.tickets[-1]) is not None
+        )
+
+    def records(self) -> list[RunRecord]:
+        """The result of every seed that has one, in seed order."""
+        return [record for record in map(ticket_record, self.tickets) if record is not None]
+
+    def paired(self) -> PairedSeeds | None:
+        """The completed seeds' errors, distilled against alone; None before the first."""
+        pairs = [
+            (record.config["seed"], record.errors("baseline"), record.errors("distilled"))
+            for record in self.records()
+            if record.status == "completed" and None not in (record.errors("baseline"), record.errors("distilled"))
+        ]
+        if not pairs:
+            return None
+        seeds, alone, distilled = zip(*pairs)
+        return PairedSeeds(seeds, alone, distilled)
+
+
+def ticket_record(ticket: LabTicket) -> RunRecord | None:
+    """The run's result for this student: the cached copy, or the finished job's record; None before."""
+    if ticket.record is not None:
+        return ticket.record
+    job = ticket.job
+    if job is None or not job.is_finished or not isinstance(job.result, LabOutcome):
+        return None
+    return job.result.records.get(ticket.run_id)
+
+
+def series_cost(request: TrainRequest, store: RunStore, teacher: Teacher | None) -> float:
+    """Check the cost of the seeds that have to train (a cached one costs nothing): their number
+    times one seed's, plus the teacher's training once.
+
+    Raises:
+        CostTooHigh: above the server's cap.
+    """
+    training = [run for run in request.runs if run.fresh or not _is_cached(run, store, teacher)]
+    if not training:
+        return 0.0
+    return check_cost(request.config, len(request.transfer_indices), request.plan["teacher"], seeds=len(training))
+
+
+def _is_cached(run: TrainRequest, store: RunStore, teacher: Teacher | None) -> bool:
+    if teacher is None or not run.teacher_matches(teacher.record):
+        return False  # without the teacher's results there is no result key to look up
+    try:
+        return store.cached_result(run.result_key(teacher.record)) is not None
+    except StorageError:  # the cache unavailable: the seed counts as one to train
+        return False
+
+
+def start_series(
+    runner: JobRunner,
+    request: TrainRequest,
+    data: MnistData,
+    store: RunStore,
+    *,
+    owner: str | None = None,
+    teacher: Teacher | None = None,
+) -> SeedSeries:
+    """Press Train with a request of several seeds: the cost of all of them checked, the first seed started.
+
+    Raises:
+        CostTooHigh: the seeds that have to train cost more than the cap together.
+        QueueFull, OwnerBusy, StorageError: as ``request_distillation`` for the first seed.
+    """
+    series_cost(request, store, teacher)
+    series = SeedSeries(request)
+    series.tickets.append(request_distillation(runner, request.runs[0], data, store, owner=owner, teacher=teacher))
+    advance_series(series, runner, data, store, owner=owner, teacher=teacher)
+    return series
+
+
+def advance_series(
+    series: SeedSeries,
+    runner: JobRunner,
+    data: MnistData,
+    store: RunStore,
+    *,
+    owner: str | None = None,
+    teacher: Teacher | None = None,
+) -> LabTicket | None:
+    """Start the next seeds whose turn it is: each once the seed before has its result (cached seeds
+    one after another at once); a seed that did not complete, or a refusal, halts the series (said in
+    ``halted``). Returns the newest ticket started, or None."""
+    started = None
+    while not series.finished and len(series.tickets) < series.request.seeds:
+        last = ticket_record(series.tickets[-1])
+        if last is None:
+            job = series.tickets[-1].job
+            if job is not None and job.is_finished:
+                series.halted = f"the run at seed {series.seeds[len(series.tickets) - 1]} ended without a result"
+            return started
+        if last.status != "completed":
+            series.halted = f"the run at seed {last.config['seed']} {last.status}"
+            return started
+        run = series.request.runs[len(series.tickets)]
+        try:
+            started = request_distillation(runner, run, data, store, owner=owner, teacher=teacher)
+        except (
+            ValueError,
+            StorageError,
+        ) as error:  # a full queue, the cap (the seeds' teacher was retrained?): said, not raised
+            series.halted = f"the run at seed {run.config.training.seed} could not start: {error}"
+            return started
+        series.tickets.append(started)
+    return started

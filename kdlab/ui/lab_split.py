@@ -1,0 +1,45 @@
+"""The lab's sentence on where the dark knowledge sits: the weight classical KD gives the wrong
+digits' ranking (NCKD, Zhao et al. 2022), the teacher's mean 1 - p_target at T on the run's
+transfer set. The loss anatomy draws the two parts live (``kdlab.plots.lab.soft_split_lines``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.experiments.replays.decoupled import non_target_weight
+from kdlab.ml.data import MnistData
+from kdlab.ml.losses import DKD_BETA
+from kdlab.serve.lab import TrainRequest
+from kdlab.teachers.teacher import Teacher
+
+SURE = 0.05  # below this mean weight, the wrong digits' ranking is all but silenced
+
+
+def non_target_text(weight: float, temperature: float, images: int, soft: str, beta: float | None) -> str:
+    """The sentence, e.g. "... weighted by 0.004 on average: the teacher is sure."."""
+    verdict = (
+        "the teacher is sure, so classical KD all but silences how it ranks the wrong digits"
+        if weight < SURE
+        else "the softened teacher leaves the wrong digits a real share"
+    )
+    text = (
+        f"**The wrong digits' share** (NCKD, how the teacher ranks the wrong digits) is weighted by "
+        f"{weight:.3g} on average in classical KD at T = {temperature:g} (the teacher's 1 - p(right digit) "
+        f"over the {images:,} transfer images): {verdict}."
+    )
+    if soft == "dkd":
+        text += f" DKD weights it by beta = {beta:g} instead."
+    elif soft in ("tckd", "nckd"):
+        text += f" Your soft loss, {soft.upper()} only, keeps just one of the two parts."
+    return text
+
+
+def non_target_caption(teacher: Teacher | None, request: TrainRequest | None, data: MnistData) -> None:
+    """The sentence for the run the controls ask for (nothing without a cached teacher or valid settings)."""
+    if teacher is None or request is None:
+        return
+    config = request.config
+    indices = request.transfer_indices
+    weight = non_target_weight(teacher, indices, data.train.labels[indices], config.training.temperature)
+    beta = config.beta if config.beta is not None else DKD_BETA
+    st.caption(non_target_text(weight, config.training.temperature, len(indices), config.soft, beta))

@@ -1,0 +1,93 @@
+"""One press of Train at several seeds (``kdlab.serve.series``): each seed a run of its own, cached and
+joined like any run, the cap counting every seed that trains, and the paired interval at the end."""
+
+import pytest
+
+from kdlab.db import database as schema
+from kdlab.db.database import open_database
+from kdlab.db.runs import DatabaseRunStore
+from kdlab.db.students import create_student
+from kdlab.serve.lab import TrainRequest, request_distillation
+from kdlab.serve.limits import CostTooHigh, check_cost
+from kdlab.serve.runner import JobRunner
+from kdlab.serve.series import advance_series, start_series
+from tests.conftest import tiny_config
+
+
+@pytest.fixture
+def database(tmp_path):
+    yield open_database(f"sqlite:///{tmp_path / 'runs.sqlite3'}")
+    schema.forget_databases()
+
+
+def new_store(database) -> DatabaseRunStore:
+    return DatabaseRunStore(database, create_student(database)[0].id)
+
+
+def follow(series, runner, data, store, teacher, owner="ada"):
+    """What the lab page does on every rerun: wait for the seed in progress, start the next."""
+    while not series.finished:
+        job = series.tickets[-1].job
+        if job is not None:
+            assert runner.wait(job, timeout=120), job.error
+        advance_series(series, runner, data, store, owner=owner, teacher=teacher)
+    return series
+
+
+def test_a_request_of_three_seeds_is_three_runs_of_one_seed_each(sample_data):
+    request = TrainRequest.build(tiny_config(seed=7), sample_data, seeds=3, prediction={"answer": "better"})
+    assert request.seeds == 3 and [run.config.training.seed for run in request.runs] == [7, 8, 9]
+    assert [run.seeds for run in request.runs] == [1, 1, 1]
+    assert len({run.key for run in request.runs}) == 3  # each seed its own result key
+    assert request.runs[1].key == TrainRequest.build(tiny_config(seed=8), sample_data).key  # as if pressed alone
+    tagged = request.tagged(class_code="PHYS7", prediction={"answer": "worse"})
+    assert [run.class_code for run in tagged.runs] == ["PHYS7"] * 3
+    assert [run.prediction for run in tagged.runs] == [{"answer": "worse"}, None, None]  # counted once
+    assert all(run.fresh for run in tagged.again().runs)
+    assert TrainRequest.build(tiny_config(), sample_data).runs[0].seeds == 1
+    for bad in (0, 6):
+        with pytest.raises(ValueError, match="1 to 5 seeds"):
+            TrainRequest.build(tiny_config(), sample_data, seeds=bad)
+
+
+def test_the_seeds_run_one_after_another_and_give_the_paired_interval(database, sample_data, linear_teacher):
+    runner, store = JobRunner(1), new_store(database)
+    request = TrainRequest.build(tiny_config(), sample_data, seeds=3)
+    series = start_series(runner, request, sample_data, store, owner="ada", teacher=linear_teacher)
+    assert len(series.tickets) == 1 and not series.finished  # one job per student at a time
+    follow(series, runner, sample_data, store, linear_teacher)
+    records = series.records()
+    assert series.halted is None and [record.config["seed"] for record in records] == [0, 1, 2]
+    assert len({record.run_id for record in records}) == 3 and len(store.records()) == 3
+    paired = series.paired()
+    assert paired.seeds == (0, 1, 2)
+    assert paired.alone_errors == tuple(record.errors("baseline") for record in records)
+    assert paired.distilled_errors == tuple(record.errors("distilled") for record in records)
+    assert paired.interval is not None and "of 3 seeds" in paired.summary()["wins"]
+
+
+def test_a_seed_trained_earlier_by_anyone_comes_from_the_cache(database, sample_data, linear_teacher):
+    runner = JobRunner(1)
+    other = new_store(database)  # another student trained seed 1 alone
+    single = request_distillation(
+        runner, TrainRequest.build(tiny_config(seed=1), sample_data), sample_data, other, teacher=linear_teacher
+    )
+    assert runner.wait(single.job, timeout=120), single.job.error
+    store = new_store(database)
+    series = start_series(
+        runner, TrainRequest.build(tiny_config(), sample_data, seeds=2), sample_data, store, teacher=linear_teacher
+    )
+    follow(series, runner, sample_data, store, linear_teacher)
+    assert [ticket.how for ticket in series.tickets] == ["trained", "cache"]
+    assert series.records()[1].errors("distilled") == other.records()[0].errors("distilled")
+
+
+def test_the_cap_counts_every_seed_that_has_to_train(monkeypatch, database, sample_data, linear_teacher):
+    request = TrainRequest.build(tiny_config(), sample_data, seeds=3)
+    one = check_cost(request.config, len(request.transfer_indices), 0.0)
+    assert check_cost(request.config, len(request.transfer_indices), 0.0, seeds=3) == pytest.approx(3 * one)
+    monkeypatch.setenv("KDLAB_MAX_RUN_COST", f"{2.5 * one:.6g}")
+    store = new_store(database)
+    with pytest.raises(CostTooHigh, match=r"at 3 seeds.*at most 2 seeds"):
+        start_series(JobRunner(1), request, sample_data, store, teacher=linear_teacher)
+    assert store.records() == []  # refused before any seed started

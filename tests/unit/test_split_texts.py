@@ -1,0 +1,44 @@
+"""The words and lines of the soft term's two parts: the lab's sentence on the weight classical KD gives
+the wrong digits, the explorer's two parts of a digit's soft target, the loss anatomy's lines."""
+
+import torch
+
+from kdlab.plots import lab as plots
+from kdlab.ui.explorer import soft_parts_text
+from kdlab.ui.lab_split import non_target_text
+
+
+def test_the_lab_says_how_much_the_wrong_digits_weigh():
+    sure = non_target_text(0.004, 4.0, 5000, "kd", None)
+    assert "weighted by 0.004 on average" in sure and "the teacher is sure" in sure and "5,000 transfer" in sure
+    assert "a real share" in non_target_text(0.189, 8.0, 5000, "kd", None)
+    assert "DKD weights it by beta = 4 instead" in non_target_text(0.2, 4.0, 500, "dkd", 4.0)
+    assert "NCKD only" in non_target_text(0.2, 4.0, 500, "nckd", None)
+
+
+def test_the_explorer_splits_a_digits_soft_target_in_its_two_parts():
+    logits = torch.tensor([0.0, 1, 2, 9, 0, 4, 0, 0, 3, 0])
+    softened = torch.softmax(logits / 4, 0)
+    text = soft_parts_text(softened, 3, 4.0)
+    right = float(softened[3])
+    assert f"the right digit (3) against the rest, what TCKD matches: {right:.1%}" in text
+    # the wrong digits renormalised: 5's share among them is p_5 / (1 - p_3)
+    assert (
+        f"5: {float(softened[5]) / (1 - right):.1%}" in text and f"weights this second part by {1 - right:.3g}" in text
+    )
+    assert "its answer (3)" in soft_parts_text(softened, None, 4.0)
+
+
+def point(epoch, tckd, nckd):
+    return {"epoch": epoch, "soft_loss": tckd + nckd, "hard_loss": 0.1, "loss": 1.0, "tckd": tckd, "nckd": nckd}
+
+
+def test_the_loss_anatomy_draws_the_two_parts_where_the_points_have_them():
+    names = lambda figure: [trace.name for trace in figure.data]  # noqa: E731
+    split = plots.loss_anatomy({"distilled": [point(1, 0.3, 0.02), point(2, 0.2, 0.01)]})
+    assert names(split)[-2:] == [plots.SPLIT_NAMES["tckd"], plots.SPLIT_NAMES["nckd"]]
+    assert list(split.data[-1].y) == [0.02, 0.01]
+    only_nckd = plots.loss_anatomy({"distilled": [point(1, 0.0, 0.5)]})  # a part left out: no line
+    assert plots.SPLIT_NAMES["tckd"] not in names(only_nckd) and plots.SPLIT_NAMES["nckd"] in names(only_nckd)
+    older = {"distilled": [{"epoch": 1, "soft_loss": 0.3, "hard_loss": 0.1, "loss": 0.4}]}  # a record from before
+    assert not set(plots.SPLIT_NAMES.values()) & set(names(plots.loss_anatomy(older)))
