@@ -10,8 +10,8 @@ event log. A classroom server is one small machine shared by a class, so the run
   with three queued jobs never delays one with none; shared jobs take turns as one owner) and can show
   their place in line and when they should start and finish (``Job.starts_in_seconds``,
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
-- gives each student (``owner``) one active job (``OwnerBusy``) and holds at most ``max_queue``
-  waiting jobs (``QueueFull``): both are ``ValueError`` with a message for the student;
+- gives each student (``owner``) one active job (``OwnerBusy``), each client address at most ``max_per_client``
+  (``ClientBusy``) and holds at most ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student;
 - forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``.
 
 Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
@@ -33,12 +33,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_seconds
+
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
-KEEP_FINISHED = 500
-RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
-MIN_PROGRESS_FOR_ETA = 0.03
+DEFAULT_MAX_PER_CLIENT = 30  # a client address's unfinished jobs (kdlab.settings: KDLAB_MAX_JOBS_PER_CLIENT)
+# Finished jobs kept, with their results for the pages: a replay's or a scheme comparison's holds each of its
+# students' test logits (10,000 x 10 float32: 0.4 MB a student, 2 to 25 students); a lab run's is only ids.
+KEEP_FINISHED = 120
 log = logging.getLogger(__name__)
+CLIENT_BUSY = (
+    "Your network already has {} runs queued or running here, its limit: wait for one to finish (an instructor "
+    "whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
+)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
 
@@ -49,6 +56,10 @@ class QueueFull(ValueError):
 
 class OwnerBusy(ValueError):
     """The owner already has a queued or running job."""
+
+
+class ClientBusy(ValueError):
+    """The client address already has ``max_per_client`` queued or running jobs."""
 
 
 class JobStatus(enum.StrEnum):
@@ -99,6 +110,7 @@ class Job:
         self.id = job_id
         self.name = name
         self.owner = owner
+        self.client: str | None = None  # the address that asked (kdlab.serve.clients), for ``max_per_client``
         self.kind = kind  # jobs of one kind share duration estimates
         self.cost = cost  # relative work (e.g. ``kdlab.serve.limits.run_cost``), scales the estimate
         self.status = JobStatus.QUEUED
@@ -172,6 +184,7 @@ class JobRunner:
         max_queue: waiting jobs at most; one more raises ``QueueFull``.
         one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one.
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
+        max_per_client: a client address's queued or running jobs at most (``ClientBusy``).
     """
 
     def __init__(
@@ -182,6 +195,7 @@ class JobRunner:
         one_per_owner: bool = True,
         job_ttl: float = DEFAULT_JOB_TTL,
         keep_finished: int = KEEP_FINISHED,
+        max_per_client: int = DEFAULT_MAX_PER_CLIENT,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
@@ -192,6 +206,7 @@ class JobRunner:
         self.one_per_owner = one_per_owner
         self.job_ttl = job_ttl
         self.keep_finished = keep_finished
+        self.max_per_client = max(1, max_per_client)
         self._lock = threading.Lock()  # guards the fields below and job status changes
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[tuple[Job, Callable[[JobContext], Any]]] = collections.deque()
@@ -208,6 +223,7 @@ class JobRunner:
         owner: str | None = None,
         kind: str | None = None,
         cost: float | None = None,
+        client: str | None = None,
     ) -> Job:
         """Queue ``target(context)`` to run in the background and return its job.
 
@@ -217,9 +233,11 @@ class JobRunner:
             owner: who submitted it (a session or student); ``SHARED_OWNER`` or None: no limits.
             kind: jobs of one kind share duration estimates (default: the name, e.g. "Replay table (quick)").
             cost: the job's relative work; estimates scale with it when given.
+            client: the client address that asked, for a personal job's ``max_per_client`` (None: unknown).
 
         Raises:
             OwnerBusy: the owner already has a queued or running job.
+            ClientBusy: the client already has ``max_per_client`` queued or running jobs.
             QueueFull: ``max_queue`` jobs are already waiting.
         """
         kind = kind or name
@@ -233,12 +251,17 @@ class JobRunner:
                         f"You already have a run in progress ({active.name}, {active.status.value}). Wait for it to "
                         "finish or stop it before starting another: one run per student keeps the queue fair."
                     )
+            if personal and client is not None:
+                busy = sum(job.client == client and not job.is_finished for job in self._jobs.values())
+                if busy >= self.max_per_client:
+                    raise ClientBusy(CLIENT_BUSY.format(busy))
             if personal and len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
             job_id = uuid.uuid4().hex[:8]
             while job_id in self._jobs:
                 job_id = uuid.uuid4().hex[:8]
             job = Job(self, job_id, name, owner, kind, cost)
+            job.client = client if personal else None
             self._jobs[job_id] = job
             self._queue.append((job, target))
             self._start_queued_jobs()
@@ -347,22 +370,10 @@ class JobRunner:
                 del self._jobs[job.id]
 
     def _expected_seconds(self, job: Job) -> float | None:
-        # Caller holds self._lock. Seconds per unit of cost when both sides know their cost.
-        recent = list(self._durations.get(job.kind, ()))
-        if not recent:
-            return None
-        costed = [(cost, seconds) for cost, seconds in recent if cost]
-        if job.cost and costed:
-            return job.cost * sum(seconds for _, seconds in costed) / sum(cost for cost, _ in costed)
-        return sum(seconds for _, seconds in recent) / len(recent)
+        return expected_seconds(self._durations.get(job.kind, ()), job.cost)  # caller holds self._lock
 
     def _remaining_seconds(self, job: Job, now: float) -> float | None:
-        # Caller holds self._lock. From the job's own progress once it says enough, else from history.
-        elapsed = now - (job.started_at or now)
-        if job.progress >= MIN_PROGRESS_FOR_ETA and elapsed >= 1:
-            return elapsed * (1 - job.progress) / job.progress
-        expected = self._expected_seconds(job)
-        return None if expected is None else max(1.0, expected - elapsed)
+        return remaining_seconds(job, self._durations.get(job.kind, ()), now)  # caller holds self._lock
 
     def _estimate(self, job: Job) -> tuple[float | None, float | None]:
         """(seconds until ``job`` starts, seconds until it finishes), each None while unknown:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from kdlab.experiments.replays import ReplayResult, run_replay
 from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_schemes
@@ -17,7 +18,7 @@ from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.serve.runner import SHARED_OWNER, Job, JobContext, JobRunner
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
-from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+from kdlab.teachers.teacher import default_teacher_epochs
 
 Target = Callable[[JobContext], object]
 MAX_TEACHER_JOBS = 64  # teacher jobs remembered (the newest): each is one architecture's training, kept for its result
@@ -33,15 +34,26 @@ def report_progress(context: JobContext) -> Callable[[object], None]:
     return on_event
 
 
+@dataclass(frozen=True)
+class TeacherOutcome:
+    """A teacher job's result. The trained teacher itself is on disk and in the bounded teacher memory
+    (``kdlab.teachers.cache``), where every page resolves it; the job keeps only what it says of it."""
+
+    architecture: str
+    status: str  # "completed" or "stopped"
+    test_accuracy: float
+
+
 def teacher_task(architecture: str, data: MnistData) -> Target:
-    """Train (or load) the default teacher of ``architecture``; the job's result is the ``Teacher``."""
+    """Train (or load) the default teacher of ``architecture``; the job's result is a ``TeacherOutcome``."""
     epochs = default_teacher_epochs(len(data.train))
 
-    def target(context: JobContext) -> Teacher:
+    def target(context: JobContext) -> TeacherOutcome:
         progress = ProgressTracker(report_progress(context), {"teacher": 1.0})
         on_event = progress.start("teacher", f"Training teacher {architecture} ({epochs} epochs)")
         context.set_progress(0.0, f"Training teacher {architecture} ...")
-        return resolve_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
+        teacher = resolve_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
+        return TeacherOutcome(architecture, teacher.status, teacher.record.test_accuracy)
 
     return target
 
@@ -90,20 +102,29 @@ class TeacherJobs:
         return runner.get(job_id) if job_id else None
 
     def start(
-        self, runner: JobRunner, architecture: str, data: MnistData, cache_dir, *, owner: str = SHARED_OWNER
+        self,
+        runner: JobRunner,
+        architecture: str,
+        data: MnistData,
+        cache_dir,
+        *,
+        owner: str = SHARED_OWNER,
+        client: str | None = None,
     ) -> Job:
         """The unfinished job training this teacher, else a new one owned by ``owner`` (every session
         watches it; ``kdlab.serve.gate.admit_teacher`` decides the owner).
 
         Raises:
-            OwnerBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
+            OwnerBusy, ClientBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
         """
         key = self._key(architecture, data, cache_dir)
         with self._lock:
             job_id = self._jobs.get(key)
             job = runner.get(job_id) if job_id else None
             if job is None or job.is_finished:
-                job = runner.submit(f"Teacher {architecture}", teacher_task(architecture, data), owner=owner)
+                job = runner.submit(
+                    f"Teacher {architecture}", teacher_task(architecture, data), owner=owner, client=client
+                )
                 self._jobs[key] = job.id
             self._jobs.move_to_end(key)
             while len(self._jobs) > MAX_TEACHER_JOBS:
