@@ -43,8 +43,8 @@ DEFAULT_MAX_PER_CLIENT = 30  # a client address's unfinished jobs (kdlab.setting
 KEEP_FINISHED = 120
 log = logging.getLogger(__name__)
 CLIENT_BUSY = (
-    "Your network already has {} runs queued or running here, its limit: wait for one to finish (an instructor "
-    "whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
+    "Your network already has as many runs queued or running as one network may ({}): wait for one to finish "
+    "(an instructor whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
 )
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
