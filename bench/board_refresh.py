@@ -6,13 +6,14 @@ images), then times the board's database query, its figures, and the board page 
 once as the first viewer (the shared snapshot cleared first) and once as a later viewer within
 ``kdlab.ui.board.SHARED_SECONDS``. CPU time is the process's; wall time is the page run's.
 
-    python bench/board_refresh.py [--runs 200] [--students 30] [--repeats 9]
+    python bench/board_refresh.py [--runs 200] [--students 30] [--repeats 9] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import random
 import statistics
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200, help="runs in the class (default 200)")
     parser.add_argument("--students", type=int, default=30, help="students who made them (default 30)")
     parser.add_argument("--repeats", type=int, default=9, help="timings per measurement, median reported (default 9)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = parser.parse_args()
     fill(args.runs, args.students)
     database = open_database()
@@ -103,12 +105,32 @@ def main() -> None:
     first = measure(first_viewer, args.repeats)
     later = measure(page.run, args.repeats)
     sent = sum(len(chart.proto.spec) for chart in page.get("plotly_chart"))
-    print(f"{args.runs} runs by {args.students} students; load average {os.getloadavg()[0]:.1f}")
-    print(f"query:                    {query[1] * 1000:6.1f} ms wall")
+    result = {
+        "runs": args.runs,
+        "students": args.students,
+        "load_average": round(os.getloadavg()[0], 1),
+        "query_ms": round(query[1] * 1000, 1),
+        "query_cpu_ms": round(query[0] * 1000, 1),
+        "query_figures_table_ms": round(built[1] * 1000, 1),
+        "first_viewer_cpu_ms": round(first[0] * 1000, 1),
+        "first_viewer_wall_ms": round(first[1] * 1000, 1),
+        "later_viewer_cpu_ms": round(later[0] * 1000, 1),
+        "later_viewer_wall_ms": round(later[1] * 1000, 1),
+        "figure_kb": round(sent / 1000, 1),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{args.runs} runs by {args.students} students; load average {result['load_average']:.1f}")
+    print(f"query:                    {query[0] * 1000:6.1f} ms CPU, {query[1] * 1000:6.1f} ms wall")
     print(f"query, figures and table: {built[1] * 1000:6.1f} ms wall")
     print(f"board page, first viewer: {first[0] * 1000:6.1f} ms CPU, {first[1] * 1000:6.1f} ms wall")
     print(f"board page, later viewer: {later[0] * 1000:6.1f} ms CPU, {later[1] * 1000:6.1f} ms wall")
     print(f"figure JSON per viewer:   {sent / 1000:6.1f} kB")
+    print(
+        f"summary: {args.runs} runs, query {result['query_cpu_ms']} ms CPU, first viewer {result['first_viewer_cpu_ms']} ms CPU, "
+        f"later viewer {result['later_viewer_cpu_ms']} ms CPU (load average {result['load_average']})"
+    )
 
 
 if __name__ == "__main__":

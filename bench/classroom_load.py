@@ -1,17 +1,28 @@
 """Classroom load: N students press Train at once in real browsers; how long until each has a
-result, how fast page switches stay meanwhile, and how much memory the server takes.
+result, how much CPU the server spends per result, how fast page switches stay meanwhile, and how
+much memory the server takes.
 
 Starts ``streamlit run app.py`` on a free localhost port with a temporary cache and database
 (the cached teachers are copied in first and ``kdlab prepare`` trains any missing one, so no
 teacher trains during the runs), opens N headless Chromium
-sessions (Debian's /usr/bin/chromium through playwright; never ``playwright install``), sets
-a different seed in each lab (so no run is served from another's) and presses Train in all
-of them within a second. Meanwhile one more session switches pages in a loop (Home, explorer,
-Runs, lab) and times each switch: click on the navigation link until the new page has run to
-the end. The server's resident memory is read from /proc every second. Localhost only, N and
-the run time are capped, and the server is stopped at the end, whatever happens.
+sessions (Debian's /usr/bin/chromium through playwright; never ``playwright install``), each on a
+lab link, and presses Train in all of them within a second:
 
-    python bench/classroom_load.py --students 8 --data-dir ../shared/data [--json]
+- ``--mode lesson``: the class follows one lesson link (one seed) with temperatures spread from 1
+  to 20 over the lab's values (as ``python -m kdlab bench classroom`` does; students with the same
+  T follow one live run, and the student alone is trained once and shared);
+- ``--mode free``: each student has a seed of their own, so every run trains.
+ Meanwhile one more session switches pages in a loop (Home, explorer,
+Runs, lab) and times each switch: click on the navigation link until the new page has run to
+the end. The server's resident memory is read from /proc every second, and its CPU time (the
+server process alone, every thread, browsers excluded) from the first click to the last result,
+divided by the results: ``cpu_seconds_per_result``. ``--py-spy FILE`` samples the server meanwhile
+(``pip install py-spy``; collapsed stacks in FILE, the top functions on stderr). Localhost only, N
+and the run time are capped, and the server is stopped at the end, whatever happens. The last line
+on stderr is a one-line summary; ``--json`` prints the whole report on stdout.
+
+    python bench/classroom_load.py --students 30 --mode lesson --data-dir ../shared/data [--json]
+    python bench/classroom_load.py --students 8 --mode free --data-dir ../shared/data
 
 Run it on an otherwise idle machine: the browsers share its CPU with the server (in a real
 classroom they run on the students' machines), so the numbers are an upper bound.
@@ -35,6 +46,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's kdlab (the lab's temperatures, its link format)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -169,21 +181,34 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
-async def open_lab(browser, url: str, seed: int, timeout_ms: int):
-    """A new student (own browser context, own session) on the lab with ``seed`` entered."""
+def class_links(mode: str, students: int, extra: dict | None = None) -> list[dict]:
+    """Each student's lab link parameters: a lesson's one seed and spread of temperatures (the
+    spread ``python -m kdlab bench classroom`` uses), or a seed each (free)."""
+    from kdlab.cli.classroom import class_configs
+
+    configs = class_configs(mode, students)
+    if mode == "lesson":
+        links = [{"T": config.training.temperature, "seed": FIRST_SEED} for config in configs]
+    else:
+        links = [{"seed": FIRST_SEED + index} for index in range(students)]
+    return [{**link, **(extra or {})} for link in links]
+
+
+async def open_lab(browser, url: str, params: dict, timeout_ms: int):
+    """A new student (own browser context, own session) on the lab link with ``params``; returns the page."""
+    from kdlab.classroom.urls import query_string
+
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
-    await page.goto(f"{url}/distillation_lab")
+    await page.goto(f"{url}/distillation_lab?{query_string(params)}")
     await page.get_by_role("button", name="Train", exact=True).wait_for()
-    seed_box = page.locator(".st-key-lab-seed input")
-    await seed_box.fill(str(seed))
-    await seed_box.press("Enter")
-    await page.wait_for_function(
-        f"document.querySelector('.st-key-lab-seed input').value === '{seed}' && "
+    seed = params["seed"]
+    await page.wait_for_function(  # the link's settings are in the controls and the script has ended
+        f"document.querySelector('.st-key-lab-seed input')?.value === '{seed}' && "
         f"document.querySelector('{IDLE}') !== null"
     )
-    await page.wait_for_timeout(500)  # the rerun that commits the seed has ended: Train now sends it
+    await page.wait_for_timeout(500)
     await page.locator(IDLE).wait_for()
     return page
 
@@ -230,19 +255,20 @@ async def switch_pages(browser, url: str, done: asyncio.Event, timeout_ms: int) 
     return switches
 
 
-async def drive(url: str, students: int, limit: float, server_pid: int) -> dict:
+async def drive(url: str, links: list[dict], limit: float, server_pid: int, profile: str | None) -> dict:
     from playwright.async_api import async_playwright
 
     timeout_ms = int(limit * 1000)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            pages = [await open_lab(browser, url, FIRST_SEED + index, timeout_ms) for index in range(students)]
+            pages = [await open_lab(browser, url, params, timeout_ms) for params in links]
             done = asyncio.Event()
             switcher = asyncio.create_task(switch_pages(browser, url, done, timeout_ms))
             await asyncio.sleep(3)  # a few switches on the idle server first
             deadline = time.monotonic() + limit
-            clicks = []
+            spy = start_py_spy(server_pid, profile) if profile else None
+            cpu_at_click, clicks = cpu_seconds(server_pid) or 0.0, []
             for page in pages:
                 await page.get_by_role("button", name="Train", exact=True).click()
                 clicks.append(time.monotonic())
@@ -250,29 +276,66 @@ async def drive(url: str, students: int, limit: float, server_pid: int) -> dict:
             results = await asyncio.gather(
                 *(wait_for_result(page, clicked, deadline) for page, clicked in zip(pages, clicks))
             )
+            class_cpu = (cpu_seconds(server_pid) or 0.0) - cpu_at_click
+            if spy is not None:
+                stop_py_spy(spy)
             done.set()
             switches = await switcher
             browsers_cpu = descendants_cpu_seconds(os.getpid(), exclude=server_pid)
         finally:
             await browser.close()
+    finished = sum(1 for result in results if result["seconds"] is not None and not result["error"])
     return {
-        "results": [{"seed": seed, **result} for seed, result in enumerate(results, start=FIRST_SEED)],
+        "results": [{**params, **result} for params, result in zip(links, results)],
         "click_spread_seconds": round(spread, 2),
         "switches": switches,
         "browsers_cpu_seconds": round(browsers_cpu, 1),
+        "class_server_cpu_seconds": round(class_cpu, 1),
+        "cpu_seconds_per_result": round(class_cpu / finished, 2) if finished else None,
     }
+
+
+def start_py_spy(pid: int, path: str) -> subprocess.Popen:
+    """py-spy sampling ``pid`` (every thread, idle ones left out) into ``path`` as collapsed stacks."""
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--output", path, "--rate", "50"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(process: subprocess.Popen) -> None:
+    process.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def top_functions(path: str, count: int = 15) -> list[tuple[str, float]]:
+    """The functions holding the most samples in a py-spy raw file (inclusive, share of all samples)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():
+            continue
+        total += int(samples)
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + int(samples)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:count]
+    return [(frame, round(samples / max(1, total), 3)) for frame, samples in ranked]
 
 
 def summarize(report: dict) -> list[str]:
     results, switches, memory = report["results"], report["switches"], report["server_rss_mb"]
     times = [result["seconds"] for result in results if result["seconds"] is not None and not result["error"]]
     lines = [
-        f"{report['students']} students on {report['data']} ({report['cores']} cores, KDLAB_MAX_JOBS "
+        f"{report['students']} students ({report['mode']}) on {report['data']} ({report['cores']} cores, KDLAB_MAX_JOBS "
         f"{report['max_jobs']}); Train pressed within {report['click_spread_seconds']} s"
     ]
     for result in results:
         outcome = result["error"] or result["how"]
-        lines.append(f"  seed {result['seed']:>3}: {result['seconds']} s ({outcome})")
+        temperature = f", T = {result['T']:g}" if "T" in result else ""
+        lines.append(f"  seed {result['seed']:>3}{temperature}: {result['seconds']} s ({outcome})")
     if times:
         lines.append(
             f"results: first {min(times)} s, median {statistics.median(times):.1f} s, last {max(times)} s; "
@@ -295,12 +358,31 @@ def summarize(report: dict) -> list[str]:
         f"in {report['wall_seconds']} s of wall time on {report['cores']} cores; machine load average: "
         f"mean {load['mean']}, max {load['max']:.1f}"
     )
+    for frame, share in report.get("py_spy_top", []):
+        lines.append(f"  py-spy {share:6.1%}  {frame}")
+    lines.append(summary_line(report, times))
     return lines
+
+
+def summary_line(report: dict, times: list[float]) -> str:
+    """The one line to quote: the class's times beside the server's CPU per result."""
+    last = f"first {min(times)} s, last {max(times)} s" if times else "no result"
+    return (
+        f"classroom_load {report['mode']} x{report['students']} ({report['data']}): {last}; server CPU "
+        f"{report['class_server_cpu_seconds']} s for {len(times)} results = {report['cpu_seconds_per_result']} s "
+        f"per result (browsers {report['browsers_cpu_seconds']} s); load average {report['load_average']['mean']}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=8, help=f"browser sessions pressing Train (1..{MAX_STUDENTS})")
+    parser.add_argument(
+        "--mode",
+        choices=("lesson", "free"),
+        default="lesson",
+        help="lesson (one seed, T 1..20) or free; default: lesson",
+    )
     parser.add_argument("--data-dir", help="MNIST root for the server (KDLAB_DATA_DIR); default: the sample")
     parser.add_argument(
         "--teachers-from",
@@ -308,32 +390,57 @@ def main() -> int:
         help="cache dir whose teachers/ are copied in first (default: ~/.cache/kdlab)",
     )
     parser.add_argument("--limit", type=float, default=600.0, help="seconds the runs may take (default: 600)")
+    parser.add_argument("--py-spy", dest="profile", help="sample the server with py-spy into this file (raw format)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args()
     if not 1 <= args.students <= MAX_STUDENTS:
         parser.error(f"--students must be 1 to {MAX_STUDENTS}")
     if not Path(CHROMIUM).exists():
         parser.error(f"needs Debian's chromium at {CHROMIUM}")
+    if args.profile and shutil.which("py-spy") is None:
+        parser.error("--py-spy needs py-spy (pip install py-spy)")
+    folder = prepared_cache(args.data_dir, args.teachers_from)
+    report = {"students": args.students, "mode": args.mode, **run_class(folder, args)}
+    for line in summarize(report):
+        print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(report))
+    failed = [result for result in report["results"] if result["error"]]
+    return 1 if failed else 0
+
+
+def prepared_cache(data_dir: str | None, teachers_from: str) -> Path:
+    """A temporary cache folder with every teacher the pages use (copied, or trained by ``kdlab prepare``),
+    so the runs train students only. No warm-up: every run must really train."""
     folder = Path(tempfile.mkdtemp(prefix="kdlab-load-"))
-    teachers = Path(args.teachers_from).expanduser() / "teachers"
+    teachers = Path(teachers_from).expanduser() / "teachers"
     if teachers.is_dir():
         shutil.copytree(teachers, folder / "cache" / "teachers")
-    offline = {} if args.data_dir else {"KDLAB_OFFLINE": "1"}
-    # Before class: every teacher the pages use, so the runs below train students only. No warm-up:
-    # the students' seeds are not the lessons', and every run must really train.
     prepare = [sys.executable, "-m", "kdlab", "prepare", "--skip-replays", "--no-warm"]
-    prepare += ["--data-dir", args.data_dir] if args.data_dir else []
-    env = {**os.environ, "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu", **offline}
-    started = time.monotonic()
-    subprocess.run(prepare, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    prepare_seconds = round(time.monotonic() - started, 1)
+    prepare += ["--data-dir", data_dir] if data_dir else []
+    env = {**os.environ, **server_env(folder, data_dir)}
+    env.pop("KDLAB_DATABASE_URL", None)
+    subprocess.run(prepare, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def server_env(folder: Path, data_dir: str | None) -> dict:
+    """The variables the server (and ``kdlab prepare``) run with: the temporary cache, CPU, the data."""
+    env = {"KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    return {**env, "KDLAB_DATA_DIR": str(Path(data_dir).resolve())} if data_dir else {**env, "KDLAB_OFFLINE": "1"}
+
+
+def run_class(folder: Path, args) -> dict:
+    """Start the server, drive the class through the browsers, stop the server; the report's numbers."""
     port = free_port()
-    server = start_server(folder, args.data_dir, port, {"KDLAB_DEVICE": "cpu", **offline})
+    server = start_server(folder, args.data_dir, port, server_env(folder, args.data_dir))
     sampler = MemorySampler(server.pid)
     sampler.start()
     cpu_before, wall_before = cpu_seconds(server.pid) or 0.0, time.monotonic()
     try:
-        run = drive(f"http://127.0.0.1:{port}", args.students, args.limit, server.pid)
+        run = drive(
+            f"http://127.0.0.1:{port}", class_links(args.mode, args.students), args.limit, server.pid, args.profile
+        )
         driven = asyncio.run(asyncio.wait_for(run, timeout=args.limit + 300))
     finally:
         server_cpu = (cpu_seconds(server.pid) or 0.0) - cpu_before
@@ -341,25 +448,18 @@ def main() -> int:
         sampler.stop()
         stop_server(server)
     samples = sampler.samples or [0.0]
-    report = {
-        "students": args.students,
+    return {
         "data": "full MNIST" if args.data_dir else "offline sample",
         "cores": len(os.sched_getaffinity(0)),
         "max_jobs": os.environ.get("KDLAB_MAX_JOBS", "default"),
-        "prepare_seconds": prepare_seconds,
         **driven,
         "server_rss_mb": {"start": round(samples[0]), "peak": round(max(samples)), "end": round(samples[-1])},
         "server_cpu_seconds": round(server_cpu, 1),
         "wall_seconds": round(wall, 1),
         "load_average": {"mean": round(statistics.mean(sampler.loads or [0.0]), 1), "max": max(sampler.loads or [0.0])},
+        "py_spy_top": top_functions(args.profile) if args.profile and Path(args.profile).exists() else [],
         "log": str(folder / "streamlit.log"),
     }
-    for line in summarize(report):
-        print(line, file=sys.stderr)
-    if args.json:
-        print(json.dumps(report))
-    failed = [result for result in report["results"] if result["error"]]
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

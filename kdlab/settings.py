@@ -15,13 +15,15 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_DEVICE`` | CUDA, MPS, else CPU | ``cpu``, ``cuda``, ``mps``, ``xpu``, or with ``:N`` | where trainings run |
 | ``KDLAB_MAX_JOBS`` | the cores (one fewer from 4 up); Ray: its CPUs | a whole number >= 1 | trainings at once |
 | ``KDLAB_MAX_QUEUE`` | ``60`` | a whole number >= 0 | runs waiting at most; one more is refused |
-| ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays in memory |
+| ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays findable (while a session holds it) |
 | ``KDLAB_MAX_JOBS_PER_CLIENT`` | ``30`` | a whole number >= 1 | one client address's runs queued or running at most |
 | ``KDLAB_TRUSTED_PROXY_HEADER`` | unset: headers ignored | a header name, e.g. ``X-Forwarded-For`` | the client address, from the proxy in front of the app |
 | ``KDLAB_RAY_ADDRESS`` | unset: in process | ``local``, ``auto``, ``ray://host:port`` | train on a Ray cluster |
 | ``KDLAB_MAX_RUN_COST`` | ``20x`` | ``<n>x`` (default runs), FLOPs (``5e12``), ``inf`` | cap on one lab run's work |
 | ``KDLAB_DATABASE_URL`` | SQLite ``KDLAB_CACHE_DIR/kdlab.sqlite3`` | any SQLAlchemy URL | the run database |
 | ``KDLAB_KEEP_WEIGHTS`` | ``5`` | a whole number (below 0 counts as 0) | runs per student whose weights are kept |
+| ``KDLAB_MAX_RUNS_PER_STUDENT`` | ``200`` | a whole number >= 1 | runs one student keeps; one more is refused |
+| ``KDLAB_MAX_RUNS_PER_CLASS`` | ``5000`` | a whole number >= 1 | runs on one class board; one more is refused |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
@@ -77,7 +79,7 @@ class Settings:
     device: str | None = None  # torch device of every training; None: CUDA, then MPS, then CPU
     max_jobs: int | None = None  # trainings at once; None: from the cores (kdlab.serve.jobs), on Ray the cluster's
     max_queue: int = 60  # runs waiting at most
-    job_ttl: float = 3600.0  # seconds a finished job stays in the server's memory (its record is in the database)
+    job_ttl: float = 3600.0  # seconds a finished job stays findable; held by the runner 2 min, then by its sessions
     # Half the queue: one address (60 tabs of one machine) never fills it alone; a class shares a router's.
     max_jobs_per_client: int = 30
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For; None: the connection's own address
@@ -86,6 +88,11 @@ class Settings:
     max_run_cost: RunCostCap = RunCostCap(20.0, "default runs")
     database_url: str | None = None  # SQLAlchemy URL of the run database; None: SQLite in cache_dir
     keep_weights: int = 5  # runs per student whose student weights the database keeps
+    # A lesson is about 30 runs a student (a run a minute or two for an hour): 200 is several lessons, and
+    # 200 runs without weights are about 4 MB of rows, so a script pressing Train cannot fill the disk.
+    max_runs_per_student: int = 200
+    # 60 students x 80 runs; the board reads a class's runs every refresh (bench/board_refresh.py --runs 5000).
+    max_runs_per_class: int = 5000
     lessons_dir: Path | None = None  # a folder of lesson files; None: the repository's lessons/
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
@@ -185,6 +192,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_run_cost": _run_cost_cap,
     "database_url": str,
     "keep_weights": _keep_weights,
+    "max_runs_per_student": lambda text: _whole_number("max_runs_per_student", text, 1),
+    "max_runs_per_class": lambda text: _whole_number("max_runs_per_class", text, 1),
     "lessons_dir": Path,
     "instructor_key": _instructor_key,
     "heartbeat_stale_seconds": lambda text: float(

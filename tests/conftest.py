@@ -102,6 +102,16 @@ def after_a_restart(monkeypatch, database) -> None:
         connection.execute(update(schema.servers).where(schema.servers.c.server_id == old).values(beat_at=0.0))
 
 
+def database_at_version(url: str, version: int):
+    """The database at ``url`` built up to schema ``version`` only, as an older kdlab left it (a ``Database``
+    that ``open_database`` has not upgraded; ``kdlab.db.database.upgrade`` takes it on from there)."""
+    from kdlab.db import database as schema
+
+    database = schema.Database(schema._engine(url, schema.BUSY_TIMEOUT_SECONDS))
+    assert schema.upgrade(database, schema.MIGRATIONS[:version]) == version
+    return database
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """The URL of a PostgreSQL server for the tests: ``PYTEST_POSTGRES_URL`` (``.ci/run`` starts one), else a

@@ -116,8 +116,9 @@ def list_classes(database: Database) -> list[tuple[ClassInfo, int]]:
 def class_runs(database: Database, code: str) -> list[ClassRun]:
     """Every run under ``code``, oldest first, with the students' nicknames.
 
-    One query: the summary (a few kilobytes a run) and the prediction of each run, never its
-    curves, confusion matrices or weights.
+    One query on the ``(class_code, created_at)`` index, at most ``KDLAB_MAX_RUNS_PER_CLASS`` rows: the
+    board's part of each run's summary (``runs.board``, about 250 bytes; the whole summary only for a run
+    filed before schema v4) and its prediction, never its curves, confusion matrices or weights.
     """
     checked, _ = parse_class_code(code)
     if checked is None:
@@ -129,7 +130,7 @@ def class_runs(database: Database, code: str) -> list[ClassRun]:
             runs.c.created_at,
             runs.c.status,
             runs.c.source,
-            runs.c.summary,
+            func.coalesce(runs.c.board, runs.c.summary),
             runs.c.prediction,
         )
         .join(students, students.c.id == runs.c.student_id)

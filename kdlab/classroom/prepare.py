@@ -29,6 +29,7 @@ from kdlab.experiments.schemes import SchemeConfig
 from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
+from kdlab.runs.store import RunLimitReached
 from kdlab.serve.lab import TrainRequest, request_distillation
 from kdlab.serve.runner import JobRunner
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
@@ -247,9 +248,14 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
         for number, (config, who) in enumerate(runs.items(), start=1):
             label = f"Run {number}/{len(runs)} ({who}): {config.student} from {config.teacher}"
             teacher = teachers.get((config.teacher, config.teacher_epochs or default_epochs, config.teacher_seed))
-            ticket = request_distillation(
-                runner, TrainRequest.build(config, data), data, store, owner="prepare", teacher=teacher
-            )
+            request = TrainRequest.build(config, data)
+            if teacher is not None and request.teacher_matches(teacher.record):
+                # Cached already: no copy into the prepare student's runs, which would grow by every lesson
+                # run at every prepare until KDLAB_MAX_RUNS_PER_STUDENT refused the next one.
+                if store.cached_result(request.result_key(teacher.record)) is not None:
+                    outcomes.append("already done")
+                    continue
+            ticket = request_distillation(runner, request, data, store, owner="prepare", teacher=teacher)
             if ticket.job is None:
                 outcomes.append("already done")
                 continue
@@ -259,6 +265,9 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
             outcomes.append("done" if ticket.job.status == "completed" else f"failed ({ticket.job.error or 'stopped'})")
     except StorageError as error:
         step.status, step.detail = "failed", f"the run database is not usable: {error}"
+        return step
+    except RunLimitReached as error:  # the prepare student's own cap: its runs are the cache's first copies
+        step.status, step.detail = "failed", str(error)
         return step
     failed = [outcome for outcome in outcomes if outcome.startswith("failed")]
     step.status = "failed" if failed else "already done" if set(outcomes) == {"already done"} else "done"

@@ -1,6 +1,6 @@
 """The one database of a classroom server: students, classes, runs, weights and the result-cache index.
 
-SQLAlchemy 2 Core tables, one engine per process per URL. The URL comes from
+SQLAlchemy 2 Core tables (``kdlab.db.schema``), one engine per process per URL. The URL comes from
 ``KDLAB_DATABASE_URL``; by default it is a SQLite file in the cache dir, in WAL mode (readers
 never wait for the writer), with a busy timeout (a writer waits for another instead of
 failing) and foreign keys on. PostgreSQL (``postgresql+psycopg://...``) is the database of a
@@ -8,7 +8,7 @@ deployment with several server processes (replicas); every write here is safe wh
 make it at once (insert-on-conflict, never check-then-insert), and a connection attempt gives up
 after ``CONNECT_TIMEOUT_SECONDS``.
 
-The schema is versioned: ``MIGRATIONS`` is an ordered list of functions, the n-th upgrades
+The schema is versioned: ``MIGRATIONS`` (``kdlab.db.migrations``) is an ordered list of functions, the n-th upgrades
 version n - 1 to n, and ``open_database()`` applies the missing ones in one transaction and
 records each in ``schema_version``, under a lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock
 on PostgreSQL) so that replicas starting together upgrade once. A database newer than the code is
@@ -31,30 +31,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Connection,
-    Engine,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    inspect,
-    select,
-)
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from kdlab.db.migrations import MIGRATIONS
+from kdlab.db.schema import (  # noqa: F401 (the tables and insert_or_not: callers import them from here too)
+    METADATA,
+    classes,
+    insert_or_not,
+    result_cache,
+    run_starts,
+    runs,
+    schema_version,
+    servers,
+    students,
+    weight_blobs,
+    weight_refs,
+)
 from kdlab.ml.data import default_cache_dir
 from kdlab.ml.files import network_file_system
 from kdlab.settings import current_settings
@@ -65,105 +59,8 @@ BUSY_TIMEOUT_SECONDS = 5.0  # a writer waits this long for another before "locke
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: an unreachable server fails a page in seconds, not at the TCP timeout
 UPGRADE_LOCK = 0x6B646C6162  # "kdlab": the PostgreSQL advisory lock key of schema upgrades
 
-METADATA = MetaData()
-schema_version = Table(
-    "schema_version",
-    METADATA,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", Float, nullable=False),
-)
-students = Table(
-    "students",
-    METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; never the token
-    Column("nickname", String(60), nullable=False),  # "Curious Otter", for a later class board
-    Column("runs_started", Integer, nullable=False, default=0),  # numbers runs 1, 2, ... per student
-    Column("created_at", Float, nullable=False),
-)
-classes = Table(
-    "classes",
-    METADATA,
-    Column("code", String(16), primary_key=True),
-    Column("title", String(200), nullable=False),
-    Column("is_open", Boolean, nullable=False, default=True),
-    Column("results_hidden", Boolean, nullable=False, default=False),
-    Column("created_at", Float, nullable=False),
-)
-runs = Table(
-    "runs",
-    METADATA,
-    Column("id", String(32), primary_key=True),
-    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("class_code", String(16), ForeignKey("classes.code", ondelete="SET NULL"), nullable=True),
-    Column("number", Integer, nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("status", String(16), nullable=False),  # "completed", "stopped", "diverged"
-    Column("source", String(16), nullable=False),  # "trained", "joined" (followed another's live run), "cache"
-    Column("cache_key", String(64), nullable=True),
-    Column("config", JSON, nullable=False),
-    Column("summary", JSON, nullable=False),
-    Column("curves", JSON, nullable=False),
-    Column("per_class", JSON, nullable=False),
-    Column("confusion", JSON, nullable=False),
-    Column("prediction", JSON, nullable=True),
-    UniqueConstraint("student_id", "number"),
-)
-run_weights = Table(
-    "run_weights",
-    METADATA,
-    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("data", LargeBinary, nullable=False),  # torch.save(state_dict), loaded weights-only
-)
-result_cache = Table(
-    "result_cache",
-    METADATA,
-    Column("cache_key", String(64), primary_key=True),
-    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-
-# A lab run from Train until its record is filed: after a server restart, a row left here from
-# another server process is a run that was cut off, shown to its student with its settings.
-run_starts = Table(
-    "run_starts",
-    METADATA,
-    Column("run_id", String(32), primary_key=True),
-    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("number", Integer, nullable=False),
-    Column("config", JSON, nullable=False),
-    Column("server_id", String(32), nullable=False),  # the process that runs it (SERVER_ID)
-    Column("started_at", Float, nullable=False),
-)
-# One row per server process that noted a run start; beat_at is refreshed every few seconds (kdlab.db.servers).
-servers = Table(
-    "servers",
-    METADATA,
-    Column("server_id", String(32), primary_key=True),
-    Column("started_at", Float, nullable=False),
-    Column("beat_at", Float, nullable=False),
-)
 SERVER_ID = secrets.token_hex(8)  # this server process; a new one after every restart
 STARTED_AT = time.time()
-
-
-def _create_version_1(connection: Connection) -> None:
-    # The tables above are version 1. When a later version changes one, freeze this function's
-    # copy of it first: a migration must always build the schema of its own version.
-    METADATA.create_all(connection, tables=[students, classes, runs, run_weights, result_cache])
-
-
-def _add_run_starts(connection: Connection) -> None:
-    METADATA.create_all(connection, tables=[run_starts])
-
-
-def _add_servers(connection: Connection) -> None:
-    METADATA.create_all(connection, tables=[servers])
-
-
-# Append; never edit an applied one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1, _add_run_starts, _add_servers]
 
 
 class StorageError(RuntimeError):
@@ -229,6 +126,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.dialect = engine.dialect
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(kdlab_write=True)
         self.stopped = threading.Event()  # set by forget_databases: this engine's heartbeat thread ends
@@ -299,18 +197,6 @@ def _engine(url: str, busy_timeout: float) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": options}
     )
-
-
-def insert_or_not(database: Database, table: Table):
-    """An INSERT into ``table`` with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (SQLite or PostgreSQL):
-    one statement, so two server processes writing the same row at once never fail or duplicate it."""
-    if database.is_sqlite:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-    return postgresql_insert(table)
 
 
 _DATABASES: dict[tuple[str, float], Database] = {}

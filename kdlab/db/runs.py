@@ -1,28 +1,33 @@
 """One student's runs in the database (``DatabaseRunStore``, a ``kdlab.runs.store.RunStore``), and the result cache.
 
 Every read and write is scoped to the student, so a page can only ever list, show or offer
-for download the runs of the student whose token it holds. Student weights are kept for the
-student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5); older runs keep everything else.
+for download the runs of the student whose token it holds. Weights (the distilled student's and
+the student alone's) are kept for the student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5);
+older runs keep everything else. A student keeps at most ``KDLAB_MAX_RUNS_PER_STUDENT`` runs and a
+class board at most ``KDLAB_MAX_RUNS_PER_CLASS``: one more is refused when it would be numbered.
 
 The result cache maps a result key (``kdlab.serve.result_cache.result_key``) to the first completed
-run with it, of any student: a later request for the same key copies that run instead of training.
+run with it, of any student: a later request for the same key copies that run instead of training,
+and the copy refers to the same weights blobs (``kdlab.db.weights``) instead of storing them again.
 """
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from kdlab.db import database as schema
-from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, run_weights, runs, students
+from kdlab.db import weights
+from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students, weight_refs
 from kdlab.db.servers import alive_servers, beat, keep_beating
-from kdlab.runs.record import RunRecord, json_ready
-from kdlab.runs.store import InterruptedRun
+from kdlab.runs.record import RunRecord, board_summary, json_ready
+from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full
 from kdlab.settings import current_settings
 
 
-def _record(row, weights: bytes | None = None) -> RunRecord:
+def _record(row, stored: dict[str, bytes] | None = None) -> RunRecord:
+    stored = stored or {}
     return RunRecord(
         run_id=row.id,
         number=row.number,
@@ -32,7 +37,8 @@ def _record(row, weights: bytes | None = None) -> RunRecord:
         curves=row.curves,
         per_class_accuracy=row.per_class,
         confusion=row.confusion,
-        student_weights=weights,
+        student_weights=stored.get("student"),
+        baseline_weights=stored.get("baseline"),
         source=row.source,
         cache_key=row.cache_key,
     )
@@ -78,9 +84,26 @@ class DatabaseRunStore:
 
     def reserve_number(self) -> int:
         """The student's next run number (1, 2, ...), reserved when a run is submitted; two tabs
-        of the same student never get the same one."""
-        # One statement: the row's write lock makes two replicas' increments take turns on PostgreSQL too.
+        of the same student never get the same one.
+
+        Raises:
+            RunLimitReached: the student has ``KDLAB_MAX_RUNS_PER_STUDENT`` runs saved, or the class this
+                store files under has ``KDLAB_MAX_RUNS_PER_CLASS`` on its board.
+        """
+        settings = current_settings()
         with self.database.write() as connection:
+            # Counted, then numbered, in one transaction: two tabs of a student at the cap may both pass on
+            # PostgreSQL (READ COMMITTED), which one job per student at a time keeps to one run over it.
+            mine = connection.execute(select(func.count()).where(runs.c.student_id == self.student_id)).scalar_one()
+            if mine >= settings.max_runs_per_student:
+                raise RunLimitReached(student_full(mine))
+            if self.class_code is not None:
+                theirs = connection.execute(
+                    select(func.count()).where(runs.c.class_code == self.class_code)
+                ).scalar_one()
+                if theirs >= settings.max_runs_per_class:
+                    raise RunLimitReached(class_full(self.class_code, theirs))
+            # One statement: the row's write lock makes two replicas' increments take turns on PostgreSQL too.
             number = connection.execute(
                 update(students)
                 .where(students.c.id == self.student_id)
@@ -92,7 +115,8 @@ class DatabaseRunStore:
         return number
 
     def add(self, record: RunRecord) -> None:
-        """Store ``record`` (with its weights, if any) and drop the weights of older runs."""
+        """Store ``record`` (with its weights, if any: a reference to a blob already stored, such as a cached
+        run's, costs no copy) and drop the weights of older runs."""
         row = dict(
             id=record.run_id,
             student_id=self.student_id,
@@ -108,22 +132,23 @@ class DatabaseRunStore:
             confusion=json_ready(record.confusion),
             class_code=self.class_code,
             prediction=json_ready(self.prediction) if self.prediction else None,
+            board=board_summary(record.summary),
         )
         with self.database.write() as connection:
             connection.execute(insert(runs).values(**row))
             connection.execute(delete(run_starts).where(run_starts.c.run_id == record.run_id))
-            if record.student_weights is not None and self.keep_weights > 0:
-                connection.execute(insert(run_weights).values(run_id=record.run_id, data=record.student_weights))
+            if self.keep_weights > 0:
+                for role, data in (("student", record.student_weights), ("baseline", record.baseline_weights)):
+                    if data is not None:
+                        weights.refer(connection, record.run_id, role, data)
             kept = (
                 select(runs.c.id)
                 .where(runs.c.student_id == self.student_id)
                 .order_by(runs.c.number.desc())
                 .limit(self.keep_weights)
             )
-            mine = select(runs.c.id).where(runs.c.student_id == self.student_id)
-            connection.execute(
-                delete(run_weights).where(run_weights.c.run_id.in_(mine), run_weights.c.run_id.not_in(kept))
-            )
+            older = select(runs.c.id).where(runs.c.student_id == self.student_id, runs.c.id.not_in(kept))
+            weights.drop(connection, older)
 
     def note_start(self, run_id: str, number: int, config: dict) -> None:
         """Remember that run ``run_id`` trains on this server process until ``add`` files its
@@ -182,8 +207,8 @@ class DatabaseRunStore:
             ).first()
             if row is None:
                 return None
-            weights = connection.execute(select(run_weights.c.data).where(run_weights.c.run_id == run_id)).scalar()
-        return _record(row, weights)
+            stored = weights.weights_of(connection, run_id)
+        return _record(row, stored)
 
     def latest(self) -> RunRecord | None:
         """The student's newest run (with weights), or None."""
@@ -198,7 +223,7 @@ class DatabaseRunStore:
         None. Only for copying into this student's runs on the server, never for showing."""
         with self.database.read() as connection:
             run_id = connection.execute(select(result_cache.c.run_id).where(result_cache.c.cache_key == key)).scalar()
-        return _load_any_run(self.database, run_id) if run_id else None
+        return _load_any_run(self.database, run_id, key) if run_id else None
 
     def remember_result(self, key: str, run_id: str) -> None:
         """Record ``run_id`` as the result of ``key``, unless another run got there first."""
@@ -209,12 +234,25 @@ class DatabaseRunStore:
             connection.execute(statement)
 
 
-def _load_any_run(database: Database, run_id: str) -> RunRecord | None:
+def _load_any_run(database: Database, run_id: str, key: str) -> RunRecord | None:
     """A run of any student, with weights: only for copying a cached result into another student's
-    runs on the server, never for showing."""
+    runs on the server, never for showing.
+
+    When the run's own weights went with its student's older runs (``KDLAB_KEEP_WEIGHTS``), another run
+    with the same result key (a copy of it, which shares its blobs) lends them, so a cache hit keeps its
+    weights for as long as any copy has them.
+    """
     with database.read() as connection:
         row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             return None
-        weights = connection.execute(select(run_weights.c.data).where(run_weights.c.run_id == run_id)).scalar()
-    return _record(row, weights)
+        stored = weights.weights_of(connection, run_id)
+        if not stored and row.cache_key == key:
+            lender = connection.execute(
+                select(weight_refs.c.run_id)
+                .join(runs, runs.c.id == weight_refs.c.run_id)
+                .where(runs.c.cache_key == key)
+                .limit(1)
+            ).scalar()
+            stored = weights.weights_of(connection, lender) if lender else {}
+    return _record(row, stored)

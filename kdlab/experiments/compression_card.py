@@ -9,6 +9,7 @@ reliability-diagram data behind it.
 
 from __future__ import annotations
 
+import io
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -17,9 +18,11 @@ import torch
 from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
+from kdlab.experiments.replays.common import ReplayResult
 from kdlab.ml.data import ImageSet
-from kdlab.ml.export import model_to_bytes, onnx_bytes
-from kdlab.teachers.ensembles import describe_teacher
+from kdlab.ml.export import load_student_file, model_to_bytes, onnx_bytes
+from kdlab.ml.models import build_model
+from kdlab.teachers.ensembles import describe_teacher, parse_teacher_name
 
 ECE_BINS = 15
 LATENCY_THREADS = 1  # one thread: what one request gets on a busy classroom server, and comparable between models
@@ -149,6 +152,29 @@ def result_cards(result: DistillationResult, test: ImageSet) -> dict[str, ModelC
     for role, trained in (("student", result.student), ("baseline", result.baseline)):
         if trained is not None:
             cards[role] = measure_card(trained.model, result.config.student, **_answers(trained, test))
+    return cards
+
+
+def replay_cards(result: ReplayResult, *, repeats: int = 30) -> dict[str, ModelCard]:
+    """The card of each replay student whose weights ``result`` kept (``student_files``), by run name,
+    with accuracy and calibration from its stored test logits; first the teacher's ("teacher"), when
+    its test logits are stored and it is one network: measured on its architecture freshly built (the
+    same parameters, bytes and speed as the trained one; a replay keeps no teacher weights)."""
+    cards = {}
+    architecture = (result.summary.get("teacher") or {}).get("arch")
+    if "teacher" in result.test_logits and architecture and not parse_teacher_name(architecture).is_ensemble:
+        cards["teacher"] = measure_card(
+            build_model(architecture),
+            architecture,
+            test_logits=result.test_logits["teacher"],
+            labels=result.test_labels,
+            repeats=repeats,
+        )
+    for run, blob in result.student_files.items():
+        model, architecture = load_student_file(io.BytesIO(blob))
+        cards[run] = measure_card(
+            model, architecture, test_logits=result.test_logits.get(run), labels=result.test_labels, repeats=repeats
+        )
     return cards
 
 

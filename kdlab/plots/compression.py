@@ -1,21 +1,39 @@
 """The compression card's figures: the reliability diagram and accuracy against latency.
 
 Inputs are the card's JSON-ready dicts (``kdlab.experiments.compression_card.ModelCard.as_dict``)
-keyed by the lab's role names ("teacher", "distilled", "baseline"), coloured as in ``kdlab.plots.lab``.
+keyed by the lab's role names ("teacher", "distilled", "baseline"), coloured as in ``kdlab.plots.lab``;
+a replay's cards are keyed by its run names, named by ``names`` and coloured from the rest of the palette.
+The class's runs (``kdlab.classroom.class_card.ClassPoint``) are small open markers behind the card's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import LAYOUT, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
+from kdlab.plots.lab import LAYOUT, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
 
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
+OTHER_COLORS = [OKABE_ITO[name] for name in ("vermillion", "bluish_green", "reddish_purple", "sky_blue", "yellow")]
+CLASS_NAMES = {"distilled": "Class: distilled students", "baseline": "Class: students alone"}
 
 
-def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
+def _styles(cards: Mapping[str, Mapping], names: Mapping[str, str] | None) -> dict[str, tuple[str, str, str]]:
+    """(name, colour, dash) of each card: the lab's roles as everywhere, any other run a colour of its own."""
+    names = names or {}
+    others = iter(OTHER_COLORS * (1 + len(cards) // len(OTHER_COLORS)))
+    return {
+        role: (
+            names.get(role, ROLE_NAMES.get(role, role)),
+            ROLE_COLORS[role] if role in ROLE_COLORS else next(others),
+            ROLE_DASH.get(role, "solid"),
+        )
+        for role in cards
+    }
+
+
+def reliability_diagram(cards: Mapping[str, Mapping], names: Mapping[str, str] | None = None) -> go.Figure:
     """Accuracy against mean confidence in each confidence bin, one line per model whose answers are known.
 
     The diagonal is perfect calibration; below it a model is overconfident. Empty bins are left out.
@@ -24,7 +42,8 @@ def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
     figure.add_trace(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated", line=dict(color="black", width=1))
     )
-    for role, card in cards.items():
+    for role, (name, color, dash) in _styles(cards, names).items():
+        card = cards[role]
         bins = [item for item in card.get("reliability") or () if item["count"]]
         if not bins:
             continue
@@ -33,8 +52,8 @@ def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
                 x=[item["confidence"] for item in bins],
                 y=[item["accuracy"] for item in bins],
                 mode="lines+markers",
-                name=f"{ROLE_NAMES[role]} (ECE {card['ece']:.3f})",
-                line=dict(color=ROLE_COLORS[role], dash=ROLE_DASH[role]),
+                name=f"{name} (ECE {card['ece']:.3f})",
+                line=dict(color=color, dash=dash),
                 customdata=[[item["count"], item["low"], item["high"]] for item in bins],
                 hovertemplate="confidence %{customdata[1]:.2f}-%{customdata[2]:.2f}: %{customdata[0]:,} images, "
                 "mean confidence %{x:.3f}, accuracy %{y:.3f}<extra></extra>",
@@ -49,10 +68,28 @@ def reliability_diagram(cards: Mapping[str, Mapping]) -> go.Figure:
     return figure
 
 
-def accuracy_against_latency(cards: Mapping[str, Mapping]) -> go.Figure:
-    """Test accuracy against one-image CPU latency (log scale), one marker per model with a known accuracy."""
+def accuracy_against_latency(
+    cards: Mapping[str, Mapping], names: Mapping[str, str] | None = None, class_points: Sequence = ()
+) -> go.Figure:
+    """Test accuracy against one-image CPU latency (log scale), one marker per model with a known accuracy,
+    and the class's runs (``class_points``) as small open markers, one trace per role."""
     figure = go.Figure()
-    for role, card in cards.items():
+    for role in CLASS_NAMES:
+        points = [point for point in class_points if point.role == role]
+        if points:
+            figure.add_trace(
+                go.Scatter(
+                    x=[point.latency_ms for point in points],
+                    y=[100 * point.accuracy for point in points],
+                    mode="markers",
+                    name=CLASS_NAMES[role],
+                    text=[point.label for point in points],
+                    marker=dict(color=ROLE_COLORS[role], size=8, symbol="circle-open"),
+                    hovertemplate="%{text}: %{x:.3f} ms per image, %{y:.2f}% accurate<extra></extra>",
+                )
+            )
+    for role, (name, color, _) in _styles(cards, names).items():
+        card = cards[role]
         if card.get("accuracy") is None:
             continue
         figure.add_trace(
@@ -62,8 +99,8 @@ def accuracy_against_latency(cards: Mapping[str, Mapping]) -> go.Figure:
                 mode="markers+text",
                 text=[card["architecture"]],
                 textposition="top center",
-                name=ROLE_NAMES[role],
-                marker=dict(color=ROLE_COLORS[role], size=14),
+                name=name,
+                marker=dict(color=color, size=14),
                 hovertemplate="%{text}: %{x:.3f} ms per image, %{y:.2f}% accurate<extra></extra>",
             )
         )
@@ -72,6 +109,6 @@ def accuracy_against_latency(cards: Mapping[str, Mapping]) -> go.Figure:
         title="Accuracy against speed",
         xaxis=dict(title=f"Milliseconds per image (CPU, {threads} thread, log scale)", type="log"),
         yaxis=dict(title="Test accuracy (%)"),
-        **LAYOUT,
+        **{**LAYOUT, "legend": LEGEND_BELOW},  # up to five names in half a page's width: below, clear of the title
     )
     return figure

@@ -15,6 +15,27 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kdlab.runs.record import KEEP_WEIGHTS, RunRecord
+from kdlab.settings import current_settings
+
+
+class RunLimitReached(ValueError):
+    """A student (or a class board) holds the most runs this server keeps; the message says what to do."""
+
+
+def student_full(count: int) -> str:
+    """What a student at ``KDLAB_MAX_RUNS_PER_STUDENT`` reads when they press Train."""
+    return (
+        f"You have {count:,} runs saved, the most this server keeps for one student: your runs stay on the Runs "
+        "page (download the ones you want to keep); ask your instructor if you need to train more."
+    )
+
+
+def class_full(code: str, count: int) -> str:
+    """What a student of a class at ``KDLAB_MAX_RUNS_PER_CLASS`` reads when they press Train."""
+    return (
+        f"Class {code} has {count:,} runs on its board, the most this server keeps for one class: ask your "
+        "instructor to clear the board (everyone keeps their runs) before training more."
+    )
 
 
 @dataclass(frozen=True)
@@ -37,7 +58,8 @@ class RunStore(Protocol):
         """This store, for one run that counts for ``class_code`` and carries ``prediction``."""
 
     def reserve_number(self) -> int:
-        """The student's next run number (1, 2, ...); two tabs never get the same one."""
+        """The student's next run number (1, 2, ...); two tabs never get the same one. Raises
+        ``RunLimitReached`` when the student (or the class filed under) has the most runs the server keeps."""
 
     def add(self, record: RunRecord) -> None:
         """File ``record`` (and the class code and prediction this store was tagged with)."""
@@ -84,8 +106,9 @@ class _Memory:
 class MemoryRunStore:
     """One session's runs in memory, oldest first.
 
-    Only the last ``keep_weights`` runs keep their student weights, so a long lesson does not grow a
-    session's memory without bound; older records keep everything else. There is no result cache
+    Only the last ``keep_weights`` runs keep their weights, and a session keeps at most
+    ``KDLAB_MAX_RUNS_PER_STUDENT`` runs, so a long lesson does not grow a session's memory without
+    bound; older records keep everything else. There is no result cache
     (nothing outlives the process to be shared), and no run outlives a restart to be listed.
     """
 
@@ -107,7 +130,10 @@ class MemoryRunStore:
         return view
 
     def reserve_number(self) -> int:
+        limit = current_settings().max_runs_per_student
         with self._memory.lock:
+            if len(self._memory.records) >= limit:
+                raise RunLimitReached(student_full(len(self._memory.records)))
             self._memory.numbers += 1
             return self._memory.numbers
 

@@ -30,8 +30,8 @@ from kdlab.serve.limits import check_cost
 from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
 from kdlab.serve.result_cache import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.serve.runner import Job, JobContext, JobRunner
-from kdlab.serve.tasks import report_progress
-from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
+from kdlab.serve.tasks import report_progress, train_teacher
+from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.teacher import Teacher, TeacherRecord, default_teacher_epochs
 
 log = logging.getLogger(__name__)
@@ -280,13 +280,8 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
                     context.emit(event)  # the log the page polls for live curves; step events only move the bar
 
             context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
-            teacher = resolve_teacher(
-                config.teacher,
-                data,
-                epochs=config.teacher_epochs,
-                seed=config.teacher_seed,
-                on_event=on_event,
-                stop=context.stop_requested,
+            teacher = train_teacher(  # an uncached teacher trains on Ray too when it is configured
+                context, config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed, on_event=on_event
             )
             record = teacher.record
             context.emit(TeacherReady(config.teacher, record.test_accuracy, record.test_errors, teacher.status))

@@ -2,7 +2,8 @@
 
 ``RateLimit`` counts events per key (a session id, a client address) in a sliding window. Its
 memory is bounded: it remembers at most ``max_keys`` keys, dropping the one least recently seen,
-so a flood of made-up addresses costs the server a fixed few megabytes at most.
+so a flood of made-up addresses costs the server a fixed few megabytes at most; and it forgets a key
+once its window has passed with nothing new (a closed session's key lives at most one window).
 """
 
 from __future__ import annotations
@@ -32,7 +33,20 @@ class RateLimit:
             events.popleft()
         while len(self._events) > self.max_keys:
             self._events.popitem(last=False)
+        self._forget_quiet(now)
         return events
+
+    def _forget_quiet(self, now: float) -> None:
+        # Caller holds the lock. Keys are in the order last seen: the oldest first. A key whose newest
+        # event is out of the window counts nothing; drop such keys from the old end (a session's key
+        # would otherwise stay until ``max_keys`` newer ones push it out).
+        while self._events:
+            key, events = next(iter(self._events.items()))
+            if events and events[-1] > now - self.window:
+                return
+            if len(self._events) == 1:  # the key being asked about: kept for the caller
+                return
+            del self._events[key]
 
     def allows(self, *keys: str | None) -> bool:
         """True when none of ``keys`` (None: no such key, e.g. no client address) is at its limit."""

@@ -10,9 +10,10 @@ event log. A classroom server is one small machine shared by a class, so the run
   with three queued jobs never delays one with none; shared jobs take turns as one owner) and can show
   their place in line and when they should start and finish (``Job.starts_in_seconds``,
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
-- gives each student (``owner``) one active job (``OwnerBusy``), each client address at most ``max_per_client``
-  (``ClientBusy``) and holds at most ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student;
-- forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``.
+- gives each student (``owner``) one active job (``OwnerBusy``), each client address ``max_per_client`` (``ClientBusy``),
+  and at most ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student; forgets finished jobs
+  after ``job_ttl`` s or beyond the newest ``keep_finished``, and after ``hold_finished`` s holds them only while a
+  session does.
 
 Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
 expected to notice it and return early. A target runs its heavy library call through
@@ -30,6 +31,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,14 +40,10 @@ from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
 DEFAULT_MAX_PER_CLIENT = 30  # a client address's unfinished jobs (kdlab.settings: KDLAB_MAX_JOBS_PER_CLIENT)
-# Finished jobs kept, with their results for the pages: a replay's or a scheme comparison's holds each of its
-# students' test logits (10,000 x 10 float32: 0.4 MB a student, 2 to 25 students); a lab run's is only ids.
-KEEP_FINISHED = 120
+KEEP_FINISHED = 500
+# Twice Streamlit's disconnectedSessionTTL (60 s): kept an hour, a day's results stayed in memory (bench/soak.py).
+HOLD_FINISHED = 120.0  # seconds the runner holds a finished job; then only the sessions that show it do
 log = logging.getLogger(__name__)
-CLIENT_BUSY = (
-    "Your network already has as many runs queued or running as one network may ({}): wait for one to finish "
-    "(an instructor whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
-)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
 
@@ -182,9 +180,10 @@ class JobRunner:
     Args:
         max_concurrent: jobs running at once.
         max_queue: waiting jobs at most; one more raises ``QueueFull``.
-        one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one.
+        one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one; max_per_client: the
+            same for a client address's ``max_per_client``-th (``ClientBusy``).
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
-        max_per_client: a client address's queued or running jobs at most (``ClientBusy``).
+        hold_finished: seconds the runner itself holds a finished job; later only a session's reference does.
     """
 
     def __init__(
@@ -196,6 +195,7 @@ class JobRunner:
         job_ttl: float = DEFAULT_JOB_TTL,
         keep_finished: int = KEEP_FINISHED,
         max_per_client: int = DEFAULT_MAX_PER_CLIENT,
+        hold_finished: float = HOLD_FINISHED,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
@@ -207,8 +207,10 @@ class JobRunner:
         self.job_ttl = job_ttl
         self.keep_finished = keep_finished
         self.max_per_client = max(1, max_per_client)
+        self.hold_finished = hold_finished
         self._lock = threading.Lock()  # guards the fields below and job status changes
         self._jobs: dict[str, Job] = {}
+        self._released: weakref.WeakValueDictionary[str, Job] = weakref.WeakValueDictionary()
         self._queue: collections.deque[tuple[Job, Callable[[JobContext], Any]]] = collections.deque()
         self._running: set[Job] = set()
         self._durations: dict[str, collections.deque[tuple[float | None, float]]] = {}
@@ -251,14 +253,16 @@ class JobRunner:
                         f"You already have a run in progress ({active.name}, {active.status.value}). Wait for it to "
                         "finish or stop it before starting another: one run per student keeps the queue fair."
                     )
-            if personal and client is not None:
-                busy = sum(job.client == client and not job.is_finished for job in self._jobs.values())
-                if busy >= self.max_per_client:
-                    raise ClientBusy(CLIENT_BUSY.format(busy))
+            busy = sum(job.client == client and not job.is_finished for job in self._jobs.values()) if client else 0
+            if personal and busy >= self.max_per_client:
+                raise ClientBusy(
+                    f"Your network already has as many runs queued or running as one network may ({busy}): wait for "
+                    "one to finish (an instructor whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
+                )
             if personal and len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
             job_id = uuid.uuid4().hex[:8]
-            while job_id in self._jobs:
+            while job_id in self._jobs or job_id in self._released:
                 job_id = uuid.uuid4().hex[:8]
             job = Job(self, job_id, name, owner, kind, cost)
             job.client = client if personal else None
@@ -268,9 +272,10 @@ class JobRunner:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        """The job with this id, or None (also once a finished job was pruned)."""
+        """The job with this id, or None (also once a finished job was pruned, or released and unheld)."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id) or self._released.get(job_id)
+            return None if job is not None and job.is_finished and time.time() - job.finished_at > self.job_ttl else job
 
     def jobs(self, owner: str | None = None) -> list[Job]:
         """All jobs in submission order, optionally only those of one owner."""
@@ -362,35 +367,31 @@ class JobRunner:
             return 0
 
     def _prune(self, now: float) -> None:
-        # Caller holds self._lock. Sessions keep only job ids: a pruned job reads as None.
+        # Caller holds self._lock. A pruned job reads as None; a released one while a session holds it.
         finished = sorted((job for job in self._jobs.values() if job.is_finished), key=lambda job: job.finished_at)
         overflow = len(finished) - self.keep_finished
         for index, job in enumerate(finished):
             if index < overflow or now - job.finished_at > self.job_ttl:
                 del self._jobs[job.id]
-
-    def _expected_seconds(self, job: Job) -> float | None:
-        return expected_seconds(self._durations.get(job.kind, ()), job.cost)  # caller holds self._lock
-
-    def _remaining_seconds(self, job: Job, now: float) -> float | None:
-        return remaining_seconds(job, self._durations.get(job.kind, ()), now)  # caller holds self._lock
+            elif now - job.finished_at > self.hold_finished:
+                self._released[job.id] = self._jobs.pop(job.id)
 
     def _estimate(self, job: Job) -> tuple[float | None, float | None]:
         """(seconds until ``job`` starts, seconds until it finishes), each None while unknown:
         the running jobs' remaining time, then the jobs ahead in line, handed to the first free slot."""
         with self._lock:
-            now = time.time()
+            now, recent = time.time(), self._durations
             if job.is_finished:
                 return 0.0, 0.0
             if job.status == JobStatus.RUNNING:
-                return 0.0, self._remaining_seconds(job, now)
-            slots = [self._remaining_seconds(running, now) for running in self._running]
+                return 0.0, remaining_seconds(job, recent.get(job.kind, ()), now)
+            slots = [remaining_seconds(running, recent.get(running.kind, ()), now) for running in self._running]
             if None in slots:
                 return None, None
             slots += [0.0] * (self.max_concurrent - len(slots))
             heapq.heapify(slots)
             for queued, _target in self._fair_order():
-                expected = self._expected_seconds(queued)
+                expected = expected_seconds(recent.get(queued.kind, ()), queued.cost)
                 if expected is None:
                     return None, None
                 if queued is job:

@@ -1,5 +1,5 @@
 """The job targets of the app's other experiments (a teacher, a paper replay, a scheme comparison),
-and the one job that trains each teacher.
+the one job that trains each teacher, and how a job trains a teacher (on Ray when it is configured).
 
 Each target reports overall progress (``JobContext.set_progress``), honours the job's stop flag
 and returns the experiment's result. The lab's own job is ``kdlab.serve.lab``.
@@ -17,8 +17,8 @@ from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_sc
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.serve.runner import SHARED_OWNER, Job, JobContext, JobRunner
-from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
-from kdlab.teachers.teacher import default_teacher_epochs
+from kdlab.teachers.cache import is_teacher_cached, keep_teacher, resolve_teacher, teacher_cache_path
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 Target = Callable[[JobContext], object]
 MAX_TEACHER_JOBS = 64  # teacher jobs remembered (the newest): each is one architecture's training, kept for its result
@@ -44,6 +44,18 @@ class TeacherOutcome:
     test_accuracy: float
 
 
+def train_teacher(
+    context: JobContext, name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0, on_event=None
+) -> Teacher:
+    """The teacher ``name``: loaded here when cached; else trained through ``context.run`` (a Ray task
+    with KDLAB_RAY_ADDRESS set, so the web process never trains it) and kept in this process's cache."""
+    if is_teacher_cached(name, data, epochs=epochs, seed=seed):
+        return resolve_teacher(name, data, epochs=epochs, seed=seed, on_event=on_event, stop=context.stop_requested)
+    teacher = context.run(resolve_teacher, name, data, epochs=epochs, seed=seed, on_event=on_event)
+    keep_teacher(teacher, data)
+    return teacher
+
+
 def teacher_task(architecture: str, data: MnistData) -> Target:
     """Train (or load) the default teacher of ``architecture``; the job's result is a ``TeacherOutcome``."""
     epochs = default_teacher_epochs(len(data.train))
@@ -52,7 +64,7 @@ def teacher_task(architecture: str, data: MnistData) -> Target:
         progress = ProgressTracker(report_progress(context), {"teacher": 1.0})
         on_event = progress.start("teacher", f"Training teacher {architecture} ({epochs} epochs)")
         context.set_progress(0.0, f"Training teacher {architecture} ...")
-        teacher = resolve_teacher(architecture, data, on_event=on_event, stop=context.stop_requested)
+        teacher = train_teacher(context, architecture, data, on_event=on_event)
         return TeacherOutcome(architecture, teacher.status, teacher.record.test_accuracy)
 
     return target

@@ -191,6 +191,21 @@ def resolve_teacher(
     return ensemble
 
 
+def keep_teacher(teacher: Teacher, data: MnistData, *, cache_dir: str | os.PathLike | None = None) -> None:
+    """Cache here a teacher that another process trained (a Ray worker, ``kdlab.serve.tasks``): on disk
+    unless its file is there already (a cache dir shared with the workers), and in this process's memory,
+    so this server never trains it again. A stopped teacher (or member) is not kept."""
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    for kept in [*teacher.members, teacher]:
+        record = kept.record
+        if kept.status != "completed":
+            continue
+        path = teacher_cache_path(cache, record.architecture, data, record.epochs, record.seed, record.jitter_pixels)
+        if not kept.is_ensemble and not path.exists():
+            _save(path, kept)
+        MEMORY.put(path, kept)
+
+
 def _as_one_run(on_event: EventCallback | None, done: int, total: int) -> EventCallback | None:
     """Forward a member's events, its step counts shifted so all members make one run of ``total`` steps."""
     if on_event is None:

@@ -14,6 +14,12 @@ in ``home``, ``explorer``, ``lab_page``, ``runs_page``, ``replays_page``, ``sche
 ``board_page``. Everything works when a page runs alone under AppTest.
 """
 
+# Plotly imports pandas on the first figure it validates. When several sessions build their first figures
+# at once (a class's first live curves), the threads race on that import and some get a half-imported
+# pandas ("partially initialized module 'pandas' has no attribute 'Series"; bench/soak.py, 5 students):
+# imported here, once, before any page runs.
+import pandas  # noqa: F401, I001
+
 from kdlab.ui.board_page import render_board_page
 from kdlab.ui.explorer import render_explorer_page
 from kdlab.ui.home import render_home_page

@@ -1,59 +1,82 @@
 """The compression card of a lab run: measured on request (it times the models), kept for the session.
 
-What is measured: the teacher from the server's teacher cache, the distilled student from the run's
-weights, and for the student alone (whose weights a run does not keep) the same architecture, freshly
-built: its size and speed are the distilled student's architecture's, its accuracy the run's, its
-calibration unknown.
+The cards come from ``kdlab.runs.cards.record_cards`` (the teacher from the server's teacher cache, the
+distilled student and the student alone from the run's weights). The accuracy-against-latency chart
+also shows the class's runs when the student's runs count for a class (``kdlab.classroom.class_card``):
+their accuracy from the class board's summaries, their speed measured once per architecture and shared.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
-from kdlab.experiments.compression_card import ModelCard, headline, measure_card
+from kdlab.classroom.board import ClassRun
+from kdlab.classroom.class_card import ClassPoint, class_points
+from kdlab.classroom.classes import find_class
+from kdlab.db.database import StorageError, open_database
+from kdlab.experiments.compression_card import ModelCard, headline, latency_ms
 from kdlab.ml.models import build_model
-from kdlab.ml.train import predict_logits
 from kdlab.plots import compression as plots
-from kdlab.runs.record import RunRecord, model_from_bytes
+from kdlab.runs.cards import record_cards
+from kdlab.runs.record import RunRecord
+from kdlab.ui.board import board_snapshot
 from kdlab.ui.resources import cached_teacher, get_data
+from kdlab.ui.session import CLASS_KEY
 
-CARDS_KEY = "lab.cards"  # run id -> {role: card dict}, this session's measured cards
+CARDS_KEY = "lab.cards"  # run id -> ({role: card dict}, notes), this session's measured cards
 ROLE_WORDS = {"teacher": "Teacher", "distilled": "Distilled student", "baseline": "Student alone"}
+BOARD_FONT = 14  # the board's normal text size: the card shares the board's cached snapshot
 
 
 def measure_record_cards(record: RunRecord) -> tuple[dict[str, dict], list[str]]:
     """The cards of ``record``'s models (by the lab's role names) and notes on what could not be measured."""
-    data, config, notes = get_data(), record.config, []
-    cards: dict[str, ModelCard] = {}
-    teacher = cached_teacher(config["teacher"])
-    if teacher is not None and teacher.record.test_errors == record.errors("teacher"):
-        cards["teacher"] = measure_card(
-            teacher.model, config["teacher"], test_logits=teacher.test_logits, labels=data.test.labels
-        )
-    else:
-        notes.append("The teacher of this run is not in the server's teacher cache, so it was not measured.")
-    if record.student_weights is not None:
-        model = model_from_bytes(record.student_weights, config["student"])
-        logits = predict_logits(model, data.test.images)
-        cards["distilled"] = measure_card(model, config["student"], test_logits=logits, labels=data.test.labels)
-    else:
-        notes.append("This run's student weights were not kept, so the distilled student was not measured.")
-    if record.errors("baseline") is not None:
-        alone = measure_card(build_model(config["student"], seed=config["seed"]), config["student"])
-        cards["baseline"] = dataclasses.replace(alone, accuracy=record.accuracy("baseline"))
-        notes.append(
-            "A run keeps the distilled student's weights only: the student alone was measured on its architecture "
-            "(the same as the distilled student's, so the same size and speed), its accuracy is the run's and its "
-            "calibration is unknown."
-        )
+    cards, notes = record_cards(record, get_data().test, cached_teacher(record.config["teacher"]))
     return {role: card.as_dict() for role, card in cards.items()}, notes
 
 
-def _row(role: str, card: dict) -> dict:
+@st.cache_resource(max_entries=64, show_spinner=False)
+def architecture_latency_ms(architecture: str) -> float | None:
+    """One image's latency of ``architecture`` in ms (``latency_ms``, one thread), measured once per server
+    and shared read-only; None for an architecture this server cannot build."""
+    try:
+        model = build_model(architecture)
+    except ValueError:
+        return None
+    return latency_ms(model, 1, repeats=30)
+
+
+def class_points_for(record: RunRecord) -> tuple[list[ClassPoint], str | None]:
+    """The class's other runs as chart points, and the class code (none when the student's runs count for
+    no class, its teacher hides the results, or its runs cannot be read now)."""
+    code = st.session_state.get(CLASS_KEY)
+    if not code:
+        return [], None
+    try:
+        info = find_class(open_database(), code)  # not cached: hiding the results shows at once, as on the board
+        if info is None or info.results_hidden:
+            return [], None
+        runs = board_snapshot(info.code, BOARD_FONT).runs
+    except StorageError:
+        return [], None
+    return class_points(runs, architecture_latency_ms, skip=lambda run: _is_this_run(run, record)), code
+
+
+def _is_this_run(run: ClassRun, record: RunRecord) -> bool:
+    """A class run with this record's settings and errors: the record itself (or a run that lands on its point)."""
+    config = record.config
+    return (run.teacher, run.student, run.temperature, run.alpha, run.epochs, run.seed) == (
+        config["teacher"],
+        config["student"],
+        config["temperature"],
+        config["alpha"],
+        config["epochs"],
+        config["seed"],
+    ) and (run.distilled_errors, run.baseline_errors) == (record.errors("distilled"), record.errors("baseline"))
+
+
+def _row(name: str, card: dict) -> dict:
     return {
-        "": ROLE_WORDS[role],
+        "": name,
         "architecture": card["architecture"],
         "parameters": card["parameters"],
         "MFLOPs per image": card["flops_per_image"] / 1e6,
@@ -71,21 +94,42 @@ def render_compression_card(record: RunRecord, *, key: str) -> None:
     measured = st.session_state.setdefault(CARDS_KEY, {})
     st.markdown("**Compression card**: what the small model buys, measured on this server's CPU.")
     if record.run_id not in measured:
-        offer = st.empty()  # the button goes once the card is measured
-        with offer.container():
-            pressed = st.button("Measure size, speed and calibration", key=f"{key}.measure", icon=":material/speed:")
-            st.caption("Takes a few seconds: it times each model on one thread and exports it to ONNX.")
-        if not pressed:
+        if not offer_measuring(key):
             return
         with st.spinner("Timing the models ..."):
             measured[record.run_id] = measure_record_cards(record)
-        offer.empty()
     cards, notes = measured[record.run_id]
     if "teacher" in cards and "distilled" in cards:
         teacher, distilled = (_card(cards[role]) for role in ("teacher", "distilled"))
         st.info(f"**{headline(teacher, distilled)}.**")
+    points, code = class_points_for(record)
+    render_card_body(cards, ROLE_WORDS, notes, key=key, points=points)
+    if points:
+        st.caption(
+            f"Open circles on the speed chart: the other runs of class {code} "
+            f"({len({point.label for point in points})} runs), as accurate as their runs recorded, at the measured "
+            "speed of their architecture."
+        )
+
+
+def offer_measuring(key: str) -> bool:
+    """The Measure button and what it costs; True on the press (the offer is gone by then)."""
+    offer = st.empty()
+    with offer.container():
+        pressed = st.button("Measure size, speed and calibration", key=f"{key}.measure", icon=":material/speed:")
+        st.caption("Takes a few seconds: it times each model on one thread and exports it to ONNX.")
+    if pressed:
+        offer.empty()
+    return pressed
+
+
+def render_card_body(
+    cards: dict[str, dict], names: dict[str, str], notes: list[str], *, key: str, points: list[ClassPoint] = ()
+) -> None:
+    """The table of ``cards`` (name of each from ``names``), what was measured how, the reliability diagram
+    and accuracy against latency (with the class's ``points``)."""
     st.dataframe(
-        [_row(role, card) for role, card in cards.items()],
+        [_row(names.get(role, role), card) for role, card in cards.items()],
         hide_index=True,
         width="stretch",
         column_config={
@@ -104,8 +148,8 @@ def render_compression_card(record: RunRecord, *, key: str) -> None:
         "Weights: the bytes of the saved state dict; ONNX: the bytes of the exported file. " + " ".join(notes)
     )
     reliability, speed = st.columns(2)
-    reliability.plotly_chart(plots.reliability_diagram(cards), key=f"{key}.reliability")
-    speed.plotly_chart(plots.accuracy_against_latency(cards), key=f"{key}.speed")
+    reliability.plotly_chart(plots.reliability_diagram(cards, names), key=f"{key}.reliability")
+    speed.plotly_chart(plots.accuracy_against_latency(cards, names, class_points=points), key=f"{key}.speed")
 
 
 def _card(card: dict) -> ModelCard:

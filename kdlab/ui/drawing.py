@@ -1,7 +1,8 @@
 """Draw your own digit: a canvas (streamlit-drawable-canvas) whose drawing becomes an MNIST digit.
 
 On the explorer the teacher's soft targets for the drawing are explained; on the lab's result the
-run's models answer it side by side. ``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
+run's three models (teacher, distilled student, student alone) answer it side by side.
+``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
 drawing by replacing it; ``drawn_digit`` turns the drawing into a uint8 (28, 28) digit
 (``kdlab.ml.drawing``) and shows it as the model sees it.
 """
@@ -25,8 +26,13 @@ PREVIEW_ZOOM = 4
 NOT_KEPT = {  # why a model has no answer
     "teacher": "not in the teacher cache",
     "distilled": "weights not kept",
-    "baseline": "a run keeps the distilled student's weights only",
+    "baseline": "weights not kept",
 }
+NOT_TRAINED = "not trained in this run"
+OLD_RUN_NOTE = (
+    "The student alone's weights are not kept for this run (an older run, a student alone stopped before the "
+    "end, or weights dropped to save memory), so only the models that are kept answer your digit."
+)
 HINT = "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
 
 
@@ -61,7 +67,8 @@ def drawn_digit(key: str) -> torch.Tensor | None:
 
 
 def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
-    """The run's teacher and distilled student on a digit the student draws, side by side (on request)."""
+    """The run's teacher, distilled student and student alone on a digit the student draws, side by side
+    (on request); a model whose weights are not kept says so instead of answering."""
     if not st.toggle("Try the models on a digit you draw", key=f"{key}.open"):
         return
     digit = drawn_digit(f"{key}.canvas")
@@ -74,6 +81,9 @@ def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
     if record.student_weights is not None:
         student = model_from_bytes(record.student_weights, config["student"])
         models["distilled"] = predict_logits(student, digit[None])[0]
+    if record.baseline_weights is not None:
+        alone = model_from_bytes(record.baseline_weights, config["student"])
+        models["baseline"] = predict_logits(alone, digit[None])[0]
     probabilities = {role: logits.softmax(dim=0) for role, logits in models.items()}
     columns = st.columns(3)
     for column, role in zip(columns, ("teacher", "distilled", "baseline")):
@@ -82,7 +92,10 @@ def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
             sure = f"{float(probabilities[role][answer]):.1%} sure"
             column.metric(ROLE_WORDS[role], str(answer), delta=sure, delta_color="off", delta_arrow="off")
         else:
-            column.metric(ROLE_WORDS[role], "-", delta=NOT_KEPT[role], delta_color="off", delta_arrow="off")
+            why = NOT_TRAINED if role == "baseline" and record.errors("baseline") is None else NOT_KEPT[role]
+            column.metric(ROLE_WORDS[role], "-", delta=why, delta_color="off", delta_arrow="off")
+    if "baseline" not in probabilities and record.errors("baseline") is not None:
+        st.caption(OLD_RUN_NOTE)
     st.plotly_chart(
         plots.answers_on_a_digit({role: values.tolist() for role, values in probabilities.items()}),
         key=f"{key}.answers",

@@ -12,12 +12,10 @@ import streamlit as st
 
 from kdlab.classroom.lab_settings import config_fields, lab_setting, settings_in
 from kdlab.classroom.links import ParsedLink
-from kdlab.experiments.distill import DistillConfig, StageEvent
+from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.losses import SOFT_LOSSES
-from kdlab.plots import lab as plots
-from kdlab.runs.record import curves_from_events
-from kdlab.serve.lab import TeacherReady, TrainRequest
+from kdlab.serve.lab import TrainRequest
 from kdlab.serve.limits import CostTooHigh, check_cost
 from kdlab.serve.runner import JobStatus
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
@@ -31,6 +29,7 @@ from kdlab.ui.assignment import (
 )
 from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
 from kdlab.ui.lab_controls import init_controls, lab_control
+from kdlab.ui.live_figures import LIVE_FIGURES
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
 from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
@@ -43,28 +42,18 @@ CURVE_NOTE = (
 
 
 def render_live(job, config: dict) -> None:
-    """Live curves from the job's event log: test accuracy and the loss anatomy."""
+    """Live curves from the job's event log: test accuracy and the loss anatomy (``kdlab.ui.live_figures``:
+    built once per curve point for every session watching the job)."""
     if job.status != JobStatus.RUNNING:
         return
-    events = job.events()
-    curves = curves_from_events(events)
-    ready = [event for event in events if isinstance(event, TeacherReady)]
-    stages = [event for event in events if isinstance(event, StageEvent)]
-    if stages:
-        st.caption(stages[-1].message)
+    figures = LIVE_FIGURES.figures(job, config.get("epochs"))
+    if figures.stage:
+        st.caption(figures.stage)
     accuracy, loss = st.columns(2)
     with accuracy:
-        st.plotly_chart(
-            plots.accuracy_curves(
-                curves,
-                ready[-1].test_accuracy if ready else None,
-                total_epochs=config.get("epochs"),
-                title="Test accuracy, live",
-            ),
-            key="lab.live.accuracy",
-        )
+        st.plotly_chart(figures.accuracy, key="lab.live.accuracy")
     with loss:
-        st.plotly_chart(plots.loss_anatomy(curves), key="lab.live.loss")
+        st.plotly_chart(figures.loss, key="lab.live.loss")
     subset = config.get("curve_test_images")
     st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
 

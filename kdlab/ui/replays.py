@@ -13,6 +13,7 @@ from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import compression
+from kdlab.ui.replay_cards import render_replay_cards
 
 _TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
 _DECOUPLED = PAPER_NUMBERS["decoupled"]
@@ -246,7 +247,8 @@ RENDERERS = {
 
 def render_result(result: ReplayResult, key: str, bias: float | None = None) -> None:
     """A finished (or stopped) replay: what ran, then its renderer; ``key`` namespaces the widgets;
-    ``bias`` starts a missing-digits replay's bias sliders (a lesson's link)."""
+    ``bias`` starts a missing-digits replay's bias sliders (a lesson's link); the students' compression card
+    last."""
     if result.status != "completed":
         st.warning(
             f"This replay was **{result.status}** before it finished; the numbers below are what it had done by then."
@@ -257,3 +259,4 @@ def render_result(result: ReplayResult, key: str, bias: float | None = None) -> 
         render_missing_digits(result, key, bias)
     else:
         RENDERERS[result.name](result, key)
+    render_replay_cards(result, key)

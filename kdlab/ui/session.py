@@ -9,7 +9,8 @@ which also files the prediction and the class), not on a visit: a visit that doe
 nothing, and new students are rate-limited per client. ``session_runs()`` is the student's runs
 in the database; while the database is out of order it is this session's memory, with a message.
 
-Jobs live in the process-wide ``kdlab.serve.jobs.default_runner()``; the session keeps their ids.
+Jobs live in the process-wide ``kdlab.serve.jobs.default_runner()``; the session keeps their ids, and holds
+the jobs themselves so that a finished one stays while the session does (``JobRunner.hold_finished``).
 """
 
 from __future__ import annotations
@@ -145,8 +146,10 @@ def session_owner() -> str:
 
 
 def remember_job(slot: str, job: Job) -> None:
-    """Keep ``job``'s id under ``slot`` (e.g. "lab") for later reruns and pages."""
+    """Keep ``job``'s id under ``slot`` (e.g. "lab") for later reruns and pages, and the job itself: the
+    runner holds a finished job only a short while, then it lives as long as a session that shows it."""
     st.session_state[f"kdlab.job.{slot}"] = job.id
+    st.session_state[f"kdlab.job.{slot}.held"] = job
 
 
 def recall_job(slot: str) -> Job | None:

@@ -314,3 +314,45 @@ def test_the_ray_runner_pins_a_bounded_number_of_objects(monkeypatch, sample_dat
         runner.share(teacher)
     assert runner.shared_count == MAX_SHARED
     assert runner.share(teachers[-1]) == f"ref-{id(teachers[-1])}"  # the newest stay shared
+
+
+def test_a_thousand_cache_hits_store_the_weights_once(sample_data, linear_teacher):
+    database = open_database()
+    runner, request = JobRunner(1), TrainRequest.build(tiny_config(seed=71), sample_data)
+    first, _ = new_student()
+    ticket = request_distillation(runner, request, sample_data, first, teacher=linear_teacher)
+    assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED, ticket.job.error
+    trained, before = first.get(ticket.run_id), stored_weights(database)
+    for _ in range(1000):  # a thousand students (or tabs) press Train on a run done before
+        store, _ = new_student()
+        assert request_distillation(runner, request, sample_data, store, teacher=linear_teacher).how == "cache"
+    assert stored_weights(database) == before  # the blobs of the trained run, no copy more
+    copy = store.latest()
+    assert copy.student_weights == trained.student_weights and copy.baseline_weights == trained.baseline_weights
+    assert len(runner.jobs()) == 1
+
+
+def stored_weights(database) -> tuple[int, int]:
+    """(weights blobs, their bytes)."""
+    from sqlalchemy import func, select
+
+    from kdlab.db.database import weight_blobs
+
+    with database.read() as connection:
+        return tuple(connection.execute(select(func.count(), func.sum(weight_blobs.c.size))).one())
+
+
+def test_a_student_at_the_run_cap_reads_why_train_does_nothing(monkeypatch, sample_data, linear_teacher):
+    store, token = new_student()
+    runner = JobRunner(1)
+    for seed in (72, 73):
+        request = TrainRequest.build(tiny_config(seed=seed), sample_data)
+        ticket = request_distillation(runner, request, sample_data, store, teacher=linear_teacher)
+        assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED, ticket.job.error
+    monkeypatch.setenv("KDLAB_MAX_RUNS_PER_STUDENT", "2")
+    link = {"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": "62"}
+    at = open_alone("pages/distillation_lab.py", QUIET_TEACHERS, link, student=token)
+    at.button(key="lab.train").click().run()
+    assert not at.exception
+    assert "You have 2 runs saved, the most this server keeps for one student" in texts(at.error)
+    assert len(store.records()) == 2

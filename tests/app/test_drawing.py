@@ -1,9 +1,12 @@
 """Draw your own digit: the canvas stands in for the browser's drawing (``kdlab.ui.drawing.canvas_pixels``)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from kdlab.ui import drawing
+from kdlab.ui import drawing, lab
+from kdlab.ui.compression_card import ROLE_WORDS
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
 
 TEACHER = "linear"
@@ -46,24 +49,49 @@ def test_the_explorer_explains_the_teachers_view_of_a_drawn_digit(drawn):
     assert "(true)" not in str(bars["data"][0]["x"])  # a drawing has no label to mark
 
 
-def test_the_lab_result_shows_the_runs_models_on_a_drawn_digit(drawn):
+def lab_result(seed: int):
+    """The lab page with a finished run of its own ``seed`` (not served from the result cache)."""
     at = open_alone("pages/distillation_lab.py", {"lab.teacher": TEACHER})
     at.slider(key="lab.epochs").set_value(1)
     at.select_slider(key="lab.train_size").set_value(500)
-    at.number_input(key="lab.seed").set_value(32)  # a seed of its own: not served from the result cache
+    at.number_input(key="lab.seed").set_value(seed)
     at.run()
     at.button(key="lab.train").click().run()
-    run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
+    return run_until(at, lambda at: "Result of run 1" in texts(at.subheader))
+
+
+def answers(at) -> dict:
+    return {metric.label: metric for metric in at.metric if metric.label in ROLE_WORDS.values()}
+
+
+def test_the_lab_result_shows_the_three_models_on_a_drawn_digit(drawn):
+    at = lab_result(32)
     assert not any(chart.proto.id.endswith("lab.drawing.answers") for chart in at.get("plotly_chart"))
     at.toggle(key="lab.drawing.open").set_value(True).run()
     assert not at.exception
-    answers = {
-        metric.label: metric
-        for metric in at.metric
-        if metric.label in ("Teacher", "Distilled student", "Student alone")
-    }
-    assert answers["Teacher"].value in "0123456789" and answers["Distilled student"].value in "0123456789"
-    assert answers["Student alone"].value == "-"  # its weights are not kept
+    shown = answers(at)
+    assert [shown[word].value in "0123456789" for word in ROLE_WORDS.values()] == [True, True, True]
+    bars = chart_spec(at, "lab.drawing.answers")["data"]
+    assert [trace["name"] for trace in bars] == ["Teacher", "Distilled student", "Student alone (baseline)"]
+    assert all(sum(trace["y"]) == pytest.approx(1) for trace in bars)
+    assert bars[1]["y"] != bars[2]["y"]  # two models: the same architecture, trained two ways
+    assert drawing.OLD_RUN_NOTE not in texts(at.caption)
+
+
+def test_a_run_without_the_student_alones_weights_says_so(drawn, monkeypatch):
+    shown_as_old = drawing.render_models_on_a_drawing
+    monkeypatch.setattr(  # the lab's run as an older run shows it: no weights kept for the student alone
+        lab,
+        "render_models_on_a_drawing",
+        lambda record, **kwargs: shown_as_old(dataclasses.replace(record, baseline_weights=None), **kwargs),
+    )
+    at = lab_result(33)
+    at.toggle(key="lab.drawing.open").set_value(True).run()
+    assert not at.exception
+    shown = answers(at)
+    assert shown["Teacher"].value in "0123456789" and shown["Distilled student"].value in "0123456789"
+    assert shown["Student alone"].value == "-"
+    assert drawing.OLD_RUN_NOTE in texts(at.caption)
     assert [trace["name"] for trace in chart_spec(at, "lab.drawing.answers")["data"]] == [
         "Teacher",
         "Distilled student",

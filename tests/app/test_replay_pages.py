@@ -10,6 +10,7 @@ import kdlab.experiments.replays.config as replay_configs
 from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
+from kdlab.ui import replay_cards
 from tests.app.helpers import open_alone, open_page
 from tests.conftest import PROJECT_ROOT
 
@@ -267,3 +268,26 @@ def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, 
     assert any("classical KD weights NCKD by only" in info.value for info in app.info)
     charts = [chart.proto.spec for chart in app.get("plotly_chart")]
     assert any("TCKD only" in bars and "NCKD only" in bars for bars in charts)
+
+
+def test_the_table_replay_shows_a_compression_card_of_its_students(tiny_budget):
+    app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
+    click_and_wait(app, "Run the table")
+    result = default_runner().jobs()[-1].result
+    assert sorted(result.student_files) == ["baseline", "distilled"]
+    tables = len(app.dataframe)
+    (measure,) = [b for b in app.button if b.key.startswith("replay.table.") and b.key.endswith(".card.measure")]
+    measure.click().run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert len(app.dataframe) == tables + 1
+    card = next(frame.value for frame in app.dataframe if "ECE" in frame.value.columns)
+    assert sorted(card[""]) == ["Distilled student", "Student alone", "Teacher"]
+    assert (card["parameters"] > 0).all() and (card["weights (KB)"] > 0).all() and (card["ms per image"] > 0).all()
+    assert card["ECE"].between(0, 1).all() and card["test accuracy"].between(0, 100).all()
+    errors = result.summary["ours"]
+    by_name = dict(zip(card[""], card["test accuracy"]))
+    total = errors["test_size"]
+    assert abs(by_name["Student alone"] - 100 * (1 - errors["student_alone_errors"] / total)) < 1e-6
+    assert abs(by_name["Teacher"] - 100 * (1 - errors["teacher_errors"] / total)) < 1e-6
+    assert replay_cards.TEACHER_NOTE in " ".join(caption.value for caption in app.caption)
+    assert any("Distilled:" in info.value and "smaller" in info.value for info in app.info)

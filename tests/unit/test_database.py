@@ -69,16 +69,25 @@ def new_store(database) -> DatabaseRunStore:
 
 def test_a_new_database_gets_the_latest_schema_once(database_url):
     database = open_database(database_url)
-    assert database.version() == len(schema.MIGRATIONS) == 3
+    assert database.version() == len(schema.MIGRATIONS) == 4
     with database.read() as connection:
         tables = set(inspect(connection).get_table_names())
-        assert {"schema_version", "students", "classes", "runs", "run_weights", "result_cache", "run_starts"} <= tables
+        assert {
+            "schema_version",
+            "students",
+            "classes",
+            "runs",
+            "weight_blobs",
+            "weight_refs",
+            "result_cache",
+            "run_starts",
+        } <= tables
         assert "servers" in tables
         if database.is_sqlite:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     schema.forget_databases()
-    assert open_database(database_url).version() == 3  # opening again applies nothing twice
+    assert open_database(database_url).version() == 4  # opening again applies nothing twice
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
@@ -88,8 +97,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
     def add_a_column(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN note VARCHAR(200)"))
 
-    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 4
-    assert database.version() == 4
+    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 5
+    assert database.version() == 5
     assert [r.run_id for r in store.records()] == ["run1"]
     with database.read() as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("runs")}

@@ -1,4 +1,5 @@
 import collections
+import gc
 import subprocess
 import sys
 import threading
@@ -448,3 +449,19 @@ def test_the_queue_takes_turns_between_owners():
     release.set()
     assert runner.wait(alice[-1], timeout=TIMEOUT) and bob.started_at <= min(job.started_at for job in alice)
     assert busy.status == JobStatus.COMPLETED
+
+
+def test_a_finished_job_is_released_after_hold_finished_and_lives_while_someone_holds_it(clock):
+    runner = JobRunner(job_ttl=600, hold_finished=60)
+    held = runner.submit("held", lambda context: None)
+    dropped = runner.submit("dropped", lambda context: None)
+    assert runner.wait(held, timeout=TIMEOUT) and runner.wait(dropped, timeout=TIMEOUT)
+    dropped_id = dropped.id
+    clock.now += 61
+    runner.submit("new", lambda context: None)  # prunes: both finished jobs are released
+    assert held not in runner.jobs() and runner.get(held.id) is held  # a session still shows it
+    del dropped
+    gc.collect()
+    assert runner.get(dropped_id) is None  # nobody held it: its result left memory
+    clock.now += 600
+    assert runner.get(held.id) is None  # job_ttl still applies

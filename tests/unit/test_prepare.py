@@ -8,11 +8,14 @@ and a tiny demo run; the list of teachers the pages use is checked as it is.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from kdlab.classroom import prepare as prepare_module
 from kdlab.classroom.prepare import TeacherNeed, default_teachers, is_cached, lab_runs, prepare
+from kdlab.db.runs import DatabaseRunStore
 from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.replays import replay_config
 from kdlab.teachers.teacher import default_teacher_epochs
@@ -80,8 +83,11 @@ def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps
     fractions = [event.fraction for event in events if type(event).__name__ == "ProgressEvent"]
     assert fractions and fractions[-1] == 1.0
 
-    _, again = prepare(replays=False)
-    assert [step.status for step in again] == ["already done", "already done", "skipped", "already done"]
+    for _ in range(2):  # prepared again before each lesson
+        _, again = prepare(replays=False)
+        assert [step.status for step in again] == ["already done", "already done", "skipped", "already done"]
+    database, student = prepare_module._prepare_student(Path(os.environ["KDLAB_CACHE_DIR"]))
+    assert len(DatabaseRunStore(database, student.id).records()) == 1  # the one trained run, no copy per prepare
 
 
 def test_a_demo_run_that_fails_is_reported_not_raised(quick_steps, monkeypatch):

@@ -44,3 +44,16 @@ def test_a_flood_of_keys_keeps_memory_bounded():
 def test_a_limit_needs_sensible_numbers():
     with pytest.raises(ValueError, match="limit >= 1"):
         RateLimit(0, 60.0)
+
+
+def test_a_key_is_forgotten_once_its_window_passes_quietly():
+    clock = Clock()
+    limit = RateLimit(3, 60.0, clock=clock)
+    limit.record("session:closed")
+    limit.allows("session:checked-only")  # asked about, never recorded
+    clock.now += 61
+    limit.record("session:new")
+    assert list(limit._events) == ["session:new"]  # a closed session's key does not stay
+    clock.now += 30
+    limit.record("session:other")
+    assert list(limit._events) == ["session:new", "session:other"]  # inside the window: kept

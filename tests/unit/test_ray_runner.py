@@ -44,10 +44,9 @@ def store(tmp_path):
 
 
 def lab_config(**settings) -> DistillConfig:
-    # A linear teacher: the first run trains it on the driver in about a second.
-    return DistillConfig.build(
-        teacher="linear", teacher_epochs=2, **{"student": "linear", "epochs": 2, "train_size": 1000, **settings}
-    )
+    # A linear teacher: the first run trains it (in a Ray task) in about a second.
+    defaults = {"teacher": "linear", "teacher_epochs": 2, "student": "linear", "epochs": 2, "train_size": 1000}
+    return DistillConfig.build(**{**defaults, **settings})
 
 
 def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(runner, store, sample_data):
@@ -117,3 +116,21 @@ def test_default_runner_is_the_ray_runner_when_the_address_is_set(runner, monkey
     done = threading.Event()
     job = chosen.submit("plain target", lambda context: done.set() or "ran on the driver")
     assert chosen.wait(job, timeout=TIMEOUT) and job.result == "ran on the driver" and done.is_set()
+
+
+def test_an_uncached_teacher_trains_in_a_ray_task_and_is_kept_on_the_driver(runner, store, sample_data, monkeypatch):
+    from kdlab.serve.lab import TrainRequest, submit_distillation
+    from kdlab.teachers import cache
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the teacher trained in the web process")
+
+    monkeypatch.setattr(cache, "_train", not_here)  # the driver's module only: a Ray worker imports its own
+    config = lab_config(teacher="mlp-20x1", teacher_seed=3)  # a teacher no other test caches
+    assert not cache.is_teacher_cached("mlp-20x1", sample_data, epochs=2, seed=3)
+    job = submit_distillation(runner, TrainRequest.build(config, sample_data), sample_data, store, owner="student-3")
+    assert runner.wait(job, timeout=TIMEOUT), job.progress_message
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert cache.is_teacher_cached("mlp-20x1", sample_data, epochs=2, seed=3)  # on the driver's disk too
+    teacher = cache.resolve_teacher("mlp-20x1", sample_data, epochs=2, seed=3)  # found here: _train would raise
+    assert teacher.status == "completed" and teacher.record.seed == 3

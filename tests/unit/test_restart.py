@@ -10,7 +10,6 @@ import sys
 import threading
 
 import pytest
-from sqlalchemy import text
 
 from kdlab.db import database as schema
 from kdlab.db.database import StorageError, open_database
@@ -19,7 +18,7 @@ from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
 from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
-from tests.conftest import PROJECT_ROOT, after_a_restart, tiny_config, wait_until
+from tests.conftest import PROJECT_ROOT, after_a_restart, database_at_version, tiny_config, wait_until
 
 SERVER_SCRIPT = """
 import sys, time
@@ -144,13 +143,9 @@ def test_a_full_queue_notes_no_start(url, sample_data, linear_teacher, monkeypat
 
 
 def test_a_version_1_database_gains_the_run_starts_and_keeps_its_runs(url):
-    database = open_database(url)
-    with database.write() as connection:  # back to version 1, as an older kdlab left it
-        connection.execute(text("DROP TABLE servers"))
-        connection.execute(text("DROP TABLE run_starts"))
-        connection.execute(text("DELETE FROM schema_version WHERE version >= 2"))
+    database = database_at_version(url, 1)
     student, _ = create_student(database)
     with pytest.raises(StorageError):
         DatabaseRunStore(database, student.id).interrupted()
-    assert schema.upgrade(database) == 3 and database.version() == 3
+    assert schema.upgrade(database) == len(schema.MIGRATIONS) == database.version()
     assert DatabaseRunStore(database, student.id).interrupted() == []

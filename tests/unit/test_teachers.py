@@ -5,7 +5,7 @@ import threading
 import pytest
 import torch
 
-from kdlab.teachers.cache import forget_cached_teachers, resolve_teacher, teacher_cache_path
+from kdlab.teachers.cache import forget_cached_teachers, keep_teacher, resolve_teacher, teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
 
 
@@ -100,3 +100,19 @@ def test_default_epochs_scale_with_data_size():
     assert default_teacher_epochs(60_000) == 4
     assert default_teacher_epochs(4_000) == 20
     assert default_teacher_epochs(30_000) == 8
+
+
+def test_a_teacher_trained_elsewhere_is_kept_on_disk_and_in_memory(sample_data, cache, monkeypatch):
+    from kdlab.teachers import cache as teacher_cache
+
+    worker_cache, server_cache = cache / "worker", cache / "server"  # a Ray worker's disk and the server's
+    members = resolve_teacher("ensemble:linear*2", sample_data, epochs=2, cache_dir=worker_cache)
+    forget_cached_teachers()
+    keep_teacher(members, sample_data, cache_dir=server_cache)
+    for seed in (0, 1):
+        assert teacher_cache_path(server_cache, "linear", sample_data, 2, seed).exists()
+    monkeypatch.setattr(teacher_cache, "_train", lambda *args, **kwargs: pytest.fail("trained again"))
+    assert resolve_teacher("ensemble:linear*2", sample_data, epochs=2, cache_dir=server_cache) is members
+    forget_cached_teachers()
+    from_disk = resolve_teacher("ensemble:linear*2", sample_data, epochs=2, cache_dir=server_cache)
+    assert from_disk.from_cache and torch.equal(from_disk.test_logits, members.test_logits)

@@ -5,28 +5,49 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from kdlab.experiments.replays.config import BUDGET_NOTES, REPLAY_TITLES, HintonSetup
 from kdlab.experiments.replays.paper import PAPER, PAPER_NUMBERS
 from kdlab.ml.data import MnistData
+from kdlab.ml.export import student_file_bytes
 from kdlab.ml.progress import ProgressTracker
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
+# A replay result lives in its job's memory while the page shows it: its students' weights (for their
+# compression cards) are kept up to this many bytes. The table replay's two 800-800 students take
+# 2 x 5.1 MB at the full budget; the decoupled replay's five lab students 5 x 1.1 MB.
+KEEP_STUDENT_BYTES = 24_000_000
+
 
 @dataclass
 class ReplayResult:
-    """A replay's JSON-ready ``summary`` and the stored test logits behind it."""
+    """A replay's JSON-ready ``summary``, the stored test logits behind it, and its students' weights."""
 
     name: str
     summary: dict
     test_labels: torch.Tensor | None = None
     test_logits: dict[str, torch.Tensor] = field(default_factory=dict)  # run -> (N_test, 10)
     images: dict[str, torch.Tensor] = field(default_factory=dict)  # kind -> uint8 (K, 28, 28) examples to show
+    # run -> a student file (``kdlab.ml.export.student_file_bytes``: architecture and weights), see ``keep_students``
+    student_files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def status(self) -> str:
         return self.summary["status"]
+
+
+def keep_students(models: dict[str, nn.Module], architecture: str) -> dict[str, bytes]:
+    """Student files of ``models`` (run -> model of ``architecture``), in order, while their bytes stay
+    within ``KEEP_STUDENT_BYTES``: the replay result's ``student_files``."""
+    kept, total = {}, 0
+    for run, model in models.items():
+        blob = student_file_bytes(model, architecture)
+        if total + len(blob) > KEEP_STUDENT_BYTES:
+            break
+        kept[run], total = blob, total + len(blob)
+    return kept
 
 
 def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: ProgressTracker, stop, device) -> Teacher:

@@ -29,7 +29,7 @@ import torch
 
 from kdlab.experiments.munge import cached_transfer_images
 from kdlab.experiments.plans import PlannedRun, progress_plan
-from kdlab.experiments.replays.common import ReplayResult, comparison_row, overall_status
+from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_students, overall_status
 from kdlab.experiments.replays.compression_settings import (
     CLAIM_RULE,
     CLOSE_GAP_CLOSED,
@@ -200,7 +200,8 @@ def replay_compression(
         if teacher.members:  # a single network can teach here too; then there is no best member
             logits["best member"] = teacher.best_member().test_logits
     examples["labelled"] = labelled.train.images[:16].clone()
-    return ReplayResult(NAME, summary, data.test.labels, logits, examples)
+    students = keep_students({run: result.model for run, result in runs.items()}, config.student)
+    return ReplayResult(NAME, summary, data.test.labels, logits, examples, students)
 
 
 def _train(

@@ -23,7 +23,13 @@ from kdlab.experiments.distill import (
     train_student_pair,
 )
 from kdlab.experiments.plans import PlannedRun, progress_plan
-from kdlab.experiments.replays.common import ReplayResult, base_summary, comparison_row, overall_status
+from kdlab.experiments.replays.common import (
+    ReplayResult,
+    base_summary,
+    comparison_row,
+    keep_students,
+    overall_status,
+)
 from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
 from kdlab.experiments.replays.paper import PAPER_NUMBERS
 from kdlab.ml.config import HoldsTraining, TrainConfig
@@ -194,7 +200,8 @@ def replay_decoupled(
     logits = {run: result.test_logits for run, result in results.items()}
     if teacher.status == "completed":
         logits["teacher"] = teacher.test_logits
-    return ReplayResult("decoupled", summary, data.test.labels, logits)
+    students = keep_students({run: result.model for run, result in results.items()}, config.student)
+    return ReplayResult("decoupled", summary, data.test.labels, logits, student_files=students)
 
 
 def claim_verdicts(errors: dict[str, int | None], weight: float | None) -> list[dict]:

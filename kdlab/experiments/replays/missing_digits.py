@@ -19,6 +19,7 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
+    keep_students,
     load_teacher,
     overall_status,
     teacher_summary,
@@ -117,7 +118,8 @@ def replay_missing_digits(
         logits["distilled"] = student.test_logits
     summary |= {"status": status, "seconds": round(time.perf_counter() - started, 2)}
     progress.done(f"Finished: {status}.")
-    return ReplayResult(name, summary, data.test.labels, logits)
+    students = keep_students({"distilled": student.model}, config.student) if student is not None else {}
+    return ReplayResult(name, summary, data.test.labels, logits, student_files=students)
 
 
 def _paper_values(name: str) -> dict:

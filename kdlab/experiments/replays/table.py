@@ -14,6 +14,7 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
+    keep_students,
     load_teacher,
     overall_status,
     teacher_summary,
@@ -113,4 +114,5 @@ def replay_table(
     logits = {run: result.test_logits for run, result in runs.items()}
     if teacher.status == "completed":
         logits["teacher"] = teacher.test_logits
-    return ReplayResult("table", summary, data.test.labels, logits)
+    students = keep_students({run: result.model for run, result in runs.items()}, config.student)
+    return ReplayResult("table", summary, data.test.labels, logits, student_files=students)

@@ -1,0 +1,158 @@
+"""Take the docs' screenshots of a lab result in headless Chromium: the compression card and the run's
+three models on a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``).
+
+Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
+
+    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers
+
+It serves the app (``tests.browser.conftest.serve_app``) with a temporary cache holding a copy of the
+teachers and a database with class DOCS-1, whose made-up runs (``CLASS_RUNS``, illustrative numbers)
+stand for a class on the card's speed chart; it trains one small lab run for that class, measures its
+card, draws a "1" and saves the two PNGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
+from tests.browser.test_browser_drawing import draw_a_one
+
+IMAGES = Path(__file__).parent / "images"
+CLASS = "DOCS-1"
+LINK = (
+    f"distillation_lab?teacher=cnn-wide&student=mlp-100x1&epochs=3&train_size=10000&T=4&alpha=0.5&seed=7&class={CLASS}"
+)
+CLASS_RUNS = [  # (student, T, student alone's errors, distilled errors) of 10,000: made up, for the picture
+    ("mlp-10x1", 4.0, 1010, 930),
+    ("mlp-10x1", 8.0, 1010, 905),
+    ("mlp-300x2", 4.0, 420, 365),
+    ("mlp-300x2", 2.0, 420, 390),
+    ("lenet5", 4.0, 170, 150),
+    ("mlp-100x1", 4.0, 640, 590),
+]
+
+
+def seed_class(cache: Path) -> None:
+    """Class ``CLASS`` in the database under ``cache``, one made-up student per run of ``CLASS_RUNS``."""
+    import time
+
+    from kdlab.classroom.classes import open_class
+    from kdlab.db.database import open_database
+    from kdlab.db.runs import DatabaseRunStore
+    from kdlab.db.students import create_student
+    from kdlab.runs.record import RunRecord, new_run_id
+
+    database = open_database(f"sqlite:///{cache / 'kdlab.sqlite3'}")
+    open_class(database, CLASS, "The docs' class")
+    for student, temperature, alone, distilled in CLASS_RUNS:
+        store = DatabaseRunStore(database, create_student(database)[0].id)
+        config = {"teacher": "cnn-wide", "student": student, "temperature": temperature, "alpha": 0.5}
+        summary = {
+            "config": {**config, "epochs": 3, "seed": 0, "learning_rate": 0.001, "batch_size": 128},
+            "transfer_set": {"size": 10_000},
+            "data": {"source": "mnist", "test_size": 10_000},
+            "baseline": {"test_errors": alone},
+            "student": {"test_errors": distilled},
+            "seconds": 1.0,
+        }
+        record = RunRecord(new_run_id(), store.reserve_number(), time.time(), "completed", summary)
+        store.tagged(class_code=CLASS, prediction=None).add(record)
+
+
+WAIT_MS = 300_000  # a run and its card on a shared 2-core machine
+
+
+def clip_between(page, top_locator, bottom_locator, margin: int = 12) -> dict:
+    """The page region from the top of one element to the bottom of another, across the main column."""
+    main = page.get_by_test_id("stMainBlockContainer").first.bounding_box()
+    top = top_locator.bounding_box()["y"] - margin
+    bottom_box = bottom_locator.bounding_box()
+    bottom = bottom_box["y"] + bottom_box["height"] + margin
+    return {"x": main["x"], "y": top, "width": main["width"], "height": bottom - top}
+
+
+def shrink(path: Path) -> None:
+    """The PNG with a 64-colour palette: a third of the bytes, no visible loss on flat UI colours."""
+    from PIL import Image
+
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
+
+
+def take(url: str, out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # Tall enough for the whole result without scrolling: Streamlit scrolls its own container, not the page.
+        page = browser.new_page(viewport={"width": 1400, "height": 5200})
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/{LINK}")
+        train = page.get_by_role("button", name="Train", exact=True)
+        train.wait_for()
+        page.wait_for_timeout(1000)  # the page settles (the teacher loads) before the press
+        train.click()
+        try:
+            page.get_by_text("Result of run 1").wait_for(timeout=WAIT_MS)
+        except Exception:
+            page.screenshot(
+                path=out / "failed.png",
+            )
+            raise
+        page.get_by_role("button", name="Measure size, speed and calibration").click()
+        page.get_by_text("Distilled:").first.wait_for(timeout=WAIT_MS)
+        page.wait_for_timeout(2000)  # the charts draw
+        card_top = page.get_by_text("Compression card").first
+        charts = [page.locator(".stPlotlyChart", has_text=title).first for title in ("Reliability", "Accuracy against")]
+        for chart in charts:
+            chart.wait_for()
+        page.wait_for_timeout(1000)
+        speed = max(charts, key=lambda chart: chart.bounding_box()["y"] + chart.bounding_box()["height"])
+        page.screenshot(path=out / "lab-compression-card.png", clip=clip_between(page, card_top, speed))
+
+        page.get_by_text("Try the models on a digit you draw").click()
+        page.wait_for_timeout(5000)  # the canvas component loads
+        draw_a_one(page, "lab.drawing.canvas")
+        try:
+            page.get_by_text("Your digit as the model sees it").wait_for(timeout=60_000)
+        except Exception:
+            page.screenshot(path=out / "failed.png")
+            raise
+        page.get_by_text("sure", exact=False).first.wait_for(timeout=60_000)  # the three answers are in
+        page.wait_for_timeout(3000)
+        page.wait_for_timeout(2000)
+        toggle = page.get_by_text("Try the models on a digit you draw").first
+        answers = page.locator(".stPlotlyChart", has_text="What each model says").first
+        answers.wait_for()
+        page.screenshot(path=out / "lab-your-digit.png", clip=clip_between(page, toggle, answers))
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
+    parser.add_argument("--teachers", required=True, help="a teacher cache folder to copy (cnn-wide inside)")
+    parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        cache = Path(folder) / "cache"
+        shutil.copytree(Path(arguments.teachers).expanduser(), cache / "teachers")
+        seed_class(cache)
+        env = {
+            **os.environ,
+            "KDLAB_DATA_DIR": str(Path(arguments.data_dir).resolve()),
+            "KDLAB_CACHE_DIR": str(cache),
+            "KDLAB_DEVICE": "cpu",
+        }
+        with serve_app(Path(folder), env) as url:
+            take(url, Path(arguments.out))
+    for name in ("lab-compression-card.png", "lab-your-digit.png"):
+        shrink(Path(arguments.out) / name)
+
+
+if __name__ == "__main__":
+    main()

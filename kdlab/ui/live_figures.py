@@ -1,0 +1,107 @@
+"""The lab's live figures, built once per new curve point of a job and shared by every session watching it.
+
+Each watching session reruns the live view every ``LIVE_SECONDS``; building its two Plotly figures was
+about three quarters of a tick's CPU (py-spy on bench/classroom_load.py: 1.6 % of the server's samples
+in ``accuracy_curves`` and ``loss_anatomy`` out of 2.1 % in the live view; 14 ms a tick on this machine).
+Between two curve points the figures do not change, and students following one run (a lesson's equal
+temperatures, the same link) see the same figures: so they are built once per (job, curve points)
+and reused until the next point, and at most once every ``REBUILD_SECONDS`` while points arrive
+faster (the offline sample's default run adds a point every half second: every tick would rebuild;
+the progress bar above the curves still moves every tick). A built figure is shared between
+sessions, so it is never changed after it is built (``st.plotly_chart`` only reads it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from kdlab.experiments.distill import StageEvent
+from kdlab.ml.train import EvalEvent
+from kdlab.plots import lab as plots
+from kdlab.runs.record import curves_from_events
+from kdlab.serve.lab import TeacherReady
+
+MAX_JOBS = 64  # jobs whose latest figures are kept: more than a class has running at once
+REBUILD_SECONDS = 4.0  # twice the lab's live interval: the curves move every other tick at most
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """What the live view of one job shows at one curve point."""
+
+    accuracy: go.Figure
+    loss: go.Figure
+    stage: str | None  # the latest stage message ("Training the baseline ...")
+
+
+class LiveFigureCache:
+    """The latest ``LiveFigures`` of each job, by job id; entries of finished jobs are dropped. Thread safe."""
+
+    def __init__(
+        self, max_jobs: int = MAX_JOBS, rebuild_seconds: float = REBUILD_SECONDS, clock=time.monotonic
+    ) -> None:
+        self.max_jobs, self.rebuild_seconds, self._clock = max_jobs, rebuild_seconds, clock
+        self._lock = threading.Lock()
+        # job id -> (the job, what its figures show, when they were built, the figures)
+        self._latest: OrderedDict[str, tuple[object, tuple, float, LiveFigures]] = OrderedDict()
+        self.builds = 0  # figures built (a test and the benchmark read it)
+
+    def figures(self, job, total_epochs: float | None) -> LiveFigures:
+        """The live figures of ``job`` now: the cached ones while no new event changed them, or while only
+        curve points arrived since a build less than ``rebuild_seconds`` ago."""
+        events = job.events()
+        shown = [event for event in events if isinstance(event, (EvalEvent, TeacherReady, StageEvent))]
+        stages = sum(1 for event in shown if not isinstance(event, EvalEvent))
+        version, now = (len(shown), stages, total_epochs), self._clock()
+        with self._lock:
+            cached = self._latest.get(job.id)
+            if cached is not None and (cached[1] == version or self._recent(cached, version, now)):
+                self._latest.move_to_end(job.id)
+                return cached[3]
+        built = build_live_figures(shown, total_epochs)
+        with self._lock:
+            self.builds += 1
+            self._latest[job.id] = (job, version, now, built)
+            self._latest.move_to_end(job.id)
+            self._forget_finished()
+        return built
+
+    def _recent(self, cached: tuple, version: tuple, now: float) -> bool:
+        # Only new curve points since a build a moment ago: they wait for the next rebuild. A new stage
+        # (the teacher ready, the baseline starting) or the first point shows at once.
+        _, (points, stages, epochs), built_at, _ = cached
+        return version[1:] == (stages, epochs) and points > stages and now - built_at < self.rebuild_seconds
+
+    def _forget_finished(self) -> None:
+        # Caller holds the lock. A finished job is never shown live again, and its entry would keep the job
+        # (with its result) alive: dropped at the next build, and at most ``max_jobs`` kept in any case.
+        for job_id in [job_id for job_id, (job, *_) in self._latest.items() if job.is_finished]:
+            del self._latest[job_id]
+        while len(self._latest) > self.max_jobs:
+            self._latest.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._latest)
+
+
+def build_live_figures(events, total_epochs: float | None) -> LiveFigures:
+    """Test accuracy (with the teacher's as a line) and the loss anatomy from a job's events."""
+    curves = curves_from_events(events)
+    ready = [event for event in events if isinstance(event, TeacherReady)]
+    stages = [event for event in events if isinstance(event, StageEvent)]
+    accuracy = plots.accuracy_curves(
+        curves,
+        ready[-1].test_accuracy if ready else None,
+        total_epochs=total_epochs,
+        title="Test accuracy, live",
+    )
+    return LiveFigures(accuracy, plots.loss_anatomy(curves), stages[-1].message if stages else None)
+
+
+LIVE_FIGURES = LiveFigureCache()

@@ -1,0 +1,55 @@
+"""The compression card of a replay's students, measured on request from the weights the replay kept
+(``ReplayResult.student_files``, ``kdlab.experiments.compression_card.replay_cards``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.experiments.compression_card import ModelCard, headline, replay_cards
+from kdlab.experiments.replays import ReplayResult
+from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.ui.compression_card import ROLE_WORDS, offer_measuring, render_card_body
+
+CARDS_KEY = "replays.cards"  # widget key of a replay's result -> its measured cards, for this session
+TEACHER_NOTE = (
+    "The teacher was measured on its architecture freshly built (a replay keeps no teacher weights; the same "
+    "architecture has the same size and speed), its accuracy and calibration from its stored test answers."
+)
+RUN_NAMES = {  # the replays' run names in words
+    **ROLE_WORDS,
+    "alone": "Student alone (labelled set)",
+    "labelled": "From the labelled set",
+    "real": "From real images",
+    "munge": "From MUNGE images",
+    "noise": "From noise",
+    **RUN_LABELS,
+}
+
+
+def render_replay_cards(result: ReplayResult, key: str) -> None:
+    """The students' card: a Measure button, then their table and charts; a note when none was kept."""
+    st.markdown("**Compression card of the students**: their size, speed and calibration, measured on this CPU.")
+    if not result.student_files:
+        st.caption("This replay kept no student weights (it stopped first, or keeps only its grid), so no card.")
+        return
+    measured = st.session_state.setdefault(CARDS_KEY, {})
+    if key not in measured:
+        if not offer_measuring(f"{key}.card"):
+            return
+        with st.spinner("Timing the students ..."):
+            measured[key] = {run: card.as_dict() for run, card in replay_cards(result).items()}
+    cards = measured[key]
+    kept = [RUN_NAMES.get(run, run) for run in cards if run in result.student_files]
+    left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in cards]
+    notes = [f"Measured from the weights the replay kept: {', '.join(kept)}."]
+    if "teacher" in cards:
+        notes.append(TEACHER_NOTE)
+        if "distilled" in cards:
+            st.info(f"**{headline(_card(cards['teacher']), _card(cards['distilled']))}.**")
+    if left:
+        notes.append(f"Not measured (the replay keeps no weights of these): {', '.join(left)}.")
+    render_card_body(cards, RUN_NAMES, notes, key=f"{key}.card")
+
+
+def _card(card: dict) -> ModelCard:
+    return ModelCard(**{**card, "reliability": None})

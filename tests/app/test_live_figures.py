@@ -1,0 +1,75 @@
+"""The lab's live figures: built once per curve point of a job, shared by every session watching it."""
+
+from dataclasses import dataclass, field
+
+from kdlab.experiments.distill import StageEvent
+from kdlab.ml.train import EvalEvent
+from kdlab.ui.live_figures import LiveFigureCache
+
+
+def point(run: str, step: int, accuracy: float) -> EvalEvent:
+    return EvalEvent(run, step, 100, step / 10, accuracy, accuracy, 0.5, 0.3, 0.2, float(step))
+
+
+@dataclass
+class FakeJob:
+    id: str
+    log: list = field(default_factory=list)
+    is_finished: bool = False
+
+    def events(self) -> list:
+        return list(self.log)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_figures_are_rebuilt_only_when_a_curve_point_arrives():
+    cache, job = LiveFigureCache(rebuild_seconds=0), FakeJob("a", [point("distilled", 1, 0.8)])
+    first = cache.figures(job, 10)
+    assert cache.figures(job, 10) is first  # a tick with nothing new: the same figures
+    job.log.append("a progress event")  # not shown in the figures
+    assert cache.figures(job, 10) is first and cache.builds == 1
+    job.log.append(point("baseline", 1, 0.7))
+    second = cache.figures(job, 10)
+    assert second is not first and cache.builds == 2
+    assert [trace.name for trace in second.accuracy.data] == ["Distilled student", "Student alone (baseline)"]
+    assert list(second.accuracy.data[1].y) == [0.7]
+
+
+def test_new_points_wait_for_the_rebuild_interval_but_a_new_stage_shows_at_once():
+    clock = Clock()
+    cache, job = LiveFigureCache(rebuild_seconds=4, clock=clock), FakeJob("a", [point("distilled", 1, 0.8)])
+    first = cache.figures(job, 10)
+    clock.now, job.log = 2.0, [*job.log, point("distilled", 2, 0.85)]
+    assert cache.figures(job, 10) is first  # 2 s after the build: the new point waits
+    clock.now = 4.0
+    second = cache.figures(job, 10)
+    assert list(second.accuracy.data[0].y) == [0.8, 0.85]
+    clock.now = 4.5
+    job.log.append(StageEvent("baseline", "Training the student alone ..."))
+    assert cache.figures(job, 10).stage == "Training the student alone ..."
+
+
+def test_sessions_watching_one_job_share_its_figures_and_finished_jobs_are_dropped():
+    cache = LiveFigureCache(rebuild_seconds=0)
+    done, running = FakeJob("done", [point("distilled", 1, 0.8)]), FakeJob("running", [point("distilled", 1, 0.9)])
+    cache.figures(done, 10)
+    shared = cache.figures(running, 10)
+    assert cache.figures(running, 10) is shared and len(cache) == 2
+    done.is_finished = True
+    running.log.append(point("distilled", 2, 0.95))
+    cache.figures(running, 10)
+    assert len(cache) == 1  # the finished job's figures (and the job) are not kept
+
+
+def test_the_cache_keeps_at_most_max_jobs():
+    cache = LiveFigureCache(max_jobs=3)
+    for index in range(5):
+        cache.figures(FakeJob(str(index), [point("distilled", 1, 0.8)]), 10)
+    assert len(cache) == 3
