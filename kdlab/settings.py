@@ -16,6 +16,8 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_MAX_JOBS`` | the cores (one fewer from 4 up); Ray: its CPUs | a whole number >= 1 | trainings at once |
 | ``KDLAB_MAX_QUEUE`` | ``60`` | a whole number >= 0 | runs waiting at most; one more is refused |
 | ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays findable (while a session holds it) |
+| ``KDLAB_MAX_JOBS_PER_CLIENT`` | ``30`` | a whole number >= 1 | one client address's runs queued or running at most |
+| ``KDLAB_TRUSTED_PROXY_HEADER`` | unset: headers ignored | a header name, e.g. ``X-Forwarded-For`` | the client address, from the proxy in front of the app |
 | ``KDLAB_RAY_ADDRESS`` | unset: in process | ``local``, ``auto``, ``ray://host:port`` | train on a Ray cluster |
 | ``KDLAB_MAX_RUN_COST`` | ``20x`` | ``<n>x`` (default runs), FLOPs (``5e12``), ``inf`` | cap on one lab run's work |
 | ``KDLAB_DATABASE_URL`` | SQLite ``KDLAB_CACHE_DIR/kdlab.sqlite3`` | any SQLAlchemy URL | the run database |
@@ -26,7 +28,12 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
 
-``KDLAB_MAX_JOBS`` and ``KDLAB_MAX_QUEUE`` are lenient: a value they cannot use keeps the default
+A client address is what the app's server sees; with ``KDLAB_TRUSTED_PROXY_HEADER`` set it is the right-most
+entry of that header (the address the proxy itself saw; set it only when a proxy that appends to the header
+is in front of the app: without one, a student can write the header). A class behind one router shares one
+address: raise ``KDLAB_MAX_JOBS_PER_CLIENT`` there.
+
+``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE`` and ``KDLAB_MAX_JOBS_PER_CLIENT`` are lenient: a value they cannot use keeps the default
 (with a warning in the log), so a typo never stops a class's server from starting.
 """
 
@@ -73,6 +80,9 @@ class Settings:
     max_jobs: int | None = None  # trainings at once; None: from the cores (kdlab.serve.jobs), on Ray the cluster's
     max_queue: int = 60  # runs waiting at most
     job_ttl: float = 3600.0  # seconds a finished job stays findable; held by the runner 2 min, then by its sessions
+    # Half the queue: one address (60 tabs of one machine) never fills it alone; a class shares a router's.
+    max_jobs_per_client: int = 30
+    trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For; None: the connection's own address
     ray_address: str | None = None  # train on Ray ("local", "auto", "ray://host:port"); None: threads of this process
     # 20 default runs: room for every lesson setting without letting one run take the class's hour
     max_run_cost: RunCostCap = RunCostCap(20.0, "default runs")
@@ -175,6 +185,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "device": _device,
     "max_jobs": lambda text: _lenient("max_jobs", text, 1),
     "max_queue": lambda text: _lenient("max_queue", text, 0),
+    "max_jobs_per_client": lambda text: _lenient("max_jobs_per_client", text, 1),
+    "trusted_proxy_header": str,
     "job_ttl": lambda text: float(_whole_number("job_ttl", text, 0, "a whole number of seconds")),
     "ray_address": str,
     "max_run_cost": _run_cost_cap,

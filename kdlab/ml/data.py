@@ -124,7 +124,7 @@ def is_offline() -> bool:
     return current_settings().offline
 
 
-_LOADED: dict[tuple, MnistData] = {}
+_LOADED: dict[tuple, MnistData] = {}  # bounded by the data sources the settings name: one or two per process
 _LOAD_LOCK = threading.Lock()
 
 

@@ -1,4 +1,4 @@
-"""The gate for the jobs a page starts beside the lab's runs: teacher trainings and scheme comparisons.
+"""The gate for the jobs a page starts beside the lab's runs: teacher trainings, scheme comparisons, replays.
 
 The lab's Train has the same rules in ``kdlab.serve.lab.request_distillation``. Here:
 
@@ -7,23 +7,28 @@ The lab's Train has the same rules in ``kdlab.serve.lab.request_distillation``. 
 - **one job at a time per student**: a job is owned by the student who asked for it, so the
   runner's one-per-owner rule and queue limit apply (``OwnerBusy``, ``QueueFull``), and the fair
   queue gives its owner their turn like any other job;
+- **a limit per client address** (``KDLAB_MAX_JOBS_PER_CLIENT``, ``ClientBusy``): sixty tabs of one
+  machine are sixty students to the rules above, but one address (``kdlab.serve.clients``);
 - **shared work** is only what nobody asked for by name: the teachers the menus offer
   (``PRESET_TEACHERS``), trained by ``kdlab prepare`` or by the first request, as a shared job.
   Any other teacher (``?explorer.teacher=mlp-37x1``) trains within the cap and counts against the
-  student who asked; other sessions asking for the same teacher follow the same job.
+  student who asked; other sessions asking for the same teacher follow the same job. A replay's
+  teacher is shared work too: the server's budget names it, trained once and cached for everyone.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from kdlab.experiments.replays import replay_config
+from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_RUNS
 from kdlab.experiments.schemes import SchemeConfig
 from kdlab.experiments.schemes.compare import scheme_plan
-from kdlab.ml.data import MnistData
-from kdlab.ml.models import ARCHITECTURES
+from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
+from kdlab.ml.models import ARCHITECTURES, mlp_name
 from kdlab.serve.limits import CostTooHigh, default_run_cost, max_run_cost
 from kdlab.serve.runner import SHARED_OWNER, Job, JobRunner
-from kdlab.serve.tasks import TEACHER_JOBS, schemes_task
+from kdlab.serve.tasks import TEACHER_JOBS, replay_task, schemes_task
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import ENSEMBLE_PRESETS, parse_teacher_name, training_cost
 from kdlab.teachers.teacher import default_teacher_epochs
@@ -51,12 +56,14 @@ def check_job_cost(cost: float, what: str, advice: str) -> float:
     )
 
 
-def admit_teacher(runner: JobRunner, teacher: str, data: MnistData, cache_dir: Path, *, owner: str) -> Job:
+def admit_teacher(
+    runner: JobRunner, teacher: str, data: MnistData, cache_dir: Path, *, owner: str, client: str | None = None
+) -> Job:
     """The job training ``teacher`` for ``owner``: the one already training it, else a new one, shared for
     a preset teacher and ``owner``'s own (within the cap) for any other.
 
     Raises:
-        ValueError: a bad name; ``CostTooHigh``; ``OwnerBusy`` or ``QueueFull`` for a student's job.
+        ValueError: a bad name; ``CostTooHigh``; ``OwnerBusy``, ``ClientBusy`` or ``QueueFull`` for a student's job.
     """
     name = parse_teacher_name(teacher).name
     existing = TEACHER_JOBS.existing(runner, name, data, cache_dir)
@@ -69,7 +76,7 @@ def admit_teacher(runner: JobRunner, teacher: str, data: MnistData, cache_dir: P
         f"Training the teacher {name}",
         "Choose one of the teachers in the menu, or a smaller one.",
     )
-    return TEACHER_JOBS.start(runner, name, data, cache_dir, owner=owner)
+    return TEACHER_JOBS.start(runner, name, data, cache_dir, owner=owner, client=client)
 
 
 def scheme_comparison_cost(config: SchemeConfig, schemes: tuple[str, ...], data: MnistData) -> float:
@@ -85,16 +92,86 @@ def scheme_comparison_cost(config: SchemeConfig, schemes: tuple[str, ...], data:
 
 
 def admit_schemes(
-    runner: JobRunner, config: SchemeConfig, schemes: tuple[str, ...], data: MnistData, *, owner: str
+    runner: JobRunner,
+    config: SchemeConfig,
+    schemes: tuple[str, ...],
+    data: MnistData,
+    *,
+    owner: str,
+    client: str | None = None,
 ) -> Job:
     """A scheme comparison for ``owner``, within the cap.
 
     Raises:
-        ValueError: the config does not fit the data; ``CostTooHigh``; ``OwnerBusy`` or ``QueueFull``.
+        ValueError: the config does not fit the data; ``CostTooHigh``; ``OwnerBusy``, ``ClientBusy`` or ``QueueFull``.
     """
     check_job_cost(
         scheme_comparison_cost(config, schemes, data),
         "This comparison",
         "Compare fewer schemes, with fewer epochs or images, or a teacher that is already trained.",
     )
-    return runner.submit("Training schemes", schemes_task(config, schemes, data), owner=owner)
+    return runner.submit("Training schemes", schemes_task(config, schemes, data), owner=owner, client=client)
+
+
+def replay_cost(name: str, budget: str, data: MnistData) -> float:
+    """The students' work of replay ``name`` at ``budget`` on ``data``, from the sizes its config gives (a
+    missing-digits replay's transfer set chosen as the replay does). Its teacher is shared work (see the
+    module docstring). On full MNIST, in default runs: quick table 48, omit-3 19.8, only-7-8 4.5,
+    temperature-width 6.7, compression 2.5, decoupled 1.2; the full budget 3.8 to 325 (2026-12-03)."""
+    config, size = replay_config(name, budget), len(data.train)
+    if name == "compression":
+        plan = config.budget
+        alone = training_cost(config.student, plan.labelled_size, plan.epochs_for(plan.labelled_size))
+        transfer = training_cost(config.student, plan.transfer_size, plan.student_epochs)
+        return alone + sum(alone if kind == "labelled" else transfer for kind in config.transfer_kinds)
+    if name == "decoupled":
+        images = len(config.distill_config("kd").transfer_indices(data))
+        return len(DECOUPLED_RUNS) * training_cost(config.student, images, config.training.epochs)
+    if name == "temperature-width":
+        images = min(size, config.budget.sweep_train_size or size)
+        columns = len(config.temperatures) + config.with_baseline
+        return columns * sum(
+            training_cost(mlp_name(width, config.depth), images, config.budget.sweep_epochs) for width in config.widths
+        )
+    if name == "table":  # the student alone and distilled
+        images = min(size, config.budget.student_train_size or size)
+        return 2 * training_cost(config.student, images, config.training.epochs)
+    pool, _ = stratified_split(data.train.labels, config.validation_fraction, seed=config.training.seed)
+    spec, batch = config.transfer_spec(), config.training.batch_size
+    images = len(select_transfer_indices(data.train.labels[pool], spec, batch_size=batch))
+    return training_cost(config.student, images, config.training.epochs)
+
+
+def admit_replay(
+    runner: JobRunner,
+    name: str,
+    budget: str,
+    data: MnistData,
+    *,
+    owner: str,
+    client: str | None = None,
+    seeds: int = 1,
+    capped: bool = True,
+) -> Job:
+    """Replay ``name`` at ``budget`` for ``owner`` (at ``seeds`` seeds, one after another: each counted), within the cap unless not ``capped``: the instructor's own
+    replay, or anyone's on a server without an instructor key (a laptop), as for the full budget
+    (``kdlab.ui.instructor.may_start_long_jobs``). A replay's work is fixed by the server, so the cap
+    decides which replays a student may start: on full MNIST at the default cap of 20, every quick one
+    but the table (48: the instructor runs it on the projector).
+
+    Raises:
+        ValueError: an unknown replay or budget; ``CostTooHigh``; ``OwnerBusy``, ``ClientBusy`` or ``QueueFull``.
+    """
+    cost = replay_cost(name, budget, data) * seeds
+    if capped:
+        check_job_cost(
+            cost, f"The {name} replay at the {budget} budget", "Ask your instructor to run it on the projector."
+        )
+    return runner.submit(
+        f"Replay {name} ({budget})",
+        replay_task(name, budget, data, seeds),
+        owner=owner,
+        client=client,
+        kind=f"Replay {name} ({budget})",
+        cost=cost,
+    )

@@ -151,11 +151,21 @@ class TeacherReady:
 
 @dataclass
 class LabOutcome:
-    """The lab job's result: the record filed for every student who followed the run."""
+    """The lab job's result, which the runner keeps for an hour: which records were filed, not the records.
+
+    A record holds the student's weights (up to 15 MB for ``mlp-1200x3``): once filed, every page reads it
+    from the follower's store, so the job keeps its id only. A record that could not be filed is kept
+    here, the only copy, for its student's page to show (and keep in the session).
+    """
 
     status: str  # the run's: "completed", "stopped" or "diverged"
-    records: dict[str, RunRecord] = field(default_factory=dict)  # run_id -> that student's record
+    filed: list[str] = field(default_factory=list)  # run ids filed in their students' stores
     unsaved: dict[str, str] = field(default_factory=dict)  # run_id -> why it is not in the database
+    unsaved_records: dict[str, RunRecord] = field(default_factory=dict)  # run_id -> the record not filed
+
+    def has(self, run_id: str) -> bool:
+        """True when the run ``run_id`` got a record (filed, or kept here)."""
+        return run_id in self.filed or run_id in self.unsaved_records
 
 
 @dataclass
@@ -177,6 +187,7 @@ def request_distillation(
     store: RunStore,
     *,
     owner: str | None = None,
+    client: str | None = None,
     teacher: Teacher | None = None,
 ) -> LabTicket:
     """The lab's Train button: the same run trained earlier (from the result cache, at once), else
@@ -184,13 +195,13 @@ def request_distillation(
 
     Args:
         store: the student's runs; the record is filed there with the request's class code and prediction.
-        owner: the job owner, for a new job.
+        owner: the job owner, for a new job; client: the address that asked (``kdlab.serve.clients``).
         teacher: the cached teacher, if the caller has it; without it the cache is not consulted
             (the result key needs the teacher's results).
 
     Raises:
         CostTooHigh: a new run above the server's cap (a cached result is served whatever its cost).
-        QueueFull, OwnerBusy: the runner refuses a new job.
+        QueueFull, OwnerBusy, ClientBusy: the runner refuses a new job.
         StorageError: the student's store cannot be written.
     """
     if request.class_code is not None or request.prediction is not None:
@@ -205,7 +216,9 @@ def request_distillation(
     _note_start(store, run_id, number, request.config)  # before the job: a quick run may file its record at once
     follower = Follower(store.student_key, store, number, run_id, "trained")
     try:
-        live, follower = LIVE_RUNS.join_or_start(request, follower, lambda live: _submit(runner, data, live, owner))
+        live, follower = LIVE_RUNS.join_or_start(
+            request, follower, lambda live: _submit(runner, data, live, owner, client)
+        )
     except BaseException:  # no job (a full queue, say): no run to remember
         _forget_start(store, run_id)
         raise
@@ -215,10 +228,16 @@ def request_distillation(
 
 
 def submit_distillation(
-    runner: JobRunner, request: TrainRequest, data: MnistData, store: RunStore, *, owner: str | None = None
+    runner: JobRunner,
+    request: TrainRequest,
+    data: MnistData,
+    store: RunStore,
+    *,
+    owner: str | None = None,
+    client: str | None = None,
 ) -> Job:
     """Train ``request`` live (never from the cache; an identical run in progress is joined): the job."""
-    return request_distillation(runner, request.again(), data, store, owner=owner).job
+    return request_distillation(runner, request.again(), data, store, owner=owner, client=client).job
 
 
 def stop_lab_run(job: Job, run_id: str) -> str:
@@ -275,7 +294,7 @@ def _forget_start(store: RunStore, run_id: str) -> None:
         log.warning("could not forget the start of run %s: %s", run_id, error)
 
 
-def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None) -> Job:
+def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None, client: str | None) -> Job:
     request: TrainRequest = live.request
     config, number = request.config, live.followers[0].number
 
@@ -333,7 +352,7 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
 
     # kind and cost let the queue estimate when this run starts and ends
     name = f"Run {number}: {config.student} from {config.teacher}"
-    return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost)
+    return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost, client=client)
 
 
 def _shared_baseline(
@@ -372,10 +391,11 @@ def _file_records(record: RunRecord, request: TrainRequest, teacher: TeacherReco
 
 def _file(outcome: LabOutcome, record: RunRecord, follower: Follower) -> bool:
     copy = replace(record, run_id=follower.run_id, number=follower.number, source=follower.source)
-    outcome.records[follower.run_id] = copy
     try:
         follower.store.add(copy)
     except StorageError as error:
         outcome.unsaved[follower.run_id] = str(error)
+        outcome.unsaved_records[follower.run_id] = copy
         return False
+    outcome.filed.append(follower.run_id)
     return True

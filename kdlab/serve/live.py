@@ -38,7 +38,11 @@ class LiveRun:
 
 
 class LiveRuns:
-    """Process-wide registry of runs in progress, keyed by ``request_key``. Thread safe."""
+    """Process-wide registry of runs in progress, keyed by ``request_key``. Thread safe.
+
+    Bounded by the runner's unfinished lab jobs (``max_queue`` waiting plus those running): a run enters
+    with its job and leaves when the job ends, however it ends (``finish`` runs in the job's ``finally``).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -122,7 +126,11 @@ class LiveBaseline:
 
 
 class LiveBaselines:
-    """Process-wide registry of baselines in training, keyed by ``baseline_key``. Thread safe."""
+    """Process-wide registry of baselines in training, keyed by ``baseline_key``. Thread safe.
+
+    Bounded like ``LiveRuns``: at most one entry per unfinished lab job, which publishes (and so removes)
+    its claim in its ``finally``.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -10,7 +10,8 @@ a spec), never a closure, and the driver files the result exactly as in-process 
 the same database).
 
 - Data and teachers go through Ray's object store once: ``share`` puts each ``MnistData`` and
-  ``Teacher`` object the first time a job passes it and hands every later job the same reference.
+  ``Teacher`` object the first time a job passes it and hands every later job the same reference;
+  the newest ``MAX_SHARED`` stay pinned, an older one is put again when a job passes it.
 - Progress: the task buffers its events and pushes them every ``FLUSH_SECONDS`` to one small
   channel actor; the driver's job thread drains them and calls the job's ``on_event``, so live
   curves and the progress bar behave as they do in process.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import pickle
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ from kdlab.teachers.teacher import Teacher
 FLUSH_SECONDS = 0.5  # how often a task pushes its events (and learns of a stop request)
 POLL_SECONDS = 0.25  # how often the driver drains them
 CPUS_PER_TASK = 1  # Ray then sets OMP_NUM_THREADS=1 in the task: one torch thread per training
+# Objects kept pinned in the object store (and alive here): the data sets in use and the teacher memory's
+# size (kdlab.teachers.cache.MAX_TEACHERS_IN_MEMORY = 12), so a teacher the memory keeps stays shared.
+MAX_SHARED = 16
 
 
 class _Channel:
@@ -185,7 +190,8 @@ class RayRunner(JobRunner):
         super().__init__(max_concurrent, **settings)
         self.address = address
         self.shared_types = shared_types
-        self._shared: dict[int, tuple[Any, Any]] = {}  # id(object) -> (object, ObjectRef); the object pins the id
+        # id(object) -> (object, ObjectRef), newest last; the object pins its id while it is here
+        self._shared: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
         self._shared_lock = threading.Lock()
         self._channel = ray.remote(num_cpus=0)(_Channel).remote()
         self._task = ray.remote(num_cpus=CPUS_PER_TASK, max_retries=0)(_run_task)
@@ -195,7 +201,9 @@ class RayRunner(JobRunner):
         self._warming = [warm_up.remote() for _ in range(max_concurrent)]
 
     def share(self, value: Any) -> Any:
-        """An ObjectRef for a data set or teacher (put once, then reused); other values as they are."""
+        """An ObjectRef for a data set or teacher (put once, then reused while among the newest
+        ``MAX_SHARED``); other values as they are. A running task holds its own reference, so letting
+        go of one here frees nothing that a task still reads."""
         if not isinstance(value, self.shared_types):
             return value
         import ray
@@ -205,6 +213,9 @@ class RayRunner(JobRunner):
             if entry is None or entry[0] is not value:
                 entry = (value, ray.put(value))
                 self._shared[id(value)] = entry
+            self._shared.move_to_end(id(value))
+            while len(self._shared) > MAX_SHARED:
+                self._shared.popitem(last=False)
             return entry[1]
 
     @property

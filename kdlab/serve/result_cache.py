@@ -36,6 +36,7 @@ from kdlab.teachers.teacher import TeacherRecord, default_teacher_epochs
 # result then stops matching and is trained again (the old rows stay, unused).
 RESULT_CACHE_SALT = "kdlab-results-2"  # 2: curves on a fixed test subset
 
+# Bounded: a dead entry is dropped with each new one, so it holds the data sets alive now (one or two).
 _FINGERPRINTS: dict[int, tuple[weakref.ref, dict]] = {}
 _FINGERPRINTS_LOCK = threading.Lock()
 
@@ -58,6 +59,8 @@ def data_fingerprint(data: MnistData) -> dict:
         "sha256": digest.hexdigest(),
     }
     with _FINGERPRINTS_LOCK:
+        for key in [key for key, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
+            del _FINGERPRINTS[key]
         _FINGERPRINTS[id(data)] = (weakref.ref(data), fingerprint)
     return fingerprint
 

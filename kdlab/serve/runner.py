@@ -10,10 +10,10 @@ event log. A classroom server is one small machine shared by a class, so the run
   with three queued jobs never delays one with none; shared jobs take turns as one owner) and can show
   their place in line and when they should start and finish (``Job.starts_in_seconds``,
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
-- gives each student (``owner``) one active job (``OwnerBusy``) and holds at most ``max_queue``
-  waiting jobs (``QueueFull``): both are ``ValueError`` with a message for the student;
-- forgets finished jobs after ``job_ttl`` seconds, or beyond the newest ``keep_finished``; after
-  ``hold_finished`` seconds only a session that still holds a finished job keeps it (findable).
+- gives each student (``owner``) one active job (``OwnerBusy``), each client address ``max_per_client`` (``ClientBusy``),
+  and at most ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student; forgets finished jobs
+  after ``job_ttl`` s or beyond the newest ``keep_finished``, and after ``hold_finished`` s holds them only while a
+  session does.
 
 Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
 expected to notice it and return early. A target runs its heavy library call through
@@ -35,14 +35,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_seconds
+
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
+DEFAULT_MAX_PER_CLIENT = 30  # a client address's unfinished jobs (kdlab.settings: KDLAB_MAX_JOBS_PER_CLIENT)
 KEEP_FINISHED = 500
-# A lab job holds its records with both students' weights (1.3 MB for mlp-200x1): kept an hour, a day's
-# classes would stay in memory (bench/soak.py). Twice Streamlit's disconnectedSessionTTL (60 s).
+# Twice Streamlit's disconnectedSessionTTL (60 s): kept an hour, a day's results stayed in memory (bench/soak.py).
 HOLD_FINISHED = 120.0  # seconds the runner holds a finished job; then only the sessions that show it do
-RECENT_DURATIONS = 10  # finished jobs of a kind that the estimates learn from
-MIN_PROGRESS_FOR_ETA = 0.03
 log = logging.getLogger(__name__)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
@@ -54,6 +54,10 @@ class QueueFull(ValueError):
 
 class OwnerBusy(ValueError):
     """The owner already has a queued or running job."""
+
+
+class ClientBusy(ValueError):
+    """The client address already has ``max_per_client`` queued or running jobs."""
 
 
 class JobStatus(enum.StrEnum):
@@ -104,6 +108,7 @@ class Job:
         self.id = job_id
         self.name = name
         self.owner = owner
+        self.client: str | None = None  # the address that asked (kdlab.serve.clients), for ``max_per_client``
         self.kind = kind  # jobs of one kind share duration estimates
         self.cost = cost  # relative work (e.g. ``kdlab.serve.limits.run_cost``), scales the estimate
         self.status = JobStatus.QUEUED
@@ -175,7 +180,8 @@ class JobRunner:
     Args:
         max_concurrent: jobs running at once.
         max_queue: waiting jobs at most; one more raises ``QueueFull``.
-        one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one.
+        one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one; max_per_client: the
+            same for a client address's ``max_per_client``-th (``ClientBusy``).
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
         hold_finished: seconds the runner itself holds a finished job; later only a session's reference does.
     """
@@ -188,6 +194,7 @@ class JobRunner:
         one_per_owner: bool = True,
         job_ttl: float = DEFAULT_JOB_TTL,
         keep_finished: int = KEEP_FINISHED,
+        max_per_client: int = DEFAULT_MAX_PER_CLIENT,
         hold_finished: float = HOLD_FINISHED,
     ) -> None:
         if max_concurrent < 1:
@@ -199,6 +206,7 @@ class JobRunner:
         self.one_per_owner = one_per_owner
         self.job_ttl = job_ttl
         self.keep_finished = keep_finished
+        self.max_per_client = max(1, max_per_client)
         self.hold_finished = hold_finished
         self._lock = threading.Lock()  # guards the fields below and job status changes
         self._jobs: dict[str, Job] = {}
@@ -217,6 +225,7 @@ class JobRunner:
         owner: str | None = None,
         kind: str | None = None,
         cost: float | None = None,
+        client: str | None = None,
     ) -> Job:
         """Queue ``target(context)`` to run in the background and return its job.
 
@@ -226,9 +235,11 @@ class JobRunner:
             owner: who submitted it (a session or student); ``SHARED_OWNER`` or None: no limits.
             kind: jobs of one kind share duration estimates (default: the name, e.g. "Replay table (quick)").
             cost: the job's relative work; estimates scale with it when given.
+            client: the client address that asked, for a personal job's ``max_per_client`` (None: unknown).
 
         Raises:
             OwnerBusy: the owner already has a queued or running job.
+            ClientBusy: the client already has ``max_per_client`` queued or running jobs.
             QueueFull: ``max_queue`` jobs are already waiting.
         """
         kind = kind or name
@@ -242,12 +253,19 @@ class JobRunner:
                         f"You already have a run in progress ({active.name}, {active.status.value}). Wait for it to "
                         "finish or stop it before starting another: one run per student keeps the queue fair."
                     )
+            busy = sum(job.client == client and not job.is_finished for job in self._jobs.values()) if client else 0
+            if personal and busy >= self.max_per_client:
+                raise ClientBusy(
+                    f"Your network already has as many runs queued or running as one network may ({busy}): wait for "
+                    "one to finish (an instructor whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
+                )
             if personal and len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
             job_id = uuid.uuid4().hex[:8]
             while job_id in self._jobs or job_id in self._released:
                 job_id = uuid.uuid4().hex[:8]
             job = Job(self, job_id, name, owner, kind, cost)
+            job.client = client if personal else None
             self._jobs[job_id] = job
             self._queue.append((job, target))
             self._start_queued_jobs()
@@ -358,40 +376,22 @@ class JobRunner:
             elif now - job.finished_at > self.hold_finished:
                 self._released[job.id] = self._jobs.pop(job.id)
 
-    def _expected_seconds(self, job: Job) -> float | None:
-        # Caller holds self._lock. Seconds per unit of cost when both sides know their cost.
-        recent = list(self._durations.get(job.kind, ()))
-        if not recent:
-            return None
-        costed = [(cost, seconds) for cost, seconds in recent if cost]
-        if job.cost and costed:
-            return job.cost * sum(seconds for _, seconds in costed) / sum(cost for cost, _ in costed)
-        return sum(seconds for _, seconds in recent) / len(recent)
-
-    def _remaining_seconds(self, job: Job, now: float) -> float | None:
-        # Caller holds self._lock. From the job's own progress once it says enough, else from history.
-        elapsed = now - (job.started_at or now)
-        if job.progress >= MIN_PROGRESS_FOR_ETA and elapsed >= 1:
-            return elapsed * (1 - job.progress) / job.progress
-        expected = self._expected_seconds(job)
-        return None if expected is None else max(1.0, expected - elapsed)
-
     def _estimate(self, job: Job) -> tuple[float | None, float | None]:
         """(seconds until ``job`` starts, seconds until it finishes), each None while unknown:
         the running jobs' remaining time, then the jobs ahead in line, handed to the first free slot."""
         with self._lock:
-            now = time.time()
+            now, recent = time.time(), self._durations
             if job.is_finished:
                 return 0.0, 0.0
             if job.status == JobStatus.RUNNING:
-                return 0.0, self._remaining_seconds(job, now)
-            slots = [self._remaining_seconds(running, now) for running in self._running]
+                return 0.0, remaining_seconds(job, recent.get(job.kind, ()), now)
+            slots = [remaining_seconds(running, recent.get(running.kind, ()), now) for running in self._running]
             if None in slots:
                 return None, None
             slots += [0.0] * (self.max_concurrent - len(slots))
             heapq.heapify(slots)
             for queued, _target in self._fair_order():
-                expected = self._expected_seconds(queued)
+                expected = expected_seconds(recent.get(queued.kind, ()), queued.cost)
                 if expected is None:
                     return None, None
                 if queued is job:

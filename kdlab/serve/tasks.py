@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from kdlab.experiments.replays import ReplayResult, replay_config, run_replay
 from kdlab.experiments.replays.over_seeds import run_over_seeds
@@ -35,6 +35,16 @@ def report_progress(context: JobContext) -> Callable[[object], None]:
     return on_event
 
 
+@dataclass(frozen=True)
+class TeacherOutcome:
+    """A teacher job's result. The trained teacher itself is on disk and in the bounded teacher memory
+    (``kdlab.teachers.cache``), where every page resolves it; the job keeps only what it says of it."""
+
+    architecture: str
+    status: str  # "completed" or "stopped"
+    test_accuracy: float
+
+
 def train_teacher(
     context: JobContext, name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0, on_event=None
 ) -> Teacher:
@@ -48,14 +58,15 @@ def train_teacher(
 
 
 def teacher_task(architecture: str, data: MnistData) -> Target:
-    """Train (or load) the default teacher of ``architecture``; the job's result is the ``Teacher``."""
+    """Train (or load) the default teacher of ``architecture``; the job's result is a ``TeacherOutcome``."""
     epochs = default_teacher_epochs(len(data.train))
 
-    def target(context: JobContext) -> Teacher:
+    def target(context: JobContext) -> TeacherOutcome:
         progress = ProgressTracker(report_progress(context), {"teacher": 1.0})
         on_event = progress.start("teacher", f"Training teacher {architecture} ({epochs} epochs)")
         context.set_progress(0.0, f"Training teacher {architecture} ...")
-        return train_teacher(context, architecture, data, on_event=on_event)
+        teacher = train_teacher(context, architecture, data, on_event=on_event)
+        return TeacherOutcome(architecture, teacher.status, teacher.record.test_accuracy)
 
     return target
 
@@ -115,20 +126,29 @@ class TeacherJobs:
         return runner.get(job_id) if job_id else None
 
     def start(
-        self, runner: JobRunner, architecture: str, data: MnistData, cache_dir, *, owner: str = SHARED_OWNER
+        self,
+        runner: JobRunner,
+        architecture: str,
+        data: MnistData,
+        cache_dir,
+        *,
+        owner: str = SHARED_OWNER,
+        client: str | None = None,
     ) -> Job:
         """The unfinished job training this teacher, else a new one owned by ``owner`` (every session
         watches it; ``kdlab.serve.gate.admit_teacher`` decides the owner).
 
         Raises:
-            OwnerBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
+            OwnerBusy, ClientBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
         """
         key = self._key(architecture, data, cache_dir)
         with self._lock:
             job_id = self._jobs.get(key)
             job = runner.get(job_id) if job_id else None
             if job is None or job.is_finished:
-                job = runner.submit(f"Teacher {architecture}", teacher_task(architecture, data), owner=owner)
+                job = runner.submit(
+                    f"Teacher {architecture}", teacher_task(architecture, data), owner=owner, client=client
+                )
                 self._jobs[key] = job.id
             self._jobs.move_to_end(key)
             while len(self._jobs) > MAX_TEACHER_JOBS:

@@ -61,13 +61,24 @@ def is_teacher_cached(
     )
 
 
+def is_teacher_in_memory(
+    name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0, cache_dir: str | os.PathLike | None = None
+) -> bool:
+    """True when this teacher is in the process's memory cache (``MEMORY``), also when its file could not be
+    written (a read-only cache): resolving it then costs no training."""
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    epochs = epochs or default_teacher_epochs(len(data.train))
+    return MEMORY.get(teacher_cache_path(cache, parse_teacher_name(name).name, data, epochs, seed)) is not None
+
+
 class _TeacherMemory:
     """The process's one memory cache of trained networks, newest kept, and one lock per teacher while
     anyone is resolving it, so only one thread trains a given teacher and the others wait and share it.
 
     Bounded: a teacher is its weights plus its logits on every image (about 7 MB for ``cnn-wide`` on
     full MNIST, 13 MB for ``mlp-1200x2``), so ``MAX_TEACHERS_IN_MEMORY`` networks stay well under 200 MB; an
-    older one is loaded from disk again (about 0.1 s) when it is asked for.
+    older one is loaded from disk again (about 0.1 s) when it is asked for. The locks are bounded by the
+    threads resolving a teacher right now: a teacher's lock goes when its last user leaves.
     """
 
     def __init__(self, capacity: int) -> None:

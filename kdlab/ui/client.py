@@ -1,4 +1,5 @@
-"""Who is asking, for rate limits: this browser session and the client address Streamlit sees."""
+"""Who is asking, for rate limits and the per-client job limit: this browser session and the client address
+(``kdlab.serve.clients``: the connection's, or a trusted proxy header's)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import uuid
 
 import streamlit as st
 
+from kdlab.serve import clients
+
 SESSION_ID_KEY = "kdlab.session_id"
 
 
 def client_address() -> str | None:
-    """The client's address as Streamlit sees it (None on localhost and under AppTest)."""
-    return getattr(st.context, "ip_address", None)
+    """The client's address (None on localhost and under AppTest, unless a trusted proxy header says)."""
+    header = clients.trusted_header()
+    values = st.context.headers.get_all(header) if header else ()
+    return clients.client_address(getattr(st.context, "ip_address", None), values)
 
 
 def client_keys() -> tuple[str, str | None]:

@@ -30,6 +30,7 @@ from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distill
 from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.teachers.teacher import Teacher
+from kdlab.ui.client import client_address
 from kdlab.ui.compression_card import render_compression_card
 from kdlab.ui.drawing import render_models_on_a_drawing
 from kdlab.ui.progress import follow_job
@@ -55,7 +56,9 @@ def start_run(request: TrainRequest, data, store: RunStore, *, teacher: Teacher 
     """Press Train with ``request`` (``request.again()``: "Train it again live", never from the cache).
     Shows an error and returns False when the run cannot start."""
     try:
-        ticket = request_distillation(default_runner(), request, data, store, owner=session_owner(), teacher=teacher)
+        ticket = request_distillation(
+            default_runner(), request, data, store, owner=session_owner(), client=client_address(), teacher=teacher
+        )
     except (ValueError, StorageError) as error:  # settings that do not fit, a full queue, a busy database
         st.error(f"**The run cannot start.** {error}")
         return False
@@ -145,16 +148,21 @@ def render_lab_run(
     elif job.status == JobStatus.FAILED:
         # The full error stays in the server's log: a message can name server paths.
         st.error(f"The run failed on the server ({job.error_kind}). Press Train to try again.")
-    elif not isinstance(job.result, LabOutcome) or ticket.run_id not in job.result.records:
+    elif not isinstance(job.result, LabOutcome) or not job.result.has(ticket.run_id):
         st.info("The run was cancelled before it started.")
-    else:
-        record = job.result.records[ticket.run_id]
-        if ticket.run_id in job.result.unsaved:
-            st.error(f"**This run is not saved.** {job.result.unsaved[ticket.run_id]} It shows in this tab only.")
-            memory = unsaved_runs()
-            if memory.get(record.run_id) is None and memory is not store:
-                memory.add(record)
+    elif ticket.run_id in job.result.unsaved_records:
+        record = job.result.unsaved_records[ticket.run_id]
+        st.error(f"**This run is not saved.** {job.result.unsaved[ticket.run_id]} It shows in this tab only.")
+        memory = unsaved_runs()
+        if memory.get(record.run_id) is None and memory is not store:
+            memory.add(record)
         _render_record(record, store)
+    else:  # filed: the job keeps only its id (kdlab.serve.lab.LabOutcome)
+        record = _stored(store, ticket.run_id)
+        if record is None:
+            st.info(f"Run {ticket.number} is no longer in your runs.")
+        else:
+            _render_record(record, store)
 
 
 def render_interrupted_runs(store, data, *, busy: bool) -> None:
@@ -201,6 +209,14 @@ def _forget(store, run_id: str) -> None:
         store.forget_start(run_id)
     except StorageError as error:
         st.error(f"**The run could not be dismissed right now.** {error}")
+
+
+def _stored(store, run_id: str) -> RunRecord | None:
+    try:
+        return store.get(run_id)
+    except StorageError as error:
+        st.error(f"**This run cannot be shown right now.** {error}")
+        return None
 
 
 def _latest(store) -> RunRecord | None:

@@ -16,10 +16,11 @@ from kdlab.experiments.replays import (
 )
 from kdlab.experiments.replays.over_seeds import SEEDED_REPLAYS
 from kdlab.ml.data import MnistData
-from kdlab.serve import tasks
+from kdlab.serve.gate import admit_replay
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import JobStatus
 from kdlab.ui.assignment import apply_page_link
+from kdlab.ui.client import client_address
 from kdlab.ui.instructor import may_start_long_jobs
 from kdlab.ui.progress import follow_job
 from kdlab.ui.replays import INTRO, PAPER_LINES, render_result
@@ -94,10 +95,17 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
         icon=":material/play_arrow:",
     ):
         try:
-            job = default_runner().submit(
-                f"Replay {name} ({budget})", tasks.replay_task(name, budget, data, seeds), owner=session_owner()
+            job = admit_replay(
+                default_runner(),
+                name,
+                budget,
+                data,
+                owner=session_owner(),
+                client=client_address(),
+                seeds=seeds,
+                capped=not may_start_long_jobs(),
             )
-        except ValueError as error:  # the queue is full, or this student already has a run going
+        except ValueError as error:  # over the cap, the queue is full, or this student already has a run going
             st.error(str(error))
         else:
             remember_job(slot, job)

@@ -16,11 +16,12 @@ from kdlab.classroom.links import escape_markdown
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
 from kdlab.serve.gate import admit_teacher
 from kdlab.serve.jobs import cap_torch_threads, default_runner
-from kdlab.serve.runner import Job, JobStatus
+from kdlab.serve.runner import Job
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
-from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
+from kdlab.teachers.cache import is_teacher_cached, is_teacher_in_memory, resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
 from kdlab.ui.session import session_owner
 
@@ -78,16 +79,8 @@ def cached_teacher(architecture: str) -> Teacher | None:
     Loaded through ``kdlab.teachers.cache``, the process's one bounded memory cache of teachers.
     """
     data = get_data()
-    if is_teacher_cached(architecture, data):
+    if is_teacher_cached(architecture, data) or is_teacher_in_memory(architecture, data):  # memory: a read-only cache
         return resolve_teacher(architecture, data)
-    job = TEACHER_JOBS.existing(default_runner(), architecture, data, default_cache_dir())
-    if (
-        job is not None
-        and job.status == JobStatus.COMPLETED
-        and job.result is not None
-        and job.result.status == "completed"
-    ):
-        return job.result  # trained here but could not be saved (read-only cache)
     return None
 
 
@@ -95,7 +88,14 @@ def _admit_teacher(architecture: str) -> Job:
     """The job training ``architecture`` through the gate (within the cap, this student's own unless a
     preset); a refusal is shown and stops the page."""
     try:
-        return admit_teacher(default_runner(), architecture, get_data(), default_cache_dir(), owner=session_owner())
+        return admit_teacher(
+            default_runner(),
+            architecture,
+            get_data(),
+            default_cache_dir(),
+            owner=session_owner(),
+            client=client_address(),
+        )
     except ValueError as error:  # over the cap, this student already has a job, or the queue is full
         st.error(f"**The teacher {architecture} cannot be trained now.** {escape_markdown(error)}")
         st.stop()

@@ -11,6 +11,7 @@ from kdlab.ml.models import ARCHITECTURES, mlp_name
 from kdlab.serve.gate import admit_schemes
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.runner import Job, JobStatus
+from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data
 from kdlab.ui.schemes import render_comparison
@@ -90,7 +91,9 @@ def start_comparison(chosen: list[str], settings: dict[str, object], data: Mnist
     try:
         config = SchemeConfig.build(**settings)
         # Over the cost cap, a full queue, or a run of this student's still going: a ValueError too.
-        job = admit_schemes(default_runner(), config, tuple(chosen), data, owner=session_owner())
+        job = admit_schemes(
+            default_runner(), config, tuple(chosen), data, owner=session_owner(), client=client_address()
+        )
     except ValueError as error:
         st.error(escape_markdown(error))
         return job

@@ -1,18 +1,29 @@
 """What a curious student in the room would try, each asserting that the class is unaffected."""
 
+import collections
+import dataclasses
 import re
 import threading
 
 import pytest
+import torch
 
 from kdlab.classroom.classes import database_counts
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
+from kdlab.runs.store import MemoryRunStore
+from kdlab.serve.clients import client_address
+from kdlab.serve.gate import admit_replay, replay_cost
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.limits import default_run_cost
 from kdlab.serve.rate import RateLimit
-from kdlab.serve.runner import JobRunner, JobStatus
+from kdlab.serve.ray_runner import MAX_SHARED, RayRunner
+from kdlab.serve.runner import KEEP_FINISHED, ClientBusy, JobRunner, JobStatus, OwnerBusy
+from kdlab.serve.tasks import TEACHER_JOBS
+from kdlab.teachers.cache import MAX_TEACHERS_IN_MEMORY, MEMORY, resolve_teacher
+from kdlab.teachers.teacher import Teacher
 from kdlab.ui.pages import PAGES
 from tests.app.helpers import open_alone, texts
 from tests.conftest import tiny_config
@@ -168,6 +179,141 @@ def test_forged_explorer_links_queue_one_teacher_per_student(monkeypatch):
         for job in runner.jobs():
             job.request_stop()
             runner.wait(job, timeout=60)
+
+
+def heavy_parts(value, seen=None) -> list[str]:
+    """What in ``value`` (walking dataclasses, dicts, lists) holds tensors, modules or weights bytes."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, torch.Tensor | torch.nn.Module) or (isinstance(value, bytes) and len(value) > 1024):
+        return [type(value).__name__]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        children = [getattr(value, item.name) for item in dataclasses.fields(value)]
+    elif isinstance(value, dict):
+        children = list(value.values())
+    elif isinstance(value, list | tuple | set):
+        children = list(value)
+    else:
+        return []
+    return [part for child in children for part in heavy_parts(child, seen)]
+
+
+def test_sixty_tabs_from_one_address_queue_no_more_than_its_limit(sample_data, linear_teacher):
+    runner, release = JobRunner(1, max_per_client=5), threading.Event()
+    runner.submit("a run from another network", lambda context: release.wait(60), owner="student:other")
+    refused = 0
+    try:
+        for tab in range(60):  # sixty private tabs of one machine: sixty students to every other rule
+            request = TrainRequest.build(tiny_config(seed=100 + tab), sample_data)  # no two runs alike
+            try:
+                request_distillation(
+                    runner, request, sample_data, MemoryRunStore(), owner=f"tab:{tab}", client="198.51.100.9"
+                )
+            except ClientBusy as error:
+                refused += 1
+                assert "as many runs queued or running as one network may (5)" in str(error)
+        mine = [job for job in runner.jobs() if job.client == "198.51.100.9" and not job.is_finished]
+        assert len(mine) == 5 and refused == 55
+        other = request_distillation(  # a student elsewhere still finds room in the queue
+            runner, TrainRequest.build(tiny_config(seed=99), sample_data), sample_data, MemoryRunStore(), owner="b"
+        )
+        assert other.how == "trained" and runner.queued_count() == 6
+    finally:
+        release.set()
+        for job in runner.jobs():
+            job.request_stop()
+            runner.wait(job, timeout=60)
+
+
+def test_the_lab_page_passes_the_address_to_the_limit(monkeypatch, sample_data, linear_teacher):
+    runner, release = JobRunner(1, max_per_client=1), threading.Event()
+    runner.submit("a run from another network", lambda context: release.wait(60), owner="student:other")
+    monkeypatch.setattr("kdlab.ui.lab.default_runner", lambda: runner)
+    monkeypatch.setattr("kdlab.ui.lab.client_address", lambda: "198.51.100.10")
+    try:
+        tabs = []
+        for seed in (71, 72):  # two private tabs of one machine, different runs
+            link = {"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": str(seed)}
+            at = open_alone("pages/distillation_lab.py", query=link)
+            tabs.append(at.button(key="lab.train").click().run())
+        assert not tabs[0].exception and not texts(tabs[0].error)
+        assert "as many runs queued or running as one network may (1)" in texts(tabs[1].error)
+        assert [job.client for job in runner.jobs() if not job.is_finished] == [None, "198.51.100.10"]
+    finally:
+        release.set()
+        for job in runner.jobs():
+            job.request_stop()
+            runner.wait(job, timeout=60)
+
+
+def test_a_forged_proxy_header_is_ignored_unless_the_instructor_trusts_one(monkeypatch):
+    forged = ["203.0.113.66"]  # what a student's browser can send as X-Forwarded-For
+    assert client_address("198.51.100.20", forged) == "198.51.100.20"  # no trusted header: the connection's
+    monkeypatch.setenv("KDLAB_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    # behind the proxy: the browser's forged entries first, the proxy's own (what it saw) right-most
+    assert client_address("10.0.0.2", ["203.0.113.66, 198.51.100.21"]) == "198.51.100.21"
+    assert client_address("10.0.0.2", ["203.0.113.66", "198.51.100.22"]) == "198.51.100.22"
+    assert client_address("10.0.0.2", []) == "10.0.0.2"
+
+
+def test_a_replay_goes_through_the_gate_and_its_cap(monkeypatch, sample_data):
+    runner = JobRunner(1)
+    monkeypatch.setattr("kdlab.ui.replays_page.default_runner", lambda: runner)
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)  # a classroom server: students are capped
+    monkeypatch.setenv("KDLAB_MAX_RUN_COST", "0.01x")
+    at = open_alone("pages/paper_replays.py", query={"replay.tab": "Decoupled KD"})
+    at.button(key="replay.decoupled.run").click().run()
+    assert not at.exception
+    assert "too big for the shared server" in texts(at.error) and runner.jobs() == []
+    release = threading.Event()
+    lab_run = runner.submit("alice's lab run", lambda context: release.wait(60), owner="student:alice")
+    try:
+        with pytest.raises(OwnerBusy):  # one job per student, whatever the page: uncapped too
+            admit_replay(runner, "decoupled", "quick", sample_data, owner="student:alice", capped=False)
+    finally:
+        release.set()
+    assert runner.wait(lab_run, timeout=60) and [job.name for job in runner.jobs()] == ["alice's lab run"]
+
+
+def test_the_lessons_quick_replays_fit_the_default_cap(full_data):
+    unit = default_run_cost()
+    costs = {name: replay_cost(name, "quick", full_data) / unit for name in ("omit-3", "decoupled")}  # the lessons'
+    assert all(cost <= 20 for cost in costs.values()), costs
+    assert replay_cost("table", "quick", full_data) / unit > 20  # the instructor's, on the projector
+
+
+def test_many_finished_jobs_leave_the_server_memory_bounded(sample_data, linear_teacher, tmp_path):
+    runner = JobRunner(2)
+    for index in range(3):  # tiny real trainings, filed for their students
+        ticket = request_distillation(
+            runner, TrainRequest.build(tiny_config(seed=200 + index), sample_data), sample_data, MemoryRunStore()
+        )
+        assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED
+        assert ticket.job.result.filed == [ticket.run_id]
+        assert heavy_parts(ticket.job.result) == []  # the record (and its weights) is in the store only
+    teacher_job = TEACHER_JOBS.start(runner, "mlp-11x1", sample_data, tmp_path)
+    assert runner.wait(teacher_job, timeout=120) and teacher_job.result.status == "completed"
+    assert heavy_parts(teacher_job.result) == []  # the teacher is on disk and in the bounded teacher memory
+    for index in range(KEEP_FINISHED + 80):  # fake jobs through the real runner, each with a payload
+        runner.wait(runner.submit(f"job {index}", lambda context: torch.zeros(1000)), timeout=30)
+    assert len(runner.jobs()) <= KEEP_FINISHED + 1  # pruned on each submit: the newest finished since then
+    for width in range(12, 12 + MAX_TEACHERS_IN_MEMORY + 3):
+        resolve_teacher(f"mlp-{width}x1", sample_data, epochs=1)
+    assert len(MEMORY._teachers) <= MAX_TEACHERS_IN_MEMORY and not MEMORY._locks
+
+
+def test_the_ray_runner_pins_a_bounded_number_of_objects(monkeypatch, sample_data, linear_teacher):
+    ray = pytest.importorskip("ray")
+    monkeypatch.setattr(ray, "put", lambda value: f"ref-{id(value)}")  # no cluster needed to count pins
+    runner = RayRunner.__new__(RayRunner)  # share() alone: no connection
+    runner.shared_types, runner._shared, runner._shared_lock = (Teacher,), collections.OrderedDict(), threading.Lock()
+    teachers = [dataclasses.replace(linear_teacher) for _ in range(MAX_SHARED + 10)]  # a teacher per page visit
+    for teacher in teachers:
+        runner.share(teacher)
+    assert runner.shared_count == MAX_SHARED
+    assert runner.share(teachers[-1]) == f"ref-{id(teachers[-1])}"  # the newest stay shared
 
 
 def test_a_thousand_cache_hits_store_the_weights_once(sample_data, linear_teacher):

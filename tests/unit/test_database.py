@@ -407,7 +407,8 @@ def test_an_unsaved_run_still_reaches_its_student(database, sample_data, linear_
     )
     assert runner.wait(ticket.job, timeout=120) and ticket.job.status == JobStatus.COMPLETED
     outcome = ticket.job.result
-    assert ticket.run_id in outcome.records and "full" in outcome.unsaved[ticket.run_id]
+    assert outcome.has(ticket.run_id) and "full" in outcome.unsaved[ticket.run_id]
+    assert outcome.unsaved_records[ticket.run_id].run_id == ticket.run_id  # the only copy, kept for the page
 
 
 def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_teacher):
@@ -434,7 +435,7 @@ def test_a_store_in_memory_has_no_cache_but_still_coalesces(sample_data, linear_
         release.set()
     assert (first.how, second.how) == ("trained", "joined")
     assert runner.wait(first.job, timeout=120)
-    assert set(first.job.result.records) == {first.run_id, second.run_id}
+    assert set(first.job.result.filed) == {first.run_id, second.run_id}
 
 
 def test_the_network_file_system_under_a_folder_is_found_by_its_longest_mount_point(tmp_path):

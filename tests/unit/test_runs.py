@@ -180,10 +180,10 @@ def test_submitted_run_files_its_record(sample_data, linear_teacher):
     job = submit_distillation(runner, TrainRequest.build(tiny_config(), sample_data), sample_data, store, owner="me")
     assert runner.wait(job, timeout=120)
     assert job.status == JobStatus.COMPLETED, job.error
-    [(run_id, filed)] = job.result.records.items()
+    [run_id] = job.result.filed
     record = store.get(run_id)
-    assert record is filed and record.status == "completed" and record.number == 1 and record.source == "trained"
-    assert record.cache_key is not None and not job.result.unsaved
+    assert record.status == "completed" and record.number == 1 and record.source == "trained"
+    assert record.cache_key is not None and not job.result.unsaved and not job.result.unsaved_records
     assert job.progress == 1.0
     events = job.events()
     assert isinstance(events[0], TeacherReady) and events[0].test_accuracy == linear_teacher.record.test_accuracy

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kdlab import settings as settings_module
 from kdlab.cli import main
 from kdlab.runs.record import KEEP_WEIGHTS
-from kdlab.serve.runner import DEFAULT_JOB_TTL, DEFAULT_MAX_QUEUE
+from kdlab.serve.runner import DEFAULT_JOB_TTL, DEFAULT_MAX_PER_CLIENT, DEFAULT_MAX_QUEUE
 from kdlab.settings import (
     KNOWN_VARIABLES,
     RunCostCap,
@@ -33,6 +33,8 @@ DEFAULTS = {
     "KDLAB_MAX_JOBS": ("max_jobs", None),
     "KDLAB_MAX_QUEUE": ("max_queue", DEFAULT_MAX_QUEUE),
     "KDLAB_JOB_TTL": ("job_ttl", DEFAULT_JOB_TTL),
+    "KDLAB_MAX_JOBS_PER_CLIENT": ("max_jobs_per_client", DEFAULT_MAX_PER_CLIENT),
+    "KDLAB_TRUSTED_PROXY_HEADER": ("trusted_proxy_header", None),
     "KDLAB_RAY_ADDRESS": ("ray_address", None),
     "KDLAB_MAX_RUN_COST": ("max_run_cost", RunCostCap(20.0, "default runs")),
     "KDLAB_DATABASE_URL": ("database_url", None),
