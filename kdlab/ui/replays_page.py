@@ -63,7 +63,7 @@ def seeds_control(name: str, slot: str) -> int:
     """The Seeds slider of a replay that compares settings (1 elsewhere): each seed is the whole replay again."""
     if name not in SEEDED_REPLAYS:
         return 1
-    return st.slider(
+    seeds = st.slider(
         "Seeds: repeat the replay",
         1,
         REPLAY_SEEDS,
@@ -72,6 +72,8 @@ def seeds_control(name: str, slot: str) -> int:
         help="Runs the whole replay at seeds 0, 1, ...: each number with its spread, and which differences are "
         "bigger than what changing the seed does. Each seed takes as long as the replay.",
     )
+    # Bounds are checked in the browser only: a forged value comes back within them.
+    return min(max(int(seeds), 1), REPLAY_SEEDS)
 
 
 def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
