@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kdlab.ml.train import EventCallback, StepEvent, TrainEvent
+from kdlab.ml.events import EventCallback, StepEvent, TrainEvent
 
 
 @dataclass(frozen=True)
