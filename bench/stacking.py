@@ -3,7 +3,7 @@
 For each K, trains K lab students (mlp-200x1 by default, 5,000 images, the lab's epochs, batch size
 and curve settings) one after another with ``train_models``, then together with
 ``kdlab.ml.stacked.train_stacked``, on the available device, and prints one line per K: both times,
-the speed-up and the largest difference between a member's test logits stacked and alone (0 means
+the speed-up (wall clock, and CPU time: the fair figure on a loaded machine) and the largest difference between a member's test logits stacked and alone (0 means
 bit for bit). *free*: K seeds (own images, order and weights); *lesson*: one seed, T from 1 to 20.
 
     python bench/stacking.py                          # K = 1, 8, 30 on random MNIST-shaped images
@@ -74,24 +74,27 @@ def measure(data: MnistData, count: int, mode: str, student: str, epochs: int | 
     """K students alone one after another, then stacked: seconds, speed-up, largest logit difference."""
     alone_members = members(data, count, mode, student, epochs)
     synchronize(device)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     alone = [
         train_models([m.model], m.transfer_set, data.test, m.config, [m.objective], runs=[m.run], device=device)[0]
         for m in alone_members
     ]
     synchronize(device)
-    solo_seconds = time.perf_counter() - started
+    solo_seconds, solo_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     stack = members(data, count, mode, student, epochs)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     stacked = train_stacked(stack, data.test, device=device)
     synchronize(device)
-    stacked_seconds = time.perf_counter() - started
+    stacked_seconds, stacked_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     difference = max(float((a.test_logits - s.test_logits).abs().max()) for a, s in zip(alone, stacked))
     return {
         "k": count,
         "solo_seconds": round(solo_seconds, 2),
         "stacked_seconds": round(stacked_seconds, 2),
         "speedup": round(solo_seconds / stacked_seconds, 2),
+        "solo_cpu_seconds": round(solo_cpu, 2),
+        "stacked_cpu_seconds": round(stacked_cpu, 2),
+        "cpu_speedup": round(solo_cpu / stacked_cpu, 2),
         "max_logit_difference": difference,
         "same_errors": all(a.evaluation.errors == s.evaluation.errors for a, s in zip(alone, stacked)),
     }
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(
             f"K={row['k']:>3} on {device} ({args.threads} thread(s), {args.mode}): solo {row['solo_seconds']:.1f} s, "
-            f"stacked {row['stacked_seconds']:.1f} s, speed-up {row['speedup']:.2f}x, "
+            f"stacked {row['stacked_seconds']:.1f} s, speed-up {row['speedup']:.2f}x (CPU time {row['solo_cpu_seconds']:.1f} s "
+            f"vs {row['stacked_cpu_seconds']:.1f} s: {row['cpu_speedup']:.2f}x), "
             f"max logit difference {row['max_logit_difference']:.2g}, same errors {row['same_errors']}"
         )
     return 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch import nn
@@ -34,9 +35,8 @@ from kdlab.ml.config import TrainConfig
 from kdlab.ml.data import ImageSet, jitter, normalize
 from kdlab.ml.events import EventCallback, TrainResult
 from kdlab.ml.losses import Objective
-from kdlab.ml.train import Loop, cosine_schedule, drive, pick_device
-
-PREDICT_BATCH = 512  # rows per product when predicting: predict_logits' chunks, so the sums match it
+from kdlab.ml.models import build_model
+from kdlab.ml.train import Loop, cosine_schedule, drive, pick_device, predict_logits
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,16 @@ def stack_key(member: StackMember) -> tuple:
         config.evaluations_per_epoch,
         (config.curve_test_images),
     )
+
+
+@lru_cache(maxsize=64)
+def stackable(architecture: str) -> bool:
+    """True when models of ``architecture`` can train in a stack (``linear_layers``)."""
+    try:
+        linear_layers(build_model(architecture))
+    except ValueError:
+        return False
+    return True
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
@@ -171,17 +181,10 @@ class _Stacked(Loop):
             self.schedules[index].step()
         self.record(active, parts, list(logits), labels)
 
-    @torch.no_grad()
     def predict(self, models: list[int], images: torch.Tensor) -> list[torch.Tensor]:
-        chosen = [self.models[index] for index in models]
-        outputs = []
-        for start in range(0, len(images), PREDICT_BATCH):
-            chunk = normalize(images[start : start + PREDICT_BATCH]).flatten(1)  # (B, 784)
-            inputs = chunk.expand(len(chosen), *chunk.shape).contiguous()  # (K, B, 784)
-            outputs.append(stacked_logits(chosen, inputs).float().cpu())
-        if not outputs:
-            return [torch.empty(0, 10) for _ in models]
-        return list(torch.cat(outputs, dim=1))  # K of (N, 10)
+        # Each member alone, as its solo run predicts: exact by construction, and measured no slower on
+        # this CPU than one batched product over a copy of the images per member (8 members, 2 epochs).
+        return [predict_logits(self.models[index], images, self.device) for index in models]
 
     def release(self, models: list[int]) -> list[nn.Module]:
         for index in models:

@@ -275,12 +275,11 @@ class Loop:
     def eval_point(self, epoch_progress: float, models: list[int]) -> None:
         """Emit ``models``' ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses."""
         eval_started = time.perf_counter()
-        means = self.eval_sums.tolist()
         point = (self.step, self.total_steps, epoch_progress)
         for index, logits in zip(models, self.predict(models, self.curve_images)):
             test_accuracy = float((logits.argmax(1) == self.curve_labels).float().mean())
             train_accuracy = int(self.correct[index]) / max(self.seen[index], 1)
-            losses = [value / max(self.eval_counts[index], 1) for value in means[index]]
+            losses = (self.eval_sums[index] / max(self.eval_counts[index], 1)).tolist()
             event = EvalEvent(self.runs[index], *point, train_accuracy, test_accuracy, *losses, self.seconds())
             self.histories[index].append(event)
             self.emits[index](event)

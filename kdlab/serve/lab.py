@@ -22,6 +22,7 @@ from kdlab.experiments.distill import DistillationResult, DistillConfig, StageEv
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
+from kdlab.ml.stacked import stackable
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, new_run_id, record_from_result, with_baseline_part
 from kdlab.runs.store import RunStore
@@ -30,6 +31,7 @@ from kdlab.serve.limits import check_cost
 from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
 from kdlab.serve.result_cache import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.serve.runner import Job, JobContext, JobRunner
+from kdlab.serve.stacking import StackingContext, StackingRunner
 from kdlab.serve.tasks import report_progress
 from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.teacher import Teacher, TeacherRecord, default_teacher_epochs
@@ -243,9 +245,21 @@ def _forget_start(store: RunStore, run_id: str) -> None:
         log.warning("could not forget the start of run %s: %s", run_id, error)
 
 
+def _stack_key(runner: JobRunner, request: TrainRequest) -> tuple | None:
+    """What a run must share with others to train in their stack (``kdlab.serve.stacking``): its student
+    and the settings that fix its shape and steps; None when the runner does not stack, the student cannot
+    be stacked, or the teacher must train first (its job would hold the stack back for minutes)."""
+    config, training = request.config, request.config.training
+    if not isinstance(runner, StackingRunner) or request.plan["teacher"] or not stackable(config.student):
+        return None
+    shape = (training.epochs, training.batch_size, training.evaluations_per_epoch, training.curve_test_images)
+    return (config.student, len(request.transfer_indices), *shape)
+
+
 def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None) -> Job:
     request: TrainRequest = live.request
     config, number = request.config, live.followers[0].number
+    stack_key = _stack_key(runner, request)
 
     def target(context: JobContext) -> LabOutcome:
         baseline = BaselinePlan()
@@ -281,6 +295,7 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
                 on_event=on_event,
                 indices=request.transfer_indices,
                 students=students,
+                together=context.together(stack_key) if isinstance(context, StackingContext) and stack_key else None,
             )
             part = None
             if baseline.shared:
@@ -306,6 +321,8 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
 
     # kind and cost let the queue estimate when this run starts and ends
     name = f"Run {number}: {config.student} from {config.teacher}"
+    if stack_key is not None:
+        return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost, stack_key=stack_key)
     return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost)
 
 

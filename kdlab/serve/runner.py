@@ -276,16 +276,20 @@ class JobRunner:
         while self._queue and len(self._running) < self.max_concurrent:
             job, target = self._fair_order()[0]
             self._queue.remove((job, target))
-            self._turns += 1
-            self._last_turn[_turn_owner(job)] = self._turns
-            if len(self._last_turn) > MAX_REMEMBERED_OWNERS:  # bounded: keep the owners still waiting
-                waiting = {_turn_owner(queued) for queued, _ in self._queue}
-                self._last_turn = {owner: turn for owner, turn in self._last_turn.items() if owner in waiting}
-            job.status = JobStatus.RUNNING
-            job.started_at = time.time()
-            self._running.add(job)
-            thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
-            thread.start()
+            self._start(job, target, self._running)
+
+    def _start(self, job: Job, target: Callable[[JobContext], Any], running: set[Job]) -> None:
+        # Caller holds self._lock and took the job out of the queue; ``running``: the set it counts in.
+        self._turns += 1
+        self._last_turn[_turn_owner(job)] = self._turns
+        if len(self._last_turn) > MAX_REMEMBERED_OWNERS:  # bounded: keep the owners still waiting
+            waiting = {_turn_owner(queued) for queued, _ in self._queue}
+            self._last_turn = {owner: turn for owner, turn in self._last_turn.items() if owner in waiting}
+        job.status = JobStatus.RUNNING
+        job.started_at = time.time()
+        running.add(job)
+        thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
+        thread.start()
 
     def _run(self, job: Job, target: Callable[[JobContext], Any]) -> None:
         status, result, error, trace = JobStatus.FAILED, None, None, None
