@@ -40,9 +40,10 @@ ARRIVAL_POLL_SECONDS = 0.05
 
 def stacking_enabled() -> bool:
     """``KDLAB_STACK``, or by default on where trainings run on CUDA and off elsewhere. On this 2-core CPU
-    (bench/stacking.py, full MNIST, mlp-200x1, 1 thread, 2026-12-03, loaded machine) 8 students took as much
-    CPU time stacked as one after another (4.2 s each way): the products are as large either way, and
-    only on a launch-bound GPU does batching them pay."""
+    (2026-12-03, full MNIST, one thread, a loaded machine) stacking saved no CPU: bench/stacking.py's 8
+    students took 6.6 s of CPU alone and 6.6 s stacked, and `bench classroom --students 8` spent 10.16 s
+    per result in a free class either way (lesson: 6.54 s off, 6.80 s on), while every student of a
+    stack waits for the whole stack. Only on a launch-bound GPU should batching the products pay."""
     setting = current_settings().stack
     return setting if setting is not None else pick_device().type == "cuda"
 
