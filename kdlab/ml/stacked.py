@@ -56,14 +56,8 @@ def stack_key(member: StackMember) -> tuple:
     """What members of one stack must share: the layer shapes, and what fixes the step count and schedule."""
     config = member.config
     shapes = tuple(tuple(layer.weight.shape) for layer in linear_layers(member.model))
-    return (
-        shapes,
-        len(member.transfer_set),
-        config.epochs,
-        config.batch_size,
-        config.evaluations_per_epoch,
-        (config.curve_test_images),
-    )
+    schedule = (config.epochs, config.batch_size, config.evaluations_per_epoch, config.curve_test_images)
+    return shapes, len(member.transfer_set), *schedule
 
 
 @lru_cache(maxsize=64)
