@@ -16,9 +16,10 @@ from kdlab.db.students import create_student
 from kdlab.experiments.distill import run_distillation
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
-from kdlab.ml.events import EvalEvent
+from kdlab.ml.events import EvalEvent, StepEvent
 from kdlab.ml.losses import LabelsLoss
 from kdlab.ml.models import build_model
+from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.ml.stacked import StackMember
 from kdlab.ml.train import train_models
 from kdlab.runs.record import record_from_result
@@ -167,3 +168,17 @@ def timeless(record) -> dict:
         },
         "confusion": record.confusion,
     }
+
+
+def test_the_progress_bar_of_runs_trained_at_once_counts_each_runs_steps():
+    fractions = []
+    tracker = ProgressTracker(
+        lambda event: fractions.append(event.fraction) if isinstance(event, ProgressEvent) else None,
+        {"teacher": 3.0, "distilled": 1.0, "baseline": 1.0},
+    )
+    follow = tracker.follow_runs({"teacher": "Teacher", "distilled": "Distilled", "baseline": "Alone"})
+    for step in (1, 2, 3, 4):  # a stack: both students report every step, the cached teacher never
+        for run in ("distilled", "baseline"):
+            follow(StepEvent(run, step, 4, step / 2, 0.0, 0.0, 0.0, 0.0))
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0  # never back, never ahead of the steps
+    assert fractions[1] == pytest.approx(0.125)  # distilled at 1/4 of its half: the cached teacher left the plan
