@@ -41,9 +41,10 @@ ARRIVAL_POLL_SECONDS = 0.05
 def stacking_enabled() -> bool:
     """``KDLAB_STACK``, or by default on where trainings run on CUDA and off elsewhere. On this 2-core CPU
     (2026-12-03, full MNIST, one thread, a loaded machine) stacking saved no CPU: bench/stacking.py's 8
-    students took 6.6 s of CPU alone and 6.6 s stacked, and `bench classroom --students 8` spent 10.16 s
-    per result in a free class either way (lesson: 6.54 s off, 6.80 s on), while every student of a
-    stack waits for the whole stack. Only on a launch-bound GPU should batching the products pay."""
+    students took 6.6 s of CPU alone and 6.6 s stacked, and `bench classroom` spent as much or more CPU
+    per result stacked (8 free: 10.16 s both; 30 free: 8.93 s off, 9.39 s on; 30 lesson: 1.75 s, 1.88 s)
+    with its last result no sooner (30 free: 361 s, 390 s) and its first far later (14 s, 389 s): every
+    student of a stack waits for the whole stack. Only on a launch-bound GPU should batching pay."""
     setting = current_settings().stack
     return setting if setting is not None else pick_device().type == "cuda"
 
