@@ -26,7 +26,8 @@ os.environ.update(KDLAB_OFFLINE="1", KDLAB_CACHE_DIR=str(CACHE), KDLAB_DEVICE="c
 from kdlab.experiments.distill import DistillConfig  # noqa: E402
 from kdlab.ml.data import load_mnist  # noqa: E402
 from kdlab.runs.store import MemoryRunStore  # noqa: E402
-from kdlab.serve.lab import TrainRequest, request_distillation  # noqa: E402
+from kdlab.serve.lab import request_distillation  # noqa: E402
+from kdlab.serve.request import TrainRequest  # noqa: E402
 from kdlab.serve.runner import JobRunner  # noqa: E402
 from kdlab.serve.tasks import TEACHER_JOBS  # noqa: E402
 from kdlab.teachers.cache import resolve_teacher  # noqa: E402

@@ -11,7 +11,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 |---|---|---|---|
 | ``KDLAB_DATA_DIR`` | unset | a folder with ``MNIST/raw/`` inside | MNIST root, tried before the cache |
 | ``KDLAB_CACHE_DIR`` | ``~/.cache/kdlab`` | a folder (``~`` expands) | teachers, transfer sets, downloads, database |
-| ``KDLAB_OFFLINE`` | off | ``1``/``true``/``yes``/``on``; ``0``/``false``/``no`` | on: never try to download MNIST |
+| ``KDLAB_OFFLINE`` | off | ``1``/``true``/``yes``/``on``; ``0``/``false``/``no``/``off`` | on: never try to download MNIST |
 | ``KDLAB_DEVICE`` | CUDA, MPS, else CPU | ``cpu``, ``cuda``, ``mps``, ``xpu``, or with ``:N`` | where trainings run |
 | ``KDLAB_MAX_JOBS`` | the cores (one fewer from 4 up); Ray: its CPUs | a whole number >= 1 | trainings at once |
 | ``KDLAB_MAX_QUEUE`` | ``60`` | a whole number >= 0 | runs waiting at most; one more is refused |
@@ -27,6 +27,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
+| ``KDLAB_STACK`` | on with CUDA, else off | as ``KDLAB_OFFLINE`` | train compatible queued lab runs as one stacked model |
 
 A client address is what the app's server sees; with ``KDLAB_TRUSTED_PROXY_HEADER`` set it is the right-most
 entry of that header (the address the proxy itself saw; set it only when a proxy that appends to the header
@@ -97,6 +98,7 @@ class Settings:
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
     heartbeat_stale_seconds: float = 60.0
+    stack: bool | None = None  # stacked training of compatible lab runs (kdlab.serve.stacking); None: on with CUDA
 
 
 def variable(name: str) -> str:
@@ -107,7 +109,7 @@ def variable(name: str) -> str:
 KNOWN_VARIABLES = tuple(variable(item.name) for item in fields(Settings))
 _DEFAULTS = {item.name: item.default for item in fields(Settings)}
 _DEVICE = re.compile(r"(cpu|cuda|mps|xpu)(:\d+)?")
-_FALSE, _TRUE = ("0", "false", "no"), ("1", "true", "yes", "on")
+_FALSE, _TRUE = ("0", "false", "no", "off"), ("1", "true", "yes", "on")
 
 
 def _whole_number(name: str, text: str, minimum: int, what: str = "a whole number") -> int:
@@ -130,10 +132,10 @@ def _lenient(name: str, text: str, minimum: int) -> int | None:
         return default
 
 
-def _flag(text: str) -> bool:
+def _flag(text: str, name: str = "offline") -> bool:
     if text.lower() in _FALSE + _TRUE:
         return text.lower() in _TRUE
-    raise SettingsError(f"KDLAB_OFFLINE must be one of {', '.join(_TRUE + _FALSE)} (got {text!r})")
+    raise SettingsError(f"{variable(name)} must be one of {', '.join(_TRUE + _FALSE)} (got {text!r})")
 
 
 def _device(text: str) -> str:
@@ -199,6 +201,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "heartbeat_stale_seconds": lambda text: float(
         _whole_number("heartbeat_stale_seconds", text, 1, "a whole number of seconds")
     ),
+    "stack": lambda text: _flag(text, "stack"),
 }
 _RAW = ("data_dir", "cache_dir")  # read as written: only an empty value is unset
 

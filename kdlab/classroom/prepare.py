@@ -30,7 +30,8 @@ from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.runs.store import RunLimitReached
-from kdlab.serve.lab import TrainRequest, request_distillation
+from kdlab.serve.lab import request_distillation
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name

@@ -28,9 +28,11 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
-from kdlab.serve.jobs import cap_torch_threads, runner_settings
-from kdlab.serve.lab import LabTicket, TrainRequest, request_distillation
+from kdlab.serve.jobs import cap_torch_threads, local_runner, runner_settings
+from kdlab.serve.lab import LabTicket, request_distillation
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
+from kdlab.serve.stacking import StackingRunner
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -93,7 +95,7 @@ def run_classroom(
         default.teacher, data, epochs=default.teacher_epochs, seed=default.teacher_seed, on_event=on_event
     )
     with tempfile.TemporaryDirectory() as folder:
-        runner = JobRunner(**settings)
+        runner = local_runner(settings)
         alone = _new_stores(Path(folder), "single", 1)
         _, _, (single,) = _press_train(runner, [default], data, alone, teacher)
         stores = _new_stores(Path(folder), "class", students)
@@ -105,6 +107,7 @@ def run_classroom(
         "students": students,
         "data": data.source.as_dict(),
         "workers": settings["max_concurrent"],
+        "stacking": isinstance(runner, StackingRunner),
         "torch_threads": threads,
         "single_run_seconds": round(single, 2),
         "first_result_seconds": round(min(waits), 2),
@@ -129,7 +132,7 @@ def classroom_lines(report: dict) -> list[str]:
     """The classroom benchmark as text for a terminal."""
     lines = [
         f"\nA class of {report['students']} ({report['mode']}) on {report['workers']} worker(s), "
-        f"{report['torch_threads']} torch thread(s) each:",
+        f"{report['torch_threads']} torch thread(s) each, {'stacked' if report['stacking'] else 'not stacked'}:",
         f"  one default run alone  {report['single_run_seconds']:7.1f} s",
     ]
     for wait in report["waits"]:

@@ -17,6 +17,7 @@ from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
 from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES, LabelsLoss, teacher_objective
 from kdlab.ml.models import build_model, canonical_architecture
+from kdlab.ml.stacked import StackMember
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -165,6 +166,7 @@ def train_student_pair(
     on_finish: Callable[[str], None] = lambda run: None,
     stop: threading.Event | None = None,
     device: torch.device | None = None,
+    together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
 ) -> dict[str, TrainResult]:
     """The core experiment: ``student`` distilled from ``teacher`` and/or trained alone, one after the other.
 
@@ -181,6 +183,9 @@ def train_student_pair(
         on_start: called with a run's label before it trains; returns that run's ``on_event``.
         on_finish: called with a run's label after it trained.
         stop: when set, the running student stops and the next is not started.
+        together: trains the runs' ``StackMember``s at once (with ``test``), one result each (``kdlab.ml.stacked``
+            through ``kdlab.serve.stacking``); a run after a stopped one is dropped, as if never started.
+            None: one after another with ``train_models``.
 
     Returns:
         The students that trained, by kind ("distilled", "baseline").
@@ -188,10 +193,10 @@ def train_student_pair(
     unknown = [kind for kind in runs if kind not in STUDENT_WORDS]
     if unknown:
         raise ValueError(f"Unknown student run {', '.join(unknown)}: choose distilled or baseline.")
-    trained: dict[str, TrainResult] = {}
-    for kind, run in runs.items():
-        if teacher.status != "completed" or (stop is not None and stop.is_set()):
-            break
+    if teacher.status != "completed" or (stop is not None and stop.is_set()):
+        return {}
+
+    def member(kind: str) -> StackMember:
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
         objective = (
             teacher_objective(
@@ -200,19 +205,37 @@ def train_student_pair(
             if kind == "distilled"
             else LabelsLoss()
         )
-        [trained[kind]] = train_models(
-            [build_model(student, seed=training.seed)],
-            transfer,
-            test,
-            training,
-            [objective],
-            runs=[run],
-            on_event=on_start(run),
-            stop=stop,
-            device=device,
-        )
-        on_finish(run)
-        if trained[kind].status == "stopped":
+        model = build_model(student, seed=training.seed)
+        return StackMember(model, transfer, training, objective, runs[kind], on_start(runs[kind]), stop)
+
+    if together is not None:
+        results = dict(zip(runs, together([member(kind) for kind in runs], test)))
+        for run in runs.values():
+            on_finish(run)
+    else:
+        results = {}
+        for kind in runs:
+            if stop is not None and stop.is_set():
+                break
+            one = member(kind)
+            [results[kind]] = train_models(
+                [one.model],
+                transfer,
+                test,
+                training,
+                [one.objective],
+                runs=[one.run],
+                on_event=one.on_event,
+                stop=stop,
+                device=device,
+            )
+            on_finish(runs[kind])
+            if results[kind].status == "stopped":
+                break
+    trained: dict[str, TrainResult] = {}
+    for kind, result in results.items():  # in order: a stopped run's later runs never started
+        trained[kind] = result
+        if result.status == "stopped":
             break
     return trained
 
@@ -228,6 +251,7 @@ def run_distillation(
     device: torch.device | None = None,
     indices: torch.Tensor | None = None,
     students: tuple[str, ...] | None = None,
+    together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
 ) -> DistillationResult:
     """Distill ``config.student`` from ``config.teacher`` and, if asked, train the baseline.
 
@@ -236,7 +260,8 @@ def run_distillation(
     ``config.transfer_indices(data)`` when the caller has computed them already. ``students``: the
     kinds of ``config.student_runs`` to train here (default all); each run is seeded on its own, so
     a baseline trained elsewhere for the same seed is the one this call would train
-    (``kdlab.serve.baselines`` shares it between the runs of a lesson).
+    (``kdlab.serve.baselines`` shares it between the runs of a lesson). ``together``: see
+    ``train_student_pair`` (the job runner's stacked training, ``kdlab.serve.stacking``).
 
     Raises:
         ValueError: the config does not fit the data (e.g. the filters leave too few images), or
@@ -283,6 +308,7 @@ def run_distillation(
         on_start=announce,
         stop=stop,
         device=device,
+        together=together,
     )
     result.student, result.baseline = trained.get("distilled"), trained.get("baseline")
     result.seconds = time.perf_counter() - started

@@ -1,5 +1,5 @@
-"""What the training loop measures at each curve point besides the loss sums: the test images the
-curve accuracy is measured on, and a distilled student's soft term split in its two parts.
+"""What the training loop measures at each curve point besides the accuracy and the loss sums: a
+distilled student's soft term split in its two parts.
 
 The split is Zhao et al.'s (CVPR 2022): TCKD, the right digit against all the wrong ones, and NCKD,
 how the wrong digits rank among themselves, each as the student's objective weights it
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from kdlab.ml.data import ImageSet, normalize, stratified_split
+from kdlab.ml.data import normalize
 
 # One forward pass of the student on these per curve point, beside the curve accuracy's 2,000 test
 # images for each of the two students: by the bench's 0.7 s of evaluations in the default run, some
@@ -37,14 +37,3 @@ def soft_split(
     model.train()
     tckd, nckd = soft_parts(logits, labels[chosen], chosen).tolist()
     return tckd, nckd
-
-
-def curve_set(test_set: ImageSet, test_images: torch.Tensor, count: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The test images (``test_images``: ``test_set``'s, already on the device) the curve points are
-    measured on: all of them, or a fixed stratified subset (seed 0, so every run's curves use the
-    same images). Evaluating 40 points on 2,000 instead of 10,000 images made the default lab run
-    about 2 s shorter on one thread. Labels stay on the CPU, like ``predict_logits``' output."""
-    if count is None or count >= len(test_set):
-        return test_images, test_set.labels
-    _, chosen = stratified_split(test_set.labels, count / len(test_set), seed=0)
-    return test_images[chosen.to(test_images.device)], test_set.labels[chosen]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kdlab.ml.train import EventCallback, StepEvent, TrainEvent
+from kdlab.ml.events import EventCallback, StepEvent, TrainEvent
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,26 @@ class ProgressTracker:
         self._weights = dict(weights)
         self._done: set[str] = set()
         self._stepped: set[str] = set()
+        self._parts: dict[str, float] = {}  # stage -> its fraction done, for stages started and not finished
 
-    def _fraction(self, stage: str | None = None, part: float = 0.0) -> float:
+    def _fraction(self) -> float:
         done = sum(self._weights.get(name, 0.0) for name in self._done)
-        current = self._weights.get(stage, 0.0) * part if stage not in self._done else 0.0
+        current = sum(
+            self._weights.get(name, 0.0) * part for name, part in self._parts.items() if name not in self._done
+        )
         return min(1.0, (done + current) / (sum(self._weights.values()) or 1.0))
 
     def start(self, stage: str, message: str) -> EventCallback:
         """Announce ``stage`` and return the callback its training run should report to."""
-        self._emit(ProgressEvent(self._fraction(stage), message))
+        self._emit(ProgressEvent(self._fraction(), message))
 
         def forward(event: TrainEvent) -> None:
             self._emit(event)
             if isinstance(event, StepEvent):
                 self._stepped.add(stage)
+                self._parts[stage] = event.step / event.total_steps
                 detail = f"step {event.step:,}/{event.total_steps:,}"
-                self._emit(ProgressEvent(self._fraction(stage, event.step / event.total_steps), message, detail))
+                self._emit(ProgressEvent(self._fraction(), message, detail))
 
         return forward
 
@@ -66,9 +70,10 @@ class ProgressTracker:
         self._done.add(stage)
 
     def follow_runs(self, messages: dict[str, str]) -> EventCallback:
-        """One ``on_event`` for an experiment whose planned runs report one after another, told
-        apart by ``event.run`` (a key of ``messages``, in plan order). When a run reports for the
-        first time, the runs before it are finished (a cached teacher leaves the plan)."""
+        """One ``on_event`` for an experiment whose planned runs report, told apart by ``event.run`` (a
+        key of ``messages``, in plan order). When a run reports for the first time, the runs before it
+        that never took a step are finished (a cached teacher leaves the plan); runs that train at
+        once (a stack, ``kdlab.ml.stacked``) each count their own steps."""
         order = list(messages)
         callbacks: dict[str, EventCallback] = {}
 
@@ -79,7 +84,8 @@ class ProgressTracker:
                 return
             if run not in callbacks:
                 for earlier in order[: order.index(run)]:
-                    self.finish(earlier)
+                    if earlier not in self._stepped:
+                        self.finish(earlier)
                 callbacks[run] = self.start(run, messages[run])
             callbacks[run](event)
 

@@ -20,23 +20,19 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from kdlab.ml.config import TrainConfig
-from kdlab.ml.curve_points import SPLIT_IMAGES, curve_set, soft_split
-from kdlab.ml.data import ImageSet, normalize
-from kdlab.ml.losses import LabelsLoss, Objective, TeacherLoss
-from kdlab.ml.metrics import Evaluation, evaluate_logits
+from kdlab.ml.curve_points import SPLIT_IMAGES, soft_split
+from kdlab.ml.data import ImageSet, curve_subset, jitter, normalize
+from kdlab.ml.events import EpochEvent, EvalEvent, EventCallback, RunStatus, StepEvent, TrainEvent, TrainResult
+from kdlab.ml.losses import KDLoss, LabelsLoss, Objective, TeacherLoss
+from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import attach_dropout_generator, describe_model
 from kdlab.settings import current_settings
 
-RunStatus = Literal["completed", "stopped", "diverged"]
 STEP_EVENTS_PER_EPOCH = 20
 
 
@@ -52,72 +48,6 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
-@dataclass(frozen=True)
-class StepEvent:
-    """Mean losses over the last few optimisation steps (about 20 reports per epoch)."""
-
-    run: str
-    step: int
-    total_steps: int
-    epoch: float  # fractional epochs done
-    loss: float
-    soft_loss: float
-    hard_loss: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class EvalEvent:
-    """An accuracy point for the live curves (``evals_per_epoch`` of them per epoch)."""
-
-    run: str
-    step: int
-    total_steps: int
-    epoch: float
-    train_accuracy: float  # running accuracy on the batches since the previous point
-    test_accuracy: float
-    loss: float  # mean losses since the previous point
-    soft_loss: float
-    hard_loss: float
-    seconds: float
-    # A distilled student's soft term in its two parts, as its loss weights them (``soft_split``); None without a teacher
-    tckd: float | None = None
-    nckd: float | None = None
-
-
-@dataclass(frozen=True)
-class EpochEvent:
-    run: str
-    epoch: int
-    total_epochs: int
-    test_accuracy: float
-    seconds: float
-
-
-TrainEvent = StepEvent | EvalEvent | EpochEvent
-EventCallback = Callable[[TrainEvent], None]
-
-
-@dataclass
-class TrainResult:
-    """What a run produced, complete or partial."""
-
-    run: str
-    status: RunStatus
-    model: nn.Module  # on the CPU, in eval mode
-    test_logits: torch.Tensor  # (N_test, 10) on the CPU
-    evaluation: Evaluation
-    history: list[EvalEvent] = field(default_factory=list)
-    losses: list[StepEvent] = field(default_factory=list)
-    steps: int = 0
-    seconds: float = 0.0  # the whole run, final evaluation included
-    eval_seconds: float = 0.0  # of which measuring the curve points and the final test accuracy
-
-    @property
-    def test_accuracy(self) -> float:
-        return self.evaluation.accuracy
-
-
 @torch.no_grad()
 def predict_logits(
     model: nn.Module, images: torch.Tensor, device: torch.device | None = None, batch_size: int = 512
@@ -131,18 +61,6 @@ def predict_logits(
     ]
     model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0, 10)
-
-
-def jitter(batch: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift each image (B, 1, 28, 28) by up to ``max_shift`` pixels in x and y, zero-filled."""
-    size = batch.shape[-1]
-    shifts = torch.randint(0, 2 * max_shift + 1, (2, len(batch)), generator=generator).to(batch.device)
-    padded = F.pad(batch, (max_shift,) * 4, value=float(batch.min()))  # (B, 1, 28 + 2s, 28 + 2s)
-    offsets = torch.arange(size, device=batch.device)
-    rows = (shifts[0][:, None] + offsets)[:, :, None]  # (B, 28, 1)
-    cols = (shifts[1][:, None] + offsets)[:, None, :]  # (B, 1, 28)
-    batch_index = torch.arange(len(batch), device=batch.device)[:, None, None]
-    return padded[batch_index, 0, rows, cols].unsqueeze(1)
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -210,6 +128,7 @@ def train_models(
     with the same cosine learning-rate decay, and draws dropout masks from its own generator
     (seed + 1 + i). All losses are summed into one backward pass: each objective depends on
     the other models only through detached logits, so each model gets exactly its own gradient.
+    The models stop and diverge together: they are one run.
 
     Args:
         models: freshly built models (their weights are updated in place).
@@ -229,46 +148,191 @@ def train_models(
         raise ValueError("The transfer set is empty: choose a training-set size of at least 1.")
     if not len(models) == len(objectives) == len(runs) >= 1:
         raise ValueError("Give one objective and one run label per model.")
-    loop = _Loop(models, transfer_set, test_set, config, objectives, runs, on_event, device or pick_device())
-    steps_per_epoch, batch_size = loop.steps_per_epoch, config.batch_size
-    for epoch in range(config.epochs):
-        order = torch.randperm(len(transfer_set), generator=loop.shuffle_generator).to(loop.device)
+    emit = on_event or _ignore
+    loop = _SharedBatches(
+        models, transfer_set, test_set, config, objectives, runs, [emit] * len(models), stop, device or pick_device()
+    )
+    return drive(loop)
+
+
+def _ignore(event: TrainEvent) -> None:
+    pass
+
+
+def drive(loop: Loop) -> list[TrainResult]:
+    """The one loop: ``loop.config.epochs`` epochs of ``loop.train_step``, with step events, curve
+    points and epoch events on the same schedule for every model; a group of models ends alone,
+    "stopped" when its stop flag is set (after a last curve point) or "diverged" when its loss is
+    not finite (without one). Returns one ``TrainResult`` per model, in the loop's order."""
+    steps_per_epoch = loop.steps_per_epoch
+    for epoch in range(loop.config.epochs):
+        loop.start_epoch()
         for step_in_epoch in range(1, steps_per_epoch + 1):
-            loop.train_step(order[(step_in_epoch - 1) * batch_size : step_in_epoch * batch_size])
+            loop.train_step(step_in_epoch)
             epoch_progress = epoch + step_in_epoch / steps_per_epoch
             if loop.step % loop.log_every == 0 or step_in_epoch == steps_per_epoch:
-                if not loop.log_step(epoch_progress):
-                    loop.status = "diverged"
-                    break
-            stopping = stop is not None and stop.is_set()
-            if step_in_epoch in loop.eval_points or stopping:
-                loop.eval_point(epoch_progress)
-            if stopping:
-                loop.status = "stopped"
+                loop.log_step(epoch_progress)
+            stopping = [group for group in loop.open_groups if loop.stop_set(group)]
+            if step_in_epoch in loop.eval_points:
+                loop.eval_point(epoch_progress, loop.active_models())
+            elif stopping:
+                loop.eval_point(epoch_progress, [index for group in stopping for index in loop.groups[group]])
+            loop.close(stopping, "stopped")
+            if not loop.open_groups:
                 break
-        if loop.status != "completed":
+        if not loop.open_groups:
             break
         loop.end_epoch(epoch + 1)
-    return loop.finish(test_set)
+    loop.close(list(loop.open_groups), "completed")
+    return loop.results
 
 
-class _Loop:
-    """The state of one ``train_models`` run between steps: the models and their optimisers, the
-    step count, and the loss and accuracy sums since the last step event and the last eval point.
-    Built from ``train_models``' arguments (same types), with everything moved to ``device``."""
+class Loop:
+    """The bookkeeping of one ``drive`` run, whatever trains in it: the step count, each model's loss
+    and accuracy sums since its last step event and curve point, its events and its result. Models
+    come in groups that end together (``train_models``' models are one group; a stack's members
+    are one each), each group with its own stop flag. A subclass trains (``start_epoch``,
+    ``train_step``, calling ``record``), predicts (``predict``) and hands a model back (``release``)."""
 
-    def __init__(self, models, transfer_set, test_set, config, objectives, runs, on_event, device) -> None:
-        self.models, self.config, self.runs, self.device = models, config, list(runs), device
-        self.emit = on_event or (lambda event: None)
+    def __init__(self, config, transfer_size, test_set, runs, emits, groups, stops, device) -> None:
+        self.config, self.runs, self.emits, self.device = config, list(runs), list(emits), device
+        self.groups, self.stops = [list(group) for group in groups], list(stops)
+        self.open_groups = list(range(len(self.groups)))
         self.started = time.perf_counter()
+        self.test_set, self.test_images = test_set, test_set.images.to(device)
+        self.curve_images, self.curve_labels = curve_subset(test_set, self.test_images, config.curve_test_images)
+        self.steps_per_epoch = math.ceil(transfer_size / config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.log_every = max(1, self.steps_per_epoch // STEP_EVENTS_PER_EPOCH)
+        evaluations = min(config.evaluations_per_epoch, self.steps_per_epoch)
+        self.eval_points = {round(self.steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
+        count = len(self.runs)
+        self.histories: list[list[EvalEvent]] = [[] for _ in range(count)]
+        self.losses: list[list[StepEvent]] = [[] for _ in range(count)]
+        self.results: list[TrainResult | None] = [None] * count
+        self.step = 0
+        # Sums since the last step event and since each model's last curve point, (model, total/soft/hard),
+        # kept on the device so the loop never waits on .item() between reports.
+        self.log_sums = torch.zeros(count, 3, device=device)
+        self.eval_sums = torch.zeros(count, 3, device=device)
+        self.correct = torch.zeros(count, device=device, dtype=torch.long)  # since each model's last curve point
+        self.log_count, self.eval_counts, self.seen = 0, [0] * count, [0] * count
+        self.eval_seconds = 0.0
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def active_models(self) -> list[int]:
+        """The models of the groups still training, in order."""
+        return sorted(index for group in self.open_groups for index in self.groups[group])
+
+    def stop_set(self, group: int) -> bool:
+        return self.stops[group] is not None and self.stops[group].is_set()
+
+    def start_epoch(self) -> None:
+        raise NotImplementedError
+
+    def train_step(self, step_in_epoch: int) -> None:
+        raise NotImplementedError
+
+    def predict(self, models: list[int], images: torch.Tensor) -> list[torch.Tensor]:
+        """Each of ``models``' logits (N, 10) on the CPU for uint8 ``images`` on the device, in eval mode."""
+        raise NotImplementedError
+
+    def release(self, models: list[int]) -> list[nn.Module]:
+        """``models`` back on the CPU in eval mode; they train no more."""
+        raise NotImplementedError
+
+    def transfer_data(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Model ``index``'s transfer images and labels, on the device."""
+        raise NotImplementedError
+
+    def soft_split(self, index: int) -> tuple[float | None, float | None]:
+        """Model ``index``'s soft term in its two parts on its first ``SPLIT_IMAGES`` transfer images."""
+        images, labels = self.transfer_data(index)
+        chosen = torch.arange(min(SPLIT_IMAGES, len(images)), device=self.device)
+        return soft_split(self.objectives[index], self.models[index], images, labels, chosen)
+
+    def record(self, models: list[int], parts: list[KDLoss], logits: list[torch.Tensor], labels) -> None:
+        """Count one step of ``models``: their losses ``parts``, their ``logits`` against ``labels`` (one per model)."""
+        self.step += 1
+        detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
+        self.log_sums[models] += detached
+        self.eval_sums[models] += detached
+        self.log_count += 1
+        self.correct[models] += torch.stack([(out.detach().argmax(1) == y).sum() for out, y in zip(logits, labels)])
+        for index, batch_labels in zip(models, labels):
+            self.eval_counts[index] += 1
+            self.seen[index] += len(batch_labels)
+
+    def log_step(self, epoch_progress: float) -> None:
+        """Emit each open model's ``StepEvent`` of mean losses; a group with a loss that is not finite
+        ends "diverged" instead (and emits none)."""
+        means = (self.log_sums / self.log_count).tolist()
+        elapsed = self.seconds()
+        diverged = []
+        for group in self.open_groups:
+            if not all(math.isfinite(value) for index in self.groups[group] for value in means[index]):
+                diverged.append(group)
+                continue
+            for index in self.groups[group]:
+                event = StepEvent(self.runs[index], self.step, self.total_steps, epoch_progress, *means[index], elapsed)
+                self.losses[index].append(event)
+                self.emits[index](event)
+        self.close(diverged, "diverged")
+        self.log_sums.zero_()
+        self.log_count = 0
+
+    def eval_point(self, epoch_progress: float, models: list[int]) -> None:
+        """Emit ``models``' ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses."""
+        eval_started = time.perf_counter()
+        point = (self.step, self.total_steps, epoch_progress)
+        for index, logits in zip(models, self.predict(models, self.curve_images)):
+            test_accuracy = float((logits.argmax(1) == self.curve_labels).float().mean())
+            train_accuracy = int(self.correct[index]) / max(self.seen[index], 1)
+            losses = (self.eval_sums[index] / max(self.eval_counts[index], 1)).tolist()
+            split = self.soft_split(index)
+            event = EvalEvent(self.runs[index], *point, train_accuracy, test_accuracy, *losses, self.seconds(), *split)
+            self.histories[index].append(event)
+            self.emits[index](event)
+            self.eval_sums[index].zero_()
+            self.correct[index] = 0
+            self.eval_counts[index] = self.seen[index] = 0
+        self.eval_seconds += time.perf_counter() - eval_started
+
+    def end_epoch(self, epochs_done: int) -> None:
+        """Emit each open model's ``EpochEvent`` with its latest curve accuracy."""
+        for index in self.active_models():
+            accuracy = self.histories[index][-1].test_accuracy
+            self.emits[index](EpochEvent(self.runs[index], epochs_done, self.config.epochs, accuracy, self.seconds()))
+
+    def close(self, groups: list[int], status: RunStatus) -> None:
+        """End ``groups`` with ``status``: each model's test logits and result."""
+        for group in groups:
+            final_started = time.perf_counter()
+            models = self.groups[group]
+            outputs = self.predict(models, self.test_images)
+            self.open_groups.remove(group)
+            released = self.release(models)
+            self.eval_seconds += time.perf_counter() - final_started
+            timing = (self.step, self.seconds(), self.eval_seconds)
+            for index, model, out in zip(models, released, outputs):
+                evaluation = evaluate_logits(out, self.test_set.labels)
+                history, losses = self.histories[index], self.losses[index]
+                self.results[index] = TrainResult(
+                    self.runs[index], status, model, out, evaluation, history, losses, *timing
+                )
+
+
+class _SharedBatches(Loop):
+    """``train_models``' loop: its models on the same batches of one transfer set, in one group."""
+
+    def __init__(self, models, transfer_set, test_set, config, objectives, runs, emits, stop, device) -> None:
+        super().__init__(config, len(transfer_set), test_set, runs, emits, [range(len(models))], [stop], device)
+        self.models = models
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
         self.images, self.labels = transfer_set.images.to(device), transfer_set.labels.to(device)
-        self.test_images = test_set.images.to(device)
-        self.curve_images, self.curve_labels = curve_set(test_set, self.test_images, config.curve_test_images)
         self.objectives = [objective.to(device) for objective in objectives]
-        self.split_index = torch.arange(min(SPLIT_IMAGES, len(transfer_set)), device=device)  # see soft_split
-        self.steps_per_epoch = math.ceil(len(transfer_set) / config.batch_size)
-        self.total_steps = self.steps_per_epoch * config.epochs
         self.optimizers, self.schedules = [], []
         for index, model in enumerate(models):
             model.to(device).train()
@@ -276,27 +340,15 @@ class _Loop:
             optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
             self.optimizers.append(optimizer)
             self.schedules.append(cosine_schedule(optimizer, self.total_steps))
-        self.log_every = max(1, self.steps_per_epoch // STEP_EVENTS_PER_EPOCH)
-        evaluations = min(config.evaluations_per_epoch, self.steps_per_epoch)
-        self.eval_points = {round(self.steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
-        self.histories: list[list[EvalEvent]] = [[] for _ in models]
-        self.losses: list[list[StepEvent]] = [[] for _ in models]
-        self.status: RunStatus = "completed"
-        self.step = 0
-        # Sums since the last step event and since the last eval point, (model, total/soft/hard), kept
-        # on the device so the loop never waits on .item() between reports.
-        self.log_sums = torch.zeros(len(models), 3, device=device)
-        self.eval_sums = torch.zeros(len(models), 3, device=device)
-        self.log_count = self.eval_count = 0
-        self.eval_seconds = 0.0
-        self.correct = torch.zeros(len(models), device=device, dtype=torch.long)  # since the last eval point
-        self.seen = 0
+        self.order = torch.empty(0, dtype=torch.long)
 
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
+    def start_epoch(self) -> None:
+        self.order = torch.randperm(len(self.images), generator=self.shuffle_generator).to(self.device)
 
-    def train_step(self, batch_index: torch.Tensor) -> None:
-        """One optimisation step of every model on the batch ``batch_index``; the sums take its losses."""
+    def train_step(self, step_in_epoch: int) -> None:
+        """One optimisation step of every model on the epoch's ``step_in_epoch``-th batch."""
+        batch_size = self.config.batch_size
+        batch_index = self.order[(step_in_epoch - 1) * batch_size : step_in_epoch * batch_size]
         inputs = normalize(self.images[batch_index])  # (B, 1, 28, 28)
         if self.config.jitter_pixels:
             inputs = jitter(inputs, self.config.jitter_pixels, self.shuffle_generator)
@@ -309,69 +361,19 @@ class _Loop:
         for optimizer, schedule in zip(self.optimizers, self.schedules):
             optimizer.step()
             schedule.step()
-        self.step += 1
-        detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
-        self.log_sums += detached
-        self.eval_sums += detached
-        self.log_count += 1
-        self.eval_count += 1
-        self.correct += torch.stack([(output.detach().argmax(1) == batch_labels).sum() for output in logits])
-        self.seen += len(batch_index)
+        self.record(list(range(len(self.models))), parts, logits, [batch_labels] * len(self.models))
 
-    def log_step(self, epoch_progress: float) -> bool:
-        """Emit each model's ``StepEvent`` of mean losses; False (and no event) when a loss is not finite."""
-        means = (self.log_sums / self.log_count).tolist()
-        if not all(math.isfinite(value) for model_means in means for value in model_means):
-            return False
-        elapsed = self.seconds()
-        for index, run in enumerate(self.runs):
-            event = StepEvent(run, self.step, self.total_steps, epoch_progress, *means[index], elapsed)
-            self.losses[index].append(event)
-            self.emit(event)
-        self.log_sums.zero_()
-        self.log_count = 0
-        return True
+    def predict(self, models: list[int], images: torch.Tensor) -> list[torch.Tensor]:
+        return [predict_logits(self.models[index], images, self.device) for index in models]
 
-    def eval_point(self, epoch_progress: float) -> None:
-        """Emit each model's ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses."""
-        eval_started = time.perf_counter()
-        means = (self.eval_sums / max(self.eval_count, 1)).tolist()
-        point = (self.step, self.total_steps, epoch_progress)
-        for index, model in enumerate(self.models):
-            predictions = predict_logits(model, self.curve_images, self.device).argmax(1)
-            test_accuracy = float((predictions == self.curve_labels).float().mean())
-            train_accuracy = int(self.correct[index]) / max(self.seen, 1)
-            split = soft_split(self.objectives[index], model, self.images, self.labels, self.split_index)
-            event = EvalEvent(
-                self.runs[index], *point, train_accuracy, test_accuracy, *means[index], self.seconds(), *split
-            )
-            self.histories[index].append(event)
-            self.emit(event)
-        self.eval_sums.zero_()
-        self.eval_seconds += time.perf_counter() - eval_started
-        self.eval_count = self.seen = 0
-        self.correct.zero_()
+    def transfer_data(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images, self.labels
 
-    def end_epoch(self, epochs_done: int) -> None:
-        """Emit each model's ``EpochEvent`` with its latest curve accuracy."""
-        for run, history in zip(self.runs, self.histories):
-            self.emit(EpochEvent(run, epochs_done, self.config.epochs, history[-1].test_accuracy, self.seconds()))
-
-    def finish(self, test_set: ImageSet) -> list[TrainResult]:
-        """Each model's test logits and result; the models go back to the CPU in eval mode."""
-        final_started = time.perf_counter()
-        outputs = []
-        for model in self.models:
-            attach_dropout_generator(model, None)
-            outputs.append(predict_logits(model, self.test_images, self.device))
-            model.to("cpu").eval()
-        self.eval_seconds += time.perf_counter() - final_started
-        timing = (self.step, self.seconds(), self.eval_seconds)
-        rows = zip(self.runs, self.models, outputs, self.histories, self.losses)
-        return [
-            TrainResult(run, self.status, model, out, evaluate_logits(out, test_set.labels), history, losses, *timing)
-            for run, model, out, history, losses in rows
-        ]
+    def release(self, models: list[int]) -> list[nn.Module]:
+        for index in models:
+            attach_dropout_generator(self.models[index], None)
+            self.models[index].to("cpu").eval()
+        return [self.models[index] for index in models]
 
 
 def run_summary(architecture: str, result: TrainResult | None) -> dict | None:

@@ -12,6 +12,7 @@ import os
 import threading
 
 from kdlab.serve.runner import JobRunner
+from kdlab.serve.stacking import StackingRunner, stacking_enabled
 from kdlab.settings import current_settings
 
 
@@ -89,5 +90,11 @@ def default_runner() -> JobRunner:
                     del settings["max_concurrent"]  # this machine's cores say nothing of the cluster's
                 _default_runner = RayRunner(address, local_cpus=usable_cores(), **settings)
             else:
-                _default_runner = JobRunner(**runner_settings())
+                _default_runner = local_runner(runner_settings())
         return _default_runner
+
+
+def local_runner(settings: dict) -> JobRunner:
+    """A runner of threads in this process with ``settings`` (``runner_settings()``): one that stacks
+    compatible lab runs (``kdlab.serve.stacking``) where ``KDLAB_STACK`` (default: on with CUDA) says so."""
+    return StackingRunner(**settings) if stacking_enabled() else JobRunner(**settings)

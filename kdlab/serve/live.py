@@ -31,7 +31,7 @@ class LiveRun:
     """A job training one run request, and who follows it."""
 
     key: str
-    request: Any  # the kdlab.serve.lab.TrainRequest it trains
+    request: Any  # the kdlab.serve.request.TrainRequest it trains
     job: Any = None  # kdlab.serve.runner.Job, set once submitted
     followers: list[Follower] = field(default_factory=list)
     closed: bool = False  # stopping or ending: nobody joins any more

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_seconds
+from kdlab.serve.refusals import ClientBusy, OwnerBusy, QueueFull
 
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
@@ -46,18 +47,6 @@ HOLD_FINISHED = 120.0  # seconds the runner holds a finished job; then only the 
 log = logging.getLogger(__name__)
 SHARED_OWNER = "shared"  # jobs every session watches (a teacher): no per-owner limit, never refused
 MAX_REMEMBERED_OWNERS = 1000  # owners the fair queue remembers the last turn of
-
-
-class QueueFull(ValueError):
-    """The queue already holds ``max_queue`` waiting jobs."""
-
-
-class OwnerBusy(ValueError):
-    """The owner already has a queued or running job."""
-
-
-class ClientBusy(ValueError):
-    """The client address already has ``max_per_client`` queued or running jobs."""
 
 
 class JobStatus(enum.StrEnum):
@@ -304,16 +293,20 @@ class JobRunner:
         while self._queue and len(self._running) < self.max_concurrent:
             job, target = self._fair_order()[0]
             self._queue.remove((job, target))
-            self._turns += 1
-            self._last_turn[_turn_owner(job)] = self._turns
-            if len(self._last_turn) > MAX_REMEMBERED_OWNERS:  # bounded: keep the owners still waiting
-                waiting = {_turn_owner(queued) for queued, _ in self._queue}
-                self._last_turn = {owner: turn for owner, turn in self._last_turn.items() if owner in waiting}
-            job.status = JobStatus.RUNNING
-            job.started_at = time.time()
-            self._running.add(job)
-            thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
-            thread.start()
+            self._start(job, target, self._running)
+
+    def _start(self, job: Job, target: Callable[[JobContext], Any], running: set[Job]) -> None:
+        # Caller holds self._lock and took the job out of the queue; ``running``: the set it counts in.
+        self._turns += 1
+        self._last_turn[_turn_owner(job)] = self._turns
+        if len(self._last_turn) > MAX_REMEMBERED_OWNERS:  # bounded: keep the owners still waiting
+            waiting = {_turn_owner(queued) for queued, _ in self._queue}
+            self._last_turn = {owner: turn for owner, turn in self._last_turn.items() if owner in waiting}
+        job.status = JobStatus.RUNNING
+        job.started_at = time.time()
+        running.add(job)
+        thread = threading.Thread(target=self._run, args=(job, target), name=f"kdlab-job-{job.id}", daemon=True)
+        thread.start()
 
     def _run(self, job: Job, target: Callable[[JobContext], Any]) -> None:
         status, result, error, trace = JobStatus.FAILED, None, None, None

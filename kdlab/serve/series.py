@@ -18,8 +18,9 @@ from kdlab.experiments.seeds import PairedSeeds
 from kdlab.ml.data import MnistData
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
-from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation
+from kdlab.serve.lab import LabOutcome, LabTicket, request_distillation
 from kdlab.serve.limits import check_cost
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.teachers.teacher import Teacher
 

@@ -1,7 +1,7 @@
 """The lab's run: pressing Train, following the live run (one's own, or an identical one another
 student started), and the result, also after a reload.
 
-Pressing Train builds one ``kdlab.serve.lab.TrainRequest`` and asks ``request_distillation``, which
+Pressing Train builds one ``kdlab.serve.request.TrainRequest`` and asks ``request_distillation``, which
 answers in one of three ways:
 the same run trained earlier on this server (copied into the student's runs at once, said
 so, with a button to train it again live), an identical run in progress (followed live; the
@@ -26,8 +26,9 @@ from kdlab.runs.record import RunRecord, model_from_bytes
 from kdlab.runs.store import RunStore
 from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.lab import LabOutcome, LabTicket, TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.lab import LabOutcome, LabTicket, request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.client import client_address

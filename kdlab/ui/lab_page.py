@@ -15,8 +15,8 @@ from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.losses import SOFT_LOSSES
-from kdlab.serve.lab import TrainRequest
 from kdlab.serve.limits import CostTooHigh, check_cost
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobStatus
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.assignment import (

@@ -15,7 +15,8 @@ from kdlab.experiments.seeds import PairedSeeds
 from kdlab.ml.data import MnistData
 from kdlab.runs.store import RunStore
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.lab import LabTicket, TrainRequest
+from kdlab.serve.lab import LabTicket
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.series import SeedSeries, advance_series, start_series, ticket_record
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.lab import LEFT_KEY, PREDICTIONS_KEY, TICKET_KEY

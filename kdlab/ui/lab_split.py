@@ -9,7 +9,7 @@ import streamlit as st
 from kdlab.experiments.replays.decoupled import non_target_weight
 from kdlab.ml.data import MnistData
 from kdlab.ml.losses import DKD_BETA
-from kdlab.serve.lab import TrainRequest
+from kdlab.serve.request import TrainRequest
 from kdlab.teachers.teacher import Teacher
 
 SURE = 0.05  # below this mean weight, the wrong digits' ranking is all but silenced

@@ -16,11 +16,13 @@ from kdlab.runs.store import MemoryRunStore
 from kdlab.serve.clients import client_address
 from kdlab.serve.gate import admit_replay, replay_cost
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.lab import request_distillation, stop_lab_run
 from kdlab.serve.limits import default_run_cost
 from kdlab.serve.rate import RateLimit
 from kdlab.serve.ray_runner import MAX_SHARED, RayRunner
-from kdlab.serve.runner import KEEP_FINISHED, ClientBusy, JobRunner, JobStatus, OwnerBusy
+from kdlab.serve.refusals import ClientBusy, OwnerBusy
+from kdlab.serve.request import TrainRequest
+from kdlab.serve.runner import KEEP_FINISHED, JobRunner, JobStatus
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.teachers.cache import MAX_TEACHERS_IN_MEMORY, MEMORY, resolve_teacher
 from kdlab.teachers.teacher import Teacher

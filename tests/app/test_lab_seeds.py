@@ -4,8 +4,8 @@ run of the student's, then the table and the paired interval in words; a link ca
 from kdlab.classroom.lab_settings import config_fields, lab_defaults
 from kdlab.experiments.distill import DistillConfig
 from kdlab.experiments.seeds import GAIN_IS_REAL, LOSS_IS_REAL, SEED_MATTERS
-from kdlab.serve.lab import TrainRequest
 from kdlab.serve.limits import check_cost
+from kdlab.serve.request import TrainRequest
 from tests.app.helpers import open_alone, run_until, texts
 
 LAB = "pages/distillation_lab.py"

@@ -19,8 +19,9 @@ from kdlab.db.students import create_student, find_student, token_hash
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import MemoryRunStore
 from kdlab.serve import result_cache
-from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
+from kdlab.serve.lab import request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.result_cache import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT, tiny_config

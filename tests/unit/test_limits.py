@@ -99,7 +99,8 @@ def test_an_untrained_teacher_is_part_of_the_message(monkeypatch, sample_data, t
 
 def test_the_lab_job_refuses_a_run_over_the_cap_before_queueing(monkeypatch, sample_data, small_teacher):
     from kdlab.runs.store import MemoryRunStore
-    from kdlab.serve.lab import TrainRequest, submit_distillation
+    from kdlab.serve.lab import submit_distillation
+    from kdlab.serve.request import TrainRequest
     from kdlab.serve.runner import JobRunner
 
     monkeypatch.setenv("KDLAB_MAX_RUN_COST", "0.01x")

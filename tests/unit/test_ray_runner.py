@@ -50,7 +50,8 @@ def lab_config(**settings) -> DistillConfig:
 
 
 def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(runner, store, sample_data):
-    from kdlab.serve.lab import TrainRequest, submit_distillation
+    from kdlab.serve.lab import submit_distillation
+    from kdlab.serve.request import TrainRequest
 
     job = submit_distillation(
         runner, TrainRequest.build(lab_config(), sample_data), sample_data, store, owner="student-1"
@@ -75,7 +76,8 @@ def test_a_lab_run_trains_on_ray_streams_its_events_and_lands_in_the_database(ru
 
 
 def test_stop_reaches_the_ray_task_and_keeps_the_partial_result(runner, store, sample_data):
-    from kdlab.serve.lab import TrainRequest, submit_distillation
+    from kdlab.serve.lab import submit_distillation
+    from kdlab.serve.request import TrainRequest
 
     config = lab_config(student="mlp-300x2", epochs=50, train_size=4000)
     job = submit_distillation(runner, TrainRequest.build(config, sample_data), sample_data, store, owner="student-2")
@@ -119,7 +121,8 @@ def test_default_runner_is_the_ray_runner_when_the_address_is_set(runner, monkey
 
 
 def test_an_uncached_teacher_trains_in_a_ray_task_and_is_kept_on_the_driver(runner, store, sample_data, monkeypatch):
-    from kdlab.serve.lab import TrainRequest, submit_distillation
+    from kdlab.serve.lab import submit_distillation
+    from kdlab.serve.request import TrainRequest
     from kdlab.teachers import cache
 
     def not_here(*args, **kwargs):

@@ -16,8 +16,10 @@ from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
-from kdlab.serve.lab import TrainRequest, request_distillation, stop_lab_run
-from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
+from kdlab.serve.lab import request_distillation, stop_lab_run
+from kdlab.serve.refusals import QueueFull
+from kdlab.serve.request import TrainRequest
+from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT, after_a_restart, database_at_version, tiny_config, wait_until
 
 SERVER_SCRIPT = """
@@ -28,7 +30,8 @@ from kdlab.serve.runner import JobRunner
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.db.database import open_database
-from kdlab.serve.lab import TrainRequest, request_distillation
+from kdlab.serve.lab import request_distillation
+from kdlab.serve.request import TrainRequest
 from kdlab.teachers.cache import resolve_teacher
 
 data = load_mnist(offline=True)

@@ -23,7 +23,8 @@ from kdlab.runs.record import (
     record_from_result,
 )
 from kdlab.runs.store import MemoryRunStore
-from kdlab.serve.lab import TeacherReady, TrainRequest, submit_distillation
+from kdlab.serve.lab import TeacherReady, submit_distillation
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import tiny_config
 

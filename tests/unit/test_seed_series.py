@@ -7,8 +7,9 @@ from kdlab.db import database as schema
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
-from kdlab.serve.lab import TrainRequest, request_distillation
+from kdlab.serve.lab import request_distillation
 from kdlab.serve.limits import CostTooHigh, check_cost
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.serve.series import advance_series, start_series
 from tests.conftest import tiny_config

@@ -44,6 +44,7 @@ DEFAULTS = {
     "KDLAB_LESSONS_DIR": ("lessons_dir", None),
     "KDLAB_INSTRUCTOR_KEY": ("instructor_key", None),
     "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),
+    "KDLAB_STACK": ("stack", None),
 }
 
 
@@ -86,6 +87,8 @@ def test_an_empty_value_is_unset():
         ("KDLAB_LESSONS_DIR", " /srv/lessons ", Path("/srv/lessons")),
         ("KDLAB_INSTRUCTOR_KEY", " s3cret-key-of-16-chars ", "s3cret-key-of-16-chars"),
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "5", 5.0),
+        ("KDLAB_STACK", " On ", True),
+        ("KDLAB_STACK", "off", False),
     ],
 )
 def test_a_good_value(name, text, expected):
@@ -105,6 +108,7 @@ def test_a_good_value(name, text, expected):
         ("KDLAB_MAX_RUNS_PER_STUDENT", "0", "a whole number of at least 1"),
         ("KDLAB_MAX_RUNS_PER_CLASS", "many", "a whole number of at least 1"),
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "0", "a whole number of seconds of at least 1"),
+        ("KDLAB_STACK", "sometimes", "KDLAB_STACK must be one of 1, true, yes, on, 0, false, no, off"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(name, text, accepted):

@@ -11,8 +11,9 @@ from kdlab.experiments.distill import StageEvent, run_distillation
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import record_from_result
 from kdlab.serve.baselines import SHARED_NOTE
-from kdlab.serve.lab import TrainRequest, request_distillation
+from kdlab.serve.lab import request_distillation
 from kdlab.serve.live import LIVE_BASELINES
+from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import tiny_config
 

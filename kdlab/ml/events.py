@@ -1,0 +1,84 @@
+"""What a training run reports and returns: the events of ``kdlab.ml.train``'s loop and its ``TrainResult``.
+
+Small frozen dataclasses, so progress can leave the loop through callbacks (to a page, a command
+line, a job's log) without the loop knowing who listens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+from kdlab.ml.metrics import Evaluation
+
+RunStatus = Literal["completed", "stopped", "diverged"]
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Mean losses over the last few optimisation steps (about 20 reports per epoch)."""
+
+    run: str
+    step: int
+    total_steps: int
+    epoch: float  # fractional epochs done
+    loss: float
+    soft_loss: float
+    hard_loss: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EvalEvent:
+    """An accuracy point for the live curves (``evals_per_epoch`` of them per epoch)."""
+
+    run: str
+    step: int
+    total_steps: int
+    epoch: float
+    train_accuracy: float  # running accuracy on the batches since the previous point
+    test_accuracy: float
+    loss: float  # mean losses since the previous point
+    soft_loss: float
+    hard_loss: float
+    seconds: float
+    # A distilled student's soft term in its two parts, as its loss weights them (``soft_split``); None without a teacher
+    tckd: float | None = None
+    nckd: float | None = None
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    run: str
+    epoch: int
+    total_epochs: int
+    test_accuracy: float
+    seconds: float
+
+
+TrainEvent = StepEvent | EvalEvent | EpochEvent
+EventCallback = Callable[[TrainEvent], None]
+
+
+@dataclass
+class TrainResult:
+    """What a run produced, complete or partial."""
+
+    run: str
+    status: RunStatus
+    model: nn.Module  # on the CPU, in eval mode
+    test_logits: torch.Tensor  # (N_test, 10) on the CPU
+    evaluation: Evaluation
+    history: list[EvalEvent] = field(default_factory=list)
+    losses: list[StepEvent] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0  # the whole run, final evaluation included
+    eval_seconds: float = 0.0  # of which measuring the curve points and the final test accuracy
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.evaluation.accuracy
