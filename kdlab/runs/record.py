@@ -163,7 +163,10 @@ def json_ready(value):
 
 # The parts of a summary the class board shows (kdlab.classroom.board.class_run reads them).
 BOARD_FIELDS = (
-    ("config", ("teacher", "student", "temperature", "alpha", "epochs", "seed", "soft")),
+    (
+        "config",
+        ("teacher", "student", "temperature", "alpha", "epochs", "seed", "soft", "beta", "learning_rate", "batch_size"),
+    ),
     ("transfer_set", ("size",)),
     ("baseline", ("test_errors",)),
     ("student", ("test_errors",)),

@@ -30,8 +30,10 @@ class SeedSeries:
     """A press of Train at several seeds: its request, and the ticket of every seed started so far."""
 
     request: TrainRequest
+    store: RunStore  # the student's runs, where each seed's record is filed
     tickets: list[LabTicket] = field(default_factory=list)
     halted: str | None = None  # why the seeds stopped before the last (a seed stopped, failed, was refused)
+    found: dict[str, RunRecord] = field(default_factory=dict, repr=False)  # run_id -> its record, read once
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -41,12 +43,21 @@ class SeedSeries:
     def finished(self) -> bool:
         """True once every seed has its result, or the series halted."""
         return self.halted is not None or (
-            len(self.tickets) == self.request.seeds and ticket_record(self.tickets[-1]) is not None
+            len(self.tickets) == self.request.seeds and self.record(self.tickets[-1]) is not None
         )
+
+    def record(self, ticket: LabTicket) -> RunRecord | None:
+        """``ticket``'s result (``ticket_record``), read from the store once."""
+        if ticket.run_id not in self.found:
+            record = ticket_record(ticket, self.store)
+            if record is None:
+                return None
+            self.found[ticket.run_id] = record
+        return self.found[ticket.run_id]
 
     def records(self) -> list[RunRecord]:
         """The result of every seed that has one, in seed order."""
-        return [record for record in map(ticket_record, self.tickets) if record is not None]
+        return [record for record in map(self.record, self.tickets) if record is not None]
 
     def paired(self) -> PairedSeeds | None:
         """The completed seeds' errors, distilled against alone; None before the first."""
@@ -61,14 +72,22 @@ class SeedSeries:
         return PairedSeeds(seeds, alone, distilled)
 
 
-def ticket_record(ticket: LabTicket) -> RunRecord | None:
-    """The run's result for this student: the cached copy, or the finished job's record; None before."""
+def ticket_record(ticket: LabTicket, store: RunStore) -> RunRecord | None:
+    """The run's result for this student: the cached copy, or the finished job's record (filed in
+    ``store``, or kept in the job when it could not be filed); None before."""
     if ticket.record is not None:
         return ticket.record
     job = ticket.job
     if job is None or not job.is_finished or not isinstance(job.result, LabOutcome):
         return None
-    return job.result.records.get(ticket.run_id)
+    if ticket.run_id in job.result.unsaved_records:
+        return job.result.unsaved_records[ticket.run_id]
+    if ticket.run_id not in job.result.filed:
+        return None
+    try:
+        return store.get(ticket.run_id)
+    except StorageError:  # the database is down for a moment: the next rerun reads it again
+        return None
 
 
 def series_cost(request: TrainRequest, store: RunStore, teacher: Teacher | None) -> float:
@@ -109,7 +128,7 @@ def start_series(
         QueueFull, OwnerBusy, StorageError: as ``request_distillation`` for the first seed.
     """
     series_cost(request, store, teacher)
-    series = SeedSeries(request)
+    series = SeedSeries(request, store)
     series.tickets.append(request_distillation(runner, request.runs[0], data, store, owner=owner, teacher=teacher))
     advance_series(series, runner, data, store, owner=owner, teacher=teacher)
     return series
@@ -129,7 +148,7 @@ def advance_series(
     ``halted``). Returns the newest ticket started, or None."""
     started = None
     while not series.finished and len(series.tickets) < series.request.seeds:
-        last = ticket_record(series.tickets[-1])
+        last = series.record(series.tickets[-1])
         if last is None:
             job = series.tickets[-1].job
             if job is not None and job.is_finished:

@@ -17,7 +17,7 @@ from kdlab.runs.store import RunStore
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.lab import LabTicket
 from kdlab.serve.request import TrainRequest
-from kdlab.serve.series import SeedSeries, advance_series, start_series, ticket_record
+from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.lab import LEFT_KEY, PREDICTIONS_KEY, TICKET_KEY
 from kdlab.ui.resources import cached_teacher
@@ -76,7 +76,7 @@ def seed_rows(series: SeedSeries) -> list[dict]:
     """One row per seed: its errors alone and distilled, their difference, and where the result came from."""
     rows = []
     for seed, ticket in zip(series.seeds, series.tickets + [None] * (len(series.seeds) - len(series.tickets))):
-        record = None if ticket is None else ticket_record(ticket)
+        record = None if ticket is None else series.record(ticket)
         alone, distilled = (None, None) if record is None else (record.errors("baseline"), record.errors("distilled"))
         rows.append(
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import astuple, replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -71,9 +71,9 @@ def solo(member: StackMember, sample_data, **extra):
     return result
 
 
-def curve(events) -> list[tuple]:
-    """Events without their wall-clock seconds (the last field)."""
-    return [astuple(event)[:-1] for event in events]
+def curve(events) -> list[dict]:
+    """Events without their wall-clock seconds."""
+    return [{k: v for k, v in asdict(event).items() if k != "seconds"} for event in events]
 
 
 def assert_same_run(stacked, alone) -> None:

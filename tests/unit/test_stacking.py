@@ -4,7 +4,7 @@ each with exactly its own result, its own events and its own stop."""
 from __future__ import annotations
 
 import threading
-from dataclasses import astuple, replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -95,8 +95,13 @@ def alone(data, seed: int, stop_at_step: int | None = None):
     )[0]
 
 
+def timeless_events(events) -> list[dict]:
+    """Events without their wall-clock seconds."""
+    return [{k: v for k, v in asdict(event).items() if k != "seconds"} for event in events]
+
+
 def same(result, reference) -> bool:
-    curves = [astuple(event)[:-1] for event in result.history] == [astuple(e)[:-1] for e in reference.history]
+    curves = timeless_events(result.history) == timeless_events(reference.history)
     return result.status == reference.status and torch.equal(result.test_logits, reference.test_logits) and curves
 
 
@@ -132,12 +137,13 @@ def test_a_lesson_trained_stacked_files_the_records_each_run_makes_alone(
     configs = [tiny_config(temperature=temperature) for temperature in (1.0, 4.0, 8.0)] + [tiny_config(seed=1)]
     runner = StackingRunner(max_concurrent=1)
     release = hold_the_slot(runner)
+    stores = [DatabaseRunStore(database, create_student(database)[0].id) for _ in configs]
     tickets = [
         request_distillation(
             runner,
             TrainRequest.build(config, sample_data),
             sample_data,
-            DatabaseRunStore(database, create_student(database)[0].id),
+            stores[index],
             owner=f"student-{index}",
             teacher=linear_teacher,
         )
@@ -148,8 +154,9 @@ def test_a_lesson_trained_stacked_files_the_records_each_run_makes_alone(
         assert runner.wait(ticket.job, 120) and ticket.job.error is None
     # one stack: four distilled students, the lesson's one baseline (shared by its three runs), seed 1's own
     assert stacks == [6]
-    for config, ticket in zip(configs, tickets):
-        record = ticket.job.result.records[ticket.run_id]
+    for config, ticket, store in zip(configs, tickets, stores):
+        assert ticket.run_id in ticket.job.result.filed
+        record = store.get(ticket.run_id)
         result = run_distillation(config, sample_data, teacher=linear_teacher)
         whole = record_from_result(result, sample_data.test.labels, number=1)
         assert record.status == "completed" and timeless(record) == timeless(whole)
