@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -21,7 +21,7 @@ from kdlab.experiments.distill import DistillationResult
 from kdlab.experiments.replays.common import ReplayResult
 from kdlab.ml.data import ImageSet
 from kdlab.ml.export import load_student_file, model_to_bytes, onnx_bytes
-from kdlab.ml.models import build_model
+from kdlab.ml.models import build_model, mlp_name
 from kdlab.teachers.ensembles import describe_teacher, parse_teacher_name
 
 ECE_BINS = 15
@@ -175,6 +175,20 @@ def replay_cards(result: ReplayResult, *, repeats: int = 30) -> dict[str, ModelC
         cards[run] = measure_card(
             model, architecture, test_logits=result.test_logits.get(run), labels=result.test_labels, repeats=repeats
         )
+    return cards
+
+
+def grid_cards(result: ReplayResult, *, repeats: int = 30) -> dict[str, ModelCard]:
+    """The temperature-width replay's card of each width (``"width <W>"``): ``mlp-<W>x<depth>`` measured
+    freshly built (the grid keeps no weights; parameters, bytes and speed depend on the architecture
+    alone), with the test accuracy of that width's best temperature; no calibration (the grid keeps
+    accuracies, not test answers)."""
+    depth = result.summary["config"]["depth"]
+    cards = {}
+    for finding in result.summary.get("findings", {}).get("by_width", []):
+        architecture = mlp_name(finding["width"], depth)
+        card = measure_card(build_model(architecture), architecture, repeats=repeats)
+        cards[f"width {finding['width']}"] = replace(card, accuracy=finding["best_accuracy"])
     return cards
 
 

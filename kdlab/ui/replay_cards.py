@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.experiments.compression_card import ModelCard, headline, replay_cards
+from kdlab.experiments.compression_card import ModelCard, grid_cards, headline, replay_cards
 from kdlab.experiments.replays import ReplayResult
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ui.compression_card import ROLE_WORDS, offer_measuring, render_card_body
@@ -29,8 +29,11 @@ RUN_NAMES = {  # the replays' run names in words
 def render_replay_cards(result: ReplayResult, key: str) -> None:
     """The students' card: a Measure button, then their table and charts; a note when none was kept."""
     st.markdown("**Compression card of the students**: their size, speed and calibration, measured on this CPU.")
+    if result.name == "temperature-width":
+        render_grid_cards(result, key)
+        return
     if not result.student_files:
-        st.caption("This replay kept no student weights (it stopped first, or keeps only its grid), so no card.")
+        st.caption("This replay kept no student weights (it stopped first), so no card.")
         return
     measured = st.session_state.setdefault(CARDS_KEY, {})
     if key not in measured:
@@ -49,6 +52,27 @@ def render_replay_cards(result: ReplayResult, key: str) -> None:
     if left:
         notes.append(f"Not measured (the replay keeps no weights of these): {', '.join(left)}.")
     render_card_body(cards, RUN_NAMES, notes, key=f"{key}.card")
+
+
+def render_grid_cards(result: ReplayResult, key: str) -> None:
+    """The temperature-width grid's card: one row per width, its architecture measured, its best T's accuracy."""
+    if not result.summary.get("findings", {}).get("by_width"):
+        st.caption("The grid has no finished width yet, so no card.")
+        return
+    measured = st.session_state.setdefault(CARDS_KEY, {})
+    if key not in measured:
+        if not offer_measuring(f"{key}.card"):
+            return
+        with st.spinner("Timing the students ..."):
+            measured[key] = {run: card.as_dict() for run, card in grid_cards(result).items()}
+    cards = measured[key]
+    names = {run: f"Distilled, {run} (best T)" for run in cards}
+    note = (
+        "Each width measured on its architecture freshly built (the grid keeps no weights; the same architecture "
+        "has the same size and speed), with the test accuracy of its best temperature. No calibration: the grid "
+        "keeps accuracies, not test answers."
+    )
+    render_card_body(cards, names, [note], key=f"{key}.card")
 
 
 def _card(card: dict) -> ModelCard:

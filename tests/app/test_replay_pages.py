@@ -132,6 +132,15 @@ def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_b
     )  # a new session: no job, the grid comes from the disk cache
     assert not later.exception
     assert any("computed once and stored" in caption.value for caption in later.caption)
+    # The grid's compression card: each width's architecture measured, with its best temperature's accuracy.
+    (measure,) = [b for b in later.button if "temperature-width" in b.key and b.key.endswith(".card.measure")]
+    measure.click().run()
+    assert not later.exception, [error.value for error in later.exception]
+    card = next(frame.value for frame in later.dataframe if "ECE" in frame.value.columns)
+    findings = default_runner().jobs()[-1].result.summary["findings"]["by_width"]
+    expected = {f"Distilled, width {f['width']} (best T)": 100 * f["best_accuracy"] for f in findings}
+    assert dict(zip(card[""], card["test accuracy"])) == pytest.approx(expected)
+    assert (card["parameters"] > 0).all() and (card["ms per image"] > 0).all() and card["ECE"].isna().all()
 
 
 def test_schemes_page_compares_every_scheme_with_the_references():

@@ -9,7 +9,7 @@ import torch
 
 from kdlab.classroom.board import ClassRun
 from kdlab.classroom.class_card import class_points
-from kdlab.experiments.compression_card import replay_cards
+from kdlab.experiments.compression_card import grid_cards, replay_cards
 from kdlab.experiments.distill import run_distillation
 from kdlab.experiments.replays.common import KEEP_STUDENT_BYTES, ReplayResult, keep_students
 from kdlab.ml.export import load_student_file
@@ -119,3 +119,18 @@ def test_a_replay_keeps_its_students_within_a_bound_and_cards_them(sample_data):
     names = {"baseline": "Student alone", "distilled": "Distilled"}
     traces = reliability_diagram({run: cards[run].as_dict() for run in names}, names).data
     assert [trace.name.split(" (")[0] for trace in traces][1:] == ["Student alone", "Distilled"]
+
+
+def test_a_temperature_width_grid_gets_one_card_per_width_measured_on_its_architecture():
+    summary = {
+        "config": {"depth": 1},
+        "findings": {"by_width": [{"width": 12, "best_accuracy": 0.91}, {"width": 40, "best_accuracy": 0.95}]},
+    }
+    cards = grid_cards(ReplayResult("temperature-width", summary), repeats=3)
+    assert list(cards) == ["width 12", "width 40"]
+    for run, width, accuracy in (("width 12", 12, 0.91), ("width 40", 40, 0.95)):
+        model = build_model(f"mlp-{width}x1")
+        assert cards[run].architecture == f"mlp-{width}x1"
+        assert cards[run].parameters == sum(p.numel() for p in model.parameters())
+        assert cards[run].accuracy == accuracy and cards[run].ece is None and cards[run].latency_ms_one > 0
+    assert cards["width 40"].bytes > cards["width 12"].bytes
