@@ -175,7 +175,7 @@ BOARD_FIELDS = (
 
 
 def board_summary(summary: dict) -> dict:
-    """The part of ``summary`` the class board shows, in the summary's shape: about 250 bytes of JSON
+    """The part of ``summary`` the class board shows, in the summary's shape: a few hundred bytes of JSON
     where the whole summary of a default run is 1.7 kB, filed beside it so the board never reads the rest."""
     board = {}
     for part, names in BOARD_FIELDS:
