@@ -119,6 +119,7 @@ def start_series(
     store: RunStore,
     *,
     owner: str | None = None,
+    client: str | None = None,
     teacher: Teacher | None = None,
 ) -> SeedSeries:
     """Press Train with a request of several seeds: the cost of all of them checked, the first seed started.
@@ -129,8 +130,9 @@ def start_series(
     """
     series_cost(request, store, teacher)
     series = SeedSeries(request, store)
-    series.tickets.append(request_distillation(runner, request.runs[0], data, store, owner=owner, teacher=teacher))
-    advance_series(series, runner, data, store, owner=owner, teacher=teacher)
+    first = request_distillation(runner, request.runs[0], data, store, owner=owner, client=client, teacher=teacher)
+    series.tickets.append(first)
+    advance_series(series, runner, data, owner=owner, client=client, teacher=teacher)
     return series
 
 
@@ -138,9 +140,9 @@ def advance_series(
     series: SeedSeries,
     runner: JobRunner,
     data: MnistData,
-    store: RunStore,
     *,
     owner: str | None = None,
+    client: str | None = None,
     teacher: Teacher | None = None,
 ) -> LabTicket | None:
     """Start the next seeds whose turn it is: each once the seed before has its result (cached seeds
@@ -159,7 +161,7 @@ def advance_series(
             return started
         run = series.request.runs[len(series.tickets)]
         try:
-            started = request_distillation(runner, run, data, store, owner=owner, teacher=teacher)
+            started = request_distillation(runner, run, data, series.store, owner=owner, client=client, teacher=teacher)
         except (
             ValueError,
             StorageError,

@@ -127,7 +127,7 @@ def render_lab_page() -> None:
     """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
     data = get_data()
     store = session_runs()
-    advance_seeds(data, store)  # several seeds: the next one starts once the one before has its result
+    advance_seeds(data)  # several seeds: the next one starts once the one before has its result
     ticket = current_ticket(store)
     busy = is_busy(ticket)
     init_controls(len(data.train))

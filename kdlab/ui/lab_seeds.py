@@ -19,6 +19,7 @@ from kdlab.serve.lab import LabTicket
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
+from kdlab.ui.client import client_address
 from kdlab.ui.lab import LEFT_KEY, PREDICTIONS_KEY, TICKET_KEY
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.session import remember_job, session_owner
@@ -31,7 +32,9 @@ def start_seeds(request: TrainRequest, data: MnistData, store: RunStore, *, teac
     """Press Train with a request of several seeds: the first seed starts (cached ones come at once).
     Shows an error and returns False when the seeds cannot start."""
     try:
-        series = start_series(default_runner(), request, data, store, owner=session_owner(), teacher=teacher)
+        series = start_series(
+            default_runner(), request, data, store, owner=session_owner(), client=client_address(), teacher=teacher
+        )
     except (ValueError, StorageError) as error:  # the cap over all seeds, a full queue, a busy database
         st.error(f"**The runs cannot start.** {error}")
         return False
@@ -47,7 +50,7 @@ def forget_seeds() -> None:
     st.session_state.pop(SERIES_KEY, None)
 
 
-def advance_seeds(data: MnistData, store: RunStore) -> None:
+def advance_seeds(data: MnistData) -> None:
     """Start the session's next seed if the one before has its result (before the page decides whether
     Train is busy); a series whose newest seed is no longer the lab's run is forgotten."""
     series: SeedSeries | None = st.session_state.get(SERIES_KEY)
@@ -61,7 +64,9 @@ def advance_seeds(data: MnistData, store: RunStore) -> None:
         series.halted = "you left the run"
         return
     teacher = cached_teacher(series.request.config.teacher)
-    started = advance_series(series, default_runner(), data, store, owner=session_owner(), teacher=teacher)
+    started = advance_series(
+        series, default_runner(), data, owner=session_owner(), client=client_address(), teacher=teacher
+    )
     if started is not None:
         _follow(started)
 

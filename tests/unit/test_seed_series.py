@@ -9,6 +9,7 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.serve.lab import request_distillation
 from kdlab.serve.limits import CostTooHigh, check_cost
+from kdlab.serve.refusals import ClientBusy
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.serve.series import advance_series, start_series
@@ -31,7 +32,7 @@ def follow(series, runner, data, store, teacher, owner="ada"):
         job = series.tickets[-1].job
         if job is not None:
             assert runner.wait(job, timeout=120), job.error
-        advance_series(series, runner, data, store, owner=owner, teacher=teacher)
+        advance_series(series, runner, data, owner=owner, teacher=teacher)
     return series
 
 
@@ -92,3 +93,16 @@ def test_the_cap_counts_every_seed_that_has_to_train(monkeypatch, database, samp
     with pytest.raises(CostTooHigh, match=r"at 3 seeds.*at most 2 seeds"):
         start_series(JobRunner(1), request, sample_data, store, teacher=linear_teacher)
     assert store.records() == []  # refused before any seed started
+
+
+def test_every_seed_counts_against_its_client_address(database, sample_data, linear_teacher):
+    runner = JobRunner(1, max_per_client=1)
+    request = TrainRequest.build(tiny_config(seed=40), sample_data, seeds=2)
+    start_series(
+        runner, request, sample_data, new_store(database), owner="ada", client="10.0.0.7", teacher=linear_teacher
+    )
+    other = TrainRequest.build(tiny_config(seed=50), sample_data, seeds=2)
+    with pytest.raises(ClientBusy):  # another student in the same tab's address: the limit holds for seeds too
+        start_series(
+            runner, other, sample_data, new_store(database), owner="bob", client="10.0.0.7", teacher=linear_teacher
+        )
