@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from kdlab.experiments.compression_card import ModelCard, grid_cards, headline, replay_cards
@@ -35,13 +37,9 @@ def render_replay_cards(result: ReplayResult, key: str) -> None:
     if not result.student_files:
         st.caption("This replay kept no student weights (it stopped first), so no card.")
         return
-    measured = st.session_state.setdefault(CARDS_KEY, {})
-    if key not in measured:
-        if not offer_measuring(f"{key}.card"):
-            return
-        with st.spinner("Timing the students ..."):
-            measured[key] = {run: card.as_dict() for run, card in replay_cards(result).items()}
-    cards = measured[key]
+    cards = _measured(key, lambda: replay_cards(result))
+    if cards is None:
+        return
     kept = [RUN_NAMES.get(run, run) for run in cards if run in result.student_files]
     left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in cards]
     notes = [f"Measured from the weights the replay kept: {', '.join(kept)}."]
@@ -59,13 +57,9 @@ def render_grid_cards(result: ReplayResult, key: str) -> None:
     if not result.summary.get("findings", {}).get("by_width"):
         st.caption("The grid has no finished width yet, so no card.")
         return
-    measured = st.session_state.setdefault(CARDS_KEY, {})
-    if key not in measured:
-        if not offer_measuring(f"{key}.card"):
-            return
-        with st.spinner("Timing the students ..."):
-            measured[key] = {run: card.as_dict() for run, card in grid_cards(result).items()}
-    cards = measured[key]
+    cards = _measured(key, lambda: grid_cards(result))
+    if cards is None:
+        return
     names = {run: f"Distilled, {run} (best T)" for run in cards}
     note = (
         "Each width measured on its architecture freshly built (the grid keeps no weights; the same architecture "
@@ -73,6 +67,18 @@ def render_grid_cards(result: ReplayResult, key: str) -> None:
         "keeps accuracies, not test answers."
     )
     render_card_body(cards, names, [note], key=f"{key}.card")
+
+
+def _measured(key: str, measure: Callable[[], dict[str, ModelCard]]) -> dict[str, dict] | None:
+    """The cards of the replay result ``key``, measured once per session when the student asks (the
+    Measure button), by name as dicts; None until then."""
+    measured = st.session_state.setdefault(CARDS_KEY, {})
+    if key not in measured:
+        if not offer_measuring(f"{key}.card"):
+            return None
+        with st.spinner("Timing the students ..."):
+            measured[key] = {run: card.as_dict() for run, card in measure().items()}
+    return measured[key]
 
 
 def _card(card: dict) -> ModelCard:
