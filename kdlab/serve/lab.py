@@ -52,7 +52,7 @@ class TeacherReady:
 
 @dataclass
 class LabOutcome:
-    """The lab job's result, which the runner keeps for an hour: which records were filed, not the records.
+    """The lab job's result, which the runner keeps while a session shows it: which records were filed, not the records.
 
     A record holds the student's weights (up to 15 MB for ``mlp-1200x3``): once filed, every page reads it
     from the follower's store, so the job keeps its id only. A record that could not be filed is kept
