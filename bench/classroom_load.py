@@ -96,9 +96,8 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def descendants_cpu_seconds(root: int, exclude: int) -> float:
-    """CPU time used so far by every living descendant of ``root`` outside ``exclude``'s family
-    (here: the browsers and their driver, not the server)."""
+def family(root: int, exclude: int | None = None) -> set[int]:
+    """``root`` and every living descendant of it, leaving out ``exclude`` and its descendants."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -106,12 +105,29 @@ def descendants_cpu_seconds(root: int, exclude: int) -> float:
         except OSError:
             continue
         parents[int(stat.parent.name)] = int(fields[1])
-    family, grew = {root}, True
+    members, grew = {root}, True
     while grew:
-        children = {pid for pid, parent in parents.items() if parent in family and pid != exclude} - family
-        family |= children
+        children = {pid for pid, parent in parents.items() if parent in members and pid != exclude} - members
+        members |= children
         grew = bool(children)
-    return sum(cpu_seconds(pid) or 0.0 for pid in family - {root})
+    return members
+
+
+def descendants_cpu_seconds(root: int, exclude: int) -> float:
+    """CPU time used so far by every living descendant of ``root`` outside ``exclude``'s family
+    (here: the browsers and their driver, not the server)."""
+    return sum(cpu_seconds(pid) or 0.0 for pid in family(root, exclude) - {root})
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time the server has used so far, with its training worker processes (kdlab.serve.process_runner)."""
+    return sum(cpu_seconds(member) or 0.0 for member in family(pid))
+
+
+def server_rss_megabytes(pid: int) -> float | None:
+    """Resident memory of the server with its training worker processes (shared pages counted in each)."""
+    sizes = [size for member in family(pid) if (size := rss_megabytes(member)) is not None]
+    return sum(sizes) if sizes else None
 
 
 class MemorySampler(threading.Thread):
@@ -125,7 +141,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            value = rss_megabytes(self.pid)
+            value = server_rss_megabytes(self.pid)
             if value is not None:
                 self.samples.append(value)
             self.loads.append(os.getloadavg()[0])
@@ -268,7 +284,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
             await asyncio.sleep(3)  # a few switches on the idle server first
             deadline = time.monotonic() + limit
             spy = start_py_spy(server_pid, profile) if profile else None
-            cpu_at_click, clicks = cpu_seconds(server_pid) or 0.0, []
+            cpu_at_click, clicks = server_cpu_seconds(server_pid), []
             for page in pages:
                 await page.get_by_role("button", name="Train", exact=True).click()
                 clicks.append(time.monotonic())
@@ -276,7 +292,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
             results = await asyncio.gather(
                 *(wait_for_result(page, clicked, deadline) for page, clicked in zip(pages, clicks))
             )
-            class_cpu = (cpu_seconds(server_pid) or 0.0) - cpu_at_click
+            class_cpu = server_cpu_seconds(server_pid) - cpu_at_click
             if spy is not None:
                 stop_py_spy(spy)
             done.set()
@@ -436,14 +452,14 @@ def run_class(folder: Path, args) -> dict:
     server = start_server(folder, args.data_dir, port, server_env(folder, args.data_dir))
     sampler = MemorySampler(server.pid)
     sampler.start()
-    cpu_before, wall_before = cpu_seconds(server.pid) or 0.0, time.monotonic()
+    cpu_before, wall_before = server_cpu_seconds(server.pid), time.monotonic()
     try:
         run = drive(
             f"http://127.0.0.1:{port}", class_links(args.mode, args.students), args.limit, server.pid, args.profile
         )
         driven = asyncio.run(asyncio.wait_for(run, timeout=args.limit + 300))
     finally:
-        server_cpu = (cpu_seconds(server.pid) or 0.0) - cpu_before
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
         wall = time.monotonic() - wall_before
         sampler.stop()
         stop_server(server)

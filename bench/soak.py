@@ -35,12 +35,12 @@ from classroom_load import (  # noqa: E402
     FIRST_SEED,
     IDLE,
     MemorySampler,
-    cpu_seconds,
     free_port,
     open_lab,
     prepared_cache,
-    rss_megabytes,
+    server_cpu_seconds,
     server_env,
+    server_rss_megabytes,
     start_server,
     stop_server,
     wait_for_result,
@@ -83,7 +83,7 @@ async def day(url: str, args, server_pid: int) -> list[dict]:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for number in range(1, args.classes + 1):
-                started, cpu_before = time.monotonic(), cpu_seconds(server_pid) or 0.0
+                started, cpu_before = time.monotonic(), server_cpu_seconds(server_pid)
                 links = [
                     {
                         "seed": FIRST_SEED + number * MAX_STUDENTS + index,  # every run trains
@@ -94,13 +94,13 @@ async def day(url: str, args, server_pid: int) -> list[dict]:
                 ]
                 results = await asyncio.gather(*(student(browser, url, link, args.limit) for link in links))
                 await asyncio.sleep(args.settle)
-                rss = rss_megabytes(server_pid)
+                rss = server_rss_megabytes(server_pid)
                 classes.append(
                     {
                         "class": number,
                         "rss_mb": round(rss or 0.0),
                         "wall_seconds": round(time.monotonic() - started, 1),
-                        "server_cpu_seconds": round((cpu_seconds(server_pid) or 0.0) - cpu_before, 1),
+                        "server_cpu_seconds": round(server_cpu_seconds(server_pid) - cpu_before, 1),
                         "results": sum(1 for result in results if result["error"] is None),
                         "errors": sorted({result["error"] for result in results if result["error"]}),
                     }
@@ -136,7 +136,7 @@ def main() -> int:
     server = start_server(folder, args.data_dir, port, server_env(folder, args.data_dir))
     sampler = MemorySampler(server.pid)
     sampler.start()
-    started_rss = rss_megabytes(server.pid)
+    started_rss = server_rss_megabytes(server.pid)
     try:
         run = day(f"http://127.0.0.1:{port}", args, server.pid)
         classes = asyncio.run(asyncio.wait_for(run, timeout=args.classes * (args.limit + 120)))

@@ -28,6 +28,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
 | ``KDLAB_STACK`` | on with CUDA, else off | as ``KDLAB_OFFLINE`` | train compatible queued lab runs as one stacked model |
+| ``KDLAB_PROCESSES`` | on with the CPU, else off | as ``KDLAB_OFFLINE`` | train in worker processes beside the web server |
 
 A client address is what the app's server sees; with ``KDLAB_TRUSTED_PROXY_HEADER`` set it is the right-most
 entry of that header (the address the proxy itself saw; set it only when a proxy that appends to the header
@@ -99,6 +100,7 @@ class Settings:
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
     heartbeat_stale_seconds: float = 60.0
     stack: bool | None = None  # stacked training of compatible lab runs (kdlab.serve.stacking); None: on with CUDA
+    processes: bool | None = None  # trainings in worker processes (kdlab.serve.process_runner); None: on with the CPU
 
 
 def variable(name: str) -> str:
@@ -202,6 +204,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
         _whole_number("heartbeat_stale_seconds", text, 1, "a whole number of seconds")
     ),
     "stack": lambda text: _flag(text, "stack"),
+    "processes": lambda text: _flag(text, "processes"),
 }
 _RAW = ("data_dir", "cache_dir")  # read as written: only an empty value is unset
 

@@ -21,10 +21,13 @@ SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory):
-    """Offline, CPU-only, and a fresh teacher cache for the whole session."""
+    """Offline, CPU-only, and a fresh teacher cache for the whole session. Trainings run on threads of the
+    test process (``KDLAB_PROCESSES=0``), so a test may replace a library function in it; the worker
+    processes the app uses on a CPU are tested in tests/unit/test_process_runner.py and by the lab tests there."""
     cache = tmp_path_factory.mktemp("kdlab-cache")
-    saved = {key: os.environ.get(key) for key in ("KDLAB_OFFLINE", "KDLAB_CACHE_DIR", "KDLAB_DEVICE", "KDLAB_DATA_DIR")}
-    os.environ.update(KDLAB_OFFLINE="1", KDLAB_CACHE_DIR=str(cache), KDLAB_DEVICE="cpu")
+    names = ("KDLAB_OFFLINE", "KDLAB_CACHE_DIR", "KDLAB_DEVICE", "KDLAB_DATA_DIR", "KDLAB_PROCESSES")
+    saved = {key: os.environ.get(key) for key in names}
+    os.environ.update(KDLAB_OFFLINE="1", KDLAB_CACHE_DIR=str(cache), KDLAB_DEVICE="cpu", KDLAB_PROCESSES="0")
     os.environ.pop("KDLAB_DATA_DIR", None)
     yield cache
     for key, value in saved.items():

@@ -11,7 +11,8 @@ starts empty. The lab's default settings and its cached teacher (trained first i
 
 First one default run alone on the same backend (both students, one torch thread, its own empty
 database), then the class, all submitted at once; each student's wait runs from the first click to
-their record. CPU is the process's (``time.process_time``: every thread) over the class.
+their record. CPU is the process's (``time.process_time``: every thread) over the class, with its
+worker processes' (``ProcessRunner.worker_cpu_seconds``) where trainings run in them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
 from kdlab.serve.jobs import cap_torch_threads, local_runner, runner_settings
 from kdlab.serve.lab import LabTicket, request_distillation
+from kdlab.serve.process_runner import ProcessRunner
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.serve.stacking import StackingRunner
@@ -96,18 +98,25 @@ def run_classroom(
     )
     with tempfile.TemporaryDirectory() as folder:
         runner = local_runner(settings)
-        alone = _new_stores(Path(folder), "single", 1)
-        _, _, (single,) = _press_train(runner, [default], data, alone, teacher)
-        stores = _new_stores(Path(folder), "class", students)
-        cpu_before = time.process_time()
-        _, tickets, waits = _press_train(runner, configs, data, stores, teacher)
-        cpu = time.process_time() - cpu_before
+        try:
+            if isinstance(runner, ProcessRunner):
+                runner.worker_pids()  # the app starts its workers with the server: no run waits for them
+            alone = _new_stores(Path(folder), "single", 1)
+            _, _, (single,) = _press_train(runner, [default], data, alone, teacher)
+            stores = _new_stores(Path(folder), "class", students)
+            cpu_before = _cpu_seconds(runner)
+            _, tickets, waits = _press_train(runner, configs, data, stores, teacher)
+            cpu = _cpu_seconds(runner) - cpu_before
+        finally:
+            if isinstance(runner, ProcessRunner):
+                runner.shutdown()
     return {
         "mode": mode,
         "students": students,
         "data": data.source.as_dict(),
         "workers": settings["max_concurrent"],
         "stacking": isinstance(runner, StackingRunner),
+        "processes": isinstance(runner, ProcessRunner),
         "torch_threads": threads,
         "single_run_seconds": round(single, 2),
         "first_result_seconds": round(min(waits), 2),
@@ -128,11 +137,18 @@ def run_classroom(
     }
 
 
+def _cpu_seconds(runner: JobRunner) -> float:
+    """This process's CPU seconds so far, with its trainings' in worker processes."""
+    workers = runner.worker_cpu_seconds if isinstance(runner, ProcessRunner) else 0.0
+    return time.process_time() + workers
+
+
 def classroom_lines(report: dict) -> list[str]:
     """The classroom benchmark as text for a terminal."""
     lines = [
-        f"\nA class of {report['students']} ({report['mode']}) on {report['workers']} worker(s), "
-        f"{report['torch_threads']} torch thread(s) each, {'stacked' if report['stacking'] else 'not stacked'}:",
+        f"\nA class of {report['students']} ({report['mode']}) on {report['workers']} worker "
+        f"{'process' if report['processes'] else 'thread'}(s), {report['torch_threads']} torch thread(s) each, "
+        f"{'stacked' if report['stacking'] else 'not stacked'}:",
         f"  one default run alone  {report['single_run_seconds']:7.1f} s",
     ]
     for wait in report["waits"]:

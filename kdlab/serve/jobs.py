@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
+from kdlab.ml.train import pick_device
+from kdlab.serve.process_runner import ProcessRunner
 from kdlab.serve.runner import JobRunner
 from kdlab.serve.stacking import StackingRunner, stacking_enabled
 from kdlab.settings import current_settings
@@ -94,7 +96,21 @@ def default_runner() -> JobRunner:
         return _default_runner
 
 
+def processes_enabled() -> bool:
+    """``KDLAB_PROCESSES``, or by default on where trainings run on the CPU: there two trainings on two
+    threads of one process wait for each other's interpreter lock (``kdlab.serve.process_runner``). A GPU
+    is one device that one process drives best, so there they stay threads (and stack)."""
+    setting = current_settings().processes
+    return setting if setting is not None else pick_device().type == "cpu"
+
+
 def local_runner(settings: dict) -> JobRunner:
-    """A runner of threads in this process with ``settings`` (``runner_settings()``): one that stacks
-    compatible lab runs (``kdlab.serve.stacking``) where ``KDLAB_STACK`` (default: on with CUDA) says so."""
-    return StackingRunner(**settings) if stacking_enabled() else JobRunner(**settings)
+    """The runner for this machine with ``settings`` (``runner_settings()``): one that stacks compatible lab
+    runs (``kdlab.serve.stacking``) where ``KDLAB_STACK`` (default: on with CUDA) says so; else one whose
+    trainings run in worker processes where ``KDLAB_PROCESSES`` (default: on with the CPU) says so, each
+    with ``torch_threads`` threads; else threads of this process."""
+    if stacking_enabled():
+        return StackingRunner(**settings)
+    if processes_enabled():
+        return ProcessRunner(**settings, threads=torch_threads(usable_cores(), settings["max_concurrent"]))
+    return JobRunner(**settings)

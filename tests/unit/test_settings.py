@@ -45,6 +45,7 @@ DEFAULTS = {
     "KDLAB_INSTRUCTOR_KEY": ("instructor_key", None),
     "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),
     "KDLAB_STACK": ("stack", None),
+    "KDLAB_PROCESSES": ("processes", None),
 }
 
 
@@ -89,6 +90,7 @@ def test_an_empty_value_is_unset():
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "5", 5.0),
         ("KDLAB_STACK", " On ", True),
         ("KDLAB_STACK", "off", False),
+        ("KDLAB_PROCESSES", "no", False),
     ],
 )
 def test_a_good_value(name, text, expected):
