@@ -3,7 +3,8 @@
 The runner itself (queue, fairness, estimates, pruning) is ``kdlab.serve.runner``; this module picks
 its size from the cores and the environment (``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE``,
 ``KDLAB_JOB_TTL``, ``KDLAB_MAX_JOBS_PER_CLIENT``), caps torch's threads so concurrent trainings fit the cores, and chooses the
-backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else threads of this process.
+backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else worker processes of this machine on a CPU
+(``kdlab.serve.process_runner``) or threads of this process (``local_runner``).
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def default_runner() -> JobRunner:
 
     With ``KDLAB_RAY_ADDRESS`` set (``local``, ``auto`` or ``ray://host:port``) it is a
     ``kdlab.serve.ray_runner.RayRunner`` and trainings run on Ray; without it nothing imports Ray
-    and jobs run on threads of this process (the app caps torch's threads to fit the cores with
-    ``cap_torch_threads``).
+    and ``local_runner`` picks worker processes or threads of this process (torch's threads capped to fit
+    the cores: ``torch_threads``, ``cap_torch_threads``).
     """
     global _default_runner
     with _default_runner_lock:

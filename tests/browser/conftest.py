@@ -58,7 +58,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 @contextmanager
 def serve_app(folder: Path, env: dict[str, str]) -> Iterator[str]:
-    """``streamlit run app.py`` with ``env`` on a free localhost port (log in ``folder``); yields its URL."""
+    """``streamlit run app.py`` with ``env`` on a free localhost port (log in ``folder``); yields its URL. The
+    server trains as it does in class, in worker processes (the suite's own ``KDLAB_PROCESSES=0`` left out)."""
+    env = {name: value for name, value in env.items() if name != "KDLAB_PROCESSES"}
     port, log = free_port(), folder / "streamlit.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
