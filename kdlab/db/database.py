@@ -56,6 +56,10 @@ from kdlab.settings import current_settings
 log = logging.getLogger(__name__)
 DEFAULT_FILE_NAME = "kdlab.sqlite3"
 BUSY_TIMEOUT_SECONDS = 5.0  # a writer waits this long for another before "locked"
+# SQLite: this process's writers take turns on a lock of their own first, and wait this long there. A class
+# pressing Train at once is 30 writers; in SQLite's busy handler (which polls, first come not first served) one
+# of 30 waited past the 5 s and was refused under a load average of 22 (bench/classroom_load.py, 2026-12-03).
+WRITER_TURN_SECONDS = 60.0
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: an unreachable server fails a page in seconds, not at the TCP timeout
 UPGRADE_LOCK = 0x6B646C6162  # "kdlab": the PostgreSQL advisory lock key of schema upgrades
 
@@ -129,6 +133,7 @@ class Database:
         self.dialect = engine.dialect
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(kdlab_write=True)
+        self._writer_turn = threading.RLock() if self.is_sqlite else None  # PostgreSQL queues its writers itself
         self.stopped = threading.Event()  # set by forget_databases: this engine's heartbeat thread ends
 
     @contextmanager
@@ -142,10 +147,24 @@ class Database:
         """A transaction that commits at the end of the block (rolls back on an error).
 
         On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for) up
-        front, so a transaction that reads, then writes never fails half way on a busy database.
+        front, so a transaction that reads, then writes never fails half way on a busy database; and this
+        process's writers take turns on a lock first (``WRITER_TURN_SECONDS``), so SQLite's busy timeout is
+        only ever spent waiting for another process.
         """
-        with storage_errors(), self._writer.begin() as connection:
+        with storage_errors(), self._turn(), self._writer.begin() as connection:
             yield connection
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._writer_turn is None:
+            yield
+            return
+        if not self._writer_turn.acquire(timeout=WRITER_TURN_SECONDS):
+            raise storage_error(TimeoutError("locked: this server's other writers held it too long"))
+        try:
+            yield
+        finally:
+            self._writer_turn.release()
 
     def version(self) -> int:
         """The schema version recorded in the database (0 for an empty one)."""

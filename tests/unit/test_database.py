@@ -229,6 +229,32 @@ def test_a_locked_database_is_reported_and_loses_nothing(database_url):
     assert [r.run_id for r in store.records()] == ["run1", "run2"]
 
 
+def test_a_class_writing_at_once_to_sqlite_takes_turns_and_none_is_refused(sqlite_url):
+    database = open_database(sqlite_url, busy_timeout=0.2)  # 30 slow writers need far longer than this in all
+    stores = [new_store(database) for _ in range(30)]
+
+    @event.listens_for(database.engine, "commit")
+    def slow_commit(connection):
+        threading.Event().wait(0.05)  # a loaded server: each write holds the lock a while
+
+    refused, barrier = [], threading.Barrier(len(stores))
+
+    def press_train(store, number):
+        barrier.wait()
+        try:
+            store.add(record(number, run_id=f"run-{number}"))
+        except StorageError as error:
+            refused.append(str(error))
+
+    threads = [threading.Thread(target=press_train, args=(store, n)) for n, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert refused == []
+    assert sorted(r.run_id for store in stores for r in store.records()) == sorted(f"run-{n}" for n in range(30))
+
+
 def test_an_unreachable_database_server_is_reported_at_once():
     pytest.importorskip("psycopg")
     try:
