@@ -15,8 +15,9 @@ lab link, and presses Train in all of them within a second:
  Meanwhile one more session switches pages in a loop (Home, explorer,
 Runs, lab) and times each switch: click on the navigation link until the new page has run to
 the end. The server's resident memory is read from /proc every second, and its CPU time (the
-server process alone, every thread, browsers excluded) from the first click to the last result,
-divided by the results: ``cpu_seconds_per_result``. ``--py-spy FILE`` samples the server meanwhile
+server process with its training workers, every thread, browsers excluded) from the first click to
+the last result, divided by the results: ``cpu_seconds_per_result``; the browsers' CPU over the same
+span is ``class_browsers_cpu_seconds``. ``--py-spy FILE`` samples the server meanwhile
 (``pip install py-spy``; collapsed stacks in FILE, the top functions on stderr). Localhost only, N
 and the run time are capped, and the server is stopped at the end, whatever happens. The last line
 on stderr is a one-line summary; ``--json`` prints the whole report on stdout.
@@ -285,6 +286,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
             deadline = time.monotonic() + limit
             spy = start_py_spy(server_pid, profile) if profile else None
             cpu_at_click, clicks = server_cpu_seconds(server_pid), []
+            browsers_at_click = descendants_cpu_seconds(os.getpid(), exclude=server_pid)
             for page in pages:
                 await page.get_by_role("button", name="Train", exact=True).click()
                 clicks.append(time.monotonic())
@@ -293,6 +295,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
                 *(wait_for_result(page, clicked, deadline) for page, clicked in zip(pages, clicks))
             )
             class_cpu = server_cpu_seconds(server_pid) - cpu_at_click
+            class_browsers_cpu = descendants_cpu_seconds(os.getpid(), exclude=server_pid) - browsers_at_click
             if spy is not None:
                 stop_py_spy(spy)
             done.set()
@@ -307,6 +310,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
         "switches": switches,
         "browsers_cpu_seconds": round(browsers_cpu, 1),
         "class_server_cpu_seconds": round(class_cpu, 1),
+        "class_browsers_cpu_seconds": round(class_browsers_cpu, 1),
         "cpu_seconds_per_result": round(class_cpu / finished, 2) if finished else None,
     }
 
@@ -386,7 +390,7 @@ def summary_line(report: dict, times: list[float]) -> str:
     return (
         f"classroom_load {report['mode']} x{report['students']} ({report['data']}): {last}; server CPU "
         f"{report['class_server_cpu_seconds']} s for {len(times)} results = {report['cpu_seconds_per_result']} s "
-        f"per result (browsers {report['browsers_cpu_seconds']} s); load average {report['load_average']['mean']}"
+        f"per result (browsers {report['class_browsers_cpu_seconds']} s meanwhile); load average {report['load_average']['mean']}"
     )
 
 
