@@ -36,7 +36,7 @@ from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
 from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
 
-LIVE_SECONDS = 4.0
+LIVE_SECONDS = 2.0
 CURVE_NOTE = (
     "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
     "for every run, so it is cheap to measure); the final numbers use the whole test set."
@@ -170,10 +170,7 @@ def render_lab_page() -> None:
     # The run's own settings, from its request (also after a reload), not the controls' current values.
     live_config = ticket.request.config.as_dict() if ticket is not None else {}
     # Redrawing the charts every 2 s rather than every second: where browser and server share a
-    # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching). Every 4 s, as
-    # often as the figures can change (REBUILD_SECONDS), rather than 2 s: a lesson of 30 through 30
-    # browsers on the 2 cores took 272 s of browsers' CPU instead of 324 s (bench/classroom_load.py,
-    # 2026-12-03); one live tab spends 0.37 s of CPU a tick, two thirds of it on the figures.
+    # small CPU, the default run took 40 s instead of 61 s (39 s with nobody watching).
     render_lab_run(
         ticket,
         store,

@@ -27,7 +27,7 @@ from kdlab.runs.record import curves_from_events
 from kdlab.serve.lab import TeacherReady
 
 MAX_JOBS = 64  # jobs whose latest figures are kept: more than a class has running at once
-REBUILD_SECONDS = 4.0  # the lab's live interval (kdlab.ui.lab_page.LIVE_SECONDS): the curves move at most every tick
+REBUILD_SECONDS = 4.0  # twice the lab's live interval: the curves move every other tick at most
 
 
 @dataclass(frozen=True)

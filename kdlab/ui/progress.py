@@ -17,9 +17,7 @@ import streamlit as st
 
 from kdlab.serve.runner import Job, JobStatus
 
-# A queued view shows only its place in line; each tick costs its browser about 0.12 s of CPU, and a
-# lesson of 30 has two dozen queued views at first (bench/classroom_load.py, 2026-12-03).
-QUEUED_SECONDS = 8.0
+QUEUED_SECONDS = 5.0
 
 
 def _duration(seconds: float) -> str:
