@@ -36,6 +36,9 @@ from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
 from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
 
+# Every 4 s (queued views every 8 s) cut a lesson of 30's browsers' CPU from 324 s to 272 s on the shared
+# 2 cores (bench/classroom_load.py, 2026-12-03), but a run shorter than a tick then showed no live curve
+# at all (deploy/rehearse.sh's first run): 2 s it stays.
 LIVE_SECONDS = 2.0
 CURVE_NOTE = (
     "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
