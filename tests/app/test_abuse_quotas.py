@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kdlab.classroom.classes import class_for_link, class_runs, database_counts
+from kdlab.cli import main
 from kdlab.db.database import open_database
 from kdlab.runs.store import RunLimitReached
 from kdlab.serve import clients
@@ -25,7 +26,7 @@ from kdlab.serve.rate import NEW_STUDENTS_PER_ADDRESS
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.app.helpers import open_alone, texts
-from tests.app.test_abuse import new_student
+from tests.app.test_abuse import KEY, new_student
 from tests.conftest import PROJECT_ROOT, tiny_config
 
 
@@ -196,3 +197,23 @@ def test_links_from_one_address_create_a_few_classes_an_hour(monkeypatch):
     assert "Class SPAM-2 was not created" in refused and "check the code with your teacher" in refused
     assert "SPAM-1" in texts(tabs[1].markdown)  # the second still counts for its class
 
+
+def test_the_instructor_signs_in_with_a_one_time_link_after_students_locked_the_field(monkeypatch, capsys):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
+    monkeypatch.setattr("kdlab.ui.client.client_address", lambda: "198.51.100.80")  # the school's one address
+    for guess in range(5):  # students try keys in links, each in a new tab
+        open_alone("pages/home.py", query={"key": f"a-students-guess-number-{guess}"})
+    locked = open_alone("pages/class_board.py", query={"key": KEY})
+    assert "Too many wrong instructor keys" in texts(locked.warning) and "instructor-link" in texts(locked.warning)
+    assert main(["instructor-link", "--url", "http://kdlab.school.example/"]) == 0  # on the server
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://kdlab.school.example/class_board?signin=")
+    token = url.partition("signin=")[2]
+    board = open_alone("pages/class_board.py", query={"signin": token})
+    assert not board.exception and "signin" not in board.query_params  # a projector shows the address bar
+    assert board.session_state["kdlab.instructor"] is True
+    assert any(expander.label == "Instructor" for expander in board.expander)
+    again = open_alone("pages/class_board.py", query={"signin": token})  # the link again, from the history
+    assert "used already" in texts(again.warning) and not any(e.label == "Instructor" for e in again.expander)
+    forged = open_alone("pages/class_board.py", query={"signin": f"{10**11}.0123456789abcdef.{'0' * 32}"})
+    assert "not one of this server's" in texts(forged.warning)
