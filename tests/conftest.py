@@ -52,6 +52,16 @@ def isolated_environment(tmp_path_factory):
             os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Every test starts with empty rate limits: every AppTest comes from one client (``local``, as every
+    connection from this machine does), whose counts would otherwise carry from test to test."""
+    from kdlab.serve.rate import LIMITS
+
+    for limit in LIMITS:
+        limit.clear()
+
+
 @pytest.fixture(scope="session")
 def sample_data():
     """The offline 5,000-digit MNIST sample (4,000 train / 1,000 test)."""
