@@ -6,19 +6,19 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
-from kdlab.classroom.links import parse_class_code, shown
+from kdlab.classroom.links import parse_class_code, shown, url_value
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.ui.assignment import base_url
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import CLASS_KEY
-from kdlab.ui.widgets import page_link
+from kdlab.ui.widgets import checked_choice, page_link
 
 
 def choose_lesson(lessons: list[Lesson]) -> Lesson:
     """The lesson box: a new ``?lesson=`` link picks the lesson shown, and the address names the lesson shown."""
     by_slug = {lesson.slug: lesson for lesson in lessons}
-    asked = st.query_params.get("lesson")
+    asked = url_value(st.query_params.to_dict(), "lesson")  # cut short: it is kept in the session and echoed
     if asked is not None and asked != st.session_state.get("lessons.asked"):  # a new ?lesson= link: show that lesson
         st.session_state["lessons.asked"] = asked
         if asked in by_slug:
@@ -31,6 +31,7 @@ def choose_lesson(lessons: list[Lesson]) -> Lesson:
         key="lessons.lesson",
         format_func=lambda slug: f"{by_slug[slug].title} ({by_slug[slug].minutes} min)",
     )
+    slug = checked_choice(slug, list(by_slug), lessons[0].slug)
     st.query_params["lesson"] = st.session_state["lessons.asked"] = slug
     return by_slug[slug]
 
