@@ -19,7 +19,7 @@ from kdlab.serve.jobs import cap_torch_threads, default_runner
 from kdlab.serve.runner import Job
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
-from kdlab.teachers.cache import is_teacher_cached, is_teacher_in_memory, resolve_teacher
+from kdlab.teachers.cache import is_teacher_cached, load_cached_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
@@ -74,14 +74,13 @@ def teacher_is_cached(architecture: str) -> bool:
 
 
 def cached_teacher(architecture: str) -> Teacher | None:
-    """The trained teacher if it is cached (on disk or finished in this process); never trains.
+    """The trained teacher if it is cached (on disk or finished in this process); never trains, not even for a
+    corrupt or old-format file: that is removed (``kdlab.teachers.cache.load_cached_teacher``), so
+    ``require_teacher`` queues its training like any untrained teacher's.
 
     Loaded through ``kdlab.teachers.cache``, the process's one bounded memory cache of teachers.
     """
-    data = get_data()
-    if is_teacher_cached(architecture, data) or is_teacher_in_memory(architecture, data):  # memory: a read-only cache
-        return resolve_teacher(architecture, data)
-    return None
+    return load_cached_teacher(architecture, get_data())
 
 
 def _admit_teacher(architecture: str) -> Job:

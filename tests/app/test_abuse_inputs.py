@@ -9,6 +9,8 @@ import tracemalloc
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
+from kdlab.serve.jobs import default_runner
+from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.ui import session
 from tests.app.helpers import open_alone, run_until, texts
 
@@ -68,3 +70,28 @@ def test_switching_to_the_links_code_is_one_press_away():
     assert "another student code" not in texts(at.warning)
     at.run()
     assert "another student code" not in texts(at.warning)
+
+
+def test_a_corrupt_teacher_file_is_trained_again_in_the_queue_not_in_the_page(sample_data, monkeypatch):
+    """A damaged or old-format teacher file was trained over inside the page request: outside the queue, its
+    limits and the cost cap, holding the page (and a core) for the whole training."""
+    from kdlab.ml.data import default_cache_dir
+    from kdlab.teachers import cache
+    from kdlab.teachers.teacher import default_teacher_epochs
+
+    epochs = default_teacher_epochs(len(sample_data.train))
+    path = cache.teacher_cache_path(default_cache_dir(), "mlp-13x1", sample_data, epochs, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"a teacher file from an older kdlab, or cut off by a full disk")
+    cache.forget_cached_teachers()
+    trained_in = []
+    train = cache._train
+    monkeypatch.setattr(cache, "_train", lambda *args: trained_in.append(args[0]) or train(*args))
+    at = open_alone("pages/dark_knowledge.py", query={"explorer.teacher": "mlp-13x1"})
+    assert not at.exception
+    assert "Training the teacher mlp-13x1" in texts(at.info)  # queued, with its progress shown
+    assert not path.exists()  # the unusable file is gone: the teacher counts as untrained everywhere
+    job = TEACHER_JOBS.existing(default_runner(), "mlp-13x1", sample_data, default_cache_dir())
+    assert default_runner().wait(job, timeout=300) and job.status == "completed"
+    assert len(trained_in) == 1  # once, by the job
+    assert path.exists() and cache.load_cached_teacher("mlp-13x1", sample_data) is not None
