@@ -8,6 +8,7 @@ watches, so thirty students opening the explorer at once start one training, not
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -24,6 +25,8 @@ from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
 from kdlab.ui.session import session_owner
+
+log = logging.getLogger(__name__)
 
 
 def leave_a_core_to_the_server() -> None:
@@ -53,13 +56,14 @@ def load_data() -> MnistData:
 def get_data() -> MnistData:
     """MNIST from the first source that works, loaded once per process.
 
-    A data folder that was asked for but is unusable shows ``st.error`` with how to fix it
-    and stops the page (never a traceback).
+    A data folder that was asked for but is unusable shows ``st.error`` with what is wrong and stops the
+    page (never a traceback); the message names no server folder (``DataError.advice``), the log does.
     """
     try:
         return load_data()
     except DataError as error:
-        st.error(f"**No usable MNIST data.** {error}")
+        log.error("No usable MNIST data: %s", error)
+        st.error(f"**No usable MNIST data.** {error.advice} Tell your instructor.")
         st.stop()
 
 

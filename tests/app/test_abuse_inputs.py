@@ -6,13 +6,16 @@ from __future__ import annotations
 import time
 import tracemalloc
 
+import pytest
+
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
+from kdlab.ml.data import RAW_FILES
 from kdlab.serve.jobs import default_runner
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.ui import session
-from tests.app.helpers import open_alone, run_until, texts
+from tests.app.helpers import open_alone, open_page, run_until, texts
 
 QUIET = {"lab.teacher": "linear"}
 
@@ -95,3 +98,20 @@ def test_a_corrupt_teacher_file_is_trained_again_in_the_queue_not_in_the_page(sa
     assert default_runner().wait(job, timeout=300) and job.status == "completed"
     assert len(trained_in) == 1  # once, by the job
     assert path.exists() and cache.load_cached_teacher("mlp-13x1", sample_data) is not None
+
+
+@pytest.mark.parametrize("damage", ["missing", "lacking", "corrupt"])
+def test_a_broken_data_folder_is_explained_without_the_servers_paths(tmp_path, monkeypatch, damage):
+    folder = tmp_path / "srv-private-mnist"
+    raw = folder / "MNIST" / "raw"
+    if damage != "missing":
+        raw.mkdir(parents=True)
+    if damage == "corrupt":
+        for name in RAW_FILES:
+            (raw / name).write_bytes(b"\0" * 64)
+    monkeypatch.setenv("KDLAB_DATA_DIR", str(folder))
+    at = open_page("pages/home.py")  # through app.py: the sidebar says it too
+    shown = texts(at.error) + texts(at.sidebar.error)
+    assert not at.exception
+    assert "No usable MNIST data" in shown and "log" in shown
+    assert "srv-private-mnist" not in shown and str(tmp_path) not in shown
