@@ -7,6 +7,7 @@ import time
 import tracemalloc
 
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from kdlab.db.database import open_database
 from kdlab.db.runs import DatabaseRunStore
@@ -115,3 +116,39 @@ def test_a_broken_data_folder_is_explained_without_the_servers_paths(tmp_path, m
     assert not at.exception
     assert "No usable MNIST data" in shown and "log" in shown
     assert "srv-private-mnist" not in shown and str(tmp_path) not in shown
+
+
+def forge(monkeypatch, widget, value: str) -> None:
+    """Make every later run send ``value`` as ``widget``'s state, as a forged websocket message would: the
+    browser only offers the options, but nothing stops a script from sending another string."""
+    kind = type(widget)
+    honest = kind._widget_state
+
+    def state(self) -> WidgetState:
+        if self.id != widget.id:
+            return honest.fget(self)
+        forged = WidgetState()
+        forged.id = self.id
+        forged.string_value = value
+        return forged
+
+    monkeypatch.setattr(kind, "_widget_state", property(state))
+
+
+@pytest.mark.parametrize(
+    "page, state, find, key",
+    [
+        ("pages/lessons.py", {}, "selectbox", "lessons.lesson"),  # a lesson that is not one: a KeyError
+        ("pages/distillation_lab.py", QUIET, "radio", "lab.soft"),  # a soft loss that is not one: a KeyError
+        ("pages/distillation_lab.py", QUIET, "radio", "lab.student.family"),  # an architecture that is not one
+        ("pages/dark_knowledge.py", {"explorer.teacher": "linear"}, "radio", "explorer.digit"),  # compared to labels
+    ],
+)
+def test_a_forged_choice_is_brought_back_to_the_options_on_the_server(monkeypatch, page, state, find, key):
+    at = run_until(open_alone(page, state), lambda at: any(widget.key == key for widget in getattr(at, find)))
+    forge(monkeypatch, getattr(at, find)(key=key), "../../etc/passwd")
+    at.run()
+    assert not at.exception, [exception.value for exception in at.exception]
+    widget = getattr(at, find)(key=key)
+    assert "passwd" not in texts(at.error) + texts(at.markdown) + texts(at.caption)
+    assert widget.options  # the page drew the widget again, with its own options
