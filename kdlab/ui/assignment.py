@@ -24,7 +24,6 @@ from kdlab.db.database import StorageError, open_database
 from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control
 from kdlab.ui.session import CLASS_KEY
-from kdlab.ui.widgets import checked_choice, checked_choices
 
 LINK_KEY = "lab.link"  # the session's ParsedLink
 QUERY_KEY = "lab.link.query"  # the URL parameters it came from
@@ -184,7 +183,6 @@ def prediction_box(required: bool) -> dict | None:
             key=f"lab.predict.by.{round_}",
             placeholder="your guess, e.g. 20",
         )
-    fewer = checked_choice(fewer, (FEWER, NOT_FEWER))
     if fewer is None:
         return None
     return {"fewer": fewer == FEWER, "by": None if by is None else int(by), "made_at": round(time.time(), 1)}
@@ -224,7 +222,6 @@ def share_control(settings: dict[str, object]) -> None:
             max_chars=16,
             help="Runs made through the link appear on this class's board.",
         )
-        lock = checked_choices(lock, LAB_NAMES)
         code, problem = parse_class_code(code)
         if problem:
             st.error(problem.replace("class=", "The class code ") + ".")

@@ -24,7 +24,7 @@ from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
 from kdlab.ui.resources import get_data, require_teacher
-from kdlab.ui.widgets import checked_choice, teacher_selectbox
+from kdlab.ui.widgets import teacher_selectbox
 
 TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.classroom.links checks it)
 ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
@@ -147,7 +147,6 @@ def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int | No
         digit = st.radio(
             "Digit", list(range(10)), index=3, horizontal=True, key="explorer.digit", disabled=link.is_locked("digit")
         )
-        digit = checked_choice(digit, range(10), 3)
         members = torch.nonzero(test.labels == digit).flatten()
         smallest_class = min(count for count in test.class_counts() if count) or 1
         example = st.slider("Example of this digit", 1, smallest_class, 1, key="explorer.example")

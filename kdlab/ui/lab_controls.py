@@ -11,7 +11,7 @@ from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting, lab_setting
 from kdlab.classroom.links import ParsedLink
 from kdlab.classroom.values import value_text
 from kdlab.ml.models import ARCHITECTURES
-from kdlab.ui.widgets import MLP_FAMILY, checked_choice, student_picker, teacher_selectbox
+from kdlab.ui.widgets import MLP_FAMILY, student_picker, teacher_selectbox
 
 PERSIST = "session"  # the controls keep their values when the student visits another page
 _MLP = re.compile(r"mlp-(\d+)x(\d+)")
@@ -71,10 +71,9 @@ def lab_control(setting: LabSetting, link: ParsedLink, train_count: int, applies
         return student
     choices = setting.choices(train_count)
     if setting.widget == "radio":
-        value = st.radio(
+        return st.radio(
             label, choices, horizontal=True, format_func=lambda value: setting.display(value, train_count), **common
         )
-        return checked_choice(value, choices, setting.default(train_count))
     if setting.widget == "select_slider":
         return st.select_slider(label, choices, format_func=lambda value: setting.display(value, train_count), **common)
     if setting.widget == "slider":

@@ -12,7 +12,7 @@ from kdlab.classroom.pages import LINK_PAGES
 from kdlab.ui.assignment import base_url
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import CLASS_KEY
-from kdlab.ui.widgets import checked_choice, page_link
+from kdlab.ui.widgets import page_link
 
 
 def choose_lesson(lessons: list[Lesson]) -> Lesson:
@@ -31,7 +31,6 @@ def choose_lesson(lessons: list[Lesson]) -> Lesson:
         key="lessons.lesson",
         format_func=lambda slug: f"{by_slug[slug].title} ({by_slug[slug].minutes} min)",
     )
-    slug = checked_choice(slug, list(by_slug), lessons[0].slug)
     st.query_params["lesson"] = st.session_state["lessons.asked"] = slug
     return by_slug[slug]
 

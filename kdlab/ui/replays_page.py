@@ -26,7 +26,6 @@ from kdlab.ui.progress import follow_job
 from kdlab.ui.replays import INTRO, PAPER_LINES, render_result
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import recall_job, remember_job, session_owner
-from kdlab.ui.widgets import checked_choice
 
 BUDGET_LABELS = {"quick": "Quick (classroom)", "full": "Full (long)"}
 REPLAY_SEEDS = 3  # on the shared server: three times the replay's minutes at most
@@ -49,7 +48,6 @@ def choose_budget() -> tuple[str, bool]:
         format_func=BUDGET_LABELS.get,
         help="Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer.",
     )
-    budget = checked_choice(budget, list(BUDGETS), next(iter(BUDGETS)))
     st.caption(BUDGET_NOTES[budget] + " The teacher is trained once per budget and cached for everyone.")
     allowed = budget != "full" or may_start_long_jobs()  # a classroom's trainers are for everyone's lab runs
     if not allowed:

@@ -14,7 +14,7 @@ from kdlab.ui.lab import current_ticket, is_busy, notebook_download, onnx_downlo
 from kdlab.ui.progress import follow_job
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import session_runs, unsaved_runs
-from kdlab.ui.widgets import checked_choice, checked_choices, page_link
+from kdlab.ui.widgets import page_link
 
 SOURCES = {"trained": "trained", "joined": "followed live", "cache": "from the cache"}
 
@@ -99,7 +99,6 @@ def render_overlay(by_id: dict[str, RunRecord]) -> None:
         key="runs.overlay",
         format_func=lambda run_id: by_id[run_id].label,
     )
-    chosen = checked_choices(chosen, list(by_id))
     if chosen:
         st.plotly_chart(
             plots.runs_overlay([(by_id[run_id].label, by_id[run_id].curves) for run_id in chosen]),
@@ -115,7 +114,6 @@ def render_detail(by_id: dict[str, RunRecord], store: RunStore, unsaved: RunStor
     run_id = st.selectbox(
         "Run", list(reversed(list(by_id))), key="runs.detail", format_func=lambda run_id: by_id[run_id].label
     )
-    run_id = checked_choice(run_id, list(by_id), list(by_id)[-1])
     try:  # the weights come from the database only for the run shown, and only the student's own
         record = store.get(run_id) or unsaved.get(run_id) or by_id[run_id]
     except StorageError as error:

@@ -16,7 +16,7 @@ from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data
 from kdlab.ui.schemes import render_comparison
 from kdlab.ui.session import recall_job, remember_job, session_owner
-from kdlab.ui.widgets import checked_choices, teacher_selectbox
+from kdlab.ui.widgets import teacher_selectbox
 
 SLOT = "schemes"
 TRAIN_SIZES = {"1,000": 1_000, "5,000": 5_000, "10,000": 10_000, "all": None}
@@ -33,7 +33,6 @@ def settings_form() -> tuple[list[str], dict[str, object], bool]:
         chosen = st.multiselect(
             "Schemes", list(SCHEMES), default=list(SCHEMES), format_func=SCHEME_TITLES.get, key="schemes.chosen"
         )
-        chosen = checked_choices(chosen, list(SCHEMES))
         left, middle, right = st.columns(3)
         with left:  # any architecture or ensemble; SchemeConfig checks a typed-in name when the form is sent
             teacher = teacher_selectbox(

@@ -3,9 +3,6 @@ preview, page links."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
-
 import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
@@ -22,7 +19,6 @@ from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import teacher_is_cached
 
 PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)
-T = TypeVar("T")
 
 MLP_FAMILY = "MLP"
 FAMILY_LABELS = {
@@ -32,20 +28,6 @@ FAMILY_LABELS = {
     "linear": "Linear (logistic regression)",
     "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)",
 }
-
-
-def checked_choice(value: object, options: Sequence[T], default: T | None = None) -> T | None:
-    """A radio's or select box's value checked on the server: one of ``options``, else ``default``.
-
-    The browser only offers the options, but Streamlit (1.67) hands the script whatever string a forged
-    message names when it is not one of them; every choice widget's value passes through here."""
-    return value if value in options else default
-
-
-def checked_choices(values: object, options: Sequence[T]) -> list[T]:
-    """A multiselect's values checked on the server (see ``checked_choice``): those among ``options``, each once."""
-    chosen = values if isinstance(values, (list, tuple)) else []
-    return [option for option in dict.fromkeys(value for value in chosen if value in options)]
 
 
 def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) -> str:
@@ -84,10 +66,9 @@ def student_picker(
 ) -> str:
     """Architecture family (the radio is labelled ``label``), and for the MLP family its width and
     depth; returns the name. ``disabled``: shown but locked (an assignment link set the student)."""
-    families = [MLP_FAMILY, *ARCHITECTURES]
     family = st.radio(
         label,
-        families,
+        [MLP_FAMILY, *ARCHITECTURES],
         key=f"{key_prefix}.family",
         format_func=lambda name: FAMILY_LABELS.get(name, name),
         horizontal=True,
@@ -95,7 +76,6 @@ def student_picker(
         disabled=disabled,
         help="The student is trained twice: once distilled from the teacher, once alone.",
     )
-    family = checked_choice(family, families, MLP_FAMILY)
     if family != MLP_FAMILY:
         return family
     width = st.select_slider(

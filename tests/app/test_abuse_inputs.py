@@ -145,6 +145,8 @@ def forge(monkeypatch, widget, value: str) -> None:
     ],
 )
 def test_a_forged_choice_is_brought_back_to_the_options_on_the_server(monkeypatch, page, state, find, key):
+    """Streamlit (1.67) checks a radio's or select box's value against its options on the server, so the pages
+    take their values as they come; this guards that for an upgrade (it passed before the pages were touched)."""
     at = run_until(open_alone(page, state), lambda at: any(widget.key == key for widget in getattr(at, find)))
     forge(monkeypatch, getattr(at, find)(key=key), "../../etc/passwd")
     at.run()

@@ -107,6 +107,7 @@ def test_a_run_without_the_student_alones_weights_says_so(drawn, monkeypatch):
         ("data:image/png,no-base64", drawing.UNREADABLE),
         (12345, drawing.UNREADABLE),  # a forged message's value of another type
     ],
+    ids=["decompression bomb", "base64 of nothing", "not base64", "not a string"],
 )
 def test_a_forged_drawing_is_refused_with_a_message(monkeypatch, value, warning):
     install_component(monkeypatch, value)
