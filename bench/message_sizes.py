@@ -32,6 +32,7 @@ import board_refresh  # noqa: E402  (sets a temporary KDLAB_CACHE_DIR, offline, 
 from classroom_load import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server  # noqa: E402
 
 RUN_SECONDS = 240
+QUIET_SECONDS = 3.0  # a page is done when no frame has passed for this long (its figures come after its text)
 FORGED_MB = 3  # a message just over .streamlit/config.toml's server.maxMessageSize (2 MB)
 
 
@@ -41,6 +42,7 @@ class Frames:
     def __init__(self) -> None:
         self.page = "start"
         self.largest: dict[tuple[str, str], int] = defaultdict(int)
+        self.last = time.monotonic()
 
     def watch(self, websocket) -> None:
         websocket.on("framesent", lambda payload: self.count("sent", payload))
@@ -49,6 +51,14 @@ class Frames:
     def count(self, direction: str, payload) -> None:
         key = (direction, self.page)
         self.largest[key] = max(self.largest[key], len(payload))
+        self.last = time.monotonic()
+
+    def settle(self) -> None:
+        """Wait until no frame has passed for ``QUIET_SECONDS`` (at most ``RUN_SECONDS``), so that each frame
+        is counted for the page that caused it."""
+        deadline = time.monotonic() + RUN_SECONDS
+        while time.monotonic() - self.last < QUIET_SECONDS and time.monotonic() < deadline:
+            time.sleep(0.2)
 
 
 def scribble(page, key: str, strokes: int) -> None:
@@ -70,7 +80,7 @@ def visit(page, frames: Frames, name: str, url: str, ready: str) -> None:
     frames.page = name
     page.goto(url)
     page.get_by_text(ready).first.wait_for(timeout=RUN_SECONDS * 1000)
-    time.sleep(1.0)  # the page's last messages
+    frames.settle()
 
 
 def drive(url: str, strokes: int) -> Frames:
@@ -91,9 +101,10 @@ def drive(url: str, strokes: int) -> Frames:
             frames.page = "canvas, a digit"
             scribble(page, "explorer.canvas", 1)
             page.get_by_text("for your drawing").wait_for(timeout=60_000)
+            frames.settle()
             frames.page = f"canvas, {strokes} strokes"
             scribble(page, "explorer.canvas", strokes)
-            time.sleep(3.0)
+            frames.settle()
             visit(page, frames, "lessons", f"{url}/lessons", "Predict first")
             visit(page, frames, "runs", f"{url}/runs", "Runs")
         finally:
