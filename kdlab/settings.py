@@ -29,6 +29,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_MAX_RUNS_PER_MINUTE`` | ``10`` | a whole number >= 1 | runs one student files a minute (cached results too) |
 | ``KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE`` | ``60`` | a whole number >= 1 | runs one client address files a minute |
 | ``KDLAB_MAX_CLASSES_PER_CLIENT`` | ``10`` | a whole number >= 1 | classes one client address creates an hour (no instructor key) |
+| ``KDLAB_TEACHER_CACHE_MB`` | ``1000`` | a whole number of MB >= 1 | teacher files kept on disk; least recently used go first, ``prepare``'s never |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
@@ -114,6 +115,10 @@ class Settings:
     max_runs_per_client_per_minute: int = 60
     # Without an instructor key a link's code creates its class; a teacher makes one a lesson.
     max_classes_per_client: int = 10
+    # A teacher file is 3 MB (linear) to 13 MB (mlp-1200x2) on full MNIST, most of it its logits: 1000 MB keeps
+    # every teacher prepare trains and about a hundred that students named, where thousands of MLP shapes
+    # fit under the cost cap (about 24 GB of files).
+    teacher_cache_mb: int = 1000
     lessons_dir: Path | None = None  # a folder of lesson files; None: the repository's lessons/
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
@@ -222,6 +227,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_runs_per_minute": lambda text: _whole_number("max_runs_per_minute", text, 1),
     "max_runs_per_client_per_minute": lambda text: _whole_number("max_runs_per_client_per_minute", text, 1),
     "max_classes_per_client": lambda text: _whole_number("max_classes_per_client", text, 1),
+    "teacher_cache_mb": lambda text: _whole_number("teacher_cache_mb", text, 1, "a whole number of MB"),
     "lessons_dir": Path,
     "instructor_key": _instructor_key,
     "heartbeat_stale_seconds": lambda text: float(

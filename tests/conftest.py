@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
     from kdlab.db.runs import DatabaseRunStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The property tests (tests/unit/test_fuzz.py, tests/app/test_fuzz_pages.py) draw the same examples on every run,
+# so a failure in CI fails again on a laptop; HYPOTHESIS_PROFILE=explore draws new ones each run.
+hypothesis_settings.register_profile("kdlab", database=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kdlab"))
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data"
 
 # A test that needs a part this machine lacks skips, and its reason says the one command that brings the part.

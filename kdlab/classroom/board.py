@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from kdlab.experiments.seeds import t_interval
+from kdlab.runs.store import checked_prediction
 
 PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
 
@@ -235,10 +236,10 @@ def read_prediction(prediction: dict | None) -> tuple[bool, int | None] | None:
 
     A number whose sign contradicts the choice wins ("fewer, by -5" reads as "5 more").
     """
-    if not isinstance(prediction, dict) or prediction.get("fewer") is None:
+    checked = checked_prediction(prediction)  # a stored number is within bounds, whatever filed it
+    if checked is None:
         return None
-    fewer, by = bool(prediction["fewer"]), prediction.get("by")
-    by = int(by) if isinstance(by, (int, float)) and not isinstance(by, bool) and math.isfinite(by) else None
+    fewer, by = checked["fewer"], checked["by"]
     if by:
         fewer = by > 0
     return fewer, by

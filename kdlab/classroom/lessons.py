@@ -48,6 +48,7 @@ FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z
 MINUTES = (5, 20)
 REQUIRED = ("title", "minutes", "goal", "prediction", "discuss", "notice", "steps")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+MAX_VARIED = 60  # links one step hands out around the room: a class of 60 gets one each
 
 
 class LessonError(ValueError):
@@ -123,6 +124,8 @@ def _step(number: int, raw: object, where: str) -> Step:
                 f"{where}: step {number}'s vary names one parameter and a list, like vary = {{ T = [1, 4] }}."
             )
         name, values = next(iter(vary.items()))
+        if len(values) > MAX_VARIED:
+            raise LessonError(f"{where}: step {number}'s vary lists {len(values)} values; at most {MAX_VARIED}.")
         varied = (name, tuple(_text(value) for value in values))
     step = Step(raw["text"].strip(), page, params, varied)
     problems = [problem for _, link in step.links() for problem in check_link(page, link)]
@@ -143,8 +146,8 @@ def parse_lesson(text: str, slug: str) -> Lesson:
         raise LessonError(f"{where}: the file must open with TOML front matter between two +++ lines.")
     try:
         meta = tomllib.loads(match.group(1))
-    except tomllib.TOMLDecodeError as error:
-        raise LessonError(f"{where}: the front matter is not valid TOML ({error}).") from error
+    except ValueError as error:  # TOMLDecodeError, or a ValueError of its own: an integer of over 4,300 digits
+        raise LessonError(f"{where}: the front matter is not valid TOML ({str(error)[:200]}).") from error
     missing = [name for name in REQUIRED if not meta.get(name)]
     if missing:
         raise LessonError(f"{where}: add {', '.join(missing)} to the front matter.")

@@ -8,7 +8,9 @@ TensorFlow Playground keeps its whole state in the URL::
 Every value is a string from a stranger, so every one is checked here against what the page's
 controls can show: a value that is not a number, out of range or unknown is dropped with one
 sentence that names the parameter, says what is allowed and what is used instead ("T=abc is not
-a number; using T = 4"). The lab's settings, their checks and defaults are the rows of
+a number; using T = 4"). The work is bounded by the link's size, never by what it asks for: a value's
+length is checked before it is parsed (``MAX_VALUE_LENGTH``), a link's problems are de-duplicated, and
+a page shows at most ``MAX_MESSAGES`` of them (a 2 MB ``lock=`` made a million warnings). The lab's settings, their checks and defaults are the rows of
 ``kdlab.classroom.lab_settings``. This module is plain Python (no Streamlit): the pages, the lesson
 loader and its test all use the same checks.
 """
@@ -28,6 +30,10 @@ from kdlab.experiments.replays.config import REPLAY_TITLES
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
 BIAS_RANGE = (-15.0, 15.0)  # the replay's bias sliders span at least this
 MAX_SHOWN = 30  # characters of a bad value echoed back in a message
+# Characters of one URL value: the longest a page reads is a teacher name (kdlab.teachers.ensembles.MAX_NAME_LENGTH,
+# 200); ``lock`` naming every lab setting is under 100. A longer value is refused before it is parsed.
+MAX_VALUE_LENGTH = 200
+MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the rest
 
 EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
@@ -63,11 +69,49 @@ class ParsedLink:
         return name in self.locked
 
 
-def _raw(params: Mapping[str, object], name: str) -> str | None:
+def url_value(params: Mapping[str, object], name: str) -> str | None:
+    """The URL parameter ``name`` as a string (the last of a repeated one, as in ``st.query_params``), cut to
+    ``MAX_VALUE_LENGTH`` + 1 characters: a longer value stays too long for ``too_long`` to refuse, and nothing
+    longer is kept in a session or parsed."""
     value = params.get(name)
-    if isinstance(value, (list, tuple)):  # a repeated parameter: the last one counts, as in st.query_params
+    if isinstance(value, (list, tuple)):
         value = value[-1] if value else None
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    return value[: MAX_VALUE_LENGTH + 1] if isinstance(value, str) else str(value)[: MAX_VALUE_LENGTH + 1]
+
+
+def too_long(name: str, raw: str | None) -> str:
+    """The message for a value over ``MAX_VALUE_LENGTH`` characters ("" for any other)."""
+    if raw is None or len(raw) <= MAX_VALUE_LENGTH:
+        return ""
+    return f"{name}={shown(raw)} is longer than {MAX_VALUE_LENGTH} characters, so it was not read"
+
+
+def link_values(params: Mapping[str, object], names: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """The URL values of ``names`` that are short enough to read (``url_value``), and a message for each one
+    that is not."""
+    values, problems = {}, []
+    for name in names:
+        raw = url_value(params, name)
+        if too_long(name, raw):
+            problems.append(too_long(name, raw))
+        elif raw is not None:
+            values[name] = raw
+    return values, problems
+
+
+def summarised(problems: Sequence[str]) -> tuple[str, ...]:
+    """Each distinct problem once (empty ones dropped), in order, at most ``MAX_MESSAGES`` of them and a line that
+    counts the rest."""
+    distinct = list(dict.fromkeys(problem for problem in problems if problem))
+    if len(distinct) <= MAX_MESSAGES:
+        return tuple(distinct)
+    rest = len(distinct) - MAX_MESSAGES
+    return (
+        *distinct[:MAX_MESSAGES],
+        f"{rest} more of this link's values {'was' if rest == 1 else 'were'} not used either",
+    )
 
 
 def parse_class_code(raw: str | None) -> tuple[str | None, str]:
@@ -81,23 +125,40 @@ def parse_class_code(raw: str | None) -> tuple[str | None, str]:
 
 
 def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], list[str]]:
-    """``lock=T,alpha`` or ``lock=all``: the locked names, and a message per unknown one."""
+    """``lock=T,alpha`` or ``lock=all``: the locked names, and one message naming the unknown ones (each once,
+    the first few). A value over ``MAX_VALUE_LENGTH`` characters locks nothing and says so."""
     if raw is None or not raw.strip():
         return frozenset(), []
+    if too_long("lock", raw):
+        return frozenset(), [too_long("lock", raw)]
     wanted = [name.strip() for name in raw.split(",") if name.strip()]
     if any(name.lower() == "all" for name in wanted):
         return frozenset(names), []
-    unknown = [name for name in wanted if name not in names]
-    problems = [
-        f"lock={shown(name)} is not a setting of this page ({', '.join(names)}, or all); nothing else is "
-        "locked because of it"
-        for name in unknown
-    ]
-    return frozenset(name for name in wanted if name in names), problems
+    unknown = list(dict.fromkeys(name for name in wanted if name not in names))
+    if not unknown:
+        return frozenset(wanted), []
+    listed = ", ".join(shown(name) for name in unknown[:MAX_MESSAGES])
+    more = f" and {len(unknown) - MAX_MESSAGES} more" if len(unknown) > MAX_MESSAGES else ""
+    verb = "is not a setting" if len(unknown) == 1 else "are not settings"
+    problem = (
+        f"lock={listed}{more} {verb} of this page ({', '.join(names)}, or all); nothing else is locked because of "
+        + ("it" if len(unknown) == 1 else "them")
+    )
+    return frozenset(name for name in wanted if name in names), [problem]
 
 
-def parse_flag(raw: str | None) -> bool:
-    return raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def parse_flag(raw: str | None) -> tuple[bool, str]:
+    """``predict=1``: on for 1, true, yes or on; off for 0, false, no, off or nothing; anything else is off,
+    with a message."""
+    if raw is None or not raw.strip():
+        return False, ""
+    word = raw.strip().lower()
+    if word in FLAG_WORDS:
+        return FLAG_WORDS[word], ""
+    return False, f"predict={shown(raw)} is not 1 or 0; no prediction is asked for"
 
 
 def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> ParsedLink:
@@ -108,9 +169,10 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
     setting the link leaves out is locked at the default.
     """
     defaults = lab_defaults(train_count)
-    values, problems = {}, []
+    raws, problems = link_values(params, (*LAB_NAMES, *LINK_EXTRAS))
+    values = {}
     for setting in LAB_SETTINGS:
-        name, raw = setting.url, _raw(params, setting.url)
+        name, raw = setting.url, raws.get(setting.url)
         if raw is None:
             continue
         value, why = setting.check(setting, raw, train_count)
@@ -123,53 +185,56 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
                 f"using all {train_count:,}"
             )
         values[name] = value
-    locked, lock_problems = parse_lock(_raw(params, "lock"), LAB_NAMES)
-    class_code, class_problem = parse_class_code(_raw(params, "class"))
-    sets_controls = bool(values) or bool(locked) or any(_raw(params, name) is not None for name in LAB_NAMES)
+    locked, lock_problems = parse_lock(raws.get("lock"), LAB_NAMES)
+    class_code, class_problem = parse_class_code(raws.get("class"))
+    predict, predict_problem = parse_flag(raws.get("predict"))
+    sets_controls = bool(values) or bool(locked) or any(url_value(params, name) is not None for name in LAB_NAMES)
     if sets_controls:
         values = defaults | values
     return ParsedLink(
         values,
         locked,
-        tuple(problems + lock_problems + ([class_problem] if class_problem else [])),
+        summarised(problems + lock_problems + [class_problem, predict_problem]),
         class_code,
-        parse_flag(_raw(params, "predict")),
+        predict,
         sets_controls,
     )
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:
     """The explorer's ``digit`` (0 to 9, shown by class) and ``T``, and ``lock`` over those two."""
-    values, problems = {}, []
-    raw = _raw(params, "digit")
+    raws, problems = link_values(params, (*EXPLORER_PARAMETERS, "lock"))
+    values = {}
+    raw = raws.get("digit")
     if raw is not None:
         digit, why = in_range(raw, 0, 9)
         if digit is None:
             problems.append(f"digit={shown(raw)} {why}; pick a digit from 0 to 9 below")
         else:
             values["digit"] = digit
-    raw = _raw(params, "T")
+    raw = raws.get("T")
     if raw is not None:
         temperature, why = one_of(raw, EXPLORER_TEMPERATURES, "explorer's temperatures")
         if temperature is None:
             problems.append(f"T={shown(raw)} {why}; using T = {number_text(default_temperature)}")
         else:
             values["T"] = temperature
-    locked, lock_problems = parse_lock(_raw(params, "lock"), list(EXPLORER_PARAMETERS))
+    locked, lock_problems = parse_lock(raws.get("lock"), list(EXPLORER_PARAMETERS))
     locked = frozenset(name for name in locked if name in values)  # a lock without a value locks nothing
-    return ParsedLink(values, locked, tuple(problems + lock_problems), sets_controls=bool(values))
+    return ParsedLink(values, locked, summarised(problems + lock_problems), sets_controls=bool(values))
 
 
 def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
     """The replay page's ``replay`` (which replay's tab) and ``bias`` (where its bias sliders start)."""
-    values, problems = {}, []
-    raw = _raw(params, "replay")
+    raws, problems = link_values(params, REPLAY_PARAMETERS)
+    values = {}
+    raw = raws.get("replay")
     if raw is not None:
         if raw.strip() in REPLAY_TITLES:
             values["replay"] = raw.strip()
         else:
             problems.append(f"replay={shown(raw)} is not a replay ({', '.join(REPLAY_TITLES)}); showing the first")
-    raw = _raw(params, "bias")
+    raw = raws.get("bias")
     if raw is not None:
         bias = parse_float(raw)
         if bias is None or not BIAS_RANGE[0] <= bias <= BIAS_RANGE[1]:
@@ -177,15 +242,22 @@ def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
             problems.append(f"bias={shown(raw)} {why}; the sliders start at the bias chosen on held-out images")
         else:
             values["bias"] = round(bias, 1)
-    return ParsedLink(values, problems=tuple(problems), sets_controls=bool(values))
+    return ParsedLink(values, problems=summarised(problems), sets_controls=bool(values))
+
+
+def parse_board_link(params: Mapping[str, object]) -> ParsedLink:
+    """The class board's ``class``: a class code, or a message."""
+    raws, problems = link_values(params, ("class",))
+    class_code, problem = parse_class_code(raws.get("class"))
+    return ParsedLink(problems=summarised([*problems, problem]), class_code=class_code)
 
 
 PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
     "lab": lambda params: parse_lab_link(params, None),
     "explorer": parse_explorer_link,
     "replays": parse_replay_link,
-    "board": lambda params: ParsedLink(problems=tuple(filter(None, [parse_class_code(_raw(params, "class"))[1]]))),
-    "lessons": lambda params: ParsedLink(),
+    "board": parse_board_link,
+    "lessons": lambda params: ParsedLink(problems=summarised(link_values(params, ("lesson",))[1])),
 }
 KNOWN_PARAMETERS = {
     "lab": (*LAB_NAMES, *LINK_EXTRAS),
@@ -198,7 +270,7 @@ KNOWN_PARAMETERS = {
 
 def check_link(page: str, params: Mapping[str, object]) -> list[str]:
     """Every problem of a link to ``page`` ("lab", "explorer", ...): unknown pages and parameter
-    names too (a lesson file is checked with this)."""
+    names too (a lesson file is checked with this), each once, at most ``MAX_MESSAGES`` and a count."""
     if page not in LINK_PAGES:
         return [f"page {shown(page)} is not one of {', '.join(LINK_PAGES)}"]
     unknown = [
@@ -206,4 +278,4 @@ def check_link(page: str, params: Mapping[str, object]) -> list[str]:
         for name in params
         if name not in KNOWN_PARAMETERS[page]
     ]
-    return unknown + list(PARSERS[page](params).problems)
+    return list(summarised(unknown + list(PARSERS[page](params).problems)))

@@ -6,6 +6,10 @@ writes the distillation loss out once in plain PyTorch and checks it against
 ``kdlab.ml.losses.kd_loss`` on a real batch, then runs ``kdlab.experiments.distill.run_distillation`` and
 compares the test errors with the ones recorded on the server. Written with ``nbformat``
 (version 4); every cell is plain Python a student can read.
+
+Every value a code cell carries is written with ``repr`` (``_python``), never pasted into the code: a
+lesson's labels and values come from a file anyone with write access to ``lessons/`` can change, and
+whoever runs the notebook runs its code.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from kdlab.ml.data import load_mnist
 
 data = load_mnist({arguments})
 print(data.source.label)
-if data.source.name != {source!r}:
-    print("Note: the run used {source!r}; this machine has", repr(data.source.name), "so the numbers will differ.")"""
+if data.source.name != {source}:
+    print("Note: the run used", {source}, "; this machine has", repr(data.source.name), "so the numbers will differ.")"""
 
 
 ONNX_CELL = """import time
@@ -88,7 +92,7 @@ def _python(value: object) -> str:
 
 def _data_cell(source: str) -> str:
     # The sample is what kdlab falls back to offline; full MNIST comes from KDLAB_DATA_DIR or the cache.
-    return DATA_CELL.format(arguments="offline=True" if source == SAMPLE_SOURCE else "", source=source)
+    return DATA_CELL.format(arguments="offline=True" if source == SAMPLE_SOURCE else "", source=_python(source))
 
 
 def _notebook(cells: list) -> nbformat.NotebookNode:
@@ -210,7 +214,7 @@ def _step_cells(lesson: Lesson) -> list:
                 settings = _lab_settings(params)
                 cells.append(
                     new_code_cell(
-                        f"# {label}\nsettings = {_python(settings)}\n"
+                        f"label = {_python(label)}\nsettings = {_python(settings)}\n"
                         "if QUICK:\n"
                         '    settings |= {"epochs": 1, "train_size": 500}\n'
                         'settings["train_size"] = min(settings["train_size"], len(data.train))\n'
@@ -218,7 +222,7 @@ def _step_cells(lesson: Lesson) -> list:
                         "result = run_distillation(config, data)\n"
                         "summary = result.summary()\n"
                         'alone, distilled = summary["baseline"]["test_errors"], summary["student"]["test_errors"]\n'
-                        f'print("{label}: student alone", alone, "errors, distilled", distilled, "->", alone - distilled, '
+                        'print(label + ": student alone", alone, "errors, distilled", distilled, "->", alone - distilled, '
                         '"errors removed")'
                     )
                 )
@@ -228,8 +232,9 @@ def _step_cells(lesson: Lesson) -> list:
                 cells.append(
                     new_code_cell(
                         "teacher = resolve_teacher(DistillConfig().teacher, data)\n"
-                        f"index = int((data.test.labels == {digit}).nonzero()[0])  # the first test {digit}\n"
-                        f"for T in (1.0, {temperature!r}):\n"
+                        f"digit = {_python(digit)}\n"
+                        "index = int((data.test.labels == digit).nonzero()[0])  # the first test image of the digit\n"
+                        f"for T in (1.0, {_python(temperature)}):\n"
                         "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
                         '    print(f"T = {T:g}:", " ".join(f"{d}:{p:.4f}" for d, p in enumerate(probabilities.tolist())))'
                     )
@@ -238,16 +243,16 @@ def _step_cells(lesson: Lesson) -> list:
                 values = parse_replay_link(params).values
                 name, bias = values.get("replay", "omit-3"), values.get("bias")
                 code = (
-                    f"replay = run_replay({name!r}, data, 'quick')  # minutes: it trains a teacher and students\n"
+                    f"replay = run_replay({_python(name)}, data, 'quick')  # minutes: it trains a teacher and students\n"
                     "print(replay.summary.get('comparison'))"
                 )
                 if bias is not None and name in ("omit-3", "only-7-8"):
                     code += (
-                        f"\nclasses = tuple(replay.summary['bias_classes'])\n"
-                        f"effect = evaluate_bias(replay.test_logits['distilled'], replay.test_labels, "
-                        f"{{digit: {bias!r} for digit in classes}})\n"
-                        f"print('with bias {bias:+g}:', effect.errors, 'errors,', effect.class_errors, "
-                        "'on the', classes)"
+                        f"\nbias = {_python(bias)}\n"
+                        "classes = tuple(replay.summary['bias_classes'])\n"
+                        "effect = evaluate_bias(replay.test_logits['distilled'], replay.test_labels, "
+                        "{digit: bias for digit in classes})\n"
+                        "print(f'with bias {bias:+g}:', effect.errors, 'errors,', effect.class_errors, 'on the', classes)"
                     )
                 cells.append(new_code_cell(code))
     return cells

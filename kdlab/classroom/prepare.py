@@ -2,6 +2,9 @@
 the result cache for the default demo and the lessons' lab runs, so that no page trains a
 teacher in front of the class and the lessons' runs answer at once.
 
+Its teachers are pinned in the teacher cache: however many other teachers students name, these stay on disk
+(``KDLAB_TEACHER_CACHE_MB``, ``kdlab.teachers.eviction``).
+
 ``prepare()`` runs the steps in order, times each, and returns a checklist of ``Step`` records
 (``python -m kdlab prepare`` prints it, or ``--json``). It is idempotent: a second run finds the
 data, every teacher and the demo's result in their caches and reports them "already done" in
@@ -35,6 +38,7 @@ from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name
+from kdlab.teachers.eviction import pin_teachers
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 TOKEN_FILE = "prepare-student-token"  # in the cache dir: the demo runs' owner, private to the server
@@ -150,13 +154,18 @@ def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNe
     return list(merged.values())
 
 
-def is_cached(need: TeacherNeed) -> bool:
-    """True when every network of this teacher is on disk (jitter included in the file name)."""
+def teacher_files(need: TeacherNeed) -> list[Path]:
+    """The cache file of every network of this teacher (jitter included in the file name)."""
     parsed = parse_teacher_name(need.name)
-    return all(
-        teacher_cache_path(default_cache_dir(), architecture, need.data, need.epochs, seed, need.jitter_pixels).exists()
+    return [
+        teacher_cache_path(default_cache_dir(), architecture, need.data, need.epochs, seed, need.jitter_pixels)
         for architecture, seed in zip(parsed.architectures, parsed.member_seeds(need.seed))
-    )
+    ]
+
+
+def is_cached(need: TeacherNeed) -> bool:
+    """True when every network of this teacher is on disk."""
+    return all(path.exists() for path in teacher_files(need))
 
 
 def _prepare_student(cache_dir: Path):
@@ -207,7 +216,10 @@ def prepare(
     ]
     emit(ProgressEvent(1.0, "Data"))
     teachers: dict[tuple, Teacher] = {}  # (name, epochs, seed) -> the lab's teachers, for the result cache's keys
-    for need in default_teachers(data, replays=replays):
+    needs = default_teachers(data, replays=replays)
+    # Pinned before any is trained: a full cache never removes what a class needs at once (kdlab.teachers.eviction).
+    pin_teachers(cache_dir / "teachers", [path.name for need in needs for path in teacher_files(need)])
+    for need in needs:
         step, teacher = _prepare_teacher(need, emit)
         steps.append(step)
         if need.data is data and not need.jitter_pixels:

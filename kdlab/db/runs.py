@@ -24,7 +24,15 @@ from kdlab.db import weights
 from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students, weight_refs
 from kdlab.db.servers import alive_servers, beat, keep_beating
 from kdlab.runs.record import RunRecord, board_summary, json_ready
-from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full, student_in_class_full, too_fast
+from kdlab.runs.store import (
+    InterruptedRun,
+    RunLimitReached,
+    checked_prediction,
+    class_full,
+    student_full,
+    student_in_class_full,
+    too_fast,
+)
 from kdlab.settings import current_settings
 
 
@@ -64,7 +72,7 @@ class DatabaseRunStore:
         self.student_id = student_id
         self.keep_weights = current_settings().keep_weights if keep_weights is None else keep_weights
         self.class_code = class_code  # filed with every run added through this store (the class board's)
-        self.prediction = prediction  # the student's prediction, filed with the run
+        self.prediction = checked_prediction(prediction)  # the student's prediction, filed with the run
 
     def tagged(self, *, class_code: str | None, prediction: dict | None) -> DatabaseRunStore:
         """This store, for one run that counts for ``class_code`` and carries ``prediction``."""

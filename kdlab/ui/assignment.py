@@ -16,7 +16,7 @@ import streamlit as st
 
 from kdlab.classroom.classes import ClassInfo, class_for_link, find_class
 from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting
-from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link
+from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link, url_value
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.classroom.values import value_text
@@ -34,12 +34,18 @@ LINK_NAMES = (*LAB_NAMES, *LINK_EXTRAS)
 FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
 
 
+def page_query(names: Sequence[str]) -> dict[str, str]:
+    """The URL's values of ``names``, each cut short (``kdlab.classroom.links.url_value``): what a session keeps
+    of a link, and what its parser reads; a cut value is still too long, and refused with a message."""
+    params = st.query_params.to_dict()
+    return {name: url_value(params, name) for name in names if name in params}
+
+
 def apply_lab_link(train_count: int) -> ParsedLink:
     """The lab's assignment link: read from the URL (a new one is applied to the controls once, with a
     warning per value it ignores) or remembered from earlier in the session (put back in the URL);
     locked settings are set again on every run. Returns an empty link when there is none."""
-    params = st.query_params.to_dict()
-    query = {name: params[name] for name in LINK_NAMES if name in params}
+    query = page_query(LINK_NAMES)
     link = st.session_state.get(LINK_KEY)
     if query and query != st.session_state.get(QUERY_KEY):
         link = parse_lab_link(query, train_count)
@@ -67,8 +73,7 @@ def apply_page_link(
 ) -> ParsedLink:
     """The explorer's or a replay page's link: a new one (URL ``names``) is checked with ``parse``, its
     problems shown as warnings and its values handed to ``set_value`` once; locked values on every run."""
-    params = st.query_params.to_dict()
-    query = {name: params[name] for name in (*names, "lock") if name in params}
+    query = page_query((*names, "lock"))
     if query and query != st.session_state.get(f"{page}.link.query"):
         link = parse(query)
         st.session_state[f"{page}.link"], st.session_state[f"{page}.link.query"] = link, query

@@ -29,7 +29,7 @@ from kdlab.classroom.board import (
     table_rows,
 )
 from kdlab.classroom.classes import class_runs, find_class
-from kdlab.classroom.links import parse_class_code
+from kdlab.classroom.links import parse_board_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
 from kdlab.ui.session import CLASS_KEY
@@ -51,13 +51,12 @@ LARGE_CSS = """<style>
 def board_class_code() -> str | None:
     """The class to show: ``?class=`` (checked, kept in the session: a navigation link drops it),
     the session's earlier one, or the class the student's lab runs count for."""
-    raw = st.query_params.get("class")
-    if raw is not None:
-        code, problem = parse_class_code(raw)
-        if problem:
+    if st.query_params.get("class") is not None:
+        link = parse_board_link(st.query_params.to_dict())
+        for problem in link.problems:
             st.warning(f"**The link's class was not used.** {problem}.")
-        elif code:
-            st.session_state[BOARD_CLASS_KEY] = code
+        if link.class_code:
+            st.session_state[BOARD_CLASS_KEY] = link.class_code
     code = st.session_state.get(BOARD_CLASS_KEY) or st.session_state.get(CLASS_KEY)
     if code and st.query_params.get("class") != code:
         st.query_params["class"] = code

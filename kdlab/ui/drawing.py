@@ -5,6 +5,10 @@ run's three models (teacher, distilled student, student alone) answer it side by
 ``canvas_pixels`` is the one call into the component, so a test can stand in for the browser's
 drawing by replacing it; ``drawn_digit`` turns the drawing into a uint8 (28, 28) digit
 (``kdlab.ml.drawing``) and shows it as the model sees it.
+
+The component's value is whatever the websocket message says, so it is read as a stranger's file: the
+PNG's bytes, header and size are checked (``kdlab.ml.drawing.canvas_from_png``) before a pixel is decoded,
+never through the component's own ``image_data``, which decodes any size.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from kdlab.ml.drawing import digit_from_canvas
+from kdlab.ml.drawing import CanvasError, canvas_from_png, digit_from_canvas
 from kdlab.ml.train import predict_logits
 from kdlab.plots import drawing as plots
 from kdlab.runs.record import RunRecord, model_from_bytes
@@ -34,10 +38,12 @@ OLD_RUN_NOTE = (
     "end, or weights dropped to save memory), so only the models that are kept answer your digit."
 )
 HINT = "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
+UNREADABLE = "The drawing could not be read; clear the canvas and draw again."
 
 
 def canvas_pixels(key: str) -> np.ndarray | None:
-    """The canvas and its drawing as RGBA pixels (H, W, 4) uint8, None before the browser sent any."""
+    """The canvas and its drawing as RGBA pixels (H, W, 4) uint8, None before the browser sent any (or, with
+    a message, when what it sent is not this canvas's drawing)."""
     from streamlit_drawable_canvas import st_canvas  # registers its component on first use
 
     st.space("small")  # the canvas's toolbar floats above it: room, so it covers nothing
@@ -51,7 +57,24 @@ def canvas_pixels(key: str) -> np.ndarray | None:
         return_image_data=True,
         key=key,
     )
-    return result.image_data
+    return checked_pixels(result)
+
+
+def checked_pixels(result) -> np.ndarray | None:
+    """The pixels of a ``st_canvas`` result, the PNG checked before it is decoded; None (with a warning) for
+    anything a browser's canvas of this page would not send."""
+    try:
+        png = result.image_bytes  # the data URL's base64, decoded; bounded by server.maxMessageSize
+    except (ValueError, TypeError, AttributeError):  # not a "data:image/png;base64,..." string: a forged value
+        st.warning(UNREADABLE)
+        return None
+    if png is None:
+        return None
+    try:
+        return canvas_from_png(png, (CANVAS_SIZE, CANVAS_SIZE))
+    except CanvasError as error:
+        st.warning(str(error))
+        return None
 
 
 def drawn_digit(key: str) -> torch.Tensor | None:

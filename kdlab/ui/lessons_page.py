@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
-from kdlab.classroom.links import parse_class_code, shown
+from kdlab.classroom.links import parse_class_code, shown, url_value
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.ui.assignment import base_url
@@ -18,7 +18,7 @@ from kdlab.ui.widgets import page_link
 def choose_lesson(lessons: list[Lesson]) -> Lesson:
     """The lesson box: a new ``?lesson=`` link picks the lesson shown, and the address names the lesson shown."""
     by_slug = {lesson.slug: lesson for lesson in lessons}
-    asked = st.query_params.get("lesson")
+    asked = url_value(st.query_params.to_dict(), "lesson")  # cut short: it is kept in the session and echoed
     if asked is not None and asked != st.session_state.get("lessons.asked"):  # a new ?lesson= link: show that lesson
         st.session_state["lessons.asked"] = asked
         if asked in by_slug:

@@ -8,6 +8,7 @@ watches, so thirty students opening the explorer at once start one training, not
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -19,11 +20,13 @@ from kdlab.serve.jobs import cap_torch_threads, default_runner
 from kdlab.serve.runner import Job
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
-from kdlab.teachers.cache import is_teacher_cached, is_teacher_in_memory, resolve_teacher
+from kdlab.teachers.cache import is_teacher_cached, load_cached_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
 from kdlab.ui.session import session_owner
+
+log = logging.getLogger(__name__)
 
 
 def leave_a_core_to_the_server() -> None:
@@ -53,13 +56,14 @@ def load_data() -> MnistData:
 def get_data() -> MnistData:
     """MNIST from the first source that works, loaded once per process.
 
-    A data folder that was asked for but is unusable shows ``st.error`` with how to fix it
-    and stops the page (never a traceback).
+    A data folder that was asked for but is unusable shows ``st.error`` with what is wrong and stops the
+    page (never a traceback); the message names no server folder (``DataError.advice``), the log does.
     """
     try:
         return load_data()
     except DataError as error:
-        st.error(f"**No usable MNIST data.** {error}")
+        log.error("No usable MNIST data: %s", error)
+        st.error(f"**No usable MNIST data.** {error.advice} Tell your instructor.")
         st.stop()
 
 
@@ -74,14 +78,13 @@ def teacher_is_cached(architecture: str) -> bool:
 
 
 def cached_teacher(architecture: str) -> Teacher | None:
-    """The trained teacher if it is cached (on disk or finished in this process); never trains.
+    """The trained teacher if it is cached (on disk or finished in this process); never trains, not even for a
+    corrupt or old-format file: that is removed (``kdlab.teachers.cache.load_cached_teacher``), so
+    ``require_teacher`` queues its training like any untrained teacher's.
 
     Loaded through ``kdlab.teachers.cache``, the process's one bounded memory cache of teachers.
     """
-    data = get_data()
-    if is_teacher_cached(architecture, data) or is_teacher_in_memory(architecture, data):  # memory: a read-only cache
-        return resolve_teacher(architecture, data)
-    return None
+    return load_cached_teacher(architecture, get_data())
 
 
 def _admit_teacher(architecture: str) -> Job:

@@ -4,7 +4,9 @@ A student is a random token carried in the URL (``?s=...``) and kept in ``st.ses
 ``student_token()`` finds the student it names in the database and writes the token back into
 the URL on every run of every page (a navigation link drops it). So a reload, a second tab with
 the same URL and a server restart all show the same runs, and nobody without the token sees
-them. A student is made on their first action that needs one (``student_runs_for_action``: Train,
+them. An address naming another student than the session's own (a classmate's posted link) is not followed
+silently: the page asks first (``offer_switch``), so nobody's runs are filed under a classmate's code by a
+click. A session without a student yet takes the address's (a bookmark, a reload). A student is made on their first action that needs one (``student_runs_for_action``: Train,
 which also files the prediction and the class), not on a visit: a visit that does nothing writes
 nothing, and new students are rate-limited per client. ``session_runs()`` is the student's runs
 in the database; while the database is out of order it is this session's memory, with a message.
@@ -30,6 +32,7 @@ from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import take_key_from_url
 
 TOKEN_KEY = "kdlab.token"
+OFFERED_KEY = "kdlab.token.offered"  # another student's code from the URL, until the student answers
 STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the database is out of order
 PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
 MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
@@ -39,6 +42,11 @@ NOT_RECOGNISED = (
     "then to come back to your runs."
 )
 TOO_MANY_STUDENTS = "Too many new students from this address just now: try again in about {minutes} min."
+OTHER_STUDENT = (
+    "**This link carries another student code than yours** (one ending in {ending}; yours ends in {own}). Your "
+    "runs stay under your own code. Switch only if that code is yours: a classmate's link would file your runs "
+    "under their name."
+)
 
 
 def student_token() -> str | None:
@@ -47,14 +55,41 @@ def student_token() -> str | None:
     every run of every page: it puts the token back into the URL (a navigation link drops it) and takes an
     unrecognised one out. It never writes to the database."""
     from_url = st.query_params.get("s")
-    if from_url is not None and from_url != st.session_state.get(TOKEN_KEY):
-        _sign_in(from_url, create=False, report=False)
+    own = st.session_state.get(TOKEN_KEY)
+    if from_url is not None and from_url != own:
+        if own is None:
+            _sign_in(from_url, create=False, report=False)
+        elif is_valid_token(from_url):
+            st.session_state[OFFERED_KEY] = from_url  # offer_switch asks; until then the session keeps its own
+        else:
+            st.warning(NOT_RECOGNISED)
     token = st.session_state.get(TOKEN_KEY)
     if token is None:
         st.query_params.pop("s", None)
     elif st.query_params.get("s") != token:
         st.query_params["s"] = token
     return token
+
+
+def offer_switch() -> None:
+    """When the URL carried another student's code than the session's own: say so, and switch only when the
+    student presses the button (call once per page run, before the page: ``ensure_entrypoint``)."""
+    student_token()
+    offered, own = st.session_state.get(OFFERED_KEY), st.session_state.get(TOKEN_KEY)
+    if offered is None or own is None or offered == own:
+        st.session_state.pop(OFFERED_KEY, None)
+        return
+    with st.container(border=True, key="kdlab.switch"):
+        st.warning(OTHER_STUDENT.format(ending=offered[-4:], own=own[-4:]))
+        keep, switch = st.columns(2)
+        if keep.button("Keep my code", key="kdlab.switch.keep", icon=":material/person:"):
+            st.session_state.pop(OFFERED_KEY, None)
+            st.rerun()
+        if switch.button("Switch to that code", key="kdlab.switch.take", icon=":material/swap_horiz:"):
+            st.session_state.pop(OFFERED_KEY, None)
+            _sign_in(offered, create=False, report=True)
+            st.query_params["s"] = st.session_state[TOKEN_KEY]  # the address follows, or it would be offered back
+            st.rerun()
 
 
 def _sign_in(candidate: str | None, *, create: bool, report: bool) -> None:
@@ -164,7 +199,8 @@ def require_valid_settings() -> None:
 
 
 def ensure_entrypoint() -> None:
-    """Check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, and make sure the page runs inside app.py's
+    """Check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, ask before
+    following another student's ``?s=`` (``offer_switch``), and make sure the page runs inside app.py's
     navigation; call it first on every page.
 
     Streamlit keeps a legacy mode for apps with a ``pages/`` folder: when the very first request
@@ -179,6 +215,7 @@ def ensure_entrypoint() -> None:
     """
     require_valid_settings()
     take_key_from_url()  # on every page: a projector shows the address bar
+    offer_switch()
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without the legacy mode

@@ -47,8 +47,8 @@ def render_sidebar() -> None:
         st.markdown("**Data**")
         try:
             data = load_data()
-        except DataError as error:
-            st.error(f"No usable MNIST data: {error}")
+        except DataError as error:  # the page says it too, and the server's log names the folder
+            st.error(f"No usable MNIST data: {error.advice}")
             return
         source = data.source
         st.caption(source.label)

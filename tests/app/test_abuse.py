@@ -24,7 +24,8 @@ from kdlab.serve.refusals import ClientBusy, OwnerBusy
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import KEEP_FINISHED, JobRunner, JobStatus
 from kdlab.serve.tasks import TEACHER_JOBS
-from kdlab.teachers.cache import MAX_TEACHERS_IN_MEMORY, MEMORY, resolve_teacher
+from kdlab.teachers.cache import resolve_teacher
+from kdlab.teachers.memory import MAX_TEACHERS_IN_MEMORY, MEMORY
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.pages import PAGES
 from tests.app.helpers import open_alone, texts

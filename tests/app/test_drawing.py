@@ -8,6 +8,7 @@ import pytest
 from kdlab.ui import drawing, lab
 from kdlab.ui.compression_card import ROLE_WORDS
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
+from tests.unit.png_bombs import bomb, data_url, install_component
 
 TEACHER = "linear"
 
@@ -96,3 +97,21 @@ def test_a_run_without_the_student_alones_weights_says_so(drawn, monkeypatch):
         "Teacher",
         "Distilled student",
     ]
+
+
+@pytest.mark.parametrize(
+    "value, warning",
+    [
+        (data_url(bomb()), "10,000 x 10,000 pixels, not the 280 x 280 canvas"),  # a decompression bomb
+        ("data:image/png;base64,!!!!", "The drawing is not a PNG image"),
+        ("data:image/png,no-base64", drawing.UNREADABLE),
+        (12345, drawing.UNREADABLE),  # a forged message's value of another type
+    ],
+    ids=["decompression bomb", "base64 of nothing", "not base64", "not a string"],
+)
+def test_a_forged_drawing_is_refused_with_a_message(monkeypatch, value, warning):
+    install_component(monkeypatch, value)
+    at = open_drawing_explorer()
+    assert not at.exception
+    assert warning in texts(at.warning)
+    assert drawing.HINT in texts(at.caption)  # the page goes on as with an empty canvas

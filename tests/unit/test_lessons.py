@@ -63,6 +63,10 @@ def test_a_new_lesson_is_a_data_file(tmp_path):
         (lambda text: text.replace("T = 8", "temperature = 8"), "`temperature` is not a parameter of the lab page"),
         (lambda text: text.replace('page = "lab"', 'page = "kitchen"'), "page = `kitchen`; use one of lab,"),
         (lambda text: text.replace("alpha = [0.5, 0.9]", "alpha = [0.5, 1.5]"), "alpha=`1.5` must be from 0 to 1"),
+        # An integer of 5,000 digits: tomllib raised a plain ValueError (Python prints at most 4,300 digits), which
+        # load_lessons let through, so the lessons page and kdlab prepare stopped for every lesson.
+        (lambda text: text.replace("minutes = 10", "minutes = " + "9" * 5000), "is not valid TOML"),
+        (lambda text: text.replace("alpha = [0.5, 0.9]", f"alpha = {[0.5] * 61}"), "vary lists 61 values; at most 60"),
     ],
 )
 def test_a_broken_lesson_says_which_file_and_what_to_fix(tmp_path, change, message):

@@ -7,6 +7,8 @@ import pytest
 
 from kdlab.classroom.lab_settings import LAB_NAMES, lab_defaults
 from kdlab.classroom.links import (
+    MAX_MESSAGES,
+    MAX_VALUE_LENGTH,
     check_link,
     parse_class_code,
     parse_explorer_link,
@@ -184,3 +186,43 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
     assert link.problems == () and link.locked == {"T", "alpha"} and link.class_code == "PHYS-7" and link.predict
     assert link.values == {name: value for name, value in settings.items() if name != "s"}
     assert lab_link_params(settings, lock=list(LAB_NAMES))["lock"] == "all"
+
+
+def test_a_long_lock_gives_one_message_naming_a_few_unknown_names():
+    lock = ",".join(["colour", "size", "colour", "mood", "T", "x", "colour"])
+    link = parse_lab_link({"lock": lock}, TRAIN_COUNT)
+    assert link.locked == {"T"}
+    assert link.problems == (
+        "lock=`colour`, `size`, `mood` and 1 more are not settings of this page "
+        f"({', '.join(LAB_NAMES)}, or all); nothing else is locked because of them",
+    )
+
+
+def test_a_value_longer_than_the_bound_is_refused_before_it_is_parsed():
+    link = parse_lab_link({"T": "8" * (MAX_VALUE_LENGTH + 1), "lock": "x," * 5000, "alpha": "0.5"}, TRAIN_COUNT)
+    assert link.values["T"] == lab_defaults(TRAIN_COUNT)["T"] and link.values["alpha"] == 0.5
+    assert [problem.split(" is ")[1] for problem in link.problems] == [
+        f"longer than {MAX_VALUE_LENGTH} characters, so it was not read"
+    ] * 2
+    assert link.locked == frozenset()
+
+
+def test_a_link_with_many_bad_values_shows_a_few_and_counts_the_rest():
+    bad = {name: "nonsense" for name in ("T", "alpha", "epochs", "lr", "batch", "seed")}
+    problems = parse_lab_link(bad, TRAIN_COUNT).problems
+    assert len(problems) == MAX_MESSAGES + 1 and problems[-1] == "3 more of this link's values were not used either"
+    assert len(check_link("lab", {f"p{index}": "1" for index in range(1000)})) == MAX_MESSAGES + 1
+
+
+def test_predict_is_one_or_zero_and_says_so_otherwise():
+    assert parse_lab_link({"predict": "yes"}, TRAIN_COUNT).predict
+    link = parse_lab_link({"predict": "maybe"}, TRAIN_COUNT)
+    assert not link.predict and link.problems == ("predict=`maybe` is not 1 or 0; no prediction is asked for",)
+
+
+def test_fifty_thousand_unknown_locks_make_one_message():
+    """What a shared 512 Ki-character link (Streamlit's limit) asks: one message per unknown name was 50,000."""
+    lock = ",".join(f"x{index:05d}" for index in range(50_000))
+    for parse in (lambda params: parse_lab_link(params, TRAIN_COUNT), parse_explorer_link):
+        assert len(parse({"lock": lock}).problems) == 1
+    assert len(parse_lab_link({"lock": lock[:MAX_VALUE_LENGTH]}, TRAIN_COUNT).problems) == 1

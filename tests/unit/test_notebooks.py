@@ -71,3 +71,31 @@ def test_every_lesson_has_a_valid_notebook_whose_code_parses():
         assert lesson.title in notebook.cells[0].source and lesson.discuss in notebook.cells[-2].source
         lab_links = sum(len(step.links()) for step in lesson.steps if step.page == "lab")
         assert sum("run_distillation(config, data)" in source for source in code) == lab_links
+
+
+def test_a_lessons_labels_and_values_reach_the_notebook_as_data_never_as_code():
+    """A lesson file anyone with write access to lessons/ can edit: a label crafted to close the string it
+    was pasted into and call os.system (it did, in the lab step's print) stays a string constant."""
+    from kdlab.classroom.lessons import Lesson, Step
+
+    crafted = '1"); __import__("os").system("echo pwned"); print("'
+    steps = (
+        Step("Each table a value.", "lab", {"lock": "all"}, ("predict", (crafted, "1"))),
+        Step("Look.", "explorer", {"digit": "3\n", "T": "4"}),
+        Step("Replay.", "replays", {"replay": "omit-3", "bias": "2.5"}),
+    )
+    lesson = Lesson("crafted", "Crafted", 10, "goal", "prediction", "discuss", "notice", steps)
+    notebook = lesson_notebook(lesson, data_source='mnist"); __import__("os").system("echo pwned")#')
+    labels = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)  # every cell is valid Python
+        called = {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        assert not any("system" in name or "__import__" in name for name in called), cell.source
+        labels += [
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "label"
+        ]
+    assert labels == [f"predict = {crafted}", "predict = 1"]

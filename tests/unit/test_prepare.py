@@ -15,10 +15,19 @@ import pytest
 
 from kdlab.classroom import prepare as prepare_module
 from kdlab.classroom.lab_settings import lab_defaults
-from kdlab.classroom.prepare import TeacherNeed, default_teachers, is_cached, lab_link_configs, lab_runs, prepare
+from kdlab.classroom.prepare import (
+    TeacherNeed,
+    default_teachers,
+    is_cached,
+    lab_link_configs,
+    lab_runs,
+    prepare,
+    teacher_files,
+)
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.replays import replay_config
+from kdlab.teachers.eviction import pinned_teachers, prune_teachers
 from kdlab.teachers.teacher import default_teacher_epochs
 
 
@@ -87,6 +96,9 @@ def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps
         ("result cache", "done"),
     ]
     assert all(is_cached(need) for need in quick_steps)  # no page trains it now
+    folder = Path(os.environ["KDLAB_CACHE_DIR"]) / "teachers"
+    assert pinned_teachers(folder) == {path.name for need in quick_steps for path in teacher_files(need)}
+    assert prune_teachers(folder, limit_bytes=0) == []  # however full the cache, prepare's teachers stay
     assert steps[1].purpose == "lab, explorer" and "test accuracy" in steps[1].detail
     assert all(step.seconds >= 0 for step in steps)
     fractions = [event.fraction for event in events if type(event).__name__ == "ProgressEvent"]

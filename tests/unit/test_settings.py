@@ -51,6 +51,7 @@ DEFAULTS = {
     "KDLAB_MAX_RUNS_PER_MINUTE": ("max_runs_per_minute", 10),
     "KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE": ("max_runs_per_client_per_minute", 60),
     "KDLAB_MAX_CLASSES_PER_CLIENT": ("max_classes_per_client", 10),
+    "KDLAB_TEACHER_CACHE_MB": ("teacher_cache_mb", 1000),
     "KDLAB_LESSONS_DIR": ("lessons_dir", None),
     "KDLAB_INSTRUCTOR_KEY": ("instructor_key", None),
     "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),
@@ -95,6 +96,7 @@ def test_an_empty_value_is_unset():
         ("KDLAB_KEEP_WEIGHTS", "-2", 0),  # below 0 keeps none, as 0 does
         ("KDLAB_MAX_RUNS_PER_STUDENT", "30", 30),
         ("KDLAB_MAX_RUNS_PER_CLASS", " 900 ", 900),
+        ("KDLAB_TEACHER_CACHE_MB", " 250 ", 250),
         ("KDLAB_LESSONS_DIR", " /srv/lessons ", Path("/srv/lessons")),
         ("KDLAB_INSTRUCTOR_KEY", " s3cret-key-of-16-chars ", "s3cret-key-of-16-chars"),
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "5", 5.0),
@@ -114,6 +116,7 @@ def test_a_good_value(name, text, expected):
         ("KDLAB_DEVICE", "gpu", "cpu, cuda, mps or xpu"),
         ("KDLAB_JOB_TTL", "soon", "a whole number of seconds of at least 0"),
         ("KDLAB_JOB_TTL", "-1", "a whole number of seconds of at least 0"),
+        ("KDLAB_TEACHER_CACHE_MB", "1GB", "a whole number of MB of at least 1"),
         ("KDLAB_MAX_RUN_COST", "lots", "a multiple of the default run such as 20x"),
         ("KDLAB_MAX_RUN_COST", "0", "a number of FLOPs such as 5e12, or inf for no cap"),
         ("KDLAB_KEEP_WEIGHTS", "all", "a whole number such as 5, or 0 to keep none"),
