@@ -7,11 +7,11 @@ address that rate limits count), ``instructor_key`` (the instructor's key: check
 live, cached, result), ``progress`` (the live view of a background job),
 ``widgets`` (pickers, model sizes, the loss formula, the soft-target preview, page links), ``results`` / ``replays`` /
 ``compression`` / ``schemes`` (renderers of each experiment's result), ``assignment`` (assignment links, the
-prediction, the share control), ``lab_controls`` (the lab's controls, one per row of its settings table),
-``board`` and ``instructor`` (the class board and its controls), ``pages`` (the navigation, from the library's
-table of pages) and ``sidebar``. Each page of ``pages/`` is its title and one renderer: ``render_<page>_page``
-in ``home``, ``explorer``, ``lab_page``, ``runs_page``, ``replays_page``, ``schemes_page``, ``lessons_page`` and
-``board_page``. Everything works when a page runs alone under AppTest.
+prediction, the share control), ``sharing`` (the address students open, a link with its QR code),
+``lab_controls`` (the lab's controls, one per row of its settings table), ``board`` and ``instructor`` (the
+class board and its controls), ``pages`` (the navigation, from the library's table of pages) and ``sidebar``.
+Each page of ``pages/`` is its title and one renderer: ``render_<page>_page`` in ``home``, ``explorer``,
+``lab_page``, ``runs_page``, ``replays_page``, ``schemes_page``, ``lessons_page`` and ``board_page``. Everything works when a page runs alone under AppTest.
 """
 
 # Plotly imports pandas on the first figure it validates. When several sessions build their first figures
