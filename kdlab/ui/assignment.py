@@ -20,6 +20,8 @@ from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, par
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.classroom.values import value_text
 from kdlab.db.database import StorageError, open_database
+from kdlab.serve.rate import CLASSES_PER_ADDRESS
+from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control
 from kdlab.ui.session import CLASS_KEY
@@ -90,8 +92,9 @@ def apply_page_link(
 
 def join_class(code: str) -> str | None:
     """Count the session's runs for class ``code`` if it is open (created on first use when the server
-    has no instructor key); otherwise say why not, and that the lab joins it once it opens
-    (``wait_for_class``). Returns the code in use, or None."""
+    has no instructor key, at most ``KDLAB_MAX_CLASSES_PER_CLIENT`` an hour from one client address);
+    otherwise say why not, and that the lab joins it once it opens (``wait_for_class``). Returns the code in
+    use, or None."""
     try:
         info = _class_for_link(code)
     except StorageError:
@@ -100,6 +103,10 @@ def join_class(code: str) -> str | None:
         except StorageError as error:
             st.warning(f"**Class {code} cannot be joined right now.** {error} The lab tries again at your next click.")
             return None
+    except ClassNotCreated as error:
+        st.warning(f"**Class {code} was not created.** {error}")
+        st.session_state.pop(CLASS_KEY, None)
+        return None
     if info is None or not info.is_open:
         st.session_state.pop(CLASS_KEY, None)
         state = "is not open on this server yet" if info is None else "is closed"
@@ -114,15 +121,32 @@ def wait_for_class(code: str) -> None:
     each Train): once the teacher opens it, the next run counts for it, with no reload."""
     try:
         info = _class_for_link(code)
-    except StorageError:
+    except (StorageError, ClassNotCreated):
         return  # said when the link arrived; the next run tries again
     if info is not None and info.is_open:
         st.session_state[CLASS_KEY] = info.code
         st.success(f"**Class {info.code} is open now**: your runs from here on appear on its class board.")
 
 
+class ClassNotCreated(ValueError):
+    """This client address created ``KDLAB_MAX_CLASSES_PER_CLIENT`` classes in the last hour."""
+
+
 def _class_for_link(code: str) -> ClassInfo | None:
-    return class_for_link(open_database(), code, create=not instructor_key_set())
+    database = open_database()
+    info = class_for_link(database, code, create=False)
+    if info is not None or instructor_key_set():
+        return info
+    address = client_keys()[1]
+    wait = CLASSES_PER_ADDRESS.seconds_left(address)
+    if wait:
+        raise ClassNotCreated(
+            f"Your network created {CLASSES_PER_ADDRESS.limit} classes in the last hour, the most one network may: "
+            f"check the code with your teacher, or try again in about {max(1, round(wait / 60))} min."
+        )
+    info = class_for_link(database, code, create=True)
+    CLASSES_PER_ADDRESS.record(address)
+    return info
 
 
 def active_class() -> str | None:
