@@ -67,7 +67,9 @@ def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(se
     code.press("Enter")
     page.get_by_text("class=BROWSER-1").first.wait_for(state="attached")  # the slide links (folded) carry it
 
-    page.get_by_role("link", name="lab: T = 8").click()  # the teacher's link, as a student follows it
+    # The teacher's link, as a student follows it: the one with the class (until the rerun ends, the step's
+    # link from before the code was typed can still be on the page).
+    page.get_by_role("link", name="lab: T = 8").and_(page.locator("[href*='class=BROWSER-1']")).click()
     page.get_by_text("Assignment link.").wait_for()
     params = parse_qs(urlparse(page.url).query)
     assert params["T"] == ["8"] and params["class"] == ["BROWSER-1"] and params["lock"] == ["all"]
