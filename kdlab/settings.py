@@ -35,6 +35,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
 | ``KDLAB_STACK`` | on with CUDA, else off | as ``KDLAB_OFFLINE`` | train compatible queued lab runs as one stacked model |
 | ``KDLAB_PROCESSES`` | on with the CPU, else off | as ``KDLAB_OFFLINE`` | train in worker processes beside the web server |
+| ``KDLAB_PUBLIC_URL`` | unset: found from the server | ``http://`` or ``https://`` and a host, e.g. ``http://192.168.1.20:8501`` | the address students open: the links a teacher shares start with it |
 
 A client address is what the app's server sees; with ``KDLAB_TRUSTED_PROXY_HEADER`` set it is the right-most
 entry of that header (the address the proxy itself saw; set it only when a proxy that sets the header is in
@@ -125,6 +126,7 @@ class Settings:
     heartbeat_stale_seconds: float = 60.0
     stack: bool | None = None  # stacked training of compatible lab runs (kdlab.serve.stacking); None: on with CUDA
     processes: bool | None = None  # trainings in worker processes (kdlab.serve.process_runner); None: on with the CPU
+    public_url: str | None = None  # the address students open (kdlab.classroom.urls); None: found from the server
 
 
 def variable(name: str) -> str:
@@ -205,6 +207,17 @@ def _instructor_key(text: str) -> str:
     return text
 
 
+def _public_url(text: str) -> str:
+    scheme, _, rest = text.partition("://")
+    host = rest.split("/")[0]
+    if scheme.lower() not in ("http", "https") or not host or host.startswith(":") or any(c in text for c in " ?#@"):
+        raise SettingsError(
+            f"KDLAB_PUBLIC_URL must be the address students open, http:// or https:// and a host, such as "
+            f"http://192.168.1.20:8501 or https://kdlab.school.example (got {text!r})"
+        )
+    return text.rstrip("/")
+
+
 # Field -> parser of its stripped, non-empty text (the paths keep their spaces: a folder may have them).
 _PARSERS: dict[str, Callable[[str], object]] = {
     "data_dir": Path,
@@ -235,6 +248,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     ),
     "stack": lambda text: _flag(text, "stack"),
     "processes": lambda text: _flag(text, "processes"),
+    "public_url": _public_url,
 }
 _RAW = ("data_dir", "cache_dir")  # read as written: only an empty value is unset
 

@@ -9,17 +9,22 @@ Its teachers are pinned in the teacher cache: however many other teachers studen
 (``python -m kdlab prepare`` prints it, or ``--json``). It is idempotent: a second run finds the
 data, every teacher and the demo's result in their caches and reports them "already done" in
 seconds. Progress leaves through ``on_event`` as ``ProgressEvent`` objects, one bar per step.
+
+Everything it makes lands in ``KDLAB_CACHE_DIR`` (the data, the teachers) and the run database (the result
+cache's index; by default a file in the cache dir): a server finds it only when it runs as the same user
+with the same ``KDLAB_CACHE_DIR`` and ``KDLAB_DATABASE_URL``.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from kdlab.classroom.lab_settings import config_fields, lab_defaults, request_fields
-from kdlab.classroom.lessons import load_lessons
+from kdlab.classroom.lessons import lessons_dir, load_lessons
 from kdlab.classroom.links import parse_lab_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
@@ -29,18 +34,32 @@ from kdlab.experiments.replays import REPLAY_NAMES, HintonSetup, replay_config
 from kdlab.experiments.replays.compression import labelled_subset
 from kdlab.experiments.replays.compression_settings import CompressionConfig
 from kdlab.experiments.schemes import SchemeConfig
-from kdlab.ml.data import MnistData, default_cache_dir, load_mnist
+from kdlab.ml.data import (
+    RAW_FILES,
+    MnistData,
+    default_cache_dir,
+    download_mnist,
+    has_raw_files,
+    is_offline,
+    load_mnist,
+)
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.runs.store import RunLimitReached
 from kdlab.serve.lab import request_distillation
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
+from kdlab.settings import current_settings
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.eviction import pin_teachers
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
+FULL_MNIST_FOR_PREPARE = (
+    "The pages use this sample until you run prepare again on a machine that is online (KDLAB_OFFLINE off), or "
+    "put the four uncompressed files "
+    f"({', '.join(RAW_FILES)}) in DIR/MNIST/raw/ and run python -m kdlab prepare --data-dir DIR"
+)
 TOKEN_FILE = "prepare-student-token"  # in the cache dir: the demo runs' owner, private to the server
 POLL_SECONDS = 0.5
 
@@ -74,11 +93,12 @@ class TeacherNeed:
 
 def lab_runs(data: MnistData) -> dict[DistillConfig, str]:
     """The lab runs a class starts, each with who starts it: the lab's controls untouched, and every
-    lab link of the lessons (``lessons/``), each config exactly as the lab submits it (the result
-    cache's key is the whole config)."""
+    lab link of the server's lessons (``KDLAB_LESSONS_DIR``, else ``lessons/``), each config exactly as the
+    lab submits it (the result cache's key is the whole config)."""
     count = len(data.train)
     runs = dict.fromkeys(lab_link_configs(lab_defaults(count)), "the default demo")
-    lessons, _problems = load_lessons()  # a broken lesson is its own test's business, not a reason to stop here
+    # A broken lesson is its own test's business, not a reason to stop here.
+    lessons, _problems = load_lessons(lessons_dir())
     for lesson in lessons:
         for step in lesson.steps:
             for _label, params in step.links() if step.page == "lab" else ():
@@ -190,7 +210,8 @@ def prepare(
     """Run every step before class; returns the data and the checklist.
 
     Args:
-        data_dir: MNIST root (default: ``KDLAB_DATA_DIR``, the cache, a download, the sample).
+        data_dir: MNIST root, copied into the cache (default: ``KDLAB_DATA_DIR``, the cache, a download, the
+            sample; see ``_prepare_data``).
         replays: also train the quick replays' teachers (the longest step on a CPU).
         warm: run each of ``lab_runs`` once, so that its result comes from the cache in class.
         on_event: receives ``ProgressEvent`` objects (one bar per step) and the trainings' events.
@@ -200,20 +221,9 @@ def prepare(
     """
     emit = on_event or (lambda event: None)
     cache_dir = default_cache_dir()
-    started = time.perf_counter()
-    had_data = bool(data_dir) or (cache_dir / "MNIST" / "raw").is_dir()
     emit(ProgressEvent(0.0, "Data"))
-    data = load_mnist(data_dir)
-    fetched = data.source.is_full and not had_data
-    steps = [
-        Step(
-            "data",
-            "every page",
-            "done" if fetched else "already done",
-            round(time.perf_counter() - started, 2),
-            data.source.label + (f" ({data.source.note})" if data.source.note else ""),
-        )
-    ]
+    data, data_step = _prepare_data(data_dir, cache_dir)
+    steps = [data_step]
     emit(ProgressEvent(1.0, "Data"))
     teachers: dict[tuple, Teacher] = {}  # (name, epochs, seed) -> the lab's teachers, for the result cache's keys
     needs = default_teachers(data, replays=replays)
@@ -231,6 +241,49 @@ def prepare(
     else:
         steps.append(Step("result cache", "lab", detail="not asked for (--no-warm)"))
     return data, steps
+
+
+def _prepare_data(data_dir: str | None, cache_dir: Path) -> tuple[MnistData, Step]:
+    """The data step: full MNIST from ``data_dir`` (or ``KDLAB_DATA_DIR``), copied into the cache so that a
+    server with the same ``KDLAB_CACHE_DIR`` finds it without being told; else the cache's copy; else a
+    download into the cache when online; else the offline sample, the step marked failed with what to do
+    (unless ``KDLAB_OFFLINE`` asked for no download).
+
+    Raises:
+        DataError: the folder asked for is missing, lacks one of the four files, or holds corrupt ones.
+    """
+    started = time.perf_counter()
+    explicit = data_dir or current_settings().data_dir
+    status, detail = "already done", ""
+    if explicit:
+        data = load_mnist(explicit)
+        if not has_raw_files(cache_dir):
+            status, detail = "done", _copy_raw_files(Path(explicit).expanduser(), cache_dir)
+    else:
+        failure = None
+        if not has_raw_files(cache_dir) and not is_offline():
+            failure = download_mnist(cache_dir)
+            status, detail = "done", "downloaded into the cache"
+        data = load_mnist(offline=True if failure else None)  # after a failed download, not a second try
+        if not data.source.is_full and not is_offline():
+            why = f"full MNIST could not be downloaded ({failure})" if failure else data.source.note.rstrip(".")
+            status, detail = "failed", f"{why}. {FULL_MNIST_FOR_PREPARE}"
+        elif not data.source.is_full:
+            detail = f"KDLAB_OFFLINE is on, so no download was tried. {FULL_MNIST_FOR_PREPARE}"
+    label = data.source.label + (f": {detail}" if detail else "")
+    return data, Step("data", "every page", status, round(time.perf_counter() - started, 2), label)
+
+
+def _copy_raw_files(root: Path, cache_dir: Path) -> str:
+    """Copy the four raw files from ``root/MNIST/raw/`` into the cache's; says what happened."""
+    target = cache_dir / "MNIST" / "raw"
+    try:
+        for name in RAW_FILES:
+            with open(root / "MNIST" / "raw" / name, "rb") as source:
+                write_atomically(target / name, lambda file, source=source: shutil.copyfileobj(source, file))
+    except OSError as error:
+        return f"not copied into the cache ({error}): start the server with KDLAB_DATA_DIR={root}"
+    return f"copied from {root} into the cache, where the server finds it"
 
 
 def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:

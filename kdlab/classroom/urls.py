@@ -1,12 +1,18 @@
-"""The links a teacher shares: URL parameters in a stable order, full page links, a lab link's parameters.
+"""The links a teacher shares: the address students open, URL parameters in a stable order, full page
+links, a lab link's parameters, and a link as a QR code.
 
-Never carries a student code (``s``): a shared link is the same for every student.
+Never carries a student code (``s``): a shared link is the same for every student. A link starts with the
+address students open (``choose_students_address``), never the ``localhost`` a teacher's own browser may show.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import socket
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 from kdlab.classroom.lab_settings import LAB_NAMES
 from kdlab.classroom.pages import LINK_PAGES
@@ -41,3 +47,101 @@ def lab_link_params(
     if predict:
         params["predict"] = "1"
     return params
+
+
+@dataclass(frozen=True)
+class StudentsAddress:
+    """Where students open the app: the start of every shared link, how it was found, and whether other
+    machines can reach it (False: only this machine can, and ``advice`` says what to do)."""
+
+    url: str  # http://192.168.1.20:8501, no trailing slash
+    found: str  # how, in words: "KDLAB_PUBLIC_URL", "this machine's network address", ...
+    reachable: bool = True
+    advice: str = ""
+
+
+WILDCARDS = ("", "0.0.0.0", "::")  # a server listening on every interface
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for an address only this machine reaches: ``localhost``, ``127.x.y.z``, ``::1``."""
+    host = (host or "").strip("[]").lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
+
+
+def site_url(page_url: str) -> str:
+    """The app's address from one of its page addresses: ``http://h:8501/distillation_lab?T=8`` -> ``http://h:8501``."""
+    parts = urlsplit(page_url)
+    path = parts.path.rstrip("/")
+    for entry in LINK_PAGES.values():
+        if path.endswith("/" + entry.url_path):
+            path = path[: -len(entry.url_path) - 1]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def choose_students_address(
+    *,
+    public_url: str | None,
+    browser_url: str | None,
+    listen_address: str | None,
+    browser_address: str | None,
+    network_address: str | None,
+    port: int,
+    base_path: str = "",
+    scheme: str = "http",
+) -> StudentsAddress:
+    """The address students open, from the first of: ``KDLAB_PUBLIC_URL`` (``public_url``); Streamlit's
+    ``browser.serverAddress`` (``browser_address``) when set to more than localhost; the address the teacher's
+    browser opened (``browser_url``) when it is not this machine's own name; the one interface the server
+    listens on (``server.address``, ``listen_address``); this machine's network address (``network_address``).
+    A server that listens on loopback only, or a machine with no network address, gives an unreachable one."""
+    base = "/" + base_path.strip("/") if base_path.strip("/") else ""
+
+    def on(host: str) -> str:
+        return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}{base}"
+
+    if public_url:
+        return StudentsAddress(public_url.rstrip("/"), "KDLAB_PUBLIC_URL")
+    own = site_url(browser_url) if browser_url else on("localhost")
+    listen = (listen_address or "").strip()
+    if is_loopback(listen):
+        advice = f"The server listens on {listen} only: restart it with --server.address 0.0.0.0."
+        return StudentsAddress(own, "the server's address", reachable=False, advice=advice)
+    if browser_address and not is_loopback(browser_address):
+        return StudentsAddress(on(browser_address), "Streamlit's browser.serverAddress")
+    if browser_url and not is_loopback(urlsplit(browser_url).hostname):
+        return StudentsAddress(own, "the address this browser opened")
+    if listen not in WILDCARDS:
+        return StudentsAddress(on(listen), "Streamlit's server.address")
+    if network_address and not is_loopback(network_address):
+        return StudentsAddress(on(network_address), "this machine's network address")
+    advice = "No network address found on this machine: connect it to the students' network, or set KDLAB_PUBLIC_URL."
+    return StudentsAddress(own, "this browser's address", reachable=False, advice=advice)
+
+
+def network_address() -> str | None:
+    """This machine's address on its network: the interface of its default route (a UDP socket's connect
+    picks it and sends nothing), else a name-resolved address that is not loopback; None without either."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("8.8.8.8", 80))
+            address = probe.getsockname()[0]
+        if not is_loopback(address) and address not in WILDCARDS:
+            return address
+    except OSError:
+        pass
+    try:
+        addresses = socket.gethostbyname_ex(socket.gethostname())[2]
+    except OSError:
+        return None
+    return next((address for address in addresses if not is_loopback(address)), None)
+
+
+@functools.lru_cache(maxsize=256)  # a lesson's links, redrawn on every rerun of the page: 12 ms each to make
+def qr_png(text: str) -> bytes:
+    """``text`` (a link) as a QR code, a PNG of 4-pixel modules that a phone reads from a projector."""
+    import segno  # imported lazily: about 0.1 s, and only the pages that share links need it
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=4, border=2)
+    return buffer.getvalue()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 
 from kdlab.classroom.prepare import checklist, prepare
 from kdlab.cli.common import add_data_arguments, log
 from kdlab.ml.progress import ProgressEvent
+from kdlab.settings import current_settings
 
 HELP = "before class: get the data, train and cache the pages' teachers, warm the result cache"
 BAR_WIDTH = 30
@@ -25,9 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
 
 
-def progress_bars(stream=sys.stderr):
-    """An ``on_event`` that draws one progress bar per step on ``stream`` (redrawn in place on a
-    terminal; elsewhere a line every ``LINE_SECONDS`` and at the end of each step)."""
+def progress_bars(stream=None):
+    """An ``on_event`` that draws one progress bar per step on ``stream`` (default: the current stderr; redrawn
+    in place on a terminal; elsewhere a line every ``LINE_SECONDS`` and at the end of each step)."""
+    stream = stream or sys.stderr
     interactive = stream.isatty()
     state = {"stage": None, "printed": 0.0}
 
@@ -58,4 +61,19 @@ def run(args: argparse.Namespace) -> dict:
     for step in steps:
         mark = "x" if step.status != "skipped" else " "
         log(f"[{mark}] {step.name:<34} {step.status:<13} {step.seconds:7.1f} s  {step.purpose}: {step.detail}")
+    log(server_note())
     return {"data": data.source.as_dict(), **checklist(steps), "seconds": round(time.perf_counter() - started, 2)}
+
+
+def server_note() -> str:
+    """Where prepare left its work, and how the server finds it: the same user and settings."""
+    settings = current_settings()
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's user without a name
+        user = "this user"
+    database = " and the same KDLAB_DATABASE_URL" if settings.database_url else ""
+    return (
+        f"Prepared in {settings.cache_dir}: start the server as {user}, with KDLAB_CACHE_DIR={settings.cache_dir}"
+        f"{database}, so that it finds the data, the teachers and the cached results there."
+    )

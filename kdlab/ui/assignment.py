@@ -17,7 +17,6 @@ import streamlit as st
 from kdlab.classroom.classes import ClassInfo, class_for_link, find_class
 from kdlab.classroom.lab_settings import LAB_NAMES, lab_setting
 from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, parse_lab_link, url_value
-from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.classroom.values import value_text
 from kdlab.db.database import StorageError, open_database
@@ -26,11 +25,16 @@ from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control
 from kdlab.ui.session import CLASS_KEY
+from kdlab.ui.sharing import base_url, shared_link
 
 LINK_KEY = "lab.link"  # the session's ParsedLink
 QUERY_KEY = "lab.link.query"  # the URL parameters it came from
 PREDICTION_ROUND = "lab.predict.round"  # a new round (fresh, empty widgets) after each Train
 LINK_NAMES = (*LAB_NAMES, *LINK_EXTRAS)
+JOINS_LATER = (
+    "Keep going: once your teacher opens it, your next run counts for it, with nothing to reload "
+    "(if it never does, check the code with your teacher)."
+)
 FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
 
 
@@ -44,10 +48,12 @@ def page_query(names: Sequence[str]) -> dict[str, str]:
 def apply_lab_link(train_count: int) -> ParsedLink:
     """The lab's assignment link: read from the URL (a new one is applied to the controls once, with a
     warning per value it ignores) or remembered from earlier in the session (put back in the URL);
-    locked settings are set again on every run. Returns an empty link when there is none."""
+    locked settings are set again on every run; a class it names that is not open yet is joined on the first
+    run after it opens. Returns an empty link when there is none."""
     query = page_query(LINK_NAMES)
     link = st.session_state.get(LINK_KEY)
-    if query and query != st.session_state.get(QUERY_KEY):
+    fresh = bool(query) and query != st.session_state.get(QUERY_KEY)
+    if fresh:
         link = parse_lab_link(query, train_count)
         st.session_state[LINK_KEY], st.session_state[QUERY_KEY] = link, query
         for problem in link.problems:
@@ -60,6 +66,8 @@ def apply_lab_link(train_count: int) -> ParsedLink:
         st.query_params.update(st.session_state[QUERY_KEY])  # a navigation link dropped them
     if link is None:
         return ParsedLink()
+    if not fresh and link.class_code and st.session_state.get(CLASS_KEY) != link.class_code:
+        wait_for_class(link.class_code)
     for name in link.locked:
         set_control(name, link.values[name])
     return link
@@ -90,32 +98,39 @@ def apply_page_link(
 def join_class(code: str) -> str | None:
     """Count the session's runs for class ``code`` if it is open (created on first use when the server
     has no instructor key, at most ``KDLAB_MAX_CLASSES_PER_CLIENT`` an hour from one client address);
-    otherwise say why not. Returns the code in use, or None."""
+    otherwise say why not, and that the lab joins it once it opens (``wait_for_class``). Returns the code in
+    use, or None."""
     try:
         info = _class_for_link(code)
     except StorageError:
         try:  # once more: a replica that just started, a database busy for a moment
             info = _class_for_link(code)
         except StorageError as error:
-            st.warning(f"**Class {code} cannot be joined right now.** {error}")
+            st.warning(f"**Class {code} cannot be joined right now.** {error} The lab tries again at your next click.")
             return None
     except ClassNotCreated as error:
         st.warning(f"**Class {code} was not created.** {error}")
         st.session_state.pop(CLASS_KEY, None)
         return None
-    if info is None:
-        st.warning(
-            f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
-            "Check the code with your teacher."
-        )
+    if info is None or not info.is_open:
         st.session_state.pop(CLASS_KEY, None)
-        return None
-    if not info.is_open:
-        st.warning(f"**Class {code} is closed**: your runs are not added to its board any more.")
-        st.session_state.pop(CLASS_KEY, None)
+        state = "is not open on this server yet" if info is None else "is closed"
+        st.warning(f"**Class {code} {state}**, so your runs do not reach its class board for now. {JOINS_LATER}")
         return None
     st.session_state[CLASS_KEY] = info.code
     return info.code
+
+
+def wait_for_class(code: str) -> None:
+    """Try again to join the class a link named (on every run of the lab while it is not joined, so before
+    each Train): once the teacher opens it, the next run counts for it, with no reload."""
+    try:
+        info = _class_for_link(code)
+    except (StorageError, ClassNotCreated):
+        return  # said when the link arrived; the next run tries again
+    if info is not None and info.is_open:
+        st.session_state[CLASS_KEY] = info.code
+        st.success(f"**Class {info.code} is open now**: your runs from here on appear on its class board.")
 
 
 class ClassNotCreated(ValueError):
@@ -168,6 +183,8 @@ def render_assignment(link: ParsedLink) -> None:
     code = st.session_state.get(CLASS_KEY)
     if code:
         parts.append(f"Your runs count for class **{code}** and appear on its class board under your nickname.")
+    elif link.class_code:
+        parts.append(f"Your runs will count for class **{link.class_code}** once your teacher opens it.")
     if link.predict:
         parts.append("Make a prediction before you press Train.")
     with st.container(border=True, key="lab.assignment"):
@@ -217,15 +234,6 @@ def forget_prediction() -> None:
     st.session_state[PREDICTION_ROUND] = st.session_state.get(PREDICTION_ROUND, 0) + 1
 
 
-def base_url() -> str:
-    """The app's address as the browser sees it, without the page's path (localhost under AppTest)."""
-    url = st.context.url or "http://localhost:8501"
-    for entry in LINK_PAGES.values():
-        if url.rstrip("/").endswith("/" + entry.url_path):
-            return url.rstrip("/")[: -len(entry.url_path) - 1]
-    return url.rstrip("/")
-
-
 def share_control(settings: dict[str, object]) -> None:
     """ "Share these settings": a link with the lab's current settings, chosen locks, a class code and
     a prediction first, to paste into a slide. It never carries the student code."""
@@ -250,5 +258,8 @@ def share_control(settings: dict[str, object]) -> None:
         if problem:
             st.error(problem.replace("class=", "The class code ") + ".")
         params = lab_link_params(settings, lock=lock, class_code=code, predict=predict)
-        st.code(link_url(base_url(), "lab", params), language=None, wrap_lines=True)
-        st.caption("Copy the link with the button at its corner. It opens the lab with these settings for anyone.")
+        shared_link(link_url(base_url(), "lab", params))
+        st.caption(
+            "Copy the link with the button at its corner, or show its QR code: it opens the lab with these settings "
+            "for anyone who reaches this server."
+        )

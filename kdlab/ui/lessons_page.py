@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.classroom.classes import find_class
 from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
 from kdlab.classroom.links import parse_class_code, shown, url_value
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
-from kdlab.ui.assignment import base_url
+from kdlab.db.database import StorageError, open_database
+from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import CLASS_KEY
+from kdlab.ui.sharing import render_students_address, shared_link
 from kdlab.ui.widgets import page_link
 
 
@@ -48,7 +51,32 @@ def choose_class_code() -> str | None:
     class_code, problem = parse_class_code(typed)
     if problem:
         st.error(problem.replace("class=", "The class code ") + ".")
+    elif class_code and instructor_key_set():
+        class_state(class_code)
     return class_code
+
+
+def class_state(code: str) -> None:
+    """On a server with an instructor key: whether class ``code`` is open, and where to open it if not."""
+    try:
+        info = find_class(open_database(), code)
+    except StorageError as error:
+        st.warning(f"**Whether class {code} is open cannot be read right now.** {error}")
+        return
+    if info is not None and info.is_open:
+        st.caption(f"Class {code} is open: runs made through these links appear on its board.")
+        return
+    st.warning(
+        f"**Class {code} is {'closed' if info else 'not open yet'}.** Open it on the class board (Instructor) before "
+        "you share these links: until then a student's runs do not reach its board (the lab joins it on the "
+        "student's first run after it opens)."
+    )
+    page_link(
+        LINK_PAGES["board"].path,
+        f"Open class {code} on the class board",
+        ":material/key:",
+        query_params={"class": code},
+    )
 
 
 def render_steps(lesson: Lesson, class_code: str | None) -> None:
@@ -73,6 +101,7 @@ def render_lessons_page() -> None:
     if not lessons:
         st.info("No lessons yet: add a Markdown file with TOML front matter to the lessons/ folder.")
         st.stop()
+    base = render_students_address().url
     lesson = choose_lesson(lessons)
     class_code = choose_class_code()
     st.header(lesson.title)
@@ -81,11 +110,10 @@ def render_lessons_page() -> None:
     render_steps(lesson, class_code)
     st.markdown(f"**Discuss.** {lesson.discuss}")
     st.markdown(f"**What to notice.** {lesson.notice}")
-    with st.expander("Links for your slides"):
+    with st.expander("Links for your slides, with QR codes"):
         for number, step in enumerate(lesson.steps, start=1):
-            for label, url in step.urls(base_url(), class_code=class_code):
-                st.caption(f"Step {number}" + (f", {label}" if label != "Open" else ""))
-                st.code(url, language=None, wrap_lines=True)
+            for label, url in step.urls(base, class_code=class_code):
+                shared_link(url, f"Step {number}" + (f", {label}" if label != "Open" else ""))
     if lesson.notes:
         with st.expander("Notes for the teacher"):
             st.markdown(lesson.notes)

@@ -123,3 +123,25 @@ def test_a_link_sets_the_soft_loss_and_beta_counts_only_with_dkd():
     at.button(key="lab.leave").click().run()
     at.radio(key="lab.soft").set_value("dkd").run()
     assert not at.select_slider(key="lab.beta").disabled and not at.exception
+
+
+def test_a_link_to_a_class_not_open_yet_joins_it_on_the_first_train_after_it_opens(monkeypatch):
+    from kdlab.classroom.classes import open_class
+
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "an-instructor-key-of-some-length")
+    link = {
+        "teacher": "linear",
+        "student": "mlp-10x1",
+        "epochs": "1",
+        "train_size": "500",
+        "seed": "43",
+        "class": "LATE-1",
+    }
+    at = open_alone(LAB, query=link)  # the student is faster than the instructor
+    assert "Class LATE-1 is not open on this server yet" in texts(at.warning)
+    open_class(open_database(), "LATE-1")
+    at.button(key="lab.train").click().run()  # no reload: this Train's rerun joins the class first
+    run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=180)
+    with open_database().read() as connection:
+        filed = connection.execute(runs.select().where(runs.c.class_code == "LATE-1")).all()
+    assert len(filed) == 1

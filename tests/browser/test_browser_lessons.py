@@ -58,12 +58,18 @@ def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(se
     page.set_default_timeout(30_000)
     page.goto(f"{server}/lessons?lesson=tiny")
     page.get_by_role("heading", name="A tiny lesson").wait_for()
+    # The server listens on 127.0.0.1 (serve_app): the page says students cannot reach it, and how to fix that.
+    page.get_by_text("Only this machine can open this address.").wait_for()
+    assert "--server.address 0.0.0.0" in page.locator(".st-key-share-address").inner_text()
+    page.locator(".st-key-share-address img").wait_for()  # the address's QR code
     code = page.locator(".st-key-lessons-class input")
     code.fill("browser-1")
     code.press("Enter")
     page.get_by_text("class=BROWSER-1").first.wait_for(state="attached")  # the slide links (folded) carry it
 
-    page.get_by_role("link", name="lab: T = 8").click()  # the teacher's link, as a student follows it
+    # The teacher's link, as a student follows it: the one with the class (until the rerun ends, the step's
+    # link from before the code was typed can still be on the page).
+    page.get_by_role("link", name="lab: T = 8").and_(page.locator("[href*='class=BROWSER-1']")).click()
     page.get_by_text("Assignment link.").wait_for()
     params = parse_qs(urlparse(page.url).query)
     assert params["T"] == ["8"] and params["class"] == ["BROWSER-1"] and params["lock"] == ["all"]

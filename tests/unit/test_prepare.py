@@ -7,8 +7,10 @@ and a tiny demo run; the list of teachers the pages use is checked as it is.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from kdlab.classroom.prepare import (
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.replays import replay_config
+from kdlab.ml.data import RAW_FILES, has_raw_files, load_mnist
 from kdlab.teachers.eviction import pinned_teachers, prune_teachers
 from kdlab.teachers.teacher import default_teacher_epochs
 
@@ -141,3 +144,64 @@ def test_the_command_prints_one_json_checklist(quick_steps, capsys):
     ]
     assert summary["ready"] is False  # the replays' teachers were left out
     assert "Before class: checklist" in captured.err and "[x] teacher linear, 1 epoch" in captured.err
+    assert f"start the server as {getpass.getuser()}, with KDLAB_CACHE_DIR={os.environ['KDLAB_CACHE_DIR']}" in (
+        captured.err
+    )
+
+
+def write_fake_mnist(root: Path) -> None:
+    """The four raw files in torchvision's layout, full-size (60,000 + 10,000 blank images), as prepare reads them."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, count in (("train", 60_000), ("t10k", 10_000)):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            (2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (count, 28, 28)) + bytes(count * 784)
+        )
+        labels = bytes(index % 10 for index in range(count))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes((2049).to_bytes(4, "big") + count.to_bytes(4, "big") + labels)
+
+
+def test_a_given_folder_is_copied_into_the_cache_where_the_server_finds_it(quick_steps, tmp_path):
+    cache = Path(os.environ["KDLAB_CACHE_DIR"])
+    write_fake_mnist(tmp_path / "mnist")
+    data, steps = prepare(str(tmp_path / "mnist"), replays=False, warm=False)
+    assert (steps[0].status, data.source.is_full) == ("done", True) and "copied from" in steps[0].detail
+    assert has_raw_files(cache)
+    server = load_mnist()  # a server with the same KDLAB_CACHE_DIR and no KDLAB_DATA_DIR
+    assert server.source.is_full and server.source.location == str(cache)
+    assert all(is_cached(need) for need in quick_steps)  # the teachers of the data the server loads
+    _, again = prepare(str(tmp_path / "mnist"), replays=False, warm=False)
+    assert [step.status for step in again[:2]] == ["already done", "already done"]
+
+
+def test_a_missing_or_incomplete_folder_names_the_four_files_it_needs(monkeypatch, tmp_path, capsys):
+    from kdlab.cli import main
+
+    monkeypatch.setenv("KDLAB_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["prepare", "--data-dir", str(tmp_path / "srv-mnist")]) == 2
+    message = capsys.readouterr().err.splitlines()[-1]  # after the data step's progress bar: one line
+    assert message.startswith("kdlab: error: MNIST folder") and f"'{tmp_path / 'srv-mnist'}' does not exist" in message
+    assert all(name in message for name in RAW_FILES) and "MNIST/raw/" in message
+    write_fake_mnist(tmp_path / "srv-mnist")
+    (tmp_path / "srv-mnist" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
+    assert main(["prepare", "--data-dir", str(tmp_path / "srv-mnist")]) == 2
+    assert "lacks t10k-labels-idx1-ubyte" in capsys.readouterr().err
+    assert not (tmp_path / "cache" / "MNIST").exists()  # nothing half-copied
+
+
+def test_a_download_that_fails_falls_back_to_the_sample_and_says_what_to_do(quick_steps, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    monkeypatch.setenv("KDLAB_OFFLINE", "0")  # "online", but the mirror refuses at once: nothing downloads
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
+    data, steps = prepare(replays=False, warm=False)
+    assert not data.source.is_full and steps[0].status == "failed" and steps[1].status == "done"
+    assert "full MNIST could not be downloaded (the MNIST mirror was not reachable" in steps[0].detail
+    assert "run prepare again on a machine that is online" in steps[0].detail
+    assert all(name in steps[0].detail for name in RAW_FILES) and "--data-dir DIR" in steps[0].detail
+    monkeypatch.setenv("KDLAB_OFFLINE", "1")  # no download asked for: the sample is what was wanted
+    _, offline = prepare(replays=False, warm=False)
+    assert offline[0].status == "already done" and "KDLAB_OFFLINE is on" in offline[0].detail

@@ -57,6 +57,7 @@ DEFAULTS = {
     "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),
     "KDLAB_STACK": ("stack", None),
     "KDLAB_PROCESSES": ("processes", None),
+    "KDLAB_PUBLIC_URL": ("public_url", None),
 }
 
 
@@ -103,6 +104,8 @@ def test_an_empty_value_is_unset():
         ("KDLAB_STACK", " On ", True),
         ("KDLAB_STACK", "off", False),
         ("KDLAB_PROCESSES", "no", False),
+        ("KDLAB_PUBLIC_URL", " http://192.168.1.20:8501/ ", "http://192.168.1.20:8501"),
+        ("KDLAB_PUBLIC_URL", "https://kdlab.school.example/physics", "https://kdlab.school.example/physics"),
     ],
 )
 def test_a_good_value(name, text, expected):
@@ -124,6 +127,9 @@ def test_a_good_value(name, text, expected):
         ("KDLAB_MAX_RUNS_PER_CLASS", "many", "a whole number of at least 1"),
         ("KDLAB_HEARTBEAT_STALE_SECONDS", "0", "a whole number of seconds of at least 1"),
         ("KDLAB_STACK", "sometimes", "KDLAB_STACK must be one of 1, true, yes, on, 0, false, no, off"),
+        ("KDLAB_PUBLIC_URL", "192.168.1.20:8501", "http:// or https:// and a host, such as http://192.168.1.20:8501"),
+        ("KDLAB_PUBLIC_URL", "http://:8501", "http:// or https:// and a host"),
+        ("KDLAB_PUBLIC_URL", "http://host/?s=abc", "http:// or https:// and a host"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(name, text, accepted):
