@@ -261,7 +261,7 @@ async def switch_pages(browser, url: str, done: asyncio.Event, timeout_ms: int) 
         index += 1
         started = time.monotonic()
         try:
-            await page.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+            await page.locator(".st-key-navigation").get_by_text(link, exact=True).click()
             await page.locator("h1").filter(has_text=title).first.wait_for()
             await page.locator(IDLE).wait_for()
             switches.append({"page": link, "seconds": round(time.monotonic() - started, 2)})

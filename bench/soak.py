@@ -65,7 +65,7 @@ async def student(browser, url: str, params: dict, limit: float) -> dict:
         await page.get_by_role("button", name="Train", exact=True).click()
         result = await wait_for_result(page, time.monotonic(), time.monotonic() + limit)
         if result["error"] is None:
-            await page.get_by_test_id("stSidebarNav").get_by_text("Runs", exact=True).click()
+            await page.locator(".st-key-navigation").get_by_text("Runs", exact=True).click()
             await page.locator("h1").filter(has_text="Runs").first.wait_for()
             await page.locator(IDLE).wait_for()
         return result

@@ -8,12 +8,13 @@ first (``kdlab.ui.instructor``).
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.board_page import render_board_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Class board")
 st.markdown(
     "Every run of the class, as it comes in: how many ran, what distilling did at each temperature and alpha, "
     "and how the predictions compare with the outcomes. Students appear under their random nicknames."
 )
-ui.render_board_page()
+render_board_page()

@@ -6,12 +6,13 @@ only re-applies the softmax to the cached teacher's stored logits).
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.explorer import render_explorer_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Dark knowledge explorer")
 st.markdown(
     "How sure is the teacher, and what does it think a digit *could* have been? Pick a test digit and "
     "slide the temperature T: the teacher's scores are divided by T before the softmax."
 )
-ui.render_explorer_page()
+render_explorer_page()

@@ -5,12 +5,13 @@ Thin page: the title, then ``kdlab.ui.lab_page.render_lab_page`` (controls -> ``
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.lab_page import render_lab_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Distillation lab")
 st.markdown(
     "Train a student from the teacher's soft targets and, with the same seed and data order, the same "
     "student from the labels alone. Press **Train** and watch both learn."
 )
-ui.render_lab_page()
+render_lab_page()

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.home import render_home_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Knowledge distillation, live on MNIST")
 st.markdown(
     "A big network that already knows MNIST well, the **teacher**, can teach a smaller or cheaper "
@@ -12,4 +13,4 @@ st.markdown(
     "its whole probability distribution, and not only from the right answer."
 )
 
-ui.render_home_page()
+render_home_page()

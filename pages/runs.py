@@ -6,13 +6,14 @@ Thin page: the introduction, then ``kdlab.ui.runs_page.render_runs_page``.
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.runs_page import render_runs_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Runs")
 st.markdown(
     "Every lab run of yours, newest last. They are kept on the server under this page's address (the "
     "`s=` part of it is your personal code): bookmark it to come back to your runs later or from another "
     "tab, and do not share it. Nobody else sees your runs."
 )
-ui.render_runs_page()
+render_runs_page()

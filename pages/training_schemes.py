@@ -7,9 +7,10 @@ student alone and offline KD (same seed and budget).
 
 import streamlit as st
 
-from kdlab import ui
+from kdlab.ui.schemes_page import render_schemes_page
+from kdlab.ui.session import ensure_entrypoint
 
-ui.ensure_entrypoint()
+ensure_entrypoint()
 st.title("Training schemes")
 st.markdown(
     "Offline distillation is one way to pass knowledge on. Since 2015 others have been proposed: students "
@@ -17,4 +18,4 @@ st.markdown(
     "assistant. Here each one runs on the same data, seed and epochs as the student alone and the "
     "offline-KD student, so the comparison is fair."
 )
-ui.render_schemes_page()
+render_schemes_page()

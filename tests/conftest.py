@@ -18,6 +18,20 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data"
 
+# A test that needs a part this machine lacks skips, and its reason says the one command that brings the part.
+BRINGS = {
+    "psycopg": 'python -m pip install -e ".[postgres]"',
+    "ray": 'python -m pip install -e ".[ray]"',
+    "postgresql": "apt-get install -y postgresql",
+    "chromium": "apt-get install -y chromium",
+    "full MNIST": "python -c \"import torchvision; torchvision.datasets.MNIST('../shared/data', download=True)\" (online)",
+}
+
+
+def needs_module(name: str):
+    """``import name``, or skip the test with the command that installs it (a key of ``BRINGS``)."""
+    return pytest.importorskip(name, reason=f"needs {name}: {BRINGS[name]}")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory):
@@ -51,7 +65,7 @@ def full_data():
     from kdlab.ml.data import load_mnist
 
     if not (SHARED_MNIST / "MNIST" / "raw").is_dir():
-        pytest.skip("full MNIST is not at ../shared/data")
+        pytest.skip(f"needs full MNIST at ../shared/data/MNIST/raw: {BRINGS['full MNIST']}")
     return load_mnist(SHARED_MNIST)
 
 
@@ -121,12 +135,14 @@ def postgres_server():
     throwaway cluster started here (under a second where PostgreSQL is installed), else the tests skip."""
     url = os.environ.get("PYTEST_POSTGRES_URL")
     if url:
+        needs_module("psycopg")
         yield url
         return
     from tests.postgres import postgres_bin, start_cluster, stop_cluster
 
+    needs_module("psycopg")
     if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed here: set PYTEST_POSTGRES_URL (python tests/postgres.py start DIR)")
+        pytest.skip(f"needs a PostgreSQL server: {BRINGS['postgresql']} (or set PYTEST_POSTGRES_URL)")
     folder = Path(tempfile.mkdtemp(prefix="kdlab-pg-"))  # not under pytest's 0700 tmp: the postgres user reads it
     try:
         url = start_cluster(folder)

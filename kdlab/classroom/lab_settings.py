@@ -222,7 +222,8 @@ LAB_SETTINGS = (
         options=TEMPERATURES,
         what="lab's temperatures",
         number_format="g",
-        help="Softens the teacher's and the student's outputs in the soft term.",
+        help="Softens the teacher's and the student's outputs in the soft term: a higher T gives the wrong digits "
+        "more weight; at a very high T the soft term matches the teacher's logits (the T² factor keeps its size).",
     ),
     LabSetting(
         "alpha",

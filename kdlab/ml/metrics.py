@@ -63,6 +63,19 @@ def softened_probabilities(logits: torch.Tensor, temperature: float) -> torch.Te
     return F.softmax(logits.float() / temperature, dim=-1)
 
 
+def order_changes(before: torch.Tensor, after: torch.Tensor) -> list[tuple[int, int]]:
+    """The pairs of classes (a, b) that ``before`` (10,) ranks a above b and ``after`` (10,) b above a, both
+    strictly (a tie on either side, such as two probabilities that round to 0 at T = 1, is no change), the
+    pair ``after`` ranks highest first.
+
+    softmax(z / T) of one network keeps the order of its logits z at every T, so it never changes. An
+    ensemble's soft targets are the mean of its members' softmax(z_m / T), and that mean can: at T = 1 it
+    follows the most confident member, at very high T the members' mean logits."""
+    higher = (after[None, :] > after[:, None]) & (before[:, None] > before[None, :])  # (a, b): b now above a
+    pairs = [(int(a), int(b)) for a, b in torch.nonzero(higher)]
+    return sorted(pairs, key=lambda pair: -float(after[pair[1]]))
+
+
 def entropy_bits(probabilities: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in bits along the last axis (0 = certain, log2(10) = 3.32 = uniform)."""
     return -(probabilities * torch.log2(probabilities.clamp_min(1e-30))).sum(dim=-1)

@@ -22,7 +22,7 @@ import torch
 
 from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, ParsedLink, parse_explorer_link
 from kdlab.ml.data import ImageSet
-from kdlab.ml.metrics import class_similarity, entropy_bits, softened_probabilities
+from kdlab.ml.metrics import class_similarity, entropy_bits, order_changes, softened_probabilities
 from kdlab.plots import ensembles as ensemble_plots
 from kdlab.plots import lab as plots
 from kdlab.teachers.teacher import Teacher
@@ -85,7 +85,31 @@ def times(ratio: float) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
 
 
-def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int | None, temperature: float) -> str:
+def order_text(plain: torch.Tensor, softened: torch.Tensor, temperature: float, is_ensemble: bool) -> str:
+    """Whether the temperature changed the order of the digits here, and why: never for one network; an ensemble's
+    average of softened probabilities can (``kdlab.ml.metrics.order_changes``)."""
+    if not is_ensemble:
+        return (
+            "For one network the temperature never changes their order (dividing every score by the same T keeps "
+            "the scores' order); it makes the small numbers big enough to learn from."
+        )
+    changes = order_changes(plain, softened)
+    if not changes:
+        return (
+            "Their order is the same as at T = 1 here. It need not be: this teacher averages its members' softened "
+            "probabilities, and that average can reorder digits as T changes."
+        )
+    below, above = changes[0]
+    return (
+        f"At T = {temperature:g} this teacher ranks **{above}** above **{below}**, the other way round from T = 1: it "
+        "averages its members' softened probabilities, and at T = 1 the surest member's answer dominates that "
+        "average, at high T every member's scores count about equally."
+    )
+
+
+def dark_knowledge_text(
+    plain: torch.Tensor, softened: torch.Tensor, label: int | None, temperature: float, is_ensemble: bool = False
+) -> str:
     """The runner-up classes and their relative probabilities, in words; ``label`` None for a drawn digit."""
     predicted = int(plain.argmax())
     runner_ups = [d for d in plain.argsort(descending=True).tolist() if d != predicted][:RUNNER_UPS]
@@ -104,7 +128,8 @@ def dark_knowledge_text(plain: torch.Tensor, softened: torch.Tensor, label: int 
         + ".",
         f"At T = {temperature:g} the same runner-ups get "
         + ", ".join(f"**{d}** {chance(float(softened[d]))}" for d in runner_ups)
-        + ". The temperature never changes their order; it makes the small numbers big enough to learn from.",
+        + ". "
+        + order_text(plain, softened, temperature, is_ensemble),
         f"Relative to each other, the teacher finds this image {times(ratio)} more like a **{first}** than like "
         f"a **{second}** (at T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
         "That is the dark knowledge: "
@@ -133,7 +158,7 @@ def soft_parts_text(softened: torch.Tensor, label: int | None, temperature: floa
 
 
 def most_confusing(logits: torch.Tensor, count: int) -> list[int]:
-    """Test indices where the teacher's top two scores are closest (the same order at any T)."""
+    """Test indices where the teacher's top two scores are closest (one network: at any T; an ensemble: at T = 1)."""
     top_two = logits.topk(2, dim=1).values  # (N, 2)
     return (top_two[:, 0] - top_two[:, 1]).argsort()[:count].tolist()
 
@@ -259,15 +284,18 @@ def render_explanation(
     words, curve = st.columns([1, 2], gap="large")
     with words:
         st.subheader(f"What the {shown.noun} knows")
-        st.markdown(dark_knowledge_text(plain, softened, label, temperature))
+        st.markdown(dark_knowledge_text(plain, softened, label, temperature, shown.teacher.is_ensemble))
         st.markdown(soft_parts_text(softened, label, temperature))
     with curve:
         current = float(entropy_bits(softened))
         figure = plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current)
         st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.entropy")
         st.caption(
-            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits "
-            "is all ten digits equally likely. High T flattens everything; useful temperatures sit in between."
+            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits is all "
+            "ten digits equally likely. As T grows the probabilities near 1 in 10 each, but the teacher's knowledge "
+            "is not lost: their differences shrink like 1/T and keep the differences between its scores. The loss "
+            "multiplies the soft term by T², so at very high T distilling becomes matching the teacher's scores "
+            "(logits) directly (Hinton et al. 2015, section 2.1). Which T teaches best is an experiment: lesson 3."
         )
 
 

@@ -54,7 +54,8 @@ def render_home_page() -> None:
         st.markdown(
             "Dividing the teacher's scores (logits) by a temperature T > 1 before the softmax spreads "
             "probability onto the wrong digits. Those small probabilities, the **dark knowledge**, say "
-            "which digits look alike; at T = 1 they are almost invisible."
+            "which digits look alike; at T = 1 they are almost invisible. At a very high T every digit gets nearly "
+            "1 in 10, yet nothing is lost: the small differences that remain keep the differences between the scores."
         )
 
     st.subheader("The temperature and the loss")
@@ -67,7 +68,11 @@ def render_home_page() -> None:
         "$z_t$ and $z_s$ are the teacher's and the student's logits, $y$ the true label. The first term pulls the "
         "student's softened outputs towards the teacher's (the **soft targets**), the second towards the label "
         "(the **hard target**). $\\alpha$ sets the balance; the $T^2$ keeps the soft term's gradients the same size "
-        "whatever the temperature, because softening divides them by about $T^2$."
+        "whatever the temperature, because softening divides them by about $T^2$. So a very high T does not "
+        "silence the teacher: in that limit the soft term becomes matching the teacher's logits (Hinton et al. 2015, "
+        "section 2.1). Lower temperatures pay less attention to the teacher's very negative logits, which its own "
+        "training hardly constrained; whether that helps depends on the student (lesson 3, and the "
+        "temperature-width replay)."
     )
     render_path()
 

@@ -28,7 +28,7 @@ from kdlab.teachers.cache import MAX_TEACHERS_IN_MEMORY, MEMORY, resolve_teacher
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.pages import PAGES
 from tests.app.helpers import open_alone, texts
-from tests.conftest import tiny_config
+from tests.conftest import needs_module, tiny_config
 
 KEY = "correct-horse-battery-staple"
 QUIET_TEACHERS = {"explorer.teacher": "linear", "lab.teacher": "linear"}  # seconds to train, if not cached yet
@@ -306,8 +306,9 @@ def test_many_finished_jobs_leave_the_server_memory_bounded(sample_data, linear_
     assert len(MEMORY._teachers) <= MAX_TEACHERS_IN_MEMORY and not MEMORY._locks
 
 
+@pytest.mark.ray
 def test_the_ray_runner_pins_a_bounded_number_of_objects(monkeypatch, sample_data, linear_teacher):
-    ray = pytest.importorskip("ray")
+    ray = needs_module("ray")
     monkeypatch.setattr(ray, "put", lambda value: f"ref-{id(value)}")  # no cluster needed to count pins
     runner = RayRunner.__new__(RayRunner)  # share() alone: no connection
     runner.shared_types, runner._shared, runner._shared_lock = (Teacher,), collections.OrderedDict(), threading.Lock()

@@ -17,8 +17,8 @@ from kdlab.ml.models import describe_model
 from kdlab.serve.jobs import default_runner
 from kdlab.teachers.cache import teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
-from kdlab.ui import leave_a_core_to_the_server
 from kdlab.ui.pages import PAGES
+from kdlab.ui.resources import leave_a_core_to_the_server
 from tests.app.helpers import chart_spec, open_alone, open_page, run_until, texts
 
 PAGE_PATHS = [entry.path for entry in PAGES]  # the navigation's table: a page added there is tested here
@@ -66,6 +66,13 @@ def test_home_explains_distillation_and_where_to_start():
     assert len(at.latex) >= 2
     assert "Start here" in texts(at.subheader)
     assert "1. Dark knowledge explorer" in texts(at.markdown) + texts(at.get("page_link"))
+
+
+def test_the_sidebar_links_every_page_of_the_table_in_order():
+    at = open_page("pages/runs.py")
+    links = [link.proto for link in at.sidebar.get("page_link")]
+    expected = [(entry.title, "" if entry is PAGES[0] else entry.url_path) for entry in PAGES]  # Home: the root
+    assert [(link.label, link.page) for link in links[: len(PAGES)]] == expected
 
 
 def test_sidebar_shows_data_device_and_teacher_cache(isolated_environment):

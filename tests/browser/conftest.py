@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import BRINGS, PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,7 +30,9 @@ RUN_SECONDS = 180
 
 BROWSER_MARKS = [  # every browser test module's pytestmark
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"needs Debian's chromium at /usr/bin/chromium: {BRINGS['chromium']}"
+    ),
 ]
 
 

@@ -46,7 +46,7 @@ def test_lab_trains_stops_and_exports_in_the_browser(server, page):
     page.goto(f"{server}/distillation_lab")  # a deep link as the server's first request
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for()
-    page.get_by_test_id("stSidebarNav").get_by_text("Dark knowledge explorer").wait_for()
+    page.locator(".st-key-navigation").get_by_text("Dark knowledge explorer").wait_for()
     choose(page, "lab.teacher", "linear")
     page.get_by_text("Teacher linear: 7,850 parameters").wait_for()
     set_slider(page, "lab.epochs", "Home", "1")
@@ -62,7 +62,7 @@ def test_lab_trains_stops_and_exports_in_the_browser(server, page):
     page.locator(".st-key-lab-progress-stop button").first.click(timeout=RUN_SECONDS * 1000)  # 2nd: a hidden copy
     page.get_by_text("Run 2 stopped").wait_for(timeout=RUN_SECONDS * 1000)
 
-    page.get_by_test_id("stSidebarNav").get_by_text("Runs").click()
+    page.locator(".st-key-navigation").get_by_text("Runs").click()
     page.get_by_test_id("stDataFrame").wait_for()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the table (CSV)").click()
@@ -112,7 +112,7 @@ def test_runs_survive_a_reload_and_a_second_student_gets_them_from_the_cache(ser
     first.reload()  # a new session: the run comes back from the database, by the code in the URL
     first.get_by_text("Result of run 1").wait_for()
     first.get_by_test_id("stMetric").filter(has_text="Distilled student").wait_for()
-    first.get_by_test_id("stSidebarNav").get_by_text("Runs").click()
+    first.locator(".st-key-navigation").get_by_text("Runs").click()
     first.get_by_test_id("stDataFrame").wait_for()
     first.wait_for_function("token => location.search.includes('s=' + token)", arg=token)  # kept across pages
     first.close()

@@ -83,7 +83,7 @@ def test_a_lesson_link_leads_to_a_locked_lab_a_prediction_a_run_and_the_board(se
     page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
     page.get_by_text("You predicted: fewer errors, by about 3.").wait_for()
 
-    page.get_by_test_id("stSidebarNav").get_by_text("Class board").click()
+    page.locator(".st-key-navigation").get_by_text("Class board").click()
     page.get_by_text("1 run by 1 student").wait_for()
     page.locator(".st-key-board-scatter .main-svg").first.wait_for()
     assert parse_qs(urlparse(page.url).query)["class"] == ["BROWSER-1"]

@@ -24,7 +24,7 @@ from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.result_cache import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.runner import JobRunner, JobStatus
-from tests.conftest import PROJECT_ROOT, tiny_config
+from tests.conftest import PROJECT_ROOT, needs_module, tiny_config
 from tests.postgres import free_port
 
 
@@ -256,7 +256,7 @@ def test_a_class_writing_at_once_to_sqlite_takes_turns_and_none_is_refused(sqlit
 
 
 def test_an_unreachable_database_server_is_reported_at_once():
-    pytest.importorskip("psycopg")
+    needs_module("psycopg")
     try:
         with pytest.raises(StorageError, match="unreachable.*check KDLAB_DATABASE_URL, that the database server runs"):
             open_database(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/kdlab")

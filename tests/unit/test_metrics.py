@@ -11,6 +11,7 @@ from kdlab.ml.metrics import (
     confusion_matrix,
     entropy_bits,
     evaluate_logits,
+    order_changes,
     softened_probabilities,
 )
 
@@ -38,6 +39,23 @@ def test_temperature_softens_and_entropy_grows():
     assert torch.equal(sharp.argsort(), soft.argsort())
     with pytest.raises(ValueError):
         softened_probabilities(logits, 0.0)
+
+
+def test_one_networks_temperature_never_reorders_an_ensembles_average_can():
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        logits = torch.randn(10, generator=generator) * 6
+        for temperature in (0.5, 2.0, 4.0, 20.0, 50.0):
+            softened = softened_probabilities(logits, temperature)
+            assert order_changes(softened_probabilities(logits, 1.0), softened) == []
+    # Two members: at T = 1 the first's runner-up (digit 1) leads the mean, at T = 20 the members' mean logit
+    # puts digit 2 ahead (the second member scores digit 1 very low).
+    members = torch.tensor([[10.0, 8.0, 5.0], [10.0, -20.0, 5.0]])
+    plain = softened_probabilities(members, 1.0).mean(0)
+    hot = softened_probabilities(members, 20.0).mean(0)
+    assert plain[1] > plain[2] and hot[2] > hot[1]
+    assert order_changes(plain, hot) == [(1, 2)]
+    assert order_changes(torch.tensor([0.5, 0.0, 0.0]), torch.tensor([0.4, 0.2, 0.1])) == []  # a tie is no change
 
 
 def test_class_similarity_rows_are_mean_soft_targets():

@@ -15,9 +15,10 @@ from kdlab.experiments.distill import DistillConfig, StageEvent
 from kdlab.ml.train import EvalEvent
 from kdlab.serve import jobs
 from kdlab.serve.runner import JobStatus
-from tests.conftest import wait_until
+from tests.conftest import needs_module, wait_until
 
-ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
+ray = needs_module("ray")
 TIMEOUT = 180  # the first task on a fresh Ray worker imports torch
 
 

@@ -3,8 +3,9 @@ the wrong digits, the explorer's two parts of a digit's soft target, the loss an
 
 import torch
 
+from kdlab.ml.metrics import softened_probabilities
 from kdlab.plots import lab as plots
-from kdlab.ui.explorer import soft_parts_text
+from kdlab.ui.explorer import order_text, soft_parts_text
 from kdlab.ui.lab_split import non_target_text
 
 
@@ -42,3 +43,12 @@ def test_the_loss_anatomy_draws_the_two_parts_where_the_points_have_them():
     assert plots.SPLIT_NAMES["tckd"] not in names(only_nckd) and plots.SPLIT_NAMES["nckd"] in names(only_nckd)
     older = {"distilled": [{"epoch": 1, "soft_loss": 0.3, "hard_loss": 0.1, "loss": 0.4}]}  # a record from before
     assert not set(plots.SPLIT_NAMES.values()) & set(names(plots.loss_anatomy(older)))
+
+
+def test_the_explorer_says_the_order_holds_for_one_network_and_names_an_ensembles_reordering():
+    members = torch.tensor([[10.0, 8.0, 5.0] + [0.0] * 7, [10.0, -20.0, 5.0] + [0.0] * 7])
+    plain, hot = (softened_probabilities(members, temperature).mean(0) for temperature in (1.0, 20.0))
+    assert "never changes their order" in order_text(plain, hot, 20.0, is_ensemble=False)
+    assert "ranks **2** above **1**" in order_text(plain, hot, 20.0, is_ensemble=True)
+    one = softened_probabilities(members[0], 1.0)
+    assert "same as at T = 1 here" in order_text(one, softened_probabilities(members[0], 4.0), 4.0, is_ensemble=True)
