@@ -31,9 +31,9 @@ from kdlab.ml.models import ARCHITECTURES, mlp_name
 from kdlab.serve.limits import CostTooHigh, default_run_cost, max_run_cost
 from kdlab.serve.runner import SHARED_OWNER, Job, JobRunner
 from kdlab.serve.tasks import TEACHER_JOBS, replay_task, schemes_task
+from kdlab.teachers import quick
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import ENSEMBLE_PRESETS, parse_teacher_name, training_cost
-from kdlab.teachers.quick import QUICK_TEACHER, quick_teacher_epochs
 from kdlab.teachers.teacher import default_teacher_epochs
 
 PRESET_TEACHERS = frozenset(ARCHITECTURES) | frozenset(ENSEMBLE_PRESETS)
@@ -86,8 +86,8 @@ def admit_quick_teacher(runner: JobRunner, data: MnistData, cache_dir: Path) -> 
     """The one shared job training the quick teacher (``kdlab.teachers.quick``) on ``data``: the one already
     training it, else a new one, never refused (shared work). However many sessions ask at once, one job
     trains it."""
-    epochs = quick_teacher_epochs(data)
-    return TEACHER_JOBS.start(runner, QUICK_TEACHER.architecture, data, cache_dir, epochs=epochs, owner=SHARED_OWNER)
+    architecture, epochs = quick.QUICK_TEACHER.architecture, quick.quick_teacher_epochs(data)
+    return TEACHER_JOBS.start(runner, architecture, data, cache_dir, epochs=epochs, owner=SHARED_OWNER)
 
 
 def scheme_comparison_cost(config: SchemeConfig, schemes: tuple[str, ...], data: MnistData) -> float:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+from kdlab.classroom.board import plural
 from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, ParsedLink, parse_explorer_link
 from kdlab.ml.data import ImageSet
 from kdlab.ml.metrics import class_similarity, entropy_bits, order_changes, softened_probabilities
@@ -58,14 +59,10 @@ class ShownTeacher:
         """Which teacher produced a number or a chart: its architecture, epochs and test accuracy."""
         record = self.teacher.record
         label = (
-            f"{self.noun.capitalize()} {record.architecture}: {epochs_text(record.epochs)}, "
+            f"{self.noun.capitalize()} {record.architecture}: {plural(record.epochs, 'epoch')}, "
             f"{record.test_accuracy:.1%} of the test images right"
         )
         return label + (f" (standing in for {self.stands_in_for}, in training)" if self.stands_in_for else "")
-
-
-def epochs_text(epochs: int) -> str:
-    return f"{epochs} epoch" + ("" if epochs == 1 else "s")
 
 
 def chance(probability: float) -> str:
@@ -191,7 +188,7 @@ def choose_teacher() -> ShownTeacher:
     record = teacher.record
     facts = (
         f"{record.test_accuracy:.2%} of the {record.test_size:,} test images right ({record.test_errors:,} errors), "
-        f"trained {epochs_text(record.epochs)} on {record.train_size:,} images"
+        f"trained {plural(record.epochs, 'epoch')} on {record.train_size:,} images"
     )
     if training is None:
         st.caption(

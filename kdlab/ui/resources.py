@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from kdlab.classroom.board import plural
 from kdlab.classroom.links import escape_markdown
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
 from kdlab.serve.gate import admit_quick_teacher, admit_teacher
@@ -20,14 +21,8 @@ from kdlab.serve.jobs import cap_torch_threads, default_runner
 from kdlab.serve.runner import Job
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
+from kdlab.teachers import quick as quick_teacher
 from kdlab.teachers.cache import is_teacher_cached, is_teacher_in_memory, resolve_teacher
-from kdlab.teachers.quick import (
-    QUICK_TEACHER,
-    is_quick_teacher_ready,
-    needs_a_stand_in,
-    quick_teacher_epochs,
-    resolve_quick_teacher,
-)
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.client import client_address
 from kdlab.ui.progress import follow_job
@@ -154,19 +149,20 @@ def teacher_or_stand_in(architecture: str, *, key: str) -> tuple[Teacher, Job | 
         return teacher, None
     data, runner, cache = get_data(), default_runner(), default_cache_dir()
     job = TEACHER_JOBS.existing(runner, architecture, data, cache)
-    if not needs_a_stand_in(architecture, data) or (job is not None and job.is_finished):
+    if not quick_teacher.needs_a_stand_in(architecture, data) or (job is not None and job.is_finished):
         return require_teacher(architecture, key=key), None
-    quick = None if is_quick_teacher_ready(data) else admit_quick_teacher(runner, data, cache)
+    quick_job = None if quick_teacher.is_quick_teacher_ready(data) else admit_quick_teacher(runner, data, cache)
     job = _admit_teacher(architecture)  # after the quick one: on a busy server the quick one starts first
-    if quick is None or is_quick_teacher_ready(data):
-        return resolve_quick_teacher(data), job
-    if quick.is_finished:  # without a quick teacher: wait for the chosen one
+    if quick_job is None or quick_teacher.is_quick_teacher_ready(data):
+        return quick_teacher.resolve_quick_teacher(data), job
+    if quick_job.is_finished:  # without a quick teacher: wait for the chosen one
         return require_teacher(architecture, key=key), None
+    epochs = plural(quick_teacher.quick_teacher_epochs(data), "epoch")
     st.info(
-        f"**Training a quick teacher first** ({QUICK_TEACHER.architecture}, {quick_teacher_epochs(data)} epochs on "
+        f"**Training a quick teacher first** ({quick_teacher.QUICK_TEACHER.architecture}, {epochs} on "
         f"{len(data.train):,} images: seconds), to show you the dark knowledge now. The teacher you chose, "
         f"{architecture}, trains meanwhile ({default_teacher_epochs(len(data.train))} epochs) and replaces it on "
         "this page when it is ready. Both train once, for every session."
     )
-    follow_job(quick, key=f"{key}.quick", stoppable=False)
+    follow_job(quick_job, key=f"{key}.quick", stoppable=False)
     st.stop()
