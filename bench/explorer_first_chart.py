@@ -4,13 +4,13 @@ Starts ``streamlit run app.py`` on a free localhost port with an empty temporary
 teacher cached, a fresh SQLite database), the offline sample (``KDLAB_OFFLINE=1``) or full MNIST
 (``--data-dir``), trainings in worker processes as in class. Once the server answers its health check, one
 headless Chromium (Debian's /usr/bin/chromium through playwright; never ``playwright install``) opens the
-explorer, ``/dark_knowledge``, and never reloads it:
+explorer, ``/dark_knowledge`` (with ``--teacher``, a teacher of the menu, else the default), and never reloads it:
 
 - ``first_progress_or_chart_seconds``: from opening the page to a teacher's progress bar (or a chart): the
   app loaded, the data read, a training started;
 - ``first_chart_seconds``: from opening the page to its first Plotly chart on screen, and
   ``first_teacher``: the caption that says which teacher drew it;
-- ``full_teacher_seconds``: to the caption of the full-strength default teacher (its architecture and its
+- ``full_teacher_seconds``: to the caption of the chosen teacher at full strength (its architecture and its
   default epochs, "trained N epochs"), in the same page, without a reload (None if it did not come within
   ``--limit``); ``same_page_as_first_chart``: true when the browser did not load the page again meanwhile.
 
@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def watch_explorer(url: str, teacher: str, epochs: int, limit: float) -> dict:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             opened = time.monotonic()
-            page.goto(f"{url}/dark_knowledge", timeout=limit * 1000)
+            page.goto(f"{url}/dark_knowledge?explorer.teacher={urllib.parse.quote(teacher)}", timeout=limit * 1000)
             page.locator(f"{CHART}, {PROGRESS}").first.wait_for(state="visible", timeout=limit * 1000)
             report["first_progress_or_chart_seconds"] = round(time.monotonic() - opened, 1)
             page.locator(CHART).first.wait_for(state="visible", timeout=limit * 1000)
@@ -144,6 +145,7 @@ def watch_explorer(url: str, teacher: str, epochs: int, limit: float) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", help="full MNIST (torchvision's layout); default: the offline sample")
+    parser.add_argument("--teacher", default=DEFAULT_TEACHER, help=f"a teacher of the menu (default {DEFAULT_TEACHER})")
     parser.add_argument("--log", help="copy the server's log to this file at the end")
     parser.add_argument("--limit", type=float, default=600, help="seconds to wait in all (default 600, at most 1800)")
     args = parser.parse_args()
@@ -151,12 +153,17 @@ def main() -> int:
     data = load_mnist(args.data_dir) if args.data_dir else load_mnist(offline=True)
     epochs = default_teacher_epochs(len(data.train))
     folder = Path(tempfile.mkdtemp(prefix="kdlab-explorer-"))
-    report: dict = {"data": data.source.name, "train_images": len(data.train), "cpu_count": os.cpu_count()}
+    report: dict = {
+        "teacher": args.teacher,
+        "data": data.source.name,
+        "train_images": len(data.train),
+        "cpu_count": os.cpu_count(),
+    }
     try:
         server, url, start_seconds = start_server(folder, args.data_dir)
         report["server_start_seconds"] = round(start_seconds, 1)
         try:
-            report |= watch_explorer(url, DEFAULT_TEACHER, epochs, limit)
+            report |= watch_explorer(url, args.teacher, epochs, limit)
         finally:
             stop_server(server)
             if args.log:
