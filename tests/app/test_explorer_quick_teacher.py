@@ -8,7 +8,6 @@ lets it go, so what the page shows while it trains does not depend on the machin
 import threading
 
 import pytest
-import torch
 
 from kdlab.ml.data import default_cache_dir
 from kdlab.serve import tasks
@@ -17,20 +16,13 @@ from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.teachers import quick
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.quick import QUICK_TEACHER, QuickTeacher, quick_teacher_epochs
-from kdlab.ui.resources import leave_a_core_to_the_server
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
 
 PAGE = "pages/dark_knowledge.py"
 CHARTS = ("explorer.bars", "explorer.entropy", "explorer.similarity")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def training_threads_as_in_the_app():
-    """app.py leaves a core to the web server; pages tested alone skip app.py, so do it here."""
-    threads = torch.get_num_threads()
-    leave_a_core_to_the_server()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("training_threads_as_in_the_app")  # tests/app/conftest.py
 
 
 class HeldTeachers:
