@@ -2,8 +2,8 @@
 # A rehearsal of kdlab's deployment on one machine, and the deployment example of docs/deployment.md:
 # PostgreSQL, a Ray head and a second Ray node (token authentication on), two Streamlit replicas and
 # nginx with ip_hash in front, all on localhost; then a student in headless Chromium, through nginx,
-# trains on the Ray cluster, the student's replica is killed, and the student finds the run on the
-# other replica (deploy/rehearse_browser.py). Everything started here is stopped at the end, also on
+# trains on the Ray cluster (two browsers of two laptops counted as two clients meanwhile), the student's
+# replica is killed, and the student finds the run on the other replica (deploy/rehearse_browser.py). Everything started here is stopped at the end, also on
 # failure. Run from the repository root:  deploy/rehearse.sh   (exit 0 when everything held; the
 # last line is the summary). Needs nginx, Chromium, PostgreSQL and the ray and postgres extras (.ci/run).
 set -euo pipefail
@@ -113,13 +113,16 @@ ray_node ray-head --head --port="$RAY_PORT" --temp-dir="$WORK/ray" --include-das
 ray_node ray-node --address="127.0.0.1:$RAY_PORT" "${RAY_OPTIONS[@]}"
 say "ray head at 127.0.0.1:$RAY_PORT and a second node, 1 CPU each, token authentication on"
 
-# 3. Two Streamlit replicas on the one database, the one cluster and the one teacher cache.
+# 3. Two Streamlit replicas on the one database, the one cluster and the one teacher cache, listening on
+# 127.0.0.1 only: nginx is the way in, and its X-Forwarded-For is the client's address (one job per address
+# here, so that the browser test sees two laptops as two clients and two browsers of one as one).
 PORTS=("$(free_port)" "$(free_port)")
 for i in 0 1; do
   # env, not the marked function: in the background a function runs in a subshell, and $! must be the server's pid.
   env REHEARSAL_MARK="$MARK" "${RAY_AUTH[@]}" "${COMMON[@]}" \
     KDLAB_DATABASE_URL="$DATABASE_URL" KDLAB_RAY_ADDRESS=auto RAY_ADDRESS="127.0.0.1:$RAY_PORT" \
     KDLAB_MAX_JOBS=1 KDLAB_HEARTBEAT_STALE_SECONDS="$STALE_SECONDS" \
+    KDLAB_TRUSTED_PROXY_HEADER=X-Forwarded-For KDLAB_MAX_JOBS_PER_CLIENT=1 \
     python -m streamlit run app.py --server.port "${PORTS[$i]}" --server.address 127.0.0.1 \
     --server.headless true --browser.gatherUsageStats false >"$WORK/replica-$((i + 1)).log" 2>&1 &
   REPLICA_PIDS+=("$!")
@@ -149,7 +152,8 @@ env -u RAY_AUTH_TOKEN_PATH RAY_AUTH_MODE=token RAY_AUTH_TOKEN=not-the-token REHE
   >"$WORK/wrong-token.log" 2>&1 &
 WRONG_TOKEN_PID=$!
 
-# 5. The student, in headless Chromium, through nginx.
+# 5. The student, in headless Chromium, through nginx from 127.0.0.2; a second browser of that laptop and a
+# classmate's from 127.0.0.3 beside it.
 marked env "${RAY_AUTH[@]}" PYTHONPATH="$PWD" python deploy/rehearse_browser.py \
   --url "http://127.0.0.1:$NGINX_PORT" --access-log "$WORK/nginx/access.log" --mark "$MARK" \
   --replica "${PORTS[0]}=${REPLICA_PIDS[0]}" --replica "${PORTS[1]}=${REPLICA_PIDS[1]}" \
@@ -165,7 +169,7 @@ say "a driver with a wrong token was refused (InvalidAuthToken)"
 TIMINGS="$(python - "$WORK/browser.json" <<'EOF'
 import json, sys
 t = json.load(open(sys.argv[1]))
-print(f"train {t['train_s']:.0f} s, fail-over {t['failover_s']:.0f} s, cut off shown {t['cut_off_s']:.0f} s after the kill")
+print(f"2 laptops = 2 clients in {t['two_clients_s']:.0f} s, train {t['train_s']:.0f} s, fail-over {t['failover_s']:.0f} s, cut off shown {t['cut_off_s']:.0f} s after the kill")
 EOF
 )"
 SUMMARY="rehearsal: PASS (postgres, ray 2 nodes with token auth, 2 replicas, nginx ip_hash; $TIMINGS; total $((SECONDS - started)) s; all stopped)"

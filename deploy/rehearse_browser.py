@@ -8,6 +8,14 @@ reloads through nginx, lands on the other replica and finds run 1's result. Run 
 replica was Ray's driver, so Ray ended its task with it: no ``ray::_run_task`` is left), and the other
 replica lists it as cut off once the dead replica's heartbeat is ``--stale-seconds`` old. The class board,
 on the other replica, shows the class's run. Timings go to ``--out`` as JSON.
+
+Two laptops: the student's browser reaches nginx from 127.0.0.2 and a classmate's from 127.0.0.3 (a small
+forwarder each: the loopback network has every 127.x address, and Chromium cannot pick its source), so nginx
+sees two addresses and passes each on in X-Forwarded-For. The replicas allow one job per client address
+(``KDLAB_MAX_JOBS_PER_CLIENT=1``): while run 1 trains, a second browser of the student's laptop, which sends
+a forged X-Forwarded-For, is refused as the same network, and the classmate's browser is admitted (its run
+queues, and it leaves the queue). So the app counts clients by the address nginx saw, and no header a
+browser writes changes it.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -32,6 +42,50 @@ RUN_1_MODELS = "teacher=linear&student=mlp-100x1&seed=4242"
 RUN_2 = "teacher=linear&student=mlp-300x2&epochs=50&train_size=30000&seed=4243"  # minutes: killed while it runs
 LIVE_CURVE = ".st-key-lab-live-accuracy .scatterlayer .trace"  # a drawn curve, not the empty axes
 RUN_SECONDS = 240  # the first run also starts Ray workers (torch imports) and trains the teacher on Ray
+LAPTOPS = ("127.0.0.2", "127.0.0.3")  # the student's and a classmate's source addresses
+FORGED = {"X-Forwarded-For": "203.0.113.66", "X-Real-IP": "203.0.113.66"}  # what any browser can send
+ONE_NETWORK = "as many runs queued or running as one network may (1)"
+OTHER_LAB = "teacher=linear&student=mlp-100x1&epochs=1&train_size=1000"  # other browsers' runs, no class
+
+
+class Laptop:
+    """A forwarder on 127.0.0.1 that passes each connection on to ``target`` from the address ``source``:
+    to nginx, a browser that uses it is a machine of its own."""
+
+    def __init__(self, target: tuple[str, int], source: str) -> None:
+        self.target, self.source = target, source
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser, _ = self.listener.accept()
+                upstream = socket.create_connection(self.target, timeout=10, source_address=(self.source, 0))
+            except OSError:
+                return  # closed
+            upstream.settimeout(None)
+            for reader, writer in ((browser, upstream), (upstream, browser)):
+                threading.Thread(target=_pump, args=(reader, writer), daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(reader: socket.socket, writer: socket.socket) -> None:
+    try:
+        while data := reader.recv(65536):
+            writer.sendall(data)
+    except OSError:
+        pass
+    finally:  # either side done: both are (the other pump's recv then ends too)
+        for end in (reader, writer):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
 
 
 def ray_tasks(mark: str) -> list[int]:
@@ -77,17 +131,45 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.2):
     raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
-def rehearse(page, args) -> dict:
-    url, mark, replicas = args.url, args.mark, dict(args.replica)
+def two_clients(same_laptop, classmate) -> None:
+    """While run 1 trains: the student's second browser (forged header and all) is refused as the same
+    network; the classmate's, from the other address, is admitted and leaves the queue."""
+    same_laptop.get_by_role("button", name="Train", exact=True).click()
+    classmate.get_by_role("button", name="Train", exact=True).click()
+    same_laptop.get_by_text(ONE_NETWORK).wait_for(timeout=60_000)
+    leave = classmate.get_by_role("button", name=re.compile(r"^(Leave the queue|Stop)$"))
+    leave.wait_for(timeout=60_000)  # its run is queued (or already training): admitted
+    assert classmate.get_by_text(ONE_NETWORK).count() == 0, "the classmate's laptop was taken for the student's"
+    leave.click()
+
+
+def rehearse(browser, laptops: list[Laptop], args) -> dict:
+    mark, replicas = args.mark, dict(args.replica)
+    url = laptops[0].url  # the student's laptop
     timings: dict[str, float] = {}
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    same_laptop = browser.new_page(extra_http_headers=FORGED)  # a second browser of the student's laptop
+    classmate = browser.new_page()
+    for other in (page, same_laptop, classmate):
+        other.set_default_timeout(30_000)
+    # The other browsers open the lab while the student does (all three load at once).
+    same_laptop.goto(f"{url}/distillation_lab?{OTHER_LAB}&seed=4301", wait_until="commit")
+    classmate.goto(f"{laptops[1].url}/distillation_lab?{OTHER_LAB}&seed=4302", wait_until="commit")
 
     # Run 1: a class link, Train, live curves while a Ray worker trains, the result.
     page.goto(f"{url}/distillation_lab?class={CLASS}&{RUN_1_MODELS}&{RUN_1[args.data]}")
     page.get_by_text(f"Your runs count for class {CLASS}").wait_for(timeout=60_000)
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for()
+    for other in (same_laptop, classmate):
+        other.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
     pressed = time.monotonic()
     train.click()
+    two_clients(same_laptop, classmate)
+    timings["two_clients_s"] = time.monotonic() - pressed
+    same_laptop.close()
+    classmate.close()
+    print("rehearsal: two laptops through nginx are two clients (one network: one job each)", file=sys.stderr)
     on_ray = wait_for(lambda: ray_tasks(mark), RUN_SECONDS, "run 1 training in a Ray worker of this rehearsal")
     see_live_curves(page)
     page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
@@ -147,18 +229,21 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    nginx = urlparse(args.url)
+    laptops = [Laptop((nginx.hostname, nginx.port), source) for source in LAPTOPS]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(30_000)
-            try:
-                timings = rehearse(page, args)
-            except Exception:
-                page.screenshot(path=str(args.out.with_suffix(".png")))  # kept with the logs
-                raise
+            timings = rehearse(browser, laptops, args)
+        except Exception:
+            pages = [page for context in browser.contexts for page in context.pages]
+            for number, page in enumerate(pages):  # kept with the logs
+                page.screenshot(path=str(args.out.with_suffix(f".{number}.png")))
+            raise
         finally:
             browser.close()
+            for laptop in laptops:
+                laptop.close()
     args.out.write_text(json.dumps(timings))
     return 0
 

@@ -17,6 +17,7 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_MAX_QUEUE`` | ``60`` | a whole number >= 0 | runs waiting at most; one more is refused |
 | ``KDLAB_JOB_TTL`` | ``3600`` | whole seconds >= 0 | how long a finished job stays findable (while a session holds it) |
 | ``KDLAB_MAX_JOBS_PER_CLIENT`` | ``30`` | a whole number >= 1 | one client address's runs queued or running at most |
+| ``KDLAB_MAX_VISITOR_JOBS_PER_CLIENT`` | ``4`` | a whole number >= 1 | of those, jobs of sessions without a student code |
 | ``KDLAB_TRUSTED_PROXY_HEADER`` | unset: headers ignored | a header name, e.g. ``X-Forwarded-For`` | the client address, from the proxy in front of the app |
 | ``KDLAB_RAY_ADDRESS`` | unset: in process | ``local``, ``auto``, ``ray://host:port`` | train on a Ray cluster |
 | ``KDLAB_MAX_RUN_COST`` | ``20x`` | ``<n>x`` (default runs), FLOPs (``5e12``), ``inf`` | cap on one lab run's work |
@@ -24,6 +25,10 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_KEEP_WEIGHTS`` | ``5`` | a whole number (below 0 counts as 0) | runs per student whose weights are kept |
 | ``KDLAB_MAX_RUNS_PER_STUDENT`` | ``200`` | a whole number >= 1 | runs one student keeps; one more is refused |
 | ``KDLAB_MAX_RUNS_PER_CLASS`` | ``5000`` | a whole number >= 1 | runs on one class board; one more is refused |
+| ``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` | ``100`` | a whole number >= 1 | one student's runs on one class board |
+| ``KDLAB_MAX_RUNS_PER_MINUTE`` | ``10`` | a whole number >= 1 | runs one student files a minute (cached results too) |
+| ``KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE`` | ``60`` | a whole number >= 1 | runs one client address files a minute |
+| ``KDLAB_MAX_CLASSES_PER_CLIENT`` | ``10`` | a whole number >= 1 | classes one client address creates an hour (no instructor key) |
 | ``KDLAB_LESSONS_DIR`` | the repository's ``lessons/`` | a folder of lesson files | the guided lessons |
 | ``KDLAB_INSTRUCTOR_KEY`` | unset: no controls | text of at least 16 characters | the instructor's key for the board |
 | ``KDLAB_HEARTBEAT_STALE_SECONDS`` | ``60`` | whole seconds >= 1 | a server silent this long is dead: its runs were cut off |
@@ -31,12 +36,15 @@ is logged once as a warning listing the known ones. An empty value counts as uns
 | ``KDLAB_PROCESSES`` | on with the CPU, else off | as ``KDLAB_OFFLINE`` | train in worker processes beside the web server |
 
 A client address is what the app's server sees; with ``KDLAB_TRUSTED_PROXY_HEADER`` set it is the right-most
-entry of that header (the address the proxy itself saw; set it only when a proxy that appends to the header
-is in front of the app: without one, a student can write the header). A class behind one router shares one
-address: raise ``KDLAB_MAX_JOBS_PER_CLIENT`` there.
+entry of that header (the address the proxy itself saw; set it only when a proxy that sets the header is in
+front of the app and the app listens on 127.0.0.1: without one, a student can write the header). Connections
+from this machine without the header (a proxy on this host that does not set it) all count as one client,
+``local`` (``kdlab.serve.clients``). A class behind one router shares one address: raise the ``*_PER_CLIENT``
+limits there.
 
-``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE`` and ``KDLAB_MAX_JOBS_PER_CLIENT`` are lenient: a value they cannot use keeps the default
-(with a warning in the log), so a typo never stops a class's server from starting.
+``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE``, ``KDLAB_MAX_JOBS_PER_CLIENT`` and ``KDLAB_MAX_VISITOR_JOBS_PER_CLIENT``
+are lenient: a value they cannot use keeps the default (with a warning in the log), so a typo never stops a
+class's server from starting.
 """
 
 from __future__ import annotations
@@ -84,6 +92,8 @@ class Settings:
     job_ttl: float = 3600.0  # seconds a finished job stays findable; held by the runner 2 min, then by its sessions
     # Half the queue: one address (60 tabs of one machine) never fills it alone; a class shares a router's.
     max_jobs_per_client: int = 30
+    # Sessions without a student code are free to open (any tab is one): one machine's tabs share these few.
+    max_visitor_jobs_per_client: int = 4
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For; None: the connection's own address
     ray_address: str | None = None  # train on Ray ("local", "auto", "ray://host:port"); None: threads of this process
     # 20 default runs: room for every lesson setting without letting one run take the class's hour
@@ -95,6 +105,15 @@ class Settings:
     max_runs_per_student: int = 200
     # 60 students x 80 runs; the board reads a class's runs every refresh (bench/board_refresh.py --runs 5000).
     max_runs_per_class: int = 5000
+    # A board holds 60 students x 80 runs; one student's share stays a fiftieth of it.
+    max_runs_per_student_in_class: int = 100
+    # A cached result files a run at once: a student reading each result presses Train a few times a minute.
+    max_runs_per_minute: int = 10
+    # A class of 30 behind one router pressing Train twice a minute; a script on one machine fills a board of
+    # 5,000 in no less than 83 minutes.
+    max_runs_per_client_per_minute: int = 60
+    # Without an instructor key a link's code creates its class; a teacher makes one a lesson.
+    max_classes_per_client: int = 10
     lessons_dir: Path | None = None  # a folder of lesson files; None: the repository's lessons/
     instructor_key: str | None = field(default=None, repr=False)  # the board's instructor key (a secret: no repr)
     # A server beats every tenth of a minute; a minute of silence is a dead process, not a slow database.
@@ -190,6 +209,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_jobs": lambda text: _lenient("max_jobs", text, 1),
     "max_queue": lambda text: _lenient("max_queue", text, 0),
     "max_jobs_per_client": lambda text: _lenient("max_jobs_per_client", text, 1),
+    "max_visitor_jobs_per_client": lambda text: _lenient("max_visitor_jobs_per_client", text, 1),
     "trusted_proxy_header": str,
     "job_ttl": lambda text: float(_whole_number("job_ttl", text, 0, "a whole number of seconds")),
     "ray_address": str,
@@ -198,6 +218,10 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "keep_weights": _keep_weights,
     "max_runs_per_student": lambda text: _whole_number("max_runs_per_student", text, 1),
     "max_runs_per_class": lambda text: _whole_number("max_runs_per_class", text, 1),
+    "max_runs_per_student_in_class": lambda text: _whole_number("max_runs_per_student_in_class", text, 1),
+    "max_runs_per_minute": lambda text: _whole_number("max_runs_per_minute", text, 1),
+    "max_runs_per_client_per_minute": lambda text: _whole_number("max_runs_per_client_per_minute", text, 1),
+    "max_classes_per_client": lambda text: _whole_number("max_classes_per_client", text, 1),
     "lessons_dir": Path,
     "instructor_key": _instructor_key,
     "heartbeat_stale_seconds": lambda text: float(

@@ -3,6 +3,7 @@ ask for full MNIST, with a private teacher cache, on the CPU."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import tempfile
@@ -51,6 +52,16 @@ def isolated_environment(tmp_path_factory):
             os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Every test starts with empty rate limits: every AppTest comes from one client (``local``, as every
+    connection from this machine does), whose counts would otherwise carry from test to test."""
+    from kdlab.serve.rate import LIMITS
+
+    for limit in LIMITS:
+        limit.clear()
+
+
 @pytest.fixture(scope="session")
 def sample_data():
     """The offline 5,000-digit MNIST sample (4,000 train / 1,000 test)."""
@@ -94,6 +105,28 @@ def linear_teacher(sample_data):
     from kdlab.teachers.cache import resolve_teacher
 
     return resolve_teacher("linear", sample_data, epochs=TINY_TEACHER_EPOCHS)
+
+
+def same_numbers(actual, expected, *, exact: bool) -> bool:
+    """``actual`` equals ``expected`` (tensors, floats, ints and strings in nested dicts and lists): bit for bit when
+    ``exact``, else floats and float tensors within rounding (1e-4 absolute or relative; counts and labels still
+    exactly). For results the machine computes exactly only where its matrix products allow it
+    (``kdlab.ml.stacked.batched_products_exact``)."""
+    import torch
+
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        return actual.keys() == expected.keys() and all(
+            same_numbers(actual[key], expected[key], exact=exact) for key in actual
+        )
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return len(actual) == len(expected) and all(same_numbers(a, e, exact=exact) for a, e in zip(actual, expected))
+    if isinstance(actual, torch.Tensor) and isinstance(expected, torch.Tensor):
+        if exact or not actual.is_floating_point():
+            return torch.equal(actual, expected)
+        return actual.shape == expected.shape and torch.allclose(actual, expected, rtol=1e-4, atol=1e-4)
+    if isinstance(actual, float) and isinstance(expected, float) and not exact:
+        return math.isclose(actual, expected, rel_tol=1e-4, abs_tol=1e-4) or actual == expected
+    return actual == expected
 
 
 def wait_until(condition, timeout: float = 5.0) -> bool:

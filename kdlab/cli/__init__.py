@@ -1,4 +1,4 @@
-"""Command line: ``python -m kdlab {data,teacher,distill,export,bench,replay,schemes,prepare} ...``.
+"""Command line: ``python -m kdlab {data,teacher,distill,export,bench,replay,schemes,prepare,instructor-link} ...``.
 
 The one place that knows the commands: each module here owns one command group's argparse
 definition, text report and progress printer, and the library never imports this package.
@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from kdlab.cli import bench, core, export, prepare, replay, schemes
+from kdlab.cli import bench, core, export, instructor, prepare, replay, schemes
 from kdlab.cli.common import UserError
 from kdlab.ml.data import DataError
 from kdlab.settings import SettingsError, current_settings
@@ -29,6 +29,7 @@ COMMANDS = {
     "replay": (replay.HELP, replay.add_arguments, replay.run),
     "schemes": (schemes.HELP, schemes.add_arguments, schemes.run),
     "prepare": (prepare.HELP, prepare.add_arguments, prepare.run),
+    "instructor-link": (instructor.HELP, instructor.add_arguments, instructor.run),
 }
 
 

@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="classroom: lesson (one seed, T from 1 to 20) or free (a seed each); default: lesson",
     )
     parser.add_argument(
+        "--script",
+        action="store_true",
+        help="classroom: one more machine tries to fill the queue and the class board meanwhile (localhost only: "
+        "in this process, no network)",
+    )
+    parser.add_argument(
         "--skip-replay", action="store_true", help="leave out the quick table replay (it trains for minutes)"
     )
     add_data_arguments(parser)
@@ -42,7 +48,7 @@ def run(args: argparse.Namespace) -> dict:
         if args.students < 1:
             raise UserError(f"--students must be at least 1 (got {args.students})")
         log(f"Data: {data.source.label}; device: {pick_device()}")
-        report = run_classroom(data, args.mode, args.students, on_event=progress_printer)
+        report = run_classroom(data, args.mode, args.students, on_event=progress_printer, script=args.script)
         for line in classroom_lines(report):
             log(line)
         return report

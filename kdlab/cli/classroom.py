@@ -10,9 +10,14 @@ starts empty. The lab's default settings and its cached teacher (trained first i
 - *free*: every student trains the defaults with their own seed.
 
 First one default run alone on the same backend (both students, one torch thread, its own empty
-database), then the class, all submitted at once; each student's wait runs from the first click to
-their record. CPU is the process's (``time.process_time``: every thread) over the class, with its
-worker processes' (``ProcessRunner.worker_cpu_seconds``) where trainings run in them.
+database), then the class, all submitted at once, each student from a client address of their own and
+under one class code; each student's wait runs from the first click to their record. CPU is the
+process's (``time.process_time``: every thread) over the class, with its worker processes'
+(``ProcessRunner.worker_cpu_seconds``) where trainings run in them.
+
+With ``script``, one more machine tries to fill the queue and the class board meanwhile
+(``kdlab.cli.classroom_script``): the report then says how many of the class were served, and what the
+script got and was refused. CPU then includes the script's work.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from kdlab.classroom.classes import class_for_link, class_runs
 from kdlab.classroom.lab_settings import TEMPERATURES
-from kdlab.db.database import open_database
+from kdlab.cli.classroom_script import ClassroomScript
+from kdlab.db.database import Database, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.experiments.distill import DistillConfig
@@ -39,6 +46,7 @@ from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
 MODES = ("lesson", "free")
+CLASS_CODE = "BENCH"
 
 
 def class_configs(mode: str, students: int, base: DistillConfig | None = None) -> list[DistillConfig]:
@@ -56,39 +64,64 @@ def class_configs(mode: str, students: int, base: DistillConfig | None = None) -
     return [replace(base, training=replace(base.training, temperature=temperature)) for temperature in spread]
 
 
-def _new_stores(folder: Path, name: str, count: int) -> list[DatabaseRunStore]:
-    database = open_database(f"sqlite:///{folder / name}.sqlite3")
+def _new_stores(database: Database, count: int) -> list[DatabaseRunStore]:
     return [DatabaseRunStore(database, create_student(database)[0].id) for _ in range(count)]
+
+
+def student_address(index: int) -> str:
+    """The client address of student ``index``: a laptop each."""
+    return f"10.0.{index // 250}.{index % 250 + 1}"
 
 
 def _press_train(
     runner: JobRunner, configs: list[DistillConfig], data: MnistData, stores: list, teacher: Teacher
-) -> tuple[float, list[LabTicket], list[float]]:
-    """Every student presses Train at once; returns the first click's time, the tickets and, per
-    student, the seconds from the first click to their record."""
-    requests = [TrainRequest.build(config, data) for config in configs]  # built as each page builds it, beforehand
+) -> tuple[list[LabTicket | str], list[float | None]]:
+    """Every student presses Train at once, under ``CLASS_CODE``; returns per student the ticket (or the
+    message that refused them) and the seconds from the first click to their record (None: refused)."""
+    requests = [TrainRequest.build(config, data, class_code=CLASS_CODE) for config in configs]  # built beforehand
     started = time.time()
     tickets, answered = [], []
     for index, (request, store) in enumerate(zip(requests, stores, strict=True)):
-        tickets.append(request_distillation(runner, request, data, store, owner=f"student-{index}", teacher=teacher))
+        try:
+            tickets.append(
+                request_distillation(
+                    runner,
+                    request,
+                    data,
+                    store,
+                    owner=f"student-{index}",
+                    client=student_address(index),
+                    teacher=teacher,
+                )
+            )
+        except ValueError as error:  # a limit refused them: the script's doing, or a class too big for the queue
+            tickets.append(str(error))
         answered.append(time.time())
     waits = []
     for ticket, at in zip(tickets, answered, strict=True):
-        if ticket.job is None:  # from the result cache: the record is there at once
+        if isinstance(ticket, str):
+            waits.append(None)
+        elif ticket.job is None:  # from the result cache: the record is there at once
             waits.append(at - started)
-            continue
-        runner.wait(ticket.job)
-        if ticket.job.error:
-            raise RuntimeError(f"a class run failed: {ticket.job.error}")
-        waits.append(ticket.job.finished_at - started)
-    return started, tickets, waits
+        else:
+            runner.wait(ticket.job)
+            if ticket.job.error:
+                raise RuntimeError(f"a class run failed: {ticket.job.error}")
+            waits.append(ticket.job.finished_at - started)
+    return tickets, waits
 
 
 def run_classroom(
-    data: MnistData, mode: str, students: int, *, base: DistillConfig | None = None, on_event=None
+    data: MnistData,
+    mode: str,
+    students: int,
+    *,
+    base: DistillConfig | None = None,
+    on_event=None,
+    script: bool = False,
 ) -> dict:
-    """One run of ``base`` (the lab's defaults) alone, then the class of ``students`` in ``mode``: a
-    JSON-ready report."""
+    """One run of ``base`` (the lab's defaults) alone, then the class of ``students`` in ``mode`` (with
+    ``script``: and the script beside it): a JSON-ready report."""
     default = base or DistillConfig()
     configs = class_configs(mode, students, default)
     settings = runner_settings()
@@ -97,20 +130,35 @@ def run_classroom(
         default.teacher, data, epochs=default.teacher_epochs, seed=default.teacher_seed, on_event=on_event
     )
     with tempfile.TemporaryDirectory() as folder:
-        runner = local_runner(settings)
+        runner, flood = local_runner(settings), None
         try:
             if isinstance(runner, ProcessRunner):
                 runner.worker_pids()  # the app starts its workers with the server: no run waits for them
-            alone = _new_stores(Path(folder), "single", 1)
-            _, _, (single,) = _press_train(runner, [default], data, alone, teacher)
-            stores = _new_stores(Path(folder), "class", students)
+            alone = open_database(f"sqlite:///{Path(folder) / 'single'}.sqlite3")
+            class_for_link(alone, CLASS_CODE, create=True)
+            _, (single,) = _press_train(runner, [default], data, _new_stores(alone, 1), teacher)
+            database = open_database(f"sqlite:///{Path(folder) / 'class'}.sqlite3")
+            class_for_link(database, CLASS_CODE, create=True)
+            stores = _new_stores(database, students)
+            if script:
+                flood = ClassroomScript(runner, data, database, teacher, default, CLASS_CODE)
+                flood.prepare()
             cpu_before = _cpu_seconds(runner)
-            _, tickets, waits = _press_train(runner, configs, data, stores, teacher)
+            if flood is not None:
+                flood.fill_queue()
+                flood.start()
+            tickets, waits = _press_train(runner, configs, data, stores, teacher)
             cpu = _cpu_seconds(runner) - cpu_before
+            if flood is not None:
+                flood.stop()
+            board = class_runs(database, CLASS_CODE)
         finally:
+            if flood is not None:
+                flood.stop()
             if isinstance(runner, ProcessRunner):
                 runner.shutdown()
-    return {
+    served = [wait for wait in waits if wait is not None]
+    report = {
         "mode": mode,
         "students": students,
         "data": data.source.as_dict(),
@@ -119,22 +167,28 @@ def run_classroom(
         "processes": isinstance(runner, ProcessRunner),
         "torch_threads": threads,
         "single_run_seconds": round(single, 2),
-        "first_result_seconds": round(min(waits), 2),
-        "median_result_seconds": round(statistics.median(waits), 2),
-        "last_result_seconds": round(max(waits), 2),
-        "last_result_in_single_runs": round(max(waits) / single, 2),
-        "cpu_seconds_per_result": round(cpu / students, 2),
+        "served": len(served),
+        "first_result_seconds": round(min(served, default=0.0), 2),
+        "median_result_seconds": round(statistics.median(served), 2) if served else None,
+        "last_result_seconds": round(max(served, default=0.0), 2),
+        "last_result_in_single_runs": round(max(served, default=0.0) / single, 2),
+        "cpu_seconds_per_result": round(cpu / max(1, len(served)), 2),
+        "board_runs": len(board),
+        "class_board_runs": sum(run.student_id in {store.student_id for store in stores} for run in board),
         "waits": [
             {
                 "student": index,
                 "temperature": config.training.temperature,
                 "seed": config.training.seed,
-                "how": ticket.how,
-                "seconds": round(wait, 2),
+                "how": ticket if isinstance(ticket, str) else ticket.how,
+                "seconds": None if wait is None else round(wait, 2),
             }
             for index, (config, ticket, wait) in enumerate(zip(configs, tickets, waits, strict=True))
         ],
     }
+    if flood is not None:
+        report["script"] = flood.report()
+    return report
 
 
 def _cpu_seconds(runner: JobRunner) -> float:
@@ -152,13 +206,25 @@ def classroom_lines(report: dict) -> list[str]:
         f"  one default run alone  {report['single_run_seconds']:7.1f} s",
     ]
     for wait in report["waits"]:
+        seconds = "refused" if wait["seconds"] is None else f"{wait['seconds']:7.1f} s"
+        how = wait["how"] if wait["seconds"] is not None else wait["how"][:100]
         lines.append(
-            f"  student {wait['student']:>3} (T={wait['temperature']:g}, seed {wait['seed']}, {wait['how']:<7}) "
-            f"{wait['seconds']:7.1f} s"
+            f"  student {wait['student']:>3} (T={wait['temperature']:g}, seed {wait['seed']}, {how:<7}) {seconds}"
         )
     lines += [
-        f"  first result {report['first_result_seconds']:.1f} s, median {report['median_result_seconds']:.1f} s, "
-        f"last {report['last_result_seconds']:.1f} s = {report['last_result_in_single_runs']:.1f} single runs",
-        f"  server CPU per result: {report['cpu_seconds_per_result']:.2f} s",
+        f"  served {report['served']} of {report['students']}; first result {report['first_result_seconds']:.1f} s, "
+        f"median {report['median_result_seconds'] or 0:.1f} s, last {report['last_result_seconds']:.1f} s = "
+        f"{report['last_result_in_single_runs']:.1f} single runs",
+        f"  server CPU per result: {report['cpu_seconds_per_result']:.2f} s; runs on the class board: "
+        f"{report['board_runs']}, the class's {report['class_board_runs']}",
     ]
+    if "script" in report:
+        script = report["script"]
+        lines.append(
+            f"  the script ({script['address']}, {script['presses_per_second']:g} presses a second): "
+            f"{script['visitor jobs']} visitor jobs and {script['student jobs']} student jobs queued "
+            f"({script['jobs_that_trained']} trained), {script['board runs']} runs on the board, "
+            f"{script['students']} students made; refused:"
+        )
+        lines += [f"    {count:>6} x {message}" for message, count in script["refusals"].items()]
     return lines

@@ -45,6 +45,7 @@ from kdlab.db.schema import (  # noqa: F401 (the tables and insert_or_not: calle
     runs,
     schema_version,
     servers,
+    sign_in_links,
     students,
     weight_blobs,
     weight_refs,

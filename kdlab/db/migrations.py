@@ -34,6 +34,7 @@ from kdlab.db.schema import (
     RUNS_BY_RESULT,
     run_starts,
     servers,
+    sign_in_links,
     weight_blobs,
     weight_refs,
 )
@@ -120,9 +121,14 @@ def _share_weights_and_index_classes(connection: Connection) -> None:
     RUNS_BY_RESULT.create(connection)
 
 
+def _add_sign_in_links(connection: Connection) -> None:
+    METADATA.create_all(connection, tables=[sign_in_links])
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _add_run_starts,
     _add_servers,
     _share_weights_and_index_classes,
+    _add_sign_in_links,
 ]

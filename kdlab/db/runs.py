@@ -3,8 +3,10 @@
 Every read and write is scoped to the student, so a page can only ever list, show or offer
 for download the runs of the student whose token it holds. Weights (the distilled student's and
 the student alone's) are kept for the student's last ``KDLAB_KEEP_WEIGHTS`` runs (default 5);
-older runs keep everything else. A student keeps at most ``KDLAB_MAX_RUNS_PER_STUDENT`` runs and a
-class board at most ``KDLAB_MAX_RUNS_PER_CLASS``: one more is refused when it would be numbered.
+older runs keep everything else. A student keeps at most ``KDLAB_MAX_RUNS_PER_STUDENT`` runs, files at most
+``KDLAB_MAX_RUNS_PER_MINUTE`` a minute (a cached result is filed at once) and has at most
+``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` on a class board, which holds at most ``KDLAB_MAX_RUNS_PER_CLASS``: one
+more is refused when it would be numbered.
 
 The result cache maps a result key (``kdlab.serve.result_cache.result_key``) to the first completed
 run with it, of any student: a later request for the same key copies that run instead of training,
@@ -22,7 +24,7 @@ from kdlab.db import weights
 from kdlab.db.database import Database, insert_or_not, result_cache, run_starts, runs, students, weight_refs
 from kdlab.db.servers import alive_servers, beat, keep_beating
 from kdlab.runs.record import RunRecord, board_summary, json_ready
-from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full
+from kdlab.runs.store import InterruptedRun, RunLimitReached, class_full, student_full, student_in_class_full, too_fast
 from kdlab.settings import current_settings
 
 
@@ -87,22 +89,14 @@ class DatabaseRunStore:
         of the same student never get the same one.
 
         Raises:
-            RunLimitReached: the student has ``KDLAB_MAX_RUNS_PER_STUDENT`` runs saved, or the class this
-                store files under has ``KDLAB_MAX_RUNS_PER_CLASS`` on its board.
+            RunLimitReached: the student has ``KDLAB_MAX_RUNS_PER_STUDENT`` runs saved or filed
+                ``KDLAB_MAX_RUNS_PER_MINUTE`` in the last minute, or the class this store files under has
+                ``KDLAB_MAX_RUNS_PER_CLASS`` on its board or ``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` of theirs.
         """
-        settings = current_settings()
         with self.database.write() as connection:
             # Counted, then numbered, in one transaction: two tabs of a student at the cap may both pass on
             # PostgreSQL (READ COMMITTED), which one job per student at a time keeps to one run over it.
-            mine = connection.execute(select(func.count()).where(runs.c.student_id == self.student_id)).scalar_one()
-            if mine >= settings.max_runs_per_student:
-                raise RunLimitReached(student_full(mine))
-            if self.class_code is not None:
-                theirs = connection.execute(
-                    select(func.count()).where(runs.c.class_code == self.class_code)
-                ).scalar_one()
-                if theirs >= settings.max_runs_per_class:
-                    raise RunLimitReached(class_full(self.class_code, theirs))
+            self._check_limits(connection, current_settings())
             # One statement: the row's write lock makes two replicas' increments take turns on PostgreSQL too.
             number = connection.execute(
                 update(students)
@@ -113,6 +107,35 @@ class DatabaseRunStore:
         if number is None:
             raise ValueError(f"No student {self.student_id} in the run database.")
         return number
+
+    def _check_limits(self, connection, settings) -> None:
+        mine = connection.execute(select(func.count()).where(runs.c.student_id == self.student_id)).scalar_one()
+        if mine >= settings.max_runs_per_student:
+            raise RunLimitReached(student_full(mine))
+        since = time.time() - 60.0
+        recent = [  # filed in the last minute, and started in it (in training, not filed yet)
+            *connection.execute(
+                select(runs.c.created_at).where(runs.c.student_id == self.student_id, runs.c.created_at > since)
+            ).scalars(),
+            *connection.execute(
+                select(run_starts.c.started_at).where(
+                    run_starts.c.student_id == self.student_id, run_starts.c.started_at > since
+                )
+            ).scalars(),
+        ]
+        if len(recent) >= settings.max_runs_per_minute:
+            oldest = sorted(recent)[-settings.max_runs_per_minute]
+            raise RunLimitReached(too_fast(len(recent), oldest - since))
+        if self.class_code is None:
+            return
+        theirs = connection.execute(select(func.count()).where(runs.c.class_code == self.class_code)).scalar_one()
+        if theirs >= settings.max_runs_per_class:
+            raise RunLimitReached(class_full(self.class_code, theirs))
+        mine_there = connection.execute(
+            select(func.count()).where(runs.c.class_code == self.class_code, runs.c.student_id == self.student_id)
+        ).scalar_one()
+        if mine_there >= settings.max_runs_per_student_in_class:
+            raise RunLimitReached(student_in_class_full(self.class_code, mine_there))
 
     def add(self, record: RunRecord) -> None:
         """Store ``record`` (with its weights, if any: a reference to a blob already stored, such as a cached

@@ -115,6 +115,15 @@ servers = Table(
     Column("started_at", Float, nullable=False),
     Column("beat_at", Float, nullable=False),
 )
+# The instructor's one-time sign-in links that were used (kdlab.classroom.sign_in): one row each, written
+# insert-or-nothing, so a link signs in once across replicas. A link expires within a day: older rows are
+# deleted by the next use.
+sign_in_links = Table(
+    "sign_in_links",
+    METADATA,
+    Column("link_id", String(32), primary_key=True),
+    Column("used_at", Float, nullable=False),
+)
 
 # The board reads a class's runs oldest first, the instructor's list counts runs per class, the class
 # cap counts one class's runs: all by class_code (runs.student_id is indexed above for the Runs page).

@@ -14,12 +14,15 @@ differ), its own events, stop flag and result. The members' parameters stay thei
 slice), so each optimiser step is literally the solo one; a member that stops or diverges leaves
 the stack and the others go on untouched.
 
-Exactness: on this machine's CPU (MKL) at one torch thread, ``baddbmm`` gives each slice bit for bit
-what ``nn.Linear`` (``addmm``) gives that slice alone, forward and backward, so a stacked member's
-logits, curves and errors equal its solo run's (tests/unit/test_stacked.py). At two threads MKL
-splits one small product across threads differently from a batch of them, and batches of 8 or 40
-rows then differ in the last bits; the server trains with one thread per job. Other BLAS libraries
-and GPUs make no such promise: there a stacked run is the same computation up to rounding.
+Exactness depends on the machine's matrix library, and ``batched_products_exact`` measures it. Where
+``baddbmm`` gives each slice bit for bit what ``nn.Linear`` (``addmm``) gives that slice alone, forward and
+backward, a stacked member's logits, curves and errors equal its solo run's (tests/unit/test_stacked.py).
+Measured: exact at one torch thread on the CPU that ran CI on 2026-12-03 (MKL); not exact on an AMD EPYC
+with AVX2 (MKL, 2026-12-06), where the default lab run's logits differed from the solo run's by at most
+1.4e-6 after 20 steps and every error count was the same. At two threads MKL splits one small product across
+threads differently from a batch of them, and batches of 8 or 40 rows then differ in the last bits; the
+server trains with one thread per job. GPUs make no such promise either: there, as wherever
+``batched_products_exact`` is False, a stacked run is the same computation up to rounding.
 """
 
 from __future__ import annotations
@@ -82,6 +85,30 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
     if not layers or [type(module) for module in modules] != expected:
         raise ValueError("Only MLPs without dropout (linear, mlp-<width>x<depth>) can be trained in a stack.")
     return layers
+
+
+@lru_cache(maxsize=8)
+def _products_exact(threads: int, device: str) -> bool:
+    generator = torch.Generator().manual_seed(0)
+    models = [build_model("mlp-20x1", seed=seed).to(device) for seed in range(4)]
+    inputs = torch.randn(4, 40, 784, generator=generator).to(device)  # (K, B, 784)
+    stacked = stacked_logits(models, inputs)
+    stacked.square().sum().backward()
+    stacked_grads = [parameter.grad.clone() for model in models for parameter in model.parameters()]
+    for model in models:
+        model.zero_grad(set_to_none=True)
+    alone = torch.stack([model(row) for model, row in zip(models, inputs)])
+    alone.square().sum().backward()
+    alone_grads = [parameter.grad for model in models for parameter in model.parameters()]
+    return torch.equal(stacked, alone) and all(map(torch.equal, stacked_grads, alone_grads))
+
+
+def batched_products_exact(device: torch.device | None = None) -> bool:
+    """True when, on this machine at the current torch thread count, a stacked MLP's products give each member
+    bit for bit what its own ``nn.Linear`` layers give it, forward and backward (then a stacked run equals its
+    solo run exactly); False where they agree only up to rounding. Measured once per thread count and device."""
+    device = device or pick_device()
+    return _products_exact(torch.get_num_threads(), device.type)
 
 
 def stacked_logits(models: list[nn.Module], inputs: torch.Tensor) -> torch.Tensor:

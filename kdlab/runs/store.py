@@ -9,6 +9,7 @@ student is on another page is still there when they look.
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from kdlab.settings import current_settings
 
 
 class RunLimitReached(ValueError):
-    """A student (or a class board) holds the most runs this server keeps; the message says what to do."""
+    """A student (or a class board, or a client address) holds or files the most runs this server allows; the
+    message says what to do."""
 
 
 def student_full(count: int) -> str:
@@ -35,6 +37,31 @@ def class_full(code: str, count: int) -> str:
     return (
         f"Class {code} has {count:,} runs on its board, the most this server keeps for one class: ask your "
         "instructor to clear the board (everyone keeps their runs) before training more."
+    )
+
+
+def student_in_class_full(code: str, count: int) -> str:
+    """What a student with ``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` runs on class ``code``'s board reads."""
+    return (
+        f"You have {count:,} runs on the board of class {code}, the most one student may have there: your runs "
+        "stay on the Runs page; ask your instructor to clear the board if the class needs more."
+    )
+
+
+def too_fast(count: int, seconds: float) -> str:
+    """What a student who filed ``KDLAB_MAX_RUNS_PER_MINUTE`` runs in the last minute reads."""
+    return (
+        f"You started {count} runs in the last minute, the most this server allows: look at your results, and "
+        f"press Train again in {max(1, math.ceil(seconds))} s."
+    )
+
+
+def address_too_fast(count: int, seconds: float) -> str:
+    """What a student reads when their network filed ``KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE`` runs in a minute."""
+    return (
+        f"Your network started {count} runs in the last minute, the most one network may: press Train again in "
+        f"{max(1, math.ceil(seconds))} s (an instructor whose class shares one network raises "
+        "KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE)."
     )
 
 
@@ -59,7 +86,10 @@ class RunStore(Protocol):
 
     def reserve_number(self) -> int:
         """The student's next run number (1, 2, ...); two tabs never get the same one. Raises
-        ``RunLimitReached`` when the student (or the class filed under) has the most runs the server keeps."""
+        ``RunLimitReached`` when the student (or the class filed under) has the most runs the server keeps; the
+        database's store also when the student filed ``KDLAB_MAX_RUNS_PER_MINUTE`` in the last minute or has
+        ``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` on the class's board (a memory store has no board, and its runs
+        reach no one else)."""
 
     def add(self, record: RunRecord) -> None:
         """File ``record`` (and the class code and prediction this store was tagged with)."""

@@ -2,7 +2,8 @@
 
 The runner itself (queue, fairness, estimates, pruning) is ``kdlab.serve.runner``; this module picks
 its size from the cores and the environment (``KDLAB_MAX_JOBS``, ``KDLAB_MAX_QUEUE``,
-``KDLAB_JOB_TTL``, ``KDLAB_MAX_JOBS_PER_CLIENT``), caps torch's threads so concurrent trainings fit the cores, and chooses the
+``KDLAB_JOB_TTL``, ``KDLAB_MAX_JOBS_PER_CLIENT``, ``KDLAB_MAX_VISITOR_JOBS_PER_CLIENT``), caps torch's threads so
+concurrent trainings fit the cores, and chooses the
 backend: on Ray when ``KDLAB_RAY_ADDRESS`` is set, else worker processes of this machine on a CPU
 (``kdlab.serve.process_runner``) or threads of this process (``local_runner``).
 """
@@ -59,13 +60,15 @@ def cap_torch_threads(workers: int) -> int:
 
 def runner_settings() -> dict:
     """The runner's limits from ``kdlab.settings``: ``KDLAB_MAX_JOBS`` (default: from the cores),
-    ``KDLAB_MAX_QUEUE`` (60), ``KDLAB_JOB_TTL`` (3,600 s) and ``KDLAB_MAX_JOBS_PER_CLIENT`` (30)."""
+    ``KDLAB_MAX_QUEUE`` (60), ``KDLAB_JOB_TTL`` (3,600 s), ``KDLAB_MAX_JOBS_PER_CLIENT`` (30) and
+    ``KDLAB_MAX_VISITOR_JOBS_PER_CLIENT`` (4)."""
     settings = current_settings()
     return {
         "max_concurrent": settings.max_jobs or default_max_concurrent(usable_cores()),
         "max_queue": settings.max_queue,
         "job_ttl": settings.job_ttl,
         "max_per_client": settings.max_jobs_per_client,
+        "max_visitor_per_client": settings.max_visitor_jobs_per_client,
     }
 
 

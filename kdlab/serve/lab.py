@@ -22,10 +22,11 @@ from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.stacked import stackable
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, new_run_id, record_from_result, with_baseline_part
-from kdlab.runs.store import RunStore
+from kdlab.runs.store import RunLimitReached, RunStore, address_too_fast
 from kdlab.serve.baselines import SHARED_NOTE, BaselinePlan, plan_baseline, publish, remember_baseline, wait_for
 from kdlab.serve.limits import check_cost
 from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
+from kdlab.serve.rate import RUNS_PER_ADDRESS, address_key
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.serve.stacking import StackingContext, StackingRunner
@@ -96,21 +97,27 @@ def request_distillation(
 
     Args:
         store: the student's runs; the record is filed there with the request's class code and prediction.
-        owner: the job owner, for a new job; client: the address that asked (``kdlab.serve.clients``).
+        owner: the job owner, for a new job; client: the address that asked (``kdlab.serve.clients``): its
+            jobs and the runs it files a minute are limited (``KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE``).
         teacher: the cached teacher, if the caller has it; without it the cache is not consulted
             (the result key needs the teacher's results).
 
     Raises:
         CostTooHigh: a new run above the server's cap (a cached result is served whatever its cost).
         QueueFull, OwnerBusy, ClientBusy: the runner refuses a new job.
+        RunLimitReached: the student, their class board or their client address is at a limit on runs.
         StorageError: the student's store cannot be written.
     """
     if request.class_code is not None or request.prediction is not None:
         store = store.tagged(class_code=request.class_code, prediction=request.prediction)
+    address = None if client is None else address_key(client)
+    if not RUNS_PER_ADDRESS.allows(address):
+        raise RunLimitReached(address_too_fast(RUNS_PER_ADDRESS.limit, RUNS_PER_ADDRESS.seconds_left(address)))
     if not request.fresh and teacher is not None and request.teacher_matches(teacher.record):
         cached = _cached(store, request.result_key(teacher.record))
         if cached is not None:
             record = copy_into(cached, store, source="cache", created_at=time.time())
+            RUNS_PER_ADDRESS.record(address)
             return LabTicket("cache", record.run_id, record.number, request, record=record)
     check_cost(request.config, len(request.transfer_indices), request.plan["teacher"])
     number, run_id = store.reserve_number(), new_run_id()
@@ -125,6 +132,8 @@ def request_distillation(
         raise
     if follower.run_id != run_id:  # a second tab of a student who already follows this run: their earlier place
         _forget_start(store, run_id)
+    else:
+        RUNS_PER_ADDRESS.record(address)
     return LabTicket(follower.source, follower.run_id, follower.number, live.request, job=live.job)
 
 

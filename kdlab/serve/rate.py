@@ -1,4 +1,5 @@
-"""Rate limits for what a curious student can repeat: instructor-key guesses, new students.
+"""Rate limits for what a curious student (or a script) can repeat: instructor-key guesses, new students,
+runs filed per client address, classes created.
 
 ``RateLimit`` counts events per key (a session id, a client address) in a sliding window. Its
 memory is bounded: it remembers at most ``max_keys`` keys, dropping the one least recently seen,
@@ -13,18 +14,44 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from kdlab.settings import current_settings
+
+
+def address_key(address: str) -> str:
+    """The key a limit counts the client address ``address`` under (``kdlab.serve.clients``)."""
+    return f"address:{address}"
+
 
 class RateLimit:
-    """At most ``limit`` events per ``window`` seconds for each key."""
+    """At most ``limit`` events per ``window`` seconds for each key; ``limit`` may be a function read on each
+    check (a ``KDLAB_*`` setting)."""
 
     def __init__(
-        self, limit: int, window: float, *, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int | Callable[[], int],
+        window: float,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if limit < 1 or window <= 0 or max_keys < 1:
-            raise ValueError(f"A rate limit needs limit >= 1, window > 0 and max_keys >= 1 (got {limit}, {window}).")
-        self.limit, self.window, self.max_keys, self._clock = limit, window, max_keys, clock
+        self._limit = limit if callable(limit) else lambda: limit
+        if self.limit < 1 or window <= 0 or max_keys < 1:
+            raise ValueError(
+                f"A rate limit needs limit >= 1, window > 0 and max_keys >= 1 (got {self.limit}, {window})."
+            )
+        self.window, self.max_keys, self._clock = window, max_keys, clock
         self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        """Events per window for each key."""
+        return self._limit()
+
+    def clear(self) -> None:
+        """Forget every key (a test starts afresh)."""
+        with self._lock:
+            self._events.clear()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         events = self._events.setdefault(key, deque())
@@ -52,7 +79,8 @@ class RateLimit:
         """True when none of ``keys`` (None: no such key, e.g. no client address) is at its limit."""
         with self._lock:
             now = self._clock()
-            return all(len(self._recent(key, now)) < self.limit for key in keys if key is not None)
+            limit = self.limit
+            return all(len(self._recent(key, now)) < limit for key in keys if key is not None)
 
     def record(self, *keys: str | None) -> None:
         """Count one event for each of ``keys``."""
@@ -65,11 +93,11 @@ class RateLimit:
     def seconds_left(self, *keys: str | None) -> float:
         """How long until every one of ``keys`` is below its limit again (0 when it is now)."""
         with self._lock:
-            now = self._clock()
+            now, limit = self._clock(), self.limit
             waits = [
-                events[0] + self.window - now
+                events[-limit] + self.window - now
                 for key in keys
-                if key is not None and len(events := self._recent(key, now)) >= self.limit
+                if key is not None and len(events := self._recent(key, now)) >= limit
             ]
             return max(waits, default=0.0)
 
@@ -85,3 +113,21 @@ KEY_GUESSES = RateLimit(5, 600.0)
 # script, not a class. Per session: a session makes one student; three per hour allows for lost links.
 NEW_STUDENTS_PER_ADDRESS = RateLimit(120, 3600.0)
 NEW_STUDENTS_PER_SESSION = RateLimit(3, 3600.0)
+
+# Runs filed per client address a minute (KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE), counted by each server process:
+# a cached result files a run at once, so without it one machine's students fill a class board in minutes.
+RUNS_PER_ADDRESS = RateLimit(lambda: current_settings().max_runs_per_client_per_minute, 60.0)
+# Classes created per client address an hour (KDLAB_MAX_CLASSES_PER_CLIENT), without an instructor key.
+CLASSES_PER_ADDRESS = RateLimit(lambda: current_settings().max_classes_per_client, 3600.0)
+LIMITS = (KEY_GUESSES, NEW_STUDENTS_PER_ADDRESS, NEW_STUDENTS_PER_SESSION, RUNS_PER_ADDRESS, CLASSES_PER_ADDRESS)
+
+
+def admit_new_student(session_key: str, address: str) -> float:
+    """Count a new student for ``session_key`` and ``address`` (``address_key``) when both are under their
+    limits (``NEW_STUDENTS_PER_SESSION``, ``NEW_STUDENTS_PER_ADDRESS``) and return 0; else count nothing and
+    return the seconds until one may be made."""
+    wait = max(NEW_STUDENTS_PER_SESSION.seconds_left(session_key), NEW_STUDENTS_PER_ADDRESS.seconds_left(address))
+    if not wait:
+        NEW_STUDENTS_PER_SESSION.record(session_key)
+        NEW_STUDENTS_PER_ADDRESS.record(address)
+    return wait

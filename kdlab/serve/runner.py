@@ -6,13 +6,15 @@ training to a :class:`JobRunner` and on each rerun just reads the job's status, 
 event log. A classroom server is one small machine shared by a class, so the runner:
 
 - runs at most ``max_concurrent`` jobs at once; the rest wait in a fair order (round-robin between
-  owners: the next job is the oldest one of the owner whose last start is longest ago, so a student
-  with three queued jobs never delays one with none; shared jobs take turns as one owner) and can show
+  client addresses, and between owners where a job has none: the next job is the oldest one of the
+  address whose last start is longest ago, so sixty tabs of one laptop take one turn between two of
+  everyone else's; shared jobs take turns as one owner) and can show
   their place in line and when they should start and finish (``Job.starts_in_seconds``,
   ``Job.eta_seconds``), learned from the durations of recently finished jobs of the same kind;
-- gives each student (``owner``) one active job (``OwnerBusy``), each client address ``max_per_client`` (``ClientBusy``),
-  and at most ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student; forgets finished jobs
-  after ``job_ttl`` s or beyond the newest ``keep_finished``, and after ``hold_finished`` s holds them only while a
+- gives each student (``owner``) one active job (``OwnerBusy``), each client address ``max_per_client``, of them
+  ``max_visitor_per_client`` of visitors (``ClientBusy``; ``kdlab.serve.clients.visitor_owner``), and at most
+  ``max_queue`` waiting jobs (``QueueFull``), each a ``ValueError`` for the student; forgets finished jobs after
+  ``job_ttl`` s or beyond the newest ``keep_finished``, and after ``hold_finished`` s holds them only while a
   session does.
 
 Jobs stop cooperatively: a stop request sets ``context.stop_requested`` and the target is
@@ -35,12 +37,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from kdlab.serve.clients import is_visitor
 from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_seconds
-from kdlab.serve.refusals import ClientBusy, OwnerBusy, QueueFull
+from kdlab.serve.refusals import OwnerBusy, QueueFull, check_client
 
 DEFAULT_MAX_QUEUE = 60
 DEFAULT_JOB_TTL = 3600.0  # seconds a finished job stays visible
 DEFAULT_MAX_PER_CLIENT = 30  # a client address's unfinished jobs (kdlab.settings: KDLAB_MAX_JOBS_PER_CLIENT)
+DEFAULT_MAX_VISITOR_PER_CLIENT = 4  # of those, visitors' (KDLAB_MAX_VISITOR_JOBS_PER_CLIENT)
 KEEP_FINISHED = 500
 # Twice Streamlit's disconnectedSessionTTL (60 s): kept an hour, a day's results stayed in memory (bench/soak.py).
 HOLD_FINISHED = 120.0  # seconds the runner holds a finished job; then only the sessions that show it do
@@ -160,7 +164,9 @@ class Job:
 
 
 def _turn_owner(job: Job) -> str:
-    return job.owner or SHARED_OWNER  # jobs without an owner take their turns together with the shared ones
+    # A job from a client address takes its turns with that address's other jobs: a laptop's tabs are one
+    # turn. Jobs without an owner take their turns together with the shared ones.
+    return f"client:{job.client}" if job.client is not None else job.owner or SHARED_OWNER
 
 
 class JobRunner:
@@ -170,7 +176,7 @@ class JobRunner:
         max_concurrent: jobs running at once.
         max_queue: waiting jobs at most; one more raises ``QueueFull``.
         one_per_owner: refuse (``OwnerBusy``) a job whose owner has an unfinished one; max_per_client: the
-            same for a client address's ``max_per_client``-th (``ClientBusy``).
+            same for a client address's ``max_per_client``-th (``ClientBusy``), max_visitor_per_client for a visitor's.
         job_ttl: seconds a finished job is kept; keep_finished: finished jobs kept at most.
         hold_finished: seconds the runner itself holds a finished job; later only a session's reference does.
     """
@@ -184,6 +190,7 @@ class JobRunner:
         job_ttl: float = DEFAULT_JOB_TTL,
         keep_finished: int = KEEP_FINISHED,
         max_per_client: int = DEFAULT_MAX_PER_CLIENT,
+        max_visitor_per_client: int = DEFAULT_MAX_VISITOR_PER_CLIENT,
         hold_finished: float = HOLD_FINISHED,
     ) -> None:
         if max_concurrent < 1:
@@ -196,6 +203,7 @@ class JobRunner:
         self.job_ttl = job_ttl
         self.keep_finished = keep_finished
         self.max_per_client = max(1, max_per_client)
+        self.max_visitor_per_client = max(1, max_visitor_per_client)
         self.hold_finished = hold_finished
         self._lock = threading.Lock()  # guards the fields below and job status changes
         self._jobs: dict[str, Job] = {}
@@ -224,11 +232,12 @@ class JobRunner:
             owner: who submitted it (a session or student); ``SHARED_OWNER`` or None: no limits.
             kind: jobs of one kind share duration estimates (default: the name, e.g. "Replay table (quick)").
             cost: the job's relative work; estimates scale with it when given.
-            client: the client address that asked, for a personal job's ``max_per_client`` (None: unknown).
+            client: the client address that asked (``kdlab.serve.clients``), for a personal job's
+                ``max_per_client`` and its turns; None: not from a browser (the command line, a test).
 
         Raises:
             OwnerBusy: the owner already has a queued or running job.
-            ClientBusy: the client already has ``max_per_client`` queued or running jobs.
+            ClientBusy: the client has ``max_per_client`` unfinished jobs (``max_visitor_per_client`` of visitors').
             QueueFull: ``max_queue`` jobs are already waiting.
         """
         kind = kind or name
@@ -242,12 +251,9 @@ class JobRunner:
                         f"You already have a run in progress ({active.name}, {active.status.value}). Wait for it to "
                         "finish or stop it before starting another: one run per student keeps the queue fair."
                     )
-            busy = sum(job.client == client and not job.is_finished for job in self._jobs.values()) if client else 0
-            if personal and busy >= self.max_per_client:
-                raise ClientBusy(
-                    f"Your network already has as many runs queued or running as one network may ({busy}): wait for "
-                    "one to finish (an instructor whose class shares one network raises KDLAB_MAX_JOBS_PER_CLIENT)."
-                )
+            if personal and client is not None:
+                mine = [job for job in self._jobs.values() if job.client == client and not job.is_finished]
+                check_client(mine, is_visitor(owner), self.max_per_client, self.max_visitor_per_client)
             if personal and len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({len(self._queue)} runs waiting); try again in a minute.")
             job_id = uuid.uuid4().hex[:8]

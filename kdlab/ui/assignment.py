@@ -21,6 +21,8 @@ from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.classroom.values import value_text
 from kdlab.db.database import StorageError, open_database
+from kdlab.serve.rate import CLASSES_PER_ADDRESS
+from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lab_controls import set_control
 from kdlab.ui.session import CLASS_KEY
@@ -82,7 +84,8 @@ def apply_page_link(
 
 def join_class(code: str) -> str | None:
     """Count the session's runs for class ``code`` if it is open (created on first use when the server
-    has no instructor key); otherwise say why not. Returns the code in use, or None."""
+    has no instructor key, at most ``KDLAB_MAX_CLASSES_PER_CLIENT`` an hour from one client address);
+    otherwise say why not. Returns the code in use, or None."""
     try:
         info = _class_for_link(code)
     except StorageError:
@@ -91,6 +94,10 @@ def join_class(code: str) -> str | None:
         except StorageError as error:
             st.warning(f"**Class {code} cannot be joined right now.** {error}")
             return None
+    except ClassNotCreated as error:
+        st.warning(f"**Class {code} was not created.** {error}")
+        st.session_state.pop(CLASS_KEY, None)
+        return None
     if info is None:
         st.warning(
             f"**Class {code} is not open on this server**, so your runs are not shared with a class board. "
@@ -106,8 +113,25 @@ def join_class(code: str) -> str | None:
     return info.code
 
 
+class ClassNotCreated(ValueError):
+    """This client address created ``KDLAB_MAX_CLASSES_PER_CLIENT`` classes in the last hour."""
+
+
 def _class_for_link(code: str) -> ClassInfo | None:
-    return class_for_link(open_database(), code, create=not instructor_key_set())
+    database = open_database()
+    info = class_for_link(database, code, create=False)
+    if info is not None or instructor_key_set():
+        return info
+    address = client_keys()[1]
+    wait = CLASSES_PER_ADDRESS.seconds_left(address)
+    if wait:
+        raise ClassNotCreated(
+            f"Your network created {CLASSES_PER_ADDRESS.limit} classes in the last hour, the most one network may: "
+            f"check the code with your teacher, or try again in about {max(1, round(wait / 60))} min."
+        )
+    info = class_for_link(database, code, create=True)
+    CLASSES_PER_ADDRESS.record(address)
+    return info
 
 
 def active_class() -> str | None:

@@ -3,7 +3,10 @@
 The instructor signs in on the class board with a password field, or once with ``?key=`` in a
 link: on whatever page the link arrives, the key leaves the URL at once (a projector shows the
 address bar) and the session remembers whether it was right. Keys are compared in constant time;
-wrong guesses are limited per session and per client address (``kdlab.serve.rate.KEY_GUESSES``).
+wrong guesses are limited per session and per client address (``kdlab.serve.rate.KEY_GUESSES``), and at
+the limit no key is compared (else the limit would not stop a guesser). Students who share the
+instructor's address can so lock the field: a one-time link from ``python -m kdlab instructor-link``
+(``?signin=``, ``kdlab.classroom.sign_in``) signs in whatever the guesses, and leaves the URL the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import hmac
 
 import streamlit as st
 
+from kdlab.classroom.sign_in import SIGN_IN_PARAM, use_sign_in_link
+from kdlab.db.database import StorageError, open_database
 from kdlab.serve.rate import KEY_GUESSES
 from kdlab.settings import current_settings
 from kdlab.ui.client import client_keys
@@ -41,7 +46,10 @@ def sign_in(candidate: object) -> bool:
     keys = client_keys()
     if not KEY_GUESSES.allows(*keys):
         minutes = max(1, round(KEY_GUESSES.seconds_left(*keys) / 60))
-        st.warning(f"Too many wrong instructor keys from here: try again in about {minutes} min.")
+        st.warning(
+            f"Too many wrong instructor keys from here: try again in about {minutes} min, or sign in with a "
+            "one-time link made on the server with `python -m kdlab instructor-link`."
+        )
         return False
     right = key_matches(candidate)
     st.session_state[SESSION_KEY] = right
@@ -51,14 +59,30 @@ def sign_in(candidate: object) -> bool:
     return right
 
 
+def sign_in_with_link(token: object) -> bool:
+    """Sign in with a one-time link's ``token`` (``kdlab.classroom.sign_in``), whatever the wrong guesses; shows
+    why when it is refused (expired, used, not this server's, the database out of order)."""
+    try:
+        use_sign_in_link(open_database(), token, current_settings().instructor_key)
+    except (ValueError, StorageError) as error:
+        st.warning(f"**That sign-in link did not sign you in.** {error}")
+        return False
+    st.session_state[SESSION_KEY] = True
+    return True
+
+
 def take_key_from_url() -> None:
-    """Take ``?key=`` out of the URL (call it on every page) and sign in with it when the server has a key."""
-    if "key" not in st.query_params:
+    """Take ``?key=`` and ``?signin=`` out of the URL (call it on every page) and sign in with them when the
+    server has a key."""
+    found = {name: st.query_params.get(name) for name in ("key", SIGN_IN_PARAM) if name in st.query_params}
+    for name in found:
+        del st.query_params[name]
+    if not instructor_key_set():
         return
-    candidate = st.query_params.get("key")
-    del st.query_params["key"]
-    if instructor_key_set():
-        sign_in(candidate)
+    if "key" in found:
+        sign_in(found["key"])
+    if SIGN_IN_PARAM in found:
+        sign_in_with_link(found[SIGN_IN_PARAM])
 
 
 def is_instructor() -> bool:

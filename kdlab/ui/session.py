@@ -15,16 +15,15 @@ the jobs themselves so that a finished one stays while the session does (``JobRu
 
 from __future__ import annotations
 
-import uuid
-
 import streamlit as st
 
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, is_valid_token, new_token
 from kdlab.runs.store import MemoryRunStore, RunStore
+from kdlab.serve.clients import visitor_owner
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.rate import NEW_STUDENTS_PER_ADDRESS, NEW_STUDENTS_PER_SESSION
+from kdlab.serve.rate import admit_new_student
 from kdlab.serve.runner import Job
 from kdlab.settings import SettingsError, current_settings
 from kdlab.ui.client import client_keys
@@ -113,15 +112,10 @@ def student_runs_for_action() -> RunStore | None:
     student (Train). New students are limited per session and per client address; over the limit this shows
     why and returns None."""
     if student_token() is None:
-        session_key, address_key = client_keys()
-        if not (NEW_STUDENTS_PER_SESSION.allows(session_key) and NEW_STUDENTS_PER_ADDRESS.allows(address_key)):
-            wait = max(
-                NEW_STUDENTS_PER_SESSION.seconds_left(session_key), NEW_STUDENTS_PER_ADDRESS.seconds_left(address_key)
-            )
+        wait = admit_new_student(*client_keys())
+        if wait:
             st.error(TOO_MANY_STUDENTS.format(minutes=max(1, round(wait / 60))))
             return None
-        NEW_STUDENTS_PER_SESSION.record(session_key)
-        NEW_STUDENTS_PER_ADDRESS.record(address_key)
         _sign_in(None, create=True, report=True)
         student_token()  # the new token goes into the URL
     return session_runs()
@@ -135,13 +129,15 @@ def _store() -> RunStore:
 
 
 def session_owner() -> str:
-    """Who owns this session's jobs: the student (the same across tabs and reloads), else a random id."""
+    """Who owns this session's jobs: the student (the same across tabs and reloads), else a visitor id of this
+    session (``kdlab.serve.clients.visitor_owner``: every tab is a new one, so the runner limits them per
+    client address)."""
     student_token()  # the URL's student, also on a page that shows no runs (the explorer's teacher jobs)
     student = st.session_state.get(STUDENT_KEY)
     if student is not None:
         return student.key
     if "kdlab.owner" not in st.session_state:
-        st.session_state["kdlab.owner"] = uuid.uuid4().hex[:12]
+        st.session_state["kdlab.owner"] = visitor_owner()
     return st.session_state["kdlab.owner"]
 
 

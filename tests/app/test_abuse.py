@@ -146,7 +146,7 @@ def test_visits_that_do_nothing_write_nothing():
 
 
 def test_new_students_are_limited_per_client_address(monkeypatch):
-    monkeypatch.setattr("kdlab.ui.session.NEW_STUDENTS_PER_ADDRESS", RateLimit(2, 3600.0))
+    monkeypatch.setattr("kdlab.serve.rate.NEW_STUDENTS_PER_ADDRESS", RateLimit(2, 3600.0))
     monkeypatch.setattr("kdlab.ui.client.client_address", lambda: "198.51.100.4")
     link = {"teacher": "linear", "student": "mlp-10x1", "epochs": "1", "train_size": "500", "seed": "61"}
     before, tabs = student_count(), []

@@ -35,3 +35,14 @@ def test_the_report_times_every_student(sample_data, linear_teacher):
     last, single, half = report["last_result_seconds"], report["single_run_seconds"], 0.005  # rounded to 0.01
     low, high = (last - half) / (single + half) - half, (last + half) / (single - half) + half
     assert low <= report["last_result_in_single_runs"] <= high
+
+
+def test_beside_a_script_that_fills_the_queue_and_the_board_every_student_is_served(sample_data, linear_teacher):
+    report = run_classroom(sample_data, "free", 3, base=tiny_config(), script=True)
+    assert report["served"] == 3 and report["class_board_runs"] == 3
+    assert all(wait["seconds"] is not None for wait in report["waits"])
+    script = report["script"]
+    assert script["visitor jobs"] >= 4 and script["student jobs"] >= 26  # the defaults (tiny runs end meanwhile)
+    assert script["board runs"] <= 60 and report["board_runs"] == 3 + script["board runs"]
+    refused = " ".join(script["refusals"])
+    assert "from pages opened without a student code" in refused and "as one network may" in refused

@@ -70,7 +70,7 @@ def new_store(database) -> DatabaseRunStore:
 
 def test_a_new_database_gets_the_latest_schema_once(database_url):
     database = open_database(database_url)
-    assert database.version() == len(schema.MIGRATIONS) == 4
+    assert database.version() == len(schema.MIGRATIONS) == 5
     with database.read() as connection:
         tables = set(inspect(connection).get_table_names())
         assert {
@@ -83,12 +83,12 @@ def test_a_new_database_gets_the_latest_schema_once(database_url):
             "result_cache",
             "run_starts",
         } <= tables
-        assert "servers" in tables
+        assert {"servers", "sign_in_links"} <= tables
         if database.is_sqlite:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     schema.forget_databases()
-    assert open_database(database_url).version() == 4  # opening again applies nothing twice
+    assert open_database(database_url).version() == 5  # opening again applies nothing twice
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
@@ -98,8 +98,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
     def add_a_column(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN note VARCHAR(200)"))
 
-    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 5
-    assert database.version() == 5
+    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 6
+    assert database.version() == 6
     assert [r.run_id for r in store.records()] == ["run1"]
     with database.read() as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("runs")}

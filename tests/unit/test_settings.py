@@ -14,7 +14,12 @@ from streamlit.testing.v1 import AppTest
 from kdlab import settings as settings_module
 from kdlab.cli import main
 from kdlab.runs.record import KEEP_WEIGHTS
-from kdlab.serve.runner import DEFAULT_JOB_TTL, DEFAULT_MAX_PER_CLIENT, DEFAULT_MAX_QUEUE
+from kdlab.serve.runner import (
+    DEFAULT_JOB_TTL,
+    DEFAULT_MAX_PER_CLIENT,
+    DEFAULT_MAX_QUEUE,
+    DEFAULT_MAX_VISITOR_PER_CLIENT,
+)
 from kdlab.settings import (
     KNOWN_VARIABLES,
     RunCostCap,
@@ -34,6 +39,7 @@ DEFAULTS = {
     "KDLAB_MAX_QUEUE": ("max_queue", DEFAULT_MAX_QUEUE),
     "KDLAB_JOB_TTL": ("job_ttl", DEFAULT_JOB_TTL),
     "KDLAB_MAX_JOBS_PER_CLIENT": ("max_jobs_per_client", DEFAULT_MAX_PER_CLIENT),
+    "KDLAB_MAX_VISITOR_JOBS_PER_CLIENT": ("max_visitor_jobs_per_client", DEFAULT_MAX_VISITOR_PER_CLIENT),
     "KDLAB_TRUSTED_PROXY_HEADER": ("trusted_proxy_header", None),
     "KDLAB_RAY_ADDRESS": ("ray_address", None),
     "KDLAB_MAX_RUN_COST": ("max_run_cost", RunCostCap(20.0, "default runs")),
@@ -41,6 +47,10 @@ DEFAULTS = {
     "KDLAB_KEEP_WEIGHTS": ("keep_weights", KEEP_WEIGHTS),
     "KDLAB_MAX_RUNS_PER_STUDENT": ("max_runs_per_student", 200),
     "KDLAB_MAX_RUNS_PER_CLASS": ("max_runs_per_class", 5000),
+    "KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS": ("max_runs_per_student_in_class", 100),
+    "KDLAB_MAX_RUNS_PER_MINUTE": ("max_runs_per_minute", 10),
+    "KDLAB_MAX_RUNS_PER_CLIENT_PER_MINUTE": ("max_runs_per_client_per_minute", 60),
+    "KDLAB_MAX_CLASSES_PER_CLIENT": ("max_classes_per_client", 10),
     "KDLAB_LESSONS_DIR": ("lessons_dir", None),
     "KDLAB_INSTRUCTOR_KEY": ("instructor_key", None),
     "KDLAB_HEARTBEAT_STALE_SECONDS": ("heartbeat_stale_seconds", 60.0),

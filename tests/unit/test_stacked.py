@@ -13,8 +13,9 @@ from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.events import EvalEvent
 from kdlab.ml.losses import LabelsLoss, teacher_objective
 from kdlab.ml.models import build_model
-from kdlab.ml.stacked import StackMember, train_stacked
+from kdlab.ml.stacked import StackMember, batched_products_exact, train_stacked
 from kdlab.ml.train import train_models
+from tests.conftest import same_numbers
 
 ARCHITECTURE = "mlp-24x2"
 BASE = TrainConfig(epochs=2, batch_size=64, evals_per_epoch=3, curve_test_images=300)
@@ -77,12 +78,16 @@ def curve(events) -> list[dict]:
 
 
 def assert_same_run(stacked, alone) -> None:
+    """Bit for bit where this machine's batched products are exact (``batched_products_exact``), else within
+    rounding: the same steps, status and error count, logits, curves and weights equal up to 1e-4."""
+    exact = batched_products_exact()
     assert stacked.status == alone.status and stacked.steps == alone.steps
-    assert torch.equal(stacked.test_logits, alone.test_logits)
+    assert same_numbers(stacked.test_logits, alone.test_logits, exact=exact)
     assert stacked.evaluation.errors == alone.evaluation.errors
-    assert curve(stacked.history) == curve(alone.history) and curve(stacked.losses) == curve(alone.losses)
+    assert same_numbers(curve(stacked.history), curve(alone.history), exact=exact)
+    assert same_numbers(curve(stacked.losses), curve(alone.losses), exact=exact)
     for (name, weight), (_, solo_weight) in zip(stacked.model.state_dict().items(), alone.model.state_dict().items()):
-        assert torch.equal(weight, solo_weight), name
+        assert same_numbers(weight, solo_weight, exact=exact), name
 
 
 def test_a_run_in_a_stack_of_eight_equals_the_run_alone(sample_data, linear_teacher):
@@ -96,7 +101,7 @@ def test_a_run_in_a_stack_of_eight_equals_the_run_alone(sample_data, linear_teac
     for index, (mine, reference) in enumerate(zip(stacked, alone, strict=True)):
         assert_same_run(mine, reference)
         evals = [event for event in events[f"run-{index}"] if isinstance(event, EvalEvent)]
-        assert curve(evals) == curve(reference.history) and len(evals) == 6  # its own live curve, every point
+        assert curve(evals) == curve(mine.history) and len(evals) == 6  # its own live curve, every point
     assert len({result.evaluation.errors for result in stacked}) > 1  # the runs really differ
     assert len({tuple(result.test_logits[0].tolist()) for result in stacked}) == len(RUNS)
 
