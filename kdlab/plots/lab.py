@@ -64,6 +64,13 @@ def _style(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
     return figure
 
 
+def with_source(figure: go.Figure, source: str) -> go.Figure:
+    """``figure`` with ``source``, which model produced its numbers, as the subtitle under its title."""
+    top = figure.layout.margin.t if figure.layout.margin.t is not None else LAYOUT["margin"]["t"]
+    figure.update_layout(title_subtitle_text=source, margin_t=top + 20)
+    return figure
+
+
 def probability_bars(
     plain: Sequence[float],
     softened: Sequence[float],

@@ -13,7 +13,9 @@ The lab's Train has the same rules in ``kdlab.serve.lab.request_distillation``. 
   (``PRESET_TEACHERS``), trained by ``kdlab prepare`` or by the first request, as a shared job.
   Any other teacher (``?explorer.teacher=mlp-37x1``) trains within the cap and counts against the
   student who asked; other sessions asking for the same teacher follow the same job. A replay's
-  teacher is shared work too: the server's budget names it, trained once and cached for everyone.
+  teacher is shared work too: the server's budget names it, trained once and cached for everyone, and so
+  is the quick teacher that stands in on the explorer while a teacher trains (``kdlab.teachers.quick``:
+  fixed by the server, a fifth of the default lab run's work).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from kdlab.ml.models import ARCHITECTURES, mlp_name
 from kdlab.serve.limits import CostTooHigh, default_run_cost, max_run_cost
 from kdlab.serve.runner import SHARED_OWNER, Job, JobRunner
 from kdlab.serve.tasks import TEACHER_JOBS, replay_task, schemes_task
+from kdlab.teachers import quick
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import ENSEMBLE_PRESETS, parse_teacher_name, training_cost
 from kdlab.teachers.teacher import default_teacher_epochs
@@ -77,6 +80,14 @@ def admit_teacher(
         "Choose one of the teachers in the menu, or a smaller one.",
     )
     return TEACHER_JOBS.start(runner, name, data, cache_dir, owner=owner, client=client)
+
+
+def admit_quick_teacher(runner: JobRunner, data: MnistData, cache_dir: Path) -> Job:
+    """The one shared job training the quick teacher (``kdlab.teachers.quick``) on ``data``: the one already
+    training it, else a new one, never refused (shared work). However many sessions ask at once, one job
+    trains it."""
+    architecture, epochs = quick.QUICK_TEACHER.architecture, quick.quick_teacher_epochs(data)
+    return TEACHER_JOBS.start(runner, architecture, data, cache_dir, epochs=epochs, owner=SHARED_OWNER)
 
 
 def scheme_comparison_cost(config: SchemeConfig, schemes: tuple[str, ...], data: MnistData) -> float:

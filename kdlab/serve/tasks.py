@@ -57,15 +57,16 @@ def train_teacher(
     return teacher
 
 
-def teacher_task(architecture: str, data: MnistData) -> Target:
-    """Train (or load) the default teacher of ``architecture``; the job's result is a ``TeacherOutcome``."""
-    epochs = default_teacher_epochs(len(data.train))
+def teacher_task(architecture: str, data: MnistData, epochs: int | None = None) -> Target:
+    """Train (or load) the teacher of ``architecture`` at ``epochs`` (default: its default epochs on ``data``);
+    the job's result is a ``TeacherOutcome``."""
+    epochs = epochs or default_teacher_epochs(len(data.train))
 
     def target(context: JobContext) -> TeacherOutcome:
         progress = ProgressTracker(report_progress(context), {"teacher": 1.0})
         on_event = progress.start("teacher", f"Training teacher {architecture} ({epochs} epochs)")
         context.set_progress(0.0, f"Training teacher {architecture} ...")
-        teacher = train_teacher(context, architecture, data, on_event=on_event)
+        teacher = train_teacher(context, architecture, data, epochs=epochs, on_event=on_event)
         return TeacherOutcome(architecture, teacher.status, teacher.record.test_accuracy)
 
     return target
@@ -108,7 +109,9 @@ class TeacherJobs:
     """The one job that trains each teacher, whichever session asks first; later askers get the same job.
 
     Keyed by the teacher's cache file, so a teacher is trained once per process however many pages
-    and sessions want it; the newest ``MAX_TEACHER_JOBS`` are remembered.
+    and sessions want it; the newest ``MAX_TEACHER_JOBS`` are remembered. ``epochs`` None is the
+    teacher's default epochs on the data (the lab's and the explorer's teachers); the quick teacher
+    (``kdlab.teachers.quick``) names its own.
     """
 
     def __init__(self) -> None:
@@ -116,13 +119,16 @@ class TeacherJobs:
         self._jobs: OrderedDict[str, str] = OrderedDict()  # teacher cache path -> job id
 
     @staticmethod
-    def _key(architecture: str, data: MnistData, cache_dir) -> str:
-        return str(teacher_cache_path(cache_dir, architecture, data, default_teacher_epochs(len(data.train)), 0))
+    def _key(architecture: str, data: MnistData, cache_dir, epochs: int | None = None) -> str:
+        epochs = epochs or default_teacher_epochs(len(data.train))
+        return str(teacher_cache_path(cache_dir, architecture, data, epochs, 0))
 
-    def existing(self, runner: JobRunner, architecture: str, data: MnistData, cache_dir) -> Job | None:
+    def existing(
+        self, runner: JobRunner, architecture: str, data: MnistData, cache_dir, *, epochs: int | None = None
+    ) -> Job | None:
         """The job training (or that trained) this teacher, if the runner still knows it."""
         with self._lock:
-            job_id = self._jobs.get(self._key(architecture, data, cache_dir))
+            job_id = self._jobs.get(self._key(architecture, data, cache_dir, epochs))
         return runner.get(job_id) if job_id else None
 
     def start(
@@ -132,6 +138,7 @@ class TeacherJobs:
         data: MnistData,
         cache_dir,
         *,
+        epochs: int | None = None,
         owner: str = SHARED_OWNER,
         client: str | None = None,
     ) -> Job:
@@ -141,14 +148,14 @@ class TeacherJobs:
         Raises:
             OwnerBusy, ClientBusy, QueueFull: from ``JobRunner.submit`` for a student's job.
         """
-        key = self._key(architecture, data, cache_dir)
+        key = self._key(architecture, data, cache_dir, epochs)
         with self._lock:
             job_id = self._jobs.get(key)
             job = runner.get(job_id) if job_id else None
             if job is None or job.is_finished:
-                job = runner.submit(
-                    f"Teacher {architecture}", teacher_task(architecture, data), owner=owner, client=client
-                )
+                # a teacher at other than its default epochs (the quick one) is a kind of job of its own: its estimates
+                name = f"Teacher {architecture}" + (f" ({epochs} epoch{'s' * (epochs != 1)})" if epochs else "")
+                job = runner.submit(name, teacher_task(architecture, data, epochs), owner=owner, client=client)
                 self._jobs[key] = job.id
             self._jobs.move_to_end(key)
             while len(self._jobs) > MAX_TEACHER_JOBS:

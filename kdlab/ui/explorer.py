@@ -4,6 +4,10 @@ Nothing is retrained here: the teacher's logits for every test image are stored 
 cached teacher, so moving the slider only re-applies softmax(z / T), a few milliseconds. An
 ensemble teacher (``ensemble:cnn*3``) is shown through its members: its soft targets at T are
 the mean of their softmax(z_m / T), and each member's distribution is drawn beside that mean.
+
+With no cached teacher, a quick teacher (``kdlab.teachers.quick``, trained in seconds) stands in while the
+chosen one trains; a fragment follows that training and reruns the page when it ends, so the chosen teacher
+replaces the quick one without a reload. Every chart's subtitle names the teacher that produced it.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from __future__ import annotations
 import math
 import random
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
 
+from kdlab.classroom.board import plural
 from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, ParsedLink, parse_explorer_link
 from kdlab.ml.data import ImageSet
 from kdlab.ml.metrics import class_similarity, entropy_bits, order_changes, softened_probabilities
@@ -23,7 +29,8 @@ from kdlab.plots import lab as plots
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
-from kdlab.ui.resources import get_data, require_teacher
+from kdlab.ui.progress import follow_job
+from kdlab.ui.resources import get_data, teacher_or_stand_in
 from kdlab.ui.widgets import teacher_selectbox
 
 TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.classroom.links checks it)
@@ -32,6 +39,30 @@ CONFUSING_COUNT = 30
 RUNNER_UPS = 3
 IMAGE_ZOOM = 6
 MODES = ["By class", "Random", "Most confusing", "Draw your own"]
+FULL_TEACHER_CHECK_SECONDS = 2.0  # how often a page showing the quick teacher looks at the chosen one's training
+
+
+@dataclass(frozen=True)
+class ShownTeacher:
+    """The teacher whose outputs the page shows, and the chosen teacher it stands in for while that one trains
+    (None: it is the chosen teacher)."""
+
+    teacher: Teacher
+    stands_in_for: str | None = None
+
+    @property
+    def noun(self) -> str:
+        return "quick teacher" if self.stands_in_for else "teacher"
+
+    @property
+    def label(self) -> str:
+        """Which teacher produced a number or a chart: its architecture, epochs and test accuracy."""
+        record = self.teacher.record
+        label = (
+            f"{self.noun.capitalize()} {record.architecture}: {plural(record.epochs, 'epoch')}, "
+            f"{record.test_accuracy:.1%} of the test images right"
+        )
+        return label + (f" (standing in for {self.stands_in_for}, in training)" if self.stands_in_for else "")
 
 
 def chance(probability: float) -> str:
@@ -149,17 +180,29 @@ def set_from_link(name: str, value) -> None:
         st.session_state["explorer.temperature"] = value
 
 
-def choose_teacher() -> Teacher:
-    """The teacher box (bound to the URL), the trained teacher (trained first if needed) and its caption."""
+def choose_teacher() -> ShownTeacher:
+    """The teacher box (bound to the URL) and the trained teacher with its caption; while the chosen teacher
+    trains, the quick teacher, said loudly, above the chosen one's progress."""
     architecture = teacher_selectbox("Teacher", key="explorer.teacher", bind="query-params")
-    teacher = require_teacher(architecture, key="explorer.teacher_job")
+    teacher, training = teacher_or_stand_in(architecture, key="explorer.teacher_job")
     record = teacher.record
-    st.caption(
-        f"Teacher {architecture}: {record.test_accuracy:.2%} of the {record.test_size:,} test images right "
-        f"({record.test_errors:,} errors), trained {record.epochs} epochs on {record.train_size:,} images"
-        + (f", each of its {len(teacher.members)} members." if teacher.is_ensemble else ".")
+    facts = (
+        f"{record.test_accuracy:.2%} of the {record.test_size:,} test images right ({record.test_errors:,} errors), "
+        f"trained {plural(record.epochs, 'epoch')} on {record.train_size:,} images"
     )
-    return teacher
+    if training is None:
+        st.caption(
+            f"Teacher {architecture}: {facts}"
+            + (f", each of its {len(teacher.members)} members." if teacher.is_ensemble else ".")
+        )
+        return ShownTeacher(teacher)
+    st.warning(
+        f"**Everything below comes from a quick teacher, {record.architecture}**: {facts}. The teacher you chose, "
+        f"**{architecture}**, is training; it replaces the quick teacher here, without a reload, when it is ready.",
+        icon=":material/bolt:",
+    )
+    follow_job(training, key="explorer.teacher_job", stoppable=False, interval=FULL_TEACHER_CHECK_SECONDS)
+    return ShownTeacher(teacher, architecture)
 
 
 def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int | None:
@@ -197,7 +240,7 @@ def choose_image(teacher: Teacher, test: ImageSet, link: ParsedLink) -> int | No
 
 
 def render_members(
-    teacher: Teacher,
+    shown: ShownTeacher,
     member_softened: torch.Tensor,
     softened: torch.Tensor,
     temperature: float,
@@ -205,6 +248,7 @@ def render_members(
     log_scale: bool,
 ) -> None:
     """An ensemble teacher: its members' distributions beside their mean, and how often they disagree."""
+    teacher = shown.teacher
     networks = teacher.members
     record, best = teacher.record, teacher.best_member()
     disagreement = teacher.summary()["test_disagreement"]
@@ -219,34 +263,30 @@ def render_members(
         "where they disagree, the average is softer than any member, and that is extra dark knowledge."
     )
     names = [f"{network.record.architecture} (seed {network.record.seed})" for network in networks]
-    st.plotly_chart(
-        ensemble_plots.member_distributions(
-            member_softened.tolist(), names, softened.tolist(), temperature, label, log_scale
-        ),
-        key="explorer.members",
+    figure = ensemble_plots.member_distributions(
+        member_softened.tolist(), names, softened.tolist(), temperature, label, log_scale
     )
+    st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.members")
 
 
 def render_explanation(
+    shown: ShownTeacher,
     plain: torch.Tensor,
     softened: torch.Tensor,
     label: int,
     temperature: float,
     entropies: torch.Tensor,
-    is_ensemble: bool,
 ) -> None:
     """What the teacher knows about this digit, in words, beside the entropy of its soft targets against T."""
     words, curve = st.columns([1, 2], gap="large")
     with words:
-        st.subheader("What the teacher knows")
-        st.markdown(dark_knowledge_text(plain, softened, label, temperature, is_ensemble))
+        st.subheader(f"What the {shown.noun} knows")
+        st.markdown(dark_knowledge_text(plain, softened, label, temperature, shown.teacher.is_ensemble))
         st.markdown(soft_parts_text(softened, label, temperature))
     with curve:
         current = float(entropy_bits(softened))
-        st.plotly_chart(
-            plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current),
-            key="explorer.entropy",
-        )
+        figure = plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current)
+        st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.entropy")
         st.caption(
             "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits is all "
             "ten digits equally likely. As T grows the probabilities near 1 in 10 each, but the teacher's knowledge "
@@ -256,13 +296,14 @@ def render_explanation(
         )
 
 
-def render_similarity(similarity: torch.Tensor, temperature: float, computed_ms: float, test_count: int) -> None:
+def render_similarity(
+    shown: ShownTeacher, similarity: torch.Tensor, temperature: float, computed_ms: float, test_count: int
+) -> None:
     """Which digits look alike to the teacher at T, as a heatmap and in words, and what it cost to compute."""
-    st.subheader("Which digits look alike to the teacher")
+    st.subheader(f"Which digits look alike to the {shown.noun}")
     hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
-    st.plotly_chart(
-        plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal), key="explorer.similarity"
-    )
+    figure = plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal)
+    st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.similarity")
     st.markdown(similar_pairs_text(similarity, temperature))
     st.caption(
         f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {test_count:,} test "
@@ -275,7 +316,8 @@ def render_explorer_page() -> None:
     the entropy curve, an ensemble's members, and which digits look alike."""
     data = get_data()
     test = data.test
-    teacher = choose_teacher()
+    shown = choose_teacher()
+    teacher = shown.teacher
     link = apply_page_link("explorer", parse_explorer_link, EXPLORER_PARAMETERS, set_from_link)  # a lesson's link
     temperature = st.select_slider(
         "Temperature T (log scale)" + (" (locked by the lesson's link)" if link.is_locked("T") else ""),
@@ -300,14 +342,14 @@ def render_explorer_page() -> None:
             st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
             member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
     if member_logits is not None:
-        render_digit(teacher, member_logits, label, temperature, bars)
+        render_digit(shown, member_logits, label, temperature, bars)
     started = time.perf_counter()
     similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
     computed_ms = (time.perf_counter() - started) * 1000
-    render_similarity(similarity, temperature, computed_ms, len(test))
+    render_similarity(shown, similarity, temperature, computed_ms, len(test))
 
 
-def render_digit(teacher: Teacher, member_logits: torch.Tensor, label: int | None, temperature: float, bars) -> None:
+def render_digit(shown: ShownTeacher, member_logits: torch.Tensor, label: int | None, temperature: float, bars) -> None:
     """One digit's soft targets (``member_logits`` (M, 10), one row per network) in bars and words, the
     entropy curve and an ensemble's members; ``label`` None for a drawn digit."""
     member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
@@ -316,10 +358,8 @@ def render_digit(teacher: Teacher, member_logits: torch.Tensor, label: int | Non
     entropies = entropy_bits(torch.softmax(member_logits[None] / ENTROPY_GRID[:, None, None], dim=-1).mean(1))  # (60,)
     with bars:
         log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
-        st.plotly_chart(
-            plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale),
-            key="explorer.bars",
-        )
-    render_explanation(plain, softened, label, temperature, entropies, teacher.is_ensemble)
-    if teacher.is_ensemble:
-        render_members(teacher, member_softened, softened, temperature, label, log_scale)
+        figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale)
+        st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.bars")
+    render_explanation(shown, plain, softened, label, temperature, entropies)
+    if shown.teacher.is_ensemble:
+        render_members(shown, member_softened, softened, temperature, label, log_scale)

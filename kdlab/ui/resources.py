@@ -3,7 +3,8 @@
 ``st.cache_resource`` is shared by every session, so it holds only things no session
 mutates: the MNIST tensors and trained teachers (with their precomputed logits). A teacher
 that is not cached yet is trained once, by one background job that every waiting session
-watches, so thirty students opening the explorer at once start one training, not thirty.
+watches, so thirty students opening the explorer at once start one training, not thirty; on the explorer
+a quick teacher, trained in seconds by one shared job too, stands in meanwhile (``teacher_or_stand_in``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from kdlab.classroom.board import plural
 from kdlab.classroom.links import escape_markdown
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
-from kdlab.serve.gate import admit_teacher
+from kdlab.serve.gate import admit_quick_teacher, admit_teacher
 from kdlab.serve.jobs import cap_torch_threads, default_runner
 from kdlab.serve.runner import Job
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.settings import current_settings
+from kdlab.teachers import quick as quick_teacher
 from kdlab.teachers.cache import is_teacher_cached, load_cached_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.client import client_address
@@ -133,4 +136,36 @@ def require_teacher(architecture: str, *, key: str) -> Teacher:
         "happens once: the trained teacher is cached for every session and every later visit."
     )
     follow_job(job, key=key, stoppable=False)
+    st.stop()
+
+
+def teacher_or_stand_in(architecture: str, *, key: str) -> tuple[Teacher, Job | None]:
+    """The trained teacher and None; or, while a teacher that takes long to train is trained, the quick
+    teacher standing in for it (``kdlab.teachers.quick``) and the job training it, for the page to follow.
+
+    The first time, the quick teacher trains (seconds, one shared job for every session) while the page shows
+    its progress and stops, as ``require_teacher`` does. A teacher about as quick to train as the quick one,
+    one whose training ended without a teacher, or a quick teacher that could not be trained: ``require_teacher``.
+    """
+    teacher = cached_teacher(architecture)
+    if teacher is not None:
+        return teacher, None
+    data, runner, cache = get_data(), default_runner(), default_cache_dir()
+    job = TEACHER_JOBS.existing(runner, architecture, data, cache)
+    if not quick_teacher.needs_a_stand_in(architecture, data) or (job is not None and job.is_finished):
+        return require_teacher(architecture, key=key), None
+    quick_job = None if quick_teacher.is_quick_teacher_ready(data) else admit_quick_teacher(runner, data, cache)
+    job = _admit_teacher(architecture)  # after the quick one: on a busy server the quick one starts first
+    if quick_job is None or quick_teacher.is_quick_teacher_ready(data):
+        return quick_teacher.resolve_quick_teacher(data), job
+    if quick_job.is_finished:  # without a quick teacher: wait for the chosen one
+        return require_teacher(architecture, key=key), None
+    epochs = plural(quick_teacher.quick_teacher_epochs(data), "epoch")
+    st.info(
+        f"**Training a quick teacher first** ({quick_teacher.QUICK_TEACHER.architecture}, {epochs} on "
+        f"{len(data.train):,} images: seconds), to show you the dark knowledge now. The teacher you chose, "
+        f"{architecture}, trains meanwhile ({default_teacher_epochs(len(data.train))} epochs) and replaces it on "
+        "this page when it is ready. Both train once, for every session."
+    )
+    follow_job(quick_job, key=f"{key}.quick", stoppable=False)
     st.stop()

@@ -8,7 +8,6 @@ the app trains it itself (as a background job) the first time a page asks for it
 import threading
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from kdlab.experiments.distill import DistillConfig
@@ -18,7 +17,6 @@ from kdlab.serve.jobs import default_runner
 from kdlab.teachers.cache import teacher_cache_path
 from kdlab.teachers.teacher import default_teacher_epochs
 from kdlab.ui.pages import PAGES
-from kdlab.ui.resources import leave_a_core_to_the_server
 from tests.app.helpers import chart_spec, open_alone, open_page, run_until, texts
 
 PAGE_PATHS = [entry.path for entry in PAGES]  # the navigation's table: a page added there is tested here
@@ -38,13 +36,7 @@ LAB_KEYS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def training_threads_as_in_the_app():
-    """app.py leaves a core to the web server; pages tested alone skip app.py, so do it here."""
-    threads = torch.get_num_threads()
-    leave_a_core_to_the_server()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("training_threads_as_in_the_app")  # tests/app/conftest.py
 
 
 @pytest.fixture(scope="module")
