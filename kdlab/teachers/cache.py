@@ -235,26 +235,25 @@ def _single_teacher(
     epochs = epochs or default_teacher_epochs(len(data.train))
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     path = teacher_cache_path(cache, architecture, data, epochs, seed, jitter_pixels)
+    expected = dict(
+        architecture=architecture,
+        data_source=data.source.name,
+        train_size=len(data.train),
+        test_size=len(data.test),
+        epochs=epochs,
+        seed=seed,
+        jitter_pixels=jitter_pixels,
+    )
+    if not train:
+        # Without the teacher's lock: a thread training it holds that lock for minutes, and a page asking
+        # whether it is ready must not wait for it. A file is only ever replaced whole (atomic rename).
+        return _known_or_cached(path, expected)
     with MEMORY.resolving(path):
         known = MEMORY.get(path)
         if known is not None:
             mark_used(path)  # its file is in use too: the last to be pruned
             return known
-        expected = dict(
-            architecture=architecture,
-            data_source=data.source.name,
-            train_size=len(data.train),
-            test_size=len(data.test),
-            epochs=epochs,
-            seed=seed,
-            jitter_pixels=jitter_pixels,
-        )
-        stamp = _stamp(path)
         teacher, note = _load_cached(path, expected)
-        if teacher is None and not train:
-            if note and _stamp(path) == stamp:  # unusable, and not replaced meanwhile by a training's rename
-                _remove(path)
-            return None
         if teacher is None:
             # Teacher curves only move a progress bar: measuring them on 1,000 test images instead of all
             # of them made a 2,000-image teacher (16 steps an epoch) train several times faster.
@@ -274,6 +273,23 @@ def _single_teacher(
             teacher.note = " ".join(part for part in (note, note_on_save) if part)
         MEMORY.put(path, teacher)
         return teacher
+
+
+def _known_or_cached(path: Path, expected: dict) -> Teacher | None:
+    """The teacher at ``path`` from memory or its file, or None; an unusable file is removed (unless a
+    training's rename replaced it meanwhile)."""
+    known = MEMORY.get(path)
+    if known is not None:
+        mark_used(path)
+        return known
+    stamp = _stamp(path)
+    teacher, note = _load_cached(path, expected)
+    if teacher is None:
+        if note and _stamp(path) == stamp:
+            _remove(path)
+        return None
+    MEMORY.put(path, teacher)
+    return teacher
 
 
 def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, stop, device) -> Teacher:

@@ -5,7 +5,13 @@ import threading
 import pytest
 import torch
 
-from kdlab.teachers.cache import forget_cached_teachers, keep_teacher, resolve_teacher, teacher_cache_path
+from kdlab.teachers.cache import (
+    forget_cached_teachers,
+    keep_teacher,
+    load_cached_teacher,
+    resolve_teacher,
+    teacher_cache_path,
+)
 from kdlab.teachers.teacher import default_teacher_epochs
 
 
@@ -116,3 +122,33 @@ def test_a_teacher_trained_elsewhere_is_kept_on_disk_and_in_memory(sample_data, 
     forget_cached_teachers()
     from_disk = resolve_teacher("ensemble:linear*2", sample_data, epochs=2, cache_dir=server_cache)
     assert from_disk.from_cache and torch.equal(from_disk.test_logits, members.test_logits)
+
+
+def test_asking_whether_a_teacher_is_ready_never_waits_for_its_training(sample_data, cache):
+    # A page asks load_cached_teacher on every rerun; a thread training the same teacher holds its lock for
+    # minutes (threads runner: a GPU server, KDLAB_PROCESSES=off). The page must hear "not yet" at once.
+    started, release = threading.Event(), threading.Event()
+
+    def slow_events(event) -> None:
+        started.set()
+        release.wait(60)
+
+    trainer = threading.Thread(
+        target=resolve_teacher,
+        args=("linear", sample_data),
+        kwargs=dict(epochs=1, cache_dir=cache, on_event=slow_events),
+    )
+    trainer.start()
+    try:
+        assert started.wait(60)
+        answers = []
+        asker = threading.Thread(
+            target=lambda: answers.append(load_cached_teacher("linear", sample_data, epochs=1, cache_dir=cache))
+        )
+        asker.start()
+        asker.join(10)
+        assert not asker.is_alive() and answers == [None]
+    finally:
+        release.set()
+        trainer.join(60)
+    assert load_cached_teacher("linear", sample_data, epochs=1, cache_dir=cache) is not None
