@@ -16,6 +16,7 @@ any other. The folder stays within ``KDLAB_TEACHER_CACHE_MB`` (``kdlab.teachers.
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 import os
 import threading
@@ -24,7 +25,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
-import torchvision
 
 import kdlab
 from kdlab.ml.data import MnistData, default_cache_dir
@@ -37,6 +37,11 @@ from kdlab.teachers.ensembles import soft_target_logits as ensemble_soft_target_
 from kdlab.teachers.eviction import mark_used, prune_teachers
 from kdlab.teachers.memory import MEMORY
 from kdlab.teachers.teacher import CACHE_FORMAT, Teacher, TeacherRecord, default_teacher_epochs
+
+# The installed torchvision, read from its metadata: importing torchvision to ask it costs 3.2 s on the 2-core
+# server (it imports torch._dynamo through torchvision.ops), paid by the first visit and by every training
+# worker, for one string in a teacher's record. kdlab.ml.data imports it only to read MNIST's files.
+TORCHVISION_VERSION = importlib.metadata.version("torchvision")
 
 
 def teacher_cache_path(
@@ -310,7 +315,7 @@ def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, st
         parameters=describe_model(architecture).parameters,
         train_seconds=round(result.seconds, 2),
         torch_version=str(torch.__version__),
-        torchvision_version=str(torchvision.__version__),
+        torchvision_version=TORCHVISION_VERSION,
         kdlab_version=kdlab.__version__,
     )
     device = device or pick_device()

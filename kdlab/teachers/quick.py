@@ -37,12 +37,14 @@ class QuickTeacher:
         return max(1, round(self.images / max(train_size, 1)))
 
 
-# mlp-300x1 for half a full-MNIST epoch's worth of images, at least one epoch; one torch thread on the shared
-# 2-core machine (load 6 to 8, 2026-12-06): full MNIST 1 epoch 3.5 s, 95.4% (456 of 10,000 test images wrong);
-# the sample 8 epochs 7.9 s, 93.2% (68 of 1,000), where 15 epochs took 13.0 s for 93.6%. One full-MNIST epoch
-# of the small CNN took 67 s; lenet5 for two epochs of the sample gave 80.8%. The default teacher is 50
-# (sample) to 80 (full MNIST) times the quick one's work by FLOPs; it takes 83 s on the sample (idle machine).
-QUICK_TEACHER = QuickTeacher("mlp-300x1", images=30_000, stand_in_ratio=2.0)
+# mlp-300x1 for about a quarter of a full-MNIST epoch's worth of images, at least one epoch: 4 epochs on the
+# sample, 1 on full MNIST. One torch thread, idle 2-core machine (2026-12-07): the sample 4 epochs 0.8 s, 92.2% (78
+# of 1,000 test images wrong), where 8 took 2.1 s for 93.2% and 3 gave 91.3%; on the shared machine (load 6 to 8,
+# 2026-12-06) full MNIST 1 epoch 3.5 s, 95.4% (456 of 10,000 wrong). One full-MNIST epoch of the small CNN took 67 s;
+# lenet5 for two epochs of the sample gave 80.8%. The default teacher is 100 (sample) to 80 (full MNIST) times the
+# quick one's work by FLOPs; it takes 83 s on the sample (idle machine). What the first chart waits for is mostly
+# the first visit's imports and the workers' start (bench/explorer_first_chart.py, docs/deployment.md).
+QUICK_TEACHER = QuickTeacher("mlp-300x1", images=16_000, stand_in_ratio=2.0)
 
 
 def quick_teacher_epochs(data: MnistData) -> int:

@@ -5,6 +5,8 @@ or the command line), and no import circle exists anywhere in kdlab/."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT
@@ -116,3 +118,14 @@ def test_the_graph_sees_real_imports():
 def test_no_library_file_over_400_lines():
     long_files = {str(path.relative_to(PROJECT_ROOT)): len(path.read_text().splitlines()) for path in FILES}
     assert {name: lines for name, lines in long_files.items() if lines > 400} == {}
+
+
+def test_the_app_and_a_training_worker_start_without_importing_torchvision():
+    # torchvision imports torch._dynamo (3.2 s on the 2-core server) and is needed only to read MNIST's files
+    # (kdlab.ml.data imports it then). The app's first visit and every training worker import these modules.
+    code = (
+        "import sys, kdlab.ui.resources, kdlab.ui.session, kdlab.ui.explorer, kdlab.serve.tasks, kdlab.teachers.cache\n"
+        "print('torchvision' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
