@@ -113,8 +113,8 @@ def request_distillation(
     address = None if client is None else address_key(client)
     if not RUNS_PER_ADDRESS.allows(address):
         raise RunLimitReached(address_too_fast(RUNS_PER_ADDRESS.limit, RUNS_PER_ADDRESS.seconds_left(address)))
-    if not request.fresh and teacher is not None and request.teacher_matches(teacher.record):
-        cached = _cached(store, request.result_key(teacher.record))
+    if not request.fresh:
+        cached = cached_result(request, store, teacher)
         if cached is not None:
             record = copy_into(cached, store, source="cache", created_at=time.time())
             RUNS_PER_ADDRESS.record(address)
@@ -182,9 +182,14 @@ def copy_into(
     return copy
 
 
-def _cached(store: RunStore, key: str) -> RunRecord | None:
+def cached_result(request: TrainRequest, store: RunStore, teacher: Teacher | None) -> RunRecord | None:
+    """The completed run with this request's settings and ``teacher``, trained earlier by anyone on this server;
+    None when there is none, without the teacher's results (no result key to look it up by), or when the
+    cache cannot be read (the run trains instead)."""
+    if teacher is None or not request.teacher_matches(teacher.record):
+        return None
     try:
-        return store.cached_result(key)
+        return store.cached_result(request.result_key(teacher.record))
     except StorageError as error:
         log.warning("result cache unavailable, training instead: %s", error)
         return None

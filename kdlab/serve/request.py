@@ -1,6 +1,7 @@
-"""One press of Train as one frozen object: ``TrainRequest``, built once from the config and the data
-(its transfer set, its cost plan, its request and baseline keys) and carried to the end: the lab job
-(``kdlab.serve.lab``), the live run its followers share (``kdlab.serve.live``), the page."""
+"""One press of Train as frozen objects: a ``Press`` of 1 to ``MAX_SEEDS`` seeds, each seed a ``TrainRequest``
+built once from the config and the data (its transfer set, its cost plan, its request and baseline keys) and
+carried to the end: the seeds one after another (``kdlab.serve.series``), the lab job (``kdlab.serve.lab``),
+the live run its followers share (``kdlab.serve.live``), the page."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from kdlab.teachers.teacher import TeacherRecord, default_teacher_epochs
 
 @dataclass(frozen=True, eq=False)
 class TrainRequest:
-    """One press of Train: everything the run needs, computed once and carried to the end.
+    """One run (one seed of a ``Press``): everything it needs, computed once and carried to the end.
 
     Build it with ``TrainRequest.build``; ``LabTicket.request`` and ``LiveRun.request`` hold it, so the
     page and the live view read the run's settings from it, also after a reload.
@@ -34,9 +35,6 @@ class TrainRequest:
     class_code: str | None = None  # the class board the run counts for
     prediction: dict | None = None  # what the student predicted before pressing Train
     fresh: bool = False  # "Train it again live": never served from the result cache
-    # Several seeds: the request of each (config's seed, +1, ...; the first is this one), one seed each, so
-    # each seed is a run of its own (result key, cache entry, live run): ``kdlab.serve.series``.
-    series: tuple[TrainRequest, ...] = ()
 
     @classmethod
     def build(
@@ -47,25 +45,12 @@ class TrainRequest:
         class_code: str | None = None,
         prediction: dict | None = None,
         fresh: bool = False,
-        seeds: int = 1,
     ) -> TrainRequest:
-        """The request for ``config`` on ``data``; with ``seeds`` above 1, also the same run at the next seeds.
+        """The request for ``config`` on ``data``.
 
         Raises:
-            ValueError: the config does not fit the data (e.g. a batch bigger than the training set), or
-                ``seeds`` is not 1 to ``MAX_SEEDS``.
+            ValueError: the config does not fit the data (e.g. a batch bigger than the training set).
         """
-        if not (isinstance(seeds, int) and 1 <= seeds <= MAX_SEEDS):
-            raise ValueError(f"Repeat a run at 1 to {MAX_SEEDS} seeds (got {seeds}).")
-        if seeds > 1:  # the prediction goes with the first seed's run only
-            at = [
-                replace(config, training=replace(config.training, seed=config.training.seed + n)) for n in range(seeds)
-            ]
-            runs = tuple(
-                cls.build(one, data, class_code=class_code, prediction=None if n else prediction, fresh=fresh)
-                for n, one in enumerate(at)
-            )
-            return replace(runs[0], series=runs)
         indices = config.transfer_indices(data)
         teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
         cached = is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed)
@@ -78,31 +63,12 @@ class TrainRequest:
 
     @property
     def cost(self) -> float:
-        """The work of the whole run (see ``kdlab.serve.limits``); of its first seed when it has several."""
+        """The work of the whole run (see ``kdlab.serve.limits``)."""
         return sum(self.plan.values())
-
-    @property
-    def seeds(self) -> int:
-        """How many seeds the press of Train runs."""
-        return len(self.series) or 1
-
-    @property
-    def runs(self) -> tuple[TrainRequest, ...]:
-        """The request of each seed, one seed each: ``series``, or this request alone."""
-        return self.series or (self,)
-
-    def tagged(self, *, class_code: str | None, prediction: dict | None) -> TrainRequest:
-        """The same request, counting for the class ``class_code`` and carrying the student's ``prediction``
-        (every seed counts for the class; the prediction goes with the first seed's run only)."""
-        series = tuple(
-            replace(run, class_code=class_code, prediction=prediction if index == 0 else None)
-            for index, run in enumerate(self.series)
-        )
-        return replace(self, class_code=class_code, prediction=prediction, series=series)
 
     def again(self) -> TrainRequest:
         """The same request, trained again live instead of served from the cache."""
-        return replace(self, fresh=True, series=tuple(replace(run, fresh=True) for run in self.series))
+        return replace(self, fresh=True)
 
     def teacher_matches(self, teacher: TeacherRecord) -> bool:
         """True when ``teacher`` is the one this request asks for (architecture, data, epochs, seed)."""
@@ -111,3 +77,72 @@ class TrainRequest:
     def result_key(self, teacher: TeacherRecord) -> str:
         """The key of this run's result with the teacher that trained it."""
         return key_of(with_teacher_results(self.identity, teacher))
+
+
+@dataclass(frozen=True, eq=False)
+class Press:
+    """One press of Train: the same run at 1 to ``MAX_SEEDS`` seeds (the config's seed, +1, ...), each seed a
+    ``TrainRequest`` of its own (its result key, cache entry and live run), so a seed a classmate trained
+    alone comes from the cache. ``kdlab.serve.series`` starts them one after another. The class code goes
+    with every seed, the prediction with the first seed's run only (it is counted once)."""
+
+    runs: tuple[TrainRequest, ...]
+
+    @classmethod
+    def build(
+        cls,
+        config: DistillConfig,
+        data: MnistData,
+        *,
+        class_code: str | None = None,
+        prediction: dict | None = None,
+        fresh: bool = False,
+        seeds: int = 1,
+    ) -> Press:
+        """``config`` at ``seeds`` seeds from its own.
+
+        Raises:
+            ValueError: the config does not fit the data, or ``seeds`` is not 1 to ``MAX_SEEDS``.
+        """
+        if not (isinstance(seeds, int) and 1 <= seeds <= MAX_SEEDS):
+            raise ValueError(f"Repeat a run at 1 to {MAX_SEEDS} seeds (got {seeds}).")
+        first = config.training.seed
+        return cls(
+            tuple(
+                TrainRequest.build(
+                    replace(config, training=replace(config.training, seed=first + n)) if n else config,
+                    data,
+                    class_code=class_code,
+                    prediction=None if n else prediction,
+                    fresh=fresh,
+                )
+                for n in range(seeds)
+            )
+        )
+
+    @classmethod
+    def of(cls, request: TrainRequest) -> Press:
+        """A press of the one run ``request`` ("Train it again live", a run cut off by a restart)."""
+        return cls((request,))
+
+    @property
+    def first(self) -> TrainRequest:
+        """The first seed's request: the settings the student chose."""
+        return self.runs[0]
+
+    @property
+    def seeds(self) -> int:
+        return len(self.runs)
+
+    def tagged(self, *, class_code: str | None, prediction: dict | None) -> Press:
+        """The same press, counting for the class ``class_code`` with the student's ``prediction``."""
+        return Press(
+            tuple(
+                replace(run, class_code=class_code, prediction=prediction if index == 0 else None)
+                for index, run in enumerate(self.runs)
+            )
+        )
+
+    def again(self) -> Press:
+        """The same press, every seed trained again live."""
+        return Press(tuple(run.again() for run in self.runs))

@@ -1,12 +1,12 @@
-"""One press of Train at several seeds: the same run at seeds s, s + 1, ..., each beside its student alone.
+"""A press of Train: the same run at seeds s, s + 1, ... (one seed or up to five), each beside its student alone.
 
-Each seed is a run of its own (``TrainRequest.runs``): its own result key, so it is served from the
-result cache or joins an identical run in progress like any run, and a class whose students pressed
-Train at different seeds fills the same cache entries and the board's intervals together. The seeds
-start one after another, since a student has one job at a time (``OwnerBusy``): ``advance_series``
-starts the next seed once the one before has its result (a cached seed at once). The cap counts every
-seed that has to train. The per-seed errors then give the paired interval of
-``kdlab.experiments.seeds.PairedSeeds``.
+Every press goes this one way. Each seed is a run of its own (``Press.runs``): its own result key, so it
+is served from the result cache or joins an identical run in progress like any run
+(``kdlab.serve.lab.request_distillation``), and a class whose students pressed Train at different seeds
+fills the same cache entries and the board's intervals together. The seeds start one after another,
+since a student has one job at a time (``OwnerBusy``): ``advance_series`` starts the next seed once the
+one before has its result (a cached seed at once). The cap counts every seed that has to train. The
+per-seed errors then give the paired interval of ``kdlab.experiments.seeds.PairedSeeds``.
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from kdlab.experiments.seeds import PairedSeeds
 from kdlab.ml.data import MnistData
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
-from kdlab.serve.lab import LabOutcome, LabTicket, request_distillation
+from kdlab.serve.lab import LabOutcome, LabTicket, cached_result, request_distillation
 from kdlab.serve.limits import check_cost
-from kdlab.serve.request import TrainRequest
+from kdlab.serve.request import Press
 from kdlab.serve.runner import JobRunner
 from kdlab.teachers.teacher import Teacher
 
 
 @dataclass
 class SeedSeries:
-    """A press of Train at several seeds: its request, and the ticket of every seed started so far."""
+    """A press of Train: its seeds' requests, and the ticket of every seed started so far."""
 
-    request: TrainRequest
+    press: Press
     store: RunStore  # the student's runs, where each seed's record is filed
     tickets: list[LabTicket] = field(default_factory=list)
     halted: str | None = None  # why the seeds stopped before the last (a seed stopped, failed, was refused)
@@ -37,13 +37,13 @@ class SeedSeries:
 
     @property
     def seeds(self) -> tuple[int, ...]:
-        return tuple(run.config.training.seed for run in self.request.runs)
+        return tuple(run.config.training.seed for run in self.press.runs)
 
     @property
     def finished(self) -> bool:
         """True once every seed has its result, or the series halted."""
         return self.halted is not None or (
-            len(self.tickets) == self.request.seeds and self.record(self.tickets[-1]) is not None
+            len(self.tickets) == self.press.seeds and self.record(self.tickets[-1]) is not None
         )
 
     def record(self, ticket: LabTicket) -> RunRecord | None:
@@ -90,31 +90,23 @@ def ticket_record(ticket: LabTicket, store: RunStore) -> RunRecord | None:
         return None
 
 
-def series_cost(request: TrainRequest, store: RunStore, teacher: Teacher | None) -> float:
+def series_cost(press: Press, store: RunStore, teacher: Teacher | None) -> float:
     """Check the cost of the seeds that have to train (a cached one costs nothing): their number
     times one seed's, plus the teacher's training once.
 
     Raises:
         CostTooHigh: above the server's cap.
     """
-    training = [run for run in request.runs if run.fresh or not _is_cached(run, store, teacher)]
+    training = [run for run in press.runs if run.fresh or cached_result(run, store, teacher) is None]
     if not training:
         return 0.0
-    return check_cost(request.config, len(request.transfer_indices), request.plan["teacher"], seeds=len(training))
-
-
-def _is_cached(run: TrainRequest, store: RunStore, teacher: Teacher | None) -> bool:
-    if teacher is None or not run.teacher_matches(teacher.record):
-        return False  # without the teacher's results there is no result key to look up
-    try:
-        return store.cached_result(run.result_key(teacher.record)) is not None
-    except StorageError:  # the cache unavailable: the seed counts as one to train
-        return False
+    first = press.first
+    return check_cost(first.config, len(first.transfer_indices), first.plan["teacher"], seeds=len(training))
 
 
 def start_series(
     runner: JobRunner,
-    request: TrainRequest,
+    press: Press,
     data: MnistData,
     store: RunStore,
     *,
@@ -122,15 +114,16 @@ def start_series(
     client: str | None = None,
     teacher: Teacher | None = None,
 ) -> SeedSeries:
-    """Press Train with a request of several seeds: the cost of all of them checked, the first seed started.
+    """Press Train: the cost of all the seeds checked, the first seed started (the next ones too while each
+    comes from the cache at once).
 
     Raises:
         CostTooHigh: the seeds that have to train cost more than the cap together.
-        QueueFull, OwnerBusy, StorageError: as ``request_distillation`` for the first seed.
+        QueueFull, OwnerBusy, RunLimitReached, StorageError: as ``request_distillation`` for the first seed.
     """
-    series_cost(request, store, teacher)
-    series = SeedSeries(request, store)
-    first = request_distillation(runner, request.runs[0], data, store, owner=owner, client=client, teacher=teacher)
+    series_cost(press, store, teacher)
+    series = SeedSeries(press, store)
+    first = request_distillation(runner, press.first, data, store, owner=owner, client=client, teacher=teacher)
     series.tickets.append(first)
     advance_series(series, runner, data, owner=owner, client=client, teacher=teacher)
     return series
@@ -149,7 +142,7 @@ def advance_series(
     one after another at once); a seed that did not complete, or a refusal, halts the series (said in
     ``halted``). Returns the newest ticket started, or None."""
     started = None
-    while not series.finished and len(series.tickets) < series.request.seeds:
+    while not series.finished and len(series.tickets) < series.press.seeds:
         last = series.record(series.tickets[-1])
         if last is None:
             job = series.tickets[-1].job
@@ -159,7 +152,7 @@ def advance_series(
         if last.status != "completed":
             series.halted = f"the run at seed {last.config['seed']} {last.status}"
             return started
-        run = series.request.runs[len(series.tickets)]
+        run = series.press.runs[len(series.tickets)]
         try:
             started = request_distillation(runner, run, data, series.store, owner=owner, client=client, teacher=teacher)
         except (

@@ -1,14 +1,14 @@
 """The lab's run: pressing Train, following the live run (one's own, or an identical one another
 student started), and the result, also after a reload.
 
-Pressing Train builds one ``kdlab.serve.request.TrainRequest`` and asks ``request_distillation``, which
-answers in one of three ways:
-the same run trained earlier on this server (copied into the student's runs at once, said
-so, with a button to train it again live), an identical run in progress (followed live; the
-student gets their own copy of the record), or a new background job. The session keeps the
-answer (a ``LabTicket``, which carries the request); after a reload the lab finds the student's live run again, or shows
-their latest stored run. A run cut off by a server restart is listed with its settings, to train
-again or dismiss.
+Pressing Train builds one ``kdlab.serve.request.Press`` (1 to 5 seeds) and starts it with
+``kdlab.serve.series.start_series``; each seed is answered in one of three ways: the same run trained
+earlier on this server (copied into the student's runs at once, said so, with a button to train it again
+live), an identical run in progress (followed live; the student gets their own copy of the record), or a
+new background job. The session keeps the press's ``SeedSeries`` and its newest seed's ``LabTicket``
+(which carries the request); every page run starts the next seed once the one before has its result.
+After a reload the lab finds the student's live run again, or shows their latest stored run. A run cut
+off by a server restart is listed with its settings, to train again or dismiss.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from kdlab.runs.record import RunRecord, model_from_bytes
 from kdlab.runs.store import RunStore
 from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
-from kdlab.serve.lab import LabOutcome, LabTicket, request_distillation, stop_lab_run
+from kdlab.serve.lab import LabOutcome, LabTicket, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
-from kdlab.serve.request import TrainRequest
+from kdlab.serve.request import Press, TrainRequest
 from kdlab.serve.runner import Job, JobStatus
+from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.client import client_address
 from kdlab.ui.compression_card import render_compression_card
@@ -40,7 +41,8 @@ from kdlab.ui.results import render_run_result
 from kdlab.ui.session import remember_job, session_owner, unsaved_runs
 from kdlab.ui.widgets import page_link
 
-TICKET_KEY = "lab.ticket"  # the session's LabTicket; its request holds the run's settings
+SERIES_KEY = "lab.series"  # the session's SeedSeries: its latest press of Train
+TICKET_KEY = "lab.ticket"  # the newest seed's LabTicket; its request holds the run's settings
 LEFT_KEY = "lab.left"  # run ids this session stopped following
 PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the store)
 CACHED_NOTE = (
@@ -53,22 +55,44 @@ JOINED_NOTE = (
 )
 
 
-def start_run(request: TrainRequest, data, store: RunStore, *, teacher: Teacher | None) -> bool:
-    """Press Train with ``request`` (``request.again()``: "Train it again live", never from the cache).
+def start_press(press: Press, data, store: RunStore, *, teacher: Teacher | None) -> bool:
+    """Press Train (``press.again()``: "Train it again live", never from the cache): its first seed starts.
     Shows an error and returns False when the run cannot start."""
     try:
-        ticket = request_distillation(
-            default_runner(), request, data, store, owner=session_owner(), client=client_address(), teacher=teacher
+        series = start_series(
+            default_runner(), press, data, store, owner=session_owner(), client=client_address(), teacher=teacher
         )
-    except (ValueError, StorageError) as error:  # settings that do not fit, a full queue, a busy database
-        st.error(f"**The run cannot start.** {error}")
+    except (ValueError, StorageError) as error:  # settings that do not fit, the cap, a full queue, a busy database
+        st.error(f"**The {'run' if press.seeds == 1 else 'runs'} cannot start.** {error}")
         return False
+    st.session_state[SERIES_KEY] = series
+    if press.first.prediction is not None:
+        st.session_state.setdefault(PREDICTIONS_KEY, {})[series.tickets[0].run_id] = press.first.prediction
+    _follow(series.tickets[-1])
+    return True
+
+
+def advance_press(data) -> None:
+    """Start the session's next seed if the one before has its result (before the page decides whether
+    Train is busy); the student leaving the seed in progress ends the series."""
+    series: SeedSeries | None = st.session_state.get(SERIES_KEY)
+    if series is None or series.finished:
+        return
+    if _left(series.tickets[-1]):
+        series.halted = "you left the run"
+        return
+    teacher = cached_teacher(series.press.first.config.teacher)
+    started = advance_series(
+        series, default_runner(), data, owner=session_owner(), client=client_address(), teacher=teacher
+    )
+    if started is not None:
+        _follow(started)
+
+
+def _follow(ticket: LabTicket) -> None:
     st.session_state[TICKET_KEY] = ticket
-    if request.prediction is not None:
-        st.session_state.setdefault(PREDICTIONS_KEY, {})[ticket.run_id] = request.prediction
     if ticket.job is not None:
         remember_job("lab", ticket.job)
-    return True
 
 
 def current_ticket(store: RunStore) -> LabTicket | None:
@@ -134,7 +158,7 @@ def render_lab_run(
             icon=":material/replay:",
             help="Trains the same run now, live, instead of showing the earlier result.",
         ):
-            if start_run(ticket.request.again(), data, store, teacher=teacher):
+            if start_press(Press.of(ticket.request.again()), data, store, teacher=teacher):
                 st.rerun()
         _render_record(ticket.record, store)
         return
@@ -197,7 +221,7 @@ def render_interrupted_runs(store, data, *, busy: bool) -> None:
                 except (TypeError, ValueError) as error:  # settings of an older kdlab, or that no longer fit
                     st.error(f"**These settings cannot run any more.** {error} Dismiss the run instead.")
                 else:
-                    if start_run(request, data, store, teacher=cached_teacher(config.teacher)):
+                    if start_press(Press.of(request), data, store, teacher=cached_teacher(config.teacher)):
                         _forget(store, run.run_id)
                         st.rerun()
             if dismiss.button("Dismiss", key=f"lab.interrupted.{run.run_id}.dismiss", icon=":material/close:"):

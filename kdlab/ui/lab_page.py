@@ -1,5 +1,5 @@
 """The distillation lab's page: the controls (one per row of the lab's settings table) -> ``DistillConfig``
--> ``kdlab.ui.lab.start_run`` (a cached result at once, or a background job), and the live view.
+-> ``Press`` -> ``kdlab.ui.lab.start_press`` (a cached result at once, or a background job), and the live view.
 
 A run trained earlier comes from the result cache at once; otherwise a background job (or an identical
 one in progress) that the page polls for progress and live curves. The job files the result in the
@@ -16,7 +16,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.losses import SOFT_LOSSES
 from kdlab.serve.limits import CostTooHigh, check_cost
-from kdlab.serve.request import TrainRequest
+from kdlab.serve.request import Press
 from kdlab.serve.runner import JobStatus
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 from kdlab.ui.assignment import (
@@ -27,9 +27,9 @@ from kdlab.ui.assignment import (
     render_assignment,
     share_control,
 )
-from kdlab.ui.lab import current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_run
+from kdlab.ui.lab import advance_press, current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_press
 from kdlab.ui.lab_controls import init_controls, lab_control
-from kdlab.ui.lab_seeds import advance_seeds, forget_seeds, render_seeds, start_seeds
+from kdlab.ui.lab_seeds import render_seeds
 from kdlab.ui.lab_split import non_target_caption
 from kdlab.ui.live_figures import LIVE_FIGURES
 from kdlab.ui.resources import cached_teacher, get_data
@@ -110,35 +110,36 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
     return values, trained
 
 
-def lab_request(values: dict[str, object], data: MnistData, link: ParsedLink) -> TrainRequest | None:
-    """The run the controls ask for, as the request a press of Train sends, or None with the reason shown;
-    a link's run over the server's cap is flagged here (Train would refuse it the same way)."""
+def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> Press | None:
+    """What pressing Train would send for the controls' values, or None with the reason shown; a link's run
+    over the server's cap is flagged here (Train would refuse it the same way)."""
     try:
-        request = TrainRequest.build(DistillConfig.build(**config_fields(values)), data, **request_fields(values))
+        press = Press.build(DistillConfig.build(**config_fields(values)), data, **request_fields(values))
     except ValueError as error:
         st.error(f"**These settings cannot run.** {error}")
         return None
     if link.sets_controls:
+        first = press.first
         try:
-            check_cost(request.config, len(request.transfer_indices), request.plan["teacher"], seeds=request.seeds)
+            check_cost(first.config, len(first.transfer_indices), first.plan["teacher"], seeds=press.seeds)
         except CostTooHigh as error:
             st.warning(f"**This link asks for more than this server allows.** {error}")
-    return request
+    return press
 
 
 def render_lab_page() -> None:
     """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
     data = get_data()
     store = session_runs()
-    advance_seeds(data)  # several seeds: the next one starts once the one before has its result
+    advance_press(data)  # several seeds: the next one starts once the one before has its result
     ticket = current_ticket(store)
     busy = is_busy(ticket)
     init_controls(len(data.train))
     link = apply_lab_link(len(data.train))  # an assignment link's settings and locks (checked; bad values explained)
     render_assignment(link)
     values, trained = render_controls(data, link)
-    request = lab_request(values, data, link)
-    non_target_caption(trained, request, data)
+    press = lab_press(values, data, link)
+    non_target_caption(trained, None if press is None else press.first, data)
 
     prediction = prediction_box(required=link.predict)
     waiting = link.predict and prediction is None
@@ -148,7 +149,7 @@ def render_lab_page() -> None:
         type="primary",
         key="lab.train",
         icon=":material/play_arrow:",
-        disabled=busy or request is None or waiting,
+        disabled=busy or press is None or waiting,
     )
     if busy:
         note_column.caption("Your run is in progress below: stop it to start another.")
@@ -156,14 +157,13 @@ def render_lab_page() -> None:
         note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
     with share_column:
         share_control(values)
-    if clicked and request is not None and not busy and not waiting:
+    if clicked and press is not None and not busy and not waiting:
         acting = student_runs_for_action()  # the first Train makes the student (None: over the limit, shown)
         if acting is not None:
             store = acting
-            tagged = request.tagged(class_code=active_class(), prediction=prediction)
-            forget_seeds()
-            start = start_seeds if request.seeds > 1 else start_run
-            if start(tagged, data, store, teacher=trained):
+            if start_press(
+                press.tagged(class_code=active_class(), prediction=prediction), data, store, teacher=trained
+            ):
                 forget_prediction()
                 ticket = current_ticket(store)
                 busy = is_busy(ticket)

@@ -1,80 +1,21 @@
-"""The lab's Train at several seeds: the seeds one after another (``kdlab.serve.series``), and their
-result, distilled against alone at every seed with the paired 95% interval, in words.
+"""A press of Train at several seeds, seen: a row per seed and the result, distilled against alone at
+every seed with the paired 95% interval, in words.
 
-The series lives in the session beside the lab's ticket (``TICKET_KEY`` is always its newest seed, so the
-live view and the result below are the ones of a single run); every page run starts the next seed once
-the one before has its result. Each seed's record is a run of the student's like any other (Runs page).
+The press itself starts and advances like any other (``kdlab.ui.lab.start_press``, ``advance_press``):
+the session's ``SeedSeries`` (``SERIES_KEY``), whose newest seed is the lab's ticket, so the live view and
+the result below are the ones of a single run. Each seed's record is a run of the student's like any
+other (Runs page).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.db.database import StorageError
 from kdlab.experiments.seeds import PairedSeeds
-from kdlab.ml.data import MnistData
-from kdlab.runs.store import RunStore
-from kdlab.serve.jobs import default_runner
-from kdlab.serve.lab import LabTicket
-from kdlab.serve.request import TrainRequest
-from kdlab.serve.series import SeedSeries, advance_series, start_series
-from kdlab.teachers.teacher import Teacher
-from kdlab.ui.client import client_address
-from kdlab.ui.lab import LEFT_KEY, PREDICTIONS_KEY, TICKET_KEY
-from kdlab.ui.resources import cached_teacher
-from kdlab.ui.session import remember_job, session_owner
+from kdlab.serve.series import SeedSeries
+from kdlab.ui.lab import SERIES_KEY
 
-SERIES_KEY = "lab.series"  # the session's SeedSeries, while its newest seed is the lab's ticket
 HOW = {"cache": "trained earlier (cache)", "joined": "followed another student's run", "trained": "trained now"}
-
-
-def start_seeds(request: TrainRequest, data: MnistData, store: RunStore, *, teacher: Teacher | None) -> bool:
-    """Press Train with a request of several seeds: the first seed starts (cached ones come at once).
-    Shows an error and returns False when the seeds cannot start."""
-    try:
-        series = start_series(
-            default_runner(), request, data, store, owner=session_owner(), client=client_address(), teacher=teacher
-        )
-    except (ValueError, StorageError) as error:  # the cap over all seeds, a full queue, a busy database
-        st.error(f"**The runs cannot start.** {error}")
-        return False
-    st.session_state[SERIES_KEY] = series
-    if request.prediction is not None:
-        st.session_state.setdefault(PREDICTIONS_KEY, {})[series.tickets[0].run_id] = request.prediction
-    _follow(series.tickets[-1])
-    return True
-
-
-def forget_seeds() -> None:
-    """A press of Train at one seed: the seeds of an earlier press are no longer the lab's run."""
-    st.session_state.pop(SERIES_KEY, None)
-
-
-def advance_seeds(data: MnistData) -> None:
-    """Start the session's next seed if the one before has its result (before the page decides whether
-    Train is busy); a series whose newest seed is no longer the lab's run is forgotten."""
-    series: SeedSeries | None = st.session_state.get(SERIES_KEY)
-    if series is None or series.finished:
-        return
-    ticket = st.session_state.get(TICKET_KEY)
-    if ticket is not series.tickets[-1]:  # the student pressed "Train it again live", say
-        forget_seeds()
-        return
-    if ticket.run_id in st.session_state.get(LEFT_KEY, ()):
-        series.halted = "you left the run"
-        return
-    teacher = cached_teacher(series.request.config.teacher)
-    started = advance_series(
-        series, default_runner(), data, owner=session_owner(), client=client_address(), teacher=teacher
-    )
-    if started is not None:
-        _follow(started)
-
-
-def _follow(ticket: LabTicket) -> None:
-    st.session_state[TICKET_KEY] = ticket
-    if ticket.job is not None:
-        remember_job("lab", ticket.job)
 
 
 def seed_rows(series: SeedSeries) -> list[dict]:
@@ -113,9 +54,10 @@ def comparison_text(paired: PairedSeeds, total: int) -> str:
 
 
 def render_seeds() -> None:
-    """The session's seeds: the table, and the comparison once a seed has both students."""
+    """The session's seeds, when its press has several: the table, and the comparison once a seed has both
+    students."""
     series: SeedSeries | None = st.session_state.get(SERIES_KEY)
-    if series is None:
+    if series is None or series.press.seeds == 1:
         return
     st.divider()
     first, last = series.seeds[0], series.seeds[-1]
