@@ -1,7 +1,7 @@
 """The modules one press of Train goes through: how many, how often it comes back to one it left, and the
 kdlab functions it calls on the way, from the page's Train button to the record filed.
 
-    python bench/train_path.py [--entry kdlab.ui.lab.start_press] [--json]
+    python bench/train_path.py [--entry kdlab.ui.lab_run.start_press] [--json]
 
 Drives the lab page under AppTest (offline sample, a fresh cache, trainings on threads of this process so they
 can be traced), presses Train with the lab's defaults but a one-epoch run from the quick "linear" teacher
@@ -99,7 +99,7 @@ class PathTracer:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entry", default="kdlab.ui.lab.start_press", help="the function a press of Train calls")
+    parser.add_argument("--entry", default="kdlab.ui.lab_run.start_press", help="the function a press of Train calls")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     cache = tempfile.mkdtemp(prefix="kdlab-train-path-")

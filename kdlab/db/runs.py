@@ -8,7 +8,7 @@ older runs keep everything else. A student keeps at most ``KDLAB_MAX_RUNS_PER_ST
 ``KDLAB_MAX_RUNS_PER_STUDENT_IN_CLASS`` on a class board, which holds at most ``KDLAB_MAX_RUNS_PER_CLASS``: one
 more is refused when it would be numbered.
 
-The result cache maps a result key (``kdlab.serve.result_cache.result_key``) to the first completed
+The result cache maps a result key (``kdlab.serve.keys.result_key``) to the first completed
 run with it, of any student: a later request for the same key copies that run instead of training,
 and the copy refers to the same weights blobs (``kdlab.db.weights``) instead of storing them again.
 """

@@ -67,7 +67,7 @@ class RunRecord:
     student_weights: bytes | None = field(default=None, repr=False)  # torch.save(state_dict); dropped for old runs
     baseline_weights: bytes | None = field(default=None, repr=False)  # the student alone's, kept and dropped alike
     source: str = "trained"  # "trained"; "joined": followed an identical run in progress; "cache": trained earlier
-    cache_key: str | None = None  # kdlab.serve.result_cache key of a completed run
+    cache_key: str | None = None  # kdlab.serve.keys key of a completed run
 
     @property
     def config(self) -> dict:
@@ -231,7 +231,7 @@ def record_from_result(
 @dataclass(frozen=True)
 class BaselinePart:
     """The student trained alone, as a record holds it: what another run with the same baseline key
-    (``kdlab.serve.result_cache.baseline_key``) takes instead of training it again."""
+    (``kdlab.serve.keys.baseline_key``) takes instead of training it again."""
 
     summary: dict  # the record's summary["baseline"]
     curve: list[dict]

@@ -1,7 +1,7 @@
 """The student trained alone, shared by every run that needs the same one.
 
 A run's baseline depends on the data, the student, its training settings and seed, not on T, alpha
-or the teacher (``kdlab.serve.result_cache.baseline_identity``), so a lesson where a class tries
+or the teacher (``kdlab.serve.keys.baseline_identity``), so a lesson where a class tries
 thirty temperatures on one seed needs it once, not thirty times. Each lab job asks ``plan_baseline``
 before it trains: a baseline in the result cache (a completed run with the same baseline key) is
 reused; one that another job is training now (``kdlab.serve.live.LIVE_BASELINES``) is waited for

@@ -13,7 +13,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.data import MnistData
-from kdlab.serve.result_cache import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
+from kdlab.serve.keys import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.teacher import TeacherRecord, default_teacher_epochs
 
@@ -29,7 +29,7 @@ class TrainRequest:
     config: DistillConfig
     transfer_indices: torch.Tensor  # (N,) the transfer set's indices into data.train
     plan: dict[str, float]  # stage -> training cost: the progress bar's weights; the teacher's is 0 when cached
-    identity: dict  # kdlab.serve.result_cache.run_identity without the teacher's results
+    identity: dict  # kdlab.serve.keys.run_identity without the teacher's results
     key: str  # the request key: identical requests share it, and their live run
     baseline_key: str | None  # the student alone's (kdlab.serve.baselines): runs of any T or alpha share it
     class_code: str | None = None  # the class board the run counts for

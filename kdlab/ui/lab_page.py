@@ -27,8 +27,15 @@ from kdlab.ui.assignment import (
     render_assignment,
     share_control,
 )
-from kdlab.ui.lab import advance_press, current_ticket, is_busy, render_interrupted_runs, render_lab_run, start_press
 from kdlab.ui.lab_controls import init_controls, lab_control
+from kdlab.ui.lab_run import (
+    advance_press,
+    current_ticket,
+    is_busy,
+    render_interrupted_runs,
+    render_lab_run,
+    start_press,
+)
 from kdlab.ui.lab_seeds import render_seeds
 from kdlab.ui.lab_split import non_target_caption
 from kdlab.ui.live_figures import LIVE_FIGURES

@@ -13,7 +13,7 @@ import streamlit as st
 
 from kdlab.experiments.seeds import PairedSeeds
 from kdlab.serve.series import SeedSeries
-from kdlab.ui.lab import SERIES_KEY
+from kdlab.ui.lab_run import SERIES_KEY
 
 HOW = {"cache": "trained earlier (cache)", "joined": "followed another student's run", "trained": "trained now"}
 

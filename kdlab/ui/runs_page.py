@@ -10,7 +10,8 @@ from kdlab.plots import lab as plots
 from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
-from kdlab.ui.lab import current_ticket, is_busy, notebook_download, onnx_download, stop_or_leave
+from kdlab.ui.downloads import notebook_download, onnx_download
+from kdlab.ui.lab_run import current_ticket, is_busy, stop_or_leave
 from kdlab.ui.progress import follow_job
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import session_runs, unsaved_runs

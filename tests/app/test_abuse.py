@@ -20,9 +20,8 @@ from kdlab.serve.lab import request_distillation, stop_lab_run
 from kdlab.serve.limits import default_run_cost
 from kdlab.serve.rate import RateLimit
 from kdlab.serve.ray_runner import MAX_SHARED, RayRunner
-from kdlab.serve.refusals import ClientBusy, OwnerBusy
 from kdlab.serve.request import TrainRequest
-from kdlab.serve.runner import KEEP_FINISHED, JobRunner, JobStatus
+from kdlab.serve.runner import KEEP_FINISHED, ClientBusy, JobRunner, JobStatus, OwnerBusy
 from kdlab.serve.tasks import TEACHER_JOBS
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.memory import MAX_TEACHERS_IN_MEMORY, MEMORY
@@ -233,8 +232,8 @@ def test_sixty_tabs_from_one_address_queue_no_more_than_its_limit(sample_data, l
 def test_the_lab_page_passes_the_address_to_the_limit(monkeypatch, sample_data, linear_teacher):
     runner, release = JobRunner(1, max_per_client=1), threading.Event()
     runner.submit("a run from another network", lambda context: release.wait(60), owner="student:other")
-    monkeypatch.setattr("kdlab.ui.lab.default_runner", lambda: runner)
-    monkeypatch.setattr("kdlab.ui.lab.client_address", lambda: "198.51.100.10")
+    monkeypatch.setattr("kdlab.ui.lab_run.default_runner", lambda: runner)
+    monkeypatch.setattr("kdlab.ui.lab_run.client_address", lambda: "198.51.100.10")
     try:
         tabs = []
         for seed in (71, 72):  # two private tabs of one machine, different runs

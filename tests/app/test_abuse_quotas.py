@@ -40,7 +40,7 @@ def stop_all(runner: JobRunner, release: threading.Event) -> None:
 def test_tabs_from_this_machine_are_one_client_not_no_limit(monkeypatch, caplog, sample_data, linear_teacher):
     runner, release = JobRunner(1, max_per_client=1), threading.Event()
     runner.submit("a run from another network", lambda context: release.wait(60), owner="student:other")
-    monkeypatch.setattr("kdlab.ui.lab.default_runner", lambda: runner)
+    monkeypatch.setattr("kdlab.ui.lab_run.default_runner", lambda: runner)
     monkeypatch.setattr(clients, "_warned", threading.Event(), raising=False)  # as in a new server process
     try:
         tabs = []

@@ -18,11 +18,11 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, token_hash
 from kdlab.runs.record import RunRecord
 from kdlab.runs.store import MemoryRunStore
-from kdlab.serve import result_cache
+from kdlab.serve import keys
+from kdlab.serve.keys import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.lab import request_distillation, stop_lab_run
 from kdlab.serve.live import LIVE_RUNS
 from kdlab.serve.request import TrainRequest
-from kdlab.serve.result_cache import RESULT_CACHE_SALT, data_fingerprint, request_key, result_key
 from kdlab.serve.runner import JobRunner, JobStatus
 from tests.conftest import PROJECT_ROOT, needs_module, tiny_config
 from tests.postgres import free_port
@@ -305,7 +305,7 @@ def test_the_result_key_names_everything_that_decides_a_run(sample_data, linear_
     labels[0] = (labels[0] + 1) % 10  # one test label differs: other data
     other = replace(sample_data, test=replace(sample_data.test, labels=labels))
     assert data_fingerprint(other)["sha256"] != fingerprint["sha256"]
-    monkeypatch.setattr(result_cache, "RESULT_CACHE_SALT", RESULT_CACHE_SALT + "-changed")
+    monkeypatch.setattr(keys, "RESULT_CACHE_SALT", RESULT_CACHE_SALT + "-changed")
     assert result_key(tiny_config(), sample_data, teacher) != key  # the training code changed its numbers
 
 

@@ -7,8 +7,7 @@ import pytest
 from kdlab.experiments.schemes import SchemeConfig
 from kdlab.serve.gate import PRESET_TEACHERS, admit_schemes, admit_teacher, scheme_comparison_cost
 from kdlab.serve.limits import CostTooHigh, default_run_cost
-from kdlab.serve.refusals import OwnerBusy
-from kdlab.serve.runner import SHARED_OWNER, JobRunner
+from kdlab.serve.runner import SHARED_OWNER, JobRunner, OwnerBusy
 
 
 @pytest.fixture

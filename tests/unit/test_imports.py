@@ -115,11 +115,6 @@ def test_the_graph_sees_real_imports():
     assert "kdlab.ui.progress" in GRAPH["kdlab.ui.resources"]
 
 
-def test_no_library_file_over_400_lines():
-    long_files = {str(path.relative_to(PROJECT_ROOT)): len(path.read_text().splitlines()) for path in FILES}
-    assert {name: lines for name, lines in long_files.items() if lines > 400} == {}
-
-
 def test_the_app_and_a_training_worker_start_without_importing_torchvision():
     # torchvision imports torch._dynamo (3.2 s on the 2-core server) and is needed only to read MNIST's files
     # (kdlab.ml.data imports it then). The app's first visit and every training worker import these modules.

@@ -17,9 +17,8 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student
 from kdlab.experiments.distill import DistillConfig
 from kdlab.serve.lab import request_distillation, stop_lab_run
-from kdlab.serve.refusals import QueueFull
 from kdlab.serve.request import TrainRequest
-from kdlab.serve.runner import JobRunner, JobStatus
+from kdlab.serve.runner import JobRunner, JobStatus, QueueFull
 from tests.conftest import PROJECT_ROOT, after_a_restart, database_at_version, tiny_config, wait_until
 
 SERVER_SCRIPT = """

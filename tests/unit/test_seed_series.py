@@ -10,9 +10,8 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.serve.lab import request_distillation
 from kdlab.serve.limits import CostTooHigh, check_cost
-from kdlab.serve.refusals import ClientBusy
 from kdlab.serve.request import Press, TrainRequest
-from kdlab.serve.runner import JobRunner
+from kdlab.serve.runner import ClientBusy, JobRunner
 from kdlab.serve.series import advance_series, start_series
 from tests.conftest import tiny_config
 

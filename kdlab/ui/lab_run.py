@@ -18,11 +18,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from kdlab.classroom.board import check_prediction, prediction_text
-from kdlab.classroom.notebooks import notebook_bytes, run_notebook
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
-from kdlab.ml.export import INPUT_NAME, OUTPUT_NAME, onnx_bytes
-from kdlab.runs.record import RunRecord, model_from_bytes
+from kdlab.runs.record import RunRecord
 from kdlab.runs.store import RunStore
 from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
@@ -34,6 +32,7 @@ from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.client import client_address
 from kdlab.ui.compression_card import render_compression_card
+from kdlab.ui.downloads import notebook_download, onnx_download
 from kdlab.ui.drawing import render_models_on_a_drawing
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import cached_teacher
@@ -278,52 +277,6 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.warning(text, icon=":material/cancel:")
-
-
-def notebook_download(record: RunRecord, *, key: str) -> None:
-    """ "Take this run home": a notebook that reproduces ``record`` with the kdlab API (``kdlab.classroom.notebooks``)."""
-    recorded = {
-        name: record.errors(role)
-        for name, role in (("teacher", "teacher"), ("student alone", "baseline"), ("distilled", "distilled"))
-    }
-    notebook = run_notebook(
-        record.config,
-        data_source=record.summary.get("data", {}).get("source", "mnist"),
-        # A stopped run's numbers are partial: the notebook trains to the end, so there is nothing to compare.
-        recorded={name: errors for name, errors in recorded.items() if errors is not None}
-        if record.status == "completed"
-        else {},
-        title=f"kdlab run {record.label}",
-    )
-    st.download_button(
-        "Take this run home (Jupyter notebook)",
-        notebook_bytes(notebook),
-        file_name=f"kdlab-run-{record.number}.ipynb",
-        mime="application/x-ipynb+json",
-        key=key,
-        icon=":material/download:",
-        on_click="ignore",
-        help="Reproduces this run with the kdlab API on the same data and seed, with the loss "
-        "written out in plain PyTorch.",
-    )
-
-
-def onnx_download(record: RunRecord, *, key: str, container=st) -> None:
-    """The distilled student as ONNX (made on click), for a record that kept its weights."""
-    if record.student_weights is None:
-        return
-    architecture = record.config["student"]
-    container.download_button(
-        "Download the distilled student as ONNX",
-        lambda: onnx_bytes(model_from_bytes(record.student_weights, architecture)),
-        file_name=f"kdlab-run{record.number}-{architecture}.onnx",
-        mime="application/octet-stream",
-        key=key,
-        icon=":material/download:",
-        on_click="ignore",
-        help=f"Runs without kdlab or PyTorch (onnxruntime, for one): input '{INPUT_NAME}', float32 images "
-        f"(N, 1, 28, 28) with pixels in [0, 1], the MNIST normalisation inside; output '{OUTPUT_NAME}' (N, 10).",
-    )
 
 
 def _render_record(record: RunRecord, store) -> None:
