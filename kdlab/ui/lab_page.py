@@ -1,5 +1,5 @@
 """The distillation lab's page: the controls (one per row of the lab's settings table) -> ``DistillConfig``
--> ``Press`` -> ``kdlab.ui.lab.start_press`` (a cached result at once, or a background job), and the live view.
+-> ``Press`` -> ``kdlab.ui.lab_run.start_press`` (a cached result at once, or a background job), and the live view.
 
 A run trained earlier comes from the result cache at once; otherwise a background job (or an identical
 one in progress) that the page polls for progress and live curves. The job files the result in the

@@ -1,7 +1,7 @@
 """A press of Train at several seeds, seen: a row per seed and the result, distilled against alone at
 every seed with the paired 95% interval, in words.
 
-The press itself starts and advances like any other (``kdlab.ui.lab.start_press``, ``advance_press``):
+The press itself starts and advances like any other (``kdlab.ui.lab_run.start_press``, ``advance_press``):
 the session's ``SeedSeries`` (``SERIES_KEY``), whose newest seed is the lab's ticket, so the live view and
 the result below are the ones of a single run. Each seed's record is a run of the student's like any
 other (Runs page).
