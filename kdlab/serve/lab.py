@@ -19,7 +19,6 @@ from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillationResult, DistillConfig, StageEvent, run_distillation
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.stacked import stackable
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, new_run_id, record_from_result, with_baseline_part
 from kdlab.runs.store import RunLimitReached, RunStore, address_too_fast
@@ -29,7 +28,6 @@ from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
 from kdlab.serve.rate import RUNS_PER_ADDRESS, address_key
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import Job, JobContext, JobRunner
-from kdlab.serve.stacking import StackingContext, StackingRunner
 from kdlab.serve.tasks import report_progress, train_teacher
 from kdlab.teachers.teacher import Teacher, TeacherRecord
 
@@ -209,21 +207,9 @@ def _forget_start(store: RunStore, run_id: str) -> None:
         log.warning("could not forget the start of run %s: %s", run_id, error)
 
 
-def _stack_key(runner: JobRunner, request: TrainRequest) -> tuple | None:
-    """What a run must share with others to train in their stack (``kdlab.serve.stacking``): its student
-    and the settings that fix its shape and steps; None when the runner does not stack, the student cannot
-    be stacked, or the teacher must train first (its job would hold the stack back for minutes)."""
-    config, training = request.config, request.config.training
-    if not isinstance(runner, StackingRunner) or request.plan["teacher"] or not stackable(config.student):
-        return None
-    shape = (training.epochs, training.batch_size, training.evaluations_per_epoch, training.curve_test_images)
-    return (config.student, len(request.transfer_indices), *shape)
-
-
 def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None, client: str | None) -> Job:
     request: TrainRequest = live.request
     config, number = request.config, live.followers[0].number
-    stack_key = _stack_key(runner, request)
 
     def target(context: JobContext) -> LabOutcome:
         baseline = BaselinePlan()
@@ -254,7 +240,7 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
                 on_event=on_event,
                 indices=request.transfer_indices,
                 students=students,
-                together=context.together(stack_key) if isinstance(context, StackingContext) and stack_key else None,
+                together=context.together(request.alike),  # None unless the runner trains look-alikes together
             )
             part = None
             if baseline.shared:
@@ -280,8 +266,7 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
 
     # kind and cost let the queue estimate when this run starts and ends
     name = f"Run {number}: {config.student} from {config.teacher}"
-    extra = {"stack_key": stack_key} if stack_key is not None else {}  # only a StackingRunner takes one
-    return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost, client=client, **extra)
+    return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost, client=client, alike=request.alike)
 
 
 def _shared_baseline(

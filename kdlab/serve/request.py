@@ -13,6 +13,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.data import MnistData
+from kdlab.ml.stacked import stackable
 from kdlab.serve.keys import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.teacher import TeacherRecord, default_teacher_epochs
@@ -69,6 +70,17 @@ class TrainRequest:
     def again(self) -> TrainRequest:
         """The same request, trained again live instead of served from the cache."""
         return replace(self, fresh=True)
+
+    @property
+    def alike(self) -> tuple | None:
+        """What a run shares with the runs whose students train alike (the student and the settings that fix
+        its shape and steps), for a runner that trains them together (``kdlab.serve.stacking``); None when
+        its student cannot be stacked, or when its teacher must train first (minutes the others would wait)."""
+        config, training = self.config, self.config.training
+        if self.plan["teacher"] or not stackable(config.student):
+            return None
+        shape = (training.epochs, training.batch_size, training.evaluations_per_epoch, training.curve_test_images)
+        return (config.student, len(self.transfer_indices), *shape)
 
     def teacher_matches(self, teacher: TeacherRecord) -> bool:
         """True when ``teacher`` is the one this request asks for (architecture, data, epochs, seed)."""

@@ -126,6 +126,11 @@ class JobContext:
         the cluster while ``on_event`` still receives every event here."""
         return function(*args, on_event=on_event, stop=self.stop_requested, **kwargs)
 
+    def together(self, alike: Any) -> Callable | None:
+        """What ``run_distillation(together=...)`` calls to train this job's students with those of queued jobs
+        submitted ``alike`` (``kdlab.serve.stacking``); None, to train them alone: this runner does not."""
+        return None
+
 
 class Job:
     """One submitted run. Created by :meth:`JobRunner.submit`, not directly."""
@@ -259,6 +264,7 @@ class JobRunner:
         kind: str | None = None,
         cost: float | None = None,
         client: str | None = None,
+        alike: Any = None,
     ) -> Job:
         """Queue ``target(context)`` to run in the background and return its job.
 
@@ -270,6 +276,8 @@ class JobRunner:
             cost: the job's relative work; estimates scale with it when given.
             client: the client address that asked (``kdlab.serve.clients``), for a personal job's
                 ``max_per_client`` and its turns; None: not from a browser (the command line, a test).
+            alike: a key shared by jobs whose students train alike (``TrainRequest.alike``), for a runner that
+                trains look-alikes together (``kdlab.serve.stacking``); this one ignores it.
 
         Raises:
             OwnerBusy: the owner already has a queued or running job.

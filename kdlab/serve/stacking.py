@@ -2,7 +2,7 @@
 
 When a class presses Train together, many queued lab runs train students of one shape for the same
 number of steps. ``StackingRunner`` is a ``JobRunner`` whose lab jobs, on reaching their students'
-training, wait ``GATHER_SECONDS`` for company, then start the queued jobs with the same ``stack_key``
+training, wait ``GATHER_SECONDS`` for company, then start the queued jobs submitted with the same ``alike`` key
 (their share of them: the queue is split between the runner's slots) inside their own slot. Those
 riders run their own targets on their own threads (teacher, baseline plan, records) up to the same
 point, hand over their students, and wait; the leader trains every student as one stacked model
@@ -69,10 +69,13 @@ class StackingContext(JobContext):
         super().__init__(job)
         self._runner = runner
 
-    def together(self, key: Any) -> Callable[[list[StackMember], ImageSet], list[TrainResult]]:
+    def together(self, alike: Any) -> Callable[[list[StackMember], ImageSet], list[TrainResult]] | None:
         """What ``run_distillation(together=...)`` calls: this job's students trained in a stack with the
-        students of queued jobs submitted with the same ``key`` (``StackingRunner.submit(stack_key=)``)."""
-        return lambda members, test: self._runner._train(self._job, key, members, test)
+        students of queued jobs submitted with the same ``alike`` key (``StackingRunner.submit``); None
+        without a key."""
+        if alike is None:
+            return None
+        return lambda members, test: self._runner._train(self._job, alike, members, test)
 
 
 class StackingRunner(JobRunner):
@@ -85,13 +88,13 @@ class StackingRunner(JobRunner):
         self._claimed: dict[str, _Stack] = {}  # rider job id -> the stack waiting for its students
         self._training: dict[Any, int] = {}  # stack key -> stacks of it that claimed their riders and train now
 
-    def submit(self, name: str, target, *, stack_key: Any = None, **kwargs) -> Job:
-        """``JobRunner.submit``; a job with a ``stack_key`` may train in the stack of another with the same."""
+    def submit(self, name: str, target, *, alike: Any = None, **kwargs) -> Job:
+        """``JobRunner.submit``; a job with an ``alike`` key may train in the stack of another with the same."""
         job = super().submit(name, target, **kwargs)
-        if stack_key is not None:
+        if alike is not None:
             with self._lock:
                 if job.status == "queued":
-                    self._keys[job.id] = stack_key
+                    self._keys[job.id] = alike
         return job
 
     def running_count(self) -> int:

@@ -112,7 +112,7 @@ def test_queued_look_alikes_train_in_one_stack_each_with_its_own_result_and_stop
     runner = StackingRunner(max_concurrent=1)
     release = hold_the_slot(runner)
     jobs = [
-        runner.submit(f"seed {seed}", stacked_job(sample_data, seed, 6 if seed == 2 else None), stack_key="mlp-16x1")
+        runner.submit(f"seed {seed}", stacked_job(sample_data, seed, 6 if seed == 2 else None), alike="mlp-16x1")
         for seed in range(4)
     ]
     later = runner.submit("another shape", lambda context: None)
