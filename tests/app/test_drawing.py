@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kdlab.ui import drawing, lab
+from kdlab.ui import drawing, lab_run
 from kdlab.ui.compression_card import ROLE_WORDS
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
 from tests.unit.png_bombs import bomb, data_url, install_component
@@ -82,7 +82,7 @@ def test_the_lab_result_shows_the_three_models_on_a_drawn_digit(drawn):
 def test_a_run_without_the_student_alones_weights_says_so(drawn, monkeypatch):
     shown_as_old = drawing.render_models_on_a_drawing
     monkeypatch.setattr(  # the lab's run as an older run shows it: no weights kept for the student alone
-        lab,
+        lab_run,
         "render_models_on_a_drawing",
         lambda record, **kwargs: shown_as_old(dataclasses.replace(record, baseline_weights=None), **kwargs),
     )
