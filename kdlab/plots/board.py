@@ -12,7 +12,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from kdlab.classroom.board import ClassRun, HeatCells, SeedPool, check_prediction, finished, mean_by_temperature
-from kdlab.plots.lab import LAYOUT, OKABE_ITO
+from kdlab.plots.style import LAYOUT, OKABE_ITO
 
 ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shape as well as colour
     (0.25, "alpha < 0.25", OKABE_ITO["orange"], "circle"),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import LAYOUT, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
+from kdlab.plots.style import LAYOUT, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
 
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
 OTHER_COLORS = [OKABE_ITO[name] for name in ("vermillion", "bluish_green", "reddish_purple", "sky_blue", "yellow")]

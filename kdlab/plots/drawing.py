@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import DIGITS, LAYOUT, ROLE_COLORS, ROLE_NAMES
+from kdlab.plots.style import DIGITS, LAYOUT, ROLE_COLORS, ROLE_NAMES
 
 
 def answers_on_a_digit(probabilities: Mapping[str, Sequence[float]]) -> go.Figure:

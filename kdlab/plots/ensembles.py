@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import DIGITS, LAYOUT, OKABE_ITO, ROLE_COLORS
+from kdlab.plots.style import DIGITS, LAYOUT, OKABE_ITO, ROLE_COLORS
 
 MEMBER_COLORS = [OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "reddish_purple", "yellow", "vermillion")]
 TRANSFER_COLORS = {

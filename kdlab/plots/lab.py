@@ -1,10 +1,5 @@
-"""Plotly figure builders: pure functions from numbers to ``go.Figure``, no Streamlit.
-
-One colour per role in every figure, from the Okabe-Ito palette (safe for the common
-colour-vision deficiencies, readable on light and dark backgrounds): the teacher is
-orange, the distilled student blue, the student trained alone (baseline) grey. The
-baseline is also dashed, so the roles stay apart in a greyscale print. Figures set no
-template or background, so the app's light or dark theme styles them.
+"""The lab's and the explorer's figures: pure functions from numbers to ``go.Figure``, no Streamlit, in the
+shared style (``kdlab.plots.style``).
 
 Curves are sequences of *curve points*: mappings with at least ``epoch`` and
 ``test_accuracy`` (and ``soft_loss`` / ``hard_loss`` / ``loss`` for the loss anatomy),
@@ -18,37 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-OKABE_ITO = {
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-    "grey": "#999999",
-}
-ROLE_COLORS = {
-    "teacher": OKABE_ITO["orange"],
-    "distilled": OKABE_ITO["blue"],
-    "baseline": OKABE_ITO["grey"],
-}
-ROLE_NAMES = {
-    "teacher": "Teacher",
-    "distilled": "Distilled student",
-    "baseline": "Student alone (baseline)",
-}
-ROLE_DASH = {"teacher": "dot", "distilled": "solid", "baseline": "dash"}
-# The layout the replay and scheme figures share: compact margins, legend on top.
-LAYOUT = dict(
-    margin=dict(l=10, r=10, t=60, b=10),
-    height=380,
-    title_x=0,
-    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-)
-RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-HEATMAP_SCALE = "Cividis"  # sequential and colour-blind safe
-DIGITS = [str(digit) for digit in range(10)]
+from kdlab.plots.style import DIGITS, HEATMAP_SCALE, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES, RUN_DASHES
+
 UNIFORM_ENTROPY_BITS = math.log2(10)
 
 
@@ -61,13 +27,6 @@ def _style(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
         margin=dict(l=10, r=10, t=50, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),  # below: clear of the title
     )
-    return figure
-
-
-def with_source(figure: go.Figure, source: str) -> go.Figure:
-    """``figure`` with ``source``, which model produced its numbers, as the subtitle under its title."""
-    top = figure.layout.margin.t if figure.layout.margin.t is not None else LAYOUT["margin"]["t"]
-    figure.update_layout(title_subtitle_text=source, margin_t=top + 20)
     return figure
 
 

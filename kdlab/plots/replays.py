@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import LAYOUT, OKABE_ITO, ROLE_COLORS
+from kdlab.plots.style import LAYOUT, OKABE_ITO, ROLE_COLORS
 
 MISSING_COLOR = OKABE_ITO["vermillion"]  # digits the student never saw, and errors on the biased digits
 HELD_OUT_COLOR = OKABE_ITO["bluish_green"]  # our bias, chosen on held-out training images

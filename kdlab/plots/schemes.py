@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdlab.plots.lab import LAYOUT, OKABE_ITO
-from kdlab.plots.lab import ROLE_COLORS as BASE_ROLE_COLORS
+from kdlab.plots.style import LAYOUT, OKABE_ITO
+from kdlab.plots.style import ROLE_COLORS as BASE_ROLE_COLORS
 
 ROLE_COLORS = {
     **BASE_ROLE_COLORS,

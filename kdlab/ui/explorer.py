@@ -26,6 +26,7 @@ from kdlab.ml.data import ImageSet
 from kdlab.ml.metrics import class_similarity, entropy_bits, order_changes, softened_probabilities
 from kdlab.plots import ensembles as ensemble_plots
 from kdlab.plots import lab as plots
+from kdlab.plots.style import with_source
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
@@ -266,7 +267,7 @@ def render_members(
     figure = ensemble_plots.member_distributions(
         member_softened.tolist(), names, softened.tolist(), temperature, label, log_scale
     )
-    st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.members")
+    st.plotly_chart(with_source(figure, shown.label), key="explorer.members")
 
 
 def render_explanation(
@@ -286,7 +287,7 @@ def render_explanation(
     with curve:
         current = float(entropy_bits(softened))
         figure = plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current)
-        st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.entropy")
+        st.plotly_chart(with_source(figure, shown.label), key="explorer.entropy")
         st.caption(
             "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits is all "
             "ten digits equally likely. As T grows the probabilities near 1 in 10 each, but the teacher's knowledge "
@@ -303,7 +304,7 @@ def render_similarity(
     st.subheader(f"Which digits look alike to the {shown.noun}")
     hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
     figure = plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal)
-    st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.similarity")
+    st.plotly_chart(with_source(figure, shown.label), key="explorer.similarity")
     st.markdown(similar_pairs_text(similarity, temperature))
     st.caption(
         f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {test_count:,} test "
@@ -359,7 +360,7 @@ def render_digit(shown: ShownTeacher, member_logits: torch.Tensor, label: int | 
     with bars:
         log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
         figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale)
-        st.plotly_chart(plots.with_source(figure, shown.label), key="explorer.bars")
+        st.plotly_chart(with_source(figure, shown.label), key="explorer.bars")
     render_explanation(shown, plain, softened, label, temperature, entropies)
     if shown.teacher.is_ensemble:
         render_members(shown, member_softened, softened, temperature, label, log_scale)

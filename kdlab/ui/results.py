@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.plots import lab as plots
+from kdlab.plots.style import ROLE_NAMES
 from kdlab.runs.record import RunRecord, describe_outcome
 
 
@@ -100,7 +101,7 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
         )
         for column, role in zip(st.columns(max(1, len(roles))), roles):
             with column:
-                title = f"{plots.ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
+                title = f"{ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
                 st.plotly_chart(
                     plots.confusion_heatmap(record.confusion[role], title, zmax=max(most, 1)),
                     key=f"{key}.confusion.{role}",

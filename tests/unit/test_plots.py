@@ -10,6 +10,7 @@ import pytest
 from kdlab.plots import lab as plots
 from kdlab.plots import replays as replay_plots
 from kdlab.plots import schemes as scheme_plots
+from kdlab.plots import style
 
 
 def points(accuracies, soft=0.5, hard=0.1):
@@ -26,10 +27,10 @@ def assert_labelled(figure: go.Figure) -> None:
 
 
 def test_role_colors_are_okabe_ito_and_distinct():
-    assert set(plots.ROLE_COLORS) >= {"teacher", "distilled", "baseline"}
-    colors = [plots.ROLE_COLORS[role] for role in ("teacher", "distilled", "baseline")]
+    assert set(style.ROLE_COLORS) >= {"teacher", "distilled", "baseline"}
+    colors = [style.ROLE_COLORS[role] for role in ("teacher", "distilled", "baseline")]
     assert len(set(colors)) == 3
-    assert all(color in plots.OKABE_ITO.values() for color in colors)
+    assert all(color in style.OKABE_ITO.values() for color in colors)
     assert all(re.fullmatch(r"#[0-9A-F]{6}", color) for color in colors)
 
 
@@ -41,7 +42,7 @@ def test_probability_bars_show_both_temperatures():
     assert [trace.name for trace in figure.data] == ["T = 1", "T = 4"]
     assert list(figure.data[1].y) == soft
     assert figure.data[0].x[0] == "0 (true)"
-    assert all(trace.marker.color == plots.ROLE_COLORS["teacher"] for trace in figure.data)
+    assert all(trace.marker.color == style.ROLE_COLORS["teacher"] for trace in figure.data)
     assert "T = 4" in figure.layout.title.text
     assert plots.probability_bars(plain, soft, 4.0, log_scale=True).layout.yaxis.type == "log"
 
@@ -70,10 +71,10 @@ def test_accuracy_curves_colour_each_role_and_draw_the_teacher():
     )
     assert_labelled(figure)
     by_name = {trace.name: trace for trace in figure.data}
-    assert by_name[plots.ROLE_NAMES["distilled"]].line.color == plots.ROLE_COLORS["distilled"]
-    assert by_name[plots.ROLE_NAMES["baseline"]].line.color == plots.ROLE_COLORS["baseline"]
-    assert by_name[plots.ROLE_NAMES["baseline"]].line.dash == "dash"
-    teacher_lines = [shape for shape in figure.layout.shapes if shape.line.color == plots.ROLE_COLORS["teacher"]]
+    assert by_name[style.ROLE_NAMES["distilled"]].line.color == style.ROLE_COLORS["distilled"]
+    assert by_name[style.ROLE_NAMES["baseline"]].line.color == style.ROLE_COLORS["baseline"]
+    assert by_name[style.ROLE_NAMES["baseline"]].line.dash == "dash"
+    teacher_lines = [shape for shape in figure.layout.shapes if shape.line.color == style.ROLE_COLORS["teacher"]]
     assert len(teacher_lines) == 1 and teacher_lines[0].y0 == pytest.approx(0.99)
     assert figure.layout.yaxis.range[0] <= 0.88
 
@@ -90,7 +91,7 @@ def test_loss_anatomy_splits_soft_and_hard_terms():
     assert any("soft" in name for name in names) and any("hard" in name for name in names)
     soft = next(trace for trace in figure.data if "soft" in trace.name)
     assert list(soft.y) == [0.7]
-    assert soft.line.color == plots.ROLE_COLORS["distilled"]
+    assert soft.line.color == style.ROLE_COLORS["distilled"]
 
 
 def test_per_class_accuracy_tolerates_absent_digits():
@@ -98,7 +99,7 @@ def test_per_class_accuracy_tolerates_absent_digits():
     figure = plots.per_class_accuracy({"teacher": values, "baseline": [0.8] * 9 + [None]})
     assert_labelled(figure)
     assert figure.data[0].y[-1] is None
-    assert figure.data[0].marker.color == plots.ROLE_COLORS["teacher"]
+    assert figure.data[0].marker.color == style.ROLE_COLORS["teacher"]
 
 
 def test_confusion_heatmap_shows_mistakes_only():
@@ -117,7 +118,7 @@ def test_runs_overlay_uses_role_colours_and_one_dash_per_run():
     figure = plots.runs_overlay(runs)
     assert_labelled(figure)
     assert len(figure.data) == 4
-    roles = {plots.ROLE_COLORS["distilled"], plots.ROLE_COLORS["baseline"]}
+    roles = {style.ROLE_COLORS["distilled"], style.ROLE_COLORS["baseline"]}
     assert {trace.line.color for trace in figure.data} == roles
     assert figure.data[0].line.dash != figure.data[2].line.dash
 
@@ -132,7 +133,7 @@ def test_table_figure_sets_the_papers_errors_beside_ours():
     paper, ours = figure.data
     assert list(paper.y) == pytest.approx([0.67, 1.46, 0.74]) and list(ours.y[:2]) == pytest.approx([3.1, 5.2])
     assert ours.y[2] is None and ours.text[2] == "-"
-    assert list(ours.marker.color) == [plots.ROLE_COLORS[role] for role in ("teacher", "baseline", "distilled")]
+    assert list(ours.marker.color) == [style.ROLE_COLORS[role] for role in ("teacher", "baseline", "distilled")]
 
 
 def test_decoupled_figure_has_one_bar_per_student_in_percent():
@@ -143,7 +144,7 @@ def test_decoupled_figure_has_one_bar_per_student_in_percent():
     assert list(bars.x) == list(labels.values())
     assert list(bars.y[:4]) == pytest.approx([5.0, 4.0, 4.8, 4.1]) and bars.y[4] is None and bars.text[4] == "-"
     assert (
-        bars.marker.color[0] == plots.ROLE_COLORS["baseline"] and bars.marker.color[1] == plots.ROLE_COLORS["distilled"]
+        bars.marker.color[0] == style.ROLE_COLORS["baseline"] and bars.marker.color[1] == style.ROLE_COLORS["distilled"]
     )
     assert len(set(bars.marker.color)) == 5
 
@@ -153,7 +154,7 @@ def test_transfer_counts_mark_the_missing_digit():
     counts[3] = 0
     figure = replay_plots.transfer_counts_figure(counts, missing=(3,))
     colors = list(figure.data[0].marker.color)
-    assert colors[3] == replay_plots.MISSING_COLOR and colors[4] == plots.ROLE_COLORS["distilled"]
+    assert colors[3] == replay_plots.MISSING_COLOR and colors[4] == style.ROLE_COLORS["distilled"]
     assert "never sees a 3" in figure.layout.title.text and figure.data[0].text[3] == "none"
 
 

@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from kdlab.plots.lab import probability_bars, with_source
+from kdlab.plots.lab import probability_bars
+from kdlab.plots.style import with_source
 from kdlab.serve.gate import admit_quick_teacher, admit_teacher
 from kdlab.serve.runner import SHARED_OWNER, JobRunner
 from kdlab.teachers.cache import is_teacher_cached, teacher_cache_path
