@@ -31,8 +31,8 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, new_token
 from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig
 from kdlab.experiments.replays import REPLAY_NAMES, HintonSetup, replay_config
-from kdlab.experiments.replays.compression import labelled_subset
-from kdlab.experiments.replays.compression_settings import CompressionConfig
+from kdlab.experiments.replays.bucila import labelled_subset
+from kdlab.experiments.replays.bucila_settings import CompressionConfig
 from kdlab.experiments.schemes import SchemeConfig
 from kdlab.ml.data import (
     RAW_FILES,

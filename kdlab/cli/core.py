@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kdlab.cli.common import UserError, add_data_arguments, digit, log, progress_printer, train_size
 from kdlab.cli.seeds import run_seeds, seed_count
-from kdlab.experiments.compression_card import headline, result_cards
+from kdlab.experiments.card import headline, result_cards
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes

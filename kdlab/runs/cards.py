@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from kdlab.experiments.compression_card import ModelCard, measure_card
+from kdlab.experiments.card import ModelCard, measure_card
 from kdlab.ml.data import ImageSet
 from kdlab.ml.models import build_model
 from kdlab.ml.train import predict_logits

@@ -21,7 +21,7 @@ from kdlab.ml.drawing import CanvasError, canvas_from_png, digit_from_canvas
 from kdlab.ml.train import predict_logits
 from kdlab.plots import drawing as plots
 from kdlab.runs.record import RunRecord, model_from_bytes
-from kdlab.ui.compression_card import ROLE_WORDS
+from kdlab.ui.card import ROLE_WORDS
 from kdlab.ui.resources import cached_teacher
 
 CANVAS_SIZE = 280  # ten screen pixels per MNIST pixel

@@ -30,8 +30,8 @@ from kdlab.serve.request import Press, TrainRequest
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
+from kdlab.ui.card import render_compression_card
 from kdlab.ui.client import client_address
-from kdlab.ui.compression_card import render_compression_card
 from kdlab.ui.downloads import notebook_download, onnx_download
 from kdlab.ui.drawing import render_models_on_a_drawing
 from kdlab.ui.progress import follow_job

@@ -1,5 +1,5 @@
 """The compression card of a replay's students, measured on request from the weights the replay kept
-(``ReplayResult.student_files``, ``kdlab.experiments.compression_card.replay_cards``)."""
+(``ReplayResult.student_files``, ``kdlab.experiments.card.replay_cards``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from kdlab.experiments.compression_card import ModelCard, grid_cards, headline, replay_cards
+from kdlab.experiments.card import ModelCard, grid_cards, headline, replay_cards
 from kdlab.experiments.replays import ReplayResult
 from kdlab.experiments.replays.decoupled import RUN_LABELS
-from kdlab.ui.compression_card import ROLE_WORDS, offer_measuring, render_card_body
+from kdlab.ui.card import ROLE_WORDS, offer_measuring, render_card_body
 
 CARDS_KEY = "replays.cards"  # widget key of a replay's result -> its measured cards, for this session
 TEACHER_NOTE = (

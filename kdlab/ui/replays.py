@@ -12,7 +12,7 @@ from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
-from kdlab.ui import compression
+from kdlab.ui import bucila
 from kdlab.ui.replay_cards import render_replay_cards
 
 _TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
@@ -31,7 +31,7 @@ INTRO = {
     "temperature-width": "Distilled students of several widths (two hidden layers) at several temperatures, "
     "each beside the same width trained without a teacher (the column 'alone'). Does the "
     "best temperature depend on how big the student is?",
-    "compression": compression.INTRO,
+    "compression": bucila.INTRO,
     "decoupled": "The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of "
     "the right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: "
     "a 7 that looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a "
@@ -48,7 +48,7 @@ PAPER_LINES = {
     "only-7-8": f"Paper: {_ONLY_7_8['test_error_rate']:.1%} test error; {_ONLY_7_8['test_error_rate_after_bias']:.1%} "
     f"after lowering the biases of 7 and 8 by {-_ONLY_7_8['bias']:g}.",
     "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
-    "compression": compression.PAPER_LINE,
+    "compression": bucila.PAPER_LINE,
     "decoupled": f"{_DECOUPLED['source']} (CIFAR-100 and ImageNet; no MNIST numbers): {_DECOUPLED['nckd']} "
     f"{_DECOUPLED['tckd']} {_DECOUPLED['dkd']} Here DKD uses alpha_t = {_DECOUPLED['alpha_t']:g}, "
     f"beta = {_DECOUPLED['beta']:g}, the paper's defaults.",
@@ -240,7 +240,7 @@ RENDERERS = {
     "omit-3": render_missing_digits,
     "only-7-8": render_missing_digits,
     "temperature-width": render_temperature_width,
-    "compression": compression.render_compression,  # it says what ran itself: its budget has other parts
+    "compression": bucila.render_compression,  # it says what ran itself: its budget has other parts
     "decoupled": render_decoupled,
 }
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kdlab.ui import drawing, lab_run
-from kdlab.ui.compression_card import ROLE_WORDS
+from kdlab.ui.card import ROLE_WORDS
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
 from tests.unit.png_bombs import bomb, data_url, install_component
 

@@ -186,7 +186,7 @@ def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
 @pytest.fixture
 def tiny_compression(monkeypatch):
     """The compression replay's quick budget, shrunk; its ensemble (three small CNNs) stays the real one."""
-    import kdlab.experiments.replays.compression_settings as compression
+    import kdlab.experiments.replays.bucila_settings as compression
 
     tiny = compression.CompressionBudget(
         "test", labelled_size=400, transfer_size=600, teacher_epochs=1, student_epochs=1

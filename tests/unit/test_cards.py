@@ -9,13 +9,13 @@ import torch
 
 from kdlab.classroom.board import ClassRun
 from kdlab.classroom.class_card import class_points
-from kdlab.experiments.compression_card import grid_cards, replay_cards
+from kdlab.experiments.card import grid_cards, replay_cards
 from kdlab.experiments.distill import run_distillation
 from kdlab.experiments.replays.common import KEEP_STUDENT_BYTES, ReplayResult, keep_students
 from kdlab.ml.export import load_student_file
 from kdlab.ml.models import build_model
 from kdlab.ml.train import predict_logits
-from kdlab.plots.compression import accuracy_against_latency, reliability_diagram
+from kdlab.plots.card import accuracy_against_latency, reliability_diagram
 from kdlab.runs.cards import NO_BASELINE_WEIGHTS, NO_TEACHER, record_cards
 from kdlab.runs.record import record_from_result
 from tests.conftest import tiny_config

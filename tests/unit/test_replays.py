@@ -391,7 +391,7 @@ def test_compression_replay_short_run(sample_data, tmp_path):
 
 
 def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path, monkeypatch):
-    import kdlab.experiments.replays.compression as compression
+    import kdlab.experiments.replays.bucila as compression
 
     seen = {}
     real_train = compression.train_model

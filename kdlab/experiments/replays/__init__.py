@@ -27,15 +27,15 @@ budget, and the temperature-width grid once it completes.
 
 from __future__ import annotations
 
-from kdlab.experiments.replays.common import ReplayResult, format_value
-from kdlab.experiments.replays.compression import replay_compression
-from kdlab.experiments.replays.compression_settings import (
+from kdlab.experiments.replays.bucila import replay_compression
+from kdlab.experiments.replays.bucila_settings import (
     COMPRESSION_BUDGETS,
     COMPRESSION_NOTES,
     CompressionBudget,
     CompressionConfig,
     compression_config,
 )
+from kdlab.experiments.replays.common import ReplayResult, format_value
 from kdlab.experiments.replays.config import (
     BUDGET_NOTES,
     BUDGETS,

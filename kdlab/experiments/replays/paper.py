@@ -36,7 +36,7 @@ PAPER_NUMBERS = {
         "test_size": PAPER_TEST_SIZE,
     },
     # Bucila et al. report their claim over eight non-image data sets, not MNIST numbers: it is
-    # checked here in words, and ``kdlab.experiments.replays.compression`` turns it into two tests.
+    # checked here in words, and ``kdlab.experiments.replays.bucila`` turns it into two tests.
     "compression": {
         "source": BUCILA,
         "claim": "A small model trained to mimic the ensemble on a large transfer set labelled only by the "

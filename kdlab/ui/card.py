@@ -14,9 +14,9 @@ from kdlab.classroom.board import ClassRun
 from kdlab.classroom.class_card import ClassPoint, class_points
 from kdlab.classroom.classes import find_class
 from kdlab.db.database import StorageError, open_database
-from kdlab.experiments.compression_card import ModelCard, headline, latency_ms
+from kdlab.experiments.card import ModelCard, headline, latency_ms
 from kdlab.ml.models import build_model
-from kdlab.plots import compression as plots
+from kdlab.plots import card as plots
 from kdlab.runs.cards import record_cards
 from kdlab.runs.record import RunRecord
 from kdlab.ui.board import board_snapshot

@@ -29,8 +29,7 @@ import torch
 
 from kdlab.experiments.munge import cached_transfer_images
 from kdlab.experiments.plans import PlannedRun, progress_plan
-from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_students, overall_status
-from kdlab.experiments.replays.compression_settings import (
+from kdlab.experiments.replays.bucila_settings import (
     CLAIM_RULE,
     CLOSE_GAP_CLOSED,
     COMPRESSION_NOTES,
@@ -39,6 +38,7 @@ from kdlab.experiments.replays.compression_settings import (
     WIDE_FEWER_ERRORS,
     CompressionConfig,
 )
+from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_students, overall_status
 from kdlab.experiments.replays.config import REPLAY_TITLES
 from kdlab.experiments.replays.paper import BUCILA, PAPER_NUMBERS
 from kdlab.ml.config import TrainConfig

@@ -1,6 +1,6 @@
 """The compression card's figures: the reliability diagram and accuracy against latency.
 
-Inputs are the card's JSON-ready dicts (``kdlab.experiments.compression_card.ModelCard.as_dict``)
+Inputs are the card's JSON-ready dicts (``kdlab.experiments.card.ModelCard.as_dict``)
 keyed by the lab's role names ("teacher", "distilled", "baseline"), coloured as in ``kdlab.plots.lab``;
 a replay's cards are keyed by its run names, named by ``names`` and coloured from the rest of the palette.
 The class's runs (``kdlab.classroom.class_card.ClassPoint``) are small open markers behind the card's own.

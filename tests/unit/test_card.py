@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from kdlab.experiments.compression_card import (
+from kdlab.experiments.card import (
     ECE_BINS,
     ModelCard,
     calibration,
