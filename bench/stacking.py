@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig  # noqa: E402
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, load_mnist, select_transfer_indices  # noqa: E402
-from kdlab.ml.losses import teacher_objective  # noqa: E402
+from kdlab.ml.methods.registry import teacher_objective  # noqa: E402
 from kdlab.ml.models import build_model  # noqa: E402
 from kdlab.ml.stacked import StackMember, train_stacked  # noqa: E402
 from kdlab.ml.train import pick_device, train_models  # noqa: E402

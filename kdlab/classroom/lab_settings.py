@@ -17,7 +17,8 @@ from dataclasses import dataclass, fields
 from kdlab.classroom.values import in_range, one_of, parse_float, parse_int
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.seeds import MAX_SEEDS
-from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
+from kdlab.ml.methods.method import Method, MethodSetting
+from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
 from kdlab.teachers.ensembles import parse_teacher_name
 
@@ -30,8 +31,6 @@ EPOCH_RANGE = (1, 50)
 SEED_RANGE = (0, 9999)
 SEEDS_RANGE = (1, MAX_SEEDS)  # how many seeds one press of Train runs
 ALPHA_STEP = 0.05
-BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # DKD's NCKD weight: Zhao et al.'s default 8, and powers of 2 around it
-SOFT_LABELS = {"kd": "KD", "tckd": "TCKD only", "nckd": "NCKD only", "dkd": "DKD"}
 WIDGETS = ("teacher", "student", "radio", "select_slider", "slider", "number_input")
 # The settings that are not a field of each run's config but of the press of Train (TrainRequest.build's
 # keywords), with their defaults: several seeds make several runs, each its own config.
@@ -95,8 +94,8 @@ def check_train_size(raw: str, train_count: int | None) -> tuple[int | None, str
 def check_soft(raw: str) -> tuple[str | None, str]:
     """A soft loss by name: kd, tckd, nckd or dkd."""
     name = raw.strip().lower()
-    if name not in SOFT_LOSSES:
-        return None, f"is not a soft loss ({', '.join(SOFT_LOSSES)})"
+    if name not in METHODS:
+        return None, f"is not a soft loss ({', '.join(METHODS)})"
     return name, ""
 
 
@@ -189,6 +188,27 @@ class LabSetting:
         return text + (" (all)" if self.field == "train_size" and value == train_count else "")
 
 
+def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
+    """The lab's row for a distillation method's own setting (``kdlab.ml.methods``): a select slider of its
+    values, shown with that method only."""
+    return LabSetting(
+        setting.name,
+        setting.name,
+        f"lab.{setting.name}",
+        setting.label,
+        setting.name,
+        "select_slider",
+        "Soft targets",
+        _choice,
+        options=setting.values,
+        what=f"lab's {setting.name} values",
+        number_format="g",
+        help=setting.help,
+        only_with=("soft", method.name),
+        unset=setting.default,
+    )
+
+
 LAB_SETTINGS = (
     LabSetting(
         "teacher",
@@ -247,27 +267,12 @@ LAB_SETTINGS = (
         "radio",
         "Soft targets",
         lambda setting, raw, count: check_soft(raw),
-        options=tuple(SOFT_LOSSES),
-        option_labels=SOFT_LABELS,
-        help="; ".join(f"{SOFT_LABELS[name]}: {words}" for name, words in SOFT_LOSSES.items())
+        options=tuple(METHODS),
+        option_labels={name: method.label for name, method in METHODS.items()},
+        help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
         + " (Zhao et al. 2022, Decoupled KD).",
     ),
-    LabSetting(
-        "beta",
-        "beta",
-        "lab.beta",
-        "beta: weight of NCKD in DKD",
-        "beta",
-        "select_slider",
-        "Soft targets",
-        _choice,
-        options=BETAS,
-        what="lab's beta values",
-        number_format="g",
-        help="DKD = TCKD + beta * NCKD; used with the DKD soft loss only.",
-        only_with=("soft", "dkd"),
-        unset=DKD_BETA,
-    ),
+    *(method_setting(method, setting) for method, setting in method_settings().values()),
     LabSetting("epochs", "epochs", "lab.epochs", "Epochs", "epochs", "slider", "Training", _whole, bounds=EPOCH_RANGE),
     LabSetting(
         "lr",

@@ -13,7 +13,7 @@ from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRA
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.files import write_atomically
-from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES
+from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -147,13 +147,17 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
 def add_soft_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--soft",
-        choices=list(SOFT_LOSSES),
+        choices=list(METHODS),
         default="kd",
         help="the soft term: "
-        + "; ".join(f"{name}: {words}" for name, words in SOFT_LOSSES.items())
+        + "; ".join(f"{name}: {method.summary}" for name, method in METHODS.items())
         + " (default: kd)",
     )
-    parser.add_argument("--beta", type=float, help=f"weight of NCKD in --soft dkd (default: {DKD_BETA:g})")
+    for name, (method, setting) in method_settings().items():  # each method's own settings (kdlab.ml.methods)
+        words = setting.label.partition(": ")[2] or setting.label
+        parser.add_argument(
+            f"--{name}", type=float, help=f"{words}, with --soft {method.name} (default: {setting.default:g})"
+        )
     parser.add_argument(
         "--seeds",
         type=seed_count,

@@ -15,7 +15,8 @@ import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
-from kdlab.ml.losses import DKD_BETA, SOFT_LOSSES, LabelsLoss, teacher_objective
+from kdlab.ml.losses import LabelsLoss
+from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.ml.models import build_model, canonical_architecture
 from kdlab.ml.stacked import StackMember
 from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
@@ -50,9 +51,9 @@ class DistillConfig(HoldsTraining):
     ``training`` holds the students' hyper-parameters (temperature, alpha, epochs, learning
     rate, batch size, seed); ``DistillConfig.build(temperature=8, ...)`` takes them flat.
     ``alpha`` weights the soft (teacher) term: loss = alpha * soft + (1 - alpha) * CE, where
-    ``soft`` names the soft term (``kdlab.ml.losses.SOFT_LOSSES``): "kd" is all of T^2 * KL,
+    ``soft`` names the soft term (a method of ``kdlab.ml.methods``): "kd" is all of T^2 * KL,
     "tckd" and "nckd" one of Zhao et al.'s parts of it, "dkd" TCKD + ``beta`` * NCKD (``beta``
-    None: ``DKD_BETA``; only with "dkd"). ``train_size`` None means the demo size: 5,000 images,
+    None: ``kdlab.ml.methods.dkd.DKD_BETA``; only with "dkd"). ``train_size`` None means the demo size: 5,000 images,
     or all of them when the filters leave fewer.
     """
 
@@ -81,14 +82,23 @@ class DistillConfig(HoldsTraining):
         self._check_soft()
 
     def _check_soft(self) -> None:
-        if self.soft not in SOFT_LOSSES:
-            raise ValueError(f"Unknown soft loss '{self.soft}': choose one of {', '.join(SOFT_LOSSES)}.")
-        if self.beta is None:
-            return
-        if self.soft != "dkd":
-            raise ValueError("beta weights NCKD in the dkd soft loss only: choose soft dkd, or leave beta out.")
-        if not (isinstance(self.beta, int | float) and 0 <= self.beta <= 100):
-            raise ValueError(f"beta must be a number from 0 to 100 (got {self.beta}); Zhao et al. use {DKD_BETA:g}.")
+        """The method (``kdlab.ml.methods``) and each method setting given: that method's, within its range."""
+        if self.soft not in METHODS:
+            raise ValueError(f"Unknown soft loss '{self.soft}': choose one of {', '.join(METHODS)}.")
+        for name, (method, setting) in method_settings().items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.soft != method.name:
+                raise ValueError(
+                    f"{name} is a setting of the {method.name} soft loss only: choose soft {method.name}, or leave "
+                    f"{name} out."
+                )
+            if not (isinstance(value, int | float) and setting.low <= value <= setting.high):
+                raise ValueError(
+                    f"{name} must be a number from {setting.low:g} to {setting.high:g} (got {value}); its default is "
+                    f"{setting.default:g}."
+                )
 
     @property
     def student_runs(self) -> dict[str, str]:
@@ -200,7 +210,7 @@ def train_student_pair(
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
         objective = (
             teacher_objective(
-                teacher.logits_at(training.temperature)[indices], training.temperature, training.alpha, soft, beta
+                teacher.logits_at(training.temperature)[indices], training.temperature, training.alpha, soft, beta=beta
             )
             if kind == "distilled"
             else LabelsLoss()

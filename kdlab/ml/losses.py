@@ -91,17 +91,8 @@ def mutual_learning_loss(
 # stays 0 in the KL, where -inf would give 0 * nan.
 MASKED_LOGIT = -1e9
 
+
 # The soft terms a student can learn from: all of the KL (Hinton et al.), or Zhao et al.'s parts.
-SOFT_LOSSES = {
-    "kd": "classical KD: all of KL(teacher || student)",
-    "tckd": "target-class KD only: how sure the teacher is of the right digit",
-    "nckd": "non-target-class KD only: how the teacher ranks the wrong digits",
-    "dkd": "decoupled KD: TCKD + beta * NCKD, the two parts weighted freely",
-}
-DKD_TCKD_WEIGHT = 1.0  # Zhao et al.'s alpha, called alpha_t here: kdlab's alpha weights the soft term
-DKD_BETA = 8.0  # Zhao et al.'s default for CIFAR-100 and ImageNet (they report no MNIST runs)
-
-
 class DecoupledKL(NamedTuple):
     """Zhao et al.'s parts of the KD soft term, per sample (B,), each already times T^2."""
 
@@ -173,15 +164,6 @@ def decoupled_kd_loss(
     soft = alpha * (tckd_weight * kl.tckd.mean() + nckd_weight * kl.nckd.mean())
     hard = (1.0 - alpha) * F.cross_entropy(student_logits, targets)
     return KDLoss(soft + hard, soft, hard)
-
-
-def soft_loss_weights(soft: str, beta: float | None = None) -> tuple[float, float]:
-    """(tckd_weight, nckd_weight) of a decoupled soft loss: "tckd", "nckd" or "dkd" (with ``beta``,
-    default ``DKD_BETA``). Raises ``ValueError`` for any other name ("kd" is ``kd_loss`` itself)."""
-    weights = {"tckd": (1.0, 0.0), "nckd": (0.0, 1.0), "dkd": (DKD_TCKD_WEIGHT, DKD_BETA if beta is None else beta)}
-    if soft not in weights:
-        raise ValueError(f"Unknown decoupled soft loss '{soft}': choose one of {', '.join(weights)}.")
-    return weights[soft]
 
 
 class Objective(Protocol):
@@ -257,18 +239,6 @@ class DecoupledTeacherLoss:
         """(2,): the soft term's TCKD and NCKD parts as this loss weights them, batch means."""
         kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature)
         return self.alpha * torch.stack([self.tckd_weight * kl.tckd.mean(), self.nckd_weight * kl.nckd.mean()])
-
-
-def teacher_objective(
-    teacher_logits: torch.Tensor, temperature: float, alpha: float, soft: str = "kd", beta: float | None = None
-) -> TeacherLoss | DecoupledTeacherLoss:
-    """The objective of a student distilled from ``teacher_logits`` with soft loss ``soft`` (a key of
-    ``SOFT_LOSSES``): "kd" is ``TeacherLoss`` (``kd_loss``), the others ``DecoupledTeacherLoss``."""
-    if soft == "kd":
-        return TeacherLoss(teacher_logits, temperature, alpha)
-    if soft not in SOFT_LOSSES:
-        raise ValueError(f"Unknown soft loss '{soft}': choose one of {', '.join(SOFT_LOSSES)}.")
-    return DecoupledTeacherLoss(teacher_logits, temperature, alpha, *soft_loss_weights(soft, beta))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from kdlab.classroom.lab_settings import config_fields, lab_setting, request_fie
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
-from kdlab.ml.losses import SOFT_LOSSES
+from kdlab.ml.methods.registry import METHODS
 from kdlab.serve.limits import CostTooHigh, check_cost
 from kdlab.serve.request import Press
 from kdlab.serve.runner import JobStatus
@@ -113,7 +113,7 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
                     soft_targets_preview(trained, data, values["T"], key="lab.preview")
         loss_formula(values["T"], values["alpha"])
         if values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
-            st.caption(f"Soft loss {values['soft']}: {SOFT_LOSSES[values['soft']]}, in place of the KL above.")
+            st.caption(f"Soft loss {values['soft']}: {METHODS[values['soft']].summary}, in place of the KL above.")
     return values, trained
 
 

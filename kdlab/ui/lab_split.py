@@ -8,7 +8,7 @@ import streamlit as st
 
 from kdlab.experiments.replays.decoupled import non_target_weight
 from kdlab.ml.data import MnistData
-from kdlab.ml.losses import DKD_BETA
+from kdlab.ml.methods.dkd import DKD_BETA
 from kdlab.serve.request import TrainRequest
 from kdlab.teachers.teacher import Teacher
 

@@ -21,7 +21,7 @@ from tests.conftest import tiny_config
         (dict(omit_classes=tuple(range(10))), "empty"),
         (dict(teacher_epochs=0), "Teacher epochs"),
         (dict(soft="dark"), "Unknown soft loss 'dark': choose one of kd, tckd, nckd, dkd"),
-        (dict(soft="nckd", beta=8.0), "beta weights NCKD in the dkd soft loss only"),
+        (dict(soft="nckd", beta=8.0), "beta is a setting of the dkd soft loss only"),
         (dict(beta=8.0), "choose soft dkd"),
         (dict(soft="dkd", beta=-1.0), "beta must be a number from 0 to 100"),
         (dict(soft="dkd", beta=float("nan")), "beta must be a number"),

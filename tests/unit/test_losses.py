@@ -14,8 +14,8 @@ from kdlab.ml.losses import (
     kd_loss,
     mutual_learning_loss,
     soft_target_kl,
-    teacher_objective,
 )
+from kdlab.ml.methods.registry import teacher_objective
 
 
 def _by_hand(student, teacher, targets, temperature, alpha):

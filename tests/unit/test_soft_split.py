@@ -8,7 +8,8 @@ import torch
 from kdlab.experiments.distill import run_distillation
 from kdlab.ml.curve_points import SPLIT_IMAGES
 from kdlab.ml.data import normalize
-from kdlab.ml.losses import TeacherLoss, decoupled_kl, soft_target_kl, teacher_objective
+from kdlab.ml.losses import TeacherLoss, decoupled_kl, soft_target_kl
+from kdlab.ml.methods.registry import teacher_objective
 from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import curve_point
 from tests.conftest import tiny_config
@@ -21,7 +22,7 @@ def test_the_parts_add_up_to_the_kd_soft_term_and_each_loss_weights_its_own():
     tckd, nckd = TeacherLoss(teacher, 4.0, 0.9).soft_parts(student, labels, index)
     assert float(tckd + nckd) == pytest.approx(0.9 * float(soft_target_kl(student, teacher, 4.0)), rel=1e-5)
     kl = decoupled_kl(student, teacher, labels, 4.0)
-    dkd = teacher_objective(teacher, 4.0, 0.5, "dkd", 2.0).soft_parts(student, labels, index)
+    dkd = teacher_objective(teacher, 4.0, 0.5, "dkd", beta=2.0).soft_parts(student, labels, index)
     assert dkd.tolist() == pytest.approx([0.5 * float(kl.tckd.mean()), 0.5 * 2.0 * float(kl.nckd.mean())], rel=1e-5)
     assert teacher_objective(teacher, 4.0, 0.5, "nckd").soft_parts(student, labels, index)[0] == 0
 

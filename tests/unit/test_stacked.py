@@ -11,7 +11,8 @@ import torch
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.events import EvalEvent
-from kdlab.ml.losses import LabelsLoss, teacher_objective
+from kdlab.ml.losses import LabelsLoss
+from kdlab.ml.methods.registry import teacher_objective
 from kdlab.ml.models import build_model
 from kdlab.ml.stacked import StackMember, batched_products_exact, train_stacked
 from kdlab.ml.train import train_models

@@ -1,0 +1,15 @@
+"""Classical knowledge distillation (Hinton, Vinyals & Dean 2015): the student matches all of the teacher's
+softened distribution, T^2 * KL(teacher || student) at temperature T (``kdlab.ml.losses.kd_loss``)."""
+
+from __future__ import annotations
+
+from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods.method import Method
+
+METHOD = Method(
+    name="kd",
+    label="KD",
+    summary="classical KD: all of KL(teacher || student)",
+    formula="T^2 * KL(softmax(z_t / T) || softmax(z_s / T))",
+    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
+)

@@ -1,0 +1,47 @@
+"""What a distillation method declares (``Method``) and each setting of its own (``MethodSetting``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class MethodSetting:
+    """A setting a method adds to T and alpha: a ``DistillConfig`` field of the same name, a lab control
+    (``values``), a link parameter and a command-line option (``--name``)."""
+
+    name: str
+    label: str  # the lab control's label
+    values: tuple[float, ...]  # the lab's choices
+    default: float  # used when the run leaves it unset
+    low: float  # the range DistillConfig accepts
+    high: float
+    help: str  # one sentence, for the control's help and the option's
+
+
+@dataclass(frozen=True)
+class Method:
+    """One distillation method: how a student is distilled from its teacher's softened outputs.
+
+    ``objective(teacher_logits, temperature, alpha, settings)`` is the training loop's objective
+    (``kdlab.ml.losses.Objective``) for the transfer set's teacher logits, with ``settings`` the values of
+    the method's own settings (their defaults filled in).
+    """
+
+    name: str  # DistillConfig.soft, ?soft=, --soft
+    label: str  # the lab's radio button
+    summary: str  # one line: what the student learns from the teacher
+    formula: str  # the soft term, in plain text
+    objective: Callable[[torch.Tensor, float, float, dict[str, Any]], Any]
+    settings: tuple[MethodSetting, ...] = ()
+
+    def setting_values(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The method's settings: each from ``given`` where it is not None, else its default."""
+        return {
+            setting.name: setting.default if given.get(setting.name) is None else given[setting.name]
+            for setting in self.settings
+        }

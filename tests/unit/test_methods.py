@@ -1,0 +1,68 @@
+"""The distillation methods' registry (``kdlab.ml.methods``): each method declared once, in its module, and
+the lab's controls, links, the command line and DistillConfig's checks derived from it."""
+
+import argparse
+
+import pytest
+import torch
+
+from kdlab.classroom.lab_settings import LAB_SETTINGS, lab_setting
+from kdlab.classroom.links import parse_lab_link
+from kdlab.cli.core import add_soft_arguments
+from kdlab.experiments.distill import DistillConfig
+from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
+from kdlab.ml.methods import dkd, kd, nckd, tckd
+from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
+
+
+def test_every_method_module_is_registered_once_under_its_own_name():
+    modules = (kd, tckd, nckd, dkd)
+    assert list(METHODS) == [module.METHOD.name for module in modules] == ["kd", "tckd", "nckd", "dkd"]
+    assert all(METHODS[module.METHOD.name] is module.METHOD for module in modules)
+    assert all(method.label and method.summary and method.formula for method in METHODS.values())
+
+
+def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_methods():
+    soft = lab_setting("soft")
+    assert soft.options == tuple(METHODS)
+    assert soft.option_labels == {name: method.label for name, method in METHODS.items()}
+    assert all(method.summary in soft.help for method in METHODS.values())
+    parser = argparse.ArgumentParser()
+    add_soft_arguments(parser)
+    choices = next(action.choices for action in parser._actions if action.dest == "soft")
+    assert list(choices) == list(METHODS)
+    for name, (method, setting) in method_settings().items():
+        row = lab_setting(name)  # each method setting is a lab control shown with its method only
+        assert row.options == setting.values and row.only_with == ("soft", method.name) and row.unset == setting.default
+        assert parser.parse_args([f"--{name}", "3"]).__dict__[name] == 3.0
+    assert [row.url for row in LAB_SETTINGS].count("beta") == 1
+    link = parse_lab_link({"soft": "dkd", "beta": "4"}, 4000)
+    assert link.values["soft"] == "dkd" and link.values["beta"] == 4.0
+    assert "is not a soft loss (kd, tckd, nckd, dkd)" in " ".join(parse_lab_link({"soft": "fitnets"}, 4000).problems)
+
+
+def test_a_method_setting_belongs_to_its_method_and_stays_in_its_range():
+    DistillConfig.build(soft="dkd", beta=2.0)  # fine
+    with pytest.raises(ValueError, match="beta is a setting of the dkd soft loss only"):
+        DistillConfig.build(soft="kd", beta=2.0)
+    with pytest.raises(ValueError, match="beta must be a number from 0 to 100"):
+        DistillConfig.build(soft="dkd", beta=101.0)
+    with pytest.raises(ValueError, match="Unknown soft loss 'fitnets'"):
+        DistillConfig.build(soft="fitnets")
+
+
+def test_each_method_makes_the_objective_of_its_formula():
+    torch.manual_seed(0)
+    student, teacher, labels = torch.randn(6, 10), torch.randn(6, 10), torch.randint(0, 10, (6,))
+    index = torch.arange(6)
+    assert isinstance(teacher_objective(teacher, 4.0, 0.9, "kd"), TeacherLoss)
+    kd_total = teacher_objective(teacher, 4.0, 0.9, "kd")([student], 0, labels, index).total
+    assert torch.allclose(kd_total, kd_loss(student, teacher, labels, 4.0, 0.9).total)
+    parts = decoupled_kl(student, teacher, labels, 4.0)
+    for name, (tckd_weight, nckd_weight) in {"tckd": (1.0, 0.0), "nckd": (0.0, 1.0), "dkd": (1.0, 8.0)}.items():
+        objective = teacher_objective(teacher, 4.0, 1.0, name)  # alpha 1: the soft term alone; dkd: beta's default
+        assert isinstance(objective, DecoupledTeacherLoss)
+        soft = objective([student], 0, labels, index).soft
+        assert torch.allclose(soft, tckd_weight * parts.tckd.mean() + nckd_weight * parts.nckd.mean())
+    beta_two = teacher_objective(teacher, 4.0, 1.0, "dkd", beta=2.0)([student], 0, labels, index).soft
+    assert torch.allclose(beta_two, parts.tckd.mean() + 2.0 * parts.nckd.mean())
