@@ -108,7 +108,7 @@ def _step(number: int, raw: object, where: str) -> Step:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise LessonError(f'{where}: step {number} needs a text = "..." line.')
     page = raw.get("page")
-    if page is not None and page not in LINK_PAGES:
+    if page is not None and (not isinstance(page, str) or page not in LINK_PAGES):  # page = [] is valid TOML
         raise LessonError(f"{where}: step {number} has page = {shown(page)}; use one of {', '.join(LINK_PAGES)}.")
     params = raw.get("params", {})
     vary = raw.get("vary")

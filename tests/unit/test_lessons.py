@@ -62,6 +62,8 @@ def test_a_new_lesson_is_a_data_file(tmp_path):
         (lambda text: text.replace("T = 8", "T = 7"), "T=`7` is not one of the lab's temperatures"),
         (lambda text: text.replace("T = 8", "temperature = 8"), "`temperature` is not a parameter of the lab page"),
         (lambda text: text.replace('page = "lab"', 'page = "kitchen"'), "page = `kitchen`; use one of lab,"),
+        # Found by the hypothesis test (test_fuzz.py): a list where the page's name goes raised a TypeError.
+        (lambda text: text.replace('page = "lab"', "page = []"), "has page = `[]`; use one of lab,"),
         (lambda text: text.replace("alpha = [0.5, 0.9]", "alpha = [0.5, 1.5]"), "alpha=`1.5` must be from 0 to 1"),
         # An integer of 5,000 digits: tomllib raised a plain ValueError (Python prints at most 4,300 digits), which
         # load_lessons let through, so the lessons page and kdlab prepare stopped for every lesson.
