@@ -180,7 +180,7 @@ def run_distill(args: argparse.Namespace) -> dict:
         teacher_epochs=args.teacher_epochs,
         with_baseline=args.baseline,
         soft=args.soft,
-        beta=args.beta,
+        **{name: getattr(args, name) for name in method_settings()},  # each method's own (--beta)
     )
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     if args.save_student and not args.save_student.parent.is_dir():
