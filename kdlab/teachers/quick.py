@@ -61,13 +61,15 @@ def needs_a_stand_in(name: str, data: MnistData) -> bool:
     return full >= QUICK_TEACHER.stand_in_ratio * quick
 
 
+def cached_quick_teacher(data: MnistData, *, cache_dir: str | os.PathLike | None = None) -> Teacher | None:
+    """The quick teacher if it is trained (in this process's memory, or on disk and usable), else None. Never
+    trains; a corrupt file is removed (``load_cached_teacher``)."""
+    return load_cached_teacher(QUICK_TEACHER.architecture, data, epochs=quick_teacher_epochs(data), cache_dir=cache_dir)
+
+
 def is_quick_teacher_ready(data: MnistData, *, cache_dir: str | os.PathLike | None = None) -> bool:
-    """True when the quick teacher is trained (in this process's memory, or on disk and usable): resolving it
-    costs no training. Never trains; a corrupt file is removed (``load_cached_teacher``)."""
-    teacher = load_cached_teacher(
-        QUICK_TEACHER.architecture, data, epochs=quick_teacher_epochs(data), cache_dir=cache_dir
-    )
-    return teacher is not None
+    """True when the quick teacher is trained: resolving it costs no training."""
+    return cached_quick_teacher(data, cache_dir=cache_dir) is not None
 
 
 def resolve_quick_teacher(

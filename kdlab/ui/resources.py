@@ -154,10 +154,12 @@ def teacher_or_stand_in(architecture: str, *, key: str) -> tuple[Teacher, Job | 
     job = TEACHER_JOBS.existing(runner, architecture, data, cache)
     if not quick_teacher.needs_a_stand_in(architecture, data) or (job is not None and job.is_finished):
         return require_teacher(architecture, key=key), None
-    quick_job = None if quick_teacher.is_quick_teacher_ready(data) else admit_quick_teacher(runner, data, cache)
+    quick = quick_teacher.cached_quick_teacher(data)
+    quick_job = None if quick is not None else admit_quick_teacher(runner, data, cache)
     job = _admit_teacher(architecture)  # after the quick one: on a busy server the quick one starts first
-    if quick_job is None or quick_teacher.is_quick_teacher_ready(data):
-        return quick_teacher.resolve_quick_teacher(data), job
+    quick = quick or quick_teacher.cached_quick_teacher(data)  # its job may have ended meanwhile
+    if quick is not None:  # read, never trained here: a page request trains nothing
+        return quick, job
     if quick_job.is_finished:  # without a quick teacher: wait for the chosen one
         return require_teacher(architecture, key=key), None
     epochs = plural(quick_teacher.quick_teacher_epochs(data), "epoch")
