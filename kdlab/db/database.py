@@ -194,7 +194,7 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")  # also the first read: a damaged file fails here
+            _set_wal(cursor, busy_timeout)  # also the first read: a damaged file fails here
         finally:
             cursor.close()
 
@@ -204,6 +204,26 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _set_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """``PRAGMA journal_mode = WAL``, tried again until ``busy_timeout`` has passed while the file is locked.
+
+    On a new file (still in rollback-journal mode) the switch needs the exclusive lock, and SQLite does not
+    call its busy handler when two connections holding a shared lock both want it (it would deadlock): one
+    fails at once with "database is locked". Eight replicas opening a new database together met that in CI
+    (test_replicas_that_start_together_upgrade_a_new_database_once, 1 run in about 60); a file already in
+    WAL mode never takes this lock.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _engine(url: str, busy_timeout: float) -> Engine:

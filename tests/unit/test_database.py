@@ -3,6 +3,7 @@ damaged / locked / full databases, persistence across processes, the result cach
 runs that coalesce."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -227,6 +228,22 @@ def test_a_locked_database_is_reported_and_loses_nothing(database_url):
         holder.close()
     store.add(record(2))
     assert [r.run_id for r in store.records()] == ["run1", "run2"]
+
+
+def test_a_new_sqlite_file_another_process_is_creating_is_waited_for_not_refused(sqlite_url, tmp_path):
+    # Another replica connected first and holds the write lock of the new file, still in rollback-journal mode:
+    # switching it to WAL needs the exclusive lock, and SQLite refuses that at once instead of waiting.
+    other = sqlite3.connect(tmp_path / "runs.sqlite3", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE elsewhere (x)")
+    threading.Timer(0.3, other.commit).start()
+    try:
+        database = open_database(sqlite_url, busy_timeout=5.0)
+    finally:
+        other.close()
+    assert database.version() == len(schema.MIGRATIONS)
+    with database.read() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_a_class_writing_at_once_to_sqlite_takes_turns_and_none_is_refused(sqlite_url):
