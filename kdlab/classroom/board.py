@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from kdlab.experiments.seeds import t_interval
+from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.runs.store import checked_prediction
 
 PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
@@ -45,16 +46,16 @@ class ClassRun:
     distilled_errors: int | None
     test_size: int | None
     prediction: dict | None = None  # {"fewer": bool, "by": int | None}
-    soft: str = "kd"  # the soft loss (DistillConfig.soft): kd, tckd, nckd or dkd
+    soft: str = "kd"  # the distillation method (DistillConfig.soft, a key of kdlab.ml.methods.METHODS)
     learning_rate: float | None = None
     batch_size: int | None = None
-    beta: float | None = None
+    method_settings: tuple[tuple[str, float], ...] = ()  # the method's own settings, defaults filled: (("beta", 8.0),)
 
     @property
     def settings(self) -> tuple:
         """Everything but T, alpha and the seed that makes a run: runs that share it differ by those only."""
         return (
-            self.teacher, self.student, self.soft, self.beta, self.epochs, self.learning_rate, self.batch_size,
+            self.teacher, self.student, self.soft, self.method_settings, self.epochs, self.learning_rate, self.batch_size,
             self.train_images, self.test_size,
         )  # fmt: skip
 
@@ -92,8 +93,13 @@ def class_run(
         soft=str(config.get("soft", "kd")),
         learning_rate=config.get("learning_rate"),
         batch_size=config.get("batch_size"),
-        beta=config.get("beta"),
+        method_settings=_method_settings(config),
     )
+
+
+def _method_settings(config: dict) -> tuple[tuple[str, float], ...]:
+    method = METHODS.get(str(config.get("soft", "kd")))
+    return () if method is None else tuple(method.setting_values(config).items())
 
 
 def distinct_nicknames(runs: list[ClassRun]) -> list[ClassRun]:
@@ -274,6 +280,7 @@ TABLE_COLUMNS = (
     "T",
     "alpha",
     "soft",
+    *method_settings(),  # a column per method setting (dkd's beta), blank for the runs of other methods
     "epochs",
     "train_images",
     "seed",
@@ -298,6 +305,8 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             "T": run.temperature,
             "alpha": run.alpha,
             "soft": run.soft,
+            **dict.fromkeys(method_settings()),
+            **dict(run.method_settings),
             "epochs": run.epochs,
             "train_images": run.train_images,
             "seed": run.seed,

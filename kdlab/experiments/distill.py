@@ -81,6 +81,12 @@ class DistillConfig(HoldsTraining):
             raise ValueError(f"Teacher epochs must be 1 to 100 (got {self.teacher_epochs}).")
         self._check_soft()
 
+    @property
+    def method_settings(self) -> dict[str, float | None]:
+        """The settings of this run's distillation method (``kdlab.ml.methods``) by name, None where left unset
+        (the method's default): ``{"beta": 2.0}`` for dkd, ``{}`` for kd."""
+        return {setting.name: getattr(self, setting.name) for setting in METHODS[self.soft].settings}
+
     def _check_soft(self) -> None:
         """The method (``kdlab.ml.methods``) and each method setting given: that method's, within its range."""
         if self.soft not in METHODS:
@@ -171,7 +177,7 @@ def train_student_pair(
     *,
     runs: Mapping[str, str],
     soft: str = "kd",
-    beta: float | None = None,
+    method_settings: Mapping[str, float | None] | None = None,
     on_start: Callable[[str], EventCallback | None] = lambda run: None,
     on_finish: Callable[[str], None] = lambda run: None,
     stop: threading.Event | None = None,
@@ -182,7 +188,8 @@ def train_student_pair(
 
     Both runs build the student with ``training.seed`` and see the same batches in the same order,
     so the only difference between them is the teacher's soft targets (at ``training.temperature``,
-    weighted by ``training.alpha``, learnt through the soft loss ``soft``, with ``beta`` for "dkd").
+    weighted by ``training.alpha``, learnt through the soft loss ``soft``, a ``kdlab.ml.methods`` method, with its ``method_settings``:
+    ``{"beta": 2.0}`` for "dkd", None or a missing one its default).
 
     Args:
         teacher: a trained teacher; nothing trains unless its status is "completed".
@@ -210,7 +217,11 @@ def train_student_pair(
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
         objective = (
             teacher_objective(
-                teacher.logits_at(training.temperature)[indices], training.temperature, training.alpha, soft, beta=beta
+                teacher.logits_at(training.temperature)[indices],
+                training.temperature,
+                training.alpha,
+                soft,
+                **(method_settings or {}),
             )
             if kind == "distilled"
             else LabelsLoss()
@@ -314,7 +325,7 @@ def run_distillation(
         config.training,
         runs=runs,
         soft=config.soft,
-        beta=config.beta,
+        method_settings=config.method_settings,
         on_start=announce,
         stop=stop,
         device=device,

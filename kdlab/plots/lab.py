@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.ml.methods.registry import METHODS
 from kdlab.plots.style import DIGITS, HEATMAP_SCALE, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES, RUN_DASHES
 
 UNIFORM_ENTROPY_BITS = math.log2(10)
@@ -207,10 +208,10 @@ def _zoom_accuracy_axis(figure: go.Figure, values: Sequence[float]) -> None:
     figure.update_yaxes(range=[max(0.0, min(0.8, low - 0.02)), 1.005], tickformat=".0%")
 
 
-def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figure:
+def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]], soft: str = "kd") -> go.Figure:
     """The distilled student's loss split into its soft term (alpha T^2 KL, learning from the
     teacher) and hard term ((1 - alpha) CE, learning from the labels), beside the baseline's
-    plain cross-entropy."""
+    plain cross-entropy; the soft term's parts as the run's distillation method ``soft`` declares them."""
     figure = go.Figure()
     distilled = curves.get("distilled") or []
     baseline = curves.get("baseline") or []
@@ -224,7 +225,7 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figu
             "baseline: cross-entropy",
             dict(color=ROLE_COLORS["baseline"], width=3, dash=ROLE_DASH["baseline"]),
         ),
-        *soft_split_lines(distilled),
+        *soft_split_lines(distilled, soft),
     ]
     for points, field, name, line in lines:
         if points:
@@ -243,23 +244,16 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]]) -> go.Figu
     return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss (log scale)")
 
 
-SPLIT_NAMES = {
-    "tckd": "distilled: TCKD part (right digit vs the rest)",
-    "nckd": "distilled: NCKD part, weighted (the wrong digits' ranking)",
-}
-
-
-def soft_split_lines(distilled: Sequence[Mapping[str, float]]) -> list[tuple]:
-    """The loss anatomy's lines of the soft term's two parts (Zhao et al. 2022), where the curve points
-    carry them (``kdlab.ml.curve_points.soft_split``): thin lines in the distilled student's colour."""
+def soft_split_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> list[tuple]:
+    """The loss anatomy's lines of the soft term's parts that the method ``soft`` declares
+    (``kdlab.ml.methods``: Zhao et al.'s TCKD and NCKD, as the method weights them), where the curve
+    points carry them (``kdlab.ml.curve_points``): thin lines in the distilled student's colour."""
     points = [point for point in distilled if point.get("tckd") is not None]
     color = ROLE_COLORS["distilled"]
-    lines = [
-        (points, "tckd", SPLIT_NAMES["tckd"], dict(color=color, width=1.5, dash="dash")),
-        (points, "nckd", SPLIT_NAMES["nckd"], dict(color=color, width=1.5, dash="dashdot")),
+    dashes = iter(("dash", "dashdot", "longdash", "longdashdot"))
+    return [
+        (points, part, name, dict(color=color, width=1.5, dash=next(dashes))) for part, name in METHODS[soft].anatomy
     ]
-    # A part the soft loss leaves out (TCKD in "NCKD only") is 0 throughout: no line on a log axis.
-    return [line for line in lines if any(point[line[1]] > 0 for point in points)]
 
 
 def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:

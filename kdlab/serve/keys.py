@@ -29,6 +29,7 @@ import torch
 import kdlab
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
+from kdlab.ml.methods.registry import method_settings
 from kdlab.ml.train import pick_device
 from kdlab.teachers.teacher import TeacherRecord, default_teacher_epochs
 
@@ -86,8 +87,17 @@ def run_identity(config: DistillConfig, data: MnistData, teacher: TeacherRecord 
 # What the student alone never sees: the teacher and its soft targets. Everything else of the config
 # stays in the baseline's key (a setting wrongly kept only costs sharing; one wrongly dropped would
 # serve a wrong baseline).
-# The soft loss and its beta shape the distilled student only: the student alone never sees the teacher.
-NOT_IN_BASELINE = ("teacher", "teacher_epochs", "teacher_seed", "temperature", "alpha", "soft", "beta", "with_baseline")
+# The distillation method and its own settings (dkd's beta) shape the distilled student only.
+NOT_IN_BASELINE = (
+    "teacher",
+    "teacher_epochs",
+    "teacher_seed",
+    "temperature",
+    "alpha",
+    "soft",
+    *method_settings(),
+    "with_baseline",
+)
 
 
 def baseline_identity(config: DistillConfig, data: MnistData) -> dict:

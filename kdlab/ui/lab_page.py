@@ -58,7 +58,7 @@ def render_live(job, config: dict) -> None:
     built once per curve point for every session watching the job)."""
     if job.status != JobStatus.RUNNING:
         return
-    figures = LIVE_FIGURES.figures(job, config.get("epochs"))
+    figures = LIVE_FIGURES.figures(job, config.get("epochs"), config.get("soft", "kd"))
     if figures.stage:
         st.caption(figures.stage)
     accuracy, loss = st.columns(2)

@@ -8,15 +8,18 @@ import streamlit as st
 
 from kdlab.experiments.replays.decoupled import non_target_weight
 from kdlab.ml.data import MnistData
-from kdlab.ml.methods.dkd import DKD_BETA
+from kdlab.ml.methods.registry import METHODS
 from kdlab.serve.request import TrainRequest
 from kdlab.teachers.teacher import Teacher
 
 SURE = 0.05  # below this mean weight, the wrong digits' ranking is all but silenced
 
 
-def non_target_text(weight: float, temperature: float, images: int, soft: str, beta: float | None) -> str:
-    """The sentence, e.g. "... weighted by 0.004 on average: the teacher is sure."."""
+def non_target_text(
+    weight: float, temperature: float, images: int, soft: str, method_settings: dict[str, float | None]
+) -> str:
+    """The sentence, e.g. "... weighted by 0.004 on average: the teacher is sure.", and what the run's method
+    ``soft`` does with that weight (its ``dark_knowledge``, with its ``method_settings``, None the default)."""
     verdict = (
         "the teacher is sure, so classical KD all but silences how it ranks the wrong digits"
         if weight < SURE
@@ -27,10 +30,9 @@ def non_target_text(weight: float, temperature: float, images: int, soft: str, b
         f"{weight:.3g} on average in classical KD at T = {temperature:g} (the teacher's 1 - p(right digit) "
         f"over the {images:,} transfer images): {verdict}."
     )
-    if soft == "dkd":
-        text += f" DKD weights it by beta = {beta:g} instead."
-    elif soft in ("tckd", "nckd"):
-        text += f" Your soft loss, {soft.upper()} only, keeps just one of the two parts."
+    method = METHODS[soft]
+    if method.dark_knowledge:
+        text += " " + method.dark_knowledge.format(**method.setting_values(method_settings))
     return text
 
 
@@ -41,5 +43,4 @@ def non_target_caption(teacher: Teacher | None, request: TrainRequest | None, da
     config = request.config
     indices = request.transfer_indices
     weight = non_target_weight(teacher, indices, data.train.labels[indices], config.training.temperature)
-    beta = config.beta if config.beta is not None else DKD_BETA
-    st.caption(non_target_text(weight, config.training.temperature, len(indices), config.soft, beta))
+    st.caption(non_target_text(weight, config.training.temperature, len(indices), config.soft, config.method_settings))

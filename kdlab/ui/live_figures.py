@@ -51,9 +51,9 @@ class LiveFigureCache:
         self._latest: OrderedDict[str, tuple[object, tuple, float, LiveFigures]] = OrderedDict()
         self.builds = 0  # figures built (a test and the benchmark read it)
 
-    def figures(self, job, total_epochs: float | None) -> LiveFigures:
-        """The live figures of ``job`` now: the cached ones while no new event changed them, or while only
-        curve points arrived since a build less than ``rebuild_seconds`` ago."""
+    def figures(self, job, total_epochs: float | None, soft: str = "kd") -> LiveFigures:
+        """The live figures of ``job`` (a run of the distillation method ``soft``) now: the cached ones while no
+        new event changed them, or while only curve points arrived since a build less than ``rebuild_seconds`` ago."""
         events = job.events()
         shown = [event for event in events if isinstance(event, (EvalEvent, TeacherReady, StageEvent))]
         stages = sum(1 for event in shown if not isinstance(event, EvalEvent))
@@ -63,7 +63,7 @@ class LiveFigureCache:
             if cached is not None and (cached[1] == version or self._recent(cached, version, now)):
                 self._latest.move_to_end(job.id)
                 return cached[3]
-        built = build_live_figures(shown, total_epochs)
+        built = build_live_figures(shown, total_epochs, soft)
         with self._lock:
             self.builds += 1
             self._latest[job.id] = (job, version, now, built)
@@ -90,8 +90,8 @@ class LiveFigureCache:
             return len(self._latest)
 
 
-def build_live_figures(events, total_epochs: float | None) -> LiveFigures:
-    """Test accuracy (with the teacher's as a line) and the loss anatomy from a job's events."""
+def build_live_figures(events, total_epochs: float | None, soft: str = "kd") -> LiveFigures:
+    """Test accuracy (with the teacher's as a line) and the loss anatomy of the method ``soft`` from a job's events."""
     curves = curves_from_events(events)
     ready = [event for event in events if isinstance(event, TeacherReady)]
     stages = [event for event in events if isinstance(event, StageEvent)]
@@ -101,7 +101,7 @@ def build_live_figures(events, total_epochs: float | None) -> LiveFigures:
         total_epochs=total_epochs,
         title="Test accuracy, live",
     )
-    return LiveFigures(accuracy, plots.loss_anatomy(curves), stages[-1].message if stages else None)
+    return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stages[-1].message if stages else None)
 
 
 LIVE_FIGURES = LiveFigureCache()

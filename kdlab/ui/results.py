@@ -79,7 +79,7 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
             key=f"{key}.accuracy",
         )
     with losses:
-        st.plotly_chart(plots.loss_anatomy(record.curves), key=f"{key}.loss")
+        st.plotly_chart(plots.loss_anatomy(record.curves, record.config.get("soft", "kd")), key=f"{key}.loss")
 
     per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
     with per_class_tab:

@@ -2,7 +2,7 @@
 (live and in the result) and says how much classical KD weighs the wrong digits; the explorer splits
 the chosen digit's soft target in the same two parts."""
 
-from kdlab.plots.lab import SPLIT_NAMES
+from kdlab.ml.methods.registry import METHODS
 from tests.app.helpers import chart_spec, open_alone, run_until, texts
 
 LAB = "pages/distillation_lab.py"
@@ -18,7 +18,7 @@ def test_the_lab_draws_the_two_parts_and_weighs_the_wrong_digits(linear_teacher)
     run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=180)
     assert not at.exception, [e.value for e in at.exception]
     names = [trace.get("name") for trace in chart_spec(at, "lab.result.loss")["data"]]
-    assert SPLIT_NAMES["tckd"] in names and SPLIT_NAMES["nckd"] in names
+    assert all(name in names for _, name in METHODS["kd"].anatomy)
     assert "The wrong digits' share" in texts(at.caption)  # the teacher is cached now
     assert "over the 500 transfer images" in texts(at.caption)
 

@@ -6,6 +6,7 @@ import argparse
 import pytest
 import torch
 
+from kdlab.classroom.board import TABLE_COLUMNS, class_run, table_rows
 from kdlab.classroom.lab_settings import LAB_SETTINGS, lab_setting
 from kdlab.classroom.links import parse_lab_link
 from kdlab.cli.core import add_soft_arguments
@@ -13,6 +14,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
 from kdlab.ml.methods import dkd, kd, nckd, tckd
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
+from kdlab.serve.keys import NOT_IN_BASELINE, baseline_identity
 
 
 def test_every_method_module_is_registered_once_under_its_own_name():
@@ -66,3 +68,28 @@ def test_each_method_makes_the_objective_of_its_formula():
         assert torch.allclose(soft, tckd_weight * parts.tckd.mean() + nckd_weight * parts.nckd.mean())
     beta_two = teacher_objective(teacher, 4.0, 1.0, "dkd", beta=2.0)([student], 0, labels, index).soft
     assert torch.allclose(beta_two, parts.tckd.mean() + 2.0 * parts.nckd.mean())
+
+
+def test_each_methods_loss_anatomy_draws_exactly_the_parts_its_objective_weighs():
+    torch.manual_seed(1)
+    student, teacher, labels = torch.randn(6, 10), torch.randn(6, 10), torch.randint(0, 10, (6,))
+    for name, method in METHODS.items():
+        tckd_part, nckd_part = teacher_objective(teacher, 4.0, 0.5, name).soft_parts(student, labels, torch.arange(6))
+        weighed = {part for part, value in (("tckd", tckd_part), ("nckd", nckd_part)) if value > 0}
+        assert {part for part, _ in method.anatomy} == weighed, name
+        method.dark_knowledge.format(**method.setting_values({}))  # its sentence takes its own settings only
+
+
+def test_the_board_and_the_baseline_key_take_each_method_setting_from_the_registry(sample_data):
+    runs = [
+        class_run("Owl", 1, 1.0, "completed", "trained", {"config": {"soft": "dkd", "beta": None}}, None),
+        class_run("Fox", 2, 2.0, "completed", "trained", {"config": {"soft": "dkd", "beta": 2.0}}, None),
+        class_run("Elk", 3, 3.0, "completed", "trained", {"config": {"soft": "kd"}}, None),
+    ]
+    rows = {row["student"]: row for row in table_rows(runs)}
+    for name, (_, setting) in method_settings().items():
+        assert name in TABLE_COLUMNS and name in NOT_IN_BASELINE  # the student alone never sees the method
+        assert rows["Owl"][name] == setting.default and rows["Elk"][name] is None
+    assert rows["Fox"]["beta"] == 2.0
+    distilled_by_dkd = DistillConfig.build(soft="dkd", beta=2.0)
+    assert baseline_identity(distilled_by_dkd, sample_data) == baseline_identity(DistillConfig.build(), sample_data)

@@ -3,6 +3,7 @@ the wrong digits, the explorer's two parts of a digit's soft target, the loss an
 
 import torch
 
+from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.metrics import softened_probabilities
 from kdlab.plots import lab as plots
 from kdlab.ui.explorer import order_text, soft_parts_text
@@ -10,11 +11,13 @@ from kdlab.ui.lab_split import non_target_text
 
 
 def test_the_lab_says_how_much_the_wrong_digits_weigh():
-    sure = non_target_text(0.004, 4.0, 5000, "kd", None)
+    sure = non_target_text(0.004, 4.0, 5000, "kd", {})
     assert "weighted by 0.004 on average" in sure and "the teacher is sure" in sure and "5,000 transfer" in sure
-    assert "a real share" in non_target_text(0.189, 8.0, 5000, "kd", None)
-    assert "DKD weights it by beta = 4 instead" in non_target_text(0.2, 4.0, 500, "dkd", 4.0)
-    assert "NCKD only" in non_target_text(0.2, 4.0, 500, "nckd", None)
+    assert "a real share" in non_target_text(0.189, 8.0, 5000, "kd", {})
+    assert "DKD weights it by beta = 4 instead" in non_target_text(0.2, 4.0, 500, "dkd", {"beta": 4.0})
+    assert "beta = 8 instead" in non_target_text(0.2, 4.0, 500, "dkd", {"beta": None})  # unset: the default
+    assert "NCKD only, keeps that part alone" in non_target_text(0.2, 4.0, 500, "nckd", {})
+    assert "TCKD only, leaves that part out" in non_target_text(0.2, 4.0, 500, "tckd", {})
 
 
 def test_the_explorer_splits_a_digits_soft_target_in_its_two_parts():
@@ -34,15 +37,18 @@ def point(epoch, tckd, nckd):
     return {"epoch": epoch, "soft_loss": tckd + nckd, "hard_loss": 0.1, "loss": 1.0, "tckd": tckd, "nckd": nckd}
 
 
-def test_the_loss_anatomy_draws_the_two_parts_where_the_points_have_them():
+def test_the_loss_anatomy_draws_the_parts_the_runs_method_declares_where_the_points_have_them():
     names = lambda figure: [trace.name for trace in figure.data]  # noqa: E731
-    split = plots.loss_anatomy({"distilled": [point(1, 0.3, 0.02), point(2, 0.2, 0.01)]})
-    assert names(split)[-2:] == [plots.SPLIT_NAMES["tckd"], plots.SPLIT_NAMES["nckd"]]
+    points = {"distilled": [point(1, 0.3, 0.02), point(2, 0.2, 0.01)]}
+    split = plots.loss_anatomy(points)  # classical KD
+    kd_names = [name for _, name in METHODS["kd"].anatomy]
+    assert names(split)[-2:] == kd_names and "weighted by 1 - p(right digit)" in kd_names[1]
     assert list(split.data[-1].y) == [0.02, 0.01]
-    only_nckd = plots.loss_anatomy({"distilled": [point(1, 0.0, 0.5)]})  # a part left out: no line
-    assert plots.SPLIT_NAMES["tckd"] not in names(only_nckd) and plots.SPLIT_NAMES["nckd"] in names(only_nckd)
-    older = {"distilled": [{"epoch": 1, "soft_loss": 0.3, "hard_loss": 0.1, "loss": 0.4}]}  # a record from before
-    assert not set(plots.SPLIT_NAMES.values()) & set(names(plots.loss_anatomy(older)))
+    assert "weighted by beta" in names(plots.loss_anatomy(points, "dkd"))[-1]
+    only_nckd = plots.loss_anatomy({"distilled": [point(1, 0.0, 0.5)]}, "nckd")  # a part the method leaves out
+    assert names(only_nckd)[-1] == METHODS["nckd"].anatomy[0][1] and not set(kd_names) & set(names(only_nckd))
+    older = {"distilled": [{"epoch": 1, "soft_loss": 0.3, "hard_loss": 0.1, "loss": 0.4}]}  # points without parts
+    assert len(plots.loss_anatomy(older).data) == 2  # soft and hard terms only
 
 
 def test_the_explorer_says_the_order_holds_for_one_network_and_names_an_ensembles_reordering():

@@ -161,7 +161,7 @@ def replay_decoupled(
             training,
             runs=runs,
             soft=soft,
-            beta=config.distill_config(soft).beta,
+            method_settings=config.distill_config(soft).method_settings,
             on_start=lambda run: progress.start(run, RUN_LABELS[run]),
             on_finish=progress.finish,
             stop=stop,

@@ -20,6 +20,11 @@ METHOD = Method(
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, DKD_TCKD_WEIGHT, settings["beta"]
     ),
+    anatomy=(
+        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
+        ("nckd", "distilled: NCKD part, weighted by beta (the wrong digits' ranking)"),
+    ),
+    dark_knowledge="DKD weights it by beta = {beta:g} instead.",
     settings=(
         MethodSetting(
             name="beta",

@@ -12,4 +12,8 @@ METHOD = Method(
     summary="classical KD: all of KL(teacher || student)",
     formula="T^2 * KL(softmax(z_t / T) || softmax(z_s / T))",
     objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
+    anatomy=(
+        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
+        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
+    ),
 )

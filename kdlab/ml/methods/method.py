@@ -37,6 +37,12 @@ class Method:
     summary: str  # one line: what the student learns from the teacher
     formula: str  # the soft term, in plain text
     objective: Callable[[torch.Tensor, float, float, dict[str, Any]], Any]
+    # The loss anatomy's lines of the soft term's parts: (the part a curve point measures, ``kdlab.ml.curve_points``,
+    # "tckd" or "nckd"; its line's name). A part the method leaves out has no line.
+    anatomy: tuple[tuple[str, str], ...] = ()
+    # What the lab adds to its sentence on the weight classical KD gives the wrong digits (``kdlab.ui.lab_split``);
+    # formatted with the method's settings: "DKD weights it by beta = {beta:g} instead."
+    dark_knowledge: str = ""
     settings: tuple[MethodSetting, ...] = ()
 
     def setting_values(self, given: dict[str, Any]) -> dict[str, Any]:
