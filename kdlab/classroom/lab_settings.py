@@ -1,5 +1,5 @@
-"""The one table of the lab's settings: each row is a setting's URL name, ``DistillConfig`` field,
-widget key, label, the values its control offers and the check a URL value must pass.
+"""The one table of the lab's settings: each row, in keywords, is a setting's URL name, ``DistillConfig``
+field, label, widget, the values its control offers and the check a URL value must pass.
 
 Everything else is derived from it: the lab's controls and their locks (``kdlab.ui.lab_controls``), the
 assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``) and the configs a
@@ -113,20 +113,20 @@ def default_config() -> DistillConfig:
     return DistillConfig()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LabSetting:
-    """One setting of the lab: how the URL, the config, the widget and the messages name it, and the
-    values its control offers (a select-slider's ``options``, a slider's or number box's ``bounds``;
-    the default joins either)."""
+    """One setting of the lab: how the URL, the config, the widget and the messages name it, and the values its control offers (a select-slider's ``options``, a slider's or number
+    box's ``bounds``; the default joins either). A row says only what is its own: the widget key is
+    ``lab.<field>``, the name in messages is the URL name unless it says another, a select-slider's
+    check is "one of the options" and a slider's or number box's "a whole number within the bounds"."""
 
     url: str  # the URL parameter: ?T=8
-    field: str  # DistillConfig.build's keyword
-    key: str  # the widget's session-state key (the student picker's: the prefix of its keys)
+    field: str  # DistillConfig.build's keyword (TrainRequest.build's for a setting of the press)
     label: str  # the control's label
-    name: str  # how messages and the share menu name it
+    name: str = ""  # how messages and the share menu name it, when not by the URL name: "learning rate"
     widget: str  # one of WIDGETS
     section: str  # the lab's column heading
-    check: Check
+    check: Check | None = None  # None: the widget's own check (see the class's docstring)
     options: tuple = ()
     bounds: tuple = ()
     step: float | None = None
@@ -140,6 +140,11 @@ class LabSetting:
     unset: object = None  # the control's value while the config leaves the field None
 
     @property
+    def key(self) -> str:
+        """The widget's session-state key (the student picker's: the prefix of its keys)."""
+        return f"lab.{self.field}"
+
+    @property
     def in_config(self) -> bool:
         """False for a setting of the press of Train rather than of each run (``REQUEST_DEFAULTS``)."""
         return self.field not in REQUEST_DEFAULTS
@@ -151,6 +156,12 @@ class LabSetting:
             raise ValueError(f"setting {self.url}: a select-slider needs options")
         if self.widget in ("slider", "number_input") and len(self.bounds) != 2:
             raise ValueError(f"setting {self.url}: a {self.widget} needs bounds (low, high)")
+        own_check = {"select_slider": _choice, "slider": _whole, "number_input": _whole}.get(self.widget)
+        if self.check is None and own_check is None:
+            raise ValueError(f"setting {self.url}: a {self.widget} needs a check")
+        # frozen: the derived defaults are set once, here
+        object.__setattr__(self, "check", self.check or own_check)
+        object.__setattr__(self, "name", self.name or self.url)
 
     def default(self, train_count: int | None = None) -> object:
         """``DistillConfig()``'s value; the training set is the demo size, at most the data's."""
@@ -192,14 +203,11 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
     """The lab's row for a distillation method's own setting (``kdlab.ml.methods``): a select slider of its
     values, shown with that method only."""
     return LabSetting(
-        setting.name,
-        setting.name,
-        f"lab.{setting.name}",
-        setting.label,
-        setting.name,
-        "select_slider",
-        "Soft targets",
-        _choice,
+        url=setting.name,
+        field=setting.name,
+        label=setting.label,
+        widget="select_slider",
+        section="Soft targets",
         options=setting.values,
         what=f"lab's {setting.name} values",
         number_format="g",
@@ -211,34 +219,27 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
 
 LAB_SETTINGS = (
     LabSetting(
-        "teacher",
-        "teacher",
-        "lab.teacher",
-        "Teacher",
-        "teacher",
-        "teacher",
-        "Teacher and student",
-        lambda setting, raw, count: check_teacher(raw),
+        url="teacher",
+        field="teacher",
+        label="Teacher",
+        widget="teacher",
+        section="Teacher and student",
+        check=lambda setting, raw, count: check_teacher(raw),
     ),
     LabSetting(
-        "student",
-        "student",
-        "lab.student",
-        "Student architecture",
-        "student",
-        "student",
-        "Teacher and student",
-        lambda setting, raw, count: check_student(raw),
+        url="student",
+        field="student",
+        label="Student architecture",
+        widget="student",
+        section="Teacher and student",
+        check=lambda setting, raw, count: check_student(raw),
     ),
     LabSetting(
-        "T",
-        "temperature",
-        "lab.temperature",
-        "Temperature T",
-        "T",
-        "select_slider",
-        "Soft targets",
-        _choice,
+        url="T",
+        field="temperature",
+        label="Temperature T",
+        widget="select_slider",
+        section="Soft targets",
         options=TEMPERATURES,
         what="lab's temperatures",
         number_format="g",
@@ -246,93 +247,79 @@ LAB_SETTINGS = (
         "more weight; at a very high T the soft term matches the teacher's logits (the T² factor keeps its size).",
     ),
     LabSetting(
-        "alpha",
-        "alpha",
-        "lab.alpha",
-        "alpha: weight of the teacher's soft targets",
-        "alpha",
-        "slider",
-        "Soft targets",
-        lambda setting, raw, count: check_alpha(raw),
+        url="alpha",
+        field="alpha",
+        label="alpha: weight of the teacher's soft targets",
+        widget="slider",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_alpha(raw),
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
         help="0 ignores the teacher (plain training); 1 ignores the labels.",
     ),
     LabSetting(
-        "soft",
-        "soft",
-        "lab.soft",
-        "Soft loss: what the student learns from the teacher",
-        "soft loss",
-        "radio",
-        "Soft targets",
-        lambda setting, raw, count: check_soft(raw),
+        url="soft",
+        field="soft",
+        label="Soft loss: what the student learns from the teacher",
+        name="soft loss",
+        widget="radio",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_soft(raw),
         options=tuple(METHODS),
         option_labels={name: method.label for name, method in METHODS.items()},
         help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
         + " (Zhao et al. 2022, Decoupled KD).",
     ),
     *(method_setting(method, setting) for method, setting in method_settings().values()),
-    LabSetting("epochs", "epochs", "lab.epochs", "Epochs", "epochs", "slider", "Training", _whole, bounds=EPOCH_RANGE),
+    LabSetting(url="epochs", field="epochs", label="Epochs", widget="slider", section="Training", bounds=EPOCH_RANGE),
     LabSetting(
-        "lr",
-        "learning_rate",
-        "lab.learning_rate",
-        "Learning rate (Adam, cosine decay)",
-        "learning rate",
-        "select_slider",
-        "Training",
-        _choice,
+        url="lr",
+        field="learning_rate",
+        label="Learning rate (Adam, cosine decay)",
+        name="learning rate",
+        widget="select_slider",
+        section="Training",
         options=LEARNING_RATES,
         what="lab's learning rates",
         number_format="g",
     ),
     LabSetting(
-        "batch",
-        "batch_size",
-        "lab.batch_size",
-        "Batch size",
-        "batch size",
-        "select_slider",
-        "Training",
-        _choice,
+        url="batch",
+        field="batch_size",
+        label="Batch size",
+        name="batch size",
+        widget="select_slider",
+        section="Training",
         options=BATCH_SIZES,
         what="lab's batch sizes",
     ),
     LabSetting(
-        "train_size",
-        "train_size",
-        "lab.train_size",
-        "Training images",
-        "training images",
-        "select_slider",
-        "Training",
-        lambda setting, raw, count: check_train_size(raw, count),
+        url="train_size",
+        field="train_size",
+        label="Training images",
+        name="training images",
+        widget="select_slider",
+        section="Training",
+        check=lambda setting, raw, count: check_train_size(raw, count),
         options=TRAIN_SIZES,
         number_format=",",
         help="A random subset (by seed), used for both students.",
     ),
     LabSetting(
-        "seed",
-        "seed",
-        "lab.seed",
-        "Seed",
-        "seed",
-        "number_input",
-        "Training",
-        _whole,
+        url="seed",
+        field="seed",
+        label="Seed",
+        widget="number_input",
+        section="Training",
         bounds=SEED_RANGE,
         help="Same seed: same initial weights and data order for both students.",
     ),
     LabSetting(
-        "seeds",
-        "seeds",
-        "lab.seeds",
-        "Seeds: repeat the run",
-        "seeds",
-        "slider",
-        "Training",
-        _whole,
+        url="seeds",
+        field="seeds",
+        label="Seeds: repeat the run",
+        widget="slider",
+        section="Training",
         bounds=SEEDS_RANGE,
         step=1,
         help="Trains the run at the seed above and the next ones (seed, seed + 1, ...), each beside its student "
