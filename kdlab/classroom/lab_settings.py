@@ -1,10 +1,12 @@
 """The one table of the lab's settings: each row, in keywords, is a setting's URL name, ``DistillConfig``
-field, label, widget, the values its control offers and the check a URL value must pass.
+field, label, widget, the values its control offers, the check a URL value must pass and, where the
+command line says more or names it otherwise, its option.
 
 Everything else is derived from it: the lab's controls and their locks (``kdlab.ui.lab_controls``), the
-assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``) and the configs a
-lesson's links ask for. A link can only ask for what a control shows. The defaults come from
-``DistillConfig()``. Plain Python, no Streamlit.
+assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``), the configs a
+lesson's links ask for and the command line's options for them (``kdlab.cli.setting_options``). A link
+can only ask for what a control shows. The defaults come from ``DistillConfig()``. Plain Python, no
+Streamlit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
-from kdlab.teachers.ensembles import parse_teacher_name
+from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
@@ -115,7 +117,8 @@ def default_config() -> DistillConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class LabSetting:
-    """One setting of the lab: how the URL, the config, the widget and the messages name it, and the values its control offers (a select-slider's ``options``, a slider's or number
+    """One setting of the lab: how the URL, the config, the widget, the messages and the command line
+    name it, and the values its control offers (a select-slider's ``options``, a slider's or number
     box's ``bounds``; the default joins either). A row says only what is its own: the widget key is
     ``lab.<field>``, the name in messages is the URL name unless it says another, a select-slider's
     check is "one of the options" and a slider's or number box's "a whole number within the bounds"."""
@@ -138,11 +141,18 @@ class LabSetting:
     # unset (None) and the control is greyed out: beta weights NCKD in the dkd soft loss only.
     only_with: tuple[str, object] | None = None
     unset: object = None  # the control's value while the config leaves the field None
+    cli: str = ""  # the command line's option, when not the field's: "lr" for --lr (learning_rate)
+    cli_help: str = ""  # what the option's help says beyond the label and help: the teacher's ensembles
 
     @property
     def key(self) -> str:
         """The widget's session-state key (the student picker's: the prefix of its keys)."""
         return f"lab.{self.field}"
+
+    @property
+    def option(self) -> str:
+        """The command line's option: ``--temperature``, ``--batch-size``, ``--lr``."""
+        return "--" + (self.cli or self.field.replace("_", "-"))
 
     @property
     def in_config(self) -> bool:
@@ -225,6 +235,7 @@ LAB_SETTINGS = (
         widget="teacher",
         section="Teacher and student",
         check=lambda setting, raw, count: check_teacher(raw),
+        cli_help=f"an architecture ({', '.join(ARCHITECTURES)}) or an ensemble: {EXAMPLES}",
     ),
     LabSetting(
         url="student",
@@ -233,6 +244,7 @@ LAB_SETTINGS = (
         widget="student",
         section="Teacher and student",
         check=lambda setting, raw, count: check_student(raw),
+        cli_help=f"{', '.join(ARCHITECTURES)} or mlp-<width>x<depth>",
     ),
     LabSetting(
         url="T",
@@ -282,6 +294,7 @@ LAB_SETTINGS = (
         options=LEARNING_RATES,
         what="lab's learning rates",
         number_format="g",
+        cli="lr",
     ),
     LabSetting(
         url="batch",
@@ -304,6 +317,7 @@ LAB_SETTINGS = (
         options=TRAIN_SIZES,
         number_format=",",
         help="A random subset (by seed), used for both students.",
+        cli_help="a number, or 'all'",
     ),
     LabSetting(
         url="seed",
@@ -324,6 +338,7 @@ LAB_SETTINGS = (
         step=1,
         help="Trains the run at the seed above and the next ones (seed, seed + 1, ...), each beside its student "
         "alone: is the gain bigger than what changing the seed does? Each seed is a whole run.",
+        cli_help=f"1 to {MAX_SEEDS}; without it, one run and no comparison",
     ),
 )
 LAB_NAMES = tuple(setting.url for setting in LAB_SETTINGS)  # the URL names, in the order the lab shows them
