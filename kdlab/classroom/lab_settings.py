@@ -1,10 +1,12 @@
-"""The one table of the lab's settings: each row is a setting's URL name, ``DistillConfig`` field,
-widget key, label, the values its control offers and the check a URL value must pass.
+"""The one table of the lab's settings: each row, in keywords, is a setting's URL name, ``DistillConfig``
+field, label, widget, the values its control offers, the check a URL value must pass and, where the
+command line says more or names it otherwise, its option.
 
 Everything else is derived from it: the lab's controls and their locks (``kdlab.ui.lab_controls``), the
-assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``) and the configs a
-lesson's links ask for. A link can only ask for what a control shows. The defaults come from
-``DistillConfig()``. Plain Python, no Streamlit.
+assignment links (``kdlab.classroom.links``), the share link (``kdlab.classroom.urls``), the configs a
+lesson's links ask for and the command line's options for them (``kdlab.cli.setting_options``). A link
+can only ask for what a control shows. The defaults come from ``DistillConfig()``. Plain Python, no
+Streamlit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
-from kdlab.teachers.ensembles import parse_teacher_name
+from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
@@ -113,20 +115,21 @@ def default_config() -> DistillConfig:
     return DistillConfig()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LabSetting:
-    """One setting of the lab: how the URL, the config, the widget and the messages name it, and the
-    values its control offers (a select-slider's ``options``, a slider's or number box's ``bounds``;
-    the default joins either)."""
+    """One setting of the lab: how the URL, the config, the widget, the messages and the command line
+    name it, and the values its control offers (a select-slider's ``options``, a slider's or number
+    box's ``bounds``; the default joins either). A row says only what is its own: the widget key is
+    ``lab.<field>``, the name in messages is the URL name unless it says another, a select-slider's
+    check is "one of the options" and a slider's or number box's "a whole number within the bounds"."""
 
     url: str  # the URL parameter: ?T=8
-    field: str  # DistillConfig.build's keyword
-    key: str  # the widget's session-state key (the student picker's: the prefix of its keys)
+    field: str  # DistillConfig.build's keyword (TrainRequest.build's for a setting of the press)
     label: str  # the control's label
-    name: str  # how messages and the share menu name it
+    name: str = ""  # how messages and the share menu name it, when not by the URL name: "learning rate"
     widget: str  # one of WIDGETS
     section: str  # the lab's column heading
-    check: Check
+    check: Check | None = None  # None: the widget's own check (see the class's docstring)
     options: tuple = ()
     bounds: tuple = ()
     step: float | None = None
@@ -138,6 +141,18 @@ class LabSetting:
     # unset (None) and the control is greyed out: beta weights NCKD in the dkd soft loss only.
     only_with: tuple[str, object] | None = None
     unset: object = None  # the control's value while the config leaves the field None
+    cli: str = ""  # the command line's option, when not the field's: "lr" for --lr (learning_rate)
+    cli_help: str = ""  # what the option's help says beyond the label and help: the teacher's ensembles
+
+    @property
+    def key(self) -> str:
+        """The widget's session-state key (the student picker's: the prefix of its keys)."""
+        return f"lab.{self.field}"
+
+    @property
+    def option(self) -> str:
+        """The command line's option: ``--temperature``, ``--batch-size``, ``--lr``."""
+        return "--" + (self.cli or self.field.replace("_", "-"))
 
     @property
     def in_config(self) -> bool:
@@ -151,6 +166,12 @@ class LabSetting:
             raise ValueError(f"setting {self.url}: a select-slider needs options")
         if self.widget in ("slider", "number_input") and len(self.bounds) != 2:
             raise ValueError(f"setting {self.url}: a {self.widget} needs bounds (low, high)")
+        own_check = {"select_slider": _choice, "slider": _whole, "number_input": _whole}.get(self.widget)
+        if self.check is None and own_check is None:
+            raise ValueError(f"setting {self.url}: a {self.widget} needs a check")
+        # frozen: the derived defaults are set once, here
+        object.__setattr__(self, "check", self.check or own_check)
+        object.__setattr__(self, "name", self.name or self.url)
 
     def default(self, train_count: int | None = None) -> object:
         """``DistillConfig()``'s value; the training set is the demo size, at most the data's."""
@@ -192,14 +213,11 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
     """The lab's row for a distillation method's own setting (``kdlab.ml.methods``): a select slider of its
     values, shown with that method only."""
     return LabSetting(
-        setting.name,
-        setting.name,
-        f"lab.{setting.name}",
-        setting.label,
-        setting.name,
-        "select_slider",
-        "Soft targets",
-        _choice,
+        url=setting.name,
+        field=setting.name,
+        label=setting.label,
+        widget="select_slider",
+        section="Soft targets",
         options=setting.values,
         what=f"lab's {setting.name} values",
         number_format="g",
@@ -211,34 +229,29 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
 
 LAB_SETTINGS = (
     LabSetting(
-        "teacher",
-        "teacher",
-        "lab.teacher",
-        "Teacher",
-        "teacher",
-        "teacher",
-        "Teacher and student",
-        lambda setting, raw, count: check_teacher(raw),
+        url="teacher",
+        field="teacher",
+        label="Teacher",
+        widget="teacher",
+        section="Teacher and student",
+        check=lambda setting, raw, count: check_teacher(raw),
+        cli_help=f"an architecture ({', '.join(ARCHITECTURES)}) or an ensemble: {EXAMPLES}",
     ),
     LabSetting(
-        "student",
-        "student",
-        "lab.student",
-        "Student architecture",
-        "student",
-        "student",
-        "Teacher and student",
-        lambda setting, raw, count: check_student(raw),
+        url="student",
+        field="student",
+        label="Student architecture",
+        widget="student",
+        section="Teacher and student",
+        check=lambda setting, raw, count: check_student(raw),
+        cli_help=f"{', '.join(ARCHITECTURES)} or mlp-<width>x<depth>",
     ),
     LabSetting(
-        "T",
-        "temperature",
-        "lab.temperature",
-        "Temperature T",
-        "T",
-        "select_slider",
-        "Soft targets",
-        _choice,
+        url="T",
+        field="temperature",
+        label="Temperature T",
+        widget="select_slider",
+        section="Soft targets",
         options=TEMPERATURES,
         what="lab's temperatures",
         number_format="g",
@@ -246,97 +259,86 @@ LAB_SETTINGS = (
         "more weight; at a very high T the soft term matches the teacher's logits (the T² factor keeps its size).",
     ),
     LabSetting(
-        "alpha",
-        "alpha",
-        "lab.alpha",
-        "alpha: weight of the teacher's soft targets",
-        "alpha",
-        "slider",
-        "Soft targets",
-        lambda setting, raw, count: check_alpha(raw),
+        url="alpha",
+        field="alpha",
+        label="alpha: weight of the teacher's soft targets",
+        widget="slider",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_alpha(raw),
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
         help="0 ignores the teacher (plain training); 1 ignores the labels.",
     ),
     LabSetting(
-        "soft",
-        "soft",
-        "lab.soft",
-        "Soft loss: what the student learns from the teacher",
-        "soft loss",
-        "radio",
-        "Soft targets",
-        lambda setting, raw, count: check_soft(raw),
+        url="soft",
+        field="soft",
+        label="Soft loss: what the student learns from the teacher",
+        name="soft loss",
+        widget="radio",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_soft(raw),
         options=tuple(METHODS),
         option_labels={name: method.label for name, method in METHODS.items()},
         help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
         + " (Zhao et al. 2022, Decoupled KD).",
     ),
     *(method_setting(method, setting) for method, setting in method_settings().values()),
-    LabSetting("epochs", "epochs", "lab.epochs", "Epochs", "epochs", "slider", "Training", _whole, bounds=EPOCH_RANGE),
+    LabSetting(url="epochs", field="epochs", label="Epochs", widget="slider", section="Training", bounds=EPOCH_RANGE),
     LabSetting(
-        "lr",
-        "learning_rate",
-        "lab.learning_rate",
-        "Learning rate (Adam, cosine decay)",
-        "learning rate",
-        "select_slider",
-        "Training",
-        _choice,
+        url="lr",
+        field="learning_rate",
+        label="Learning rate (Adam, cosine decay)",
+        name="learning rate",
+        widget="select_slider",
+        section="Training",
         options=LEARNING_RATES,
         what="lab's learning rates",
         number_format="g",
+        cli="lr",
     ),
     LabSetting(
-        "batch",
-        "batch_size",
-        "lab.batch_size",
-        "Batch size",
-        "batch size",
-        "select_slider",
-        "Training",
-        _choice,
+        url="batch",
+        field="batch_size",
+        label="Batch size",
+        name="batch size",
+        widget="select_slider",
+        section="Training",
         options=BATCH_SIZES,
         what="lab's batch sizes",
     ),
     LabSetting(
-        "train_size",
-        "train_size",
-        "lab.train_size",
-        "Training images",
-        "training images",
-        "select_slider",
-        "Training",
-        lambda setting, raw, count: check_train_size(raw, count),
+        url="train_size",
+        field="train_size",
+        label="Training images",
+        name="training images",
+        widget="select_slider",
+        section="Training",
+        check=lambda setting, raw, count: check_train_size(raw, count),
         options=TRAIN_SIZES,
         number_format=",",
         help="A random subset (by seed), used for both students.",
+        cli_help="a number, or 'all'",
     ),
     LabSetting(
-        "seed",
-        "seed",
-        "lab.seed",
-        "Seed",
-        "seed",
-        "number_input",
-        "Training",
-        _whole,
+        url="seed",
+        field="seed",
+        label="Seed",
+        widget="number_input",
+        section="Training",
         bounds=SEED_RANGE,
         help="Same seed: same initial weights and data order for both students.",
     ),
     LabSetting(
-        "seeds",
-        "seeds",
-        "lab.seeds",
-        "Seeds: repeat the run",
-        "seeds",
-        "slider",
-        "Training",
-        _whole,
+        url="seeds",
+        field="seeds",
+        label="Seeds: repeat the run",
+        widget="slider",
+        section="Training",
         bounds=SEEDS_RANGE,
         step=1,
         help="Trains the run at the seed above and the next ones (seed, seed + 1, ...), each beside its student "
         "alone: is the gain bigger than what changing the seed does? Each seed is a whole run.",
+        cli_help=f"1 to {MAX_SEEDS}; without it, one run and no comparison",
     ),
 )
 LAB_NAMES = tuple(setting.url for setting in LAB_SETTINGS)  # the URL names, in the order the lab shows them

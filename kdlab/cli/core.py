@@ -6,14 +6,14 @@ import argparse
 import time
 from pathlib import Path
 
-from kdlab.cli.common import UserError, add_data_arguments, digit, log, progress_printer, train_size
-from kdlab.cli.seeds import run_seeds, seed_count
+from kdlab.cli.common import UserError, add_data_arguments, digit, log, progress_printer
+from kdlab.cli.seeds import run_seeds
+from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.card import headline, result_cards
-from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillConfig, run_distillation
+from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig, run_distillation
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.files import write_atomically
-from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -81,49 +81,13 @@ def add_compression_cards(summary: dict, result, test) -> None:
 
 
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = DistillConfig()
-    training = defaults.training
-    parser.add_argument(
-        "--teacher",
-        default=defaults.teacher,
-        help=f"teacher architecture (default: {defaults.teacher}), or an ensemble: {EXAMPLES}",
-    )
-    parser.add_argument(
-        "--student", default=defaults.student, help=f"student architecture (default: {DEFAULT_STUDENT})"
-    )
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=training.temperature,
-        help=f"softmax temperature T (default: {training.temperature:g})",
-    )
-    parser.add_argument(
-        "--alpha", type=float, default=training.alpha, help=f"weight of the soft term (default: {training.alpha:g})"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=training.epochs, help=f"student epochs (default: {training.epochs})"
-    )
-    parser.add_argument(
-        "--lr",
-        type=float,
-        default=training.learning_rate,
-        help=f"Adam learning rate (default: {training.learning_rate:g})",
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=training.batch_size, help=f"batch size (default: {training.batch_size})"
-    )
-    parser.add_argument(
-        "--train-size",
-        type=train_size,
-        help=f"training images, or 'all' (default: {DEMO_TRAIN_SIZE:,} or all if fewer)",
-    )
+    add_setting_options(parser, DistillConfig())  # every lab setting: --teacher, --temperature, --lr, --seeds, ...
     parser.add_argument(
         "--omit", type=digit, nargs="+", default=[], metavar="DIGIT", help="digits left out of the transfer set"
     )
     parser.add_argument(
         "--only", type=digit, nargs="+", default=[], metavar="DIGIT", help="the only digits kept in the transfer set"
     )
-    parser.add_argument("--seed", type=int, default=training.seed, help="seed for the student runs (default: 0)")
     parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
     parser.add_argument(
         "--baseline", action="store_true", help="also train the student alone (same seed and data order)"
@@ -140,48 +104,17 @@ def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure the compression card: a 'compression' object (sizes, ONNX bytes, one-thread latency, "
         "calibration) in teacher, student and baseline; off by default, as the timings add seconds",
     )
-    add_soft_arguments(parser)
     add_data_arguments(parser)
 
 
-def add_soft_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--soft",
-        choices=list(METHODS),
-        default="kd",
-        help="the soft term: "
-        + "; ".join(f"{name}: {method.summary}" for name, method in METHODS.items())
-        + " (default: kd)",
-    )
-    for name, (method, setting) in method_settings().items():  # each method's own settings (kdlab.ml.methods)
-        words = setting.label.partition(": ")[2] or setting.label
-        parser.add_argument(
-            f"--{name}", type=float, help=f"{words}, with --soft {method.name} (default: {setting.default:g})"
-        )
-    parser.add_argument(
-        "--seeds",
-        type=seed_count,
-        help="repeat at seeds --seed, +1, ... (1 to 5), each against the student alone: is the gain real?",
-    )
-
-
 def run_distill(args: argparse.Namespace) -> dict:
-    settings = dict(
-        teacher=args.teacher,
-        student=args.student,
-        temperature=args.temperature,
-        alpha=args.alpha,
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
+    settings = setting_keywords(args) | dict(
         omit_classes=tuple(args.omit),
         only_classes=tuple(args.only),
-        seed=args.seed,
         teacher_epochs=args.teacher_epochs,
         with_baseline=args.baseline,
-        soft=args.soft,
-        **{name: getattr(args, name) for name in method_settings()},  # each method's own (--beta)
     )
+    asked_size = settings.pop("train_size")  # 'all' counts the images the filters keep, once data loads
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     if args.save_student and not args.save_student.parent.is_dir():
         raise UserError(f"cannot save the student to {args.save_student}: the folder does not exist")
@@ -192,11 +125,11 @@ def run_distill(args: argparse.Namespace) -> dict:
         if asked.strip() != canonical:  # mlp-0100x1 is mlp-100x1: one name, one cache entry, in the JSON too
             log(f"{role} {asked.strip()} runs as {canonical}.")
     data = load_mnist(args.data_dir)
-    if args.train_size == "all":
+    if asked_size == "all":
         kept = config.transfer_spec(data).kept_classes
         settings["train_size"] = sum(data.train.class_counts()[kept_digit] for kept_digit in kept)
     else:
-        settings["train_size"] = args.train_size
+        settings["train_size"] = asked_size
     config = DistillConfig.build(**settings)
     config.transfer_indices(data)  # a set too small for the request fails before any progress line
     log(f"Data: {data.source.label}; device: {pick_device()}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kdlab.cli.common import add_data_arguments, log, stage_printer, train_size
+from kdlab.cli.common import add_data_arguments, log, stage_printer
+from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.schemes import SCHEMES, SchemeConfig, compare_schemes
 from kdlab.ml.data import load_mnist
 from kdlab.ml.train import pick_device
@@ -14,7 +15,6 @@ HELP = "compare offline KD, mutual learning, born-again and teacher-assistant tr
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SchemeConfig()
-    training = defaults.training
     parser.add_argument(
         "--scheme",
         nargs="+",
@@ -23,34 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"schemes to run (default: all of {', '.join(SCHEMES)})",
     )
-    parser.add_argument(
-        "--teacher", default=defaults.teacher, help=f"teacher architecture (default: {defaults.teacher})"
-    )
+    # the lab's settings that every scheme shares, with SchemeConfig()'s defaults
+    add_setting_options(parser, defaults, ("teacher", "student", "T", "alpha", "epochs", "train_size", "seed"))
     parser.add_argument(
         "--assistant",
         default=defaults.assistant,
         help=f"teacher-assistant architecture (default: {defaults.assistant})",
-    )
-    parser.add_argument(
-        "--student", default=defaults.student, help=f"student architecture (default: {defaults.student})"
-    )
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=training.temperature,
-        help=f"temperature T of every teacher -> student step (default: {training.temperature:g})",
-    )
-    parser.add_argument(
-        "--alpha", type=float, default=training.alpha, help=f"weight of the soft term (default: {training.alpha})"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=training.epochs, help=f"epochs of every training run (default: {training.epochs})"
-    )
-    parser.add_argument(
-        "--train-size",
-        type=train_size,
-        default=defaults.train_size,
-        help=f"training images, or 'all' (default: {defaults.train_size:,})",
     )
     parser.add_argument(
         "--generations",
@@ -58,24 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.generations,
         help=f"born-again generations (default: {defaults.generations})",
     )
-    parser.add_argument(
-        "--seed", type=int, default=training.seed, help=f"seed of every student run (default: {training.seed})"
-    )
     parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
     add_data_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
+    settings = setting_keywords(args)
     config = SchemeConfig.build(
-        teacher=args.teacher,
+        **settings | {"train_size": None if settings["train_size"] == "all" else settings["train_size"]},
         assistant=args.assistant,
-        student=args.student,
-        temperature=args.temperature,
-        alpha=args.alpha,
-        epochs=args.epochs,
-        train_size=None if args.train_size == "all" else args.train_size,
         generations=args.generations,
-        seed=args.seed,
         teacher_epochs=args.teacher_epochs,
     )
     data = load_mnist(args.data_dir)

@@ -9,7 +9,7 @@ import torch
 from kdlab.classroom.board import TABLE_COLUMNS, class_run, table_rows
 from kdlab.classroom.lab_settings import LAB_SETTINGS, lab_setting
 from kdlab.classroom.links import parse_lab_link
-from kdlab.cli.core import add_soft_arguments
+from kdlab.cli.core import add_distill_arguments
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
 from kdlab.ml.methods import dkd, kd, nckd, tckd
@@ -30,7 +30,7 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
     assert soft.option_labels == {name: method.label for name, method in METHODS.items()}
     assert all(method.summary in soft.help for method in METHODS.values())
     parser = argparse.ArgumentParser()
-    add_soft_arguments(parser)
+    add_distill_arguments(parser)
     choices = next(action.choices for action in parser._actions if action.dest == "soft")
     assert list(choices) == list(METHODS)
     for name, (method, setting) in method_settings().items():
