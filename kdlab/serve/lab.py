@@ -4,8 +4,11 @@ One press builds one frozen ``TrainRequest`` (the config, its transfer set, its 
 request key, all computed once); ``request_distillation`` answers it in one of three ways, as a
 ``LabTicket`` that carries the request: the same run trained earlier (copied from the result cache
 at once), the identical run in progress (followed live, ``kdlab.serve.live``), or a new job on the
-runner. The job trains the teacher if needed, then ``kdlab.experiments.distill.run_distillation``,
-and files a copy of the record in every follower's store.
+runner. The job reads as its story: the teacher (loaded, or trained if needed), then
+``kdlab.experiments.distill.run_distillation`` for the distilled student and the baseline, then a copy of
+the record filed in every follower's store. How it trains is the runner's business (``JobContext.run``:
+threads, worker processes or Ray; ``JobContext.together``: stacking), and whether the baseline is trained
+here or taken from another run of the same seed is ``kdlab.serve.baselines.BaselineSharing``'s.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from kdlab.db.database import StorageError
-from kdlab.experiments.distill import DistillationResult, DistillConfig, StageEvent, run_distillation
+from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EvalEvent
-from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, new_run_id, record_from_result, with_baseline_part
+from kdlab.runs.record import RunRecord, new_run_id, record_from_result
 from kdlab.runs.store import RunLimitReached, RunStore, address_too_fast
-from kdlab.serve.baselines import SHARED_NOTE, BaselinePlan, plan_baseline, publish, remember_baseline, wait_for
+from kdlab.serve.baselines import BaselineSharing
 from kdlab.serve.limits import check_cost
 from kdlab.serve.live import LIVE_RUNS, Follower, LiveRun
 from kdlab.serve.rate import RUNS_PER_ADDRESS, address_key
@@ -212,55 +216,20 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
     config, number = request.config, live.followers[0].number
 
     def target(context: JobContext) -> LabOutcome:
-        baseline = BaselinePlan()
         try:
-            baseline = plan_baseline(request.baseline_key, live.followers[0].store, fresh=request.fresh)
-            plan = {run: cost for run, cost in request.plan.items() if run != "baseline" or not baseline.shared}
-            progress = ProgressTracker(report_progress(context), plan)
-            follow = progress.follow_runs({run: STAGE_NAMES[run] for run in plan})
-
-            def on_event(event) -> None:
-                follow(event)
-                if isinstance(event, StageEvent) or (isinstance(event, EvalEvent) and event.run != "teacher"):
-                    context.emit(event)  # the log the page polls for live curves; step events only move the bar
-
-            context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
-            teacher = train_teacher(  # an uncached teacher trains on Ray too when it is configured
-                context, config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed, on_event=on_event
-            )
-            record = teacher.record
-            context.emit(TeacherReady(config.teacher, record.test_accuracy, record.test_errors, teacher.status))
-            students = tuple(run for run in config.student_runs if run in plan)
-            # context.run: a plain call, or a Ray task with KDLAB_RAY_ADDRESS set
-            result = context.run(
-                run_distillation,
-                config,
-                data,
-                teacher=teacher,
-                on_event=on_event,
-                indices=request.transfer_indices,
-                students=students,
-                together=context.together(request.alike),  # None unless the runner trains look-alikes together
-            )
-            part = None
-            if baseline.shared:
-
-                def after_all() -> DistillationResult:  # the baseline here after all: the run sharing it failed
-                    return context.run(
-                        run_distillation, config, data, teacher=teacher, on_event=on_event, students=("baseline",)
-                    )
-
-                part = _shared_baseline(result, baseline, context, after_all)
-            filed = record_from_result(result, data.test.labels, number=number)
-            publish(baseline, baseline_part(filed))
-            if part is not None:
-                context.emit(StageEvent("baseline", SHARED_NOTE))
-                filed = with_baseline_part(filed, part)
-            outcome = _file_records(filed, request, result.teacher.record, live)
-            context.set_progress(1.0, f"Finished: {filed.status}.")
-            return outcome
+            with BaselineSharing(request, live.followers[0].store, context) as baseline:
+                on_event = _follow(context, baseline.stages)
+                teacher = _prepare_teacher(context, config, data, on_event)
+                # context.run: a plain call, a worker process, or a Ray task with KDLAB_RAY_ADDRESS set
+                distil = partial(context.run, run_distillation, config, data, teacher=teacher, on_event=on_event)
+                result = baseline.distil(  # together: None unless the runner trains look-alikes together
+                    distil, indices=request.transfer_indices, together=context.together(request.alike)
+                )
+                record = baseline.complete(record_from_result(result, data.test.labels, number=number))
+                outcome = _file_records(record, request, result.teacher.record, live, baseline)
+                context.set_progress(1.0, f"Finished: {record.status}.")
+                return outcome
         finally:
-            publish(baseline, None)  # a failed job lets the jobs waiting for its baseline train their own
             for follower in LIVE_RUNS.finish(live):  # a failed run lets its followers go too, without a record
                 _forget_start(follower.store, follower.run_id)
 
@@ -269,30 +238,41 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
     return runner.submit(name, target, owner=owner, kind="lab", cost=request.cost, client=client, alike=request.alike)
 
 
-def _shared_baseline(
-    result: DistillationResult, baseline: BaselinePlan, context: JobContext, alone: Callable[[], DistillationResult]
-) -> BaselinePart | None:
-    """The baseline that ``result`` (its distilled student only) shares with another run of the same seed,
-    to splice into its record; or None, with ``result`` completed as the whole run would be: trained
-    here after all when that run stopped or failed, missing (so "stopped") when this one was stopped."""
-    if result.student is None or result.student.status == "stopped":
-        return None  # a whole run stops before its baseline too
-    part = None if context.stop_requested.is_set() else wait_for(baseline, context.stop_requested)
-    if part is None:
-        if not context.stop_requested.is_set():
-            result.baseline = alone().baseline
-        result.trained_here = tuple(result.config.student_runs)
-    return part
+def _follow(context: JobContext, stages: dict[str, float]) -> Callable[[object], None]:
+    """The job's ``on_event``: every event moves the progress bar over ``stages``; stage and test-curve
+    events also go to the job's log, which the page polls for live curves."""
+    follow = ProgressTracker(report_progress(context), stages).follow_runs({run: STAGE_NAMES[run] for run in stages})
+
+    def on_event(event) -> None:
+        follow(event)
+        if isinstance(event, StageEvent) or (isinstance(event, EvalEvent) and event.run != "teacher"):
+            context.emit(event)  # step events only move the bar
+
+    return on_event
 
 
-def _file_records(record: RunRecord, request: TrainRequest, teacher: TeacherRecord, live: LiveRun) -> LabOutcome:
-    """Give every follower their own copy of ``record``; a completed run also enters the result cache."""
+def _prepare_teacher(context: JobContext, config: DistillConfig, data: MnistData, on_event) -> Teacher:
+    """The run's teacher, loaded or trained (on Ray too when it is configured), announced as ``TeacherReady``."""
+    context.set_progress(0.0, f"Preparing teacher {config.teacher} ...")
+    teacher = train_teacher(
+        context, config.teacher, data, epochs=config.teacher_epochs, seed=config.teacher_seed, on_event=on_event
+    )
+    record = teacher.record
+    context.emit(TeacherReady(config.teacher, record.test_accuracy, record.test_errors, teacher.status))
+    return teacher
+
+
+def _file_records(
+    record: RunRecord, request: TrainRequest, teacher: TeacherRecord, live: LiveRun, baseline: BaselineSharing
+) -> LabOutcome:
+    """Give every follower their own copy of ``record``; a completed run also enters the result cache (under
+    its result key, and under its baseline key when its baseline completed)."""
     outcome = LabOutcome(record.status)
     if record.status == "completed":  # a stopped or diverged run is never served as "the" result
         record.cache_key = request.result_key(teacher)
     first = LIVE_RUNS.take_first(live)  # filed and cached before the run closes to newcomers, so that
     if first is not None and _file(outcome, record, first):  # a request never misses both
-        remember_baseline(first.store, request.baseline_key, first.run_id, baseline_part(record))
+        baseline.remember(first.store, first.run_id, record)
         if record.cache_key:
             try:
                 first.store.remember_result(record.cache_key, first.run_id)
