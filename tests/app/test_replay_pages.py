@@ -258,6 +258,8 @@ def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(m
 
 def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, monkeypatch, linear_teacher):
     """The tab's Run button trains the real replay, with the tests' linear teacher standing in for cnn-wide."""
+    from dataclasses import replace
+
     import kdlab.experiments.replays as replays
     from kdlab.experiments.replays.decoupled import decoupled_config
     from tests.conftest import TINY_TEACHER_EPOCHS
@@ -266,7 +268,7 @@ def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, 
         small = dict(teacher="linear", teacher_epochs=TINY_TEACHER_EPOCHS, student="mlp-20x1", train_size=500)
         return decoupled_config(budget, **small, **settings)
 
-    monkeypatch.setattr(replays, "decoupled_config", tiny)
+    monkeypatch.setitem(replays.REPLAYS, "decoupled", replace(replays.REPLAYS["decoupled"], config=tiny))
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the decoupled")
     assert not app.exception
