@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
-from kdlab.experiments.replays.config import REPLAY_TITLES
+from kdlab.experiments.replays import REPLAYS
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
 BIAS_RANGE = (-15.0, 15.0)  # the replay's bias sliders span at least this
@@ -230,10 +230,10 @@ def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
     values = {}
     raw = raws.get("replay")
     if raw is not None:
-        if raw.strip() in REPLAY_TITLES:
+        if raw.strip() in REPLAYS:
             values["replay"] = raw.strip()
         else:
-            problems.append(f"replay={shown(raw)} is not a replay ({', '.join(REPLAY_TITLES)}); showing the first")
+            problems.append(f"replay={shown(raw)} is not a replay ({', '.join(REPLAYS)}); showing the first")
     raw = raws.get("bias")
     if raw is not None:
         bias = parse_float(raw)

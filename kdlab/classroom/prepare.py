@@ -30,9 +30,7 @@ from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, new_token
 from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig
-from kdlab.experiments.replays import REPLAY_NAMES, HintonSetup, replay_config
-from kdlab.experiments.replays.bucila import labelled_subset
-from kdlab.experiments.replays.bucila_settings import CompressionConfig
+from kdlab.experiments.replays import REPLAYS
 from kdlab.experiments.schemes import SchemeConfig
 from kdlab.ml.data import (
     RAW_FILES,
@@ -141,31 +139,13 @@ def default_teachers(data: MnistData, *, replays: bool = True) -> list[TeacherNe
             schemes.teacher, schemes.teacher_epochs or default_epochs, schemes.teacher_seed, 0, data, ("schemes",)
         ),
     ]
-    for name in REPLAY_NAMES if replays else ():
-        config = replay_config(name, "quick")
-        if isinstance(config, HintonSetup):
-            needs.append(
-                TeacherNeed(
-                    config.teacher,
-                    config.budget.teacher_epochs,
-                    config.teacher_seed,
-                    config.teacher_jitter_pixels,
-                    data,
-                    (f"replay {name}",),
-                )
+    for name, replay in REPLAYS.items() if replays else ():
+        needs += [
+            TeacherNeed(
+                teacher.name, teacher.epochs, teacher.seed, teacher.jitter_pixels, teacher.data, (f"replay {name}",)
             )
-        elif isinstance(config, CompressionConfig):  # its teachers learn from a small labelled set
-            labelled, _ = labelled_subset(config, data)
-            needs.append(
-                TeacherNeed(
-                    config.teacher,
-                    config.budget.teacher_epochs,
-                    config.teacher_seed,
-                    config.teacher_jitter_pixels,
-                    labelled,
-                    (f"replay {name}",),
-                )
-            )
+            for teacher in replay.teachers(replay.config("quick"), data)
+        ]
     merged: dict[tuple, TeacherNeed] = {}
     for need in needs:
         known = merged.get(need.key)

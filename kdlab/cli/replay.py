@@ -1,5 +1,5 @@
-"""``replay``: one paper's MNIST experiment, the paper's numbers (or claim) beside ours: Hinton et al.
-(2015) and Bucila et al. (2006, ``compression``)."""
+"""``replay``: one paper's MNIST experiment, the paper's numbers (or claim) beside ours. The replays, their
+titles and the options each takes come from ``kdlab.experiments.replays.REPLAYS``."""
 
 from __future__ import annotations
 
@@ -7,20 +7,46 @@ import argparse
 
 from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
 from kdlab.cli.seeds import seed_count
-from kdlab.experiments.replays import BUDGETS, REPLAY_NAMES, REPLAY_TITLES, format_value, replay_config, run_replay
+from kdlab.experiments.replays import BUDGETS, REPLAYS, format_value, replay_config, run_over_seeds, run_replay
 from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
-from kdlab.experiments.replays.over_seeds import SEEDED_REPLAYS, comparison_line, run_over_seeds
+from kdlab.experiments.replays.over_seeds import comparison_line
+from kdlab.experiments.replays.registry import seeded_replays
 from kdlab.ml.data import load_mnist
 
-HELP = (
-    "replay a paper's MNIST experiment: table, omit-3, only-7-8, temperature-width (Hinton et al. 2015), "
-    "compression (Bucila et al. 2006), decoupled (Zhao et al. 2022)"
-)
+
+def replays_by_source() -> str:
+    """ "table, omit-3, only-7-8, temperature-width (Hinton, Vinyals & Dean 2015), compression (...)": each
+    paper once, its replays before it, from the short form of its citation."""
+    sources: dict[str, list[str]] = {}
+    for replay in REPLAYS.values():
+        sources.setdefault(replay.source, []).append(replay.name)
+    return ", ".join(f"{', '.join(names)} ({short_citation(source)})" for source, names in sources.items())
+
+
+def short_citation(source: str) -> str:
+    """ "Hinton et al. 2015" from "Hinton, Vinyals & Dean (2015), Distilling ..."."""
+    authors, _, rest = source.partition(" (")
+    return f"{authors.split(',')[0]} et al. {rest.partition(')')[0]}"
+
+
+def option_help(option: str) -> str:
+    """The help of ``--<option>``: what it means for each replay that takes it."""
+    return "; ".join(
+        f"{name}: {replay.options[option]}" for name, replay in REPLAYS.items() if option in replay.options
+    )
+
+
+def takers(option: str) -> list[str]:
+    """The replays that take ``--<option>``."""
+    return [name for name, replay in REPLAYS.items() if option in replay.options]
+
+
+HELP = f"replay a paper's MNIST experiment: {replays_by_source()}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    replays = "; ".join(f"{name} = {title}" for name, title in REPLAY_TITLES.items())
-    parser.add_argument("name", choices=REPLAY_NAMES, help=f"which replay: {replays}")
+    replays = "; ".join(f"{name} = {replay.title}" for name, replay in REPLAYS.items())
+    parser.add_argument("name", choices=tuple(REPLAYS), help=f"which replay: {replays}")
     parser.add_argument(
         "--budget",
         choices=tuple(BUDGETS),
@@ -32,36 +58,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seeds",
         type=seed_count,
         default=1,
-        help="temperature-width, decoupled: repeat at seeds --seed, +1, ... (1 to 5): each number with its "
+        help=f"{', '.join(seeded_replays())}: repeat at seeds --seed, +1, ... (1 to 5): each number with its "
         "spread, and which differences are bigger than it",
     )
-    parser.add_argument(
-        "--fresh", action="store_true", help="temperature-width: recompute the grid even if a finished one is cached"
-    )
-    parser.add_argument(
-        "--teacher",
-        help="compression: the ensemble (default: ensemble:cnn*3), e.g. "
-        "ensemble:cnn,lenet5,mlp-300x1 or ensemble:lenet5*5; decoupled: the lab's teacher (cnn-wide)",
-    )
-    parser.add_argument(
-        "--student", help="compression: the student (default: mlp-100x1); decoupled: the lab's student (mlp-200x1)"
-    )
+    parser.add_argument("--fresh", action="store_true", help=option_help("fresh"))
+    parser.add_argument("--teacher", help=option_help("teacher"))
+    parser.add_argument("--student", help=option_help("student"))
     add_data_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> dict:
+    replay = REPLAYS[args.name]
     chosen = {name: value for name, value in (("teacher", args.teacher), ("student", args.student)) if value}
-    if chosen and args.name not in ("compression", "decoupled"):
+    refused = next((name for name in chosen if name not in replay.options), None)
+    if refused:
         raise UserError(
-            f"--{next(iter(chosen))} applies to the compression and decoupled replays only; {args.name} uses the "
+            f"--{refused} applies to the {' and '.join(takers(refused))} replays only; {args.name} uses the "
             "paper's networks."
         )
-    if args.seeds > 1 and args.name not in SEEDED_REPLAYS:
-        raise UserError(f"--seeds applies to the {' and '.join(SEEDED_REPLAYS)} replays, which compare settings.")
+    if args.seeds > 1 and replay.over_seeds is None:
+        raise UserError(f"--seeds applies to the {' and '.join(seeded_replays())} replays, which compare settings.")
     config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
-    log(f"Replay {args.name} ({REPLAY_TITLES[args.name]}), {args.budget} budget. Data: {data.source.label}")
-    options = {"use_cache": not args.fresh} if args.name == "temperature-width" else {}
+    log(f"Replay {args.name} ({replay.title}), {args.budget} budget. Data: {data.source.label}")
+    # --fresh means nothing to a replay that caches no result, so it is ignored there rather than refused.
+    options = {"use_cache": not args.fresh} if "fresh" in replay.options else {}
     if args.seeds > 1:
         try:
             summary = run_over_seeds(

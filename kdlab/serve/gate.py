@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kdlab.experiments.replays import replay_config
-from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_RUNS
+from kdlab.experiments.replays import get_replay
 from kdlab.experiments.schemes import SchemeConfig
 from kdlab.experiments.schemes.compare import scheme_plan
-from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
-from kdlab.ml.models import ARCHITECTURES, mlp_name
+from kdlab.ml.data import MnistData
+from kdlab.ml.models import ARCHITECTURES
 from kdlab.serve.limits import CostTooHigh, default_run_cost, max_run_cost
 from kdlab.serve.runner import SHARED_OWNER, Job, JobRunner
 from kdlab.serve.tasks import TEACHER_JOBS, replay_task, schemes_task
@@ -125,32 +124,12 @@ def admit_schemes(
 
 
 def replay_cost(name: str, budget: str, data: MnistData) -> float:
-    """The students' work of replay ``name`` at ``budget`` on ``data``, from the sizes its config gives (a
-    missing-digits replay's transfer set chosen as the replay does). Its teacher is shared work (see the
-    module docstring). On full MNIST, in default runs: quick table 48, omit-3 19.8, only-7-8 4.5,
-    temperature-width 6.7, compression 2.5, decoupled 1.2; the full budget 3.8 to 325 (2026-12-03)."""
-    config, size = replay_config(name, budget), len(data.train)
-    if name == "compression":
-        plan = config.budget
-        alone = training_cost(config.student, plan.labelled_size, plan.epochs_for(plan.labelled_size))
-        transfer = training_cost(config.student, plan.transfer_size, plan.student_epochs)
-        return alone + sum(alone if kind == "labelled" else transfer for kind in config.transfer_kinds)
-    if name == "decoupled":
-        images = len(config.distill_config("kd").transfer_indices(data))
-        return len(DECOUPLED_RUNS) * training_cost(config.student, images, config.training.epochs)
-    if name == "temperature-width":
-        images = min(size, config.budget.sweep_train_size or size)
-        columns = len(config.temperatures) + config.with_baseline
-        return columns * sum(
-            training_cost(mlp_name(width, config.depth), images, config.budget.sweep_epochs) for width in config.widths
-        )
-    if name == "table":  # the student alone and distilled
-        images = min(size, config.budget.student_train_size or size)
-        return 2 * training_cost(config.student, images, config.training.epochs)
-    pool, _ = stratified_split(data.train.labels, config.validation_fraction, seed=config.training.seed)
-    spec, batch = config.transfer_spec(), config.training.batch_size
-    images = len(select_transfer_indices(data.train.labels[pool], spec, batch_size=batch))
-    return training_cost(config.student, images, config.training.epochs)
+    """The students' work of replay ``name`` at ``budget`` on ``data`` (its ``Replay.cost``, from the sizes its
+    config gives). Its teacher is shared work (see the module docstring). On full MNIST, in default runs: quick
+    table 48, omit-3 19.8, only-7-8 4.5, temperature-width 6.7, compression 2.5, decoupled 1.2; the full budget
+    3.8 to 325 (2026-12-03)."""
+    replay = get_replay(name)
+    return replay.cost(replay.config(budget), data)
 
 
 def admit_replay(

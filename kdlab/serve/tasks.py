@@ -12,8 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from kdlab.experiments.replays import ReplayResult, replay_config, run_replay
-from kdlab.experiments.replays.over_seeds import run_over_seeds
+from kdlab.experiments.replays import ReplayResult, replay_config, run_over_seeds, run_replay
 from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_schemes
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
@@ -75,7 +74,7 @@ def teacher_task(architecture: str, data: MnistData, epochs: int | None = None) 
 def replay_task(name: str, budget: str, data: MnistData, seeds: int = 1) -> Target:
     """Run one paper replay (``kdlab.experiments.replays.run_replay``); the job's result is the ``ReplayResult``.
     With ``seeds`` above 1 (a replay that compares settings): the replay at each seed, one after another, the
-    first seed's result with the spreads and paired comparisons of all (``kdlab.experiments.replays.over_seeds``)."""
+    first seed's result with the spreads and paired comparisons of all (``kdlab.experiments.replays.run_over_seeds``)."""
 
     def target(context: JobContext) -> ReplayResult:
         context.set_progress(0.0, f"Starting the {name} replay ...")

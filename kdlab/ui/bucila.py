@@ -1,15 +1,14 @@
 """The compression replay's tab (Bucila et al. 2006): what ran, the transfer images, the errors,
-and the paper's claim checked on our numbers. The claim's words come from ``PAPER_NUMBERS``."""
+and the paper's claim checked on our numbers. The claim's words come from the replay's ``paper_numbers``."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult
+from kdlab.experiments.replays import ReplayResult
 from kdlab.plots import ensembles as ensemble_plots
 
-PAPER = PAPER_NUMBERS["compression"]
 EXAMPLES_SHOWN = 8
 IMAGE_ZOOM = 3
 EXAMPLE_CAPTIONS = {
@@ -22,15 +21,6 @@ EXAMPLE_CAPTIONS = {
     "noise": "Random noise: every pixel uniform in 0..255. Nothing like a digit, so the ensemble's answers on it "
     "say little about digits.",
 }
-INTRO = (
-    "Where distillation starts: Bucila, Caruana & Niculescu-Mizil (2006) had an ensemble that was too big and "
-    "slow to use, and only a small labelled set. They labelled a **large transfer set with the ensemble** and "
-    "trained a small network on it, so it learned far more than the small labelled set could teach it. When no "
-    "unlabelled data existed they made some with **MUNGE**. Here: an ensemble trained on a small labelled MNIST "
-    "set, the same student trained on those images alone, and from three transfer sets that only the ensemble "
-    "labels (real images, MUNGE images, noise)."
-)
-PAPER_LINE = f"Paper: {PAPER['claim']} {PAPER['synthetic']}"
 
 
 def strip(images) -> np.ndarray:

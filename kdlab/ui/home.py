@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER
-from kdlab.experiments.replays import REPLAY_TITLES
+from kdlab.experiments.replays import REPLAYS
 from kdlab.ml.models import describe_model
 from kdlab.ui.pages import pages_in
 from kdlab.ui.widgets import loss_formula, page_link
@@ -30,7 +30,7 @@ def render_home_page() -> None:
         ("compression", "Replay Bucila et al.'s model compression (2006)"),
         ("table", "Replay Hinton et al.'s MNIST table (2015)"),
     ):
-        page_link("pages/paper_replays.py", label, ":material/menu_book:", {"replay.tab": REPLAY_TITLES[replay]})
+        page_link("pages/paper_replays.py", label, ":material/menu_book:", {"replay.tab": REPLAYS[replay].title})
 
     teacher, student, soft = st.columns(3)
     with teacher:

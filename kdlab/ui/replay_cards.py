@@ -8,8 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from kdlab.experiments.card import ModelCard, grid_cards, headline, replay_cards
-from kdlab.experiments.replays import ReplayResult
-from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.experiments.replays import REPLAYS, ReplayResult
 from kdlab.ui.card import ROLE_WORDS, offer_measuring, render_card_body
 
 CARDS_KEY = "replays.cards"  # widget key of a replay's result -> its measured cards, for this session
@@ -17,15 +16,6 @@ TEACHER_NOTE = (
     "The teacher was measured on its architecture freshly built (a replay keeps no teacher weights; the same "
     "architecture has the same size and speed), its accuracy and calibration from its stored test answers."
 )
-RUN_NAMES = {  # the replays' run names in words
-    **ROLE_WORDS,
-    "alone": "Student alone (labelled set)",
-    "labelled": "From the labelled set",
-    "real": "From real images",
-    "munge": "From MUNGE images",
-    "noise": "From noise",
-    **RUN_LABELS,
-}
 
 
 def render_replay_cards(result: ReplayResult, key: str) -> None:
@@ -40,8 +30,9 @@ def render_replay_cards(result: ReplayResult, key: str) -> None:
     cards = _measured(key, lambda: replay_cards(result))
     if cards is None:
         return
-    kept = [RUN_NAMES.get(run, run) for run in cards if run in result.student_files]
-    left = [RUN_NAMES.get(run, run) for run in result.test_logits if run not in cards]
+    names = {**ROLE_WORDS, **REPLAYS[result.name].run_labels}  # the replay's run names in words
+    kept = [names.get(run, run) for run in cards if run in result.student_files]
+    left = [names.get(run, run) for run in result.test_logits if run not in cards]
     notes = [f"Measured from the weights the replay kept: {', '.join(kept)}."]
     if "teacher" in cards:
         notes.append(TEACHER_NOTE)
@@ -49,7 +40,7 @@ def render_replay_cards(result: ReplayResult, key: str) -> None:
             st.info(f"**{headline(_card(cards['teacher']), _card(cards['distilled']))}.**")
     if left:
         notes.append(f"Not measured (the replay keeps no weights of these): {', '.join(left)}.")
-    render_card_body(cards, RUN_NAMES, notes, key=f"{key}.card")
+    render_card_body(cards, names, notes, key=f"{key}.card")
 
 
 def render_grid_cards(result: ReplayResult, key: str) -> None:

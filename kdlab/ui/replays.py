@@ -1,58 +1,24 @@
-"""The paper replays on a page: what each replay shows, the paper's numbers, and the result.
+"""The paper replays' results on a page: one renderer per replay (``RENDERERS``, by the replay's name).
 
-Every number said to be the paper's comes from ``kdlab.experiments.replays.PAPER_NUMBERS``; ours come from
-the replay's summary, so the prose never drifts from the data.
+Every number said to be the paper's comes from the replay's ``paper_numbers``
+(``kdlab.experiments.replays.REPLAYS``); ours come from the replay's summary, so the prose never drifts from the
+data. A replay's words above its result (``intro``, ``paper_line``) are in its entry too.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.experiments.replays import PAPER_NUMBERS, ReplayResult, format_value
+from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
 from kdlab.ui.replay_cards import render_replay_cards
 
-_TABLE, _OMIT_3, _ONLY_7_8 = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
-_DECOUPLED = PAPER_NUMBERS["decoupled"]
+_TABLE, _OMIT_3 = REPLAYS["table"].paper_numbers, REPLAYS["omit-3"].paper_numbers
+_ONLY_7_8 = REPLAYS["only-7-8"].paper_numbers
 
-INTRO = {
-    "table": "The paper's teacher is a 784-1200-1200-10 ReLU net trained with dropout and images shifted by up "
-    "to 2 pixels; a 784-800-800-10 net trained alone makes about twice its errors. Trained to match the "
-    f"teacher's soft targets at T = {_TABLE['temperature']:g}, the same small net gets most of the way to the teacher.",
-    "omit-3": "The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about "
-    "3s from the teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its "
-    "output bias for 3 is too low. Raise that bias, with no retraining, and more 3s come back.",
-    "only-7-8": "The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering "
-    "the biases of 7 and 8, without retraining, recovers much of what the teacher knew about the "
-    "other eight digits.",
-    "temperature-width": "Distilled students of several widths (two hidden layers) at several temperatures, "
-    "each beside the same width trained without a teacher (the column 'alone'). Does the "
-    "best temperature depend on how big the student is?",
-    "compression": bucila.INTRO,
-    "decoupled": "The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of "
-    "the right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: "
-    "a 7 that looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a "
-    "confident teacher almost silences its NCKD. The lab's student learns here from each part alone, from "
-    "both (KD), and from both with NCKD given a fixed weight (DKD), all on the same batches.",
-}
-PAPER_LINES = {
-    "table": f"Paper: teacher {_TABLE['teacher_errors']} test errors, student alone {_TABLE['student_alone_errors']}, "
-    f"distilled student {_TABLE['distilled_errors']} (of {_TABLE['test_size']:,}).",
-    "omit-3": f"Paper: {_OMIT_3['errors']} errors, {_OMIT_3['errors_on_3s']} of them on the {_OMIT_3['test_3s']:,} "
-    f"test 3s; with the 3 bias raised by {_OMIT_3['bias']:g}, {_OMIT_3['errors_after_bias']} errors and "
-    f"{_OMIT_3['errors_on_3s_after_bias']} on 3s, so {_OMIT_3['accuracy_on_3s_after_bias']:.1%} of the 3s are right "
-    "without the student ever seeing one.",
-    "only-7-8": f"Paper: {_ONLY_7_8['test_error_rate']:.1%} test error; {_ONLY_7_8['test_error_rate_after_bias']:.1%} "
-    f"after lowering the biases of 7 and 8 by {-_ONLY_7_8['bias']:g}.",
-    "temperature-width": " ".join(PAPER_NUMBERS["temperature-width"].values()),
-    "compression": bucila.PAPER_LINE,
-    "decoupled": f"{_DECOUPLED['source']} (CIFAR-100 and ImageNet; no MNIST numbers): {_DECOUPLED['nckd']} "
-    f"{_DECOUPLED['tckd']} {_DECOUPLED['dkd']} Here DKD uses alpha_t = {_DECOUPLED['alpha_t']:g}, "
-    f"beta = {_DECOUPLED['beta']:g}, the paper's defaults.",
-}
 TABLE_METRICS = [
     ("Teacher", "teacher_errors"),
     ("Student alone", "student_alone_errors"),
@@ -75,7 +41,8 @@ def comparison_table(summary: dict) -> None:
 
 
 def budget_caption(summary: dict) -> None:
-    """What ran: the data, the budget, where the teacher came from, how long it took."""
+    """What ran: the data, the budget, where the teacher came from, how long it took (the compression replay,
+    whose budget has other parts, says it in ``kdlab.ui.bucila.caption``)."""
     budget, teacher = summary["budget"], summary.get("teacher") or {}
     cached = "loaded from the cache" if teacher.get("from_cache") else "trained in this run"
     size = summary["transfer_set"]["size"]
@@ -113,6 +80,7 @@ def headline(summary: dict) -> None:
 def render_table(result: ReplayResult, key: str) -> None:
     """Teacher, student alone and distilled student: how much of the gap distilling closed."""
     summary, ours = result.summary, result.summary["ours"]
+    budget_caption(summary)
     paper_gained = _TABLE["student_alone_errors"] - _TABLE["distilled_errors"]
     paper_closed = paper_gained / (_TABLE["student_alone_errors"] - _TABLE["teacher_errors"])
     paper = f"the paper: {paper_gained} of {_TABLE['student_alone_errors']}, {paper_closed:.0%} of the gap"
@@ -146,7 +114,8 @@ def render_table(result: ReplayResult, key: str) -> None:
 def render_missing_digits(result: ReplayResult, key: str, bias: float | None = None) -> None:
     """The transfer set, then bias sliders that re-read the stored test logits (no retraining); they start
     at ``bias`` (a lesson's link) or at the bias chosen on held-out images."""
-    summary, paper_bias = result.summary, PAPER_NUMBERS[result.name]["bias"]
+    summary, paper_bias = result.summary, REPLAYS[result.name].paper_numbers["bias"]
+    budget_caption(summary)
     if "bias_used" not in summary:
         comparison_table(summary)
         return
@@ -211,6 +180,7 @@ def render_missing_digits(result: ReplayResult, key: str, bias: float | None = N
 def render_temperature_width(result: ReplayResult, key: str) -> None:
     """The heatmap of accuracy over width and temperature, and the paper's findings beside ours."""
     summary = result.summary
+    budget_caption(summary)
     if summary["grid"]:
         st.plotly_chart(replay_plots.temperature_width_figure(summary["grid"]), key=f"{key}.heatmap")
     comparison_table(summary)
@@ -221,6 +191,7 @@ def render_temperature_width(result: ReplayResult, key: str) -> None:
 def render_decoupled(result: ReplayResult, key: str) -> None:
     """The five students' errors as bars, the teacher's non-target weight, and each claim's verdict."""
     summary = result.summary
+    budget_caption(summary)
     weight, temperature = summary["non_target_weight"], summary["config"]["temperature"]
     if weight is not None:
         st.info(
@@ -235,26 +206,25 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
     )
 
 
+# Each replay's result, by its name (tests/unit/test_replay_registry.py: one renderer per replay, and no other).
 RENDERERS = {
     "table": render_table,
     "omit-3": render_missing_digits,
     "only-7-8": render_missing_digits,
     "temperature-width": render_temperature_width,
-    "compression": bucila.render_compression,  # it says what ran itself: its budget has other parts
+    "compression": bucila.render_compression,
     "decoupled": render_decoupled,
 }
 
 
 def render_result(result: ReplayResult, key: str, bias: float | None = None) -> None:
-    """A finished (or stopped) replay: what ran, then its renderer; ``key`` namespaces the widgets;
+    """A finished (or stopped) replay: its renderer (each says first what ran); ``key`` namespaces the widgets;
     ``bias`` starts a missing-digits replay's bias sliders (a lesson's link); the students' compression card
     last."""
     if result.status != "completed":
         st.warning(
             f"This replay was **{result.status}** before it finished; the numbers below are what it had done by then."
         )
-    if result.name != "compression":
-        budget_caption(result.summary)
     if bias is not None and RENDERERS[result.name] is render_missing_digits:
         render_missing_digits(result, key, bias)
     else:

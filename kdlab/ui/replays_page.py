@@ -6,15 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.links import REPLAY_PARAMETERS, parse_replay_link
-from kdlab.experiments.replays import (
-    BUDGET_NOTES,
-    BUDGETS,
-    COMPRESSION_NOTES,
-    REPLAY_TITLES,
-    load_cached_temperature_width,
-    replay_config,
-)
-from kdlab.experiments.replays.over_seeds import SEEDED_REPLAYS
+from kdlab.experiments.replays import BUDGET_NOTES, BUDGETS, REPLAYS, load_cached_temperature_width, replay_config
 from kdlab.ml.data import MnistData
 from kdlab.serve.gate import admit_replay
 from kdlab.serve.jobs import default_runner
@@ -23,7 +15,7 @@ from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.client import client_address
 from kdlab.ui.instructor import may_start_long_jobs
 from kdlab.ui.progress import follow_job
-from kdlab.ui.replays import INTRO, PAPER_LINES, render_result
+from kdlab.ui.replays import render_result
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import recall_job, remember_job, session_owner
 
@@ -35,7 +27,7 @@ def open_tab(name: str, value) -> None:
     """A lesson's ``?replay=omit-3`` opens that replay's tab (``kdlab.classroom.links`` checks it); the bias
     (``?bias=2``) goes to the renderer."""
     if name == "replay":
-        st.session_state["replay.tab"] = REPLAY_TITLES[value]
+        st.session_state["replay.tab"] = REPLAYS[value].title
 
 
 def choose_budget() -> tuple[str, bool]:
@@ -61,7 +53,7 @@ def choose_budget() -> tuple[str, bool]:
 
 def seeds_control(name: str, slot: str) -> int:
     """The Seeds slider of a replay that compares settings (1 elsewhere): each seed is the whole replay again."""
-    if name not in SEEDED_REPLAYS:
+    if REPLAYS[name].over_seeds is None:
         return 1
     seeds = st.slider(
         "Seeds: repeat the replay",
@@ -78,8 +70,9 @@ def seeds_control(name: str, slot: str) -> int:
 
 def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
     """One replay's tab: what it shows, its Run button, its job's progress, then its result."""
-    st.markdown(INTRO[name])
-    st.caption(PAPER_LINES[name] + (f" {COMPRESSION_NOTES[budget]}" if name == "compression" else ""))
+    replay = REPLAYS[name]
+    st.markdown(replay.intro)
+    st.caption(replay.paper_line + (f" {replay.budget_notes[budget]}" if budget in replay.budget_notes else ""))
     slot = f"replay.{name}"
     job = recall_job(slot)
     seeds = seeds_control(name, slot)
@@ -127,7 +120,7 @@ def render_replays_page() -> None:
     budget, allowed = choose_budget()
     link = apply_page_link("replays", parse_replay_link, REPLAY_PARAMETERS, open_tab)
     # Bound to the URL, so a link (Home's) can open a replay's tab: ?replay.tab=<its title>.
-    tabs = st.tabs(list(REPLAY_TITLES.values()), key="replay.tab", bind="query-params")
-    for tab, name in zip(tabs, REPLAY_TITLES):
+    tabs = st.tabs([replay.title for replay in REPLAYS.values()], key="replay.tab", bind="query-params")
+    for tab, name in zip(tabs, REPLAYS):
         with tab:
             render_replay_tab(name, budget, allowed, data, link.values.get("bias"))

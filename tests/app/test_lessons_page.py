@@ -4,7 +4,7 @@ replay page with their settings set and locked."""
 from urllib.parse import parse_qs, urlparse
 
 from kdlab.classroom.lessons import LESSONS_DIR, load_lesson
-from kdlab.experiments.replays.config import REPLAY_TITLES
+from kdlab.experiments.replays import REPLAYS
 from tests.app.helpers import open_alone, run_until, texts
 
 
@@ -44,7 +44,7 @@ def test_explorer_and_replay_links_set_their_pages():
 
     replays = open_alone("pages/paper_replays.py", query={"replay": "omit-3", "bias": "3.5"})
     assert not replays.exception and not replays.warning
-    assert replays.session_state["replay.tab"] == REPLAY_TITLES["omit-3"]
+    assert replays.session_state["replay.tab"] == REPLAYS["omit-3"].title
     wrong = open_alone("pages/paper_replays.py", query={"replay": "omit-4", "bias": "x"})
     assert "replay=`omit-4` is not a replay" in texts(wrong.warning) and "bias=`x` is not a number" in texts(
         wrong.warning

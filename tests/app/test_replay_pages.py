@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import kdlab.experiments.replays.config as replay_configs
-from kdlab.experiments.replays import PAPER_NUMBERS, Budget, format_value
+from kdlab.experiments.replays import REPLAYS, Budget, format_value
 from kdlab.ml.metrics import evaluate_bias
 from kdlab.serve.jobs import default_runner
 from kdlab.ui import replay_cards
@@ -29,7 +29,7 @@ def tiny_budget(monkeypatch):
 
 def paper_errors(name: str, number: str) -> str:
     """A paper number as the comparison table shows it, e.g. "67 of 10,000 wrong (0.67%)"."""
-    return format_value(PAPER_NUMBERS[name][number], "errors", PAPER_NUMBERS[name]["test_size"])
+    return format_value(REPLAYS[name].paper_numbers[number], "errors", REPLAYS[name].paper_numbers["test_size"])
 
 
 def button(app: AppTest, label_start: str):
@@ -56,7 +56,11 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
     assert app.title[0].value.startswith("Paper replays")
     assert len(app.tabs) == 6
     captions = " ".join(caption.value for caption in app.caption)
-    table, omit, only = PAPER_NUMBERS["table"], PAPER_NUMBERS["omit-3"], PAPER_NUMBERS["only-7-8"]
+    table, omit, only = (
+        REPLAYS["table"].paper_numbers,
+        REPLAYS["omit-3"].paper_numbers,
+        REPLAYS["only-7-8"].paper_numbers,
+    )
     shown = [
         f"teacher {table['teacher_errors']} test errors",
         f"student alone {table['student_alone_errors']},",
@@ -79,15 +83,15 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
 
 
 def test_no_prose_types_the_papers_numbers():
-    """The paper's numbers reach the page only through PAPER_NUMBERS: none is typed into its text."""
+    """The paper's numbers reach the page only through each replay's paper_numbers: none is typed into its text."""
     numbers = [
         value
         for replay in ("table", "omit-3", "only-7-8")
-        for key, value in PAPER_NUMBERS[replay].items()
+        for key, value in REPLAYS[replay].paper_numbers.items()
         if key not in ("test_size", "temperature")
     ]
     rates = [value for value in numbers if 0 < abs(value) < 1]
-    table = PAPER_NUMBERS["table"]
+    table = REPLAYS["table"].paper_numbers
     gained = table["student_alone_errors"] - table["distilled_errors"]  # the page's "72 of 146, 91% of the gap"
     closed = gained / (table["student_alone_errors"] - table["teacher_errors"])
     words = {f"{abs(value):g}" for value in numbers} | {f"{value:,}" for value in numbers if value >= 1_000}
@@ -101,7 +105,7 @@ def test_no_prose_types_the_papers_numbers():
     ):
         source = path.read_text()
         typed = sorted(word for word in words if re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w%]|[.,]\d)", source))
-        assert typed == [], f"{path.name} types the paper's numbers {typed}: take them from PAPER_NUMBERS"
+        assert typed == [], f"{path.name} types the paper's numbers {typed}: take them from the replay's paper_numbers"
 
 
 def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget):
@@ -168,7 +172,7 @@ def test_table_and_only_7_8_show_ours_beside_the_paper(tiny_budget):
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the table")
     assert [metric.label for metric in app.metric[:3]] == ["Teacher", "Student alone", "Distilled, T = 20"]
-    paper = PAPER_NUMBERS["table"]
+    paper = REPLAYS["table"].paper_numbers
     assert f"paper: {paper['teacher_errors']} of {paper['test_size']:,}" in app.metric[0].proto.delta
     gained = paper["student_alone_errors"] - paper["distilled_errors"]
     assert (app.info or app.warning) and f"the paper: {gained} of {paper['student_alone_errors']}" in (
@@ -198,7 +202,7 @@ def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     intro = " ".join(markdown.value for markdown in app.markdown)
     assert "MUNGE" in intro and "Bucila" in intro
-    assert PAPER_NUMBERS["compression"]["claim"] in " ".join(caption.value for caption in app.caption)
+    assert REPLAYS["compression"].paper_numbers["claim"] in " ".join(caption.value for caption in app.caption)
     click_and_wait(app, "Run the compression")
     assert not app.exception, [error.value for error in app.exception]
     summary = default_runner().jobs()[-1].result.summary
@@ -214,14 +218,12 @@ def test_compression_tab_shows_the_transfer_images_the_errors_and_the_claim(tiny
     verdicts = [element.value for element in app.success] + [element.value for element in app.warning]
     assert any(f"The ensemble makes {summary['ours']['ensemble_errors']:,} errors" in text for text in verdicts)
     table = app.dataframe[-1].value
-    assert list(table["Paper"])[-1] == PAPER_NUMBERS["compression"]["expected"]["noise"]
+    assert list(table["Paper"])[-1] == REPLAYS["compression"].paper_numbers["expected"]["noise"]
     assert f"{summary['ours']['noise_errors']:,} of" in list(table["Ours"])[-1]
 
 
 def test_home_starts_where_the_field_starts_and_links_both_replays():
     from urllib.parse import parse_qs
-
-    from kdlab.experiments.replays import REPLAY_TITLES
 
     app = open_page(timeout=TIMEOUT)
     assert not app.exception
@@ -229,8 +231,8 @@ def test_home_starts_where_the_field_starts_and_links_both_replays():
     story = app.markdown[1].value
     assert story.index("Bucila") < story.index("Hinton") and "MUNGE" in story and "temperature" in story
     tabs = {link.proto.label: parse_qs(link.proto.query_string).get("replay.tab") for link in app.get("page_link")}
-    assert tabs["Replay Bucila et al.'s model compression (2006)"] == [REPLAY_TITLES["compression"]]
-    assert tabs["Replay Hinton et al.'s MNIST table (2015)"] == [REPLAY_TITLES["table"]]
+    assert tabs["Replay Bucila et al.'s model compression (2006)"] == [REPLAYS["compression"].title]
+    assert tabs["Replay Hinton et al.'s MNIST table (2015)"] == [REPLAYS["table"].title]
 
 
 def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(monkeypatch):
@@ -256,6 +258,8 @@ def test_on_a_classroom_server_only_the_instructor_starts_a_full_budget_replay(m
 
 def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, monkeypatch, linear_teacher):
     """The tab's Run button trains the real replay, with the tests' linear teacher standing in for cnn-wide."""
+    from dataclasses import replace
+
     import kdlab.experiments.replays as replays
     from kdlab.experiments.replays.decoupled import decoupled_config
     from tests.conftest import TINY_TEACHER_EPOCHS
@@ -264,11 +268,11 @@ def test_decoupled_tab_shows_five_students_and_each_claims_verdict(tiny_budget, 
         small = dict(teacher="linear", teacher_epochs=TINY_TEACHER_EPOCHS, student="mlp-20x1", train_size=500)
         return decoupled_config(budget, **small, **settings)
 
-    monkeypatch.setattr(replays, "decoupled_config", tiny)
+    monkeypatch.setitem(replays.REPLAYS, "decoupled", replace(replays.REPLAYS["decoupled"], config=tiny))
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the decoupled")
     assert not app.exception
-    paper = PAPER_NUMBERS["decoupled"]
+    paper = REPLAYS["decoupled"].paper_numbers
     # Other tabs may show results of their own (a temperature-width grid cached by an earlier test): take this tab's.
     (claims,) = [frame.value for frame in app.dataframe if "TCKD alone" in list(frame.value.iloc[:, 0])]
     assert list(claims["Paper"]) == [paper["nckd"], paper["tckd"], paper["dkd"]]

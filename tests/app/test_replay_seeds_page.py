@@ -10,6 +10,8 @@ def test_the_decoupled_replay_at_two_seeds_says_which_differences_beat_the_sprea
     monkeypatch,
     linear_teacher,
 ):
+    from dataclasses import replace
+
     import kdlab.experiments.replays as replays
     from kdlab.experiments.replays.decoupled import decoupled_config
     from tests.conftest import TINY_TEACHER_EPOCHS
@@ -18,7 +20,7 @@ def test_the_decoupled_replay_at_two_seeds_says_which_differences_beat_the_sprea
         small = dict(teacher="linear", teacher_epochs=TINY_TEACHER_EPOCHS, student="mlp-20x1", train_size=500)
         return decoupled_config(budget, **small, **settings)
 
-    monkeypatch.setattr(replays, "decoupled_config", tiny)
+    monkeypatch.setitem(replays.REPLAYS, "decoupled", replace(replays.REPLAYS["decoupled"], config=tiny))
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     assert app.slider(key="replay.decoupled.seeds").value == 1
     app.slider(key="replay.decoupled.seeds").set_value(2).run()

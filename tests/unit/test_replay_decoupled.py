@@ -8,7 +8,7 @@ import torch
 
 from kdlab.cli import main
 from kdlab.experiments import replays
-from kdlab.experiments.replays import PAPER_NUMBERS, Budget, DecoupledConfig, replay_config, run_replay
+from kdlab.experiments.replays import REPLAYS, Budget, DecoupledConfig, replay_config, run_replay
 from kdlab.experiments.replays.decoupled import RUN_LABELS, claim_verdicts
 from tests.conftest import TINY_TEACHER_EPOCHS
 
@@ -47,7 +47,7 @@ def test_short_run_trains_five_students_on_the_same_batches(sample_data, linear_
     assert summary["non_target_weight"] == pytest.approx(1 - target.mean().item(), abs=1e-4)
     assert [claim["claim"] for claim in summary["claims"]] == ["nckd", "tckd", "dkd"]
     assert [row["paper"] for row in summary["comparison"]] == [
-        PAPER_NUMBERS["decoupled"][c] for c in ("nckd", "tckd", "dkd")
+        REPLAYS["decoupled"].paper_numbers[c] for c in ("nckd", "tckd", "dkd")
     ]
     json.dumps(summary, allow_nan=False)
 

@@ -8,11 +8,10 @@ import pytest
 
 from kdlab.cli import main
 from kdlab.experiments import replays
-from kdlab.experiments.replays import Budget, replay_config
+from kdlab.experiments.replays import Budget, replay_config, run_over_seeds
 from kdlab.experiments.replays.over_seeds import (
     comparison_line,
     decoupled_seeds,
-    run_over_seeds,
     seeded_configs,
     temperature_width_seeds,
 )

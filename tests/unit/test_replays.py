@@ -9,8 +9,7 @@ from kdlab.cli.replay import comparison_lines
 from kdlab.experiments import replays
 from kdlab.experiments.replays import (
     BUDGETS,
-    PAPER_NUMBERS,
-    REPLAY_NAMES,
+    REPLAYS,
     Budget,
     MissingDigitsConfig,
     TableConfig,
@@ -184,7 +183,7 @@ def test_table_replay_short_run(sample_data):
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed" and summary["budget"]["name"] == "test"
-    paper = PAPER_NUMBERS["table"]
+    paper = REPLAYS["table"].paper_numbers
     expected = [paper["teacher_errors"], paper["student_alone_errors"], paper["distilled_errors"]]
     assert [row["paper"] for row in summary["comparison"]] == expected
     assert summary["ours"]["distilled_errors"] == summary["distilled"]["test_errors"]
@@ -238,7 +237,7 @@ def test_omit_3_never_shows_a_3_and_biases_without_retraining(sample_data, monke
         optimal.errors == min(bias_sweep(stored, labels, (3,), BIAS_GRID)["errors"]) <= summary["before_bias"]["errors"]
     )
 
-    paper = PAPER_NUMBERS["omit-3"]
+    paper = REPLAYS["omit-3"].paper_numbers
     rows = {row["quantity"]: row for row in summary["comparison"]}
     assert rows["Test errors, no bias change"]["paper"] == paper["errors"]
     assert rows["Errors on the test 3s"]["paper_total"] == paper["test_3s"]
@@ -251,7 +250,9 @@ def test_only_7_8_replay_short_run(sample_data):
     counts = summary["transfer_set"]["class_counts"]
     assert [digit for digit, count in enumerate(counts) if count] == [7, 8]
     assert summary["bias_classes"] == [7, 8]
-    assert summary["comparison"][0]["paper"] == round(PAPER_NUMBERS["only-7-8"]["test_error_rate"] * PAPER_TEST_SIZE)
+    assert summary["comparison"][0]["paper"] == round(
+        REPLAYS["only-7-8"].paper_numbers["test_error_rate"] * PAPER_TEST_SIZE
+    )
     assert set(summary["after_bias"]["biases"]) == {"7", "8"}
     with pytest.raises(ValueError, match="only-7-8 replay keeps exactly"):
         run_replay("only-7-8", sample_data, config=MissingDigitsConfig(**SMALL))
@@ -314,11 +315,6 @@ def test_command_line_replay_json(capsys, monkeypatch):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_every_replay_has_paper_numbers():
-    assert set(PAPER_NUMBERS) == set(REPLAY_NAMES)
-    assert PAPER_NUMBERS["omit-3"]["bias"] == 3.5
-
-
 # ---------------------------------------------------------------- compression (Bucila et al. 2006)
 
 # Two linear members and a tiny student: the whole replay runs in seconds on the 4,000-image sample.
@@ -335,7 +331,7 @@ def test_compression_replay_short_run(sample_data, tmp_path):
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["replay"] == "compression" and summary["status"] == "completed"
-    assert summary["paper"] == PAPER_NUMBERS["compression"] and summary["paper_source"] == replays.BUCILA
+    assert summary["paper"] == REPLAYS["compression"].paper_numbers and summary["paper_source"] == replays.BUCILA
 
     # The sizes of every set: the labelled set, the real images outside it, the generated sets, the test set.
     sets = summary["sets"]

@@ -12,15 +12,16 @@ afterwards without retraining.
   much of what the teacher knew.
 - ``temperature-width`` (``temperature_width.py``): distilled accuracy over temperature and
   student width, each width also trained alone.
-- ``compression`` (``compression.py``): Bucila, Caruana & Niculescu-Mizil (2006), where the field
+- ``compression`` (``bucila.py``): Bucila, Caruana & Niculescu-Mizil (2006), where the field
   starts: an ensemble trained on a small labelled set, compressed into a small student through
   large transfer sets that only the ensemble labels (real images, MUNGE images, noise).
 - ``decoupled`` (``decoupled.py``): Zhao et al. (2022), where the dark knowledge lives: the lab's
   student alone, with KD, with its target-class part only (TCKD), its non-target part only (NCKD)
   and with both reweighted (DKD).
 
-The paper's numbers are in ``paper.py`` (``PAPER_NUMBERS``); the budgets and configs in
-``config.py``. Budgets: "quick" fits a classroom (minutes on a laptop CPU); "full" is closer to
+Each module declares its replay (``replay.Replay``: title, the paper's numbers, config, run, teachers,
+cost, words for the page) and ``registry.REPLAYS`` lists them; the command line, the page, ``kdlab prepare``
+and the gate derive from it. The shared budgets and configs are in ``config.py``. Budgets: "quick" fits a classroom (minutes on a laptop CPU); "full" is closer to
 the paper (still far fewer epochs than the paper's runs). The teacher is cached on disk per
 budget, and the temperature-width grid once it completes.
 """
@@ -40,73 +41,20 @@ from kdlab.experiments.replays.config import (
     BUDGET_NOTES,
     BUDGETS,
     PAPER_TEACHER,
-    REPLAY_NAMES,
-    REPLAY_TITLES,
     Budget,
     HintonSetup,
     MissingDigitsConfig,
-    ReplayConfig,
     TableConfig,
     TemperatureWidthConfig,
     get_budget,
 )
-from kdlab.experiments.replays.config import replay_config as hinton_replay_config
 from kdlab.experiments.replays.decoupled import DecoupledConfig, decoupled_config, replay_decoupled
 from kdlab.experiments.replays.missing_digits import replay_missing_digits, replay_omit_3, replay_only_7_8
-from kdlab.experiments.replays.paper import BUCILA, PAPER, PAPER_NUMBERS, ZHAO
+from kdlab.experiments.replays.paper import BUCILA, PAPER, ZHAO
+from kdlab.experiments.replays.registry import REPLAYS, get_replay, replay_config, run_over_seeds, run_replay
+from kdlab.experiments.replays.replay import Replay, ReplayTeacher
 from kdlab.experiments.replays.table import replay_table
 from kdlab.experiments.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
-from kdlab.ml.data import MnistData
-
-REPLAYS = {
-    "table": replay_table,
-    "omit-3": replay_omit_3,
-    "only-7-8": replay_only_7_8,
-    "temperature-width": replay_temperature_width,
-    "compression": replay_compression,
-    "decoupled": replay_decoupled,
-}
-
-
-def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig | CompressionConfig | DecoupledConfig:
-    """The config of replay ``name`` at the named budget; ``settings`` override fields flat, e.g.
-    ``replay_config("omit-3", seed=3)`` or ``replay_config("compression", student="mlp-100x1")``.
-
-    Raises:
-        ValueError: an unknown replay or budget, or a bad setting.
-    """
-    if name == "compression":
-        return compression_config(budget, **settings)
-    if name == "decoupled":
-        return decoupled_config(budget, **settings)
-    return hinton_replay_config(name, budget, **settings)
-
-
-def run_replay(
-    name: str,
-    data: MnistData,
-    budget: str = "quick",
-    *,
-    config: ReplayConfig | CompressionConfig | DecoupledConfig | None = None,
-    **kwargs,
-) -> ReplayResult:
-    """Run replay ``name`` at ``budget`` (or with an explicit ``config``).
-
-    Args:
-        name: one of ``REPLAY_NAMES``.
-        data: the MNIST data in use.
-        budget: "quick" or "full"; ignored when ``config`` is given.
-        config: the replay's config, e.g. from ``replay_config(name, budget, seed=3)``.
-        kwargs: for the replay: ``on_event``, ``stop``, ``cache_dir``, ``device`` (and
-            ``use_cache`` for temperature-width).
-
-    Raises:
-        ValueError: an unknown replay or budget, or a config that does not fit the data.
-    """
-    if name not in REPLAYS:
-        raise ValueError(f"Unknown replay '{name}': choose one of {', '.join(REPLAY_NAMES)}.")
-    return REPLAYS[name](config or replay_config(name, budget), data, **kwargs)
-
 
 __all__ = [
     "BUCILA",
@@ -114,10 +62,7 @@ __all__ = [
     "PAPER_TEACHER",
     "BUDGET_NOTES",
     "PAPER",
-    "PAPER_NUMBERS",
     "REPLAYS",
-    "REPLAY_NAMES",
-    "REPLAY_TITLES",
     "Budget",
     "COMPRESSION_BUDGETS",
     "COMPRESSION_NOTES",
@@ -131,12 +76,14 @@ __all__ = [
     "replay_compression",
     "HintonSetup",
     "MissingDigitsConfig",
-    "ReplayConfig",
+    "Replay",
     "ReplayResult",
+    "ReplayTeacher",
     "TableConfig",
     "TemperatureWidthConfig",
     "format_value",
     "get_budget",
+    "get_replay",
     "load_cached_temperature_width",
     "replay_config",
     "replay_missing_digits",
@@ -144,5 +91,6 @@ __all__ = [
     "replay_only_7_8",
     "replay_table",
     "replay_temperature_width",
+    "run_over_seeds",
     "run_replay",
 ]

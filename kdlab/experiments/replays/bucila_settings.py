@@ -8,7 +8,6 @@ from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
 
-NAME = "compression"
 TRANSFER_KINDS = ("labelled", "real", "munge", "noise")
 TRANSFER_LABELS = {
     "labelled": "labelled images, the ensemble's soft targets only",

@@ -1,14 +1,16 @@
-"""What every replay shares: its result, the cached teacher, and the summary's common parts."""
+"""What the replays share: the result, the cached teacher of the paper's setup, and the summary's common parts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from kdlab.experiments.replays.config import BUDGET_NOTES, REPLAY_TITLES, HintonSetup
-from kdlab.experiments.replays.paper import PAPER, PAPER_NUMBERS
+from kdlab.experiments.replays.config import BUDGET_NOTES, HintonSetup
+from kdlab.experiments.replays.paper import PAPER
+from kdlab.experiments.replays.replay import ReplayTeacher
 from kdlab.ml.data import MnistData
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.progress import ProgressTracker
@@ -67,6 +69,15 @@ def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: Progr
     return teacher
 
 
+def setup_teachers(setup: HintonSetup, data: MnistData) -> tuple[ReplayTeacher, ...]:
+    """The setup's one teacher, jittered, on every training image: what ``load_teacher`` trains or loads."""
+    return (
+        ReplayTeacher(
+            setup.teacher, setup.budget.teacher_epochs, setup.teacher_seed, setup.teacher_jitter_pixels, data
+        ),
+    )
+
+
 def teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
     return {
         **teacher.summary(),
@@ -77,16 +88,16 @@ def teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
     }
 
 
-def base_summary(name: str, setup: HintonSetup, data: MnistData) -> dict:
-    """The part of every replay summary that is known before anything trains."""
+def base_summary(name: str, title: str, paper: Mapping | None, setup: HintonSetup, data: MnistData) -> dict:
+    """The part of a replay summary that is known before anything trains; ``paper``: the paper's numbers."""
     return {
         "replay": name,
-        "title": REPLAY_TITLES.get(name, "A transfer set with digits left out"),
+        "title": title,
         "paper_source": PAPER,
         "data": data.source.as_dict(),
         "budget": {**setup.budget.as_dict(), "note": BUDGET_NOTES.get(setup.budget.name, "Custom budget.")},
         "config": setup.as_dict(),
-        "paper": PAPER_NUMBERS.get(name),
+        "paper": paper,
     }
 
 

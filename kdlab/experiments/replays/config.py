@@ -2,7 +2,7 @@
 
 Every config holds the paper's shared setup (``HintonSetup``): teacher, student, the teacher's
 jitter and seed, and the students' ``training: TrainConfig``, whose epochs come from the budget.
-``replay_config(name, budget, **flat_settings)`` builds the config of a named replay.
+Each replay's module builds its config at a named budget (``Replay.config``).
 """
 
 from __future__ import annotations
@@ -15,18 +15,6 @@ from kdlab.ml.models import canonical_architecture, get_architecture, mlp_name
 
 PAPER_TEACHER = "mlp-1200x2"  # 784-1200-1200-10 ReLU with dropout, trained on jittered images
 VALIDATION_FRACTION = 1 / 12  # 5,000 of full MNIST's 60,000 training images
-
-REPLAY_TITLES = {
-    "table": "The MNIST table: teacher, student alone, distilled student",
-    "omit-3": "A student that never saw a 3",
-    "only-7-8": "A student that saw only 7s and 8s",
-    "temperature-width": "Temperature and student width",
-    # Bucila et al. (2006); its config and budgets live in compression.py, kdlab.experiments.replays.replay_config builds it.
-    "compression": "Model compression: an ensemble taught through unlabelled images",
-    # Zhao et al. (2022); its config lives in decoupled.py.
-    "decoupled": "Decoupled KD",
-}
-REPLAY_NAMES = tuple(REPLAY_TITLES)
 
 
 @dataclass(frozen=True)
@@ -213,25 +201,3 @@ class TemperatureWidthConfig(HintonSetup):
         """The settings of one grid cell; None is the width trained without a teacher."""
         cell = replace(self.training, epochs=self.budget.sweep_epochs)
         return cell if temperature is None else replace(cell, temperature=temperature)
-
-
-ReplayConfig = TableConfig | MissingDigitsConfig | TemperatureWidthConfig
-
-
-def replay_config(name: str, budget: str = "quick", **settings) -> ReplayConfig:
-    """The config of replay ``name`` at the named budget.
-
-    ``settings`` override fields flat: config fields (``teacher``, ``widths``) and the students'
-    training fields (``seed``, ``temperature``) alike, e.g. ``replay_config("omit-3", seed=3)``.
-    """
-    chosen = get_budget(budget)
-    if name == "table":
-        return TableConfig.build(budget=chosen, **settings)
-    if name == "omit-3":
-        return MissingDigitsConfig.build(budget=chosen, **{"omit_classes": (3,), **settings})
-    if name == "only-7-8":
-        return MissingDigitsConfig.build(budget=chosen, **{"omit_classes": (), "only_classes": (7, 8), **settings})
-    if name == "temperature-width":
-        grid = FULL_GRID if budget == "full" else QUICK_GRID
-        return TemperatureWidthConfig.build(budget=chosen, **{**grid, **settings})
-    raise ValueError(f"Unknown replay '{name}': choose one of {', '.join(REPLAY_NAMES)}.")

@@ -22,14 +22,34 @@ from kdlab.experiments.replays.common import (
     keep_students,
     load_teacher,
     overall_status,
+    setup_teachers,
     teacher_summary,
 )
-from kdlab.experiments.replays.config import MissingDigitsConfig
-from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE, PAPER_TEST_THREES
+from kdlab.experiments.replays.config import MissingDigitsConfig, get_budget
+from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE, PAPER_TEST_THREES
+from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, predict_logits, run_summary
+from kdlab.teachers.ensembles import training_cost
+
+PAPER_OMIT_3 = {
+    "errors": 206,
+    "errors_on_3s": 133,
+    "bias": 3.5,
+    "errors_after_bias": 109,
+    "errors_on_3s_after_bias": 14,
+    "accuracy_on_3s_after_bias": 0.986,
+    "test_3s": PAPER_TEST_THREES,
+    "test_size": PAPER_TEST_SIZE,
+}
+PAPER_ONLY_7_8 = {
+    "test_error_rate": 0.473,
+    "bias": -7.6,
+    "test_error_rate_after_bias": 0.132,
+    "test_size": PAPER_TEST_SIZE,
+}
 
 
 def replay_missing_digits(
@@ -62,7 +82,9 @@ def replay_missing_digits(
     progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, runs))
     teacher = load_teacher(config, data, cache_dir, progress, stop, device)
     classes = config.bias_classes
-    summary = base_summary(name, config, data) | {
+    replay = {OMIT_3.name: OMIT_3, ONLY_7_8.name: ONLY_7_8}.get(name)
+    title, paper = (replay.title, replay.paper_numbers) if replay else ("A transfer set with digits left out", None)
+    summary = base_summary(name, title, paper, config, data) | {
         "transfer_set": {
             "size": len(transfer),
             "class_counts": transfer.class_counts(),
@@ -128,7 +150,7 @@ def _paper_values(name: str) -> dict:
         ("errors", "class_errors", "bias", "errors_after", "class_errors_after", "class_accuracy_after")
     )
     if name == "omit-3":
-        numbers = PAPER_NUMBERS[name]
+        numbers = PAPER_OMIT_3
         paper = {
             "errors": numbers["errors"],
             "class_errors": numbers["errors_on_3s"],
@@ -138,7 +160,7 @@ def _paper_values(name: str) -> dict:
             "class_accuracy_after": numbers["accuracy_on_3s_after_bias"],
         }
     elif name == "only-7-8":
-        numbers = PAPER_NUMBERS[name]
+        numbers = PAPER_ONLY_7_8
         paper |= {
             "errors": round(numbers["test_error_rate"] * PAPER_TEST_SIZE),
             "bias": numbers["bias"],
@@ -218,3 +240,57 @@ def replay_only_7_8(config: MissingDigitsConfig, data: MnistData, **kwargs) -> R
     if config.only_classes != (7, 8) or config.omit_classes:
         raise ValueError("The only-7-8 replay keeps exactly the 7s and 8s: use replay_config('only-7-8', budget).")
     return replay_missing_digits(config, data, **kwargs)
+
+
+def missing_digits_cost(config: MissingDigitsConfig, data: MnistData) -> float:
+    """The distilled student, on the transfer set chosen as the replay chooses it."""
+    pool, _ = stratified_split(data.train.labels, config.validation_fraction, seed=config.training.seed)
+    spec, batch = config.transfer_spec(), config.training.batch_size
+    images = len(select_transfer_indices(data.train.labels[pool], spec, batch_size=batch))
+    return training_cost(config.student, images, config.training.epochs)
+
+
+def omit_3_config(budget: str = "quick", **settings) -> MissingDigitsConfig:
+    """The omit-3 replay's config at the named budget; ``settings`` override fields flat (``seed=3``)."""
+    return MissingDigitsConfig.build(budget=get_budget(budget), **{"omit_classes": (3,), **settings})
+
+
+def only_7_8_config(budget: str = "quick", **settings) -> MissingDigitsConfig:
+    """The only-7-8 replay's config at the named budget; ``settings`` override fields flat (``seed=3``)."""
+    return MissingDigitsConfig.build(
+        budget=get_budget(budget), **{"omit_classes": (), "only_classes": (7, 8), **settings}
+    )
+
+
+OMIT_3 = Replay(
+    name="omit-3",
+    title="A student that never saw a 3",
+    source=PAPER,
+    paper_numbers=PAPER_OMIT_3,
+    intro="The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about 3s from the "
+    "teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its output bias for 3 is too "
+    "low. Raise that bias, with no retraining, and more 3s come back.",
+    paper_line=f"Paper: {PAPER_OMIT_3['errors']} errors, {PAPER_OMIT_3['errors_on_3s']} of them on the "
+    f"{PAPER_OMIT_3['test_3s']:,} test 3s; with the 3 bias raised by {PAPER_OMIT_3['bias']:g}, "
+    f"{PAPER_OMIT_3['errors_after_bias']} errors and {PAPER_OMIT_3['errors_on_3s_after_bias']} on 3s, so "
+    f"{PAPER_OMIT_3['accuracy_on_3s_after_bias']:.1%} of the 3s are right without the student ever seeing one.",
+    config=omit_3_config,
+    run=replay_omit_3,
+    teachers=setup_teachers,
+    cost=missing_digits_cost,
+)
+ONLY_7_8 = Replay(
+    name="only-7-8",
+    title="A student that saw only 7s and 8s",
+    source=PAPER,
+    paper_numbers=PAPER_ONLY_7_8,
+    intro="The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering the biases of "
+    "7 and 8, without retraining, recovers much of what the teacher knew about the other eight digits.",
+    paper_line=f"Paper: {PAPER_ONLY_7_8['test_error_rate']:.1%} test error; "
+    f"{PAPER_ONLY_7_8['test_error_rate_after_bias']:.1%} after lowering the biases of 7 and 8 by "
+    f"{-PAPER_ONLY_7_8['bias']:g}.",
+    config=only_7_8_config,
+    run=replay_only_7_8,
+    teachers=setup_teachers,
+    cost=missing_digits_cost,
+)

@@ -3,18 +3,16 @@ each number with its spread over the seeds, and which differences are bigger tha
 
 Each seed runs the whole replay (its own transfer set, initial weights and batches), and within one
 seed every student shares them, so each comparison is paired by seed (``PairedSeeds``): a difference
-whose 95% t-interval leaves out 0 is bigger than the seed-to-seed spread.
+whose 95% t-interval leaves out 0 is bigger than the seed-to-seed spread. A replay's ``Replay.over_seeds``
+is its summary here; ``kdlab.experiments.replays.registry.run_over_seeds`` runs the seeds.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 
 from kdlab.experiments.seeds import MAX_SEEDS, PairedSeeds, t_interval
-
-SEEDED_REPLAYS = ("temperature-width", "decoupled")
 
 
 def seeded_configs(config, seeds: int) -> list:
@@ -102,28 +100,6 @@ def temperature_width_seeds(summaries: list[dict]) -> dict:
                 than = f"T = {best:g} (the best on average)"
                 comparisons.append(paired(name, than, seeds, cells[(width, best)], cells[(width, temperature)]))
     return {"seeds": list(seeds), "grid": grid, "comparisons": comparisons}
-
-
-def run_over_seeds(name: str, config, seeds: int, run) -> dict:
-    """Replay ``name`` at ``config``'s seed and the next ``seeds - 1`` (``run(config)`` -> its summary): the
-    first seed's summary, with ``seeds`` (the spreads and paired comparisons) and the total time.
-
-    Raises:
-        ValueError: ``name`` does not compare settings, or ``seeds`` is not 1 to ``MAX_SEEDS``.
-    """
-    if name not in SEEDED_REPLAYS:
-        raise ValueError(f"--seeds applies to the {' and '.join(SEEDED_REPLAYS)} replays, not {name}.")
-    started = time.perf_counter()
-    summaries = []
-    for seeded in seeded_configs(config, seeds):
-        summary = run(seeded)
-        summaries.append(summary)
-        if summary["status"] != "completed":
-            break
-    if len(summaries) < 2 or summaries[-1]["status"] != "completed":
-        return summaries[0] | {"seconds": round(time.perf_counter() - started, 2)}
-    over = decoupled_seeds(summaries) if name == "decoupled" else temperature_width_seeds(summaries)
-    return summaries[0] | {"seeds": over, "seconds": round(time.perf_counter() - started, 2)}
 
 
 def comparison_line(row: dict) -> str:

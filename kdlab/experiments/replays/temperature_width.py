@@ -22,16 +22,27 @@ from kdlab.experiments.replays.common import (
     comparison_row,
     load_teacher,
     overall_status,
+    setup_teachers,
     teacher_summary,
 )
-from kdlab.experiments.replays.config import TemperatureWidthConfig
+from kdlab.experiments.replays.config import FULL_GRID, QUICK_GRID, TemperatureWidthConfig, get_budget
+from kdlab.experiments.replays.over_seeds import temperature_width_seeds
+from kdlab.experiments.replays.paper import PAPER
+from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.data import MnistData, TransferSetSpec, default_cache_dir, select_transfer_indices
 from kdlab.ml.files import write_atomically
 from kdlab.ml.models import build_model, mlp_name
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import EventCallback, train_model
+from kdlab.teachers.ensembles import training_cost
 
 CACHE_FORMAT = 1
+PAPER_TEMPERATURE_WIDTH = {
+    "wide": "With 300 or more units in each of the two hidden layers, all temperatures "
+    "above 8 gave fairly similar results.",
+    "narrow": "With 30 units per layer, temperatures from 2.5 to 4 worked significantly "
+    "better than higher or lower ones.",
+}
 
 
 def temperature_width_cache_path(config: TemperatureWidthConfig, data: MnistData, cache_dir=None) -> Path:
@@ -144,7 +155,7 @@ def replay_temperature_width(
         )
     status = overall_status(teacher.status, "completed" if len(grid) == len(cells) else "stopped")
     findings = temperature_width_findings(grid)
-    summary = base_summary("temperature-width", config, data) | {
+    summary = base_summary(REPLAY.name, REPLAY.title, PAPER_TEMPERATURE_WIDTH, config, data) | {
         "transfer_set": {"size": len(transfer), "class_counts": transfer.class_counts()},
         "teacher": teacher_summary(teacher, config),
         "grid": grid,
@@ -198,3 +209,38 @@ def _comparison(findings: dict) -> list[dict]:
             paper = "2.5 to 4" if entry["width"] == 30 else None
             rows.append(comparison_row(f"Width {entry['width']}: best temperature", paper, best, "text"))
     return rows
+
+
+def temperature_width_config(budget: str = "quick", **settings) -> TemperatureWidthConfig:
+    """The grid's config at the named budget (the full budget's grid is larger); ``settings`` override fields
+    flat (``widths=(30,)``, ``seed=3``)."""
+    chosen = get_budget(budget)
+    grid = FULL_GRID if budget == "full" else QUICK_GRID
+    return TemperatureWidthConfig.build(budget=chosen, **{**grid, **settings})
+
+
+def temperature_width_cost(config: TemperatureWidthConfig, data: MnistData) -> float:
+    """Every cell of the grid (each width alone included), on the budget's sweep set."""
+    images = min(len(data.train), config.budget.sweep_train_size or len(data.train))
+    columns = len(config.temperatures) + config.with_baseline
+    return columns * sum(
+        training_cost(mlp_name(width, config.depth), images, config.budget.sweep_epochs) for width in config.widths
+    )
+
+
+REPLAY = Replay(
+    name="temperature-width",
+    title="Temperature and student width",
+    source=PAPER,
+    paper_numbers=PAPER_TEMPERATURE_WIDTH,
+    intro="Distilled students of several widths (two hidden layers) at several temperatures, each beside the same "
+    "width trained without a teacher (the column 'alone'). Does the best temperature depend on how big the student "
+    "is?",
+    paper_line=" ".join(PAPER_TEMPERATURE_WIDTH.values()),
+    config=temperature_width_config,
+    run=replay_temperature_width,
+    teachers=setup_teachers,
+    cost=temperature_width_cost,
+    options={"fresh": "recompute the grid even if a finished one is cached"},
+    over_seeds=temperature_width_seeds,
+)
