@@ -34,6 +34,7 @@ def test_short_run_trains_five_students_on_the_same_batches(sample_data, linear_
     result = run_replay("decoupled", sample_data, config=config)
     summary = result.summary
     assert summary["status"] == "completed" and summary["replay"] == "decoupled"
+    assert summary["paper_source"].startswith("Zhao")  # its own paper, not Hinton et al.
     assert summary["teacher"]["test_errors"] == linear_teacher.record.test_errors  # the lab's (here the tests') teacher
     assert set(result.test_logits) == set(RUN_LABELS) | {"teacher"}
     for run in RUN_LABELS:

@@ -88,12 +88,15 @@ def teacher_summary(teacher: Teacher, setup: HintonSetup) -> dict:
     }
 
 
-def base_summary(name: str, title: str, paper: Mapping | None, setup: HintonSetup, data: MnistData) -> dict:
-    """The part of a replay summary that is known before anything trains; ``paper``: the paper's numbers."""
+def base_summary(
+    name: str, title: str, paper: Mapping | None, setup: HintonSetup, data: MnistData, source: str = PAPER
+) -> dict:
+    """The part of a replay summary that is known before anything trains; ``paper``: the numbers of the paper
+    ``source`` (Hinton et al.'s unless the replay's entry says otherwise)."""
     return {
         "replay": name,
         "title": title,
-        "paper_source": PAPER,
+        "paper_source": source,
         "data": data.source.as_dict(),
         "budget": {**setup.budget.as_dict(), "note": BUDGET_NOTES.get(setup.budget.name, "Custom budget.")},
         "config": setup.as_dict(),

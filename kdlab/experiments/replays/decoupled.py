@@ -192,7 +192,7 @@ def replay_decoupled(
         else None
     )
     claims = claim_verdicts(errors, weight)
-    summary = base_summary(REPLAY.name, REPLAY.title, PAPER_DECOUPLED, config, data) | {
+    summary = base_summary(REPLAY.name, REPLAY.title, PAPER_DECOUPLED, config, data, REPLAY.source) | {
         "budget": {
             **config.budget.as_dict(),
             "teacher": config.teacher,
