@@ -26,9 +26,11 @@ from torch import nn
 
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.experiments.replays import BUDGETS, PAPER_TEACHER, run_replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
+from kdlab.ml.events import EventCallback, StepEvent
 from kdlab.ml.models import build_model, describe_model
-from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
+from kdlab.ml.train import TrainConfig, pick_device, predict_logits, train_model
 from kdlab.teachers.cache import forget_cached_teachers, resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -53,7 +55,7 @@ def time_kdlab_epoch(teacher: Teacher, student: str, data: MnistData, config: Tr
         data.test,
         config,
         teacher_logits=teacher.train_logits,
-        on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None,
+        context=RunContext(on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None),
     )
     return steps[-1].seconds  # the last step report comes before the end-of-epoch evaluation
 
@@ -229,7 +231,7 @@ def teacher_throughput(
         subset,
         data.test,
         config,
-        on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None,
+        context=RunContext(on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None),
     )
     seconds = reports[-1].seconds
     flops = 3 * describe_model(architecture).flops_per_image * images / seconds

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.losses import LabelsLoss
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.ml.models import build_model, canonical_architecture
 from kdlab.ml.stacked import StackMember
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
+from kdlab.ml.train import TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher
@@ -246,9 +248,7 @@ def train_student_pair(
                 training,
                 [one.objective],
                 runs=[one.run],
-                on_event=one.on_event,
-                stop=stop,
-                device=device,
+                context=RunContext(on_event=one.on_event, stop=stop, device=device),
             )
             on_finish(runs[kind])
             if results[kind].status == "stopped":

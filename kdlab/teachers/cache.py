@@ -27,11 +27,13 @@ from pathlib import Path
 import torch
 
 import kdlab
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, default_cache_dir
+from kdlab.ml.events import EventCallback, StepEvent
 from kdlab.ml.files import write_atomically
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import build_model, describe_model
-from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
+from kdlab.ml.train import TrainConfig, pick_device, predict_logits, train_model
 from kdlab.teachers.ensembles import EnsembleModel, TeacherName, describe_teacher, parse_teacher_name
 from kdlab.teachers.ensembles import soft_target_logits as ensemble_soft_target_logits
 from kdlab.teachers.eviction import mark_used, prune_teachers
@@ -300,7 +302,12 @@ def _known_or_cached(path: Path, expected: dict) -> Teacher | None:
 def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, stop, device) -> Teacher:
     model = build_model(architecture, seed=config.seed)
     result = train_model(
-        model, data.train, data.test, config, run="teacher", on_event=on_event, stop=stop, device=device
+        model,
+        data.train,
+        data.test,
+        config,
+        run="teacher",
+        context=RunContext(on_event=on_event, stop=stop, device=device),
     )
     record = TeacherRecord(
         architecture=architecture,

@@ -42,10 +42,12 @@ from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_
 from kdlab.experiments.replays.config import REPLAY_TITLES
 from kdlab.experiments.replays.paper import BUCILA, PAPER_NUMBERS
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.ml.train import TrainResult, run_summary, train_model
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -223,9 +225,7 @@ def _train(
         training,
         teacher_logits=targets,
         run=run,
-        on_event=progress.start(run, label),
-        stop=stop,
-        device=device,
+        context=RunContext(on_event=progress.start(run, label), stop=stop, device=device),
     )
     progress.finish(run)
     return result

@@ -34,9 +34,10 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
 from kdlab.experiments.replays.paper import PAPER_NUMBERS
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import MnistData
+from kdlab.ml.events import EventCallback
 from kdlab.ml.methods.dkd import DKD_BETA
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, run_summary
+from kdlab.ml.train import run_summary
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 

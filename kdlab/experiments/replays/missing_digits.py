@@ -27,9 +27,10 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import MissingDigitsConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
+from kdlab.ml.events import EventCallback
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, predict_logits, run_summary
+from kdlab.ml.train import predict_logits, run_summary
 
 
 def replay_missing_digits(

@@ -22,8 +22,9 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import TableConfig
 from kdlab.experiments.replays.paper import PAPER_NUMBERS, PAPER_TEST_SIZE
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, run_summary
+from kdlab.ml.train import run_summary
 
 TABLE_RUNS = {"baseline": "baseline", "distilled": "distilled"}
 

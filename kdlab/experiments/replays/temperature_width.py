@@ -25,11 +25,13 @@ from kdlab.experiments.replays.common import (
     teacher_summary,
 )
 from kdlab.experiments.replays.config import TemperatureWidthConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, default_cache_dir, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.files import write_atomically
 from kdlab.ml.models import build_model, mlp_name
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, train_model
+from kdlab.ml.train import train_model
 
 CACHE_FORMAT = 1
 
@@ -125,9 +127,7 @@ def replay_temperature_width(
             config.cell_training(temperature),
             run=f"{architecture} {setting if distilled else 'baseline'}",
             teacher_logits=teacher.train_logits[indices] if distilled else None,
-            on_event=progress.start(stage, f"{architecture}, {setting}"),
-            stop=stop,
-            device=device,
+            context=RunContext(on_event=progress.start(stage, f"{architecture}, {setting}"), stop=stop, device=device),
         )
         progress.finish(stage)
         if result.status != "completed":

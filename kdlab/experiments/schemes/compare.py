@@ -21,11 +21,13 @@ from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.plans import PlannedRun, progress_plan, student_pair_plan
 from kdlab.experiments.schemes.config import SCHEMES, SchemeConfig
 from kdlab.experiments.schemes.results import SchemeComparison, SchemeResult, SchemeRun
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import ImageSet, MnistData
+from kdlab.ml.events import EventCallback
 from kdlab.ml.losses import PeerLoss
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, predict_logits, train_model, train_models
+from kdlab.ml.train import TrainResult, predict_logits, train_model, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -61,9 +63,7 @@ class _Trainer:
             training,
             teacher_logits=teacher_logits,
             run=run,
-            on_event=self.start(run),
-            stop=self.stop,
-            device=self.device,
+            context=RunContext(on_event=self.start(run), stop=self.stop, device=self.device),
         )
         self.progress.finish(run)
         return result
@@ -89,9 +89,7 @@ def _mutual_learning(trainer: _Trainer) -> SchemeResult:
         training,
         objectives,
         runs=["mutual peer 1", "mutual peer 2"],
-        on_event=on_event,
-        stop=trainer.stop,
-        device=trainer.device,
+        context=RunContext(on_event=on_event, stop=trainer.stop, device=trainer.device),
     )
     trainer.progress.finish("mutual")
     runs = [SchemeRun("peer 1", "peer", config.student, first), SchemeRun("peer 2", "peer", config.student, second)]
