@@ -34,6 +34,7 @@ from kdlab.experiments.replays import REPLAY_NAMES, HintonSetup, replay_config
 from kdlab.experiments.replays.bucila import labelled_subset
 from kdlab.experiments.replays.bucila_settings import CompressionConfig
 from kdlab.experiments.schemes import SchemeConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import (
     RAW_FILES,
     MnistData,
@@ -293,7 +294,12 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
     progress = ProgressTracker(emit, {"teacher": 1.0})
     on_event = progress.start("teacher", label)
     teacher = resolve_teacher(
-        need.name, need.data, epochs=need.epochs, seed=need.seed, jitter_pixels=need.jitter_pixels, on_event=on_event
+        need.name,
+        need.data,
+        epochs=need.epochs,
+        seed=need.seed,
+        jitter_pixels=need.jitter_pixels,
+        context=RunContext(on_event=on_event),
     )
     progress.done(label)
     status = "already done" if cached else "done"

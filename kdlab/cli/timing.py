@@ -120,7 +120,9 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, wit
     """
     emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    teacher = resolve_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event)
+    teacher = resolve_teacher(
+        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, context=RunContext(on_event=on_event)
+    )
     started = time.perf_counter()
     epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
     emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))
@@ -251,7 +253,7 @@ def time_quick_table(data: MnistData, on_event: EventCallback | None = None) -> 
         for case in ("teacher_trained", "teacher_cached"):
             forget_cached_teachers()  # the second run loads the teacher from disk, as a new process would
             started = time.perf_counter()
-            result = run_replay("table", data, "quick", cache_dir=cache, on_event=on_event)
+            result = run_replay("table", data, "quick", context=RunContext(on_event=on_event, cache_dir=cache))
             timings[case] = {"seconds": round(time.perf_counter() - started, 1), **result.summary["ours"]}
     forget_cached_teachers()
     return timings

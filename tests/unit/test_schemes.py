@@ -196,7 +196,7 @@ def test_short_run_of_every_scheme_against_both_references(sample_data, small_te
         SchemeConfig.build(**TINY),
         sample_data,
         teacher=small_teacher,
-        on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None,
+        context=RunContext(on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None),
     )
     summary = comparison.summary()
     json.dumps(summary, allow_nan=False)
@@ -243,7 +243,9 @@ def test_same_seed_same_numbers(sample_data, small_teacher):
 def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
     stop = threading.Event()
     stop.set()
-    comparison = compare_schemes(SchemeConfig.build(**TINY), sample_data, teacher=small_teacher, stop=stop)
+    comparison = compare_schemes(
+        SchemeConfig.build(**TINY), sample_data, teacher=small_teacher, context=RunContext(stop=stop)
+    )
     assert comparison.status == "stopped"
     assert comparison.baseline is None and comparison.offline_kd is None and comparison.schemes == {}
     json.dumps(comparison.summary(), allow_nan=False)
@@ -255,8 +257,7 @@ def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
         sample_data,
         ("mutual", "born-again"),
         teacher=small_teacher,
-        stop=stop,
-        on_event=stopper,
+        context=RunContext(on_event=stopper, stop=stop),
     )
     assert comparison.status == "stopped"
     assert comparison.offline_kd.result.status == "completed"

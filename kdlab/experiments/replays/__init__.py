@@ -56,6 +56,7 @@ from kdlab.experiments.replays.missing_digits import replay_missing_digits, repl
 from kdlab.experiments.replays.paper import BUCILA, PAPER, PAPER_NUMBERS, ZHAO
 from kdlab.experiments.replays.table import replay_table
 from kdlab.experiments.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 
 REPLAYS = {
@@ -88,6 +89,7 @@ def run_replay(
     budget: str = "quick",
     *,
     config: ReplayConfig | CompressionConfig | DecoupledConfig | None = None,
+    context: RunContext | None = None,
     **kwargs,
 ) -> ReplayResult:
     """Run replay ``name`` at ``budget`` (or with an explicit ``config``).
@@ -97,15 +99,18 @@ def run_replay(
         data: the MNIST data in use.
         budget: "quick" or "full"; ignored when ``config`` is given.
         config: the replay's config, e.g. from ``replay_config(name, budget, seed=3)``.
-        kwargs: for the replay: ``on_event``, ``stop``, ``cache_dir``, ``device`` (and
-            ``use_cache`` for temperature-width).
+        context: the replay's events, stop flag, device and teacher cache.
+        kwargs: for the replay: ``use_cache`` for temperature-width.
 
     Raises:
         ValueError: an unknown replay or budget, or a config that does not fit the data.
     """
     if name not in REPLAYS:
         raise ValueError(f"Unknown replay '{name}': choose one of {', '.join(REPLAY_NAMES)}.")
-    return REPLAYS[name](config or replay_config(name, budget), data, **kwargs)
+    context = context or RunContext()
+    # Each replay takes the context's parts as keywords of its own.
+    parts = dict(on_event=context.on_event, stop=context.stop, device=context.device, cache_dir=context.cache_dir)
+    return REPLAYS[name](config or replay_config(name, budget), data, **parts, **kwargs)
 
 
 __all__ = [

@@ -136,10 +136,12 @@ def replay_compression(
         epochs=budget.teacher_epochs,
         seed=config.teacher_seed,
         jitter_pixels=config.teacher_jitter_pixels,
-        cache_dir=cache_dir,
-        stop=stop,
-        device=device,
-        on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+        context=RunContext(
+            on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+            stop=stop,
+            device=device,
+            cache_dir=cache_dir,
+        ),
     )
     progress.finish("teacher")
     runs: dict[str, TrainResult] = {}

@@ -33,6 +33,7 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
 from kdlab.experiments.replays.paper import PAPER_NUMBERS
 from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.events import EventCallback
 from kdlab.ml.methods.dkd import DKD_BETA
@@ -144,10 +145,12 @@ def replay_decoupled(
         data,
         epochs=config.teacher_epochs,
         seed=config.teacher_seed,
-        cache_dir=cache_dir,
-        on_event=progress.start("teacher", f"Teacher {config.teacher}"),
-        stop=stop,
-        device=device,
+        context=RunContext(
+            on_event=progress.start("teacher", f"Teacher {config.teacher}"),
+            stop=stop,
+            device=device,
+            cache_dir=cache_dir,
+        ),
     )
     progress.finish("teacher")
     results = {}
@@ -165,8 +168,7 @@ def replay_decoupled(
             method_settings=config.distill_config(soft).method_settings,
             on_start=lambda run: progress.start(run, RUN_LABELS[run]),
             on_finish=progress.finish,
-            stop=stop,
-            device=device,
+            context=RunContext(stop=stop, device=device),
         )
         results |= {runs[kind]: result for kind, result in trained.items()}
         if len(trained) < len(runs) or (stop is not None and stop.is_set()):
