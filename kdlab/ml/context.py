@@ -6,9 +6,9 @@ and only the functions that use a part of it read that part."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 
@@ -29,7 +29,7 @@ class RunContext:
     on_event: EventCallback | None = None
     stop: threading.Event | None = None
     device: torch.device | None = None
-    cache_dir: Path | None = None
+    cache_dir: str | os.PathLike | None = None
 
     def emit(self, event: TrainEvent | object) -> None:
         """Hand ``event`` (a ``TrainEvent``, or an experiment's own, such as a stage) to ``on_event``, if there is one."""
