@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig  # noqa: E402
+from kdlab.ml.context import RunContext  # noqa: E402
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, load_mnist, select_transfer_indices  # noqa: E402
 from kdlab.ml.methods.registry import teacher_objective  # noqa: E402
 from kdlab.ml.models import build_model  # noqa: E402
@@ -76,7 +77,15 @@ def measure(data: MnistData, count: int, mode: str, student: str, epochs: int | 
     synchronize(device)
     started, cpu_started = time.perf_counter(), time.process_time()
     alone = [
-        train_models([m.model], m.transfer_set, data.test, m.config, [m.objective], runs=[m.run], device=device)[0]
+        train_models(
+            [m.model],
+            m.transfer_set,
+            data.test,
+            m.config,
+            [m.objective],
+            runs=[m.run],
+            context=RunContext(device=device),
+        )[0]
         for m in alone_members
     ]
     synchronize(device)

@@ -32,6 +32,7 @@ from kdlab.db.students import create_student, find_student, new_token
 from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig
 from kdlab.experiments.replays import REPLAYS
 from kdlab.experiments.schemes import SchemeConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import (
     RAW_FILES,
     MnistData,
@@ -273,7 +274,12 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
     progress = ProgressTracker(emit, {"teacher": 1.0})
     on_event = progress.start("teacher", label)
     teacher = resolve_teacher(
-        need.name, need.data, epochs=need.epochs, seed=need.seed, jitter_pixels=need.jitter_pixels, on_event=on_event
+        need.name,
+        need.data,
+        epochs=need.epochs,
+        seed=need.seed,
+        jitter_pixels=need.jitter_pixels,
+        context=RunContext(on_event=on_event),
     )
     progress.done(label)
     status = "already done" if cached else "done"

@@ -35,6 +35,7 @@ from kdlab.db.database import Database, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.experiments.distill import DistillConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.serve.jobs import cap_torch_threads, local_runner, runner_settings
 from kdlab.serve.lab import LabTicket, request_distillation
@@ -127,7 +128,11 @@ def run_classroom(
     settings = runner_settings()
     threads = cap_torch_threads(settings["max_concurrent"])
     teacher = resolve_teacher(
-        default.teacher, data, epochs=default.teacher_epochs, seed=default.teacher_seed, on_event=on_event
+        default.teacher,
+        data,
+        epochs=default.teacher_epochs,
+        seed=default.teacher_seed,
+        context=RunContext(on_event=on_event),
     )
     with tempfile.TemporaryDirectory() as folder:
         runner, flood = local_runner(settings), None

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from kdlab.experiments.distill import StageEvent
+from kdlab.ml.events import EpochEvent, EventCallback
 from kdlab.ml.progress import ProgressEvent
-from kdlab.ml.train import EpochEvent, EventCallback
 
 
 class UserError(Exception):

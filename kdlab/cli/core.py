@@ -11,6 +11,7 @@ from kdlab.cli.seeds import run_seeds
 from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.card import headline, result_cards
 from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig, run_distillation
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.files import write_atomically
@@ -54,7 +55,9 @@ def run_teacher(args: argparse.Namespace) -> dict:
     data = load_mnist(args.data_dir)
     log(f"Data: {data.source.label}")
     started = time.perf_counter()
-    teacher = resolve_teacher(name, data, epochs=args.epochs, seed=args.seed, on_event=progress_printer)
+    teacher = resolve_teacher(
+        name, data, epochs=args.epochs, seed=args.seed, context=RunContext(on_event=progress_printer)
+    )
     if teacher.note:
         log(teacher.note)
     for member in teacher.members:
@@ -137,7 +140,7 @@ def run_distill(args: argparse.Namespace) -> dict:
         if args.card or args.save_student:
             raise UserError("--seeds trains one pair per seed: use --card or --save-student without it")
         return run_seeds(config, data, args.seeds)
-    result = run_distillation(config, data, on_event=progress_printer)
+    result = run_distillation(config, data, context=RunContext(on_event=progress_printer))
     summary = result.summary()
     for role, words in ROLE_WORDS.items():
         run = summary.get(role)

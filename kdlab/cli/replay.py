@@ -11,6 +11,7 @@ from kdlab.experiments.replays import BUDGETS, REPLAYS, format_value, replay_con
 from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
 from kdlab.experiments.replays.over_seeds import comparison_line
 from kdlab.experiments.replays.registry import seeded_replays
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 
 
@@ -89,12 +90,18 @@ def run(args: argparse.Namespace) -> dict:
                 args.name,
                 config,
                 args.seeds,
-                lambda seeded: run_replay(args.name, data, config=seeded, on_event=stage_printer(), **options).summary,
+                lambda seeded: (
+                    run_replay(
+                        args.name, data, config=seeded, context=RunContext(on_event=stage_printer()), **options
+                    ).summary
+                ),
             )
         except ValueError as error:  # a seed past the largest
             raise UserError(str(error)) from error
     else:
-        summary = run_replay(args.name, data, config=config, on_event=stage_printer(), **options).summary
+        summary = run_replay(
+            args.name, data, config=config, context=RunContext(on_event=stage_printer()), **options
+        ).summary
     for line in comparison_lines(summary):
         log("  " + line)
     if "seeds" in summary:

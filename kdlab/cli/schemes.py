@@ -7,6 +7,7 @@ import argparse
 from kdlab.cli.common import add_data_arguments, log, stage_printer
 from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.schemes import SCHEMES, SchemeConfig, compare_schemes
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 from kdlab.ml.train import pick_device
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> dict:
     )
     data = load_mnist(args.data_dir)
     log(f"Data: {data.source.label}; device: {pick_device()}")
-    summary = compare_schemes(config, data, args.scheme, on_event=stage_printer()).summary()
+    summary = compare_schemes(config, data, args.scheme, context=RunContext(on_event=stage_printer())).summary()
     for line in comparison_lines(summary):
         log("  " + line)
     log(f"Done in {summary['seconds']:.1f} s ({summary['status']}).")

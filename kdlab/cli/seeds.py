@@ -9,6 +9,7 @@ from dataclasses import replace
 from kdlab.cli.common import UserError, log, progress_printer
 from kdlab.experiments.distill import DistillConfig, run_distillation
 from kdlab.experiments.seeds import MAX_SEEDS, PairedSeeds
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 
 
@@ -34,7 +35,7 @@ def run_seeds(config: DistillConfig, data: MnistData, count: int) -> dict:
     results, teacher = [], None
     for seed_config in configs:
         log(f"Seed {seed_config.training.seed} ({len(results) + 1} of {count}):")
-        result = run_distillation(seed_config, data, teacher=teacher, on_event=progress_printer)
+        result = run_distillation(seed_config, data, teacher=teacher, context=RunContext(on_event=progress_printer))
         teacher = result.teacher
         if result.status != "completed":
             raise UserError(f"The run at seed {seed_config.training.seed} ended {result.status}: no comparison.")

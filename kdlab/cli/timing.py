@@ -26,9 +26,11 @@ from torch import nn
 
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.experiments.replays import BUDGETS, PAPER_TEACHER, run_replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
+from kdlab.ml.events import EventCallback, StepEvent
 from kdlab.ml.models import build_model, describe_model
-from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
+from kdlab.ml.train import TrainConfig, pick_device, predict_logits, train_model
 from kdlab.teachers.cache import forget_cached_teachers, resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -53,7 +55,7 @@ def time_kdlab_epoch(teacher: Teacher, student: str, data: MnistData, config: Tr
         data.test,
         config,
         teacher_logits=teacher.train_logits,
-        on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None,
+        context=RunContext(on_event=lambda event: steps.append(event) if isinstance(event, StepEvent) else None),
     )
     return steps[-1].seconds  # the last step report comes before the end-of-epoch evaluation
 
@@ -118,7 +120,9 @@ def run_benchmark(data: MnistData, on_event: EventCallback | None = None, *, wit
     """
     emit = on_event or (lambda event: None)
     demo = DistillConfig(with_baseline=True)
-    teacher = resolve_teacher(demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, on_event=on_event)
+    teacher = resolve_teacher(
+        demo.teacher, data, epochs=demo.teacher_epochs, seed=demo.teacher_seed, context=RunContext(on_event=on_event)
+    )
     started = time.perf_counter()
     epoch_config = replace(demo.training, epochs=1, evals_per_epoch=1)
     emit(StageEvent("kdlab-epoch", "Timing one distillation epoch of kdlab's loop ..."))
@@ -229,7 +233,7 @@ def teacher_throughput(
         subset,
         data.test,
         config,
-        on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None,
+        context=RunContext(on_event=lambda event: reports.append(event) if isinstance(event, StepEvent) else None),
     )
     seconds = reports[-1].seconds
     flops = 3 * describe_model(architecture).flops_per_image * images / seconds
@@ -249,7 +253,7 @@ def time_quick_table(data: MnistData, on_event: EventCallback | None = None) -> 
         for case in ("teacher_trained", "teacher_cached"):
             forget_cached_teachers()  # the second run loads the teacher from disk, as a new process would
             started = time.perf_counter()
-            result = run_replay("table", data, "quick", cache_dir=cache, on_event=on_event)
+            result = run_replay("table", data, "quick", context=RunContext(on_event=on_event, cache_dir=cache))
             timings[case] = {"seconds": round(time.perf_counter() - started, 1), **result.summary["ours"]}
     forget_cached_teachers()
     return timings

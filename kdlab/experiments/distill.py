@@ -6,7 +6,6 @@ This is the call the command line and the app's lab page both make.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,12 +13,14 @@ from dataclasses import dataclass
 import torch
 
 from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.losses import LabelsLoss
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.ml.models import build_model, canonical_architecture
 from kdlab.ml.stacked import StackMember
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_models
+from kdlab.ml.train import TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
 from kdlab.teachers.teacher import Teacher
@@ -180,8 +181,7 @@ def train_student_pair(
     method_settings: Mapping[str, float | None] | None = None,
     on_start: Callable[[str], EventCallback | None] = lambda run: None,
     on_finish: Callable[[str], None] = lambda run: None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
     together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
 ) -> dict[str, TrainResult]:
     """The core experiment: ``student`` distilled from ``teacher`` and/or trained alone, one after the other.
@@ -199,7 +199,8 @@ def train_student_pair(
             alone), each with the label its events carry.
         on_start: called with a run's label before it trains; returns that run's ``on_event``.
         on_finish: called with a run's label after it trained.
-        stop: when set, the running student stops and the next is not started.
+        context: the stop flag (when set, the running student stops and the next is not started) and the
+            device; each run's events go where ``on_start`` says, not to ``context.on_event``.
         together: trains the runs' ``StackMember``s at once (with ``test``), one result each (``kdlab.ml.stacked``
             through ``kdlab.serve.stacking``); a run after a stopped one is dropped, as if never started.
             None: one after another with ``train_models``.
@@ -210,7 +211,8 @@ def train_student_pair(
     unknown = [kind for kind in runs if kind not in STUDENT_WORDS]
     if unknown:
         raise ValueError(f"Unknown student run {', '.join(unknown)}: choose distilled or baseline.")
-    if teacher.status != "completed" or (stop is not None and stop.is_set()):
+    context = context or RunContext()
+    if teacher.status != "completed" or context.stopped:
         return {}
 
     def member(kind: str) -> StackMember:
@@ -227,7 +229,7 @@ def train_student_pair(
             else LabelsLoss()
         )
         model = build_model(student, seed=training.seed)
-        return StackMember(model, transfer, training, objective, runs[kind], on_start(runs[kind]), stop)
+        return StackMember(model, transfer, training, objective, runs[kind], on_start(runs[kind]), context.stop)
 
     if together is not None:
         results = dict(zip(runs, together([member(kind) for kind in runs], test)))
@@ -236,7 +238,7 @@ def train_student_pair(
     else:
         results = {}
         for kind in runs:
-            if stop is not None and stop.is_set():
+            if context.stopped:
                 break
             one = member(kind)
             [results[kind]] = train_models(
@@ -246,9 +248,7 @@ def train_student_pair(
                 training,
                 [one.objective],
                 runs=[one.run],
-                on_event=one.on_event,
-                stop=stop,
-                device=device,
+                context=context.with_events(one.on_event),
             )
             on_finish(runs[kind])
             if results[kind].status == "stopped":
@@ -266,10 +266,7 @@ def run_distillation(
     data: MnistData,
     *,
     teacher: Teacher | None = None,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
     indices: torch.Tensor | None = None,
     students: tuple[str, ...] | None = None,
     together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
@@ -282,7 +279,8 @@ def run_distillation(
     kinds of ``config.student_runs`` to train here (default all); each run is seeded on its own, so
     a baseline trained elsewhere for the same seed is the one this call would train
     (``kdlab.serve.baselines`` shares it between the runs of a lesson). ``together``: see
-    ``train_student_pair`` (the job runner's stacked training, ``kdlab.serve.stacking``).
+    ``train_student_pair`` (the job runner's stacked training, ``kdlab.serve.stacking``). ``context``: the
+    events (stages, then each run's), stop flag, device and teacher cache.
 
     Raises:
         ValueError: the config does not fit the data (e.g. the filters leave too few images), or
@@ -294,7 +292,8 @@ def run_distillation(
         if unknown:
             raise ValueError(f"This run does not train the {', '.join(unknown)} student (it trains {', '.join(runs)}).")
         runs = {kind: run for kind, run in runs.items() if kind in students}
-    emit = on_event or (lambda event: None)
+    context = context or RunContext()
+    emit = context.emit
     started = time.perf_counter()
     indices = config.transfer_indices(data) if indices is None else indices
     transfer = data.train.subset(indices)
@@ -305,16 +304,13 @@ def run_distillation(
             data,
             epochs=config.teacher_epochs,
             seed=config.teacher_seed,
-            cache_dir=cache_dir,
-            on_event=on_event,
-            stop=stop,
-            device=device,
+            context=context,
         )
     result = DistillationResult(config, data.source, teacher, transfer.class_counts(), trained_here=tuple(runs))
 
     def announce(run: str) -> EventCallback | None:
         emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
-        return on_event
+        return context.on_event
 
     trained = train_student_pair(
         teacher,
@@ -327,8 +323,7 @@ def run_distillation(
         soft=config.soft,
         method_settings=config.method_settings,
         on_start=announce,
-        stop=stop,
-        device=device,
+        context=context,
         together=together,
     )
     result.student, result.baseline = trained.get("distilled"), trained.get("baseline")

@@ -1,4 +1,4 @@
 """The model code: data, models, losses, TrainConfig, the one training loop and stacked training through it,
-metrics, events and progress.
+metrics, events, the run context and progress.
 
 The lowest package: imports only ``kdlab.settings`` (the environment's settings) from kdlab."""

@@ -5,8 +5,8 @@ objective (``kdlab.ml.losses``): N = 1 with the labels is plain training, N = 1 
 logits is distillation, N = 2 peers is deep mutual learning. ``train_model`` is the N = 1 case.
 The loop runs over in-memory uint8 tensors (indexing a batch is one gather, normalising it
 one fused op), and takes teacher logits precomputed once for the whole transfer set, so a
-distillation step costs no teacher forward pass. Progress leaves through ``on_event``
-callbacks carrying small frozen dataclasses; a ``threading.Event`` stops the run, which
+distillation step costs no teacher forward pass. Progress leaves through the ``RunContext``'s
+``on_event`` callback, carrying small frozen dataclasses; its ``threading.Event`` stops the run, which
 then returns its partial result marked "stopped". A NaN or infinite loss ends the run as
 "diverged". The loop never sleeps, prints or touches a UI.
 
@@ -18,16 +18,16 @@ Reproducibility: the data order, jitter and dropout masks come from generators s
 from __future__ import annotations
 
 import math
-import threading
 import time
 
 import torch
 from torch import nn
 
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.curve_points import SPLIT_IMAGES, soft_split
 from kdlab.ml.data import ImageSet, curve_subset, jitter, normalize
-from kdlab.ml.events import EpochEvent, EvalEvent, EventCallback, RunStatus, StepEvent, TrainEvent, TrainResult
+from kdlab.ml.events import EpochEvent, EvalEvent, RunStatus, StepEvent, TrainResult
 from kdlab.ml.losses import KDLoss, LabelsLoss, Objective, TeacherLoss
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import attach_dropout_generator, describe_model
@@ -79,9 +79,7 @@ def train_model(
     *,
     teacher_logits: torch.Tensor | None = None,
     run: str = "student",
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> TrainResult:
     """Train one model on ``transfer_set``, distilling from ``teacher_logits`` when given.
 
@@ -93,9 +91,9 @@ def train_model(
         teacher_logits: (len(transfer_set), 10) teacher outputs for the transfer set, computed
             once by the caller; None trains on the labels alone (cross-entropy).
         run: a label carried by every event ("distilled", "baseline", "teacher", ...).
-        on_event: called with each ``StepEvent``, ``EvalEvent`` and ``EpochEvent``.
-        stop: when set, the run ends after the current step and returns as "stopped".
-        device: where to train; ``pick_device()`` by default.
+        context: where events go (each ``StepEvent``, ``EvalEvent`` and ``EpochEvent``), the stop flag
+            (when set, the run ends after the current step and returns as "stopped") and the device
+            (``pick_device()`` when None); None for none of them.
 
     Returns:
         A ``TrainResult`` with the model back on the CPU.
@@ -105,9 +103,7 @@ def train_model(
     objective = (
         LabelsLoss() if teacher_logits is None else TeacherLoss(teacher_logits, config.temperature, config.alpha)
     )
-    return train_models(
-        [model], transfer_set, test_set, config, [objective], runs=[run], on_event=on_event, stop=stop, device=device
-    )[0]
+    return train_models([model], transfer_set, test_set, config, [objective], runs=[run], context=context)[0]
 
 
 def train_models(
@@ -118,9 +114,7 @@ def train_models(
     objectives: list[Objective],
     *,
     runs: list[str],
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> list[TrainResult]:
     """Train ``models`` side by side on the same batches, model i minimising ``objectives[i]``.
 
@@ -137,9 +131,8 @@ def train_models(
         config: the hyper-parameters shared by every model.
         objectives: one per model (``kdlab.ml.losses.LabelsLoss``, ``TeacherLoss``, ``PeerLoss``).
         runs: one label per model, carried by its events.
-        on_event: called with each model's ``StepEvent``, ``EvalEvent`` and ``EpochEvent``.
-        stop: when set, the run ends after the current step and returns as "stopped".
-        device: where to train; ``pick_device()`` by default.
+        context: where each model's events go, the stop flag (when set, the run ends after the
+            current step and returns as "stopped") and the device (``pick_device()`` when None).
 
     Returns:
         One ``TrainResult`` per model, models back on the CPU in eval mode.
@@ -148,15 +141,8 @@ def train_models(
         raise ValueError("The transfer set is empty: choose a training-set size of at least 1.")
     if not len(models) == len(objectives) == len(runs) >= 1:
         raise ValueError("Give one objective and one run label per model.")
-    emit = on_event or _ignore
-    loop = _SharedBatches(
-        models, transfer_set, test_set, config, objectives, runs, [emit] * len(models), stop, device or pick_device()
-    )
+    loop = _SharedBatches(models, transfer_set, test_set, config, objectives, runs, context or RunContext())
     return drive(loop)
-
-
-def _ignore(event: TrainEvent) -> None:
-    pass
 
 
 def drive(loop: Loop) -> list[TrainResult]:
@@ -327,8 +313,10 @@ class Loop:
 class _SharedBatches(Loop):
     """``train_models``' loop: its models on the same batches of one transfer set, in one group."""
 
-    def __init__(self, models, transfer_set, test_set, config, objectives, runs, emits, stop, device) -> None:
-        super().__init__(config, len(transfer_set), test_set, runs, emits, [range(len(models))], [stop], device)
+    def __init__(self, models, transfer_set, test_set, config, objectives, runs, context: RunContext) -> None:
+        device = context.device or pick_device()
+        emits = [context.emit] * len(models)
+        super().__init__(config, len(transfer_set), test_set, runs, emits, [range(len(models))], [context.stop], device)
         self.models = models
         self.shuffle_generator = torch.Generator().manual_seed(config.seed)
         self.images, self.labels = transfer_set.images.to(device), transfer_set.labels.to(device)

@@ -40,6 +40,7 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from kdlab.ml.context import RunContext
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.settings import PREFIX
 
@@ -97,7 +98,7 @@ def _use_settings(environment: dict[str, str]) -> None:
 
 
 def _call(token: int, environment: dict[str, str], function, args: tuple, kwargs: dict) -> tuple[bytes, float]:
-    """In a worker: ``function(*args, on_event=..., stop=..., **kwargs)``, its events sent in batches, its
+    """In a worker: ``function(*args, context=RunContext(on_event=..., stop=...), **kwargs)``, its events sent in batches, its
     stop flag following the server's table; the result pickled with the arguments as references, and the
     CPU seconds the call took."""
     cpu_before = time.process_time()
@@ -120,7 +121,7 @@ def _call(token: int, environment: dict[str, str], function, args: tuple, kwargs
             flush(False)
 
     try:
-        result = function(*args, on_event=on_event, stop=stop, **kwargs)
+        result = function(*args, context=RunContext(on_event=on_event, stop=stop), **kwargs)
         file = io.BytesIO()
         _ArgumentPickler(file, _arguments(args, kwargs)).dump(result)
         return file.getvalue(), time.process_time() - cpu_before

@@ -31,6 +31,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.serve.runner import Job, JobContext, JobRunner
 from kdlab.teachers.teacher import Teacher
@@ -68,7 +69,7 @@ class _Channel:
 
 
 def _run_task(_channel, _job_id: str, _function, *args, **kwargs):
-    """The Ray task: ``_function(*args, on_event=..., stop=..., **kwargs)`` with events pushed to
+    """The Ray task: ``_function(*args, context=RunContext(on_event=..., stop=...), **kwargs)`` with events pushed to
     the channel in batches and the stop flag following the driver's requests."""
     import ray
 
@@ -89,7 +90,7 @@ def _run_task(_channel, _job_id: str, _function, *args, **kwargs):
             push()
 
     try:
-        return _function(*args, on_event=on_event, stop=stop, **kwargs)
+        return _function(*args, context=RunContext(on_event=on_event, stop=stop), **kwargs)
     finally:
         push()  # the last events arrive before the result does
 

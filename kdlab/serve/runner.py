@@ -37,6 +37,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kdlab.ml.context import RunContext
 from kdlab.serve.clients import is_visitor
 from kdlab.serve.estimates import RECENT_DURATIONS, expected_seconds, remaining_seconds
 
@@ -121,10 +122,10 @@ class JobContext:
             self._job.progress_message = message
 
     def run(self, function: Callable[..., Any], *args: Any, on_event: Callable | None = None, **kwargs: Any) -> Any:
-        """``function(*args, on_event=on_event, stop=<this job's stop flag>, **kwargs)``: the job's
-        heavy library call (``run_distillation``, ``run_replay``, ...), which a Ray runner runs on
+        """``function(*args, context=RunContext(on_event=on_event, stop=<this job's stop flag>), **kwargs)``: the
+        job's heavy library call (``run_distillation``, ``run_replay``, ...), which a Ray runner runs on
         the cluster while ``on_event`` still receives every event here."""
-        return function(*args, on_event=on_event, stop=self.stop_requested, **kwargs)
+        return function(*args, context=RunContext(on_event=on_event, stop=self.stop_requested), **kwargs)
 
     def together(self, alike: Any) -> Callable | None:
         """What ``run_distillation(together=...)`` calls to train this job's students with those of queued jobs

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from kdlab.experiments.replays import ReplayResult, replay_config, run_over_seeds, run_replay
 from kdlab.experiments.schemes import SchemeComparison, SchemeConfig, compare_schemes
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.serve.runner import SHARED_OWNER, Job, JobContext, JobRunner
@@ -50,7 +51,8 @@ def train_teacher(
     """The teacher ``name``: loaded here when cached; else trained through ``context.run`` (a Ray task
     with KDLAB_RAY_ADDRESS set, so the web process never trains it) and kept in this process's cache."""
     if is_teacher_cached(name, data, epochs=epochs, seed=seed):
-        return resolve_teacher(name, data, epochs=epochs, seed=seed, on_event=on_event, stop=context.stop_requested)
+        here = RunContext(on_event=on_event, stop=context.stop_requested)
+        return resolve_teacher(name, data, epochs=epochs, seed=seed, context=here)
     teacher = context.run(resolve_teacher, name, data, epochs=epochs, seed=seed, on_event=on_event)
     keep_teacher(teacher, data)
     return teacher

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.metadata
 import math
 import os
-import threading
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -27,11 +26,13 @@ from pathlib import Path
 import torch
 
 import kdlab
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, default_cache_dir
+from kdlab.ml.events import EventCallback, StepEvent
 from kdlab.ml.files import write_atomically
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import build_model, describe_model
-from kdlab.ml.train import EventCallback, StepEvent, TrainConfig, pick_device, predict_logits, train_model
+from kdlab.ml.train import TrainConfig, pick_device, predict_logits, train_model
 from kdlab.teachers.ensembles import EnsembleModel, TeacherName, describe_teacher, parse_teacher_name
 from kdlab.teachers.ensembles import soft_target_logits as ensemble_soft_target_logits
 from kdlab.teachers.eviction import mark_used, prune_teachers
@@ -75,10 +76,7 @@ def resolve_teacher(
     seed: int = 0,
     jitter_pixels: int = 0,
     learning_rate: float = 1e-3,
-    cache_dir: str | os.PathLike | None = None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
     train: bool = True,
 ) -> Teacher | None:
     """Any teacher by name, trained on ``data.train``: from memory, the disk cache, or trained now (with
@@ -88,7 +86,8 @@ def resolve_teacher(
     Each member of an ensemble is an ordinary teacher with its own cache file (member i of
     ``arch*n`` trains with ``seed + i``); members train one after another, their step events
     counted as one run so a progress bar moves once from 0 to 1. A stopped run returns a
-    teacher with ``status="stopped"`` that is not cached.
+    teacher with ``status="stopped"`` that is not cached. ``context``: the training's events, stop flag and
+    device, and the cache directory (the settings' one when None).
 
     Raises:
         ValueError: an invalid name (see ``kdlab.teachers.ensembles.parse_teacher_name``).
@@ -98,14 +97,12 @@ def resolve_teacher(
         epochs=epochs or default_teacher_epochs(len(data.train)),
         jitter_pixels=jitter_pixels,
         learning_rate=learning_rate,
-        cache_dir=cache_dir,
-        stop=stop,
-        device=device,
         train=train,
     )
+    context = context or RunContext()
     if not parsed.is_ensemble:
-        return _single_teacher(parsed.name, data, seed=seed, on_event=on_event, **options)
-    return _ensemble_teacher(parsed, data, seed, on_event, options)
+        return _single_teacher(parsed.name, data, seed=seed, context=context, **options)
+    return _ensemble_teacher(parsed, data, seed, context, options)
 
 
 def load_cached_teacher(
@@ -119,13 +116,15 @@ def load_cached_teacher(
     """The teacher from memory or the disk cache, never trained: None when a network of it is not cached. A file
     that cannot be used (corrupt, another format) is removed, so that the teacher counts as untrained: a page
     then queues its training (``kdlab.serve.gate.admit_teacher``) instead of training inside its request."""
-    return resolve_teacher(name, data, epochs=epochs, seed=seed, cache_dir=cache_dir, train=False)
+    return resolve_teacher(name, data, epochs=epochs, seed=seed, context=RunContext(cache_dir=cache_dir), train=False)
 
 
-def _ensemble_teacher(parsed: TeacherName, data: MnistData, seed: int, on_event, options: dict) -> Teacher | None:
+def _ensemble_teacher(
+    parsed: TeacherName, data: MnistData, seed: int, context: RunContext, options: dict
+) -> Teacher | None:
     """An ensemble from its members (``resolve_teacher``'s ``options``), kept in memory once assembled."""
-    seeds, cache_dir, jitter_pixels = parsed.member_seeds(seed), options["cache_dir"], options["jitter_pixels"]
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    seeds, jitter_pixels = parsed.member_seeds(seed), options["jitter_pixels"]
+    cache = Path(context.cache_dir).expanduser() if context.cache_dir is not None else default_cache_dir()
     # The assembled ensemble is kept too (under a key that is never a file): stacking its members'
     # logits on every page run of the lab would redo the same work each time.
     key = teacher_cache_path(cache, parsed.name, data, options["epochs"], seed, jitter_pixels)
@@ -140,9 +139,8 @@ def _ensemble_teacher(parsed: TeacherName, data: MnistData, seed: int, on_event,
     total, done = steps * max(1, sum(pending)), 0
     members: list[Teacher] = []
     for architecture, member_seed, training in zip(parsed.architectures, seeds, pending):
-        member = _single_teacher(
-            architecture, data, seed=member_seed, on_event=_as_one_run(on_event, done, total), **options
-        )
+        member_context = context.with_events(_as_one_run(context.on_event, done, total))
+        member = _single_teacher(architecture, data, seed=member_seed, context=member_context, **options)
         if member is None:  # not cached, and not to be trained here
             return None
         members.append(member)
@@ -225,10 +223,7 @@ def _single_teacher(
     seed: int = 0,
     jitter_pixels: int = 0,
     learning_rate: float = 1e-3,
-    cache_dir: str | os.PathLike | None = None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext,
     train: bool = True,
 ) -> Teacher | None:
     """The one-network teacher for this architecture, data, epochs and seed: from memory, disk, or
@@ -238,7 +233,7 @@ def _single_teacher(
     stopped early returns a teacher with ``status="stopped"`` that is not cached.
     """
     epochs = epochs or default_teacher_epochs(len(data.train))
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    cache = Path(context.cache_dir).expanduser() if context.cache_dir is not None else default_cache_dir()
     path = teacher_cache_path(cache, architecture, data, epochs, seed, jitter_pixels)
     expected = dict(
         architecture=architecture,
@@ -270,7 +265,7 @@ def _single_teacher(
                 evals_per_epoch=2,
                 curve_test_images=1_000,
             )
-            teacher = _train(architecture, data, config, on_event, stop, device)
+            teacher = _train(architecture, data, config, context)
             teacher.note = note
             if teacher.status != "completed":
                 return teacher
@@ -297,10 +292,15 @@ def _known_or_cached(path: Path, expected: dict) -> Teacher | None:
     return teacher
 
 
-def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, stop, device) -> Teacher:
+def _train(architecture: str, data: MnistData, config: TrainConfig, context: RunContext) -> Teacher:
     model = build_model(architecture, seed=config.seed)
     result = train_model(
-        model, data.train, data.test, config, run="teacher", on_event=on_event, stop=stop, device=device
+        model,
+        data.train,
+        data.test,
+        config,
+        run="teacher",
+        context=context,
     )
     record = TeacherRecord(
         architecture=architecture,
@@ -318,7 +318,7 @@ def _train(architecture: str, data: MnistData, config: TrainConfig, on_event, st
         torchvision_version=TORCHVISION_VERSION,
         kdlab_version=kdlab.__version__,
     )
-    device = device or pick_device()
+    device = context.device or pick_device()
     train_logits = predict_logits(result.model.to(device), data.train.images, device)
     result.model.cpu()
     return Teacher(record, result.model, train_logits, result.test_logits, status=result.status)

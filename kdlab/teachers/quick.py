@@ -11,13 +11,10 @@ page that shows it says so. It is the same whichever teacher it stands in for, s
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 
-import torch
-
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
-from kdlab.ml.events import EventCallback
 from kdlab.teachers.cache import load_cached_teacher, resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
@@ -75,18 +72,7 @@ def is_quick_teacher_ready(data: MnistData, *, cache_dir: str | os.PathLike | No
 def resolve_quick_teacher(
     data: MnistData,
     *,
-    cache_dir: str | os.PathLike | None = None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> Teacher:
-    """The quick teacher on ``data``: from memory, the disk cache, or trained now (seed 0)."""
-    return resolve_teacher(
-        QUICK_TEACHER.architecture,
-        data,
-        epochs=quick_teacher_epochs(data),
-        cache_dir=cache_dir,
-        on_event=on_event,
-        stop=stop,
-        device=device,
-    )
+    """The quick teacher on ``data``: from memory, the disk cache, or trained now (seed 0), in ``context``."""
+    return resolve_teacher(QUICK_TEACHER.architecture, data, epochs=quick_teacher_epochs(data), context=context)

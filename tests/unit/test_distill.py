@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.ml.context import RunContext
 from kdlab.ml.models import describe_model
 from kdlab.ml.train import EvalEvent
 from tests.conftest import tiny_config
@@ -62,7 +63,7 @@ def test_distillation_with_baseline(sample_data, small_teacher):
         omit_classes=(3,),
         with_baseline=True,
     )
-    result = run_distillation(config, sample_data, teacher=small_teacher, on_event=events.append)
+    result = run_distillation(config, sample_data, teacher=small_teacher, context=RunContext(on_event=events.append))
     assert result.status == "completed"
     assert result.transfer_class_counts[3] == 0 and sum(result.transfer_class_counts) == 1000
     assert {e.run for e in events if isinstance(e, EvalEvent)} == {"distilled", "baseline"}
@@ -95,7 +96,9 @@ def test_stop_before_baseline_keeps_the_distilled_run(sample_data, small_teacher
             stop.set()
 
     config = DistillConfig.build(teacher="lenet5", teacher_epochs=8, student="linear", train_size=200, epochs=1)
-    result = run_distillation(config, sample_data, teacher=small_teacher, on_event=stop_when_baseline_starts, stop=stop)
+    result = run_distillation(
+        config, sample_data, teacher=small_teacher, context=RunContext(on_event=stop_when_baseline_starts, stop=stop)
+    )
     assert result.status == "stopped"
     assert result.student.status == "completed" and result.baseline.status == "stopped"
 

@@ -12,6 +12,7 @@ import kdlab.experiments.distill as distill
 from kdlab.cli import main
 from kdlab.experiments.distill import DistillConfig, run_distillation
 from kdlab.experiments.schemes import SchemeConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.losses import soft_target_kl
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import build_model, describe_model
@@ -187,7 +188,9 @@ def test_the_command_line_rejects_bad_ensembles_with_exit_2_and_one_line(argv, c
 def linear_pair(sample_data):
     """``ensemble:linear*2`` on the sample, trained once for this module (two seeds of a linear model)."""
     events = []
-    teacher = resolve_teacher("ensemble:linear*2", sample_data, epochs=2, seed=3, on_event=events.append)
+    teacher = resolve_teacher(
+        "ensemble:linear*2", sample_data, epochs=2, seed=3, context=RunContext(on_event=events.append)
+    )
     return teacher, events
 
 

@@ -410,9 +410,9 @@ def test_context_run_calls_the_function_with_the_stop_flag_and_callback():
     runner = JobRunner()
     seen = []
 
-    def library_call(first, second, *, scale, on_event=None, stop=None):
-        on_event(("event", first))
-        return (first + second) * scale, stop
+    def library_call(first, second, *, scale, context):
+        context.emit(("event", first))
+        return (first + second) * scale, context.stop
 
     job = runner.submit("call", lambda context: context.run(library_call, 1, 2, scale=10, on_event=seen.append))
     assert runner.wait(job, timeout=TIMEOUT)

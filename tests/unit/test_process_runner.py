@@ -44,20 +44,20 @@ def _distill(context, config, data, teacher, events):
     return context.run(run_distillation, config, data, teacher=teacher, on_event=events.append)
 
 
-def worker_setting(*, on_event, stop):
+def worker_setting(*, context):
     """A call's view of the settings, in whichever process it runs."""
     return current_settings().max_queue, os.getpid()
 
 
-def slow_steps(seconds: float, *, on_event, stop):
-    """Emits an event every 10 ms until ``stop`` or ``seconds``; returns how it ended and its pid."""
+def slow_steps(seconds: float, *, context):
+    """Emits an event every 10 ms until the context's stop flag or ``seconds``; returns how it ended and its pid."""
     deadline = time.monotonic() + seconds
     count = 0
-    while time.monotonic() < deadline and not stop.is_set():
-        on_event(count)
+    while time.monotonic() < deadline and not context.stopped:
+        context.emit(count)
         count += 1
         time.sleep(0.01)
-    return ("stopped" if stop.is_set() else "ran out"), count, os.getpid()
+    return ("stopped" if context.stopped else "ran out"), count, os.getpid()
 
 
 def test_a_run_in_a_worker_is_the_run_here_bit_for_bit(runner, sample_data, linear_teacher):

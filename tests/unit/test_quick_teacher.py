@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
+from kdlab.ml.context import RunContext
 from kdlab.plots.lab import probability_bars
 from kdlab.plots.style import with_source
 from kdlab.serve.gate import admit_quick_teacher, admit_teacher
@@ -52,7 +53,7 @@ def test_the_quick_teacher_is_a_teacher_of_its_own_that_leaves_the_labs_teachers
     sample_data, tmp_path, one_thread
 ):
     assert not is_quick_teacher_ready(sample_data, cache_dir=tmp_path)
-    teacher = resolve_quick_teacher(sample_data, cache_dir=tmp_path)
+    teacher = resolve_quick_teacher(sample_data, context=RunContext(cache_dir=tmp_path))
     epochs = quick_teacher_epochs(sample_data)
     assert (teacher.record.architecture, teacher.record.epochs, teacher.status) == (
         QUICK_TEACHER.architecture,

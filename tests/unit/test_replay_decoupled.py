@@ -10,6 +10,7 @@ from kdlab.cli import main
 from kdlab.experiments import replays
 from kdlab.experiments.replays import REPLAYS, Budget, DecoupledConfig, replay_config, run_replay
 from kdlab.experiments.replays.decoupled import RUN_LABELS, claim_verdicts
+from kdlab.ml.context import RunContext
 from tests.conftest import TINY_TEACHER_EPOCHS
 
 TINY_BUDGET = Budget("test", teacher_epochs=2, student_epochs=1, sweep_epochs=1, sweep_train_size=300)
@@ -68,7 +69,12 @@ def test_verdicts_follow_the_numbers():
 def test_stopped_replay_is_partial(sample_data, linear_teacher):
     stop = threading.Event()
     stop.set()
-    result = run_replay("decoupled", sample_data, config=DecoupledConfig.build(budget=TINY_BUDGET, **TINY), stop=stop)
+    result = run_replay(
+        "decoupled",
+        sample_data,
+        config=DecoupledConfig.build(budget=TINY_BUDGET, **TINY),
+        context=RunContext(stop=stop),
+    )
     assert result.status == "stopped"
 
 

@@ -21,6 +21,7 @@ from kdlab.experiments.replays import (
     run_replay,
 )
 from kdlab.experiments.replays.paper import PAPER_TEST_SIZE
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import stratified_split
 from kdlab.ml.metrics import BIAS_GRID, apply_class_bias, best_bias, bias_sweep, evaluate_bias, evaluate_logits
 from kdlab.ml.progress import ProgressEvent
@@ -179,7 +180,7 @@ def _assert_monotone_progress(events):
 
 def test_table_replay_short_run(sample_data):
     events = []
-    result = run_replay("table", sample_data, config=TableConfig(**SMALL), on_event=events.append)
+    result = run_replay("table", sample_data, config=TableConfig(**SMALL), context=RunContext(on_event=events.append))
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed" and summary["budget"]["name"] == "test"
@@ -267,7 +268,9 @@ def test_a_batch_larger_than_the_transfer_set_fails_before_training(sample_data)
 def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
     config = TemperatureWidthConfig(**SMALL, widths=(10, 30), temperatures=(2.0, 8.0))
     events = []
-    first = run_replay("temperature-width", sample_data, config=config, cache_dir=tmp_path, on_event=events.append)
+    first = run_replay(
+        "temperature-width", sample_data, config=config, context=RunContext(on_event=events.append, cache_dir=tmp_path)
+    )
     summary = first.summary
     assert summary["status"] == "completed" and not summary["from_cache"]
     assert [(cell["width"], cell["temperature"]) for cell in summary["grid"]] == [
@@ -282,7 +285,7 @@ def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
     runs = {event.run for event in events if isinstance(event, EpochEvent)}
     assert {"mlp-10x2 baseline", "mlp-10x2 T = 2", "mlp-30x2 T = 8"} <= runs
     _assert_monotone_progress(events)
-    cached = run_replay("temperature-width", sample_data, config=config, cache_dir=tmp_path)
+    cached = run_replay("temperature-width", sample_data, config=config, context=RunContext(cache_dir=tmp_path))
     assert cached.summary["from_cache"] and cached.summary["grid"] == summary["grid"]
     assert load_cached_temperature_width(config, sample_data, tmp_path) is not None
     other = TemperatureWidthConfig(**SMALL, widths=(10,), temperatures=(2.0,))
@@ -293,11 +296,15 @@ def test_temperature_width_grid_is_cached_once_complete(sample_data, tmp_path):
 def test_stopped_replays_are_partial_and_not_cached(sample_data, tmp_path):
     stop = threading.Event()
     stop.set()
-    table = run_replay("table", sample_data, config=TableConfig(**SMALL), stop=stop, cache_dir=tmp_path)
+    table = run_replay(
+        "table", sample_data, config=TableConfig(**SMALL), context=RunContext(stop=stop, cache_dir=tmp_path)
+    )
     assert table.status == "stopped"
     json.dumps(table.summary, allow_nan=False)
     config = TemperatureWidthConfig(**SMALL, widths=(10,), temperatures=(2.0,))
-    grid = run_replay("temperature-width", sample_data, config=config, stop=stop, cache_dir=tmp_path)
+    grid = run_replay(
+        "temperature-width", sample_data, config=config, context=RunContext(stop=stop, cache_dir=tmp_path)
+    )
     assert grid.status == "stopped" and grid.summary["grid"] == []
     assert load_cached_temperature_width(config, sample_data, tmp_path) is None
 
@@ -327,7 +334,9 @@ SMALL_COMPRESSION = dict(budget=TINY_COMPRESSION, teacher="ensemble:linear*2", s
 def test_compression_replay_short_run(sample_data, tmp_path):
     config = replays.CompressionConfig(**SMALL_COMPRESSION)
     events = []
-    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path, on_event=events.append)
+    result = run_replay(
+        "compression", sample_data, config=config, context=RunContext(on_event=events.append, cache_dir=tmp_path)
+    )
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["replay"] == "compression" and summary["status"] == "completed"
@@ -380,7 +389,9 @@ def test_compression_replay_short_run(sample_data, tmp_path):
 
     # A second run trains no member again and loads the generated sets from the cache.
     later = []
-    again = run_replay("compression", sample_data, config=config, cache_dir=tmp_path, on_event=later.append).summary
+    again = run_replay(
+        "compression", sample_data, config=config, context=RunContext(on_event=later.append, cache_dir=tmp_path)
+    ).summary
     assert not [event for event in later if isinstance(event, EpochEvent) and event.run == "teacher"]
     assert again["sets"]["munge"]["from_cache"] and again["sets"]["noise"]["from_cache"]
     assert again["ours"]["ensemble_errors"] == ours["ensemble_errors"]
@@ -398,7 +409,7 @@ def test_compression_students_learn_only_from_the_ensemble(sample_data, tmp_path
 
     monkeypatch.setattr(compression, "train_model", capture)
     config = replays.CompressionConfig(**SMALL_COMPRESSION, transfer_kinds=("munge",))
-    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path)
+    result = run_replay("compression", sample_data, config=config, context=RunContext(cache_dir=tmp_path))
     transfer, targets, training = seen["munge"]
     assert training.alpha == 1.0  # no weight on any label
     assert torch.equal(transfer.labels, targets.argmax(1))  # the only "labels" are the ensemble's answers
@@ -461,7 +472,7 @@ def test_every_compression_student_sees_as_many_images():
 
 def test_a_single_network_can_be_compressed_too(sample_data, tmp_path):
     config = replays.CompressionConfig(**(SMALL_COMPRESSION | {"teacher": "linear"}), transfer_kinds=("real",))
-    result = run_replay("compression", sample_data, config=config, cache_dir=tmp_path)
+    result = run_replay("compression", sample_data, config=config, context=RunContext(cache_dir=tmp_path))
     summary = result.summary
     json.dumps(summary, allow_nan=False)
     assert summary["status"] == "completed" and summary["ours"]["best_member_errors"] is None

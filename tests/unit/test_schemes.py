@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from kdlab import cli
 from kdlab.experiments.schemes import SCHEME_DESCRIPTIONS, SCHEMES, SchemeConfig, compare_schemes
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.losses import LabelsLoss, PeerLoss, TeacherLoss, mutual_learning_loss
 from kdlab.ml.models import build_model
@@ -153,13 +154,15 @@ def test_mutual_learning_reports_events_and_stops(sample_data):
     transfer = sample_data.train.subset(torch.arange(300))
     events, stop = [], threading.Event()
     stop.set()
-    first, second = train_peers(transfer, sample_data.test, TrainConfig(epochs=3), on_event=events.append, stop=stop)
+    first, second = train_peers(
+        transfer, sample_data.test, TrainConfig(epochs=3), context=RunContext(on_event=events.append, stop=stop)
+    )
     assert first.status == second.status == "stopped"
     assert first.steps == 1
     assert {event.run for event in events} == {"peer 1", "peer 2"}
 
     events.clear()
-    train_peers(transfer, sample_data.test, TrainConfig(epochs=2), on_event=events.append)
+    train_peers(transfer, sample_data.test, TrainConfig(epochs=2), context=RunContext(on_event=events.append))
     epoch_ends = [(event.run, event.epoch) for event in events if isinstance(event, EpochEvent)]
     assert epoch_ends == [("peer 1", 1), ("peer 2", 1), ("peer 1", 2), ("peer 2", 2)]
 
@@ -193,7 +196,7 @@ def test_short_run_of_every_scheme_against_both_references(sample_data, small_te
         SchemeConfig.build(**TINY),
         sample_data,
         teacher=small_teacher,
-        on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None,
+        context=RunContext(on_event=lambda e: progress.append(e) if isinstance(e, ProgressEvent) else None),
     )
     summary = comparison.summary()
     json.dumps(summary, allow_nan=False)
@@ -240,7 +243,9 @@ def test_same_seed_same_numbers(sample_data, small_teacher):
 def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
     stop = threading.Event()
     stop.set()
-    comparison = compare_schemes(SchemeConfig.build(**TINY), sample_data, teacher=small_teacher, stop=stop)
+    comparison = compare_schemes(
+        SchemeConfig.build(**TINY), sample_data, teacher=small_teacher, context=RunContext(stop=stop)
+    )
     assert comparison.status == "stopped"
     assert comparison.baseline is None and comparison.offline_kd is None and comparison.schemes == {}
     json.dumps(comparison.summary(), allow_nan=False)
@@ -252,8 +257,7 @@ def test_stopped_comparison_returns_what_finished(sample_data, small_teacher):
         sample_data,
         ("mutual", "born-again"),
         teacher=small_teacher,
-        stop=stop,
-        on_event=stopper,
+        context=RunContext(on_event=stopper, stop=stop),
     )
     assert comparison.status == "stopped"
     assert comparison.offline_kd.result.status == "completed"

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from kdlab.experiments.distill import run_distillation
+from kdlab.ml.context import RunContext
 from kdlab.ml.curve_points import SPLIT_IMAGES
 from kdlab.ml.data import normalize
 from kdlab.ml.losses import TeacherLoss, decoupled_kl, soft_target_kl
@@ -30,7 +31,7 @@ def test_the_parts_add_up_to_the_kd_soft_term_and_each_loss_weights_its_own():
 def test_each_curve_point_of_the_distilled_student_carries_the_split(sample_data, linear_teacher):
     events = []
     config = tiny_config(epochs=2, seed=3)
-    result = run_distillation(config, sample_data, teacher=linear_teacher, on_event=events.append)
+    result = run_distillation(config, sample_data, teacher=linear_teacher, context=RunContext(on_event=events.append))
     points = [event for event in events if isinstance(event, EvalEvent)]
     distilled = [event for event in points if event.run == "distilled"]
     assert distilled and all(event.tckd is not None and event.nckd is not None for event in distilled)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.events import EvalEvent
 from kdlab.ml.losses import LabelsLoss
@@ -58,7 +59,7 @@ def make_member(run: dict, sample_data, teacher, **extra) -> StackMember:
     return StackMember(model, sample_data.train.subset(indices), config, objective, f"run-{config.seed}", **extra)
 
 
-def solo(member: StackMember, sample_data, **extra):
+def solo(member: StackMember, sample_data):
     [result] = train_models(
         [member.model],
         member.transfer_set,
@@ -66,9 +67,7 @@ def solo(member: StackMember, sample_data, **extra):
         member.config,
         [member.objective],
         runs=[member.run],
-        on_event=member.on_event,
-        stop=member.stop,
-        **extra,
+        context=RunContext(on_event=member.on_event, stop=member.stop),
     )
     return result
 

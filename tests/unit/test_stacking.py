@@ -15,6 +15,7 @@ from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student
 from kdlab.experiments.distill import run_distillation
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.events import EvalEvent, StepEvent
 from kdlab.ml.losses import LabelsLoss
@@ -91,7 +92,13 @@ def alone(data, seed: int, stop_at_step: int | None = None):
     one = member(data, seed, stop, on_event)
     runs = [one.run]
     return train_models(
-        [one.model], one.transfer_set, data.test, one.config, [one.objective], runs=runs, stop=stop, on_event=on_event
+        [one.model],
+        one.transfer_set,
+        data.test,
+        one.config,
+        [one.objective],
+        runs=runs,
+        context=RunContext(on_event=on_event, stop=stop),
     )[0]
 
 

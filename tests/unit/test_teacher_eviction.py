@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from kdlab.ml.context import RunContext
 from kdlab.teachers.cache import forget_cached_teachers, load_cached_teacher, resolve_teacher, teacher_cache_path
 from kdlab.teachers.eviction import mark_used, pin_teachers, pinned_teachers, prune_teachers
 
@@ -19,11 +20,11 @@ def cache(tmp_path):
 def test_students_naming_many_teachers_never_fill_the_disk(sample_data, cache, monkeypatch):
     """Each MLP shape a student names is a teacher file of its own; the folder used to grow with every one."""
     monkeypatch.setenv("KDLAB_TEACHER_CACHE_MB", "1")
-    first = resolve_teacher("mlp-10x1", sample_data, epochs=1, cache_dir=cache)
+    first = resolve_teacher("mlp-10x1", sample_data, epochs=1, context=RunContext(cache_dir=cache))
     pinned = teacher_cache_path(cache, "mlp-10x1", sample_data, 1, 0)
     pin_teachers(pinned.parent, [pinned.name])  # as kdlab prepare does for the pages' teachers
     for width in range(11, 21):
-        resolve_teacher(f"mlp-{width}x1", sample_data, epochs=1, cache_dir=cache)
+        resolve_teacher(f"mlp-{width}x1", sample_data, epochs=1, context=RunContext(cache_dir=cache))
         sizes = [path.stat().st_size for path in pinned.parent.glob("*.pt")]
         assert sum(sizes) <= 1_000_000 + max(sizes)  # within the bound, but for the file just written
     assert pinned.exists() and first.status == "completed"
@@ -48,13 +49,13 @@ def test_the_least_recently_used_go_first_never_the_pinned_or_the_one_just_writt
 
 @pytest.mark.parametrize("damage", [b"not a checkpoint", b""])
 def test_an_unusable_file_is_removed_and_never_trained_over_when_loading_only(sample_data, cache, damage):
-    resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    resolve_teacher("linear", sample_data, epochs=1, context=RunContext(cache_dir=cache))
     path = teacher_cache_path(cache, "linear", sample_data, 1, 0)
     path.write_bytes(damage)
     forget_cached_teachers()
     assert load_cached_teacher("linear", sample_data, epochs=1, cache_dir=cache) is None
     assert not path.exists()  # so the teacher counts as untrained: its training is queued
     assert load_cached_teacher("ensemble:linear*2", sample_data, epochs=1, cache_dir=cache) is None
-    resolve_teacher("linear", sample_data, epochs=1, cache_dir=cache)
+    resolve_teacher("linear", sample_data, epochs=1, context=RunContext(cache_dir=cache))
     forget_cached_teachers()
     assert load_cached_teacher("linear", sample_data, epochs=1, cache_dir=cache).from_cache

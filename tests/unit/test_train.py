@@ -5,6 +5,7 @@ import threading
 import pytest
 import torch
 
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import TransferSetSpec, select_transfer_indices
 from kdlab.ml.models import build_model
 from kdlab.ml.train import EpochEvent, EvalEvent, StepEvent, TrainConfig, jitter, train_model
@@ -41,7 +42,12 @@ def test_training_learns_and_reports_events(sample_data, small_set):
     events = []
     config = TrainConfig(epochs=2, batch_size=50, evals_per_epoch=3, learning_rate=3e-3)
     result = train_model(
-        build_model("mlp-64x1", seed=0), transfer, sample_data.test, config, run="alone", on_event=events.append
+        build_model("mlp-64x1", seed=0),
+        transfer,
+        sample_data.test,
+        config,
+        run="alone",
+        context=RunContext(on_event=events.append),
     )
     assert result.status == "completed" and result.steps == 40
     assert result.test_accuracy > 0.80  # 10 classes: chance is 0.10
@@ -121,8 +127,7 @@ def test_stop_flag_returns_partial_result_marked_stopped(sample_data, small_set)
         transfer,
         sample_data.test,
         TrainConfig(epochs=5, batch_size=10),
-        on_event=stop_after_first_report,
-        stop=stop,
+        context=RunContext(on_event=stop_after_first_report, stop=stop),
     )
     assert result.status == "stopped"
     assert 0 < result.steps < 500

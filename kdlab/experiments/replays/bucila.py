@@ -42,10 +42,12 @@ from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_
 from kdlab.experiments.replays.paper import BUCILA
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
 from kdlab.ml.config import TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, run_summary, train_model
+from kdlab.ml.train import TrainResult, run_summary, train_model
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher
@@ -151,10 +153,12 @@ def replay_compression(
         epochs=budget.teacher_epochs,
         seed=config.teacher_seed,
         jitter_pixels=config.teacher_jitter_pixels,
-        cache_dir=cache_dir,
-        stop=stop,
-        device=device,
-        on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+        context=RunContext(
+            on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
+            stop=stop,
+            device=device,
+            cache_dir=cache_dir,
+        ),
     )
     progress.finish("teacher")
     runs: dict[str, TrainResult] = {}
@@ -240,9 +244,7 @@ def _train(
         training,
         teacher_logits=targets,
         run=run,
-        on_event=progress.start(run, label),
-        stop=stop,
-        device=device,
+        context=RunContext(on_event=progress.start(run, label), stop=stop, device=device),
     )
     progress.finish(run)
     return result

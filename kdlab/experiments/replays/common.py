@@ -11,6 +11,7 @@ from torch import nn
 from kdlab.experiments.replays.config import BUDGET_NOTES, HintonSetup
 from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import ReplayTeacher
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.progress import ProgressTracker
@@ -60,10 +61,12 @@ def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: Progr
         epochs=setup.budget.teacher_epochs,
         seed=setup.teacher_seed,
         jitter_pixels=setup.teacher_jitter_pixels,
-        cache_dir=cache_dir,
-        on_event=progress.start("teacher", f"Teacher {setup.teacher}"),
-        stop=stop,
-        device=device,
+        context=RunContext(
+            on_event=progress.start("teacher", f"Teacher {setup.teacher}"),
+            stop=stop,
+            device=device,
+            cache_dir=cache_dir,
+        ),
     )
     progress.finish("teacher")
     return teacher

@@ -35,10 +35,12 @@ from kdlab.experiments.replays.over_seeds import decoupled_seeds
 from kdlab.experiments.replays.paper import ZHAO
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
+from kdlab.ml.events import EventCallback
 from kdlab.ml.methods.dkd import DKD_BETA
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, run_summary
+from kdlab.ml.train import run_summary
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
@@ -156,10 +158,12 @@ def replay_decoupled(
         data,
         epochs=config.teacher_epochs,
         seed=config.teacher_seed,
-        cache_dir=cache_dir,
-        on_event=progress.start("teacher", f"Teacher {config.teacher}"),
-        stop=stop,
-        device=device,
+        context=RunContext(
+            on_event=progress.start("teacher", f"Teacher {config.teacher}"),
+            stop=stop,
+            device=device,
+            cache_dir=cache_dir,
+        ),
     )
     progress.finish("teacher")
     results = {}
@@ -177,8 +181,7 @@ def replay_decoupled(
             method_settings=config.distill_config(soft).method_settings,
             on_start=lambda run: progress.start(run, RUN_LABELS[run]),
             on_finish=progress.finish,
-            stop=stop,
-            device=device,
+            context=RunContext(stop=stop, device=device),
         )
         results |= {runs[kind]: result for kind, result in trained.items()}
         if len(trained) < len(runs) or (stop is not None and stop.is_set()):

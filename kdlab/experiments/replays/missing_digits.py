@@ -28,10 +28,12 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import MissingDigitsConfig, get_budget
 from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.experiments.replays.replay import Replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
+from kdlab.ml.events import EventCallback
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, predict_logits, run_summary
+from kdlab.ml.train import predict_logits, run_summary
 from kdlab.teachers.ensembles import training_cost
 
 PAPER_OMIT_3 = {
@@ -109,8 +111,7 @@ def replay_missing_digits(
         runs=runs,
         on_start=lambda run: progress.start(run, f"Distilled student (T = {training.temperature:g})"),
         on_finish=progress.finish,
-        stop=stop,
-        device=device,
+        context=RunContext(stop=stop, device=device),
     ).get("distilled")
     summary["distilled"] = run_summary(config.student, student)
     status = overall_status(teacher.status, student.status if student else "stopped")

@@ -8,6 +8,7 @@ from kdlab.experiments.replays import bucila, decoupled, missing_digits, table, 
 from kdlab.experiments.replays.common import ReplayResult
 from kdlab.experiments.replays.over_seeds import seeded_configs
 from kdlab.experiments.replays.replay import Replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 
 REPLAYS: dict[str, Replay] = {
@@ -44,7 +45,9 @@ def replay_config(name: str, budget: str = "quick", **settings):
     return get_replay(name).config(budget, **settings)
 
 
-def run_replay(name: str, data: MnistData, budget: str = "quick", *, config=None, **kwargs) -> ReplayResult:
+def run_replay(
+    name: str, data: MnistData, budget: str = "quick", *, config=None, context: RunContext | None = None, **kwargs
+) -> ReplayResult:
     """Run replay ``name`` at ``budget`` (or with an explicit ``config``).
 
     Args:
@@ -52,14 +55,17 @@ def run_replay(name: str, data: MnistData, budget: str = "quick", *, config=None
         data: the MNIST data in use.
         budget: "quick" or "full"; ignored when ``config`` is given.
         config: the replay's config, e.g. from ``replay_config(name, budget, seed=3)``.
-        kwargs: for the replay: ``on_event``, ``stop``, ``cache_dir``, ``device`` (and
-            ``use_cache`` for temperature-width).
+        context: the replay's events, stop flag, device and teacher cache.
+        kwargs: for the replay: ``use_cache`` for temperature-width.
 
     Raises:
         ValueError: an unknown replay or budget, or a config that does not fit the data.
     """
     replay = get_replay(name)
-    return replay.run(config or replay.config(budget), data, **kwargs)
+    context = context or RunContext()
+    # Each replay takes the context's parts as keywords of its own.
+    parts = dict(on_event=context.on_event, stop=context.stop, device=context.device, cache_dir=context.cache_dir)
+    return replay.run(config or replay.config(budget), data, **parts, **kwargs)
 
 
 def seeded_replays() -> tuple[str, ...]:

@@ -23,9 +23,11 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import TableConfig, get_budget
 from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE
 from kdlab.experiments.replays.replay import Replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, run_summary
+from kdlab.ml.train import run_summary
 from kdlab.teachers.ensembles import training_cost
 
 PAPER_TABLE = {
@@ -72,8 +74,7 @@ def replay_table(
         runs=TABLE_RUNS,
         on_start=lambda run: progress.start(run, "Student alone" if run == "baseline" else distilled_label),
         on_finish=progress.finish,
-        stop=stop,
-        device=device,
+        context=RunContext(stop=stop, device=device),
     )
     finished = "completed" if len(runs) == 2 else "stopped"
     status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)

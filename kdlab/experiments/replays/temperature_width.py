@@ -29,11 +29,13 @@ from kdlab.experiments.replays.config import FULL_GRID, QUICK_GRID, TemperatureW
 from kdlab.experiments.replays.over_seeds import temperature_width_seeds
 from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import Replay
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, default_cache_dir, select_transfer_indices
+from kdlab.ml.events import EventCallback
 from kdlab.ml.files import write_atomically
 from kdlab.ml.models import build_model, mlp_name
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, train_model
+from kdlab.ml.train import train_model
 from kdlab.teachers.ensembles import training_cost
 
 CACHE_FORMAT = 1
@@ -136,9 +138,7 @@ def replay_temperature_width(
             config.cell_training(temperature),
             run=f"{architecture} {setting if distilled else 'baseline'}",
             teacher_logits=teacher.train_logits[indices] if distilled else None,
-            on_event=progress.start(stage, f"{architecture}, {setting}"),
-            stop=stop,
-            device=device,
+            context=RunContext(on_event=progress.start(stage, f"{architecture}, {setting}"), stop=stop, device=device),
         )
         progress.finish(stage)
         if result.status != "completed":

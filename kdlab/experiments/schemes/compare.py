@@ -11,7 +11,6 @@ finished, marked "stopped".
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -21,11 +20,13 @@ from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.plans import PlannedRun, progress_plan, student_pair_plan
 from kdlab.experiments.schemes.config import SCHEMES, SchemeConfig
 from kdlab.experiments.schemes.results import SchemeComparison, SchemeResult, SchemeRun
+from kdlab.ml.context import RunContext
 from kdlab.ml.data import ImageSet, MnistData
+from kdlab.ml.events import EventCallback
 from kdlab.ml.losses import PeerLoss
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EventCallback, TrainResult, predict_logits, train_model, train_models
+from kdlab.ml.train import TrainResult, predict_logits, train_model, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher
 
@@ -34,18 +35,17 @@ REFERENCE_RUNS = {"baseline": "student alone", "distilled": "offline KD"}
 
 @dataclass
 class _Trainer:
-    """What every training run of one comparison shares: budget, data, progress, stop flag."""
+    """What every training run of one comparison shares: budget, data, progress, the comparison's context."""
 
     config: SchemeConfig
     transfer: ImageSet
     test: ImageSet
     progress: ProgressTracker
-    stop: threading.Event | None
-    device: torch.device | None
+    context: RunContext  # its stop flag and device; each run's events go to the progress bar instead
 
     @property
     def stopped(self) -> bool:
-        return self.stop is not None and self.stop.is_set()
+        return self.context.stopped
 
     def start(self, run: str) -> EventCallback:
         """Announce ``run`` on the progress bar; its events go to the returned callback."""
@@ -61,9 +61,7 @@ class _Trainer:
             training,
             teacher_logits=teacher_logits,
             run=run,
-            on_event=self.start(run),
-            stop=self.stop,
-            device=self.device,
+            context=self.context.with_events(self.start(run)),
         )
         self.progress.finish(run)
         return result
@@ -89,9 +87,7 @@ def _mutual_learning(trainer: _Trainer) -> SchemeResult:
         training,
         objectives,
         runs=["mutual peer 1", "mutual peer 2"],
-        on_event=on_event,
-        stop=trainer.stop,
-        device=trainer.device,
+        context=trainer.context.with_events(on_event),
     )
     trainer.progress.finish("mutual")
     runs = [SchemeRun("peer 1", "peer", config.student, first), SchemeRun("peer 2", "peer", config.student, second)]
@@ -132,10 +128,7 @@ def compare_schemes(
     schemes: tuple[str, ...] | list[str] = SCHEMES,
     *,
     teacher: Teacher | None = None,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> SchemeComparison:
     """Train the references (student alone, offline KD) once, then each scheme in ``schemes``.
 
@@ -149,10 +142,9 @@ def compare_schemes(
         data: MNIST in memory.
         schemes: any of ``SCHEMES``; "offline" adds nothing beyond the reference.
         teacher: a trained teacher to reuse; loaded from the cache or trained otherwise.
-        cache_dir: where teachers are cached (default: ``KDLAB_CACHE_DIR`` or the user cache).
-        on_event: training events of every run plus ``ProgressEvent``s.
-        stop: when set, the running training stops and the comparison returns what finished.
-        device: where to train; ``train.pick_device()`` by default.
+        context: where the training events of every run plus ``ProgressEvent``s go, the stop flag (when set,
+            the running training stops and the comparison returns what finished), the device
+            (``train.pick_device()`` when None) and the teacher cache (``KDLAB_CACHE_DIR`` or the user cache).
 
     Returns:
         The ``SchemeComparison``; ``summary()`` gives its JSON-ready form.
@@ -168,8 +160,11 @@ def compare_schemes(
     indices = config.transfer_indices(data)
     transfer = data.train.subset(indices)
     comparison = SchemeComparison(config, data.source, transfer.class_counts(), requested=requested)
-    progress = ProgressTracker(on_event, scheme_plan(config, requested, len(transfer), with_teacher=teacher is None))
-    trainer = _Trainer(config, transfer, data.test, progress, stop, device)
+    context = context or RunContext()
+    progress = ProgressTracker(
+        context.on_event, scheme_plan(config, requested, len(transfer), with_teacher=teacher is None)
+    )
+    trainer = _Trainer(config, transfer, data.test, progress, context)
 
     def finish() -> SchemeComparison:
         comparison.stopped = trainer.stopped
@@ -183,10 +178,7 @@ def compare_schemes(
             data,
             epochs=config.teacher_epochs,
             seed=config.teacher_seed,
-            cache_dir=cache_dir,
-            on_event=progress.start("teacher", "Teacher"),
-            stop=stop,
-            device=device,
+            context=context.with_events(progress.start("teacher", "Teacher")),
         )
     progress.finish("teacher")
     comparison.teacher = teacher
@@ -203,8 +195,7 @@ def compare_schemes(
         runs=REFERENCE_RUNS,
         on_start=trainer.start,
         on_finish=progress.finish,
-        stop=stop,
-        device=device,
+        context=context,
     )
     baseline = references["baseline"]
     comparison.baseline = SchemeRun("student alone", "baseline", config.student, baseline)
