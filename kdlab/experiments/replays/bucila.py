@@ -21,7 +21,6 @@ Every error count is on the whole test set; the summary holds the sizes of every
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 
@@ -44,7 +43,6 @@ from kdlab.experiments.replays.replay import Replay, ReplayTeacher
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
-from kdlab.ml.events import EventCallback
 from kdlab.ml.models import build_model
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import TrainResult, run_summary, train_model
@@ -118,10 +116,7 @@ def replay_compression(
     config: CompressionConfig,
     data: MnistData,
     *,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> ReplayResult:
     """The ensemble on the labelled set, the student alone, and the student from each transfer set.
 
@@ -131,6 +126,7 @@ def replay_compression(
     Raises:
         ValueError: the labelled set is not smaller than the training set.
     """
+    context = context or RunContext()
     started = time.perf_counter()
     budget, training = config.budget, config.training
     labelled, labelled_indices = labelled_subset(config, data)
@@ -146,28 +142,20 @@ def replay_compression(
             for kind in config.transfer_kinds
         },
     }
-    progress = ProgressTracker(on_event, progress_plan(stages))
+    progress = ProgressTracker(context.on_event, progress_plan(stages))
     teacher = resolve_teacher(
         config.teacher,
         labelled,
         epochs=budget.teacher_epochs,
         seed=config.teacher_seed,
         jitter_pixels=config.teacher_jitter_pixels,
-        context=RunContext(
-            on_event=progress.start("teacher", f"Ensemble {config.teacher} on the labelled set"),
-            stop=stop,
-            device=device,
-            cache_dir=cache_dir,
-        ),
+        context=context.with_events(progress.start("teacher", f"Ensemble {config.teacher} on the labelled set")),
     )
     progress.finish("teacher")
     runs: dict[str, TrainResult] = {}
     sets = {"labelled": {"size": len(labelled.train), "class_counts": labelled.train.class_counts()}}
 
-    def stopped() -> bool:
-        return stop is not None and stop.is_set()
-
-    if teacher.status == "completed" and not stopped():
+    if teacher.status == "completed" and not context.stopped:
         runs["alone"] = _train(
             config,
             labelled.train,
@@ -177,20 +165,19 @@ def replay_compression(
             "alone",
             progress,
             "Student alone on the labelled set",
-            stop,
-            device,
+            context,
         )
     examples: dict[str, torch.Tensor] = {}
     for kind in config.transfer_kinds:
-        if teacher.status != "completed" or stopped():
+        if teacher.status != "completed" or context.stopped:
             break
         if kind == "labelled":  # the ensemble's own training images: their soft targets are stored already
             images, kind_training = labelled.train.images, alone_training
             targets = teacher.logits_at(training.temperature)
         else:
-            images, from_cache = _transfer_images(kind, config, data, labelled_indices, cache_dir)
+            images, from_cache = _transfer_images(kind, config, data, labelled_indices, context.cache_dir)
             kind_training = replace(training, epochs=budget.epochs_for(len(images)))
-            targets = teacher.predict(images, training.temperature, device)  # (N, 10)
+            targets = teacher.predict(images, training.temperature, context.device)  # (N, 10)
             sets[kind] = {"size": len(images), "from_cache": from_cache}
         ensemble_labels = targets.argmax(1)  # the ensemble's hard labels; alpha = 1 gives them no weight
         sets[kind] |= {
@@ -207,8 +194,7 @@ def replay_compression(
             kind,
             progress,
             f"Student from {TRANSFER_LABELS[kind]}",
-            stop,
-            device,
+            context,
         )
     sets["test"] = {"size": len(data.test)}
     finished = "completed" if len(runs) == 1 + len(config.transfer_kinds) else "stopped"
@@ -234,8 +220,7 @@ def _train(
     run: str,
     progress: ProgressTracker,
     label: str,
-    stop,
-    device,
+    context: RunContext,
 ) -> TrainResult:
     result = train_model(
         build_model(config.student, seed=training.seed),
@@ -244,7 +229,7 @@ def _train(
         training,
         teacher_logits=targets,
         run=run,
-        context=RunContext(on_event=progress.start(run, label), stop=stop, device=device),
+        context=context.with_events(progress.start(run, label)),
     )
     progress.finish(run)
     return result

@@ -53,20 +53,15 @@ def keep_students(models: dict[str, nn.Module], architecture: str) -> dict[str, 
     return kept
 
 
-def load_teacher(setup: HintonSetup, data: MnistData, cache_dir, progress: ProgressTracker, stop, device) -> Teacher:
-    """The setup's teacher from the cache, or trained now as the "teacher" stage of ``progress``."""
+def load_teacher(setup: HintonSetup, data: MnistData, progress: ProgressTracker, context: RunContext) -> Teacher:
+    """The setup's teacher from ``context``'s cache, or trained now as the "teacher" stage of ``progress``."""
     teacher = resolve_teacher(
         setup.teacher,
         data,
         epochs=setup.budget.teacher_epochs,
         seed=setup.teacher_seed,
         jitter_pixels=setup.teacher_jitter_pixels,
-        context=RunContext(
-            on_event=progress.start("teacher", f"Teacher {setup.teacher}"),
-            stop=stop,
-            device=device,
-            cache_dir=cache_dir,
-        ),
+        context=context.with_events(progress.start("teacher", f"Teacher {setup.teacher}")),
     )
     progress.finish("teacher")
     return teacher

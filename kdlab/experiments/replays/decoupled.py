@@ -10,7 +10,6 @@ from our numbers.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -37,7 +36,6 @@ from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
-from kdlab.ml.events import EventCallback
 from kdlab.ml.methods.dkd import DKD_BETA
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import run_summary
@@ -137,12 +135,10 @@ def replay_decoupled(
     config: DecoupledConfig,
     data: MnistData,
     *,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> ReplayResult:
     """The student alone and distilled four ways (KD, TCKD, NCKD, DKD), all on the same batches."""
+    context = context or RunContext()
     started = time.perf_counter()
     training = config.training
     indices = config.distill_config("kd").transfer_indices(data)
@@ -152,18 +148,13 @@ def replay_decoupled(
     plan = {"teacher": PlannedRun(config.teacher, len(data.train), teacher_epochs)} | dict.fromkeys(
         RUN_LABELS, student_run
     )
-    progress = ProgressTracker(on_event, progress_plan(plan))
+    progress = ProgressTracker(context.on_event, progress_plan(plan))
     teacher = resolve_teacher(
         config.teacher,
         data,
         epochs=config.teacher_epochs,
         seed=config.teacher_seed,
-        context=RunContext(
-            on_event=progress.start("teacher", f"Teacher {config.teacher}"),
-            stop=stop,
-            device=device,
-            cache_dir=cache_dir,
-        ),
+        context=context.with_events(progress.start("teacher", f"Teacher {config.teacher}")),
     )
     progress.finish("teacher")
     results = {}
@@ -181,10 +172,10 @@ def replay_decoupled(
             method_settings=config.distill_config(soft).method_settings,
             on_start=lambda run: progress.start(run, RUN_LABELS[run]),
             on_finish=progress.finish,
-            context=RunContext(stop=stop, device=device),
+            context=context.with_events(None),
         )
         results |= {runs[kind]: result for kind, result in trained.items()}
-        if len(trained) < len(runs) or (stop is not None and stop.is_set()):
+        if len(trained) < len(runs) or context.stopped:
             break
     finished = "completed" if len(results) == len(RUN_LABELS) else "stopped"
     status = overall_status(teacher.status, *(result.status for result in results.values()), finished)

@@ -8,7 +8,6 @@ test-optimal bias beside it, so both the honest number and the paper's protocol 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import torch
@@ -30,7 +29,6 @@ from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE, PAPER_TEST_T
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
-from kdlab.ml.events import EventCallback
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import predict_logits, run_summary
@@ -58,10 +56,7 @@ def replay_missing_digits(
     config: MissingDigitsConfig,
     data: MnistData,
     *,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> ReplayResult:
     """Distill on a transfer set without some digits, then fix the output biases afterwards.
 
@@ -69,6 +64,7 @@ def replay_missing_digits(
     set; the bias that minimises errors on it is the one we use. The test-optimal bias (the
     paper's choice) is reported beside it.
     """
+    context = context or RunContext()
     name = "omit-3" if config.omit_classes == (3,) else ("only-7-8" if config.only_classes == (7, 8) else "custom")
     started = time.perf_counter()
     training = config.training
@@ -81,8 +77,8 @@ def replay_missing_digits(
     runs = {"distilled": "distilled"}
     teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
     student_run = PlannedRun(config.student, len(transfer), training.epochs)
-    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, runs))
-    teacher = load_teacher(config, data, cache_dir, progress, stop, device)
+    progress = ProgressTracker(context.on_event, student_pair_plan(teacher_run, student_run, runs))
+    teacher = load_teacher(config, data, progress, context)
     classes = config.bias_classes
     replay = {OMIT_3.name: OMIT_3, ONLY_7_8.name: ONLY_7_8}.get(name)
     title, paper = (replay.title, replay.paper_numbers) if replay else ("A transfer set with digits left out", None)
@@ -111,7 +107,7 @@ def replay_missing_digits(
         runs=runs,
         on_start=lambda run: progress.start(run, f"Distilled student (T = {training.temperature:g})"),
         on_finish=progress.finish,
-        context=RunContext(stop=stop, device=device),
+        context=context.with_events(None),
     ).get("distilled")
     summary["distilled"] = run_summary(config.student, student)
     status = overall_status(teacher.status, student.status if student else "stopped")

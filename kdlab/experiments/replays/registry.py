@@ -62,10 +62,7 @@ def run_replay(
         ValueError: an unknown replay or budget, or a config that does not fit the data.
     """
     replay = get_replay(name)
-    context = context or RunContext()
-    # Each replay takes the context's parts as keywords of its own.
-    parts = dict(on_event=context.on_event, stop=context.stop, device=context.device, cache_dir=context.cache_dir)
-    return replay.run(config or replay.config(budget), data, **parts, **kwargs)
+    return replay.run(config or replay.config(budget), data, context=context, **kwargs)
 
 
 def seeded_replays() -> tuple[str, ...]:

@@ -3,10 +3,7 @@ our test errors beside the paper's (``PAPER_TABLE``)."""
 
 from __future__ import annotations
 
-import threading
 import time
-
-import torch
 
 from kdlab.experiments.distill import train_student_pair
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
@@ -25,7 +22,6 @@ from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
-from kdlab.ml.events import EventCallback
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import run_summary
 from kdlab.teachers.ensembles import training_cost
@@ -44,16 +40,14 @@ def replay_table(
     config: TableConfig,
     data: MnistData,
     *,
-    cache_dir=None,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> ReplayResult:
     """Teacher, the student trained alone (the baseline), and the same student distilled.
 
     Both students start from the same weights and see the same batches (same seed); the only
     difference is the teacher's soft targets.
     """
+    context = context or RunContext()
     started = time.perf_counter()
     training = config.training
     spec = TransferSetSpec(size=config.budget.student_train_size, seed=training.seed)
@@ -61,8 +55,8 @@ def replay_table(
     transfer = data.train.subset(indices)
     teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
     student_run = PlannedRun(config.student, len(transfer), training.epochs)
-    progress = ProgressTracker(on_event, student_pair_plan(teacher_run, student_run, TABLE_RUNS))
-    teacher = load_teacher(config, data, cache_dir, progress, stop, device)
+    progress = ProgressTracker(context.on_event, student_pair_plan(teacher_run, student_run, TABLE_RUNS))
+    teacher = load_teacher(config, data, progress, context)
     distilled_label = f"Distilled student (T = {training.temperature:g})"
     runs = train_student_pair(
         teacher,
@@ -74,7 +68,7 @@ def replay_table(
         runs=TABLE_RUNS,
         on_start=lambda run: progress.start(run, "Student alone" if run == "baseline" else distilled_label),
         on_finish=progress.finish,
-        context=RunContext(stop=stop, device=device),
+        context=context.with_events(None),
     )
     finished = "completed" if len(runs) == 2 else "stopped"
     status = overall_status(teacher.status, *(result.status for result in runs.values()), finished)

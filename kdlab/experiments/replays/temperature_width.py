@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from pathlib import Path
-
-import torch
 
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import (
@@ -31,7 +28,6 @@ from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, default_cache_dir, select_transfer_indices
-from kdlab.ml.events import EventCallback
 from kdlab.ml.files import write_atomically
 from kdlab.ml.models import build_model, mlp_name
 from kdlab.ml.progress import ProgressTracker
@@ -93,19 +89,17 @@ def replay_temperature_width(
     config: TemperatureWidthConfig,
     data: MnistData,
     *,
-    cache_dir=None,
     use_cache: bool = True,
-    on_event: EventCallback | None = None,
-    stop: threading.Event | None = None,
-    device: torch.device | None = None,
+    context: RunContext | None = None,
 ) -> ReplayResult:
     """Distilled test accuracy for every (width, temperature) of the grid, plus each width alone.
 
     A completed grid is stored under the cache dir and returned from there next time
     (``use_cache=False`` recomputes it). A stopped grid keeps the cells that finished.
     """
+    context = context or RunContext()
     if use_cache:
-        cached = load_cached_temperature_width(config, data, cache_dir)
+        cached = load_cached_temperature_width(config, data, context.cache_dir)
         if cached is not None:
             return cached
     started = time.perf_counter()
@@ -121,11 +115,11 @@ def replay_temperature_width(
         for width, temperature in cells
     }
     teacher_run = PlannedRun(config.teacher, len(data.train), config.budget.teacher_epochs)
-    progress = ProgressTracker(on_event, progress_plan({"teacher": teacher_run, **stages}))
-    teacher = load_teacher(config, data, cache_dir, progress, stop, device)
+    progress = ProgressTracker(context.on_event, progress_plan({"teacher": teacher_run, **stages}))
+    teacher = load_teacher(config, data, progress, context)
     grid: list[dict] = []
     for width, temperature in cells:
-        if teacher.status != "completed" or (stop is not None and stop.is_set()):
+        if teacher.status != "completed" or context.stopped:
             break
         architecture = mlp_name(width, config.depth)
         distilled = temperature is not None
@@ -138,7 +132,7 @@ def replay_temperature_width(
             config.cell_training(temperature),
             run=f"{architecture} {setting if distilled else 'baseline'}",
             teacher_logits=teacher.train_logits[indices] if distilled else None,
-            context=RunContext(on_event=progress.start(stage, f"{architecture}, {setting}"), stop=stop, device=device),
+            context=context.with_events(progress.start(stage, f"{architecture}, {setting}")),
         )
         progress.finish(stage)
         if result.status != "completed":
@@ -166,7 +160,7 @@ def replay_temperature_width(
         "comparison": _comparison(findings),
     }
     if status == "completed":
-        _store(temperature_width_cache_path(config, data, cache_dir), summary)
+        _store(temperature_width_cache_path(config, data, context.cache_dir), summary)
     progress.done(f"Finished: {status}.")
     return ReplayResult("temperature-width", summary)
 
