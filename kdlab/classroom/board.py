@@ -134,30 +134,44 @@ def finished(runs: list[ClassRun]) -> list[ClassRun]:
     return [run for run in runs if run.errors_removed is not None]
 
 
-def mean_by_temperature(runs: list[ClassRun]) -> list[tuple[float, float, int]]:
-    """(T, mean errors removed, runs) for each temperature the class tried, in order of T: the class's curve."""
-    groups: dict[float, list[int]] = defaultdict(list)
+def trainings(runs: list[ClassRun]) -> list[tuple[ClassRun, float]]:
+    """Each training of the finished runs once: (its first run, the mean errors removed of its runs). Runs with
+    the same settings, T, alpha and seed are one training (copied from the result cache or joined live, they
+    carry its numbers; on two servers they may differ in the last digits), so thirty students on one lesson
+    link weigh as one result, not thirty."""
+    groups: dict[tuple, list[ClassRun]] = defaultdict(list)
     for run in finished(runs):
-        groups[run.temperature].append(run.errors_removed)
+        groups[(run.settings, run.temperature, run.alpha, run.seed)].append(run)
+    return [(same[0], sum(run.errors_removed for run in same) / len(same)) for same in groups.values()]
+
+
+def mean_by_temperature(runs: list[ClassRun]) -> list[tuple[float, float, int]]:
+    """(T, mean errors removed, trainings) for each temperature the class tried, in order of T: the class's
+    curve, each training counted once (``trainings``)."""
+    groups: dict[float, list[float]] = defaultdict(list)
+    for run, removed in trainings(runs):
+        groups[run.temperature].append(removed)
     return [(temperature, sum(values) / len(values), len(values)) for temperature, values in sorted(groups.items())]
 
 
 @dataclass(frozen=True)
 class HeatCells:
-    """The class's mean errors removed over a T x alpha grid; None where nobody ran."""
+    """The class's mean errors removed over a T x alpha grid, each training counted once (``trainings``); None
+    where nobody ran."""
 
     temperatures: list[float]
     alphas: list[float]
     means: list[list[float | None]]  # [alpha index][T index]
-    counts: list[list[int]]
+    counts: list[list[int]]  # distinct trainings
     pools: list[list[SeedPool | None]] = field(default_factory=list)  # [alpha index][T index]: ``seed_pool``
 
 
 def heat_cells(runs: list[ClassRun]) -> HeatCells:
-    """Mean errors removed and run count per (alpha, T) cell, over the values the class used."""
-    groups: dict[tuple[float, float], list[int]] = defaultdict(list)
-    for run in finished(runs):
-        groups[(run.alpha, run.temperature)].append(run.errors_removed)
+    """Mean errors removed and the number of distinct trainings per (alpha, T) cell, over the values the class
+    used."""
+    groups: dict[tuple[float, float], list[float]] = defaultdict(list)
+    for run, removed in trainings(runs):
+        groups[(run.alpha, run.temperature)].append(removed)
     temperatures = sorted({temperature for _, temperature in groups})
     alphas = sorted({alpha for alpha, _ in groups})
     means = [[None] * len(temperatures) for _ in alphas]

@@ -38,7 +38,8 @@ REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
 BOARD_CLASS_KEY = "board.class"  # the class this session's board shows
 SEEDS_NOTE = (
-    "By seed: in each cell, the runs with the same settings (teacher, student, epochs, ...) but different "
+    "n: the trainings in a cell, each once (a run copied from another student's, or joined live, is the same "
+    "training). By seed: in each cell, the runs with the same settings (teacher, student, epochs, ...) but different "
     "seeds, one result per seed, with the 95% interval of the mean errors removed once there are two seeds "
     "or more. An interval above 0: the gain is bigger than the seed-to-seed spread."
 )
@@ -101,7 +102,9 @@ def _scatter_text(runs: list[ClassRun]) -> str:
         return "No finished run yet."
     return (
         "Class mean of errors removed by distilling, by temperature: "
-        + "; ".join(f"T = {temperature:g}: {mean:+.1f} ({plural(count, 'run')})" for temperature, mean, count in curve)
+        + "; ".join(
+            f"T = {temperature:g}: {mean:+.1f} ({plural(count, 'training')})" for temperature, mean, count in curve
+        )
         + "."
     )
 

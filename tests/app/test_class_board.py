@@ -35,7 +35,7 @@ def test_the_board_page_shows_counts_figures_table_and_text_alternatives():
     assert "3 runs by 3 students" in texts(at.markdown)
     assert at.query_params["class"] == "PAGE-1"
     assert chart_spec(at, "board.scatter")["data"] and chart_spec(at, "board.heatmap")["data"][0]["type"] == "heatmap"
-    assert "T = 2: +20.0 (1 run); T = 8: +7.5 (2 runs)" in texts(at.markdown)  # the scatter in words
+    assert "T = 2: +20.0 (1 training); T = 8: +7.5 (2 trainings)" in texts(at.markdown)  # the scatter in words
     assert "2 predictions: 1 said the distilled student would make fewer errors" in texts(at.markdown)
     alts = [element.proto.alt for element in at.get("plotly_chart")]
     assert all(alts) and any("T = 8: +7.5" in alt for alt in alts)

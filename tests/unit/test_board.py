@@ -80,7 +80,9 @@ def test_the_figures_do_not_rely_on_colour_alone():
     mean = next(trace for trace in scatter.data if trace.name == "class mean")
     assert mean.line.dash == "dash" and list(mean.y) == [1.0, 15.0, 5.0]
     heatmap = board_plots.improvement_heatmap(heat_cells(runs))
-    assert heatmap.data[0].text[2][1] == "+15<br>n=2"  # alpha 0.9, T = 4: the mean and the count in the cell
+    # alpha 0.9, T = 4: the mean and the count in the cell. Two students' runs of one seed and settings are one
+    # training (their numbers differ here only because the test makes them up), counted once.
+    assert heatmap.data[0].text[2][1] == "+15<br>n=1"
     predictions = board_plots.prediction_figure(runs)
     assert {trace.marker.symbol for trace in predictions.data if trace.mode == "markers"} == {"circle", "x"}
     assert board_plots.improvement_scatter(runs, font_size=22).layout.font.size == 22

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from kdlab.classroom.board import ClassRun, heat_cells, seed_pool
+from kdlab.classroom.board import ClassRun, heat_cells, mean_by_temperature, seed_pool, trainings
 from kdlab.experiments.seeds import t_critical_95, t_interval
 from kdlab.plots import board as board_plots
 
@@ -67,3 +67,14 @@ def test_the_t_table_serves_a_whole_class():
     assert t_critical_95(4) == 2.776 and t_critical_95(29) == 2.045
     assert t_critical_95(35) == 2.042 and t_critical_95(500) == 1.980  # between rows: the wider one
     assert t_interval(list(range(40))) is not None
+
+
+def test_copies_of_one_training_weigh_once_in_the_heat_map_and_the_curve():
+    lesson_link = [run(0, 600, 400, student_id=n, source="cache" if n else "trained") for n in range(30)]  # +200
+    own_seed = [run(1, 600, 500, student_id=31)]  # +100, a training of its own
+    cells = heat_cells(lesson_link + own_seed)
+    assert cells.counts == [[2]] and cells.means == [[150.0]]  # not 30 copies of +200 against one +100
+    assert mean_by_temperature(lesson_link + own_seed) == [(4.0, 150.0, 2)]
+    assert len(trainings(lesson_link + own_seed)) == 2 and trainings(lesson_link)[0][0].source == "trained"
+    other_alpha = run(0, 600, 450, student_id=32, alpha=0.5)  # same seed, another alpha: another training
+    assert len(trainings(lesson_link + [other_alpha])) == 2
