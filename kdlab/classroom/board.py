@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from kdlab.experiments.seeds import t_interval
 from kdlab.ml.methods.registry import METHODS, method_settings
+from kdlab.ml.models import describe_model
 from kdlab.runs.store import checked_prediction
 
 PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
@@ -291,6 +292,7 @@ TABLE_COLUMNS = (
     "time",
     "teacher",
     "student_model",
+    "student_parameters",  # sorts by size, where student_model sorts as text (mlp-100x1 before mlp-10x1)
     "T",
     "alpha",
     "soft",
@@ -316,6 +318,7 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             "time": time.strftime("%H:%M:%S", time.localtime(run.created_at)),
             "teacher": run.teacher,
             "student_model": run.student,
+            "student_parameters": _parameters(run.student),
             "T": run.temperature,
             "alpha": run.alpha,
             "soft": run.soft,
@@ -335,6 +338,13 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             row |= {"alone_errors": None, "distilled_errors": None, "errors_removed": None, "status": "hidden"}
         rows.append(row)
     return rows
+
+
+def _parameters(architecture: str) -> int | None:
+    try:
+        return describe_model(architecture).parameters  # cached per architecture
+    except ValueError:  # a run recorded with a name this kdlab no longer knows
+        return None
 
 
 def board_csv(runs: list[ClassRun]) -> str:

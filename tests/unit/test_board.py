@@ -96,3 +96,16 @@ def test_the_table_says_which_soft_loss_each_run_learnt_from():
     rows = table_rows(runs)
     assert [row["soft"] for row in rows] == ["nckd", "kd"]
     assert list(rows[0]) == list(TABLE_COLUMNS)
+
+
+def test_the_table_sorts_students_by_size_not_by_name():
+    runs = [
+        class_run("Owl", n, float(n), "completed", "trained", {"config": {"student": student}}, None)
+        for n, student in enumerate(["mlp-100x1", "mlp-10x1", "mlp-300x1", "mlp-30x1", "?"])
+    ]
+    rows = [row for row in table_rows(runs) if row["student_parameters"] is not None]  # "?": no size to sort by
+    by_name = [row["student_model"] for row in sorted(rows, key=lambda row: row["student_model"])]
+    by_size = [row["student_model"] for row in sorted(rows, key=lambda row: row["student_parameters"])]
+    assert by_name == ["mlp-100x1", "mlp-10x1", "mlp-300x1", "mlp-30x1"]  # what lesson 5's sort gave before
+    assert by_size == ["mlp-10x1", "mlp-30x1", "mlp-100x1", "mlp-300x1"]
+    assert "student_parameters" in board_csv(runs).splitlines()[0].split(",")
