@@ -35,6 +35,7 @@ from kdlab.classroom.links import parse_board_link
 from kdlab.classroom.predictions import ClassPrediction, answer_counts, class_predictions, lesson_answers
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
+from kdlab.ui.instructor_key import instructor_key_set
 from kdlab.ui.lesson_question import lessons_by_slug
 from kdlab.ui.session import CLASS_KEY
 
@@ -207,7 +208,7 @@ def render_lesson_predictions(snapshot: Snapshot, lessons: list[Lesson], *, hidd
         st.markdown(f"#### Predictions: {lesson.title}")
         st.caption(lesson.prediction)
         if hidden or not answers:
-            more = " The answers show after the reveal." if hidden and answers else ""
+            more = " The answers show after **Reveal**." if hidden and answers else ""
             st.markdown(f"**{plural(len(answers), 'prediction')} made.**{more}")
             continue
         outcomes = []
@@ -288,7 +289,9 @@ def render_board_once(code: str, *, large: bool, lesson: Lesson | None = None) -
         render_lesson_predictions(
             snapshot,
             shown_lessons(lesson, snapshot.lesson_predictions),
-            hidden=info.results_hidden,
+            # Without an instructor key nothing hides the results: the answers wait for the board's own Reveal, so
+            # a projected board does not show the class what the first few predicted.
+            hidden=info.results_hidden or (not instructor_key_set() and not info.revealed),
             font_size=font_size,
         )
         if runs:

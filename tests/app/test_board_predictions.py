@@ -39,7 +39,7 @@ def test_hidden_predictions_show_their_count_only_and_after_the_reveal_a_histogr
     predict("HIST-1", MISSING_3, ["Most", "A few", "Most"])
     at = open_alone(BOARD, query={"class": "HIST-1", "lesson": MISSING_3.slug})
     assert not at.exception, [e.value for e in at.exception]
-    assert "**3 predictions made.** The answers show after the reveal." in texts(at.markdown)
+    assert "**3 predictions made.** The answers show after **Reveal**." in texts(at.markdown)
     assert not lesson_charts(at) and "Most: 2" not in texts(at.markdown)
 
     set_class(open_database(), "HIST-1", results_hidden=False)
@@ -56,6 +56,8 @@ def test_a_number_question_sits_beside_the_class_errors_removed_and_every_answer
     predict("HIST-2", MISSING_3, ["About half"])
     at = open_alone(BOARD, query={"class": "HIST-2"})  # no lesson in the link: each lesson answered
     assert not at.exception, [e.value for e in at.exception]
+    assert not lesson_charts(at) and "**3 predictions made.**" in texts(at.markdown)  # no key: until Reveal
+    at.button(key="board.reveal").click().run()
     assert len(lesson_charts(at)) == 2
     spec = chart_spec(at, f"board.lesson.{TEACHER_HELPS.slug}")
     predicted, outcome = spec["data"]
