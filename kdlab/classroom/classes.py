@@ -32,10 +32,16 @@ class ClassInfo:
     is_open: bool
     results_hidden: bool
     created_at: float
+    revealed_at: float | None = None  # when Reveal was last pressed (None: never, or hidden since)
+
+    @property
+    def revealed(self) -> bool:
+        """Reveal was pressed (and the results not hidden since): the lessons' predictions are final."""
+        return self.revealed_at is not None
 
 
 def _info(row) -> ClassInfo:
-    return ClassInfo(row.code, row.title, bool(row.is_open), bool(row.results_hidden), row.created_at)
+    return ClassInfo(row.code, row.title, bool(row.is_open), bool(row.results_hidden), row.created_at, row.revealed_at)
 
 
 def _code(code: str) -> str:
@@ -92,10 +98,13 @@ def class_for_link(database: Database, code: str, *, create: bool) -> ClassInfo 
 def set_class(
     database: Database, code: str, *, is_open: bool | None = None, results_hidden: bool | None = None
 ) -> None:
-    """Close or reopen a class, hide or reveal its results."""
+    """Close or reopen a class, hide or reveal its results. Revealing them (``results_hidden=False``) closes
+    the class's lesson predictions (``kdlab.classroom.predictions``); hiding them opens them again."""
     values = {
         name: value for name, value in (("is_open", is_open), ("results_hidden", results_hidden)) if value is not None
     }
+    if results_hidden is not None:
+        values["revealed_at"] = None if results_hidden else time.time()
     if values:
         with database.write() as connection:
             connection.execute(update(classes).where(classes.c.code == _code(code)).values(**values))

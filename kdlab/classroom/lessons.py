@@ -10,6 +10,12 @@ A lesson is a Markdown file that opens with TOML front matter between ``+++`` li
     discuss = "Why would soft targets help a student that sees the very same images?"
     notice = "The two students start from the same weights and see the same batches."
 
+    [question]                                    # how students answer the prediction (optional)
+    kind = "number"                               # "number" (unit, min, max) or "choice" (choices)
+    unit = "errors"
+    min = -10000
+    max = 10000
+
     [[steps]]
     text = "Predict, then press Train with the lesson's settings."
     page = "lab"                                  # lab, explorer, replays, board or lessons
@@ -23,12 +29,17 @@ A lesson is a Markdown file that opens with TOML front matter between ``+++`` li
     +++
     Notes for the teacher, in Markdown.
 
+A choice question lists 2 to 8 short labels instead: ``kind = "choice"`` and ``choices = ["T = 1", "T = 4"]``.
+Each step's link carries ``lesson=<slug>`` (added here, never typed in the file), so the page it opens asks
+the question (``kdlab.ui.lesson_question``) and the class board shows the class's answers.
+
 Loading checks everything a link carries with ``kdlab.classroom.links.check_link``, so a lesson with a
 bad link fails its test (and shows the teacher what is wrong) instead of confusing a class.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +60,79 @@ MINUTES = (5, 20)
 REQUIRED = ("title", "minutes", "goal", "prediction", "discuss", "notice", "steps")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 MAX_VARIED = 60  # links one step hands out around the room: a class of 60 gets one each
+QUESTION_KINDS = ("choice", "number")
+CHOICES = (2, 8)  # a choice question offers 2 to 8 answers: a radio a student reads at a glance
+MAX_LABEL = 60  # characters of one choice, or of a unit
+MAX_BOUND = 1_000_000  # a number question's bounds stay within this either way
+LESSON_PAGES = ("lab", "explorer", "replays", "board")  # the pages whose links carry lesson=<slug>
 
 
 class LessonError(ValueError):
     """A lesson file that cannot be used; the message names the file and what to fix."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """How students answer a lesson's prediction: one of ``choices`` (kind "choice"), or a number in
+    ``bounds`` (min, max) counted in ``unit`` (kind "number"; whole numbers when both bounds are whole)."""
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+    bounds: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        if self.kind not in QUESTION_KINDS:
+            raise ValueError(f"kind = {shown(self.kind)}; a question's kind is choice or number")
+        if self.kind == "choice":
+            labels = self.choices
+            if not isinstance(labels, tuple) or not CHOICES[0] <= len(labels) <= CHOICES[1]:
+                raise ValueError(
+                    f'a choice question lists {CHOICES[0]} to {CHOICES[1]} choices, like choices = ["a", "b"]'
+                )
+            if not all(isinstance(label, str) and 0 < len(label.strip()) <= MAX_LABEL for label in labels):
+                raise ValueError(f"each choice is a text of 1 to {MAX_LABEL} characters in quotes")
+            if len({label.strip() for label in labels}) != len(labels):
+                raise ValueError("the choices must differ from each other")
+            if self.bounds is not None or self.unit:
+                raise ValueError("a choice question has choices only (no unit, min or max)")
+            return
+        if self.choices:
+            raise ValueError("a number question has unit, min and max (no choices)")
+        if not isinstance(self.unit, str) or not 0 < len(self.unit.strip()) <= MAX_LABEL:
+            raise ValueError(
+                f'a number question needs unit = "..." (1 to {MAX_LABEL} characters), like unit = "errors"'
+            )
+        low, high = self.bounds if isinstance(self.bounds, tuple) and len(self.bounds) == 2 else (None, None)
+        if not all(_is_number(bound) and abs(bound) <= MAX_BOUND for bound in (low, high)) or not low < high:
+            raise ValueError(
+                f"a number question needs min and max, numbers within {MAX_BOUND:,} either way, min below max"
+            )
+
+    @property
+    def whole(self) -> bool:
+        """A number question whose bounds are whole numbers takes whole numbers."""
+        return self.kind == "number" and all(float(bound).is_integer() for bound in self.bounds)
+
+    def answer(self, raw: object) -> str | int | float:
+        """``raw`` as a valid answer: one of the choices, or a number within the bounds (a whole one for a
+        whole question). Raises ``ValueError`` saying what an answer may be."""
+        if self.kind == "choice":
+            if isinstance(raw, str) and raw in self.choices:
+                return raw
+            raise ValueError(f"{shown(raw)} is not one of the answers ({', '.join(self.choices)})")
+        low, high = self.bounds
+        if not _is_number(raw) or not low <= raw <= high:
+            raise ValueError(f"{shown(raw)} is not a number from {low:g} to {high:g} {self.unit}")
+        if self.whole:
+            if not float(raw).is_integer():
+                raise ValueError(f"{shown(raw)} is not a whole number of {self.unit}")
+            return int(raw)
+        return float(raw)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -63,13 +143,18 @@ class Step:
     page: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     vary: tuple[str, tuple[str, ...]] | None = None  # (parameter, values): one link per value
+    lesson: str = ""  # the slug of the lesson the step is in: its links carry lesson=<slug>
 
     def links(self, *, class_code: str | None = None) -> list[tuple[str, dict[str, str]]]:
-        """(label, URL parameters) of each link; lab and board links carry ``class_code`` when given."""
+        """(label, URL parameters) of each link; links to the lab, explorer, replays and board carry
+        ``lesson=<slug>`` (the page asks the lesson's question; the board shows the answers) and ``class_code``
+        when given."""
         if self.page is None:
             return []
         base = dict(self.params)
-        if class_code and self.page in ("lab", "board"):
+        if self.lesson and self.page in LESSON_PAGES:
+            base["lesson"] = self.lesson
+        if class_code and self.page in LESSON_PAGES:
             base["class"] = class_code
         if self.vary is None:
             return [("Open", base)]
@@ -93,6 +178,7 @@ class Lesson:
     steps: tuple[Step, ...]
     order: int = 100
     notes: str = ""  # the Markdown after the front matter
+    question: Question | None = None  # how students answer ``prediction``; None: in words only
 
 
 def _text(value: object) -> str:
@@ -104,7 +190,34 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _step(number: int, raw: object, where: str) -> Step:
+def _question(raw: object, where: str) -> Question | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise LessonError(f'{where}: write the question as a [question] table, with kind = "choice" or "number".')
+    unknown = sorted(set(raw) - {"kind", "choices", "unit", "min", "max"})
+    if unknown:
+        raise LessonError(
+            f"{where}: the question has {', '.join(shown(name) for name in unknown[:3])}; it takes kind, and choices "
+            "(a choice question) or unit, min and max (a number question)."
+        )
+    choices, bounds = raw.get("choices", ()), None
+    if "min" in raw or "max" in raw:
+        bounds = (raw.get("min"), raw.get("max"))
+    try:
+        return Question(
+            raw.get("kind"),
+            tuple(label.strip() if isinstance(label, str) else label for label in choices)
+            if isinstance(choices, list)
+            else choices,
+            raw.get("unit", ""),
+            bounds,
+        )
+    except ValueError as error:
+        raise LessonError(f"{where}: the question is not usable: {error}.") from error
+
+
+def _step(number: int, raw: object, where: str, slug: str) -> Step:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise LessonError(f'{where}: step {number} needs a text = "..." line.')
     page = raw.get("page")
@@ -114,6 +227,8 @@ def _step(number: int, raw: object, where: str) -> Step:
     vary = raw.get("vary")
     if not isinstance(params, dict) or (vary is not None and not isinstance(vary, dict)):
         raise LessonError(f"{where}: step {number}'s params and vary must be tables, like params = {{ T = 4 }}.")
+    if "lesson" in params:
+        raise LessonError(f"{where}: step {number} names lesson in its params; every link carries its lesson already.")
     if (params or vary) and page is None:
         raise LessonError(f'{where}: step {number} has params but no page = "..." to open with them.')
     params = {name: _text(value) for name, value in params.items()}
@@ -127,7 +242,7 @@ def _step(number: int, raw: object, where: str) -> Step:
         if len(values) > MAX_VARIED:
             raise LessonError(f"{where}: step {number}'s vary lists {len(values)} values; at most {MAX_VARIED}.")
         varied = (name, tuple(_text(value) for value in values))
-    step = Step(raw["text"].strip(), page, params, varied)
+    step = Step(raw["text"].strip(), page, params, varied, slug)
     problems = [problem for _, link in step.links() for problem in check_link(page, link)]
     if problems:
         raise LessonError(f"{where}: step {number}'s link has a problem: " + "; ".join(dict.fromkeys(problems)) + ".")
@@ -138,7 +253,8 @@ def parse_lesson(text: str, slug: str) -> Lesson:
     """A lesson from the text of its file (see the module docstring).
 
     Raises:
-        LessonError: no front matter, bad TOML, a missing field, or a step whose link is not valid.
+        LessonError: no front matter, bad TOML, a missing field, a question that cannot be asked, or a step whose
+            link is not valid.
     """
     where = f"lessons/{slug}.md"
     match = FRONT_MATTER.match(text)
@@ -156,7 +272,8 @@ def parse_lesson(text: str, slug: str) -> Lesson:
         raise LessonError(f"{where}: minutes = {shown(minutes)}; a lesson takes {MINUTES[0]} to {MINUTES[1]} minutes.")
     if not isinstance(meta["steps"], list):
         raise LessonError(f"{where}: write each step as a [[steps]] table.")
-    steps = tuple(_step(number, raw, where) for number, raw in enumerate(meta["steps"], start=1))
+    question = _question(meta.get("question"), where)
+    steps = tuple(_step(number, raw, where, slug) for number, raw in enumerate(meta["steps"], start=1))
     texts = {name: meta[name] for name in ("title", "goal", "prediction", "discuss", "notice")}
     if not all(isinstance(value, str) for value in texts.values()):
         raise LessonError(f"{where}: title, goal, prediction, discuss and notice are text in quotes.")
@@ -168,6 +285,7 @@ def parse_lesson(text: str, slug: str) -> Lesson:
         steps=steps,
         order=order if isinstance(order, int) else 100,
         notes=match.group(2).strip(),
+        question=question,
     )
 
 

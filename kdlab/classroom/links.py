@@ -39,6 +39,10 @@ EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
 LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
+# A lesson's step links carry lesson=<slug> (kdlab.classroom.lessons.Step.links), and the explorer's and the
+# replays' its class code too: the page asks the lesson's question and files the answer for that class.
+LESSON_EXTRAS = ("lesson", "class")
+LESSON_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")  # a lesson file's name (kdlab.classroom.lessons.SLUG)
 _MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
 
 
@@ -122,6 +126,20 @@ def parse_class_code(raw: str | None) -> tuple[str | None, str]:
     if not CLASS_CODE.fullmatch(code):
         return None, f"class={shown(raw)} is not a class code (2 to 16 letters, digits or dashes, such as PHYS-7)"
     return code, ""
+
+
+def parse_lesson_slug(raw: str | None) -> tuple[str | None, str]:
+    """``lesson=``: a lesson's slug in form (whether such a lesson exists is the page's to check), or
+    (None, why not)."""
+    if raw is None or not raw.strip():
+        return None, ""
+    slug = raw.strip()
+    if not LESSON_SLUG.fullmatch(slug):
+        return (
+            None,
+            f"lesson={shown(raw)} is not a lesson's name (small letters, digits and dashes); no question is asked",
+        )
+    return slug, ""
 
 
 def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], list[str]]:
@@ -260,10 +278,10 @@ PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
     "lessons": lambda params: ParsedLink(problems=summarised(link_values(params, ("lesson",))[1])),
 }
 KNOWN_PARAMETERS = {
-    "lab": (*LAB_NAMES, *LINK_EXTRAS),
-    "explorer": (*EXPLORER_PARAMETERS, "lock"),
-    "replays": REPLAY_PARAMETERS,
-    "board": ("class",),
+    "lab": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
+    "explorer": (*EXPLORER_PARAMETERS, "lock", *LESSON_EXTRAS),
+    "replays": (*REPLAY_PARAMETERS, *LESSON_EXTRAS),
+    "board": LESSON_EXTRAS,
     "lessons": ("lesson",),
 }
 
@@ -278,4 +296,8 @@ def check_link(page: str, params: Mapping[str, object]) -> list[str]:
         for name in params
         if name not in KNOWN_PARAMETERS[page]
     ]
-    return list(summarised(unknown + list(PARSERS[page](params).problems)))
+    extras, problems = link_values(params, LESSON_EXTRAS if page != "lessons" else ())
+    problems += [parse_lesson_slug(extras.get("lesson"))[1]]
+    if page in ("explorer", "replays"):  # the lab's and the board's parsers check their class code
+        problems.append(parse_class_code(extras.get("class"))[1])
+    return list(summarised(unknown + list(PARSERS[page](params).problems) + problems))

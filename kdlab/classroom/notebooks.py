@@ -258,9 +258,10 @@ def _step_cells(lesson: Lesson) -> list:
     return cells
 
 
-def lesson_notebook(lesson: Lesson, *, data_source: str) -> nbformat.NotebookNode:
+def lesson_notebook(lesson: Lesson, *, data_source: str, with_answer: bool = True) -> nbformat.NotebookNode:
     """A notebook that walks through ``lesson`` with the kdlab API: each lab link as a run, each
-    explorer link as softmax(z / T), each replay link as ``run_replay``."""
+    explorer link as softmax(z / T), each replay link as ``run_replay``; "What to notice" at the end only
+    ``with_answer`` (the Lessons page leaves it out wherever it hides the answer)."""
     cells = [
         new_markdown_cell(
             f"# {lesson.title}\n\n**Goal.** {lesson.goal}\n\n**Predict first.** {lesson.prediction}\n\n"
@@ -283,10 +284,9 @@ def lesson_notebook(lesson: Lesson, *, data_source: str) -> nbformat.NotebookNod
         first["train_size"] = None
         cells += [new_code_cell(f"lesson_settings = {_python(first)}"), *_loss_cells("lesson_settings")]
     cells += _step_cells(lesson)
-    cells += [
-        new_markdown_cell(f"## Discuss\n\n{lesson.discuss}"),
-        new_markdown_cell(f"## What to notice\n\n{lesson.notice}"),
-    ]
+    cells.append(new_markdown_cell(f"## Discuss\n\n{lesson.discuss}"))
+    if with_answer:
+        cells.append(new_markdown_cell(f"## What to notice\n\n{lesson.notice}"))
     return _notebook(cells)
 
 

@@ -40,6 +40,7 @@ from kdlab.db.schema import (  # noqa: F401 (the tables and insert_or_not: calle
     METADATA,
     classes,
     insert_or_not,
+    predictions,
     result_cache,
     run_starts,
     runs,

@@ -32,6 +32,7 @@ from kdlab.db.schema import (
     METADATA,
     RUNS_BY_CLASS,
     RUNS_BY_RESULT,
+    predictions,
     run_starts,
     servers,
     sign_in_links,
@@ -125,10 +126,17 @@ def _add_sign_in_links(connection: Connection) -> None:
     METADATA.create_all(connection, tables=[sign_in_links])
 
 
+def _add_predictions(connection: Connection) -> None:
+    """Version 6: the lessons' predictions, and when a class's results were revealed (which closes them)."""
+    connection.execute(text("ALTER TABLE classes ADD COLUMN revealed_at FLOAT"))
+    METADATA.create_all(connection, tables=[predictions])
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _add_run_starts,
     _add_servers,
     _share_weights_and_index_classes,
     _add_sign_in_links,
+    _add_predictions,
 ]

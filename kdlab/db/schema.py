@@ -48,6 +48,9 @@ classes = Table(
     Column("is_open", Boolean, nullable=False, default=True),
     Column("results_hidden", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+    # When the results were last revealed (None: never, or hidden since): the class's lesson predictions are
+    # final from then on, and on a server without an instructor key the Lessons page shows this class the answers.
+    Column("revealed_at", Float, nullable=True),
 )
 runs = Table(
     "runs",
@@ -123,6 +126,17 @@ sign_in_links = Table(
     METADATA,
     Column("link_id", String(32), primary_key=True),
     Column("used_at", Float, nullable=False),
+)
+# A lesson's prediction (kdlab.classroom.predictions): one row per student per lesson per class, written
+# insert-on-conflict-update, so a student may change their mind until the class's results are revealed.
+predictions = Table(
+    "predictions",
+    METADATA,
+    Column("class_code", String(16), ForeignKey("classes.code", ondelete="CASCADE"), primary_key=True),
+    Column("lesson", String(41), primary_key=True),  # the lesson's slug (kdlab.classroom.lessons.SLUG)
+    Column("student_id", Integer, ForeignKey("students.id", ondelete="CASCADE"), primary_key=True),
+    Column("answer", JSON, nullable=False),  # a choice's label or a number, checked against the lesson's question
+    Column("made_at", Float, nullable=False),
 )
 
 # The board reads a class's runs oldest first, the instructor's list counts runs per class, the class

@@ -143,3 +143,25 @@ def _seeds_line(pool: SeedPool | None) -> str:
     if pool is None or pool.interval is None:
         return ""
     return f"<br>{pool.seeds} seeds: [{pool.interval[0]:+.0f}, {pool.interval[1]:+.0f}]"
+
+
+def lesson_predictions_figure(
+    rows: list[tuple[str, int, int]], *, title: str, unit: str = "", outcomes: bool = False, font_size: int = 14
+) -> go.Figure:
+    """The class's answers to a lesson's question as bars, one per choice in its order or per number bin
+    (``kdlab.classroom.predictions.answer_counts``); with ``outcomes``, the class's trainings in the same bins
+    beside them, hatched (the pattern, not only the colour, tells the two apart)."""
+    labels = [label for label, _, _ in rows]
+    figure = go.Figure(
+        go.Bar(x=labels, y=[count for _, count, _ in rows], name="predicted", marker_color=OKABE_ITO["blue"])
+    )
+    if outcomes:
+        figure.add_bar(
+            x=labels,
+            y=[count for _, _, count in rows],
+            name="outcome (trainings)",
+            marker=dict(color=OKABE_ITO["orange"], pattern=dict(shape="/")),
+        )
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(type="category")
+    return _layout(figure, title, unit or "answer", "students" if not outcomes else "count", font_size)

@@ -27,11 +27,16 @@ from kdlab.classroom.board import (
     plural,
     prediction_summary,
     table_rows,
+    trainings,
 )
-from kdlab.classroom.classes import class_runs, find_class
+from kdlab.classroom.classes import class_runs, find_class, set_class
+from kdlab.classroom.lessons import Lesson
 from kdlab.classroom.links import parse_board_link
+from kdlab.classroom.predictions import ClassPrediction, answer_counts, class_predictions, lesson_answers
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
+from kdlab.ui.instructor_key import instructor_key_set
+from kdlab.ui.lesson_question import lessons_by_slug
 from kdlab.ui.session import CLASS_KEY
 
 REFRESH_SECONDS = 5.0
@@ -72,14 +77,16 @@ class Snapshot:
     scatter: go.Figure | None
     heatmap: go.Figure | None
     predictions: go.Figure | None
+    lesson_predictions: list[ClassPrediction]  # the answers to the lessons' questions (kdlab.classroom.predictions)
 
 
 @st.cache_resource(ttl=SHARED_SECONDS, max_entries=64, show_spinner=False)
 def board_snapshot(code: str, font_size: int) -> Snapshot:
     """The runs of class ``code`` and their figures (raises ``StorageError``). Cached for a moment."""
-    runs = class_runs(open_database(), code)
+    database = open_database()
+    runs, made = class_runs(database, code), class_predictions(database, code)
     if not finished(runs):
-        return Snapshot(runs, None, None, None)
+        return Snapshot(runs, None, None, None, made)
     numbered = any(
         (check := check_prediction(run.prediction, run.errors_removed)) and check.predicted_by is not None
         for run in runs
@@ -89,6 +96,7 @@ def board_snapshot(code: str, font_size: int) -> Snapshot:
         board_plots.improvement_scatter(runs, font_size=font_size),
         board_plots.improvement_heatmap(heat_cells(runs), font_size=font_size),
         board_plots.prediction_figure(runs, font_size=font_size) if numbered else None,
+        made,
     )
 
 
@@ -182,8 +190,70 @@ def render_results(snapshot: Snapshot) -> None:
             _chart(snapshot.predictions, "board.predictions", f"Predictions against outcomes. {prediction_text}")
 
 
-def render_board_once(code: str, *, large: bool) -> None:
-    """One drawing of the board of class ``code``."""
+def shown_lessons(lesson: Lesson | None, made: list[ClassPrediction]) -> list[Lesson]:
+    """The lesson the board's link names (if it asks a question), else each lesson the class answered, in the
+    lessons' order."""
+    if lesson is not None:
+        return [lesson] if lesson.question is not None else []
+    answered = {prediction.lesson for prediction in made}
+    return [found for slug, found in lessons_by_slug().items() if slug in answered and found.question is not None]
+
+
+def render_lesson_predictions(snapshot: Snapshot, lessons: list[Lesson], *, hidden: bool, font_size: int) -> None:
+    """Each lesson's predictions: while the results are hidden only how many were made; after the reveal a
+    histogram (choices in their order, or number bins beside the class's errors removed) and the same in words."""
+    for lesson in lessons:
+        question = lesson.question
+        answers = lesson_answers(question, lesson.slug, snapshot.lesson_predictions)
+        st.markdown(f"#### Predictions: {lesson.title}")
+        st.caption(lesson.prediction)
+        if hidden or not answers:
+            more = " The answers show after **Reveal**." if hidden and answers else ""
+            st.markdown(f"**{plural(len(answers), 'prediction')} made.**{more}")
+            continue
+        outcomes = []
+        if question.kind == "number":  # the class's trainings, each once, in the same bins
+            outcomes = [round(removed) for _, removed in trainings(snapshot.runs)]
+        rows = answer_counts(question, answers, outcomes)
+        words = "; ".join(f"{label}: {count:,}" for label, count, _ in rows)
+        text = f"{plural(len(answers), 'prediction')}: {words}."
+        if outcomes:
+            text += " Errors removed by the class's trainings: " + "; ".join(
+                f"{label}: {count:,}" for label, _, count in rows if count
+            )
+            text += "."
+        _chart(
+            board_plots.lesson_predictions_figure(
+                rows, title=lesson.title, unit=question.unit, outcomes=bool(outcomes), font_size=font_size
+            ),
+            f"board.lesson.{lesson.slug}",
+            f"Histogram of the class's predictions. {text}",
+        )
+        st.markdown(text)
+
+
+def render_reveal_answers(code: str) -> None:
+    """On a server without an instructor key: a button that reveals class ``code``'s answers (its lesson
+    predictions become final, and the Lessons page shows this class what to notice)."""
+    try:
+        info = find_class(open_database(), code)
+    except StorageError:
+        return
+    if info is None or info.revealed:
+        return
+    if st.button(
+        "Reveal the answers",
+        key="board.reveal",
+        icon=":material/visibility:",
+        help="The class's predictions become final, and the Lessons page shows what to notice for this class.",
+    ):
+        set_class(open_database(), code, results_hidden=False)
+        st.rerun()
+
+
+def render_board_once(code: str, *, large: bool, lesson: Lesson | None = None) -> None:
+    """One drawing of the board of class ``code``, with the predictions of ``lesson`` (else of every lesson
+    the class answered)."""
     try:
         database = open_database()
         info = find_class(database, code)  # not cached: hiding, revealing and closing show at once
@@ -216,6 +286,14 @@ def render_board_once(code: str, *, large: bool) -> None:
             st.markdown(_prediction_text(runs))
         else:
             render_results(snapshot)
+        render_lesson_predictions(
+            snapshot,
+            shown_lessons(lesson, snapshot.lesson_predictions),
+            # Without an instructor key nothing hides the results: the answers wait for the board's own Reveal, so
+            # a projected board does not show the class what the first few predicted.
+            hidden=info.results_hidden or (not instructor_key_set() and not info.revealed),
+            font_size=font_size,
+        )
         if runs:
             st.dataframe(
                 table_rows(runs, hide_results=info.results_hidden),
@@ -225,11 +303,11 @@ def render_board_once(code: str, *, large: bool) -> None:
             )
 
 
-def render_board(code: str, *, large: bool) -> None:
+def render_board(code: str, *, large: bool, lesson: Lesson | None = None) -> None:
     """The board of class ``code``, redrawn every ``REFRESH_SECONDS`` (only the board reruns)."""
 
     @st.fragment(run_every=REFRESH_SECONDS)
     def live_board() -> None:
-        render_board_once(code, large=large)
+        render_board_once(code, large=large, lesson=lesson)
 
     live_board()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.ui.board import BOARD_CLASS_KEY, board_class_code, render_board
+from kdlab.ui.board import BOARD_CLASS_KEY, board_class_code, render_board, render_reveal_answers
 from kdlab.ui.instructor import render_instructor, render_sign_in
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor
+from kdlab.ui.lesson_question import page_lesson
 
 
 def render_board_page() -> None:
@@ -33,5 +34,8 @@ def render_board_page() -> None:
             st.rerun()
         st.info("Type your class's code to see its board.")
         st.stop()
+    lesson = page_lesson("board")  # a lesson's board link: that lesson's predictions
     large = st.toggle("Large text (for a projector)", key="board.large", help="Bigger text and charts.")
-    render_board(code, large=large)
+    if not instructor_key_set():
+        render_reveal_answers(code)
+    render_board(code, large=large, lesson=lesson)

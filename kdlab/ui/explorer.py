@@ -30,6 +30,7 @@ from kdlab.plots.style import with_source
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
+from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data, teacher_or_stand_in
 from kdlab.ui.widgets import teacher_selectbox
@@ -315,6 +316,7 @@ def render_similarity(
 def render_explorer_page() -> None:
     """The explorer below its title: teacher, temperature, a test digit, its soft targets in bars and words,
     the entropy curve, an ensemble's members, and which digits look alike."""
+    render_lesson_question("explorer")  # a lesson's link: its question, above the page
     data = get_data()
     test = data.test
     shown = choose_teacher()

@@ -22,6 +22,7 @@ from kdlab.classroom.classes import (
     open_class,
     set_class,
 )
+from kdlab.classroom.predictions import class_predictions, predictions_csv
 from kdlab.db.database import StorageError, open_database
 from kdlab.serve.jobs import default_runner
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor, sign_in
@@ -69,7 +70,7 @@ def _class_actions(code: str) -> None:
         return
     state = ("open" if info.is_open else "closed") + (", results hidden" if info.results_hidden else ", results shown")
     st.markdown(f"**Class {info.code}** ({info.title}): {state}.")
-    columns = st.columns(4)
+    columns = st.columns(5)
     if columns[0].button(
         "Close the class" if info.is_open else "Reopen the class",
         key="board.instructor.open",
@@ -95,7 +96,17 @@ def _class_actions(code: str) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
-    with columns[3].popover("Clear the board", icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
+    columns[3].download_button(
+        "Export the predictions (CSV)",
+        predictions_csv(class_predictions(database, code)),
+        file_name=f"class-{code}-predictions.csv",
+        mime="text/csv",
+        key="board.instructor.predictions_csv",
+        icon=":material/download:",
+        on_click="ignore",
+        help="Each student's answer to each lesson's question: lesson, nickname, answer, time.",
+    )
+    with columns[4].popover("Clear the board", icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
         st.caption("Takes every run off this class's board; the students keep their runs. Export them first.")
         if st.button("Clear it now", key="board.instructor.clear", type="primary"):
             cleared = clear_class(database, code)

@@ -38,6 +38,7 @@ from kdlab.ui.lab_run import (
 )
 from kdlab.ui.lab_seeds import render_seeds
 from kdlab.ui.lab_split import non_target_caption
+from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.live_figures import LIVE_FIGURES
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
@@ -144,6 +145,7 @@ def render_lab_page() -> None:
     init_controls(len(data.train))
     link = apply_lab_link(len(data.train))  # an assignment link's settings and locks (checked; bad values explained)
     render_assignment(link)
+    render_lesson_question("lab", joins_class=False)  # a lesson's link: its question (the link joined its class)
     values, trained = render_controls(data, link)
     press = lab_press(values, data, link)
     non_target_caption(trained, None if press is None else press.first, data)

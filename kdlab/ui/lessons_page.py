@@ -1,5 +1,9 @@
 """The Lessons page: a lesson from ``lessons/`` (``?lesson=<file name>``), its steps' links that preset (and lock)
-the pages, every link as a full address for a slide, and the lesson as a notebook."""
+the pages, every link as a full address for a slide, and the lesson as a notebook.
+
+The answer ("What to notice" and the notes for the teacher) shows to a signed-in instructor only on a server
+with an instructor key; on one without, behind "Show the answer", or at once for a class code whose results the
+board revealed."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from kdlab.classroom.links import parse_class_code, shown, url_value
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.db.database import StorageError, open_database
-from kdlab.ui.instructor_key import instructor_key_set
+from kdlab.ui.instructor_key import instructor_key_set, is_instructor
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import CLASS_KEY
 from kdlab.ui.sharing import render_students_address, shared_link
@@ -92,6 +96,40 @@ def render_steps(lesson: Lesson, class_code: str | None) -> None:
                     page_link(target.path, text, ":material/open_in_new:", query_params=params)
 
 
+def answer_shown(lesson: Lesson, class_code: str | None) -> bool:
+    """Whether this session sees the lesson's answer: the instructor, on a server with a key (no one else);
+    on a server without one, after "Show the answer" (this lesson, this session) or for a class whose results
+    the board revealed."""
+    if instructor_key_set():
+        if not is_instructor():
+            st.caption(
+                ":material/lock: What to notice and the notes for the teacher show to the instructor, signed in on "
+                "the class board."
+            )
+            return False
+        return True
+    shown_key = f"lessons.answer.{lesson.slug}"
+    if class_code is not None and not st.session_state.get(shown_key):
+        try:
+            info = find_class(open_database(), class_code)
+        except StorageError:
+            info = None
+        if info is not None and info.revealed:
+            st.caption(f"Class {class_code}'s results are revealed on its board, so the answer shows.")
+            return True
+    if st.session_state.get(shown_key):
+        return True
+    if st.button(
+        "Show the answer",
+        key="lessons.show_answer",
+        icon=":material/visibility:",
+        help="What to notice and the notes for the teacher. Predict first: the class board's Reveal also shows them.",
+    ):
+        st.session_state[shown_key] = True
+        st.rerun()
+    return False
+
+
 def render_lessons_page() -> None:
     """The lessons below the introduction: the lesson chosen, its steps, the discussion, the links for a
     slide, the teacher's notes and the lesson as a notebook."""
@@ -109,18 +147,20 @@ def render_lessons_page() -> None:
     st.markdown(f"**Predict first.** {lesson.prediction}")
     render_steps(lesson, class_code)
     st.markdown(f"**Discuss.** {lesson.discuss}")
-    st.markdown(f"**What to notice.** {lesson.notice}")
+    with_answer = answer_shown(lesson, class_code)
+    if with_answer:
+        st.markdown(f"**What to notice.** {lesson.notice}")
     with st.expander("Links for your slides, with QR codes"):
         for number, step in enumerate(lesson.steps, start=1):
             for label, url in step.urls(base, class_code=class_code):
                 shared_link(url, f"Step {number}" + (f", {label}" if label != "Open" else ""))
-    if lesson.notes:
+    if lesson.notes and with_answer:
         with st.expander("Notes for the teacher"):
             st.markdown(lesson.notes)
     data = get_data()
     st.download_button(
         "Take this lesson home (Jupyter notebook)",
-        notebook_bytes(lesson_notebook(lesson, data_source=data.source.name)),
+        notebook_bytes(lesson_notebook(lesson, data_source=data.source.name, with_answer=with_answer)),
         file_name=f"kdlab-lesson-{lesson.slug}.ipynb",
         mime="application/x-ipynb+json",
         key="lessons.notebook",

@@ -14,6 +14,7 @@ from kdlab.serve.runner import JobStatus
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.client import client_address
 from kdlab.ui.instructor import may_start_long_jobs
+from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.progress import follow_job
 from kdlab.ui.replays import render_result
 from kdlab.ui.resources import get_data
@@ -116,6 +117,7 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
 
 def render_replays_page() -> None:
     """The page below its introduction: the budget, then one tab per replay."""
+    render_lesson_question("replays")  # a lesson's link: its question, above the page
     data = get_data()
     budget, allowed = choose_budget()
     link = apply_page_link("replays", parse_replay_link, REPLAY_PARAMETERS, open_tab)

@@ -3,7 +3,9 @@ replay page with their settings set and locked."""
 
 from urllib.parse import parse_qs, urlparse
 
+from kdlab.classroom.classes import open_class, set_class
 from kdlab.classroom.lessons import LESSONS_DIR, load_lesson
+from kdlab.db.database import open_database
 from kdlab.experiments.replays import REPLAYS
 from tests.app.helpers import open_alone, run_until, texts
 
@@ -49,3 +51,38 @@ def test_explorer_and_replay_links_set_their_pages():
     assert "replay=`omit-4` is not a replay" in texts(wrong.warning) and "bias=`x` is not a number" in texts(
         wrong.warning
     )
+
+
+KEY = "correct-horse-battery-staple"
+NOTICE = "**What to notice.**"
+
+
+def notes_expander(at) -> list:
+    return [element for element in at.expander if element.label == "Notes for the teacher"]
+
+
+def test_the_answer_shows_to_the_instructor_and_never_to_a_student_on_a_server_with_a_key(monkeypatch):
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
+    student = open_alone("pages/lessons.py", query={"lesson": "4-the-missing-3"})
+    assert not student.exception, [e.value for e in student.exception]
+    assert NOTICE not in texts(student.markdown) and not notes_expander(student)
+    assert not [button for button in student.button if button.key == "lessons.show_answer"]
+    assert "show to the instructor" in texts(student.caption)
+    instructor = open_alone("pages/lessons.py", query={"lesson": "4-the-missing-3", "key": KEY})
+    assert NOTICE in texts(instructor.markdown) and notes_expander(instructor)
+
+
+def test_without_a_key_the_answer_waits_for_show_the_answer_or_the_board_reveal(monkeypatch):
+    monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)
+    at = open_alone("pages/lessons.py", query={"lesson": "4-the-missing-3"})
+    assert NOTICE not in texts(at.markdown) and not notes_expander(at)
+    at.button(key="lessons.show_answer").click().run()
+    assert NOTICE in texts(at.markdown) and notes_expander(at)
+
+    open_class(open_database(), "SHOW-1")
+    other = open_alone("pages/lessons.py", query={"lesson": "4-the-missing-3"})
+    other.text_input(key="lessons.class").input("SHOW-1").run()
+    assert NOTICE not in texts(other.markdown)  # the class exists, but nothing is revealed yet
+    set_class(open_database(), "SHOW-1", results_hidden=False)  # the board's Reveal
+    other.run()
+    assert NOTICE in texts(other.markdown) and "SHOW-1's results are revealed" in texts(other.caption)

@@ -71,7 +71,7 @@ def new_store(database) -> DatabaseRunStore:
 
 def test_a_new_database_gets_the_latest_schema_once(database_url):
     database = open_database(database_url)
-    assert database.version() == len(schema.MIGRATIONS) == 5
+    assert database.version() == len(schema.MIGRATIONS) == 6
     with database.read() as connection:
         tables = set(inspect(connection).get_table_names())
         assert {
@@ -83,13 +83,14 @@ def test_a_new_database_gets_the_latest_schema_once(database_url):
             "weight_refs",
             "result_cache",
             "run_starts",
+            "predictions",
         } <= tables
         assert {"servers", "sign_in_links"} <= tables
         if database.is_sqlite:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     schema.forget_databases()
-    assert open_database(database_url).version() == 5  # opening again applies nothing twice
+    assert open_database(database_url).version() == 6  # opening again applies nothing twice
 
 
 def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
@@ -99,8 +100,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
     def add_a_column(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN note VARCHAR(200)"))
 
-    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 6
-    assert database.version() == 6
+    assert schema.upgrade(database, [*schema.MIGRATIONS, add_a_column]) == 7
+    assert database.version() == 7
     assert [r.run_id for r in store.records()] == ["run1"]
     with database.read() as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("runs")}
@@ -108,8 +109,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_runs(database):
 
 def test_a_database_newer_than_the_code_is_refused_with_a_message(database):
     with database.write() as connection:
-        connection.execute(schema.schema_version.insert().values(version=7, applied_at=0.0))
-    with pytest.raises(StorageError, match="newer kdlab .*version 7.*Runs already stored are kept"):
+        connection.execute(schema.schema_version.insert().values(version=8, applied_at=0.0))
+    with pytest.raises(StorageError, match="newer kdlab .*version 8.*Runs already stored are kept"):
         schema.upgrade(database)
 
 

@@ -201,7 +201,7 @@ def test_a_version_3_database_is_upgraded_and_its_weights_stay_readable(database
             row |= {"status": "completed", "source": "trained", "config": {}, "summary": {}, "curves": {}}
             connection.execute(schema.runs.insert().values(**row, per_class={}, confusion={}))
             connection.execute(V1_RUN_WEIGHTS.insert().values(run_id=f"run{number}", data=data))
-    assert schema.upgrade(old) == len(schema.MIGRATIONS) == old.version() == 5
+    assert schema.upgrade(old) == len(schema.MIGRATIONS) == old.version() == 6
     assert [store.get(f"run{n}").student_weights for n in (1, 2, 3)] == [STUDENT, STUDENT, b"other"]
     assert store.get("run1").baseline_weights is None
     with old.read() as connection:
@@ -209,7 +209,7 @@ def test_a_version_3_database_is_upgraded_and_its_weights_stay_readable(database
         stored = connection.execute(select(schema.weight_blobs.c.digest)).scalars().all()
     assert sorted(stored) == sorted({digest_of(STUDENT), digest_of(b"other")})
     old.engine.dispose()
-    assert open_database(database_url).version() == 5  # a server opening it finds it current
+    assert open_database(database_url).version() == 6  # a server opening it finds it current
 
 
 def test_the_board_reads_its_own_column_and_a_run_filed_before_it_still_shows(database):

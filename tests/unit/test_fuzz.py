@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdlab.classroom.lab_settings import LAB_NAMES, config_fields
-from kdlab.classroom.lessons import Lesson, LessonError, Step, parse_lesson
+from kdlab.classroom.lessons import Lesson, LessonError, Question, Step, parse_lesson
 from kdlab.classroom.links import (
     EXPLORER_PARAMETERS,
     KNOWN_PARAMETERS,
@@ -187,6 +187,13 @@ def lesson_files(draw) -> str:
     for name in draw(st.lists(st.sampled_from([*fields, "order", "extra"]), max_size=3)):
         fields[name] = draw(toml_text)
     lines = [f"{name} = {value}" for name, value in fields.items()]
+    if draw(st.booleans()):  # a question: kind, choices, unit, min, max with hostile values
+        lines.append("[question]")
+        lines.append(f"kind = {draw(st.one_of(st.sampled_from(['choice', 'number']).map(json.dumps), toml_text))}")
+        for name in draw(
+            st.lists(st.sampled_from(["choices", "unit", "min", "max", "answer"]), max_size=4, unique=True)
+        ):
+            lines.append(f"{name} = {draw(toml_text)}")
     for _ in range(draw(st.integers(0, 3))):
         lines.append("[[steps]]")
         lines.append(f"text = {draw(st.one_of(st.just(json.dumps('Do it.')), toml_text))}")
@@ -208,9 +215,44 @@ def test_a_lesson_file_loads_or_says_what_to_fix(text):
         assert str(error).startswith("lessons/fuzz.md:")
         return
     assert 5 <= lesson.minutes <= 20
+    if lesson.question is not None:
+        assert lesson.question == Question(**vars(lesson.question))  # it validates itself
     for step in lesson.steps:
         for _, params in step.links():
             assert check_link(step.page, params) == []
+
+
+QUESTIONS = (
+    Question("choice", ("T = 1", "T = 4")),
+    Question("number", unit="errors", bounds=(-10000, 10000)),
+    Question("number", unit="share", bounds=(0, 0.5)),
+)
+
+
+@settings(max_examples=300, deadline=2000)
+@given(
+    question=st.sampled_from(QUESTIONS),
+    raw=st.one_of(
+        hostile_text,
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=3),
+        st.sampled_from(["T = 1", "T = 4"]),
+    ),
+)
+def test_a_saved_answer_is_one_of_the_choices_or_within_bounds_whatever_is_sent(question, raw):
+    try:
+        answer = question.answer(raw)
+    except ValueError as error:
+        assert len(str(error)) < 300
+        return
+    if question.kind == "choice":
+        assert answer in question.choices
+    else:
+        assert question.bounds[0] <= answer <= question.bounds[1] and not isinstance(answer, bool)
+    json.dumps(answer, allow_nan=False)  # fits the database's JSON column
 
 
 @settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])

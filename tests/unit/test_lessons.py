@@ -3,7 +3,7 @@ is explained. The lessons page and its links are tests/app/test_lessons_page.py.
 
 import pytest
 
-from kdlab.classroom.lessons import LessonError, lesson_files, load_lessons, parse_lesson
+from kdlab.classroom.lessons import LessonError, Question, lesson_files, load_lessons, parse_lesson
 from kdlab.classroom.links import check_link
 
 GOOD = """+++
@@ -45,11 +45,16 @@ def test_a_new_lesson_is_a_data_file(tmp_path):
     (lesson,), problems = load_lessons(tmp_path)
     assert problems == [] and lesson.slug == "my-lesson" and lesson.notes == "Notes for the teacher."
     (step,) = lesson.steps
+    lesson_and_class = {"lesson": "my-lesson", "class": "C1"}
     assert step.links(class_code="C1") == [
-        ("alpha = 0.5", {"T": "8", "lock": "T", "class": "C1", "alpha": "0.5"}),
-        ("alpha = 0.9", {"T": "8", "lock": "T", "class": "C1", "alpha": "0.9"}),
+        ("alpha = 0.5", {"T": "8", "lock": "T", **lesson_and_class, "alpha": "0.5"}),
+        ("alpha = 0.9", {"T": "8", "lock": "T", **lesson_and_class, "alpha": "0.9"}),
     ]
-    assert step.urls("http://server:8501")[0][1] == "http://server:8501/distillation_lab?T=8&lock=T&alpha=0.5"
+    assert (
+        step.urls("http://server:8501")[0][1]
+        == "http://server:8501/distillation_lab?T=8&lock=T&lesson=my-lesson&alpha=0.5"
+    )
+    assert lesson.question is None  # a lesson without a [question] asks its prediction in words only
 
 
 @pytest.mark.parametrize(
@@ -79,3 +84,82 @@ def test_a_broken_lesson_says_which_file_and_what_to_fix(tmp_path, change, messa
     (tmp_path / "fine.md").write_text(GOOD)
     lessons, problems = load_lessons(tmp_path)  # one bad file does not hide the others
     assert [lesson.slug for lesson in lessons] == ["fine"] and message in problems[0]
+
+
+CHOICE = '[question]\nkind = "choice"\nchoices = ["T = 1", "T = 4", "T = 20"]\n\n[[steps]]'
+NUMBER = '[question]\nkind = "number"\nunit = "errors"\nmin = -100\nmax = 100\n\n[[steps]]'
+
+
+def with_question(table: str) -> str:
+    return GOOD.replace("[[steps]]", table, 1)
+
+
+def test_every_lesson_asks_its_own_question_on_every_page_it_opens():
+    lessons, _ = load_lessons()
+    kinds = {lesson.slug: lesson.question.kind for lesson in lessons if lesson.question is not None}
+    assert len(kinds) == len(lessons) and "number" in kinds.values() and "choice" in kinds.values()
+    for lesson in lessons:
+        for step in lesson.steps:
+            for _, params in step.links(class_code="PHYS-7"):
+                assert params.get("lesson") == (
+                    lesson.slug if step.page in ("lab", "explorer", "replays", "board") else None
+                )
+
+
+def test_a_lesson_declares_a_choice_or_a_number_question():
+    choice = parse_lesson(with_question(CHOICE), "choice").question
+    assert choice == Question("choice", ("T = 1", "T = 4", "T = 20"))
+    assert choice.answer("T = 4") == "T = 4"
+    number = parse_lesson(with_question(NUMBER), "number").question
+    assert number.unit == "errors" and number.bounds == (-100, 100) and number.whole
+    assert number.answer(-3) == -3 and number.answer(12.0) == 12 and isinstance(number.answer(12.0), int)
+
+
+@pytest.mark.parametrize(
+    ("question", "raw", "message"),
+    [
+        (Question("choice", ("a", "b")), "c", "is not one of the answers (a, b)"),
+        (Question("choice", ("a", "b")), 1, "is not one of the answers"),
+        (Question("number", unit="errors", bounds=(-100, 100)), 101, "is not a number from -100 to 100 errors"),
+        (Question("number", unit="errors", bounds=(-100, 100)), float("nan"), "is not a number"),
+        (Question("number", unit="errors", bounds=(-100, 100)), True, "is not a number"),
+        (Question("number", unit="errors", bounds=(-100, 100)), "5", "is not a number"),
+        (Question("number", unit="errors", bounds=(-100, 100)), 2.5, "is not a whole number of errors"),
+    ],
+)
+def test_a_forged_answer_is_refused_with_what_an_answer_may_be(question, raw, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        question.answer(raw)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[question]\nkind = "essay"\n\n[[steps]]', "kind = `essay`; a question's kind is choice or number"),
+        ('[question]\nkind = "choice"\nchoices = ["only"]\n\n[[steps]]', "lists 2 to 8 choices"),
+        ('[question]\nkind = "choice"\nchoices = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]\n\n[[steps]]', "2 to 8"),
+        ('[question]\nkind = "choice"\nchoices = ["a", "a"]\n\n[[steps]]', "the choices must differ"),
+        ('[question]\nkind = "choice"\nchoices = ["a", 2]\n\n[[steps]]', "each choice is a text of 1 to 60"),
+        ('[question]\nkind = "choice"\nchoices = "a, b"\n\n[[steps]]', "lists 2 to 8 choices"),
+        ('[question]\nkind = "number"\nmin = 0\nmax = 10\n\n[[steps]]', 'needs unit = "..."'),
+        ('[question]\nkind = "number"\nunit = "errors"\nmin = 10\nmax = 0\n\n[[steps]]', "min below max"),
+        ('[question]\nkind = "number"\nunit = "errors"\nmax = 10\n\n[[steps]]', "needs min and max"),
+        ('[question]\nkind = "number"\nunit = "errors"\nmin = 0\nmax = inf\n\n[[steps]]', "needs min and max"),
+        (
+            '[question]\nkind = "number"\nunit = "e"\nmin = 0\nmax = 1\nchoices = ["a", "b"]\n\n[[steps]]',
+            "(no choices)",
+        ),
+        ('[question]\nkind = "choice"\nchoices = ["a", "b"]\nunit = "e"\n\n[[steps]]', "has choices only"),
+        ('[question]\nkind = "choice"\nanswer = "a"\n\n[[steps]]', "the question has `answer`; it takes kind"),
+        ('question = "which?"\n\n[[steps]]', "write the question as a [question] table"),
+    ],
+)
+def test_a_bad_question_says_which_file_and_what_to_fix(table, message):
+    with pytest.raises(LessonError, match="lessons/broken.md") as raised:
+        parse_lesson(with_question(table), "broken")
+    assert message in str(raised.value)
+
+
+def test_a_step_never_types_its_lesson():
+    with pytest.raises(LessonError, match="names lesson in its params"):
+        parse_lesson(GOOD.replace('lock = "T"', 'lock = "T", lesson = "x"'), "broken")

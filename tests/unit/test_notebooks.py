@@ -71,6 +71,9 @@ def test_every_lesson_has_a_valid_notebook_whose_code_parses():
         assert lesson.title in notebook.cells[0].source and lesson.discuss in notebook.cells[-2].source
         lab_links = sum(len(step.links()) for step in lesson.steps if step.page == "lab")
         assert sum("run_distillation(config, data)" in source for source in code) == lab_links
+        assert lesson.notice in notebook.cells[-1].source
+        hidden = lesson_notebook(lesson, data_source="mnist", with_answer=False)  # for a student: no answer
+        assert not any(lesson.notice in cell.source for cell in hidden.cells)
 
 
 def test_a_lessons_labels_and_values_reach_the_notebook_as_data_never_as_code():

@@ -1,0 +1,163 @@
+"""The lesson's question on a page a lesson's step opens: the lab, the explorer and the replays.
+
+A step's link carries ``lesson=<slug>`` (``kdlab.classroom.lessons.Step.links``). The page checks it on the
+server (a slug in form, a lesson that exists: else one warning, and no question), keeps it for the session
+(a navigation link drops the URL's parameters; it is put back), and asks the lesson's question once, above
+the page's content: a radio for a choice, a number box with its unit for a number, and "Save my prediction".
+In a class the answer is filed for the class (``kdlab.classroom.predictions``), changeable until the class's
+results are revealed; without one it is kept in the session, and the box says so.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kdlab.classroom.classes import find_class
+from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
+from kdlab.classroom.links import parse_class_code, parse_lesson_slug, shown, url_value
+from kdlab.classroom.predictions import PredictionsClosed, save_prediction, student_prediction
+from kdlab.db.database import StorageError, open_database
+from kdlab.ui.assignment import join_class
+from kdlab.ui.session import CLASS_KEY, STUDENT_KEY, session_runs, student_runs_for_action
+
+SESSION_ANSWERS = "lesson.answers"  # lesson slug -> the answer of a student without a class
+NO_CLASS = (
+    "You are not in a class, so your prediction is kept in this browser tab only: your teacher's board does not "
+    "see it. A link with your class's code files it for the class."
+)
+
+
+def page_lesson(page: str) -> Lesson | None:
+    """The lesson the page's link names (``?lesson=``, checked once per new value, kept for the session), or
+    None. An unknown or malformed one gets one warning and is ignored."""
+    raw = url_value(st.query_params.to_dict(), "lesson")  # cut short: it is kept in the session and echoed
+    key, asked = f"{page}.lesson", f"{page}.lesson.asked"
+    if raw is not None and raw != st.session_state.get(asked):
+        st.session_state[asked] = raw
+        st.session_state.pop(key, None)
+        slug, problem = parse_lesson_slug(raw)
+        if slug is not None and slug in lessons_by_slug():
+            st.session_state[key] = slug
+        elif raw.strip():
+            problem = problem or f"there is no lesson {shown(raw)} on this server; no question is asked"
+            st.warning(f"**This link's lesson was not used.** {problem[0].upper()}{problem[1:]}.")
+    slug = st.session_state.get(key)
+    if slug is None:
+        return None
+    if raw is None:
+        st.query_params["lesson"] = slug  # a navigation link dropped it
+    return lessons_by_slug().get(slug)
+
+
+def lessons_by_slug() -> dict[str, Lesson]:
+    """The lessons that load, by slug (six small files: read on each run, so a teacher's edit shows at once)."""
+    return {lesson.slug: lesson for lesson in load_lessons(lessons_dir())[0]}
+
+
+def class_from_link(page: str) -> None:
+    """The explorer's and the replays' ``class=`` (a lesson's link carries it): joined once per new value,
+    as the lab joins its link's class."""
+    raw = url_value(st.query_params.to_dict(), "class")
+    if raw is None or raw == st.session_state.get(f"{page}.class.asked"):
+        return
+    st.session_state[f"{page}.class.asked"] = raw
+    code, problem = parse_class_code(raw)
+    if problem:
+        st.warning(f"**This link's class was not used.** {problem}.")
+    elif code and code != st.session_state.get(CLASS_KEY):
+        join_class(code)
+
+
+def render_lesson_question(page: str, *, joins_class: bool = True) -> None:
+    """The question of the lesson the page's link names, once, above the page's content (nothing without one).
+    ``joins_class``: the page's ``class=`` is the question's to join (the lab joins its own)."""
+    lesson = page_lesson(page)
+    if lesson is None or lesson.question is None:
+        return
+    if joins_class:
+        class_from_link(page)
+    code = st.session_state.get(CLASS_KEY)
+    with st.container(border=True, key=f"{page}-lesson-question"):
+        st.markdown(f":material/quiz: **Predict first ({lesson.title}).** {lesson.prediction}")
+        if code is None:
+            saved, closed = st.session_state.get(SESSION_ANSWERS, {}).get(lesson.slug), False
+        else:
+            try:
+                saved, closed = stored_answer(code, lesson)
+            except StorageError as error:
+                st.warning(f"**Your prediction cannot be read right now.** {error}")
+                return
+        if closed:
+            st.info(
+                f"Class {code}'s results are revealed, so the predictions are closed. "
+                + (f"Yours: **{saved}**." if saved is not None else "You made none for this lesson.")
+            )
+            return
+        value = answer_widget(page, lesson, saved)
+        if st.button("Save my prediction", key=f"{page}.question.save", icon=":material/how_to_vote:"):
+            save(lesson, value, code)
+        elif saved is not None:
+            st.caption(
+                f"Your prediction: **{saved}**."
+                + (" You may change it until the results are revealed." if code else "")
+            )
+        if code is None:
+            st.caption(NO_CLASS)
+
+
+def stored_answer(code: str, lesson: Lesson) -> tuple[object, bool]:
+    """The student's stored answer in class ``code`` (None if none), and whether the class's results are
+    revealed (its predictions closed)."""
+    session_runs()  # signs the URL's student in, creating nobody
+    student = st.session_state.get(STUDENT_KEY)
+    database = open_database()
+    info = find_class(database, code)
+    saved = student_prediction(database, code, lesson, student.id) if student is not None else None
+    return saved, info is not None and info.revealed
+
+
+def answer_widget(page: str, lesson: Lesson, saved: object):
+    """A radio over the choices, or a number box with the unit; starts at the saved answer."""
+    question = lesson.question
+    key = f"{page}.question.{lesson.slug}"
+    if question.kind == "choice":
+        index = question.choices.index(saved) if saved in question.choices else None
+        return st.radio("Your prediction", question.choices, index=index, key=key)
+    low, high = question.bounds
+    if question.whole:
+        low, high, step = int(low), int(high), 1
+    else:
+        low, high, step = float(low), float(high), None
+    return st.number_input(
+        f"Your prediction ({question.unit})",
+        min_value=low,
+        max_value=high,
+        value=saved,
+        step=step,
+        key=key,
+        placeholder=f"{low:g} to {high:g}",
+    )
+
+
+def save(lesson: Lesson, value: object, code: str | None) -> None:
+    """Check ``value`` against the lesson's question and keep it: for the class, or in the session."""
+    try:
+        answer = lesson.question.answer(value)
+    except ValueError as error:
+        st.error(f"**Choose an answer first.** {error}." if value is None else f"**Not saved.** {error}.")
+        return
+    if code is None:
+        st.session_state.setdefault(SESSION_ANSWERS, {})[lesson.slug] = answer
+        st.success(f"Saved in this tab: **{answer}**.")
+        return
+    if student_runs_for_action() is None:  # over the limit of new students: said why
+        return
+    student = st.session_state.get(STUDENT_KEY)
+    try:
+        if student is None:
+            raise StorageError("The run database cannot be reached, so your prediction was not saved; try again soon.")
+        save_prediction(open_database(), code, lesson, student.id, answer)
+    except (PredictionsClosed, StorageError) as error:
+        st.warning(f"**Not saved.** {error}")
+        return
+    st.success(f"Saved for class {code}: **{answer}**. You may change it until the results are revealed.")

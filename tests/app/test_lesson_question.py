@@ -1,0 +1,70 @@
+"""The lesson's question on the pages a lesson's step opens: asked once above the page, saved for the class
+(changeable until the reveal, then final), kept in the session without a class, and an unknown lesson
+ignored with one warning."""
+
+import pytest
+
+from kdlab.classroom.classes import find_class, set_class
+from kdlab.classroom.predictions import class_predictions
+from kdlab.db.database import open_database
+from tests.app.helpers import open_alone, texts
+
+REPLAYS = "pages/paper_replays.py"
+LAB = "pages/distillation_lab.py"
+MISSING_3 = "4-the-missing-3"
+
+
+@pytest.fixture(autouse=True)
+def no_instructor_key(monkeypatch):
+    monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)
+
+
+def test_a_student_in_a_class_saves_changes_and_then_cannot_change_after_the_reveal():
+    at = open_alone(REPLAYS, query={"replay": "omit-3", "lesson": MISSING_3, "class": "ASK-1"})
+    assert not at.exception and not at.warning, texts(at.warning)
+    radio = at.radio(key=f"replays.question.{MISSING_3}")
+    assert radio.options == ["None", "A few", "About half", "Most"] and radio.value is None
+    assert "What share of the test 3s will it get right" in texts(at.markdown)
+    at.button(key="replays.question.save").click().run()
+    assert "Choose an answer first" in texts(at.error)
+    assert class_predictions(open_database(), "ASK-1") == []
+
+    at.radio(key=f"replays.question.{MISSING_3}").set_value("A few").run()
+    at.button(key="replays.question.save").click().run()
+    assert "Saved for class ASK-1: **A few**" in texts(at.success)
+    at.radio(key=f"replays.question.{MISSING_3}").set_value("Most").run()
+    at.button(key="replays.question.save").click().run()
+    (made,) = class_predictions(open_database(), "ASK-1")  # one row per student: changed, not added
+    assert made.lesson == MISSING_3 and made.answer == "Most"
+
+    set_class(open_database(), "ASK-1", results_hidden=True)
+    set_class(open_database(), "ASK-1", results_hidden=False)  # the board's Reveal
+    assert find_class(open_database(), "ASK-1").revealed
+    at.run()
+    assert "predictions are closed. Yours: **Most**" in texts(at.info)
+    assert not [radio for radio in at.radio if radio.key == f"replays.question.{MISSING_3}"]
+
+
+def test_a_student_without_a_class_answers_a_number_kept_in_the_session():
+    at = open_alone(LAB, query={"lesson": "2-does-the-teacher-help"})
+    assert not at.exception and not at.warning, texts(at.warning)
+    box = at.number_input(key="lab.question.2-does-the-teacher-help")
+    assert "errors" in box.label and box.min == -10000 and box.max == 10000
+    box.set_value(12).run()
+    at.button(key="lab.question.save").click().run()
+    assert "Saved in this tab: **12**" in texts(at.success)
+    assert "kept in this browser tab only" in texts(at.caption)
+    assert at.session_state["lesson.answers"] == {"2-does-the-teacher-help": 12}
+    assert at.query_params["lesson"] == "2-does-the-teacher-help"
+
+
+@pytest.mark.parametrize(
+    ("lesson", "says"), [("nope", "there is no lesson `nope`"), ("../x", "is not a lesson's name")]
+)
+def test_an_unknown_lesson_gets_one_warning_and_no_question(lesson, says):
+    at = open_alone(REPLAYS, query={"lesson": lesson})
+    assert not at.exception
+    assert says in texts(at.warning).lower() or says in texts(at.warning)
+    assert not [button for button in at.button if button.key == "replays.question.save"]
+    at.run()
+    assert says not in texts(at.warning)  # once per link, not on every rerun
