@@ -49,3 +49,14 @@ def test_explorer_and_replay_links_set_their_pages():
     assert "replay=`omit-4` is not a replay" in texts(wrong.warning) and "bias=`x` is not a number" in texts(
         wrong.warning
     )
+
+
+def test_the_lessons_page_shows_each_plan_as_a_timetable_of_its_lessons():
+    at = open_alone("pages/lessons.py")
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [expander.label for expander in at.expander]
+    plans = [label for label in labels if label.startswith(("An introduction (", "A deeper class ("))]
+    assert len(plans) == 2
+    rows = [row for table in at.table for row in table.value.to_dict("records")]
+    assert any(row["part"] == "Lesson: Does the teacher help?" for row in rows)
+    assert rows[0]["from"] == "0:00" and rows[0]["part"] == "Opening"
