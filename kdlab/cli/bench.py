@@ -6,7 +6,8 @@ import argparse
 
 import torch
 
-from kdlab.cli.classroom import MODES, classroom_lines, run_classroom
+from kdlab.classroom.lessons import LessonError, lessons_dir, load_lesson
+from kdlab.cli.classroom import MODES, classroom_lines, lesson_lines, run_classroom, run_lesson
 from kdlab.cli.common import UserError, add_data_arguments, log, progress_printer
 from kdlab.cli.timing import run_benchmark
 from kdlab.ml.data import load_mnist
@@ -39,7 +40,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-replay", action="store_true", help="leave out the quick table replay (it trains for minutes)"
     )
+    parser.add_argument(
+        "--lesson",
+        metavar="SLUG",
+        help="classroom: the class follows this lesson's lab steps (a file name in lessons/ without .md, e.g. "
+        "3-too-cold-too-hot), each step's links dealt round the room; --mode is then not used",
+    )
     add_data_arguments(parser)
+
+
+def _lesson(slug: str):
+    path = lessons_dir() / f"{slug}.md"
+    if not path.is_file():
+        names = ", ".join(sorted(file.stem for file in lessons_dir().glob("*.md")))
+        raise UserError(f"--lesson {slug!r} is not a lesson; choose one of: {names}")
+    try:
+        return load_lesson(path)
+    except LessonError as error:
+        raise UserError(str(error)) from error
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -48,6 +66,11 @@ def run(args: argparse.Namespace) -> dict:
         if args.students < 1:
             raise UserError(f"--students must be at least 1 (got {args.students})")
         log(f"Data: {data.source.label}; device: {pick_device()}")
+        if args.lesson:
+            report = run_lesson(data, _lesson(args.lesson), args.students, on_event=progress_printer)
+            for line in lesson_lines(report):
+                log(line)
+            return report
         report = run_classroom(data, args.mode, args.students, on_event=progress_printer, script=args.script)
         for line in classroom_lines(report):
             log(line)

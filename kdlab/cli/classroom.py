@@ -7,7 +7,9 @@ starts empty. The lab's default settings and its cached teacher (trained first i
 
 - *lesson*: every student follows the same lesson link (one seed) with a temperature of their own,
   spread over the lab's temperatures from 1 to 20 (30 students share 11 values, as a class would);
-- *free*: every student trains the defaults with their own seed.
+- *free*: every student trains the defaults with their own seed;
+- a lesson (``lesson_classes``): each lab step of a lesson file, its links handed out round the room as a
+  teacher would (student ``i`` takes the step's link ``i mod n``), the step's runs pressed at once.
 
 First one default run alone on the same backend (both students, one torch thread, its own empty
 database), then the class, all submitted at once, each student from a client address of their own and
@@ -29,7 +31,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from kdlab.classroom.classes import class_for_link, class_runs
-from kdlab.classroom.lab_settings import TEMPERATURES
+from kdlab.classroom.lab_settings import TEMPERATURES, lab_defaults
+from kdlab.classroom.lessons import Lesson
+from kdlab.classroom.links import parse_lab_link
+from kdlab.classroom.prepare import lab_link_configs
 from kdlab.cli.classroom_script import ClassroomScript
 from kdlab.db.database import Database, open_database
 from kdlab.db.runs import DatabaseRunStore
@@ -65,6 +70,21 @@ def class_configs(mode: str, students: int, base: DistillConfig | None = None) -
     return [replace(base, training=replace(base.training, temperature=temperature)) for temperature in spread]
 
 
+def lesson_classes(lesson: Lesson, students: int, train_count: int) -> list[tuple[int, list[DistillConfig]]]:
+    """(step number, the config each student trains) for each lab step of ``lesson``: its links dealt round the
+    room (student ``i`` follows link ``i mod n``), each exactly as the lab submits it (``lab_link_configs``:
+    a link with ``seeds`` above 1 is several runs, the student's first is the one timed here)."""
+    if students < 1:
+        raise ValueError(f"A class needs at least one student (got {students}).")
+    steps = []
+    for number, step in enumerate(lesson.steps, start=1):
+        if step.page != "lab":
+            continue
+        links = [parse_lab_link(params, train_count).values or lab_defaults(train_count) for _, params in step.links()]
+        steps.append((number, [lab_link_configs(links[index % len(links)])[0] for index in range(students)]))
+    return steps
+
+
 def _new_stores(database: Database, count: int) -> list[DatabaseRunStore]:
     return [DatabaseRunStore(database, create_student(database)[0].id) for _ in range(count)]
 
@@ -75,7 +95,7 @@ def student_address(index: int) -> str:
 
 
 def _press_train(
-    runner: JobRunner, configs: list[DistillConfig], data: MnistData, stores: list, teacher: Teacher
+    runner: JobRunner, configs: list[DistillConfig], data: MnistData, stores: list, teachers: dict[str, Teacher]
 ) -> tuple[list[LabTicket | str], list[float | None]]:
     """Every student presses Train at once, under ``CLASS_CODE``; returns per student the ticket (or the
     message that refused them) and the seconds from the first click to their record (None: refused)."""
@@ -92,7 +112,7 @@ def _press_train(
                     store,
                     owner=f"student-{index}",
                     client=student_address(index),
-                    teacher=teacher,
+                    teacher=teachers[request.config.teacher],
                 )
             )
         except ValueError as error:  # a limit refused them: the script's doing, or a class too big for the queue
@@ -120,20 +140,22 @@ def run_classroom(
     base: DistillConfig | None = None,
     on_event=None,
     script: bool = False,
+    configs: list[DistillConfig] | None = None,
 ) -> dict:
     """One run of ``base`` (the lab's defaults) alone, then the class of ``students`` in ``mode`` (with
-    ``script``: and the script beside it): a JSON-ready report."""
+    ``script``: and the script beside it): a JSON-ready report. ``configs`` (one per student: a lesson's
+    step, ``lesson_classes``) replaces the mode's, each with its own teacher."""
     default = base or DistillConfig()
-    configs = class_configs(mode, students, default)
+    configs = configs or class_configs(mode, students, default)
+    students = len(configs)
     settings = runner_settings()
     threads = cap_torch_threads(settings["max_concurrent"])
-    teacher = resolve_teacher(
-        default.teacher,
-        data,
-        epochs=default.teacher_epochs,
-        seed=default.teacher_seed,
-        context=RunContext(on_event=on_event),
-    )
+    teachers = {
+        name: resolve_teacher(
+            name, data, epochs=config.teacher_epochs, seed=config.teacher_seed, context=RunContext(on_event=on_event)
+        )
+        for name, config in {config.teacher: config for config in [default, *configs]}.items()
+    }
     with tempfile.TemporaryDirectory() as folder:
         runner, flood = local_runner(settings), None
         try:
@@ -141,18 +163,18 @@ def run_classroom(
                 runner.worker_pids()  # the app starts its workers with the server: no run waits for them
             alone = open_database(f"sqlite:///{Path(folder) / 'single'}.sqlite3")
             class_for_link(alone, CLASS_CODE, create=True)
-            _, (single,) = _press_train(runner, [default], data, _new_stores(alone, 1), teacher)
+            _, (single,) = _press_train(runner, [default], data, _new_stores(alone, 1), teachers)
             database = open_database(f"sqlite:///{Path(folder) / 'class'}.sqlite3")
             class_for_link(database, CLASS_CODE, create=True)
             stores = _new_stores(database, students)
             if script:
-                flood = ClassroomScript(runner, data, database, teacher, default, CLASS_CODE)
+                flood = ClassroomScript(runner, data, database, teachers[default.teacher], default, CLASS_CODE)
                 flood.prepare()
             cpu_before = _cpu_seconds(runner)
             if flood is not None:
                 flood.fill_queue()
                 flood.start()
-            tickets, waits = _press_train(runner, configs, data, stores, teacher)
+            tickets, waits = _press_train(runner, configs, data, stores, teachers)
             cpu = _cpu_seconds(runner) - cpu_before
             if flood is not None:
                 flood.stop()
@@ -180,11 +202,14 @@ def run_classroom(
         "cpu_seconds_per_result": round(cpu / max(1, len(served)), 2),
         "board_runs": len(board),
         "class_board_runs": sum(run.student_id in {store.student_id for store in stores} for run in board),
+        "trainings": len({config for config in configs}),
         "waits": [
             {
                 "student": index,
                 "temperature": config.training.temperature,
                 "seed": config.training.seed,
+                "student_model": config.student,
+                "soft": config.soft,
                 "how": ticket if isinstance(ticket, str) else ticket.how,
                 "seconds": None if wait is None else round(wait, 2),
             }
@@ -194,6 +219,36 @@ def run_classroom(
     if flood is not None:
         report["script"] = flood.report()
     return report
+
+
+def run_lesson(data: MnistData, lesson: Lesson, students: int, *, on_event=None) -> dict:
+    """A class of ``students`` following ``lesson``'s lab steps one after another (``lesson_classes``), each step
+    on an empty result cache (a server ``prepare`` did not warm: the trainings the step costs): a JSON-ready
+    report with each step's ``run_classroom`` report."""
+    steps = lesson_classes(lesson, students, len(data.train))
+    return {
+        "lesson": lesson.slug,
+        "students": students,
+        "minutes": lesson.minutes,
+        "steps": [
+            {"step": number, **run_classroom(data, "lesson", students, configs=configs, on_event=on_event)}
+            for number, configs in steps
+        ],
+    }
+
+
+def lesson_lines(report: dict) -> list[str]:
+    """The lesson benchmark as text: per lab step, its trainings and when the class had its results."""
+    lines = [f"\nLesson {report['lesson']} ({report['minutes']} min planned), a class of {report['students']}:"]
+    for step in report["steps"]:
+        lines.append(
+            f"  step {step['step']}: {step['trainings']} distinct run(s) for {step['served']} students; first result "
+            f"{step['first_result_seconds']:.1f} s, median {step['median_result_seconds'] or 0:.1f} s, last "
+            f"{step['last_result_seconds']:.1f} s; server CPU per result {step['cpu_seconds_per_result']:.2f} s"
+        )
+    if not report["steps"]:
+        lines.append("  no lab step: nothing trains (the explorer's and the replays' steps are not timed here)")
+    return lines
 
 
 def _cpu_seconds(runner: JobRunner) -> float:

@@ -16,6 +16,7 @@ from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.db.database import StorageError, open_database
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor
+from kdlab.ui.lesson_plans import render_plans
 from kdlab.ui.resources import get_data
 from kdlab.ui.session import CLASS_KEY
 from kdlab.ui.sharing import render_students_address, shared_link
@@ -140,6 +141,7 @@ def render_lessons_page() -> None:
         st.info("No lessons yet: add a Markdown file with TOML front matter to the lessons/ folder.")
         st.stop()
     base = render_students_address().url
+    render_plans(lessons)
     lesson = choose_lesson(lessons)
     class_code = choose_class_code()
     st.header(lesson.title)

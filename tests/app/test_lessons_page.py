@@ -86,3 +86,14 @@ def test_without_a_key_the_answer_waits_for_show_the_answer_or_the_board_reveal(
     set_class(open_database(), "SHOW-1", results_hidden=False)  # the board's Reveal
     other.run()
     assert NOTICE in texts(other.markdown) and "SHOW-1's results are revealed" in texts(other.caption)
+
+
+def test_the_lessons_page_shows_each_plan_as_a_timetable_of_its_lessons():
+    at = open_alone("pages/lessons.py")
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [expander.label for expander in at.expander]
+    plans = [label for label in labels if label.startswith(("An introduction (", "A deeper class ("))]
+    assert len(plans) == 2
+    rows = [row for table in at.table for row in table.value.to_dict("records")]
+    assert any(row["part"] == "Lesson: Does the teacher help?" for row in rows)
+    assert rows[0]["from"] == "0:00" and rows[0]["part"] == "Opening"

@@ -3,7 +3,8 @@
 import pytest
 
 from kdlab.classroom.lab_settings import TEMPERATURES
-from kdlab.cli.classroom import class_configs, run_classroom
+from kdlab.classroom.lessons import LESSONS_DIR, load_lesson, parse_lesson
+from kdlab.cli.classroom import class_configs, lesson_classes, run_classroom
 from tests.conftest import tiny_config
 
 
@@ -46,3 +47,52 @@ def test_beside_a_script_that_fills_the_queue_and_the_board_every_student_is_ser
     assert script["board runs"] <= 60 and report["board_runs"] == 3 + script["board runs"]
     refused = " ".join(script["refusals"])
     assert "from pages opened without a student code" in refused and "as one network may" in refused
+
+
+def test_a_lessons_links_are_dealt_round_the_room_step_by_step():
+    lesson = load_lesson(LESSONS_DIR / "5-how-small-can-the-student-be.md")
+    ((number, configs),) = lesson_classes(lesson, 7, 5_000)  # one lab step; its board step trains nothing
+    assert lesson.steps[number - 1].page == "lab"
+    sizes = ["mlp-10x1", "mlp-30x1", "mlp-100x1", "mlp-300x1", "mlp-800x2"]
+    assert [config.student for config in configs] == sizes + sizes[:2]
+    assert {config.training.seed for config in configs} == {0}
+
+
+def test_a_lesson_without_a_lab_step_trains_nothing():
+    text = """+++
+title = "Look"
+minutes = 5
+goal = "g"
+prediction = "p"
+discuss = "d"
+notice = "n"
+[[steps]]
+text = "Open the explorer."
+page = "explorer"
++++
+"""
+    assert lesson_classes(parse_lesson(text, "look"), 30, 5_000) == []
+
+
+def test_a_lesson_steps_report_times_each_step(sample_data, linear_teacher):
+    text = """+++
+title = "Two temperatures"
+minutes = 5
+goal = "g"
+prediction = "p"
+discuss = "d"
+notice = "n"
+[[steps]]
+text = "Train."
+page = "lab"
+params = { teacher = "linear", student = "linear", epochs = 1, lock = "all" }
+vary = { T = [1, 20] }
++++
+"""
+    from kdlab.cli.classroom import run_lesson
+
+    report = run_lesson(sample_data, parse_lesson(text, "two"), 3)
+    (step,) = report["steps"]
+    assert step["step"] == 1 and step["trainings"] == 2 and step["served"] == 3
+    assert [wait["temperature"] for wait in step["waits"]] == [1.0, 20.0, 1.0]
+    assert [wait["how"] for wait in step["waits"]].count("trained") == 2  # the third student joined or was copied
