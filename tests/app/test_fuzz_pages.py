@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdlab.classroom.lab_settings import LAB_NAMES
-from kdlab.classroom.links import EXPLORER_PARAMETERS, LINK_EXTRAS, MAX_MESSAGES, REPLAY_PARAMETERS
+from kdlab.classroom.links import ADVANCED, EXPLORER_PARAMETERS, LINK_EXTRAS, MAX_MESSAGES, REPLAY_PARAMETERS
 from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import open_alone
 from tests.strategies import hostile_text, url_params
@@ -17,13 +17,14 @@ from tests.strategies import hostile_text, url_params
 EVERYWHERE = ("s", "key")  # every page reads the student code, and takes an instructor key out of the URL
 PAGES = {
     "pages/distillation_lab.py": (*LAB_NAMES, *LINK_EXTRAS),
-    "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock"),
+    "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock", ADVANCED),
     "pages/paper_replays.py": (*REPLAY_PARAMETERS, "replay.tab"),
     "pages/class_board.py": ("class",),
     "pages/lessons.py": ("lesson",),
     "pages/runs.py": (),
     "pages/home.py": (),
     "pages/training_schemes.py": (),
+    "pages/glossary.py": (),
 }
 STATE = {"lab.teacher": "linear", "explorer.teacher": "linear"}  # cached teachers: no training in a page run
 PAGE_RUNS = settings(
