@@ -33,6 +33,12 @@ def may_start_long_jobs() -> bool:
     return not instructor_key_set() or is_instructor()
 
 
+def may_see_answers() -> bool:
+    """A lesson's answer key (what to notice, the teacher's notes): by the same rule as the long jobs, anyone on a
+    server without an instructor key, only the signed-in instructor on a server with one."""
+    return not instructor_key_set() or is_instructor()
+
+
 def _server_state() -> None:
     runner = default_runner()
     jobs = [job for job in runner.jobs() if not job.is_finished]
