@@ -1,4 +1,4 @@
-"""The classroom: the lab's settings table and the page table, assignment links, lessons, class board
-numbers and classes, notebooks, prepare.
+"""The classroom: the lab's settings table and the page table, assignment links, lessons and their worksheets,
+the student glossary, class board numbers and classes, notebooks, prepare.
 
 May import every library layer below it, ``kdlab.serve`` included."""
