@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from kdlab.classroom.pages import PAGES
 from kdlab.experiments.card import ECE_BINS
+from kdlab.experiments.distill import DEMO_TRAIN_SIZE
 
 GLOSSARY_PAGE = next(entry for entry in PAGES if entry.path == "pages/glossary.py")
 ANCHOR = re.compile(r"[a-z][a-z0-9-]{0,40}")
@@ -39,8 +40,8 @@ TERMS = (
     Term(
         "Teacher",
         "teacher",
-        "A big network that is already trained and good: the lab's teacher gets more than 99 of 100 test digits "
-        "right. The student learns from its answers.",
+        "A big network that is already trained and good: on full MNIST the lab's teacher gets more than 99 of 100 "
+        "test digits right. The student learns from its answers.",
         words=r"teachers?",
     ),
     Term(
@@ -67,7 +68,7 @@ TERMS = (
         "Temperature (T)",
         "temperature",
         "A number that divides the scores before the softmax. T = 1 is the usual softmax; a bigger T gives the "
-        "wrong digits more probability, so you can see them. It never changes which digit comes first.",
+        "wrong digits more probability, so you can see them. For one network it never changes which digit comes first.",
         words=r"temperatures?",
     ),
     Term(
@@ -107,21 +108,21 @@ TERMS = (
     Term(
         "alpha",
         "alpha",
-        "A number from 0 to 1 that splits the student's attention: alpha = 0.9 means 90% copying the teacher, "
-        "10% the labels. alpha = 0 ignores the teacher; alpha = 1 ignores the labels.",
+        "A number from 0 to 1 that sets the balance: alpha = 0.9 weighs copying the teacher by 0.9 and the labels "
+        "by 0.1. alpha = 0 ignores the teacher; alpha = 1 ignores the labels.",
     ),
     Term(
         "Transfer set",
         "transfer-set",
-        "The images the student trains on while it copies the teacher. In the lab it is 5,000 images by "
-        "default, and both students see exactly the same ones.",
+        "The images the student trains on while it copies the teacher: in the lab, the training images you "
+        f"choose ({DEMO_TRAIN_SIZE:,} by default). Both students see exactly the same ones.",
         words=r"transfer sets?|transfer images",
     ),
     Term(
         "Seed",
         "seed",
         "A number that fixes the random choices: the first weights and the order of the images. Same seed, "
-        "same run. A different seed can change the result by a few errors, so one run proves little.",
+        "same run. A different seed can change the result by several errors, so one run proves little.",
         words=r"seeds?",
     ),
     Term(

@@ -274,8 +274,8 @@ LAB_SETTINGS = (
         check=lambda setting, raw, count: check_alpha(raw),
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
-        help="alpha = 0.9: 90% of the loss copies the teacher, 10% follows the labels. 0 ignores the teacher "
-        "(plain training); 1 ignores the labels.",
+        help="alpha = 0.9 weighs copying the teacher by 0.9 and the labels by 0.1. 0 ignores the teacher (plain "
+        "training); 1 ignores the labels.",
         term="alpha",
     ),
     LabSetting(

@@ -61,6 +61,9 @@ def test_the_explorers_advanced_section_is_closed_unless_the_link_opens_it():
     at = open_alone(EXPLORER, {"explorer.teacher": "linear"})
     at = run_until(at, lambda at: len(at.select_slider) > 0, timeout=240)
     assert advanced(at) == [False]
+    linked = GLOSSARY_LINK.findall(texts(at.markdown) + texts(at.caption))
+    assert {"temperature", "dark-knowledge"} <= set(linked) <= {term.anchor for term in TERMS}
+    assert len(linked) == len(set(linked))  # each word linked once, where the page first uses it
     opened = open_alone(EXPLORER, {"explorer.teacher": "linear"}, query={"advanced": "yes", "digit": "3"})
     assert advanced(opened) == [True] and "what NCKD matches" in texts(opened.markdown)
     forged = open_alone(EXPLORER, {"explorer.teacher": "linear"}, query={"advanced": "2"})
