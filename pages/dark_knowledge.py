@@ -11,8 +11,4 @@ from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
 st.title("Dark knowledge explorer")
-st.markdown(
-    "How sure is the teacher, and what does it think a digit *could* have been? Pick a test digit and "
-    "slide the temperature T: the teacher's scores are divided by T before the softmax."
-)
 render_explorer_page()

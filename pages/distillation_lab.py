@@ -10,8 +10,4 @@ from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
 st.title("Distillation lab")
-st.markdown(
-    "Train a student from the teacher's soft targets and, with the same seed and data order, the same "
-    "student from the labels alone. Press **Train** and watch both learn."
-)
 render_lab_page()

@@ -143,6 +143,8 @@ class LabSetting:
     unset: object = None  # the control's value while the config leaves the field None
     cli: str = ""  # the command line's option, when not the field's: "lr" for --lr (learning_rate)
     cli_help: str = ""  # what the option's help says beyond the label and help: the teacher's ensembles
+    advanced: bool = False  # drawn in the lab's Advanced section (closed unless a link says advanced=1)
+    term: str = ""  # the glossary's anchor for the word this setting is (kdlab.classroom.glossary)
 
     @property
     def key(self) -> str:
@@ -224,6 +226,7 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
         help=setting.help,
         only_with=("soft", method.name),
         unset=setting.default,
+        advanced=True,
     )
 
 
@@ -236,6 +239,7 @@ LAB_SETTINGS = (
         section="Teacher and student",
         check=lambda setting, raw, count: check_teacher(raw),
         cli_help=f"an architecture ({', '.join(ARCHITECTURES)}) or an ensemble: {EXAMPLES}",
+        term="teacher",
     ),
     LabSetting(
         url="student",
@@ -245,6 +249,7 @@ LAB_SETTINGS = (
         section="Teacher and student",
         check=lambda setting, raw, count: check_student(raw),
         cli_help=f"{', '.join(ARCHITECTURES)} or mlp-<width>x<depth>",
+        term="student",
     ),
     LabSetting(
         url="T",
@@ -255,8 +260,10 @@ LAB_SETTINGS = (
         options=TEMPERATURES,
         what="lab's temperatures",
         number_format="g",
-        help="Softens the teacher's and the student's outputs in the soft term: a higher T gives the wrong digits "
-        "more weight; at a very high T the soft term matches the teacher's logits (the T² factor keeps its size).",
+        help="T = 1 is the usual softmax. A higher T gives the wrong digits more probability, so the student sees "
+        "more of what the teacher thinks of them. At a very high T the student copies the teacher's scores (logits); "
+        "the T² factor keeps the soft term's size.",
+        term="temperature",
     ),
     LabSetting(
         url="alpha",
@@ -267,7 +274,9 @@ LAB_SETTINGS = (
         check=lambda setting, raw, count: check_alpha(raw),
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
-        help="0 ignores the teacher (plain training); 1 ignores the labels.",
+        help="alpha = 0.9 weighs copying the teacher by 0.9 and the labels by 0.1. 0 ignores the teacher (plain "
+        "training); 1 ignores the labels.",
+        term="alpha",
     ),
     LabSetting(
         url="soft",
@@ -281,20 +290,35 @@ LAB_SETTINGS = (
         option_labels={name: method.label for name, method in METHODS.items()},
         help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
         + " (Zhao et al. 2022, Decoupled KD).",
+        advanced=True,
+        term="tckd-nckd",
     ),
     *(method_setting(method, setting) for method, setting in method_settings().values()),
-    LabSetting(url="epochs", field="epochs", label="Epochs", widget="slider", section="Training", bounds=EPOCH_RANGE),
+    LabSetting(
+        url="epochs",
+        field="epochs",
+        label="Epochs",
+        widget="slider",
+        section="Training",
+        bounds=EPOCH_RANGE,
+        help="How many times the student goes through all its training images.",
+        term="epoch",
+    ),
     LabSetting(
         url="lr",
         field="learning_rate",
-        label="Learning rate (Adam, cosine decay)",
+        label="Learning rate",
         name="learning rate",
         widget="select_slider",
         section="Training",
         options=LEARNING_RATES,
         what="lab's learning rates",
         number_format="g",
+        help="How big a step the weights take at first. The optimiser is Adam; the rate then falls smoothly to 0 "
+        "by the last epoch (cosine decay).",
         cli="lr",
+        advanced=True,
+        term="optimiser",
     ),
     LabSetting(
         url="batch",
@@ -305,6 +329,8 @@ LAB_SETTINGS = (
         section="Training",
         options=BATCH_SIZES,
         what="lab's batch sizes",
+        help="How many images the student looks at before each change of its weights.",
+        advanced=True,
     ),
     LabSetting(
         url="train_size",
@@ -316,8 +342,9 @@ LAB_SETTINGS = (
         check=lambda setting, raw, count: check_train_size(raw, count),
         options=TRAIN_SIZES,
         number_format=",",
-        help="A random subset (by seed), used for both students.",
+        help="How many training images both students see, picked at random by the seed.",
         cli_help="a number, or 'all'",
+        term="transfer-set",
     ),
     LabSetting(
         url="seed",
@@ -326,7 +353,8 @@ LAB_SETTINGS = (
         widget="number_input",
         section="Training",
         bounds=SEED_RANGE,
-        help="Same seed: same initial weights and data order for both students.",
+        help="Same seed, same start: both students get the same first weights and see the images in the same order.",
+        term="seed",
     ),
     LabSetting(
         url="seeds",
@@ -336,8 +364,8 @@ LAB_SETTINGS = (
         section="Training",
         bounds=SEEDS_RANGE,
         step=1,
-        help="Trains the run at the seed above and the next ones (seed, seed + 1, ...), each beside its student "
-        "alone: is the gain bigger than what changing the seed does? Each seed is a whole run.",
+        help="Trains the run again at the next seeds (seed, seed + 1, ...), each beside its student alone. Is the "
+        "gain bigger than what a new seed changes? Each seed is a whole run.",
         cli_help=f"1 to {MAX_SEEDS}; without it, one run and no comparison",
     ),
 )

@@ -37,7 +37,9 @@ MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the re
 
 EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
-LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
+ADVANCED = "advanced"  # the lab's and the explorer's: advanced=1 opens their Advanced sections
+# The lab's: what is locked, the class code, a prediction first, the Advanced section open
+LINK_EXTRAS = ("lock", "class", "predict", ADVANCED)
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 # A lesson's step links carry lesson=<slug> (kdlab.classroom.lessons.Step.links), and the explorer's and the
 # replays' its class code too: the page asks the lesson's question and files the answer for that class.
@@ -67,6 +69,7 @@ class ParsedLink:
     problems: tuple[str, ...] = ()
     class_code: str | None = None
     predict: bool = False
+    advanced: bool = False  # advanced=1: the page's Advanced sections start open
     sets_controls: bool = False  # the link names settings or locks: it sets every control
 
     def is_locked(self, name: str) -> bool:
@@ -168,15 +171,18 @@ def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], l
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-def parse_flag(raw: str | None) -> tuple[bool, str]:
-    """``predict=1``: on for 1, true, yes or on; off for 0, false, no, off or nothing; anything else is off,
-    with a message."""
+FLAG_OFF = {"predict": "no prediction is asked for", ADVANCED: "the Advanced sections start closed"}
+
+
+def parse_flag(raw: str | None, name: str = "predict") -> tuple[bool, str]:
+    """``predict=1`` or ``advanced=1`` (``name``, one of ``FLAG_OFF``): on for 1, true, yes or on; off for 0,
+    false, no, off or nothing; anything else is off, with a message that says what off means."""
     if raw is None or not raw.strip():
         return False, ""
     word = raw.strip().lower()
     if word in FLAG_WORDS:
         return FLAG_WORDS[word], ""
-    return False, f"predict={shown(raw)} is not 1 or 0; no prediction is asked for"
+    return False, f"{name}={shown(raw)} is not 1 or 0; {FLAG_OFF[name]}"
 
 
 def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> ParsedLink:
@@ -206,22 +212,24 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
     locked, lock_problems = parse_lock(raws.get("lock"), LAB_NAMES)
     class_code, class_problem = parse_class_code(raws.get("class"))
     predict, predict_problem = parse_flag(raws.get("predict"))
+    advanced, advanced_problem = parse_flag(raws.get(ADVANCED), ADVANCED)
     sets_controls = bool(values) or bool(locked) or any(url_value(params, name) is not None for name in LAB_NAMES)
     if sets_controls:
         values = defaults | values
     return ParsedLink(
         values,
         locked,
-        summarised(problems + lock_problems + [class_problem, predict_problem]),
+        summarised(problems + lock_problems + [class_problem, predict_problem, advanced_problem]),
         class_code,
         predict,
+        advanced,
         sets_controls,
     )
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:
-    """The explorer's ``digit`` (0 to 9, shown by class) and ``T``, and ``lock`` over those two."""
-    raws, problems = link_values(params, (*EXPLORER_PARAMETERS, "lock"))
+    """The explorer's ``digit`` (0 to 9, shown by class) and ``T``, ``lock`` over those two, and ``advanced``."""
+    raws, problems = link_values(params, (*EXPLORER_PARAMETERS, "lock", ADVANCED))
     values = {}
     raw = raws.get("digit")
     if raw is not None:
@@ -239,7 +247,14 @@ def parse_explorer_link(params: Mapping[str, object], default_temperature: float
             values["T"] = temperature
     locked, lock_problems = parse_lock(raws.get("lock"), list(EXPLORER_PARAMETERS))
     locked = frozenset(name for name in locked if name in values)  # a lock without a value locks nothing
-    return ParsedLink(values, locked, summarised(problems + lock_problems), sets_controls=bool(values))
+    advanced, advanced_problem = parse_flag(raws.get(ADVANCED), ADVANCED)
+    return ParsedLink(
+        values,
+        locked,
+        summarised([*problems, *lock_problems, advanced_problem]),
+        advanced=advanced,
+        sets_controls=bool(values),
+    )
 
 
 def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
@@ -279,7 +294,7 @@ PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
 }
 KNOWN_PARAMETERS = {
     "lab": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
-    "explorer": (*EXPLORER_PARAMETERS, "lock", *LESSON_EXTRAS),
+    "explorer": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),
     "replays": (*REPLAY_PARAMETERS, *LESSON_EXTRAS),
     "board": LESSON_EXTRAS,
     "lessons": ("lesson",),

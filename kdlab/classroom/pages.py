@@ -97,6 +97,13 @@ PAGES = (
         link_name="board",
         link_text="class board",
     ),
+    PageEntry(
+        "pages/glossary.py",
+        "Glossary",
+        ":material/dictionary:",
+        "Help",
+        "Every word the app uses, in a sentence or two: teacher, logit, temperature, dark knowledge ...",
+    ),
 )
 # Link name in a lesson file ("lab") -> its page, in the order a message lists them (the lab first: most
 # links open it).

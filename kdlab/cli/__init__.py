@@ -1,4 +1,5 @@
-"""Command line: ``python -m kdlab {data,teacher,distill,export,bench,replay,schemes,prepare,instructor-link} ...``.
+"""Command line: ``python -m kdlab {data,teacher,distill,export,bench,replay,schemes,prepare,instructor-link,
+worksheet} ...``.
 
 The one place that knows the commands: each module here owns one command group's argparse
 definition, text report and progress printer, and the library never imports this package.
@@ -14,7 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from kdlab.cli import bench, core, export, instructor, prepare, replay, schemes
+from kdlab.cli import bench, core, export, instructor, prepare, replay, schemes, worksheet
 from kdlab.cli.common import UserError
 from kdlab.ml.data import DataError
 from kdlab.settings import SettingsError, current_settings
@@ -30,6 +31,7 @@ COMMANDS = {
     "schemes": (schemes.HELP, schemes.add_arguments, schemes.run),
     "prepare": (prepare.HELP, prepare.add_arguments, prepare.run),
     "instructor-link": (instructor.HELP, instructor.add_arguments, instructor.run),
+    "worksheet": (worksheet.HELP, worksheet.add_arguments, worksheet.run),
 }
 
 

@@ -295,21 +295,20 @@ def describe_outcome(record: RunRecord) -> str:
     if distilled < baseline:
         fewer = (baseline - distilled) / baseline if baseline else 0.0
         verdict = (
-            f"the distilled student made {distilled:,} errors and the same student trained alone "
-            f"{baseline:,}: learning from the teacher's soft targets removed {baseline - distilled:,} "
-            f"errors ({fewer:.0%} fewer), with the same architecture, data order and seed."
+            f"{baseline - distilled:,} errors ({fewer:.0%} fewer) removed by the teacher: the distilled student "
+            f"made {distilled:,} errors, the same student trained alone {baseline:,}. Same architecture, same "
+            "images in the same order, same seed: the teacher's soft targets made the difference."
         )
     elif distilled == baseline:
         verdict = (
-            f"the distilled student and the student trained alone both made {distilled:,} errors: "
-            f"here the soft targets did not help. Try more epochs, a temperature of 2 to 8, or a "
-            f"larger training set."
+            f"no difference: both students made {distilled:,} errors. Here the soft targets did not help. Try "
+            "more epochs, a temperature of 2 to 8, or more training images."
         )
     else:
         verdict = (
-            f"the distilled student made {distilled:,} errors, more than the {baseline:,} of the student "
-            f"trained alone: here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
-            f"more epochs."
+            f"{distilled - baseline:,} more errors: the distilled student made {distilled:,}, the student "
+            f"trained alone {baseline:,}. Here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
+            "more epochs."
         )
     teacher = f" The teacher ({config['teacher']}) made {teacher_errors:,}." if teacher_errors is not None else ""
     sentence = verdict[0].upper() + verdict[1:] if not stopped else verdict

@@ -2,7 +2,8 @@
 
 One module per concern, imported by name (``from kdlab.ui.explorer import render_explorer_page``): each page of
 ``pages/`` calls ``kdlab.ui.session.ensure_entrypoint`` and one renderer, ``render_<page>_page`` in ``home``,
-``explorer``, ``lab_page``, ``runs_page``, ``replays_page``, ``schemes_page``, ``lessons_page`` or ``board_page``.
+``explorer``, ``lab_page``, ``runs_page``, ``replays_page``, ``schemes_page``, ``lessons_page``, ``board_page`` or
+``glossary_page``.
 The rest: ``pages`` (the navigation, from the library's table of pages), ``sidebar``, ``resources`` (the dataset
 and trained teachers, shared read-only by every session), ``session`` (the settings check, the student's token,
 their runs and job ids), ``client`` (the session and address that rate limits count), ``instructor_key``, ``lab``

@@ -13,8 +13,9 @@ import streamlit as st
 from kdlab.classroom.board import ClassRun
 from kdlab.classroom.class_card import ClassPoint, class_points
 from kdlab.classroom.classes import find_class
+from kdlab.classroom.glossary import term_link
 from kdlab.db.database import StorageError, open_database
-from kdlab.experiments.card import ModelCard, headline, latency_ms
+from kdlab.experiments.card import ECE_BINS, ModelCard, headline, latency_ms
 from kdlab.ml.models import build_model
 from kdlab.plots import card as plots
 from kdlab.runs.cards import record_cards
@@ -22,6 +23,7 @@ from kdlab.runs.record import RunRecord
 from kdlab.ui.board import board_snapshot
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import CLASS_KEY
+from kdlab.ui.widgets import advanced_section
 
 CARDS_KEY = "lab.cards"  # run id -> ({role: card dict}, notes), this session's measured cards
 ROLE_WORDS = {"teacher": "Teacher", "distilled": "Distilled student", "baseline": "Student alone"}
@@ -89,8 +91,9 @@ def _row(name: str, card: dict) -> dict:
     }
 
 
-def render_compression_card(record: RunRecord, *, key: str) -> None:
-    """The card of ``record``: a Measure button, then the headline, the table and the two charts."""
+def render_compression_card(record: RunRecord, *, key: str, advanced: bool = False) -> None:
+    """The card of ``record``: a Measure button, then the headline, the table and the two charts (calibration's
+    in the Advanced section, open when ``advanced``)."""
     measured = st.session_state.setdefault(CARDS_KEY, {})
     st.markdown("**Compression card**: what the small model buys, measured on this server's CPU.")
     if record.run_id not in measured:
@@ -103,7 +106,7 @@ def render_compression_card(record: RunRecord, *, key: str) -> None:
         teacher, distilled = (_card(cards[role]) for role in ("teacher", "distilled"))
         st.info(f"**{headline(teacher, distilled)}.**")
     points, code = class_points_for(record)
-    render_card_body(cards, ROLE_WORDS, notes, key=key, points=points)
+    render_card_body(cards, ROLE_WORDS, notes, key=key, points=points, advanced=advanced)
     if points:
         st.caption(
             f"Open circles on the speed chart: the other runs of class {code} "
@@ -124,10 +127,16 @@ def offer_measuring(key: str) -> bool:
 
 
 def render_card_body(
-    cards: dict[str, dict], names: dict[str, str], notes: list[str], *, key: str, points: list[ClassPoint] = ()
+    cards: dict[str, dict],
+    names: dict[str, str],
+    notes: list[str],
+    *,
+    key: str,
+    points: list[ClassPoint] = (),
+    advanced: bool = False,
 ) -> None:
-    """The table of ``cards`` (name of each from ``names``), what was measured how, the reliability diagram
-    and accuracy against latency (with the class's ``points``)."""
+    """The table of ``cards`` (name of each from ``names``), what was measured how, accuracy against latency
+    (with the class's ``points``), and the reliability diagram in an Advanced section (open when ``advanced``)."""
     st.dataframe(
         [_row(names.get(role, role), card) for role, card in cards.items()],
         hide_index=True,
@@ -139,7 +148,9 @@ def render_card_body(
             "ms per image": st.column_config.NumberColumn(format="%.3f"),
             "ms per 256 images": st.column_config.NumberColumn(format="%.1f"),
             "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
-            "ECE": st.column_config.NumberColumn(format="%.4f", help="Expected calibration error, 15 bins"),
+            "ECE": st.column_config.NumberColumn(
+                format="%.4f", help="Calibration error: 0 is perfect. See Advanced: calibration, below."
+            ),
         },
     )
     threads = next(iter(cards.values()))["threads"] if cards else 1
@@ -147,9 +158,16 @@ def render_card_body(
         f"Latency: median of repeated timings on {threads} CPU thread, on a server other students share. "
         "Weights: the bytes of the saved state dict; ONNX: the bytes of the exported file. " + " ".join(notes)
     )
-    reliability, speed = st.columns(2)
-    reliability.plotly_chart(plots.reliability_diagram(cards, names), key=f"{key}.reliability")
-    speed.plotly_chart(plots.accuracy_against_latency(cards, names, class_points=points), key=f"{key}.speed")
+    st.plotly_chart(plots.accuracy_against_latency(cards, names, class_points=points), key=f"{key}.speed")
+    with advanced_section(advanced, "calibration (ECE)"):
+        st.markdown(
+            f"**ECE, the {term_link('calibration', 'expected calibration error')}: 0 is perfect.** A model is well "
+            "calibrated when it is right 80% of the time on the answers it gives 80% to. The answers are sorted "
+            f"into {ECE_BINS} groups by confidence; ECE averages each group's gap between confidence and accuracy, "
+            "weighted by its size. In the diagram, a point below the diagonal is a group where the model was "
+            "overconfident."
+        )
+        st.plotly_chart(plots.reliability_diagram(cards, names), key=f"{key}.reliability")
 
 
 def _card(card: dict) -> ModelCard:

@@ -21,7 +21,14 @@ import streamlit as st
 import torch
 
 from kdlab.classroom.board import plural
-from kdlab.classroom.links import EXPLORER_PARAMETERS, EXPLORER_TEMPERATURES, ParsedLink, parse_explorer_link
+from kdlab.classroom.glossary import FirstUses
+from kdlab.classroom.links import (
+    ADVANCED,
+    EXPLORER_PARAMETERS,
+    EXPLORER_TEMPERATURES,
+    ParsedLink,
+    parse_explorer_link,
+)
 from kdlab.ml.data import ImageSet
 from kdlab.ml.metrics import class_similarity, entropy_bits, order_changes, softened_probabilities
 from kdlab.plots import ensembles as ensemble_plots
@@ -33,7 +40,7 @@ from kdlab.ui.drawing import drawn_digit
 from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data, teacher_or_stand_in
-from kdlab.ui.widgets import teacher_selectbox
+from kdlab.ui.widgets import advanced_section, teacher_selectbox
 
 TEMPERATURES = list(EXPLORER_TEMPERATURES)  # a link's ?T= may ask for these (kdlab.classroom.links checks it)
 ENTROPY_GRID = torch.logspace(math.log10(0.5), math.log10(50.0), 60)  # (60,)
@@ -89,8 +96,8 @@ def order_text(plain: torch.Tensor, softened: torch.Tensor, temperature: float, 
     average of softened probabilities can (``kdlab.ml.metrics.order_changes``)."""
     if not is_ensemble:
         return (
-            "For one network the temperature never changes their order (dividing every score by the same T keeps "
-            "the scores' order); it makes the small numbers big enough to learn from."
+            "For one network the temperature never changes their order: dividing every score by the same T keeps "
+            "the scores' order. It makes the small numbers big enough to learn from."
         )
     changes = order_changes(plain, softened)
     if not changes:
@@ -121,7 +128,8 @@ def dark_knowledge_text(
     first, second = runner_ups[0], runner_ups[1]
     ratio = float(plain[first] / plain[second])
     lines = [
-        f"The teacher says **{predicted}** with {chance(float(plain[predicted]))} at T = 1, {verdict}.",
+        f"**{chance(float(plain[predicted]))}**: how sure the teacher is that this is a **{predicted}** at T = 1, "
+        f"{verdict}.",
         f"The other nine digits share {chance(1 - float(plain[predicted]))}. The runner-ups are "
         + ", ".join(f"**{d}** ({chance(float(plain[d]))})" for d in runner_ups)
         + ".",
@@ -129,10 +137,10 @@ def dark_knowledge_text(
         + ", ".join(f"**{d}** {chance(float(softened[d]))}" for d in runner_ups)
         + ". "
         + order_text(plain, softened, temperature, is_ensemble),
-        f"Relative to each other, the teacher finds this image {times(ratio)} more like a **{first}** than like "
-        f"a **{second}** (at T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
-        "That is the dark knowledge: "
-        + (f"the label only says *{label}*" if label is not None else "a label would only say which digit it is")
+        f"The teacher finds this image {times(ratio)} more like a **{first}** than like a **{second}** (at "
+        f"T = {temperature:g}: {times(float(softened[first] / softened[second]))}).",
+        "That is the dark knowledge. "
+        + (f"The label only says *{label}*" if label is not None else "A label would only say which digit it is")
         + "; the teacher's soft targets also say which wrong answers are less wrong.",
     ]
     return "\n\n".join(lines)
@@ -278,35 +286,47 @@ def render_explanation(
     label: int,
     temperature: float,
     entropies: torch.Tensor,
+    words: FirstUses,
+    advanced: bool,
 ) -> None:
-    """What the teacher knows about this digit, in words, beside the entropy of its soft targets against T."""
-    words, curve = st.columns([1, 2], gap="large")
-    with words:
+    """What the teacher knows about this digit, in words (the soft target's two parts in the Advanced section,
+    open when ``advanced``), beside the entropy of its soft targets against T."""
+    text, curve = st.columns([1, 2], gap="large")
+    with text:
         st.subheader(f"What the {shown.noun} knows")
-        st.markdown(dark_knowledge_text(plain, softened, label, temperature, shown.teacher.is_ensemble))
-        st.markdown(soft_parts_text(softened, label, temperature))
+        st.markdown(words.link(dark_knowledge_text(plain, softened, label, temperature, shown.teacher.is_ensemble)))
+        with advanced_section(advanced, "the soft target's two parts (TCKD and NCKD)"):
+            st.markdown(words.link(soft_parts_text(softened, label, temperature)))
     with curve:
         current = float(entropy_bits(softened))
         figure = plots.entropy_curve(ENTROPY_GRID.tolist(), entropies.tolist(), temperature, current)
         st.plotly_chart(with_source(figure, shown.label), key="explorer.entropy")
         st.caption(
-            "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits is all "
-            "ten digits equally likely. As T grows the probabilities near 1 in 10 each, but the teacher's knowledge "
-            "is not lost: their differences shrink like 1/T and keep the differences between its scores. The loss "
-            "multiplies the soft term by T², so at very high T distilling becomes matching the teacher's scores "
-            "(logits) directly (Hinton et al. 2015, section 2.1). Which T teaches best is an experiment: lesson 3."
+            words.link(
+                "Entropy measures how spread out the probabilities are: 0 bits is total certainty, 3.32 bits is all "
+                "ten digits equally likely. As T grows, every probability gets close to 1 in 10. The teacher's "
+                "knowledge is not lost: the differences between the probabilities shrink like 1/T and still follow "
+                "the differences between its scores. The loss multiplies the soft term by T², so at very high T "
+                "distilling becomes matching the teacher's scores (logits) directly (Hinton et al. 2015, section "
+                "2.1). Which T teaches best is an experiment: lesson 3."
+            )
         )
 
 
 def render_similarity(
-    shown: ShownTeacher, similarity: torch.Tensor, temperature: float, computed_ms: float, test_count: int
+    shown: ShownTeacher,
+    similarity: torch.Tensor,
+    temperature: float,
+    computed_ms: float,
+    test_count: int,
+    words: FirstUses,
 ) -> None:
     """Which digits look alike to the teacher at T, as a heatmap and in words, and what it cost to compute."""
     st.subheader(f"Which digits look alike to the {shown.noun}")
     hide_diagonal = st.toggle("Hide the diagonal (the correct digit)", value=True, key="explorer.hide_diagonal")
     figure = plots.similarity_heatmap(similarity.tolist(), temperature, hide_diagonal)
     st.plotly_chart(with_source(figure, shown.label), key="explorer.similarity")
-    st.markdown(similar_pairs_text(similarity, temperature))
+    st.markdown(words.link(similar_pairs_text(similarity, temperature)))
     st.caption(
         f"Computed in {computed_ms:.1f} ms, with no retraining: the teacher's scores for all {test_count:,} test "
         "images are stored with the cached teacher, and moving T only re-applies the softmax."
@@ -317,11 +337,19 @@ def render_explorer_page() -> None:
     """The explorer below its title: teacher, temperature, a test digit, its soft targets in bars and words,
     the entropy curve, an ensemble's members, and which digits look alike."""
     render_lesson_question("explorer")  # a lesson's link: its question, above the page
+    words = FirstUses()
+    st.markdown(
+        words.link(
+            "How sure is the teacher, and what does it think a digit *could* have been? Pick a test digit and slide "
+            "the temperature T. The teacher's scores (logits) are divided by T before the softmax."
+        )
+    )
     data = get_data()
     test = data.test
     shown = choose_teacher()
     teacher = shown.teacher
-    link = apply_page_link("explorer", parse_explorer_link, EXPLORER_PARAMETERS, set_from_link)  # a lesson's link
+    # a lesson's link: the digit, T, their locks, and whether the Advanced sections start open
+    link = apply_page_link("explorer", parse_explorer_link, (*EXPLORER_PARAMETERS, ADVANCED), set_from_link)
     temperature = st.select_slider(
         "Temperature T (log scale)" + (" (locked by the lesson's link)" if link.is_locked("T") else ""),
         TEMPERATURES,
@@ -345,14 +373,22 @@ def render_explorer_page() -> None:
             st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
             member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
     if member_logits is not None:
-        render_digit(shown, member_logits, label, temperature, bars)
+        render_digit(shown, member_logits, label, temperature, bars, words, link.advanced)
     started = time.perf_counter()
     similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
     computed_ms = (time.perf_counter() - started) * 1000
-    render_similarity(shown, similarity, temperature, computed_ms, len(test))
+    render_similarity(shown, similarity, temperature, computed_ms, len(test), words)
 
 
-def render_digit(shown: ShownTeacher, member_logits: torch.Tensor, label: int | None, temperature: float, bars) -> None:
+def render_digit(
+    shown: ShownTeacher,
+    member_logits: torch.Tensor,
+    label: int | None,
+    temperature: float,
+    bars,
+    words: FirstUses,
+    advanced: bool,
+) -> None:
     """One digit's soft targets (``member_logits`` (M, 10), one row per network) in bars and words, the
     entropy curve and an ensemble's members; ``label`` None for a drawn digit."""
     member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
@@ -363,6 +399,6 @@ def render_digit(shown: ShownTeacher, member_logits: torch.Tensor, label: int | 
         log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
         figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale)
         st.plotly_chart(with_source(figure, shown.label), key="explorer.bars")
-    render_explanation(shown, plain, softened, label, temperature, entropies)
+    render_explanation(shown, plain, softened, label, temperature, entropies, words, advanced)
     if shown.teacher.is_ensemble:
         render_members(shown, member_softened, softened, temperature, label, log_scale)

@@ -1,10 +1,11 @@
-"""Home's body: where distillation comes from, teacher, student and soft targets, the loss, and a path through
-the pages."""
+"""Home's body: what distillation is, where it comes from, teacher, student and soft targets, the loss, and a
+path through the pages."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.classroom.glossary import FirstUses, glossary_link
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER
 from kdlab.experiments.replays import REPLAYS
 from kdlab.ml.models import describe_model
@@ -15,16 +16,28 @@ TEACHER, STUDENT = describe_model(DEFAULT_TEACHER), describe_model(DEFAULT_STUDE
 
 
 def render_home_page() -> None:
-    """Home below its introduction: the history, the three roles, the loss, and the path through the pages."""
+    """Home below its title: what distillation is, the history, the three roles, the loss, and the path through
+    the pages; each glossary word linked where Home first uses it."""
+    words = FirstUses()
+    st.markdown(
+        words.link(
+            "A big network that already reads handwritten digits well is the **teacher**. A smaller network, the "
+            "**student**, can learn more from the teacher than from the labels alone. Why? The teacher gives a "
+            "probability for every digit, not only the right answer. Underlined words link to the "
+            f"{glossary_link('Glossary')}."
+        )
+    )
     st.subheader("Where it comes from")
     st.markdown(
-        "**2006, model compression.** Bucila, Caruana & Niculescu-Mizil shrank a huge *ensemble* into one small "
-        "network by letting the ensemble label a large set of extra or synthetic examples (made with their MUNGE "
-        "procedure) and training the small network to copy those labels, so it learned far more than the small "
-        "labelled set alone could teach.\n\n"
-        "**2015, softened targets.** Hinton, Vinyals & Dean (*Distilling the Knowledge in a Neural Network*) made "
-        "the copying richer: the student matches the teacher's (or an ensemble's averaged) probabilities softened by "
-        "a **temperature** T, whose small values, the dark knowledge, say which wrong answers are less wrong."
+        words.link(
+            "**2006, model compression.** Bucila, Caruana & Niculescu-Mizil shrank a huge *ensemble* (many networks "
+            "voting together) into one small network. The ensemble labelled a large set of extra examples, some made "
+            "up with their MUNGE procedure. The small network learned to copy those labels, far more than the small "
+            "labelled set alone could teach it.\n\n"
+            "**2015, softened targets.** Hinton, Vinyals & Dean (*Distilling the Knowledge in a Neural Network*) made "
+            "the copying richer. The student copies the teacher's probabilities, softened by a **temperature** T. "
+            "The small probabilities of the wrong digits, the dark knowledge, say which wrong answers are less wrong."
+        )
     )
     for replay, label in (
         ("compression", "Replay Bucila et al.'s model compression (2006)"),
@@ -36,26 +49,32 @@ def render_home_page() -> None:
     with teacher:
         st.subheader("Teacher", divider="orange")
         st.markdown(
-            f"A big trained network: in the lab by default a convolutional network ({DEFAULT_TEACHER}) with "
-            f"{TEACHER.parameters:,} parameters that gets more than 99% of the test digits right. For an image of a 3 "
-            "it does not only say *3*: it also says how much the image looks like a 5 or an 8."
+            words.link(
+                "A big trained network. On full MNIST the lab's default teacher gets more than 99% of the test digits "
+                f"right. It is a convolutional network ({DEFAULT_TEACHER}) with {TEACHER.parameters:,} parameters. "
+                "For an image of a 3 it does not only say *3*: it also says how much the image looks like a 5 or an 8."
+            )
         )
     with student:
         st.subheader("Student", divider="blue")
         st.markdown(
-            f"The network we want: by default an MLP ({DEFAULT_STUDENT}) with "
-            f"{TEACHER.parameters / STUDENT.parameters:.0f}x fewer parameters and "
-            f"{TEACHER.flops_per_image / STUDENT.flops_per_image:.0f}x less compute per image. "
-            "The lab trains it twice, once from the teacher (distilled) and once from the labels alone "
-            "(the baseline), with the same seed and the same data order, so the teacher is the only difference."
+            words.link(
+                f"The network we want: {TEACHER.parameters / STUDENT.parameters:.0f}x fewer parameters and "
+                f"{TEACHER.flops_per_image / STUDENT.flops_per_image:.0f}x less compute per image than the teacher "
+                f"(by default an MLP, {DEFAULT_STUDENT}). The lab trains it twice: once from the teacher (the "
+                "distilled student) and once from the labels alone. Both use the same seed and see the images in "
+                "the same order, so the teacher is the only difference."
+            )
         )
     with soft:
         st.subheader("Soft targets", divider="gray")
         st.markdown(
-            "Dividing the teacher's scores (logits) by a temperature T > 1 before the softmax spreads "
-            "probability onto the wrong digits. Those small probabilities, the **dark knowledge**, say "
-            "which digits look alike; at T = 1 they are almost invisible. At a very high T every digit gets nearly "
-            "1 in 10, yet nothing is lost: the small differences that remain keep the differences between the scores."
+            words.link(
+                "Divide the teacher's scores (logits) by a temperature T > 1 before the softmax: the wrong digits "
+                "get more probability. Those small probabilities are the **dark knowledge**: they say which digits "
+                "look alike. At T = 1 they are almost invisible. At a very high T every digit gets nearly 1 in 10, "
+                "yet nothing is lost: the small differences left still follow the gaps between the scores."
+            )
         )
 
     st.subheader("The temperature and the loss")
@@ -65,14 +84,17 @@ def render_home_page() -> None:
     )
     loss_formula()
     st.markdown(
-        "$z_t$ and $z_s$ are the teacher's and the student's logits, $y$ the true label. The first term pulls the "
-        "student's softened outputs towards the teacher's (the **soft targets**), the second towards the label "
-        "(the **hard target**). $\\alpha$ sets the balance; the $T^2$ keeps the soft term's gradients the same size "
-        "whatever the temperature, because softening divides them by about $T^2$. So a very high T does not "
-        "silence the teacher: in that limit the soft term becomes matching the teacher's logits (Hinton et al. 2015, "
-        "section 2.1). Lower temperatures pay less attention to the teacher's very negative logits, which its own "
-        "training hardly constrained; whether that helps depends on the student (lesson 3, and the "
-        "temperature-width replay)."
+        words.link(
+            "$z_t$ and $z_s$ are the teacher's and the student's logits, $y$ the true label. The first term, a KL "
+            "divergence, pulls the student's softened outputs towards the teacher's (the **soft targets**). The "
+            "second, a cross-entropy, pulls them towards the label (the **hard target**). alpha ($\\alpha$) sets "
+            "the balance.\n\n"
+            "Why $T^2$? Softening divides the soft term's gradients by about $T^2$; multiplying by $T^2$ keeps them "
+            "the same size at every temperature. So a very high T does not silence the teacher: the soft term then "
+            "becomes matching the teacher's logits (Hinton et al. 2015, section 2.1). A lower T pays less attention "
+            "to the teacher's very negative logits, which its own training hardly shaped. Whether that helps "
+            "depends on the student: try it in lesson 3 and the temperature-width replay."
+        )
     )
     render_path()
 

@@ -8,9 +8,19 @@ student's runs in the database, so it survives page switches, reloads and server
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from kdlab.classroom.lab_settings import config_fields, lab_setting, request_fields, settings_in
+from kdlab.classroom.glossary import TERMS_BY_ANCHOR, term_link
+from kdlab.classroom.lab_settings import (
+    LAB_SETTINGS,
+    LabSetting,
+    config_fields,
+    lab_setting,
+    request_fields,
+    settings_in,
+)
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
@@ -42,7 +52,7 @@ from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.live_figures import LIVE_FIGURES
 from kdlab.ui.resources import cached_teacher, get_data
 from kdlab.ui.session import session_runs, student_runs_for_action
-from kdlab.ui.widgets import loss_formula, model_sizes, soft_targets_preview
+from kdlab.ui.widgets import advanced_section, loss_formula, model_sizes, soft_targets_preview
 
 # Every 4 s (queued views every 8 s) cut a lesson of 30's browsers' CPU from 324 s to 272 s on the shared
 # 2 cores (bench/classroom_load.py, 2026-12-03), but a run shorter than a tick then showed no live curve
@@ -92,8 +102,9 @@ def teacher_caption(trained: Teacher | None, train_count: int) -> None:
     )
 
 
-def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object], Teacher | None]:
-    """The lab's three columns of controls; returns their values by URL name, and the cached teacher."""
+def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object], Teacher | None, Any]:
+    """The lab's three columns of controls, then its Advanced section (closed unless the link opens it); returns
+    their values by URL name, the cached teacher, and the Advanced section (the page adds to it)."""
     train_count = len(data.train)
     values: dict[str, object] = {}
     with st.container(border=True):
@@ -105,17 +116,32 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
             teacher_caption(trained, train_count)
             values["student"] = lab_control(lab_setting("student"), link, train_count)
             model_sizes(values["teacher"], values["student"])
+            words_caption([lab_setting("teacher"), lab_setting("student")], "parameters")
         for column, section in ((softening, "Soft targets"), (training, "Training")):
             with column:
                 st.markdown(f"**{section}**")
-                for setting in settings_in(section):
+                shown = [setting for setting in settings_in(section) if not setting.advanced]
+                for setting in shown:
                     values[setting.url] = lab_control(setting, link, train_count, applies=setting.applies(values))
                 if section == "Soft targets" and trained is not None:
                     soft_targets_preview(trained, data, values["T"], key="lab.preview")
+                words_caption(shown, *(("soft-target", "dark-knowledge") if section == "Soft targets" else ()))
+        advanced_box = advanced_section(link.advanced, "soft loss parts, optimiser")
+        with advanced_box:
+            advanced = [setting for setting in LAB_SETTINGS if setting.advanced]
+            for setting in advanced:
+                values[setting.url] = lab_control(setting, link, train_count, applies=setting.applies(values))
+            words_caption(advanced)
         loss_formula(values["T"], values["alpha"])
         if values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
             st.caption(f"Soft loss {values['soft']}: {METHODS[values['soft']].summary}, in place of the KL above.")
-    return values, trained
+    return values, trained, advanced_box
+
+
+def words_caption(settings: list[LabSetting], *more: str) -> None:
+    """The glossary's words for these controls (each setting's ``term``) and ``more`` anchors, as links."""
+    anchors = dict.fromkeys([*(setting.term for setting in settings if setting.term), *more])
+    st.caption("Words: " + " · ".join(term_link(anchor, TERMS_BY_ANCHOR[anchor].term) for anchor in anchors))
 
 
 def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> Press | None:
@@ -137,6 +163,12 @@ def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> P
 
 def render_lab_page() -> None:
     """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
+    st.markdown(
+        "The lab trains one student twice. One copy learns from the teacher's "
+        f"{term_link('soft-target', 'soft targets')}; the other learns from the labels alone. Both use the same "
+        f"{term_link('seed', 'seed')}, so they start alike and see the same images in the same order. Press "
+        "**Train** and watch both learn."
+    )
     data = get_data()
     store = session_runs()
     advance_press(data)  # several seeds: the next one starts once the one before has its result
@@ -146,9 +178,10 @@ def render_lab_page() -> None:
     link = apply_lab_link(len(data.train))  # an assignment link's settings and locks (checked; bad values explained)
     render_assignment(link)
     render_lesson_question("lab", joins_class=False)  # a lesson's link: its question (the link joined its class)
-    values, trained = render_controls(data, link)
+    values, trained, advanced_box = render_controls(data, link)
     press = lab_press(values, data, link)
-    non_target_caption(trained, None if press is None else press.first, data)
+    with advanced_box:  # the wrong digits' weight (NCKD) for the run these settings ask for
+        non_target_caption(trained, None if press is None else press.first, data)
 
     prediction = prediction_box(required=link.predict)
     waiting = link.predict and prediction is None

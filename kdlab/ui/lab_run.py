@@ -30,6 +30,7 @@ from kdlab.serve.request import Press, TrainRequest
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.serve.series import SeedSeries, advance_series, start_series
 from kdlab.teachers.teacher import Teacher
+from kdlab.ui.assignment import LINK_KEY
 from kdlab.ui.card import render_compression_card
 from kdlab.ui.client import client_address
 from kdlab.ui.downloads import notebook_download, onnx_download
@@ -285,7 +286,8 @@ def _render_record(record: RunRecord, store) -> None:
     if record.summary.get("baseline_shared"):
         st.caption(SHARED_NOTE)
     render_run_result(record, key="lab.result")
-    render_compression_card(record, key="lab.card")
+    link = st.session_state.get(LINK_KEY)  # a lesson's link with advanced=1 opens the card's calibration too
+    render_compression_card(record, key="lab.card", advanced=link is not None and link.advanced)
     render_models_on_a_drawing(record, key="lab.drawing")
     notebook_download(record, key="lab.notebook")
     onnx_download(record, key="lab.onnx")

@@ -21,14 +21,14 @@ def non_target_text(
     """The sentence, e.g. "... weighted by 0.004 on average: the teacher is sure.", and what the run's method
     ``soft`` does with that weight (its ``dark_knowledge``, with its ``method_settings``, None the default)."""
     verdict = (
-        "the teacher is sure, so classical KD all but silences how it ranks the wrong digits"
+        "The teacher is sure, so classical KD all but silences how it ranks the wrong digits."
         if weight < SURE
-        else "the softened teacher leaves the wrong digits a real share"
+        else "The softened teacher leaves the wrong digits a real share."
     )
     text = (
-        f"**The wrong digits' share** (NCKD, how the teacher ranks the wrong digits) is weighted by "
-        f"{weight:.3g} on average in classical KD at T = {temperature:g} (the teacher's 1 - p(right digit) "
-        f"over the {images:,} transfer images): {verdict}."
+        f"**{weight:.3g}: the weight classical KD gives the wrong digits' ranking (NCKD)** at T = {temperature:g}. "
+        f"It is the probability the teacher leaves for the wrong digits, 1 - p(right digit), on average over the "
+        f"{images:,} transfer images. {verdict}"
     )
     method = METHODS[soft]
     if method.dark_knowledge:

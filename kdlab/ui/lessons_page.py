@@ -10,10 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.classes import find_class
+from kdlab.classroom.glossary import FirstUses
 from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
 from kdlab.classroom.links import parse_class_code, shown, url_value
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes
 from kdlab.classroom.pages import LINK_PAGES
+from kdlab.classroom.worksheets import worksheet_file_name, worksheet_html
 from kdlab.db.database import StorageError, open_database
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor
 from kdlab.ui.lesson_plans import render_plans
@@ -84,11 +86,12 @@ def class_state(code: str) -> None:
     )
 
 
-def render_steps(lesson: Lesson, class_code: str | None) -> None:
-    """Each step's text and its links, which open a page with the step's settings."""
+def render_steps(lesson: Lesson, class_code: str | None, words: FirstUses) -> None:
+    """Each step's text (glossary words linked where the lesson first uses them) and its links, which open a page
+    with the step's settings."""
     for number, step in enumerate(lesson.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**Step {number}.** {step.text}")
+            st.markdown(f"**Step {number}.** {words.link(step.text)}")
             links = step.links(class_code=class_code)
             target = LINK_PAGES.get(step.page)
             for column, (label, params) in zip(st.columns(max(1, len(links))), links):
@@ -133,7 +136,7 @@ def answer_shown(lesson: Lesson, class_code: str | None) -> bool:
 
 def render_lessons_page() -> None:
     """The lessons below the introduction: the lesson chosen, its steps, the discussion, the links for a
-    slide, the teacher's notes and the lesson as a notebook."""
+    slide, the teacher's notes, the lesson as a notebook, and its worksheet and answer key to print."""
     lessons, problems = load_lessons(lessons_dir())
     for problem in problems:
         st.error(f"**A lesson file cannot be used.** {problem}")
@@ -145,10 +148,11 @@ def render_lessons_page() -> None:
     lesson = choose_lesson(lessons)
     class_code = choose_class_code()
     st.header(lesson.title)
-    st.markdown(f"**Goal.** {lesson.goal}  \n*About {lesson.minutes} minutes.*")
-    st.markdown(f"**Predict first.** {lesson.prediction}")
-    render_steps(lesson, class_code)
-    st.markdown(f"**Discuss.** {lesson.discuss}")
+    words = FirstUses()
+    st.markdown(f"**Goal.** {words.link(lesson.goal)}  \n*About {lesson.minutes} minutes.*")
+    st.markdown(f"**Predict first.** {words.link(lesson.prediction)}")
+    render_steps(lesson, class_code, words)
+    st.markdown(f"**Discuss.** {words.link(lesson.discuss)}")
     with_answer = answer_shown(lesson, class_code)
     if with_answer:
         st.markdown(f"**What to notice.** {lesson.notice}")
@@ -169,3 +173,20 @@ def render_lessons_page() -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+    render_worksheets(lesson, with_answer)
+
+
+def render_worksheets(lesson: Lesson, with_answer: bool) -> None:
+    """The lesson's printable worksheet for everyone; its answer key only ``with_answer`` (``answer_shown``)."""
+    kinds = [False, True] if with_answer else [False]
+    for column, answers in zip(st.columns(len(kinds)), kinds):
+        column.download_button(
+            "Answer key for the instructor (HTML to print)" if answers else "Worksheet to print (HTML)",
+            worksheet_html(lesson, answers=answers).encode("utf-8"),
+            file_name=worksheet_file_name(lesson, answers=answers),
+            mime="text/html",
+            key=f"lessons.{'answer_key' if answers else 'worksheet'}",
+            icon=":material/print:",
+            on_click="ignore",
+        )
+    st.caption("Open the file in a browser and print it on A4, or save it as PDF.")

@@ -19,6 +19,7 @@ from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import teacher_is_cached
 
 PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)
+ADVANCED_LABEL = "Advanced"  # the label every Advanced section starts with (tests find them by it)
 
 MLP_FAMILY = "MLP"
 FAMILY_LABELS = {
@@ -150,6 +151,12 @@ def soft_targets_preview(teacher: Teacher, data: MnistData, temperature: float, 
         f"The teacher's soft targets for the first test image (a {label}), on a log scale: the "
         "wrong digits' share grows with T. The explorer shows any digit."
     )
+
+
+def advanced_section(expanded: bool, what: str = ""):
+    """An "Advanced" expander (TCKD and NCKD, calibration, the optimiser): closed unless ``expanded`` (a link's
+    ``advanced=1``, ``kdlab.classroom.links``); ``what`` says what is inside."""
+    return st.expander(ADVANCED_LABEL + (f": {what}" if what else ""), expanded=expanded, icon=":material/tune:")
 
 
 def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:

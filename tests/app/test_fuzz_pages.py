@@ -9,7 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdlab.classroom.lab_settings import LAB_NAMES
-from kdlab.classroom.links import EXPLORER_PARAMETERS, LESSON_EXTRAS, LINK_EXTRAS, MAX_MESSAGES, REPLAY_PARAMETERS
+from kdlab.classroom.links import (
+    ADVANCED,
+    EXPLORER_PARAMETERS,
+    LESSON_EXTRAS,
+    LINK_EXTRAS,
+    MAX_MESSAGES,
+    REPLAY_PARAMETERS,
+)
 from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import open_alone
 from tests.strategies import hostile_text, url_params
@@ -17,13 +24,14 @@ from tests.strategies import hostile_text, url_params
 EVERYWHERE = ("s", "key")  # every page reads the student code, and takes an instructor key out of the URL
 PAGES = {
     "pages/distillation_lab.py": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
-    "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock", *LESSON_EXTRAS),
+    "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),
     "pages/paper_replays.py": (*REPLAY_PARAMETERS, "replay.tab", *LESSON_EXTRAS),
     "pages/class_board.py": LESSON_EXTRAS,
     "pages/lessons.py": ("lesson",),
     "pages/runs.py": (),
     "pages/home.py": (),
     "pages/training_schemes.py": (),
+    "pages/glossary.py": (),
 }
 STATE = {"lab.teacher": "linear", "explorer.teacher": "linear"}  # cached teachers: no training in a page run
 PAGE_RUNS = settings(

@@ -19,7 +19,7 @@ def test_the_lab_draws_the_two_parts_and_weighs_the_wrong_digits(linear_teacher)
     assert not at.exception, [e.value for e in at.exception]
     names = [trace.get("name") for trace in chart_spec(at, "lab.result.loss")["data"]]
     assert all(name in names for _, name in METHODS["kd"].anatomy)
-    assert "The wrong digits' share" in texts(at.caption)  # the teacher is cached now
+    assert "the weight classical KD gives the wrong digits' ranking" in texts(at.caption)  # the teacher is cached now
     assert "over the 500 transfer images" in texts(at.caption)
 
 

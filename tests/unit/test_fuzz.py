@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from kdlab.classroom.lab_settings import LAB_NAMES, config_fields
 from kdlab.classroom.lessons import Lesson, LessonError, Question, Step, parse_lesson
 from kdlab.classroom.links import (
+    ADVANCED,
     EXPLORER_PARAMETERS,
     KNOWN_PARAMETERS,
     LINK_EXTRAS,
@@ -74,7 +75,7 @@ def test_any_lab_link_sets_valid_controls_or_says_why(params, train_count):
 
 
 @PARSERS
-@given(params=url_params((*EXPLORER_PARAMETERS, "lock")))
+@given(params=url_params((*EXPLORER_PARAMETERS, "lock", ADVANCED)))
 def test_any_explorer_link_is_a_digit_and_a_temperature_or_a_message(params):
     link = parse_explorer_link(params)
     assert_clear(link)

@@ -226,3 +226,13 @@ def test_fifty_thousand_unknown_locks_make_one_message():
     for parse in (lambda params: parse_lab_link(params, TRAIN_COUNT), parse_explorer_link):
         assert len(parse({"lock": lock}).problems) == 1
     assert len(parse_lab_link({"lock": lock[:MAX_VALUE_LENGTH]}, TRAIN_COUNT).problems) == 1
+
+
+def test_advanced_opens_the_advanced_sections_and_a_forged_value_is_one_message():
+    assert parse_lab_link({"advanced": "1"}, 4000).advanced and parse_explorer_link({"advanced": "on"}).advanced
+    assert not parse_lab_link({}, 4000).advanced and not parse_lab_link({"advanced": "0"}, 4000).problems
+    for link in (parse_lab_link({"advanced": "sure"}, 4000), parse_explorer_link({"advanced": "sure"})):
+        assert not link.advanced
+        assert link.problems == ("advanced=`sure` is not 1 or 0; the Advanced sections start closed",)
+    assert not parse_lab_link({"advanced": "1"}, 4000).sets_controls  # it opens a section, it sets no control
+    assert check_link("lab", {"advanced": "1"}) == [] and check_link("explorer", {"advanced": "1"}) == []

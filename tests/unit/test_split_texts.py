@@ -12,7 +12,8 @@ from kdlab.ui.lab_split import non_target_text
 
 def test_the_lab_says_how_much_the_wrong_digits_weigh():
     sure = non_target_text(0.004, 4.0, 5000, "kd", {})
-    assert "weighted by 0.004 on average" in sure and "the teacher is sure" in sure and "5,000 transfer" in sure
+    assert "**0.004: the weight classical KD gives the wrong digits' ranking (NCKD)**" in sure
+    assert "The teacher is sure" in sure and "5,000 transfer" in sure
     assert "a real share" in non_target_text(0.189, 8.0, 5000, "kd", {})
     assert "DKD weights it by beta = 4 instead" in non_target_text(0.2, 4.0, 500, "dkd", {"beta": 4.0})
     assert "beta = 8 instead" in non_target_text(0.2, 4.0, 500, "dkd", {"beta": None})  # unset: the default

@@ -1,0 +1,97 @@
+"""Printable worksheets: a lesson (``kdlab.classroom.lessons``) as one HTML page with a print stylesheet (A4, black
+on white, no app around it) that a browser prints to paper or PDF.
+
+The student's worksheet has the title, the goal, the prediction question with a box to answer in, each step as
+a line to tick, and the discussion question with lines to write on; never what to notice or the teacher's notes.
+The answer key for the instructor adds those two. The Lessons page offers both as downloads, and
+``python -m kdlab worksheet`` writes them. Plain Python, no Streamlit.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from kdlab.classroom.lessons import Lesson
+
+ANSWER_LINES = 3  # ruled lines under the prediction
+DISCUSS_LINES = 5  # ruled lines under the discussion question
+# Margins, type and lines sized so that every lesson's worksheet prints on one A4 page in Chromium: the longest,
+# lesson 6, is 1,009 px tall in print against 1,017 px of page (at 18 mm margins, 11.5 pt and 6 lines: 1,024
+# against 986, two pages). Answer keys may take two.
+STYLE = """
+@page { size: A4; margin: 14mm 15mm; }
+* { color: #000; background: #fff; }
+body { font: 11pt/1.4 Georgia, "Times New Roman", serif; max-width: 178mm; margin: 0 auto; }
+h1 { font-size: 18pt; margin: 0 0 2mm; }
+h2 { font-size: 12.5pt; margin: 5mm 0 1.5mm; border-bottom: 0.4pt solid #000; }
+.meta { font-size: 10pt; margin: 0 0 4mm; }
+.name { display: flex; gap: 8mm; margin: 3mm 0 4mm; }
+.name span { flex: 1; border-bottom: 0.6pt solid #000; padding-top: 6mm; font-size: 9pt; }
+.line { border-bottom: 0.6pt solid #000; height: 8mm; }
+ul.steps { list-style: none; padding: 0; margin: 0; }
+ul.steps li { margin: 0 0 2.5mm; padding-left: 7mm; text-indent: -7mm; break-inside: avoid; }
+ul.steps li::before { content: "\\2610"; display: inline-block; width: 7mm; text-indent: 0; font-size: 13pt; }
+.key { border: 0.8pt solid #000; padding: 2mm 3mm; }
+section { break-inside: avoid; }
+a { text-decoration: none; }
+@media screen { body { margin: 12mm auto; } }
+"""
+
+
+def worksheet_html(lesson: Lesson, *, answers: bool = False) -> str:
+    """The lesson's worksheet as a whole HTML page (``answers``: the instructor's answer key, which adds what to
+    notice and the teacher's notes). Every text from the lesson file is escaped."""
+    title = f"{lesson.title}: answer key" if answers else lesson.title
+    parts = [
+        f"<h1>{_text(title)}</h1>",
+        f'<p class="meta">kdlab lesson, about {lesson.minutes} minutes</p>',
+    ]
+    if not answers:
+        parts.append('<div class="name"><span>Name</span><span>Group</span><span>Date</span></div>')
+    parts += [
+        f"<section><h2>Goal</h2><p>{_text(lesson.goal)}</p></section>",
+        f"<section><h2>Predict first</h2><p>{_text(lesson.prediction)}</p>",
+        "" if answers else _lines(ANSWER_LINES),
+        "</section>",
+        '<section><h2>Steps</h2><ul class="steps">',
+        *(f"<li>Step {number}. {_text(step.text)}</li>" for number, step in enumerate(lesson.steps, start=1)),
+        "</ul></section>",
+        f"<section><h2>Discuss</h2><p>{_text(lesson.discuss)}</p>",
+        "" if answers else _lines(DISCUSS_LINES),
+        "</section>",
+    ]
+    if answers:
+        parts.append(f'<section><h2>What to notice</h2><div class="key"><p>{_text(lesson.notice)}</p></div></section>')
+        if lesson.notes:
+            parts.append("<section><h2>Notes for the teacher</h2>" + _paragraphs(lesson.notes) + "</section>")
+    body = "\n".join(part for part in parts if part)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_text(title)}</title>\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def worksheet_file_name(lesson: Lesson, *, answers: bool = False) -> str:
+    """``kdlab-worksheet-<slug>.html``, or ``kdlab-answer-key-<slug>.html``."""
+    return f"kdlab-{'answer-key' if answers else 'worksheet'}-{lesson.slug}.html"
+
+
+def _lines(count: int) -> str:
+    return "".join('<div class="line"></div>' for _ in range(count))
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _text(text: str) -> str:
+    """A lesson's text, escaped, with its Markdown bold and code spans kept (the only Markdown lessons use)."""
+    escaped = html.escape(text, quote=True)
+    return _CODE.sub(r"<code>\1</code>", _BOLD.sub(r"<strong>\1</strong>", escaped))
+
+
+def _paragraphs(markdown: str) -> str:
+    """The teacher's notes: one paragraph per block between blank lines."""
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", markdown.strip()) if block.strip()]
+    return "".join(f"<p>{_text(block)}</p>" for block in blocks)

@@ -1,0 +1,48 @@
+"""The student glossary: every term has words, every link the app builds points at an entry the Glossary page
+draws, and a page links each term where it first uses it."""
+
+import re
+
+import pytest
+
+from kdlab.classroom.glossary import GLOSSARY_PAGE, TERMS, TERMS_BY_ANCHOR, FirstUses, term_link
+from kdlab.classroom.lab_settings import LAB_SETTINGS
+from kdlab.classroom.pages import PAGES
+
+LINK = re.compile(r"\]\(([^)#]+)#([^)]+)\)")
+
+
+def test_every_term_has_a_short_text_and_a_unique_anchor():
+    assert len(TERMS_BY_ANCHOR) == len(TERMS)
+    for term in TERMS:
+        assert 40 < len(term.text) < 400, term.term  # one to three short sentences
+    asked = {"teacher", "student", "logit", "softmax", "temperature", "soft-target", "hard-label", "dark-knowledge"}
+    asked |= {"kl-divergence", "cross-entropy", "alpha", "transfer-set", "seed", "epoch", "test-error"}
+    assert asked | {"calibration", "parameters", "tckd-nckd"} <= set(TERMS_BY_ANCHOR)
+    assert TERMS_BY_ANCHOR["tckd-nckd"].advanced and not TERMS_BY_ANCHOR["temperature"].advanced
+
+
+def test_a_link_points_at_the_glossary_page_and_an_anchor_it_has():
+    assert GLOSSARY_PAGE in PAGES
+    page, anchor = LINK.search(term_link("temperature", "T")).groups()
+    assert (page, anchor) == (GLOSSARY_PAGE.url_path, "temperature")
+    with pytest.raises(ValueError, match="not a glossary term"):
+        term_link("temprature", "T")
+    for setting in LAB_SETTINGS:  # the lab's Words lines come from these
+        assert not setting.term or setting.term in TERMS_BY_ANCHOR, setting.url
+
+
+def test_a_page_links_each_term_at_its_first_use_only():
+    words = FirstUses()
+    first = words.link("The teacher softens its soft targets with a temperature; the teacher again.")
+    assert first.count("](glossary#teacher)") == 1 and "the teacher again" in first
+    assert "[soft targets](glossary#soft-target)" in first and "[temperature](glossary#temperature)" in first
+    later = words.link("A teacher and a student.")
+    assert "#teacher" not in later and "[student](glossary#student)" in later
+
+
+def test_maths_code_and_links_stay_as_they_are():
+    text = "With $\\alpha$ and `alpha` and [alpha](elsewhere) and https://example.org/alpha, then alpha."
+    linked = FirstUses().link(text)
+    assert linked.startswith("With $\\alpha$ and `alpha` and [alpha](elsewhere) and https://example.org/alpha,")
+    assert linked.endswith("then [alpha](glossary#alpha).")
