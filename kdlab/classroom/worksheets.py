@@ -31,6 +31,9 @@ h2 { font-size: 12.5pt; margin: 5mm 0 1.5mm; border-bottom: 0.4pt solid #000; }
 .line { border-bottom: 0.6pt solid #000; height: 8mm; }
 ul.steps { list-style: none; padding: 0; margin: 0; }
 ul.steps li { margin: 0 0 2.5mm; padding-left: 7mm; text-indent: -7mm; break-inside: avoid; }
+ul.choices { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 2mm 8mm; }
+ul.choices li::before { content: "\\2610"; margin-right: 2mm; font-size: 13pt; }
+.blank { display: inline-block; width: 30mm; border-bottom: 0.6pt solid #000; }
 ul.steps li::before { content: "\\2610"; display: inline-block; width: 7mm; text-indent: 0; font-size: 13pt; }
 .key { border: 0.8pt solid #000; padding: 2mm 3mm; }
 section { break-inside: avoid; }
@@ -52,7 +55,7 @@ def worksheet_html(lesson: Lesson, *, answers: bool = False) -> str:
     parts += [
         f"<section><h2>Goal</h2><p>{_text(lesson.goal)}</p></section>",
         f"<section><h2>Predict first</h2><p>{_text(lesson.prediction)}</p>",
-        "" if answers else _lines(ANSWER_LINES),
+        _answer_space(lesson) if not answers else "",
         "</section>",
         '<section><h2>Steps</h2><ul class="steps">',
         *(f"<li>Step {number}. {_text(step.text)}</li>" for number, step in enumerate(lesson.steps, start=1)),
@@ -75,6 +78,17 @@ def worksheet_html(lesson: Lesson, *, answers: bool = False) -> str:
 def worksheet_file_name(lesson: Lesson, *, answers: bool = False) -> str:
     """``kdlab-worksheet-<slug>.html``, or ``kdlab-answer-key-<slug>.html``."""
     return f"kdlab-{'answer-key' if answers else 'worksheet'}-{lesson.slug}.html"
+
+
+def _answer_space(lesson: Lesson) -> str:
+    """Where the student answers the lesson's question: a box to tick per choice, a blank with the unit for a
+    number, ruled lines for a lesson without a question."""
+    question = lesson.question
+    if question is None:
+        return _lines(ANSWER_LINES)
+    if question.kind == "choice":
+        return '<ul class="choices">' + "".join(f"<li>{_text(choice)}</li>" for choice in question.choices) + "</ul>"
+    return f'<p class="number">My prediction: <span class="blank"></span> {_text(question.unit)}</p>' + _lines(1)
 
 
 def _lines(count: int) -> str:
