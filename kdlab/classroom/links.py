@@ -3,7 +3,7 @@
 A teacher's link opens a page with the lesson's settings and can lock them, the way
 TensorFlow Playground keeps its whole state in the URL::
 
-    /distillation_lab?T=8&alpha=0.5&lock=T,alpha&class=PHYS7&predict=1
+    /distillation_lab?T=8&alpha=0.5&lock=T,alpha&class=PHYS7&predict=1&live=1
 
 Every value is a string from a stranger, so every one is checked here against what the page's
 controls can show: a value that is not a number, out of range or unknown is dropped with one
@@ -37,7 +37,8 @@ MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the re
 
 EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
-LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
+# The lab's: what is locked, the class code, a prediction first, a result from the cache shown training again
+LINK_EXTRAS = ("lock", "class", "predict", "live")
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 _MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
 
@@ -63,6 +64,7 @@ class ParsedLink:
     problems: tuple[str, ...] = ()
     class_code: str | None = None
     predict: bool = False
+    live: bool = False  # a result from the cache redraws its curves as they were recorded ("live again")
     sets_controls: bool = False  # the link names settings or locks: it sets every control
 
     def is_locked(self, name: str) -> bool:
@@ -150,15 +152,18 @@ def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], l
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-def parse_flag(raw: str | None) -> tuple[bool, str]:
-    """``predict=1``: on for 1, true, yes or on; off for 0, false, no, off or nothing; anything else is off,
-    with a message."""
+FLAG_OFF = {"predict": "no prediction is asked for", "live": "a result from the cache is shown at once"}
+
+
+def parse_flag(raw: str | None, name: str = "predict") -> tuple[bool, str]:
+    """``predict=1`` or ``live=1`` (a key of ``FLAG_OFF``): on for 1, true, yes or on; off for 0, false, no, off
+    or nothing; anything else is off, with a message that says what off means."""
     if raw is None or not raw.strip():
         return False, ""
     word = raw.strip().lower()
     if word in FLAG_WORDS:
         return FLAG_WORDS[word], ""
-    return False, f"predict={shown(raw)} is not 1 or 0; no prediction is asked for"
+    return False, f"{name}={shown(raw)} is not 1 or 0; {FLAG_OFF[name]}"
 
 
 def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> ParsedLink:
@@ -188,15 +193,17 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
     locked, lock_problems = parse_lock(raws.get("lock"), LAB_NAMES)
     class_code, class_problem = parse_class_code(raws.get("class"))
     predict, predict_problem = parse_flag(raws.get("predict"))
+    live, live_problem = parse_flag(raws.get("live"), "live")
     sets_controls = bool(values) or bool(locked) or any(url_value(params, name) is not None for name in LAB_NAMES)
     if sets_controls:
         values = defaults | values
     return ParsedLink(
         values,
         locked,
-        summarised(problems + lock_problems + [class_problem, predict_problem]),
+        summarised(problems + lock_problems + [class_problem, predict_problem, live_problem]),
         class_code,
         predict,
+        live,
         sets_controls,
     )
 
