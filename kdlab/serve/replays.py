@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 REPLAY_CACHE_FORMAT = 1
 LIVE_REPLAYS = LiveRuns()  # replays in progress by key, and the students following each
 HOW_WORDS = {"trained": "trained for you", "joined": "joined a run in progress"}
+# Cached replays held in memory, shared by the sessions showing them: the lessons' two, both budgets, and more.
+KEEP_LOADED = 8
+_LOADED: OrderedDict[Path, tuple[int, tuple[ReplayResult, float]]] = OrderedDict()  # path -> (mtime, result)
+_LOADED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -121,10 +127,31 @@ def store_replay(key: str, result: ReplayResult, trained_at: float, cache_dir: P
 
 def load_cached_replay(key: str, cache_dir: Path | None = None) -> tuple[ReplayResult, float] | None:
     """The completed replay of ``key`` and when it was trained, or None: not cached, or a file that cannot
-    be read, is of another format or holds another key (the replay then trains again and rewrites it)."""
+    be read, is of another format or holds another key (the replay then trains again and rewrites it).
+
+    One result object per file for every session that shows it (the newest ``KEEP_LOADED`` files): a class
+    pressing Run on one replay shares its students' weights and test logits instead of a copy each.
+    """
     path = replay_cache_path(key, cache_dir)
-    if not path.exists():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return None
+    with _LOADED_LOCK:
+        known = _LOADED.get(path)
+        if known is not None and known[0] == stamp:
+            _LOADED.move_to_end(path)
+            return known[1]
+    loaded = _read(path, key)
+    if loaded is not None:
+        with _LOADED_LOCK:
+            _LOADED[path] = (stamp, loaded)
+            while len(_LOADED) > KEEP_LOADED:
+                _LOADED.popitem(last=False)
+    return loaded
+
+
+def _read(path: Path, key: str) -> tuple[ReplayResult, float] | None:
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain values only
         if content["format"] != REPLAY_CACHE_FORMAT or content["key"] != key:

@@ -64,6 +64,7 @@ def test_two_students_share_one_training_and_a_third_gets_it_from_the_cache(tiny
     assert carol.how == "cache" and carol.job is None
     assert carol.result.summary == alice.result.summary
     assert carol.source_words().startswith("from the cache: trained at ")
+    assert press(runner, sample_data, "student:dave").result is carol.result  # one copy in memory for the class
     assert len([job for job in runner.jobs() if job.name.startswith("Replay")]) == 1  # trained once for three
 
 
