@@ -69,6 +69,14 @@ def fresh_rate_limits():
         limit.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_replay_cache(monkeypatch, tmp_path_factory):
+    """Every test starts with an empty replay cache (``kdlab.serve.replays``), so a replay a test runs trains
+    rather than coming from another test's; the teachers' cache stays the session's."""
+    folder = tmp_path_factory.mktemp("replays")
+    monkeypatch.setattr("kdlab.serve.replays.default_cache_dir", lambda: folder)
+
+
 @pytest.fixture(scope="session")
 def sample_data():
     """The offline 5,000-digit MNIST sample (4,000 train / 1,000 test)."""

@@ -3,7 +3,7 @@
 A teacher's link opens a page with the lesson's settings and can lock them, the way
 TensorFlow Playground keeps its whole state in the URL::
 
-    /distillation_lab?T=8&alpha=0.5&lock=T,alpha&class=PHYS7&predict=1
+    /distillation_lab?T=8&alpha=0.5&lock=T,alpha&class=PHYS7&predict=1&live=1
 
 Every value is a string from a stranger, so every one is checked here against what the page's
 controls can show: a value that is not a number, out of range or unknown is dropped with one
@@ -38,8 +38,9 @@ MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the re
 EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
 ADVANCED = "advanced"  # the lab's and the explorer's: advanced=1 opens their Advanced sections
-# The lab's: what is locked, the class code, a prediction first, the Advanced section open
-LINK_EXTRAS = ("lock", "class", "predict", ADVANCED)
+# The lab's: what is locked, the class code, a prediction first, the Advanced section open, a result from the
+# cache shown training again
+LINK_EXTRAS = ("lock", "class", "predict", ADVANCED, "live")
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 # A lesson's step links carry lesson=<slug> (kdlab.classroom.lessons.Step.links), and the explorer's and the
 # replays' its class code too: the page asks the lesson's question and files the answer for that class.
@@ -70,6 +71,7 @@ class ParsedLink:
     class_code: str | None = None
     predict: bool = False
     advanced: bool = False  # advanced=1: the page's Advanced sections start open
+    live: bool = False  # a result from the cache redraws its curves as they were recorded ("live again")
     sets_controls: bool = False  # the link names settings or locks: it sets every control
 
     def is_locked(self, name: str) -> bool:
@@ -171,11 +173,15 @@ def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], l
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-FLAG_OFF = {"predict": "no prediction is asked for", ADVANCED: "the Advanced sections start closed"}
+FLAG_OFF = {
+    "predict": "no prediction is asked for",
+    ADVANCED: "the Advanced sections start closed",
+    "live": "a result from the cache is shown at once",
+}
 
 
 def parse_flag(raw: str | None, name: str = "predict") -> tuple[bool, str]:
-    """``predict=1`` or ``advanced=1`` (``name``, one of ``FLAG_OFF``): on for 1, true, yes or on; off for 0,
+    """``predict=1``, ``advanced=1`` or ``live=1`` (a key of ``FLAG_OFF``): on for 1, true, yes or on; off for 0,
     false, no, off or nothing; anything else is off, with a message that says what off means."""
     if raw is None or not raw.strip():
         return False, ""
@@ -213,16 +219,18 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
     class_code, class_problem = parse_class_code(raws.get("class"))
     predict, predict_problem = parse_flag(raws.get("predict"))
     advanced, advanced_problem = parse_flag(raws.get(ADVANCED), ADVANCED)
+    live, live_problem = parse_flag(raws.get("live"), "live")
     sets_controls = bool(values) or bool(locked) or any(url_value(params, name) is not None for name in LAB_NAMES)
     if sets_controls:
         values = defaults | values
     return ParsedLink(
         values,
         locked,
-        summarised(problems + lock_problems + [class_problem, predict_problem, advanced_problem]),
+        summarised(problems + lock_problems + [class_problem, predict_problem, advanced_problem, live_problem]),
         class_code,
         predict,
         advanced,
+        live,
         sets_controls,
     )
 

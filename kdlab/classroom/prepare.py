@@ -1,13 +1,13 @@
 """Before class: get the data, train and cache every teacher the pages use by default, and warm
-the result cache for the default demo and the lessons' lab runs, so that no page trains a
-teacher in front of the class and the lessons' runs answer at once.
+the result cache for the default demo and the lessons' lab runs and the replay cache for the replays the
+lessons open, so that no page trains a teacher in front of the class and the lessons' runs answer at once.
 
 Its teachers are pinned in the teacher cache: however many other teachers students name, these stay on disk
 (``KDLAB_TEACHER_CACHE_MB``, ``kdlab.teachers.eviction``).
 
 ``prepare()`` runs the steps in order, times each, and returns a checklist of ``Step`` records
 (``python -m kdlab prepare`` prints it, or ``--json``). It is idempotent: a second run finds the
-data, every teacher and the demo's result in their caches and reports them "already done" in
+data, every teacher, the demo's result and the lessons' replays in their caches and reports them "already done" in
 seconds. Progress leaves through ``on_event`` as ``ProgressEvent`` objects, one bar per step.
 
 Everything it makes lands in ``KDLAB_CACHE_DIR`` (the data, the teachers) and the run database (the result
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from kdlab.classroom.lab_settings import config_fields, lab_defaults, request_fields
 from kdlab.classroom.lessons import lessons_dir, load_lessons
-from kdlab.classroom.links import parse_lab_link
+from kdlab.classroom.links import parse_lab_link, parse_replay_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, new_token
@@ -45,6 +45,7 @@ from kdlab.ml.data import (
 from kdlab.ml.files import write_atomically
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.runs.store import RunLimitReached
+from kdlab.serve.gate import admit_replay
 from kdlab.serve.lab import request_distillation
 from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobRunner
@@ -104,6 +105,20 @@ def lab_runs(data: MnistData) -> dict[DistillConfig, str]:
                 for config in lab_link_configs(parse_lab_link(params, count).values or lab_defaults(count)):
                     runs.setdefault(config, f"lesson {lesson.slug}")
     return runs
+
+
+def lesson_replays() -> dict[str, str]:
+    """The replays the server's lessons open (a step on the replays page whose link names ``replay``), each with
+    the first lesson that opens it; ``prepare`` warms each at the quick budget, as the page runs it."""
+    found: dict[str, str] = {}
+    lessons, _problems = load_lessons(lessons_dir())
+    for lesson in lessons:
+        for step in lesson.steps:
+            for _label, params in step.links() if step.page == "replays" else ():
+                name = parse_replay_link(params).values.get("replay")
+                if name is not None:
+                    found.setdefault(name, f"lesson {lesson.slug}")
+    return found
 
 
 def lab_link_configs(values: dict) -> list[DistillConfig]:
@@ -193,7 +208,8 @@ def prepare(
     Args:
         data_dir: MNIST root, copied into the cache (default: ``KDLAB_DATA_DIR``, the cache, a download, the
             sample; see ``_prepare_data``).
-        replays: also train the quick replays' teachers (the longest step on a CPU).
+        replays: also train the quick replays' teachers (the longest step on a CPU) and, with ``warm``, run the
+            replays the lessons open (``lesson_replays``) once at the quick budget.
         warm: run each of ``lab_runs`` once, so that its result comes from the cache in class.
         on_event: receives ``ProgressEvent`` objects (one bar per step) and the trainings' events.
 
@@ -216,11 +232,20 @@ def prepare(
         if need.data is data and not need.jitter_pixels:
             teachers[(need.name, need.epochs, need.seed)] = teacher
     if not replays:
-        steps.append(Step("replay teachers", "paper replays", detail="not asked for (--skip-replays)"))
+        detail = "not asked for (--skip-replays): neither their teachers nor the lessons' replays"
+        steps.append(Step("replay teachers", "paper replays", detail=detail))
     if warm:
         steps.append(_warm_results(data, teachers, cache_dir, emit))
     else:
         steps.append(Step("result cache", "lab", detail="not asked for (--no-warm)"))
+    if replays:
+        lesson = lesson_replays()
+        purpose = "replays: " + (", ".join(f"{name} ({who})" for name, who in lesson.items()) or "none in a lesson")
+        steps.append(
+            _warm_replays(data, lesson, purpose, emit)
+            if warm
+            else Step("replay cache", purpose, detail="not asked for (--no-warm)")
+        )
     return data, steps
 
 
@@ -334,6 +359,40 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
     trained = outcomes.count("done")
     step.detail = "; ".join(failed) or f"{len(outcomes)} run(s) answer from the cache in class ({trained} trained now)"
     return step
+
+
+def _warm_replays(data: MnistData, names: dict[str, str], purpose: str, emit) -> Step:
+    """Run each of the lessons' replays once at the quick budget through the page's own path
+    (``kdlab.serve.gate.admit_replay``), so that a class's presses answer from the replay cache."""
+    started = time.perf_counter()
+    runner = JobRunner(max_concurrent=1)
+    outcomes = []
+    for name in names:
+        label = f"Replay {name} (quick budget)"
+        try:
+            ticket = admit_replay(runner, name, "quick", data, owner="prepare", capped=False)
+        except ValueError as error:
+            outcomes.append(f"{name} failed ({error})")
+            continue
+        if ticket.job is None:
+            outcomes.append("already done")
+            continue
+        while not runner.wait(ticket.job, timeout=POLL_SECONDS):
+            emit(ProgressEvent(ticket.job.progress, label, ticket.job.progress_message))
+        emit(ProgressEvent(1.0, label))
+        status = ticket.job.status
+        outcomes.append(
+            "done"
+            if status == "completed"
+            else f"{name} failed ({ticket.job.error_kind if status == 'failed' else status})"
+        )
+    failed = [outcome for outcome in outcomes if "failed" in outcome]
+    status = "failed" if failed else "already done" if set(outcomes) <= {"already done"} else "done"
+    detail = (
+        "; ".join(failed)
+        or f"{len(outcomes)} replay(s) answer from the cache in class ({outcomes.count('done')} run now)"
+    )
+    return Step("replay cache", purpose, status, round(time.perf_counter() - started, 2), detail)
 
 
 def checklist(steps: list[Step]) -> dict:

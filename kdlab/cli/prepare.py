@@ -1,4 +1,4 @@
-"""``prepare``: before class, get the data, train every default teacher, warm the result cache."""
+"""``prepare``: before class, get the data, train every default teacher, warm the result and replay caches."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from kdlab.cli.common import add_data_arguments, log
 from kdlab.ml.progress import ProgressEvent
 from kdlab.settings import current_settings
 
-HELP = "before class: get the data, train and cache the pages' teachers, warm the result cache"
+HELP = "before class: get the data, train and cache the pages' teachers, warm the result and replay caches"
 BAR_WIDTH = 30
 LINE_SECONDS = 10.0  # without a terminal (a log file), one progress line at most this often per step
 
@@ -21,9 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-replays",
         action="store_true",
-        help="leave out the quick replays' teachers (the longest step: about 35 min on a 2-core CPU with full MNIST)",
+        help="leave out the paper replays: their teachers (the longest step: about 35 min on a 2-core CPU with full "
+        "MNIST) and the replays the lessons open, each run once at the quick budget",
     )
-    parser.add_argument("--no-warm", action="store_true", help="do not run the default demo to warm the result cache")
+    parser.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="do not run the default demo, the lessons' lab runs and their replays to warm the caches",
+    )
     add_data_arguments(parser)
 
 

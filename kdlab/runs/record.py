@@ -52,6 +52,23 @@ def curves_from_events(events) -> dict[str, list[dict]]:
     return curves
 
 
+def curves_at(curves: dict[str, list[dict]], seconds: float) -> dict[str, list[dict]]:
+    """The ``curves`` as they stood ``seconds`` into the run, by the training time each point recorded: the
+    first run's points at their own ``seconds``, each later run's after the last point of the runs before it
+    (a lab run trains its students one after another, the distilled one first). "Watch it train again"
+    draws a cached run this way."""
+    shown, offset = {}, 0.0
+    for role, points in curves.items():
+        shown[role] = [point for point in points if offset + point["seconds"] <= seconds]
+        offset += points[-1]["seconds"] if points else 0.0
+    return shown
+
+
+def curves_seconds(curves: dict[str, list[dict]]) -> float:
+    """How long the runs of ``curves`` trained, one after another, by their last points' times."""
+    return sum(points[-1]["seconds"] for points in curves.values() if points)
+
+
 @dataclass
 class RunRecord:
     """One lab run of a session, complete or stopped."""

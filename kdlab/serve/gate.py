@@ -15,7 +15,10 @@ The lab's Train has the same rules in ``kdlab.serve.lab.request_distillation``. 
   student who asked; other sessions asking for the same teacher follow the same job. A replay's
   teacher is shared work too: the server's budget names it, trained once and cached for everyone, and so
   is the quick teacher that stands in on the explorer while a teacher trains (``kdlab.teachers.quick``:
-  fixed by the server, a fifth of the default lab run's work).
+  fixed by the server, a fifth of the default lab run's work). A replay that several students run with the
+  same settings is counted once, for the student who started it: those who join it in progress or get it
+  from the replay cache pay nothing (``admit_replay``, ``kdlab.serve.replays``), as the lab's "joined" and
+  "cache" runs do.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from kdlab.experiments.schemes.compare import scheme_plan
 from kdlab.ml.data import MnistData
 from kdlab.ml.models import ARCHITECTURES
 from kdlab.serve.limits import CostTooHigh, default_run_cost, max_run_cost
+from kdlab.serve.replays import ReplayRequest, ReplayTicket, follow_or_submit, load_cached_replay
 from kdlab.serve.runner import SHARED_OWNER, Job, JobRunner
-from kdlab.serve.tasks import TEACHER_JOBS, replay_task, schemes_task
+from kdlab.serve.tasks import TEACHER_JOBS, schemes_task
 from kdlab.teachers import quick
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import ENSEMBLE_PRESETS, parse_teacher_name, training_cost
@@ -142,26 +146,29 @@ def admit_replay(
     client: str | None = None,
     seeds: int = 1,
     capped: bool = True,
-) -> Job:
-    """Replay ``name`` at ``budget`` for ``owner`` (at ``seeds`` seeds, one after another: each counted), within the cap unless not ``capped``: the instructor's own
-    replay, or anyone's on a server without an instructor key (a laptop), as for the full budget
-    (``kdlab.ui.instructor.may_start_long_jobs``). A replay's work is fixed by the server, so the cap
-    decides which replays a student may start: on full MNIST at the default cap of 20, every quick one
-    but the table (48: the instructor runs it on the projector).
+) -> ReplayTicket:
+    """Replay ``name`` at ``budget`` for ``owner`` (at ``seeds`` seeds, one after another: each counted): the
+    same replay completed earlier (from the replay cache, at once), else the identical one in progress
+    (followed), else a new job within the cap unless not ``capped``: the instructor's own replay, or anyone's on
+    a server without an instructor key (a laptop), as for the full budget
+    (``kdlab.ui.instructor.may_start_long_jobs``). A replay's work is fixed by the server, so the cap decides
+    which replays a student may start: on full MNIST at the default cap of 20, every quick one but the table
+    (48: the instructor runs it on the projector). A result from the cache or a run joined costs nothing: no
+    cap, no place in the queue (``kdlab.serve.replays``).
 
     Raises:
         ValueError: an unknown replay or budget; ``CostTooHigh``; ``OwnerBusy``, ``ClientBusy`` or ``QueueFull``.
     """
+    request = ReplayRequest.build(name, budget, data, seeds)
+    cached = load_cached_replay(request.key)
+    if cached is not None:
+        return ReplayTicket("cache", request, cached=cached[0], trained_at=cached[1])
     cost = replay_cost(name, budget, data) * seeds
-    if capped:
-        check_job_cost(
-            cost, f"The {name} replay at the {budget} budget", "Ask your instructor to run it on the projector."
-        )
-    return runner.submit(
-        f"Replay {name} ({budget})",
-        replay_task(name, budget, data, seeds),
-        owner=owner,
-        client=client,
-        kind=f"Replay {name} ({budget})",
-        cost=cost,
-    )
+
+    def checks() -> None:
+        if capped:
+            check_job_cost(
+                cost, f"The {name} replay at the {budget} budget", "Ask your instructor to run it on the projector."
+            )
+
+    return follow_or_submit(runner, request, data, owner=owner, client=client, submit_checks=checks, cost=cost)

@@ -15,6 +15,10 @@ seed share one baseline (``kdlab.serve.baselines``).
 ``request_key`` is the same without the teacher's results, known before the teacher is
 loaded: ``kdlab.serve.live.LIVE_RUNS`` maps it to the job training that run right now and to
 every student following it, so thirty students pressing Train on the defaults start one training.
+
+``replay_key`` names a paper replay's result the same way: the replay, its whole config (budget included),
+its number of seeds, the data, the versions, the device type and the salt. ``kdlab.serve.replays`` keeps a
+completed replay's result under it on disk and follows a replay in progress by it.
 """
 
 from __future__ import annotations
@@ -140,6 +144,27 @@ def baseline_key(config: DistillConfig, data: MnistData) -> str | None:
 def result_key(config: DistillConfig, data: MnistData, teacher: TeacherRecord) -> str:
     """The key of a run's result, with the teacher that trained it."""
     return key_of(run_identity(config, data, teacher))
+
+
+def replay_identity(name: str, config, data: MnistData, seeds: int = 1) -> dict:
+    """Everything that decides a replay's result, as a JSON-ready dict: the replay, its config (with its
+    budget and seed), how many seeds it runs, the data and the versions. A replay's teacher is fixed by its
+    config (architecture, epochs, seed, jitter), so, unlike a lab run's, its results are not in the key."""
+    return {
+        "replay": name,
+        "config": config.as_dict() | {"budget": config.budget.as_dict()},  # as_dict names the budget only
+        "seeds": seeds,
+        "data": data_fingerprint(data),
+        "torch": str(torch.__version__),
+        "kdlab": kdlab.__version__,
+        "device": pick_device().type,
+        "salt": RESULT_CACHE_SALT,
+    }
+
+
+def replay_key(name: str, config, data: MnistData, seeds: int = 1) -> str:
+    """The key of a replay's result (``replay_identity``): students who run the same replay share it."""
+    return key_of(replay_identity(name, config, data, seeds))
 
 
 def teacher_matches(identity: dict, teacher: TeacherRecord) -> bool:

@@ -17,10 +17,10 @@ from kdlab.runs.store import RunStore
 
 @dataclass
 class Follower:
-    """A student who gets a record of a live run when it ends."""
+    """A student who gets a record of a live run when it ends (a replay's follower gets the job's result)."""
 
     student: str  # the store's student_key (or the session's owner id): finds the run again after a reload
-    store: RunStore
+    store: RunStore | None  # None: a replay's follower, who files no record (``kdlab.serve.replays``)
     number: int
     run_id: str
     source: str  # "trained" (started it) or "joined"

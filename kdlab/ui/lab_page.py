@@ -45,6 +45,7 @@ from kdlab.ui.lab_run import (
     render_interrupted_runs,
     render_lab_run,
     start_press,
+    start_watching,
 )
 from kdlab.ui.lab_seeds import render_seeds
 from kdlab.ui.lab_split import non_target_caption
@@ -209,6 +210,8 @@ def render_lab_page() -> None:
                 forget_prediction()
                 ticket = current_ticket(store)
                 busy = is_busy(ticket)
+                if link.live and ticket is not None and ticket.how == "cache":  # ?live=1: it trains again, watched
+                    start_watching(ticket.run_id)
 
     render_interrupted_runs(store, data, busy=busy)
     render_seeds()

@@ -13,6 +13,7 @@ off by a server restart is listed with its settings, to train again or dismiss.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -20,7 +21,8 @@ import streamlit as st
 from kdlab.classroom.board import check_prediction, prediction_text
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
-from kdlab.runs.record import RunRecord
+from kdlab.plots import lab as plots
+from kdlab.runs.record import RunRecord, curves_at, curves_seconds
 from kdlab.runs.store import RunStore
 from kdlab.serve.baselines import SHARED_NOTE
 from kdlab.serve.jobs import default_runner
@@ -44,7 +46,9 @@ from kdlab.ui.widgets import page_link
 SERIES_KEY = "lab.series"  # the session's SeedSeries: its latest press of Train
 TICKET_KEY = "lab.ticket"  # the newest seed's LabTicket; its request holds the run's settings
 LEFT_KEY = "lab.left"  # run ids this session stopped following
+WATCH_KEY = "lab.watching"  # (run id, clock() when it started) of a cached run shown training again
 PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the store)
+clock = time.monotonic  # the watch's clock: a test moves it on
 CACHED_NOTE = (
     "This exact run was trained earlier on this server (same data, teacher, settings and seed), so here is "
     "its result at once."
@@ -152,7 +156,8 @@ def render_lab_run(
     st.divider()
     if ticket.how == "cache":
         st.info(CACHED_NOTE)
-        if st.button(
+        again, watch = st.columns(2)
+        if again.button(
             "Train it again live",
             key="lab.again",
             icon=":material/replay:",
@@ -160,6 +165,16 @@ def render_lab_run(
         ):
             if start_press(Press.of(ticket.request.again()), data, store, teacher=teacher):
                 st.rerun()
+        if watch.button(
+            "Watch it train again",
+            key="lab.watch",
+            icon=":material/slow_motion_video:",
+            help="Redraws the two curves point by point, as fast as they came when this run trained.",
+        ):
+            start_watching(ticket.run_id)
+        if watching(ticket.run_id):
+            render_watch_again(ticket.record, interval)
+            return
         _render_record(ticket.record, store)
         return
     job = ticket.job
@@ -188,6 +203,45 @@ def render_lab_run(
             st.info(f"Run {ticket.number} is no longer in your runs.")
         else:
             _render_record(record, store)
+
+
+def start_watching(run_id: str) -> None:
+    """Show the run ``run_id`` (a result from the cache) training again, from now."""
+    st.session_state[WATCH_KEY] = (run_id, clock())
+
+
+def watching(run_id: str) -> bool:
+    """True while the run ``run_id`` is shown training again."""
+    watch = st.session_state.get(WATCH_KEY)
+    return watch is not None and watch[0] == run_id
+
+
+def render_watch_again(record: RunRecord, interval: float) -> None:
+    """The run's two curves growing point by point at the speed they were recorded (``curves_at``): what its
+    live view showed while it trained, then its result. The page's live interval paces the redraws."""
+    started = st.session_state[WATCH_KEY][1]
+    total = curves_seconds(record.curves)
+    config = record.config
+
+    @st.fragment(run_every=interval)
+    def view() -> None:
+        elapsed = clock() - started
+        if elapsed >= total:
+            st.session_state.pop(WATCH_KEY, None)
+            st.rerun()  # the whole page: the result
+        st.subheader(f"Run {record.number}, training again as recorded")
+        st.progress(min(elapsed / total, 1.0), text=f"{elapsed:.0f} of {total:.0f} s, at the speed it trained")
+        shown = curves_at(record.curves, elapsed)
+        accuracy, loss = st.columns(2)
+        title = "Test accuracy, as it trained"
+        figure = plots.accuracy_curves(shown, record.accuracy("teacher"), total_epochs=config["epochs"], title=title)
+        accuracy.plotly_chart(figure, key="lab.watch.accuracy")
+        loss.plotly_chart(plots.loss_anatomy(shown, config.get("soft", "kd")), key="lab.watch.loss")
+        if st.button("Skip to the result", key="lab.watch.skip", icon=":material/skip_next:"):
+            st.session_state.pop(WATCH_KEY, None)
+            st.rerun()
+
+    view()
 
 
 def render_interrupted_runs(store, data, *, busy: bool) -> None:

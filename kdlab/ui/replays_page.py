@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.links import REPLAY_PARAMETERS, parse_replay_link
-from kdlab.experiments.replays import BUDGET_NOTES, BUDGETS, REPLAYS, load_cached_temperature_width, replay_config
+from kdlab.experiments.replays import BUDGET_NOTES, BUDGETS, REPLAYS
 from kdlab.ml.data import MnistData
 from kdlab.serve.gate import admit_replay
 from kdlab.serve.jobs import default_runner
+from kdlab.serve.replays import ReplayTicket, leave_replay
 from kdlab.serve.runner import JobStatus
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.client import client_address
@@ -22,6 +23,10 @@ from kdlab.ui.session import recall_job, remember_job, session_owner
 
 BUDGET_LABELS = {"quick": "Quick (classroom)", "full": "Full (long)"}
 REPLAY_SEEDS = 3  # on the shared server: three times the replay's minutes at most
+JOINED_NOTE = (
+    "Another student started exactly this replay (same budget, seeds and data) a moment ago, so you are following "
+    "it instead of queueing a copy: the same progress, the same result."
+)
 
 
 def open_tab(name: str, value) -> None:
@@ -70,18 +75,15 @@ def seeds_control(name: str, slot: str) -> int:
 
 
 def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
-    """One replay's tab: what it shows, its Run button, its job's progress, then its result."""
+    """One replay's tab: what it shows, its Run button, its job's progress, then its result and where it came
+    from (trained for this student, joined, or from the cache)."""
     replay = REPLAYS[name]
     st.markdown(replay.intro)
     st.caption(replay.paper_line + (f" {replay.budget_notes[budget]}" if budget in replay.budget_notes else ""))
     slot = f"replay.{name}"
-    job = recall_job(slot)
+    ticket: ReplayTicket | None = st.session_state.get(f"{slot}.ticket")
+    job = ticket.job if ticket is not None else recall_job(slot)
     seeds = seeds_control(name, slot)
-    if name == "temperature-width" and job is None and seeds == 1:
-        cached = load_cached_temperature_width(replay_config(name, budget), data)
-        if cached is not None:
-            render_result(cached, f"{slot}.cached", bias=bias)
-            return
     running = job is not None and not job.is_finished
     if st.button(
         f"Run the {name} replay ({budget} budget)" + (f" at {seeds} seeds" if seeds > 1 else ""),
@@ -91,7 +93,7 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
         icon=":material/play_arrow:",
     ):
         try:
-            job = admit_replay(
+            ticket = admit_replay(
                 default_runner(),
                 name,
                 budget,
@@ -104,14 +106,24 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
         except ValueError as error:  # over the cap, the queue is full, or this student already has a run going
             st.error(str(error))
         else:
-            remember_job(slot, job)
-    if job is None:
+            st.session_state[f"{slot}.ticket"], job = ticket, ticket.job
+            if job is not None:
+                remember_job(slot, job)
+    if ticket is not None and ticket.how == "cache":
+        st.caption(f"This result: {ticket.source_words()}.")
+        render_result(ticket.result, f"{slot}.{ticket.request.key[:12]}", bias=bias)
+    elif job is None:
         return
-    if not job.is_finished:
-        follow_job(job, key=slot)  # refreshes only the progress view, then the page once at the end
+    elif not job.is_finished:
+        if ticket is not None and ticket.how == "joined":
+            st.info(JOINED_NOTE)
+        stop = None if ticket is None else lambda job: leave_replay(ticket)  # a follower's Stop leaves
+        follow_job(job, key=slot, on_stop=stop)  # refreshes only the progress view, then the page once at the end
     elif job.status == JobStatus.FAILED:
         st.error(f"The replay failed on the server ({job.error_kind}); the details are in its log.")
     elif job.result is not None:
+        if ticket is not None:
+            st.caption(f"This result: {ticket.source_words()}.")
         render_result(job.result, f"{slot}.{job.id}", bias=bias)
 
 

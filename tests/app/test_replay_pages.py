@@ -126,16 +126,17 @@ def test_omit_3_runs_in_the_background_and_the_slider_never_retrains(tiny_budget
     assert "Paper" in table.columns and paper_errors("omit-3", "errors") in set(table["Paper"])
 
 
-def test_temperature_width_grid_is_shown_from_the_cache_on_the_next_visit(tiny_budget):
+def test_temperature_width_grid_comes_from_the_cache_on_the_next_visit(tiny_budget):
     app = open_alone("pages/paper_replays.py", timeout=TIMEOUT)
     click_and_wait(app, "Run the temperature-width")
     assert not app.exception
     assert len(app.get("plotly_chart")) == 1  # the heatmap
-    later = open_alone(
-        "pages/paper_replays.py", timeout=TIMEOUT
-    )  # a new session: no job, the grid comes from the disk cache
-    assert not later.exception
-    assert any("computed once and stored" in caption.value for caption in later.caption)
+    assert "This result: trained for you." in [caption.value for caption in app.caption]
+    jobs = len(default_runner().jobs())
+    later = open_alone("pages/paper_replays.py", timeout=TIMEOUT)  # a new session
+    button(later, "Run the temperature-width").click().run()
+    assert not later.exception and len(default_runner().jobs()) == jobs  # no job: the grid comes from the cache
+    assert any(caption.value.startswith("This result: from the cache: trained at ") for caption in later.caption)
     # The grid's compression card: each width's architecture measured, with its best temperature's accuracy.
     (measure,) = [b for b in later.button if "temperature-width" in b.key and b.key.endswith(".card.measure")]
     measure.click().run()

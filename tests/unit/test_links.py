@@ -220,6 +220,15 @@ def test_predict_is_one_or_zero_and_says_so_otherwise():
     assert not link.predict and link.problems == ("predict=`maybe` is not 1 or 0; no prediction is asked for",)
 
 
+def test_live_is_one_or_zero_and_says_so_otherwise():
+    assert parse_lab_link({"live": "1"}, TRAIN_COUNT).live and not parse_lab_link({}, TRAIN_COUNT).live
+    assert not parse_lab_link({"live": "off"}, TRAIN_COUNT).live
+    link = parse_lab_link({"live": "<b>now</b>", "predict": "1"}, TRAIN_COUNT)
+    assert link.predict and not link.live
+    assert link.problems == ("live=`<b>now</b>` is not 1 or 0; a result from the cache is shown at once",)
+    assert check_link("lab", {"live": "1" * 300})[0].startswith("live=`111")  # refused before it is read
+
+
 def test_fifty_thousand_unknown_locks_make_one_message():
     """What a shared 512 Ki-character link (Streamlit's limit) asks: one message per unknown name was 50,000."""
     lock = ",".join(f"x{index:05d}" for index in range(50_000))

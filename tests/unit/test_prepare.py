@@ -114,6 +114,36 @@ def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps
     assert len(DatabaseRunStore(database, student.id).records()) == 1  # the one trained run, no copy per prepare
 
 
+def test_the_lessons_replays_are_found_in_their_steps():
+    assert prepare_module.lesson_replays()["omit-3"] == "lesson 4-the-missing-3"  # lesson 4's replays page steps
+
+
+def test_prepare_runs_the_lessons_replays_once_and_then_finds_them_cached(quick_steps, monkeypatch, linear_teacher):
+    from dataclasses import replace
+
+    import kdlab.experiments.replays as replays
+    from kdlab.experiments.replays.decoupled import decoupled_config
+    from kdlab.serve.gate import admit_replay
+    from kdlab.serve.runner import JobRunner
+    from tests.conftest import TINY_TEACHER_EPOCHS
+
+    def tiny(budget, **settings):
+        small = dict(teacher="linear", teacher_epochs=TINY_TEACHER_EPOCHS, student="mlp-20x1", train_size=500)
+        return decoupled_config(budget, **small, **settings)
+
+    monkeypatch.setitem(replays.REPLAYS, "decoupled", replace(replays.REPLAYS["decoupled"], config=tiny))
+    monkeypatch.setattr(prepare_module, "lesson_replays", lambda: {"decoupled": "lesson 6-x"})
+    data, steps = prepare()
+    step = steps[-1]
+    assert (step.name, step.status, step.purpose) == ("replay cache", "done", "replays: decoupled (lesson 6-x)")
+    assert "1 replay(s) answer from the cache in class (1 run now)" == step.detail
+    assert admit_replay(JobRunner(1), "decoupled", "quick", data, owner="student:alice").how == "cache"  # in class
+    _, again = prepare()
+    assert again[-1].status == "already done"
+    _, skipped = prepare(replays=False)
+    assert "replay cache" not in [step.name for step in skipped] and "lessons' replays" in skipped[-2].detail
+
+
 def test_a_demo_run_that_fails_is_reported_not_raised(quick_steps, monkeypatch):
     monkeypatch.setattr(prepare_module, "request_distillation", _failing_request)
     _, steps = prepare(replays=False)

@@ -17,7 +17,9 @@ from kdlab.ml.train import EvalEvent, StepEvent
 from kdlab.runs.export import run_json, runs_csv
 from kdlab.runs.record import (
     RunRecord,
+    curves_at,
     curves_from_events,
+    curves_seconds,
     describe_outcome,
     model_from_bytes,
     record_from_result,
@@ -220,3 +222,15 @@ def test_impossible_settings_fail_before_queueing(sample_data):
             runner, TrainRequest.build(tiny_config(batch_size=1024), sample_data), sample_data, MemoryRunStore()
         )
     assert runner.jobs() == []
+
+
+def test_curves_at_shows_the_points_recorded_by_then_the_baseline_after_the_distilled_student():
+    curves = {
+        "distilled": [{"seconds": 1.0, "epoch": 0.5}, {"seconds": 2.0, "epoch": 1.0}],
+        "baseline": [{"seconds": 0.5, "epoch": 0.5}, {"seconds": 1.5, "epoch": 1.0}],
+    }
+    assert curves_seconds(curves) == 3.5
+    assert {role: len(points) for role, points in curves_at(curves, 0.9).items()} == {"distilled": 0, "baseline": 0}
+    assert {role: len(points) for role, points in curves_at(curves, 2.0).items()} == {"distilled": 2, "baseline": 0}
+    assert {role: len(points) for role, points in curves_at(curves, 2.5).items()} == {"distilled": 2, "baseline": 1}
+    assert curves_at(curves, 3.5) == curves and curves_seconds({}) == 0
