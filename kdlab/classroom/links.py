@@ -22,6 +22,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kdlab.classroom.board_groups import GROUP_NAMES, MAX_GROUPING
 from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
@@ -37,6 +38,7 @@ MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the re
 
 EXPLORER_PARAMETERS = ("digit", "T")
 REPLAY_PARAMETERS = ("replay", "bias")
+BOARD_PARAMETERS = ("class", "vary")
 LINK_EXTRAS = ("lock", "class", "predict")  # the lab's: what is locked, the class code, a prediction first
 CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 _MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
@@ -245,11 +247,38 @@ def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
     return ParsedLink(values, problems=summarised(problems), sets_controls=bool(values))
 
 
+def parse_vary(raw: str | None) -> tuple[tuple[str, ...] | None, str]:
+    """``vary=student`` or ``vary=T,alpha``: the settings the board groups by (URL names of
+    ``kdlab.classroom.board_groups.GROUP_NAMES``, at most ``MAX_GROUPING``), and one message for the names it
+    leaves out (unknown ones, repeats aside, and those past the limit). None: the link sets no grouping."""
+    if raw is None or not raw.strip():
+        return None, ""
+    wanted = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    known = [name for name in wanted if name in GROUP_NAMES]
+    unknown = [name for name in wanted if name not in GROUP_NAMES]
+    problems = []
+    if unknown:
+        listed = ", ".join(shown(name) for name in unknown[:MAX_MESSAGES])
+        more = f" and {len(unknown) - MAX_MESSAGES} more" if len(unknown) > MAX_MESSAGES else ""
+        verb = "is not a setting" if len(unknown) == 1 else "are not settings"
+        problems.append(f"vary={listed}{more} {verb} the board can group by ({', '.join(GROUP_NAMES)})")
+    if len(known) > MAX_GROUPING:
+        problems.append(f"the board groups by at most {MAX_GROUPING} settings, not {', '.join(known[MAX_GROUPING:])}")
+    if not known:
+        return None, "; ".join(problems) + "; grouping by what the class's runs vary"
+    return tuple(known[:MAX_GROUPING]), "; ".join(problems) + (
+        f"; grouping by {', '.join(known[:MAX_GROUPING])}" if problems else ""
+    )
+
+
 def parse_board_link(params: Mapping[str, object]) -> ParsedLink:
-    """The class board's ``class``: a class code, or a message."""
-    raws, problems = link_values(params, ("class",))
+    """The class board's ``class`` (a class code) and ``vary`` (what it groups the runs by, in ``values``), or a
+    message for each that was not used."""
+    raws, problems = link_values(params, BOARD_PARAMETERS)
     class_code, problem = parse_class_code(raws.get("class"))
-    return ParsedLink(problems=summarised([*problems, problem]), class_code=class_code)
+    vary, vary_problem = parse_vary(raws.get("vary"))
+    values = {} if vary is None else {"vary": vary}
+    return ParsedLink(values, problems=summarised([*problems, problem, vary_problem]), class_code=class_code)
 
 
 PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
@@ -263,7 +292,7 @@ KNOWN_PARAMETERS = {
     "lab": (*LAB_NAMES, *LINK_EXTRAS),
     "explorer": (*EXPLORER_PARAMETERS, "lock"),
     "replays": REPLAY_PARAMETERS,
-    "board": ("class",),
+    "board": BOARD_PARAMETERS,
     "lessons": ("lesson",),
 }
 

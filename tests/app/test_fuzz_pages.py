@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdlab.classroom.lab_settings import LAB_NAMES
-from kdlab.classroom.links import EXPLORER_PARAMETERS, LINK_EXTRAS, MAX_MESSAGES, REPLAY_PARAMETERS
+from kdlab.classroom.links import (
+    BOARD_PARAMETERS,
+    EXPLORER_PARAMETERS,
+    LINK_EXTRAS,
+    MAX_MESSAGES,
+    REPLAY_PARAMETERS,
+)
 from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import open_alone
 from tests.strategies import hostile_text, url_params
@@ -19,7 +25,7 @@ PAGES = {
     "pages/distillation_lab.py": (*LAB_NAMES, *LINK_EXTRAS),
     "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock"),
     "pages/paper_replays.py": (*REPLAY_PARAMETERS, "replay.tab"),
-    "pages/class_board.py": ("class",),
+    "pages/class_board.py": BOARD_PARAMETERS,
     "pages/lessons.py": ("lesson",),
     "pages/runs.py": (),
     "pages/home.py": (),
