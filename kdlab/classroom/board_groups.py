@@ -7,7 +7,8 @@ group pools). Each group counts a training once (``kdlab.classroom.board.trainin
 lesson link are one result), pools its runs over their seeds (``seed_pool``) and says what share of the gap
 between the student alone and its teacher distilling closed (``gap_share``).
 
-Groups come in the order a student reads them: a teacher or a student by its parameter count (mlp-10x1 before
+Groups come in the order a student reads them: a teacher from the weakest to the strongest (its test errors in
+the class's runs; by parameters where they are not recorded), a student by its parameter count (mlp-10x1 before
 mlp-100x1), a number by its value, a named option (the soft loss) in the lab's order. Plain Python.
 """
 
@@ -64,11 +65,14 @@ def _parameters(architecture: str) -> float:
         return math.inf
 
 
-def order_key(setting: LabSetting, value: object) -> tuple:
-    """Where a value of ``setting`` sorts: a model by its parameters, a named option in the lab's order, a number
-    by its value; None (the setting does not apply) last."""
+def order_key(setting: LabSetting, value: object, teacher_errors: dict[str, float] | None = None) -> tuple:
+    """Where a value of ``setting`` sorts: a teacher from the weakest to the strongest (most test errors first, in
+    ``teacher_errors``: the class's runs' record), then by parameters; a student by its parameters; a named option
+    in the lab's order; a number by its value; None (the setting does not apply) last."""
     if value is None:
         return (1, 0.0, "")
+    if setting.widget == "teacher" and (errors := (teacher_errors or {}).get(str(value))) is not None:
+        return (0, -errors, str(value))
     if setting.widget in ("teacher", "student"):
         return (0, _parameters(str(value)), str(value))
     if setting.widget == "radio":
@@ -113,9 +117,13 @@ def class_groups(runs: list[ClassRun], grouping: Sequence[str]) -> list[Group]:
     for run, removed in trainings(runs):
         by_key[key(run)].append((run, removed))
     runs_by_key: dict[tuple, list[ClassRun]] = defaultdict(list)
+    recorded: dict[str, list[int]] = defaultdict(list)
     for run in finished(runs):
         runs_by_key[key(run)].append(run)
-    ordered = sorted(by_key, key=lambda values: [order_key(s, v) for s, v in zip(settings, values)])
+        if run.teacher_errors is not None:
+            recorded[run.teacher].append(run.teacher_errors)
+    teacher_errors = {teacher: sum(errors) / len(errors) for teacher, errors in recorded.items()}
+    ordered = sorted(by_key, key=lambda values: [order_key(s, v, teacher_errors) for s, v in zip(settings, values)])
     return [_group(values, by_key[values], runs_by_key[values]) for values in ordered]
 
 

@@ -58,10 +58,14 @@ def test_grouping_by_student_sorts_by_parameters_not_by_name():
     assert figure.layout.xaxis.title.text == "Student architecture"  # the setting's label, from LAB_SETTINGS
 
 
-def test_teachers_sort_by_size_an_ensemble_by_its_members_and_soft_losses_in_the_labs_order():
-    teachers = ["ensemble:cnn*3", "cnn", "linear", "cnn-wide", "lenet5"]
-    groups = class_groups([run(teacher=name, student_id=n) for n, name in enumerate(teachers)], ("teacher",))
-    assert [group.values[0] for group in groups] == ["linear", "lenet5", "cnn", "ensemble:cnn*3", "cnn-wide"]
+def test_teachers_sort_weakest_first_by_size_without_a_record_and_soft_losses_in_the_labs_order():
+    errors = {"ensemble:cnn*3": 60, "cnn": 80, "linear": 765, "cnn-wide": 65, "lenet5": 116}  # full MNIST, seed 0
+    recorded = [run(teacher=name, teacher_errors=errors[name], student_id=n) for n, name in enumerate(errors)]
+    groups = class_groups(recorded, ("teacher",))
+    assert [group.values[0] for group in groups] == ["linear", "lenet5", "cnn", "cnn-wide", "ensemble:cnn*3"]
+    unrecorded = [run(teacher=name, teacher_errors=None, student_id=n) for n, name in enumerate(errors)]
+    by_size = ["linear", "lenet5", "cnn", "ensemble:cnn*3", "cnn-wide"]  # an ensemble: its members' parameters
+    assert [group.values[0] for group in class_groups(unrecorded, ("teacher",))] == by_size
     softs = [run(soft=name, student_id=n) for n, name in enumerate(["dkd", "kd", "nckd", "tckd"])]
     assert [group.values[0] for group in class_groups(softs, ("soft",))] == ["kd", "tckd", "nckd", "dkd"]
 
