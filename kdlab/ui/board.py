@@ -39,7 +39,7 @@ from kdlab.classroom.board_groups import (
     varied_settings,
 )
 from kdlab.classroom.classes import class_runs, find_class
-from kdlab.classroom.links import parse_board_link
+from kdlab.classroom.links import escape_markdown, parse_board_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
 from kdlab.ui.session import CLASS_KEY
@@ -48,9 +48,8 @@ REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
 BOARD_CLASS_KEY = "board.class"  # the class this session's board shows
 GROUP_KEY = "board.group"  # the "Group by" control
-GROUP_CHOSEN_KEY = (
-    "board.group.chosen"  # set once the viewer or a link chose the grouping: it stops following the class
-)
+# Set once the viewer or a link chose the grouping: from then on it no longer follows what the class varies.
+GROUP_CHOSEN_KEY = "board.group.chosen"
 LINK_VARY_KEY = "board.group.link"  # the link's vary= last applied (a rerun of the page does not apply it again)
 GROUPS_NOTE = (
     "Each training once (copies of one training count once); the bars: the 95% interval over the seeds of the "
@@ -192,10 +191,12 @@ def _gap_text(group: Group) -> str:
     return "" if group.gap_closed is None else f"{group.gap_closed:.0%}"
 
 
-def _groups_text(groups: list[Group], grouping: tuple[str, ...]) -> str:
+def _groups_text(groups: list[Group], grouping: tuple[str, ...], *, markdown: bool = False) -> str:
+    """The groups' figure in a sentence; ``markdown``: the groups' values escaped ("ensemble:cnn*3" has a star)."""
+    escape = escape_markdown if markdown else str
     by = ", ".join(group_setting(name).name for name in grouping) or "the whole class"
     parts = [
-        f"{_group_name(grouping, group)}: {group.mean:+.1f} ({plural(group.trainings, 'training')}"
+        f"{escape(_group_name(grouping, group))}: {group.mean:+.1f} ({plural(group.trainings, 'training')}"
         + (f", {_gap_text(group)} of the gap to the teacher closed" if group.gap_closed is not None else "")
         + ")"
         for group in groups
@@ -232,7 +233,7 @@ def render_groups(code: str, font_size: int, runs: list[ClassRun]) -> None:
     groups, figure = groups_snapshot(code, font_size, grouping)
     text = _groups_text(groups, grouping)
     _chart(figure, "board.groups", f"Points of the mean errors removed per group, with their seed intervals. {text}")
-    st.markdown(text)
+    st.markdown(_groups_text(groups, grouping, markdown=True))
     st.caption(GROUPS_NOTE)
     with st.expander("The groups as a table"):
         st.dataframe(_groups_table(groups, grouping), hide_index=True, key="board.groups.table")
