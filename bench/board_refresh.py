@@ -31,6 +31,7 @@ os.environ.pop("KDLAB_DATABASE_URL", None)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from kdlab.classroom.board import heat_cells, table_rows  # noqa: E402
+from kdlab.classroom.board_groups import class_groups, varied_settings  # noqa: E402
 from kdlab.classroom.classes import class_runs, open_class  # noqa: E402
 from kdlab.classroom.lab_settings import TEMPERATURES  # noqa: E402
 from kdlab.db.database import open_database  # noqa: E402
@@ -40,7 +41,7 @@ from kdlab.experiments.distill import DistillConfig, run_distillation  # noqa: E
 from kdlab.ml.data import load_mnist  # noqa: E402
 from kdlab.plots import board as board_plots  # noqa: E402
 from kdlab.runs.record import RunRecord, new_run_id  # noqa: E402
-from kdlab.ui.board import board_snapshot  # noqa: E402
+from kdlab.ui.board import board_snapshot, groups_snapshot  # noqa: E402
 
 CODE = "BENCH-1"
 
@@ -90,6 +91,8 @@ def main() -> None:
         runs = class_runs(database, CODE)
         board_plots.improvement_scatter(runs), board_plots.improvement_heatmap(heat_cells(runs))
         board_plots.prediction_figure(runs), table_rows(runs)
+        grouping = varied_settings(runs)
+        board_plots.groups_figure(class_groups(runs, grouping), grouping)
 
     page = AppTest.from_file(str(ROOT / "pages" / "class_board.py"), default_timeout=60)
     page.query_params["class"] = CODE
@@ -98,6 +101,7 @@ def main() -> None:
 
     def first_viewer() -> None:
         board_snapshot.clear()
+        groups_snapshot.clear()
         page.run()
 
     query = measure(lambda: class_runs(database, CODE), args.repeats)

@@ -14,7 +14,7 @@ from kdlab.ui.session import ensure_entrypoint
 ensure_entrypoint()
 st.title("Class board")
 st.markdown(
-    "Every run of the class, as it comes in: how many ran, what distilling did at each temperature and alpha, "
+    "Every run of the class, as it comes in: how many ran, what distilling did for each setting the class varies, "
     "and how the predictions compare with the outcomes. Students appear under their random nicknames."
 )
 render_board_page()

@@ -237,8 +237,11 @@ def add_run(
     distilled: int,
     prediction: dict | None = None,
     code: str,
+    teacher_errors: int | None = None,
+    **config_fields,
 ) -> None:
-    """A finished run with these numbers, filed under class ``code`` (the board reads only the summary)."""
+    """A finished run with these numbers, filed under class ``code`` (the board reads only the summary);
+    ``config_fields`` replace the config's (``student="mlp-10x1"``), ``teacher_errors`` adds the teacher's."""
     from kdlab.runs.record import RunRecord, new_run_id
 
     config = {
@@ -250,7 +253,7 @@ def add_run(
         "seed": 0,
         "learning_rate": 0.001,
         "batch_size": 128,
-    }
+    } | config_fields
     summary = {
         "config": config,
         "transfer_set": {"size": 500},
@@ -259,6 +262,8 @@ def add_run(
         "student": {"test_errors": distilled},
         "seconds": 1.0,
     }
+    if teacher_errors is not None:
+        summary["teacher"] = {"test_errors": teacher_errors}
     record = RunRecord(new_run_id(), store.reserve_number(), time.time(), "completed", summary)
     store.tagged(class_code=code, prediction=prediction).add(record)
 

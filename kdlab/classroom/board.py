@@ -7,7 +7,10 @@ CSV. Students appear under their random nicknames only. The figures are in
 ``kdlab.plots.board``.
 
 "Errors removed" is the student alone's test errors minus the distilled student's (same
-student, seed and batches): positive when distilling helped.
+student, seed and batches): positive when distilling helped. "The share of the gap closed" is the errors
+removed over the alone student's errors minus the teacher's: 1 when the distilled student does as well as its
+teacher, blank where the teacher is no better than the student alone (nothing to close) or its errors are not
+in the run's summary. The class's trainings grouped by what a lesson varies are in ``kdlab.classroom.board_groups``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class ClassRun:
     learning_rate: float | None = None
     batch_size: int | None = None
     method_settings: tuple[tuple[str, float], ...] = ()  # the method's own settings, defaults filled: (("beta", 8.0),)
+    teacher_errors: int | None = None  # the teacher's test errors on the same test set; None: not in the summary
 
     @property
     def settings(self) -> tuple:
@@ -66,6 +70,28 @@ class ClassRun:
         if self.baseline_errors is None or self.distilled_errors is None:
             return None
         return self.baseline_errors - self.distilled_errors
+
+    @property
+    def gap(self) -> int | None:
+        """The student alone's errors minus the teacher's: what distilling could remove at most, if the student
+        learnt to do as well as its teacher. None where the teacher's errors are unknown."""
+        if self.baseline_errors is None or self.teacher_errors is None:
+            return None
+        return self.baseline_errors - self.teacher_errors
+
+    @property
+    def gap_closed(self) -> float | None:
+        """``gap_share`` of this run alone."""
+        return None if self.errors_removed is None else gap_share(self.errors_removed, self.gap)
+
+
+def gap_share(removed: float, gap: float | None) -> float | None:
+    """The share of the gap between the student alone and its teacher that distilling closed: errors removed
+    over (alone errors - teacher errors); None where the teacher is no better than the student alone or its
+    errors are unknown (``gap`` None)."""
+    if gap is None or gap <= 0:
+        return None
+    return removed / gap
 
 
 def class_run(
@@ -95,6 +121,7 @@ def class_run(
         learning_rate=config.get("learning_rate"),
         batch_size=config.get("batch_size"),
         method_settings=_method_settings(config),
+        teacher_errors=(summary.get("teacher") or {}).get("test_errors"),
     )
 
 
@@ -303,6 +330,7 @@ TABLE_COLUMNS = (
     "alone_errors",
     "distilled_errors",
     "errors_removed",
+    "gap_closed",  # the share of the gap between alone and the teacher that distilling closed (gap_share)
     "prediction",
     "status",
     "source",
@@ -330,12 +358,19 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             "alone_errors": run.baseline_errors,
             "distilled_errors": run.distilled_errors,
             "errors_removed": run.errors_removed,
+            "gap_closed": None if run.gap_closed is None else round(run.gap_closed, 3),
             "prediction": prediction_text(run.prediction),
             "status": run.status,
             "source": run.source,
         }
         if hide_results:
-            row |= {"alone_errors": None, "distilled_errors": None, "errors_removed": None, "status": "hidden"}
+            row |= {
+                "alone_errors": None,
+                "distilled_errors": None,
+                "errors_removed": None,
+                "gap_closed": None,
+                "status": "hidden",
+            }
         rows.append(row)
     return rows
 

@@ -22,6 +22,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kdlab.classroom.board_groups import GROUP_NAMES, MAX_GROUPING
 from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
@@ -45,6 +46,7 @@ CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 # A lesson's step links carry lesson=<slug> (kdlab.classroom.lessons.Step.links), and the explorer's and the
 # replays' its class code too: the page asks the lesson's question and files the answer for that class.
 LESSON_EXTRAS = ("lesson", "class")
+BOARD_PARAMETERS = ("class", "vary")
 LESSON_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")  # a lesson file's name (kdlab.classroom.lessons.SLUG)
 _MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
 
@@ -286,11 +288,38 @@ def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
     return ParsedLink(values, problems=summarised(problems), sets_controls=bool(values))
 
 
+def parse_vary(raw: str | None) -> tuple[tuple[str, ...] | None, str]:
+    """``vary=student`` or ``vary=T,alpha``: the settings the board groups by (URL names of
+    ``kdlab.classroom.board_groups.GROUP_NAMES``, at most ``MAX_GROUPING``), and one message for the names it
+    leaves out (unknown ones, repeats aside, and those past the limit). None: the link sets no grouping."""
+    if raw is None or not raw.strip():
+        return None, ""
+    wanted = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    known = [name for name in wanted if name in GROUP_NAMES]
+    unknown = [name for name in wanted if name not in GROUP_NAMES]
+    problems = []
+    if unknown:
+        listed = ", ".join(shown(name) for name in unknown[:MAX_MESSAGES])
+        more = f" and {len(unknown) - MAX_MESSAGES} more" if len(unknown) > MAX_MESSAGES else ""
+        verb = "is not a setting" if len(unknown) == 1 else "are not settings"
+        problems.append(f"vary={listed}{more} {verb} the board can group by ({', '.join(GROUP_NAMES)})")
+    if len(known) > MAX_GROUPING:
+        problems.append(f"the board groups by at most {MAX_GROUPING} settings, not {', '.join(known[MAX_GROUPING:])}")
+    if not known:
+        return None, "; ".join(problems) + "; grouping by what the class's runs vary"
+    return tuple(known[:MAX_GROUPING]), "; ".join(problems) + (
+        f"; grouping by {', '.join(known[:MAX_GROUPING])}" if problems else ""
+    )
+
+
 def parse_board_link(params: Mapping[str, object]) -> ParsedLink:
-    """The class board's ``class``: a class code, or a message."""
-    raws, problems = link_values(params, ("class",))
+    """The class board's ``class`` (a class code) and ``vary`` (what it groups the runs by, in ``values``), or a
+    message for each that was not used."""
+    raws, problems = link_values(params, BOARD_PARAMETERS)
     class_code, problem = parse_class_code(raws.get("class"))
-    return ParsedLink(problems=summarised([*problems, problem]), class_code=class_code)
+    vary, vary_problem = parse_vary(raws.get("vary"))
+    values = {} if vary is None else {"vary": vary}
+    return ParsedLink(values, problems=summarised([*problems, problem, vary_problem]), class_code=class_code)
 
 
 PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
@@ -304,7 +333,7 @@ KNOWN_PARAMETERS = {
     "lab": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
     "explorer": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),
     "replays": (*REPLAY_PARAMETERS, *LESSON_EXTRAS),
-    "board": LESSON_EXTRAS,
+    "board": (*BOARD_PARAMETERS, "lesson"),
     "lessons": ("lesson",),
 }
 

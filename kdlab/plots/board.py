@@ -12,6 +12,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from kdlab.classroom.board import ClassRun, HeatCells, SeedPool, check_prediction, finished, mean_by_temperature
+from kdlab.classroom.board_groups import Group, group_setting, value_text
+from kdlab.classroom.lab_settings import LabSetting
 from kdlab.plots.style import LAYOUT, OKABE_ITO
 
 ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shape as well as colour
@@ -19,6 +21,14 @@ ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shap
     (0.5, "0.25 to 0.5", OKABE_ITO["sky_blue"], "square"),
     (0.75, "0.5 to 0.75", OKABE_ITO["bluish_green"], "diamond"),
     (1.01, "0.75 to 1", OKABE_ITO["blue"], "triangle-up"),
+]
+GROUP_STYLES = [  # (colour, marker) of each series of the groups' figure: shape as well as colour
+    (OKABE_ITO["blue"], "circle"),
+    (OKABE_ITO["orange"], "square"),
+    (OKABE_ITO["bluish_green"], "diamond"),
+    (OKABE_ITO["vermillion"], "triangle-up"),
+    (OKABE_ITO["reddish_purple"], "x"),
+    (OKABE_ITO["sky_blue"], "star"),
 ]
 HEAT_SCALE = "PuOr"  # diverging and colour-blind safe: purple = distilling helped, orange = it hurt
 
@@ -165,3 +175,66 @@ def lesson_predictions_figure(
     figure.update_layout(barmode="group")
     figure.update_xaxes(type="category")
     return _layout(figure, title, unit or "answer", "students" if not outcomes else "count", font_size)
+
+
+def group_series(groups: list[Group], grouping: tuple[str, ...]) -> list[tuple[str, list[Group]]]:
+    """The groups' figure's series: one per combination of the grouping's later settings ("T = 4, alpha = 0.9"),
+    in the groups' order; one series named "class" when the grouping has a single setting (or none)."""
+    series: dict[str, list[Group]] = {}
+    for group in groups:
+        name = (
+            ", ".join(
+                f"{name} = {value_text(group_setting(name), value)}"
+                for name, value in zip(grouping[1:], group.values[1:])
+            )
+            or "class"
+        )
+        series.setdefault(name, []).append(group)
+    return list(series.items())
+
+
+def groups_figure(groups: list[Group], grouping: tuple[str, ...], *, font_size: int = 14) -> go.Figure:
+    """The class's mean errors removed per group (each training once), a point per group with its seed interval
+    (``seed_pool``) where it has two seeds or more; the x-axis is the grouping's first setting, in the groups'
+    order, and each combination of its other settings is a series with its own colour and marker."""
+    figure = go.Figure()
+    first = group_setting(grouping[0]) if grouping else None
+    categories = list(dict.fromkeys(_category(first, group) for group in groups))
+    for index, (name, members) in enumerate(group_series(groups, grouping)):
+        colour, symbol = GROUP_STYLES[index % len(GROUP_STYLES)]
+        figure.add_scatter(
+            x=[_category(first, group) for group in members],
+            y=[group.mean for group in members],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[_reach(group, 1) for group in members],
+                arrayminus=[_reach(group, 0) for group in members],
+                color=colour,
+            ),
+            mode="markers",
+            name=name,
+            showlegend=len(grouping) > 1,
+            marker=dict(color=colour, symbol=symbol, size=10 + font_size // 2, line=dict(width=1, color="black")),
+            text=[
+                f"n={group.trainings}" + ("" if group.pool is None else f"; {group.pool.text()}") for group in members
+            ],
+            hovertemplate="%{x}: %{y:+.1f} errors removed<br>%{text}<extra>" + name + "</extra>",
+        )
+    figure.add_hline(y=0, line_dash="dot", line_color=OKABE_ITO["grey"])
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=categories)
+    label = first.label if first is not None else "the class"
+    return _layout(figure, f"Errors removed by distilling, by {label}", label, "mean errors removed", font_size)
+
+
+def _category(setting: LabSetting | None, group: Group) -> str:
+    return "all runs" if setting is None else value_text(setting, group.values[0])
+
+
+def _reach(group: Group, end: int) -> float:
+    """How far the seed interval reaches from the group's mean, up (``end`` 1) or down (0): 0 without one.
+    The interval is of the runs of the settings run at the most seeds; the mean of every training, which
+    may lie outside it when the group mixes other settings."""
+    if group.pool is None or group.pool.interval is None:
+        return 0.0
+    return max(0.0, (group.pool.interval[end] - group.mean) * (1 if end else -1))

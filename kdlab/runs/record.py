@@ -185,6 +185,7 @@ BOARD_FIELDS = (
         ("teacher", "student", "temperature", "alpha", "epochs", "seed", "soft", "beta", "learning_rate", "batch_size"),
     ),
     ("transfer_set", ("size",)),
+    ("teacher", ("test_errors",)),  # the share of the gap to the teacher closed; runs filed before lack it
     ("baseline", ("test_errors",)),
     ("student", ("test_errors",)),
     ("data", ("test_size",)),

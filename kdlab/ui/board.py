@@ -29,9 +29,18 @@ from kdlab.classroom.board import (
     table_rows,
     trainings,
 )
+from kdlab.classroom.board_groups import (
+    GROUP_NAMES,
+    MAX_GROUPING,
+    Group,
+    class_groups,
+    group_setting,
+    value_text,
+    varied_settings,
+)
 from kdlab.classroom.classes import class_runs, find_class, set_class
 from kdlab.classroom.lessons import Lesson
-from kdlab.classroom.links import parse_board_link
+from kdlab.classroom.links import escape_markdown, parse_board_link
 from kdlab.classroom.predictions import ClassPrediction, answer_counts, class_predictions, lesson_answers
 from kdlab.db.database import StorageError, open_database
 from kdlab.plots import board as board_plots
@@ -42,6 +51,16 @@ from kdlab.ui.session import CLASS_KEY
 REFRESH_SECONDS = 5.0
 SHARED_SECONDS = 2.0  # viewers refreshing within this share one query and one set of figures
 BOARD_CLASS_KEY = "board.class"  # the class this session's board shows
+GROUP_KEY = "board.group"  # the "Group by" control
+# Set once the viewer or a link chose the grouping: from then on it no longer follows what the class varies.
+GROUP_CHOSEN_KEY = "board.group.chosen"
+LINK_VARY_KEY = "board.group.link"  # the link's vary= last applied (a rerun of the page does not apply it again)
+GROUPS_NOTE = (
+    "Each training once (copies of one training count once); the bars: the 95% interval over the seeds of the "
+    "group's runs with the same other settings, once there are two seeds. Share of the gap closed: errors removed "
+    "over (the student alone's errors - the teacher's); 100% means the distilled student does as well as its "
+    "teacher. Blank where the teacher is no better than the student alone."
+)
 SEEDS_NOTE = (
     "n: the trainings in a cell, each once (a run copied from another student's, or joined live, is the same "
     "training). By seed: in each cell, the runs with the same settings (teacher, student, epochs, ...) but different "
@@ -56,13 +75,19 @@ LARGE_CSS = """<style>
 
 def board_class_code() -> str | None:
     """The class to show: ``?class=`` (checked, kept in the session: a navigation link drops it),
-    the session's earlier one, or the class the student's lab runs count for."""
-    if st.query_params.get("class") is not None:
+    the session's earlier one, or the class the student's lab runs count for. A link's ``?vary=`` sets the
+    "Group by" control."""
+    if st.query_params.get("class") is not None or st.query_params.get("vary") is not None:
         link = parse_board_link(st.query_params.to_dict())
         for problem in link.problems:
-            st.warning(f"**The link's class was not used.** {problem}.")
+            st.warning(f"**Part of the link was not used.** {problem}.")
         if link.class_code:
             st.session_state[BOARD_CLASS_KEY] = link.class_code
+        vary = link.values.get("vary")
+        if vary is not None and st.session_state.get(LINK_VARY_KEY) != vary:
+            st.session_state[LINK_VARY_KEY] = vary
+            st.session_state[GROUP_KEY] = list(vary)
+            st.session_state[GROUP_CHOSEN_KEY] = True
     code = st.session_state.get(BOARD_CLASS_KEY) or st.session_state.get(CLASS_KEY)
     if code and st.query_params.get("class") != code:
         st.query_params["class"] = code
@@ -130,12 +155,113 @@ def _prediction_text(runs: list[ClassRun]) -> str:
     return text
 
 
-def render_results(snapshot: Snapshot) -> None:
-    """The scatter, the heat map and the predictions, each with a text or table alternative."""
+@st.cache_resource(ttl=SHARED_SECONDS, max_entries=256, show_spinner=False)
+def groups_snapshot(code: str, font_size: int, grouping: tuple[str, ...]) -> tuple[list[Group], go.Figure]:
+    """The class's groups by ``grouping`` and their figure, shared by the viewers who group alike."""
+    groups = class_groups(board_snapshot(code, font_size).runs, grouping)
+    return groups, board_plots.groups_figure(groups, grouping, font_size=font_size)
+
+
+def _choose_grouping() -> None:
+    st.session_state[GROUP_CHOSEN_KEY] = True
+
+
+def board_grouping(runs: list[ClassRun]) -> tuple[str, ...]:
+    """The "Group by" control: what the class's finished trainings vary (``varied_settings``) until the viewer
+    or a link's ``vary=`` chooses."""
+    if not st.session_state.get(GROUP_CHOSEN_KEY):
+        st.session_state[GROUP_KEY] = list(varied_settings(runs))
+    chosen = st.multiselect(
+        "Group by",
+        GROUP_NAMES,
+        key=GROUP_KEY,
+        max_selections=MAX_GROUPING,
+        format_func=lambda name: group_setting(name).name,
+        on_change=_choose_grouping,
+        placeholder="Nothing: the whole class in one group",
+        help="The settings to group the class's runs by, the first along the x-axis. It starts with the settings "
+        f"the class's runs differ in (the seed aside); at most {MAX_GROUPING}.",
+    )
+    return tuple(chosen)
+
+
+def _group_name(grouping: tuple[str, ...], group: Group) -> str:
+    if not grouping:
+        return "All runs"
+    return ", ".join(
+        f"{group_setting(name).name} = {value_text(group_setting(name), value)}"
+        for name, value in zip(grouping, group.values)
+    )
+
+
+def _gap_text(group: Group) -> str:
+    return "" if group.gap_closed is None else f"{group.gap_closed:.0%}"
+
+
+def _groups_text(groups: list[Group], grouping: tuple[str, ...], *, markdown: bool = False) -> str:
+    """The groups' figure in a sentence; ``markdown``: the groups' values escaped ("ensemble:cnn*3" has a star)."""
+    escape = escape_markdown if markdown else str
+    by = ", ".join(group_setting(name).name for name in grouping) or "the whole class"
+    parts = [
+        f"{escape(_group_name(grouping, group))}: {group.mean:+.1f} ({plural(group.trainings, 'training')}"
+        + (f", {_gap_text(group)} of the gap to the teacher closed" if group.gap_closed is not None else "")
+        + ")"
+        for group in groups
+    ]
+    text = f"Mean errors removed by distilling, by {by}: " + "; ".join(parts) + "."
+    unknown = sum(group.teacher_errors_unknown for group in groups)
+    if unknown:
+        text += (
+            f" {plural(unknown, 'training')} recorded without the teacher's test errors: left out of the share of "
+            "the gap closed (blank where a group has none)."
+        )
+    return text
+
+
+def _groups_table(groups: list[Group], grouping: tuple[str, ...]) -> list[dict]:
+    return [
+        {
+            **{
+                group_setting(name).name: value_text(group_setting(name), value)
+                for name, value in zip(grouping, group.values)
+            },
+            "trainings": group.trainings,
+            "mean errors removed": round(group.mean, 1),
+            "by seed": "" if group.pool is None else group.pool.text(),
+            "share of the gap closed": _gap_text(group),
+        }
+        for group in groups
+    ]
+
+
+def render_groups(code: str, font_size: int, runs: list[ClassRun]) -> None:
+    """The class's trainings grouped by the "Group by" control: the figure, its sentence and its table."""
+    grouping = board_grouping(runs)
+    groups, figure = groups_snapshot(code, font_size, grouping)
+    text = _groups_text(groups, grouping)
+    _chart(figure, "board.groups", f"Points of the mean errors removed per group, with their seed intervals. {text}")
+    st.markdown(_groups_text(groups, grouping, markdown=True))
+    st.caption(GROUPS_NOTE)
+    with st.expander("The groups as a table"):
+        st.dataframe(_groups_table(groups, grouping), hide_index=True, key="board.groups.table")
+
+
+def render_results(snapshot: Snapshot, code: str, font_size: int) -> None:
+    """The groups, the scatter and the heat map (while the class varies T or alpha) and the predictions, each
+    with a text or table alternative."""
     runs = snapshot.runs
     if snapshot.scatter is None:
         st.info("No finished run yet: the charts appear with the first result.")
         return
+    render_groups(code, font_size, runs)
+    if len({(run.temperature, run.alpha) for run, _ in trainings(runs)}) > 1:
+        render_temperature_alpha(snapshot)
+    render_predictions(snapshot)
+
+
+def render_temperature_alpha(snapshot: Snapshot) -> None:
+    """The scatter over T and the (T, alpha) heat map, with their text and table."""
+    runs = snapshot.runs
     left, right = st.columns(2, gap="large")
     with left:
         scatter_text = _scatter_text(runs)
@@ -165,6 +291,11 @@ def render_results(snapshot: Snapshot) -> None:
         st.caption(SEEDS_NOTE)
         with st.expander("The heat map as a table"):
             st.dataframe(table, hide_index=True, key="board.heatmap.table")
+
+
+def render_predictions(snapshot: Snapshot) -> None:
+    """The predictions in words, beside their outcomes, and their figure where they have numbers."""
+    runs = snapshot.runs
     left, right = st.columns(2, gap="large")
     with right:
         prediction_text = _prediction_text(runs)
@@ -285,7 +416,7 @@ def render_board_once(code: str, *, large: bool, lesson: Lesson | None = None) -
             )
             st.markdown(_prediction_text(runs))
         else:
-            render_results(snapshot)
+            render_results(snapshot, info.code, font_size)
         render_lesson_predictions(
             snapshot,
             shown_lessons(lesson, snapshot.lesson_predictions),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from kdlab.classroom.lab_settings import LAB_NAMES
 from kdlab.classroom.links import (
     ADVANCED,
+    BOARD_PARAMETERS,
     EXPLORER_PARAMETERS,
     LESSON_EXTRAS,
     LINK_EXTRAS,
@@ -26,7 +27,7 @@ PAGES = {
     "pages/distillation_lab.py": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
     "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),
     "pages/paper_replays.py": (*REPLAY_PARAMETERS, "replay.tab", *LESSON_EXTRAS),
-    "pages/class_board.py": LESSON_EXTRAS,
+    "pages/class_board.py": (*BOARD_PARAMETERS, "lesson"),
     "pages/lessons.py": ("lesson",),
     "pages/runs.py": (),
     "pages/home.py": (),

@@ -71,11 +71,13 @@ def test_the_explorers_advanced_section_is_closed_unless_the_link_opens_it():
     assert len([w for w in forged.warning if "advanced=" in w.value]) == 1
 
 
-def test_the_worksheet_is_for_everyone_and_the_answer_key_for_the_instructor(monkeypatch):
+def test_the_worksheet_is_for_everyone_and_the_answer_key_goes_with_the_answer(monkeypatch):
     query = {"lesson": "2-does-the-teacher-help"}
-    at = open_alone(LESSONS, query=query)  # a server without an instructor key: anyone
+    at = open_alone(LESSONS, query=query)  # a server without an instructor key: anyone, after Show the answer
     labels = [button.proto.label for button in at.get("download_button")]
-    assert any("Worksheet" in label for label in labels) and any("Answer key" in label for label in labels)
+    assert any("Worksheet" in label for label in labels) and not any("Answer key" in label for label in labels)
+    at.button(key="lessons.show_answer").click().run()
+    assert any("Answer key" in button.proto.label for button in at.get("download_button"))
     monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", KEY)
     student = open_alone(LESSONS, query=query)
     labels = [button.proto.label for button in student.get("download_button")]

@@ -16,10 +16,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kdlab.classroom.board_groups import GROUP_NAMES, MAX_GROUPING
 from kdlab.classroom.lab_settings import LAB_NAMES, config_fields
 from kdlab.classroom.lessons import Lesson, LessonError, Question, Step, parse_lesson
 from kdlab.classroom.links import (
     ADVANCED,
+    BOARD_PARAMETERS,
     EXPLORER_PARAMETERS,
     KNOWN_PARAMETERS,
     LINK_EXTRAS,
@@ -91,11 +93,13 @@ def test_any_replay_link_is_a_replay_and_a_bias_or_a_message(params):
 
 
 @PARSERS
-@given(params=url_params(("class",)))
-def test_any_board_link_is_a_class_code_or_a_message(params):
+@given(params=url_params(BOARD_PARAMETERS))
+def test_any_board_link_is_a_class_code_and_a_grouping_or_a_message(params):
     link = parse_board_link(params)
     assert_clear(link)
     assert link.class_code is None or (2 <= len(link.class_code) <= 16 and link.class_code.isascii())
+    vary = link.values.get("vary", ())
+    assert len(vary) <= MAX_GROUPING and set(vary) <= set(GROUP_NAMES) and len(set(vary)) == len(vary)
 
 
 @PARSERS

@@ -3,8 +3,18 @@ is explained. The lessons page and its links are tests/app/test_lessons_page.py.
 
 import pytest
 
-from kdlab.classroom.lessons import LessonError, Question, lesson_files, load_lessons, parse_lesson
-from kdlab.classroom.links import check_link
+from kdlab.classroom.board_groups import class_groups
+from kdlab.classroom.lessons import (
+    LESSONS_DIR,
+    LessonError,
+    Question,
+    lesson_files,
+    load_lesson,
+    load_lessons,
+    parse_lesson,
+)
+from kdlab.classroom.links import check_link, parse_board_link
+from tests.unit.test_board_groups import run
 
 GOOD = """+++
 title = "A lesson written without Python"
@@ -27,7 +37,7 @@ Notes for the teacher.
 def test_every_lesson_file_loads_and_every_link_is_valid():
     lessons, problems = load_lessons()
     assert problems == []
-    assert 3 <= len(lessons) == len(lesson_files()) <= 6
+    assert 3 <= len(lessons) == len(lesson_files()) <= 7
     for lesson in lessons:
         assert 10 <= lesson.minutes <= 15, lesson.slug
         assert lesson.goal and lesson.prediction and lesson.discuss and lesson.notice
@@ -38,6 +48,20 @@ def test_every_lesson_file_loads_and_every_link_is_valid():
     pages = {step.page for lesson in lessons for step in lesson.steps}
     assert {"lab", "explorer", "replays", "board"} <= pages
     assert any(step.vary for lesson in lessons for step in lesson.steps)  # each table gets its own T or student
+
+
+def test_the_best_teacher_lesson_hands_out_teachers_that_its_board_step_groups_weakest_first():
+    lesson = load_lesson(LESSONS_DIR / "7-the-best-teacher.md")
+    assert lesson.order == 7 and 12 <= lesson.minutes <= 15
+    (lab,) = [step for step in lesson.steps if step.page == "lab"]
+    (board,) = [step for step in lesson.steps if step.page == "board"]
+    name, teachers = lab.vary
+    assert name == "teacher" and len(teachers) >= 4 and any(teacher.startswith("ensemble:") for teacher in teachers)
+    assert parse_board_link(board.links(class_code="PHYS-7")[0][1]).values == {"vary": ("teacher",)}
+    # the teachers' test errors on full MNIST (seed 0, recorded in each run): the board shows them in the step's order
+    errors = {"linear": 765, "lenet5": 116, "cnn": 80, "ensemble:cnn*3": 76, "cnn-wide": 68}
+    runs = [run(teacher=teacher, teacher_errors=errors[teacher], student_id=n) for n, teacher in enumerate(teachers)]
+    assert [group.values[0] for group in class_groups(runs, ("teacher",))] == list(teachers)
 
 
 def test_a_new_lesson_is_a_data_file(tmp_path):
