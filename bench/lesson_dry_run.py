@@ -54,13 +54,19 @@ CLASS_CODE = "DRY-RUN"
 KEY = "dry-run-instructor-key"
 MAX_BROWSERS = 40
 LAB_DONE = "Result of run"
-REPLAY_DONE = ("Errors on the 3s", "errors on the 3s", "Result of the replay")
-FAILED = ("These settings cannot run", "The run cannot start", "The run failed", "The training queue is full")
+REPLAY_DONE = ("This result:",)  # the replay page's caption over a result: where it came from
+FAILED = (
+    "These settings cannot run",
+    "The run cannot start",
+    "The run failed",
+    "The training queue is full",
+    "The replay failed",
+)
 HOW = {  # text on the page -> how the result came
     "Another student started exactly this run": "joined",
     "was trained earlier on this server": "cache",
-    "joined a run in progress": "joined",
-    "from the cache": "cache",
+    "This result: joined a run in progress": "joined",
+    "This result: from the cache": "cache",
 }
 
 

@@ -82,7 +82,7 @@ PAGES = (
         "Lessons",
         ":material/co_present:",
         "Classroom",
-        "Guided lessons of 10 to 15 minutes for a class: goal, steps with links that preset the pages, a "
+        "Guided lessons of 10 to 25 minutes for a class: goal, steps with links that preset the pages, a "
         "prediction, a question to discuss.",
         link_name="lessons",
         link_text="lessons",
