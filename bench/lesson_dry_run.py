@@ -11,8 +11,9 @@ cached, so every run really trains), and opens a class (``DRY-RUN``) with its re
    (lab) or Run (replays) within a second;
 2. the instructor's board (signed in with the key) is photographed while the results are hidden, the
    instructor presses **Reveal the results**, and the board is photographed again, whole page;
-3. the report gives each browser's wait from the click to its result and how it came (trained, joined,
-   cache: what the page says), the server's CPU, and the screenshots' paths.
+3. the report gives each browser's wait from the click to its result and how it came (the replay page says
+   it under the result; a lab run's comes from the class board's runs, ``board_sources``: trained, joined,
+   cache), the server's CPU, and the screenshots' paths.
 
     python bench/lesson_dry_run.py --lesson 2-does-the-teacher-help --students 30 --data-dir ../shared/data
     python bench/lesson_dry_run.py --lesson 4-the-missing-3 --students 30 --pairs --data-dir ../shared/data
@@ -141,7 +142,8 @@ async def wait_for_result(page, page_name: str, clicked: float, deadline: float)
 
 async def board(browser, base: str, lesson, timeout_ms: int):
     """The instructor's board for the class and the lesson, signed in with the key in the link."""
-    context = await browser.new_context(viewport={"width": 1600, "height": 1100})
+    # Tall: Streamlit scrolls inside its own container, so a screenshot shows the viewport, not the "full page"
+    context = await browser.new_context(viewport={"width": 1600, "height": 3000})
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
     await page.goto(link_url(base, "board", {"class": CLASS_CODE, "lesson": lesson.slug, "key": KEY}))
@@ -151,6 +153,7 @@ async def board(browser, base: str, lesson, timeout_ms: int):
 
 
 async def photograph(page, path: Path) -> str:
+    await page.mouse.move(0, 0)  # no button's tooltip over the board
     await page.wait_for_timeout(1500)  # the board's fragment redraws every 5 s: let the last one settle
     await page.locator(IDLE).wait_for()
     await page.screenshot(path=str(path), full_page=True)
@@ -212,6 +215,17 @@ def open_hidden_class(env: dict) -> None:
     set_class(database, CLASS_CODE, results_hidden=True)
 
 
+def board_sources() -> dict[str, int]:
+    """The class's runs on its board by how each came: trained (a training of its own), joined (followed an
+    identical run in progress), cache (copied from one trained earlier). Replays file no runs."""
+    from collections import Counter
+
+    from kdlab.classroom.classes import class_runs
+    from kdlab.db.database import open_database
+
+    return dict(Counter(run.source for run in class_runs(open_database(), CLASS_CODE)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -249,6 +263,7 @@ def main() -> int:
         wall = time.monotonic() - wall_before
         stop_server(server)
     report |= {
+        "board_sources": board_sources(),
         "lesson": lesson.slug,
         "students": args.students,
         "pairs": args.pairs,

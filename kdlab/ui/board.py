@@ -293,9 +293,18 @@ def render_temperature_alpha(snapshot: Snapshot) -> None:
             st.dataframe(table, hide_index=True, key="board.heatmap.table")
 
 
+def run_predictions_shown(snapshot: Snapshot) -> bool:
+    """Whether the board speaks of the runs' own predictions (the lab's ``predict=1``): when some run has one, or
+    when nobody predicted anything (it then says so); not beside a lesson's answers alone ("Nobody has made a
+    prediction yet" above "30 predictions made" read as a contradiction in the dry run of lesson 2)."""
+    return bool(prediction_summary(snapshot.runs)["made"]) or not snapshot.lesson_predictions
+
+
 def render_predictions(snapshot: Snapshot) -> None:
     """The predictions in words, beside their outcomes, and their figure where they have numbers."""
     runs = snapshot.runs
+    if not run_predictions_shown(snapshot):
+        return
     left, right = st.columns(2, gap="large")
     with right:
         prediction_text = _prediction_text(runs)
@@ -414,7 +423,8 @@ def render_board_once(code: str, *, large: bool, lesson: Lesson | None = None) -
                 "**The results are hidden until your teacher reveals them.** Make your prediction and run; "
                 "the board shows how many ran and what the class predicted."
             )
-            st.markdown(_prediction_text(runs))
+            if run_predictions_shown(snapshot):
+                st.markdown(_prediction_text(runs))
         else:
             render_results(snapshot, info.code, font_size)
         render_lesson_predictions(

@@ -77,3 +77,19 @@ def test_the_board_reveal_without_a_key_closes_the_predictions_and_the_instructo
     assert not [b for b in at.button if b.key == "board.reveal"]  # the instructor's own Reveal does it
     labels = [button.proto.label for button in at.get("download_button") if "predictions_csv" in button.proto.id]
     assert labels == ["Export the predictions (CSV)"]
+
+
+def test_a_class_that_answered_only_the_lessons_question_is_not_told_nobody_predicted():
+    make_class("HIST-4", [[(4.0, 0.9, 80, 60, None)]])  # one run, filed without a prediction of its own
+    set_class(open_database(), "HIST-4", results_hidden=True)
+    predict("HIST-4", TEACHER_HELPS, [10, 20])
+    at = open_alone(BOARD, query={"class": "HIST-4", "lesson": TEACHER_HELPS.slug})
+    assert "**2 predictions made.**" in texts(at.markdown)
+    assert "Nobody has made a prediction yet." not in texts(at.markdown)
+    set_class(open_database(), "HIST-4", results_hidden=False)
+    at.run()
+    assert "Nobody has made a prediction yet." not in texts(at.markdown)
+    assert chart_spec(at, f"board.lesson.{TEACHER_HELPS.slug}")  # the lesson's answers beside the outcome
+
+    make_class("HIST-5", [[(4.0, 0.9, 80, 60, None)]])  # no prediction of any kind: the board says so
+    assert "Nobody has made a prediction yet." in texts(open_alone(BOARD, query={"class": "HIST-5"}).markdown)
