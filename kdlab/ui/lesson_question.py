@@ -68,12 +68,13 @@ def class_from_link(page: str) -> None:
         join_class(code)
 
 
-def render_lesson_question(page: str, *, joins_class: bool = True) -> None:
+def render_lesson_question(page: str, *, joins_class: bool = True) -> bool:
     """The question of the lesson the page's link names, once, above the page's content (nothing without one).
-    ``joins_class``: the page's ``class=`` is the question's to join (the lab joins its own)."""
+    ``joins_class``: the page's ``class=`` is the question's to join (the lab joins its own). Returns whether the
+    student still owes the prediction (a question asked, none saved): a page can keep its answer folded till then."""
     lesson = page_lesson(page)
     if lesson is None or lesson.question is None:
-        return
+        return False
     if joins_class:
         class_from_link(page)
     code = st.session_state.get(CLASS_KEY)
@@ -86,16 +87,17 @@ def render_lesson_question(page: str, *, joins_class: bool = True) -> None:
                 saved, closed = stored_answer(code, lesson)
             except StorageError as error:
                 st.warning(f"**Your prediction cannot be read right now.** {error}")
-                return
+                return False
         if closed:
             st.info(
                 f"Class {code}'s results are revealed, so the predictions are closed. "
                 + (f"Yours: **{saved}**." if saved is not None else "You made none for this lesson.")
             )
-            return
+            return False
         value = answer_widget(page, lesson, saved)
         if st.button("Save my prediction", key=f"{page}.question.save", icon=":material/how_to_vote:"):
-            save(lesson, value, code)
+            if save(lesson, value, code):
+                saved = value
         elif saved is not None:
             st.caption(
                 f"Your prediction: **{saved}**."
@@ -103,6 +105,7 @@ def render_lesson_question(page: str, *, joins_class: bool = True) -> None:
             )
         if code is None:
             st.caption(NO_CLASS)
+    return saved is None
 
 
 def stored_answer(code: str, lesson: Lesson) -> tuple[object, bool]:
@@ -139,19 +142,20 @@ def answer_widget(page: str, lesson: Lesson, saved: object):
     )
 
 
-def save(lesson: Lesson, value: object, code: str | None) -> None:
-    """Check ``value`` against the lesson's question and keep it: for the class, or in the session."""
+def save(lesson: Lesson, value: object, code: str | None) -> bool:
+    """Check ``value`` against the lesson's question and keep it: for the class, or in the session. Returns whether
+    it was kept."""
     try:
         answer = lesson.question.answer(value)
     except ValueError as error:
         st.error(f"**Choose an answer first.** {error}." if value is None else f"**Not saved.** {error}.")
-        return
+        return False
     if code is None:
         st.session_state.setdefault(SESSION_ANSWERS, {})[lesson.slug] = answer
         st.success(f"Saved in this tab: **{answer}**.")
-        return
+        return True
     if student_runs_for_action() is None:  # over the limit of new students: said why
-        return
+        return False
     student = st.session_state.get(STUDENT_KEY)
     try:
         if student is None:
@@ -159,5 +163,6 @@ def save(lesson: Lesson, value: object, code: str | None) -> None:
         save_prediction(open_database(), code, lesson, student.id, answer)
     except (PredictionsClosed, StorageError) as error:
         st.warning(f"**Not saved.** {error}")
-        return
+        return False
     st.success(f"Saved for class {code}: **{answer}**. You may change it until the results are revealed.")
+    return True

@@ -3,6 +3,8 @@ beside the paper's numbers."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import streamlit as st
 
 from kdlab.classroom.links import REPLAY_PARAMETERS, parse_replay_link
@@ -74,12 +76,16 @@ def seeds_control(name: str, slot: str) -> int:
     return min(max(int(seeds), 1), REPLAY_SEEDS)
 
 
-def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bias: float | None) -> None:
+def render_replay_tab(
+    name: str, budget: str, allowed: bool, data: MnistData, bias: float | None, pending: bool = False
+) -> None:
     """One replay's tab: what it shows, its Run button, its job's progress, then its result and where it came
     from (trained for this student, joined, or from the cache)."""
     replay = REPLAYS[name]
-    st.markdown(replay.intro)
-    st.caption(replay.paper_line + (f" {replay.budget_notes[budget]}" if budget in replay.budget_notes else ""))
+    # A lesson's question still unanswered: what the replay shows (its answer, for lesson 4) waits, folded.
+    with st.expander("What this replay shows: read it after you save your prediction") if pending else nullcontext():
+        st.markdown(replay.intro)
+        st.caption(replay.paper_line + (f" {replay.budget_notes[budget]}" if budget in replay.budget_notes else ""))
     slot = f"replay.{name}"
     ticket: ReplayTicket | None = st.session_state.get(f"{slot}.ticket")
     job = ticket.job if ticket is not None else recall_job(slot)
@@ -129,7 +135,7 @@ def render_replay_tab(name: str, budget: str, allowed: bool, data: MnistData, bi
 
 def render_replays_page() -> None:
     """The page below its introduction: the budget, then one tab per replay."""
-    render_lesson_question("replays")  # a lesson's link: its question, above the page
+    pending = render_lesson_question("replays")  # a lesson's link: its question, above the page
     data = get_data()
     budget, allowed = choose_budget()
     link = apply_page_link("replays", parse_replay_link, REPLAY_PARAMETERS, open_tab)
@@ -137,4 +143,4 @@ def render_replays_page() -> None:
     tabs = st.tabs([replay.title for replay in REPLAYS.values()], key="replay.tab", bind="query-params")
     for tab, name in zip(tabs, REPLAYS):
         with tab:
-            render_replay_tab(name, budget, allowed, data, link.values.get("bias"))
+            render_replay_tab(name, budget, allowed, data, link.values.get("bias"), pending)

@@ -68,3 +68,17 @@ def test_an_unknown_lesson_gets_one_warning_and_no_question(lesson, says):
     assert not [button for button in at.button if button.key == "replays.question.save"]
     at.run()
     assert says not in texts(at.warning)  # once per link, not on every rerun
+
+
+def test_the_replay_keeps_what_it_shows_folded_until_the_prediction_is_saved():
+    folded = "What this replay shows: read it after you save your prediction"
+    at = open_alone(REPLAYS, query={"replay": "omit-3", "lesson": MISSING_3, "class": "ASK-9"})
+    assert len([expander for expander in at.expander if expander.label == folded]) == 6  # one per replay tab
+    at.radio(key=f"replays.question.{MISSING_3}").set_value("Most").run()
+    at.button(key="replays.question.save").click().run()
+    assert not [expander for expander in at.expander if expander.label == folded]
+    assert "It still learns a lot about 3s" in texts(at.markdown)  # the omit-3 tab's text, unfolded
+    at.run()
+    assert not [expander for expander in at.expander if expander.label == folded]  # saved stays saved
+    plain = open_alone(REPLAYS, query={"replay": "omit-3"})  # no lesson: nothing folded
+    assert not [expander for expander in plain.expander if expander.label == folded]
