@@ -63,9 +63,7 @@ FAILED = (
     "The training queue is full",
     "The replay failed",
 )
-HOW = {  # text on the page -> how the result came
-    "Another student started exactly this run": "joined",
-    "was trained earlier on this server": "cache",
+HOW = {  # the replay page's words under a result -> how it came
     "This result: joined a run in progress": "joined",
     "This result: from the cache": "cache",
 }
@@ -156,6 +154,10 @@ async def photograph(page, path: Path) -> str:
     await page.mouse.move(0, 0)  # no button's tooltip over the board
     await page.wait_for_timeout(1500)  # the board's fragment redraws every 5 s: let the last one settle
     await page.locator(IDLE).wait_for()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for index in range(await charts.count()):  # plotly draws after the script has ended
+        await charts.nth(index).locator(".main-svg").first.wait_for()
+    await page.wait_for_timeout(1000)
     await page.screenshot(path=str(path), full_page=True)
     return str(path)
 
@@ -196,7 +198,10 @@ async def drive(base: str, lesson, browsers: int, shots: Path, limit: float, ser
         "browsers": browsers,
         "results": [{"url": url, "answer": answer, **result} for url, answer, result in zip(urls, chosen, results)],
         "served": len(served),
-        "how": {kind: sum(result["how"] == kind for result in served) for kind in ("trained", "joined", "cache")},
+        # A replay says under its result how it came; a lab run's result does not (board_sources counts those)
+        "how": None
+        if step.page == "lab"
+        else {kind: sum(result["how"] == kind for result in served) for kind in ("trained", "joined", "cache")},
         "last_result_seconds": max((result["seconds"] for result in served), default=None),
         "class_server_cpu_seconds": round(class_cpu, 1),
         "screenshots": {"hidden": hidden, "revealed": revealed},
@@ -273,7 +278,8 @@ def main() -> int:
         "log": str(folder / "streamlit.log"),
     }
     print(
-        f"{lesson.slug}: {report['served']} of {browsers} browsers served ({report['how']}), last result "
+        f"{lesson.slug}: {report['served']} of {browsers} browsers served ({report['how'] or report['board_sources']}), "
+        f"last result "
         f"{report['last_result_seconds']} s; server CPU over the class {report['class_server_cpu_seconds']} s; "
         f"screenshots {report['screenshots']['hidden']}, {report['screenshots']['revealed']}",
         file=sys.stderr,
