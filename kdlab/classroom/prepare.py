@@ -343,9 +343,7 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
             if ticket.job is None:
                 outcomes.append("already done")
                 continue
-            while not runner.wait(ticket.job, timeout=POLL_SECONDS):
-                emit(ProgressEvent(ticket.job.progress, label, ticket.job.progress_message))
-            emit(ProgressEvent(1.0, label))
+            _follow(runner, ticket.job, label, emit)
             outcomes.append("done" if ticket.job.status == "completed" else f"failed ({ticket.job.error or 'stopped'})")
     except StorageError as error:
         step.status, step.detail = "failed", f"the run database is not usable: {error}"
@@ -359,6 +357,13 @@ def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Pa
     trained = outcomes.count("done")
     step.detail = "; ".join(failed) or f"{len(outcomes)} run(s) answer from the cache in class ({trained} trained now)"
     return step
+
+
+def _follow(runner: JobRunner, job, label: str, emit) -> None:
+    """Wait for ``job``, showing its progress under ``label`` until it ends."""
+    while not runner.wait(job, timeout=POLL_SECONDS):
+        emit(ProgressEvent(job.progress, label, job.progress_message))
+    emit(ProgressEvent(1.0, label))
 
 
 def _warm_replays(data: MnistData, names: dict[str, str], purpose: str, emit) -> Step:
@@ -377,9 +382,7 @@ def _warm_replays(data: MnistData, names: dict[str, str], purpose: str, emit) ->
         if ticket.job is None:
             outcomes.append("already done")
             continue
-        while not runner.wait(ticket.job, timeout=POLL_SECONDS):
-            emit(ProgressEvent(ticket.job.progress, label, ticket.job.progress_message))
-        emit(ProgressEvent(1.0, label))
+        _follow(runner, ticket.job, label, emit)
         status = ticket.job.status
         outcomes.append(
             "done"

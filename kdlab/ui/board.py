@@ -99,7 +99,7 @@ class Snapshot:
     """A class's runs and the board's figures at one moment, shared read-only by every viewer."""
 
     runs: list[ClassRun]
-    scatter: go.Figure | None
+    scatter: go.Figure | None  # None before a finished run, and while the class varies neither T nor alpha
     heatmap: go.Figure | None
     predictions: go.Figure | None
     lesson_predictions: list[ClassPrediction]  # the answers to the lessons' questions (kdlab.classroom.predictions)
@@ -116,13 +116,19 @@ def board_snapshot(code: str, font_size: int) -> Snapshot:
         (check := check_prediction(run.prediction, run.errors_removed)) and check.predicted_by is not None
         for run in runs
     )
+    varies = varies_temperature_alpha(runs)  # the scatter and the heat map are drawn only then: built only then
     return Snapshot(
         runs,
-        board_plots.improvement_scatter(runs, font_size=font_size),
-        board_plots.improvement_heatmap(heat_cells(runs), font_size=font_size),
+        board_plots.improvement_scatter(runs, font_size=font_size) if varies else None,
+        board_plots.improvement_heatmap(heat_cells(runs), font_size=font_size) if varies else None,
         board_plots.prediction_figure(runs, font_size=font_size) if numbered else None,
         made,
     )
+
+
+def varies_temperature_alpha(runs: list[ClassRun]) -> bool:
+    """Whether the class's trainings differ in T or alpha (the scatter over T and the heat map then show)."""
+    return len({(run.temperature, run.alpha) for run, _ in trainings(runs)}) > 1
 
 
 def _chart(figure, key: str, alt: str) -> None:
@@ -250,11 +256,11 @@ def render_results(snapshot: Snapshot, code: str, font_size: int) -> None:
     """The groups, the scatter and the heat map (while the class varies T or alpha) and the predictions, each
     with a text or table alternative."""
     runs = snapshot.runs
-    if snapshot.scatter is None:
+    if not finished(runs):
         st.info("No finished run yet: the charts appear with the first result.")
         return
     render_groups(code, font_size, runs)
-    if len({(run.temperature, run.alpha) for run, _ in trainings(runs)}) > 1:
+    if snapshot.scatter is not None:  # the class varies T or alpha (varies_temperature_alpha)
         render_temperature_alpha(snapshot)
     render_predictions(snapshot)
 
