@@ -23,6 +23,7 @@ from kdlab.ml.stacked import StackMember
 from kdlab.ml.train import TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
+from kdlab.teachers.features import teacher_signal
 from kdlab.teachers.teacher import Teacher
 
 # The default pair tells the story the Home page tells: a big, accurate teacher (1.1 M parameters,
@@ -68,7 +69,14 @@ class DistillConfig(HoldsTraining):
     teacher_seed: int = 0
     with_baseline: bool = True
     soft: str = "kd"
+    # Each method's own settings (``kdlab.ml.methods``), None: the method's default; only with that method.
     beta: float | None = None
+    hint_weight: float | None = None
+    hint_stage: float | None = None
+    at_weight: float | None = None
+    rkd_distance: float | None = None
+    rkd_angle: float | None = None
+    sp_weight: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
@@ -92,6 +100,9 @@ class DistillConfig(HoldsTraining):
         """The method (``kdlab.ml.methods``) and each method setting given: that method's, within its range."""
         if self.soft not in METHODS:
             raise ValueError(f"Unknown soft loss '{self.soft}': choose one of {', '.join(METHODS)}.")
+        unfit = METHODS[self.soft].unfit(self.teacher, self.student)
+        if unfit:
+            raise ValueError(unfit)
         for name, (method, setting) in method_settings().items():
             value = getattr(self, name)
             if value is None:
@@ -183,6 +194,7 @@ def train_student_pair(
     on_finish: Callable[[str], None] = lambda run: None,
     context: RunContext | None = None,
     together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
+    signal: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, TrainResult]:
     """The core experiment: ``student`` distilled from ``teacher`` and/or trained alone, one after the other.
 
@@ -204,6 +216,8 @@ def train_student_pair(
         together: trains the runs' ``StackMember``s at once (with ``test``), one result each (``kdlab.ml.stacked``
             through ``kdlab.serve.stacking``); a run after a stopped one is dropped, as if never started.
             None: one after another with ``train_models``.
+        signal: a feature- or relation-based method's teacher signal for the transfer images
+            (``kdlab.teachers.features.teacher_signal`` indexed by ``indices``); None reads it from the teacher.
 
     Returns:
         The students that trained, by kind ("distilled", "baseline").
@@ -215,6 +229,13 @@ def train_student_pair(
     if teacher.status != "completed" or context.stopped:
         return {}
 
+    transfer_method = METHODS[soft].transfer
+    features = {}
+    if transfer_method is not None and "distilled" in runs:  # a feature method: the teacher's signal, read once
+        if signal is None:
+            signal = transfer_method.signal_for(teacher.model, transfer.images, student)
+        features = {"signal": signal, "student": student, "teacher": teacher.record.architecture, "seed": training.seed}
+
     def member(kind: str) -> StackMember:
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.
         objective = (
@@ -223,6 +244,7 @@ def train_student_pair(
                 training.temperature,
                 training.alpha,
                 soft,
+                **features,
                 **(method_settings or {}),
             )
             if kind == "distilled"
@@ -312,6 +334,12 @@ def run_distillation(
         emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
         return context.on_event
 
+    method = METHODS[config.soft]
+    signal = None
+    if method.transfer is not None and "distilled" in runs:
+        emit(StageEvent("teacher", f"Reading the teacher's features for {method.label} ..."))
+        kept = teacher_signal(teacher, method, config.student, data, cache_dir=context.cache_dir)
+        signal = {name: value[indices] for name, value in kept.items()}
     trained = train_student_pair(
         teacher,
         transfer,
@@ -325,6 +353,7 @@ def run_distillation(
         on_start=announce,
         context=context,
         together=together,
+        signal=signal,
     )
     result.student, result.baseline = trained.get("distilled"), trained.get("baseline")
     result.seconds = time.perf_counter() - started

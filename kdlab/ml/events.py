@@ -30,6 +30,7 @@ class StepEvent:
     soft_loss: float
     hard_loss: float
     seconds: float
+    feature_loss: float | None = None  # a feature- or relation-based method's term; None for the others
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class EvalEvent:
     # A distilled student's soft term in its two parts, as its loss weights them (``soft_split``); None without a teacher
     tckd: float | None = None
     nckd: float | None = None
+    feature_loss: float | None = None  # a feature- or relation-based method's term; None for the others
 
 
 @dataclass(frozen=True)

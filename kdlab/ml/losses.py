@@ -20,11 +20,13 @@ import torch.nn.functional as F
 
 
 class KDLoss(NamedTuple):
-    """The total loss and its two parts (each already weighted, so total = soft + hard)."""
+    """The total loss and its parts (each already weighted, so total = soft + hard + feature)."""
 
     total: torch.Tensor
     soft: torch.Tensor  # alpha * T^2 * KL(teacher_T || student_T)
     hard: torch.Tensor  # (1 - alpha) * CE(student, targets)
+    # A feature- or relation-based method's term (``kdlab.ml.methods.transfer``); None for the others
+    feature: torch.Tensor | None = None
 
 
 def soft_target_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -197,10 +197,11 @@ class Loop:
         self.losses: list[list[StepEvent]] = [[] for _ in range(count)]
         self.results: list[TrainResult | None] = [None] * count
         self.step = 0
-        # Sums since the last step event and since each model's last curve point, (model, total/soft/hard),
+        # Sums since the last step event and since each model's last curve point, (model, total/soft/hard/feature),
         # kept on the device so the loop never waits on .item() between reports.
-        self.log_sums = torch.zeros(count, 3, device=device)
-        self.eval_sums = torch.zeros(count, 3, device=device)
+        self.log_sums = torch.zeros(count, 4, device=device)
+        self.eval_sums = torch.zeros(count, 4, device=device)
+        self.with_feature: set[int] = set()  # the models whose objective has a feature term (KDLoss.feature)
         self.correct = torch.zeros(count, device=device, dtype=torch.long)  # since each model's last curve point
         self.log_count, self.eval_counts, self.seen = 0, [0] * count, [0] * count
         self.eval_seconds = 0.0
@@ -242,7 +243,12 @@ class Loop:
     def record(self, models: list[int], parts: list[KDLoss], logits: list[torch.Tensor], labels) -> None:
         """Count one step of ``models``: their losses ``parts``, their ``logits`` against ``labels`` (one per model)."""
         self.step += 1
-        detached = torch.stack([torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach()]) for p in parts])
+        for index, part in zip(models, parts):
+            if part.feature is not None:
+                self.with_feature.add(index)
+        detached = torch.stack(
+            [torch.stack([p.total.detach(), p.soft.detach(), p.hard.detach(), _feature_of(p)]) for p in parts]
+        )
         self.log_sums[models] += detached
         self.eval_sums[models] += detached
         self.log_count += 1
@@ -262,7 +268,11 @@ class Loop:
                 diverged.append(group)
                 continue
             for index in self.groups[group]:
-                event = StepEvent(self.runs[index], self.step, self.total_steps, epoch_progress, *means[index], elapsed)
+                *losses, feature = means[index]
+                feature = feature if index in self.with_feature else None
+                event = StepEvent(
+                    self.runs[index], self.step, self.total_steps, epoch_progress, *losses, elapsed, feature
+                )
                 self.losses[index].append(event)
                 self.emits[index](event)
         self.close(diverged, "diverged")
@@ -276,9 +286,12 @@ class Loop:
         for index, logits in zip(models, self.predict(models, self.curve_images)):
             test_accuracy = float((logits.argmax(1) == self.curve_labels).float().mean())
             train_accuracy = int(self.correct[index]) / max(self.seen[index], 1)
-            losses = (self.eval_sums[index] / max(self.eval_counts[index], 1)).tolist()
+            *losses, feature = (self.eval_sums[index] / max(self.eval_counts[index], 1)).tolist()
+            feature = feature if index in self.with_feature else None
             split = self.soft_split(index)
-            event = EvalEvent(self.runs[index], *point, train_accuracy, test_accuracy, *losses, self.seconds(), *split)
+            event = EvalEvent(
+                self.runs[index], *point, train_accuracy, test_accuracy, *losses, self.seconds(), *split, feature
+            )
             self.histories[index].append(event)
             self.emits[index](event)
             self.eval_sums[index].zero_()
@@ -325,7 +338,11 @@ class _SharedBatches(Loop):
         for index, model in enumerate(models):
             model.to(device).train()
             attach_dropout_generator(model, torch.Generator(device=device).manual_seed(config.seed + 1 + index))
-            optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+            objective = self.objectives[index]
+            if hasattr(objective, "attach"):  # a feature method reads the model's taps (kdlab.ml.methods.transfer)
+                objective.attach(model, self.total_steps)
+            own = list(objective.parameters()) if hasattr(objective, "parameters") else []  # the hint regressor
+            optimizer = torch.optim.Adam([*model.parameters(), *own], lr=config.learning_rate)
             self.optimizers.append(optimizer)
             self.schedules.append(cosine_schedule(optimizer, self.total_steps))
         self.order = torch.empty(0, dtype=torch.long)
@@ -359,9 +376,16 @@ class _SharedBatches(Loop):
 
     def release(self, models: list[int]) -> list[nn.Module]:
         for index in models:
+            if hasattr(self.objectives[index], "detach"):
+                self.objectives[index].detach()
             attach_dropout_generator(self.models[index], None)
             self.models[index].to("cpu").eval()
         return [self.models[index] for index in models]
+
+
+def _feature_of(part: KDLoss) -> torch.Tensor:
+    """A loss's feature term, detached; 0 for an objective without one."""
+    return part.hard.new_zeros(()) if part.feature is None else part.feature.detach()
 
 
 def run_summary(architecture: str, result: TrainResult | None) -> dict | None:

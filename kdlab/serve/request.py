@@ -13,6 +13,7 @@ from kdlab.experiments.distill import DistillConfig
 from kdlab.experiments.plans import PlannedRun, student_pair_plan
 from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.data import MnistData
+from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.stacked import stackable
 from kdlab.serve.keys import baseline_key, key_of, run_identity, teacher_matches, with_teacher_results
 from kdlab.teachers.cache import is_teacher_cached
@@ -75,10 +76,11 @@ class TrainRequest:
     def alike(self) -> tuple | None:
         """What a run shares with the runs whose students train alike (the student and the settings that fix
         its shape and steps), for a runner that trains them together (``kdlab.serve.stacking``); None when
-        its student cannot be stacked, or when its teacher must train first (minutes the others would wait)."""
+        its student cannot be stacked, when its method reads the student's layers (a feature- or relation-based
+        one), or when its teacher must train first (minutes the others would wait)."""
         config, training = self.config, self.config.training
-        if self.plan["teacher"] or not stackable(config.student):
-            return None
+        if self.plan["teacher"] or not stackable(config.student) or METHODS[config.soft].transfer is not None:
+            return None  # a feature method's term reads the student's layers, which a stack has as one batched model
         shape = (training.epochs, training.batch_size, training.evaluations_per_epoch, training.curve_test_images)
         return (config.student, len(self.transfer_indices), *shape)
 

@@ -200,7 +200,9 @@ def test_kd_soft_mode_is_exactly_kd_loss():
     objective = teacher_objective(teacher, 4.0, 0.9, "kd")
     assert isinstance(objective, TeacherLoss)
     index = torch.arange(len(student))
-    for got, expected in zip(objective([student], 0, targets, index), kd_loss(student, teacher, targets, 4.0, 0.9)):
+    loss = objective([student], 0, targets, index)
+    assert loss.feature is None  # no feature term
+    for got, expected in zip(loss[:3], kd_loss(student, teacher, targets, 4.0, 0.9)[:3]):
         assert torch.equal(got, expected)
     with pytest.raises(ValueError, match="choose one of kd, tckd, nckd, dkd"):
         teacher_objective(teacher, 4.0, 0.9, "tkd")

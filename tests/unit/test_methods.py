@@ -12,14 +12,15 @@ from kdlab.classroom.links import parse_lab_link
 from kdlab.cli.core import add_distill_arguments
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
-from kdlab.ml.methods import dkd, kd, nckd, tckd
+from kdlab.ml.methods import at, dkd, hints, kd, nckd, rkd, sp, tckd
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.serve.keys import NOT_IN_BASELINE, baseline_identity
 
 
 def test_every_method_module_is_registered_once_under_its_own_name():
-    modules = (kd, tckd, nckd, dkd)
-    assert list(METHODS) == [module.METHOD.name for module in modules] == ["kd", "tckd", "nckd", "dkd"]
+    modules = (kd, tckd, nckd, dkd, hints, at, rkd, sp)
+    names = ["kd", "tckd", "nckd", "dkd", "hints", "at", "rkd", "sp"]
+    assert list(METHODS) == [module.METHOD.name for module in modules] == names
     assert all(METHODS[module.METHOD.name] is module.METHOD for module in modules)
     assert all(method.label and method.summary and method.formula for method in METHODS.values())
 
@@ -36,11 +37,13 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
     for name, (method, setting) in method_settings().items():
         row = lab_setting(name)  # each method setting is a lab control shown with its method only
         assert row.options == setting.values and row.only_with == ("soft", method.name) and row.unset == setting.default
-        assert parser.parse_args([f"--{name}", "3"]).__dict__[name] == 3.0
+        assert parser.parse_args([f"--{name.replace('_', '-')}", "3"]).__dict__[name] == 3.0
     assert [row.url for row in LAB_SETTINGS].count("beta") == 1
     link = parse_lab_link({"soft": "dkd", "beta": "4"}, 4000)
     assert link.values["soft"] == "dkd" and link.values["beta"] == 4.0
-    assert "is not a soft loss (kd, tckd, nckd, dkd)" in " ".join(parse_lab_link({"soft": "fitnets"}, 4000).problems)
+    assert "is not a soft loss (kd, tckd, nckd, dkd, hints, at, rkd, sp)" in " ".join(
+        parse_lab_link({"soft": "fitnets"}, 4000).problems
+    )
 
 
 def test_a_method_setting_belongs_to_its_method_and_stays_in_its_range():
@@ -74,7 +77,8 @@ def test_each_methods_loss_anatomy_draws_exactly_the_parts_its_objective_weighs(
     torch.manual_seed(1)
     student, teacher, labels = torch.randn(6, 10), torch.randn(6, 10), torch.randint(0, 10, (6,))
     for name, method in METHODS.items():
-        tckd_part, nckd_part = teacher_objective(teacher, 4.0, 0.5, name).soft_parts(student, labels, torch.arange(6))
+        logits_objective = method.objective(teacher, 4.0, 0.5, method.setting_values({}))  # a feature method's KD part
+        tckd_part, nckd_part = logits_objective.soft_parts(student, labels, torch.arange(6))
         weighed = {part for part, value in (("tckd", tckd_part), ("nckd", nckd_part)) if value > 0}
         assert {part for part, _ in method.anatomy} == weighed, name
         method.dark_knowledge.format(**method.setting_values({}))  # its sentence takes its own settings only
@@ -87,9 +91,12 @@ def test_the_board_and_the_baseline_key_take_each_method_setting_from_the_regist
         class_run("Elk", 3, 3.0, "completed", "trained", {"config": {"soft": "kd"}}, None),
     ]
     rows = {row["student"]: row for row in table_rows(runs)}
-    for name, (_, setting) in method_settings().items():
+    for name, (method, setting) in method_settings().items():
         assert name in TABLE_COLUMNS and name in NOT_IN_BASELINE  # the student alone never sees the method
-        assert rows["Owl"][name] == setting.default and rows["Elk"][name] is None
+        [unset] = table_rows(
+            [class_run("Yak", 4, 4.0, "completed", "trained", {"config": {"soft": method.name}}, None)]
+        )
+        assert unset[name] == setting.default and rows["Elk"][name] is None
     assert rows["Fox"]["beta"] == 2.0
     distilled_by_dkd = DistillConfig.build(soft="dkd", beta=2.0)
     assert baseline_identity(distilled_by_dkd, sample_data) == baseline_identity(DistillConfig.build(), sample_data)

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from kdlab.ml.methods.transfer import FeatureTransfer
+
 
 @dataclass(frozen=True)
 class MethodSetting:
@@ -44,6 +46,16 @@ class Method:
     # formatted with the method's settings: "DKD weights it by beta = {beta:g} instead."
     dark_knowledge: str = ""
     settings: tuple[MethodSetting, ...] = ()
+    # A feature- or relation-based method's extra term on the networks' inside (``kdlab.ml.methods.transfer``);
+    # None for a method on the teacher's outputs alone.
+    transfer: FeatureTransfer | None = None
+    # What the method's knowledge is, in the field's words (Gou et al.'s survey): "response", "feature", "relation".
+    knowledge: str = "response"
+
+    def unfit(self, teacher: str, student: str) -> str:
+        """Why this method cannot distill ``student`` from ``teacher`` (architecture or teacher names), in one
+        sentence; "" when it can."""
+        return self.transfer.unfit(self.label, teacher, student) if self.transfer is not None else ""
 
     def setting_values(self, given: dict[str, Any]) -> dict[str, Any]:
         """The method's settings: each from ``given`` where it is not None, else its default."""

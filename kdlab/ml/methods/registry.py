@@ -6,10 +6,12 @@ from typing import Any
 
 import torch
 
-from kdlab.ml.methods import dkd, kd, nckd, tckd
+from kdlab.ml.features import feature_shapes
+from kdlab.ml.methods import at, dkd, hints, kd, nckd, rkd, sp, tckd
 from kdlab.ml.methods.method import Method, MethodSetting
+from kdlab.ml.methods.transfer import FeatureObjective
 
-METHODS: dict[str, Method] = {module.METHOD.name: module.METHOD for module in (kd, tckd, nckd, dkd)}
+METHODS: dict[str, Method] = {module.METHOD.name: module.METHOD for module in (kd, tckd, nckd, dkd, hints, at, rkd, sp)}
 
 
 def method_settings() -> dict[str, tuple[Method, MethodSetting]]:
@@ -18,15 +20,36 @@ def method_settings() -> dict[str, tuple[Method, MethodSetting]]:
 
 
 def teacher_objective(
-    teacher_logits: torch.Tensor, temperature: float, alpha: float, soft: str = "kd", **settings: Any
+    teacher_logits: torch.Tensor,
+    temperature: float,
+    alpha: float,
+    soft: str = "kd",
+    *,
+    signal: dict[str, torch.Tensor] | None = None,
+    student: str | None = None,
+    teacher: str | None = None,
+    seed: int = 0,
+    **settings: Any,
 ):
     """The objective of a student distilled from ``teacher_logits`` with the method ``soft`` (a key of
-    ``METHODS``) and its ``settings`` (None or missing: the method's default).
+    ``METHODS``) and its ``settings`` (None or missing: the method's default). A feature- or relation-based
+    method also takes the teacher's ``signal`` for the transfer set (``FeatureTransfer.signal_for``) and the
+    ``student`` and ``teacher`` architectures (its term's shapes), and the run's ``seed`` (its own initial
+    weights, the hint regressor's).
 
     Raises:
-        ValueError: an unknown method.
+        ValueError: an unknown method, or a feature method without its signal and architectures.
     """
     if soft not in METHODS:
         raise ValueError(f"Unknown soft loss '{soft}': choose one of {', '.join(METHODS)}.")
     method = METHODS[soft]
-    return method.objective(teacher_logits, temperature, alpha, method.setting_values(settings))
+    values = method.setting_values(settings)
+    objective = method.objective(teacher_logits, temperature, alpha, values)
+    transfer = method.transfer
+    if transfer is None:
+        return objective
+    if signal is None or student is None or teacher is None:
+        raise ValueError(f"{method.label} needs the teacher's features and both architectures.")
+    term = transfer.term(values, feature_shapes(student), feature_shapes(teacher), seed)
+    first_stage = values[transfer.first_stage] if transfer.first_stage else 0.0
+    return FeatureObjective(objective, term, signal, transfer.taps, first_stage)

@@ -1,0 +1,98 @@
+"""Hints (Romero et al., ICLR 2015, "FitNets: Hints for Thin Deep Nets"): the student's guided layer, through a
+learned regressor, copies the teacher's hint layer.
+
+Here the guided and hint layers are the two networks' last hidden layers (``kdlab.ml.features``, "embedding":
+``cnn-wide``'s 1,024 units, ``mlp-200x1``'s 200), and the regressor r is one linear layer, trained with the
+student::
+
+    hint = beta_hint * mean_{batch, units} (r(u_s) - u_t)^2
+
+with beta_hint = 100, RepDistiller's default (its ``HintLoss``, an MSE). The paper trains in two stages: first
+the student up to its guided layer on the hint alone, then the whole student with KD. ``hint_stage`` is the
+share of the run given to the first stage (RepDistiller trains both at once: 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from kdlab.ml.features import EMBEDDING
+from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods.method import Method, MethodSetting
+from kdlab.ml.methods.transfer import FeatureTransfer, Shapes
+
+HINT_WEIGHT = 100.0  # RepDistiller's -b for FitNets (CIFAR-100)
+
+
+def hint_loss(student: torch.Tensor, teacher: torch.Tensor, regressor: nn.Module) -> torch.Tensor:
+    """mean((r(u_s) - u_t)^2) over the batch and the teacher's units: ``student`` (B, D_s), ``teacher`` (B, D_t)."""
+    return F.mse_loss(regressor(student), teacher)
+
+
+class HintTerm(nn.Module):
+    """beta_hint * ``hint_loss`` with its regressor, a linear layer from the student's units to the teacher's."""
+
+    def __init__(self, weight: float, student_units: int, teacher_units: int, seed: int) -> None:
+        super().__init__()
+        self.weight = weight
+        self.regressor = nn.Linear(student_units, teacher_units)
+        # nn.Linear's own initial weights, drawn from the run's seed rather than the global RNG that concurrent
+        # runs share: the same run gives the same regressor.
+        generator, bound = torch.Generator().manual_seed(seed), 1 / math.sqrt(student_units)
+        with torch.no_grad():
+            self.regressor.weight.uniform_(-bound, bound, generator=generator)
+            self.regressor.bias.uniform_(-bound, bound, generator=generator)
+
+    def forward(self, student, teacher) -> torch.Tensor:
+        return self.weight * hint_loss(student[EMBEDDING], teacher[EMBEDDING], self.regressor)
+
+
+def _hint_term(settings: dict, student: Shapes, teacher: Shapes, seed: int) -> HintTerm:
+    return HintTerm(settings["hint_weight"], student[EMBEDDING][0], teacher[EMBEDDING][0], seed)
+
+
+METHOD = Method(
+    name="hints",
+    label="Hints (FitNets)",
+    summary="FitNets: KD plus a learned regressor from the student's last hidden layer to the teacher's",
+    formula="hint = beta_hint * mean (r(u_s) - u_t)^2, r a learned linear regressor",
+    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
+    anatomy=(
+        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
+        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
+    ),
+    settings=(
+        MethodSetting(
+            name="hint_weight",
+            label="beta_hint: weight of the hint term",
+            values=(1.0, 10.0, 100.0, 1000.0),  # RepDistiller's 100, and powers of 10 around it
+            default=HINT_WEIGHT,
+            low=0.0,
+            high=100_000.0,
+            help="The hint term is beta_hint times the mean squared gap between r(student) and the teacher's "
+            "hidden layer; used with hints only.",
+        ),
+        MethodSetting(
+            name="hint_stage",
+            label="share of the run on the hint alone (FitNets' first stage)",
+            values=(0.0, 0.25, 0.5),
+            default=0.0,
+            low=0.0,
+            high=0.9,
+            help="0 trains the hint and KD together (as RepDistiller does); 0.25 spends the first quarter of the "
+            "steps on the hint alone, as the paper's two stages do; used with hints only.",
+        ),
+    ),
+    transfer=FeatureTransfer(
+        taps=(EMBEDDING,),
+        teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
+        term=_hint_term,
+        part="distilled: hint term (the regressed hidden layer)",
+        first_stage="hint_stage",
+    ),
+    knowledge="feature",
+)
