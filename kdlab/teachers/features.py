@@ -8,7 +8,7 @@ layer, in float16: 123 MB for ``cnn-wide`` on full MNIST), and AT one per map si
 forward pass over the training images, measured 1.8 s for 5,000 images of ``cnn-wide`` on one thread (so
 about 22 s on full MNIST, once per teacher; ``prepare`` pays it before the class). The file is
 ``<teacher file>-<signal>.pt``, written atomically and loaded weights-only; a corrupt or mismatched one is read
-again.
+again. It counts in the teacher cache's size (``kdlab.teachers.eviction``) and is evicted like a teacher file.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kdlab.ml.features import feature_shapes
 from kdlab.ml.files import write_atomically
 from kdlab.ml.methods.method import Method
 from kdlab.teachers.cache import teacher_cache_path
+from kdlab.teachers.eviction import mark_used, prune_teachers
 from kdlab.teachers.teacher import Teacher
 
 # The last few signals stay in memory: a class's runs use one or two (one teacher; hints, RKD and SP share).
@@ -69,8 +70,11 @@ def teacher_signal(
             signal = method.transfer.signal_for(teacher.model, data.train.images, student)
             try:
                 write_atomically(path, lambda file: torch.save({"teacher": stamp, "signal": signal}, file))
+                prune_teachers(path.parent, keep=path)  # it counts in KDLAB_TEACHER_CACHE_MB like a teacher file
             except OSError:
                 pass  # a read-only or full cache: the signal is read again next time
+        else:
+            mark_used(path)
         _MEMORY[key] = signal
         while len(_MEMORY) > MAX_SIGNALS_IN_MEMORY:
             _MEMORY.popitem(last=False)
