@@ -129,11 +129,6 @@ ARCHITECTURES: dict[str, Architecture] = {
             "Wide CNN: 2 conv blocks with batch norm (32, 64 maps), 1,024-unit layer, dropout",
             lambda: _cnn((32, 64), hidden=1024, dropout=0.5),
         ),
-        Architecture(
-            "cnn-small",
-            "Small CNN student: 2 conv blocks with batch norm (8, 16 maps), 64-unit layer; its blocks pair with cnn-wide's",
-            lambda: _cnn((8, 16), hidden=64, dropout=0.0),
-        ),
         Architecture("lenet5", "LeNet-5 (LeCun et al. 1998): 2 conv + 3 dense layers, ReLU, max pooling", _lenet5),
         Architecture(
             "mlp-1200x2",
@@ -141,6 +136,11 @@ ARCHITECTURES: dict[str, Architecture] = {
             lambda: _mlp([1200, 1200], input_dropout=0.2, hidden_dropout=0.5),
         ),
         Architecture("linear", "Multinomial logistic regression: one linear layer, 784 -> 10", lambda: _mlp([])),
+        Architecture(
+            "cnn-small",
+            "Small CNN student: 2 conv blocks with batch norm (8, 16 maps), 64-unit layer; its blocks pair with cnn-wide's",
+            lambda: _cnn((8, 16), hidden=64, dropout=0.0),
+        ),
     ]
 }
 

@@ -16,6 +16,7 @@ from kdlab.classroom.board_groups import (
 from kdlab.classroom.lab_settings import LAB_SETTINGS
 from kdlab.classroom.links import check_link, parse_board_link
 from kdlab.experiments.seeds import t_interval
+from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.models import describe_model
 from kdlab.plots import board as board_plots
 
@@ -140,10 +141,12 @@ def test_the_table_and_csv_carry_the_teachers_errors_and_the_share_of_the_gap():
 def test_every_setting_of_a_run_can_group_the_board_but_the_seed():
     assert "seed" not in GROUP_NAMES and "seeds" not in GROUP_NAMES
     assert set(GROUP_NAMES) == {setting.url for setting in LAB_SETTINGS} - {"seed", "seeds"}
-    dkd = run(soft="dkd", method_settings=(("beta", 8.0),))
-    for setting in GROUP_SETTINGS:
-        assert setting_value(dkd, setting) is not None, setting.url
-    assert setting_value(run(), next(setting for setting in GROUP_SETTINGS if setting.url == "beta")) is None
+    for method in METHODS.values():  # a run of each method has a value for every setting but other methods' own
+        own = method.setting_values({})
+        ran = run(soft=method.name, method_settings=tuple(own.items()))
+        for setting in GROUP_SETTINGS:
+            other_methods = setting.only_with is not None and setting.only_with[1] != method.name
+            assert (setting_value(ran, setting) is None) == other_methods, (method.name, setting.url)
     assert varied_settings([run(soft="kd"), run(soft="dkd", method_settings=(("beta", 8.0),))]) == ("soft",)
 
 

@@ -17,6 +17,7 @@ from kdlab.classroom.links import (
 )
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.experiments.distill import DistillConfig
+from kdlab.ml.methods.registry import method_settings
 
 TRAIN_COUNT = 4000  # the offline sample
 
@@ -53,6 +54,8 @@ def test_good_values_become_the_controls_values():
         "train_size": 500,
         "seed": 7,
         "seeds": 3,
+    } | {  # the other methods' own settings: their controls' values while greyed out, the defaults
+        name: setting.default for name, (method, setting) in method_settings().items() if method.name != "dkd"
     }
 
 
@@ -102,7 +105,7 @@ def test_a_link_with_one_setting_resets_the_others_to_the_defaults():
         ({"teacher": "resnet"}, "teacher=`resnet` is not a teacher kdlab knows"),
         ({"student": "mlp-64x1"}, "student=`mlp-64x1` has a width the lab does not offer"),
         ({"student": "gpt"}, "student=`gpt` is not a student kdlab knows"),
-        ({"soft": "dark"}, "soft=`dark` is not a soft loss (kd, tckd, nckd, dkd); using soft = kd"),
+        ({"soft": "dark"}, "soft=`dark` is not a soft loss (kd, tckd, nckd, dkd, hints, at, rkd, sp); using soft = kd"),
         ({"beta": "3"}, "beta=`3` is not one of the lab's beta values (1, 2, 4, 8, 16)"),
         ({"lock": "T,colour"}, "lock=`colour` is not a setting of this page"),
         ({"class": "no spaces!"}, "class=`no spaces!` is not a class code"),
@@ -170,7 +173,7 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
         "train_size": 500,
         "seed": 7,
         "soft": "nckd",
-        "beta": 8.0,
+        **{name: setting.default for name, (_, setting) in method_settings().items()},  # greyed out: the defaults
         "seeds": 2,
         "s": "secret-student-token-0123456789",
     }
