@@ -156,3 +156,18 @@ def test_a_feature_run_is_never_stacked_and_its_teacher_signal_is_read_once_and_
     assert from_disk is not first and torch.equal(from_disk["embedding"], first["embedding"])
     maps = teacher_signal(small_teacher, METHODS["at"], "cnn-small", sample_data)  # lenet5's 14 x 14 pooled to 12
     assert maps["block1"].shape == (len(sample_data.train), 144) and maps["block2"].shape[1] == 16
+
+
+def test_a_teachers_signal_is_read_on_a_private_copy_so_other_threads_passes_stay_their_own(monkeypatch):
+    from kdlab.ml.methods import transfer
+
+    teacher = build_model("lenet5", seed=0).eval()
+    images = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8)
+    hooked = []
+    monkeypatch.setattr(
+        transfer, "predict_features", lambda model, *args: hooked.append(model) or predict_features(model, *args)
+    )
+    signal = METHODS["at"].transfer.signal_for(teacher, images, "cnn-small")
+    assert signal["block1"].shape == (5, 144) and hooked and all(model is not teacher for model in hooked)
+    expected = attention_map(predict_features(teacher, images, ("block1",))["block1"])
+    assert torch.allclose(signal["block1"], expected)  # the copy's features are the teacher's
