@@ -1,0 +1,153 @@
+"""The explorer's look inside the teacher: what its features hold for the digit on the page, before a student
+distils them. Each conv block's attention map over the digit (what attention transfer copies), its most active
+feature maps, and the last hidden layer (what hints, RKD and SP use), each chart with a sentence of its numbers.
+A network without conv blocks, or an ensemble, says why it has no maps.
+
+The view is read once per (teacher, digit) with ``kdlab.ml.feature_view`` (no gradients, one image) and kept in
+the session for its reruns (moving T redraws nothing here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+import torch
+
+from kdlab.classroom.glossary import FirstUses
+from kdlab.ml.feature_view import BlockView, FeatureView, HiddenView, feature_view
+from kdlab.ml.features import BLOCK_TAPS, feature_shapes
+from kdlab.ml.models import ARCHITECTURES
+from kdlab.plots import features as plots
+from kdlab.plots.style import with_source
+from kdlab.teachers.teacher import Teacher
+
+BLOCK_NAMES = dict(zip(BLOCK_TAPS, ("Block 1", "Block 2")))
+VIEW_KEY = "explorer.features"  # the session's one view: (its teacher and digit, the view)
+INTRO = (
+    "The soft targets are what the teacher *says* about this digit. On the way there it computes features: in each "
+    "conv block, feature maps (one per learned filter, bright where its pattern appears), then a last hidden layer "
+    "the ten scores are computed from. KD copies only the outputs; feature-based distillation also copies the "
+    "features (an attention map, or a hint layer through a small regressor), and relation-based distillation copies "
+    "how the teacher places this digit among the others. Lesson 8 compares them."
+)
+
+
+def conv_teachers() -> list[str]:
+    """The zoo's networks with conv blocks, whose maps the explorer can show."""
+    return [name for name in ARCHITECTURES if BLOCK_TAPS[0] in feature_shapes(name)]
+
+
+def region(row: int, column: int, height: int, width: int) -> str:
+    """Where a map's cell lies on the digit, in words: "the top left", "the centre", "the right side"."""
+    vertical = ("top", "middle", "bottom")[min(2, 3 * row // height)]
+    horizontal = ("left", "centre", "right")[min(2, 3 * column // width)]
+    if vertical == "middle":
+        return "the centre" if horizontal == "centre" else f"the {horizontal} side"
+    return f"the {vertical}" if horizontal == "centre" else f"the {vertical} {horizontal}"
+
+
+def attention_text(blocks: tuple[BlockView, ...]) -> str:
+    """The attention maps in words with their numbers: where each peaks and how concentrated it is."""
+    lines = []
+    for block in blocks:
+        channels, height, width = block.shape
+        row, column = block.peak
+        cells, share = block.brightest_share()
+        lines.append(
+            f"**{BLOCK_NAMES[block.tap]}** ({channels} maps of {height} x {width}): its attention peaks at row "
+            f"{row + 1}, column {column + 1} of {height}, {region(row, column, height, width)} of the digit; the "
+            f"brightest {cells} of its {height * width} cells hold {share:.0%} of the attention (spread evenly they "
+            f"would hold {cells / (height * width):.0%})."
+        )
+    return (
+        " ".join(lines) + " An attention map sums each place's squared activations over all the block's maps: "
+        "attention transfer trains a student's maps to light up where these do."
+    )
+
+
+def channels_text(blocks: tuple[BlockView, ...]) -> str:
+    """The most active channels of each block in words, with their mean activations."""
+    parts = [
+        f"{BLOCK_NAMES[block.tap]}'s {len(block.channels)} most active of its {block.shape[0]} channels average "
+        f"{float(block.activity[0]):.2f} (channel {block.channels[0]}) down to {float(block.activity[-1]):.2f} "
+        f"(channel {block.channels[-1]})"
+        for block in blocks
+    ]
+    return (
+        "; ".join(parts) + ". Each map is drawn in its own range, dark at 0: a channel is one filter's answer to "
+        '"where is my pattern?" (an edge, a stroke\'s end, a curve), and a different digit lights up different ones.'
+    )
+
+
+def hidden_text(hidden: HiddenView) -> str:
+    """The last hidden layer in one line: its size and how many units fire for this digit."""
+    return (
+        f"**Its last hidden layer has {hidden.size:,} units; {hidden.active:,} of them fire** (are above 0) for this "
+        f"digit ({hidden.active / hidden.size:.0%}), the strongest (unit {hidden.strongest}) at "
+        f"{hidden.strongest_value:.2f}. The ten scores are a weighted sum of these {hidden.size:,} numbers: hints copy "
+        "them through a regressor, RKD and SP copy how they place digits relative to each other."
+    )
+
+
+def no_maps_text(architecture: str, view: FeatureView) -> str:
+    """Why a network without conv blocks shows no maps, and what it has instead."""
+    choose = ", ".join(conv_teachers())
+    if view.hidden is None:
+        return (
+            f"**{architecture} has no feature maps and no hidden layer:** its ten scores are weighted sums of the "
+            "pixels, with nothing computed in between, so only its outputs (the soft targets above) can be "
+            f"distilled. Choose a teacher with conv blocks ({choose}) to see its maps."
+        )
+    return (
+        f"**{architecture} has no feature maps to show: it has no conv blocks.** Its layers are fully connected, each "
+        "unit looking at the whole digit at once, so there is no map of places to attend to, and attention transfer "
+        f"does not apply. Choose a teacher with conv blocks ({choose}) to see its maps."
+    )
+
+
+def ensemble_text(teacher: Teacher) -> str:
+    """Why an ensemble shows no features."""
+    members = ", ".join(member.record.architecture for member in teacher.members)
+    return (
+        f"**An ensemble has no one set of features:** each of its {len(teacher.members)} networks ({members}) "
+        "computes its own, and only their softened outputs are averaged. So feature- and relation-based methods "
+        "need one teacher network: choose one to see its features."
+    )
+
+
+def cached_view(teacher: Teacher, digit: torch.Tensor) -> FeatureView:
+    """``teacher``'s view of ``digit``, read once and kept in the session until the teacher or digit changes."""
+    record = teacher.record
+    key = (record.architecture, record.epochs, record.seed, record.train_size, record.test_errors)
+    key += (hashlib.sha256(digit.numpy().tobytes()).hexdigest(),)
+    kept = st.session_state.get(VIEW_KEY)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    view = feature_view(teacher.model, digit)
+    st.session_state[VIEW_KEY] = (key, view)
+    return view
+
+
+def render_teacher_features(teacher: Teacher, source: str, noun: str, digit: torch.Tensor, words: FirstUses) -> None:
+    """What ``teacher``'s features hold for ``digit`` (uint8 (28, 28)): attention maps, feature maps and the
+    last hidden layer, or why it has none; ``source`` names the teacher on each chart, ``noun`` in the title."""
+    st.subheader(f"What the {noun}'s features hold")
+    st.markdown(words.link(INTRO))
+    if teacher.is_ensemble:
+        st.info(words.link(ensemble_text(teacher)), icon=":material/groups:")
+        return
+    view = cached_view(teacher, digit)
+    if not view.blocks:
+        st.info(words.link(no_maps_text(teacher.record.architecture, view)), icon=":material/grid_off:")
+    else:
+        names = [f"{BLOCK_NAMES[block.tap]}: {block.shape[1]} x {block.shape[2]}" for block in view.blocks]
+        attention = [block.attention.tolist() for block in view.blocks]
+        figure = plots.attention_overlays(digit.tolist(), attention, names)
+        st.plotly_chart(with_source(figure, source), key="explorer.attention")
+        st.markdown(words.link(attention_text(view.blocks)))
+        maps = [(BLOCK_NAMES[block.tap], block.channels, block.maps.tolist()) for block in view.blocks]
+        st.plotly_chart(with_source(plots.channel_maps(maps), source), key="explorer.channels")
+        st.markdown(words.link(channels_text(view.blocks)))
+    if view.hidden is not None:
+        st.markdown(words.link(hidden_text(view.hidden)))
