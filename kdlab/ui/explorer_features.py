@@ -38,27 +38,28 @@ def conv_teachers() -> list[str]:
     return [name for name in ARCHITECTURES if BLOCK_TAPS[0] in feature_shapes(name)]
 
 
-def region(row: int, column: int, height: int, width: int) -> str:
-    """Where a map's cell lies on the digit, in words: "the top left", "the centre", "the right side"."""
-    vertical = ("top", "middle", "bottom")[min(2, 3 * row // height)]
-    horizontal = ("left", "centre", "right")[min(2, 3 * column // width)]
+def region(row: float, column: float, size: int = 28) -> str:
+    """Where a pixel lies on the digit, in words: "the top left", "the centre", "the right side"."""
+    vertical = ("top", "middle", "bottom")[min(2, int(3 * row // size))]
+    horizontal = ("left", "centre", "right")[min(2, int(3 * column // size))]
     if vertical == "middle":
         return "the centre" if horizontal == "centre" else f"the {horizontal} side"
     return f"the {vertical}" if horizontal == "centre" else f"the {vertical} {horizontal}"
 
 
 def attention_text(blocks: tuple[BlockView, ...]) -> str:
-    """The attention maps in words with their numbers: where each peaks and how concentrated it is."""
+    """The attention maps in words with their numbers: where each peaks on the digit and how concentrated it is."""
     lines = []
     for block in blocks:
         channels, height, width = block.shape
         row, column = block.peak
+        y, x = block.pixel(row), block.pixel(column)
         cells, share = block.brightest_share()
         lines.append(
             f"**{BLOCK_NAMES[block.tap]}** ({channels} maps of {height} x {width}): its attention peaks at row "
-            f"{row + 1}, column {column + 1} of {height}, {region(row, column, height, width)} of the digit; the "
-            f"brightest {cells} of its {height * width} cells hold {share:.0%} of the attention (spread evenly they "
-            f"would hold {cells / (height * width):.0%})."
+            f"{row + 1}, column {column + 1} of its map, around pixel row {round(y) + 1}, column {round(x) + 1} of "
+            f"the 28 x 28 digit ({region(y, x)}); the brightest {cells} of its {height * width} cells hold "
+            f"{share:.0%} of the attention (spread evenly they would hold {cells / (height * width):.0%})."
         )
     return (
         " ".join(lines) + " An attention map sums each place's squared activations over all the block's maps: "
@@ -143,7 +144,8 @@ def render_teacher_features(teacher: Teacher, source: str, noun: str, digit: tor
     else:
         names = [f"{BLOCK_NAMES[block.tap]}: {block.shape[1]} x {block.shape[2]}" for block in view.blocks]
         attention = [block.attention.tolist() for block in view.blocks]
-        figure = plots.attention_overlays(digit.tolist(), attention, names)
+        grids = [block.grid for block in view.blocks]
+        figure = plots.attention_overlays(digit.tolist(), attention, grids, names)
         st.plotly_chart(with_source(figure, source), key="explorer.attention")
         st.markdown(words.link(attention_text(view.blocks)))
         maps = [(BLOCK_NAMES[block.tap], block.channels, block.maps.tolist()) for block in view.blocks]

@@ -72,16 +72,27 @@ def test_the_view_refuses_anything_but_one_uint8_digit():
         feature_view(model, digit().float())
 
 
-def test_the_attention_figure_stretches_each_map_over_the_digit():
+def test_a_blocks_cells_sit_on_the_digit_where_their_receptive_fields_centre():
+    model = build_model("cnn-wide", seed=0)
+    view = feature_view(model, digit())
+    # by hand: conv 5 (no padding) shifts by 2, pooling by 2 puts cell j at 2j + 0.5 of its input
+    assert [block.grid for block in view.blocks] == [(2.5, 2.0), (2.5 + 2 * 2 + 2 * 0.5, 4.0)]
+    assert view.blocks[1].pixel(3) == 19.5
+    lenet = feature_view(build_model("lenet5", seed=0), digit())  # padding 2 keeps block 1 on the whole digit
+    assert lenet.blocks[0].grid == (0.5, 2.0) and lenet.blocks[0].pixel(13) == 26.5
+
+
+def test_the_attention_figure_draws_each_map_over_the_digit_at_its_grid():
     image = digit().tolist()
     small, large = [[0.1] * 4 for _ in range(4)], [[0.2] * 12 for _ in range(12)]
-    figure = plots.attention_overlays(image, [large, small], ["Block 1: 12 x 12", "Block 2: 4 x 4"])
+    grids = [(2.5, 2.0), (7.5, 4.0)]
+    figure = plots.attention_overlays(image, [large, small], grids, ["Block 1: 12 x 12", "Block 2: 4 x 4"])
     assert figure.layout.title.text
     assert len(figure.data) == 5  # the digit alone, then the digit under each map
-    assert [trace.dx for trace in figure.data[2::2]] == [28 / 12, 7.0]
-    assert figure.layout.yaxis2.autorange == "reversed" and figure.layout.yaxis2.scaleanchor == "x2"
-    with pytest.raises(ValueError, match="as many names"):
-        plots.attention_overlays(image, [small], [])
+    assert [(trace.x0, trace.dx) for trace in figure.data[2::2]] == grids
+    assert figure.layout.yaxis2.scaleanchor == "x2" and list(figure.layout.yaxis2.range) == [27.5, -0.5]
+    with pytest.raises(ValueError, match="as many grids and names"):
+        plots.attention_overlays(image, [small], grids, ["Block 2"])
 
 
 def test_the_channel_figure_has_a_panel_per_channel_each_titled():
@@ -98,16 +109,19 @@ def test_the_channel_figure_has_a_panel_per_channel_each_titled():
 def test_the_sentences_say_the_numbers_the_charts_show():
     maps = torch.zeros(2, 3, 3)
     maps[0, 0, 2] = 3.0  # the top right
-    view = block_view("block1", maps)
+    view = block_view("block1", maps, grid=(4.5, 9.0))  # cells centred on pixels 4.5, 13.5 and 22.5
     attention = texts.attention_text((view,))
-    assert "peaks at row 1, column 3 of 3, the top right of the digit" in attention
+    assert (
+        "peaks at row 1, column 3 of its map, around pixel row 5, column 23 of the 28 x 28 digit (the top right)"
+        in attention
+    )
     assert "the brightest 1 of its 9 cells hold 100% of the attention (spread evenly they would hold 11%)" in attention
     channels = texts.channels_text((view,))
     assert "Block 1's 2 most active of its 2 channels average 0.33 (channel 0) down to 0.00 (channel 1)" in channels
     hidden = feature_view(build_model("mlp-30x1", seed=0), digit()).hidden
     line = texts.hidden_text(hidden)
     assert f"has 30 units; {hidden.active} of them fire" in line and f"({hidden.active / 30:.0%})" in line
-    assert [texts.region(1, 1, 3, 3), texts.region(2, 0, 3, 3), texts.region(1, 2, 3, 3)] == [
+    assert [texts.region(14, 14), texts.region(27, 0), texts.region(13.5, 22.5)] == [
         "the centre",
         "the bottom left",
         "the right side",
