@@ -375,7 +375,9 @@ def render_explorer_page() -> None:
             member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
     if member_logits is not None:
         render_digit(shown, member_logits, label, temperature, bars, words, link.advanced)
-        render_teacher_features(teacher, shown.label, shown.noun, digit, words)
+        render_teacher_features(
+            teacher, digit, words, source=shown.label, noun=shown.noun, stands_in_for=shown.stands_in_for
+        )
     started = time.perf_counter()
     similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
     computed_ms = (time.perf_counter() - started) * 1000

@@ -91,19 +91,24 @@ def hidden_text(hidden: HiddenView) -> str:
     )
 
 
-def no_maps_text(architecture: str, view: FeatureView) -> str:
-    """Why a network without conv blocks shows no maps, and what it has instead."""
-    choose = ", ".join(conv_teachers())
+def no_maps_text(architecture: str, view: FeatureView, stands_in_for: str | None = None) -> str:
+    """Why a network without conv blocks shows no maps, what it has instead, and where to see maps: the chosen
+    teacher's, when ``architecture`` only stands in for it while it trains, else a teacher with conv blocks."""
+    convolutional = conv_teachers()
+    if stands_in_for in convolutional:
+        then = f"The teacher you chose, {stands_in_for}, has conv blocks: its maps show here when it is ready."
+    else:
+        then = f"Choose a teacher with conv blocks ({', '.join(convolutional)}) to see its maps."
     if view.hidden is None:
         return (
             f"**{architecture} has no feature maps and no hidden layer:** its ten scores are weighted sums of the "
             "pixels, with nothing computed in between, so only its outputs (the soft targets above) can be "
-            f"distilled. Choose a teacher with conv blocks ({choose}) to see its maps."
+            f"distilled. {then}"
         )
     return (
         f"**{architecture} has no feature maps to show: it has no conv blocks.** Its layers are fully connected, each "
         "unit looking at the whole digit at once, so there is no map of places to attend to, and attention transfer "
-        f"does not apply. Choose a teacher with conv blocks ({choose}) to see its maps."
+        f"does not apply. {then}"
     )
 
 
@@ -130,9 +135,18 @@ def cached_view(teacher: Teacher, digit: torch.Tensor) -> FeatureView:
     return view
 
 
-def render_teacher_features(teacher: Teacher, source: str, noun: str, digit: torch.Tensor, words: FirstUses) -> None:
+def render_teacher_features(
+    teacher: Teacher,
+    digit: torch.Tensor,
+    words: FirstUses,
+    *,
+    source: str,
+    noun: str = "teacher",
+    stands_in_for: str | None = None,
+) -> None:
     """What ``teacher``'s features hold for ``digit`` (uint8 (28, 28)): attention maps, feature maps and the
-    last hidden layer, or why it has none; ``source`` names the teacher on each chart, ``noun`` in the title."""
+    last hidden layer, or why it has none; ``source`` names the teacher on each chart, ``noun`` in the title
+    (the quick teacher, ``stands_in_for`` the chosen one while that one trains)."""
     st.subheader(f"What the {noun}'s features hold")
     st.markdown(words.link(INTRO))
     if teacher.is_ensemble:
@@ -140,7 +154,8 @@ def render_teacher_features(teacher: Teacher, source: str, noun: str, digit: tor
         return
     view = cached_view(teacher, digit)
     if not view.blocks:
-        st.info(words.link(no_maps_text(teacher.record.architecture, view)), icon=":material/grid_off:")
+        text = no_maps_text(teacher.record.architecture, view, stands_in_for)
+        st.info(words.link(text), icon=":material/grid_off:")
     else:
         names = [f"{BLOCK_NAMES[block.tap]}: {block.shape[1]} x {block.shape[2]}" for block in view.blocks]
         attention = [block.attention.tolist() for block in view.blocks]

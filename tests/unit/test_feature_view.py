@@ -132,7 +132,12 @@ def test_a_network_without_conv_blocks_says_why_it_has_no_maps():
     mlp = feature_view(build_model("mlp-30x1", seed=0), digit())
     assert "mlp-30x1 has no feature maps to show: it has no conv blocks." in texts.no_maps_text("mlp-30x1", mlp)
     linear = texts.no_maps_text("linear", feature_view(build_model("linear", seed=0), digit()))
-    assert "no feature maps and no hidden layer" in linear
+    assert "no feature maps and no hidden layer" in linear and "Choose a teacher with conv blocks (cnn, " in linear
+    standing_in = texts.no_maps_text("mlp-30x1", mlp, stands_in_for="cnn-wide")
+    assert standing_in.endswith(
+        "The teacher you chose, cnn-wide, has conv blocks: its maps show here when it is ready."
+    )
+    assert "Choose a teacher" in texts.no_maps_text("mlp-30x1", mlp, stands_in_for="mlp-1200x2")
     assert set(texts.conv_teachers()) >= {"cnn", "cnn-wide", "lenet5"} and "mlp-1200x2" not in texts.conv_teachers()
 
 
