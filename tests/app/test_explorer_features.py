@@ -8,8 +8,9 @@ menu's, which would train for minutes here."""
 import pytest
 
 from kdlab.teachers.cache import resolve_teacher
-from kdlab.ui import explorer_features
+from kdlab.ui import drawing, explorer_features
 from tests.app.helpers import chart_spec, open_alone, texts
+from tests.app.test_drawing import bar_canvas
 
 PAGE = "pages/dark_knowledge.py"
 
@@ -51,6 +52,16 @@ def test_a_conv_teacher_shows_its_attention_and_feature_maps_with_their_numbers(
     assert len(reads) == 1
     at.radio(key="explorer.digit").set_value(7).run()  # another digit: read again
     assert len(reads) == 2 and chart_spec(at, "explorer.attention")["data"][2]["z"] != first
+
+
+def test_a_drawn_digit_shows_the_teachers_maps_of_the_drawing(teachers, monkeypatch):
+    monkeypatch.setattr(drawing, "canvas_pixels", bar_canvas)  # a "1": a vertical bar
+    at = open_alone(PAGE, {"explorer.mode": "Draw your own"}, query={"explorer.teacher": "lenet5"})
+    assert not at.exception, [e.value for e in at.exception]
+    digit = chart_spec(at, "explorer.attention")["data"][0]["z"]
+    ink = [column for column in range(28) if any(row[column] for row in digit)]
+    assert ink and max(ink) - min(ink) < 8  # the drawing, as the model sees it: a narrow bar
+    assert "**Block 1** (6 maps of 14 x 14)" in texts(at.markdown)
 
 
 def test_an_mlp_teacher_says_it_has_no_maps_and_why(teachers):
