@@ -1,9 +1,12 @@
-"""Take the docs' screenshots of a lab result in headless Chromium: the compression card and the run's
-three models on a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``).
+"""Take the docs' screenshots in headless Chromium: a lab result's compression card and the run's three models on
+a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), and the explorer's
+look inside the teacher (``docs/images/explorer-attention.png``).
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
     PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers
+
+``--only explorer`` (or ``--only lab``) takes one page's screenshots.
 
 It serves the app (``tests.browser.conftest.serve_app``) with a temporary cache holding a copy of the
 teachers and a database with class DOCS-1, whose made-up runs (``CLASS_RUNS``, illustrative numbers)
@@ -132,11 +135,35 @@ def take(url: str, out: Path) -> None:
         browser.close()
 
 
+EXPLORER_LINK = "dark_knowledge?explorer.teacher=cnn-wide&digit=3"
+
+
+def take_explorer(url: str, out: Path) -> None:
+    """The explorer's look inside cnn-wide for the first test 3: its attention maps, feature maps and hidden layer."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 4000})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{url}/{EXPLORER_LINK}")
+        heading = page.get_by_text("What the teacher's features hold").first
+        heading.wait_for()
+        hidden = page.get_by_test_id("stMarkdown").filter(has_text="Its last hidden layer has").first
+        hidden.wait_for()
+        for title in ("Where the teacher's conv blocks attend", "most active feature maps"):
+            page.locator(".stPlotlyChart", has_text=title).first.wait_for()
+        page.wait_for_timeout(3000)  # the charts draw
+        page.screenshot(path=out / "explorer-attention.png", clip=clip_between(page, heading, hidden))
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
     parser.add_argument("--teachers", required=True, help="a teacher cache folder to copy (cnn-wide inside)")
     parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
+    parser.add_argument("--only", choices=("lab", "explorer"), help="one page's screenshots (default: both)")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "cache"
@@ -148,9 +175,15 @@ def main() -> None:
             "KDLAB_CACHE_DIR": str(cache),
             "KDLAB_DEVICE": "cpu",
         }
+        names = []
         with serve_app(Path(folder), env) as url:
-            take(url, Path(arguments.out))
-    for name in ("lab-compression-card.png", "lab-your-digit.png"):
+            if arguments.only in (None, "lab"):
+                take(url, Path(arguments.out))
+                names += ["lab-compression-card.png", "lab-your-digit.png"]
+            if arguments.only in (None, "explorer"):
+                take_explorer(url, Path(arguments.out))
+                names.append("explorer-attention.png")
+    for name in names:
         shrink(Path(arguments.out) / name)
 
 

@@ -171,6 +171,44 @@ TERMS = (
         advanced=True,
         words=r"TCKD|NCKD",
     ),
+    Term(
+        "Feature map",
+        "feature-map",
+        "What one filter of a conv block computes over the image: a small grid, bright where the filter's pattern "
+        "(an edge, a curve) appears. cnn-wide's first block makes 32 maps of 12 x 12 for each digit.",
+        words=r"feature maps?",
+    ),
+    Term(
+        "Attention map",
+        "attention-map",
+        "Where a conv block looks: at each place of the grid, its maps' squared activations added up over all "
+        "channels, then scaled to length 1 (Zagoruyko & Komodakis 2017). Attention transfer trains the student's "
+        "maps to light up where the teacher's do.",
+        words=r"attention maps?",
+    ),
+    Term(
+        "Hint",
+        "hint",
+        "A teacher's hidden layer that a student copies (Romero et al. 2015, FitNets): a small regressor maps the "
+        "student's layer to the teacher's size, and an L2 loss pulls them together.",
+        advanced=True,
+        words=r"hint layers?|hints?",
+    ),
+    Term(
+        "Feature-based distillation",
+        "feature-based-distillation",
+        "Distillation that copies what the teacher computes on the way to its answer, its features (attention maps "
+        "or a hint layer), not only its soft targets. Classical KD is response-based: it copies the outputs only.",
+        words=r"feature-based distillation|feature-based",
+    ),
+    Term(
+        "Relation-based distillation",
+        "relation-based-distillation",
+        "Distillation that copies how the teacher relates digits to each other: how far apart (RKD, Park et al. "
+        "2019) or how similar (SP, Tung & Mori 2019) it finds each pair in a batch, not what it says about one digit.",
+        advanced=True,
+        words=r"relation-based distillation|relation-based",
+    ),
 )
 TERMS_BY_ANCHOR = {term.anchor: term for term in TERMS}
 

@@ -8,7 +8,7 @@ The rest: ``pages`` (the navigation, from the library's table of pages), ``sideb
 and trained teachers, shared read-only by every session), ``session`` (the settings check, the student's token,
 their runs and job ids), ``client`` (the session and address that rate limits count), ``instructor_key``, ``lab``
 (the lab's run: Train, live, cached, result), ``progress`` (the live view of a background job), ``widgets``,
-renderers of each experiment's result, ``assignment`` (assignment links, the prediction, the share control),
+``explorer_features`` (the explorer's look inside the teacher), renderers of each experiment's result, ``assignment`` (assignment links, the prediction, the share control),
 ``lesson_question`` (a lesson's question above the pages its steps open), ``sharing`` (the address students open, a
 link with its QR code), ``lab_controls``, ``board`` and
 ``instructor``. This package's ``__init__`` imports nothing, so app.py draws the navigation before PyTorch loads. Everything works when a page runs alone under AppTest.

@@ -37,6 +37,7 @@ from kdlab.plots.style import with_source
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
+from kdlab.ui.explorer_features import render_teacher_features
 from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data, teacher_or_stand_in
@@ -335,7 +336,7 @@ def render_similarity(
 
 def render_explorer_page() -> None:
     """The explorer below its title: teacher, temperature, a test digit, its soft targets in bars and words,
-    the entropy curve, an ensemble's members, and which digits look alike."""
+    the entropy curve, an ensemble's members, what the teacher's features hold, and which digits look alike."""
     render_lesson_question("explorer")  # a lesson's link: its question, above the page
     words = FirstUses()
     st.markdown(
@@ -365,15 +366,18 @@ def render_explorer_page() -> None:
     with picker:
         index = choose_image(teacher, test, link)
         if index is None:
-            label, drawn = None, drawn_digit("explorer.canvas")
-            member_logits = None if drawn is None else torch.stack([net.predict(drawn[None])[0] for net in networks])
+            label, digit = None, drawn_digit("explorer.canvas")
+            member_logits = None if digit is None else torch.stack([net.predict(digit[None])[0] for net in networks])
         else:
-            label = int(test.labels[index])
-            image = test.images[index].numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
+            label, digit = int(test.labels[index]), test.images[index]  # (28, 28) uint8
+            image = digit.numpy().repeat(IMAGE_ZOOM, axis=0).repeat(IMAGE_ZOOM, axis=1)
             st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
             member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
     if member_logits is not None:
         render_digit(shown, member_logits, label, temperature, bars, words, link.advanced)
+        render_teacher_features(
+            teacher, digit, words, source=shown.label, noun=shown.noun, stands_in_for=shown.stands_in_for
+        )
     started = time.perf_counter()
     similarity = class_similarity(teacher.logits_at(temperature, "test"), test.labels, temperature)  # (10, 10)
     computed_ms = (time.perf_counter() - started) * 1000

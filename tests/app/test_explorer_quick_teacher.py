@@ -90,6 +90,10 @@ def test_a_fresh_server_shows_a_quick_teacher_first_and_says_so_on_every_chart(m
             for title in subtitles(at)
         )
         assert "What the quick teacher knows" in texts(at.subheader)
+        assert f"**{quick} has no feature maps to show: it has no conv blocks.**" in texts(at.info)
+        assert "The teacher you chose, cnn-wide, has conv blocks: its maps show here when it is ready." in texts(
+            at.info
+        )
         assert not any(caption.value.startswith("Teacher cnn-wide:") for caption in at.caption)
         assert "Training teacher cnn-wide" in at.get("progress")[0].proto.text  # the chosen teacher's progress
         assert not is_teacher_cached("cnn-wide", sample_data)  # the quick one took no teacher's place in the cache

@@ -20,6 +20,16 @@ def test_every_term_has_a_short_text_and_a_unique_anchor():
     asked |= {"kl-divergence", "cross-entropy", "alpha", "transfer-set", "seed", "epoch", "test-error"}
     assert asked | {"calibration", "parameters", "tckd-nckd"} <= set(TERMS_BY_ANCHOR)
     assert TERMS_BY_ANCHOR["tckd-nckd"].advanced and not TERMS_BY_ANCHOR["temperature"].advanced
+    features = {"feature-map", "attention-map", "hint", "feature-based-distillation", "relation-based-distillation"}
+    assert features <= set(TERMS_BY_ANCHOR)  # the explorer's look inside the teacher links them
+    assert TERMS_BY_ANCHOR["hint"].advanced and not TERMS_BY_ANCHOR["attention-map"].advanced
+
+
+def test_the_feature_terms_link_their_words_in_a_sentence():
+    linked = FirstUses().link("Feature-based distillation copies attention maps or a hint layer; relation-based too.")
+    assert "[Feature-based distillation](glossary#feature-based-distillation)" in linked
+    assert "[attention maps](glossary#attention-map)" in linked and "[hint layer](glossary#hint)" in linked
+    assert "[relation-based](glossary#relation-based-distillation)" in linked
 
 
 def test_a_link_points_at_the_glossary_page_and_an_anchor_it_has():
