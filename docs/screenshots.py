@@ -1,9 +1,11 @@
 """Take the docs' screenshots of a lab result in headless Chromium: the compression card and the run's
-three models on a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``).
+three models on a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), and
+with ``--views`` the live views of an attention run and of a relational KD run instead
+(``docs/images/live-attention.png``, ``docs/images/live-relations.png``).
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
-    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers
+    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--views]
 
 It serves the app (``tests.browser.conftest.serve_app``) with a temporary cache holding a copy of the
 teachers and a database with class DOCS-1, whose made-up runs (``CLASS_RUNS``, illustrative numbers)
@@ -132,11 +134,41 @@ def take(url: str, out: Path) -> None:
         browser.close()
 
 
+VIEW_LINKS = {  # the default run's size, fewer epochs; seeds of their own, so they train live
+    "live-attention.png": "distillation_lab?teacher=cnn-wide&student=cnn-small&soft=at&epochs=20&seed=11",
+    "live-relations.png": "distillation_lab?teacher=cnn-wide&student=mlp-200x1&soft=rkd&epochs=20&seed=11",
+}
+
+
+def take_views(url: str, out: Path) -> None:
+    """Each run of ``VIEW_LINKS`` trained, its live view photographed a few curve points after it first shows."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.set_default_timeout(60_000)
+        for number, (name, link) in enumerate(VIEW_LINKS.items(), start=1):
+            page.goto(f"{url}/{link}")
+            train = page.get_by_role("button", name="Train", exact=True)
+            train.wait_for()
+            page.wait_for_timeout(1000)
+            train.click()
+            view = page.locator(".st-key-lab-live-feature-view")
+            view.locator("g.hm, g.heatmaplayer, g.scatterlayer").first.wait_for(timeout=WAIT_MS)
+            page.wait_for_timeout(8000)  # a few curve points on
+            note = page.get_by_text("The same test digits at every curve point").first
+            page.screenshot(path=out / name, clip=clip_between(page, view, note))
+            page.get_by_text(f"Result of run {number}").wait_for(timeout=WAIT_MS)
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
     parser.add_argument("--teachers", required=True, help="a teacher cache folder to copy (cnn-wide inside)")
     parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
+    parser.add_argument("--views", action="store_true", help="the live views of AT and RKD runs instead")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "cache"
@@ -149,8 +181,9 @@ def main() -> None:
             "KDLAB_DEVICE": "cpu",
         }
         with serve_app(Path(folder), env) as url:
-            take(url, Path(arguments.out))
-    for name in ("lab-compression-card.png", "lab-your-digit.png"):
+            (take_views if arguments.views else take)(url, Path(arguments.out))
+    names = VIEW_LINKS if arguments.views else ("lab-compression-card.png", "lab-your-digit.png")
+    for name in names:
         shrink(Path(arguments.out) / name)
 
 
