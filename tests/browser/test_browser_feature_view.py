@@ -37,7 +37,7 @@ def test_an_attention_run_shows_both_networks_maps_live_and_in_its_result(server
     live.get_by_text("student, block 1").wait_for(timeout=RUN_SECONDS * 1000)
     for title in TITLES:
         live.get_by_text(title, exact=True).wait_for()
-    assert live.locator(".heatmaplayer, .hm").count() or live.locator("image").count()  # the maps are drawn
+    assert live.locator("g.hm image").count() == 4 * 5  # per digit: the digit, both networks' maps at both blocks
     page.get_by_text("The teacher's and the student's attention maps for the test digits").first.wait_for()
     page.locator(".st-key-lab-live-feature-distance").get_by_text("AT distance, over the run").wait_for()
 
