@@ -53,7 +53,7 @@ def attention_maps(view: Mapping, images: Sequence | None = None) -> go.Figure:
     blocks = [tap for tap in BLOCK_TAPS if tap in teacher]
     columns = [("digit", None, None)] if images is not None else []
     for tap in blocks:
-        columns += [(f"teacher, {BLOCK_NAMES[tap]}", teacher, tap), (f"student, {BLOCK_NAMES[tap]}", student, tap)]
+        columns += [(f"teacher<br>{BLOCK_NAMES[tap]}", teacher, tap), (f"student<br>{BLOCK_NAMES[tap]}", student, tap)]
     figure = make_subplots(
         rows=len(labels),
         cols=len(columns),
@@ -69,20 +69,20 @@ def attention_maps(view: Mapping, images: Sequence | None = None) -> go.Figure:
                 hover = f"digit {label}<extra></extra>"
             else:
                 z, scale, zmax = _square(side[tap][row - 1]), HEATMAP_SCALE, top[tap] or 1.0
-                hover = f"digit {label}, {title}: %{{z:.3f}}<extra></extra>"
+                hover = f"digit {label}, {title.replace('<br>', ', ')}: %{{z:.3f}}<extra></extra>"
             figure.add_trace(
                 go.Heatmap(z=z, colorscale=scale, zmin=0, zmax=zmax, showscale=False, hovertemplate=hover),
                 row=row,
                 col=column,
             )
-    figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", constrain="domain")
+    bare = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+    figure.update_xaxes(**bare)
+    figure.update_yaxes(**bare, autorange="reversed")
     for index in range(1, len(labels) * len(columns) + 1):  # each map square, on its own axes
         suffix = "" if index == 1 else str(index)
         figure.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
-    return _layout(
-        figure, f"Where the blocks look: teacher and student, at epoch {view['epoch']:g}", 120 + 130 * len(labels)
-    )
+    figure = _layout(figure, f"Where the blocks look, at epoch {view['epoch']:g}", 150 + 130 * len(labels))
+    return figure.update_layout(margin_t=100)  # room for the two-line column titles under the title
 
 
 def relation_matrices(view: Mapping, words: str) -> go.Figure:
@@ -113,7 +113,7 @@ def relation_matrices(view: Mapping, words: str) -> go.Figure:
     figure.update_yaxes(**ticks, autorange="reversed", constrain="domain")
     figure.update_yaxes(scaleanchor="x", row=1, col=1)
     figure.update_yaxes(scaleanchor="x2", row=1, col=2)
-    title = f"The {words} between {len(labels)} test digits, sorted by digit: teacher and student, at epoch {view['epoch']:g}"
+    title = f"{words[:1].upper()}{words[1:]} between {len(labels)} test digits, at epoch {view['epoch']:g}"
     return _layout(figure, title, 440)
 
 

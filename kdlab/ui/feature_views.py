@@ -138,7 +138,7 @@ def view_figures(
 def render_view_figures(figures: ViewFigures, *, key: str) -> None:
     """The view and its distance side by side, each sentence shown under its chart and given as its text
     alternative."""
-    left, right = st.columns(2)
+    left, right = st.columns([3, 2])  # the view wider: five columns of maps, or two matrices of 40 x 40
     with left:
         st.plotly_chart(figures.view, key=f"{key}.view", alt=figures.view_text)
         st.caption(figures.view_text)

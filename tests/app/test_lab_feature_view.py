@@ -22,7 +22,7 @@ def test_an_attention_run_shows_both_networks_maps_and_their_distance():
     assert not at.exception, [e.value for e in at.exception]
     view = chart_spec(at, "lab.result.feature.view")
     titles = [annotation["text"] for annotation in view["layout"]["annotations"]]
-    assert titles == ["digit", "teacher, block 1", "student, block 1", "teacher, block 2", "student, block 2"]
+    assert titles == ["digit", *(f"{side}<br>block {block}" for block in (1, 2) for side in ("teacher", "student"))]
     maps = [trace for trace in view["data"] if trace["type"] == "heatmap"]
     assert len(maps) == 4 * 5  # four digits: the digit, then both networks' maps at both blocks
     assert len(maps[1]["z"]) == len(maps[2]["z"]) == 12  # lenet5's 14 x 14 block pooled to cnn-small's 12 x 12
