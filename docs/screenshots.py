@@ -1,10 +1,12 @@
 """Take the docs' screenshots in headless Chromium: a lab result's compression card and the run's three models on
-a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), and the explorer's
-look inside the teacher (``docs/images/explorer-attention.png``).
+a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), the explorer's
+look inside the teacher (``docs/images/explorer-attention.png``), and the live views of an attention run and of a
+relational KD run (``docs/images/live-attention.png``, ``docs/images/live-relations.png``); ``--only`` takes one
+page's.
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
-    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers
+    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--only lab|explorer|views]
 
 ``--only explorer`` (or ``--only lab``) takes one page's screenshots.
 
@@ -158,12 +160,43 @@ def take_explorer(url: str, out: Path) -> None:
         browser.close()
 
 
+VIEW_LINKS = {  # the default run's size, fewer epochs; seeds of their own, so they train live
+    "live-attention.png": "distillation_lab?teacher=cnn-wide&student=cnn-small&soft=at&epochs=20&seed=11",
+    "live-relations.png": "distillation_lab?teacher=cnn-wide&student=mlp-200x1&soft=rkd&epochs=20&seed=11",
+}
+
+
+def take_views(url: str, out: Path) -> None:
+    """Each run of ``VIEW_LINKS`` trained, its live view photographed a few curve points after it first shows."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.set_default_timeout(60_000)
+        for name, link in VIEW_LINKS.items():
+            page.goto(f"{url}/{link}")
+            train = page.get_by_role("button", name="Train", exact=True)
+            train.wait_for()
+            page.wait_for_timeout(1000)
+            train.click()
+            view = page.locator(".st-key-lab-live-feature-view")
+            view.locator("g.hm, g.heatmaplayer, g.scatterlayer").first.wait_for(timeout=WAIT_MS)
+            page.wait_for_timeout(8000)  # a few curve points on
+            note = page.get_by_text("The same test digits at every curve point").first
+            page.screenshot(path=out / name, clip=clip_between(page, view, note))
+            page.get_by_text("Result of run 1").wait_for(timeout=WAIT_MS)  # each link opens a new session
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
     parser.add_argument("--teachers", required=True, help="a teacher cache folder to copy (cnn-wide inside)")
     parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
-    parser.add_argument("--only", choices=("lab", "explorer"), help="one page's screenshots (default: both)")
+    parser.add_argument(
+        "--only", choices=("lab", "explorer", "views"), help="one page's screenshots (default: all three)"
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "cache"
@@ -183,6 +216,9 @@ def main() -> None:
             if arguments.only in (None, "explorer"):
                 take_explorer(url, Path(arguments.out))
                 names.append("explorer-attention.png")
+            if arguments.only in (None, "views"):
+                take_views(url, Path(arguments.out))
+                names += list(VIEW_LINKS)
     for name in names:
         shrink(Path(arguments.out) / name)
 

@@ -235,6 +235,7 @@ def train_student_pair(
         if signal is None:
             signal = transfer_method.signal_for(teacher.model, transfer.images, student)
         features = {"signal": signal, "student": student, "teacher": teacher.record.architecture, "seed": training.seed}
+        features["live"] = transfer_method.live_view(teacher.model, test, student)  # the lab's view, on test digits
 
     def member(kind: str) -> StackMember:
         # An ensemble's soft targets depend on T: logits_at(T) averages its members' softened outputs.

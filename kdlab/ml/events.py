@@ -51,6 +51,47 @@ class EvalEvent:
     tckd: float | None = None
     nckd: float | None = None
     feature_loss: float | None = None  # a feature- or relation-based method's term; None for the others
+    # The distance between the student's and the teacher's sides of the method's live view on its fixed test digits
+    # (``kdlab.ml.methods.views``); None for a method without one
+    feature_distance: float | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A small float32 array as bytes, as events carry them: it pickles to its size between processes (a tensor
+    sent through a worker's queue would be shared memory, one file descriptor each)."""
+
+    shape: tuple[int, ...]
+    data: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, tensor: torch.Tensor) -> Grid:
+        values = tensor.detach().float().cpu().contiguous()
+        return cls(tuple(values.shape), values.numpy().tobytes())
+
+    def tensor(self) -> torch.Tensor:
+        """The array as a tensor on the CPU."""
+        return torch.frombuffer(bytearray(self.data), dtype=torch.float32).reshape(self.shape)
+
+    def tolist(self, decimals: int = 4) -> list:
+        """The array as nested lists of numbers rounded to ``decimals`` places (JSON-ready)."""
+        return self.tensor().round(decimals=decimals).tolist()
+
+
+@dataclass(frozen=True)
+class FeatureViewEvent:
+    """A feature- or relation-based method's live view at a curve point (``kdlab.ml.methods.views``): the teacher's
+    and the student's sides on the run's fixed test digits, by name (``block1``, ``matrix``, ``points``, ...); the
+    distance between them is the curve point's ``EvalEvent.feature_distance``."""
+
+    run: str
+    step: int
+    total_steps: int
+    epoch: float
+    digits: tuple[int, ...]  # the fixed digits' indices in the test set
+    labels: tuple[int, ...]  # and their labels
+    teacher: dict[str, Grid]  # read once per run: the same in every event of the run
+    student: dict[str, Grid]
 
 
 @dataclass(frozen=True)
@@ -62,7 +103,7 @@ class EpochEvent:
     seconds: float
 
 
-TrainEvent = StepEvent | EvalEvent | EpochEvent
+TrainEvent = StepEvent | EvalEvent | EpochEvent | FeatureViewEvent
 EventCallback = Callable[[TrainEvent], None]
 
 
@@ -80,6 +121,7 @@ class TrainResult:
     steps: int = 0
     seconds: float = 0.0  # the whole run, final evaluation included
     eval_seconds: float = 0.0  # of which measuring the curve points and the final test accuracy
+    view: FeatureViewEvent | None = None  # a feature- or relation-based method's last live view
 
     @property
     def test_accuracy(self) -> float:

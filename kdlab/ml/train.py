@@ -25,9 +25,9 @@ from torch import nn
 
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
-from kdlab.ml.curve_points import SPLIT_IMAGES, soft_split
+from kdlab.ml.curve_points import SPLIT_IMAGES, feature_view, soft_split
 from kdlab.ml.data import ImageSet, curve_subset, jitter, normalize
-from kdlab.ml.events import EpochEvent, EvalEvent, RunStatus, StepEvent, TrainResult
+from kdlab.ml.events import EpochEvent, EvalEvent, FeatureViewEvent, RunStatus, StepEvent, TrainResult
 from kdlab.ml.losses import KDLoss, LabelsLoss, Objective, TeacherLoss
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import attach_dropout_generator, describe_model
@@ -194,6 +194,7 @@ class Loop:
         self.eval_points = {round(self.steps_per_epoch * k / evaluations) for k in range(1, evaluations + 1)}
         count = len(self.runs)
         self.histories: list[list[EvalEvent]] = [[] for _ in range(count)]
+        self.views: list[FeatureViewEvent | None] = [None] * count  # each model's latest live view, if it has one
         self.losses: list[list[StepEvent]] = [[] for _ in range(count)]
         self.results: list[TrainResult | None] = [None] * count
         self.step = 0
@@ -240,6 +241,10 @@ class Loop:
         chosen = torch.arange(min(SPLIT_IMAGES, len(images)), device=self.device)
         return soft_split(self.objectives[index], self.models[index], images, labels, chosen)
 
+    def feature_view(self, index: int, point: tuple[int, int, float]) -> tuple[FeatureViewEvent, float] | None:
+        """Model ``index``'s live view at ``point`` and its distance (``kdlab.ml.curve_points.feature_view``)."""
+        return feature_view(self.objectives[index], self.models[index], self.runs[index], point)
+
     def record(self, models: list[int], parts: list[KDLoss], logits: list[torch.Tensor], labels) -> None:
         """Count one step of ``models``: their losses ``parts``, their ``logits`` against ``labels`` (one per model)."""
         self.step += 1
@@ -280,7 +285,8 @@ class Loop:
         self.log_count = 0
 
     def eval_point(self, epoch_progress: float, models: list[int]) -> None:
-        """Emit ``models``' ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses."""
+        """Emit ``models``' ``EvalEvent``: accuracy on the curve images, running train accuracy, mean losses; then a
+        feature method's ``FeatureViewEvent``."""
         eval_started = time.perf_counter()
         point = (self.step, self.total_steps, epoch_progress)
         for index, logits in zip(models, self.predict(models, self.curve_images)):
@@ -289,11 +295,24 @@ class Loop:
             *losses, feature = (self.eval_sums[index] / max(self.eval_counts[index], 1)).tolist()
             feature = feature if index in self.with_feature else None
             split = self.soft_split(index)
+            view = self.feature_view(index, point)
+            distance = None if view is None else view[1]
             event = EvalEvent(
-                self.runs[index], *point, train_accuracy, test_accuracy, *losses, self.seconds(), *split, feature
+                self.runs[index],
+                *point,
+                train_accuracy,
+                test_accuracy,
+                *losses,
+                self.seconds(),
+                *split,
+                feature,
+                distance,
             )
             self.histories[index].append(event)
             self.emits[index](event)
+            if view is not None:
+                self.views[index] = view[0]
+                self.emits[index](view[0])
             self.eval_sums[index].zero_()
             self.correct[index] = 0
             self.eval_counts[index] = self.seen[index] = 0
@@ -319,7 +338,7 @@ class Loop:
                 evaluation = evaluate_logits(out, self.test_set.labels)
                 history, losses = self.histories[index], self.losses[index]
                 self.results[index] = TrainResult(
-                    self.runs[index], status, model, out, evaluation, history, losses, *timing
+                    self.runs[index], status, model, out, evaluation, history, losses, *timing, self.views[index]
                 )
 
 

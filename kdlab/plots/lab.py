@@ -211,7 +211,8 @@ def _zoom_accuracy_axis(figure: go.Figure, values: Sequence[float]) -> None:
 def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]], soft: str = "kd") -> go.Figure:
     """The distilled student's loss split into its soft term (alpha T^2 KL, learning from the
     teacher) and hard term ((1 - alpha) CE, learning from the labels), beside the baseline's
-    plain cross-entropy; the soft term's parts as the run's distillation method ``soft`` declares them."""
+    plain cross-entropy; the soft term's parts as the run's distillation method ``soft`` declares them, and a
+    feature- or relation-based method's own term (its ``FeatureTransfer.part``)."""
     figure = go.Figure()
     distilled = curves.get("distilled") or []
     baseline = curves.get("baseline") or []
@@ -226,6 +227,7 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]], soft: str 
             dict(color=ROLE_COLORS["baseline"], width=3, dash=ROLE_DASH["baseline"]),
         ),
         *soft_split_lines(distilled, soft),
+        *feature_term_lines(distilled, soft),
     ]
     for points, field, name, line in lines:
         if points:
@@ -254,6 +256,16 @@ def soft_split_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> lis
     return [
         (points, part, name, dict(color=color, width=1.5, dash=next(dashes))) for part, name in METHODS[soft].anatomy
     ]
+
+
+def feature_term_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> list[tuple]:
+    """The loss anatomy's line of the method ``soft``'s feature or relation term (``feature_loss`` of the curve
+    points), named by its ``FeatureTransfer.part``: thick and dash-dotted, in vermillion; none for the others."""
+    transfer = METHODS[soft].transfer
+    points = [point for point in distilled if point.get("feature_loss") is not None]
+    if transfer is None or not points:
+        return []
+    return [(points, "feature_loss", transfer.part, dict(color=OKABE_ITO["vermillion"], width=3, dash="dashdot"))]
 
 
 def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:

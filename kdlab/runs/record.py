@@ -21,10 +21,10 @@ import torch
 from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
+from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.export import model_to_bytes
 from kdlab.ml.metrics import evaluate_logits
 from kdlab.ml.models import build_model
-from kdlab.ml.train import EvalEvent
 
 KEEP_WEIGHTS = 5  # a session keeps the student weights of its last few runs only (memory)
 
@@ -40,7 +40,11 @@ def curve_point(event: EvalEvent) -> dict:
         "soft_loss": event.soft_loss,
         "hard_loss": event.hard_loss,
         "seconds": round(event.seconds, 3),
-    } | ({"tckd": event.tckd, "nckd": event.nckd} if event.tckd is not None else {})
+    } | (
+        ({"tckd": event.tckd, "nckd": event.nckd} if event.tckd is not None else {})
+        | ({"feature_loss": event.feature_loss} if event.feature_loss is not None else {})
+        | ({"feature_distance": event.feature_distance} if event.feature_distance is not None else {})
+    )
 
 
 def curves_from_events(events) -> dict[str, list[dict]]:
@@ -50,6 +54,28 @@ def curves_from_events(events) -> dict[str, list[dict]]:
         if isinstance(event, EvalEvent):
             curves.setdefault(event.run, []).append(curve_point(event))
     return curves
+
+
+def view_point(event: FeatureViewEvent) -> dict:
+    """A feature method's live view (``kdlab.ml.methods.views``) as a JSON-ready dict: the curve point it was read
+    at, the fixed digits (test-set indices and labels), and each side's arrays as nested lists, by name. The
+    format ``kdlab.plots.feature_views`` draws, and a record keeps (``RunRecord.feature_view``)."""
+    return {
+        "epoch": round(event.epoch, 4),
+        "step": event.step,
+        "digits": list(event.digits),
+        "labels": list(event.labels),
+        "teacher": {name: grid.tolist() for name, grid in event.teacher.items()},
+        "student": {name: grid.tolist() for name, grid in event.student.items()},
+    }
+
+
+def latest_view(events, run: str = "distilled") -> dict | None:
+    """The newest ``FeatureViewEvent`` of ``run`` among ``events`` as a ``view_point``, or None."""
+    for event in reversed(events):
+        if isinstance(event, FeatureViewEvent) and event.run == run:
+            return view_point(event)
+    return None
 
 
 def curves_at(curves: dict[str, list[dict]], seconds: float) -> dict[str, list[dict]]:
@@ -89,6 +115,12 @@ class RunRecord:
     @property
     def config(self) -> dict:
         return self.summary["config"]
+
+    @property
+    def feature_view(self) -> dict | None:
+        """The distilled student's last live view (``view_point``) of a feature- or relation-based method; None for
+        the other methods (and runs filed before the views)."""
+        return self.summary.get("feature_view")
 
     @property
     def label(self) -> str:
@@ -232,12 +264,15 @@ def record_from_result(
     weights = model_to_bytes(result.student.model) if result.student is not None else None
     alone = result.baseline
     baseline_weights = model_to_bytes(alone.model) if alone is not None and alone.status == "completed" else None
+    summary = result.summary()
+    if result.student is not None and result.student.view is not None:  # kept in the summary: no column of its own
+        summary["feature_view"] = view_point(result.student.view)
     return RunRecord(
         run_id=run_id or uuid.uuid4().hex[:8],
         number=number,
         created_at=created_at if created_at is not None else time.time(),
         status=result.status,
-        summary=result.summary(),
+        summary=summary,
         curves=curves,
         per_class_accuracy=per_class,
         confusion=confusion,

@@ -22,8 +22,8 @@ from functools import partial
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
 from kdlab.ml.data import MnistData
+from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import EvalEvent
 from kdlab.runs.record import RunRecord, new_run_id, record_from_result
 from kdlab.runs.store import RunLimitReached, RunStore, address_too_fast
 from kdlab.serve.baselines import BaselineSharing
@@ -239,13 +239,15 @@ def _submit(runner: JobRunner, data: MnistData, live: LiveRun, owner: str | None
 
 
 def _follow(context: JobContext, stages: dict[str, float]) -> Callable[[object], None]:
-    """The job's ``on_event``: every event moves the progress bar over ``stages``; stage and test-curve
-    events also go to the job's log, which the page polls for live curves."""
+    """The job's ``on_event``: every event moves the progress bar over ``stages``; stage, test-curve and live-view
+    events also go to the job's log, which the page polls for live curves and views."""
     follow = ProgressTracker(report_progress(context), stages).follow_runs({run: STAGE_NAMES[run] for run in stages})
 
     def on_event(event) -> None:
         follow(event)
-        if isinstance(event, StageEvent) or (isinstance(event, EvalEvent) and event.run != "teacher"):
+        if isinstance(event, StageEvent) or (
+            isinstance(event, EvalEvent | FeatureViewEvent) and event.run != "teacher"
+        ):
             context.emit(event)  # step events only move the bar
 
     return on_event

@@ -37,6 +37,7 @@ from kdlab.ui.assignment import (
     render_assignment,
     share_control,
 )
+from kdlab.ui.feature_views import render_view_figures
 from kdlab.ui.lab_controls import init_controls, lab_control
 from kdlab.ui.lab_run import (
     advance_press,
@@ -66,11 +67,11 @@ CURVE_NOTE = (
 
 
 def render_live(job, config: dict) -> None:
-    """Live curves from the job's event log: test accuracy and the loss anatomy (``kdlab.ui.live_figures``:
-    built once per curve point for every session watching the job)."""
+    """Live curves from the job's event log: test accuracy and the loss anatomy, and a feature method's live view
+    (``kdlab.ui.live_figures``: built once per curve point for every session watching the job)."""
     if job.status != JobStatus.RUNNING:
         return
-    figures = LIVE_FIGURES.figures(job, config.get("epochs"), config.get("soft", "kd"))
+    figures = LIVE_FIGURES.figures(job, config.get("epochs"), config.get("soft", "kd"), get_data().test)
     if figures.stage:
         st.caption(figures.stage)
     accuracy, loss = st.columns(2)
@@ -78,6 +79,8 @@ def render_live(job, config: dict) -> None:
         st.plotly_chart(figures.accuracy, key="lab.live.accuracy")
     with loss:
         st.plotly_chart(figures.loss, key="lab.live.loss")
+    if figures.view is not None:
+        render_view_figures(figures.view, key="lab.live.feature")
     subset = config.get("curve_test_images")
     st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
 

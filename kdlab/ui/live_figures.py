@@ -21,10 +21,13 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from kdlab.experiments.distill import StageEvent
-from kdlab.ml.train import EvalEvent
+from kdlab.ml.data import ImageSet
+from kdlab.ml.events import EvalEvent, FeatureViewEvent
+from kdlab.ml.methods.registry import METHODS
 from kdlab.plots import lab as plots
-from kdlab.runs.record import curves_from_events
+from kdlab.runs.record import curves_from_events, latest_view
 from kdlab.serve.lab import TeacherReady
+from kdlab.ui.feature_views import ViewFigures, digit_images, view_figures
 
 MAX_JOBS = 64  # jobs whose latest figures are kept: more than a class has running at once
 REBUILD_SECONDS = 4.0  # twice the lab's live interval: the curves move every other tick at most
@@ -37,6 +40,7 @@ class LiveFigures:
     accuracy: go.Figure
     loss: go.Figure
     stage: str | None  # the latest stage message ("Training the baseline ...")
+    view: ViewFigures | None = None  # a feature- or relation-based method's live view, once the first point has it
 
 
 class LiveFigureCache:
@@ -51,19 +55,24 @@ class LiveFigureCache:
         self._latest: OrderedDict[str, tuple[object, tuple, float, LiveFigures]] = OrderedDict()
         self.builds = 0  # figures built (a test and the benchmark read it)
 
-    def figures(self, job, total_epochs: float | None, soft: str = "kd") -> LiveFigures:
-        """The live figures of ``job`` (a run of the distillation method ``soft``) now: the cached ones while no
-        new event changed them, or while only curve points arrived since a build less than ``rebuild_seconds`` ago."""
+    def figures(
+        self, job, total_epochs: float | None, soft: str = "kd", test_set: ImageSet | None = None
+    ) -> LiveFigures:
+        """The live figures of ``job`` (a run of the distillation method ``soft``, on ``test_set``'s digits) now: the
+        cached ones while no new event changed them, or while only curve points arrived since a build less than
+        ``rebuild_seconds`` ago."""
         events = job.events()
-        shown = [event for event in events if isinstance(event, (EvalEvent, TeacherReady, StageEvent))]
-        stages = sum(1 for event in shown if not isinstance(event, EvalEvent))
+        shown = [
+            event for event in events if isinstance(event, (EvalEvent, FeatureViewEvent, TeacherReady, StageEvent))
+        ]
+        stages = sum(1 for event in shown if not isinstance(event, EvalEvent | FeatureViewEvent))
         version, now = (len(shown), stages, total_epochs), self._clock()
         with self._lock:
             cached = self._latest.get(job.id)
             if cached is not None and (cached[1] == version or self._recent(cached, version, now)):
                 self._latest.move_to_end(job.id)
                 return cached[3]
-        built = build_live_figures(shown, total_epochs, soft)
+        built = build_live_figures(shown, total_epochs, soft, test_set)
         with self._lock:
             self.builds += 1
             self._latest[job.id] = (job, version, now, built)
@@ -90,8 +99,11 @@ class LiveFigureCache:
             return len(self._latest)
 
 
-def build_live_figures(events, total_epochs: float | None, soft: str = "kd") -> LiveFigures:
-    """Test accuracy (with the teacher's as a line) and the loss anatomy of the method ``soft`` from a job's events."""
+def build_live_figures(
+    events, total_epochs: float | None, soft: str = "kd", test_set: ImageSet | None = None
+) -> LiveFigures:
+    """Test accuracy (with the teacher's as a line) and the loss anatomy of the method ``soft`` from a job's events,
+    and a feature method's latest live view (its fixed digits drawn from ``test_set`` when given)."""
     curves = curves_from_events(events)
     ready = [event for event in events if isinstance(event, TeacherReady)]
     stages = [event for event in events if isinstance(event, StageEvent)]
@@ -101,7 +113,12 @@ def build_live_figures(events, total_epochs: float | None, soft: str = "kd") -> 
         total_epochs=total_epochs,
         title="Test accuracy, live",
     )
-    return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stages[-1].message if stages else None)
+    view = latest_view(events)
+    figures = None
+    if view is not None and METHODS[soft].transfer is not None:
+        images = digit_images(view, *((test_set.images, test_set.labels) if test_set is not None else (None, None)))
+        figures = view_figures(soft, view, curves.get("distilled", []), images)
+    return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stages[-1].message if stages else None, figures)
 
 
 LIVE_FIGURES = LiveFigureCache()

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.ml.methods.registry import METHODS
 from kdlab.plots import lab as plots
 from kdlab.plots.style import ROLE_NAMES
 from kdlab.runs.record import RunRecord, describe_outcome
+from kdlab.ui.feature_views import digit_images, render_view_figures, view_figures
+from kdlab.ui.resources import get_data
 
 
 def _accuracy(record: RunRecord, role: str) -> str:
     accuracy = record.accuracy(role)
     return "not trained" if accuracy is None else f"{accuracy:.2%}"
+
+
+def render_feature_view(record: RunRecord, *, key: str) -> None:
+    """A feature- or relation-based run's last live view and its distance over the run (nothing for the others)."""
+    view, soft = record.feature_view, record.config.get("soft", "kd")
+    if view is None or soft not in METHODS or METHODS[soft].transfer is None:
+        return
+    test = get_data().test
+    images = digit_images(view, test.images, test.labels)
+    render_view_figures(view_figures(soft, view, record.curves.get("distilled", []), images), key=key)
 
 
 def render_run_result(record: RunRecord, *, key: str) -> None:
@@ -80,6 +93,7 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
         )
     with losses:
         st.plotly_chart(plots.loss_anatomy(record.curves, record.config.get("soft", "kd")), key=f"{key}.loss")
+    render_feature_view(record, key=f"{key}.feature")
 
     per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
     with per_class_tab:

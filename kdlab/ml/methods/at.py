@@ -22,6 +22,7 @@ from kdlab.ml.features import BLOCK_TAPS, attention_map
 from kdlab.ml.losses import TeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureTransfer, Shapes
+from kdlab.ml.methods.views import FeatureView
 
 AT_WEIGHT = 1000.0  # RepDistiller's -b for attention (CIFAR-100); the paper's 1,000 over the map's size is alike
 AT_POWER = 2.0  # the paper's p
@@ -56,6 +57,26 @@ class AttentionTerm(nn.Module):
         return self.weight * at_loss(student, teacher)
 
 
+def _student_maps(features: dict[str, torch.Tensor], teacher_maps: dict[str, torch.Tensor], term) -> tuple:
+    """The live view's student side: its attention maps at the teacher's size, and the AT distance (the term
+    unweighted)."""
+    maps = {
+        tap: attention_map(features[tap], AT_POWER, round(target.shape[1] ** 0.5))
+        for tap, target in teacher_maps.items()
+    }
+    return maps, at_loss(features, teacher_maps)
+
+
+VIEW = FeatureView(
+    figure="attention",
+    distance="AT distance: the mean squared gap between the maps, summed over both blocks",
+    teacher=_teacher_maps,
+    student=_student_maps,
+    shown=BLOCK_TAPS,
+    classes=(2, 3, 4, 7),  # one test image each: four shapes whose maps differ
+    per_class=1,
+)
+
 METHOD = Method(
     name="at",
     label="AT",
@@ -82,6 +103,7 @@ METHOD = Method(
         teacher_signal=_teacher_maps,
         term=lambda settings, student, teacher, seed: AttentionTerm(settings["at_weight"]),
         part="distilled: attention term (where the blocks look)",
+        view=VIEW,
     ),
     knowledge="feature",
 )

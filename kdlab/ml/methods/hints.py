@@ -24,6 +24,7 @@ from kdlab.ml.features import EMBEDDING
 from kdlab.ml.losses import TeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureTransfer, Shapes
+from kdlab.ml.methods.views import FeatureView
 
 HINT_WEIGHT = 100.0  # RepDistiller's -b for FitNets (CIFAR-100)
 
@@ -54,6 +55,40 @@ class HintTerm(nn.Module):
 def _hint_term(settings: dict, student: Shapes, teacher: Shapes, seed: int) -> HintTerm:
     return HintTerm(settings["hint_weight"], student[EMBEDDING][0], teacher[EMBEDDING][0], seed)
 
+
+def principal_axes(features: torch.Tensor, count: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The mean (D,) of ``features`` (N, D), their top ``count`` principal axes (count, D), each signed so that its
+    largest component is positive (the same axes on every machine), and the share of the variance each explains."""
+    mean = features.mean(dim=0)
+    _, singular, axes = torch.linalg.svd(features - mean, full_matrices=False)  # axes: (min(N, D), D)
+    axes = axes[:count]
+    largest = axes.gather(1, axes.abs().argmax(dim=1, keepdim=True))  # (count, 1)
+    axes = axes * torch.where(largest < 0, -1.0, 1.0)
+    variance = singular.pow(2)
+    return mean, axes, variance[:count] / variance.sum().clamp_min(1e-12)
+
+
+def _teacher_projection(features: dict[str, torch.Tensor], student: Shapes) -> dict[str, torch.Tensor]:
+    """The live view's teacher side: its hint layer on the fixed digits, on its own top two principal axes."""
+    hint = features[EMBEDDING].float()
+    mean, axes, explained = principal_axes(hint)
+    return {"points": (hint - mean) @ axes.T, "explained": explained, "hint": hint, "mean": mean, "axes": axes}
+
+
+def _student_projection(features: dict[str, torch.Tensor], teacher: dict[str, torch.Tensor], term: HintTerm) -> tuple:
+    """The live view's student side: its regressed features r(u_s) on the teacher's axes, and the regressor's loss
+    (the hint term unweighted) on the fixed digits."""
+    regressed = term.regressor(features[EMBEDDING])
+    return {"points": (regressed - teacher["mean"]) @ teacher["axes"].T}, F.mse_loss(regressed, teacher["hint"])
+
+
+VIEW = FeatureView(
+    figure="projection",
+    distance="regressor's loss: mean (r(u_s) - u_t)² on the fixed digits, the hint term unweighted",
+    teacher=_teacher_projection,
+    student=_student_projection,
+    shown=("points", "explained"),
+)
 
 METHOD = Method(
     name="hints",
@@ -93,6 +128,7 @@ METHOD = Method(
         term=_hint_term,
         part="distilled: hint term (the regressed hidden layer)",
         first_stage="hint_stage",
+        view=VIEW,
     ),
     knowledge="feature",
 )

@@ -10,6 +10,7 @@ from kdlab.ml.features import feature_shapes
 from kdlab.ml.methods import at, dkd, hints, kd, nckd, rkd, sp, tckd
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureObjective
+from kdlab.ml.methods.views import LiveView
 
 METHODS: dict[str, Method] = {module.METHOD.name: module.METHOD for module in (kd, tckd, nckd, dkd, hints, at, rkd, sp)}
 
@@ -29,13 +30,14 @@ def teacher_objective(
     student: str | None = None,
     teacher: str | None = None,
     seed: int = 0,
+    live: LiveView | None = None,
     **settings: Any,
 ):
     """The objective of a student distilled from ``teacher_logits`` with the method ``soft`` (a key of
     ``METHODS``) and its ``settings`` (None or missing: the method's default). A feature- or relation-based
     method also takes the teacher's ``signal`` for the transfer set (``FeatureTransfer.signal_for``) and the
-    ``student`` and ``teacher`` architectures (its term's shapes), and the run's ``seed`` (its own initial
-    weights, the hint regressor's).
+    ``student`` and ``teacher`` architectures (its term's shapes), the run's ``seed`` (its own initial
+    weights, the hint regressor's) and, for the lab's live view, its ``live`` view (``FeatureTransfer.live_view``).
 
     Raises:
         ValueError: an unknown method, or a feature method without its signal and architectures.
@@ -52,4 +54,4 @@ def teacher_objective(
         raise ValueError(f"{method.label} needs the teacher's features and both architectures.")
     term = transfer.term(values, feature_shapes(student), feature_shapes(teacher), seed)
     first_stage = values[transfer.first_stage] if transfer.first_stage else 0.0
-    return FeatureObjective(objective, term, signal, transfer.taps, first_stage)
+    return FeatureObjective(objective, term, signal, transfer.taps, first_stage, live)

@@ -21,6 +21,7 @@ from kdlab.ml.features import EMBEDDING
 from kdlab.ml.losses import TeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureTransfer
+from kdlab.ml.methods.views import FeatureView
 
 RKD_DISTANCE_WEIGHT = 25.0
 RKD_ANGLE_WEIGHT = 50.0
@@ -88,6 +89,22 @@ class RelationTerm(nn.Module):
         return rkd_loss(student[EMBEDDING], teacher[EMBEDDING], self.distance_weight, self.angle_weight, ANGLE_EXAMPLES)
 
 
+def _student_distances(features: dict[str, torch.Tensor], teacher: dict[str, torch.Tensor], term) -> tuple:
+    """The live view's student side: its normalised distances psi_D over the fixed digits, and the distance-wise
+    part of RKD (unweighted) against the teacher's."""
+    matrix = normalised_distances(features[EMBEDDING])
+    off_diagonal = ~torch.eye(len(matrix), dtype=torch.bool, device=matrix.device)
+    return {"matrix": matrix}, F.smooth_l1_loss(matrix[off_diagonal], teacher["matrix"][off_diagonal])
+
+
+VIEW = FeatureView(
+    figure="relations",
+    distance="RKD distance: the Huber loss between the normalised distances (RKD's distance-wise part, unweighted)",
+    teacher=lambda features, student: {"matrix": normalised_distances(features[EMBEDDING])},
+    student=_student_distances,
+    shown=("matrix",),
+)
+
 METHOD = Method(
     name="rkd",
     label="RKD",
@@ -123,6 +140,7 @@ METHOD = Method(
         teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
         term=lambda settings, student, teacher, seed: RelationTerm(settings["rkd_distance"], settings["rkd_angle"]),
         part="distilled: relation term (distances and angles in the batch)",
+        view=VIEW,
     ),
     knowledge="relation",
 )

@@ -20,6 +20,7 @@ from kdlab.ml.features import EMBEDDING
 from kdlab.ml.losses import TeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureTransfer
+from kdlab.ml.methods.views import FeatureView
 
 SP_WEIGHT = 3000.0
 
@@ -43,6 +44,20 @@ class SimilarityTerm(nn.Module):
     def forward(self, student, teacher) -> torch.Tensor:
         return self.weight * sp_loss(student[EMBEDDING], teacher[EMBEDDING])
 
+
+def _student_similarities(features: dict[str, torch.Tensor], teacher: dict[str, torch.Tensor], term) -> tuple:
+    """The live view's student side: its similarity matrix G over the fixed digits, and ||G_s - G_t||_F^2 / B^2."""
+    matrix = similarity_matrix(features[EMBEDDING])
+    return {"matrix": matrix}, (matrix - teacher["matrix"]).pow(2).sum() / len(matrix) ** 2
+
+
+VIEW = FeatureView(
+    figure="relations",
+    distance="SP distance: ||G_s - G_t||² / B², the squared gap between the similarity matrices",
+    teacher=lambda features, student: {"matrix": similarity_matrix(features[EMBEDDING])},
+    student=_student_similarities,
+    shown=("matrix",),
+)
 
 METHOD = Method(
     name="sp",
@@ -70,6 +85,7 @@ METHOD = Method(
         teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
         term=lambda settings, student, teacher, seed: SimilarityTerm(settings["sp_weight"]),
         part="distilled: similarity term (which examples look alike)",
+        view=VIEW,
     ),
     knowledge="relation",
 )

@@ -22,10 +22,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from kdlab.ml.data import ImageSet
+from kdlab.ml.events import Grid
 from kdlab.ml.features import BLOCK_TAPS, TAP_WORDS, FeatureHooks, feature_shapes, predict_features
 from kdlab.ml.losses import KDLoss
-
-Shapes = dict[str, tuple[int, ...]]
+from kdlab.ml.methods.views import FeatureView, LiveView, Shapes
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class FeatureTransfer:
         part: the loss anatomy's line for the term.
         first_stage: the method's setting that gives the share of the run trained on the term alone (FitNets'
             hint stage); "" for none.
+        view: what the lab shows of the two networks while the student trains (``kdlab.ml.methods.views``).
     """
 
     taps: tuple[str, ...]
@@ -50,6 +52,12 @@ class FeatureTransfer:
     term: Callable[[dict[str, Any], Shapes, Shapes, int], nn.Module]
     part: str
     first_stage: str = ""
+    view: FeatureView | None = None
+
+    def live_view(self, teacher: nn.Module, test_set: ImageSet, student: str) -> LiveView | None:
+        """The live view of a run distilling the architecture ``student`` from ``teacher``, on ``test_set``'s fixed
+        digits (the teacher's side read now); None for a method without one."""
+        return None if self.view is None else LiveView.read(self.view, teacher, test_set, self.taps, student)
 
     @torch.no_grad()
     def signal_for(
@@ -90,7 +98,7 @@ class FeatureObjective:
 
     ``attach(model, total_steps)`` hooks the student's taps before training (``detach`` after); the loop adds
     ``parameters()`` to the student's optimiser. ``first_stage`` steps train on the term alone (FitNets' hint
-    stage); 0 trains both from the start.
+    stage); 0 trains both from the start. ``live``: the run's live view, which ``view_of`` reads at each curve point.
     """
 
     def __init__(
@@ -100,9 +108,10 @@ class FeatureObjective:
         signal: dict[str, torch.Tensor],
         taps: tuple[str, ...],
         first_stage: float = 0.0,
+        live: LiveView | None = None,
     ) -> None:
         self.logits_loss, self.term, self.signal, self.taps = logits_loss, term, signal, taps
-        self.first_stage = first_stage
+        self.first_stage, self.live = first_stage, live
         self.hooks: FeatureHooks | None = None
         self.stage_steps = 0
         self.steps = 0
@@ -111,6 +120,8 @@ class FeatureObjective:
         self.logits_loss = self.logits_loss.to(device)
         self.term = self.term.to(device)
         self.signal = {name: value.to(device) for name, value in self.signal.items()}
+        if self.live is not None:
+            self.live = self.live.to(device)
         return self
 
     def parameters(self) -> list[nn.Parameter]:
@@ -143,6 +154,14 @@ class FeatureObjective:
         if self.steps <= self.stage_steps:  # FitNets' first stage: the hint alone
             return KDLoss(feature, base.soft * 0, base.hard * 0, feature)
         return KDLoss(base.total + feature, base.soft, base.hard, feature)
+
+    def view_of(self, model: nn.Module) -> tuple[LiveView, dict[str, Grid], float] | None:
+        """The run's live view, the student ``model``'s side of it now and its distance to the teacher's; None
+        without a live view or before ``attach``."""
+        if self.live is None or self.hooks is None:
+            return None
+        side, distance = self.live.student_side(model, self.hooks, self.term)
+        return self.live, side, distance
 
     def soft_parts(self, student_logits: torch.Tensor, labels: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
         """The soft term's TCKD and NCKD parts, as the logits' loss weights them."""
