@@ -322,7 +322,7 @@ TABLE_COLUMNS = (
     "student_parameters",  # sorts by size, where student_model sorts as text (mlp-100x1 before mlp-10x1)
     "T",
     "alpha",
-    "soft",
+    "method",  # the distillation method (a key of kdlab.ml.methods.METHODS)
     *method_settings(),  # a column per method setting (dkd's beta), blank for the runs of other methods
     "epochs",
     "train_images",
@@ -349,7 +349,7 @@ def table_rows(runs: list[ClassRun], *, hide_results: bool = False) -> list[dict
             "student_parameters": _parameters(run.student),
             "T": run.temperature,
             "alpha": run.alpha,
-            "soft": run.soft,
+            "method": run.soft,
             **dict.fromkeys(method_settings()),
             **dict(run.method_settings),
             "epochs": run.epochs,

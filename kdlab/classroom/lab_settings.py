@@ -94,11 +94,18 @@ def check_train_size(raw: str, train_count: int | None) -> tuple[int | None, str
 
 
 def check_soft(raw: str) -> tuple[str | None, str]:
-    """A soft loss by name: kd, tckd, nckd or dkd."""
+    """A distillation method by name (a key of ``kdlab.ml.methods.METHODS``: kd, dkd, at, ...)."""
     name = raw.strip().lower()
     if name not in METHODS:
-        return None, f"is not a soft loss ({', '.join(METHODS)})"
+        return None, f"is not a method ({', '.join(METHODS)})"
     return name, ""
+
+
+def method_fit(teacher: str, student: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The methods (by name, in the registry's order) that can distill ``student`` from ``teacher``, and for each
+    one left out the sentence that says why (``Method.unfit``)."""
+    unfit = {name: method.unfit(teacher, student) for name, method in METHODS.items()}
+    return tuple(name for name, why in unfit.items() if not why), {name: why for name, why in unfit.items() if why}
 
 
 def _choice(setting: LabSetting, raw: str, train_count: int | None) -> tuple[object, str]:
@@ -142,6 +149,7 @@ class LabSetting:
     only_with: tuple[str, object] | None = None
     unset: object = None  # the control's value while the config leaves the field None
     cli: str = ""  # the command line's option, when not the field's: "lr" for --lr (learning_rate)
+    cli_aliases: tuple[str, ...] = ()  # more option strings for it: --soft, the method's option in older scripts
     cli_help: str = ""  # what the option's help says beyond the label and help: the teacher's ensembles
     advanced: bool = False  # drawn in the lab's Advanced section (closed unless a link says advanced=1)
     term: str = ""  # the glossary's anchor for the word this setting is (kdlab.classroom.glossary)
@@ -281,15 +289,19 @@ LAB_SETTINGS = (
     LabSetting(
         url="soft",
         field="soft",
-        label="Soft loss: what the student learns from the teacher",
-        name="soft loss",
+        label="Method: what the student learns from the teacher",
+        name="method",
         widget="radio",
         section="Soft targets",
         check=lambda setting, raw, count: check_soft(raw),
         options=tuple(METHODS),
         option_labels={name: method.label for name, method in METHODS.items()},
         help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
-        + " (Zhao et al. 2022, Decoupled KD).",
+        + " (Zhao et al. 2022, Decoupled KD; Romero et al. 2015, FitNets; Zagoruyko & Komodakis 2017, AT; "
+        "Park et al. 2019, RKD; Tung & Mori 2019, SP). Only the methods that fit the teacher and the student are "
+        "offered.",
+        cli="method",
+        cli_aliases=("--soft",),
         advanced=True,
         term="tckd-nckd",
     ),

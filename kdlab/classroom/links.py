@@ -27,6 +27,7 @@ from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
 from kdlab.experiments.replays import REPLAYS
+from kdlab.ml.methods.registry import METHODS
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
 BIAS_RANGE = (-15.0, 15.0)  # the replay's bias sliders span at least this
@@ -225,6 +226,7 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
     sets_controls = bool(values) or bool(locked) or any(url_value(params, name) is not None for name in LAB_NAMES)
     if sets_controls:
         values = defaults | values
+        problems.append(unfit_method(values, defaults))
     return ParsedLink(
         values,
         locked,
@@ -235,6 +237,17 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
         live,
         sets_controls,
     )
+
+
+def unfit_method(values: dict[str, object], defaults: Mapping[str, object]) -> str:
+    """The message for a link's method that does not fit its teacher and student (attention with an MLP), which
+    ``values`` then trade for the lab's default method (``Method.unfit``); "" when it fits."""
+    method = METHODS[str(values["soft"])]
+    why = method.unfit(str(values["teacher"]), str(values["student"]))
+    if not why:
+        return ""
+    values["soft"] = defaults["soft"]
+    return f"soft={shown(method.name)} does not fit this pair: {why.rstrip('.')}; using {value_text('soft', values['soft'])}"
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:

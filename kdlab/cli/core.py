@@ -15,6 +15,7 @@ from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.files import write_atomically
+from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.models import architecture_names
 from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
@@ -83,6 +84,18 @@ def add_compression_cards(summary: dict, result, test) -> None:
         log(headline(cards["teacher"], cards["student"]) + f" (latency on {cards['student'].threads} thread).")
 
 
+def method_json(config: DistillConfig) -> dict:
+    """The run's distillation method for ``--json``: its name, label, kind of knowledge and its settings, each
+    with the value the run used (its default where the config leaves it unset)."""
+    method = METHODS[config.soft]
+    return {
+        "name": method.name,
+        "label": method.label,
+        "knowledge": method.knowledge,
+        "settings": method.setting_values(config.method_settings),
+    }
+
+
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_options(parser, DistillConfig())  # every lab setting: --teacher, --temperature, --lr, --seeds, ...
     parser.add_argument(
@@ -139,13 +152,15 @@ def run_distill(args: argparse.Namespace) -> dict:
     if args.seeds is not None:
         if args.card or args.save_student:
             raise UserError("--seeds trains one pair per seed: use --card or --save-student without it")
-        return run_seeds(config, data, args.seeds)
+        return {"method": method_json(config)} | run_seeds(config, data, args.seeds)
     result = run_distillation(config, data, context=RunContext(on_event=progress_printer))
-    summary = result.summary()
+    summary = {"method": method_json(config)} | result.summary()
     for role, words in ROLE_WORDS.items():
         run = summary.get(role)
         if run:
             log(f"{words:>18}: {run['arch']:<12} {run['test_accuracy']:.2%} ({run['test_errors']} errors)")
+        if run and "feature_loss" in run:
+            log(f"{'its ' + METHODS[config.soft].label + ' term':>18}: {run['feature_loss']:.4g} at the end")
         best = (run or {}).get("best_member")  # an ensemble teacher: its best member beside it
         if best:
             log(

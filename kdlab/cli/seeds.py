@@ -11,6 +11,7 @@ from kdlab.experiments.distill import DistillConfig, run_distillation
 from kdlab.experiments.seeds import MAX_SEEDS, PairedSeeds
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
+from kdlab.ml.train import run_summary
 
 
 def seed_count(text: str) -> int:
@@ -46,6 +47,10 @@ def run_seeds(config: DistillConfig, data: MnistData, count: int) -> dict:
         distilled_errors=tuple(result.student.evaluation.errors for result in results),
     )
     comparison = paired.summary()
+    for run, result in zip(comparison["runs"], results):  # a feature method's term at each seed's end
+        feature = run_summary(config.student, result.student).get("feature_loss")
+        if feature is not None:
+            run["feature_loss"] = feature
     log(
         f"{comparison['wins'].capitalize()}; distilled made {comparison['mean_difference']:g} fewer errors on average, "
         f"95% interval {comparison['interval_95']}: {comparison['verdict']}."

@@ -58,6 +58,7 @@ def add_setting_options(
         kind = ARGUMENT_TYPES.get(setting.field) or (type(typed) if isinstance(typed, (int, float)) else None)
         parser.add_argument(
             setting.option,
+            *setting.cli_aliases,
             dest=setting.field,
             type=kind,
             default=default,

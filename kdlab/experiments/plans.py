@@ -23,7 +23,14 @@ def progress_plan(stages: Mapping[str, PlannedRun | None]) -> dict[str, float]:
     return {stage: 0.0 if run is None else training_cost(*run) for stage, run in stages.items()}
 
 
-def student_pair_plan(teacher: PlannedRun | None, student: PlannedRun, runs: Mapping[str, str]) -> dict[str, float]:
+def student_pair_plan(
+    teacher: PlannedRun | None, student: PlannedRun, runs: Mapping[str, str], distilled_cost: float = 1.0
+) -> dict[str, float]:
     """The plan of ``kdlab.experiments.distill.train_student_pair`` after its teacher: the
-    teacher, then one stage per run label of ``runs`` (the same mapping the pair trains)."""
-    return progress_plan({"teacher": teacher} | dict.fromkeys(runs.values(), student))
+    teacher, then one stage per run label of ``runs`` (the same mapping the pair trains). The distilled
+    run costs ``distilled_cost`` times its student's training: its method's ``Method.cost`` (a feature
+    term's hooks and loss cost more than KD's soft targets)."""
+    plan = progress_plan({"teacher": teacher} | dict.fromkeys(runs.values(), student))
+    if "distilled" in runs:
+        plan[runs["distilled"]] *= distilled_cost
+    return plan

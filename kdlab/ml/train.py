@@ -409,14 +409,17 @@ def _feature_of(part: KDLoss) -> torch.Tensor:
 
 def run_summary(architecture: str, result: TrainResult | None) -> dict | None:
     """A JSON-ready summary of one trained model (None stays None): the one builder every
-    experiment's ``--json`` output uses for a run."""
+    experiment's ``--json`` output uses for a run. A run with a feature or relation term (``KDLoss.feature``)
+    adds ``feature_loss``: the term at its last curve point."""
     if result is None:
         return None
+    last = result.history[-1] if result.history else None
     return {
         "arch": architecture,
         "params": describe_model(architecture).parameters,
         "status": result.status,
-        "epochs_done": round(result.history[-1].epoch, 3) if result.history else 0.0,
+        "epochs_done": round(last.epoch, 3) if last else 0.0,
         "train_seconds": round(result.seconds, 2),
         **result.evaluation.as_dict(),
+        **({"feature_loss": last.feature_loss} if last is not None and last.feature_loss is not None else {}),
     }

@@ -1,8 +1,8 @@
 """A server-side cap on one lab run's cost, so that no slider or link can monopolise the server.
 
 A run's cost is the work its trainings do: images x epochs x the student's forward FLOPs per
-image, for each student trained (the distilled one and, usually, the same student alone), plus
-the teacher's training when the teacher is not cached yet. The instructor sets the cap with
+image, for each student trained (the distilled one, times its method's ``Method.cost``, and, usually, the same
+student alone), plus the teacher's training when the teacher is not cached yet. The instructor sets the cap with
 ``KDLAB_MAX_RUN_COST``: a multiple of the default lab run (``20x``, the default), a number of
 FLOPs (``5e12``), or ``inf`` for no cap. The unit students see is "default runs": the default
 lab run (``DistillConfig()`` on 10,000 images) costs 1.
@@ -14,6 +14,7 @@ import math
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.ml.data import MnistData
+from kdlab.ml.methods.registry import METHODS
 from kdlab.settings import current_settings
 from kdlab.teachers.cache import is_teacher_cached
 from kdlab.teachers.ensembles import training_cost
@@ -24,8 +25,10 @@ class CostTooHigh(ValueError):
     """The run would cost more than the server's cap; the message says how to get under it."""
 
 
-def _students(config: DistillConfig) -> int:
-    return 2 if config.with_baseline else 1
+def _students(config: DistillConfig) -> float:
+    """The run's student trainings in student trainings of KD: the distilled one at its method's ``Method.cost``,
+    and the student alone."""
+    return METHODS[config.soft].cost + (1 if config.with_baseline else 0)
 
 
 def default_run_cost() -> float:
@@ -101,7 +104,9 @@ def check_cost(config: DistillConfig, images: int, teacher: float, seeds: int = 
     if cost <= cap:
         return cost
     twice = ", trained twice: distilled and alone" if config.with_baseline else ""
-    what = f"{config.training.epochs} epochs x {images:,} images x {config.student}{twice}"
+    method = METHODS[config.soft]
+    heavier = f", the {method.label} run counted {method.cost:g} times" if method.cost != 1 else ""
+    what = f"{config.training.epochs} epochs x {images:,} images x {config.student}{twice}{heavier}"
     if seeds > 1:
         what += f", at {seeds} seeds"
     if teacher:

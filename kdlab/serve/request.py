@@ -58,7 +58,7 @@ class TrainRequest:
         cached = is_teacher_cached(config.teacher, data, epochs=teacher_epochs, seed=config.teacher_seed)
         teacher_run = None if cached else PlannedRun(config.teacher, len(data.train), teacher_epochs)
         student_run = PlannedRun(config.student, len(indices), config.training.epochs)
-        plan = student_pair_plan(teacher_run, student_run, config.student_runs)
+        plan = student_pair_plan(teacher_run, student_run, config.student_runs, METHODS[config.soft].cost)
         identity = run_identity(config, data)
         key = key_of(identity)
         return cls(config, indices, plan, identity, key, baseline_key(config, data), class_code, prediction, fresh)

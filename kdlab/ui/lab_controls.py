@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting, lab_setting
+from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting, lab_setting, method_fit
 from kdlab.classroom.links import ParsedLink
 from kdlab.classroom.values import value_text
 from kdlab.ml.models import ARCHITECTURES
@@ -53,9 +53,28 @@ def lock_help(name: str, link: ParsedLink, help_text: str | None = None) -> str 
     )
 
 
-def lab_control(setting: LabSetting, link: ParsedLink, train_count: int, applies: bool = True) -> object:
+def method_control(setting: LabSetting, link: ParsedLink, train_count: int, teacher: str, student: str) -> str:
+    """The method's radio (``setting``: the row ``soft``), offering only the methods that fit ``teacher`` and
+    ``student``, and below it one sentence per method left out saying why (``method_fit``). A method chosen
+    earlier that no longer fits (another student picked since) goes back to the default, and says so."""
+    fitting, unfit = method_fit(teacher, student)
+    chosen = st.session_state.get(setting.key)
+    if chosen not in fitting:
+        set_control(setting.url, setting.default(train_count))
+        if chosen in unfit:
+            st.warning(f"{unfit[chosen]} The method is back to {setting.display(setting.default(train_count))}.")
+    value = lab_control(setting, link, train_count, choices=fitting)
+    if unfit:
+        st.caption(" ".join(f"Not offered: {why}" for why in unfit.values()))
+    return value
+
+
+def lab_control(
+    setting: LabSetting, link: ParsedLink, train_count: int, applies: bool = True, choices: tuple | None = None
+) -> object:
     """Draw the control of one lab setting (locked if the link locks it, greyed out where it does not
-    ``apply``, see ``LabSetting.only_with``); returns its value."""
+    ``apply``, see ``LabSetting.only_with``); returns its value. ``choices``: what a radio offers, when fewer than
+    its row's options (``method_control``)."""
     locked = link.is_locked(setting.url)
     label = lock_label(setting.label, setting.url, link)
     help_text = lock_help(setting.url, link, setting.help)
@@ -69,7 +88,7 @@ def lab_control(setting: LabSetting, link: ParsedLink, train_count: int, applies
         if locked:
             st.caption(f":material/lock: The student is locked by the assignment link: {student}.")
         return student
-    choices = setting.choices(train_count)
+    choices = choices or setting.choices(train_count)
     if setting.widget == "radio":
         return st.radio(
             label, choices, horizontal=True, format_func=lambda value: setting.display(value, train_count), **common

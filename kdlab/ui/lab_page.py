@@ -38,7 +38,7 @@ from kdlab.ui.assignment import (
     share_control,
 )
 from kdlab.ui.feature_views import render_view_figures
-from kdlab.ui.lab_controls import init_controls, lab_control
+from kdlab.ui.lab_controls import init_controls, lab_control, method_control
 from kdlab.ui.lab_run import (
     advance_press,
     current_ticket,
@@ -130,15 +130,21 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
                 if section == "Soft targets" and trained is not None:
                     soft_targets_preview(trained, data, values["T"], key="lab.preview")
                 words_caption(shown, *(("soft-target", "dark-knowledge") if section == "Soft targets" else ()))
-        advanced_box = advanced_section(link.advanced, "soft loss parts, optimiser")
+        advanced_box = advanced_section(link.advanced, "method, optimiser")
         with advanced_box:
             advanced = [setting for setting in LAB_SETTINGS if setting.advanced]
             for setting in advanced:
+                if setting.url == "soft":  # only the methods that fit the pair, and why the others do not
+                    values["soft"] = method_control(setting, link, train_count, values["teacher"], values["student"])
+                    continue
                 values[setting.url] = lab_control(setting, link, train_count, applies=setting.applies(values))
             words_caption(advanced)
         loss_formula(values["T"], values["alpha"])
-        if values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
-            st.caption(f"Soft loss {values['soft']}: {METHODS[values['soft']].summary}, in place of the KL above.")
+        method = METHODS[values["soft"]]
+        if method.transfer is not None:  # the formula shows KD's loss; the method adds a term to it
+            st.caption(f"Method {method.label}: {method.summary}; its term is added to the loss above.")
+        elif values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
+            st.caption(f"Method {method.label}: {method.summary}, in place of the KL above.")
     return values, trained, advanced_box
 
 

@@ -119,7 +119,7 @@ def test_a_link_sets_the_soft_loss_and_beta_counts_only_with_dkd():
     soft, beta = at.radio(key="lab.soft"), at.select_slider(key="lab.beta")
     assert (soft.value, soft.disabled) == ("nckd", True) and "NCKD only" in soft.options
     assert beta.value == 4.0 and beta.disabled  # greyed out: beta weights NCKD in DKD only
-    assert any("Soft loss nckd" in caption.value for caption in at.caption)
+    assert any("Method NCKD only" in caption.value for caption in at.caption)
     at.button(key="lab.leave").click().run()
     at.radio(key="lab.soft").set_value("dkd").run()
     assert not at.select_slider(key="lab.beta").disabled and not at.exception

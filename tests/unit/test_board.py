@@ -94,7 +94,7 @@ def test_the_table_says_which_soft_loss_each_run_learnt_from():
     runs = [class_run("Ada", 1, 2.0, "completed", "trained", summary, None)]
     runs.append(class_run("Bo", 2, 1.0, "completed", "trained", older, None))
     rows = table_rows(runs)
-    assert [row["soft"] for row in rows] == ["nckd", "kd"]
+    assert [row["method"] for row in rows] == ["nckd", "kd"]
     assert list(rows[0]) == list(TABLE_COLUMNS)
 
 

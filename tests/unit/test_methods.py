@@ -41,7 +41,7 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
     assert [row.url for row in LAB_SETTINGS].count("beta") == 1
     link = parse_lab_link({"soft": "dkd", "beta": "4"}, 4000)
     assert link.values["soft"] == "dkd" and link.values["beta"] == 4.0
-    assert "is not a soft loss (kd, tckd, nckd, dkd, hints, at, rkd, sp)" in " ".join(
+    assert "is not a method (kd, tckd, nckd, dkd, hints, at, rkd, sp)" in " ".join(
         parse_lab_link({"soft": "fitnets"}, 4000).problems
     )
 

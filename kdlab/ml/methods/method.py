@@ -51,6 +51,9 @@ class Method:
     transfer: FeatureTransfer | None = None
     # What the method's knowledge is, in the field's words (Gou et al.'s survey): "response", "feature", "relation".
     knowledge: str = "response"
+    # A distilled run's training time over KD's for the same student (bench/method_cost.py): the cost cap and the
+    # progress plan multiply the distilled run by it (``kdlab.experiments.plans.student_pair_plan``).
+    cost: float = 1.0
 
     def unfit(self, teacher: str, student: str) -> str:
         """Why this method cannot distill ``student`` from ``teacher`` (architecture or teacher names), in one

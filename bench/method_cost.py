@@ -1,0 +1,112 @@
+"""Each distillation method's default lab run beside KD's: the same student, the same machine, one torch thread.
+
+For each student, KD's distilled run trains first, then each feature- and relation-based method's that fits the
+pair, with the lab's defaults otherwise (``DistillConfig()``: cnn-wide's cached teacher, 5,000 images, 40 epochs,
+seed 0); the teacher and each method's teacher signal are read before any run is timed, so a run's time is its
+training alone (``TrainResult.seconds``). Prints one line per run and its time over KD's: the factor
+``kdlab.ml.methods.Method.cost`` holds, which the cost cap multiplies a distilled run by.
+
+    python bench/method_cost.py --data-dir /work/shared/data            # cnn-small: kd, hints, at, rkd, sp;
+                                                                        # mlp-200x1: kd, hints, rkd, sp
+    python bench/method_cost.py --data-dir DIR --epochs 5 --json        # a quick check
+    python bench/method_cost.py --students cnn-small --methods kd at --repeats 3
+
+The machine is shared: ``--repeats`` runs each method several times and keeps the fastest (the least disturbed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from kdlab.experiments.distill import DistillConfig, run_distillation  # noqa: E402
+from kdlab.ml.context import RunContext  # noqa: E402
+from kdlab.ml.data import load_mnist  # noqa: E402
+from kdlab.ml.methods.registry import METHODS  # noqa: E402
+from kdlab.teachers.cache import resolve_teacher  # noqa: E402
+from kdlab.teachers.features import teacher_signal  # noqa: E402
+
+STUDENTS = {"cnn-small": ("kd", "hints", "at", "rkd", "sp"), "mlp-200x1": ("kd", "hints", "rkd", "sp")}
+
+
+def time_run(config: DistillConfig, data, teacher) -> dict:
+    """One distilled run of ``config`` (no baseline): its training seconds and test errors."""
+    result = run_distillation(config, data, teacher=teacher, context=RunContext())
+    return {"seconds": result.student.seconds, "test_errors": result.student.evaluation.errors}
+
+
+def measure(data, students: dict[str, tuple[str, ...]], epochs: int | None, repeats: int) -> list[dict]:
+    """Every (student, method) run, KD first for each student, with its time over KD's."""
+    base = DistillConfig(with_baseline=False)
+    if epochs:
+        base = replace(base, training=replace(base.training, epochs=epochs))
+    teacher = resolve_teacher(base.teacher, data, context=RunContext())
+    rows = []
+    for student, methods in students.items():
+        for name in methods:  # the teacher's signal is read (or loaded) before any run is timed
+            if METHODS[name].transfer is not None:
+                teacher_signal(teacher, METHODS[name], student, data)
+        kd_seconds = None
+        for name in methods:
+            config = DistillConfig.build(**{**base.as_dict(), "student": student, "soft": name})
+            runs = [time_run(config, data, teacher) for _ in range(repeats)]
+            best = min(runs, key=lambda run: run["seconds"])
+            kd_seconds = best["seconds"] if name == "kd" else kd_seconds
+            rows.append(
+                {
+                    "student": student,
+                    "method": name,
+                    "seconds": round(best["seconds"], 2),
+                    "over_kd": round(best["seconds"] / kd_seconds, 2) if kd_seconds else None,
+                    "test_errors": best["test_errors"],
+                    "cost_factor": METHODS[name].cost,
+                }
+            )
+            print(
+                f"{student:<10} {name:<6} {best['seconds']:7.1f} s  "
+                f"{rows[-1]['over_kd'] or float('nan'):5.2f}x KD  {best['test_errors']:4d} errors",
+                file=sys.stderr,
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="MNIST root (default: the cache, else the offline sample)")
+    parser.add_argument("--epochs", type=int, help="epochs per run (default: the lab's, 40)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per method, the fastest kept (default: 1)")
+    parser.add_argument("--students", nargs="+", choices=list(STUDENTS), default=list(STUDENTS))
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: every one that fits")
+    parser.add_argument("--json", action="store_true", help="print the rows as one JSON object on stdout")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = load_mnist(args.data_dir)
+    chosen = {
+        student: tuple(name for name in methods if args.methods is None or name in args.methods or name == "kd")
+        for student, methods in STUDENTS.items()
+        if student in args.students
+    }
+    rows = measure(data, chosen, args.epochs, args.repeats)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "data": data.source.as_dict(),
+                    "threads": torch.get_num_threads(),
+                    "machine": platform.processor() or platform.machine(),
+                    "rows": rows,
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
