@@ -1,6 +1,7 @@
-"""Before class: get the data, train and cache every teacher the pages use by default, and warm
-the result cache for the default demo and the lessons' lab runs and the replay cache for the replays the
-lessons open, so that no page trains a teacher in front of the class and the lessons' runs answer at once.
+"""Before class: get the data, train and cache every teacher the pages use by default, read the teacher signals
+the lessons' feature and relation runs need (a ``vary`` over methods), and warm the result cache for the default
+demo and the lessons' lab runs and the replay cache for the replays the lessons open, so that no page trains a
+teacher in front of the class and the lessons' runs answer at once.
 
 Its teachers are pinned in the teacher cache: however many other teachers students name, these stay on disk
 (``KDLAB_TEACHER_CACHE_MB``, ``kdlab.teachers.eviction``).
@@ -43,6 +44,8 @@ from kdlab.ml.data import (
     load_mnist,
 )
 from kdlab.ml.files import write_atomically
+from kdlab.ml.methods.method import Method
+from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.progress import ProgressEvent, ProgressTracker
 from kdlab.runs.store import RunLimitReached
 from kdlab.serve.gate import admit_replay
@@ -52,7 +55,8 @@ from kdlab.serve.runner import JobRunner
 from kdlab.settings import current_settings
 from kdlab.teachers.cache import resolve_teacher, teacher_cache_path
 from kdlab.teachers.ensembles import parse_teacher_name
-from kdlab.teachers.eviction import pin_teachers
+from kdlab.teachers.eviction import pin_teachers, pinned_teachers
+from kdlab.teachers.features import signal_name, signal_path, teacher_signal
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 FULL_MNIST_FOR_PREPARE = (
@@ -234,6 +238,9 @@ def prepare(
     if not replays:
         detail = "not asked for (--skip-replays): neither their teachers nor the lessons' replays"
         steps.append(Step("replay teachers", "paper replays", detail=detail))
+    signals = signal_needs(data)
+    if signals:
+        steps.append(_prepare_signals(data, signals, teachers, cache_dir, emit))
     if warm:
         steps.append(_warm_results(data, teachers, cache_dir, emit))
     else:
@@ -316,6 +323,52 @@ def _prepare_teacher(need: TeacherNeed, emit) -> tuple[Step, Teacher]:
     name = f"teacher {need.name}, {need.epochs} epoch{'' if need.epochs == 1 else 's'}"
     step = Step(name, ", ".join(need.users), status, round(time.perf_counter() - started, 2), detail)
     return step, teacher
+
+
+def signal_needs(data: MnistData) -> dict[tuple, tuple[Method, str, str]]:
+    """The teacher signals the lab runs of ``lab_runs`` read (a feature or relation method's, such as a lesson's
+    ``vary`` over methods): (teacher, epochs, seed, signal name) -> (the method, the student, who runs it first)."""
+    default_epochs = default_teacher_epochs(len(data.train))
+    needs: dict[tuple, tuple[Method, str, str]] = {}
+    for config, who in lab_runs(data).items():
+        method = METHODS[config.soft]
+        if method.transfer is not None:
+            teacher = (config.teacher, config.teacher_epochs or default_epochs, config.teacher_seed)
+            needs.setdefault((*teacher, signal_name(method, config.student)), (method, config.student, who))
+    return needs
+
+
+def _prepare_signals(
+    data: MnistData, needs: dict[tuple, tuple[Method, str, str]], teachers: dict[tuple, Teacher], cache_dir: Path, emit
+) -> Step:
+    """Read each teacher signal of ``signal_needs`` once and keep it beside its teacher (pinned like it), so that no
+    feature run reads it in class (``kdlab.teachers.features``: about 22 s of cnn-wide on full MNIST)."""
+    started = time.perf_counter()
+    users = dict.fromkeys(who for _, _, who in needs.values())
+    step = Step("teacher signals", f"{', '.join(users)}: " + ", ".join(sorted({key[3] for key in needs})))
+    progress = ProgressTracker(emit, dict.fromkeys(map(str, needs), 1.0))
+    outcomes, paths = [], []
+    for key, (method, student, _who) in needs.items():
+        teacher = teachers.get(key[:3])
+        if teacher is None or teacher.status != "completed":
+            outcomes.append(f"failed ({key[0]} is not trained: {key[3]} not read)")
+            continue
+        label = f"Teacher {key[0]}'s {key[3]} for {method.label}"
+        progress.start(str(key), label)
+        path = signal_path(teacher, method, student, data, cache_dir=cache_dir)
+        outcomes.append("already done" if path.exists() else "done")
+        teacher_signal(teacher, method, student, data, cache_dir=cache_dir)
+        paths.append(path)
+        progress.done(label)
+    folder = cache_dir / "teachers"
+    pin_teachers(folder, pinned_teachers(folder) | {path.name for path in paths})
+    failed = [outcome for outcome in outcomes if outcome.startswith("failed")]
+    step.status = "failed" if failed else "already done" if set(outcomes) == {"already done"} else "done"
+    step.seconds = round(time.perf_counter() - started, 2)
+    step.detail = (
+        "; ".join(failed) or f"{len(paths)} signal(s) on disk beside their teacher ({outcomes.count('done')} read now)"
+    )
+    return step
 
 
 def _warm_results(data: MnistData, teachers: dict[tuple, Teacher], cache_dir: Path, emit) -> Step:

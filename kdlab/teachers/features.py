@@ -44,6 +44,16 @@ def signal_name(method: Method, student: str) -> str:
     return ".".join(tap if len(shapes[tap]) == 1 else f"{tap}-{shapes[tap][-1]}" for tap in method.transfer.taps)
 
 
+def signal_path(
+    teacher: Teacher, method: Method, student: str, data: MnistData, *, cache_dir: str | os.PathLike | None = None
+) -> Path:
+    """Where ``teacher_signal`` keeps ``method``'s signal of ``teacher`` for ``student``: beside the teacher's file."""
+    record = teacher.record
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    teacher_file = teacher_cache_path(cache, record.architecture, data, record.epochs, record.seed)
+    return teacher_file.with_name(f"{teacher_file.stem}-{signal_name(method, student)}.pt")
+
+
 def teacher_signal(
     teacher: Teacher,
     method: Method,
@@ -55,10 +65,7 @@ def teacher_signal(
     """``method``'s signal of ``teacher`` for every training image of ``data`` (each (N_train, ...), on the CPU),
     for the architecture ``student``: from memory, else from disk, else read and kept in both."""
     record = teacher.record
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    teacher_file = teacher_cache_path(cache, record.architecture, data, record.epochs, record.seed)
-    name = signal_name(method, student)
-    path = teacher_file.with_name(f"{teacher_file.stem}-{name}.pt")
+    path = signal_path(teacher, method, student, data, cache_dir=cache_dir)
     stamp = hashlib.sha256(json.dumps(asdict(record), sort_keys=True).encode()).hexdigest()
     key = f"{path}:{stamp}"
     with _LOCK:

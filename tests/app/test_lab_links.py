@@ -145,3 +145,26 @@ def test_a_link_to_a_class_not_open_yet_joins_it_on_the_first_train_after_it_ope
     with open_database().read() as connection:
         filed = connection.execute(runs.select().where(runs.c.class_code == "LATE-1")).all()
     assert len(filed) == 1
+
+
+def test_the_method_radio_offers_only_the_methods_that_fit_the_pair_and_says_why_for_the_others():
+    at = open_alone(LAB, query={"teacher": "cnn-wide", "student": "mlp-200x1", "advanced": "1"})
+    assert not at.exception, [e.value for e in at.exception]
+    method = at.radio(key="lab.soft")
+    assert method.label.startswith("Method") and "AT" not in method.options and "Hints (FitNets)" in method.options
+    assert any("Not offered: AT matches the conv blocks' feature maps" in caption.value for caption in at.caption)
+    at.radio(key="lab.student.family").set_value("cnn-small").run()
+    assert "AT" in at.radio(key="lab.soft").options and not any("Not offered" in c.value for c in at.caption)
+    at.radio(key="lab.soft").set_value("at").run()
+    assert not at.select_slider(key="lab.at_weight").disabled  # AT's own setting shows with AT only
+    assert at.select_slider(key="lab.hint_weight").disabled
+    at.radio(key="lab.student.family").set_value("linear").run()  # AT no longer fits: back to KD, said once
+    assert not at.exception and at.radio(key="lab.soft").value == "kd"
+    assert [w.value for w in at.warning if "AT matches" in w.value and "back to KD" in w.value]
+
+
+def test_a_link_that_locks_an_unfit_method_warns_once_and_trains_kd():
+    at = open_alone(LAB, query={"soft": "at", "student": "mlp-200x1", "lock": "soft", "teacher": "cnn-wide"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="lab.soft").value == "kd" and at.radio(key="lab.soft").disabled
+    assert len([w for w in at.warning if "soft=`at` does not fit this pair" in w.value]) == 1

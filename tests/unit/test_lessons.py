@@ -14,7 +14,8 @@ from kdlab.classroom.lessons import (
     load_lessons,
     parse_lesson,
 )
-from kdlab.classroom.links import check_link, parse_board_link
+from kdlab.classroom.links import check_link, parse_board_link, parse_lab_link
+from kdlab.ml.methods.registry import METHODS
 from tests.unit.test_board_groups import run
 
 GOOD = """+++
@@ -38,7 +39,7 @@ Notes for the teacher.
 def test_every_lesson_file_loads_and_every_link_is_valid():
     lessons, problems = load_lessons()
     assert problems == []
-    assert 3 <= len(lessons) == len(lesson_files()) <= 7
+    assert 3 <= len(lessons) == len(lesson_files()) <= 8
     for lesson in lessons:
         assert MINUTES[0] <= lesson.minutes <= MINUTES[1], lesson.slug
         assert lesson.goal and lesson.prediction and lesson.discuss and lesson.notice
@@ -63,6 +64,23 @@ def test_the_best_teacher_lesson_hands_out_teachers_that_its_board_step_groups_w
     errors = {"linear": 765, "lenet5": 116, "cnn": 80, "ensemble:cnn*3": 76, "cnn-wide": 68}
     runs = [run(teacher=teacher, teacher_errors=errors[teacher], student_id=n) for n, teacher in enumerate(teachers)]
     assert [group.values[0] for group in class_groups(runs, ("teacher",))] == list(teachers)
+
+
+def test_the_knowledge_lesson_hands_out_methods_that_fit_its_locked_student_and_groups_them_in_order():
+    lesson = load_lesson(LESSONS_DIR / "8-what-else-can-a-teacher-give.md")
+    assert (lesson.order, lesson.minutes, lesson.title) == (8, 15, "What else can a teacher give?")
+    assert len(lesson.question.choices) == 4
+    (lab,) = [step for step in lesson.steps if step.page == "lab"]
+    (board,) = [step for step in lesson.steps if step.page == "board"]
+    name, methods = lab.vary
+    assert name == "soft" and set(methods) == {"kd", "hints", "at", "rkd", "sp"}
+    for _, params in lab.links(class_code="PHYS-7"):  # every group trains its own method, locked, with no warning
+        link = parse_lab_link(params, 4000)
+        assert link.problems == () and link.is_locked("soft") and link.is_locked("student")
+        assert link.values["student"] == "cnn-small" and link.values["soft"] == params["soft"]
+    assert parse_board_link(board.links(class_code="PHYS-7")[0][1]).values == {"vary": ("soft",)}
+    runs = [run(soft=method, student="cnn-small", student_id=n) for n, method in enumerate(reversed(methods))]
+    assert [group.values[0] for group in class_groups(runs, ("soft",))] == [m for m in METHODS if m in methods]
 
 
 def test_a_new_lesson_is_a_data_file(tmp_path):

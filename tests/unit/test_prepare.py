@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from kdlab.experiments.distill import DEFAULT_TEACHER, DEMO_TRAIN_SIZE, DistillC
 from kdlab.experiments.replays import replay_config
 from kdlab.ml.data import RAW_FILES, has_raw_files, load_mnist
 from kdlab.teachers.eviction import pinned_teachers, prune_teachers
+from kdlab.teachers.features import forget_teacher_signals
 from kdlab.teachers.teacher import default_teacher_epochs
 
 
@@ -112,6 +114,30 @@ def test_prepare_trains_caches_warms_and_then_has_nothing_left_to_do(quick_steps
         assert [step.status for step in again] == ["already done", "already done", "skipped", "already done"]
     database, student = prepare_module._prepare_student(Path(os.environ["KDLAB_CACHE_DIR"]))
     assert len(DatabaseRunStore(database, student.id).records()) == 1  # the one trained run, no copy per prepare
+
+
+def test_prepare_reads_the_teacher_signals_of_the_lessons_feature_runs_once(monkeypatch, tmp_path, sample_data):
+    monkeypatch.setenv("KDLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("KDLAB_DATABASE_URL", raising=False)
+    need = TeacherNeed("mlp-50x1", 1, 0, 0, sample_data, ("lab",))  # prepare's teacher for the data it loads
+    monkeypatch.setattr(prepare_module, "default_teachers", lambda data, replays=True: [replace(need, data=data)])
+    base = dict(teacher="mlp-50x1", teacher_epochs=1, student="mlp-20x1", epochs=1, train_size=500)
+    runs = {  # a lesson's vary over methods: hints and SP share one signal (the last hidden layer), KD has none
+        DistillConfig.build(**base, soft=name): f"lesson {name}" for name in ("kd", "hints", "sp")
+    }
+    monkeypatch.setattr(prepare_module, "lab_runs", lambda data: runs)
+    assert list(prepare_module.signal_needs(sample_data)) == [("mlp-50x1", 1, 0, "embedding")]
+    _, steps = prepare(replays=False, warm=False)
+    [signals] = [step for step in steps if step.name == "teacher signals"]
+    assert signals.status == "done" and "1 signal(s)" in signals.detail and "lesson hints" in signals.purpose
+    [teacher_file] = teacher_files(need)
+    kept = teacher_file.with_name(f"{teacher_file.stem}-embedding.pt")
+    assert kept.exists() and kept.name in pinned_teachers(teacher_file.parent)
+    forget_teacher_signals()
+    _, again = prepare(replays=False, warm=False)
+    assert [step.status for step in again if step.name == "teacher signals"] == ["already done"]
+    monkeypatch.setattr(prepare_module, "lab_runs", lambda data: {DistillConfig.build(**base): "the default demo"})
+    assert "teacher signals" not in [step.name for step in prepare(replays=False, warm=False)[1]]
 
 
 def test_the_lessons_replays_are_found_in_their_steps():
