@@ -1,6 +1,6 @@
 """The class board's groups: the class's trainings grouped by what a lesson varies.
 
-A lesson hands out one link per student size, teacher, soft loss or temperature (a step's ``vary``); the board
+A lesson hands out one link per student size, teacher, method or temperature (a step's ``vary``); the board
 groups the class's finished trainings by one or more of the lab's settings (``GROUP_SETTINGS``, the rows of
 ``kdlab.classroom.lab_settings.LAB_SETTINGS`` that a run's config holds, the seed left out: seeds are what a
 group pools). Each group counts a training once (``kdlab.classroom.board.trainings``: thirty copies of one
@@ -9,7 +9,7 @@ between the student alone and its teacher distilling closed (``gap_share``).
 
 Groups come in the order a student reads them: a teacher from the weakest to the strongest (its test errors in
 the class's runs; by parameters where they are not recorded), a student by its parameter count (mlp-10x1 before
-mlp-100x1), a number by its value, a named option (the soft loss) in the lab's order. Plain Python.
+mlp-100x1), a number by its value, a named option (the method) in the lab's order. Plain Python.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ class DistillConfig(HoldsTraining):
     def _check_soft(self) -> None:
         """The method (``kdlab.ml.methods``) and each method setting given: that method's, within its range."""
         if self.soft not in METHODS:
-            raise ValueError(f"Unknown soft loss '{self.soft}': choose one of {', '.join(METHODS)}.")
+            raise ValueError(f"Unknown method '{self.soft}': choose one of {', '.join(METHODS)}.")
         unfit = METHODS[self.soft].unfit(self.teacher, self.student)
         if unfit:
             raise ValueError(unfit)
@@ -109,7 +109,7 @@ class DistillConfig(HoldsTraining):
                 continue
             if self.soft != method.name:
                 raise ValueError(
-                    f"{name} is a setting of the {method.name} soft loss only: choose soft {method.name}, or leave "
+                    f"{name} is a setting of the {method.name} method only: choose method {method.name}, or leave "
                     f"{name} out."
                 )
             if not (isinstance(value, int | float) and setting.low <= value <= setting.high):

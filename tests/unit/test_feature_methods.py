@@ -100,7 +100,7 @@ def test_a_method_is_offered_only_for_the_pairs_it_fits_with_a_sentence_why():
     assert all(METHODS[name].unfit("ensemble:cnn*3", "linear") == "" for name in ("kd", "tckd", "nckd", "dkd"))
     with pytest.raises(ValueError, match="AT matches the conv blocks' feature maps"):
         DistillConfig.build(soft="at", student="mlp-200x1")
-    with pytest.raises(ValueError, match="at_weight is a setting of the at soft loss only"):
+    with pytest.raises(ValueError, match="at_weight is a setting of the at method only"):
         DistillConfig.build(soft="kd", at_weight=10.0)
 
 

@@ -48,11 +48,11 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
 
 def test_a_method_setting_belongs_to_its_method_and_stays_in_its_range():
     DistillConfig.build(soft="dkd", beta=2.0)  # fine
-    with pytest.raises(ValueError, match="beta is a setting of the dkd soft loss only"):
+    with pytest.raises(ValueError, match="beta is a setting of the dkd method only"):
         DistillConfig.build(soft="kd", beta=2.0)
     with pytest.raises(ValueError, match="beta must be a number from 0 to 100"):
         DistillConfig.build(soft="dkd", beta=101.0)
-    with pytest.raises(ValueError, match="Unknown soft loss 'fitnets'"):
+    with pytest.raises(ValueError, match="Unknown method 'fitnets'"):
         DistillConfig.build(soft="fitnets")
 
 

@@ -43,7 +43,7 @@ def teacher_objective(
         ValueError: an unknown method, or a feature method without its signal and architectures.
     """
     if soft not in METHODS:
-        raise ValueError(f"Unknown soft loss '{soft}': choose one of {', '.join(METHODS)}.")
+        raise ValueError(f"Unknown method '{soft}': choose one of {', '.join(METHODS)}.")
     method = METHODS[soft]
     values = method.setting_values(settings)
     objective = method.objective(teacher_logits, temperature, alpha, values)
