@@ -4,6 +4,7 @@ is explained. The lessons page and its links are tests/app/test_lessons_page.py.
 import pytest
 
 from kdlab.classroom.board_groups import class_groups
+from kdlab.classroom.lab_settings import config_fields
 from kdlab.classroom.lessons import (
     LESSONS_DIR,
     MINUTES,
@@ -15,7 +16,9 @@ from kdlab.classroom.lessons import (
     parse_lesson,
 )
 from kdlab.classroom.links import check_link, parse_board_link, parse_lab_link
+from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.methods.registry import METHODS
+from kdlab.serve.limits import check_cost
 from tests.unit.test_board_groups import run
 
 GOOD = """+++
@@ -66,7 +69,8 @@ def test_the_best_teacher_lesson_hands_out_teachers_that_its_board_step_groups_w
     assert [group.values[0] for group in class_groups(runs, ("teacher",))] == list(teachers)
 
 
-def test_the_knowledge_lesson_hands_out_methods_that_fit_its_locked_student_and_groups_them_in_order():
+def test_the_knowledge_lesson_hands_out_methods_that_fit_its_locked_student_and_groups_them_in_order(monkeypatch):
+    monkeypatch.delenv("KDLAB_MAX_RUN_COST", raising=False)  # the default cap
     lesson = load_lesson(LESSONS_DIR / "8-what-else-can-a-teacher-give.md")
     assert (lesson.order, lesson.minutes, lesson.title) == (8, 15, "What else can a teacher give?")
     assert len(lesson.question.choices) == 4
@@ -78,6 +82,8 @@ def test_the_knowledge_lesson_hands_out_methods_that_fit_its_locked_student_and_
         link = parse_lab_link(params, 4000)
         assert link.problems == () and link.is_locked("soft") and link.is_locked("student")
         assert link.values["student"] == "cnn-small" and link.values["soft"] == params["soft"]
+        config = DistillConfig.build(**config_fields(link.values))  # at its method's cost, under the default cap
+        assert check_cost(config, link.values["train_size"], 0.0) > 0  # CostTooHigh otherwise
     assert parse_board_link(board.links(class_code="PHYS-7")[0][1]).values == {"vary": ("soft",)}
     runs = [run(soft=method, student="cnn-small", student_id=n) for n, method in enumerate(reversed(methods))]
     assert [group.values[0] for group in class_groups(runs, ("soft",))] == [m for m in METHODS if m in methods]
