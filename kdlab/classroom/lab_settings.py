@@ -302,6 +302,7 @@ LAB_SETTINGS = (
         "offered.",
         cli="method",
         cli_aliases=("--soft",),
+        cli_help="one that does not fit the teacher and the student stops the command with the reason",
         advanced=True,
         term="tckd-nckd",
     ),

@@ -114,6 +114,32 @@ def test_distill_method_json_carries_the_method_its_settings_and_the_feature_ter
     assert json.loads(alias.stdout)["method"]["settings"] == {"sp_weight": 1000.0}
 
 
+def test_distill_seeds_json_carries_each_seeds_feature_term(small_teacher):
+    completed = run_cli(
+        "distill",
+        "--teacher",
+        "lenet5",
+        "--teacher-epochs",
+        "8",
+        "--student",
+        "mlp-20x1",
+        "--epochs",
+        "1",
+        "--train-size",
+        "500",
+        "--method",
+        "rkd",
+        "--seeds",
+        "2",
+        "--json",
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["method"]["name"] == "rkd" and report["method"]["knowledge"] == "relation"
+    assert [run["seed"] for run in report["seeds"]["runs"]] == [0, 1]
+    assert all(run["feature_loss"] >= 0 for run in report["seeds"]["runs"])
+
+
 def test_distill_refuses_an_unfit_pair_with_its_sentence_and_lists_every_method_in_help():
     completed = run_cli("distill", "--method", "at", "--student", "mlp-200x1")
     assert completed.returncode == 2 and completed.stdout == ""
