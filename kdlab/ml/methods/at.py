@@ -106,7 +106,7 @@ METHOD = Method(
         view=VIEW,
     ),
     knowledge="feature",
-    # Its run's training time over KD's (bench/method_cost.py, one thread, full MNIST, 10 epochs, CPU time on a
-    # loaded machine): 1.03x for cnn-small (1.06x and 1.26x in wall-clock time); only conv students fit it.
+    # Its run's training time over KD's (bench/method_cost.py, the lab's default run, one thread, full MNIST,
+    # the faster of two): 1.10x for cnn-small; only conv students fit it.
     cost=1.1,
 )
