@@ -272,9 +272,10 @@ def _stage(run: str, images: int) -> str:
     return f"{run}@{images}"
 
 
-def published_comparison(errors: dict[str, int | None]) -> list[dict]:
+def published_comparison(errors: dict[str, float | None], word: str = "errors") -> list[dict]:
     """One row per method the papers report: RepDistiller's and torchdistill's top-1 and its rank among the five
-    methods, beside our test errors on the first transfer set and their rank (fewest errors first)."""
+    methods, beside our test ``errors`` (a seed's, or the ``word`` "mean errors" over seeds) on the first transfer set
+    and their rank (fewest errors first)."""
     methods = ("kd", *TERMS)
     rows = []
     for run in methods:
@@ -285,7 +286,7 @@ def published_comparison(errors: dict[str, int | None]) -> list[dict]:
                 paper.append(f"{numbers['name']} {numbers[run]:.2f}% ({_rank(ranked, run)})")
         finished = [m for m in methods if errors.get(m) is not None]
         ranked = sorted(finished, key=lambda m: errors[m])
-        ours = f"{errors[run]:,} errors ({_rank(ranked, run)})" if run in finished else None
+        ours = f"{errors[run]:,g} {word} ({_rank(ranked, run)})" if run in finished else None
         rows.append(comparison_row(RUN_LABELS[run], "; ".join(paper), ours, "claim"))
     return rows
 
@@ -318,7 +319,13 @@ def knowledge_seeds(summaries: list[dict]) -> dict:
                 "verdict": knowledge_verdict(row["train_size"], spreads, against),
             }
         )
-    return {"seeds": list(seeds), "rows": rows, "comparisons": comparisons}
+    means = {run: spread["mean"] for run, spread in rows[0]["errors"].items()}
+    return {
+        "seeds": list(seeds),
+        "rows": rows,
+        "comparisons": comparisons,
+        "comparison": published_comparison(means, "mean errors"),
+    }
 
 
 def knowledge_verdict(size: int, spreads: dict[str, dict], against: dict[str, dict[str, dict]]) -> str:
