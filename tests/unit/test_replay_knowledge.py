@@ -113,3 +113,5 @@ def test_command_line_knowledge_json_over_two_seeds(capsys, monkeypatch):
     assert summary["seeds"]["seeds"] == [1, 2] and len(summary["seeds"]["rows"]) == 1
     assert "With 150 transfer images:" in captured.err and "AT vs KD (150 images)" in captured.err
     assert "Test errors (seed 1): 150 images: alone " in captured.err
+    assert main(["replay", "knowledge", "--student", "mlp-200x1"]) == 2  # the pair is the replay's, fixed
+    assert "--student applies to the compression and decoupled replays only" in capsys.readouterr().err

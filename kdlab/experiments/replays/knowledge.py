@@ -414,7 +414,8 @@ REPLAY = Replay(
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already (as for the decoupled replay).
     teachers=lambda config, data: (),
     cost=knowledge_cost,
-    options={"teacher": "the lab's teacher (cnn-wide)", "student": "cnn-small, the student every method fits"},
+    # No --teacher or --student: cnn-small from cnn-wide is the pair every method fits (AT needs conv blocks in both,
+    # hints, RKD and SP a hidden layer), so the replay compares the methods and nothing else.
     over_seeds=knowledge_seeds,
     seeds=3,  # the verdict is read from the paired intervals, which one seed does not give
     budget_notes=KNOWLEDGE_NOTES,
