@@ -213,7 +213,7 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     summary = result.summary
     budget_caption(summary)
     sizes = " and ".join(f"{row['train_size']:,}" for row in summary["rows"])
-    st.caption(f"Every student learns on {sizes} transfer images in turn. {summary['weighting']}")
+    st.caption(f"Every student learns on {sizes} transfer images in turn, weighted as the tab's introduction says.")
     over = summary.get("seeds")
     if over:
         for row in over["rows"]:

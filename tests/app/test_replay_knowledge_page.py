@@ -24,7 +24,7 @@ def test_the_knowledge_tab_shows_the_verdict_the_bars_and_the_published_numbers(
     assert not app.exception, [error.value for error in app.exception]
     shown = texts(app.info)
     assert "**Verdict.** With 150 transfer images:" in shown and "Mean errors, fewest first:" in shown
-    assert "Each feature or relation term alone with the labels" in texts(app.caption)  # the weighting, declared
+    assert "Each feature or relation term alone with the labels" in texts(app.markdown)  # the weighting, declared
     paper = REPLAYS["knowledge"].paper_numbers["repdistiller"]
     (published,) = [
         frame.value

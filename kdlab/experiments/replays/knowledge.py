@@ -103,7 +103,10 @@ LOGITS_ALPHA = 0.5
 TERM_ALPHA = 0.0
 SMALL_TRANSFER_SET = 1_000
 WEIGHTING = (
-    f"KD at alpha = {LOGITS_ALPHA:g}, the replays' alpha: the labels and the teacher's outputs weigh the same. Each "
+    "**How the terms are weighted.** "
+    f"KD at alpha = {LOGITS_ALPHA:g}, the replays' alpha: the labels and the teacher's outputs weigh the same (at "
+    "0.9 the labels keep a tenth of the loss, and in the decoupled replay a term that says nothing of the right digit "
+    "then left the student worse than alone). Each "
     f"feature or relation term alone with the labels and without the outputs (alpha = {TERM_ALPHA:g}: CE + weight x "
     "term, at its paper's weight), as RepDistiller runs them, so each row is one kind of knowledge; RepDistiller's "
     f"KD row uses alpha = 0.9 (ours {LOGITS_ALPHA:g}). The combination, {SHORT_LABELS['combined']}, is KD at alpha = "
