@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+import torch
+
 from kdlab.experiments.distill import DistillConfig, train_student_pair
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import (
@@ -33,11 +35,11 @@ from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.progress import ProgressTracker
-from kdlab.ml.train import run_summary
+from kdlab.ml.train import TrainResult, run_summary
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.features import teacher_signal
-from kdlab.teachers.teacher import default_teacher_epochs
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 # Top-1 accuracy (%) as published. RepDistiller: CIFAR-100, resnet32x4 -> resnet8x4, its README's first table.
 # torchdistill: ImageNet (ILSVRC 2012), ResNet-34 -> ResNet-18, its benchmarks page (it has no FitNets, RKD or SP
@@ -195,43 +197,11 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
     progress.finish("teacher")
     rows, first = [], {}
     for size, indices in zip(config.train_sizes, sets):
-        transfer = data.train.subset(indices)
-        results = {}
-        for run in RUNS:
-            if teacher.status != "completed" or context.stopped:
-                break
-            lab = config.distill_config(run, size)
-            method = METHODS[lab.soft]
-            signal = None
-            if method.transfer is not None:  # read once per teacher and kept (kdlab.teachers.features)
-                kept = teacher_signal(teacher, method, config.student, data, cache_dir=context.cache_dir)
-                signal = {name: value[indices] for name, value in kept.items()}
-            kind = "baseline" if run == "baseline" else "distilled"
-            stage, label = _stage(run, len(indices)), f"{RUN_LABELS[run]}, {len(indices):,} images"
-            trained = train_student_pair(
-                teacher,
-                transfer,
-                indices,
-                data.test,
-                config.student,
-                lab.training,
-                runs={kind: stage},
-                soft=lab.soft,
-                method_settings=lab.method_settings,
-                on_start=lambda stage, label=label: progress.start(stage, label),
-                on_finish=progress.finish,
-                context=context.with_events(None),
-                signal=signal,
-            )
-            if kind not in trained:
-                break
-            results[run] = trained[kind]
-            if trained[kind].status == "stopped":
-                break
+        results = _teach_set(config, data, teacher, size, indices, progress, context)
         rows.append(
             {
                 "train_size": len(indices),
-                "class_counts": transfer.class_counts(),
+                "class_counts": data.train.subset(indices).class_counts(),
                 "errors": {run: results[run].evaluation.errors if run in results else None for run in RUNS},
                 "students": {run: run_summary(config.student, results.get(run)) for run in RUNS},
             }
@@ -268,6 +238,53 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
         logits["teacher"] = teacher.test_logits
     students = keep_students({run: result.model for run, result in first.items()}, config.student)
     return ReplayResult("knowledge", summary, data.test.labels, logits, student_files=students)
+
+
+def _teach_set(
+    config: KnowledgeConfig,
+    data: MnistData,
+    teacher: Teacher,
+    size: int | None,
+    indices: torch.Tensor,
+    progress: ProgressTracker,
+    context: RunContext,
+) -> dict[str, TrainResult]:
+    """Every student of ``RUNS`` on the transfer set ``indices`` (asked as ``size``), one after another, until
+    one stops: each with its method, its alpha and, for a feature or relation term, the teacher's signal."""
+    transfer = data.train.subset(indices)
+    results = {}
+    for run in RUNS:
+        if teacher.status != "completed" or context.stopped:
+            break
+        lab = config.distill_config(run, size)
+        method = METHODS[lab.soft]
+        signal = None
+        if method.transfer is not None:  # read once per teacher and kept (kdlab.teachers.features)
+            kept = teacher_signal(teacher, method, config.student, data, cache_dir=context.cache_dir)
+            signal = {name: value[indices] for name, value in kept.items()}
+        kind = "baseline" if run == "baseline" else "distilled"
+        label = f"{RUN_LABELS[run]}, {len(indices):,} images"
+        trained = train_student_pair(
+            teacher,
+            transfer,
+            indices,
+            data.test,
+            config.student,
+            lab.training,
+            runs={kind: _stage(run, len(indices))},
+            soft=lab.soft,
+            method_settings=lab.method_settings,
+            on_start=lambda stage, label=label: progress.start(stage, label),
+            on_finish=progress.finish,
+            context=context.with_events(None),
+            signal=signal,
+        )
+        if kind not in trained:
+            break
+        results[run] = trained[kind]
+        if trained[kind].status == "stopped":
+            break
+    return results
 
 
 def _stage(run: str, images: int) -> str:
