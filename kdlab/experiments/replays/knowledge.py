@@ -382,8 +382,9 @@ def knowledge_verdict(size: int, spreads: dict[str, dict], against: dict[str, di
         sentences.append(f"{names(worse)} did worse than KD, beyond the spread.")
     if within:
         sentences.append(
-            f"{names(within)} {'is' if len(within) == 1 else 'are'} within the spread of KD: the seed "
-            "decides between them."
+            f"{names(within)} {'is' if len(within) == 1 else 'are'} within the spread of KD: "
+            f"{'its interval holds' if len(within) == 1 else 'their intervals hold'} 0, so these seeds cannot tell "
+            f"{'it' if len(within) == 1 else 'them'} from KD."
         )
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
     sentences.append(
