@@ -116,3 +116,12 @@ def test_command_line_knowledge_json_over_two_seeds(capsys, monkeypatch):
     assert "Test errors (seed 1): 150 images: alone " in captured.err
     assert main(["replay", "knowledge", "--student", "mlp-200x1"]) == 2  # the pair is the replay's, fixed
     assert "--student applies to the compression and decoupled replays only" in capsys.readouterr().err
+
+
+def test_the_replay_at_its_default_seeds_fits_the_default_cap(full_data):
+    """A class can run it (or the lesson's link can): its three seeds together within the cap of 20 default runs."""
+    from kdlab.serve.gate import replay_cost
+    from kdlab.serve.limits import default_run_cost
+
+    cost = replay_cost("knowledge", "quick", full_data) * REPLAYS["knowledge"].seeds / default_run_cost()
+    assert 1 < cost <= 20
