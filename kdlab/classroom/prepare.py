@@ -420,15 +420,16 @@ def _follow(runner: JobRunner, job, label: str, emit) -> None:
 
 
 def _warm_replays(data: MnistData, names: dict[str, str], purpose: str, emit) -> Step:
-    """Run each of the lessons' replays once at the quick budget through the page's own path
-    (``kdlab.serve.gate.admit_replay``), so that a class's presses answer from the replay cache."""
+    """Run each of the lessons' replays once at the quick budget and the page's default seeds (``Replay.seeds``)
+    through the page's own path (``kdlab.serve.gate.admit_replay``), so that a class's presses answer from the replay
+    cache."""
     started = time.perf_counter()
     runner = JobRunner(max_concurrent=1)
     outcomes = []
     for name in names:
         label = f"Replay {name} (quick budget)"
         try:
-            ticket = admit_replay(runner, name, "quick", data, owner="prepare", capped=False)
+            ticket = admit_replay(runner, name, "quick", data, owner="prepare", seeds=REPLAYS[name].seeds, capped=False)
         except ValueError as error:
             outcomes.append(f"{name} failed ({error})")
             continue

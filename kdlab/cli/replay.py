@@ -9,6 +9,7 @@ from kdlab.cli.common import UserError, add_data_arguments, log, stage_printer
 from kdlab.cli.seeds import seed_count
 from kdlab.experiments.replays import BUDGETS, REPLAYS, format_value, replay_config, run_over_seeds, run_replay
 from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
+from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.experiments.replays.over_seeds import comparison_line
 from kdlab.experiments.replays.registry import seeded_replays
 from kdlab.ml.context import RunContext
@@ -58,9 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds",
         type=seed_count,
-        default=1,
         help=f"{', '.join(seeded_replays())}: repeat at seeds --seed, +1, ... (1 to 5): each number with its "
-        "spread, and which differences are bigger than it",
+        "spread, and which differences are bigger than it (default: "
+        + ", ".join(f"{name} {REPLAYS[name].seeds}" for name in seeded_replays())
+        + ")",
     )
     parser.add_argument("--fresh", action="store_true", help=option_help("fresh"))
     parser.add_argument("--teacher", help=option_help("teacher"))
@@ -77,19 +79,20 @@ def run(args: argparse.Namespace) -> dict:
             f"--{refused} applies to the {' and '.join(takers(refused))} replays only; {args.name} uses the "
             "paper's networks."
         )
-    if args.seeds > 1 and replay.over_seeds is None:
-        raise UserError(f"--seeds applies to the {' and '.join(seeded_replays())} replays, which compare settings.")
+    seeds = replay.seeds if args.seeds is None else args.seeds
+    if seeds > 1 and replay.over_seeds is None:
+        raise UserError(f"--seeds applies to the {', '.join(seeded_replays())} replays, which compare settings.")
     config = replay_config(args.name, args.budget, seed=args.seed, **chosen)  # a bad setting fails before data loads
     data = load_mnist(args.data_dir)
     log(f"Replay {args.name} ({replay.title}), {args.budget} budget. Data: {data.source.label}")
     # --fresh means nothing to a replay that caches no result, so it is ignored there rather than refused.
     options = {"use_cache": not args.fresh} if "fresh" in replay.options else {}
-    if args.seeds > 1:
+    if seeds > 1:
         try:
             summary = run_over_seeds(
                 args.name,
                 config,
-                args.seeds,
+                seeds,
                 lambda seeded: (
                     run_replay(
                         args.name, data, config=seeded, context=RunContext(on_event=stage_printer()), **options
@@ -108,6 +111,9 @@ def run(args: argparse.Namespace) -> dict:
         log(f"Over seeds {', '.join(map(str, summary['seeds']['seeds']))}, paired by seed:")
         for row in summary["seeds"]["comparisons"]:
             log("  " + comparison_line(row))
+        for row in summary["seeds"].get("rows", []):
+            if "verdict" in row:
+                log("  " + row["verdict"])
     log(budget_line(summary))
     return summary
 
@@ -139,6 +145,19 @@ def budget_line(summary: dict) -> str:
             f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
             f"{budget['student_epochs']} epochs. Test errors: {students}. Teacher's mean 1 - p_target at "
             f"T = {summary['config']['temperature']:g}: {'-' if weight is None else f'{weight:.2%}'}. {done}."
+        )
+    if summary["replay"] == "knowledge":
+        rows = " ".join(
+            f"{row['train_size']:,} images: "
+            + "; ".join(
+                f"{KNOWLEDGE_LABELS[run]} {'-' if errors is None else errors}" for run, errors in row["errors"].items()
+            )
+            + "."
+            for row in summary["rows"]
+        )
+        return (
+            f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
+            f"{budget['student_epochs']} epochs. Test errors (seed {summary['config']['seed']}): {rows} {done}."
         )
     cached = ", from the cache." if summary.get("from_cache") else "."
     return (

@@ -251,3 +251,52 @@ def decoupled_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
         **LAYOUT,
     )
     return figure
+
+
+KNOWLEDGE_SET_COLORS = (ROLE_COLORS["distilled"], OKABE_ITO["sky_blue"])  # the lab's transfer set, the small one
+
+
+def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
+    """Test error (%) of each student (``labels``: run -> bar label), one group of bars per transfer set, from a
+    ``knowledge`` replay summary: over seeds the mean with its 95% t-interval, else the one seed's errors."""
+    total = summary["data"]["test_size"]
+    over = summary.get("seeds", {}).get("rows")
+    figure = go.Figure()
+    for index, row in enumerate(summary["rows"]):
+        runs = list(labels)
+        if over:
+            spreads = over[index]["errors"]
+            means = [spreads[run]["mean"] for run in runs]
+            intervals = [spreads[run]["interval_95"] or [spreads[run]["mean"]] * 2 for run in runs]
+            error_y = dict(
+                type="data",
+                array=[_percent(high - mean, total) for mean, (_, high) in zip(means, intervals)],
+                arrayminus=[_percent(mean - low, total) for mean, (low, _) in zip(means, intervals)],
+            )
+            text = [f"{mean:,.0f}" for mean in means]
+        else:
+            means, error_y = [row["errors"][run] for run in runs], None
+            text = ["-" if value is None else f"{value:,}" for value in means]
+        figure.add_trace(
+            go.Bar(
+                name=f"{row['train_size']:,} transfer images",
+                x=[labels[run] for run in runs],
+                y=[_percent(value, total) for value in means],
+                error_y=error_y,
+                marker_color=KNOWLEDGE_SET_COLORS[index % len(KNOWLEDGE_SET_COLORS)],
+                text=text,
+                textposition="inside",
+            )
+        )
+    seeds = (
+        f"mean over seeds {', '.join(map(str, summary['seeds']['seeds']))} with the 95% interval"
+        if over
+        else "one seed"
+    )
+    figure.update_layout(
+        barmode="group",
+        title=f"Test error of the same student taught each way ({seeds})",
+        yaxis_title="test error (%)",
+        **LAYOUT,
+    )
+    return figure

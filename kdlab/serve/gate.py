@@ -131,7 +131,7 @@ def replay_cost(name: str, budget: str, data: MnistData) -> float:
     """The students' work of replay ``name`` at ``budget`` on ``data`` (its ``Replay.cost``, from the sizes its
     config gives). Its teacher is shared work (see the module docstring). On full MNIST, in default runs: quick
     table 48, omit-3 19.8, only-7-8 4.5, temperature-width 6.7, compression 2.5, decoupled 1.2; the full budget
-    3.8 to 325 (2026-12-03)."""
+    3.8 to 325 (2026-12-03); knowledge 7.4 a seed (2026-12-07)."""
     replay = get_replay(name)
     return replay.cost(replay.config(budget), data)
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
@@ -206,6 +207,31 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
     )
 
 
+def render_knowledge(result: ReplayResult, key: str) -> None:
+    """How the terms were weighted, the verdict of each transfer set (over seeds), the students' errors as bars
+    and the published numbers beside ours."""
+    summary = result.summary
+    budget_caption(summary)
+    sizes = " and ".join(f"{row['train_size']:,}" for row in summary["rows"])
+    st.caption(f"Every student learns on {sizes} transfer images in turn, weighted as the tab's introduction says.")
+    over = summary.get("seeds")
+    if over:
+        for row in over["rows"]:
+            st.info(f"**Verdict.** {row['verdict']}")
+    else:
+        st.info(
+            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
+            "verdict, each difference with its paired interval."
+        )
+    st.plotly_chart(replay_plots.knowledge_figure(summary, KNOWLEDGE_LABELS), key=f"{key}.figure")
+    st.markdown(
+        f"**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on "
+        f"{summary['rows'][0]['train_size']:,} transfer images (test errors, the rank; fewest first). Theirs are "
+        "CIFAR-100 and ImageNet: the order, not the numbers, is what compares."
+    )
+    comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
+
+
 # Each replay's result, by its name (tests/unit/test_replay_registry.py: one renderer per replay, and no other).
 RENDERERS = {
     "table": render_table,
@@ -214,6 +240,7 @@ RENDERERS = {
     "temperature-width": render_temperature_width,
     "compression": bucila.render_compression,
     "decoupled": render_decoupled,
+    "knowledge": render_knowledge,
 }
 
 

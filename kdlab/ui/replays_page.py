@@ -67,7 +67,7 @@ def seeds_control(name: str, slot: str) -> int:
         "Seeds: repeat the replay",
         1,
         REPLAY_SEEDS,
-        1,
+        min(REPLAYS[name].seeds, REPLAY_SEEDS),
         key=f"{slot}.seeds",
         help="Runs the whole replay at seeds 0, 1, ...: each number with its spread, and which differences are "
         "bigger than what changing the seed does. Each seed takes as long as the replay.",

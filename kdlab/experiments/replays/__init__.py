@@ -18,6 +18,9 @@ afterwards without retraining.
 - ``decoupled`` (``decoupled.py``): Zhao et al. (2022), where the dark knowledge lives: the lab's
   student alone, with KD, with its target-class part only (TCKD), its non-target part only (NCKD)
   and with both reweighted (DKD).
+- ``knowledge`` (``knowledge.py``): which knowledge transfers? A small conv student alone, with KD, with each
+  feature (hints, AT) or relation (RKD, SP) term and with KD + AT, on the lab's transfer set and on 1,000 images,
+  over 3 seeds, beside RepDistiller's and torchdistill's published numbers.
 
 Each module declares its replay (``replay.Replay``: title, the paper's numbers, config, run, teachers,
 cost, words for the page) and ``registry.REPLAYS`` lists them; the command line, the page, ``kdlab prepare``
@@ -49,6 +52,7 @@ from kdlab.experiments.replays.config import (
     get_budget,
 )
 from kdlab.experiments.replays.decoupled import DecoupledConfig, decoupled_config, replay_decoupled
+from kdlab.experiments.replays.knowledge import KnowledgeConfig, knowledge_config, replay_knowledge
 from kdlab.experiments.replays.missing_digits import replay_missing_digits, replay_omit_3, replay_only_7_8
 from kdlab.experiments.replays.paper import BUCILA, PAPER, ZHAO
 from kdlab.experiments.replays.registry import REPLAYS, get_replay, replay_config, run_over_seeds, run_replay
@@ -69,8 +73,11 @@ __all__ = [
     "CompressionBudget",
     "CompressionConfig",
     "DecoupledConfig",
+    "KnowledgeConfig",
     "ZHAO",
     "decoupled_config",
+    "knowledge_config",
+    "replay_knowledge",
     "replay_decoupled",
     "compression_config",
     "replay_compression",

@@ -9,5 +9,13 @@ from __future__ import annotations
 PAPER = "Hinton, Vinyals & Dean (2015), Distilling the Knowledge in a Neural Network, section 3"
 BUCILA = "Bucila, Caruana & Niculescu-Mizil (2006), Model compression, KDD"
 ZHAO = "Zhao, Cui, Song, Qiu & Liang (2022), Decoupled Knowledge Distillation, CVPR"
+REPDISTILLER = (
+    "Tian, Krishnan & Isola (2020), Contrastive Representation Distillation, ICLR: the RepDistiller benchmark "
+    "(github.com/HobbitLong/RepDistiller, README)"
+)
+TORCHDISTILL = (
+    "Matsubara (2021), torchdistill, RRPR workshop: its ImageNet benchmark "
+    "(github.com/yoshitomo-matsubara/torchdistill, docs/source/benchmarks.rst)"
+)
 PAPER_TEST_SIZE = 10_000
 PAPER_TEST_THREES = 1_010

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from kdlab.experiments.replays import bucila, decoupled, missing_digits, table, temperature_width
+from kdlab.experiments.replays import bucila, decoupled, knowledge, missing_digits, table, temperature_width
 from kdlab.experiments.replays.common import ReplayResult
 from kdlab.experiments.replays.over_seeds import seeded_configs
 from kdlab.experiments.replays.replay import Replay
@@ -20,6 +20,7 @@ REPLAYS: dict[str, Replay] = {
         temperature_width.REPLAY,
         bucila.REPLAY,
         decoupled.REPLAY,
+        knowledge.REPLAY,
     )
 }
 

@@ -50,6 +50,9 @@ class Replay:
     # The summary of several seeds' summaries (spreads, paired comparisons), for a replay that compares
     # settings; None: ``--seeds`` does not apply.
     over_seeds: Callable[[list[dict]], dict] | None = None
+    # How many seeds a run repeats unless told (the command line's --seeds, the page's Seeds slider); above 1 only
+    # with ``over_seeds``.
+    seeds: int = 1
     # What each budget means for this replay, where the shared budget note does not say it (its tab's caption).
     budget_notes: Mapping[str, str] = field(default_factory=dict)
     run_labels: Mapping[str, str] = field(default_factory=dict)  # its run names in words, where not a role's
