@@ -12,14 +12,14 @@ from kdlab.classroom.links import parse_lab_link
 from kdlab.cli.core import add_distill_arguments
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
-from kdlab.ml.methods import at, dkd, hints, kd, nckd, rkd, sp, tckd
+from kdlab.ml.methods import at, dkd, hints, kd, logits, nckd, rkd, sp, tckd
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.serve.keys import NOT_IN_BASELINE, baseline_identity
 
 
 def test_every_method_module_is_registered_once_under_its_own_name():
-    modules = (kd, tckd, nckd, dkd, hints, at, rkd, sp)
-    names = ["kd", "tckd", "nckd", "dkd", "hints", "at", "rkd", "sp"]
+    modules = (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp)
+    names = ["kd", "tckd", "nckd", "dkd", "logits", "hints", "at", "rkd", "sp"]
     assert list(METHODS) == [module.METHOD.name for module in modules] == names
     assert all(METHODS[module.METHOD.name] is module.METHOD for module in modules)
     assert all(method.label and method.summary and method.formula for method in METHODS.values())
@@ -41,7 +41,7 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
     assert [row.url for row in LAB_SETTINGS].count("beta") == 1
     link = parse_lab_link({"soft": "dkd", "beta": "4"}, 4000)
     assert link.values["soft"] == "dkd" and link.values["beta"] == 4.0
-    assert "is not a method (kd, tckd, nckd, dkd, hints, at, rkd, sp)" in " ".join(
+    assert "is not a method (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp)" in " ".join(
         parse_lab_link({"soft": "fitnets"}, 4000).problems
     )
 
@@ -78,6 +78,9 @@ def test_each_methods_loss_anatomy_draws_exactly_the_parts_its_objective_weighs(
     student, teacher, labels = torch.randn(6, 10), torch.randn(6, 10), torch.randint(0, 10, (6,))
     for name, method in METHODS.items():
         logits_objective = method.objective(teacher, 4.0, 0.5, method.setting_values({}))  # a feature method's KD part
+        if not hasattr(logits_objective, "soft_parts"):  # a soft term that is not KL (logit matching): no parts
+            assert method.anatomy == (), name
+            continue
         tckd_part, nckd_part = logits_objective.soft_parts(student, labels, torch.arange(6))
         weighed = {part for part, value in (("tckd", tckd_part), ("nckd", nckd_part)) if value > 0}
         assert {part for part, _ in method.anatomy} == weighed, name
