@@ -23,7 +23,7 @@ from kdlab.ml.stacked import StackMember
 from kdlab.ml.train import TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
-from kdlab.teachers.features import teacher_signal
+from kdlab.teachers.features import transfer_signal
 from kdlab.teachers.teacher import Teacher
 
 # The default pair tells the story the Home page tells: a big, accurate teacher (1.1 M parameters,
@@ -217,7 +217,7 @@ def train_student_pair(
             through ``kdlab.serve.stacking``); a run after a stopped one is dropped, as if never started.
             None: one after another with ``train_models``.
         signal: a feature- or relation-based method's teacher signal for the transfer images
-            (``kdlab.teachers.features.teacher_signal`` indexed by ``indices``); None reads it from the teacher.
+            (``kdlab.teachers.features.transfer_signal``); None reads it from the teacher.
 
     Returns:
         The students that trained, by kind ("distilled", "baseline").
@@ -339,8 +339,7 @@ def run_distillation(
     signal = None
     if method.transfer is not None and "distilled" in runs:
         emit(StageEvent("teacher", f"Reading the teacher's features for {method.label} ..."))
-        kept = teacher_signal(teacher, method, config.student, data, cache_dir=context.cache_dir)
-        signal = {name: value[indices] for name, value in kept.items()}
+        signal = transfer_signal(teacher, method, config.student, data, indices, cache_dir=context.cache_dir)
     trained = train_student_pair(
         teacher,
         transfer,

@@ -88,6 +88,23 @@ def teacher_signal(
         return signal
 
 
+def transfer_signal(
+    teacher: Teacher,
+    method: Method,
+    student: str,
+    data: MnistData,
+    indices: torch.Tensor,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+) -> dict[str, torch.Tensor] | None:
+    """``teacher_signal`` for the transfer images ``indices`` of ``data.train``, as the training loop takes it
+    (indexed like the teacher's logits); None for a method without a signal."""
+    if method.transfer is None:
+        return None
+    kept = teacher_signal(teacher, method, student, data, cache_dir=cache_dir)
+    return {name: value[indices] for name, value in kept.items()}
+
+
 def _load(path: Path, stamp: str, images: int) -> dict[str, torch.Tensor] | None:
     """The signal kept at ``path`` for the teacher ``stamp``, or None (missing, corrupt, another teacher's)."""
     try:

@@ -38,7 +38,7 @@ from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import TrainResult, run_summary
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
-from kdlab.teachers.features import teacher_signal
+from kdlab.teachers.features import transfer_signal
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 # Top-1 accuracy (%) as published. RepDistiller: CIFAR-100, resnet32x4 -> resnet8x4, its README's first table.
@@ -267,11 +267,8 @@ def _teach_set(
         if teacher.status != "completed" or context.stopped:
             break
         lab = config.distill_config(run, size)
-        method = METHODS[lab.soft]
-        signal = None
-        if method.transfer is not None:  # read once per teacher and kept (kdlab.teachers.features)
-            kept = teacher_signal(teacher, method, config.student, data, cache_dir=context.cache_dir)
-            signal = {name: value[indices] for name, value in kept.items()}
+        # read once per teacher and kept (kdlab.teachers.features); None for KD and the student alone
+        signal = transfer_signal(teacher, METHODS[lab.soft], config.student, data, indices, cache_dir=context.cache_dir)
         kind = "baseline" if run == "baseline" else "distilled"
         label = f"{RUN_LABELS[run]}, {len(indices):,} images"
         trained = train_student_pair(

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from kdlab.ml.features import BLOCK_TAPS, attention_map
-from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureTransfer, Shapes
 from kdlab.ml.methods.views import FeatureView
@@ -82,11 +82,8 @@ METHOD = Method(
     label="AT",
     summary="attention transfer: KD plus copying where the teacher's conv blocks look",
     formula="AT = beta_at * sum_j mean (Q_s^j - Q_t^j)^2, Q = normalised sum_c |A_c|^2",
-    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
-    anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
-    ),
+    objective=kd.METHOD.objective,  # the term is added to classical KD's loss
+    anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="at_weight",

@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from kdlab.ml.features import EMBEDDING
-from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
-from kdlab.ml.methods.transfer import FeatureTransfer, Shapes
+from kdlab.ml.methods.transfer import FeatureTransfer, Shapes, last_hidden_layer
 from kdlab.ml.methods.views import FeatureView
 
 HINT_WEIGHT = 100.0  # RepDistiller's -b for FitNets (CIFAR-100)
@@ -95,11 +95,8 @@ METHOD = Method(
     label="Hints (FitNets)",
     summary="FitNets: KD plus a learned regressor from the student's last hidden layer to the teacher's",
     formula="hint = beta_hint * mean (r(u_s) - u_t)^2, r a learned linear regressor",
-    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
-    anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
-    ),
+    objective=kd.METHOD.objective,  # the term is added to classical KD's loss
+    anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="hint_weight",
@@ -124,7 +121,7 @@ METHOD = Method(
     ),
     transfer=FeatureTransfer(
         taps=(EMBEDDING,),
-        teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
+        teacher_signal=last_hidden_layer,
         term=_hint_term,
         part="distilled: hint term (the regressed hidden layer)",
         first_stage="hint_stage",

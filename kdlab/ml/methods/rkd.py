@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from kdlab.ml.features import EMBEDDING
-from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
-from kdlab.ml.methods.transfer import FeatureTransfer
+from kdlab.ml.methods.transfer import FeatureTransfer, last_hidden_layer
 from kdlab.ml.methods.views import FeatureView
 
 RKD_DISTANCE_WEIGHT = 25.0
@@ -128,11 +128,8 @@ METHOD = Method(
     label="RKD",
     summary="relational KD: KD plus copying the distances and angles between a batch's examples",
     formula="RKD = w_d * huber(psi_D^s - psi_D^t) + w_a * huber(psi_A^s - psi_A^t), over the batch's pairs and triplets",
-    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
-    anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
-    ),
+    objective=kd.METHOD.objective,  # the term is added to classical KD's loss
+    anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="rkd_distance",
@@ -155,7 +152,7 @@ METHOD = Method(
     ),
     transfer=FeatureTransfer(
         taps=(EMBEDDING,),
-        teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
+        teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: RelationTerm(settings["rkd_distance"], settings["rkd_angle"]),
         part="distilled: relation term (distances and angles in the batch)",
         view=VIEW,

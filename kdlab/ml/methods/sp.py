@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from kdlab.ml.features import EMBEDDING
-from kdlab.ml.losses import TeacherLoss
+from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
-from kdlab.ml.methods.transfer import FeatureTransfer
+from kdlab.ml.methods.transfer import FeatureTransfer, last_hidden_layer
 from kdlab.ml.methods.views import FeatureView
 
 SP_WEIGHT = 3000.0
@@ -64,11 +64,8 @@ METHOD = Method(
     label="SP",
     summary="similarity-preserving KD: KD plus copying which examples of a batch the teacher finds alike",
     formula="SP = gamma * ||G_s - G_t||_F^2 / B^2, G = row-normalised F F^T",
-    objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
-    anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
-    ),
+    objective=kd.METHOD.objective,  # the term is added to classical KD's loss
+    anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="sp_weight",
@@ -82,7 +79,7 @@ METHOD = Method(
     ),
     transfer=FeatureTransfer(
         taps=(EMBEDDING,),
-        teacher_signal=lambda features, student: {EMBEDDING: features[EMBEDDING].half()},
+        teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: SimilarityTerm(settings["sp_weight"]),
         part="distilled: similarity term (which examples look alike)",
         view=VIEW,

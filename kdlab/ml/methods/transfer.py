@@ -24,7 +24,7 @@ from torch import nn
 
 from kdlab.ml.data import ImageSet
 from kdlab.ml.events import Grid
-from kdlab.ml.features import BLOCK_TAPS, TAP_WORDS, FeatureHooks, feature_shapes, predict_features
+from kdlab.ml.features import BLOCK_TAPS, EMBEDDING, TAP_WORDS, FeatureHooks, feature_shapes, predict_features
 from kdlab.ml.losses import KDLoss
 from kdlab.ml.methods.views import FeatureView, LiveView, Shapes
 
@@ -90,6 +90,12 @@ class FeatureTransfer:
                 needs = "the conv blocks' feature maps" if blocks else " and ".join(TAP_WORDS[tap] for tap in missing)
                 return f"{label} matches {needs}, and the {network} {name} has none: choose a network with them."
         return ""
+
+
+def last_hidden_layer(features: dict[str, torch.Tensor], student: Shapes) -> dict[str, torch.Tensor]:
+    """The teacher signal of hints, RKD and SP: the teacher's last hidden layer as it is, kept in float16 (half
+    the memory; the terms' gaps are far above its precision), whatever the student."""
+    return {EMBEDDING: features[EMBEDDING].half()}
 
 
 class FeatureObjective:
