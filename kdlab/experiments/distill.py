@@ -20,6 +20,7 @@ from kdlab.ml.losses import LabelsLoss
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.ml.models import build_model, canonical_architecture
 from kdlab.ml.stacked import StackMember
+from kdlab.ml.temperature import SCHEDULES
 from kdlab.ml.train import TrainResult, run_summary, train_models
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -77,6 +78,10 @@ class DistillConfig(HoldsTraining):
     rkd_distance: float | None = None
     rkd_angle: float | None = None
     sp_weight: float | None = None
+    # How T softens the logits (``kdlab.ml.temperature``), for a method that softens by T: each sample's logits
+    # z-scored first (Sun et al. 2024), and T constant, annealed or learned over the run.
+    standardise: bool = False
+    schedule: str = "constant"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
@@ -89,6 +94,20 @@ class DistillConfig(HoldsTraining):
         if self.teacher_epochs is not None and not 1 <= self.teacher_epochs <= 100:
             raise ValueError(f"Teacher epochs must be 1 to 100 (got {self.teacher_epochs}).")
         self._check_soft()
+        self._check_softening()
+
+    def _check_softening(self) -> None:
+        """The schedule one kdlab knows; standardising and a schedule only for a method that softens by T."""
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown temperature schedule '{self.schedule}': choose one of {', '.join(SCHEDULES)}.")
+        if not isinstance(self.standardise, bool):
+            raise ValueError(f"standardise is on or off (got {self.standardise!r}).")
+        method = METHODS[self.soft]
+        if (self.standardise or self.schedule != "constant") and not method.softened:
+            raise ValueError(
+                f"{method.label} has no temperature: standardised logits and a {self.schedule} schedule need a "
+                "method that softens by T (choose KD, or keep the schedule constant and the logits raw)."
+            )
 
     @property
     def method_settings(self) -> dict[str, float | None]:
@@ -195,6 +214,8 @@ def train_student_pair(
     context: RunContext | None = None,
     together: Callable[[list[StackMember], ImageSet], list[TrainResult]] | None = None,
     signal: dict[str, torch.Tensor] | None = None,
+    standardise: bool = False,
+    schedule: str = "constant",
 ) -> dict[str, TrainResult]:
     """The core experiment: ``student`` distilled from ``teacher`` and/or trained alone, one after the other.
 
@@ -218,6 +239,7 @@ def train_student_pair(
             None: one after another with ``train_models``.
         signal: a feature- or relation-based method's teacher signal for the transfer images
             (``kdlab.teachers.features.transfer_signal``); None reads it from the teacher.
+        standardise, schedule: how T softens the distilled run's logits (``DistillConfig``'s fields of those names).
 
     Returns:
         The students that trained, by kind ("distilled", "baseline").
@@ -246,6 +268,8 @@ def train_student_pair(
                 training.alpha,
                 soft,
                 **features,
+                standardise=standardise,
+                schedule=schedule,
                 **(method_settings or {}),
             )
             if kind == "distilled"
@@ -350,6 +374,8 @@ def run_distillation(
         runs=runs,
         soft=config.soft,
         method_settings=config.method_settings,
+        standardise=config.standardise,
+        schedule=config.schedule,
         on_start=announce,
         context=context,
         together=together,

@@ -54,6 +54,8 @@ class EvalEvent:
     # The distance between the student's and the teacher's sides of the method's live view on its fixed test digits
     # (``kdlab.ml.methods.views``); None for a method without one
     feature_distance: float | None = None
+    # The temperature at this point when a schedule moves it (``kdlab.ml.temperature``); None for a constant T
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)

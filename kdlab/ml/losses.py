@@ -18,6 +18,8 @@ from typing import NamedTuple, Protocol
 import torch
 import torch.nn.functional as F
 
+from kdlab.ml.temperature import softened_inputs
+
 
 class KDLoss(NamedTuple):
     """The total loss and its parts (each already weighted, so total = soft + hard + feature)."""
@@ -48,6 +50,7 @@ def kd_loss(
     targets: torch.Tensor,
     temperature: float,
     alpha: float,
+    standardise: bool = False,
 ) -> KDLoss:
     """Knowledge-distillation loss (Hinton, Vinyals & Dean 2015)::
 
@@ -64,11 +67,14 @@ def kd_loss(
         targets: (B,) integer class labels.
         temperature: T > 0; higher T softens both distributions.
         alpha: weight of the soft term, in [0, 1].
+        standardise: z-score both sides' logits per sample before the temperature in the soft term (Sun et al.
+            2024, ``kdlab.ml.temperature.standardised``); the labels' term keeps the raw logits.
 
     Returns:
         ``KDLoss(total, soft, hard)`` with ``total = soft + hard``.
     """
-    soft = alpha * soft_target_kl(student_logits, teacher_logits.detach(), temperature)
+    student, teacher = (softened_inputs(logits, standardise) for logits in (student_logits, teacher_logits.detach()))
+    soft = alpha * soft_target_kl(student, teacher, temperature)
     hard = (1.0 - alpha) * F.cross_entropy(student_logits, targets)
     return KDLoss(soft + hard, soft, hard)
 
@@ -104,7 +110,11 @@ class DecoupledKL(NamedTuple):
 
 
 def decoupled_kl(
-    student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor, temperature: float
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    targets: torch.Tensor,
+    temperature: float,
+    standardise: bool = False,
 ) -> DecoupledKL:
     """The KD soft term split as in Zhao et al. (CVPR 2022), "Decoupled Knowledge Distillation"::
 
@@ -121,11 +131,13 @@ def decoupled_kl(
         student_logits, teacher_logits: (B, C) raw outputs for the same images.
         targets: (B,) integer class labels.
         temperature: T > 0.
+        standardise: z-score both sides' logits per sample first (``kd_loss``'s ``standardise``).
 
     Returns:
         ``DecoupledKL(tckd, nckd, non_target_weight)``, each of shape (B,).
     """
-    teacher_logits = teacher_logits.detach()
+    student_logits = softened_inputs(student_logits, standardise)
+    teacher_logits = softened_inputs(teacher_logits.detach(), standardise)
     target_mask = F.one_hot(targets, student_logits.shape[1]).bool()  # (B, C)
 
     def parts(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -152,6 +164,7 @@ def decoupled_kd_loss(
     alpha: float,
     tckd_weight: float,
     nckd_weight: float,
+    standardise: bool = False,
 ) -> KDLoss:
     """Decoupled KD (Zhao et al. 2022) combined with the labels the way ``kd_loss`` is::
 
@@ -162,7 +175,7 @@ def decoupled_kd_loss(
     weighted per sample by the teacher's 1 - p_t, so a confident teacher silences its NCKD; DKD
     gives it a fixed weight instead. Each part is batch-averaged; the teacher gets no gradient.
     """
-    kl = decoupled_kl(student_logits, teacher_logits, targets, temperature)
+    kl = decoupled_kl(student_logits, teacher_logits, targets, temperature, standardise)
     soft = alpha * (tckd_weight * kl.tckd.mean() + nckd_weight * kl.nckd.mean())
     hard = (1.0 - alpha) * F.cross_entropy(student_logits, targets)
     return KDLoss(soft + hard, soft, hard)
@@ -198,17 +211,19 @@ class TeacherLoss:
     teacher_logits: torch.Tensor
     temperature: float
     alpha: float
+    standardise: bool = False  # z-score the logits of the soft term (``kd_loss``)
 
     def to(self, device: torch.device) -> TeacherLoss:
         return replace(self, teacher_logits=self.teacher_logits.to(device))
 
     def __call__(self, logits, model_index, labels, batch_index) -> KDLoss:
-        return kd_loss(logits[model_index], self.teacher_logits[batch_index], labels, self.temperature, self.alpha)
+        teacher = self.teacher_logits[batch_index]
+        return kd_loss(logits[model_index], teacher, labels, self.temperature, self.alpha, self.standardise)
 
     def soft_parts(self, student_logits: torch.Tensor, labels: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
         """(2,): the soft term's TCKD and NCKD parts as this loss weights them, batch means: alpha TCKD
         and alpha (1 - p_t) NCKD, which sum to the soft term (``decoupled_kl``)."""
-        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature)
+        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature, self.standardise)
         return self.alpha * torch.stack([kl.tckd.mean(), (kl.non_target_weight * kl.nckd).mean()])
 
 
@@ -222,6 +237,7 @@ class DecoupledTeacherLoss:
     alpha: float
     tckd_weight: float
     nckd_weight: float
+    standardise: bool = False  # z-score the logits of the soft term (``kd_loss``)
 
     def to(self, device: torch.device) -> DecoupledTeacherLoss:
         return replace(self, teacher_logits=self.teacher_logits.to(device))
@@ -235,11 +251,12 @@ class DecoupledTeacherLoss:
             self.alpha,
             self.tckd_weight,
             self.nckd_weight,
+            self.standardise,
         )
 
     def soft_parts(self, student_logits: torch.Tensor, labels: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
         """(2,): the soft term's TCKD and NCKD parts as this loss weights them, batch means."""
-        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature)
+        kl = decoupled_kl(student_logits, self.teacher_logits[batch_index], labels, self.temperature, self.standardise)
         return self.alpha * torch.stack([self.tckd_weight * kl.tckd.mean(), self.nckd_weight * kl.nckd.mean()])
 
 

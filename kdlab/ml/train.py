@@ -307,6 +307,7 @@ class Loop:
                 *split,
                 feature,
                 distance,
+                getattr(self.objectives[index], "temperature_now", None),
             )
             self.histories[index].append(event)
             self.emits[index](event)
@@ -410,7 +411,8 @@ def _feature_of(part: KDLoss) -> torch.Tensor:
 def run_summary(architecture: str, result: TrainResult | None) -> dict | None:
     """A JSON-ready summary of one trained model (None stays None): the one builder every
     experiment's ``--json`` output uses for a run. A run with a feature or relation term (``KDLoss.feature``)
-    adds ``feature_loss``: the term at its last curve point."""
+    adds ``feature_loss``: the term at its last curve point; a run whose temperature a schedule moved adds
+    ``final_temperature``: T at its last curve point (a learned temperature's value)."""
     if result is None:
         return None
     last = result.history[-1] if result.history else None
@@ -422,4 +424,5 @@ def run_summary(architecture: str, result: TrainResult | None) -> dict | None:
         "train_seconds": round(result.seconds, 2),
         **result.evaluation.as_dict(),
         **({"feature_loss": last.feature_loss} if last is not None and last.feature_loss is not None else {}),
+        **({"final_temperature": round(last.temperature, 4)} if last is not None and last.temperature else {}),
     }

@@ -44,6 +44,7 @@ def curve_point(event: EvalEvent) -> dict:
         ({"tckd": event.tckd, "nckd": event.nckd} if event.tckd is not None else {})
         | ({"feature_loss": event.feature_loss} if event.feature_loss is not None else {})
         | ({"feature_distance": event.feature_distance} if event.feature_distance is not None else {})
+        | ({"temperature": round(event.temperature, 4)} if event.temperature is not None else {})
     )
 
 

@@ -100,6 +100,8 @@ NOT_IN_BASELINE = (
     "alpha",
     "soft",
     *method_settings(),
+    "standardise",
+    "schedule",
     "with_baseline",
 )
 

@@ -77,10 +77,12 @@ class TrainRequest:
         """What a run shares with the runs whose students train alike (the student and the settings that fix
         its shape and steps), for a runner that trains them together (``kdlab.serve.stacking``); None when
         its student cannot be stacked, when its method reads the student's layers (a feature- or relation-based
-        one), or when its teacher must train first (minutes the others would wait)."""
+        one), when a schedule moves its temperature, or when its teacher must train first (minutes the others would wait)."""
         config, training = self.config, self.config.training
         if self.plan["teacher"] or not stackable(config.student) or METHODS[config.soft].transfer is not None:
             return None  # a feature method's term reads the student's layers, which a stack has as one batched model
+        if config.schedule != "constant":
+            return None  # a schedule counts its run's steps, and a learned T trains beside the student's weights
         shape = (training.epochs, training.batch_size, training.evaluations_per_epoch, training.curve_test_images)
         return (config.student, len(self.transfer_indices), *shape)
 

@@ -67,4 +67,5 @@ METHOD = Method(
     formula="LM = 1/(2N) * sum_i (z_i - v_i)^2 on centred logits (no T)",
     objective=lambda teacher_logits, temperature, alpha, settings: LogitMatchingLoss(teacher_logits, alpha),
     dark_knowledge="Logit matching gives every wrong digit's logit the same weight as the right one's, at any T.",
+    softened=False,
 )

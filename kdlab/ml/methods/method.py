@@ -54,6 +54,9 @@ class Method:
     # A distilled run's training time over KD's for the same student (bench/method_cost.py): the cost cap and the
     # progress plan multiply the distilled run by it (``kdlab.experiments.plans.student_pair_plan``).
     cost: float = 1.0
+    # Whether the soft term softens the logits by T (and so takes standardised logits and a temperature schedule,
+    # ``kdlab.ml.temperature``): its objective is a dataclass with ``temperature`` and ``standardise`` fields.
+    softened: bool = True
 
     def unfit(self, teacher: str, student: str) -> str:
         """Why this method cannot distill ``student`` from ``teacher`` (architecture or teacher names), in one

@@ -131,12 +131,20 @@ class FeatureObjective:
         return self
 
     def parameters(self) -> list[nn.Parameter]:
-        """The term's own parameters (the hint regressor's), trained beside the student's."""
-        return list(self.term.parameters())
+        """The term's own parameters (the hint regressor's) and the logits' loss's (a learned temperature's),
+        trained beside the student's."""
+        return [*self.term.parameters(), *getattr(self.logits_loss, "parameters", list)()]
+
+    @property
+    def temperature_now(self) -> float | None:
+        """The logits' loss's temperature where the run is now, when a schedule moves it; None otherwise."""
+        return getattr(self.logits_loss, "temperature_now", None)
 
     def attach(self, model: nn.Module, total_steps: int) -> None:
         """Read ``model``'s taps at each forward pass from now on; the first ``first_stage`` of ``total_steps``
         train on the term alone."""
+        if hasattr(self.logits_loss, "attach"):  # a temperature schedule counts the steps
+            self.logits_loss.attach(model, total_steps)
         self.hooks = FeatureHooks(model, self.taps)
         self.stage_steps = round(self.first_stage * total_steps)
         self.steps = 0
