@@ -77,6 +77,8 @@ class DistillConfig(HoldsTraining):
     rkd_distance: float | None = None
     rkd_angle: float | None = None
     sp_weight: float | None = None
+    dist_inter: float | None = None
+    dist_intra: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "omit_classes", tuple(self.omit_classes))
