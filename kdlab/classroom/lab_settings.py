@@ -297,8 +297,8 @@ LAB_SETTINGS = (
         options=tuple(METHODS),
         option_labels={name: method.label for name, method in METHODS.items()},
         help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
-        + " (Zhao et al. 2022, Decoupled KD; Romero et al. 2015, FitNets; Zagoruyko & Komodakis 2017, AT; "
-        "Park et al. 2019, RKD; Tung & Mori 2019, SP). Only the methods that fit the teacher and the student are "
+        + " (Zhao et al. 2022, Decoupled KD; Huang et al. 2022, DIST; Romero et al. 2015, FitNets; Zagoruyko & "
+        "Komodakis 2017, AT; Park et al. 2019, RKD; Tung & Mori 2019, SP). Only the methods that fit the teacher and the student are "
         "offered.",
         cli="method",
         cli_aliases=("--soft",),

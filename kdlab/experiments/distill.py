@@ -78,6 +78,8 @@ class DistillConfig(HoldsTraining):
     rkd_distance: float | None = None
     rkd_angle: float | None = None
     sp_weight: float | None = None
+    dist_inter: float | None = None
+    dist_intra: float | None = None
     # How T softens the logits (``kdlab.ml.temperature``), for a method that softens by T: each sample's logits
     # z-scored first (Sun et al. 2024), and T constant, annealed or learned over the run.
     standardise: bool = False

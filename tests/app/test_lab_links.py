@@ -168,3 +168,11 @@ def test_a_link_that_locks_an_unfit_method_warns_once_and_trains_kd():
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio(key="lab.soft").value == "kd" and at.radio(key="lab.soft").disabled
     assert len([w for w in at.warning if "soft=`at` does not fit this pair" in w.value]) == 1
+
+
+def test_a_dist_link_selects_dist_and_shows_its_two_weights():
+    at = open_alone(LAB, query={"soft": "dist", "dist_inter": "2", "advanced": "1"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "DIST" in at.radio(key="lab.soft").options and at.radio(key="lab.soft").value == "dist"
+    assert at.select_slider(key="lab.dist_inter").value == 2.0 and not at.select_slider(key="lab.dist_inter").disabled
+    assert at.select_slider(key="lab.dist_intra").value == 1.0 and at.select_slider(key="lab.beta").disabled

@@ -107,7 +107,7 @@ def test_a_link_with_one_setting_resets_the_others_to_the_defaults():
         ({"student": "gpt"}, "student=`gpt` is not a student kdlab knows"),
         (
             {"soft": "dark"},
-            "soft=`dark` is not a method (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp); using soft = kd",
+            "soft=`dark` is not a method (kd, tckd, nckd, dkd, logits, dist, hints, at, rkd, sp); using soft = kd",
         ),
         ({"beta": "3"}, "beta=`3` is not one of the lab's beta values (1, 2, 4, 8, 16)"),
         ({"lock": "T,colour"}, "lock=`colour` is not a setting of this page"),

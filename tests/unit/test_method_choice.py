@@ -32,7 +32,7 @@ def test_the_methods_offered_are_those_that_fit_the_pair_and_each_left_out_says_
     assert method_fit("cnn-wide", "cnn-small")[0] == tuple(METHODS)  # the lesson's pair: every method
     fitting, unfit = method_fit("cnn-wide", "mlp-200x1")
     assert "at" not in fitting and "hints" in fitting and "the student mlp-200x1 has none" in unfit["at"]
-    assert method_fit("ensemble:cnn*3", "mlp-200x1")[0] == ("kd", "tckd", "nckd", "dkd", "logits")
+    assert method_fit("ensemble:cnn*3", "mlp-200x1")[0] == ("kd", "tckd", "nckd", "dkd", "logits", "dist")
 
 
 def test_a_link_that_sets_or_locks_an_unfit_method_gets_one_warning_and_kd():

@@ -12,14 +12,14 @@ from kdlab.classroom.links import parse_lab_link
 from kdlab.cli.core import add_distill_arguments
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.losses import DecoupledTeacherLoss, TeacherLoss, decoupled_kl, kd_loss
-from kdlab.ml.methods import at, dkd, hints, kd, logits, nckd, rkd, sp, tckd
+from kdlab.ml.methods import at, dist, dkd, hints, kd, logits, nckd, rkd, sp, tckd
 from kdlab.ml.methods.registry import METHODS, method_settings, teacher_objective
 from kdlab.serve.keys import NOT_IN_BASELINE, baseline_identity
 
 
 def test_every_method_module_is_registered_once_under_its_own_name():
-    modules = (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp)
-    names = ["kd", "tckd", "nckd", "dkd", "logits", "hints", "at", "rkd", "sp"]
+    modules = (kd, tckd, nckd, dkd, logits, dist, hints, at, rkd, sp)
+    names = ["kd", "tckd", "nckd", "dkd", "logits", "dist", "hints", "at", "rkd", "sp"]
     assert list(METHODS) == [module.METHOD.name for module in modules] == names
     assert all(METHODS[module.METHOD.name] is module.METHOD for module in modules)
     assert all(method.label and method.summary and method.formula for method in METHODS.values())
@@ -41,7 +41,7 @@ def test_the_lab_the_links_and_the_command_line_offer_exactly_the_registered_met
     assert [row.url for row in LAB_SETTINGS].count("beta") == 1
     link = parse_lab_link({"soft": "dkd", "beta": "4"}, 4000)
     assert link.values["soft"] == "dkd" and link.values["beta"] == 4.0
-    assert "is not a method (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp)" in " ".join(
+    assert "is not a method (kd, tckd, nckd, dkd, logits, dist, hints, at, rkd, sp)" in " ".join(
         parse_lab_link({"soft": "fitnets"}, 4000).problems
     )
 

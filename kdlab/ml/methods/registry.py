@@ -8,14 +8,14 @@ from typing import Any
 import torch
 
 from kdlab.ml.features import feature_shapes
-from kdlab.ml.methods import at, dkd, hints, kd, logits, nckd, rkd, sp, tckd
+from kdlab.ml.methods import at, dist, dkd, hints, kd, logits, nckd, rkd, sp, tckd
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.transfer import FeatureObjective
 from kdlab.ml.methods.views import LiveView
 from kdlab.ml.temperature import ScheduledObjective, TemperatureSchedule
 
 METHODS: dict[str, Method] = {
-    module.METHOD.name: module.METHOD for module in (kd, tckd, nckd, dkd, logits, hints, at, rkd, sp)
+    module.METHOD.name: module.METHOD for module in (kd, tckd, nckd, dkd, logits, dist, hints, at, rkd, sp)
 }
 
 
