@@ -55,13 +55,15 @@ class ClassRun:
     batch_size: int | None = None
     method_settings: tuple[tuple[str, float], ...] = ()  # the method's own settings, defaults filled: (("beta", 8.0),)
     teacher_errors: int | None = None  # the teacher's test errors on the same test set; None: not in the summary
+    schedule: str = "constant"  # how T moves over the run (DistillConfig.schedule)
+    standardise: bool = False  # whether the soft term z-scores the logits (DistillConfig.standardise)
 
     @property
     def settings(self) -> tuple:
         """Everything but T, alpha and the seed that makes a run: runs that share it differ by those only."""
         return (
-            self.teacher, self.student, self.soft, self.method_settings, self.epochs, self.learning_rate, self.batch_size,
-            self.train_images, self.test_size,
+            self.teacher, self.student, self.soft, self.method_settings, self.schedule, self.standardise, self.epochs,
+            self.learning_rate, self.batch_size, self.train_images, self.test_size,
         )  # fmt: skip
 
     @property
@@ -122,6 +124,8 @@ def class_run(
         batch_size=config.get("batch_size"),
         method_settings=_method_settings(config),
         teacher_errors=(summary.get("teacher") or {}).get("test_errors"),
+        schedule=str(config.get("schedule", "constant")),
+        standardise=config.get("standardise") is True,
     )
 
 

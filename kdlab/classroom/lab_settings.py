@@ -16,12 +16,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
-from kdlab.classroom.values import in_range, one_of, parse_float, parse_int
+from kdlab.classroom.values import in_range, one_of, parse_float, parse_int, parse_switch
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.seeds import MAX_SEEDS
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
+from kdlab.ml.temperature import SCHEDULES
 from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
@@ -99,6 +100,20 @@ def check_soft(raw: str) -> tuple[str | None, str]:
     if name not in METHODS:
         return None, f"is not a method ({', '.join(METHODS)})"
     return name, ""
+
+
+def check_schedule(raw: str) -> tuple[str | None, str]:
+    """A temperature schedule by name (``kdlab.ml.temperature.SCHEDULES``: constant, annealed, learned)."""
+    name = raw.strip().lower()
+    if name not in SCHEDULES:
+        return None, f"is not a temperature schedule ({', '.join(SCHEDULES)})"
+    return name, ""
+
+
+def check_switch(raw: str) -> tuple[bool | None, str]:
+    """On or off: 1/0, on/off, true/false, yes/no."""
+    value = parse_switch(raw)
+    return (value, "") if value is not None else (None, "must be on or off (1 or 0)")
 
 
 def method_fit(teacher: str, student: str) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -307,6 +322,37 @@ LAB_SETTINGS = (
         term="tckd-nckd",
     ),
     *(method_setting(method, setting) for method, setting in method_settings().values()),
+    LabSetting(
+        url="schedule",
+        field="schedule",
+        label="Temperature schedule",
+        widget="radio",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_schedule(raw),
+        options=tuple(SCHEDULES),
+        option_labels={"constant": "constant T", "annealed": "annealed (T down to 1)", "learned": "learned (CTKD)"},
+        help="; ".join(f"{name}: {text}" for name, text in SCHEDULES.items())
+        + ". The curves draw T when it changes. Not for logit matching, which has no T.",
+        cli_help="a learned run's --json gives the temperature it ended at (final_temperature)",
+        advanced=True,
+        term="temperature",
+    ),
+    LabSetting(
+        url="standardise",
+        field="standardise",
+        label="Standardised logits (z-score before T)",
+        widget="radio",
+        section="Soft targets",
+        check=lambda setting, raw, count: check_switch(raw),
+        options=(False, True),
+        option_labels={False: "raw logits", True: "standardised"},
+        help="Each image's logits minus their mean, over their spread, before dividing by T (Sun et al. 2024): the "
+        "student matches how the teacher ranks the digits, not how big its logits are. T becomes a base "
+        "temperature; each image's own is T times its logits' spread (the explorer shows it). Sun et al. use T = 2.",
+        cli_help="on or off",
+        advanced=True,
+        term="temperature",
+    ),
     LabSetting(
         url="epochs",
         field="epochs",

@@ -33,6 +33,14 @@ def parse_float(raw: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+SWITCH_WORDS = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
+
+
+def parse_switch(raw: str) -> bool | None:
+    """An on/off value as a link or the command line writes it (1/0, on/off, true/false, yes/no); None otherwise."""
+    return SWITCH_WORDS.get(raw.strip().lower())
+
+
 def parse_int(raw: str) -> int | None:
     """A whole number from a URL string (``3.0`` counts), or None."""
     value = parse_float(raw)

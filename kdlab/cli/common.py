@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kdlab.classroom.values import parse_switch
 from kdlab.experiments.distill import StageEvent
 from kdlab.ml.events import EpochEvent, EventCallback
 from kdlab.ml.progress import ProgressEvent
@@ -67,6 +68,14 @@ def digit(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a digit 0-9") from None
     if not 0 <= value <= 9:
         raise argparse.ArgumentTypeError(f"{value} is not a digit 0-9")
+    return value
+
+
+def switch(text: str) -> bool:
+    """argparse type: on or off (1/0, on/off, true/false, yes/no)."""
+    value = parse_switch(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not on or off (1 or 0)")
     return value
 
 

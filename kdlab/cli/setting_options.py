@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting
-from kdlab.cli.common import train_size
+from kdlab.cli.common import switch, train_size
 from kdlab.cli.seeds import seed_count
 from kdlab.ml.config import HoldsTraining
 
 # The settings whose command-line value is not a plain number or name: the training set takes 'all', the
 # seeds a count the lab's slider bounds. Every other option's type is its default's (int, float or str).
-ARGUMENT_TYPES = {"train_size": train_size, "seeds": seed_count}
+ARGUMENT_TYPES = {"train_size": train_size, "seeds": seed_count, "standardise": switch}
 
 
 def config_value(config: HoldsTraining, field: str) -> object:

@@ -37,6 +37,8 @@ def test_good_values_become_the_controls_values():
             "soft": "DKD",
             "beta": "4",
             "seeds": "3",
+            "schedule": "Learned",
+            "standardise": "on",
         },
         TRAIN_COUNT,
     )
@@ -54,6 +56,8 @@ def test_good_values_become_the_controls_values():
         "train_size": 500,
         "seed": 7,
         "seeds": 3,
+        "schedule": "learned",
+        "standardise": True,
     } | {  # the other methods' own settings: their controls' values while greyed out, the defaults
         name: setting.default for name, (method, setting) in method_settings().items() if method.name != "dkd"
     }
@@ -178,6 +182,8 @@ def test_built_links_round_trip_and_never_carry_the_student_code():
         "soft": "nckd",
         **{name: setting.default for name, (_, setting) in method_settings().items()},  # greyed out: the defaults
         "seeds": 2,
+        "schedule": "annealed",
+        "standardise": True,
         "s": "secret-student-token-0123456789",
     }
     url = link_url(
