@@ -25,7 +25,7 @@ from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architectu
 from kdlab.ml.temperature import SCHEDULES
 from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
-TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0)
+TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0)  # 50: near the logit-matching limit
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 TRAIN_SIZES = (500, 1000, 2000, 5000, 10_000, 20_000, 30_000)
