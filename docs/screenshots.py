@@ -1,6 +1,7 @@
 """Take the docs' screenshots in headless Chromium: a lab result's compression card and the run's three models on
 a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), the explorer's
-look inside the teacher (``docs/images/explorer-attention.png``), and the live views of an attention run and of a
+look inside the teacher, its high-temperature limit and its standardised soft targets
+(``docs/images/explorer-attention.png``, ``explorer-limit.png``, ``explorer-standardised.png``), and the live views of an attention run and of a
 relational KD run (``docs/images/live-attention.png``, ``docs/images/live-relations.png``); ``--only`` takes one
 page's.
 
@@ -141,7 +142,8 @@ EXPLORER_LINK = "dark_knowledge?explorer.teacher=cnn-wide&digit=3"
 
 
 def take_explorer(url: str, out: Path) -> None:
-    """The explorer's look inside cnn-wide for the first test 3: its attention maps, feature maps and hidden layer."""
+    """The explorer's look inside cnn-wide for the first test 3 (its attention maps, feature maps and hidden layer),
+    then its high-temperature limit and its soft targets standardised."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -157,6 +159,18 @@ def take_explorer(url: str, out: Path) -> None:
             page.locator(".stPlotlyChart", has_text=title).first.wait_for()
         page.wait_for_timeout(3000)  # the charts draw
         page.screenshot(path=out / "explorer-attention.png", clip=clip_between(page, heading, hidden))
+        page.goto(f"{url}/{EXPLORER_LINK}&standardise=1")  # the toggle on, for the standardised soft targets
+        limit = page.get_by_text("The high-temperature limit").first
+        limit.wait_for()
+        table = page.get_by_text("The numbers as a table").first
+        page.locator(".stPlotlyChart", has_text="How close KD at T comes").first.wait_for()
+        toggle = page.get_by_text("Standardise the logits").first
+        effective = page.get_by_test_id("stMarkdown").filter(has_text="effective temperature of").first
+        page.locator(".stPlotlyChart", has_text="as they are and standardised").first.wait_for()
+        effective.wait_for()
+        page.wait_for_timeout(3000)  # the charts draw
+        page.screenshot(path=out / "explorer-limit.png", clip=clip_between(page, limit, table))
+        page.screenshot(path=out / "explorer-standardised.png", clip=clip_between(page, toggle, effective))
         browser.close()
 
 
@@ -215,7 +229,7 @@ def main() -> None:
                 names += ["lab-compression-card.png", "lab-your-digit.png"]
             if arguments.only in (None, "explorer"):
                 take_explorer(url, Path(arguments.out))
-                names.append("explorer-attention.png")
+                names += ["explorer-attention.png", "explorer-limit.png", "explorer-standardised.png"]
             if arguments.only in (None, "views"):
                 take_views(url, Path(arguments.out))
                 names += list(VIEW_LINKS)

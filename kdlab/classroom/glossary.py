@@ -51,6 +51,16 @@ TERMS = (
         "*distilled* student) and once from the labels alone.",
         words=r"students?",
     ),
+    # Before "Logit": a sentence's words are tried in this order, and "logit" alone would take "logit matching".
+    Term(
+        "Logit matching",
+        "logit-matching",
+        "Training the student to copy the teacher's scores (logits) themselves, with a squared error, after "
+        "taking away the mean of each image's ten scores. It is what distillation becomes at a very high temperature: at "
+        "T = 50 KD pushes the scores 0.99 of the way logit matching does (Hinton et al. 2015).",
+        advanced=True,
+        words=r"logit matching",
+    ),
     Term(
         "Logit",
         "logit",
@@ -208,6 +218,22 @@ TERMS = (
         "2019) or how similar (SP, Tung & Mori 2019) it finds each pair in a batch, not what it says about one digit.",
         advanced=True,
         words=r"relation-based distillation|relation-based",
+    ),
+    Term(
+        "Standardised logits",
+        "standardised-logits",
+        "Each digit's 10 scores z-scored before dividing by T: minus their mean, over their spread (Sun et al. "
+        "2024). The student then copies how the teacher's scores relate, not how big they are.",
+        advanced=True,
+        words=r"standardi[sz]ed logits|standardi[sz]e the logits|standardi[sz]ing",
+    ),
+    Term(
+        "Effective temperature",
+        "effective-temperature",
+        "The temperature standardised logits amount to for one digit: T times the spread (standard deviation) of "
+        "its scores. Example: T = 4 and scores spread by 6.7 soften like T = 27 on the raw scores.",
+        advanced=True,
+        words=r"effective temperatures?",
     ),
 )
 TERMS_BY_ANCHOR = {term.anchor: term for term in TERMS}

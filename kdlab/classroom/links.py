@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from kdlab.classroom.board_groups import GROUP_NAMES, MAX_GROUPING
 from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
-from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, value_text
+from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, parse_switch, value_text
 from kdlab.experiments.replays import REPLAYS
 from kdlab.ml.methods.registry import METHODS
 
@@ -37,7 +37,7 @@ MAX_SHOWN = 30  # characters of a bad value echoed back in a message
 MAX_VALUE_LENGTH = 200
 MAX_MESSAGES = 3  # a link's problems shown at most; one more line counts the rest
 
-EXPLORER_PARAMETERS = ("digit", "T")
+EXPLORER_PARAMETERS = ("digit", "T", "standardise")
 REPLAY_PARAMETERS = ("replay", "bias")
 ADVANCED = "advanced"  # the lab's and the explorer's: advanced=1 opens their Advanced sections
 # The lab's: what is locked, the class code, a prediction first, the Advanced section open, a result from the
@@ -251,7 +251,8 @@ def unfit_method(values: dict[str, object], defaults: Mapping[str, object]) -> s
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:
-    """The explorer's ``digit`` (0 to 9, shown by class) and ``T``, ``lock`` over those two, and ``advanced``."""
+    """The explorer's ``digit`` (0 to 9, shown by class), ``T``, ``standardise`` (on/off: the standardisation
+    toggle), ``lock`` over those three, and ``advanced``."""
     raws, problems = link_values(params, (*EXPLORER_PARAMETERS, "lock", ADVANCED))
     values = {}
     raw = raws.get("digit")
@@ -268,6 +269,13 @@ def parse_explorer_link(params: Mapping[str, object], default_temperature: float
             problems.append(f"T={shown(raw)} {why}; using T = {number_text(default_temperature)}")
         else:
             values["T"] = temperature
+    raw = raws.get("standardise")
+    if raw is not None:
+        standardise = parse_switch(raw)
+        if standardise is None:
+            problems.append(f"standardise={shown(raw)} is not 1 or 0; the logits are shown as they are")
+        else:
+            values["standardise"] = standardise
     locked, lock_problems = parse_lock(raws.get("lock"), list(EXPLORER_PARAMETERS))
     locked = frozenset(name for name in locked if name in values)  # a lock without a value locks nothing
     advanced, advanced_problem = parse_flag(raws.get(ADVANCED), ADVANCED)

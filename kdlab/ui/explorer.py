@@ -38,6 +38,7 @@ from kdlab.teachers.teacher import Teacher
 from kdlab.ui.assignment import apply_page_link
 from kdlab.ui.drawing import drawn_digit
 from kdlab.ui.explorer_features import render_teacher_features
+from kdlab.ui.explorer_temperature import render_limit, render_standardised
 from kdlab.ui.lesson_question import render_lesson_question
 from kdlab.ui.progress import follow_job
 from kdlab.ui.resources import get_data, teacher_or_stand_in
@@ -184,9 +185,11 @@ def similar_pairs_text(similarity: torch.Tensor, temperature: float) -> str:
 
 
 def set_from_link(name: str, value) -> None:
-    """?digit= shows that digit by class; ?T= sets the temperature."""
+    """?digit= shows that digit by class; ?T= sets the temperature; ?standardise= the standardisation toggle."""
     if name == "digit":
         st.session_state["explorer.mode"], st.session_state["explorer.digit"] = MODES[0], value
+    elif name == "standardise":
+        st.session_state["explorer.standardise"] = value
     else:
         st.session_state["explorer.temperature"] = value
 
@@ -374,7 +377,14 @@ def render_explorer_page() -> None:
             st.image(image, width=28 * IMAGE_ZOOM, caption=f"Test image #{index}, labelled {label}")
             member_logits = torch.stack([network.test_logits[index] for network in networks])  # (M, 10)
     if member_logits is not None:
-        render_digit(shown, member_logits, label, temperature, bars, words, link.advanced)
+        # The teacher's scores for the digit (10,): one network's own; an ensemble's, the log of its averaged
+        # probabilities at T = 1 (stored for the test digits)
+        if not teacher.is_ensemble:
+            teacher_row = member_logits[0]
+        else:
+            teacher_row = teacher.test_logits[index] if index is not None else teacher.predict(digit[None])[0]
+        render_digit(shown, member_logits, teacher_row, label, temperature, bars, words, link)
+        render_limit(shown.label, teacher, digit, teacher_row, temperature, TEMPERATURES, words)
         render_teacher_features(
             teacher, digit, words, source=shown.label, noun=shown.noun, stands_in_for=shown.stands_in_for
         )
@@ -387,14 +397,16 @@ def render_explorer_page() -> None:
 def render_digit(
     shown: ShownTeacher,
     member_logits: torch.Tensor,
+    teacher_row: torch.Tensor,
     label: int | None,
     temperature: float,
     bars,
     words: FirstUses,
-    advanced: bool,
+    link: ParsedLink,
 ) -> None:
     """One digit's soft targets (``member_logits`` (M, 10), one row per network) in bars and words, the
-    entropy curve and an ensemble's members; ``label`` None for a drawn digit."""
+    teacher's scores ``teacher_row`` (10,) standardised when the toggle is on, the entropy curve and an ensemble's
+    members; ``label`` None for a drawn digit."""
     member_softened = softened_probabilities(member_logits, temperature)  # (M, 10)
     plain = softened_probabilities(member_logits, 1.0).mean(0)  # (10,)
     softened = member_softened.mean(0)
@@ -403,6 +415,13 @@ def render_digit(
         log_scale = st.toggle("Log scale (shows the tiny probabilities at T = 1)", key="explorer.log")
         figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale)
         st.plotly_chart(with_source(figure, shown.label), key="explorer.bars")
-    render_explanation(shown, plain, softened, label, temperature, entropies, words, advanced)
+        if st.toggle(
+            "Standardise the logits" + (" (locked by the lesson's link)" if link.is_locked("standardise") else ""),
+            key="explorer.standardise",
+            disabled=link.is_locked("standardise"),
+            help="z-score the teacher's scores for each digit before dividing by T (Sun et al. 2024).",
+        ):
+            render_standardised(shown.teacher, teacher_row, label, temperature, words)
+    render_explanation(shown, plain, softened, label, temperature, entropies, words, link.advanced)
     if shown.teacher.is_ensemble:
         render_members(shown, member_softened, softened, temperature, label, log_scale)

@@ -10,6 +10,7 @@ from kdlab.plots.style import ROLE_NAMES
 from kdlab.runs.record import RunRecord, describe_outcome
 from kdlab.ui.feature_views import digit_images, render_view_figures, view_figures
 from kdlab.ui.resources import get_data
+from kdlab.ui.result_limit import render_run_limit
 
 
 def _accuracy(record: RunRecord, role: str) -> str:
@@ -93,6 +94,7 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
         )
     with losses:
         st.plotly_chart(plots.loss_anatomy(record.curves, record.config.get("soft", "kd")), key=f"{key}.loss")
+    render_run_limit(record)
     render_feature_view(record, key=f"{key}.feature")
 
     per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
