@@ -37,5 +37,5 @@ def render_run_limit(record: RunRecord) -> None:
             "T = 4, 20 and 50)."
         )
     if config.get("standardise"):
-        said += " Measured on the scores as they are; this run standardised them."
+        said += " This run standardised the scores, so the cosine is on each image's z-scored scores, as its soft term saw them."
     st.markdown(f"**{QUESTION}** {said}")
