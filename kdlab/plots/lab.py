@@ -199,7 +199,46 @@ def accuracy_curves(
     _zoom_accuracy_axis(figure, values + ([teacher_accuracy] if teacher_accuracy is not None else []))
     if total_epochs:
         figure.update_xaxes(range=[0, total_epochs * 1.02])
-    return _style(figure, title, "epoch", "test accuracy")
+    _style(figure, title, "epoch", "test accuracy")
+    return add_temperature(figure, curves.get("distilled") or [])
+
+
+TEMPERATURE_NAME = "temperature T (right axis)"
+
+
+def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) -> go.Figure:
+    """``figure`` with the distilled student's temperature T over the epochs (``temperature`` of its curve
+    ``points``: a scheduled run's, ``kdlab.ml.temperature``) on a second y axis at the right, from 0 so that a
+    doubling looks like one; dash-dotted with diamond markers and named, so it stays apart from the accuracy
+    lines without its colour. Nothing is added where no point carries a temperature (a constant T)."""
+    shown = [point for point in points if point.get("temperature") is not None]
+    if not shown:
+        return figure
+    figure.add_trace(
+        go.Scatter(
+            x=[point["epoch"] for point in shown],
+            y=[point["temperature"] for point in shown],
+            mode="lines+markers",
+            name=TEMPERATURE_NAME,
+            yaxis="y2",
+            line=dict(color=OKABE_ITO["reddish_purple"], width=3, dash="dashdot"),
+            marker=dict(size=6, symbol="diamond"),
+            hovertemplate="epoch %{x:.2f}: T = %{y:.3g}<extra>temperature</extra>",
+        )
+    )
+    top = max(point["temperature"] for point in shown)
+    figure.update_layout(
+        yaxis2=dict(
+            title_text="temperature T",
+            overlaying="y",
+            side="right",
+            range=[0, top * 1.1],
+            showgrid=False,
+            zeroline=False,
+        ),
+        margin_r=60,  # room for the right axis's numbers and title
+    )
+    return figure
 
 
 def _zoom_accuracy_axis(figure: go.Figure, values: Sequence[float]) -> None:
