@@ -203,14 +203,16 @@ def accuracy_curves(
     return add_temperature(figure, curves.get("distilled") or [])
 
 
-TEMPERATURE_NAME = "temperature T (right axis)"
+TEMPERATURE_NAME = "temperature T (lower panel)"
 
 
 def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) -> go.Figure:
-    """``figure`` with the distilled student's temperature T over the epochs (``temperature`` of its curve
-    ``points``: a scheduled run's, ``kdlab.ml.temperature``) on a second y axis at the right, from 0 so that a
-    doubling looks like one; dash-dotted with diamond markers and named, so it stays apart from the accuracy
-    lines without its colour. Nothing is added where no point carries a temperature (a constant T)."""
+    """``figure`` (``accuracy_curves``) with the distilled student's temperature T over the epochs (``temperature``
+    of its curve ``points``: a scheduled run's, ``kdlab.ml.temperature``) in a panel of its own under the accuracy,
+    on the same epochs, its axis from 0 so that a doubling looks like one; dash-dotted with diamond markers and
+    named, so it stays apart from the accuracy lines without its colour. A panel, not a second axis over the
+    accuracy: on a projector, T's line crossed the accuracy curves and the teacher's line. Nothing is added where no
+    point carries a temperature (a constant T)."""
     shown = [point for point in points if point.get("temperature") is not None]
     if not shown:
         return figure
@@ -228,15 +230,10 @@ def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) ->
     )
     top = max(point["temperature"] for point in shown)
     figure.update_layout(
-        yaxis2=dict(
-            title_text="temperature T",
-            overlaying="y",
-            side="right",
-            range=[0, top * 1.1],
-            showgrid=False,
-            zeroline=False,
-        ),
-        margin_r=60,  # room for the right axis's numbers and title
+        height=figure.layout.height + 140,
+        yaxis=dict(domain=[0.38, 1.0]),
+        yaxis2=dict(title_text="temperature T", domain=[0.0, 0.28], anchor="x", range=[0, top * 1.15]),
+        xaxis=dict(anchor="y2"),  # the epochs under the lower panel, shared by both
     )
     return figure
 

@@ -1,5 +1,5 @@
 """A learned temperature in the lab: a link sets the schedule and standardised logits, the caption under the formula
-says what T means then, the trained run's accuracy figure draws T on its right axis and the result says where T
+says what T means then, the trained run's accuracy figure draws T in a panel under it and the result says where T
 went; the runs page (a reload) shows the same."""
 
 import pytest

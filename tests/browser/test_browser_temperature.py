@@ -1,5 +1,5 @@
 """A learned temperature in headless Chromium, the way a student would meet it: a link sets the learned schedule
-(mlp-20x1 from the linear teacher); Train; the result's accuracy figure draws T on its right axis, and a sentence
+(mlp-20x1 from the linear teacher); Train; the result's accuracy figure draws T in a panel under it, and a sentence
 says where T went.
 
 The server runs offline on the sample with a temporary teacher cache (the linear teacher trains first, once)."""
@@ -36,6 +36,6 @@ def test_a_learned_temperature_run_draws_t_in_its_result(server, page):
     page.get_by_text("Result of run 1").wait_for(timeout=RUN_SECONDS * 1000)
     accuracy = page.locator(".st-key-lab-result-accuracy")
     accuracy.get_by_text(TEMPERATURE_NAME).wait_for()  # the trace's name in the figure's legend
-    accuracy.get_by_text("temperature T", exact=True).wait_for()  # the right axis's title
+    accuracy.get_by_text("temperature T", exact=True).wait_for()  # the lower panel's axis title
     page.get_by_text("T went from 4 to").wait_for()
     assert "(learned, CTKD" in page.get_by_text("T went from 4 to").inner_text()

@@ -1,5 +1,5 @@
-"""A scheduled run's temperature where a student sees it: the accuracy figure draws T on a second axis at the
-right (live, watched again and in the result; nothing new for a constant T) and the result says in a sentence
+"""A scheduled run's temperature where a student sees it: the accuracy figure draws T in a panel under the
+accuracy (live, watched again and in the result; nothing new for a constant T) and the result says in a sentence
 how T moved."""
 
 import pytest
@@ -26,14 +26,14 @@ def record(schedule: str, temperatures, temperature: float = 4.0, final: float |
     return RunRecord(run_id="r", number=1, created_at=0.0, status="completed", summary=summary, curves=curves)
 
 
-def test_a_scheduled_run_draws_its_recorded_temperatures_on_a_right_axis():
+def test_a_scheduled_run_draws_its_recorded_temperatures_in_a_panel_below():
     recorded = [3.9, 5.25, 7.6]
     figure = accuracy_curves({"distilled": points(recorded), "baseline": points()}, teacher_accuracy=0.92)
     traces = [trace for trace in figure.data if trace.name == TEMPERATURE_NAME]
     assert len(traces) == 1
     assert list(traces[0].y) == recorded and list(traces[0].x) == [0.5, 1.0, 1.5]
     assert traces[0].yaxis == "y2" and traces[0].line.dash == "dashdot"  # told apart by its dash, not colour alone
-    assert figure.layout.yaxis2.side == "right" and figure.layout.yaxis2.overlaying == "y"
+    assert figure.layout.yaxis2.domain[1] < figure.layout.yaxis.domain[0]  # a panel below the accuracy's
     assert figure.layout.yaxis2.range[0] == 0 and figure.layout.yaxis2.range[1] >= 7.6
     assert all(trace.yaxis in (None, "y") for trace in figure.data if trace.name != TEMPERATURE_NAME)
 
