@@ -1,13 +1,14 @@
 """Take the docs' screenshots in headless Chromium: a lab result's compression card and the run's three models on
 a drawn digit (``docs/images/lab-compression-card.png``, ``docs/images/lab-your-digit.png``), the explorer's
 look inside the teacher, its high-temperature limit and its standardised soft targets
-(``docs/images/explorer-attention.png``, ``explorer-limit.png``, ``explorer-standardised.png``), and the live views of an attention run and of a
-relational KD run (``docs/images/live-attention.png``, ``docs/images/live-relations.png``); ``--only`` takes one
-page's.
+(``docs/images/explorer-attention.png``, ``explorer-limit.png``, ``explorer-standardised.png``), the live views
+of an attention run and of a relational KD run (``docs/images/live-attention.png``,
+``docs/images/live-relations.png``), and a learned temperature drawn live on the curves
+(``docs/images/live-temperature.png``); ``--only`` takes one page's.
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
-    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--only lab|explorer|views]
+    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--only lab|explorer|views|temperature]
 
 ``--only explorer`` (or ``--only lab``) takes one page's screenshots.
 
@@ -203,13 +204,50 @@ def take_views(url: str, out: Path) -> None:
         browser.close()
 
 
+TEMPERATURE_LINK = (
+    "distillation_lab?teacher=cnn-wide&student=mlp-100x1&schedule=learned&epochs=16&train_size=10000&seed=11"
+)
+
+
+def take_temperature(url: str, out: Path) -> None:
+    """A learned-temperature run's live curves, photographed as the student alone starts: the distilled student's
+    whole T curve drawn in the panel under the accuracy."""
+    from playwright.sync_api import sync_playwright
+
+    from kdlab.plots.lab import TEMPERATURE_NAME
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/{TEMPERATURE_LINK}")
+        train = page.get_by_role("button", name="Train", exact=True)
+        train.wait_for()
+        page.wait_for_timeout(1000)
+        train.click()
+        accuracy = page.locator(".st-key-lab-live-accuracy")
+        try:
+            accuracy.get_by_text(TEMPERATURE_NAME).wait_for(timeout=WAIT_MS)
+        except Exception:
+            page.screenshot(path=out / "failed.png")
+            raise
+        page.get_by_text("Training the student alone").first.wait_for(timeout=WAIT_MS)
+        page.wait_for_timeout(1500)  # the figure redrawn with the distilled run's last points
+        note = page.get_by_text("While training, each curve point").first
+        page.screenshot(path=out / "live-temperature.png", clip=clip_between(page, accuracy, note))
+        page.get_by_text("Result of run 1").wait_for(timeout=WAIT_MS)
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
     parser.add_argument("--teachers", required=True, help="a teacher cache folder to copy (cnn-wide inside)")
     parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
     parser.add_argument(
-        "--only", choices=("lab", "explorer", "views"), help="one page's screenshots (default: all three)"
+        "--only",
+        choices=("lab", "explorer", "views", "temperature"),
+        help="one page's screenshots (default: all of them)",
     )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -233,6 +271,9 @@ def main() -> None:
             if arguments.only in (None, "views"):
                 take_views(url, Path(arguments.out))
                 names += list(VIEW_LINKS)
+            if arguments.only in (None, "temperature"):
+                take_temperature(url, Path(arguments.out))
+                names.append("live-temperature.png")
     for name in names:
         shrink(Path(arguments.out) / name)
 

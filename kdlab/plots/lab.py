@@ -199,7 +199,43 @@ def accuracy_curves(
     _zoom_accuracy_axis(figure, values + ([teacher_accuracy] if teacher_accuracy is not None else []))
     if total_epochs:
         figure.update_xaxes(range=[0, total_epochs * 1.02])
-    return _style(figure, title, "epoch", "test accuracy")
+    _style(figure, title, "epoch", "test accuracy")
+    return add_temperature(figure, curves.get("distilled") or [])
+
+
+TEMPERATURE_NAME = "temperature T (lower panel)"
+
+
+def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) -> go.Figure:
+    """``figure`` (``accuracy_curves``) with the distilled student's temperature T over the epochs (``temperature``
+    of its curve ``points``: a scheduled run's, ``kdlab.ml.temperature``) in a panel of its own under the accuracy,
+    on the same epochs, its axis from 0 so that a doubling looks like one; dash-dotted with diamond markers and
+    named, so it stays apart from the accuracy lines without its colour. A panel, not a second axis over the
+    accuracy: on a projector, T's line crossed the accuracy curves and the teacher's line. Nothing is added where no
+    point carries a temperature (a constant T)."""
+    shown = [point for point in points if point.get("temperature") is not None]
+    if not shown:
+        return figure
+    figure.add_trace(
+        go.Scatter(
+            x=[point["epoch"] for point in shown],
+            y=[point["temperature"] for point in shown],
+            mode="lines+markers",
+            name=TEMPERATURE_NAME,
+            yaxis="y2",
+            line=dict(color=OKABE_ITO["reddish_purple"], width=3, dash="dashdot"),
+            marker=dict(size=6, symbol="diamond"),
+            hovertemplate="epoch %{x:.2f}: T = %{y:.3g}<extra>temperature</extra>",
+        )
+    )
+    top = max(point["temperature"] for point in shown)
+    figure.update_layout(
+        height=figure.layout.height + 140,
+        yaxis=dict(domain=[0.38, 1.0]),
+        yaxis2=dict(title_text="temperature T", domain=[0.0, 0.28], anchor="x", range=[0, top * 1.15]),
+        xaxis=dict(anchor="y2"),  # the epochs under the lower panel, shared by both
+    )
+    return figure
 
 
 def _zoom_accuracy_axis(figure: go.Figure, values: Sequence[float]) -> None:

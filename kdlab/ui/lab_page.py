@@ -25,6 +25,7 @@ from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
+from kdlab.ml.temperature import SCHEDULES
 from kdlab.serve.limits import CostTooHigh, check_cost
 from kdlab.serve.request import Press
 from kdlab.serve.runner import JobStatus
@@ -145,7 +146,28 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
             st.caption(f"Method {method.label}: {method.summary}; its term is added to the loss above.")
         elif values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
             st.caption(f"Method {method.label}: {method.summary}, in place of the KL above.")
+        temperature_caption(values)
     return values, trained, advanced_box
+
+
+def temperature_caption(values: dict[str, object]) -> None:
+    """What the formula's T means under the chosen settings: standardised logits (the soft term divides Z(z), each
+    image's z-scored logits, by T) and a schedule that moves T (``SCHEDULES``'s line); nothing for raw logits at a
+    constant T, or for a method without T."""
+    if not METHODS[values["soft"]].softened:
+        return
+    parts = []
+    if values.get("standardise"):
+        parts.append(
+            r"Standardised logits: the soft term uses $Z(z)/T$ in place of $z/T$, where $Z(z) = (z - "
+            r"\mathrm{mean}(z)) / \mathrm{std}(z)$ over each image's ten logits, for the teacher and the student "
+            "(Sun et al. 2024), so each image is softened at its own temperature, T times the spread of its logits."
+        )
+    schedule = values.get("schedule", "constant")
+    if schedule != "constant":
+        parts.append(f"Temperature schedule {schedule}: {SCHEDULES[schedule]}; the curves draw T as it moves.")
+    if parts:
+        st.caption(" ".join(parts))
 
 
 def words_caption(settings: list[LabSetting], *more: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.ml.methods.registry import METHODS
+from kdlab.ml.temperature import TemperatureSchedule
 from kdlab.plots import lab as plots
 from kdlab.plots.style import ROLE_NAMES
 from kdlab.runs.record import RunRecord, describe_outcome
@@ -16,6 +17,31 @@ from kdlab.ui.result_limit import render_run_limit
 def _accuracy(record: RunRecord, role: str) -> str:
     accuracy = record.accuracy(role)
     return "not trained" if accuracy is None else f"{accuracy:.2%}"
+
+
+SCHEDULE_WORDS = {"annealed": "annealed along a cosine", "learned": "learned, CTKD"}
+
+
+def temperature_text(record: RunRecord) -> str | None:
+    """How a scheduled run's temperature moved, in one sentence: from where its schedule starts (the run's T) to
+    the summary's ``final_temperature`` (else its last curve point's), with its highest or lowest value on the way
+    where that lies beyond both ends; None for a constant T (and runs filed before the schedules)."""
+    config = record.config
+    schedule = config.get("schedule", "constant")
+    points = [point for point in record.curves.get("distilled", []) if point.get("temperature") is not None]
+    if schedule == "constant" or schedule not in SCHEDULE_WORDS or not points:
+        return None
+    start = TemperatureSchedule(schedule, config["temperature"]).current(0.0)  # a learned T starts within its range
+    end = (record.summary.get("student") or {}).get("final_temperature", points[-1]["temperature"])
+    moved = "rose" if end > start else "fell" if end < start else "stayed put"
+    words = f"T went from {start:.3g} to {end:.3g} ({SCHEDULE_WORDS[schedule]}"
+    highest = max(points, key=lambda point: point["temperature"])
+    lowest = min(points, key=lambda point: point["temperature"])
+    if round(highest["temperature"], 2) > round(max(start, end), 2):
+        words += f"; highest {highest['temperature']:.3g} at epoch {highest['epoch']:g}"
+    elif round(lowest["temperature"], 2) < round(min(start, end), 2):
+        words += f"; lowest {lowest['temperature']:.3g} at epoch {lowest['epoch']:g}"
+    return f"{words}): the temperature {moved} as the student learnt."
 
 
 def render_feature_view(record: RunRecord, *, key: str) -> None:
@@ -44,6 +70,9 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
         st.success(outcome)
     else:
         st.info(outcome)
+    moved = temperature_text(record)
+    if moved is not None:
+        st.markdown(f":material/thermostat: {moved}")
 
     config = record.config
     columns = st.columns(4)
