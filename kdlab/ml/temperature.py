@@ -15,7 +15,7 @@ down to 1, the high-to-low curriculum of annealing KD, Jafari et al. 2021) and "
 "Curriculum Temperature for Knowledge Distillation", AAAI 2023): T = 1 + 20 * sigmoid(theta) is a parameter
 trained beside the student through a gradient reversal, so it moves to make the soft term *harder*
 (maximises it) while the student minimises it, with the reversal's weight lambda rising from 0 to 1 (the
-easy-to-hard curriculum). ``ScheduledObjective`` gives a method's objective its temperature at each step.
+easy-to-hard curriculum); theta takes plain gradient steps, as CTKD's SGD does. ``ScheduledObjective`` gives a method's objective its temperature at each step.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ LEARNED_LOW, LEARNED_SPAN = 1.0, 20.0
 # the curriculum spans the first half of the run: long enough to see T start to move, then the full reversal.
 CURRICULUM_SHARE = 0.5
 ANNEALED_END = 1.0  # annealing KD's last temperature: the plain softmax
-# Adam moves each parameter about one learning rate (0.001 in the lab) per step whatever its gradient, so a
-# plain theta would move T by about 0.1 over a 100-step lab run. theta is stored divided by this (a learning-rate
-# multiplier of 50 for T alone), so it moves up to about 0.05 a step, as CTKD's SGD at 0.05 lets it.
-THETA_SCALE = 50.0
+# theta learns by plain gradient steps of its own, at CTKD's SGD learning rate, not with the student's Adam: Adam
+# divides each step by the gradient's running size, which would cancel the curriculum's lambda (a gradient scaled
+# by 0.01 early in the run moves theta as far as one scaled by 1). Measured with theta in the student's Adam: T
+# rose from 4 to about 12 within the first epoch of a lab run, while lambda was still near 0.
+LEARNED_RATE = 0.05
 
 
 def standardised(logits: torch.Tensor) -> torch.Tensor:
@@ -87,8 +88,8 @@ def curriculum_weight(progress: float) -> float:
 
 class TemperatureSchedule(nn.Module):
     """The temperature at each point of a run, from ``temperature`` (the run's T): see ``SCHEDULES``. A learned
-    one holds its parameter theta (trained with the student's optimiser), starting where T is the run's T
-    (kept within 1.5 to 20.5, where theta is finite)."""
+    one holds its parameter theta, starting where T is the run's T (kept within 1.5 to 20.5, where theta is finite),
+    and steps it itself (``step``)."""
 
     def __init__(self, kind: str, temperature: float) -> None:
         super().__init__()
@@ -97,7 +98,7 @@ class TemperatureSchedule(nn.Module):
         self.kind, self.start = kind, float(temperature)
         if kind == "learned":
             share = (min(max(self.start, 1.5), 20.5) - LEARNED_LOW) / LEARNED_SPAN  # inside the range, theta finite
-            self.theta = nn.Parameter(torch.tensor(math.log(share / (1.0 - share)) / THETA_SCALE))
+            self.theta = nn.Parameter(torch.tensor(math.log(share / (1.0 - share))))
 
     def value(self, progress: float) -> float | torch.Tensor:
         """T at ``progress`` (0 to 1) through the run: a float, or for a learned T a 0-d tensor whose gradient
@@ -106,8 +107,17 @@ class TemperatureSchedule(nn.Module):
             return self.start
         if self.kind == "annealed":
             return ANNEALED_END + (self.start - ANNEALED_END) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-        reversed_theta = GradientReversal.apply(self.theta * THETA_SCALE, curriculum_weight(progress))
+        reversed_theta = GradientReversal.apply(self.theta, curriculum_weight(progress))
         return LEARNED_LOW + LEARNED_SPAN * torch.sigmoid(reversed_theta)
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One gradient step of a learned T's theta on the gradient the last backward pass left (reversed and
+        weighted by the curriculum), at ``LEARNED_RATE``; then its gradient is cleared. Nothing for the others."""
+        for parameter in self.parameters():
+            if parameter.grad is not None:
+                parameter -= LEARNED_RATE * parameter.grad
+                parameter.grad = None
 
     def current(self, progress: float) -> float:
         """T at ``progress`` as a number, for the curves and the result."""
@@ -119,8 +129,10 @@ class ScheduledObjective:
     """A temperature-softened objective (a frozen dataclass with a ``temperature`` field: ``TeacherLoss``,
     ``DecoupledTeacherLoss``, ``DistLoss``) whose temperature follows ``schedule`` over the run's steps.
 
-    Like a feature method's objective, the loop calls ``attach(model, total_steps)`` before training and trains
-    ``parameters()`` (a learned T's theta) with the student's optimiser; ``temperature_now`` is T at the last step.
+    Like a feature method's objective, the loop calls ``attach(model, total_steps)`` before training; a learned T's
+    theta takes its gradient step at the start of the next call (``TemperatureSchedule.step``: before the step's
+    forward pass, as if right after the last backward), not in the student's optimiser. ``temperature_now`` is T
+    where the run is now.
     """
 
     def __init__(self, base, schedule: TemperatureSchedule) -> None:
@@ -130,9 +142,6 @@ class ScheduledObjective:
     def to(self, device: torch.device) -> ScheduledObjective:
         self.base, self.schedule = self.base.to(device), self.schedule.to(device)
         return self
-
-    def parameters(self) -> list[nn.Parameter]:
-        return list(self.schedule.parameters())
 
     def attach(self, model: nn.Module, total_steps: int) -> None:
         self.total_steps, self.steps = max(total_steps, 1), 0
@@ -147,6 +156,7 @@ class ScheduledObjective:
         return self.schedule.current(self.progress)
 
     def __call__(self, logits, model_index, labels, batch_index):
+        self.schedule.step()
         objective = replace(self.base, temperature=self.schedule.value(self.progress))
         self.steps += 1
         return objective(logits, model_index, labels, batch_index)

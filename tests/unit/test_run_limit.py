@@ -43,8 +43,8 @@ def test_a_run_without_its_students_weights_reports_nothing(record, sample_data,
     assert run_limit_cosines(kept_none, sample_data.test.images, linear_teacher.test_logits) == {}
 
 
-def test_a_standardised_learned_run_reports_the_cosine_where_t_ended_on_z_scored_logits(sample_data, linear_teacher):
-    config = tiny_config(temperature=4.0, schedule="learned", standardise=True)
+def test_a_standardised_annealed_run_reports_the_cosine_where_t_ended_on_z_scored_logits(sample_data, linear_teacher):
+    config = tiny_config(temperature=4.0, schedule="annealed", standardise=True)
     result = run_distillation(config, sample_data, teacher=linear_teacher)
     learned = record_from_result(result, sample_data.test.labels, number=2)
     ended = learned.curves["distilled"][-1]["temperature"]

@@ -72,21 +72,34 @@ def test_schedules_start_at_the_runs_temperature_and_an_annealed_one_ends_at_one
 
 
 def test_a_learned_temperature_climbs_the_soft_term_the_student_descends():
-    """CTKD's adversary: once the curriculum weighs in, theta's gradient is minus the soft term's."""
+    """CTKD's adversary: once the curriculum weighs in, theta's gradient is minus the soft term's, and its own
+    gradient step (not the student's optimiser) raises the soft term."""
     torch.manual_seed(0)
     teacher, student = torch.randn(8, 10) * 3, torch.randn(8, 10, requires_grad=True)
     labels = torch.randint(0, 10, (8,))
     objective = ScheduledObjective(TeacherLoss(teacher, 4.0, 1.0), TemperatureSchedule("learned", 4.0))
     objective.attach(None, total_steps=2)
     objective.steps = 2  # the end of the run: lambda = 1
-    theta = objective.parameters()[0]
-    objective([student], 0, labels, torch.arange(8)).total.backward()
+    theta = objective.schedule.theta
+    before = objective([student], 0, labels, torch.arange(8)).total
+    before.backward()
     # the same soft term as a function of T, by autograd without the reversal
     temperature = torch.tensor(objective.temperature_now, requires_grad=True)
     kd_loss(student.detach(), teacher, labels, temperature, 1.0).total.backward()
-    dt_dtheta = (temperature.item() - 1.0) * (1 - (temperature.item() - 1.0) / 20.0) * 50.0  # 20 sigmoid' * scale
+    dt_dtheta = (temperature.item() - 1.0) * (1 - (temperature.item() - 1.0) / 20.0)  # 20 sigmoid'(theta)
     assert theta.grad.item() == pytest.approx(-temperature.grad.item() * dt_dtheta, rel=1e-3)
     assert student.grad is not None and student.grad.abs().sum() > 0  # the student still descends
+    after = objective([student.detach()], 0, labels, torch.arange(8)).total  # theta stepped first
+    assert theta.grad is None and after.item() > before.item()
+
+
+def test_the_curriculum_holds_a_learned_temperature_still_at_the_start():
+    teacher, student = torch.randn(8, 10) * 3, torch.randn(8, 10, requires_grad=True)
+    objective = ScheduledObjective(TeacherLoss(teacher, 4.0, 1.0), TemperatureSchedule("learned", 4.0))
+    objective.attach(None, total_steps=1000)
+    objective([student], 0, torch.zeros(8, dtype=torch.long), torch.arange(8)).total.backward()  # lambda = 0
+    objective([student], 0, torch.zeros(8, dtype=torch.long), torch.arange(8))
+    assert objective.temperature_now == pytest.approx(4.0, abs=1e-6)
 
 
 def test_logit_matching_takes_neither_standardising_nor_a_schedule():
@@ -101,14 +114,14 @@ def test_logit_matching_takes_neither_standardising_nor_a_schedule():
 
 
 def test_a_learned_temperature_run_draws_t_and_records_where_it_ended(sample_data):
-    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=1000, teacher_epochs=2)
-    learned = run_distillation(DistillConfig.build(schedule="learned", standardise=True, **settings), sample_data)
+    settings = dict(teacher="linear", student="mlp-20x1", epochs=2, train_size=2000, teacher_epochs=2)
+    learned = run_distillation(DistillConfig.build(schedule="learned", **settings), sample_data)
     points = [point.temperature for point in learned.student.history]
     assert learned.status == "completed" and all(value is not None for value in points)
     assert points[0] == pytest.approx(4.0, abs=0.3) and abs(points[-1] - points[0]) > 0.05  # it moved
     summary = learned.summary()
     assert summary["student"]["final_temperature"] == pytest.approx(points[-1], abs=1e-3)
-    assert summary["config"]["schedule"] == "learned" and summary["config"]["standardise"] is True
+    assert summary["config"]["schedule"] == "learned" and summary["config"]["standardise"] is False
     assert all(point.temperature is None for point in learned.baseline.history)  # the student alone has no T
     constant = run_distillation(DistillConfig.build(**settings), sample_data)
     assert "final_temperature" not in constant.summary()["student"]

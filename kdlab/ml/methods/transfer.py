@@ -131,9 +131,8 @@ class FeatureObjective:
         return self
 
     def parameters(self) -> list[nn.Parameter]:
-        """The term's own parameters (the hint regressor's) and the logits' loss's (a learned temperature's),
-        trained beside the student's."""
-        return [*self.term.parameters(), *getattr(self.logits_loss, "parameters", list)()]
+        """The term's own parameters (the hint regressor's), trained beside the student's."""
+        return list(self.term.parameters())
 
     @property
     def temperature_now(self) -> float | None:
