@@ -130,7 +130,7 @@ def test_a_verdict_says_when_nothing_is_beyond_the_spread():
     flat[1]["kd-t4"], flat[2]["kd-t4"] = 290, 310
     verdict = temperature_seeds(_summaries(flat))["verdict"]
     assert verdict.startswith("Nothing beats the student alone by more than the seed-to-seed spread.")
-    assert "Nothing beats KD at T = 4 by more than the spread." in verdict
+    assert "No method beats KD at T = 4 by more than the spread." in verdict
     assert "within the spread of both ends" in verdict or "an end of the range" in verdict
 
 

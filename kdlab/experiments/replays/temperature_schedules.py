@@ -17,26 +17,25 @@ import time
 from dataclasses import dataclass, replace
 
 from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DistillConfig, train_student_pair
-from kdlab.experiments.plans import PlannedRun, progress_plan
+from kdlab.experiments.plans import PlannedRun
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
     keep_students,
+    lab_teacher_summary,
+    load_lab_teacher,
     overall_status,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
-from kdlab.experiments.replays.over_seeds import paired, spread
+from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import CTKD, HINTON_LIMIT, JAFARI, SUN
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
-from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import TrainResult, run_summary
-from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
-from kdlab.teachers.teacher import default_teacher_epochs
 
 # What the papers report. Sun et al.: CIFAR-100, ResNet32x4 -> ResNet8x4, top-1 % (their Table 1: KD and KD with
 # their standardisation), base T = 2, the soft term weighted 9 against the labels' 0.1. CTKD: its learned T adds
@@ -177,18 +176,8 @@ def replay_temperature(
     started = time.perf_counter()
     indices = config.distill_config(REFERENCE).transfer_indices(data)
     transfer = data.train.subset(indices)
-    teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
     student_run = PlannedRun(config.student, len(transfer), config.training.epochs)
-    plan = {"teacher": PlannedRun(config.teacher, len(data.train), teacher_epochs)} | dict.fromkeys(RUNS, student_run)
-    progress = ProgressTracker(context.on_event, progress_plan(plan))
-    teacher = resolve_teacher(
-        config.teacher,
-        data,
-        epochs=config.teacher_epochs,
-        seed=config.teacher_seed,
-        context=context.with_events(progress.start("teacher", f"Teacher {config.teacher}")),
-    )
-    progress.finish("teacher")
+    teacher, progress, teacher_epochs = load_lab_teacher(config, data, dict.fromkeys(RUNS, student_run), context)
     results: dict[str, TrainResult] = {}
     for run in RUNS[1:]:
         lab = config.distill_config(run)
@@ -218,15 +207,9 @@ def replay_temperature(
     limit = limit_agreement(results)
     learned = (students["learned"] or {}).get("final_temperature")
     summary = base_summary(REPLAY.name, REPLAY.title, PAPER_TEMPERATURE, config, data, REPLAY.source) | {
-        "budget": {
-            **config.budget.as_dict(),
-            "teacher": config.teacher,
-            "teacher_epochs": teacher_epochs,
-            "note": TEMPERATURE_NOTES.get(config.budget.name, "Custom budget."),
-        },
+        **lab_teacher_summary(config, teacher, teacher_epochs, TEMPERATURE_NOTES),
         "weighting": WEIGHTING,
         "transfer_set": {"size": len(transfer), "class_counts": transfer.class_counts()},
-        "teacher": {**teacher.summary(), "train_seconds": teacher.record.train_seconds, "note": teacher.note},
         "errors": errors,
         "students": students,
         "limit": limit,
@@ -295,41 +278,16 @@ def temperature_seeds(summaries: list[dict]) -> dict:
 
 def _names(runs) -> str:
     """The rows' short labels as a list in words, its first letter a capital: "Standardised, T = 8 and learned"."""
-    words = [SHORT_LABELS[run] for run in runs]
-    listed = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + (words[-1] if words else "")
-    return listed[:1].upper() + listed[1:]
+    words = listed([SHORT_LABELS[run] for run in runs])
+    return words[:1].upper() + words[1:]
 
 
 def temperature_verdict(spreads: dict[str, dict], against: dict[str, dict[str, dict]], limit: dict, learned) -> str:
     """What the numbers say, from the paired intervals only: which rows beat the student alone, which differ from
     KD at the lab's T beyond the seed-to-seed spread, the best fixed T, how close T = 50 came to logit matching, and
     where the learned T ended."""
-    alone, reference = against["alone"], against["reference"]
-    helped = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
-    hurt = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
-    better = [run for run, row in reference.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
-    worse = [run for run, row in reference.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
-    within = [run for run in reference if run not in better and run not in worse]
-    kd = SHORT_LABELS[REFERENCE]
-    sentences = []
-    if helped:
-        sentences.append(f"{_names(helped)} beat the student alone by more than the seed-to-seed spread.")
-    else:
-        sentences.append("Nothing beats the student alone by more than the seed-to-seed spread.")
-    if hurt:
-        sentences.append(f"{_names(hurt)} did worse than the student alone, beyond the spread.")
-    sentences.append(
-        f"{_names(better)} beat KD at {kd} beyond the spread."
-        if better
-        else f"Nothing beats KD at {kd} by more than the spread."
-    )
-    if worse:
-        sentences.append(f"{_names(worse)} did worse than KD at {kd}, beyond the spread.")
-    if within:
-        sentences.append(
-            f"{_names(within)} {'is' if len(within) == 1 else 'are'} within the spread of KD at {kd}: these seeds "
-            f"cannot tell {'it' if len(within) == 1 else 'them'} from it."
-        )
+    kd = f"KD at {SHORT_LABELS[REFERENCE]}"
+    sentences = paired_verdict(against["alone"], against["reference"], _names, kd)
     best = min(FIXED, key=lambda run: (spreads[run]["mean"], run))
     ends = [FIXED[0], FIXED[-1]]
     if best in ends:
