@@ -288,22 +288,7 @@ def temperature_verdict(spreads: dict[str, dict], against: dict[str, dict[str, d
     where the learned T ended."""
     kd = f"KD at {SHORT_LABELS[REFERENCE]}"
     sentences = paired_verdict(against["alone"], against["reference"], _names, kd)
-    best = min(FIXED, key=lambda run: (spreads[run]["mean"], run))
-    ends = [FIXED[0], FIXED[-1]]
-    if best in ends:
-        sentences.append(f"The best fixed T on average is {SHORT_LABELS[best]}, an end of the range, not in between.")
-    else:
-        seeds = tuple(range(len(spreads[best]["values"])))
-        beaten = [
-            run
-            for run in ends
-            if paired("", "", seeds, spreads[run]["values"], spreads[best]["values"])["bigger_than_spread"]
-            and spreads[run]["mean"] > spreads[best]["mean"]
-        ]
-        sentences.append(
-            f"The best fixed T on average is {SHORT_LABELS[best]}, in between"
-            + (f"; it beats {_names(beaten)} beyond the spread." if beaten else ", but within the spread of both ends.")
-        )
+    sentences.append(best_fixed_sentence(spreads))
     share = sum(limit["agreement"]) / len(limit["agreement"])
     difference = limit["difference"]
     sentences.append(
@@ -319,6 +304,26 @@ def temperature_verdict(spreads: dict[str, dict], against: dict[str, dict[str, d
         "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."
     )
     return " ".join(sentences)
+
+
+def best_fixed_sentence(spreads: dict[str, dict]) -> str:
+    """Which fixed T (``FIXED``) made the fewest errors on average, whether it is in between (Hinton et al.'s
+    intermediate T) or an end of the range, and which other fixed T are within its spread (paired by seed)."""
+    best = min(FIXED, key=lambda run: (spreads[run]["mean"], run))
+    seeds = tuple(range(len(spreads[best]["values"])))
+    close = [
+        run
+        for run in FIXED
+        if run != best
+        and not paired("", "", seeds, spreads[run]["values"], spreads[best]["values"])["bigger_than_spread"]
+    ]
+    where = "an end of the range" if best in (FIXED[0], FIXED[-1]) else "in between"
+    if not close:
+        return f"The best fixed T on average is {SHORT_LABELS[best]}, {where}; every other fixed T did worse beyond the spread."
+    return (
+        f"The best fixed T on average is {SHORT_LABELS[best]}, {where}, but {listed([SHORT_LABELS[r] for r in close])} "
+        f"{'is' if len(close) == 1 else 'are'} within its spread."
+    )
 
 
 def _against_reference(run: str, errors: dict, reference: dict | None) -> str:
