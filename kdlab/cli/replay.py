@@ -12,6 +12,7 @@ from kdlab.experiments.replays.decoupled import RUN_LABELS as DECOUPLED_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.experiments.replays.over_seeds import comparison_line
 from kdlab.experiments.replays.registry import seeded_replays
+from kdlab.experiments.replays.temperature_schedules import SHORT_LABELS as TEMPERATURE_LABELS
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 
@@ -114,6 +115,8 @@ def run(args: argparse.Namespace) -> dict:
         for row in summary["seeds"].get("rows", []):
             if "verdict" in row:
                 log("  " + row["verdict"])
+        if "verdict" in summary["seeds"]:
+            log("  " + summary["seeds"]["verdict"])
     log(budget_line(summary))
     return summary
 
@@ -158,6 +161,17 @@ def budget_line(summary: dict) -> str:
         return (
             f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
             f"{budget['student_epochs']} epochs. Test errors (seed {summary['config']['seed']}): {rows} {done}."
+        )
+    if summary["replay"] == "temperature-schedules":
+        students = "; ".join(
+            f"{TEMPERATURE_LABELS[run]} {'-' if errors is None else errors}"
+            for run, errors in summary["errors"].items()
+        )
+        learned = summary["final_temperature"]
+        return (
+            f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
+            f"{budget['student_epochs']} epochs. Test errors (seed {summary['config']['seed']}): {students}. "
+            f"The learned T ended at {'-' if learned is None else f'{learned:.2f}'}. {done}."
         )
     cached = ", from the cache." if summary.get("from_cache") else "."
     return (

@@ -256,6 +256,27 @@ def decoupled_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
 KNOWLEDGE_SET_COLORS = (ROLE_COLORS["distilled"], OKABE_ITO["sky_blue"])  # the lab's transfer set, the small one
 
 
+def _seed_bars(runs: list[str], errors: dict, spreads: dict | None, total: int) -> tuple[list, dict | None, list]:
+    """Bars of ``runs``: over seeds (``spreads``: run -> ``over_seeds.spread``) the means with their 95% t-intervals
+    as error bars, else one seed's ``errors``; (means, error_y, each bar's text)."""
+    if spreads is None:
+        means = [errors[run] for run in runs]
+        return means, None, ["-" if value is None else f"{value:,}" for value in means]
+    means = [spreads[run]["mean"] for run in runs]
+    intervals = [spreads[run]["interval_95"] or [spreads[run]["mean"]] * 2 for run in runs]
+    error_y = dict(
+        type="data",
+        array=[_percent(high - mean, total) for mean, (_, high) in zip(means, intervals)],
+        arrayminus=[_percent(mean - low, total) for mean, (low, _) in zip(means, intervals)],
+    )
+    return means, error_y, [f"{mean:,.0f}" for mean in means]
+
+
+def _seeds_words(summary: dict) -> str:
+    over = summary.get("seeds")
+    return f"mean over seeds {', '.join(map(str, over['seeds']))} with the 95% interval" if over else "one seed"
+
+
 def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
     """Test error (%) of each student (``labels``: run -> bar label), one group of bars per transfer set, from a
     ``knowledge`` replay summary: over seeds the mean with its 95% t-interval, else the one seed's errors."""
@@ -264,19 +285,7 @@ def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
     figure = go.Figure()
     for index, row in enumerate(summary["rows"]):
         runs = list(labels)
-        if over:
-            spreads = over[index]["errors"]
-            means = [spreads[run]["mean"] for run in runs]
-            intervals = [spreads[run]["interval_95"] or [spreads[run]["mean"]] * 2 for run in runs]
-            error_y = dict(
-                type="data",
-                array=[_percent(high - mean, total) for mean, (_, high) in zip(means, intervals)],
-                arrayminus=[_percent(mean - low, total) for mean, (low, _) in zip(means, intervals)],
-            )
-            text = [f"{mean:,.0f}" for mean in means]
-        else:
-            means, error_y = [row["errors"][run] for run in runs], None
-            text = ["-" if value is None else f"{value:,}" for value in means]
+        means, error_y, text = _seed_bars(runs, row["errors"], over[index]["errors"] if over else None, total)
         figure.add_trace(
             go.Bar(
                 name=f"{row['train_size']:,} transfer images",
@@ -288,14 +297,38 @@ def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
                 textposition="inside",
             )
         )
-    seeds = (
-        f"mean over seeds {', '.join(map(str, summary['seeds']['seeds']))} with the 95% interval"
-        if over
-        else "one seed"
-    )
     figure.update_layout(
         barmode="group",
-        title=f"Test error of the same student taught each way ({seeds})",
+        title=f"Test error of the same student taught each way ({_seeds_words(summary)})",
+        yaxis_title="test error (%)",
+        **LAYOUT,
+    )
+    return figure
+
+
+def temperature_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
+    """Test error (%) of each student of a ``temperature-schedules`` replay summary (``labels``: run -> bar label):
+    over seeds the mean with its 95% t-interval, else the one seed's errors. The student alone in its role's colour,
+    KD at a fixed T in the distilled one's, logit matching and the changed temperatures each in their own."""
+    runs = list(labels)
+    total = summary["data"]["test_size"]
+    over = summary.get("seeds")
+    means, error_y, text = _seed_bars(runs, summary["errors"], over["errors"] if over else None, total)
+    colors = {"baseline": ROLE_COLORS["baseline"], "logits": OKABE_ITO["vermillion"]}
+    colors |= {"standardised": OKABE_ITO["sky_blue"], "annealed": OKABE_ITO["bluish_green"]}
+    colors["learned"] = OKABE_ITO["reddish_purple"]
+    figure = go.Figure(
+        go.Bar(
+            x=[labels[run] for run in runs],
+            y=[_percent(value, total) for value in means],
+            error_y=error_y,
+            marker_color=[colors.get(run, ROLE_COLORS["distilled"]) for run in runs],
+            text=text,
+            textposition="inside",
+        )
+    )
+    figure.update_layout(
+        title=f"Test error of the same student at each temperature ({_seeds_words(summary)})",
         yaxis_title="test error (%)",
         **LAYOUT,
     )

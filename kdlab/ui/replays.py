@@ -12,6 +12,7 @@ import streamlit as st
 from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
+from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
@@ -232,6 +233,34 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
 
 
+def render_temperature(result: ReplayResult, key: str) -> None:
+    """The verdict (over seeds), the students' errors as bars, how close T = 50 came to logit matching, where the
+    learned T ended, and the papers' claims beside ours."""
+    summary = result.summary
+    budget_caption(summary)
+    over = summary.get("seeds")
+    if over:
+        st.info(f"**Verdict.** {over['verdict']}")
+    else:
+        st.info(
+            "One seed cannot tell a temperature's gain from what changing the seed does: run it at 3 seeds for the "
+            "verdict, each difference with its paired interval."
+        )
+    st.plotly_chart(replay_plots.temperature_figure(summary, TEMPERATURE_LABELS), key=f"{key}.figure")
+    limit, learned = summary["limit"], summary["final_temperature"]
+    if limit is not None:
+        st.markdown(
+            f"**How close the limit comes** (this seed): KD at T = {limit['temperature']:g} and logit matching "
+            f"predict the same digit on **{limit['agreement']:.1%}** of the test digits ({limit['limit_errors']:,} "
+            f"and {limit['logits_errors']:,} errors)."
+        )
+    if learned is not None:
+        ended = ", ".join(f"{t:.2f}" for t in over["final_temperatures"]) if over else f"{learned:.2f}"
+        st.markdown(f"**The learned T** ended at {ended} (seed by seed), starting from the lab's T.")
+    st.markdown("**Beside the papers' claims** (theirs are CIFAR-100 and ImageNet: the direction is what compares).")
+    comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
+
+
 # Each replay's result, by its name (tests/unit/test_replay_registry.py: one renderer per replay, and no other).
 RENDERERS = {
     "table": render_table,
@@ -241,6 +270,7 @@ RENDERERS = {
     "compression": bucila.render_compression,
     "decoupled": render_decoupled,
     "knowledge": render_knowledge,
+    "temperature-schedules": render_temperature,
 }
 
 

@@ -21,6 +21,9 @@ afterwards without retraining.
 - ``knowledge`` (``knowledge.py``): which knowledge transfers? A small conv student alone, with KD, with each
   feature (hints, AT) or relation (RKD, SP) term and with KD + AT, on the lab's transfer set and on 1,000 images,
   over 3 seeds, beside RepDistiller's and torchdistill's published numbers.
+- ``temperature-schedules`` (``temperature_schedules.py``): is one temperature right? The lab's student alone, with
+  KD at fixed T from 1 to 50, logit matching (the high-T limit), standardised logits, an annealed and a learned T,
+  over 3 seeds, beside Hinton et al.'s section 2.1, Sun et al. (2024), CTKD (2023) and annealing KD (2021).
 
 Each module declares its replay (``replay.Replay``: title, the paper's numbers, config, run, teachers,
 cost, words for the page) and ``registry.REPLAYS`` lists them; the command line, the page, ``kdlab prepare``
@@ -58,6 +61,7 @@ from kdlab.experiments.replays.paper import BUCILA, PAPER, ZHAO
 from kdlab.experiments.replays.registry import REPLAYS, get_replay, replay_config, run_over_seeds, run_replay
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
 from kdlab.experiments.replays.table import replay_table
+from kdlab.experiments.replays.temperature_schedules import TemperatureConfig, replay_temperature, temperature_config
 from kdlab.experiments.replays.temperature_width import load_cached_temperature_width, replay_temperature_width
 
 __all__ = [
@@ -98,6 +102,9 @@ __all__ = [
     "replay_only_7_8",
     "replay_table",
     "replay_temperature_width",
+    "TemperatureConfig",
+    "temperature_config",
+    "replay_temperature",
     "run_over_seeds",
     "run_replay",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.config import BUDGET_NOTES, HintonSetup
 from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import ReplayTeacher
@@ -16,7 +17,7 @@ from kdlab.ml.data import MnistData
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.progress import ProgressTracker
 from kdlab.teachers.cache import resolve_teacher
-from kdlab.teachers.teacher import Teacher
+from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
 # A replay result lives in its job's memory while the page shows it: its students' weights (for their
 # compression cards) are kept up to this many bytes. The table replay's two 800-800 students take
@@ -65,6 +66,40 @@ def load_teacher(setup: HintonSetup, data: MnistData, progress: ProgressTracker,
     )
     progress.finish("teacher")
     return teacher
+
+
+def load_lab_teacher(
+    config, data: MnistData, students: Mapping[str, PlannedRun], context: RunContext
+) -> tuple[Teacher, ProgressTracker, int]:
+    """For a replay of the lab's pair (``config``'s teacher, ``teacher_epochs`` and ``teacher_seed``): the progress
+    of its teacher and ``students`` (stage -> planned run), the teacher from ``context``'s cache or trained as the lab
+    does (its "teacher" stage), and the teacher's epochs."""
+    teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
+    plan = {"teacher": PlannedRun(config.teacher, len(data.train), teacher_epochs)} | dict(students)
+    progress = ProgressTracker(context.on_event, progress_plan(plan))
+    teacher = resolve_teacher(
+        config.teacher,
+        data,
+        epochs=config.teacher_epochs,
+        seed=config.teacher_seed,
+        context=context.with_events(progress.start("teacher", f"Teacher {config.teacher}")),
+    )
+    progress.finish("teacher")
+    return teacher, progress, teacher_epochs
+
+
+def lab_teacher_summary(config, teacher: Teacher, teacher_epochs: int, notes: Mapping[str, str]) -> dict:
+    """The summary's "budget" (with the lab's teacher and its epochs, and the replay's note of the budget,
+    ``notes``) and "teacher" of a replay of the lab's pair (``load_lab_teacher``)."""
+    return {
+        "budget": {
+            **config.budget.as_dict(),
+            "teacher": config.teacher,
+            "teacher_epochs": teacher_epochs,
+            "note": notes.get(config.budget.name, "Custom budget."),
+        },
+        "teacher": {**teacher.summary(), "train_seconds": teacher.record.train_seconds, "note": teacher.note},
+    }
 
 
 def setup_teachers(setup: HintonSetup, data: MnistData) -> tuple[ReplayTeacher, ...]:

@@ -21,12 +21,14 @@ from kdlab.experiments.distill import (
     DistillConfig,
     train_student_pair,
 )
-from kdlab.experiments.plans import PlannedRun, progress_plan
+from kdlab.experiments.plans import PlannedRun
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
     keep_students,
+    lab_teacher_summary,
+    load_lab_teacher,
     overall_status,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
@@ -37,11 +39,9 @@ from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.dkd import DKD_BETA
-from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import run_summary
-from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
-from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+from kdlab.teachers.teacher import Teacher
 
 # Zhao et al. report CIFAR-100 and ImageNet, not MNIST: their claims are checked in words, and
 # ``claim_verdicts`` turns each into a test of our numbers.
@@ -143,20 +143,8 @@ def replay_decoupled(
     training = config.training
     indices = config.distill_config("kd").transfer_indices(data)
     transfer = data.train.subset(indices)
-    teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
     student_run = PlannedRun(config.student, len(transfer), training.epochs)
-    plan = {"teacher": PlannedRun(config.teacher, len(data.train), teacher_epochs)} | dict.fromkeys(
-        RUN_LABELS, student_run
-    )
-    progress = ProgressTracker(context.on_event, progress_plan(plan))
-    teacher = resolve_teacher(
-        config.teacher,
-        data,
-        epochs=config.teacher_epochs,
-        seed=config.teacher_seed,
-        context=context.with_events(progress.start("teacher", f"Teacher {config.teacher}")),
-    )
-    progress.finish("teacher")
+    teacher, progress, teacher_epochs = load_lab_teacher(config, data, dict.fromkeys(RUN_LABELS, student_run), context)
     results = {}
     for soft in SOFT_RUNS:
         runs = ({"baseline": "baseline"} if soft == "kd" else {}) | {"distilled": soft}
@@ -187,14 +175,8 @@ def replay_decoupled(
     )
     claims = claim_verdicts(errors, weight)
     summary = base_summary(REPLAY.name, REPLAY.title, PAPER_DECOUPLED, config, data, REPLAY.source) | {
-        "budget": {
-            **config.budget.as_dict(),
-            "teacher": config.teacher,
-            "teacher_epochs": teacher_epochs,
-            "note": DECOUPLED_NOTES.get(config.budget.name, "Custom budget."),
-        },
+        **lab_teacher_summary(config, teacher, teacher_epochs, DECOUPLED_NOTES),
         "transfer_set": {"size": len(transfer), "class_counts": transfer.class_counts()},
-        "teacher": {**teacher.summary(), "train_seconds": teacher.record.train_seconds, "note": teacher.note},
         "students": {run: run_summary(config.student, results.get(run)) for run in RUN_LABELS},
         "ours": {f"{run}_errors": value for run, value in errors.items()} | {"test_size": len(data.test)},
         "non_target_weight": None if weight is None else round(weight, 4),

@@ -18,16 +18,18 @@ from dataclasses import dataclass, replace
 import torch
 
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig, train_student_pair
-from kdlab.experiments.plans import PlannedRun, progress_plan
+from kdlab.experiments.plans import PlannedRun
 from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
     keep_students,
+    lab_teacher_summary,
+    load_lab_teacher,
     overall_status,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
-from kdlab.experiments.replays.over_seeds import paired, spread
+from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import REPDISTILLER, TORCHDISTILL
 from kdlab.experiments.replays.replay import Replay
 from kdlab.ml.config import HoldsTraining, TrainConfig
@@ -36,10 +38,9 @@ from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.progress import ProgressTracker
 from kdlab.ml.train import TrainResult, run_summary
-from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import training_cost
 from kdlab.teachers.features import transfer_signal
-from kdlab.teachers.teacher import Teacher, default_teacher_epochs
+from kdlab.teachers.teacher import Teacher
 
 # Top-1 accuracy (%) as published. RepDistiller: CIFAR-100, resnet32x4 -> resnet8x4, its README's first table.
 # torchdistill: ImageNet (ILSVRC 2012), ResNet-34 -> ResNet-18, its benchmarks page (it has no FitNets, RKD or SP
@@ -191,20 +192,11 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
     context = context or RunContext()
     started = time.perf_counter()
     sets = [config.distill_config("kd", size).transfer_indices(data) for size in config.train_sizes]
-    teacher_epochs = config.teacher_epochs or default_teacher_epochs(len(data.train))
-    plan = {"teacher": PlannedRun(config.teacher, len(data.train), teacher_epochs)}
+    plan = {}
     for size, indices in zip(config.train_sizes, sets):
         epochs = config.epochs_for(size)
         plan |= {_stage(run, len(indices)): PlannedRun(config.student, len(indices), epochs) for run in RUNS}
-    progress = ProgressTracker(context.on_event, progress_plan(plan))
-    teacher = resolve_teacher(
-        config.teacher,
-        data,
-        epochs=config.teacher_epochs,
-        seed=config.teacher_seed,
-        context=context.with_events(progress.start("teacher", f"Teacher {config.teacher}")),
-    )
-    progress.finish("teacher")
+    teacher, progress, teacher_epochs = load_lab_teacher(config, data, plan, context)
     rows, first = [], {}
     for size, indices in zip(config.train_sizes, sets):
         results = _teach_set(config, data, teacher, size, indices, progress, context)
@@ -227,16 +219,10 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
         finished,
     )
     summary = base_summary(REPLAY.name, REPLAY.title, PAPER_KNOWLEDGE, config, data, REPLAY.source) | {
-        "budget": {
-            **config.budget.as_dict(),
-            "teacher": config.teacher,
-            "teacher_epochs": teacher_epochs,
-            "note": KNOWLEDGE_NOTES.get(config.budget.name, "Custom budget."),
-        },
+        **lab_teacher_summary(config, teacher, teacher_epochs, KNOWLEDGE_NOTES),
         "weighting": WEIGHTING,
         "combined": {"term": COMBINED_TERM, "label": SHORT_LABELS["combined"]},
         "transfer_set": {"size": len(sets[0]), "class_counts": data.train.subset(sets[0]).class_counts()},
-        "teacher": {**teacher.summary(), "train_seconds": teacher.record.train_seconds, "note": teacher.note},
         "rows": rows,
         "comparison": published_comparison(rows[0]["errors"] if rows else {}),
         "status": status,
@@ -361,38 +347,9 @@ def knowledge_verdict(size: int, spreads: dict[str, dict], against: dict[str, di
     alone."""
 
     def names(runs) -> str:
-        runs = list(runs)
-        return (
-            ", ".join(SHORT_LABELS[run] for run in runs[:-1])
-            + (" and " if len(runs) > 1 else "")
-            + (SHORT_LABELS[runs[-1]] if runs else "")
-        )
+        return listed([SHORT_LABELS[run] for run in runs])
 
-    alone, kd = against["alone"], against["kd"]
-    helped = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
-    hurt = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
-    better = [run for run, row in kd.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
-    worse = [run for run, row in kd.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
-    within = [run for run in kd if run not in better and run not in worse]
-    sentences = [f"With {size:,} transfer images:"]
-    if helped:
-        sentences.append(f"{names(helped)} beat the student alone by more than the seed-to-seed spread.")
-    else:
-        sentences.append("Nothing beats the student alone by more than the seed-to-seed spread.")
-    if hurt:
-        sentences.append(f"{names(hurt)} did worse than the student alone, beyond the spread.")
-    if better:
-        sentences.append(f"{names(better)} beat KD beyond the spread.")
-    else:
-        sentences.append("No method beats KD by more than the spread.")
-    if worse:
-        sentences.append(f"{names(worse)} did worse than KD, beyond the spread.")
-    if within:
-        sentences.append(
-            f"{names(within)} {'is' if len(within) == 1 else 'are'} within the spread of KD: "
-            f"{'its interval holds' if len(within) == 1 else 'their intervals hold'} 0, so these seeds cannot tell "
-            f"{'it' if len(within) == 1 else 'them'} from KD."
-        )
+    sentences = [f"With {size:,} transfer images:", *paired_verdict(against["alone"], against["kd"], names, "KD")]
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
     sentences.append(
         "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."

@@ -54,6 +54,43 @@ def paired(name: str, than: str, seeds: tuple[int, ...], reference: list[int], o
     }
 
 
+def listed(words: list[str]) -> str:
+    """ "A, B and C": ``words`` as a list in words."""
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + (words[-1] if words else "")
+
+
+def paired_verdict(alone: dict[str, dict], against: dict[str, dict], names, reference: str) -> list[str]:
+    """The sentences a verdict reads from paired intervals (each a ``paired`` row, by run): which runs beat the
+    student alone (``alone``) and which differ from the ``reference`` run (``against``; its words, e.g. "KD") by
+    more than the seed-to-seed spread, and which are within it. ``names(runs)`` puts runs in words."""
+    helped = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
+    hurt = [run for run, row in alone.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
+    better = [run for run, row in against.items() if row["bigger_than_spread"] and row["fewer_errors"] > 0]
+    worse = [run for run, row in against.items() if row["bigger_than_spread"] and row["fewer_errors"] < 0]
+    within = [run for run in against if run not in better and run not in worse]
+    sentences = []
+    if helped:
+        sentences.append(f"{names(helped)} beat the student alone by more than the seed-to-seed spread.")
+    else:
+        sentences.append("Nothing beats the student alone by more than the seed-to-seed spread.")
+    if hurt:
+        sentences.append(f"{names(hurt)} did worse than the student alone, beyond the spread.")
+    if better:
+        sentences.append(f"{names(better)} beat {reference} beyond the spread.")
+    else:
+        sentences.append(f"No method beats {reference} by more than the spread.")
+    if worse:
+        sentences.append(f"{names(worse)} did worse than {reference}, beyond the spread.")
+    if within:
+        one = len(within) == 1
+        sentences.append(
+            f"{names(within)} {'is' if one else 'are'} within the spread of {reference}: "
+            f"{'its interval holds' if one else 'their intervals hold'} 0, so these seeds cannot tell "
+            f"{'it' if one else 'them'} from {reference}."
+        )
+    return sentences
+
+
 def decoupled_seeds(summaries: list[dict]) -> dict:
     """The decoupled replay over seeds: every student's errors with their spread; each loss against the
     student alone and against KD, paired by seed."""

@@ -19,3 +19,7 @@ TORCHDISTILL = (
 )
 PAPER_TEST_SIZE = 10_000
 PAPER_TEST_THREES = 1_010
+HINTON_LIMIT = "Hinton, Vinyals & Dean (2015), Distilling the Knowledge in a Neural Network, section 2.1"
+SUN = "Sun, Ren, Li, Wang & Cao (2024), Logit Standardization in Knowledge Distillation, CVPR"
+CTKD = "Li, Li, Yang, Zhao, Song, Luo, Li & Yang (2023), Curriculum Temperature for Knowledge Distillation, AAAI"
+JAFARI = "Jafari, Rezagholizadeh, Sharma & Ghodsi (2021), Annealing Knowledge Distillation, EACL"
