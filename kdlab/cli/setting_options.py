@@ -63,6 +63,7 @@ def add_setting_options(
             type=kind,
             default=default,
             choices=list(setting.options) if setting.widget == "radio" else None,
+            metavar="{on,off}" if kind is switch else None,  # what a user types, not the parsed True/False
             help=option_help(setting, default),
         )
 

@@ -144,3 +144,18 @@ def test_distill_seeds_pairs_each_seed_and_states_a_verdict(linear_teacher):
     assert seeds["verdict"] == paired.verdict and seeds["wins"].endswith("of 2 seeds")
     refused = run_cli(*args, "--seeds", "6")
     assert refused.returncode == 2 and "from 1 to 5" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_distill_help_lists_each_schedule_and_standardise_and_a_learned_run_reports_its_temperature(linear_teacher):
+    from kdlab.ml.temperature import SCHEDULES
+
+    shown = " ".join(run_cli("distill", "--help").stdout.split())  # argparse wraps the help
+    assert "--schedule {" + ",".join(SCHEDULES) + "}" in shown and "--standardise {on,off}" in shown
+    args = ["distill", "--teacher", "linear", "--teacher-epochs", "2", "--student", "mlp-20x1", "--epochs", "1"]
+    completed = run_cli(*args, "--train-size", "500", "--schedule", "learned", "--standardise", "on", "--json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert (report["config"]["schedule"], report["config"]["standardise"]) == ("learned", True)
+    temperature = report["student"]["final_temperature"]
+    assert isinstance(temperature, float) and temperature > 1.0  # T = 1 + 20 sigmoid(theta): above 1 always
+    assert temperature != report["config"]["temperature"]  # the learned T moved from where it started

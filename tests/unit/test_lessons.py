@@ -1,6 +1,8 @@
 """Guided lessons: every lesson file in lessons/ loads and every link in it is valid; a broken file
 is explained. The lessons page and its links are tests/app/test_lessons_page.py."""
 
+from dataclasses import replace
+
 import pytest
 
 from kdlab.classroom.board_groups import class_groups
@@ -18,6 +20,7 @@ from kdlab.classroom.lessons import (
 from kdlab.classroom.links import check_link, parse_board_link, parse_lab_link
 from kdlab.experiments.distill import DistillConfig
 from kdlab.ml.methods.registry import METHODS
+from kdlab.ml.temperature import SCHEDULES
 from kdlab.serve.limits import check_cost
 from tests.unit.test_board_groups import run
 
@@ -42,7 +45,7 @@ Notes for the teacher.
 def test_every_lesson_file_loads_and_every_link_is_valid():
     lessons, problems = load_lessons()
     assert problems == []
-    assert 3 <= len(lessons) == len(lesson_files()) <= 8
+    assert 3 <= len(lessons) == len(lesson_files()) <= 9
     for lesson in lessons:
         assert MINUTES[0] <= lesson.minutes <= MINUTES[1], lesson.slug
         assert lesson.goal and lesson.prediction and lesson.discuss and lesson.notice
@@ -87,6 +90,25 @@ def test_the_knowledge_lesson_hands_out_methods_that_fit_its_locked_student_and_
     assert parse_board_link(board.links(class_code="PHYS-7")[0][1]).values == {"vary": ("soft",)}
     runs = [run(soft=method, student="cnn-small", student_id=n) for n, method in enumerate(reversed(methods))]
     assert [group.values[0] for group in class_groups(runs, ("soft",))] == [m for m in METHODS if m in methods]
+
+
+def test_the_schedule_lesson_hands_out_each_schedule_for_the_locked_lab_student_and_groups_them_in_order():
+    lesson = load_lesson(LESSONS_DIR / "9-is-one-temperature-right.md")
+    assert (lesson.order, lesson.minutes, lesson.title) == (9, 15, "Is one temperature right?")
+    (replay,) = [step for step in lesson.steps if step.page == "replays"]
+    (lab,) = [step for step in lesson.steps if step.page == "lab"]
+    (board,) = [step for step in lesson.steps if step.page == "board"]
+    assert replay.params == {"replay": "temperature-schedules"}
+    name, schedules = lab.vary
+    assert name == "schedule" and schedules == tuple(SCHEDULES)
+    for _, params in lab.links(class_code="PHYS-7"):  # every group trains its own schedule, locked, with no warning
+        link = parse_lab_link(params, 4000)
+        assert link.problems == () and link.is_locked("schedule") and link.is_locked("student")
+        assert link.values["student"] == DistillConfig().student and link.values["schedule"] == params["schedule"]
+        assert DistillConfig.build(**config_fields(link.values)).schedule == params["schedule"]
+    assert parse_board_link(board.links(class_code="PHYS-7")[0][1]).values == {"vary": ("schedule",)}
+    runs = [replace(run(student_id=n), schedule=schedule) for n, schedule in enumerate(reversed(schedules))]
+    assert [group.values[0] for group in class_groups(runs, ("schedule",))] == list(schedules)
 
 
 def test_a_new_lesson_is_a_data_file(tmp_path):
