@@ -151,11 +151,11 @@ def test_distill_help_lists_each_schedule_and_standardise_and_a_learned_run_repo
 
     shown = " ".join(run_cli("distill", "--help").stdout.split())  # argparse wraps the help
     assert "--schedule {" + ",".join(SCHEDULES) + "}" in shown and "--standardise {on,off}" in shown
-    args = ["distill", "--teacher", "linear", "--teacher-epochs", "2", "--student", "mlp-20x1", "--epochs", "1"]
-    completed = run_cli(*args, "--train-size", "500", "--schedule", "learned", "--standardise", "on", "--json")
+    args = ["distill", "--teacher", "linear", "--teacher-epochs", "2", "--student", "mlp-20x1", "--epochs", "2"]
+    completed = run_cli(*args, "--train-size", "2000", "--schedule", "learned", "--standardise", "off", "--json")
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
-    assert (report["config"]["schedule"], report["config"]["standardise"]) == ("learned", True)
+    assert (report["config"]["schedule"], report["config"]["standardise"]) == ("learned", False)
     temperature = report["student"]["final_temperature"]
     assert isinstance(temperature, float) and temperature > 1.0  # T = 1 + 20 sigmoid(theta): above 1 always
-    assert temperature != report["config"]["temperature"]  # the learned T moved from where it started
+    assert abs(temperature - report["config"]["temperature"]) > 0.05  # the learned T moved from where it started
