@@ -114,6 +114,8 @@ def run(args: argparse.Namespace) -> dict:
         for row in summary["seeds"].get("rows", []):
             if "verdict" in row:
                 log("  " + row["verdict"])
+        if "verdict" in summary["seeds"]:
+            log("  " + summary["seeds"]["verdict"])
     log(budget_line(summary))
     return summary
 
@@ -158,6 +160,17 @@ def budget_line(summary: dict) -> str:
         return (
             f"Budget {budget['name']}: teacher {budget['teacher']} {budget['teacher_epochs']} epochs, students "
             f"{budget['student_epochs']} epochs. Test errors (seed {summary['config']['seed']}): {rows} {done}."
+        )
+    if summary["replay"] == "stronger-teacher":
+        teachers = ", ".join(f"{row['teacher']} {row['teacher_errors']}" for row in summary["teachers"])
+        students = "; ".join(
+            f"{row['teacher']}: " + ", ".join(f"{method} {errors}" for method, errors in row["errors"].items())
+            for row in summary["teachers"]
+        )
+        return (
+            f"Budget {budget['name']}: students {budget['student_epochs']} epochs. Teachers' test errors: {teachers}. "
+            f"Students' test errors (seed {summary['config']['seed']}): alone {summary['baseline_errors']}; "
+            f"{students}. {done}."
         )
     cached = ", from the cache." if summary.get("from_cache") else "."
     return (

@@ -12,6 +12,7 @@ import streamlit as st
 from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
+from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
@@ -232,6 +233,48 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
 
 
+def render_stronger_teacher(result: ReplayResult, key: str) -> None:
+    """The verdict (over seeds), the gain of each method against the teacher's own errors as lines, and a table of
+    each teacher's errors and each method's gain."""
+    summary = result.summary
+    budget_caption(summary)
+    over = summary.get("seeds")
+    if over:
+        st.info(f"**Verdict.** {over['verdict']}")
+    else:
+        st.info(
+            "One seed cannot tell a gain from what changing the seed does: run it at 3 seeds for the verdict, each "
+            "gain with its paired interval."
+        )
+    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, STRONGER_LABELS), key=f"{key}.figure")
+    st.dataframe(stronger_teacher_rows(summary), hide_index=True, key=f"{key}.teachers")
+    st.caption(
+        f"Student alone: {summary['baseline_errors']} test errors (seed {summary['config']['seed']}). A gain is the "
+        "test errors a method removes from the student alone; over seeds, the mean with its paired 95% interval."
+    )
+
+
+def stronger_teacher_rows(summary: dict) -> list[dict]:
+    """One row per teacher, weakest first: its own test errors and each method's gain (over seeds: the mean and
+    its paired interval)."""
+    over = summary.get("seeds")
+    rows = []
+    for index, row in enumerate(summary["teachers"]):
+        line = {"Teacher": row["teacher"], "Teacher's test errors": row["teacher_errors"]}
+        for method, label in STRONGER_LABELS.items():
+            if over:
+                gain = over["rows"][index]["gains"][method]
+                interval = gain["interval_95"]
+                line[f"{label}: errors removed"] = f"{gain['fewer_errors']:+g}" + (
+                    f" [{interval[0]:g}, {interval[1]:g}]" if interval else ""
+                )
+            else:
+                gain = row["gains"][method]
+                line[f"{label}: errors removed"] = "-" if gain is None else f"{gain:+d}"
+        rows.append(line)
+    return rows
+
+
 # Each replay's result, by its name (tests/unit/test_replay_registry.py: one renderer per replay, and no other).
 RENDERERS = {
     "table": render_table,
@@ -241,6 +284,7 @@ RENDERERS = {
     "compression": bucila.render_compression,
     "decoupled": render_decoupled,
     "knowledge": render_knowledge,
+    "stronger-teacher": render_stronger_teacher,
 }
 
 

@@ -80,6 +80,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
         "Run the compression replay (quick budget)",
         "Run the decoupled replay (quick budget)",
         "Run the knowledge replay (quick budget) at 3 seeds",  # its verdict needs the spread: 3 seeds unless told
+        "Run the stronger-teacher replay (quick budget) at 3 seeds",
     ]
 
 

@@ -76,7 +76,10 @@ def test_seeds_are_checked_and_only_the_replays_that_compare_settings_take_them(
     with pytest.raises(ValueError, match="temperature-width and decoupled"):
         run_over_seeds("table", config, 2, lambda seeded: {})
     assert main(["replay", "table", "--seeds", "2"]) == 2
-    assert "--seeds applies to the temperature-width, decoupled, knowledge replays" in capsys.readouterr().err
+    assert (
+        "--seeds applies to the temperature-width, decoupled, knowledge, stronger-teacher replays"
+        in capsys.readouterr().err
+    )
 
 
 def test_command_line_decoupled_over_two_seeds(capsys, monkeypatch, linear_teacher):

@@ -21,6 +21,9 @@ afterwards without retraining.
 - ``knowledge`` (``knowledge.py``): which knowledge transfers? A small conv student alone, with KD, with each
   feature (hints, AT) or relation (RKD, SP) term and with KD + AT, on the lab's transfer set and on 1,000 images,
   over 3 seeds, beside RepDistiller's and torchdistill's published numbers.
+- ``stronger-teacher`` (``stronger_teacher.py``): does a stronger teacher teach better? The lab's student alone and
+  from four teachers of rising strength (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3) by KD, standardised KD and
+  DIST, over 3 seeds: each method's gain over the student alone against the teacher's own errors (Huang et al. 2022).
 
 Each module declares its replay (``replay.Replay``: title, the paper's numbers, config, run, teachers,
 cost, words for the page) and ``registry.REPLAYS`` lists them; the command line, the page, ``kdlab prepare``

@@ -19,3 +19,7 @@ TORCHDISTILL = (
 )
 PAPER_TEST_SIZE = 10_000
 PAPER_TEST_THREES = 1_010
+HUANG = (
+    "Huang, You, Wang, Qian & Xu (2022), Knowledge Distillation from A Stronger Teacher (DIST), NeurIPS; with "
+    "Cho & Hariharan (2019), On the Efficacy of Knowledge Distillation, ICCV"
+)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import time
 
-from kdlab.experiments.replays import bucila, decoupled, knowledge, missing_digits, table, temperature_width
+from kdlab.experiments.replays import (
+    bucila,
+    decoupled,
+    knowledge,
+    missing_digits,
+    stronger_teacher,
+    table,
+    temperature_width,
+)
 from kdlab.experiments.replays.common import ReplayResult
 from kdlab.experiments.replays.over_seeds import seeded_configs
 from kdlab.experiments.replays.replay import Replay
@@ -21,6 +29,7 @@ REPLAYS: dict[str, Replay] = {
         bucila.REPLAY,
         decoupled.REPLAY,
         knowledge.REPLAY,
+        stronger_teacher.REPLAY,
     )
 }
 
