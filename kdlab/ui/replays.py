@@ -208,6 +208,17 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
     )
 
 
+def verdicts(read: list[str]) -> None:
+    """A replay's verdicts read over seeds, each in a box; none (one seed): why it takes three."""
+    for verdict in read:
+        st.info(f"**Verdict.** {verdict}")
+    if not read:
+        st.info(
+            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
+            "verdict, each difference with its paired interval."
+        )
+
+
 def render_knowledge(result: ReplayResult, key: str) -> None:
     """How the terms were weighted, the verdict of each transfer set (over seeds), the students' errors as bars
     and the published numbers beside ours."""
@@ -216,14 +227,7 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     sizes = " and ".join(f"{row['train_size']:,}" for row in summary["rows"])
     st.caption(f"Every student learns on {sizes} transfer images in turn, weighted as the tab's introduction says.")
     over = summary.get("seeds")
-    if over:
-        for row in over["rows"]:
-            st.info(f"**Verdict.** {row['verdict']}")
-    else:
-        st.info(
-            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
-            "verdict, each difference with its paired interval."
-        )
+    verdicts([row["verdict"] for row in over["rows"]] if over else [])
     st.plotly_chart(replay_plots.knowledge_figure(summary, KNOWLEDGE_LABELS), key=f"{key}.figure")
     st.markdown(
         f"**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on "
@@ -239,13 +243,7 @@ def render_stronger_teacher(result: ReplayResult, key: str) -> None:
     summary = result.summary
     budget_caption(summary)
     over = summary.get("seeds")
-    if over:
-        st.info(f"**Verdict.** {over['verdict']}")
-    else:
-        st.info(
-            "One seed cannot tell a gain from what changing the seed does: run it at 3 seeds for the verdict, each "
-            "gain with its paired interval."
-        )
+    verdicts([over["verdict"]] if over else [])
     st.plotly_chart(replay_plots.stronger_teacher_figure(summary, STRONGER_LABELS), key=f"{key}.figure")
     st.dataframe(stronger_teacher_rows(summary), hide_index=True, key=f"{key}.teachers")
     st.caption(
