@@ -253,15 +253,15 @@ def render_stronger_teacher(result: ReplayResult, key: str) -> None:
 
 
 def stronger_teacher_rows(summary: dict) -> list[dict]:
-    """One row per teacher, weakest first: its own test errors and each method's gain (over seeds: the mean and
+    """One row per teacher, in the order asked: its own test errors and each method's gain (over seeds: the mean and
     its paired interval)."""
-    over = summary.get("seeds")
+    over = {row["teacher"]: row["gains"] for row in summary["seeds"]["rows"]} if "seeds" in summary else None
     rows = []
-    for index, row in enumerate(summary["teachers"]):
+    for row in summary["teachers"]:
         line = {"Teacher": row["teacher"], "Teacher's test errors": row["teacher_errors"]}
         for method, label in STRONGER_LABELS.items():
             if over:
-                gain = over["rows"][index]["gains"][method]
+                gain = over[row["teacher"]][method]
                 interval = gain["interval_95"]
                 line[f"{label}: errors removed"] = f"{gain['fewer_errors']:+g}" + (
                     f" [{interval[0]:g}, {interval[1]:g}]" if interval else ""

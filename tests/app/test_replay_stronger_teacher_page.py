@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from tests.app.helpers import open_alone, texts
 from tests.app.test_replay_pages import TIMEOUT, click_and_wait, tiny_budget  # noqa: F401 (a fixture)
+from tests.unit.test_replay_stronger_teacher import TINY
 
 
 def test_the_stronger_teacher_tab_shows_the_verdict_the_lines_and_each_teachers_gains(tiny_budget, monkeypatch):  # noqa: F811
@@ -12,14 +13,7 @@ def test_the_stronger_teacher_tab_shows_the_verdict_the_lines_and_each_teachers_
     from kdlab.experiments.replays.stronger_teacher import stronger_teacher_config
 
     def tiny(budget, **settings):
-        small = dict(
-            teachers=("linear", "mlp-20x1"),
-            student="mlp-20x1",
-            teacher_epochs=1,
-            train_size=150,
-            student_epochs=1,
-            curve_test_images=100,
-        )
+        small = {**TINY, "teachers": ("linear", "mlp-20x1"), "train_size": 150}
         return stronger_teacher_config(budget, **small, **settings)
 
     name = "stronger-teacher"
@@ -30,7 +24,7 @@ def test_the_stronger_teacher_tab_shows_the_verdict_the_lines_and_each_teachers_
     click_and_wait(app, f"Run the {name} replay (quick budget) at 2 seeds")
     assert not app.exception, [error.value for error in app.exception]
     shown = texts(app.info)
-    assert "**Verdict.** KD, mean errors removed by teacher (weakest first): linear " in shown
+    assert "**Verdict.** KD, mean errors removed by teacher (weakest first): " in shown  # by their own errors
     assert "DIST and KD" in shown or "beat" in shown  # the last sentence compares them at the strongest teacher
     (teachers,) = [frame.value for frame in app.dataframe if "Teacher's test errors" in frame.value.columns]
     assert list(teachers["Teacher"]) == ["linear", "mlp-20x1"]
