@@ -41,8 +41,9 @@ from kdlab.teachers.cache import is_teacher_cached, resolve_teacher
 from kdlab.teachers.ensembles import parse_teacher_name, training_cost
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
-# Top-1 accuracy (%) on ImageNet as published: Huang et al. 2022, Table 1 (ResNet-18 student, its baseline 69.76);
-# Cho & Hariharan 2019 claim it in words.
+# Top-1 accuracy (%) on ImageNet as published: Huang et al. 2022's stronger-teacher table, also in the official
+# repository's README (github.com/hunto/DIST_KD): ResNet-18 student (69.76 alone), KD at T = 4. Cho & Hariharan
+# 2019 claim theirs in words.
 PAPER_STRONGER = {
     "source": HUANG,
     "setting": "ImageNet, ResNet-18 student (69.76 alone), top-1 %",
