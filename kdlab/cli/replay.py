@@ -173,6 +173,17 @@ def budget_line(summary: dict) -> str:
             f"{budget['student_epochs']} epochs. Test errors (seed {summary['config']['seed']}): {students}. "
             f"The learned T ended at {'-' if learned is None else f'{learned:.2f}'}. {done}."
         )
+    if summary["replay"] == "stronger-teacher":
+        teachers = ", ".join(f"{row['teacher']} {row['teacher_errors']}" for row in summary["teachers"])
+        students = "; ".join(
+            f"{row['teacher']}: " + ", ".join(f"{method} {errors}" for method, errors in row["errors"].items())
+            for row in summary["teachers"]
+        )
+        return (
+            f"Budget {budget['name']}: students {budget['student_epochs']} epochs. Teachers' test errors: {teachers}. "
+            f"Students' test errors (seed {summary['config']['seed']}): alone {summary['baseline_errors']}; "
+            f"{students}. {done}."
+        )
     cached = ", from the cache." if summary.get("from_cache") else "."
     return (
         f"Budget {budget['name']}: teacher {budget['teacher_epochs']} epochs, students {budget['student_epochs']} "

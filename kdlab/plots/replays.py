@@ -333,3 +333,51 @@ def temperature_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
         **LAYOUT,
     )
     return figure
+
+
+STRONGER_COLORS = (ROLE_COLORS["distilled"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"])  # per method
+
+
+def stronger_teacher_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
+    """Each method's gain over the student alone (test errors removed, ``labels``: method -> line name) against the
+    teacher's own test errors, one line per method, from a ``stronger-teacher`` replay summary: over seeds the mean
+    gain with its paired 95% interval, else the one seed's. The x axis is logarithmic and reversed, so the teachers
+    get stronger from left to right; 0 is the student alone."""
+    over = summary.get("seeds")
+    rows = over["rows"] if over else summary["teachers"]
+    x = [row["teacher_errors"] for row in rows]
+    names = [row["teacher"] for row in rows]
+    figure = go.Figure()
+    for index, (method, label) in enumerate(labels.items()):
+        if over:
+            gains = [row["gains"][method] for row in rows]
+            y = [gain["fewer_errors"] for gain in gains]
+            intervals = [gain["interval_95"] or [gain["fewer_errors"]] * 2 for gain in gains]
+            error_y = dict(
+                type="data",
+                array=[high - mean for mean, (_, high) in zip(y, intervals)],
+                arrayminus=[mean - low for mean, (low, _) in zip(y, intervals)],
+            )
+        else:
+            y, error_y = [row["gains"][method] for row in rows], None
+        figure.add_trace(
+            go.Scatter(
+                name=label,
+                x=x,
+                y=y,
+                error_y=error_y,
+                mode="lines+markers",
+                text=names,
+                hovertemplate="%{text}: %{x} teacher errors, %{y} errors removed<extra>" + label + "</extra>",
+                line=dict(color=STRONGER_COLORS[index % len(STRONGER_COLORS)], width=3),
+            )
+        )
+    figure.add_hline(y=0, line=dict(color=ROLE_COLORS["baseline"], dash="dot"), annotation_text="student alone")
+    seeds = f"mean over seeds {', '.join(map(str, over['seeds']))} with the paired 95% interval" if over else "one seed"
+    figure.update_layout(
+        title=f"What each teacher's student gained, by the teacher's own errors ({seeds})",
+        xaxis=dict(title="teacher's test errors (log scale; stronger to the right)", type="log", autorange="reversed"),
+        yaxis_title="test errors removed from the student alone",
+        **LAYOUT,
+    )
+    return figure

@@ -13,6 +13,7 @@ from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
+from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
@@ -208,6 +209,17 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
     )
 
 
+def verdicts(read: list[str]) -> None:
+    """A replay's verdicts read over seeds, each in a box; none (one seed): why it takes three."""
+    for verdict in read:
+        st.info(f"**Verdict.** {verdict}")
+    if not read:
+        st.info(
+            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
+            "verdict, each difference with its paired interval."
+        )
+
+
 def render_knowledge(result: ReplayResult, key: str) -> None:
     """How the terms were weighted, the verdict of each transfer set (over seeds), the students' errors as bars
     and the published numbers beside ours."""
@@ -216,14 +228,7 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     sizes = " and ".join(f"{row['train_size']:,}" for row in summary["rows"])
     st.caption(f"Every student learns on {sizes} transfer images in turn, weighted as the tab's introduction says.")
     over = summary.get("seeds")
-    if over:
-        for row in over["rows"]:
-            st.info(f"**Verdict.** {row['verdict']}")
-    else:
-        st.info(
-            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
-            "verdict, each difference with its paired interval."
-        )
+    verdicts([row["verdict"] for row in over["rows"]] if over else [])
     st.plotly_chart(replay_plots.knowledge_figure(summary, KNOWLEDGE_LABELS), key=f"{key}.figure")
     st.markdown(
         f"**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on "
@@ -261,6 +266,42 @@ def render_temperature(result: ReplayResult, key: str) -> None:
     comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
 
 
+def render_stronger_teacher(result: ReplayResult, key: str) -> None:
+    """The verdict (over seeds), the gain of each method against the teacher's own errors as lines, and a table of
+    each teacher's errors and each method's gain."""
+    summary = result.summary
+    budget_caption(summary)
+    over = summary.get("seeds")
+    verdicts([over["verdict"]] if over else [])
+    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, STRONGER_LABELS), key=f"{key}.figure")
+    st.dataframe(stronger_teacher_rows(summary), hide_index=True, key=f"{key}.teachers")
+    st.caption(
+        f"Student alone: {summary['baseline_errors']} test errors (seed {summary['config']['seed']}). A gain is the "
+        "test errors a method removes from the student alone; over seeds, the mean with its paired 95% interval."
+    )
+
+
+def stronger_teacher_rows(summary: dict) -> list[dict]:
+    """One row per teacher, in the order asked: its own test errors and each method's gain (over seeds: the mean and
+    its paired interval)."""
+    over = {row["teacher"]: row["gains"] for row in summary["seeds"]["rows"]} if "seeds" in summary else None
+    rows = []
+    for row in summary["teachers"]:
+        line = {"Teacher": row["teacher"], "Teacher's test errors": row["teacher_errors"]}
+        for method, label in STRONGER_LABELS.items():
+            if over:
+                gain = over[row["teacher"]][method]
+                interval = gain["interval_95"]
+                line[f"{label}: errors removed"] = f"{gain['fewer_errors']:+g}" + (
+                    f" [{interval[0]:g}, {interval[1]:g}]" if interval else ""
+                )
+            else:
+                gain = row["gains"][method]
+                line[f"{label}: errors removed"] = "-" if gain is None else f"{gain:+d}"
+        rows.append(line)
+    return rows
+
+
 # Each replay's result, by its name (tests/unit/test_replay_registry.py: one renderer per replay, and no other).
 RENDERERS = {
     "table": render_table,
@@ -271,6 +312,7 @@ RENDERERS = {
     "decoupled": render_decoupled,
     "knowledge": render_knowledge,
     "temperature-schedules": render_temperature,
+    "stronger-teacher": render_stronger_teacher,
 }
 
 

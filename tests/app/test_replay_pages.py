@@ -81,6 +81,7 @@ def test_replay_page_renders_every_replay_with_the_papers_numbers(tiny_budget):
         "Run the decoupled replay (quick budget)",
         "Run the knowledge replay (quick budget) at 3 seeds",  # its verdict needs the spread: 3 seeds unless told
         "Run the temperature-schedules replay (quick budget) at 3 seeds",
+        "Run the stronger-teacher replay (quick budget) at 3 seeds",
     ]
 
 

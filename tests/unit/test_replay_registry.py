@@ -41,14 +41,22 @@ def test_the_command_line_offers_exactly_the_registered_replays_and_their_option
     for option in ("teacher", "student", "fresh"):
         takers = [name for name, replay in REPLAYS.items() if option in replay.options]
         assert takers and all(f"{name}: " in actions[option].help for name in takers)
-    assert seeded_replays() == ("temperature-width", "decoupled", "knowledge", "temperature-schedules")
-    assert actions["seeds"].help.startswith("temperature-width, decoupled, knowledge, temperature-schedules: ")
+    assert seeded_replays() == (
+        "temperature-width",
+        "decoupled",
+        "knowledge",
+        "temperature-schedules",
+        "stronger-teacher",
+    )
+    assert actions["seeds"].help.startswith(
+        "temperature-width, decoupled, knowledge, temperature-schedules, stronger-teacher: "
+    )
     assert actions["seeds"].help.endswith(
-        "(default: temperature-width 1, decoupled 1, knowledge 3, temperature-schedules 3)"
+        "(default: temperature-width 1, decoupled 1, knowledge 3, temperature-schedules 3, stronger-teacher 3)"
     )
     assert all(replay.seeds == 1 or replay.over_seeds is not None for replay in REPLAYS.values())
     assert replay_command.HELP.endswith(
-        "decoupled (Zhao et al. 2022), knowledge (Tian et al. 2020), temperature-schedules (Hinton et al. 2015)"
+        "knowledge (Tian et al. 2020), temperature-schedules (Hinton et al. 2015), stronger-teacher (Huang et al. 2022)"
     )
 
 

@@ -77,8 +77,8 @@ def test_seeds_are_checked_and_only_the_replays_that_compare_settings_take_them(
         run_over_seeds("table", config, 2, lambda seeded: {})
     assert main(["replay", "table", "--seeds", "2"]) == 2
     assert (
-        "--seeds applies to the temperature-width, decoupled, knowledge, temperature-schedules replays"
-        in capsys.readouterr().err
+        "--seeds applies to the temperature-width, decoupled, knowledge, temperature-schedules, stronger-teacher "
+        "replays" in capsys.readouterr().err
     )
 
 

@@ -24,6 +24,9 @@ afterwards without retraining.
 - ``temperature-schedules`` (``temperature_schedules.py``): is one temperature right? The lab's student alone, with
   KD at fixed T from 1 to 50, logit matching (the high-T limit), standardised logits, an annealed and a learned T,
   over 3 seeds, beside Hinton et al.'s section 2.1, Sun et al. (2024), CTKD (2023) and annealing KD (2021).
+- ``stronger-teacher`` (``stronger_teacher.py``): does a stronger teacher teach better? The lab's student alone and
+  from four teachers of rising strength (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3) by KD, standardised KD and
+  DIST, over 3 seeds: each method's gain over the student alone against the teacher's own errors (Huang et al. 2022).
 
 Each module declares its replay (``replay.Replay``: title, the paper's numbers, config, run, teachers,
 cost, words for the page) and ``registry.REPLAYS`` lists them; the command line, the page, ``kdlab prepare``

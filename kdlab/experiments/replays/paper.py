@@ -23,3 +23,7 @@ HINTON_LIMIT = "Hinton, Vinyals & Dean (2015), Distilling the Knowledge in a Neu
 SUN = "Sun, Ren, Li, Wang & Cao (2024), Logit Standardization in Knowledge Distillation, CVPR"
 CTKD = "Li, Li, Yang, Zhao, Song, Luo, Li & Yang (2023), Curriculum Temperature for Knowledge Distillation, AAAI"
 JAFARI = "Jafari, Rezagholizadeh, Sharma & Ghodsi (2021), Annealing Knowledge Distillation, EACL"
+HUANG = (
+    "Huang, You, Wang, Qian & Xu (2022), Knowledge Distillation from A Stronger Teacher (DIST), NeurIPS; with "
+    "Cho & Hariharan (2019), On the Efficacy of Knowledge Distillation, ICCV"
+)

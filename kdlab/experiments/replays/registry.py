@@ -9,6 +9,7 @@ from kdlab.experiments.replays import (
     decoupled,
     knowledge,
     missing_digits,
+    stronger_teacher,
     table,
     temperature_schedules,
     temperature_width,
@@ -30,6 +31,7 @@ REPLAYS: dict[str, Replay] = {
         decoupled.REPLAY,
         knowledge.REPLAY,
         temperature_schedules.REPLAY,
+        stronger_teacher.REPLAY,
     )
 }
 
