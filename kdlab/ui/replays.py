@@ -12,8 +12,8 @@ import streamlit as st
 from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
-from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
 from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
+from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
