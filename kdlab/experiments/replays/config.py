@@ -84,6 +84,20 @@ def get_budget(name: str) -> Budget:
     return BUDGETS[name]
 
 
+class OnBudget(HoldsTraining):
+    """A replay config of the lab's own pair at a named ``budget`` (the decoupled, knowledge, temperature-schedules and
+    stronger-teacher replays): ``take_budget()`` in its ``__post_init__`` checks the budget and sets the students'
+    epochs from it, and its summary names the budget."""
+
+    def take_budget(self) -> None:
+        if not isinstance(self.budget, Budget):
+            raise ValueError(f"budget must be a Budget, e.g. BUDGETS['quick'] (got {self.budget!r}).")
+        object.__setattr__(self, "training", replace(self.training, epochs=self.budget.student_epochs))
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"budget": self.budget.name}
+
+
 @dataclass(frozen=True)
 class HintonSetup(HoldsTraining):
     """The paper's setup, shared by every replay: teacher, student, the students' training, seeds.

@@ -11,7 +11,7 @@ from our numbers.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
@@ -31,11 +31,11 @@ from kdlab.experiments.replays.common import (
     load_lab_teacher,
     overall_status,
 )
-from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
+from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import decoupled_seeds
 from kdlab.experiments.replays.paper import ZHAO
 from kdlab.experiments.replays.replay import Replay
-from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.dkd import DKD_BETA
@@ -74,7 +74,7 @@ DECOUPLED_NOTES = {
 
 
 @dataclass(frozen=True)
-class DecoupledConfig(HoldsTraining):
+class DecoupledConfig(OnBudget):
     """The lab's distillation (teacher, student, transfer set, T) at alpha = 0.5, with the students'
     epochs from ``budget.student_epochs`` and ``beta`` the weight of NCKD in DKD (Zhao et al.'s alpha,
     the TCKD weight, is 1). The teacher is the lab's: ``teacher_epochs`` None trains it as the lab does."""
@@ -95,9 +95,7 @@ class DecoupledConfig(HoldsTraining):
     beta: float = DKD_BETA
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget, Budget):
-            raise ValueError(f"budget must be a Budget, e.g. BUDGETS['quick'] (got {self.budget!r}).")
-        object.__setattr__(self, "training", replace(self.training, epochs=self.budget.student_epochs))
+        self.take_budget()
         for soft in SOFT_RUNS:
             self.distill_config(soft)  # every student's settings checked, with the lab's messages
 
@@ -114,9 +112,6 @@ class DecoupledConfig(HoldsTraining):
             soft=soft,
             beta=self.beta if soft == "dkd" else None,
         )
-
-    def as_dict(self) -> dict:
-        return super().as_dict() | {"budget": self.budget.name}
 
 
 def decoupled_config(budget: str = "quick", **settings) -> DecoupledConfig:

@@ -28,11 +28,11 @@ from kdlab.experiments.replays.common import (
     load_lab_teacher,
     overall_status,
 )
-from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
+from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import REPDISTILLER, TORCHDISTILL
 from kdlab.experiments.replays.replay import Replay
-from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
@@ -125,7 +125,7 @@ KNOWLEDGE_NOTES = {
 
 
 @dataclass(frozen=True)
-class KnowledgeConfig(HoldsTraining):
+class KnowledgeConfig(OnBudget):
     """``student`` learns from ``teacher`` seven ways (``RUNS``) on each transfer set of ``train_sizes`` (None: the
     lab's 5,000 images, or all when fewer), the students' epochs from ``budget.student_epochs``; KD at
     ``training.alpha``, each term alone at ``TERM_ALPHA`` (``WEIGHTING``). ``teacher_epochs`` None trains the teacher
@@ -142,12 +142,10 @@ class KnowledgeConfig(HoldsTraining):
     teacher_seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget, Budget):
-            raise ValueError(f"budget must be a Budget, e.g. BUDGETS['quick'] (got {self.budget!r}).")
+        self.take_budget()
         object.__setattr__(self, "train_sizes", tuple(self.train_sizes))
         if not self.train_sizes or len(set(self.train_sizes)) < len(self.train_sizes):
             raise ValueError(f"Give one or more different transfer-set sizes (got {list(self.train_sizes)}).")
-        object.__setattr__(self, "training", replace(self.training, epochs=self.budget.student_epochs))
         for size in self.train_sizes:
             for run in RUNS:
                 self.distill_config(run, size)  # every student's settings checked, with the lab's messages
@@ -177,9 +175,6 @@ class KnowledgeConfig(HoldsTraining):
             with_baseline=run == "baseline",
             soft=soft,
         )
-
-    def as_dict(self) -> dict:
-        return super().as_dict() | {"budget": self.budget.name}
 
 
 def knowledge_config(budget: str = "quick", **settings) -> KnowledgeConfig:

@@ -28,11 +28,11 @@ import torch
 from kdlab.experiments.distill import DEFAULT_STUDENT, DistillConfig, train_student_pair
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import ReplayResult, base_summary, keep_students, overall_status
-from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
+from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import paired, spread
 from kdlab.experiments.replays.paper import HUANG
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
-from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.progress import ProgressTracker
@@ -76,7 +76,7 @@ RUN_LABELS = {"baseline": "Student alone"} | {
 
 
 @dataclass(frozen=True)
-class StrongerTeacherConfig(HoldsTraining):
+class StrongerTeacherConfig(OnBudget):
     """``student`` alone and from each of ``teachers`` (weakest first) by each method of ``METHOD_RUNS``, on the
     lab's transfer set (``train_size`` None: 5,000 images, or all when fewer), the students' epochs from
     ``budget.student_epochs``; every method at ``training.alpha``, KD and DIST at ``training.temperature`` (the
@@ -97,13 +97,11 @@ class StrongerTeacherConfig(HoldsTraining):
     teacher_seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget, Budget):
-            raise ValueError(f"budget must be a Budget, e.g. BUDGETS['quick'] (got {self.budget!r}).")
+        self.take_budget()
         names = tuple(parse_teacher_name(name).name for name in self.teachers)
         if len(names) < 2 or len(set(names)) < len(names):
             raise ValueError(f"Give two or more different teachers, weakest first (got {list(self.teachers)}).")
         object.__setattr__(self, "teachers", names)
-        object.__setattr__(self, "training", replace(self.training, epochs=self.budget.student_epochs))
         for teacher in self.teachers:
             for method in METHOD_RUNS:
                 self.distill_config(teacher, method)  # every student's settings checked, with the lab's messages
@@ -122,9 +120,6 @@ class StrongerTeacherConfig(HoldsTraining):
             soft="dist" if method == "dist" else "kd",
             standardise=method == "skd",
         )
-
-    def as_dict(self) -> dict:
-        return super().as_dict() | {"budget": self.budget.name}
 
 
 def stronger_teacher_config(budget: str = "quick", **settings) -> StrongerTeacherConfig:

@@ -27,11 +27,11 @@ from kdlab.experiments.replays.common import (
     load_lab_teacher,
     overall_status,
 )
-from kdlab.experiments.replays.config import BUDGETS, Budget, get_budget
+from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import CTKD, HINTON_LIMIT, JAFARI, SUN
 from kdlab.experiments.replays.replay import Replay
-from kdlab.ml.config import HoldsTraining, TrainConfig
+from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.train import TrainResult, run_summary
@@ -121,7 +121,7 @@ TEMPERATURE_NOTES = {
 
 
 @dataclass(frozen=True)
-class TemperatureConfig(HoldsTraining):
+class TemperatureConfig(OnBudget):
     """The lab's distillation (teacher, student, transfer set, alpha) for each row of ``ROWS``, the students' epochs
     from ``budget.student_epochs``. The teacher is the lab's: ``teacher_epochs`` None trains it as the lab does."""
 
@@ -136,9 +136,7 @@ class TemperatureConfig(HoldsTraining):
     teacher_seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.budget, Budget):
-            raise ValueError(f"budget must be a Budget, e.g. BUDGETS['quick'] (got {self.budget!r}).")
-        object.__setattr__(self, "training", replace(self.training, epochs=self.budget.student_epochs))
+        self.take_budget()
         for run in RUNS:
             self.distill_config(run)  # every student's settings checked, with the lab's messages
 
@@ -158,9 +156,6 @@ class TemperatureConfig(HoldsTraining):
             standardise=row.standardise,
             schedule=row.schedule,
         )
-
-    def as_dict(self) -> dict:
-        return super().as_dict() | {"budget": self.budget.name}
 
 
 def temperature_config(budget: str = "quick", **settings) -> TemperatureConfig:
