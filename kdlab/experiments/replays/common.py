@@ -16,6 +16,7 @@ from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.export import student_file_bytes
 from kdlab.ml.progress import ProgressTracker
+from kdlab.ml.train import TrainResult
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 
@@ -52,6 +53,18 @@ def keep_students(models: dict[str, nn.Module], architecture: str) -> dict[str, 
             break
         kept[run], total = blob, total + len(blob)
     return kept
+
+
+def students_result(
+    name: str, summary: dict, labels, results: Mapping[str, TrainResult], teacher: Teacher, architecture: str
+) -> ReplayResult:
+    """A replay's result from its students' ``results`` (run -> result, in order) and its ``teacher``: each one's
+    test logits (the teacher's as "teacher" when it trained) and the student files ``keep_students`` keeps."""
+    logits = {run: result.test_logits for run, result in results.items()}
+    if teacher.status == "completed":
+        logits["teacher"] = teacher.test_logits
+    students = keep_students({run: result.model for run, result in results.items()}, architecture)
+    return ReplayResult(name, summary, labels, logits, student_files=students)
 
 
 def load_teacher(setup: HintonSetup, data: MnistData, progress: ProgressTracker, context: RunContext) -> Teacher:

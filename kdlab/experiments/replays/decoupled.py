@@ -26,10 +26,10 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
-    keep_students,
     lab_teacher_summary,
     load_lab_teacher,
     overall_status,
+    students_result,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import decoupled_seeds
@@ -181,11 +181,7 @@ def replay_decoupled(
         "seconds": round(time.perf_counter() - started, 2),
     }
     progress.done(f"Finished: {status}.")
-    logits = {run: result.test_logits for run, result in results.items()}
-    if teacher.status == "completed":
-        logits["teacher"] = teacher.test_logits
-    students = keep_students({run: result.model for run, result in results.items()}, config.student)
-    return ReplayResult("decoupled", summary, data.test.labels, logits, student_files=students)
+    return students_result("decoupled", summary, data.test.labels, results, teacher, config.student)
 
 
 def claim_verdicts(errors: dict[str, int | None], weight: float | None) -> list[dict]:

@@ -23,10 +23,10 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
-    keep_students,
     lab_teacher_summary,
     load_lab_teacher,
     overall_status,
+    students_result,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
@@ -224,11 +224,7 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
         "seconds": round(time.perf_counter() - started, 2),
     }
     progress.done(f"Finished: {status}.")
-    logits = {run: result.test_logits for run, result in first.items()}
-    if teacher.status == "completed":
-        logits["teacher"] = teacher.test_logits
-    students = keep_students({run: result.model for run, result in first.items()}, config.student)
-    return ReplayResult("knowledge", summary, data.test.labels, logits, student_files=students)
+    return students_result("knowledge", summary, data.test.labels, first, teacher, config.student)
 
 
 def _teach_set(

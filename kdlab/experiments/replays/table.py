@@ -11,10 +11,10 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
-    keep_students,
     load_teacher,
     overall_status,
     setup_teachers,
+    students_result,
     teacher_summary,
 )
 from kdlab.experiments.replays.config import TableConfig, get_budget
@@ -116,11 +116,7 @@ def replay_table(
         "seconds": round(time.perf_counter() - started, 2),
     }
     progress.done(f"Finished: {status}.")
-    logits = {run: result.test_logits for run, result in runs.items()}
-    if teacher.status == "completed":
-        logits["teacher"] = teacher.test_logits
-    students = keep_students({run: result.model for run, result in runs.items()}, config.student)
-    return ReplayResult("table", summary, data.test.labels, logits, student_files=students)
+    return students_result("table", summary, data.test.labels, runs, teacher, config.student)
 
 
 def table_config(budget: str = "quick", **settings) -> TableConfig:

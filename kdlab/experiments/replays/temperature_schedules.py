@@ -22,10 +22,10 @@ from kdlab.experiments.replays.common import (
     ReplayResult,
     base_summary,
     comparison_row,
-    keep_students,
     lab_teacher_summary,
     load_lab_teacher,
     overall_status,
+    students_result,
 )
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
@@ -214,11 +214,7 @@ def replay_temperature(
         "seconds": round(time.perf_counter() - started, 2),
     }
     progress.done(f"Finished: {status}.")
-    logits = {run: result.test_logits for run, result in results.items()}
-    if teacher.status == "completed":
-        logits["teacher"] = teacher.test_logits
-    kept = keep_students({run: result.model for run, result in results.items()}, config.student)
-    return ReplayResult(REPLAY.name, summary, data.test.labels, logits, student_files=kept)
+    return students_result(REPLAY.name, summary, data.test.labels, results, teacher, config.student)
 
 
 def limit_agreement(results: dict[str, TrainResult]) -> dict | None:
