@@ -14,6 +14,12 @@ from kdlab.ml.temperature import effective_temperatures
 from tests.app.helpers import chart_spec, open_alone, texts
 
 PAGE = "pages/dark_knowledge.py"
+GLOSSARY_LINK = re.compile(r"\[([^\]]+)\]\(glossary#[\w-]+\)")
+
+
+def prose(elements) -> str:
+    """``texts(elements)`` with the glossary's links turned back into their words."""
+    return GLOSSARY_LINK.sub(r"\1", texts(elements))
 
 
 pytestmark = pytest.mark.usefixtures("training_threads_as_in_the_app")  # tests/app/conftest.py
@@ -55,12 +61,12 @@ def test_the_limit_section_shows_cosines_that_rise_to_one_with_T(teacher):
 
 def test_the_toggle_shows_the_standardised_distribution_and_the_effective_temperature(teacher, sample_data):
     at = open_alone(PAGE)
-    assert "effective temperature" not in texts(at.markdown)
+    assert "effective temperature" not in prose(at.markdown)
     at.toggle(key="explorer.standardise").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     scores = teacher.test_logits[first_three(sample_data)]
     effective = float(effective_temperatures(scores[None], 4.0)[0])
-    words = texts(at.markdown)
+    words = prose(at.markdown)
     assert f"**effective temperature of {effective:.3g}**" in words
     everyone = effective_temperatures(teacher.test_logits, 4.0)
     assert f"runs from **{float(everyone.min()):.3g}**" in words and f"to **{float(everyone.max()):.3g}**" in words
@@ -73,7 +79,7 @@ def test_a_link_sets_or_locks_the_toggle_and_a_bad_value_says_so(teacher):
     assert not at.exception, [e.value for e in at.exception]
     toggle = at.toggle(key="explorer.standardise")
     assert toggle.value and toggle.disabled
-    assert re.search(r"effective temperature of [0-9.]+", texts(at.markdown))
+    assert re.search(r"effective temperature of [0-9.]+", prose(at.markdown))
     at = open_alone(PAGE, query={"standardise": "maybe"})
     assert not at.exception, [e.value for e in at.exception]
     assert "standardise=`maybe` is not 1 or 0; the logits are shown as they are" in texts(at.warning)

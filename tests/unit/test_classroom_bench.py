@@ -11,7 +11,7 @@ from tests.conftest import tiny_config
 def test_a_lesson_spreads_the_labs_temperatures_over_one_seed():
     configs = class_configs("lesson", 30)
     temperatures = [config.training.temperature for config in configs]
-    assert (temperatures[0], temperatures[-1]) == (1.0, 20.0)
+    assert (temperatures[0], temperatures[-1]) == (min(TEMPERATURES), max(TEMPERATURES))
     assert set(temperatures) == set(TEMPERATURES) and temperatures == sorted(temperatures)
     assert {config.training.seed for config in configs} == {0}
 
@@ -30,7 +30,9 @@ def test_a_class_that_cannot_be_is_refused(mode, students):
 
 def test_the_report_times_every_student(sample_data, linear_teacher):
     report = run_classroom(sample_data, "lesson", 3, base=tiny_config())
-    assert [wait["temperature"] for wait in report["waits"]] == [1.0, 5.0, 20.0]
+    # three students: the lab's lowest, middle and highest T
+    middle = TEMPERATURES[round((len(TEMPERATURES) - 1) / 2)]
+    assert [wait["temperature"] for wait in report["waits"]] == [TEMPERATURES[0], middle, TEMPERATURES[-1]]
     assert all(0 < wait["seconds"] <= report["last_result_seconds"] for wait in report["waits"])
     assert report["single_run_seconds"] > 0 and report["cpu_seconds_per_result"] > 0
     last, single, half = report["last_result_seconds"], report["single_run_seconds"], 0.005  # rounded to 0.01
