@@ -366,7 +366,7 @@ def parse_language(raw: str | None) -> tuple[str | None, str]:
     """A link's ``lang=``: the language (None when absent or unknown) and the problem with it ("" if none)."""
     if raw is None or is_language(raw):
         return raw, ""
-    return None, f"lang={shown(raw)} is not a language of kdlab ({', '.join(LANGUAGES)}); the page opens in English"
+    return None, f"lang={shown(raw)} is not a language of kdlab ({', '.join(LANGUAGES)}); the page keeps its language"
 
 
 def check_link(page: str, params: Mapping[str, object]) -> list[str]:
