@@ -95,5 +95,6 @@ def set_page_language(code: str) -> None:
     (#8399): screen readers pick their voice, and browsers their hyphenation and translation offer, from it."""
     tag = DEFAULT_LANGUAGE if code == PSEUDO else code
     script = f"<script>window.parent.document.documentElement.lang = {json.dumps(tag)};</script>"
-    # st.iframe runs an HTML string's script same-origin (its docs); "content" sizes the empty frame to nothing.
-    st.iframe(script, height="content", tab_index=-1, alt=_("Sets the page's language"))
+    # st.iframe runs an HTML string's script same-origin (its docs); 1 px is the least height it takes ("content"
+    # left a gap of about 150 px in the sidebar).
+    st.iframe(script, height=1, tab_index=-1, alt=_("Sets the page's language"))
