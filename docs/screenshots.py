@@ -4,11 +4,12 @@ look inside the teacher, its high-temperature limit and its standardised soft ta
 (``docs/images/explorer-attention.png``, ``explorer-limit.png``, ``explorer-standardised.png``), the live views
 of an attention run and of a relational KD run (``docs/images/live-attention.png``,
 ``docs/images/live-relations.png``), and a learned temperature drawn live on the curves
-(``docs/images/live-temperature.png``); ``--only`` takes one page's.
+(``docs/images/live-temperature.png``), and Home in Spanish and Vietnamese (``docs/images/home-es.png``,
+``home-vi.png``); ``--only`` takes one page's.
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
-    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--only lab|explorer|views|temperature]
+    PYTHONPATH=$PWD python docs/screenshots.py --data-dir ../shared/data --teachers ~/.cache/kdlab/teachers [--only lab|explorer|views|temperature|languages]
 
 ``--only explorer`` (or ``--only lab``) takes one page's screenshots.
 
@@ -239,6 +240,29 @@ def take_temperature(url: str, out: Path) -> None:
         browser.close()
 
 
+HOME_TITLES = {  # the title each language's Home waits for
+    "es": "Destilación del conocimiento, en directo con MNIST",
+    "vi": "Chưng cất tri thức, trực tiếp trên MNIST",
+}
+
+
+def take_languages(url: str, out: Path) -> None:
+    """Home's first screen, sidebar included, in each translated language (``?lang=``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.set_default_timeout(WAIT_MS)
+        for code, title in HOME_TITLES.items():
+            page.goto(f"{url}/?lang={code}")
+            page.get_by_role("heading", name=title).wait_for()
+            page.wait_for_function(f"() => document.documentElement.lang === '{code}'")
+            page.wait_for_timeout(2000)  # the formulas and the sidebar's captions settle
+            page.screenshot(path=out / f"home-{code}.png")
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="a folder with MNIST/raw/ inside (full MNIST)")
@@ -246,7 +270,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(IMAGES), help=f"where the PNGs go (default {IMAGES})")
     parser.add_argument(
         "--only",
-        choices=("lab", "explorer", "views", "temperature"),
+        choices=("lab", "explorer", "views", "temperature", "languages"),
         help="one page's screenshots (default: all of them)",
     )
     arguments = parser.parse_args()
@@ -274,6 +298,9 @@ def main() -> None:
             if arguments.only in (None, "temperature"):
                 take_temperature(url, Path(arguments.out))
                 names.append("live-temperature.png")
+            if arguments.only in (None, "languages"):
+                take_languages(url, Path(arguments.out))
+                names += [f"home-{code}.png" for code in HOME_TITLES]
     for name in names:
         shrink(Path(arguments.out) / name)
 

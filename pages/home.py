@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.home import render_home_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Knowledge distillation, live on MNIST")
+st.title(_("Knowledge distillation, live on MNIST"))
 render_home_page()

@@ -27,6 +27,7 @@ from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, parse_switch, value_text
 from kdlab.experiments.replays import REPLAYS
+from kdlab.i18n import LANGUAGES, is_language
 from kdlab.ml.methods.registry import METHODS
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
@@ -48,6 +49,8 @@ CLASS_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 # replays' its class code too: the page asks the lesson's question and files the answer for that class.
 LESSON_EXTRAS = ("lesson", "class")
 BOARD_PARAMETERS = ("class", "vary")
+# Every link may carry the language its page opens in (``kdlab.ui.language`` reads it; the session keeps it).
+LANGUAGE = "lang"
 LESSON_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")  # a lesson file's name (kdlab.classroom.lessons.SLUG)
 _MARKDOWN_PUNCTUATION = frozenset(string.punctuation)  # CommonMark: each of these may be backslash-escaped
 
@@ -351,12 +354,19 @@ PARSERS: dict[str, Callable[[Mapping[str, object]], ParsedLink]] = {
     "lessons": lambda params: ParsedLink(problems=summarised(link_values(params, ("lesson",))[1])),
 }
 KNOWN_PARAMETERS = {
-    "lab": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
-    "explorer": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),
-    "replays": (*REPLAY_PARAMETERS, *LESSON_EXTRAS),
-    "board": (*BOARD_PARAMETERS, "lesson"),
-    "lessons": ("lesson",),
+    "lab": (*LAB_NAMES, *LINK_EXTRAS, "lesson", LANGUAGE),
+    "explorer": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS, LANGUAGE),
+    "replays": (*REPLAY_PARAMETERS, *LESSON_EXTRAS, LANGUAGE),
+    "board": (*BOARD_PARAMETERS, "lesson", LANGUAGE),
+    "lessons": ("lesson", LANGUAGE),
 }
+
+
+def parse_language(raw: str | None) -> tuple[str | None, str]:
+    """A link's ``lang=``: the language (None when absent or unknown) and the problem with it ("" if none)."""
+    if raw is None or is_language(raw):
+        return raw, ""
+    return None, f"lang={shown(raw)} is not a language of kdlab ({', '.join(LANGUAGES)}); the page keeps its language"
 
 
 def check_link(page: str, params: Mapping[str, object]) -> list[str]:
@@ -369,8 +379,8 @@ def check_link(page: str, params: Mapping[str, object]) -> list[str]:
         for name in params
         if name not in KNOWN_PARAMETERS[page]
     ]
-    extras, problems = link_values(params, LESSON_EXTRAS if page != "lessons" else ())
-    problems += [parse_lesson_slug(extras.get("lesson"))[1]]
+    extras, problems = link_values(params, (*(LESSON_EXTRAS if page != "lessons" else ()), LANGUAGE))
+    problems += [parse_lesson_slug(extras.get("lesson"))[1], parse_language(extras.get(LANGUAGE))[1]]
     if page in ("explorer", "replays"):  # the lab's and the board's parsers check their class code
         problems.append(parse_class_code(extras.get("class"))[1])
     return list(summarised(unknown + list(PARSERS[page](params).problems) + problems))

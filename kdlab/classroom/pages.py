@@ -1,10 +1,13 @@
 """The one table of the app's pages: the navigation and Home's list (``kdlab.ui.pages``), the pages a
-lesson or an assignment link may open, and their URL paths. Plain Python, no Streamlit."""
+lesson or an assignment link may open, and their URL paths. Plain Python, no Streamlit. A page's title, section and
+line are English marked with ``N_`` and translated where they are shown (``kdlab.i18n``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from kdlab.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -32,77 +35,87 @@ class PageEntry:
 
 
 PAGES = (
-    PageEntry("pages/home.py", "Home", ":material/home:", "Learn", "Knowledge distillation in one screen."),
+    PageEntry("pages/home.py", N_("Home"), ":material/home:", N_("Learn"), N_("Knowledge distillation in one screen.")),
     PageEntry(
         "pages/dark_knowledge.py",
-        "Dark knowledge explorer",
+        N_("Dark knowledge explorer"),
         ":material/thermostat:",
-        "Learn",
-        "Pick a digit and slide the temperature: watch the runner-up digits appear and see which digits the "
-        "teacher thinks look alike. Two minutes.",
+        N_("Learn"),
+        N_(
+            "Pick a digit and slide the temperature: watch the runner-up digits appear and see which digits the "
+            "teacher thinks look alike. Two minutes."
+        ),
         link_name="explorer",
         link_text="explorer",
     ),
     PageEntry(
         "pages/distillation_lab.py",
-        "Distillation lab",
+        N_("Distillation lab"),
         ":material/science:",
-        "Experiment",
-        "Press **Train** with the defaults and watch the distilled student (blue) pull ahead of the same "
-        "student trained alone (grey).",
+        N_("Experiment"),
+        N_(
+            "Press **Train** with the defaults and watch the distilled student (blue) pull ahead of the same "
+            "student trained alone (grey)."
+        ),
         link_name="lab",
         link_text="lab",
     ),
     PageEntry(
         "pages/runs.py",
-        "Runs",
+        N_("Runs"),
         ":material/table_chart:",
-        "Experiment",
-        "Compare your runs side by side. Change one thing at a time: the temperature, alpha, the size of the "
-        "training set, the student's width.",
+        N_("Experiment"),
+        N_(
+            "Compare your runs side by side. Change one thing at a time: the temperature, alpha, the size of the "
+            "training set, the student's width."
+        ),
     ),
     PageEntry(
         "pages/paper_replays.py",
-        "Paper replays",
+        N_("Paper replays"),
         ":material/menu_book:",
-        "Go further",
-        "The MNIST experiments of Hinton et al. (2015), run for real, with the paper's numbers beside ours.",
+        N_("Go further"),
+        N_("The MNIST experiments of Hinton et al. (2015), run for real, with the paper's numbers beside ours."),
         link_name="replays",
         link_text="replay",
     ),
     PageEntry(
         "pages/training_schemes.py",
-        "Training schemes",
+        N_("Training schemes"),
         ":material/account_tree:",
-        "Go further",
-        "Offline KD against mutual learning, born-again networks and teacher assistants, on equal terms.",
+        N_("Go further"),
+        N_("Offline KD against mutual learning, born-again networks and teacher assistants, on equal terms."),
     ),
     PageEntry(
         "pages/lessons.py",
-        "Lessons",
+        N_("Lessons"),
         ":material/co_present:",
-        "Classroom",
-        "Guided lessons of 10 to 25 minutes for a class: goal, steps with links that preset the pages, a "
-        "prediction, a question to discuss.",
+        N_("Classroom"),
+        N_(
+            "Guided lessons of 10 to 25 minutes for a class: goal, steps with links that preset the pages, a "
+            "prediction, a question to discuss."
+        ),
         link_name="lessons",
         link_text="lessons",
     ),
     PageEntry(
         "pages/class_board.py",
-        "Class board",
+        N_("Class board"),
         ":material/leaderboard:",
-        "Classroom",
-        "Everything your class ran under one class code, live: errors removed against T and alpha, and the "
-        "predictions beside the outcomes.",
+        N_("Classroom"),
+        N_(
+            "Everything your class ran under one class code, live: errors removed against T and alpha, and the "
+            "predictions beside the outcomes."
+        ),
         link_name="board",
         link_text="class board",
     ),
     PageEntry(
         "pages/glossary.py",
-        "Glossary",
+        N_("Glossary"),
         ":material/dictionary:",
-        "Help",
-        "Every word the app uses, in a sentence or two: teacher, logit, temperature, dark knowledge ...",
+        N_("Help"),
+        N_("Every word the app uses, in a sentence or two: teacher, logit, temperature, dark knowledge ..."),
     ),
 )
 # Link name in a lesson file ("lab") -> its page, in the order a message lists them (the lab first: most

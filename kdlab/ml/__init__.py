@@ -1,4 +1,5 @@
 """The model code: data, models, losses, TrainConfig, the one training loop and stacked training through it,
 metrics, events, the run context and progress.
 
-The lowest package: imports only ``kdlab.settings`` (the environment's settings) from kdlab."""
+The lowest package: imports only ``kdlab.settings`` (the environment's settings) and ``kdlab.i18n`` (marking
+messages for translation) from kdlab."""

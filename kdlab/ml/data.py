@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from kdlab.i18n import N_
 from kdlab.settings import current_settings
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -41,11 +42,13 @@ SAMPLE_TEST_PER_CLASS_FRACTION = 0.2  # 5,000 digits -> 4,000 train / 1,000 test
 PROBE_SECONDS = 3.0
 DOWNLOAD_SECONDS = 120.0
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-GET_FULL_MNIST_HINT = (
-    f"For full MNIST, put the four uncompressed files ({', '.join(RAW_FILES)}) in <folder>/MNIST/raw/ and pass "
+# Marked for translation: the app's sidebar shows it in the student's language, the command line in English.
+GET_FULL_MNIST_TEMPLATE = N_(
+    "For full MNIST, put the four uncompressed files ({files}) in <folder>/MNIST/raw/ and pass "
     "--data-dir <folder> (or set KDLAB_DATA_DIR; python -m kdlab prepare --data-dir <folder> also copies them into "
     "kdlab's cache), or run python -m kdlab prepare once online so that it downloads them into its cache."
 )
+GET_FULL_MNIST_HINT = GET_FULL_MNIST_TEMPLATE.format(files=", ".join(RAW_FILES))
 
 
 class DataError(ValueError):

@@ -1,7 +1,7 @@
 """The app's navigation and Home's list, from the one table of pages (``kdlab.classroom.pages``), and the
 line a server's first visitor reads while PyTorch loads.
 
-This module imports Streamlit and that table only, so that app.py draws the navigation before anything slow.
+This module imports Streamlit, that table and ``kdlab.i18n`` only, so that app.py draws the navigation before anything slow.
 Streamlit's own sidebar navigation is off (``client.showSidebarNavigation = false`` in .streamlit/config.toml):
 on a server's first script run it lists the ``pages/`` folder's raw file names ("app", "class board", ...)
 until app.py's ``st.navigation`` arrives, which waited for PyTorch's import (4.5 s on a fresh 2-core server).
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from kdlab.classroom.pages import PAGES, PageEntry
+from kdlab.i18n import _
 
 NAVIGATION_KEY = "navigation"  # the sidebar container's key: its CSS class is st-key-navigation
 HEAVY_MODULE = "kdlab.ui.sidebar"  # imports PyTorch; loaded once per server process
@@ -24,7 +25,7 @@ HEAVY_MODULE = "kdlab.ui.sidebar"  # imports PyTorch; loaded once per server pro
 
 def navigation():
     """``st.navigation`` over every page, Home the default; drawn by ``render_navigation``, not by Streamlit."""
-    pages = [st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry is PAGES[0]) for entry in PAGES]
+    pages = [st.Page(entry.path, title=_(entry.title), icon=entry.icon, default=entry is PAGES[0]) for entry in PAGES]
     return st.navigation(pages, position="hidden")
 
 
@@ -32,9 +33,9 @@ def render_navigation() -> None:
     """The sidebar's page links, grouped by section; the current page is shown in bold."""
     with st.sidebar, st.container(key=NAVIGATION_KEY):
         for section in dict.fromkeys(entry.section for entry in PAGES):
-            st.caption(section)
+            st.caption(_(section))
             for entry in pages_in(section):
-                st.page_link(entry.path, label=entry.title, icon=entry.icon)
+                st.page_link(entry.path, label=_(entry.title), icon=entry.icon)
         st.divider()
 
 
@@ -47,7 +48,7 @@ def starting_notice() -> Iterator[None]:
         return
     notice = st.empty()
     notice.info(
-        "**Starting**: loading PyTorch, a few seconds on the server's first visit.", icon=":material/hourglass_top:"
+        _("**Starting**: loading PyTorch, a few seconds on the server's first visit."), icon=":material/hourglass_top:"
     )
     try:
         yield

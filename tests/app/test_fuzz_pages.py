@@ -22,7 +22,7 @@ from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import open_alone
 from tests.strategies import hostile_text, url_params
 
-EVERYWHERE = ("s", "key")  # every page reads the student code, and takes an instructor key out of the URL
+EVERYWHERE = ("s", "key", "lang")  # every page reads the student code and its language, and takes an instructor key out
 PAGES = {
     "pages/distillation_lab.py": (*LAB_NAMES, *LINK_EXTRAS, "lesson"),
     "pages/dark_knowledge.py": (*EXPLORER_PARAMETERS, "lock", ADVANCED, *LESSON_EXTRAS),

@@ -55,8 +55,9 @@ def test_the_library_never_imports_the_command_line():
 
 
 # Lowest first: a module may import its own package and any package listed before it.
-# "settings" is one module (kdlab/settings.py), the bottom layer: every package reads the environment through it.
-LAYERS = ("settings", "ml", "teachers", "experiments", "runs", "db", "serve", "classroom", "plots", "ui", "cli")
+# "i18n" (translation) and "settings" (one module, kdlab/settings.py) are the bottom layers: every package marks its
+# messages through the first and reads the environment through the second.
+LAYERS = ("i18n", "settings", "ml", "teachers", "experiments", "runs", "db", "serve", "classroom", "plots", "ui", "cli")
 
 
 def layer_of(module: str) -> int | None:

@@ -162,6 +162,14 @@ def test_explorer_and_replay_parameters():
     assert parse_replay_link({"replay": "omit-4"}).problems[0].startswith("replay=`omit-4` is not a replay")
 
 
+def test_every_link_may_carry_a_language_of_kdlab():
+    for page in ("lab", "explorer", "replays", "board", "lessons"):
+        assert check_link(page, {"lang": "vi"}) == [] and check_link(page, {"lang": "xx"}) == []
+    assert check_link("lab", {"lang": "fr"}) == [
+        "lang=`fr` is not a language of kdlab (en, es, vi); the page keeps its language"
+    ]
+
+
 def test_check_link_knows_pages_and_parameter_names():
     assert check_link("lab", {"T": "8", "lock": "T"}) == []
     assert check_link("lab", {"temperature": "8"})[0].startswith("`temperature` is not a parameter of the lab page")
