@@ -22,6 +22,7 @@ from kdlab.ml.train import predict_logits
 from kdlab.plots import drawing as plots
 from kdlab.runs.record import RunRecord, model_from_bytes
 from kdlab.ui.card import ROLE_WORDS
+from kdlab.ui.picture import picture, png_bytes
 from kdlab.ui.resources import cached_teacher
 
 CANVAS_SIZE = 280  # ten screen pixels per MNIST pixel
@@ -85,7 +86,12 @@ def drawn_digit(key: str) -> torch.Tensor | None:
         st.caption(HINT)
         return None
     preview = digit.numpy().repeat(PREVIEW_ZOOM, axis=0).repeat(PREVIEW_ZOOM, axis=1)
-    st.image(preview, width=28 * PREVIEW_ZOOM, caption="Your digit as the model sees it (28 x 28)")
+    picture(
+        png_bytes(preview),
+        alt="Your drawing as a 28 by 28 MNIST digit",
+        width=28 * PREVIEW_ZOOM,
+        caption="Your digit as the model sees it (28 x 28)",
+    )
     return digit
 
 

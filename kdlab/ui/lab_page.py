@@ -173,7 +173,10 @@ def temperature_caption(values: dict[str, object]) -> None:
 def words_caption(settings: list[LabSetting], *more: str) -> None:
     """The glossary's words for these controls (each setting's ``term``) and ``more`` anchors, as links."""
     anchors = dict.fromkeys([*(setting.term for setting in settings if setting.term), *more])
-    st.caption("Words: " + " · ".join(term_link(anchor, TERMS_BY_ANCHOR[anchor].term) for anchor in anchors))
+    # Small markdown, not a caption: a caption draws its links at 60% too, 3.0:1 on white and 3.9:1 on the dark
+    # theme's background (axe-core's color-contrast asks 4.5:1).
+    words = " · ".join(term_link(anchor, TERMS_BY_ANCHOR[anchor].term) for anchor in anchors)
+    st.markdown(f":small[Words: {words}]")
 
 
 def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> Press | None:

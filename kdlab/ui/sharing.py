@@ -8,6 +8,7 @@ import streamlit as st
 
 from kdlab.classroom.urls import StudentsAddress, choose_students_address, network_address, qr_png
 from kdlab.settings import current_settings
+from kdlab.ui.picture import picture as show_picture
 
 QR_WIDTH = 180  # pixels: a phone reads it from the back of a room off a projector
 
@@ -38,7 +39,8 @@ def render_students_address() -> StudentsAddress:
     address = students_address()
     with st.container(border=True, key="share.address"):
         picture, words = st.columns([1, 4], vertical_alignment="center")
-        picture.image(qr_png(address.url), width=QR_WIDTH)
+        with picture:
+            show_picture(qr_png(address.url), alt=f"QR code of {address.url}", width=QR_WIDTH)
         words.markdown(f"**Students open** `{address.url}`")
         if address.reachable:
             words.caption(
@@ -56,4 +58,5 @@ def shared_link(url: str, caption: str = "") -> None:
         st.caption(caption)
     text, picture = st.columns([3, 1], vertical_alignment="center")
     text.code(url, language=None, wrap_lines=True)
-    picture.image(qr_png(url), width=QR_WIDTH, caption="Scan to open")
+    with picture:
+        show_picture(qr_png(url), alt=f"QR code of {url}", width=QR_WIDTH, caption="Scan to open")

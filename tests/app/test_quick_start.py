@@ -89,7 +89,8 @@ def lesson_link(code: str) -> tuple[str, object]:
     links = [element.value for element in lessons.code]
     lab_links = [link for link in links if "/distillation_lab?" in link]
     assert len(lab_links) == 1 and all(link.startswith(SERVER + "/") for link in links)  # never localhost
-    assert len(lessons.image) >= len(links) + 1  # a QR code of each link and of the address
+    qr_codes = [element for element in lessons.get("html") if 'alt="QR code of ' in element.proto.body]
+    assert len(qr_codes) >= len(links) + 1  # a QR code of each link and of the address, named for a screen reader
     return lab_links[0], lessons
 
 
