@@ -22,8 +22,17 @@ span is ``class_browsers_cpu_seconds``. ``--py-spy FILE`` samples the server mea
 and the run time are capped, and the server is stopped at the end, whatever happens. The last line
 on stderr is a one-line summary; ``--json`` prints the whole report on stdout.
 
+``--tab-cost`` adds one instrumented student once the class has its results (so that neither measurement
+disturbs the other), in a Chromium of its own, on a lab link with a seed of its own, ``--tab-epochs`` epochs
+and ``--tab-train-size`` images (so that its run stays live longer than the measurement): from the moment its
+live view shows the running progress bar, for ``--tab-seconds`` seconds (or until its result), the CPU time
+of its Chromium (every process: browser, renderer, GPU, from /proc), the bytes of the websocket frames it
+receives (Streamlit's forward messages) and its refreshes (bursts of frames); reported as ``tab_cost``: CPU
+seconds per 20 s and bytes per minute of a live run.
+
     python bench/classroom_load.py --students 30 --mode lesson --data-dir ../shared/data [--json]
     python bench/classroom_load.py --students 8 --mode free --data-dir ../shared/data
+    python bench/classroom_load.py --students 2 --mode lesson --data-dir ../shared/data --tab-cost
 
 Run it on an otherwise idle machine: the browsers share its CPU with the server (in a real
 classroom they run on the students' machines), so the numbers are an upper bound.
@@ -60,6 +69,7 @@ CHROMIUM_ARGS = [
 ]
 MAX_STUDENTS = 40
 FIRST_SEED = 100  # students' seeds: none of the lessons' (1 to 4) nor the default (0)
+TAB_SEED = 99  # the instrumented tab's: none of the students'
 SERVER_START_SECONDS = 90
 SWITCH_PAGES = [
     ("Home", "Knowledge distillation, live on MNIST"),
@@ -211,13 +221,16 @@ def class_links(mode: str, students: int, extra: dict | None = None) -> list[dic
     return [{**link, **(extra or {})} for link in links]
 
 
-async def open_lab(browser, url: str, params: dict, timeout_ms: int):
-    """A new student (own browser context, own session) on the lab link with ``params``; returns the page."""
+async def open_lab(browser, url: str, params: dict, timeout_ms: int, on_websocket=None):
+    """A new student (own browser context, own session) on the lab link with ``params``; returns the page
+    (``on_websocket`` is given each websocket the page opens)."""
     from kdlab.classroom.urls import query_string
 
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
+    if on_websocket is not None:
+        page.on("websocket", on_websocket)
     await page.goto(f"{url}/distillation_lab?{query_string(params)}")
     await page.get_by_role("button", name="Train", exact=True).wait_for()
     seed = params["seed"]
@@ -272,12 +285,90 @@ async def switch_pages(browser, url: str, done: asyncio.Event, timeout_ms: int) 
     return switches
 
 
-async def drive(url: str, links: list[dict], limit: float, server_pid: int, profile: str | None) -> dict:
+def chromium_roots() -> set[int]:
+    """This benchmark's Chromium browser processes (not their children) running now."""
+    return {pid for pid in family(os.getpid()) if "chrom" in name(pid) and "chrom" not in name(parent(pid))}
+
+
+def name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class InstrumentedTab:
+    """One student's tab in a Chromium of its own: its processes' CPU time and the websocket bytes it receives."""
+
+    def __init__(self) -> None:
+        self.browser, self.root, self.page = None, None, None
+        self.received_bytes, self.received_frames, self.arrivals = 0, 0, []
+
+    async def open(self, playwright, url: str, params: dict, timeout_ms: int) -> None:
+        before = chromium_roots()
+        self.browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        started = chromium_roots() - before
+        if len(started) != 1:
+            raise RuntimeError(f"cannot tell the instrumented Chromium among {sorted(started)}")
+        self.root = started.pop()
+        self.page = await open_lab(self.browser, url, params, timeout_ms, on_websocket=self.watch)
+
+    def watch(self, websocket) -> None:
+        websocket.on("framereceived", self.count)
+
+    def count(self, payload) -> None:
+        self.received_bytes += len(payload)
+        self.received_frames += 1
+        self.arrivals.append(time.monotonic())
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) or 0.0 for pid in family(self.root))
+
+    async def measure(self, clicked: float, seconds: float, deadline: float) -> dict:
+        """Wait for the live run's progress bar, then CPU and bytes over ``seconds`` (or until the result)."""
+        running = self.page.get_by_test_id("stProgress").filter(has_text="so far")
+        while not await running.count():
+            if time.monotonic() > deadline or await self.page.get_by_text("Result of run").count():
+                return {"error": "the tab's run never showed live"}
+            await asyncio.sleep(0.1)
+        live_after = time.monotonic() - clicked
+        cpu, received, frames, began = self.cpu_seconds(), self.received_bytes, self.received_frames, time.monotonic()
+        while time.monotonic() - began < seconds and not await self.page.get_by_text("Result of run").count():
+            await asyncio.sleep(0.25)
+        elapsed = time.monotonic() - began
+        cpu, received = self.cpu_seconds() - cpu, self.received_bytes - received
+        arrivals = [moment for moment in self.arrivals if moment >= began]
+        # a refresh is a burst of frames (a fragment's run); bursts are seconds apart
+        refreshes = sum(1 for before, after in zip([began - 1, *arrivals], arrivals) if after - before > 0.5)
+        return {
+            "live_after_click_seconds": round(live_after, 1),
+            "measured_seconds": round(elapsed, 1),
+            "cpu_seconds": round(cpu, 2),
+            "cpu_seconds_per_20s": round(cpu * 20 / elapsed, 2),
+            "received_bytes": received,
+            "received_frames": self.received_frames - frames,
+            "received_bytes_per_minute": round(received * 60 / elapsed),
+            "refreshes_per_20s": round(refreshes * 20 / elapsed, 1),
+            "error": None,
+        }
+
+
+async def drive(
+    url: str, links: list[dict], limit: float, server_pid: int, profile: str | None, tab: dict | None = None
+) -> dict:
     from playwright.async_api import async_playwright
 
     timeout_ms = int(limit * 1000)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instrumented = InstrumentedTab() if tab is not None else None
         try:
             pages = [await open_lab(browser, url, params, timeout_ms) for params in links]
             done = asyncio.Event()
@@ -301,8 +392,14 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
             done.set()
             switches = await switcher
             browsers_cpu = descendants_cpu_seconds(os.getpid(), exclude=server_pid)
+            if instrumented is not None:  # after the class: neither measurement disturbs the other
+                await instrumented.open(playwright, url, tab["params"], timeout_ms)
+                await instrumented.page.get_by_role("button", name="Train", exact=True).click()
+                tab_cost = await instrumented.measure(time.monotonic(), tab["seconds"], time.monotonic() + limit)
         finally:
             await browser.close()
+            if instrumented is not None and instrumented.browser is not None:
+                await instrumented.browser.close()
     finished = sum(1 for result in results if result["seconds"] is not None and not result["error"])
     return {
         "results": [{**params, **result} for params, result in zip(links, results)],
@@ -312,6 +409,7 @@ async def drive(url: str, links: list[dict], limit: float, server_pid: int, prof
         "class_server_cpu_seconds": round(class_cpu, 1),
         "class_browsers_cpu_seconds": round(class_browsers_cpu, 1),
         "cpu_seconds_per_result": round(class_cpu / finished, 2) if finished else None,
+        **({"tab_cost": {**tab_cost, **tab["params"]}} if tab is not None else {}),
     }
 
 
@@ -378,10 +476,25 @@ def summarize(report: dict) -> list[str]:
         f"in {report['wall_seconds']} s of wall time on {report['cores']} cores; machine load average: "
         f"mean {load['mean']}, max {load['max']:.1f}"
     )
+    tab = report.get("tab_cost")
+    if tab is not None:
+        lines.append(tab_line(tab))
     for frame, share in report.get("py_spy_top", []):
         lines.append(f"  py-spy {share:6.1%}  {frame}")
     lines.append(summary_line(report, times))
     return lines
+
+
+def tab_line(tab: dict) -> str:
+    """What one tab watching a live run costs its student's machine and the network."""
+    if tab["error"]:
+        return f"one tab watching a live run: {tab['error']}"
+    return (
+        f"one tab watching a live run ({tab['epochs']} epochs on {tab['train_size']:,} images, measured "
+        f"{tab['measured_seconds']} s): Chromium CPU "
+        f"{tab['cpu_seconds_per_20s']} s per 20 s, received {tab['received_bytes_per_minute'] / 1e3:,.0f} kB per "
+        f"minute ({tab['received_frames']} websocket frames, {tab['refreshes_per_20s']} refreshes per 20 s)"
+    )
 
 
 def summary_line(report: dict, times: list[float]) -> str:
@@ -391,6 +504,11 @@ def summary_line(report: dict, times: list[float]) -> str:
         f"classroom_load {report['mode']} x{report['students']} ({report['data']}): {last}; server CPU "
         f"{report['class_server_cpu_seconds']} s for {len(times)} results = {report['cpu_seconds_per_result']} s "
         f"per result (browsers {report['class_browsers_cpu_seconds']} s meanwhile); load average {report['load_average']['mean']}"
+        + (
+            f"; a tab {tab['cpu_seconds_per_20s']} s CPU per 20 s, {tab['received_bytes_per_minute'] / 1e3:,.0f} kB a minute"
+            if (tab := report.get("tab_cost")) and not tab["error"]
+            else ""
+        )
     )
 
 
@@ -411,6 +529,12 @@ def main() -> int:
     )
     parser.add_argument("--limit", type=float, default=600.0, help="seconds the runs may take (default: 600)")
     parser.add_argument("--py-spy", dest="profile", help="sample the server with py-spy into this file (raw format)")
+    parser.add_argument("--tab-cost", action="store_true", help="measure one instrumented tab watching a live run")
+    parser.add_argument("--tab-epochs", type=int, default=40, help="epochs of the tab's run (default: 40, the lab's)")
+    parser.add_argument(
+        "--tab-train-size", type=int, default=20_000, help="training images of the tab's run (default: 20000)"
+    )
+    parser.add_argument("--tab-seconds", type=float, default=30.0, help="seconds the tab is measured (default: 30)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args()
     if not 1 <= args.students <= MAX_STUDENTS:
@@ -458,8 +582,15 @@ def run_class(folder: Path, args) -> dict:
     sampler.start()
     cpu_before, wall_before = server_cpu_seconds(server.pid), time.monotonic()
     try:
+        tab_link = {"seed": TAB_SEED, "epochs": args.tab_epochs, "train_size": args.tab_train_size}
+        tab = {"params": tab_link, "seconds": args.tab_seconds}
         run = drive(
-            f"http://127.0.0.1:{port}", class_links(args.mode, args.students), args.limit, server.pid, args.profile
+            f"http://127.0.0.1:{port}",
+            class_links(args.mode, args.students),
+            args.limit,
+            server.pid,
+            args.profile,
+            tab if args.tab_cost else None,
         )
         driven = asyncio.run(asyncio.wait_for(run, timeout=args.limit + 300))
     finally:

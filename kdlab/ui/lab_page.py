@@ -61,6 +61,14 @@ from kdlab.ui.widgets import advanced_section, loss_formula, model_sizes, soft_t
 # 2 cores (bench/classroom_load.py, 2026-12-03), but a run shorter than a tick then showed no live curve
 # at all (deploy/rehearse.sh's first run): 2 s it stays.
 LIVE_SECONDS = 2.0
+# A longer run's live view refreshes less often, about 15 times over the run (kdlab.ui.progress.paced_interval),
+# and its curves are a view of their own redrawn every third tick, so a tick of the progress bar sends and
+# redraws no chart: a tab watching a live run of 40 epochs on 20,000 images spent 3.01 s of Chromium's CPU
+# per 20 s and received 453 kB a minute with both every 2 s, 1.62 s and 85 kB so (bench/classroom_load.py
+# --tab-cost, full MNIST, docs/deployment.md). A changed Plotly figure costs the browser about five times
+# an unchanged one resent.
+LONG_LIVE_SECONDS = 5.0
+FIGURE_TICKS = 3
 CURVE_NOTE = (
     "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
     "for every run, so it is cheap to measure); the final numbers use the whole test set."
@@ -260,5 +268,6 @@ def render_lab_page() -> None:
         busy=busy,
         teacher=trained,
         live_body=lambda job: render_live(job, live_config),
-        interval=LIVE_SECONDS,
+        interval=(LIVE_SECONDS, LONG_LIVE_SECONDS),
+        figure_ticks=FIGURE_TICKS,
     )

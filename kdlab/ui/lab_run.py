@@ -37,7 +37,7 @@ from kdlab.ui.card import render_compression_card
 from kdlab.ui.client import client_address
 from kdlab.ui.downloads import notebook_download, onnx_download
 from kdlab.ui.drawing import render_models_on_a_drawing
-from kdlab.ui.progress import follow_job
+from kdlab.ui.progress import follow_job, paced_interval
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
 from kdlab.ui.session import remember_job, session_owner, unsaved_runs
@@ -140,12 +140,15 @@ def render_lab_run(
     busy: bool,
     teacher: Teacher | None,
     live_body: Callable[[Job], None],
-    interval: float,
+    interval: tuple[float, float],
+    figure_ticks: int = 1,
 ) -> None:
     """The run below the lab's controls: live, or its result (the latest stored one without a ticket).
 
     ``busy`` is ``is_busy(ticket)`` as the page saw it above (Train disabled): a run that ends
-    while the page draws is then drawn live once more, and its end reruns the whole page.
+    while the page draws is then drawn live once more, and its end reruns the whole page. The live run's
+    progress bar moves every ``interval`` = (shortest, longest) seconds, paced by the run's expected length
+    (``paced_interval``), and ``live_body`` (its curves) every ``figure_ticks`` of its ticks.
     """
     if ticket is None:
         record = _latest(store)
@@ -173,7 +176,7 @@ def render_lab_run(
         ):
             start_watching(ticket.run_id)
         if watching(ticket.run_id):
-            render_watch_again(ticket.record, interval)
+            render_watch_again(ticket.record, interval[0])
             return
         _render_record(ticket.record, store)
         return
@@ -184,7 +187,15 @@ def render_lab_run(
         st.subheader(f"Run {ticket.number}: {job.name.partition(': ')[2]}")
         if ticket.how == "joined":
             st.info(JOINED_NOTE)
-        follow_job(job, live_body, key="lab.progress", interval=interval, on_stop=stop_or_leave(ticket.run_id))
+        pace = paced_interval(job, *interval)
+        follow_job(
+            job,
+            live_body,
+            key="lab.progress",
+            interval=pace,
+            body_interval=figure_ticks * pace,
+            on_stop=stop_or_leave(ticket.run_id),
+        )
     elif job.status == JobStatus.FAILED:
         # The full error stays in the server's log: a message can name server paths.
         st.error(f"The run failed on the server ({job.error_kind}). Press Train to try again.")

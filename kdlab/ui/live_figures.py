@@ -1,8 +1,9 @@
 """The lab's live figures, built once per new curve point of a job and shared by every session watching it.
 
-Each watching session reruns the live view every ``LIVE_SECONDS``; building its two Plotly figures was
-about three quarters of a tick's CPU (py-spy on bench/classroom_load.py: 1.6 % of the server's samples
-in ``accuracy_curves`` and ``loss_anatomy`` out of 2.1 % in the live view; 14 ms a tick on this machine).
+Each watching session reruns the live curves' view every few seconds (``kdlab.ui.lab_page``); building its
+two Plotly figures was about three quarters of a tick's CPU (py-spy on bench/classroom_load.py: 1.6 % of the
+server's samples in ``accuracy_curves`` and ``loss_anatomy`` out of 2.1 % in the live view; 14 ms a tick on
+this machine).
 Between two curve points the figures do not change, and students following one run (a lesson's equal
 temperatures, the same link) see the same figures: so they are built once per (job, curve points)
 and reused until the next point, and at most once every ``REBUILD_SECONDS`` while points arrive

@@ -18,6 +18,7 @@ import streamlit as st
 from kdlab.serve.runner import Job, JobStatus
 
 QUEUED_SECONDS = 5.0
+LIVE_UPDATES = 15  # refreshes a paced live view shows over a run (``paced_interval``)
 
 
 def _duration(seconds: float) -> str:
@@ -46,6 +47,16 @@ def queue_text(job: Job) -> str:
     if starts is not None and finishes is not None:
         text += f" It should start in about {_duration(starts)} and finish in about {_duration(finishes)}."
     return text + " Runs take turns so the server stays fast for everyone."
+
+
+def paced_interval(job: Job, shortest: float, longest: float, updates: int = LIVE_UPDATES) -> float:
+    """Seconds between two refreshes of ``job``'s live view: about ``updates`` over the run as the server expects
+    it to last (``Job.eta_seconds``), never more often than every ``shortest`` seconds (also while the server has
+    no estimate) nor less often than every ``longest``."""
+    left = job.eta_seconds()
+    if left is None:
+        return shortest
+    return min(longest, max(shortest, (job.elapsed_seconds + left) / updates))
 
 
 def render_job_progress(
@@ -93,26 +104,38 @@ def follow_job(
     *,
     key: str,
     interval: float = 1.0,
+    body_interval: float | None = None,
     stoppable: bool = True,
     on_stop: Callable[[Job], object] | None = None,
 ) -> None:
     """Show ``render_job_progress(job)`` and then ``body(job)`` (e.g. live curves), refreshed
     every ``interval`` seconds until the job ends; then rerun the whole page once.
 
-    While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most often
-    (only its place in line changes), and reruns the whole page once when the job starts, which
+    With ``body_interval``, the running job's body is a view of its own refreshed every ``body_interval``
+    seconds, while the progress bar above it moves every ``interval``: a tick of the progress bar then
+    sends and redraws no chart (the browser's CPU for a tab watching the lab's live run, bench/classroom_load.py
+    --tab-cost). While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most
+    often (only its place in line changes), and reruns the whole page once when the job starts, which
     then refreshes at ``interval``: a crowded queue costs the server little.
 
     Call it only for an unfinished job, typically as the last thing on the page.
     """
     queued = job.status == JobStatus.QUEUED
+    separate = body is not None and body_interval is not None
 
     @st.fragment(run_every=max(interval, QUEUED_SECONDS) if queued else interval)
     def live_view() -> None:
         if job.is_finished or (queued and job.status != JobStatus.QUEUED):
             st.rerun()  # the whole page: the result, or the running view at its own pace
         render_job_progress(job, key=key, stoppable=stoppable, on_stop=on_stop)
-        if body is not None:
+        if body is not None and not separate:
             body(job)
 
     live_view()
+    if separate and not queued:  # a queued job's body shows nothing; its start reruns the page
+
+        @st.fragment(run_every=max(interval, body_interval))
+        def body_view() -> None:
+            body(job)  # the job's end reruns the whole page from the view above
+
+        body_view()
