@@ -23,7 +23,7 @@ def render_run_limit(record: RunRecord) -> None:
     if not cosines:
         return
     count = min(len(test_images), LIMIT_DIGITS)
-    values = [f"**{cosine:.3f}** at T = {temperature:g}" for temperature, cosine in cosines.items()]
+    values = [f"**{cosine:.3f}** at T = {temperature:.3g}" for temperature, cosine in cosines.items()]
     if config.get("soft") == "logits":
         said = (
             f"This student learned by logit matching itself. On the first {count:,} test digits, the cosine between "
@@ -32,7 +32,7 @@ def render_run_limit(record: RunRecord) -> None:
     else:
         ((temperature, cosine),) = cosines.items()
         said = (
-            f"On the first {count:,} test digits, KD at T = {temperature:g} pushes this distilled student's scores "
+            f"On the first {count:,} test digits, KD at T = {temperature:.3g} pushes this distilled student's scores "
             f"**{cosine:.3f}** of the way logit matching would (1: the same direction; a logit-matching run shows "
             "T = 4, 20 and 50)."
         )
