@@ -27,8 +27,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
-from tests.browser.test_browser_drawing import draw_a_one
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, draw_a_one, serve_app
 
 IMAGES = Path(__file__).parent / "images"
 CLASS = "DOCS-1"

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from tests.browser.conftest import draw_a_one
+
 RUN_MS = 180_000
 THEMES = ("light", "dark")
 IMPACTS = ("minor", "moderate", "serious", "critical")
@@ -93,19 +95,6 @@ def settle(page) -> None:
     """Wait until Streamlit's script run is over (its status widget gone) and the page has painted."""
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=RUN_MS)
     page.wait_for_timeout(500)
-
-
-def draw_a_one(page, key: str) -> None:
-    """A vertical stroke down the middle of the canvas under the widget ``key``, with the mouse."""
-    canvas = page.locator(f".st-key-{key.replace('.', '-')} canvas").last
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
-    page.mouse.move(x, top)
-    page.mouse.down()
-    for step in range(1, 21):
-        page.mouse.move(x, top + step * box["height"] * 0.035)
-    page.mouse.up()
 
 
 def tour(browser, url: str, theme: str, seed: int) -> Iterator[PageReport]:

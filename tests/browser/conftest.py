@@ -119,3 +119,16 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     page.close()
+
+
+def draw_a_one(page, key: str) -> None:
+    """A vertical stroke down the middle of the canvas under the widget ``key``, with the mouse."""
+    canvas = page.locator(f".st-key-{key.replace('.', '-')} canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + step * box["height"] * 0.035)
+    page.mouse.up()

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, draw_a_one, serve_app
 
 pytestmark = BROWSER_MARKS
 
@@ -21,19 +21,6 @@ def server(tmp_path_factory):
     env.pop("KDLAB_DATA_DIR", None)
     with serve_app(folder, env) as url:
         yield url
-
-
-def draw_a_one(page, key: str) -> None:
-    """A vertical stroke down the middle of the canvas under the widget ``key``, with the mouse."""
-    canvas = page.locator(f".st-key-{key.replace('.', '-')} canvas").last
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
-    page.mouse.move(x, top)
-    page.mouse.down()
-    for step in range(1, 21):
-        page.mouse.move(x, top + step * box["height"] * 0.035)
-    page.mouse.up()
 
 
 def test_a_digit_drawn_in_the_explorer_gets_the_teachers_soft_targets(server, page):
