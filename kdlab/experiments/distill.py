@@ -310,6 +310,35 @@ def train_student_pair(
     return trained
 
 
+def train_config_pair(
+    config: DistillConfig,
+    teacher: Teacher,
+    transfer: ImageSet,
+    indices: torch.Tensor,
+    test: ImageSet,
+    *,
+    runs: Mapping[str, str],
+    **options,
+) -> dict[str, TrainResult]:
+    """``train_student_pair`` for a lab ``config``'s student, training and method (its soft term, the method's own
+    settings, standardising and schedule), so no caller can leave one of them out; ``options``: the rest of
+    ``train_student_pair``'s keywords (``on_start``, ``context``, ``signal``, ...)."""
+    return train_student_pair(
+        teacher,
+        transfer,
+        indices,
+        test,
+        config.student,
+        config.training,
+        runs=runs,
+        soft=config.soft,
+        method_settings=config.method_settings,
+        standardise=config.standardise,
+        schedule=config.schedule,
+        **options,
+    )
+
+
 def run_distillation(
     config: DistillConfig,
     data: MnistData,
@@ -366,18 +395,13 @@ def run_distillation(
     if method.transfer is not None and "distilled" in runs:
         emit(StageEvent("teacher", f"Reading the teacher's features for {method.label} ..."))
         signal = transfer_signal(teacher, method, config.student, data, indices, cache_dir=context.cache_dir)
-    trained = train_student_pair(
+    trained = train_config_pair(
+        config,
         teacher,
         transfer,
         indices,
         data.test,
-        config.student,
-        config.training,
         runs=runs,
-        soft=config.soft,
-        method_settings=config.method_settings,
-        standardise=config.standardise,
-        schedule=config.schedule,
         on_start=announce,
         context=context,
         together=together,

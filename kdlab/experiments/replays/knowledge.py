@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig, train_student_pair
+from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig, train_config_pair
 from kdlab.experiments.plans import PlannedRun
 from kdlab.experiments.replays.common import (
     ReplayResult,
@@ -248,16 +248,13 @@ def _teach_set(
         signal = transfer_signal(teacher, METHODS[lab.soft], config.student, data, indices, cache_dir=context.cache_dir)
         kind = "baseline" if run == "baseline" else "distilled"
         label = f"{RUN_LABELS[run]}, {len(indices):,} images"
-        trained = train_student_pair(
+        trained = train_config_pair(
+            lab,
             teacher,
             transfer,
             indices,
             data.test,
-            config.student,
-            lab.training,
             runs={kind: _stage(run, len(indices))},
-            soft=lab.soft,
-            method_settings=lab.method_settings,
             on_start=lambda stage, label=label: progress.start(stage, label),
             on_finish=progress.finish,
             context=context.with_events(None),

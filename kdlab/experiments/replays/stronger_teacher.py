@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from kdlab.experiments.distill import DEFAULT_STUDENT, DistillConfig, train_student_pair
+from kdlab.experiments.distill import DEFAULT_STUDENT, DistillConfig, train_config_pair
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import ReplayResult, base_summary, keep_students, overall_status
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
@@ -221,20 +221,16 @@ def _train(
     lab = config.distill_config(name, "kd" if method == "baseline" else method)
     run = "baseline" if method == "baseline" else f"{name}/{method}"
     kind = "baseline" if method == "baseline" else "distilled"
-    trained = train_student_pair(
+    trained = train_config_pair(
+        lab,
         teacher,
         transfer,
         indices,
         data.test,
-        config.student,
-        lab.training,
         runs={kind: run},
-        soft=lab.soft,
-        method_settings=lab.method_settings,
         on_start=lambda stage: progress.start(stage, RUN_LABELS.get(stage, stage)),
         on_finish=progress.finish,
         context=context.with_events(None),
-        standardise=lab.standardise,
     )
     return {run: trained[kind]} if kind in trained else {}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DistillConfig, train_student_pair
+from kdlab.experiments.distill import DEFAULT_STUDENT, DEFAULT_TEACHER, DistillConfig, train_config_pair
 from kdlab.experiments.plans import PlannedRun
 from kdlab.experiments.replays.common import (
     ReplayResult,
@@ -177,20 +177,16 @@ def replay_temperature(
     for run in RUNS[1:]:
         lab = config.distill_config(run)
         runs = ({"baseline": "baseline"} if run == REFERENCE else {}) | {"distilled": run}
-        trained = train_student_pair(
+        trained = train_config_pair(
+            lab,
             teacher,
             transfer,
             indices,
             data.test,
-            config.student,
-            lab.training,
             runs=runs,
-            soft=lab.soft,
             on_start=lambda stage: progress.start(stage, RUN_LABELS[stage]),
             on_finish=progress.finish,
             context=context.with_events(None),
-            standardise=lab.standardise,
-            schedule=lab.schedule,
         )
         results |= {runs[kind]: result for kind, result in trained.items()}
         if len(trained) < len(runs) or context.stopped:
