@@ -75,11 +75,12 @@ CURVE_NOTE = (
 )
 
 
-def render_live(job, config: dict) -> None:
+def render_live(job, config: dict) -> bool:
     """Live curves from the job's event log: test accuracy and the loss anatomy, and a feature method's live view
-    (``kdlab.ui.live_figures``: built once per curve point for every session watching the job)."""
+    (``kdlab.ui.live_figures``: built once per curve point for every session watching the job). True once they
+    show a curve point."""
     if job.status != JobStatus.RUNNING:
-        return
+        return False
     figures = LIVE_FIGURES.figures(job, config.get("epochs"), config.get("soft", "kd"), get_data().test)
     if figures.stage:
         st.caption(figures.stage)
@@ -92,6 +93,7 @@ def render_live(job, config: dict) -> None:
         render_view_figures(figures.view, key="lab.live.feature")
     subset = config.get("curve_test_images")
     st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
+    return figures.points > 0
 
 
 def teacher_caption(trained: Teacher | None, train_count: int) -> None:

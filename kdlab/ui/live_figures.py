@@ -42,6 +42,7 @@ class LiveFigures:
     loss: go.Figure
     stage: str | None  # the latest stage message ("Training the baseline ...")
     view: ViewFigures | None = None  # a feature- or relation-based method's live view, once the first point has it
+    points: int = 0  # the curve points drawn (0: the axes only)
 
 
 class LiveFigureCache:
@@ -119,7 +120,9 @@ def build_live_figures(
     if view is not None and METHODS[soft].transfer is not None:
         images = digit_images(view, *((test_set.images, test_set.labels) if test_set is not None else (None, None)))
         figures = view_figures(soft, view, curves.get("distilled", []), images)
-    return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stages[-1].message if stages else None, figures)
+    stage = stages[-1].message if stages else None
+    points = sum(len(curve) for curve in curves.values())
+    return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stage, figures, points)
 
 
 LIVE_FIGURES = LiveFigureCache()

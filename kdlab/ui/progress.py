@@ -100,7 +100,7 @@ def _request_stop(job: Job, key: str, on_stop: Callable[[Job], object] | None = 
 
 def follow_job(
     job: Job,
-    body: Callable[[Job], None] | None = None,
+    body: Callable[[Job], object] | None = None,
     *,
     key: str,
     interval: float = 1.0,
@@ -111,28 +111,35 @@ def follow_job(
     """Show ``render_job_progress(job)`` and then ``body(job)`` (e.g. live curves), refreshed
     every ``interval`` seconds until the job ends; then rerun the whole page once.
 
-    With ``body_interval``, the running job's body is a view of its own refreshed every ``body_interval``
-    seconds, while the progress bar above it moves every ``interval``: a tick of the progress bar then
-    sends and redraws no chart (the browser's CPU for a tab watching the lab's live run, bench/classroom_load.py
-    --tab-cost). While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most
+    With ``body_interval``, once the body shows the job's progress (it returns True: a first curve point), it is a
+    view of its own refreshed every ``body_interval`` seconds, while the progress bar above it moves every
+    ``interval``: a tick of the progress bar then sends and redraws no chart (the browser's CPU for a tab watching
+    the lab's live run, bench/classroom_load.py --tab-cost). Until then the body ticks with the progress bar, so a
+    run shorter than ``body_interval`` still shows its first points live; the tick that first shows them reruns
+    the page once. While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most
     often (only its place in line changes), and reruns the whole page once when the job starts, which
     then refreshes at ``interval``: a crowded queue costs the server little.
 
     Call it only for an unfinished job, typically as the last thing on the page.
     """
     queued = job.status == JobStatus.QUEUED
-    separate = body is not None and body_interval is not None
+    shown = f"{key}.body_shown"  # the job whose body showed its progress: from then on at its own pace
+    paced = body is not None and body_interval is not None
+    separate = paced and st.session_state.get(shown) == job.id
 
     @st.fragment(run_every=max(interval, QUEUED_SECONDS) if queued else interval)
     def live_view() -> None:
         if job.is_finished or (queued and job.status != JobStatus.QUEUED):
             st.rerun()  # the whole page: the result, or the running view at its own pace
         render_job_progress(job, key=key, stoppable=stoppable, on_stop=on_stop)
-        if body is not None and not separate:
-            body(job)
+        if body is None or separate or (paced and queued):
+            return  # a queued job's body shows nothing; its start reruns the page
+        if body(job) and paced:
+            st.session_state[shown] = job.id
+            st.rerun()  # the whole page, once: the body now redraws at its own pace
 
     live_view()
-    if separate and not queued:  # a queued job's body shows nothing; its start reruns the page
+    if separate and not queued:
 
         @st.fragment(run_every=max(interval, body_interval))
         def body_view() -> None:

@@ -12,6 +12,11 @@ from kdlab.ui import progress
 class FakeJob:
     status: JobStatus
     is_finished: bool = False
+    id: str = "job-1"
+
+
+class PageRerun(Exception):
+    """``st.rerun()`` of the whole page."""
 
 
 @pytest.fixture
@@ -30,17 +35,47 @@ def views(monkeypatch) -> list[dict]:
         return wrap
 
     monkeypatch.setattr(progress.st, "fragment", fragment)
+    monkeypatch.setattr(progress.st, "session_state", {})
+    monkeypatch.setattr(progress.st, "rerun", lambda: (_ for _ in ()).throw(PageRerun()))
     monkeypatch.setattr(progress, "render_job_progress", lambda job, **_: defined[-1]["draws"].append("progress"))
     return defined
 
 
-def body_into(views: list[dict]):
-    return lambda job: views[-1]["draws"].append("curves")
+def body_into(views: list[dict], points: bool = True):
+    """A body that draws curves, with curve points in them or (``points=False``) the empty axes only."""
+
+    def body(job) -> bool:
+        views[-1]["draws"].append("curves")
+        return points
+
+    return body
 
 
 def test_the_curves_redraw_at_their_own_pace_and_a_progress_tick_draws_no_chart(views):
-    progress.follow_job(FakeJob(JobStatus.RUNNING), body_into(views), key="k", interval=2.0, body_interval=6.0)
+    job = FakeJob(JobStatus.RUNNING)
+    progress.st.session_state["k.body_shown"] = job.id  # its curves have shown their first point
+    progress.follow_job(job, body_into(views), key="k", interval=2.0, body_interval=6.0)
     assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress"]), (6.0, ["curves"])]
+
+
+def test_until_the_first_point_the_curves_tick_with_the_progress_bar(views):
+    """A run shorter than the curves' own pace still shows them live (deploy/rehearse.sh's first run once showed
+    none): the empty axes tick with the progress bar, and the tick that draws the first point reruns the page."""
+    job = FakeJob(JobStatus.RUNNING)
+    progress.follow_job(job, body_into(views, points=False), key="k", interval=2.0, body_interval=6.0)
+    assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress", "curves"])]
+    assert "k.body_shown" not in progress.st.session_state
+    with pytest.raises(PageRerun):
+        progress.follow_job(job, body_into(views), key="k", interval=2.0, body_interval=6.0)
+    assert progress.st.session_state["k.body_shown"] == job.id
+    views.clear()
+    progress.follow_job(job, body_into(views), key="k", interval=2.0, body_interval=6.0)  # the page's rerun
+    assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress"]), (6.0, ["curves"])]
+    views.clear()
+    progress.follow_job(
+        FakeJob(JobStatus.RUNNING, id="job-2"), body_into(views, False), key="k", interval=2.0, body_interval=6.0
+    )
+    assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress", "curves"])]  # the next run
 
 
 def test_without_a_body_interval_the_body_ticks_with_the_progress_bar(views):
