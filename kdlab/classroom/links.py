@@ -10,7 +10,8 @@ controls can show: a value that is not a number, out of range or unknown is drop
 sentence that names the parameter, says what is allowed and what is used instead ("T=abc is not
 a number; using T = 4"). The work is bounded by the link's size, never by what it asks for: a value's
 length is checked before it is parsed (``MAX_VALUE_LENGTH``), a link's problems are de-duplicated, and
-a page shows at most ``MAX_MESSAGES`` of them (a 2 MB ``lock=`` made a million warnings). The lab's settings, their checks and defaults are the rows of
+a page shows at most ``MAX_MESSAGES`` of them (a 2 MB ``lock=`` made a million warnings). The messages are in the
+current language; the parameters, values and options in them are written as a link writes them. The lab's settings, their checks and defaults are the rows of
 ``kdlab.classroom.lab_settings``. This module is plain Python (no Streamlit): the pages, the lesson
 loader and its test all use the same checks.
 """
@@ -27,7 +28,7 @@ from kdlab.classroom.lab_settings import LAB_NAMES, LAB_SETTINGS, lab_defaults
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.values import in_range, number_text, one_of, parse_float, parse_int, parse_switch, value_text
 from kdlab.experiments.replays import REPLAYS
-from kdlab.i18n import LANGUAGES, is_language
+from kdlab.i18n import LANGUAGES, N_, _, is_language, ngettext, number
 from kdlab.ml.methods.registry import METHODS
 
 EXPLORER_TEMPERATURES = (0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0)
@@ -100,7 +101,9 @@ def too_long(name: str, raw: str | None) -> str:
     """The message for a value over ``MAX_VALUE_LENGTH`` characters ("" for any other)."""
     if raw is None or len(raw) <= MAX_VALUE_LENGTH:
         return ""
-    return f"{name}={shown(raw)} is longer than {MAX_VALUE_LENGTH} characters, so it was not read"
+    return _("{name}={value} is longer than {limit} characters, so it was not read").format(
+        name=name, value=shown(raw), limit=MAX_VALUE_LENGTH
+    )
 
 
 def link_values(params: Mapping[str, object], names: Sequence[str]) -> tuple[dict[str, str], list[str]]:
@@ -125,7 +128,11 @@ def summarised(problems: Sequence[str]) -> tuple[str, ...]:
     rest = len(distinct) - MAX_MESSAGES
     return (
         *distinct[:MAX_MESSAGES],
-        f"{rest} more of this link's values {'was' if rest == 1 else 'were'} not used either",
+        ngettext(
+            "{count} more of this link's values was not used either",
+            "{count} more of this link's values were not used either",
+            rest,
+        ).format(count=rest),
     )
 
 
@@ -135,7 +142,9 @@ def parse_class_code(raw: str | None) -> tuple[str | None, str]:
         return None, ""
     code = raw.strip().upper()
     if not CLASS_CODE.fullmatch(code):
-        return None, f"class={shown(raw)} is not a class code (2 to 16 letters, digits or dashes, such as PHYS-7)"
+        return None, _("class={value} is not a class code (2 to 16 letters, digits or dashes, such as PHYS-7)").format(
+            value=shown(raw)
+        )
     return code, ""
 
 
@@ -148,7 +157,9 @@ def parse_lesson_slug(raw: str | None) -> tuple[str | None, str]:
     if not LESSON_SLUG.fullmatch(slug):
         return (
             None,
-            f"lesson={shown(raw)} is not a lesson's name (small letters, digits and dashes); no question is asked",
+            _("lesson={value} is not a lesson's name (small letters, digits and dashes); no question is asked").format(
+                value=shown(raw)
+            ),
         )
     return slug, ""
 
@@ -167,22 +178,28 @@ def parse_lock(raw: str | None, names: Sequence[str]) -> tuple[frozenset[str], l
     if not unknown:
         return frozenset(wanted), []
     listed = ", ".join(shown(name) for name in unknown[:MAX_MESSAGES])
-    more = f" and {len(unknown) - MAX_MESSAGES} more" if len(unknown) > MAX_MESSAGES else ""
-    verb = "is not a setting" if len(unknown) == 1 else "are not settings"
-    problem = (
-        f"lock={listed}{more} {verb} of this page ({', '.join(names)}, or all); nothing else is locked because of "
-        + ("it" if len(unknown) == 1 else "them")
-    )
+    if len(unknown) > MAX_MESSAGES:
+        problem = _(
+            "lock={names} and {more} more are not settings of this page ({settings}, or all); nothing else is "
+            "locked because of them"
+        )
+    else:
+        problem = ngettext(
+            "lock={names} is not a setting of this page ({settings}, or all); nothing else is locked because of it",
+            "lock={names} are not settings of this page ({settings}, or all); nothing else is locked because of them",
+            len(unknown),
+        )
+    problem = problem.format(names=listed, more=len(unknown) - MAX_MESSAGES, settings=", ".join(names))
     return frozenset(name for name in wanted if name in names), [problem]
 
 
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-FLAG_OFF = {
-    "predict": "no prediction is asked for",
-    ADVANCED: "the Advanced sections start closed",
-    "live": "a result from the cache is shown at once",
+FLAG_OFF = {  # what off means: English messages, translated where shown
+    "predict": N_("no prediction is asked for"),
+    ADVANCED: N_("the Advanced sections start closed"),
+    "live": N_("a result from the cache is shown at once"),
 }
 
 
@@ -194,7 +211,9 @@ def parse_flag(raw: str | None, name: str = "predict") -> tuple[bool, str]:
     word = raw.strip().lower()
     if word in FLAG_WORDS:
         return FLAG_WORDS[word], ""
-    return False, f"{name}={shown(raw)} is not 1 or 0; {FLAG_OFF[name]}"
+    return False, _("{name}={value} is not 1 or 0; {meaning}").format(
+        name=name, value=shown(raw), meaning=_(FLAG_OFF[name])
+    )
 
 
 def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> ParsedLink:
@@ -213,12 +232,17 @@ def parse_lab_link(params: Mapping[str, object], train_count: int | None) -> Par
             continue
         value, why = setting.check(setting, raw, train_count)
         if value is None:
-            problems.append(f"{name}={shown(raw)} {why}; using {value_text(name, defaults[name])}")
+            problems.append(
+                _("{name}={value} {why}; using {default}").format(
+                    name=name, value=shown(raw), why=why, default=value_text(name, defaults[name])
+                )
+            )
             continue
         if name == "train_size" and train_count is not None and parse_int(raw) not in (None, value):
             problems.append(
-                f"train_size={shown(raw)}: this server's data has only {train_count:,} training images; "
-                f"using all {train_count:,}"
+                _("train_size={value}: this server's data has only {count} training images; using all {count}").format(
+                    value=shown(raw), count=number(train_count)
+                )
             )
         values[name] = value
     locked, lock_problems = parse_lock(raws.get("lock"), LAB_NAMES)
@@ -250,7 +274,9 @@ def unfit_method(values: dict[str, object], defaults: Mapping[str, object]) -> s
     if not why:
         return ""
     values["soft"] = defaults["soft"]
-    return f"soft={shown(method.name)} does not fit this pair: {why.rstrip('.')}; using {value_text('soft', values['soft'])}"
+    return _("soft={value} does not fit this pair: {why}; using {default}").format(
+        value=shown(method.name), why=why.rstrip("."), default=value_text("soft", values["soft"])
+    )
 
 
 def parse_explorer_link(params: Mapping[str, object], default_temperature: float = 4.0) -> ParsedLink:
@@ -262,21 +288,27 @@ def parse_explorer_link(params: Mapping[str, object], default_temperature: float
     if raw is not None:
         digit, why = in_range(raw, 0, 9)
         if digit is None:
-            problems.append(f"digit={shown(raw)} {why}; pick a digit from 0 to 9 below")
+            problems.append(_("digit={value} {why}; pick a digit from 0 to 9 below").format(value=shown(raw), why=why))
         else:
             values["digit"] = digit
     raw = raws.get("T")
     if raw is not None:
-        temperature, why = one_of(raw, EXPLORER_TEMPERATURES, "explorer's temperatures")
+        temperature, why = one_of(raw, EXPLORER_TEMPERATURES, N_("explorer's temperatures"))
         if temperature is None:
-            problems.append(f"T={shown(raw)} {why}; using T = {number_text(default_temperature)}")
+            problems.append(
+                _("T={value} {why}; using T = {default}").format(
+                    value=shown(raw), why=why, default=number_text(default_temperature)
+                )
+            )
         else:
             values["T"] = temperature
     raw = raws.get("standardise")
     if raw is not None:
         standardise = parse_switch(raw)
         if standardise is None:
-            problems.append(f"standardise={shown(raw)} is not 1 or 0; the logits are shown as they are")
+            problems.append(
+                _("standardise={value} is not 1 or 0; the logits are shown as they are").format(value=shown(raw))
+            )
         else:
             values["standardise"] = standardise
     locked, lock_problems = parse_lock(raws.get("lock"), list(EXPLORER_PARAMETERS))
@@ -300,13 +332,27 @@ def parse_replay_link(params: Mapping[str, object]) -> ParsedLink:
         if raw.strip() in REPLAYS:
             values["replay"] = raw.strip()
         else:
-            problems.append(f"replay={shown(raw)} is not a replay ({', '.join(REPLAYS)}); showing the first")
+            problems.append(
+                _("replay={value} is not a replay ({replays}); showing the first").format(
+                    value=shown(raw), replays=", ".join(REPLAYS)
+                )
+            )
     raw = raws.get("bias")
     if raw is not None:
         bias = parse_float(raw)
         if bias is None or not BIAS_RANGE[0] <= bias <= BIAS_RANGE[1]:
-            why = "is not a number" if bias is None else f"is outside {BIAS_RANGE[0]:g} to {BIAS_RANGE[1]:g}"
-            problems.append(f"bias={shown(raw)} {why}; the sliders start at the bias chosen on held-out images")
+            why = (
+                _("is not a number")
+                if bias is None
+                else _("is outside {low} to {high}").format(
+                    low=number_text(BIAS_RANGE[0]), high=number_text(BIAS_RANGE[1])
+                )
+            )
+            problems.append(
+                _("bias={value} {why}; the sliders start at the bias chosen on held-out images").format(
+                    value=shown(raw), why=why
+                )
+            )
         else:
             values["bias"] = round(bias, 1)
     return ParsedLink(values, problems=summarised(problems), sets_controls=bool(values))
@@ -324,16 +370,29 @@ def parse_vary(raw: str | None) -> tuple[tuple[str, ...] | None, str]:
     problems = []
     if unknown:
         listed = ", ".join(shown(name) for name in unknown[:MAX_MESSAGES])
-        more = f" and {len(unknown) - MAX_MESSAGES} more" if len(unknown) > MAX_MESSAGES else ""
-        verb = "is not a setting" if len(unknown) == 1 else "are not settings"
-        problems.append(f"vary={listed}{more} {verb} the board can group by ({', '.join(GROUP_NAMES)})")
+        if len(unknown) > MAX_MESSAGES:
+            problem = _("vary={names} and {more} more are not settings the board can group by ({settings})")
+        else:
+            problem = ngettext(
+                "vary={names} is not a setting the board can group by ({settings})",
+                "vary={names} are not settings the board can group by ({settings})",
+                len(unknown),
+            )
+        problems.append(problem.format(names=listed, more=len(unknown) - MAX_MESSAGES, settings=", ".join(GROUP_NAMES)))
     if len(known) > MAX_GROUPING:
-        problems.append(f"the board groups by at most {MAX_GROUPING} settings, not {', '.join(known[MAX_GROUPING:])}")
+        problems.append(
+            ngettext(
+                "the board groups by at most {count} setting, not {names}",
+                "the board groups by at most {count} settings, not {names}",
+                MAX_GROUPING,
+            ).format(count=MAX_GROUPING, names=", ".join(known[MAX_GROUPING:]))
+        )
     if not known:
-        return None, "; ".join(problems) + "; grouping by what the class's runs vary"
-    return tuple(known[:MAX_GROUPING]), "; ".join(problems) + (
-        f"; grouping by {', '.join(known[:MAX_GROUPING])}" if problems else ""
-    )
+        return None, "; ".join([*problems, _("grouping by what the class's runs vary")])
+    if not problems:
+        return tuple(known[:MAX_GROUPING]), ""
+    grouping = _("grouping by {names}").format(names=", ".join(known[:MAX_GROUPING]))
+    return tuple(known[:MAX_GROUPING]), "; ".join([*problems, grouping])
 
 
 def parse_board_link(params: Mapping[str, object]) -> ParsedLink:
@@ -366,16 +425,20 @@ def parse_language(raw: str | None) -> tuple[str | None, str]:
     """A link's ``lang=``: the language (None when absent or unknown) and the problem with it ("" if none)."""
     if raw is None or is_language(raw):
         return raw, ""
-    return None, f"lang={shown(raw)} is not a language of kdlab ({', '.join(LANGUAGES)}); the page keeps its language"
+    return None, _("lang={value} is not a language of kdlab ({languages}); the page keeps its language").format(
+        value=shown(raw), languages=", ".join(LANGUAGES)
+    )
 
 
 def check_link(page: str, params: Mapping[str, object]) -> list[str]:
     """Every problem of a link to ``page`` ("lab", "explorer", ...): unknown pages and parameter
     names too (a lesson file is checked with this), each once, at most ``MAX_MESSAGES`` and a count."""
     if page not in LINK_PAGES:
-        return [f"page {shown(page)} is not one of {', '.join(LINK_PAGES)}"]
+        return [_("page {page} is not one of {pages}").format(page=shown(page), pages=", ".join(LINK_PAGES))]
     unknown = [
-        f"{shown(name)} is not a parameter of the {page} page ({', '.join(KNOWN_PARAMETERS[page])})"
+        _("{name} is not a parameter of the {page} page ({names})").format(
+            name=shown(name), page=page, names=", ".join(KNOWN_PARAMETERS[page])
+        )
         for name in params
         if name not in KNOWN_PARAMETERS[page]
     ]

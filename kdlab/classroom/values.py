@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from kdlab.i18n import _
+
 
 def number_text(value: float) -> str:
     """``4.0`` -> "4", ``0.001`` -> "0.001": how the pages show numbers."""
@@ -48,21 +50,24 @@ def parse_int(raw: str) -> int | None:
 
 
 def one_of(raw: str, options: Sequence[float], what: str) -> tuple[float | None, str]:
-    """The option ``raw`` names (compared as numbers), or (None, why not)."""
+    """The option ``raw`` names (compared as numbers), or (None, why not, in the current language: ``what`` is an
+    English message marked with ``N_``, translated here). The options are written as a link writes them."""
     value = parse_float(raw)
     if value is None:
-        return None, "is not a number"
+        return None, _("is not a number")
     for option in options:
         if math.isclose(value, option, rel_tol=1e-9):
             return option, ""
-    return None, f"is not one of the {what} ({', '.join(number_text(option) for option in options)})"
+    return None, _("is not one of the {what} ({options})").format(
+        what=_(what), options=", ".join(number_text(option) for option in options)
+    )
 
 
 def in_range(raw: str, low: int, high: int) -> tuple[int | None, str]:
-    """A whole number from ``low`` to ``high``, or (None, why not)."""
+    """A whole number from ``low`` to ``high``, or (None, why not, in the current language)."""
     value = parse_int(raw)
     if value is None:
-        return None, "is not a whole number"
+        return None, _("is not a whole number")
     if not low <= value <= high:
-        return None, f"is outside {low} to {high}"
+        return None, _("is outside {low} to {high}").format(low=low, high=high)
     return value, ""
