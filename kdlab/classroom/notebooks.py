@@ -5,7 +5,8 @@ the same ``DistillConfig`` (same settings and seed, so the same initial weights 
 writes the distillation loss out once in plain PyTorch and checks it against
 ``kdlab.ml.losses.kd_loss`` on a real batch, then runs ``kdlab.experiments.distill.run_distillation`` and
 compares the test errors with the ones recorded on the server. Written with ``nbformat``
-(version 4); every cell is plain Python a student can read.
+(version 4); every cell is plain Python a student can read. The prose (Markdown cells and the code's comments)
+is in the language asked for, the page's by default; the code and what it prints stay as they are.
 
 Every value a code cell carries is written with ``repr`` (``_python``), never pasted into the code: a
 lesson's labels and values come from a file anyone with write access to ``lessons/`` can change, and
@@ -23,6 +24,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from kdlab.classroom.lab_settings import config_fields
 from kdlab.classroom.lessons import Lesson
 from kdlab.classroom.links import parse_explorer_link, parse_lab_link, parse_replay_link
+from kdlab.i18n import N_, _, number, speaking
 
 SAMPLE_SOURCE = "mnist-sample"  # kdlab.ml.data's name for the offline 5,000-digit sample
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -34,10 +36,10 @@ import torch.nn.functional as F
 
 def kd_loss_by_hand(student_logits, teacher_logits, labels, temperature, alpha):
     """Hinton, Vinyals & Dean (2015): alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(student, labels)."""
-    soft_teacher = F.softmax(teacher_logits / temperature, dim=1)  # the teacher's soft targets at T
+    soft_teacher = F.softmax(teacher_logits / temperature, dim=1)  # {soft_targets}
     log_soft_student = F.log_softmax(student_logits / temperature, dim=1)
-    soft = F.kl_div(log_soft_student, soft_teacher, reduction="batchmean") * temperature**2  # T^2 keeps gradients comparable
-    hard = F.cross_entropy(student_logits, labels)  # the usual loss on the true labels
+    soft = F.kl_div(log_soft_student, soft_teacher, reduction="batchmean") * temperature**2  # {squared}
+    hard = F.cross_entropy(student_logits, labels)  # {hard}
     return alpha * soft + (1 - alpha) * hard'''
 
 DATA_CELL = """\
@@ -86,8 +88,27 @@ onnx_ms = per_image_ms(lambda: session.run(None, {session.get_inputs()[0].name: 
 print(f"one image: PyTorch {torch_ms:.3f} ms, onnxruntime {onnx_ms:.3f} ms (one thread)")"""
 
 
+# The code's comments, translated where a notebook is made (``_comment``).
+LOSS_COMMENTS = {
+    "soft_targets": N_("the teacher's soft targets at T"),
+    "squared": N_("T^2 keeps gradients comparable"),
+    "hard": N_("the usual loss on the true labels"),
+}
+
+
+def _comment(message: str) -> str:
+    """``message`` translated, on one line: it ends a line of code after ``#``."""
+    return " ".join(_(message).split())
+
+
 def _python(value: object) -> str:
     return pprint.pformat(value, sort_dicts=False, width=100)
+
+
+LOSS_FORMULA = (
+    "$\\mathcal{L} = \\alpha\\,T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T)\\,\\|\\,\\mathrm{softmax}(z_s/T)) + "
+    "(1-\\alpha)\\,\\mathrm{CE}(z_s, y)$"
+)
 
 
 def _data_cell(source: str) -> str:
@@ -105,12 +126,15 @@ def _notebook(cells: list) -> nbformat.NotebookNode:
 def _loss_cells(settings_name: str) -> list:
     return [
         new_markdown_cell(
-            "## The loss, written out once\n\n"
-            "$\\mathcal{L} = \\alpha\\,T^2\\,\\mathrm{KL}(\\mathrm{softmax}(z_t/T)\\,\\|\\,\\mathrm{softmax}(z_s/T)) + "
-            "(1-\\alpha)\\,\\mathrm{CE}(z_s, y)$. Here it is in plain PyTorch, checked against the library's "
-            "`kdlab.ml.losses.kd_loss` on a real batch: the teacher's outputs for 64 training images and a fresh student."
+            "## "
+            + _("The loss, written out once")
+            + "\n\n"
+            + _(
+                "{formula}. Here it is in plain PyTorch, checked against the library's `kdlab.ml.losses.kd_loss` on "
+                "a real batch: the teacher's outputs for 64 training images and a fresh student."
+            ).format(formula=LOSS_FORMULA)
         ),
-        new_code_cell(LOSS_BY_HAND),
+        new_code_cell(LOSS_BY_HAND.format(**{name: _comment(text) for name, text in LOSS_COMMENTS.items()})),
         new_code_cell(
             "from kdlab.ml.data import normalize\n"
             "from kdlab.ml.losses import kd_loss\n"
@@ -119,7 +143,9 @@ def _loss_cells(settings_name: str) -> list:
             f"config = DistillConfig.build(**{settings_name})\n"
             "teacher = resolve_teacher(config.teacher, data, epochs=config.teacher_epochs, "
             "seed=config.teacher_seed)\n"
-            "batch = config.transfer_indices(data)[:64]  # 64 of the student's training images\n"
+            "batch = config.transfer_indices(data)[:64]  # "
+            + _comment(N_("64 of the student's training images"))
+            + "\n"
             "images, labels = data.train.images[batch], data.train.labels[batch]\n"
             "student = build_model(config.student, seed=config.training.seed)\n"
             "with torch.no_grad():\n"
@@ -140,7 +166,12 @@ def _settings(config: Mapping) -> dict:
 
 
 def run_notebook(
-    config: Mapping, *, data_source: str, recorded: Mapping[str, int | None] | None = None, title: str = "A kdlab run"
+    config: Mapping,
+    *,
+    data_source: str,
+    recorded: Mapping[str, int | None] | None = None,
+    title: str | None = None,
+    language: str | None = None,
 ) -> nbformat.NotebookNode:
     """A notebook that reproduces one lab run.
 
@@ -148,14 +179,26 @@ def run_notebook(
         config: the run's ``DistillConfig.as_dict()`` (a ``RunRecord``'s ``config``).
         data_source: the run's data source name ("mnist" or "mnist-sample").
         recorded: test errors recorded on the server ("teacher", "student alone", "distilled"), compared at the end.
-        title: the notebook's heading (the run's label).
+        title: the notebook's heading (the run's label; "A kdlab run" in the notebook's language when None).
+        language: the language of the notebook's prose (a code of ``kdlab.i18n.LANGUAGES``; the current one when
+            None).
     """
+    with speaking(language):
+        return _run_notebook(config, data_source, recorded, title)
+
+
+def _run_notebook(
+    config: Mapping, data_source: str, recorded: Mapping[str, int | None] | None, title: str | None
+) -> nbformat.NotebookNode:
     settings = _settings(config)
     cells = [
         new_markdown_cell(
-            f"# {title}\n\nThis notebook reproduces a run of the kdlab distillation lab with the `kdlab` API: the "
-            "same data, teacher, settings and seed, so the same initial weights and the same batches in the same "
-            "order. Install kdlab (`python -m pip install -e .` in its folder) and run the cells in order."
+            f"# {title or _('A kdlab run')}\n\n"
+            + _(
+                "This notebook reproduces a run of the kdlab distillation lab with the `kdlab` API: the same data, "
+                "teacher, settings and seed, so the same initial weights and the same batches in the same order. "
+                "Install kdlab (`python -m pip install -e .` in its folder) and run the cells in order."
+            )
         ),
         new_code_cell(_data_cell(data_source)),
         new_code_cell(
@@ -163,8 +206,13 @@ def run_notebook(
         ),
         *_loss_cells("settings"),
         new_markdown_cell(
-            "## The run\n\nThe library call does the same as the lab's Train: the teacher (from the cache, or "
-            "trained first), the distilled student, and the same student trained alone with the same seed."
+            "## "
+            + _("The run")
+            + "\n\n"
+            + _(
+                "The library call does the same as the lab's Train: the teacher (from the cache, or trained first), "
+                "the distilled student, and the same student trained alone with the same seed."
+            )
         ),
         new_code_cell(
             "result = run_distillation(config, data, teacher=teacher)\n"
@@ -175,14 +223,16 @@ def run_notebook(
             "print(ours)"
         ),
         new_code_cell(
-            f"recorded = {_python(dict(recorded or {}))}  # test errors of the run on the server\n"
+            f"recorded = {_python(dict(recorded or {}))}  # {_comment(N_('test errors of the run on the server'))}\n"
             "for name, errors in recorded.items():\n"
             '    print(f"{name}: server {errors}, here {ours[name]}", "(same)" if errors == ours[name] else "(differs)")\n'
             'print("matches the recorded run:", all(ours[name] == errors for name, errors in recorded.items()))'
         ),
         new_markdown_cell(
-            "Numbers can differ by a few errors on another device or torch version; on the same kind of machine "
-            "they match. Change one thing in `settings` (the temperature, alpha, the student) and run again."
+            _(
+                "Numbers can differ by a few errors on another device or torch version; on the same kind of machine "
+                "they match. Change one thing in `settings` (the temperature, alpha, the student) and run again."
+            )
         ),
         *_onnx_cells(),
     ]
@@ -192,9 +242,14 @@ def run_notebook(
 def _onnx_cells() -> list:
     return [
         new_markdown_cell(
-            "## Take the student home: ONNX\n\nThe distilled student as an ONNX graph (images in [0, 1], shaped "
-            "(N, 1, 28, 28); the normalisation is inside), run by `onnxruntime` on a few test digits, and its "
-            "time per image beside PyTorch's, both on one thread."
+            "## "
+            + _("Take the student home: ONNX")
+            + "\n\n"
+            + _(
+                "The distilled student as an ONNX graph (images in [0, 1], shaped (N, 1, 28, 28); the normalisation "
+                "is inside), run by `onnxruntime` on a few test digits, and its time per image beside PyTorch's, both "
+                "on one thread."
+            )
         ),
         new_code_cell(ONNX_CELL),
     ]
@@ -207,8 +262,8 @@ def _lab_settings(params: Mapping[str, str]) -> dict:
 
 def _step_cells(lesson: Lesson) -> list:
     cells = []
-    for number, step in enumerate(lesson.steps, start=1):
-        cells.append(new_markdown_cell(f"## Step {number}\n\n{step.text}"))
+    for index, step in enumerate(lesson.steps, start=1):
+        cells.append(new_markdown_cell("## " + _("Step {number}").format(number=index) + f"\n\n{step.text}"))
         for label, params in step.links():
             if step.page == "lab":
                 settings = _lab_settings(params)
@@ -233,7 +288,9 @@ def _step_cells(lesson: Lesson) -> list:
                     new_code_cell(
                         "teacher = resolve_teacher(DistillConfig().teacher, data)\n"
                         f"digit = {_python(digit)}\n"
-                        "index = int((data.test.labels == digit).nonzero()[0])  # the first test image of the digit\n"
+                        "index = int((data.test.labels == digit).nonzero()[0])  # "
+                        + _comment(N_("the first test image of the digit"))
+                        + "\n"
                         f"for T in (1.0, {_python(temperature)}):\n"
                         "    probabilities = torch.softmax(teacher.test_logits[index] / T, dim=0)\n"
                         '    print(f"T = {T:g}:", " ".join(f"{d}:{p:.4f}" for d, p in enumerate(probabilities.tolist())))'
@@ -243,7 +300,8 @@ def _step_cells(lesson: Lesson) -> list:
                 values = parse_replay_link(params).values
                 name, bias = values.get("replay", "omit-3"), values.get("bias")
                 code = (
-                    f"replay = run_replay({_python(name)}, data, 'quick')  # minutes: it trains a teacher and students\n"
+                    f"replay = run_replay({_python(name)}, data, 'quick')  "
+                    f"# {_comment(N_('minutes: it trains a teacher and students'))}\n"
                     "print(replay.summary.get('comparison'))"
                 )
                 if bias is not None and name in ("omit-3", "only-7-8"):
@@ -258,15 +316,30 @@ def _step_cells(lesson: Lesson) -> list:
     return cells
 
 
-def lesson_notebook(lesson: Lesson, *, data_source: str, with_answer: bool = True) -> nbformat.NotebookNode:
+def lesson_notebook(
+    lesson: Lesson, *, data_source: str, with_answer: bool = True, language: str | None = None
+) -> nbformat.NotebookNode:
     """A notebook that walks through ``lesson`` with the kdlab API: each lab link as a run, each
     explorer link as softmax(z / T), each replay link as ``run_replay``; "What to notice" at the end only
-    ``with_answer`` (the Lessons page leaves it out wherever it hides the answer)."""
+    ``with_answer`` (the Lessons page leaves it out wherever it hides the answer). Its own prose is in
+    ``language`` (the current one when None); the lesson's texts are the lesson's, in the language it was
+    loaded in."""
+    with speaking(language):
+        return _lesson_notebook(lesson, data_source, with_answer)
+
+
+def _lesson_notebook(lesson: Lesson, data_source: str, with_answer: bool) -> nbformat.NotebookNode:
     cells = [
         new_markdown_cell(
-            f"# {lesson.title}\n\n**Goal.** {lesson.goal}\n\n**Predict first.** {lesson.prediction}\n\n"
-            f"*About {lesson.minutes} minutes in class; the runs below take longer on a laptop. Set `QUICK = True` "
-            "for one epoch on 500 images per run.*"
+            f"# {lesson.title}\n\n"
+            + _("**Goal.** {goal}").format(goal=lesson.goal)
+            + "\n\n"
+            + _("**Predict first.** {prediction}").format(prediction=lesson.prediction)
+            + "\n\n"
+            + _(
+                "*About {minutes} minutes in class; the runs below take longer on a laptop. Set `QUICK = True` for "
+                "one epoch on 500 images per run.*"
+            ).format(minutes=number(lesson.minutes))
         ),
         new_code_cell(_data_cell(data_source)),
         new_code_cell(
@@ -278,15 +351,17 @@ def lesson_notebook(lesson: Lesson, *, data_source: str, with_answer: bool = Tru
             "QUICK = False"
         ),
     ]
-    lab_settings = [_lab_settings(params) for step in lesson.steps if step.page == "lab" for _, params in step.links()]
+    lab_settings = [
+        _lab_settings(params) for step in lesson.steps if step.page == "lab" for _label, params in step.links()
+    ]
     if lab_settings:
         first = dict(lab_settings[0])
         first["train_size"] = None
         cells += [new_code_cell(f"lesson_settings = {_python(first)}"), *_loss_cells("lesson_settings")]
     cells += _step_cells(lesson)
-    cells.append(new_markdown_cell(f"## Discuss\n\n{lesson.discuss}"))
+    cells.append(new_markdown_cell("## " + _("Discuss") + f"\n\n{lesson.discuss}"))
     if with_answer:
-        cells.append(new_markdown_cell(f"## What to notice\n\n{lesson.notice}"))
+        cells.append(new_markdown_cell("## " + _("What to notice") + f"\n\n{lesson.notice}"))
     return _notebook(cells)
 
 

@@ -4,7 +4,8 @@ on white, no app around it) that a browser prints to paper or PDF.
 The student's worksheet has the title, the goal, the prediction question with a box to answer in, each step as
 a line to tick, and the discussion question with lines to write on; never what to notice or the teacher's notes.
 The answer key for the instructor adds those two. The Lessons page offers both as downloads, and
-``python -m kdlab worksheet`` writes them. Plain Python, no Streamlit.
+``python -m kdlab worksheet`` writes them. The worksheet's own words are in the language asked for (the current one
+by default), and its ``lang`` attribute says which; the lesson's texts are the lesson's. Plain Python, no Streamlit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import html
 import re
 
 from kdlab.classroom.lessons import Lesson
+from kdlab.i18n import DEFAULT_LANGUAGE, PSEUDO, _, current_language, number, speaking
 
 ANSWER_LINES = 3  # ruled lines under the prediction
 DISCUSS_LINES = 5  # ruled lines under the discussion question
@@ -42,35 +44,52 @@ a { text-decoration: none; }
 """
 
 
-def worksheet_html(lesson: Lesson, *, answers: bool = False) -> str:
+def worksheet_html(lesson: Lesson, *, answers: bool = False, language: str | None = None) -> str:
     """The lesson's worksheet as a whole HTML page (``answers``: the instructor's answer key, which adds what to
-    notice and the teacher's notes). Every text from the lesson file is escaped."""
-    title = f"{lesson.title}: answer key" if answers else lesson.title
+    notice and the teacher's notes), its own words in ``language`` (the current one when None). Every text from
+    the lesson file is escaped."""
+    with speaking(language):
+        return _worksheet_html(lesson, answers)
+
+
+def _worksheet_html(lesson: Lesson, answers: bool) -> str:
+    title = _("{title}: answer key").format(title=lesson.title) if answers else lesson.title
     parts = [
         f"<h1>{_text(title)}</h1>",
-        f'<p class="meta">kdlab lesson, about {lesson.minutes} minutes</p>',
+        f'<p class="meta">{_word(_("kdlab lesson, about {minutes} minutes").format(minutes=number(lesson.minutes)))}</p>',
     ]
     if not answers:
-        parts.append('<div class="name"><span>Name</span><span>Group</span><span>Date</span></div>')
+        names = "".join(f"<span>{_word(name)}</span>" for name in (_("Name"), _("Group"), _("Date")))
+        parts.append(f'<div class="name">{names}</div>')
     parts += [
-        f"<section><h2>Goal</h2><p>{_text(lesson.goal)}</p></section>",
-        f"<section><h2>Predict first</h2><p>{_text(lesson.prediction)}</p>",
+        f"<section><h2>{_word(_('Goal'))}</h2><p>{_text(lesson.goal)}</p></section>",
+        f"<section><h2>{_word(_('Predict first'))}</h2><p>{_text(lesson.prediction)}</p>",
         _answer_space(lesson) if not answers else "",
         "</section>",
-        '<section><h2>Steps</h2><ul class="steps">',
-        *(f"<li>Step {number}. {_text(step.text)}</li>" for number, step in enumerate(lesson.steps, start=1)),
+        f'<section><h2>{_word(_("Steps"))}</h2><ul class="steps">',
+        *(
+            f"<li>{_word(_('Step {number}.').format(number=index))} {_text(step.text)}</li>"
+            for index, step in enumerate(lesson.steps, start=1)
+        ),
         "</ul></section>",
-        f"<section><h2>Discuss</h2><p>{_text(lesson.discuss)}</p>",
+        f"<section><h2>{_word(_('Discuss'))}</h2><p>{_text(lesson.discuss)}</p>",
         "" if answers else _lines(DISCUSS_LINES),
         "</section>",
     ]
     if answers:
-        parts.append(f'<section><h2>What to notice</h2><div class="key"><p>{_text(lesson.notice)}</p></div></section>')
+        parts.append(
+            f"<section><h2>{_word(_('What to notice'))}</h2>"
+            f'<div class="key"><p>{_text(lesson.notice)}</p></div></section>'
+        )
         if lesson.notes:
-            parts.append("<section><h2>Notes for the teacher</h2>" + _paragraphs(lesson.notes) + "</section>")
+            parts.append(
+                f"<section><h2>{_word(_('Notes for the teacher'))}</h2>" + _paragraphs(lesson.notes) + "</section>"
+            )
     body = "\n".join(part for part in parts if part)
+    code = current_language()
     return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_text(title)}</title>\n'
+        f'<!DOCTYPE html>\n<html lang="{DEFAULT_LANGUAGE if code == PSEUDO else code}">\n<head>\n'
+        f'<meta charset="utf-8">\n<title>{_text(title)}</title>\n'
         f"<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
@@ -88,7 +107,15 @@ def _answer_space(lesson: Lesson) -> str:
         return _lines(ANSWER_LINES)
     if question.kind == "choice":
         return '<ul class="choices">' + "".join(f"<li>{_text(choice)}</li>" for choice in question.choices) + "</ul>"
-    return f'<p class="number">My prediction: <span class="blank"></span> {_text(question.unit)}</p>' + _lines(1)
+    return (
+        f'<p class="number">{_word(_("My prediction:"))} <span class="blank"></span> {_text(question.unit)}</p>'
+        + _lines(1)
+    )
+
+
+def _word(text: str) -> str:
+    """The worksheet's own words (a translation), escaped."""
+    return html.escape(text, quote=True)
 
 
 def _lines(count: int) -> str:

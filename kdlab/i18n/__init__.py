@@ -22,6 +22,8 @@ from __future__ import annotations
 import gettext
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
@@ -138,3 +140,19 @@ def percent(value: float, decimals: int = 0) -> str:
     pattern = parse_pattern(locale.percent_formats[None].pattern)
     pattern.frac_prec = (decimals, decimals)
     return pattern.apply(Decimal(str(value)), locale)
+
+
+@contextmanager
+def speaking(code: str | None) -> Iterator[None]:
+    """Within the block, ``code`` is the current language (``None``: the current one stays): for a file made in
+    a language other than the page's, such as a notebook or a worksheet."""
+    if code is None:
+        yield
+        return
+    if not is_language(code):
+        raise ValueError(f"{code!r} is not a language of kdlab: use one of {', '.join(LANGUAGES)}")
+    token = _language.set(code)
+    try:
+        yield
+    finally:
+        _language.reset(token)
