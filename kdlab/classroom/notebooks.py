@@ -193,7 +193,9 @@ def _run_notebook(
     settings = _settings(config)
     cells = [
         new_markdown_cell(
-            f"# {title or _('A kdlab run')}\n\n"
+            "# "
+            + (title or _("A kdlab run"))
+            + "\n\n"
             + _(
                 "This notebook reproduces a run of the kdlab distillation lab with the `kdlab` API: the same data, "
                 "teacher, settings and seed, so the same initial weights and the same batches in the same order. "
@@ -223,7 +225,9 @@ def _run_notebook(
             "print(ours)"
         ),
         new_code_cell(
-            f"recorded = {_python(dict(recorded or {}))}  # {_comment(N_('test errors of the run on the server'))}\n"
+            f"recorded = {_python(dict(recorded or {}))}  # "
+            + _comment(N_("test errors of the run on the server"))
+            + "\n"
             "for name, errors in recorded.items():\n"
             '    print(f"{name}: server {errors}, here {ours[name]}", "(same)" if errors == ours[name] else "(differs)")\n'
             'print("matches the recorded run:", all(ours[name] == errors for name, errors in recorded.items()))'
@@ -301,7 +305,7 @@ def _step_cells(lesson: Lesson) -> list:
                 name, bias = values.get("replay", "omit-3"), values.get("bias")
                 code = (
                     f"replay = run_replay({_python(name)}, data, 'quick')  "
-                    f"# {_comment(N_('minutes: it trains a teacher and students'))}\n"
+                    "# " + _comment(N_("minutes: it trains a teacher and students")) + "\n"
                     "print(replay.summary.get('comparison'))"
                 )
                 if bias is not None and name in ("omit-3", "only-7-8"):

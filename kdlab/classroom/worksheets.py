@@ -53,38 +53,34 @@ def worksheet_html(lesson: Lesson, *, answers: bool = False, language: str | Non
 
 
 def _worksheet_html(lesson: Lesson, answers: bool) -> str:
+    # Each message outside the f-strings: pybabel does not extract a call inside one.
     title = _("{title}: answer key").format(title=lesson.title) if answers else lesson.title
-    parts = [
-        f"<h1>{_text(title)}</h1>",
-        f'<p class="meta">{_word(_("kdlab lesson, about {minutes} minutes").format(minutes=number(lesson.minutes)))}</p>',
-    ]
+    meta = _word(_("kdlab lesson, about {minutes} minutes").format(minutes=number(lesson.minutes)))
+    goal, predict, steps, step = _word(_("Goal")), _word(_("Predict first")), _word(_("Steps")), _("Step {number}.")
+    discuss, notice, notes = _word(_("Discuss")), _word(_("What to notice")), _word(_("Notes for the teacher"))
+    parts = [f"<h1>{_text(title)}</h1>", f'<p class="meta">{meta}</p>']
     if not answers:
         names = "".join(f"<span>{_word(name)}</span>" for name in (_("Name"), _("Group"), _("Date")))
         parts.append(f'<div class="name">{names}</div>')
     parts += [
-        f"<section><h2>{_word(_('Goal'))}</h2><p>{_text(lesson.goal)}</p></section>",
-        f"<section><h2>{_word(_('Predict first'))}</h2><p>{_text(lesson.prediction)}</p>",
+        f"<section><h2>{goal}</h2><p>{_text(lesson.goal)}</p></section>",
+        f"<section><h2>{predict}</h2><p>{_text(lesson.prediction)}</p>",
         _answer_space(lesson) if not answers else "",
         "</section>",
-        f'<section><h2>{_word(_("Steps"))}</h2><ul class="steps">',
+        f'<section><h2>{steps}</h2><ul class="steps">',
         *(
-            f"<li>{_word(_('Step {number}.').format(number=index))} {_text(step.text)}</li>"
-            for index, step in enumerate(lesson.steps, start=1)
+            f"<li>{_word(step.format(number=index))} {_text(one.text)}</li>"
+            for index, one in enumerate(lesson.steps, start=1)
         ),
         "</ul></section>",
-        f"<section><h2>{_word(_('Discuss'))}</h2><p>{_text(lesson.discuss)}</p>",
+        f"<section><h2>{discuss}</h2><p>{_text(lesson.discuss)}</p>",
         "" if answers else _lines(DISCUSS_LINES),
         "</section>",
     ]
     if answers:
-        parts.append(
-            f"<section><h2>{_word(_('What to notice'))}</h2>"
-            f'<div class="key"><p>{_text(lesson.notice)}</p></div></section>'
-        )
+        parts.append(f'<section><h2>{notice}</h2><div class="key"><p>{_text(lesson.notice)}</p></div></section>')
         if lesson.notes:
-            parts.append(
-                f"<section><h2>{_word(_('Notes for the teacher'))}</h2>" + _paragraphs(lesson.notes) + "</section>"
-            )
+            parts.append(f"<section><h2>{notes}</h2>" + _paragraphs(lesson.notes) + "</section>")
     body = "\n".join(part for part in parts if part)
     code = current_language()
     return (
@@ -107,10 +103,8 @@ def _answer_space(lesson: Lesson) -> str:
         return _lines(ANSWER_LINES)
     if question.kind == "choice":
         return '<ul class="choices">' + "".join(f"<li>{_text(choice)}</li>" for choice in question.choices) + "</ul>"
-    return (
-        f'<p class="number">{_word(_("My prediction:"))} <span class="blank"></span> {_text(question.unit)}</p>'
-        + _lines(1)
-    )
+    mine = _word(_("My prediction:"))
+    return f'<p class="number">{mine} <span class="blank"></span> {_text(question.unit)}</p>' + _lines(1)
 
 
 def _word(text: str) -> str:
