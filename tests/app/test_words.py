@@ -3,9 +3,11 @@
 
 import re
 
+from streamlit.testing.v1 import AppTest
+
 from kdlab.classroom.glossary import TERMS
 from kdlab.classroom.lessons import LESSONS_DIR, load_lesson
-from tests.app.helpers import open_alone, run_until, texts
+from tests.app.helpers import APP, open_alone, run_until, texts
 
 LAB = "pages/distillation_lab.py"
 EXPLORER = "pages/dark_knowledge.py"
@@ -84,3 +86,18 @@ def test_the_worksheet_is_for_everyone_and_the_answer_key_goes_with_the_answer(m
     assert any("Worksheet" in label for label in labels) and not any("Answer key" in label for label in labels)
     instructor = open_alone(LESSONS, query=query | {"key": KEY})
     assert any("Answer key" in button.proto.label for button in instructor.get("download_button"))
+
+
+def test_the_glossary_and_its_links_speak_the_pages_language():
+    for language, teacher, transfer in (("es", "Profesor", "(5.000 por defecto)"), ("vi", "Mô hình thầy", "5.000")):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["lang"] = language
+        at.run()
+        home = texts(at.markdown)  # Home's translated text links the language's own words
+        assert {"teacher", "student", "temperature"} <= set(GLOSSARY_LINK.findall(home)), language
+        at.switch_page("pages/glossary.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        headings = {heading.proto.anchor: heading.value for heading in at.subheader}
+        assert headings["teacher"] == teacher and set(headings) == {term.anchor for term in TERMS}
+        assert transfer in texts(at.markdown) and "by default" not in texts(at.markdown)

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from kdlab.classroom.glossary import GLOSSARY_PAGE, TERMS, TERMS_BY_ANCHOR, FirstUses, term_link
+from kdlab.classroom.glossary import GLOSSARY_PAGE, TERMS, TERMS_BY_ANCHOR, FirstUses, term_forms, term_link
 from kdlab.classroom.lab_settings import LAB_SETTINGS
 from kdlab.classroom.pages import PAGES
+from kdlab.i18n import PSEUDO, speaking
 
 LINK = re.compile(r"\]\(([^)#]+)#([^)]+)\)")
 
@@ -56,3 +57,55 @@ def test_maths_code_and_links_stay_as_they_are():
     linked = FirstUses().link(text)
     assert linked.startswith("With $\\alpha$ and `alpha` and [alpha](elsewhere) and https://example.org/alpha,")
     assert linked.endswith("then [alpha](glossary#alpha).")
+
+
+def test_a_spanish_page_links_the_spanish_words():
+    with speaking("es"):
+        words = FirstUses()
+        first = words.link(
+            "El profesor suaviza sus objetivos suaves con una temperatura efectiva; el profesor otra vez."
+        )
+        later = words.link("Una temperatura, un profesor y unos estudiantes.")
+    assert first.count("](glossary#teacher)") == 1 and "el profesor otra vez" in first
+    assert "[objetivos suaves](glossary#soft-target)" in first
+    # the longer form is one term: not "temperatura" and a word after it
+    assert "[temperatura efectiva](glossary#effective-temperature)" in first
+    assert "[temperatura](glossary#temperature)" in later and "[estudiantes](glossary#student)" in later
+    assert "#teacher" not in later
+
+
+def test_a_vietnamese_page_links_the_vietnamese_words():
+    with speaking("vi"):
+        linked = FirstUses().link(
+            "Mô hình thầy cho nhãn mềm ở nhiệt độ T; nhiệt độ hiệu dụng của logit chuẩn hoá khác nhiệt độ đó, "
+            "và mô hình học trò học tri thức ẩn."
+        )
+    assert "[Mô hình thầy](glossary#teacher)" in linked and "[nhãn mềm](glossary#soft-target)" in linked
+    assert "[nhiệt độ](glossary#temperature) T" in linked
+    assert "[nhiệt độ hiệu dụng](glossary#effective-temperature)" in linked
+    assert "[logit chuẩn hoá](glossary#standardised-logits)" in linked
+    assert "[mô hình học trò](glossary#student)" in linked and "[tri thức ẩn](glossary#dark-knowledge)" in linked
+    assert linked.count("glossary#temperature") == 1
+
+
+def test_the_words_follow_the_language_and_english_stays_english():
+    sentence = "The teacher and el profesor."
+    assert "[teacher](glossary#teacher)" in FirstUses().link(sentence)
+    with speaking("es"):
+        assert "[profesor](glossary#teacher)" in FirstUses().link(sentence)
+    with speaking(PSEUDO):  # the pseudo-language's markers are no words: English text keeps its links
+        assert "[teacher](glossary#teacher)" in FirstUses().link(sentence)
+
+
+def test_every_term_is_translated_with_its_numbers_written_for_the_language():
+    transfer = TERMS_BY_ANCHOR["transfer-set"]
+    assert "5,000 by default" in transfer.definition
+    for language in ("es", "vi"):
+        with speaking(language):
+            assert "5.000" in transfer.definition and "{" not in transfer.definition
+            for term in TERMS:
+                assert term.definition != term.text and "{" not in term.definition, (language, term.anchor)
+        anchors = {anchor for _form, anchor in term_forms(language)}
+        assert anchors == set(TERMS_BY_ANCHOR), language  # every term has words in every language
+    with speaking("es"):
+        assert TERMS_BY_ANCHOR["teacher"].title == "Profesor"

@@ -17,6 +17,7 @@ from kdlab.classroom.links import (
 )
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.experiments.distill import DistillConfig
+from kdlab.i18n import speaking
 from kdlab.ml.methods.registry import method_settings
 
 TRAIN_COUNT = 4000  # the offline sample
@@ -265,3 +266,24 @@ def test_advanced_opens_the_advanced_sections_and_a_forged_value_is_one_message(
         assert link.problems == ("advanced=`sure` is not 1 or 0; the Advanced sections start closed",)
     assert not parse_lab_link({"advanced": "1"}, 4000).sets_controls  # it opens a section, it sets no control
     assert check_link("lab", {"advanced": "1"}) == [] and check_link("explorer", {"advanced": "1"}) == []
+
+
+def test_a_links_problems_are_in_the_current_language_with_its_values_as_written():
+    with speaking("es"):
+        assert parse_lab_link({"T": "abc"}, TRAIN_COUNT).problems[0] == "T=`abc` no es un número; se usa T = 4"
+        assert parse_explorer_link({"digit": "11"}).problems[0] == (
+            "digit=`11` está fuera del intervalo de 0 a 9; elige abajo un dígito del 0 al 9"
+        )
+        many = parse_lab_link({"lock": "a,b,c,d"}, TRAIN_COUNT).problems[0]
+        assert many.startswith("lock=`a`, `b`, `c` y 1 más no son ajustes de esta página")
+        assert (
+            parse_lab_link({"train_size": "10000"}, TRAIN_COUNT)
+            .problems[0]
+            .endswith("solo tienen 4.000 imágenes de entrenamiento; se usan las 4.000")
+        )
+    with speaking("vi"):
+        problem = parse_explorer_link({"T": "7.5"}).problems[0]
+        assert problem.startswith("T=`7.5` không nằm trong các nhiệt độ của trình khám phá (0.5, 0.7, 1, 1.5,")
+        assert check_link("lab", {"lang": "fr"}) == [
+            "lang=`fr` không phải là một ngôn ngữ của kdlab (en, es, vi); trang giữ nguyên ngôn ngữ"
+        ]

@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 from kdlab.classroom.lessons import load_lessons
 from kdlab.classroom.notebooks import lesson_notebook, notebook_bytes, run_notebook
 from kdlab.experiments.distill import DistillConfig, run_distillation
+from kdlab.i18n import speaking
 from kdlab.runs.record import record_from_result
 from tests.conftest import PROJECT_ROOT
 
@@ -102,3 +103,34 @@ def test_a_lessons_labels_and_values_reach_the_notebook_as_data_never_as_code():
             if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "label"
         ]
     assert labels == [f"predict = {crafted}", "predict = 1"]
+
+
+def test_a_spanish_notebook_has_spanish_prose_and_the_english_ones_code():
+    """The prose follows the language; the code is the same program (comments aside: the same syntax tree), so
+    the Spanish notebook runs and reproduces the run exactly as the English one, which the kernel test runs."""
+    lessons, _ = load_lessons()
+    config = DistillConfig().as_dict()
+    pairs = [
+        (run_notebook(config, data_source="mnist"), run_notebook(config, data_source="mnist", language="es")),
+        (
+            lesson_notebook(lessons[1], data_source="mnist"),
+            lesson_notebook(lessons[1], data_source="mnist", language="es"),
+        ),
+    ]
+    with speaking("vi"):  # the current language is the default
+        pairs.append((run_notebook(config, data_source="mnist"), run_notebook(config, data_source="mnist")))
+    for english, translated in pairs:
+        nbformat.validate(nbformat.reads(notebook_bytes(translated).decode(), as_version=4))
+        assert [cell.cell_type for cell in english.cells] == [cell.cell_type for cell in translated.cells]
+        for ours, theirs in zip(english.cells, translated.cells, strict=True):
+            if ours.cell_type == "code":
+                assert ast.dump(ast.parse(ours.source)) == ast.dump(ast.parse(theirs.source))
+    run_es, lesson_es, run_vi = (translated for _, translated in pairs)
+    prose = "\n".join(cell.source for cell in run_es.cells if cell.cell_type == "markdown")
+    assert "# Una ejecución de kdlab" in prose and "## La pérdida, escrita una vez a mano" in prose
+    assert "Este cuaderno reproduce" in prose and "The run" not in prose and "This notebook" not in prose
+    assert "$\\mathcal{L} = \\alpha" in prose  # the formula stays as it is
+    assert "# los objetivos suaves del profesor a temperatura T" in "\n".join(cell.source for cell in run_es.cells)
+    lesson_prose = [cell.source for cell in lesson_es.cells if cell.cell_type == "markdown"]
+    assert "**Objetivo.**" in lesson_prose[0] and any(text.startswith("## Paso 1") for text in lesson_prose)
+    assert "Sổ tay này tái hiện" in run_vi.cells[0].source

@@ -6,6 +6,7 @@ import sys
 
 from kdlab.classroom.lessons import LESSONS_DIR, load_lessons, parse_lesson
 from kdlab.classroom.worksheets import worksheet_html
+from kdlab.i18n import speaking
 from tests.conftest import PROJECT_ROOT
 
 
@@ -56,3 +57,17 @@ def test_the_command_writes_the_answer_key(tmp_path):
         [sys.executable, "-m", "kdlab", "worksheet", "no-such-lesson"], capture_output=True, text=True, timeout=120
     )
     assert wrong.returncode == 2 and "2-does-the-teacher-help" in wrong.stderr
+
+
+def test_a_worksheet_speaks_the_language_asked_for_and_says_so():
+    lessons, _ = load_lessons(LESSONS_DIR)
+    lesson = lessons[0]
+    english = worksheet_html(lesson)
+    assert '<html lang="en">' in english and "<h2>Goal</h2>" in english
+    sheet = worksheet_html(lesson, language="vi")
+    assert '<html lang="vi">' in sheet and "<h2>Mục tiêu</h2>" in sheet and "<span>Họ tên</span>" in sheet
+    assert "<h2>Goal</h2>" not in sheet and sheet.count("<li>Bước ") == len(lesson.steps)
+    with speaking("es"):  # the current language is the default
+        key = worksheet_html(lesson, answers=True)
+    assert '<html lang="es">' in key and "<h2>Qué observar</h2>" in key and ": solucionario</h1>" in key
+    assert lesson.notice.replace("'", "&#x27;")[:60] in key  # the lesson's own text is kept
