@@ -355,7 +355,7 @@ def _structure(lesson: Lesson) -> dict[str, object]:
         "question": question
         and (question.kind, question.choices, question.bounds, len(question.labels or question.choices)),
         "steps": [(step.page, step.params, step.vary) for step in lesson.steps],
-        "code in the notes": sorted(re.findall(r"`[^`]+`", lesson.notes)),
+        "code in the notes": sorted(" ".join(code.split()) for code in re.findall(r"`[^`]+`", lesson.notes)),
     }
 
 
