@@ -65,7 +65,8 @@ def choose_class_code() -> str | None:
         value=st.session_state.get(CLASS_KEY, ""),
         max_chars=16,
         key="lessons.class",
-        placeholder="PHYS-7",
+        # Translators: an example of a class code (letters, digits and dashes): one a class of yours might type.
+        placeholder=_("PHYS-7"),
         help=_("Lab and board links then carry it, so the class's runs fill that class board."),
     )
     class_code, problem = parse_class_code(typed)
