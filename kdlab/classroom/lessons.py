@@ -106,13 +106,14 @@ class Question:
                 raise ValueError("the choices must differ from each other")
             if self.bounds is not None or self.unit:
                 raise ValueError("a choice question has choices only (no unit, min or max)")
-            if self.labels and (
-                len(self.labels) != len(labels)
+            if self.labels != () and (
+                not isinstance(self.labels, tuple)
+                or len(self.labels) != len(labels)
                 or not all(isinstance(label, str) and 0 < len(label.strip()) <= MAX_LABEL for label in self.labels)
             ):
                 raise ValueError(f"labels shows each choice in a text of 1 to {MAX_LABEL} characters, one per choice")
             return
-        if self.labels:
+        if self.labels != ():
             raise ValueError("a number question has no labels (its unit is in the lesson's language)")
         if self.choices:
             raise ValueError("a number question has unit, min and max (no choices)")

@@ -55,7 +55,8 @@ def page_lesson(page: str) -> Lesson | None:
 
 
 def lessons_by_slug() -> dict[str, Lesson]:
-    """The lessons that load, by slug (six small files: read on each run, so a teacher's edit shows at once)."""
+    """The lessons that load, by slug, in the current language (small files, each with its translation: read on each
+    run, so a teacher's edit shows at once)."""
     return {lesson.slug: lesson for lesson in load_lessons(lessons_dir())[0]}
 
 
