@@ -118,3 +118,21 @@ def test_the_board_with_runs_shows_no_english_outside_the_markers(monkeypatch):
     keys = {chart.proto.id.rsplit("-", 1)[-1] for chart in at.get("plotly_chart")}
     assert any("heatmap" in key for key in keys) and any("predictions" in key for key in keys), keys
     assert leftover_english(at) == {}, "mark these with _() (kdlab.i18n) and add their translations"
+
+
+def test_the_instructors_panel_and_sign_in_show_no_english_outside_the_markers(monkeypatch):
+    """The class board on a server with an instructor key: the sign-in form, then the signed-in panel (open a
+    class, the classes' table, the class's actions, the server's state)."""
+    from tests.conftest import make_class
+
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "pseudo-locale-instructor-key")
+    make_class("XX-TEACH", [[(4.0, 0.5, 60, 40, None)]])
+    signed_out = open_alone("pages/class_board.py", query={"class": "XX-TEACH", "lang": PSEUDO})
+    assert [element for element in signed_out.expander if "Instructor sign-in" in element.label]
+    signed_in = open_alone(
+        "pages/class_board.py", query={"class": "XX-TEACH", "key": "pseudo-locale-instructor-key", "lang": PSEUDO}
+    )
+    assert [element for element in signed_in.expander if element.label == "[~Instructor~]"]
+    for at in (signed_out, signed_in):
+        assert not at.exception, [error.value for error in at.exception]
+        assert leftover_english(at) == {}, "mark these with _() (kdlab.i18n) and add their translations"
