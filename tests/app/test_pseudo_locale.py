@@ -12,11 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kdlab.i18n import LANGUAGES, PSEUDO
-from tests.app.helpers import APP
+from tests.app.helpers import APP, open_alone
+from tests.conftest import FEWER_BY_10, MORE, add_run
 
 DONE = [
     "pages/home.py",
     "pages/lessons.py",
+    "pages/class_board.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
@@ -78,3 +80,60 @@ def test_a_done_page_shows_no_english_outside_the_markers(page):
     assert any("[~" in text for text in strings), "the page did not render in the pseudo-language"
     leftovers = {text[:80]: words for text in strings if (words := english_outside_markers(text))}
     assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
+
+
+def leftover_english(at: AppTest) -> dict[str, list[str]]:
+    strings = shown_strings(at)
+    assert any("[~" in text for text in strings), "the page did not render in the pseudo-language"
+    return {text[:80]: words for text in strings if (words := english_outside_markers(text))}
+
+
+def test_the_board_with_runs_shows_no_english_outside_the_markers(monkeypatch):
+    """The class board with finished runs over T and alpha, seeds, predictions and the teacher's errors: the
+    groups, the scatter, the heat map, the predictions and their sentences, captions and alternatives."""
+    from kdlab.classroom.classes import open_class
+    from kdlab.db.database import open_database
+    from kdlab.db.runs import DatabaseRunStore
+    from kdlab.db.students import create_student
+
+    monkeypatch.delenv("KDLAB_INSTRUCTOR_KEY", raising=False)
+    database = open_database()
+    open_class(database, "XX-BOARD", "7A")
+    for seed, (temperature, alpha, distilled, prediction) in enumerate(
+        [(2.0, 0.5, 70, FEWER_BY_10), (8.0, 0.5, 60, MORE), (8.0, 0.9, 85, FEWER_BY_10), (2.0, 0.5, 72, None)]
+    ):
+        store = DatabaseRunStore(database, create_student(database)[0].id)
+        add_run(
+            store,
+            temperature=temperature,
+            alpha=alpha,
+            alone=80,
+            distilled=distilled,
+            prediction=prediction,
+            code="XX-BOARD",
+            teacher_errors=20 if seed else None,
+            seed=seed % 2,
+        )
+    at = open_alone("pages/class_board.py", query={"class": "XX-BOARD", "lang": PSEUDO})
+    assert not at.exception, [error.value for error in at.exception]
+    keys = {chart.proto.id.rsplit("-", 1)[-1] for chart in at.get("plotly_chart")}
+    assert any("heatmap" in key for key in keys) and any("predictions" in key for key in keys), keys
+    assert leftover_english(at) == {}, "mark these with _() (kdlab.i18n) and add their translations"
+
+
+def test_the_instructors_panel_and_sign_in_show_no_english_outside_the_markers(monkeypatch):
+    """The class board on a server with an instructor key: the sign-in form, then the signed-in panel (open a
+    class, the classes' table, the class's actions, the server's state)."""
+    from tests.conftest import make_class
+
+    monkeypatch.setenv("KDLAB_INSTRUCTOR_KEY", "pseudo-locale-instructor-key")
+    make_class("XX-TEACH", [[(4.0, 0.5, 60, 40, None)]])
+    signed_out = open_alone("pages/class_board.py", query={"class": "XX-TEACH", "lang": PSEUDO})
+    assert [element for element in signed_out.expander if "Instructor sign-in" in element.label]
+    signed_in = open_alone(
+        "pages/class_board.py", query={"class": "XX-TEACH", "key": "pseudo-locale-instructor-key", "lang": PSEUDO}
+    )
+    assert [element for element in signed_in.expander if element.label == "[~Instructor~]"]
+    for at in (signed_out, signed_in):
+        assert not at.exception, [error.value for error in at.exception]
+        assert leftover_english(at) == {}, "mark these with _() (kdlab.i18n) and add their translations"
