@@ -92,7 +92,7 @@ def lock_help(name: str, link: ParsedLink, help_text: str | None = None) -> str 
     """A control's help, saying first at which value the link locks it."""
     if not link.is_locked(name):
         return help_text
-    value = value_text(lab_setting(name).name, link.values[name])
+    value = value_text(_(lab_setting(name).name), link.values[name])  # "tasa de aprendizaje = 0.001"
     return _("Locked by your teacher's assignment link at {value}.").format(value=value) + (
         " " + help_text if help_text else ""
     )
