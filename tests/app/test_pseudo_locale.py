@@ -11,7 +11,9 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kdlab.classroom.lab_settings import LAB_SETTINGS
 from kdlab.i18n import LANGUAGES, PSEUDO
+from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import APP, open_alone
 from tests.conftest import FEWER_BY_10, MORE, add_run
 
@@ -19,6 +21,7 @@ DONE = [
     "pages/home.py",
     "pages/lessons.py",
     "pages/class_board.py",
+    "pages/distillation_lab.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
@@ -31,8 +34,43 @@ NOT_WORDS = re.compile(
     r"|`[^`]*`"  # code
     r"|\$[^$]*\$"  # inline maths
     r"|https?://\S+"
+    r"|:[a-z]+\["  # a Streamlit Markdown directive: :small[...]
+    r"|:material/[a-z_]+:"  # an icon
 )
 WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+# Strings of a DONE page that another slice's files show, translated in that slice's branch: delete an entry once
+# that branch is merged. The lab: kdlab/ui/assignment.py's prediction box and share menu (its options are the
+# settings' names, ``LabSetting.name``), kdlab/ui/sharing.py's QR code.
+ELSEWHERE = {
+    "pages/distillation_lab.py": {
+        "**Predict first** (optional)",
+        "Will the distilled student make fewer test errors than the same student trained alone?",
+        "Yes, fewer errors",
+        "No, as many or more",
+        "How many fewer? (negative: more)",
+        "your guess, e.g. 20",
+        "Lock these settings",
+        "Students see them but cannot change them.",
+        "Ask for a prediction before Train",
+        "Class code (optional)",
+        "Runs made through the link appear on this class's board.",
+        "Scan to open",
+        "Copy the link with the button at its corner, or show its QR code: it opens the lab with these settings for "
+        "anyone who reaches this server.",
+        *(setting.name for setting in LAB_SETTINGS),
+    }
+}
+
+
+def is_model_name(text: str) -> bool:
+    """A teacher's or student's name (cnn-wide, ensemble:cnn*3), an option of the model pickers: code, not English."""
+    try:
+        parse_teacher_name(text)
+    except ValueError:
+        return False
+    return True
 
 
 def shown_strings(at: AppTest) -> list[str]:
@@ -65,6 +103,8 @@ def english_outside_markers(text: str) -> list[str]:
 def test_the_check_finds_english_left_outside():
     assert english_outside_markers("[~Teacher~] and [~[~Data~]: {n} images~]") == ["and"]
     assert english_outside_markers("1. [~Runs~] `pip` [~a [link](glossary#logit)~] MNIST") == []
+    assert english_outside_markers(":small[[~Words~]] :material/lock: [~Locked~]") == []
+    assert is_model_name("cnn-wide") and is_model_name("ensemble:cnn*3") and not is_model_name("teacher")
 
 
 @pytest.mark.parametrize("page", DONE)
@@ -78,7 +118,11 @@ def test_a_done_page_shows_no_english_outside_the_markers(page):
     assert not at.exception, [error.value for error in at.exception]
     strings = shown_strings(at)
     assert any("[~" in text for text in strings), "the page did not render in the pseudo-language"
-    leftovers = {text[:80]: words for text in strings if (words := english_outside_markers(text))}
+    elsewhere = ELSEWHERE.get(page, set())
+    strings = [text for text in strings if text not in elsewhere and not text.startswith('<img src="data:')]
+    leftovers = {
+        text[:80]: words for text in strings if not is_model_name(text) and (words := english_outside_markers(text))
+    }
     assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
 
 
