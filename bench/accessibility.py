@@ -36,7 +36,7 @@ def main() -> None:
         env["KDLAB_DEVICE"] = "cpu"
         for name in ("KDLAB_DATA_DIR", "KDLAB_DATABASE_URL", "KDLAB_LESSONS_DIR", "KDLAB_INSTRUCTOR_KEY"):
             env.pop(name, None)
-        with serve_app(Path(folder), env) as url, sync_playwright() as playwright:
+        with serve_app(Path(folder), env, tiny_replays=True) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 reports = [r for seed, theme in enumerate(THEMES, 101) for r in tour(browser, url, theme, seed)]

@@ -8,13 +8,16 @@ first (``kdlab.ui.instructor``).
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.board_page import render_board_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Class board")
+st.title(_("Class board"))
 st.markdown(
-    "Every run of the class, as it comes in: how many ran, what distilling did for each setting the class varies, "
-    "and how the predictions compare with the outcomes. Students appear under their random nicknames."
+    _(
+        "Every run of the class, as it comes in: how many ran, what distilling did for each setting the class "
+        "varies, and how the predictions compare with the outcomes. Students appear under their random nicknames."
+    )
 )
 render_board_page()

@@ -7,13 +7,16 @@ to notice; every link also as a full address for a slide, and the lesson as a no
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.lessons_page import render_lessons_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Lessons")
+st.title(_("Lessons"))
 st.markdown(
-    "Short lessons for a class. Each step opens a page with the lesson's settings (and locks what the class should "
-    "not change); lab links ask for a prediction first and send the runs to your class board."
+    _(
+        "Short lessons for a class. Each step opens a page with the lesson's settings (and locks what the class "
+        "should not change); lab links ask for a prediction first and send the runs to your class board."
+    )
 )
 render_lessons_page()

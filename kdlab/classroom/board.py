@@ -23,11 +23,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from kdlab.experiments.seeds import t_interval
+from kdlab.i18n import N_, _, ngettext, number
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import describe_model
 from kdlab.runs.store import checked_prediction
 
-PREDICTION_CHOICES = {True: "fewer errors", False: "as many or more errors"}
+PREDICTION_CHOICES = {True: N_("fewer errors"), False: N_("as many or more errors")}
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,21 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def signed(value: float, decimals: int = 1) -> str:
+    """``value`` with its sign ("+12.3", "-5.0", "+0.0") in the current language's number format."""
+    return ("-" if value < 0 else "+") + number(abs(value), decimals)
+
+
 def headline(runs: list[ClassRun]) -> str:
-    """ "14 runs by 9 students", "No runs yet"."""
+    """ "14 runs by 9 students", "No runs yet", in the current language."""
     if not runs:
-        return "No runs yet"
-    return f"{plural(len(runs), 'run')} by {plural(len({run.student_id for run in runs}), 'student')}"
+        return _("No runs yet")
+    students = len({run.student_id for run in runs})
+    # Translators: the board's headline, e.g. "14 runs by 9 students"; {students} is the second part.
+    return ngettext("{count} run by {students}", "{count} runs by {students}", len(runs)).format(
+        count=number(len(runs)),
+        students=ngettext("{count} student", "{count} students", students).format(count=number(students)),
+    )
 
 
 def finished(runs: list[ClassRun]) -> list[ClassRun]:
@@ -228,9 +239,11 @@ class SeedPool:
     interval: tuple[float, float] | None
 
     def text(self) -> str:
-        """ "+12.3 [4.1, 20.5], 4 seeds", "+8.0, 1 seed"."""
-        spread = "" if self.interval is None else f" [{self.interval[0]:+.1f}, {self.interval[1]:+.1f}]"
-        return f"{self.mean:+.1f}{spread}, {plural(self.seeds, 'seed')}"
+        """ "+12.3 [4.1, 20.5], 4 seeds", "+8.0, 1 seed", in the current language."""
+        seeds = ngettext("{count} seed", "{count} seeds", self.seeds).format(count=number(self.seeds))
+        if self.interval is None:
+            return f"{signed(self.mean)}, {seeds}"
+        return f"{signed(self.mean)} [{signed(self.interval[0])}, {signed(self.interval[1])}], {seeds}"
 
 
 def seed_pool(runs: list[ClassRun]) -> SeedPool | None:
@@ -248,12 +261,16 @@ def seed_pool(runs: list[ClassRun]) -> SeedPool | None:
 
 
 def prediction_text(prediction: dict | None) -> str:
-    """ "fewer errors, by about 20", "as many or more errors", "" for none."""
+    """ "fewer errors, by about 20", "as many or more errors", "" for none; in the current language."""
     read = read_prediction(prediction)
     if read is None:
         return ""
     fewer, by = read
-    return PREDICTION_CHOICES[fewer] + (f", by about {abs(by):,}" if by else "")
+    if not by:
+        return _(PREDICTION_CHOICES[fewer])
+    if fewer:
+        return _("fewer errors, by about {count}").format(count=number(abs(by)))
+    return _("as many or more errors, by about {count}").format(count=number(abs(by)))
 
 
 @dataclass(frozen=True)
@@ -270,17 +287,25 @@ class PredictionCheck:
         return None if self.predicted_by is None else abs(self.predicted_by - self.removed)
 
     def sentence(self) -> str:
-        """The verdict in words, for the student or the board."""
-        outcome = (
-            f"distilling removed {self.removed:,} errors"
-            if self.removed > 0
-            else f"distilling added {-self.removed:,} errors"
-            if self.removed < 0
-            else "both made the same errors"
+        """The verdict in words, for the student or the board, in the current language."""
+        if self.removed > 0:
+            outcome = ngettext(
+                "Distilling removed {count} error", "Distilling removed {count} errors", self.removed
+            ).format(count=number(self.removed))
+        elif self.removed < 0:
+            outcome = ngettext(
+                "Distilling added {count} error", "Distilling added {count} errors", -self.removed
+            ).format(count=number(-self.removed))
+        else:
+            outcome = _("Both made the same errors")
+        verdict = _("right about the direction") if self.right_direction else _("the other way round")
+        if self.off_by is None:
+            # Translators: "Distilling removed 12 errors: right about the direction."
+            return _("{outcome}: {verdict}.").format(outcome=outcome, verdict=verdict)
+        # Translators: "Distilling removed 12 errors: right about the direction; the guess was off by 8."
+        return _("{outcome}: {verdict}; the guess was off by {count}.").format(
+            outcome=outcome, verdict=verdict, count=number(self.off_by)
         )
-        verdict = "right about the direction" if self.right_direction else "the other way round"
-        off = "" if self.off_by is None else f"; the guess was off by {self.off_by:,}"
-        return f"{outcome.capitalize()}: {verdict}{off}."
 
 
 def read_prediction(prediction: dict | None) -> tuple[bool, int | None] | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kdlab.classroom.board import ClassRun
+from kdlab.i18n import _, number
 
 POINT_ROLES = ("distilled", "baseline")  # the lab's role names, as the card's plots colour them
 
@@ -42,7 +43,14 @@ def class_points(
     for run in runs:
         if not run.test_size or (skip is not None and skip(run)):
             continue
-        label = f"{run.nickname}: {run.student} from {run.teacher}, T={run.temperature:g}, α={run.alpha:g}"
+        # Translators: a point's hover text on the compression card: "Calm Owl 17: mlp-100x1 from linear, T=4, α=0.5".
+        label = _("{nickname}: {student} from {teacher}, T={temperature}, α={alpha}").format(
+            nickname=run.nickname,
+            student=run.student,
+            teacher=run.teacher,
+            temperature=number(run.temperature),
+            alpha=number(run.alpha),
+        )
         for role, errors in zip(POINT_ROLES, (run.distilled_errors, run.baseline_errors)):
             if errors is None:
                 continue

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from kdlab.classroom.values import in_range, one_of, parse_float, parse_int, parse_switch
 from kdlab.experiments.distill import DEMO_TRAIN_SIZE, DistillConfig
 from kdlab.experiments.seeds import MAX_SEEDS
+from kdlab.i18n import N_
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, canonical_architecture, mlp_name
@@ -38,6 +39,15 @@ WIDGETS = ("teacher", "student", "radio", "select_slider", "slider", "number_inp
 # The settings that are not a field of each run's config but of the press of Train (TrainRequest.build's
 # keywords), with their defaults: several seeds make several runs, each its own config.
 REQUEST_DEFAULTS = {"seeds": 1}
+
+# The method's and the schedule's help: a line per method (its label and summary) or per schedule (``SCHEDULES``),
+# then these; the lab shows each part in the session's language (``kdlab.ui.lab_controls.control_help``).
+METHOD_SOURCES = N_(
+    "(Zhao et al. 2022, Decoupled KD; Huang et al. 2022, DIST; Romero et al. 2015, FitNets; Zagoruyko & Komodakis "
+    "2017, AT; Park et al. 2019, RKD; Tung & Mori 2019, SP). Only the methods that fit the teacher and the student "
+    "are offered."
+)
+SCHEDULE_NOTE = N_("The curves draw T when it changes. Not for logit matching, which has no T.")
 
 Check = Callable[["LabSetting", str, "int | None"], tuple[object, str]]
 
@@ -242,7 +252,7 @@ def method_setting(method: Method, setting: MethodSetting) -> LabSetting:
         field=setting.name,
         label=setting.label,
         widget="select_slider",
-        section="Soft targets",
+        section=N_("Soft targets"),
         options=setting.values,
         what=f"lab's {setting.name} values",
         number_format="g",
@@ -257,9 +267,9 @@ LAB_SETTINGS = (
     LabSetting(
         url="teacher",
         field="teacher",
-        label="Teacher",
+        label=N_("Teacher"),
         widget="teacher",
-        section="Teacher and student",
+        section=N_("Teacher and student"),
         check=lambda setting, raw, count: check_teacher(raw),
         cli_help=f"an architecture ({', '.join(ARCHITECTURES)}) or an ensemble: {EXAMPLES}",
         term="teacher",
@@ -267,9 +277,9 @@ LAB_SETTINGS = (
     LabSetting(
         url="student",
         field="student",
-        label="Student architecture",
+        label=N_("Student architecture"),
         widget="student",
-        section="Teacher and student",
+        section=N_("Teacher and student"),
         check=lambda setting, raw, count: check_student(raw),
         cli_help=f"{', '.join(ARCHITECTURES)} or mlp-<width>x<depth>",
         term="student",
@@ -277,44 +287,45 @@ LAB_SETTINGS = (
     LabSetting(
         url="T",
         field="temperature",
-        label="Temperature T",
+        label=N_("Temperature T"),
         widget="select_slider",
-        section="Soft targets",
+        section=N_("Soft targets"),
         options=TEMPERATURES,
         what="lab's temperatures",
         number_format="g",
-        help="T = 1 is the usual softmax. A higher T gives the wrong digits more probability, so the student sees "
-        "more of what the teacher thinks of them. At a very high T the student copies the teacher's scores (logits); "
-        "the T² factor keeps the soft term's size.",
+        help=N_(
+            "T = 1 is the usual softmax. A higher T gives the wrong digits more probability, so the student sees "
+            "more of what the teacher thinks of them. At a very high T the student copies the teacher's scores (logits); "
+            "the T² factor keeps the soft term's size."
+        ),
         term="temperature",
     ),
     LabSetting(
         url="alpha",
         field="alpha",
-        label="alpha: weight of the teacher's soft targets",
+        label=N_("alpha: weight of the teacher's soft targets"),
         widget="slider",
-        section="Soft targets",
+        section=N_("Soft targets"),
         check=lambda setting, raw, count: check_alpha(raw),
         bounds=(0.0, 1.0),
         step=ALPHA_STEP,
-        help="alpha = 0.9 weighs copying the teacher by 0.9 and the labels by 0.1. 0 ignores the teacher (plain "
-        "training); 1 ignores the labels.",
+        help=N_(
+            "alpha = 0.9 weighs copying the teacher by 0.9 and the labels by 0.1. 0 ignores the teacher (plain "
+            "training); 1 ignores the labels."
+        ),
         term="alpha",
     ),
     LabSetting(
         url="soft",
         field="soft",
-        label="Method: what the student learns from the teacher",
-        name="method",
+        label=N_("Method: what the student learns from the teacher"),
+        name=N_("method"),
         widget="radio",
-        section="Soft targets",
+        section=N_("Soft targets"),
         check=lambda setting, raw, count: check_soft(raw),
         options=tuple(METHODS),
         option_labels={name: method.label for name, method in METHODS.items()},
-        help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values())
-        + " (Zhao et al. 2022, Decoupled KD; Huang et al. 2022, DIST; Romero et al. 2015, FitNets; Zagoruyko & "
-        "Komodakis 2017, AT; Park et al. 2019, RKD; Tung & Mori 2019, SP). Only the methods that fit the teacher and the student are "
-        "offered.",
+        help="; ".join(f"{method.label}: {method.summary}" for method in METHODS.values()) + " " + METHOD_SOURCES,
         cli="method",
         cli_aliases=("--soft",),
         cli_help="one that does not fit the teacher and the student stops the command with the reason",
@@ -325,14 +336,17 @@ LAB_SETTINGS = (
     LabSetting(
         url="schedule",
         field="schedule",
-        label="Temperature schedule",
+        label=N_("Temperature schedule"),
         widget="radio",
-        section="Soft targets",
+        section=N_("Soft targets"),
         check=lambda setting, raw, count: check_schedule(raw),
         options=tuple(SCHEDULES),
-        option_labels={"constant": "constant T", "annealed": "annealed (T down to 1)", "learned": "learned (CTKD)"},
-        help="; ".join(f"{name}: {text}" for name, text in SCHEDULES.items())
-        + ". The curves draw T when it changes. Not for logit matching, which has no T.",
+        option_labels={
+            "constant": N_("constant T"),
+            "annealed": N_("annealed (T down to 1)"),
+            "learned": N_("learned (CTKD)"),
+        },
+        help="; ".join(f"{name}: {text}" for name, text in SCHEDULES.items()) + ". " + SCHEDULE_NOTE,
         cli_help="a learned run's --json gives the temperature it ended at (final_temperature)",
         advanced=True,
         term="temperature",
@@ -340,15 +354,17 @@ LAB_SETTINGS = (
     LabSetting(
         url="standardise",
         field="standardise",
-        label="Standardised logits (z-score before T)",
+        label=N_("Standardised logits (z-score before T)"),
         widget="radio",
-        section="Soft targets",
+        section=N_("Soft targets"),
         check=lambda setting, raw, count: check_switch(raw),
         options=(False, True),
-        option_labels={False: "raw logits", True: "standardised"},
-        help="Each image's logits minus their mean, over their spread, before dividing by T (Sun et al. 2024): the "
-        "student matches how the teacher ranks the digits, not how big its logits are. T becomes a base "
-        "temperature; each image's own is T times its logits' spread (the explorer shows it). Sun et al. use T = 2.",
+        option_labels={False: N_("raw logits"), True: N_("standardised")},
+        help=N_(
+            "Each image's logits minus their mean, over their spread, before dividing by T (Sun et al. 2024): the "
+            "student matches how the teacher ranks the digits, not how big its logits are. T becomes a base "
+            "temperature; each image's own is T times its logits' spread (the explorer shows it). Sun et al. use T = 2."
+        ),
         cli_help="on or off",
         advanced=True,
         term="temperature",
@@ -356,25 +372,27 @@ LAB_SETTINGS = (
     LabSetting(
         url="epochs",
         field="epochs",
-        label="Epochs",
+        label=N_("Epochs"),
         widget="slider",
-        section="Training",
+        section=N_("Training"),
         bounds=EPOCH_RANGE,
-        help="How many times the student goes through all its training images.",
+        help=N_("How many times the student goes through all its training images."),
         term="epoch",
     ),
     LabSetting(
         url="lr",
         field="learning_rate",
-        label="Learning rate",
-        name="learning rate",
+        label=N_("Learning rate"),
+        name=N_("learning rate"),
         widget="select_slider",
-        section="Training",
+        section=N_("Training"),
         options=LEARNING_RATES,
         what="lab's learning rates",
         number_format="g",
-        help="How big a step the weights take at first. The optimiser is Adam; the rate then falls smoothly to 0 "
-        "by the last epoch (cosine decay).",
+        help=N_(
+            "How big a step the weights take at first. The optimiser is Adam; the rate then falls smoothly to 0 "
+            "by the last epoch (cosine decay)."
+        ),
         cli="lr",
         advanced=True,
         term="optimiser",
@@ -382,49 +400,53 @@ LAB_SETTINGS = (
     LabSetting(
         url="batch",
         field="batch_size",
-        label="Batch size",
-        name="batch size",
+        label=N_("Batch size"),
+        name=N_("batch size"),
         widget="select_slider",
-        section="Training",
+        section=N_("Training"),
         options=BATCH_SIZES,
         what="lab's batch sizes",
-        help="How many images the student looks at before each change of its weights.",
+        help=N_("How many images the student looks at before each change of its weights."),
         advanced=True,
     ),
     LabSetting(
         url="train_size",
         field="train_size",
-        label="Training images",
-        name="training images",
+        label=N_("Training images"),
+        name=N_("training images"),
         widget="select_slider",
-        section="Training",
+        section=N_("Training"),
         check=lambda setting, raw, count: check_train_size(raw, count),
         options=TRAIN_SIZES,
         number_format=",",
-        help="How many training images both students see, picked at random by the seed.",
+        help=N_("How many training images both students see, picked at random by the seed."),
         cli_help="a number, or 'all'",
         term="transfer-set",
     ),
     LabSetting(
         url="seed",
         field="seed",
-        label="Seed",
+        label=N_("Seed"),
         widget="number_input",
-        section="Training",
+        section=N_("Training"),
         bounds=SEED_RANGE,
-        help="Same seed, same start: both students get the same first weights and see the images in the same order.",
+        help=N_(
+            "Same seed, same start: both students get the same first weights and see the images in the same order."
+        ),
         term="seed",
     ),
     LabSetting(
         url="seeds",
         field="seeds",
-        label="Seeds: repeat the run",
+        label=N_("Seeds: repeat the run"),
         widget="slider",
-        section="Training",
+        section=N_("Training"),
         bounds=SEEDS_RANGE,
         step=1,
-        help="Trains the run again at the next seeds (seed, seed + 1, ...), each beside its student alone. Is the "
-        "gain bigger than what a new seed changes? Each seed is a whole run.",
+        help=N_(
+            "Trains the run again at the next seeds (seed, seed + 1, ...), each beside its student alone. Is the "
+            "gain bigger than what a new seed changes? Each seed is a whole run."
+        ),
         cli_help=f"1 to {MAX_SEEDS}; without it, one run and no comparison",
     ),
 )

@@ -35,13 +35,21 @@ the question (``kdlab.ui.lesson_question``) and the class board shows the class'
 
 Loading checks everything a link carries with ``kdlab.classroom.links.check_link``, so a lesson with a
 bad link fails its test (and shows the teacher what is wrong) instead of confusing a class.
+
+A translation is a file per language, ``lessons/<lang>/<slug>.md`` beside the English ``lessons/<slug>.md``: the
+same front matter with the prose translated (title, goal, prediction, discuss, notice, the steps' text, the
+question's unit, the notes) and everything else exactly the English file's (``structure_differences``). A
+choice question's ``choices`` are its answer keys, stored for the class and counted on the board in every
+language, so a translation keeps them and shows them in its words with ``labels = [...]`` (one per choice).
+``load_lessons`` reads the current language's file and falls back to the English one (``Lesson.language`` says
+which); a translation whose structure differs is not used, and says why.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 try:
@@ -52,6 +60,7 @@ except ModuleNotFoundError:  # Python 3.10
 from kdlab.classroom.links import check_link, shown
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.classroom.urls import link_url
+from kdlab.i18n import DEFAULT_LANGUAGE, PSEUDO, PSEUDO_CLOSE, PSEUDO_OPEN, _, current_language
 from kdlab.settings import current_settings
 
 LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
@@ -80,6 +89,7 @@ class Question:
     choices: tuple[str, ...] = ()
     unit: str = ""
     bounds: tuple[float, float] | None = None
+    labels: tuple[str, ...] = ()  # the choices as a translation shows them, one per choice; () shows the choices
 
     def __post_init__(self):
         if self.kind not in QUESTION_KINDS:
@@ -96,7 +106,15 @@ class Question:
                 raise ValueError("the choices must differ from each other")
             if self.bounds is not None or self.unit:
                 raise ValueError("a choice question has choices only (no unit, min or max)")
+            if self.labels != () and (
+                not isinstance(self.labels, tuple)
+                or len(self.labels) != len(labels)
+                or not all(isinstance(label, str) and 0 < len(label.strip()) <= MAX_LABEL for label in self.labels)
+            ):
+                raise ValueError(f"labels shows each choice in a text of 1 to {MAX_LABEL} characters, one per choice")
             return
+        if self.labels != ():
+            raise ValueError("a number question has no labels (its unit is in the lesson's language)")
         if self.choices:
             raise ValueError("a number question has unit, min and max (no choices)")
         if not isinstance(self.unit, str) or not 0 < len(self.unit.strip()) <= MAX_LABEL:
@@ -109,6 +127,12 @@ class Question:
                 f"a number question needs min and max, numbers within {MAX_BOUND:,} either way, min below max"
             )
 
+    def label(self, choice: object) -> str:
+        """How the page shows ``choice`` (an answer key): its label in the lesson's language, else the choice."""
+        if self.labels and choice in self.choices:
+            return self.labels[self.choices.index(choice)]
+        return str(choice)
+
     @property
     def whole(self) -> bool:
         """A number question whose bounds are whole numbers takes whole numbers."""
@@ -120,13 +144,23 @@ class Question:
         if self.kind == "choice":
             if isinstance(raw, str) and raw in self.choices:
                 return raw
-            raise ValueError(f"{shown(raw)} is not one of the answers ({', '.join(self.choices)})")
+            raise ValueError(
+                _("{answer} is not one of the answers ({choices})").format(
+                    answer=shown(raw), choices=", ".join(map(self.label, self.choices))
+                )
+            )
         low, high = self.bounds
         if not _is_number(raw) or not low <= raw <= high:
-            raise ValueError(f"{shown(raw)} is not a number from {low:g} to {high:g} {self.unit}")
+            raise ValueError(
+                _("{answer} is not a number from {low} to {high} {unit}").format(
+                    answer=shown(raw), low=f"{low:g}", high=f"{high:g}", unit=self.unit
+                )
+            )
         if self.whole:
             if not float(raw).is_integer():
-                raise ValueError(f"{shown(raw)} is not a whole number of {self.unit}")
+                raise ValueError(
+                    _("{answer} is not a whole number of {unit}").format(answer=shown(raw), unit=self.unit)
+                )
             return int(raw)
         return float(raw)
 
@@ -179,6 +213,7 @@ class Lesson:
     order: int = 100
     notes: str = ""  # the Markdown after the front matter
     question: Question | None = None  # how students answer ``prediction``; None: in words only
+    language: str = DEFAULT_LANGUAGE  # the language of its text: a missing translation falls back to English
 
 
 def _text(value: object) -> str:
@@ -195,11 +230,11 @@ def _question(raw: object, where: str) -> Question | None:
         return None
     if not isinstance(raw, dict):
         raise LessonError(f'{where}: write the question as a [question] table, with kind = "choice" or "number".')
-    unknown = sorted(set(raw) - {"kind", "choices", "unit", "min", "max"})
+    unknown = sorted(set(raw) - {"kind", "choices", "labels", "unit", "min", "max"})
     if unknown:
         raise LessonError(
             f"{where}: the question has {', '.join(shown(name) for name in unknown[:3])}; it takes kind, and choices "
-            "(a choice question) or unit, min and max (a number question)."
+            "and labels (a choice question) or unit, min and max (a number question)."
         )
     choices, bounds = raw.get("choices", ()), None
     if "min" in raw or "max" in raw:
@@ -212,12 +247,15 @@ def _question(raw: object, where: str) -> Question | None:
             else choices,
             raw.get("unit", ""),
             bounds,
+            tuple(label.strip() if isinstance(label, str) else label for label in labels)
+            if isinstance(labels := raw.get("labels", ()), list)
+            else labels,
         )
     except ValueError as error:
         raise LessonError(f"{where}: the question is not usable: {error}.") from error
 
 
-def _step(number: int, raw: object, where: str, slug: str) -> Step:
+def _step(number: int, raw: object, where: str, slug: str, check_links: bool = True) -> Step:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise LessonError(f'{where}: step {number} needs a text = "..." line.')
     page = raw.get("page")
@@ -243,20 +281,20 @@ def _step(number: int, raw: object, where: str, slug: str) -> Step:
             raise LessonError(f"{where}: step {number}'s vary lists {len(values)} values; at most {MAX_VARIED}.")
         varied = (name, tuple(_text(value) for value in values))
     step = Step(raw["text"].strip(), page, params, varied, slug)
-    problems = [problem for _, link in step.links() for problem in check_link(page, link)]
+    problems = [problem for _, link in step.links() for problem in check_link(page, link)] if check_links else []
     if problems:
         raise LessonError(f"{where}: step {number}'s link has a problem: " + "; ".join(dict.fromkeys(problems)) + ".")
     return step
 
 
-def parse_lesson(text: str, slug: str) -> Lesson:
+def parse_lesson(text: str, slug: str, where: str = "", *, check_links: bool = True) -> Lesson:
     """A lesson from the text of its file (see the module docstring).
 
     Raises:
         LessonError: no front matter, bad TOML, a missing field, a question that cannot be asked, or a step whose
-            link is not valid.
+            link is not valid (unless ``check_links`` is False: a translation's links, held to the English file's).
     """
-    where = f"lessons/{slug}.md"
+    where = where or f"lessons/{slug}.md"
     match = FRONT_MATTER.match(text)
     if match is None:
         raise LessonError(f"{where}: the file must open with TOML front matter between two +++ lines.")
@@ -273,7 +311,7 @@ def parse_lesson(text: str, slug: str) -> Lesson:
     if not isinstance(meta["steps"], list):
         raise LessonError(f"{where}: write each step as a [[steps]] table.")
     question = _question(meta.get("question"), where)
-    steps = tuple(_step(number, raw, where, slug) for number, raw in enumerate(meta["steps"], start=1))
+    steps = tuple(_step(number, raw, where, slug, check_links) for number, raw in enumerate(meta["steps"], start=1))
     texts = {name: meta[name] for name in ("title", "goal", "prediction", "discuss", "notice")}
     if not all(isinstance(value, str) for value in texts.values()):
         raise LessonError(f"{where}: title, goal, prediction, discuss and notice are text in quotes.")
@@ -299,21 +337,94 @@ def lesson_files(folder: Path = LESSONS_DIR) -> list[Path]:
     return sorted(path for path in Path(folder).glob("*.md") if SLUG.fullmatch(path.stem))
 
 
-def load_lesson(path: Path) -> Lesson:
+def load_lesson(path: Path, where: str = "", *, check_links: bool = True) -> Lesson:
     """The lesson in ``path``. Raises ``LessonError`` (see ``parse_lesson``)."""
+    where = where or f"lessons/{Path(path).name}"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise LessonError(f"lessons/{Path(path).name}: cannot be read ({type(error).__name__}).") from error
-    return parse_lesson(text, Path(path).stem)
+        raise LessonError(f"{where}: cannot be read ({type(error).__name__}).") from error
+    return parse_lesson(text, Path(path).stem, where, check_links=check_links)
 
 
-def load_lessons(folder: Path = LESSONS_DIR) -> tuple[list[Lesson], list[str]]:
-    """Every lesson in ``folder``, in their ``order``, and a message for each file that failed."""
+def _structure(lesson: Lesson) -> dict[str, object]:
+    """What a lesson asks the lab and the class to do: the same in every language."""
+    question = lesson.question
+    return {
+        "minutes": lesson.minutes,
+        "order": lesson.order,
+        "question": question
+        and (question.kind, question.choices, question.bounds, len(question.labels or question.choices)),
+        "steps": [(step.page, step.params, step.vary) for step in lesson.steps],
+        "code in the notes": sorted(" ".join(code.split()) for code in re.findall(r"`[^`]+`", lesson.notes)),
+    }
+
+
+def structure_differences(english: Lesson, translation: Lesson) -> list[str]:
+    """What ``translation`` changes of ``english`` beyond its prose (empty: the same lesson in other words)."""
+    ours, theirs = _structure(english), _structure(translation)
+    return [
+        f"{name} {theirs[name]!r} differs from the English {ours[name]!r}"
+        for name in ours
+        if ours[name] != theirs[name]
+    ]
+
+
+def translated_lesson(english: Lesson, folder: Path, language: str) -> Lesson:
+    """``english`` in ``language``: its file ``folder/<language>/<slug>.md`` if there is one (the same structure,
+    else ``LessonError``), else ``english`` itself; in the pseudo-language, its prose wrapped in the markers.
+
+    Raises:
+        LessonError: the translation cannot be parsed, or its structure differs from the English file's.
+    """
+    if language == PSEUDO:
+        return _pseudo_lesson(english)
+    path = Path(folder) / language / f"{english.slug}.md"
+    if language == DEFAULT_LANGUAGE or not path.is_file():
+        return english
+    where = f"lessons/{language}/{path.name}"
+    # Its links are not checked again: structure_differences holds them to the English file's, already checked
+    # (checking is most of a load: the nine English files take 31 ms, with their translations 88 ms checked, 54 ms not).
+    translation = load_lesson(path, where, check_links=False)
+    differences = structure_differences(english, translation)
+    if differences:
+        raise LessonError(
+            f"{where}: a translation keeps the English lesson's structure: " + "; ".join(differences) + "."
+        )
+    return replace(translation, language=language)
+
+
+def _pseudo_lesson(lesson: Lesson) -> Lesson:
+    def wrap(text: str) -> str:
+        return f"{PSEUDO_OPEN}{text}{PSEUDO_CLOSE}" if text else text
+
+    question = lesson.question
+    if question is not None:
+        labels = tuple(map(wrap, map(question.label, question.choices))) if question.kind == "choice" else ()
+        question = replace(question, labels=labels, unit=wrap(question.unit))
+    return replace(
+        lesson,
+        **{name: wrap(getattr(lesson, name)) for name in ("title", "goal", "prediction", "discuss", "notice", "notes")},
+        steps=tuple(replace(step, text=wrap(step.text)) for step in lesson.steps),
+        question=question,
+        language=PSEUDO,
+    )
+
+
+def load_lessons(folder: Path = LESSONS_DIR, language: str | None = None) -> tuple[list[Lesson], list[str]]:
+    """Every lesson in ``folder``, in their ``order``, in ``language`` (the current language by default) where
+    it has a translation (``translated_lesson``), else in English; and a message for each file that failed."""
+    language = language or current_language()
     lessons, problems = [], []
     for path in lesson_files(folder):
         try:
-            lessons.append(load_lesson(path))
+            english = load_lesson(path)
         except LessonError as error:
+            problems.append(str(error))
+            continue
+        try:
+            lessons.append(translated_lesson(english, folder, language))
+        except LessonError as error:
+            lessons.append(english)
             problems.append(str(error))
     return sorted(lessons, key=lambda lesson: (lesson.order, lesson.slug)), problems

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from kdlab.classroom.lessons import Lesson, Question
 from kdlab.classroom.links import parse_class_code
 from kdlab.db.database import Database, classes, insert_or_not, predictions, students
+from kdlab.i18n import _
 
 MAX_BINS = 12  # a number question's histogram: bars a projector shows legibly
 CSV_COLUMNS = ("lesson", "student", "answer", "made_at")
@@ -52,11 +53,11 @@ def save_prediction(database: Database, class_code: str, lesson: Lesson, student
         PredictionsClosed: the class does not exist, or its results are revealed.
     """
     if lesson.question is None:
-        raise ValueError(f"The lesson {lesson.title!r} asks its prediction in words only.")
+        raise ValueError(_("The lesson “{title}” asks its prediction in words only.").format(title=lesson.title))
     answer = lesson.question.answer(raw)
     code, problem = parse_class_code(class_code)
     if code is None:
-        raise ValueError(problem or "A class code is 2 to 16 letters, digits or dashes.")
+        raise ValueError(problem or _("A class code is 2 to 16 letters, digits or dashes."))
     row = dict(class_code=code, lesson=lesson.slug, student_id=student_id, answer=answer, made_at=time.time())
     statement = insert_or_not(database, predictions).values(**row)
     statement = statement.on_conflict_do_update(
@@ -70,9 +71,13 @@ def save_prediction(database: Database, class_code: str, lesson: Lesson, student
             select(classes.c.revealed_at).where(classes.c.code == code).with_for_update()
         ).first()
         if state is None:
-            raise PredictionsClosed(f"There is no class {code} on this server, so the prediction was not saved.")
+            raise PredictionsClosed(
+                _("There is no class {code} on this server, so the prediction was not saved.").format(code=code)
+            )
         if state.revealed_at is not None:
-            raise PredictionsClosed(f"Class {code}'s results are revealed: the predictions are final now.")
+            raise PredictionsClosed(
+                _("Class {code}'s results are revealed: the predictions are final now.").format(code=code)
+            )
         connection.execute(statement)
     return answer
 
@@ -143,8 +148,8 @@ def number_bins(values: Sequence[float], *, whole: bool) -> list[tuple[float, fl
 def bin_label(low: float, high: float, *, whole: bool) -> str:
     """A bin in words: "-5 to 4" for whole numbers (both ends included), "-5 to 4.5" otherwise."""
     if whole:
-        return f"{low:g}" if high - low == 1 else f"{low:g} to {high - 1:g}"
-    return f"{low:.3g} to {high:.3g}"
+        return f"{low:g}" if high - low == 1 else _("{low} to {high}").format(low=f"{low:g}", high=f"{high - 1:g}")
+    return _("{low} to {high}").format(low=f"{low:.3g}", high=f"{high:.3g}")
 
 
 def answer_counts(question: Question, answers: Sequence, outcomes: Sequence[float] = ()) -> list[tuple[str, int, int]]:

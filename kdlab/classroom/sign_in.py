@@ -21,11 +21,12 @@ from sqlalchemy import delete
 
 from kdlab.classroom.pages import LINK_PAGES
 from kdlab.db.database import Database, insert_or_not, sign_in_links
+from kdlab.i18n import N_, _
 
 SIGN_IN_PARAM = "signin"  # the URL parameter: /class_board?signin=...
 MAX_MINUTES = 24 * 60  # a link older than a day is a key left lying around
 _TOKEN = re.compile(r"(\d{1,12})\.([0-9a-f]{16})\.([0-9a-f]{32})")
-MAKE_ONE = "Make a new one on the server with: python -m kdlab instructor-link"
+MAKE_ONE = N_("Make a new one on the server with: `python -m kdlab instructor-link`")
 
 
 def _mac(key: str, expires: int, link_id: str) -> str:
@@ -54,9 +55,11 @@ def check_sign_in_token(token: object, key: str, *, now: float | None = None) ->
     """
     found = _TOKEN.fullmatch(token) if isinstance(token, str) and len(token) <= 80 else None
     if found is None or not hmac.compare_digest(_mac(key, int(found[1]), found[2]), found[3]):
-        raise ValueError(f"That sign-in link is not one of this server's (or its instructor key changed). {MAKE_ONE}")
+        raise ValueError(
+            _("That sign-in link is not one of this server's (or its instructor key changed).") + " " + _(MAKE_ONE)
+        )
     if int(found[1]) < (time.time() if now is None else now):
-        raise ValueError(f"That sign-in link has expired. {MAKE_ONE}")
+        raise ValueError(_("That sign-in link has expired.") + " " + _(MAKE_ONE))
     return found[2]
 
 
@@ -75,7 +78,7 @@ def use_sign_in_link(database: Database, token: object, key: str) -> None:
             insert_or_not(database, sign_in_links).values(link_id=link_id, used_at=now).on_conflict_do_nothing()
         )
     if inserted.rowcount != 1:
-        raise ValueError(f"That sign-in link was used already: each link signs in once. {MAKE_ONE}")
+        raise ValueError(_("That sign-in link was used already: each link signs in once.") + " " + _(MAKE_ONE))
 
 
 def sign_in_url(base_url: str, token: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kdlab.i18n import N_
+
 MAX_SEEDS = 5
 
 # Two-sided 95% critical values of Student's t, by degrees of freedom (n - 1), from any statistics
@@ -24,10 +26,10 @@ T_CRITICAL_95_MORE = {
     120: 1.980,
 }  # fmt: skip
 
-GAIN_IS_REAL = "the gain is bigger than the seed-to-seed spread"
-SEED_MATTERS = "at this setting the seed matters as much as the teacher"
-LOSS_IS_REAL = "the student alone did better, by more than the seed-to-seed spread"
-ONE_SEED = "one seed cannot tell the gain from the seed-to-seed spread: try 3 seeds or more"
+GAIN_IS_REAL = N_("the gain is bigger than the seed-to-seed spread")
+SEED_MATTERS = N_("at this setting the seed matters as much as the teacher")
+LOSS_IS_REAL = N_("the student alone did better, by more than the seed-to-seed spread")
+ONE_SEED = N_("one seed cannot tell the gain from the seed-to-seed spread: try 3 seeds or more")
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.data import normalize
 from kdlab.ml.models import build_model, canonical_architecture
 
 BLOCK_TAPS = ("block1", "block2")
 EMBEDDING = "embedding"
 TAP_WORDS = {
-    "block1": "the first conv block's feature maps",
-    "block2": "the second conv block's feature maps",
-    EMBEDDING: "the last hidden layer",
+    "block1": N_("the first conv block's feature maps"),
+    "block2": N_("the second conv block's feature maps"),
+    EMBEDDING: N_("the last hidden layer"),
 }
 
 

@@ -26,11 +26,13 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from kdlab.i18n import N_
+
 # One line each, for the lab's control, the command line's help and the replay's rows
 SCHEDULES = {
-    "constant": "one T for the whole run (Hinton et al. 2015)",
-    "annealed": "T falls from the run's T to 1 along a cosine (annealing KD, Jafari et al. 2021)",
-    "learned": "T is learned against the student through a gradient reversal, easy to hard (CTKD, Li et al. 2023)",
+    "constant": N_("one T for the whole run (Hinton et al. 2015)"),
+    "annealed": N_("T falls from the run's T to 1 along a cosine (annealing KD, Jafari et al. 2021)"),
+    "learned": N_("T is learned against the student through a gradient reversal, easy to hard (CTKD, Li et al. 2023)"),
 }
 STANDARDISE_EPSILON = 1e-7  # Sun et al.'s: keeps a sample whose logits are all equal finite
 # CTKD's range: T = t_start + t_end * sigmoid(theta) with t_start = 1 and t_end = 20 (their CIFAR scripts).

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdlab.classroom.board import ClassRun, HeatCells, SeedPool, check_prediction, finished, mean_by_temperature
+from kdlab.classroom.board import (
+    ClassRun,
+    HeatCells,
+    SeedPool,
+    check_prediction,
+    finished,
+    mean_by_temperature,
+    signed,
+)
 from kdlab.classroom.board_groups import Group, group_setting, value_text
 from kdlab.classroom.lab_settings import LabSetting
+from kdlab.i18n import N_, _, ngettext, number
 from kdlab.plots.style import LAYOUT, OKABE_ITO
 
-ALPHA_BANDS = [  # (upper bound, label, colour, marker): alpha is read from shape as well as colour
-    (0.25, "alpha < 0.25", OKABE_ITO["orange"], "circle"),
-    (0.5, "0.25 to 0.5", OKABE_ITO["sky_blue"], "square"),
-    (0.75, "0.5 to 0.75", OKABE_ITO["bluish_green"], "diamond"),
-    (1.01, "0.75 to 1", OKABE_ITO["blue"], "triangle-up"),
+ALPHA_BANDS = [  # (upper bound, legend, colour, marker): alpha is read from shape as well as colour
+    (0.25, N_("alpha < 0.25"), OKABE_ITO["orange"], "circle"),
+    (0.5, N_("alpha 0.25 to 0.5"), OKABE_ITO["sky_blue"], "square"),
+    (0.75, N_("alpha 0.5 to 0.75"), OKABE_ITO["bluish_green"], "diamond"),
+    (1.01, N_("alpha 0.75 to 1"), OKABE_ITO["blue"], "triangle-up"),
 ]
 GROUP_STYLES = [  # (colour, marker) of each series of the groups' figure: shape as well as colour
     (OKABE_ITO["blue"], "circle"),
@@ -62,10 +71,15 @@ def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figu
             x=[run.temperature for run in band],
             y=[run.errors_removed for run in band],
             mode="markers",
-            name=f"alpha {label}",
+            name=_(label),
             marker=dict(color=colour, symbol=symbol, size=8 + font_size // 2, line=dict(width=1, color="black")),
-            text=[f"{run.nickname}: T = {run.temperature:g}, alpha = {run.alpha:g}" for run in band],
-            hovertemplate="%{text}<br>%{y} errors removed<extra></extra>",
+            text=[
+                _("{nickname}: T = {temperature}, alpha = {alpha}").format(
+                    nickname=run.nickname, temperature=number(run.temperature), alpha=number(run.alpha)
+                )
+                for run in band
+            ],
+            hovertemplate="%{text}<br>" + _("%{y} errors removed") + "<extra></extra>",
         )
     curve = mean_by_temperature(done)
     if curve:
@@ -73,7 +87,7 @@ def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figu
             x=[temperature for temperature, _, _ in curve],
             y=[mean for _, mean, _ in curve],
             mode="lines",
-            name="class mean",
+            name=_("class mean"),
             line=dict(color=OKABE_ITO["vermillion"], dash="dash", width=3),
         )
     figure.add_hline(y=0, line_dash="dot", line_color=OKABE_ITO["grey"])
@@ -81,9 +95,9 @@ def improvement_scatter(runs: list[ClassRun], *, font_size: int = 14) -> go.Figu
     figure.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks])
     return _layout(
         figure,
-        "Errors removed by distilling, by temperature",
-        "Temperature T (log scale)",
-        "errors removed (alone - distilled)",
+        _("Errors removed by distilling, by temperature"),
+        _("Temperature T (log scale)"),
+        _("errors removed (alone - distilled)"),
         font_size,
     )
 
@@ -93,7 +107,10 @@ def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
     and, where runs of the same settings span several seeds, their 95% interval and how many seeds."""
     pools = cells.pools or [[None] * len(cells.temperatures) for _ in cells.alphas]
     text = [
-        ["" if mean is None else f"{mean:+.0f}<br>n={count}" + _seeds_line(pool) for mean, count, pool in zip(*row)]
+        [
+            "" if mean is None else f"{signed(mean, 0)}<br>n={count}" + _seeds_line(pool)
+            for mean, count, pool in zip(*row)
+        ]
         for row in zip(cells.means, cells.counts, pools)
     ]
     peak = max([abs(mean) for row in cells.means for mean in row if mean is not None] or [1.0])
@@ -109,14 +126,18 @@ def improvement_heatmap(cells: HeatCells, *, font_size: int = 14) -> go.Figure:
             zmid=0,
             zmin=-peak,
             zmax=peak,
-            colorbar=dict(title="mean errors removed"),
-            hovertemplate="T = %{x}, alpha = %{y}<br>mean %{z:.1f} errors removed<extra></extra>",
+            colorbar=dict(title=_("mean errors removed")),
+            hovertemplate=_("T = %{x}, alpha = %{y}<br>mean %{z:.1f} errors removed") + "<extra></extra>",
         )
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
     return _layout(
-        figure, "The class's mean improvement over T and alpha (n = runs)", "Temperature T", "alpha", font_size
+        figure,
+        _("The class's mean improvement over T and alpha (n = runs)"),
+        _("Temperature T"),
+        _("alpha"),
+        font_size,
     )
 
 
@@ -127,8 +148,8 @@ def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure
     checks = [(run, check) for run in runs if (check := check_prediction(run.prediction, run.errors_removed))]
     numbered = [(run, check) for run, check in checks if check.predicted_by is not None]
     for right, name, colour, symbol in (
-        (True, "right direction", OKABE_ITO["blue"], "circle"),
-        (False, "wrong direction", OKABE_ITO["vermillion"], "x"),
+        (True, _("right direction"), OKABE_ITO["blue"], "circle"),
+        (False, _("wrong direction"), OKABE_ITO["vermillion"], "x"),
     ):
         group = [(run, check) for run, check in numbered if check.right_direction == right]
         if group:
@@ -139,20 +160,27 @@ def prediction_figure(runs: list[ClassRun], *, font_size: int = 14) -> go.Figure
                 name=name,
                 marker=dict(color=colour, symbol=symbol, size=9 + font_size // 2),
                 text=[run.nickname for run, _ in group],
-                hovertemplate="%{text}: guessed %{x}, got %{y}<extra></extra>",
+                hovertemplate=_("%{text}: guessed %{x}, got %{y}") + "<extra></extra>",
             )
     values = [value for _, check in numbered for value in (check.predicted_by, check.removed)] or [0, 1]
     low, high = min(values + [0]), max(values + [0])
     figure.add_scatter(
-        x=[low, high], y=[low, high], mode="lines", name="exact guess", line=dict(color=OKABE_ITO["grey"], dash="dot")
+        x=[low, high],
+        y=[low, high],
+        mode="lines",
+        name=_("exact guess"),
+        line=dict(color=OKABE_ITO["grey"], dash="dot"),
     )
-    return _layout(figure, "Predictions against outcomes", "predicted errors removed", "errors removed", font_size)
+    return _layout(
+        figure, _("Predictions against outcomes"), _("predicted errors removed"), _("errors removed"), font_size
+    )
 
 
 def _seeds_line(pool: SeedPool | None) -> str:
     if pool is None or pool.interval is None:
         return ""
-    return f"<br>{pool.seeds} seeds: [{pool.interval[0]:+.0f}, {pool.interval[1]:+.0f}]"
+    seeds = ngettext("{count} seed", "{count} seeds", pool.seeds).format(count=number(pool.seeds))
+    return f"<br>{seeds}: [{signed(pool.interval[0], 0)}, {signed(pool.interval[1], 0)}]"
 
 
 def lesson_predictions_figure(
@@ -163,18 +191,18 @@ def lesson_predictions_figure(
     beside them, hatched (the pattern, not only the colour, tells the two apart)."""
     labels = [label for label, _, _ in rows]
     figure = go.Figure(
-        go.Bar(x=labels, y=[count for _, count, _ in rows], name="predicted", marker_color=OKABE_ITO["blue"])
+        go.Bar(x=labels, y=[count for _label, count, _ in rows], name=_("predicted"), marker_color=OKABE_ITO["blue"])
     )
     if outcomes:
         figure.add_bar(
             x=labels,
-            y=[count for _, _, count in rows],
-            name="outcome (trainings)",
+            y=[count for _label, _predicted, count in rows],
+            name=_("outcome (trainings)"),
             marker=dict(color=OKABE_ITO["orange"], pattern=dict(shape="/")),
         )
     figure.update_layout(barmode="group")
     figure.update_xaxes(type="category")
-    return _layout(figure, title, unit or "answer", "students" if not outcomes else "count", font_size)
+    return _layout(figure, title, unit or _("answer"), _("students") if not outcomes else _("count"), font_size)
 
 
 def group_series(groups: list[Group], grouping: tuple[str, ...]) -> list[tuple[str, list[Group]]]:
@@ -182,13 +210,10 @@ def group_series(groups: list[Group], grouping: tuple[str, ...]) -> list[tuple[s
     in the groups' order; one series named "class" when the grouping has a single setting (or none)."""
     series: dict[str, list[Group]] = {}
     for group in groups:
-        name = (
-            ", ".join(
-                f"{name} = {value_text(group_setting(name), value)}"
-                for name, value in zip(grouping[1:], group.values[1:])
-            )
-            or "class"
-        )
+        name = ", ".join(
+            f"{_(group_setting(name).name)} = {value_text(group_setting(name), value)}"
+            for name, value in zip(grouping[1:], group.values[1:])
+        ) or _("class")
         series.setdefault(name, []).append(group)
     return list(series.items())
 
@@ -219,16 +244,22 @@ def groups_figure(groups: list[Group], grouping: tuple[str, ...], *, font_size: 
             text=[
                 f"n={group.trainings}" + ("" if group.pool is None else f"; {group.pool.text()}") for group in members
             ],
-            hovertemplate="%{x}: %{y:+.1f} errors removed<br>%{text}<extra>" + name + "</extra>",
+            hovertemplate=_("%{x}: %{y:+.1f} errors removed") + "<br>%{text}<extra>" + name + "</extra>",
         )
     figure.add_hline(y=0, line_dash="dot", line_color=OKABE_ITO["grey"])
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=categories)
-    label = first.label if first is not None else "the class"
-    return _layout(figure, f"Errors removed by distilling, by {label}", label, "mean errors removed", font_size)
+    label = _(first.label) if first is not None else _("the class")
+    return _layout(
+        figure,
+        _("Errors removed by distilling, by {setting}").format(setting=label),
+        label,
+        _("mean errors removed"),
+        font_size,
+    )
 
 
 def _category(setting: LabSetting | None, group: Group) -> str:
-    return "all runs" if setting is None else value_text(setting, group.values[0])
+    return _("all runs") if setting is None else value_text(setting, group.values[0])
 
 
 def _reach(group: Group, end: int) -> float:

@@ -20,6 +20,7 @@ from kdlab.classroom.links import LINK_EXTRAS, ParsedLink, parse_class_code, par
 from kdlab.classroom.urls import lab_link_params, link_url
 from kdlab.classroom.values import value_text
 from kdlab.db.database import StorageError, open_database
+from kdlab.i18n import N_, _, number
 from kdlab.serve.rate import CLASSES_PER_ADDRESS
 from kdlab.ui.client import client_keys
 from kdlab.ui.instructor_key import instructor_key_set
@@ -31,11 +32,11 @@ LINK_KEY = "lab.link"  # the session's ParsedLink
 QUERY_KEY = "lab.link.query"  # the URL parameters it came from
 PREDICTION_ROUND = "lab.predict.round"  # a new round (fresh, empty widgets) after each Train
 LINK_NAMES = (*LAB_NAMES, *LINK_EXTRAS)
-JOINS_LATER = (
+JOINS_LATER = N_(
     "Keep going: once your teacher opens it, your next run counts for it, with nothing to reload "
     "(if it never does, check the code with your teacher)."
 )
-FEWER, NOT_FEWER = "Yes, fewer errors", "No, as many or more"
+FEWER, NOT_FEWER = N_("Yes, fewer errors"), N_("No, as many or more")
 
 
 def page_query(names: Sequence[str]) -> dict[str, str]:
@@ -57,7 +58,7 @@ def apply_lab_link(train_count: int) -> ParsedLink:
         link = parse_lab_link(query, train_count)
         st.session_state[LINK_KEY], st.session_state[QUERY_KEY] = link, query
         for problem in link.problems:
-            st.warning(f"**This link's setting was not used.** {problem}.")
+            st.warning(_("**This link's setting was not used.** {problem}.").format(problem=problem))
         for name, value in link.values.items():
             set_control(name, value)
         if link.class_code:
@@ -86,7 +87,7 @@ def apply_page_link(
         link = parse(query)
         st.session_state[f"{page}.link"], st.session_state[f"{page}.link.query"] = link, query
         for problem in link.problems:
-            st.warning(f"**This link's setting was not used.** {problem}.")
+            st.warning(_("**This link's setting was not used.** {problem}.").format(problem=problem))
         for name, value in link.values.items():
             set_value(name, value)
     link = st.session_state.get(f"{page}.link") or ParsedLink()
@@ -106,16 +107,25 @@ def join_class(code: str) -> str | None:
         try:  # once more: a replica that just started, a database busy for a moment
             info = _class_for_link(code)
         except StorageError as error:
-            st.warning(f"**Class {code} cannot be joined right now.** {error} The lab tries again at your next click.")
+            st.warning(
+                _(
+                    "**Class {code} cannot be joined right now.** {error} The lab tries again at your next click."
+                ).format(code=code, error=error)
+            )
             return None
     except ClassNotCreated as error:
-        st.warning(f"**Class {code} was not created.** {error}")
+        st.warning(_("**Class {code} was not created.** {error}").format(code=code, error=error))
         st.session_state.pop(CLASS_KEY, None)
         return None
     if info is None or not info.is_open:
         st.session_state.pop(CLASS_KEY, None)
-        state = "is not open on this server yet" if info is None else "is closed"
-        st.warning(f"**Class {code} {state}**, so your runs do not reach its class board for now. {JOINS_LATER}")
+        if info is None:
+            warning = _(
+                "**Class {code} is not open on this server yet**, so your runs do not reach its class board for now."
+            )
+        else:
+            warning = _("**Class {code} is closed**, so your runs do not reach its class board for now.")
+        st.warning(warning.format(code=code) + " " + _(JOINS_LATER))
         return None
     st.session_state[CLASS_KEY] = info.code
     return info.code
@@ -130,7 +140,9 @@ def wait_for_class(code: str) -> None:
         return  # said when the link arrived; the next run tries again
     if info is not None and info.is_open:
         st.session_state[CLASS_KEY] = info.code
-        st.success(f"**Class {info.code} is open now**: your runs from here on appear on its class board.")
+        st.success(
+            _("**Class {code} is open now**: your runs from here on appear on its class board.").format(code=info.code)
+        )
 
 
 class ClassNotCreated(ValueError):
@@ -146,8 +158,10 @@ def _class_for_link(code: str) -> ClassInfo | None:
     wait = CLASSES_PER_ADDRESS.seconds_left(address)
     if wait:
         raise ClassNotCreated(
-            f"Your network created {CLASSES_PER_ADDRESS.limit} classes in the last hour, the most one network may: "
-            f"check the code with your teacher, or try again in about {max(1, round(wait / 60))} min."
+            _(
+                "Your network created {count} classes in the last hour, the most one network may: check the code "
+                "with your teacher, or try again in about {minutes} min."
+            ).format(count=number(CLASSES_PER_ADDRESS.limit), minutes=number(max(1, round(wait / 60))))
         )
     info = class_for_link(database, code, create=True)
     CLASSES_PER_ADDRESS.record(address)
@@ -176,24 +190,33 @@ def render_assignment(link: ParsedLink) -> None:
             value_text(lab_setting(name).name, link.values[name]) for name in LAB_NAMES if name in link.locked
         )
         parts.append(
-            f"Locked by your teacher, so that the class compares runs that differ only where the lesson wants: {names}."
+            _(
+                "Locked by your teacher, so that the class compares runs that differ only where the lesson wants: "
+                "{settings}."
+            ).format(settings=names)
         )
     elif link.sets_controls:
-        parts.append("It set the controls below; change any of them.")
+        parts.append(_("It set the controls below; change any of them."))
     code = st.session_state.get(CLASS_KEY)
     if code:
-        parts.append(f"Your runs count for class **{code}** and appear on its class board under your nickname.")
+        parts.append(
+            _("Your runs count for class **{code}** and appear on its class board under your nickname.").format(
+                code=code
+            )
+        )
     elif link.class_code:
-        parts.append(f"Your runs will count for class **{link.class_code}** once your teacher opens it.")
+        parts.append(
+            _("Your runs will count for class **{code}** once your teacher opens it.").format(code=link.class_code)
+        )
     if link.predict:
-        parts.append("Make a prediction before you press Train.")
+        parts.append(_("Make a prediction before you press Train."))
     with st.container(border=True, key="lab.assignment"):
-        st.markdown(":material/assignment: **Assignment link.** " + " ".join(parts))
+        st.markdown(":material/assignment: " + _("**Assignment link.**") + " " + " ".join(parts))
         if st.button(
-            "Leave the assignment",
+            _("Leave the assignment"),
             key="lab.leave",
             icon=":material/logout:",
-            help="Unlocks every control and stops counting your runs for the class.",
+            help=_("Unlocks every control and stops counting your runs for the class."),
         ):
             for name in (LINK_KEY, QUERY_KEY, CLASS_KEY):
                 st.session_state.pop(name, None)
@@ -206,23 +229,26 @@ def prediction_box(required: bool) -> dict | None:
     """The prediction before Train: fewer errors or not, and by how many. Returns it, or None."""
     round_ = st.session_state.get(PREDICTION_ROUND, 0)
     with st.container(border=True, key="lab.prediction"):
-        st.markdown("**Predict first**" + (" (this assignment asks for it)" if required else " (optional)"))
+        st.markdown(
+            _("**Predict first** (this assignment asks for it)") if required else _("**Predict first** (optional)")
+        )
         left, right = st.columns([3, 2])
         fewer = left.radio(
-            "Will the distilled student make fewer test errors than the same student trained alone?",
+            _("Will the distilled student make fewer test errors than the same student trained alone?"),
             [FEWER, NOT_FEWER],
             index=None,
             key=f"lab.predict.fewer.{round_}",
             horizontal=True,
+            format_func=_,
         )
         by = right.number_input(
-            "How many fewer? (negative: more)",
+            _("How many fewer? (negative: more)"),
             -10_000,
             10_000,
             value=None,
             step=1,
             key=f"lab.predict.by.{round_}",
-            placeholder="your guess, e.g. 20",
+            placeholder=_("your guess, e.g. 20"),
         )
     if fewer is None:
         return None
@@ -237,22 +263,22 @@ def forget_prediction() -> None:
 def share_control(settings: dict[str, object]) -> None:
     """ "Share these settings": a link with the lab's current settings, chosen locks, a class code and
     a prediction first, to paste into a slide. It never carries the student code."""
-    with st.popover("Share these settings", icon=":material/share:", key="lab.share"):
+    with st.popover(_("Share these settings"), icon=":material/share:", key="lab.share"):
         lock = st.multiselect(
-            "Lock these settings",
+            _("Lock these settings"),
             list(LAB_NAMES),
             default=[],
             key="lab.share.lock",
-            format_func=lambda name: lab_setting(name).name,
-            help="Students see them but cannot change them.",
+            format_func=lambda name: _(lab_setting(name).name),
+            help=_("Students see them but cannot change them."),
         )
-        predict = st.checkbox("Ask for a prediction before Train", key="lab.share.predict")
+        predict = st.checkbox(_("Ask for a prediction before Train"), key="lab.share.predict")
         code = st.text_input(
-            "Class code (optional)",
+            _("Class code (optional)"),
             value=st.session_state.get(CLASS_KEY, ""),
             key="lab.share.class",
             max_chars=16,
-            help="Runs made through the link appear on this class's board.",
+            help=_("Runs made through the link appear on this class's board."),
         )
         code, problem = parse_class_code(code)
         if problem:
@@ -260,6 +286,8 @@ def share_control(settings: dict[str, object]) -> None:
         params = lab_link_params(settings, lock=lock, class_code=code, predict=predict)
         shared_link(link_url(base_url(), "lab", params))
         st.caption(
-            "Copy the link with the button at its corner, or show its QR code: it opens the lab with these settings "
-            "for anyone who reaches this server."
+            _(
+                "Copy the link with the button at its corner, or show its QR code: it opens the lab with these "
+                "settings for anyone who reaches this server."
+            )
         )

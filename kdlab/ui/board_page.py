@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.board import BOARD_CLASS_KEY, board_class_code, render_board, render_reveal_answers
 from kdlab.ui.instructor import render_instructor, render_sign_in
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor
@@ -22,20 +23,20 @@ def render_board_page() -> None:
         render_sign_in()
     if code is None:
         typed = st.text_input(
-            "Class code",
+            _("Class code"),
             max_chars=16,
             key="board.code",
-            placeholder="PHYS-7",
-            help="The code on your teacher's slide, or in your lab link (class=...).",
+            placeholder=_("PHYS-7"),  # Translators: an example class code (letters, digits, dashes)
+            help=_("The code on your teacher's slide, or in your lab link (`class=...`)."),
         )
         if typed:
             st.query_params["class"] = typed
             st.session_state.pop(BOARD_CLASS_KEY, None)
             st.rerun()
-        st.info("Type your class's code to see its board.")
+        st.info(_("Type your class's code to see its board."))
         st.stop()
     lesson = page_lesson("board")  # a lesson's board link: that lesson's predictions
-    large = st.toggle("Large text (for a projector)", key="board.large", help="Bigger text and charts.")
+    large = st.toggle(_("Large text (for a projector)"), key="board.large", help=_("Bigger text and charts."))
     if not instructor_key_set():
         render_reveal_answers(code)
     render_board(code, large=large, lesson=lesson)

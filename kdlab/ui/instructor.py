@@ -22,8 +22,10 @@ from kdlab.classroom.classes import (
     open_class,
     set_class,
 )
+from kdlab.classroom.links import escape_markdown
 from kdlab.classroom.predictions import class_predictions, predictions_csv
 from kdlab.db.database import StorageError, open_database
+from kdlab.i18n import _, ngettext, number, percent
 from kdlab.serve.jobs import default_runner
 from kdlab.ui.instructor_key import instructor_key_set, is_instructor, sign_in
 
@@ -38,27 +40,39 @@ def _server_state() -> None:
     runner = default_runner()
     jobs = [job for job in runner.jobs() if not job.is_finished]
     st.markdown(
-        f"**Queue:** {runner.running_count()} running, {runner.queued_count()} waiting, at most "
-        f"{runner.max_concurrent} at once."
+        _("**Queue:** {running} running, {waiting} waiting, at most {most} at once.").format(
+            running=number(runner.running_count()),
+            waiting=number(runner.queued_count()),
+            most=number(runner.max_concurrent),
+        )
     )
     if jobs:
         st.dataframe(
-            [{"job": job.name, "status": str(job.status), "progress": f"{job.progress:.0%}"} for job in jobs],
+            [{"job": job.name, "status": str(job.status), "progress": percent(job.progress)} for job in jobs],
             hide_index=True,
+            column_config={"job": _("job"), "status": _("status"), "progress": _("progress")},
         )
     from kdlab.ui.resources import load_data
     from kdlab.ui.sidebar import cached_teacher_names
 
     source = load_data().source
     teachers = cached_teacher_names(source.name, source.train_size)
-    st.markdown(f"**Teachers cached for {source.label}:** {', '.join(teachers) or 'none yet'}.")
+    st.markdown(
+        _("**Teachers cached for {data}:** {teachers}.").format(
+            data=source.label, teachers=", ".join(teachers) or _("none yet")
+        )
+    )
     database = open_database()
     counts = database_counts(database)
     # The dialect only: the URL can hold a password, the file path a home folder.
     st.markdown(
-        f"**Database:** {database.engine.dialect.name}, schema version {database.version()}; "
-        + ", ".join(f"{count:,} {name}" for name, count in counts.items())
-        + ". The result cache serves a run trained earlier at once; identical live runs are trained once."
+        _("**Database:** {dialect}, schema version {version}; {counts}.").format(
+            dialect=database.engine.dialect.name,
+            version=database.version(),
+            counts=", ".join(f"{name}: {number(count)}" for name, count in counts.items()),
+        )
+        + " "
+        + _("The result cache serves a run trained earlier at once; identical live runs are trained once.")
     )
 
 
@@ -66,29 +80,34 @@ def _class_actions(code: str) -> None:
     database = open_database()
     info = find_class(database, code)
     if info is None:
-        st.caption(f"Class {code} does not exist yet: open it above.")
+        st.caption(_("Class {code} does not exist yet: open it above.").format(code=code))
         return
-    state = ("open" if info.is_open else "closed") + (", results hidden" if info.results_hidden else ", results shown")
-    st.markdown(f"**Class {info.code}** ({info.title}): {state}.")
+    states = {
+        (True, True): _("**Class {code}** ({title}): open, results hidden."),
+        (True, False): _("**Class {code}** ({title}): open, results shown."),
+        (False, True): _("**Class {code}** ({title}): closed, results hidden."),
+        (False, False): _("**Class {code}** ({title}): closed, results shown."),
+    }
+    st.markdown(states[(info.is_open, info.results_hidden)].format(code=info.code, title=escape_markdown(info.title)))
     columns = st.columns(5)
     if columns[0].button(
-        "Close the class" if info.is_open else "Reopen the class",
+        _("Close the class") if info.is_open else _("Reopen the class"),
         key="board.instructor.open",
         icon=":material/lock:" if info.is_open else ":material/lock_open:",
-        help="A closed class adds no new runs to its board.",
+        help=_("A closed class adds no new runs to its board."),
     ):
         set_class(database, code, is_open=not info.is_open)
         st.rerun()
     if columns[1].button(
-        "Reveal the results" if info.results_hidden else "Hide the results",
+        _("Reveal the results") if info.results_hidden else _("Hide the results"),
         key="board.instructor.hide",
         icon=":material/visibility:",
-        help="Hidden: the board shows how many ran and what they predicted, not the outcomes.",
+        help=_("Hidden: the board shows how many ran and what they predicted, not the outcomes."),
     ):
         set_class(database, code, results_hidden=not info.results_hidden)
         st.rerun()
     columns[2].download_button(
-        "Export the runs (CSV)",
+        _("Export the runs (CSV)"),
         board_csv(class_runs(database, code)),
         file_name=f"class-{code}-runs.csv",
         mime="text/csv",
@@ -97,47 +116,58 @@ def _class_actions(code: str) -> None:
         on_click="ignore",
     )
     columns[3].download_button(
-        "Export the predictions (CSV)",
+        _("Export the predictions (CSV)"),
         predictions_csv(class_predictions(database, code)),
         file_name=f"class-{code}-predictions.csv",
         mime="text/csv",
         key="board.instructor.predictions_csv",
         icon=":material/download:",
         on_click="ignore",
-        help="Each student's answer to each lesson's question: lesson, nickname, answer, time.",
+        help=_("Each student's answer to each lesson's question: lesson, nickname, answer, time."),
     )
-    with columns[4].popover("Clear the board", icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
-        st.caption("Takes every run off this class's board; the students keep their runs. Export them first.")
-        if st.button("Clear it now", key="board.instructor.clear", type="primary"):
+    with columns[4].popover(_("Clear the board"), icon=":material/delete_sweep:", key="board.instructor.clear_menu"):
+        st.caption(_("Takes every run off this class's board; the students keep their runs. Export them first."))
+        if st.button(_("Clear it now"), key="board.instructor.clear", type="primary"):
             cleared = clear_class(database, code)
             st.session_state["board.cleared"] = cleared
             st.rerun()
     if "board.cleared" in st.session_state:
-        st.success(f"Cleared: {st.session_state.pop('board.cleared'):,} runs taken off the board.")
+        cleared = st.session_state.pop("board.cleared")
+        st.success(
+            ngettext(
+                "Cleared: {count} run taken off the board.", "Cleared: {count} runs taken off the board.", cleared
+            ).format(count=number(cleared))
+        )
 
 
 def render_sign_in() -> None:
     """A collapsed password field for the instructor's key (on a server with one)."""
-    with st.expander("Instructor sign-in", icon=":material/key:"):
+    with st.expander(_("Instructor sign-in"), icon=":material/key:"):
         with st.form("board.sign_in", border=False):
-            typed = st.text_input("Instructor key", type="password", max_chars=200, key="board.sign_in.key")
-            if st.form_submit_button("Sign in", key="board.sign_in.submit") and sign_in(typed):
+            typed = st.text_input(_("Instructor key"), type="password", max_chars=200, key="board.sign_in.key")
+            if st.form_submit_button(_("Sign in"), key="board.sign_in.submit") and sign_in(typed):
                 st.rerun()
 
 
 def render_instructor(code: str | None) -> None:
     """The instructor's panel (call it only when ``is_instructor()``)."""
-    with st.expander("Instructor", expanded=True, icon=":material/admin_panel_settings:"):
+    with st.expander(_("Instructor"), expanded=True, icon=":material/admin_panel_settings:"):
         try:
             with st.form("board.instructor.new", border=False):
                 left, middle, right = st.columns([1, 2, 1], vertical_alignment="bottom")
                 new_code = left.text_input(
-                    "Class code", max_chars=16, placeholder="PHYS-7", key="board.instructor.code"
+                    _("Class code"),
+                    max_chars=16,
+                    placeholder=_("PHYS-7"),  # Translators: an example class code (letters, digits, dashes)
+                    key="board.instructor.code",
                 )
                 title = middle.text_input(
-                    "Title", max_chars=200, placeholder="Physics, Tuesday 2nd period", key="board.instructor.title"
+                    _("Title"),
+                    max_chars=200,
+                    placeholder=_("Physics, Tuesday 2nd period"),
+                    key="board.instructor.title",
                 )
-                if right.form_submit_button("Open this class", icon=":material/add:", key="board.instructor.submit"):
+                if right.form_submit_button(_("Open this class"), icon=":material/add:", key="board.instructor.submit"):
                     try:
                         info = open_class(open_database(), new_code, title)
                     except ValueError as error:
@@ -160,10 +190,17 @@ def render_instructor(code: str | None) -> None:
                     ],
                     hide_index=True,
                     key="board.instructor.classes",
+                    column_config={
+                        "code": _("code"),
+                        "title": _("title"),
+                        "open": _("open"),
+                        "results hidden": _("results hidden"),
+                        "runs": _("runs"),
+                    },
                 )
             if code:
                 _class_actions(code)
             st.divider()
             _server_state()
         except StorageError as error:
-            st.error(f"**The instructor controls need the database.** {error}")
+            st.error(_("**The instructor controls need the database.** {error}").format(error=error))

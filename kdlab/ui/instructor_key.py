@@ -17,13 +17,14 @@ import streamlit as st
 
 from kdlab.classroom.sign_in import SIGN_IN_PARAM, use_sign_in_link
 from kdlab.db.database import StorageError, open_database
+from kdlab.i18n import N_, _, number
 from kdlab.serve.rate import KEY_GUESSES
 from kdlab.settings import current_settings
 from kdlab.ui.client import client_keys
 
 SESSION_KEY = "kdlab.instructor"
 MAX_KEY_LENGTH = 200
-WRONG_KEY = "That instructor key is not the one set on this server; the board is shown as students see it."
+WRONG_KEY = N_("That instructor key is not the one set on this server; the board is shown as students see it.")
 
 
 def instructor_key_set() -> bool:
@@ -47,15 +48,17 @@ def sign_in(candidate: object) -> bool:
     if not KEY_GUESSES.allows(*keys):
         minutes = max(1, round(KEY_GUESSES.seconds_left(*keys) / 60))
         st.warning(
-            f"Too many wrong instructor keys from here: try again in about {minutes} min, or sign in with a "
-            "one-time link made on the server with `python -m kdlab instructor-link`."
+            _(
+                "Too many wrong instructor keys from here: try again in about {minutes} min, or sign in with a "
+                "one-time link made on the server with `python -m kdlab instructor-link`."
+            ).format(minutes=number(minutes))
         )
         return False
     right = key_matches(candidate)
     st.session_state[SESSION_KEY] = right
     if not right:
         KEY_GUESSES.record(*keys)
-        st.warning(WRONG_KEY)
+        st.warning(_(WRONG_KEY))
     return right
 
 
@@ -65,7 +68,7 @@ def sign_in_with_link(token: object) -> bool:
     try:
         use_sign_in_link(open_database(), token, current_settings().instructor_key)
     except (ValueError, StorageError) as error:
-        st.warning(f"**That sign-in link did not sign you in.** {error}")
+        st.warning(_("**That sign-in link did not sign you in.** {error}").format(error=error))
         return False
     st.session_state[SESSION_KEY] = True
     return True

@@ -23,6 +23,7 @@ from kdlab.classroom.lab_settings import (
 )
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
+from kdlab.i18n import _, ngettext, number, percent
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.temperature import SCHEDULES
@@ -39,7 +40,7 @@ from kdlab.ui.assignment import (
     share_control,
 )
 from kdlab.ui.feature_views import render_view_figures
-from kdlab.ui.lab_controls import init_controls, lab_control, method_control
+from kdlab.ui.lab_controls import init_controls, lab_control, method_control, shown_value
 from kdlab.ui.lab_run import (
     advance_press,
     current_ticket,
@@ -99,22 +100,33 @@ def render_live(job, config: dict) -> bool:
 def teacher_caption(trained: Teacher | None, train_count: int) -> None:
     """The cached teacher's test accuracy (an ensemble's beside its best member's), or what a run trains first."""
     if trained is None:
+        epochs = default_teacher_epochs(train_count)
         st.caption(
-            f"Not trained yet: the run trains it first ({default_teacher_epochs(train_count)} epochs on "
-            f"{train_count:,} images), once for everyone."
+            ngettext(
+                "Not trained yet: the run trains it first ({epochs} epoch on {images} images), once for everyone.",
+                "Not trained yet: the run trains it first ({epochs} epochs on {images} images), once for everyone.",
+                epochs,
+            ).format(epochs=epochs, images=number(train_count))
         )
         return
-    best = trained.best_member()
-    st.caption(
-        f"Cached teacher: {trained.record.test_accuracy:.2%} test accuracy "
-        f"({trained.record.test_errors:,} errors)."
-        + (
-            f" Its best member, {best.record.architecture} seed {best.record.seed}: "
-            f"{best.record.test_accuracy:.2%} ({best.record.test_errors:,} errors)."
-            if best
-            else ""
+    record, best = trained.record, trained.best_member()
+    text = ngettext(
+        "Cached teacher: {accuracy} test accuracy ({errors} error).",
+        "Cached teacher: {accuracy} test accuracy ({errors} errors).",
+        record.test_errors,
+    ).format(accuracy=percent(record.test_accuracy, 2), errors=number(record.test_errors))
+    if best:
+        text += " " + ngettext(
+            "Its best member, {architecture} seed {seed}: {accuracy} ({errors} error).",
+            "Its best member, {architecture} seed {seed}: {accuracy} ({errors} errors).",
+            best.record.test_errors,
+        ).format(
+            architecture=best.record.architecture,
+            seed=best.record.seed,
+            accuracy=percent(best.record.test_accuracy, 2),
+            errors=number(best.record.test_errors),
         )
-    )
+    st.caption(text)
 
 
 def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object], Teacher | None, Any]:
@@ -125,23 +137,24 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
     with st.container(border=True):
         models, softening, training = st.columns(3, gap="large")
         with models:
-            st.markdown("**Teacher and student**")
+            st.markdown("**" + _(lab_setting("teacher").section) + "**")
             values["teacher"] = lab_control(lab_setting("teacher"), link, train_count)
             trained = cached_teacher(values["teacher"])
             teacher_caption(trained, train_count)
             values["student"] = lab_control(lab_setting("student"), link, train_count)
             model_sizes(values["teacher"], values["student"])
             words_caption([lab_setting("teacher"), lab_setting("student")], "parameters")
-        for column, section in ((softening, "Soft targets"), (training, "Training")):
+        for column, section in ((softening, lab_setting("T").section), (training, lab_setting("epochs").section)):
             with column:
-                st.markdown(f"**{section}**")
+                st.markdown("**" + _(section) + "**")
                 shown = [setting for setting in settings_in(section) if not setting.advanced]
                 for setting in shown:
                     values[setting.url] = lab_control(setting, link, train_count, applies=setting.applies(values))
-                if section == "Soft targets" and trained is not None:
+                if section == lab_setting("T").section and trained is not None:
                     soft_targets_preview(trained, data, values["T"], key="lab.preview")
-                words_caption(shown, *(("soft-target", "dark-knowledge") if section == "Soft targets" else ()))
-        advanced_box = advanced_section(link.advanced, "method, optimiser")
+                more = ("soft-target", "dark-knowledge") if section == lab_setting("T").section else ()
+                words_caption(shown, *more)
+        advanced_box = advanced_section(link.advanced, _("method, optimiser"))
         with advanced_box:
             advanced = [setting for setting in LAB_SETTINGS if setting.advanced]
             for setting in advanced:
@@ -152,10 +165,11 @@ def render_controls(data: MnistData, link: ParsedLink) -> tuple[dict[str, object
             words_caption(advanced)
         loss_formula(values["T"], values["alpha"])
         method = METHODS[values["soft"]]
+        named = {"method": _(method.label), "summary": _(method.summary)}
         if method.transfer is not None:  # the formula shows KD's loss; the method adds a term to it
-            st.caption(f"Method {method.label}: {method.summary}; its term is added to the loss above.")
+            st.caption(_("Method {method}: {summary}; its term is added to the loss above.").format(**named))
         elif values["soft"] != "kd":  # the formula shows all of the KL; say which part replaces it
-            st.caption(f"Method {method.label}: {method.summary}, in place of the KL above.")
+            st.caption(_("Method {method}: {summary}, in place of the KL above.").format(**named))
         temperature_caption(values)
     return values, trained, advanced_box
 
@@ -169,13 +183,19 @@ def temperature_caption(values: dict[str, object]) -> None:
     parts = []
     if values.get("standardise"):
         parts.append(
-            r"Standardised logits: the soft term uses $Z(z)/T$ in place of $z/T$, where $Z(z) = (z - "
-            r"\mathrm{mean}(z)) / \mathrm{std}(z)$ over each image's ten logits, for the teacher and the student "
-            "(Sun et al. 2024), so each image is softened at its own temperature, T times the spread of its logits."
+            _(
+                r"Standardised logits: the soft term uses $Z(z)/T$ in place of $z/T$, where $Z(z) = (z - "
+                r"\mathrm{mean}(z)) / \mathrm{std}(z)$ over each image's ten logits, for the teacher and the student "
+                "(Sun et al. 2024), so each image is softened at its own temperature, T times the spread of its logits."
+            )
         )
     schedule = values.get("schedule", "constant")
     if schedule != "constant":
-        parts.append(f"Temperature schedule {schedule}: {SCHEDULES[schedule]}; the curves draw T as it moves.")
+        parts.append(
+            _("Temperature schedule {schedule}: {summary}; the curves draw T as it moves.").format(
+                schedule=shown_value(lab_setting("schedule"), schedule), summary=_(SCHEDULES[schedule])
+            )
+        )
     if parts:
         st.caption(" ".join(parts))
 
@@ -185,8 +205,8 @@ def words_caption(settings: list[LabSetting], *more: str) -> None:
     anchors = dict.fromkeys([*(setting.term for setting in settings if setting.term), *more])
     # Small markdown, not a caption: a caption draws its links at 60% too, 3.0:1 on white and 3.9:1 on the dark
     # theme's background (axe-core's color-contrast asks 4.5:1).
-    words = " · ".join(term_link(anchor, TERMS_BY_ANCHOR[anchor].term) for anchor in anchors)
-    st.markdown(f":small[Words: {words}]")
+    words = " · ".join(term_link(anchor, _(TERMS_BY_ANCHOR[anchor].term)) for anchor in anchors)
+    st.markdown(":small[" + _("Words: {words}").format(words=words) + "]")
 
 
 def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> Press | None:
@@ -195,24 +215,25 @@ def lab_press(values: dict[str, object], data: MnistData, link: ParsedLink) -> P
     try:
         press = Press.build(DistillConfig.build(**config_fields(values)), data, **request_fields(values))
     except ValueError as error:
-        st.error(f"**These settings cannot run.** {error}")
+        st.error(_("**These settings cannot run.** {problem}").format(problem=error))
         return None
     if link.sets_controls:
         first = press.first
         try:
             check_cost(first.config, len(first.transfer_indices), first.plan["teacher"], seeds=press.seeds)
         except CostTooHigh as error:
-            st.warning(f"**This link asks for more than this server allows.** {error}")
+            st.warning(_("**This link asks for more than this server allows.** {problem}").format(problem=error))
     return press
 
 
 def render_lab_page() -> None:
     """The lab below its title: controls, the prediction, Train and Share, then the run (live or its result)."""
     st.markdown(
-        "The lab trains one student twice. One copy learns from the teacher's "
-        f"{term_link('soft-target', 'soft targets')}; the other learns from the labels alone. Both use the same "
-        f"{term_link('seed', 'seed')}, so they start alike and see the same images in the same order. Press "
-        "**Train** and watch both learn."
+        _(
+            "The lab trains one student twice. One copy learns from the teacher's {soft_targets}; the other learns "
+            "from the labels alone. Both use the same {seed}, so they start alike and see the same images in the same "
+            "order. Press **Train** and watch both learn."
+        ).format(soft_targets=term_link("soft-target", _("soft targets")), seed=term_link("seed", _("seed")))
     )
     data = get_data()
     store = session_runs()
@@ -232,16 +253,16 @@ def render_lab_page() -> None:
     waiting = link.predict and prediction is None
     train_column, note_column, share_column = st.columns([1, 3, 1], vertical_alignment="center")
     clicked = train_column.button(
-        "Train",
+        _("Train"),
         type="primary",
         key="lab.train",
         icon=":material/play_arrow:",
         disabled=busy or press is None or waiting,
     )
     if busy:
-        note_column.caption("Your run is in progress below: stop it to start another.")
+        note_column.caption(_("Your run is in progress below: stop it to start another."))
     elif waiting:
-        note_column.caption("This assignment asks for your prediction first: choose an answer above, then Train.")
+        note_column.caption(_("This assignment asks for your prediction first: choose an answer above, then Train."))
     with share_column:
         share_control(values)
     if clicked and press is not None and not busy and not waiting:

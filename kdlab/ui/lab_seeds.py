@@ -12,10 +12,17 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.experiments.seeds import PairedSeeds
+from kdlab.i18n import N_, _, ngettext, number
 from kdlab.serve.series import SeedSeries
 from kdlab.ui.lab_run import SERIES_KEY
 
-HOW = {"cache": "trained earlier (cache)", "joined": "followed another student's run", "trained": "trained now"}
+HOW = {
+    "cache": N_("trained earlier (cache)"),
+    "joined": N_("followed another student's run"),
+    "trained": N_("trained now"),
+}
+# A run record's status (``kdlab.runs.record``) as the table shows it.
+STATUS = {"completed": N_("completed"), "stopped": N_("stopped"), "diverged": N_("diverged")}
 
 
 def seed_rows(series: SeedSeries) -> list[dict]:
@@ -24,16 +31,20 @@ def seed_rows(series: SeedSeries) -> list[dict]:
     for seed, ticket in zip(series.seeds, series.tickets + [None] * (len(series.seeds) - len(series.tickets))):
         record = None if ticket is None else series.record(ticket)
         alone, distilled = (None, None) if record is None else (record.errors("baseline"), record.errors("distilled"))
+        if ticket is None:
+            result = _("waiting")
+        else:
+            status = _(STATUS.get(record.status, record.status)) if record else _("training")
+            how = _(HOW[ticket.how]) if ticket.how in HOW else ""
+            result = _("{status}, {how}").format(status=status, how=how) if how else status
         rows.append(
             {
-                "Seed": seed,
-                "Run": None if record is None else record.number,
-                "Student alone: errors": alone,
-                "Distilled: errors": distilled,
-                "Fewer errors distilled": None if None in (alone, distilled) else alone - distilled,
-                "Result": "waiting"
-                if ticket is None
-                else (record.status if record else "training") + (f", {HOW[ticket.how]}" if ticket.how in HOW else ""),
+                _("Seed"): seed,
+                _("Run"): None if record is None else record.number,
+                _("Student alone: errors"): alone,
+                _("Distilled: errors"): distilled,
+                _("Fewer errors distilled"): None if None in (alone, distilled) else alone - distilled,
+                _("Result"): result,
             }
         )
     return rows
@@ -41,16 +52,39 @@ def seed_rows(series: SeedSeries) -> list[dict]:
 
 def comparison_text(paired: PairedSeeds, total: int) -> str:
     """The mean difference with its 95% paired interval, the wins and the verdict, as a student reads them."""
-    mean = paired.mean_difference
-    more_or_fewer = "fewer" if mean >= 0 else "more"
-    text = (
-        f"Over {len(paired.seeds)} of {total} seeds the distilled student made {abs(mean):.1f} {more_or_fewer} errors"
-    )
-    text += " than the student alone on average"
-    interval = paired.interval
+    mean, seeds, interval = paired.mean_difference, len(paired.seeds), paired.interval
+    named = {
+        "seeds": seeds,
+        "total": total,
+        "difference": number(abs(mean), 1),
+        "wins": paired.wins,
+        "verdict": _(paired.verdict),
+    }
     if interval is not None:
-        text += f" (95% paired interval of the difference: {interval[0]:.1f} to {interval[1]:.1f})"
-    return f"{text}; distilled won in {paired.wins} of {len(paired.seeds)} seeds: **{paired.verdict}**."
+        named |= {"low": number(interval[0], 1), "high": number(interval[1], 1)}
+    if mean >= 0 and interval is not None:
+        text = _(
+            "Over {seeds} of {total} seeds the distilled student made {difference} fewer errors than the student alone "
+            "on average (95% paired interval of the difference: {low} to {high}); distilled won in {wins} of {seeds} "
+            "seeds: **{verdict}**."
+        )
+    elif mean >= 0:
+        text = _(
+            "Over {seeds} of {total} seeds the distilled student made {difference} fewer errors than the student alone "
+            "on average; distilled won in {wins} of {seeds} seeds: **{verdict}**."
+        )
+    elif interval is not None:
+        text = _(
+            "Over {seeds} of {total} seeds the distilled student made {difference} more errors than the student alone "
+            "on average (95% paired interval of the difference: {low} to {high}); distilled won in {wins} of {seeds} "
+            "seeds: **{verdict}**."
+        )
+    else:
+        text = _(
+            "Over {seeds} of {total} seeds the distilled student made {difference} more errors than the student alone "
+            "on average; distilled won in {wins} of {seeds} seeds: **{verdict}**."
+        )
+    return text.format(**named)
 
 
 def render_seeds() -> None:
@@ -61,12 +95,24 @@ def render_seeds() -> None:
         return
     st.divider()
     first, last = series.seeds[0], series.seeds[-1]
-    st.subheader(f"Seeds {first} to {last}: is the gain bigger than the seed-to-seed spread?")
+    st.subheader(
+        _("Seeds {first} to {last}: is the gain bigger than the seed-to-seed spread?").format(first=first, last=last)
+    )
     done = len(series.records())
     if series.halted:
-        st.warning(f"**The seeds stopped after {done} of {len(series.seeds)}**: {series.halted}.")
+        st.warning(
+            _("**The seeds stopped after {done} of {total}**: {reason}.").format(
+                done=done, total=len(series.seeds), reason=series.halted
+            )
+        )
     elif not series.finished:
-        st.caption(f"{done} of {len(series.seeds)} seeds done; the next starts when the one in progress ends.")
+        st.caption(
+            ngettext(
+                "{done} of {total} seed done; the next starts when the one in progress ends.",
+                "{done} of {total} seeds done; the next starts when the one in progress ends.",
+                len(series.seeds),
+            ).format(done=done, total=len(series.seeds))
+        )
     st.dataframe(seed_rows(series), hide_index=True)
     paired = series.paired()
     if paired is None:
@@ -77,6 +123,8 @@ def render_seeds() -> None:
     else:
         st.info(text)
     st.caption(
-        "Each seed trains both students from the same initial weights on the same batches, so the "
-        "difference cancels the seed's luck; the interval is Student's t over the per-seed differences."
+        _(
+            "Each seed trains both students from the same initial weights on the same batches, so the "
+            "difference cancels the seed's luck; the interval is Student's t over the per-seed differences."
+        )
     )

@@ -17,11 +17,12 @@ from kdlab.classroom.lessons import Lesson, lessons_dir, load_lessons
 from kdlab.classroom.links import parse_class_code, parse_lesson_slug, shown, url_value
 from kdlab.classroom.predictions import PredictionsClosed, save_prediction, student_prediction
 from kdlab.db.database import StorageError, open_database
+from kdlab.i18n import N_, _
 from kdlab.ui.assignment import join_class
 from kdlab.ui.session import CLASS_KEY, STUDENT_KEY, session_runs, student_runs_for_action
 
 SESSION_ANSWERS = "lesson.answers"  # lesson slug -> the answer of a student without a class
-NO_CLASS = (
+NO_CLASS = N_(
     "You are not in a class, so your prediction is kept in this browser tab only: your teacher's board does not "
     "see it. A link with your class's code files it for the class."
 )
@@ -39,8 +40,12 @@ def page_lesson(page: str) -> Lesson | None:
         if slug is not None and slug in lessons_by_slug():
             st.session_state[key] = slug
         elif raw.strip():
-            problem = problem or f"there is no lesson {shown(raw)} on this server; no question is asked"
-            st.warning(f"**This link's lesson was not used.** {problem[0].upper()}{problem[1:]}.")
+            problem = problem or _("there is no lesson {slug} on this server; no question is asked").format(
+                slug=shown(raw)
+            )
+            st.warning(
+                _("**This link's lesson was not used.** {problem}.").format(problem=problem[0].upper() + problem[1:])
+            )
     slug = st.session_state.get(key)
     if slug is None:
         return None
@@ -50,7 +55,8 @@ def page_lesson(page: str) -> Lesson | None:
 
 
 def lessons_by_slug() -> dict[str, Lesson]:
-    """The lessons that load, by slug (six small files: read on each run, so a teacher's edit shows at once)."""
+    """The lessons that load, by slug, in the current language (small files, each with its translation: read on each
+    run, so a teacher's edit shows at once)."""
     return {lesson.slug: lesson for lesson in load_lessons(lessons_dir())[0]}
 
 
@@ -63,7 +69,7 @@ def class_from_link(page: str) -> None:
     st.session_state[f"{page}.class.asked"] = raw
     code, problem = parse_class_code(raw)
     if problem:
-        st.warning(f"**This link's class was not used.** {problem}.")
+        st.warning(_("**This link's class was not used.** {problem}.").format(problem=problem))
     elif code and code != st.session_state.get(CLASS_KEY):
         join_class(code)
 
@@ -79,32 +85,41 @@ def render_lesson_question(page: str, *, joins_class: bool = True) -> bool:
         class_from_link(page)
     code = st.session_state.get(CLASS_KEY)
     with st.container(border=True, key=f"{page}-lesson-question"):
-        st.markdown(f":material/quiz: **Predict first ({lesson.title}).** {lesson.prediction}")
+        st.markdown(
+            _(":material/quiz: **Predict first ({title}).** {prediction}").format(
+                title=lesson.title, prediction=lesson.prediction
+            )
+        )
         if code is None:
             saved, closed = st.session_state.get(SESSION_ANSWERS, {}).get(lesson.slug), False
         else:
             try:
                 saved, closed = stored_answer(code, lesson)
             except StorageError as error:
-                st.warning(f"**Your prediction cannot be read right now.** {error}")
+                st.warning(_("**Your prediction cannot be read right now.** {error}").format(error=error))
                 return False
         if closed:
             st.info(
-                f"Class {code}'s results are revealed, so the predictions are closed. "
-                + (f"Yours: **{saved}**." if saved is not None else "You made none for this lesson.")
+                _("Class {code}'s results are revealed, so the predictions are closed.").format(code=code)
+                + " "
+                + (
+                    _("Yours: **{answer}**.").format(answer=shown_answer(lesson, saved))
+                    if saved is not None
+                    else _("You made none for this lesson.")
+                )
             )
             return False
         value = answer_widget(page, lesson, saved)
-        if st.button("Save my prediction", key=f"{page}.question.save", icon=":material/how_to_vote:"):
+        if st.button(_("Save my prediction"), key=f"{page}.question.save", icon=":material/how_to_vote:"):
             if save(lesson, value, code):
                 saved = value
         elif saved is not None:
             st.caption(
-                f"Your prediction: **{saved}**."
-                + (" You may change it until the results are revealed." if code else "")
+                _("Your prediction: **{answer}**.").format(answer=shown_answer(lesson, saved))
+                + (" " + _("You may change it until the results are revealed.") if code else "")
             )
         if code is None:
-            st.caption(NO_CLASS)
+            st.caption(_(NO_CLASS))
     return saved is None
 
 
@@ -119,26 +134,31 @@ def stored_answer(code: str, lesson: Lesson) -> tuple[object, bool]:
     return saved, info is not None and info.revealed
 
 
+def shown_answer(lesson: Lesson, answer: object) -> str:
+    """An answer as the student reads it: a choice in the lesson's language (a number as it is)."""
+    return lesson.question.label(answer) if lesson.question.kind == "choice" else str(answer)
+
+
 def answer_widget(page: str, lesson: Lesson, saved: object):
     """A radio over the choices, or a number box with the unit; starts at the saved answer."""
     question = lesson.question
     key = f"{page}.question.{lesson.slug}"
     if question.kind == "choice":
         index = question.choices.index(saved) if saved in question.choices else None
-        return st.radio("Your prediction", question.choices, index=index, key=key)
+        return st.radio(_("Your prediction"), question.choices, index=index, key=key, format_func=question.label)
     low, high = question.bounds
     if question.whole:
         low, high, step = int(low), int(high), 1
     else:
         low, high, step = float(low), float(high), None
     return st.number_input(
-        f"Your prediction ({question.unit})",
+        _("Your prediction ({unit})").format(unit=question.unit),
         min_value=low,
         max_value=high,
         value=saved,
         step=step,
         key=key,
-        placeholder=f"{low:g} to {high:g}",
+        placeholder=_("{low} to {high}").format(low=f"{low:g}", high=f"{high:g}"),
     )
 
 
@@ -148,21 +168,28 @@ def save(lesson: Lesson, value: object, code: str | None) -> bool:
     try:
         answer = lesson.question.answer(value)
     except ValueError as error:
-        st.error(f"**Choose an answer first.** {error}." if value is None else f"**Not saved.** {error}.")
+        message = _("**Choose an answer first.** {error}.") if value is None else _("**Not saved.** {error}.")
+        st.error(message.format(error=error))
         return False
     if code is None:
         st.session_state.setdefault(SESSION_ANSWERS, {})[lesson.slug] = answer
-        st.success(f"Saved in this tab: **{answer}**.")
+        st.success(_("Saved in this tab: **{answer}**.").format(answer=shown_answer(lesson, answer)))
         return True
     if student_runs_for_action() is None:  # over the limit of new students: said why
         return False
     student = st.session_state.get(STUDENT_KEY)
     try:
         if student is None:
-            raise StorageError("The run database cannot be reached, so your prediction was not saved; try again soon.")
+            raise StorageError(
+                _("The run database cannot be reached, so your prediction was not saved; try again soon.")
+            )
         save_prediction(open_database(), code, lesson, student.id, answer)
     except (PredictionsClosed, StorageError) as error:
-        st.warning(f"**Not saved.** {error}")
+        st.warning(_("**Not saved.** {error}").format(error=error))
         return False
-    st.success(f"Saved for class {code}: **{answer}**. You may change it until the results are revealed.")
+    st.success(
+        _("Saved for class {code}: **{answer}**. You may change it until the results are revealed.").format(
+            code=code, answer=shown_answer(lesson, answer)
+        )
+    )
     return True

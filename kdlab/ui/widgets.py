@@ -10,6 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from kdlab.classroom.lab_settings import MLP_WIDTHS
 from kdlab.classroom.links import escape_markdown, shown
 from kdlab.experiments.distill import DEFAULT_TEACHER
+from kdlab.i18n import N_, _, number
 from kdlab.ml.data import MnistData
 from kdlab.ml.metrics import softened_probabilities
 from kdlab.ml.models import ARCHITECTURES, MLP_DEPTH_RANGE, describe_model, mlp_name
@@ -19,15 +20,15 @@ from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import teacher_is_cached
 
 PREVIEW_IMAGE = 0  # the test set's first image (a 7 in full MNIST)
-ADVANCED_LABEL = "Advanced"  # the label every Advanced section starts with (tests find them by it)
+ADVANCED_LABEL = N_("Advanced")  # the label every Advanced section starts with (tests find them by it)
 
 MLP_FAMILY = "MLP"
 FAMILY_LABELS = {
-    MLP_FAMILY: "MLP (choose width and depth)",
-    "lenet5": "LeNet-5",
-    "cnn": "Small CNN",
-    "linear": "Linear (logistic regression)",
-    "mlp-1200x2": "Hinton's MLP 1200x2 (dropout)",
+    MLP_FAMILY: N_("MLP (choose width and depth)"),
+    "lenet5": N_("LeNet-5"),
+    "cnn": N_("Small CNN"),
+    "linear": N_("Linear (logistic regression)"),
+    "mlp-1200x2": N_("Hinton's MLP 1200x2 (dropout)"),
 }
 
 
@@ -42,14 +43,20 @@ def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) 
     """
     options = list(ARCHITECTURES) + list(ENSEMBLE_PRESETS)
     names = ", ".join(
-        f"{name} ({describe_teacher(name).parameters:,} parameters{', cached' if teacher_is_cached(name) else ''})"
+        (
+            _("{name} ({parameters} parameters, cached)")
+            if teacher_is_cached(name)
+            else _("{name} ({parameters} parameters)")
+        ).format(name=name, parameters=number(describe_teacher(name).parameters))
         for name in options
     )
     kwargs.setdefault(
         "help",
-        f"Trained once on first use, then cached for everyone: {names}. Type your own ensemble as "
-        "ensemble:cnn,lenet5 (different architectures) or ensemble:lenet5*4 (seeds of one); it teaches with the "
-        "average of its members' softened probabilities.",
+        _(
+            "Trained once on first use, then cached for everyone: {names}. Type your own ensemble as "
+            "`ensemble:cnn,lenet5` (different architectures) or `ensemble:lenet5*4` (seeds of one); it teaches with "
+            "the average of its members' softened probabilities."
+        ).format(names=names),
     )
     kwargs.setdefault("index", options.index(DEFAULT_TEACHER))  # the lab's and the explorer's default teacher
     chosen = st.selectbox(label, options, key=key, accept_new_options=True, **kwargs)
@@ -58,7 +65,8 @@ def teacher_selectbox(label: str, *, key: str, validate: bool = True, **kwargs) 
     try:
         return parse_teacher_name(chosen).name
     except ValueError as error:
-        st.error(f"**Teacher {shown(chosen)} is not one kdlab knows.** {escape_markdown(error)}")
+        problem = _("**Teacher {name} is not one kdlab knows.**").format(name=shown(chosen))
+        st.error(f"{problem} {escape_markdown(error)}")
         st.stop()
 
 
@@ -71,16 +79,16 @@ def student_picker(
         label,
         [MLP_FAMILY, *ARCHITECTURES],
         key=f"{key_prefix}.family",
-        format_func=lambda name: FAMILY_LABELS.get(name, name),
+        format_func=lambda name: _(FAMILY_LABELS[name]) if name in FAMILY_LABELS else name,
         horizontal=True,
         persist_state=persist_state,
         disabled=disabled,
-        help="The student is trained twice: once distilled from the teacher, once alone.",
+        help=_("The student is trained twice: once distilled from the teacher, once alone."),
     )
     if family != MLP_FAMILY:
         return family
     width = st.select_slider(
-        "Width (units per hidden layer)",
+        _("Width (units per hidden layer)"),
         MLP_WIDTHS,
         value=300,
         key=f"{key_prefix}.width",
@@ -88,7 +96,7 @@ def student_picker(
         disabled=disabled,
     )
     depth = st.slider(
-        "Depth (hidden layers)",
+        _("Depth (hidden layers)"),
         *MLP_DEPTH_RANGE,
         value=2,
         key=f"{key_prefix}.depth",
@@ -99,7 +107,9 @@ def student_picker(
 
 
 def _megaflops(flops: int) -> str:
-    return f"{flops / 1e6:.2f} MFLOPs" if flops >= 1e5 else f"{flops / 1e3:.1f} kFLOPs"
+    if flops >= 1e5:
+        return _("{count} MFLOPs").format(count=number(flops / 1e6, 2))
+    return _("{count} kFLOPs").format(count=number(flops / 1e3, 1))
 
 
 def model_sizes(teacher: str, student: str) -> None:
@@ -107,16 +117,35 @@ def model_sizes(teacher: str, student: str) -> None:
     t, s = describe_teacher(teacher), describe_model(student)
     ratio = t.parameters / s.parameters
     compute = t.flops_per_image / s.flops_per_image
-    if ratio >= 1:
-        size = f"**{ratio:.1f}× fewer parameters** than the teacher"
-    else:
-        size = f"**{1 / ratio:.1f}× more parameters** than the teacher"
-    speed = f"{compute:.1f}× less compute per image" if compute >= 1 else f"{1 / compute:.1f}× more compute per image"
-    st.caption(
-        f"Student {student}: {s.parameters:,} parameters, {_megaflops(s.flops_per_image)} per image. "
-        f"Teacher {teacher}: {t.parameters:,} parameters, {_megaflops(t.flops_per_image)}. "
-        f"The student has {size} and needs {speed}."
+    sizes = _(
+        "Student {student}: {student_parameters} parameters, {student_compute} per image. "
+        "Teacher {teacher}: {teacher_parameters} parameters, {teacher_compute}."
+    ).format(
+        student=student,
+        student_parameters=number(s.parameters),
+        student_compute=_megaflops(s.flops_per_image),
+        teacher=teacher,
+        teacher_parameters=number(t.parameters),
+        teacher_compute=_megaflops(t.flops_per_image),
     )
+    if ratio >= 1 and compute >= 1:
+        comparison = _(
+            "The student has **{size}× fewer parameters** than the teacher and needs {speed}× less compute per image."
+        )
+    elif ratio >= 1:
+        comparison = _(
+            "The student has **{size}× fewer parameters** than the teacher and needs {speed}× more compute per image."
+        )
+    elif compute >= 1:
+        comparison = _(
+            "The student has **{size}× more parameters** than the teacher and needs {speed}× less compute per image."
+        )
+    else:
+        comparison = _(
+            "The student has **{size}× more parameters** than the teacher and needs {speed}× more compute per image."
+        )
+    size, speed = (ratio if ratio >= 1 else 1 / ratio), (compute if compute >= 1 else 1 / compute)
+    st.caption(sizes + " " + comparison.format(size=number(size, 1), speed=number(speed, 1)))
 
 
 def loss_formula(temperature: float | None = None, alpha: float | None = None) -> None:
@@ -144,19 +173,24 @@ def soft_targets_preview(teacher: Teacher, data: MnistData, temperature: float, 
     softened = softened_probabilities(logits, temperature).mean(0)
     label = int(data.test.labels[PREVIEW_IMAGE])
     figure = plots.probability_bars(plain.tolist(), softened.tolist(), temperature, label, log_scale=True, height=280)
-    figure.update_layout(title_text=f"At T = 1 and T = {temperature:g}")  # the column is narrow: short labels
+    figure.update_layout(
+        title_text=_("At T = 1 and T = {temperature}").format(temperature=number(temperature))
+    )  # the column is narrow: short labels
     figure.update_traces(x=[str(digit) for digit in range(10)]).update_xaxes(tickangle=0, title_text=None)
     st.plotly_chart(figure, key=key)
     st.caption(
-        f"The teacher's soft targets for the first test image (a {label}), on a log scale: the "
-        "wrong digits' share grows with T. The explorer shows any digit."
+        _(
+            "The teacher's soft targets for the first test image (a {digit}), on a log scale: the wrong digits' share "
+            "grows with T. The explorer shows any digit."
+        ).format(digit=label)
     )
 
 
 def advanced_section(expanded: bool, what: str = ""):
     """An "Advanced" expander (TCKD and NCKD, calibration, the optimiser): closed unless ``expanded`` (a link's
     ``advanced=1``, ``kdlab.classroom.links``); ``what`` says what is inside."""
-    return st.expander(ADVANCED_LABEL + (f": {what}" if what else ""), expanded=expanded, icon=":material/tune:")
+    label = _("Advanced: {what}").format(what=what) if what else _(ADVANCED_LABEL)
+    return st.expander(label, expanded=expanded, icon=":material/tune:")
 
 
 def page_link(path: str, label: str, icon: str | None = None, query_params: dict[str, str] | None = None) -> None:

@@ -23,7 +23,8 @@ def temperature_trace(at, key: str) -> dict:
 def test_a_learned_temperature_run_draws_t_and_says_where_it_went(linear_teacher):
     at = open_alone(LAB, query=LINK)
     assert "the soft term uses $Z(z)/T$ in place of $z/T$" in texts(at.caption)
-    assert f"Temperature schedule learned: {SCHEDULES['learned']}" in texts(at.caption)
+    # the schedule as its radio names it, then its line
+    assert f"Temperature schedule learned (CTKD): {SCHEDULES['learned']}" in texts(at.caption)
     at.select_slider(key="lab.train_size").set_value(500)
     at.number_input(key="lab.seed").set_value(79)  # a seed of its own: trained here, not from the cache
     at.run()

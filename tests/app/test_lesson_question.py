@@ -83,3 +83,16 @@ def test_the_replay_keeps_what_it_shows_folded_until_the_prediction_is_saved():
     assert not [expander for expander in at.expander if expander.label == folded]  # saved stays saved
     plain = open_alone(REPLAYS, query={"replay": "omit-3"})  # no lesson: nothing folded
     assert not [expander for expander in plain.expander if expander.label == folded]
+
+
+def test_a_spanish_student_sees_the_choices_in_spanish_and_files_the_same_answer_key():
+    at = open_alone(REPLAYS, query={"replay": "omit-3", "lesson": MISSING_3, "class": "ASK-ES", "lang": "es"})
+    assert not at.exception and not at.warning, texts(at.warning)
+    radio = at.radio(key=f"replays.question.{MISSING_3}")
+    assert radio.options == ["Ninguno", "Unos pocos", "Más o menos la mitad", "La mayoría"]
+    assert "¿Qué parte de los 3 de prueba acertará" in texts(at.markdown)
+    radio.set_value("A few").run()
+    at.button(key="replays.question.save").click().run()
+    assert "Guardada para la clase ASK-ES: **Unos pocos**" in texts(at.success)
+    (made,) = class_predictions(open_database(), "ASK-ES")
+    assert made.answer == "A few"  # the board counts it with the English class's answers

@@ -97,3 +97,25 @@ def test_the_lessons_page_shows_each_plan_as_a_timetable_of_its_lessons():
     rows = [row for table in at.table for row in table.value.to_dict("records")]
     assert any(row["part"] == "Lesson: Does the teacher help?" for row in rows)
     assert rows[0]["from"] == "0:00" and rows[0]["part"] == "Opening"
+
+
+def test_the_lessons_page_in_spanish_shows_the_spanish_lesson_with_the_english_links():
+    at = open_alone("pages/lessons.py", query={"lesson": "3-too-cold-too-hot", "lang": "es"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "¿Demasiado frío, demasiado caliente?" in texts(at.header)
+    assert "**Primero predice.** ¿Qué temperatura quitará más errores" in texts(at.markdown)
+    assert "**Paso 1.** Da un enlace a cada grupo" in texts(at.markdown)
+    assert "not translated" not in texts(at.caption) and "traducida" not in texts(at.caption)
+    english = open_alone("pages/lessons.py", query={"lesson": "3-too-cold-too-hot"})
+    assert [element.value for element in at.code] == [element.value for element in english.code]  # the same links
+
+
+def test_a_lesson_without_a_translation_is_shown_in_english_and_says_so(tmp_path, monkeypatch):
+    (tmp_path / "vi").mkdir()
+    source = LESSONS_DIR / "3-too-cold-too-hot.md"
+    (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("KDLAB_LESSONS_DIR", str(tmp_path))
+    at = open_alone("pages/lessons.py", query={"lang": "vi"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Too cold, too hot?" in texts(at.header)
+    assert "Bài học này chưa được dịch sang Tiếng Việt" in texts(at.caption)

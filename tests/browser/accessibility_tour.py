@@ -1,6 +1,7 @@
 """Every page of the running app checked by axe-core (axe-playwright-python bundles it), in the light and the
 dark theme: the tour a student and a teacher take, with the states that matter (the explorer with a drawn
-digit, the lab with a finished tiny run, the lessons page and the board with a class code and its run).
+digit, the lab with a finished tiny run, the lessons page and the board with a class code and its run, the
+replays page with the table replay's result).
 
 Shared by ``tests/browser/test_accessibility.py`` (which asserts) and ``bench/accessibility.py`` (which
 prints the table in docs/accessibility.md). The theme is the browser's own preference
@@ -152,8 +153,13 @@ def visit_all(page, url: str, theme: str, seed: int) -> Iterator[PageReport]:
 
     yield at("board (class, one run)", f"class_board?class={CLASS_CODE}", board)
 
+    def replayed() -> None:  # the server's quick budget is one epoch each (tests/browser/tiny_replays_server.py)
+        page.get_by_role("button", name=re.compile(r"^Run the table replay \(quick budget\)")).click()
+        page.get_by_text(re.compile(r"^This result: ")).wait_for(timeout=RUN_MS)  # trained, or the other theme's
+
+    yield at("replays (table result)", "paper_replays", replayed)
+
     for name, path, title in (
-        ("replays", "paper_replays", "Paper replays"),
         ("training schemes", "training_schemes", "Training schemes"),
         ("glossary", "glossary", "Glossary"),
     ):

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+TINY_REPLAYS_SERVER = Path(__file__).parent / "tiny_replays_server.py"
 SERVER_START_SECONDS = 90
 RUN_SECONDS = 180
 
@@ -59,17 +60,17 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def serve_app(folder: Path, env: dict[str, str]) -> Iterator[str]:
+def serve_app(folder: Path, env: dict[str, str], *, tiny_replays: bool = False) -> Iterator[str]:
     """``streamlit run app.py`` with ``env`` on a free localhost port (log in ``folder``); yields its URL. The
-    server trains as it does in class, in worker processes (the suite's own ``KDLAB_PROCESSES=0`` left out)."""
+    server trains as it does in class, in worker processes (the suite's own ``KDLAB_PROCESSES=0`` left out).
+    With ``tiny_replays`` the replays' quick budget is one epoch each (``tiny_replays_server.py``)."""
     env = {name: value for name, value in env.items() if name != "KDLAB_PROCESSES"}
     port, log = free_port(), folder / "streamlit.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "streamlit",
+                *([str(TINY_REPLAYS_SERVER)] if tiny_replays else ["-m", "streamlit"]),
                 "run",
                 "app.py",
                 "--server.headless",

@@ -24,7 +24,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
     for name in ("KDLAB_DATA_DIR", "KDLAB_DATABASE_URL", "KDLAB_LESSONS_DIR", "KDLAB_INSTRUCTOR_KEY"):
         env.pop(name, None)
-    with serve_app(folder, env) as url:
+    with serve_app(folder, env, tiny_replays=True) as url:
         yield url
 
 

@@ -16,9 +16,11 @@ from kdlab.classroom.lessons import (
     load_lesson,
     load_lessons,
     parse_lesson,
+    structure_differences,
 )
 from kdlab.classroom.links import check_link, parse_board_link, parse_lab_link
 from kdlab.experiments.distill import DistillConfig
+from kdlab.i18n import DEFAULT_LANGUAGE, LANGUAGES, PSEUDO, PSEUDO_CLOSE, PSEUDO_OPEN
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.temperature import SCHEDULES
 from kdlab.serve.limits import check_cost
@@ -234,3 +236,65 @@ def test_a_bad_question_says_which_file_and_what_to_fix(table, message):
 def test_a_step_never_types_its_lesson():
     with pytest.raises(LessonError, match="names lesson in its params"):
         parse_lesson(GOOD.replace('lock = "T"', 'lock = "T", lesson = "x"'), "broken")
+
+
+TRANSLATED = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_lesson_is_translated_with_exactly_the_english_structure(language):
+    english = {lesson.slug: lesson for lesson in load_lessons(language=DEFAULT_LANGUAGE)[0]}
+    lessons, problems = load_lessons(language=language)
+    assert problems == []
+    assert {path.stem for path in (LESSONS_DIR / language).glob("*.md")} == set(english)  # one file each, no stray
+    for lesson in lessons:
+        source = english[lesson.slug]
+        assert lesson.language == language, f"lessons/{language}/{lesson.slug}.md is missing"
+        assert structure_differences(source, lesson) == []
+        assert len(lesson.steps) == len(source.steps)
+        assert [step.links(class_code="PHYS-7") for step in lesson.steps] == [
+            step.links(class_code="PHYS-7") for step in source.steps
+        ]
+        if source.question is not None:
+            assert lesson.question.choices == source.question.choices  # the answer keys the board counts
+            assert lesson.question.bounds == source.question.bounds
+        # the prose is the language's own: no field left as the English text
+        for name in ("title", "goal", "prediction", "discuss", "notice", "notes"):
+            assert getattr(lesson, name) != getattr(source, name), (lesson.slug, name)
+        assert all(ours.text != theirs.text for ours, theirs in zip(lesson.steps, source.steps)), lesson.slug
+
+
+def test_a_translation_that_changes_what_the_lesson_asks_is_refused_and_the_english_shown(tmp_path):
+    (tmp_path / "es").mkdir()
+    (tmp_path / "a-lesson.md").write_text(GOOD, encoding="utf-8")
+    changed = GOOD.replace("T = 8", "T = 2").replace("Open the lab.", "Abre el laboratorio.")
+    (tmp_path / "es" / "a-lesson.md").write_text(changed, encoding="utf-8")
+    (lesson,), problems = load_lessons(tmp_path, language="es")
+    assert lesson.language == "en" and lesson.steps[0].params["T"] == "8"
+    assert problems and "lessons/es/a-lesson.md" in problems[0] and "'T': '2'" in problems[0]
+
+    (tmp_path / "es" / "a-lesson.md").write_text(GOOD.replace("Open the lab.", "Abre el laboratorio."), "utf-8")
+    (lesson,), problems = load_lessons(tmp_path, language="es")
+    assert problems == [] and lesson.language == "es" and lesson.steps[0].text == "Abre el laboratorio."
+    (lesson,), _ = load_lessons(tmp_path, language="vi")  # no translation: the English, and it says so
+    assert lesson.language == "en" and lesson.steps[0].text == "Open the lab."
+
+
+def test_a_choice_question_keeps_its_keys_in_every_language_and_shows_its_labels():
+    english = load_lesson(LESSONS_DIR / "4-the-missing-3.md").question
+    (spanish,) = [lesson.question for lesson in load_lessons(language="es")[0] if lesson.slug == "4-the-missing-3"]
+    assert spanish.choices == english.choices == ("None", "A few", "About half", "Most")
+    assert spanish.answer("A few") == "A few" and spanish.label("A few") == "Unos pocos"
+    assert english.label("A few") == "A few"
+    with pytest.raises(ValueError, match="one label per choice|one per choice"):
+        Question("choice", ("a", "b"), labels=("only one",))
+
+
+def test_the_pseudo_language_wraps_every_lessons_prose_in_the_markers():
+    lessons, problems = load_lessons(language=PSEUDO)
+    assert problems == [] and lessons
+    for lesson in lessons:
+        assert lesson.title.startswith(PSEUDO_OPEN) and lesson.notice.endswith(PSEUDO_CLOSE)
+        assert all(step.text.startswith(PSEUDO_OPEN) for step in lesson.steps)
+        if lesson.question is not None and lesson.question.kind == "choice":
+            assert all(lesson.question.label(choice).startswith(PSEUDO_OPEN) for choice in lesson.question.choices)

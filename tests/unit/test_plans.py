@@ -57,3 +57,29 @@ def test_a_folder_without_plans_has_none(tmp_path):
     (tmp_path / "plans.toml").write_text("[[plans]\n")
     plans, problems = load_plans(tmp_path, LESSONS)
     assert plans == [] and "not valid TOML" in problems[0]
+
+
+@pytest.mark.parametrize("language", ["es", "vi"])
+def test_the_plans_are_translated_with_the_same_plans_lessons_and_minutes(language):
+    lessons, _ = load_lessons(LESSONS_DIR, language=language)
+    plans, problems = load_plans(LESSONS_DIR, lessons, language=language)
+    english, _ = load_plans(LESSONS_DIR, LESSONS, language="en")
+    assert problems == [] and len(plans) == len(english)
+    for ours, theirs in zip(plans, english):
+        assert ours.title != theirs.title and ours.audience != theirs.audience
+        assert [(item.start, item.minutes) for item in ours.items] == [
+            (item.start, item.minutes) for item in theirs.items
+        ]
+        assert [item.lesson and item.lesson.language for item in ours.items if item.lesson] == [language] * (
+            len(ours.items) - 2
+        )
+
+
+def test_a_plans_translation_with_other_minutes_is_refused_and_the_english_shown(tmp_path):
+    for path in [*LESSONS_DIR.glob("*.md"), LESSONS_DIR / "plans.toml"]:
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "es").mkdir()
+    text = (LESSONS_DIR / "es" / "plans.toml").read_text(encoding="utf-8")
+    (tmp_path / "es" / "plans.toml").write_text(text.replace("opening = 8", "opening = 9"), encoding="utf-8")
+    plans, problems = load_plans(tmp_path, LESSONS, language="es")
+    assert plans[0].title == "An introduction" and "lessons/es/plans.toml" in problems[0]

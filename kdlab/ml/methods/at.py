@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import BLOCK_TAPS, attention_map
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -79,20 +80,20 @@ VIEW = FeatureView(
 
 METHOD = Method(
     name="at",
-    label="AT",
-    summary="attention transfer: KD plus copying where the teacher's conv blocks look",
+    label=N_("AT"),
+    summary=N_("attention transfer: KD plus copying where the teacher's conv blocks look"),
     formula="AT = beta_at * sum_j mean (Q_s^j - Q_t^j)^2, Q = normalised sum_c |A_c|^2",
     objective=kd.METHOD.objective,  # the term is added to classical KD's loss
     anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="at_weight",
-            label="beta_at: weight of the attention term",
+            label=N_("beta_at: weight of the attention term"),
             values=(100.0, 300.0, 1000.0, 3000.0),  # RepDistiller's 1,000, and steps of about 3x around it
             default=AT_WEIGHT,
             low=0.0,
             high=100_000.0,
-            help="AT's term is beta_at times the mean squared gap between the attention maps; used with AT only.",
+            help=N_("AT's term is beta_at times the mean squared gap between the attention maps; used with AT only."),
         ),
     ),
     transfer=FeatureTransfer(

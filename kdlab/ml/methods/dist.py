@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import KDLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 from kdlab.ml.temperature import softened_inputs
@@ -96,33 +97,41 @@ DIST_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
 
 METHOD = Method(
     name="dist",
-    label="DIST",
-    summary="Pearson correlations: the student ranks each image's digits, and each digit's images, as the teacher "
-    "does, whatever the scale of its outputs",
+    label=N_("DIST"),
+    summary=N_(
+        "Pearson correlations: the student ranks each image's digits, and each digit's images, as the teacher "
+        "does, whatever the scale of its outputs"
+    ),
     formula="DIST = T^2 * (inter * (1 - Pearson per image) + intra * (1 - Pearson per digit)), y = softmax(z / T)",
     objective=lambda teacher_logits, temperature, alpha, settings: DistLoss(
         teacher_logits, temperature, alpha, settings["dist_inter"], settings["dist_intra"]
     ),
-    dark_knowledge="DIST matches how the teacher's outputs correlate instead, across the digits of each image and "
-    "across the images for each digit, whatever their scale.",
+    dark_knowledge=N_(
+        "DIST matches how the teacher's outputs correlate instead, across the digits of each image and "
+        "across the images for each digit, whatever their scale."
+    ),
     settings=(
         MethodSetting(
             name="dist_inter",
-            label="DIST inter: weight of each image's ranking of the digits",
+            label=N_("DIST inter: weight of each image's ranking of the digits"),
             values=DIST_WEIGHTS,
             default=1.0,
             low=0.0,
             high=10.0,
-            help="DIST = T^2 * (inter * (1 - Pearson per image) + intra * (1 - Pearson per digit)); used with DIST only.",
+            help=N_(
+                "DIST = T^2 * (inter * (1 - Pearson per image) + intra * (1 - Pearson per digit)); used with DIST only."
+            ),
         ),
         MethodSetting(
             name="dist_intra",
-            label="DIST intra: weight of each digit's ranking of the images",
+            label=N_("DIST intra: weight of each digit's ranking of the images"),
             values=DIST_WEIGHTS,
             default=1.0,
             low=0.0,
             high=10.0,
-            help="DIST = T^2 * (inter * (1 - Pearson per image) + intra * (1 - Pearson per digit)); used with DIST only.",
+            help=N_(
+                "DIST = T^2 * (inter * (1 - Pearson per image) + intra * (1 - Pearson per digit)); used with DIST only."
+            ),
         ),
     ),
     # Its run's training time over KD's (bench/method_cost.py --settings, the lab's default run, one thread, full

@@ -6,6 +6,7 @@ the fixed weight beta (``kdlab.ml.losses.decoupled_kd_loss``).
 
 from __future__ import annotations
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import DecoupledTeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 
@@ -14,8 +15,8 @@ DKD_BETA = 8.0  # Zhao et al.'s default for CIFAR-100 and ImageNet (they report 
 
 METHOD = Method(
     name="dkd",
-    label="DKD",
-    summary="decoupled KD: TCKD + beta * NCKD, the two parts weighted freely",
+    label=N_("DKD"),
+    summary=N_("decoupled KD: TCKD + beta * NCKD, the two parts weighted freely"),
     formula="DKD = TCKD + beta * NCKD",
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, DKD_TCKD_WEIGHT, settings["beta"]
@@ -24,16 +25,16 @@ METHOD = Method(
         ("tckd", "distilled: TCKD part (right digit vs the rest)"),
         ("nckd", "distilled: NCKD part, weighted by beta (the wrong digits' ranking)"),
     ),
-    dark_knowledge="DKD weights it by beta = {beta:g} instead.",
+    dark_knowledge=N_("DKD weights it by beta = {beta} instead."),
     settings=(
         MethodSetting(
             name="beta",
-            label="beta: weight of NCKD in DKD",
+            label=N_("beta: weight of NCKD in DKD"),
             values=(1.0, 2.0, 4.0, 8.0, 16.0),  # Zhao et al.'s default 8, and powers of 2 around it
             default=DKD_BETA,
             low=0.0,
             high=100.0,
-            help="DKD = TCKD + beta * NCKD; used with the DKD soft loss only.",
+            help=N_("DKD = TCKD + beta * NCKD; used with the DKD soft loss only."),
         ),
     ),
 )

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import EMBEDDING
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -92,31 +93,35 @@ VIEW = FeatureView(
 
 METHOD = Method(
     name="hints",
-    label="Hints (FitNets)",
-    summary="FitNets: KD plus a learned regressor from the student's last hidden layer to the teacher's",
+    label=N_("Hints (FitNets)"),
+    summary=N_("FitNets: KD plus a learned regressor from the student's last hidden layer to the teacher's"),
     formula="hint = beta_hint * mean (r(u_s) - u_t)^2, r a learned linear regressor",
     objective=kd.METHOD.objective,  # the term is added to classical KD's loss
     anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="hint_weight",
-            label="beta_hint: weight of the hint term",
+            label=N_("beta_hint: weight of the hint term"),
             values=(1.0, 10.0, 100.0, 1000.0),  # RepDistiller's 100, and powers of 10 around it
             default=HINT_WEIGHT,
             low=0.0,
             high=100_000.0,
-            help="The hint term is beta_hint times the mean squared gap between r(student) and the teacher's "
-            "hidden layer; used with hints only.",
+            help=N_(
+                "The hint term is beta_hint times the mean squared gap between r(student) and the teacher's "
+                "hidden layer; used with hints only."
+            ),
         ),
         MethodSetting(
             name="hint_stage",
-            label="share of the run on the hint alone (FitNets' first stage)",
+            label=N_("share of the run on the hint alone (FitNets' first stage)"),
             values=(0.0, 0.25, 0.5),
             default=0.0,
             low=0.0,
             high=0.9,
-            help="0 trains the hint and KD together (as RepDistiller does); 0.25 spends the first quarter of the "
-            "steps on the hint alone, as the paper's two stages do; used with hints only.",
+            help=N_(
+                "0 trains the hint and KD together (as RepDistiller does); 0.25 spends the first quarter of the "
+                "steps on the hint alone, as the paper's two stages do; used with hints only."
+            ),
         ),
     ),
     transfer=FeatureTransfer(

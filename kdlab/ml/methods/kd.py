@@ -3,13 +3,14 @@ softened distribution, T^2 * KL(teacher || student) at temperature T (``kdlab.ml
 
 from __future__ import annotations
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import TeacherLoss
 from kdlab.ml.methods.method import Method
 
 METHOD = Method(
     name="kd",
-    label="KD",
-    summary="classical KD: all of KL(teacher || student)",
+    label=N_("KD"),
+    summary=N_("classical KD: all of KL(teacher || student)"),
     formula="T^2 * KL(softmax(z_t / T) || softmax(z_s / T))",
     objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
     anatomy=(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import KDLoss, soft_target_kl
 from kdlab.ml.methods.method import Method
 
@@ -62,10 +63,10 @@ class LogitMatchingLoss:
 
 METHOD = Method(
     name="logits",
-    label="Logit matching",
-    summary="logit matching: the squared gap between the centred logits, the limit of KD as T grows",
+    label=N_("Logit matching"),
+    summary=N_("logit matching: the squared gap between the centred logits, the limit of KD as T grows"),
     formula="LM = 1/(2N) * sum_i (z_i - v_i)^2 on centred logits (no T)",
     objective=lambda teacher_logits, temperature, alpha, settings: LogitMatchingLoss(teacher_logits, alpha),
-    dark_knowledge="Logit matching gives every wrong digit's logit the same weight as the right one's, at any T.",
+    dark_knowledge=N_("Logit matching gives every wrong digit's logit the same weight as the right one's, at any T."),
     softened=False,
 )

@@ -35,15 +35,15 @@ class Method:
     """
 
     name: str  # DistillConfig.soft, ?soft=, --soft
-    label: str  # the lab's radio button
-    summary: str  # one line: what the student learns from the teacher
+    label: str  # the lab's radio button (marked with N_: translated where shown)
+    summary: str  # one line: what the student learns from the teacher (marked with N_)
     formula: str  # the soft term, in plain text
     objective: Callable[[torch.Tensor, float, float, dict[str, Any]], Any]
     # The loss anatomy's lines of the soft term's parts: (the part a curve point measures, ``kdlab.ml.curve_points``,
     # "tckd" or "nckd"; its line's name). A part the method leaves out has no line.
     anatomy: tuple[tuple[str, str], ...] = ()
     # What the lab adds to its sentence on the weight classical KD gives the wrong digits (``kdlab.ui.lab_split``);
-    # formatted with the method's settings: "DKD weights it by beta = {beta:g} instead."
+    # translated, then formatted with the method's settings written as numbers: "DKD weights it by beta = {beta} instead."
     dark_knowledge: str = ""
     settings: tuple[MethodSetting, ...] = ()
     # A feature- or relation-based method's extra term on the networks' inside (``kdlab.ml.methods.transfer``);

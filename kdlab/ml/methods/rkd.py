@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import EMBEDDING
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -125,29 +126,29 @@ VIEW = FeatureView(
 
 METHOD = Method(
     name="rkd",
-    label="RKD",
-    summary="relational KD: KD plus copying the distances and angles between a batch's examples",
+    label=N_("RKD"),
+    summary=N_("relational KD: KD plus copying the distances and angles between a batch's examples"),
     formula="RKD = w_d * huber(psi_D^s - psi_D^t) + w_a * huber(psi_A^s - psi_A^t), over the batch's pairs and triplets",
     objective=kd.METHOD.objective,  # the term is added to classical KD's loss
     anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="rkd_distance",
-            label="w_d: weight of RKD's distances",
+            label=N_("w_d: weight of RKD's distances"),
             values=(0.0, 5.0, 25.0, 50.0),  # the paper's 25; 0 leaves the angles alone
             default=RKD_DISTANCE_WEIGHT,
             low=0.0,
             high=1000.0,
-            help="The weight of the distance-wise part of RKD; used with RKD only.",
+            help=N_("The weight of the distance-wise part of RKD; used with RKD only."),
         ),
         MethodSetting(
             name="rkd_angle",
-            label="w_a: weight of RKD's angles",
+            label=N_("w_a: weight of RKD's angles"),
             values=(0.0, 10.0, 50.0, 100.0),  # the paper's 50; 0 leaves the distances alone
             default=RKD_ANGLE_WEIGHT,
             low=0.0,
             high=1000.0,
-            help="The weight of the angle-wise part of RKD; used with RKD only.",
+            help=N_("The weight of the angle-wise part of RKD; used with RKD only."),
         ),
     ),
     transfer=FeatureTransfer(

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import EMBEDDING
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -61,20 +62,22 @@ VIEW = FeatureView(
 
 METHOD = Method(
     name="sp",
-    label="SP",
-    summary="similarity-preserving KD: KD plus copying which examples of a batch the teacher finds alike",
+    label=N_("SP"),
+    summary=N_("similarity-preserving KD: KD plus copying which examples of a batch the teacher finds alike"),
     formula="SP = gamma * ||G_s - G_t||_F^2 / B^2, G = row-normalised F F^T",
     objective=kd.METHOD.objective,  # the term is added to classical KD's loss
     anatomy=kd.METHOD.anatomy,
     settings=(
         MethodSetting(
             name="sp_weight",
-            label="gamma: weight of the similarity term",
+            label=N_("gamma: weight of the similarity term"),
             values=(300.0, 1000.0, 3000.0, 10_000.0),  # the paper's 3,000, and steps of about 3x around it
             default=SP_WEIGHT,
             low=0.0,
             high=100_000.0,
-            help="SP's term is gamma times the squared gap between the batch's similarity matrices; used with SP only.",
+            help=N_(
+                "SP's term is gamma times the squared gap between the batch's similarity matrices; used with SP only."
+            ),
         ),
     ),
     transfer=FeatureTransfer(

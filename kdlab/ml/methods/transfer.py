@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from kdlab.i18n import _
 from kdlab.ml.data import ImageSet
 from kdlab.ml.events import Grid
 from kdlab.ml.features import BLOCK_TAPS, EMBEDDING, TAP_WORDS, FeatureHooks, feature_shapes, predict_features
@@ -76,19 +77,32 @@ class FeatureTransfer:
         return {name: torch.cat([chunk[name] for chunk in chunks]) for name in chunks[0]} if chunks else {}
 
     def unfit(self, label: str, teacher: str, student: str) -> str:
-        """Why ``label`` cannot distill ``student`` from ``teacher``, in one sentence; "" when it can."""
+        """Why ``label`` cannot distill ``student`` from ``teacher``, in one sentence in the current language; ""
+        when it can."""
         try:
             teacher_shapes = feature_shapes(teacher)
         except ValueError:
-            return f"{label} needs one teacher network's features: an ensemble has no one set of them."
+            return _("{method} needs one teacher network's features: an ensemble has no one set of them.").format(
+                method=_(label)
+            )
         student_shapes = feature_shapes(student)
         for network, shapes in (("student", student_shapes), ("teacher", teacher_shapes)):
             missing = [tap for tap in self.taps if tap not in shapes]
             if missing:
-                name = student if network == "student" else teacher
                 blocks = set(BLOCK_TAPS) <= set(missing)
-                needs = "the conv blocks' feature maps" if blocks else " and ".join(TAP_WORDS[tap] for tap in missing)
-                return f"{label} matches {needs}, and the {network} {name} has none: choose a network with them."
+                words = [_(TAP_WORDS[tap]) for tap in missing]
+                needs = _("the conv blocks' feature maps") if blocks else words[0]
+                if not blocks and len(words) > 1:
+                    needs = _("{first} and {second}").format(first=", ".join(words[:-1]), second=words[-1])
+                if network == "student":
+                    sentence = _(
+                        "{method} matches {needs}, and the student {name} has none: choose a network with them."
+                    )
+                else:
+                    sentence = _(
+                        "{method} matches {needs}, and the teacher {name} has none: choose a network with them."
+                    )
+                return sentence.format(method=_(label), needs=needs, name=student if network == "student" else teacher)
         return ""
 
 
