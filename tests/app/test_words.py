@@ -14,6 +14,7 @@ EXPLORER = "pages/dark_knowledge.py"
 LESSONS = "pages/lessons.py"
 KEY = "correct-horse-battery-staple"
 GLOSSARY_LINK = re.compile(r"\]\(glossary#([a-z0-9-]+)\)")
+WORDS_LINK = re.compile(r"\[([^\]\[]+)\]\(glossary#([a-z0-9-]+)\)")  # the linked words and their anchor
 
 
 def advanced(at) -> list[bool]:
@@ -101,3 +102,7 @@ def test_the_glossary_and_its_links_speak_the_pages_language():
         headings = {heading.proto.anchor: heading.value for heading in at.subheader}
         assert headings["teacher"] == teacher and set(headings) == {term.anchor for term in TERMS}
         assert transfer in texts(at.markdown) and "by default" not in texts(at.markdown)
+        lesson = open_alone(LESSONS, query={"lesson": "6-where-the-dark-knowledge-lives", "lang": language})
+        linked = dict(WORDS_LINK.findall(texts(lesson.markdown)))  # a translated lesson's words link too
+        assert len(linked) >= 3 and set(linked.values()) <= {term.anchor for term in TERMS}
+        assert "teacher" not in linked and "student" not in linked, linked
