@@ -40,6 +40,7 @@ from kdlab.experiments.replays.bucila_settings import (
 from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_students, overall_status
 from kdlab.experiments.replays.paper import BUCILA
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
+from kdlab.i18n import N_, _
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
@@ -54,11 +55,15 @@ from kdlab.teachers.teacher import Teacher
 # and ``_claim`` turns it into two tests.
 PAPER_COMPRESSION = {
     "source": BUCILA,
-    "claim": "A small model trained to mimic the ensemble on a large transfer set labelled only by the "
-    "ensemble comes close to the ensemble's performance, and beats the same small model trained on the "
-    "original labelled set alone by a wide margin.",
-    "synthetic": "Where no unlabelled data exists, MUNGE's synthetic data works nearly as well as real "
-    "unlabelled data; data drawn without regard to the training distribution (RANDOM) works much worse.",
+    "claim": N_(
+        "A small model trained to mimic the ensemble on a large transfer set labelled only by the ensemble comes "
+        "close to the ensemble's performance, and beats the same small model trained on the original labelled set "
+        "alone by a wide margin."
+    ),
+    "synthetic": N_(
+        "Where no unlabelled data exists, MUNGE's synthetic data works nearly as well as real unlabelled data; data "
+        "drawn without regard to the training distribution (RANDOM) works much worse."
+    ),
     "expected": {
         "real": "close to the ensemble",
         "munge": "close to the ensemble",
@@ -340,16 +345,19 @@ def compression_cost(config: CompressionConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="compression",
-    title="Model compression: an ensemble taught through unlabelled images",
+    title=N_("Model compression: an ensemble taught through unlabelled images"),
     source=BUCILA,
     paper_numbers=PAPER_COMPRESSION,
-    intro="Where distillation starts: Bucila, Caruana & Niculescu-Mizil (2006) had an ensemble that was too big and "
-    "slow to use, and only a small labelled set. They labelled a **large transfer set with the ensemble** and "
-    "trained a small network on it, so it learned far more than the small labelled set could teach it. When no "
-    "unlabelled data existed they made some with **MUNGE**. Here: an ensemble trained on a small labelled MNIST "
-    "set, the same student trained on those images alone, and from three transfer sets that only the ensemble "
-    "labels (real images, MUNGE images, noise).",
-    paper_line=f"Paper: {PAPER_COMPRESSION['claim']} {PAPER_COMPRESSION['synthetic']}",
+    intro=N_(
+        "Where distillation starts: Bucila, Caruana & Niculescu-Mizil (2006) had an ensemble that was too big and "
+        "slow to use, and only a small labelled set. They labelled a **large transfer set with the ensemble** and "
+        "trained a small network on it, so it learned far more than the small labelled set could teach it. When no "
+        "unlabelled data existed they made some with **MUNGE**. Here: an ensemble trained on a small labelled MNIST "
+        "set, the same student trained on those images alone, and from three transfer sets that only the ensemble "
+        "labels (real images, MUNGE images, noise)."
+    ),
+    paper_line=N_("Paper: {claim} {synthetic}"),
+    text_values=lambda: {key: _(PAPER_COMPRESSION[key]) for key in ("claim", "synthetic")},
     config=compression_config,
     run=replay_compression,
     teachers=compression_teachers,
@@ -360,10 +368,10 @@ REPLAY = Replay(
     },
     budget_notes=COMPRESSION_NOTES,
     run_labels={
-        "alone": "Student alone (labelled set)",
-        "labelled": "From the labelled set",
-        "real": "From real images",
-        "munge": "From MUNGE images",
-        "noise": "From noise",
+        "alone": N_("Student alone (labelled set)"),
+        "labelled": N_("From the labelled set"),
+        "real": N_("From real images"),
+        "munge": N_("From MUNGE images"),
+        "noise": N_("From noise"),
     },
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from kdlab.i18n import N_
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -60,12 +61,16 @@ COMPRESSION_BUDGETS = {
     "full": CompressionBudget("full", labelled_size=2_000, transfer_size=50_000, teacher_epochs=40, student_epochs=40),
 }
 COMPRESSION_NOTES = {
-    "quick": "Classroom budget: 2,000 labelled images, an ensemble of three small CNNs (20 epochs each, cached), "
-    "transfer sets of 20,000 images, students 20 epochs on each (every student sees 400,000 images: 200 epochs "
-    "of the 2,000 labelled ones).",
-    "full": "Full budget: the same 2,000 labelled images, ensemble members 40 epochs, transfer sets of 50,000 "
-    "images (the real set: 50,000 of the 58,000 other training images), students 40 epochs on each (every student "
-    "sees 2,000,000 images).",
+    "quick": N_(
+        "Classroom budget: 2,000 labelled images, an ensemble of three small CNNs (20 epochs each, cached), "
+        "transfer sets of 20,000 images, students 20 epochs on each (every student sees 400,000 images: 200 epochs "
+        "of the 2,000 labelled ones)."
+    ),
+    "full": N_(
+        "Full budget: the same 2,000 labelled images, ensemble members 40 epochs, transfer sets of 50,000 images "
+        "(the real set: 50,000 of the 58,000 other training images), students 40 epochs on each (every student "
+        "sees 2,000,000 images)."
+    ),
 }
 
 

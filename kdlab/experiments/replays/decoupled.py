@@ -35,6 +35,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import decoupled_seeds
 from kdlab.experiments.replays.paper import ZHAO
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -47,19 +48,19 @@ from kdlab.teachers.teacher import Teacher
 # ``claim_verdicts`` turns each into a test of our numbers.
 PAPER_DECOUPLED = {
     "source": ZHAO,
-    "nckd": "NCKD alone is about as good as classical KD, or better.",
-    "tckd": "TCKD alone helps little when the task is easy and the teacher confident.",
-    "dkd": "DKD (TCKD + beta NCKD) is at least as good as classical KD.",
+    "nckd": N_("NCKD alone is about as good as classical KD, or better."),
+    "tckd": N_("TCKD alone helps little when the task is easy and the teacher confident."),
+    "dkd": N_("DKD (TCKD + beta NCKD) is at least as good as classical KD."),
     "alpha_t": 1.0,
     "beta": 8.0,
 }
 SOFT_RUNS = ("kd", "tckd", "nckd", "dkd")  # the distilled students, each a DistillConfig.soft
 RUN_LABELS = {
-    "baseline": "Student alone",
-    "kd": "KD (all of the KL)",
-    "tckd": "TCKD only",
-    "nckd": "NCKD only",
-    "dkd": "DKD (TCKD + beta NCKD)",
+    "baseline": N_("Student alone"),
+    "kd": N_("KD (all of the KL)"),
+    "tckd": N_("TCKD only"),
+    "nckd": N_("NCKD only"),
+    "dkd": N_("DKD (TCKD + beta NCKD)"),
 }
 # One seed decides each number here, so a gap this small (relative to KD's errors) counts as "about
 # as good": a convention, not a measurement; ``python -m kdlab distill --seeds 5 --soft nckd``
@@ -68,8 +69,8 @@ ABOUT_AS_GOOD = 0.10
 # "Helps little": TCKD alone removes less than half of the errors KD removes.
 LITTLE_HELP = 0.5
 DECOUPLED_NOTES = {
-    "quick": "The lab's teacher and student (cached teacher, 5,000 transfer images), each student 20 epochs.",
-    "full": "The lab's teacher and student (cached teacher, 5,000 transfer images), each student 60 epochs.",
+    "quick": N_("The lab's teacher and student (cached teacher, 5,000 transfer images), each student 20 epochs."),
+    "full": N_("The lab's teacher and student (cached teacher, 5,000 transfer images), each student 60 epochs."),
 }
 
 
@@ -233,17 +234,26 @@ def decoupled_cost(config: DecoupledConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="decoupled",
-    title="Decoupled KD",
+    title=N_("Decoupled KD"),
     source=ZHAO,
     paper_numbers=PAPER_DECOUPLED,
-    intro="The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of the "
-    "right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: a 7 that "
-    "looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a confident teacher "
-    "almost silences its NCKD. The lab's student learns here from each part alone, from both (KD), and from both "
-    "with NCKD given a fixed weight (DKD), all on the same batches.",
-    paper_line=f"{ZHAO} (CIFAR-100 and ImageNet; no MNIST numbers): {PAPER_DECOUPLED['nckd']} "
-    f"{PAPER_DECOUPLED['tckd']} {PAPER_DECOUPLED['dkd']} Here DKD uses alpha_t = {PAPER_DECOUPLED['alpha_t']:g}, "
-    f"beta = {PAPER_DECOUPLED['beta']:g}, the paper's defaults.",
+    intro=N_(
+        "The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of the "
+        "right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: a 7 "
+        "that looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a confident "
+        "teacher almost silences its NCKD. The lab's student learns here from each part alone, from both (KD), and "
+        "from both with NCKD given a fixed weight (DKD), all on the same batches."
+    ),
+    paper_line=N_(
+        "{source} (CIFAR-100 and ImageNet; no MNIST numbers): {nckd} {tckd} {dkd} Here DKD uses alpha_t = "
+        "{alpha_t}, beta = {beta}, the paper's defaults."
+    ),
+    text_values=lambda: {
+        "source": ZHAO,
+        **{claim: _(PAPER_DECOUPLED[claim]) for claim in ("nckd", "tckd", "dkd")},
+        "alpha_t": number(PAPER_DECOUPLED["alpha_t"]),
+        "beta": number(PAPER_DECOUPLED["beta"]),
+    },
     config=decoupled_config,
     run=replay_decoupled,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already: listed here too, it would add

@@ -32,6 +32,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import REPDISTILLER, TORCHDISTILL
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -50,7 +51,7 @@ PAPER_KNOWLEDGE = {
     "repdistiller": {
         "name": "RepDistiller",
         "source": REPDISTILLER,
-        "setting": "CIFAR-100, resnet32x4 -> resnet8x4, top-1 %",
+        "setting": N_("CIFAR-100, resnet32x4 -> resnet8x4, top-1 %"),
         "teacher": 79.42,
         "baseline": 72.50,
         "kd": 73.33,
@@ -63,7 +64,7 @@ PAPER_KNOWLEDGE = {
     "torchdistill": {
         "name": "torchdistill",
         "source": TORCHDISTILL,
-        "setting": "ImageNet, ResNet-34 -> ResNet-18, top-1 %",
+        "setting": N_("ImageNet, ResNet-34 -> ResNet-18, top-1 %"),
         "baseline": 69.76,
         "kd": 71.37,
         "at": 70.90,
@@ -71,8 +72,8 @@ PAPER_KNOWLEDGE = {
     },
 }
 PAPER_NAMES = {  # the papers' names of the methods, in RepDistiller's row order
-    "teacher": "teacher",
-    "baseline": "student alone",
+    "teacher": N_("teacher"),
+    "baseline": N_("student alone"),
     "kd": "KD",
     "hints": "FitNet",
     "at": "AT",
@@ -105,22 +106,37 @@ SHORT_LABELS["combined"] = f"KD + {SHORT_LABELS[COMBINED_TERM]}"
 LOGITS_ALPHA = 0.5
 TERM_ALPHA = 0.0
 SMALL_TRANSFER_SET = 1_000
-WEIGHTING = (
-    "**How the terms are weighted.** "
-    f"KD at alpha = {LOGITS_ALPHA:g}, the replays' alpha: the labels and the teacher's outputs weigh the same (at "
-    "0.9 the labels keep a tenth of the loss, and in the decoupled replay a term that says nothing of the right digit "
-    "then left the student worse than alone). Each "
-    f"feature or relation term alone with the labels and without the outputs (alpha = {TERM_ALPHA:g}: CE + weight x "
-    "term, at its paper's weight), as RepDistiller runs them, so each row is one kind of knowledge; RepDistiller's "
-    f"KD row uses alpha = 0.9 (ours {LOGITS_ALPHA:g}). The combination, {SHORT_LABELS['combined']}, is KD at alpha = "
-    f"{LOGITS_ALPHA:g} plus the {SHORT_LABELS[COMBINED_TERM]} term, declared before any run (AT's paper combines it "
-    "with KD), not picked from the results."
+# The intro's paragraph on the weighting: a message whose placeholders ``weighting`` fills where shown.
+WEIGHTING = N_(
+    "**How the terms are weighted.** KD at alpha = {logits_alpha}, the replays' alpha: the labels and the teacher's "
+    "outputs weigh the same (at 0.9 the labels keep a tenth of the loss, and in the decoupled replay a term that says "
+    "nothing of the right digit then left the student worse than alone). Each feature or relation term alone with "
+    "the labels and without the outputs (alpha = {term_alpha}: CE + weight x term, at its paper's weight), as "
+    "RepDistiller runs them, so each row is one kind of knowledge; RepDistiller's KD row uses alpha = 0.9 (ours "
+    "{logits_alpha}). The combination, {combined}, is KD at alpha = {logits_alpha} plus the {term} term, declared "
+    "before any run (AT's paper combines it with KD), not picked from the results."
 )
-KNOWLEDGE_NOTES = {
-    "quick": "cnn-small from the lab's cnn-wide (cached), each student 20 epochs on the lab's 5,000 transfer images "
-    f"and 100 on {SMALL_TRANSFER_SET:,} (as many images seen).",
-    "full": "cnn-small from the lab's cnn-wide (cached), each student 60 epochs on the lab's 5,000 transfer images "
-    f"and 300 on {SMALL_TRANSFER_SET:,} (as many images seen).",
+
+
+def weighting(translated: bool = True) -> str:
+    """``WEIGHTING`` in the current language (in English for the summary: ``translated`` False), its values filled."""
+    return (_(WEIGHTING) if translated else WEIGHTING).format(
+        logits_alpha=number(LOGITS_ALPHA) if translated else f"{LOGITS_ALPHA:g}",
+        term_alpha=number(TERM_ALPHA) if translated else f"{TERM_ALPHA:g}",
+        combined=SHORT_LABELS["combined"],
+        term=SHORT_LABELS[COMBINED_TERM],
+    )
+
+
+KNOWLEDGE_NOTES = {  # SMALL_TRANSFER_SET's 1,000 written out: a note is one message
+    "quick": N_(
+        "cnn-small from the lab's cnn-wide (cached), each student 20 epochs on the lab's 5,000 transfer images "
+        "and 100 on 1,000 (as many images seen)."
+    ),
+    "full": N_(
+        "cnn-small from the lab's cnn-wide (cached), each student 60 epochs on the lab's 5,000 transfer images "
+        "and 300 on 1,000 (as many images seen)."
+    ),
 }
 
 
@@ -215,7 +231,7 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
     )
     summary = base_summary(REPLAY.name, REPLAY.title, PAPER_KNOWLEDGE, config, data, REPLAY.source) | {
         **lab_teacher_summary(config, teacher, teacher_epochs, KNOWLEDGE_NOTES),
-        "weighting": WEIGHTING,
+        "weighting": weighting(translated=False),
         "combined": {"term": COMBINED_TERM, "label": SHORT_LABELS["combined"]},
         "transfer_set": {"size": len(sets[0]), "class_counts": data.train.subset(sets[0]).class_counts()},
         "rows": rows,
@@ -364,24 +380,35 @@ def knowledge_cost(config: KnowledgeConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="knowledge",
-    title="Which knowledge transfers?",
+    title=N_("Which knowledge transfers?"),
     source=REPDISTILLER,
     paper_numbers=PAPER_KNOWLEDGE,
-    intro="A teacher can give more than its outputs. **Feature-based** methods copy what its layers hold: hints "
-    "(FitNets) its last hidden layer, attention transfer (AT) where its conv blocks look. **Relation-based** methods "
-    "copy how it relates examples to each other: the distances and angles between them (RKD), which look alike (SP). "
-    "The lab's small conv student learns here from each alone, from the outputs (KD), from KD and AT together and "
-    "from nothing but the labels, all on the same batches, on the lab's 5,000 transfer images and on 1,000, where "
-    f"extra knowledge should matter most. {WEIGHTING}",
-    paper_line=f"{REPDISTILLER}, {PAPER_KNOWLEDGE['repdistiller']['setting']}: "
-    + ", ".join(f"{PAPER_NAMES[key]} {PAPER_KNOWLEDGE['repdistiller'][key]:.2f}" for key in PAPER_NAMES)
-    + f". {TORCHDISTILL}, {PAPER_KNOWLEDGE['torchdistill']['setting']}: "
-    + ", ".join(
-        f"{PAPER_NAMES[key]} {PAPER_KNOWLEDGE['torchdistill'][key]:.2f}"
-        for key in PAPER_NAMES
-        if key in PAPER_KNOWLEDGE["torchdistill"]
-    )
-    + ". Both put the methods within a point or two of each other.",
+    intro=N_(
+        "A teacher can give more than its outputs. **Feature-based** methods copy what its layers hold: hints "
+        "(FitNets) its last hidden layer, attention transfer (AT) where its conv blocks look. **Relation-based** "
+        "methods copy how it relates examples to each other: the distances and angles between them (RKD), which look "
+        "alike (SP). The lab's small conv student learns here from each alone, from the outputs (KD), from KD and AT "
+        "together and from nothing but the labels, all on the same batches, on the lab's 5,000 transfer images and on "
+        "1,000, where extra knowledge should matter most. {weighting}"
+    ),
+    paper_line=N_(
+        "{repdistiller}, {repdistiller_setting}: {repdistiller_numbers}. {torchdistill}, {torchdistill_setting}: "
+        "{torchdistill_numbers}. Both put the methods within a point or two of each other."
+    ),
+    text_values=lambda: {
+        "weighting": weighting(),
+        "repdistiller": REPDISTILLER,
+        "torchdistill": TORCHDISTILL,
+        **{f"{paper}_setting": _(PAPER_KNOWLEDGE[paper]["setting"]) for paper in PAPER_KNOWLEDGE},
+        **{
+            f"{paper}_numbers": ", ".join(
+                f"{_(name)} {number(PAPER_KNOWLEDGE[paper][key], 2)}"
+                for key, name in PAPER_NAMES.items()
+                if key in PAPER_KNOWLEDGE[paper]
+            )
+            for paper in PAPER_KNOWLEDGE
+        },
+    },
     config=knowledge_config,
     run=replay_knowledge,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already (as for the decoupled replay).

@@ -27,6 +27,7 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import MissingDigitsConfig, get_budget
 from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, number, percent
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
@@ -261,16 +262,26 @@ def only_7_8_config(budget: str = "quick", **settings) -> MissingDigitsConfig:
 
 OMIT_3 = Replay(
     name="omit-3",
-    title="A student that never saw a 3",
+    title=N_("A student that never saw a 3"),
     source=PAPER,
     paper_numbers=PAPER_OMIT_3,
-    intro="The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about 3s from the "
-    "teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its output bias for 3 is too "
-    "low. Raise that bias, with no retraining, and more 3s come back.",
-    paper_line=f"Paper: {PAPER_OMIT_3['errors']} errors, {PAPER_OMIT_3['errors_on_3s']} of them on the "
-    f"{PAPER_OMIT_3['test_3s']:,} test 3s; with the 3 bias raised by {PAPER_OMIT_3['bias']:g}, "
-    f"{PAPER_OMIT_3['errors_after_bias']} errors and {PAPER_OMIT_3['errors_on_3s_after_bias']} on 3s, so "
-    f"{PAPER_OMIT_3['accuracy_on_3s_after_bias']:.1%} of the 3s are right without the student ever seeing one.",
+    intro=N_(
+        "The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about 3s from the "
+        "teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its output bias for 3 is "
+        "too low. Raise that bias, with no retraining, and more 3s come back."
+    ),
+    paper_line=N_(
+        "Paper: {errors} errors, {errors_on_3s} of them on the {test_3s} test 3s; with the 3 bias raised by {bias}, "
+        "{errors_after_bias} errors and {errors_on_3s_after_bias} on 3s, so {accuracy} of the 3s are right without "
+        "the student ever seeing one."
+    ),
+    text_values=lambda: {
+        **{
+            key: number(PAPER_OMIT_3[key])
+            for key in ("errors", "errors_on_3s", "test_3s", "bias", "errors_after_bias", "errors_on_3s_after_bias")
+        },
+        "accuracy": percent(PAPER_OMIT_3["accuracy_on_3s_after_bias"], 1),
+    },
     config=omit_3_config,
     run=replay_omit_3,
     teachers=setup_teachers,
@@ -278,14 +289,21 @@ OMIT_3 = Replay(
 )
 ONLY_7_8 = Replay(
     name="only-7-8",
-    title="A student that saw only 7s and 8s",
+    title=N_("A student that saw only 7s and 8s"),
     source=PAPER,
     paper_numbers=PAPER_ONLY_7_8,
-    intro="The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering the biases of "
-    "7 and 8, without retraining, recovers much of what the teacher knew about the other eight digits.",
-    paper_line=f"Paper: {PAPER_ONLY_7_8['test_error_rate']:.1%} test error; "
-    f"{PAPER_ONLY_7_8['test_error_rate_after_bias']:.1%} after lowering the biases of 7 and 8 by "
-    f"{-PAPER_ONLY_7_8['bias']:g}.",
+    intro=N_(
+        "The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering the biases of "
+        "7 and 8, without retraining, recovers much of what the teacher knew about the other eight digits."
+    ),
+    paper_line=N_(
+        "Paper: {error_rate} test error; {error_rate_after_bias} after lowering the biases of 7 and 8 by {bias}."
+    ),
+    text_values=lambda: {
+        "error_rate": percent(PAPER_ONLY_7_8["test_error_rate"], 1),
+        "error_rate_after_bias": percent(PAPER_ONLY_7_8["test_error_rate_after_bias"], 1),
+        "bias": number(-PAPER_ONLY_7_8["bias"]),
+    },
     config=only_7_8_config,
     run=replay_only_7_8,
     teachers=setup_teachers,

@@ -32,6 +32,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import paired, spread
 from kdlab.experiments.replays.paper import HUANG
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -46,15 +47,17 @@ from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 # 2019 claim theirs in words.
 PAPER_STRONGER = {
     "source": HUANG,
-    "setting": "ImageNet, ResNet-18 student (69.76 alone), top-1 %",
+    "setting": N_("ImageNet, ResNet-18 student (69.76 alone), top-1 %"),
     "teachers": ["ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"],
     "teacher_accuracy": [73.31, 76.13, 77.37, 78.31],
     "kd": [71.21, 71.35, 71.09, 71.12],
     "dist": [72.07, 72.12, 72.08, 72.24],
     "claim": "KD stops helping as the teacher gets stronger (a ResNet-18 from ResNet-34 to ResNet-152 teachers: "
     "71.21 to 71.12); DIST keeps about +0.9 over KD with every teacher.",
-    "cho": "A stronger teacher can teach worse (Cho & Hariharan 2019): the gap in capacity stops the student "
-    "from following it.",
+    "cho": N_(
+        "A stronger teacher can teach worse (Cho & Hariharan 2019): the gap in capacity stops the student from "
+        "following it."
+    ),
 }
 # By size and kind; over seeds they are ordered by their own test errors (``stronger_teacher_seeds``), and on full
 # MNIST the ensemble (73 errors) comes before cnn-wide (63).
@@ -64,11 +67,14 @@ METHOD_LABELS = {"kd": "KD", "skd": "Standardised KD", "dist": "DIST"}
 ALPHA = 0.5  # the replays' alpha: see the module's docstring
 STANDARDISED_TEMPERATURE = 2.0  # Sun et al.'s base temperature
 STRONGER_NOTES = {
-    "quick": "mlp-200x1 from four cached teachers (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3; each 4 epochs on "
-    "every training image), 13 students (alone, and three methods per teacher), each 20 epochs on the lab's 5,000 "
-    "transfer images.",
-    "full": "mlp-200x1 from the same four cached teachers, 13 students, each 60 epochs on the lab's 5,000 transfer "
-    "images.",
+    "quick": N_(
+        "mlp-200x1 from four cached teachers (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3; each 4 epochs on every "
+        "training image), 13 students (alone, and three methods per teacher), each 20 epochs on the lab's 5,000 "
+        "transfer images."
+    ),
+    "full": N_(
+        "mlp-200x1 from the same four cached teachers, 13 students, each 60 epochs on the lab's 5,000 transfer images."
+    ),
 }
 RUN_LABELS = {"baseline": "Student alone"} | {
     f"{teacher}/{method}": f"{label} from {teacher}" for teacher in TEACHERS for method, label in METHOD_LABELS.items()
@@ -377,26 +383,35 @@ def stronger_teacher_cost(config: StrongerTeacherConfig, data: MnistData) -> flo
 
 REPLAY = Replay(
     name="stronger-teacher",
-    title="Does a stronger teacher teach better?",
+    title=N_("Does a stronger teacher teach better?"),
     source=HUANG,
     paper_numbers=PAPER_STRONGER,
-    intro="A better teacher should make a better student, yet on ImageNet KD stopped helping as the teacher grew "
-    "(Huang et al. 2022), and a much stronger teacher can even teach worse (Cho & Hariharan 2019): the student "
-    "cannot follow it. DIST matches only how the teacher's outputs correlate, so a small student need not be as sure "
-    "as a big teacher. The lab's student learns here from four teachers of rising strength (a linear model, an "
-    "MLP, the lab's CNN and an ensemble of three CNNs), each by KD, by standardised KD (each image's logits "
-    "z-scored, base T = 2) and by DIST, and once alone, all on the same batches. Each method's gain is the test "
-    "errors it removes from the student alone; a teacher's strength is its own test errors (on MNIST the ensemble "
-    f"is not stronger than the lab's CNN). Every method at alpha = {ALPHA:g}: DIST's paper adds CE + DIST "
-    "with weight 1 each, which this is, halved.",
-    paper_line=f"Huang et al. (2022), {PAPER_STRONGER['setting']}, KD at T = 4: "
-    + "; ".join(
-        f"{teacher} ({accuracy:.2f}) KD {kd:.2f}, DIST {dist:.2f}"
-        for teacher, accuracy, kd, dist in zip(
-            PAPER_STRONGER["teachers"], PAPER_STRONGER["teacher_accuracy"], PAPER_STRONGER["kd"], PAPER_STRONGER["dist"]
-        )
-    )
-    + f". {PAPER_STRONGER['cho']}",
+    intro=N_(
+        "A better teacher should make a better student, yet on ImageNet KD stopped helping as the teacher grew "
+        "(Huang et al. 2022), and a much stronger teacher can even teach worse (Cho & Hariharan 2019): the student "
+        "cannot follow it. DIST matches only how the teacher's outputs correlate, so a small student need not be as "
+        "sure as a big teacher. The lab's student learns here from four teachers of rising strength (a linear model, "
+        "an MLP, the lab's CNN and an ensemble of three CNNs), each by KD, by standardised KD (each image's logits "
+        "z-scored, base T = 2) and by DIST, and once alone, all on the same batches. Each method's gain is the test "
+        "errors it removes from the student alone; a teacher's strength is its own test errors (on MNIST the "
+        "ensemble is not stronger than the lab's CNN). Every method at alpha = {alpha}: DIST's paper adds CE + DIST "
+        "with weight 1 each, which this is, halved."
+    ),
+    paper_line=N_("Huang et al. (2022), {setting}, KD at T = 4: {numbers}. {cho}"),
+    text_values=lambda: {
+        "alpha": number(ALPHA),
+        "setting": _(PAPER_STRONGER["setting"]),
+        "numbers": "; ".join(
+            f"{teacher} ({number(accuracy, 2)}) KD {number(kd, 2)}, DIST {number(dist, 2)}"
+            for teacher, accuracy, kd, dist in zip(
+                PAPER_STRONGER["teachers"],
+                PAPER_STRONGER["teacher_accuracy"],
+                PAPER_STRONGER["kd"],
+                PAPER_STRONGER["dist"],
+            )
+        ),
+        "cho": _(PAPER_STRONGER["cho"]),
+    },
     config=stronger_teacher_config,
     run=replay_stronger_teacher,
     teachers=stronger_teacher_teachers,

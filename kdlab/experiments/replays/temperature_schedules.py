@@ -31,6 +31,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import CTKD, HINTON_LIMIT, JAFARI, SUN
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -42,11 +43,13 @@ from kdlab.teachers.ensembles import training_cost
 # 0.3 to 0.5 points of top-1 to the method it is added to (CIFAR-100 and ImageNet). Hinton et al. and Jafari et al.
 # are checked in words.
 PAPER_TEMPERATURE = {
-    "limit": "As T grows, KD on zero-mean logits becomes matching the logits (squared error): the same gradient.",
-    "intermediate": "When the student is too small to take in all the teacher knows, intermediate temperatures work "
-    "best: very high T makes it spend itself on the very negative logits.",
+    "limit": N_("As T grows, KD on zero-mean logits becomes matching the logits (squared error): the same gradient."),
+    "intermediate": N_(
+        "When the student is too small to take in all the teacher knows, intermediate temperatures work best: very "
+        "high T makes it spend itself on the very negative logits."
+    ),
     "sun": {
-        "setting": "CIFAR-100, ResNet32x4 -> ResNet8x4, top-1 %",
+        "setting": N_("CIFAR-100, ResNet32x4 -> ResNet8x4, top-1 %"),
         "kd": 73.33,
         "standardised": 76.62,
         "base_temperature": 2.0,
@@ -54,8 +57,9 @@ PAPER_TEMPERATURE = {
         "ce_weight": 0.1,
     },
     "ctkd": {"setting": "CIFAR-100 and ImageNet", "gain_low": 0.3, "gain_high": 0.5},
-    "annealed": "Letting T fall from high to 1 over training (a curriculum from soft to sharp) teaches better than "
-    "one fixed T.",
+    "annealed": N_(
+        "Letting T fall from high to 1 over training (a curriculum from soft to sharp) teaches better than one fixed T."
+    ),
 }
 FIXED_TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 20.0)
 LIMIT_TEMPERATURE = 50.0  # the lab's highest T, where KD's gradient is 0.99+ of logit matching's
@@ -104,7 +108,7 @@ LIMIT = f"kd-t{LIMIT_TEMPERATURE:g}"
 FIXED = tuple(run for run in RUNS if run.startswith("kd-t"))  # every fixed T, the limit's included
 RUN_LABELS = {run: row.label for run, row in ROWS.items()}
 SHORT_LABELS = {run: row.short for run, row in ROWS.items()}
-WEIGHTING = (
+WEIGHTING = N_(
     "**How the terms are weighted.** Every row at the lab's alpha = 0.9 (the soft term 0.9, the labels 0.1), "
     "so KD at T = 4 is the lab's own run. The replays that drop to alpha = 0.5 do so for a term that says nothing "
     "of the right digit (the decoupled replay's NCKD) or for terms that run alone with the labels (the knowledge "
@@ -113,10 +117,12 @@ WEIGHTING = (
     "0.1, CTKD its base method's 0.9."
 )
 TEMPERATURE_NOTES = {
-    "quick": "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 20 "
-    "epochs.",
-    "full": "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 60 "
-    "epochs.",
+    "quick": N_(
+        "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 20 epochs."
+    ),
+    "full": N_(
+        "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 60 epochs."
+    ),
 }
 
 
@@ -368,19 +374,33 @@ def temperature_cost(config: TemperatureConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="temperature-schedules",
-    title="Is one temperature right?",
+    title=N_("Is one temperature right?"),
     source=HINTON_LIMIT,
     paper_numbers=PAPER_TEMPERATURE,
-    intro="Since 2015 one number, T, softens the teacher's and the student's outputs for the whole run. The lab's "
-    "student learns here from the lab's teacher at each fixed T from 1 to 20, at T = 50 and by **matching the "
-    "logits** themselves (the limit KD approaches as T grows), with each digit's logits **standardised** first (an "
-    "own temperature per digit), with T **annealed** from high to 1, and with T **learned** against the student "
-    "(it moves to make the student's task harder, easy to hard), all on the same batches. "
-    f"{WEIGHTING}",
-    paper_line=f"{HINTON_LIMIT}: {PAPER_TEMPERATURE['limit']} {PAPER_TEMPERATURE['intermediate']} {SUN}, "
-    f"{PAPER_TEMPERATURE['sun']['setting']}: KD {PAPER_TEMPERATURE['sun']['kd']:.2f}, standardised "
-    f"{PAPER_TEMPERATURE['sun']['standardised']:.2f}. {CTKD}: +{PAPER_TEMPERATURE['ctkd']['gain_low']:g} to "
-    f"+{PAPER_TEMPERATURE['ctkd']['gain_high']:g} points. {JAFARI}: {PAPER_TEMPERATURE['annealed']}",
+    intro=N_(
+        "Since 2015 one number, T, softens the teacher's and the student's outputs for the whole run. The lab's "
+        "student learns here from the lab's teacher at each fixed T from 1 to 20, at T = 50 and by **matching the "
+        "logits** themselves (the limit KD approaches as T grows), with each digit's logits **standardised** first "
+        "(an own temperature per digit), with T **annealed** from high to 1, and with T **learned** against the "
+        "student (it moves to make the student's task harder, easy to hard), all on the same batches. {weighting}"
+    ),
+    paper_line=N_(
+        "{hinton}: {limit} {intermediate} {sun}, {sun_setting}: KD {sun_kd}, standardised {sun_standardised}. "
+        "{ctkd}: +{gain_low} to +{gain_high} points. {jafari}: {annealed}"
+    ),
+    text_values=lambda: {
+        "weighting": _(WEIGHTING),
+        "hinton": HINTON_LIMIT,
+        "sun": SUN,
+        "ctkd": CTKD,
+        "jafari": JAFARI,
+        **{claim: _(PAPER_TEMPERATURE[claim]) for claim in ("limit", "intermediate", "annealed")},
+        "sun_setting": _(PAPER_TEMPERATURE["sun"]["setting"]),
+        "sun_kd": number(PAPER_TEMPERATURE["sun"]["kd"], 2),
+        "sun_standardised": number(PAPER_TEMPERATURE["sun"]["standardised"], 2),
+        "gain_low": number(PAPER_TEMPERATURE["ctkd"]["gain_low"]),
+        "gain_high": number(PAPER_TEMPERATURE["ctkd"]["gain_high"]),
+    },
     config=temperature_config,
     run=replay_temperature,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already (as for the decoupled replay).
