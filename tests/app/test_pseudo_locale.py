@@ -14,7 +14,10 @@ from streamlit.testing.v1 import AppTest
 from kdlab.i18n import LANGUAGES, PSEUDO
 from tests.app.helpers import APP
 
-DONE = ["pages/home.py"]
+DONE = [
+    "pages/home.py",
+    "pages/paper_replays.py",
+]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
 ALLOWED |= {word for name in LANGUAGES.values() for word in name.split()}  # the control names each language

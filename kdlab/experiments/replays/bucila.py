@@ -65,10 +65,17 @@ PAPER_COMPRESSION = {
         "drawn without regard to the training distribution (RANDOM) works much worse."
     ),
     "expected": {
-        "real": "close to the ensemble",
-        "munge": "close to the ensemble",
-        "noise": "little better than alone, or worse",
+        "real": N_("close to the ensemble"),
+        "munge": N_("close to the ensemble"),
+        "noise": N_("little better than alone, or worse"),
     },
+}
+# The comparison's line of the student from each transfer set (``TRANSFER_LABELS``' words, as one message each).
+STUDENT_FROM = {
+    "labelled": N_("Student from {size} labelled images, the ensemble's soft targets only"),
+    "real": N_("Student from {size} real MNIST images, labels ignored"),
+    "munge": N_("Student from {size} MUNGE images made from the labelled set"),
+    "noise": N_("Student from {size} random noise images"),
 }
 
 
@@ -265,25 +272,33 @@ def _summary(
     }
     rows = [
         comparison_row(
-            f"Ensemble {config.teacher} (the teacher)", None, ours["ensemble_errors"], "errors", None, test_total
+            N_("Ensemble {teacher} (the teacher)"),
+            None,
+            ours["ensemble_errors"],
+            "errors",
+            None,
+            test_total,
+            values={"teacher": config.teacher},
         ),
-        comparison_row("Its best member", None, ours["best_member_errors"], "errors", None, test_total),
+        comparison_row(N_("Its best member"), None, ours["best_member_errors"], "errors", None, test_total),
         comparison_row(
-            f"Student {config.student} on the {sets['labelled']['size']:,} labelled images alone",
-            "far worse than the ensemble",
+            N_("Student {student} on the {size} labelled images alone"),
+            N_("far worse than the ensemble"),
             errors.get("alone"),
             "errors",
             None,
             test_total,
+            values={"student": config.student, "size": sets["labelled"]["size"]},
         ),
     ] + [
         comparison_row(
-            f"Student from {sets.get(kind, {}).get('size', 0):,} {TRANSFER_LABELS[kind]}",
+            STUDENT_FROM[kind],
             PAPER_COMPRESSION["expected"].get(kind),
             errors.get(kind),
             "errors",
             None,
             test_total,
+            values={"size": sets.get(kind, {}).get("size", 0)},
         )
         for kind in config.transfer_kinds
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from kdlab.i18n import N_
+from kdlab.i18n import N_, _, percent
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -19,10 +19,16 @@ TRANSFER_LABELS = {
 # The claim's two halves, as tests on our numbers (the paper states them in words, not numbers).
 CLOSE_GAP_CLOSED = 0.75  # "comes close to the ensemble": at least 3/4 of the way from the student alone
 WIDE_FEWER_ERRORS = 0.25  # "by a wide margin": at least a quarter fewer errors than the student alone
-CLAIM_RULE = (
-    f"close: at least {CLOSE_GAP_CLOSED:.0%} of the gap from the student alone to the ensemble closed; "
-    f"wide margin: at least {WIDE_FEWER_ERRORS:.0%} fewer errors than the student alone"
+CLAIM_RULE_MESSAGE = N_(
+    "close: at least {close} of the gap from the student alone to the ensemble closed; wide margin: at least {wide} "
+    "fewer errors than the student alone"
 )
+CLAIM_RULE = CLAIM_RULE_MESSAGE.format(close=f"{CLOSE_GAP_CLOSED:.0%}", wide=f"{WIDE_FEWER_ERRORS:.0%}")  # the JSON's
+
+
+def claim_rule() -> str:
+    """How the claim is read from our numbers, in the current language."""
+    return _(CLAIM_RULE_MESSAGE).format(close=percent(CLOSE_GAP_CLOSED), wide=percent(WIDE_FEWER_ERRORS))
 
 
 @dataclass(frozen=True)

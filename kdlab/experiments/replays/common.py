@@ -168,8 +168,9 @@ def comparison_row(
     """One line of a summary's "comparison": the paper's value beside ours (see ``format_value``). ``quantity`` is a
     message marked ``N_`` whose placeholders ``values`` fills: the row keeps it filled in English ("quantity", for the
     command line and the JSON) and as the message and its values ("message", "values") for ``shown_quantity``."""
+    english = {name: _english(value) for name, value in (values or {}).items()}
     row = {
-        "quantity": quantity.format(**values) if values else quantity,
+        "quantity": quantity.format(**english),
         "paper": paper,
         "ours": ours,
         "unit": unit,
@@ -179,6 +180,12 @@ def comparison_row(
     if values:
         row |= {"message": quantity, "values": dict(values)}
     return row
+
+
+def _english(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def shown_quantity(row: dict) -> str:

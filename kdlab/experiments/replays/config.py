@@ -77,6 +77,10 @@ BUDGET_NOTES = {  # marked N_: the page translates them, the summary keeps them 
         "with SGD and weight constraints."
     ),
 }
+STAND_IN_NOTE = N_(
+    "{teacher} stands in for the paper's 1200-1200 teacher at the {budget} budget: the paper's net does not get "
+    "clearly better than the student alone within minutes on a CPU. The full budget uses the paper's architecture."
+)
 QUICK_GRID = {"widths": (30, 300), "temperatures": (1.0, 2.5, 4.0, 8.0, 20.0)}
 FULL_GRID = {"widths": (30, 100, 300, 800), "temperatures": (1.0, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0)}
 
@@ -142,11 +146,7 @@ class HintonSetup(HoldsTraining):
         """Why another teacher stands in for the paper's, or None when the paper's teacher is used."""
         if self.teacher == PAPER_TEACHER:
             return None
-        return (
-            f"{self.teacher} stands in for the paper's 1200-1200 teacher at the {self.budget.name} budget: the "
-            f"paper's net does not get clearly better than the student alone within minutes on a CPU. The "
-            f"full budget uses the paper's architecture."
-        )
+        return STAND_IN_NOTE.format(teacher=self.teacher, budget=self.budget.name)
 
     def as_dict(self) -> dict:
         values = super().as_dict()

@@ -71,6 +71,7 @@ PAPER_KNOWLEDGE = {
         "crd": 70.93,
     },
 }
+PAPER_SETTINGS = {paper: numbers["setting"] for paper, numbers in PAPER_KNOWLEDGE.items()}
 PAPER_NAMES = {  # the papers' names of the methods, in RepDistiller's row order
     "teacher": N_("teacher"),
     "baseline": N_("student alone"),
@@ -399,7 +400,7 @@ REPLAY = Replay(
         "weighting": weighting(),
         "repdistiller": REPDISTILLER,
         "torchdistill": TORCHDISTILL,
-        **{f"{paper}_setting": _(PAPER_KNOWLEDGE[paper]["setting"]) for paper in PAPER_KNOWLEDGE},
+        **{f"{paper}_setting": _(setting) for paper, setting in PAPER_SETTINGS.items()},
         **{
             f"{paper}_numbers": ", ".join(
                 f"{_(name)} {number(PAPER_KNOWLEDGE[paper][key], 2)}"

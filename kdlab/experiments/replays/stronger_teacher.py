@@ -59,6 +59,7 @@ PAPER_STRONGER = {
         "following it."
     ),
 }
+SETTING, CHO = PAPER_STRONGER["setting"], PAPER_STRONGER["cho"]  # marked N_ above, translated where shown
 # By size and kind; over seeds they are ordered by their own test errors (``stronger_teacher_seeds``), and on full
 # MNIST the ensemble (73 errors) comes before cnn-wide (63).
 TEACHERS = ("linear", "mlp-1200x2", "cnn-wide", "ensemble:cnn*3")
@@ -400,7 +401,7 @@ REPLAY = Replay(
     paper_line=N_("Huang et al. (2022), {setting}, KD at T = 4: {numbers}. {cho}"),
     text_values=lambda: {
         "alpha": number(ALPHA),
-        "setting": _(PAPER_STRONGER["setting"]),
+        "setting": _(SETTING),
         "numbers": "; ".join(
             f"{teacher} ({number(accuracy, 2)}) KD {number(kd, 2)}, DIST {number(dist, 2)}"
             for teacher, accuracy, kd, dist in zip(
@@ -410,7 +411,7 @@ REPLAY = Replay(
                 PAPER_STRONGER["dist"],
             )
         ),
-        "cho": _(PAPER_STRONGER["cho"]),
+        "cho": _(CHO),
     },
     config=stronger_teacher_config,
     run=replay_stronger_teacher,

@@ -61,6 +61,7 @@ PAPER_TEMPERATURE = {
         "Letting T fall from high to 1 over training (a curriculum from soft to sharp) teaches better than one fixed T."
     ),
 }
+SUN_SETTING = PAPER_TEMPERATURE["sun"]["setting"]  # marked N_ above, translated where shown
 FIXED_TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 20.0)
 LIMIT_TEMPERATURE = 50.0  # the lab's highest T, where KD's gradient is 0.99+ of logit matching's
 REFERENCE_TEMPERATURE = TrainConfig().temperature  # the lab's T = 4: KD as a class runs it
@@ -395,7 +396,7 @@ REPLAY = Replay(
         "ctkd": CTKD,
         "jafari": JAFARI,
         **{claim: _(PAPER_TEMPERATURE[claim]) for claim in ("limit", "intermediate", "annealed")},
-        "sun_setting": _(PAPER_TEMPERATURE["sun"]["setting"]),
+        "sun_setting": _(SUN_SETTING),
         "sun_kd": number(PAPER_TEMPERATURE["sun"]["kd"], 2),
         "sun_standardised": number(PAPER_TEMPERATURE["sun"]["standardised"], 2),
         "gain_low": number(PAPER_TEMPERATURE["ctkd"]["gain_low"]),
