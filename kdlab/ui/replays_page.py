@@ -41,12 +41,13 @@ def open_tab(name: str, value) -> None:
 
 def choose_budget() -> tuple[str, bool]:
     """The budget radio; returns the budget and whether this session may start it."""
+    labels = {name: _(BUDGET_LABELS[name]) for name in BUDGETS}  # translated now: format_func may run later
     budget = st.radio(
         _("Budget"),
         list(BUDGETS),
         horizontal=True,
         key="replay.budget",
-        format_func=lambda name: _(BUDGET_LABELS[name]),
+        format_func=labels.get,
         help=_("Quick runs in minutes on a laptop CPU; full is closer to the paper and takes much longer."),
     )
     st.caption(
