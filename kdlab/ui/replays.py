@@ -13,8 +13,11 @@ from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value, shown
 from kdlab.experiments.replays.config import STAND_IN_NOTE
 from kdlab.experiments.replays.decoupled import RUN_LABELS
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
+from kdlab.experiments.replays.knowledge import knowledge_verdict
 from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
+from kdlab.experiments.replays.stronger_teacher import stronger_verdict
 from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
+from kdlab.experiments.replays.temperature_schedules import temperature_verdict
 from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
@@ -34,6 +37,11 @@ TABLE_METRICS = [
     (N_("Student alone"), "student_alone_errors"),
     (N_("Distilled"), "distilled_errors"),
 ]
+
+
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """A replay's run labels (marked ``N_`` where they are words) in the current language."""
+    return {run: _(label) for run, label in labels.items()}
 
 
 def comparison_table(summary: dict) -> None:
@@ -288,8 +296,7 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
                 "turned down. DKD turns it back up."
             ).format(temperature=number(temperature), right=percent(1 - weight, 1), weight=percent(weight, 1))
         )
-    labels = {run: _(label) for run, label in RUN_LABELS.items()}
-    st.plotly_chart(replay_plots.decoupled_figure(summary, labels), key=f"{key}.figure")
+    st.plotly_chart(replay_plots.decoupled_figure(summary, translated(RUN_LABELS)), key=f"{key}.figure")
     comparison_table(summary)
     st.caption(
         _("One seed decides each bar: `python -m kdlab distill --seeds 5 --soft nckd` shows the seed-to-seed spread.")
@@ -326,8 +333,16 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
         )
     )
     over = summary.get("seeds")
-    verdicts([row["verdict"] for row in over["rows"]] if over else [])
-    st.plotly_chart(replay_plots.knowledge_figure(summary, KNOWLEDGE_LABELS), key=f"{key}.figure")
+    # Said again here, in the session's language, from the intervals the summary keeps (its "verdict" is English).
+    verdicts(
+        [
+            knowledge_verdict(row["train_size"], row["errors"], row["against"]) if "against" in row else row["verdict"]
+            for row in over["rows"]
+        ]
+        if over
+        else []
+    )
+    st.plotly_chart(replay_plots.knowledge_figure(summary, translated(KNOWLEDGE_LABELS)), key=f"{key}.figure")
     st.markdown(
         _(
             "**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on {size} "
@@ -345,7 +360,12 @@ def render_temperature(result: ReplayResult, key: str) -> None:
     budget_caption(summary)
     over = summary.get("seeds")
     if over:
-        st.info(_("**Verdict.** {verdict}").format(verdict=over["verdict"]))
+        verdict = (
+            temperature_verdict(over["errors"], over["against"], over["limit"], over["final_temperatures"])
+            if "against" in over
+            else over["verdict"]
+        )
+        st.info(_("**Verdict.** {verdict}").format(verdict=verdict))
     else:
         st.info(
             _(
@@ -353,7 +373,7 @@ def render_temperature(result: ReplayResult, key: str) -> None:
                 "verdict, each difference with its paired interval."
             )
         )
-    st.plotly_chart(replay_plots.temperature_figure(summary, TEMPERATURE_LABELS), key=f"{key}.figure")
+    st.plotly_chart(replay_plots.temperature_figure(summary, translated(TEMPERATURE_LABELS)), key=f"{key}.figure")
     limit, learned = summary["limit"], summary["final_temperature"]
     if limit is not None:
         st.markdown(
@@ -384,8 +404,8 @@ def render_stronger_teacher(result: ReplayResult, key: str) -> None:
     summary = result.summary
     budget_caption(summary)
     over = summary.get("seeds")
-    verdicts([over["verdict"]] if over else [])
-    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, STRONGER_LABELS), key=f"{key}.figure")
+    verdicts([stronger_verdict(over["rows"], over["stronger"])] if over else [])
+    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, translated(STRONGER_LABELS)), key=f"{key}.figure")
     st.dataframe(stronger_teacher_rows(summary), hide_index=True, key=f"{key}.teachers")
     st.caption(
         _(

@@ -97,7 +97,7 @@ RUN_LABELS = {
     "sp": "SP (which examples look alike)",
     "combined": f"KD + {METHODS[COMBINED_TERM].label}",
 }
-SHORT_LABELS = {"baseline": "alone", "kd": "KD", **{term: METHODS[term].label for term in TERMS}}
+SHORT_LABELS = {"baseline": N_("alone"), "kd": "KD", **{term: METHODS[term].label for term in TERMS}}
 SHORT_LABELS["hints"] = "Hints"
 SHORT_LABELS["combined"] = f"KD + {SHORT_LABELS[COMBINED_TERM]}"
 # The weighting, declared once. The logits' term keeps the replays' alpha = 0.5 (labels and teacher weigh the same;
@@ -334,6 +334,7 @@ def knowledge_seeds(summaries: list[dict]) -> dict:
             {
                 "train_size": row["train_size"],
                 "errors": spreads,
+                "against": against,  # the verdict's inputs, so a page says it again in its language
                 "verdict": knowledge_verdict(row["train_size"], spreads, against),
             }
         )
@@ -352,18 +353,21 @@ def knowledge_verdict(size: int, spreads: dict[str, dict], against: dict[str, di
     alone."""
 
     def names(runs) -> str:
-        return listed([SHORT_LABELS[run] for run in runs])
+        return listed([_(SHORT_LABELS[run]) for run in runs])
 
-    sentences = [f"With {size:,} transfer images:", *paired_verdict(against["alone"], against["kd"], names, "KD")]
+    sentences = [
+        _("With {size} transfer images:").format(size=number(size)),
+        *paired_verdict(against["alone"], against["kd"], names, "KD"),
+    ]
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
-    sentences.append(
-        "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."
-    )
+    means = ", ".join(f"{_(SHORT_LABELS[r])} {number(spreads[r]['mean'])}" for r in order)
+    sentences.append(_("Mean errors, fewest first: {means}.").format(means=means))
     best = min(TERMS, key=lambda run: spreads[run]["mean"])
     if best != COMBINED_TERM:
         sentences.append(
-            f"{SHORT_LABELS[best]} did best of the terms alone; the combination was declared with "
-            f"{SHORT_LABELS[COMBINED_TERM]} before the runs."
+            _(
+                "{best} did best of the terms alone; the combination was declared with {declared} before the runs."
+            ).format(best=SHORT_LABELS[best], declared=SHORT_LABELS[COMBINED_TERM])
         )
     return " ".join(sentences)
 

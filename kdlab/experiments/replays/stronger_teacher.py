@@ -29,7 +29,7 @@ from kdlab.experiments.distill import DEFAULT_STUDENT, DistillConfig, train_conf
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import ReplayResult, base_summary, keep_students, overall_status
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
-from kdlab.experiments.replays.over_seeds import paired, spread
+from kdlab.experiments.replays.over_seeds import listed, paired, spread
 from kdlab.experiments.replays.paper import HUANG
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
 from kdlab.i18n import N_, _, number
@@ -64,7 +64,7 @@ SETTING, CHO = PAPER_STRONGER["setting"], PAPER_STRONGER["cho"]  # marked N_ abo
 # MNIST the ensemble (73 errors) comes before cnn-wide (63).
 TEACHERS = ("linear", "mlp-1200x2", "cnn-wide", "ensemble:cnn*3")
 METHOD_RUNS = ("kd", "skd", "dist")  # KD, standardised KD, DIST
-METHOD_LABELS = {"kd": "KD", "skd": "Standardised KD", "dist": "DIST"}
+METHOD_LABELS = {"kd": "KD", "skd": N_("Standardised KD"), "dist": "DIST"}
 ALPHA = 0.5  # the replays' alpha: see the module's docstring
 STANDARDISED_TEMPERATURE = 2.0  # Sun et al.'s base temperature
 STRONGER_NOTES = {
@@ -318,54 +318,79 @@ def stronger_teacher_seeds(summaries: list[dict]) -> dict:
 
 
 def stronger_verdict(rows: list[dict], stronger: dict[str, list[dict]]) -> str:
-    """What the numbers say, from the paired intervals only: per method, which teachers' gains are bigger than the
-    spread, whether the strongest teacher taught better than the one before it, and DIST against KD there."""
+    """What the numbers say, in the current language, from the paired intervals only: per method, which teachers'
+    gains are bigger than the spread, whether the strongest teacher taught better than the one before it, and DIST
+    against KD there."""
     sentences = []
     for method in METHOD_RUNS:
-        label = METHOD_LABELS[method]
         helped = [row["teacher"] for row in rows if _beyond(row["gains"][method], 1)]
         hurt = [row["teacher"] for row in rows if _beyond(row["gains"][method], -1)]
-        gains = ", ".join(f"{row['teacher']} {row['gains'][method]['fewer_errors']:+g}" for row in rows)
-        line = f"{label}, mean errors removed by teacher (weakest first): {gains}."
-        line += (
-            f" Beyond the seed-to-seed spread it helped with {_names(helped)}"
-            if helped
-            else (" It helped with no teacher beyond the seed-to-seed spread")
+        gains = ", ".join(f"{row['teacher']} {_signed(row['gains'][method]['fewer_errors'])}" for row in rows)
+        sentences.append(
+            _("{method}, mean errors removed by teacher (weakest first): {gains}.").format(
+                method=_(METHOD_LABELS[method]), gains=gains
+            )
         )
-        line += f"; it hurt with {_names(hurt)}." if hurt else "."
+        if helped and hurt:
+            effect = _("Beyond the seed-to-seed spread it helped with {helped}; it hurt with {hurt}.")
+        elif helped:
+            effect = _("Beyond the seed-to-seed spread it helped with {helped}.")
+        elif hurt:
+            effect = _("It helped with no teacher beyond the seed-to-seed spread; it hurt with {hurt}.")
+        else:
+            effect = _("It helped with no teacher beyond the seed-to-seed spread.")
+        sentences.append(effect.format(helped=listed(helped), hurt=listed(hurt)))
         last = stronger[method][-1] if stronger[method] else None
-        if last is not None:
-            if _beyond(last, 1):
-                line += f" The strongest teacher taught better than the one before it ({last['comparison']})."
-            elif _beyond(last, -1):
-                line += f" The strongest teacher taught worse than the one before it ({last['comparison']})."
-            else:
-                line += (
-                    f" The strongest teacher's student is within the spread of the one before it "
-                    f"({last['fewer_errors']:+g} errors, interval [{last['interval_95'][0]:g}, "
-                    f"{last['interval_95'][1]:g}]): these seeds cannot tell them apart."
-                )
-        sentences.append(line)
+        if last is None:
+            continue
+        if _beyond(last, 1):
+            step = _("The strongest teacher taught better than the one before it ({comparison}).")
+        elif _beyond(last, -1):
+            step = _("The strongest teacher taught worse than the one before it ({comparison}).")
+        else:
+            step = _(
+                "The strongest teacher's student is within the spread of the one before it ({fewer} errors, interval "
+                "[{low}, {high}]): these seeds cannot tell them apart."
+            )
+        low, high = last["interval_95"] or (None, None)
+        sentences.append(
+            step.format(
+                comparison=last["comparison"],
+                fewer=_signed(last["fewer_errors"]),
+                low="-" if low is None else number(low),
+                high="-" if high is None else number(high),
+            )
+        )
     top = rows[-1]["versus_kd"]["dist"]
     if _beyond(top, 1):
-        sentences.append(f"With the strongest teacher, DIST beat KD beyond the spread ({top['fewer_errors']:+g}).")
+        sentences.append(
+            _("With the strongest teacher, DIST beat KD beyond the spread ({fewer}).").format(
+                fewer=_signed(top["fewer_errors"])
+            )
+        )
     elif _beyond(top, -1):
-        sentences.append(f"With the strongest teacher, KD beat DIST beyond the spread ({-top['fewer_errors']:+g}).")
+        sentences.append(
+            _("With the strongest teacher, KD beat DIST beyond the spread ({fewer}).").format(
+                fewer=_signed(-top["fewer_errors"])
+            )
+        )
     else:
         sentences.append(
-            f"With the strongest teacher, DIST and KD are within the spread of each other "
-            f"({top['fewer_errors']:+g} errors)."
+            _("With the strongest teacher, DIST and KD are within the spread of each other ({fewer} errors).").format(
+                fewer=_signed(top["fewer_errors"])
+            )
         )
     return " ".join(sentences)
+
+
+def _signed(value: float) -> str:
+    """A mean difference with its sign, in the current language: "+52.67", "-20", "+0"."""
+    return ("+" if value >= 0 else "") + number(value)
 
 
 def _beyond(row: dict, sign: int) -> bool:
     """True when ``row``'s paired difference is beyond the spread in the direction of ``sign`` (+1: fewer errors)."""
     return row["bigger_than_spread"] and row["fewer_errors"] * sign > 0
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "")
 
 
 def stronger_teacher_teachers(config: StrongerTeacherConfig, data: MnistData) -> tuple[ReplayTeacher, ...]:

@@ -31,7 +31,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import CTKD, HINTON_LIMIT, JAFARI, SUN
 from kdlab.experiments.replays.replay import Replay
-from kdlab.i18n import N_, _, number
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -87,20 +87,20 @@ def _fixed(temperature: float) -> Row:
 
 
 ROWS = {
-    "baseline": Row("Student alone", "alone", soft=None),
+    "baseline": Row(N_("Student alone"), N_("alone"), soft=None),
     **{f"kd-t{t:g}": _fixed(t) for t in (*FIXED_TEMPERATURES, LIMIT_TEMPERATURE)},
-    "logits": Row("Logit matching (the high-T limit)", "logit matching", soft="logits"),
+    "logits": Row(N_("Logit matching (the high-T limit)"), N_("logit matching"), soft="logits"),
     "standardised": Row(
         f"Standardised KD (base T = {STANDARDISED_BASE:g})",
-        "standardised",
+        N_("standardised"),
         temperature=STANDARDISED_BASE,
         standardise=True,
     ),
     "annealed": Row(
-        f"Annealed KD (T from {ANNEALED_FROM:g} to 1)", "annealed", temperature=ANNEALED_FROM, schedule="annealed"
+        f"Annealed KD (T from {ANNEALED_FROM:g} to 1)", N_("annealed"), temperature=ANNEALED_FROM, schedule="annealed"
     ),
     "learned": Row(
-        f"Learned T (CTKD, from T = {LEARNED_FROM:g})", "learned", temperature=LEARNED_FROM, schedule="learned"
+        f"Learned T (CTKD, from T = {LEARNED_FROM:g})", N_("learned"), temperature=LEARNED_FROM, schedule="learned"
     ),
 }
 RUNS = tuple(ROWS)
@@ -263,6 +263,7 @@ def temperature_seeds(summaries: list[dict]) -> dict:
         "comparisons": [*against["alone"].values(), *against["reference"].values(), limit["difference"]],
         "limit": limit,
         "final_temperatures": learned,
+        "against": against,  # the verdict's inputs, so a page says it again in its language
         "verdict": temperature_verdict(spreads, against, limit, learned),
         "comparison": published_comparison(
             means, {"agreement": sum(limit["agreement"]) / len(limit["agreement"])}, learned, against["reference"]
@@ -272,7 +273,7 @@ def temperature_seeds(summaries: list[dict]) -> dict:
 
 def _names(runs) -> str:
     """The rows' short labels as a list in words, its first letter a capital: "Standardised, T = 8 and learned"."""
-    words = listed([SHORT_LABELS[run] for run in runs])
+    words = listed([_(SHORT_LABELS[run]) for run in runs])
     return words[:1].upper() + words[1:]
 
 
@@ -280,23 +281,37 @@ def temperature_verdict(spreads: dict[str, dict], against: dict[str, dict[str, d
     """What the numbers say, from the paired intervals only: which rows beat the student alone, which differ from
     KD at the lab's T beyond the seed-to-seed spread, the best fixed T, how close T = 50 came to logit matching, and
     where the learned T ended."""
-    kd = f"KD at {SHORT_LABELS[REFERENCE]}"
+    kd = _("KD at {temperature}").format(temperature=SHORT_LABELS[REFERENCE])
     sentences = paired_verdict(against["alone"], against["reference"], _names, kd)
     sentences.append(best_fixed_sentence(spreads))
     share = sum(limit["agreement"]) / len(limit["agreement"])
     difference = limit["difference"]
-    sentences.append(
-        f"KD at {SHORT_LABELS[LIMIT]} and logit matching predict the same digit on {share:.1%} of test digits on "
-        f"average ({', '.join(f'{value:.1%}' for value in limit['agreement'])}); their errors differ by "
-        f"{abs(difference['fewer_errors']):g} on average, "
-        + ("beyond the spread." if difference["bigger_than_spread"] else "within the spread.")
-    )
+    values = {
+        "limit": SHORT_LABELS[LIMIT],
+        "share": percent(share, 1),
+        "shares": ", ".join(percent(value, 1) for value in limit["agreement"]),
+        "difference": number(abs(difference["fewer_errors"])),
+    }
+    if difference["bigger_than_spread"]:
+        sentence = _(
+            "KD at {limit} and logit matching predict the same digit on {share} of test digits on average "
+            "({shares}); their errors differ by {difference} on average, beyond the spread."
+        )
+    else:
+        sentence = _(
+            "KD at {limit} and logit matching predict the same digit on {share} of test digits on average "
+            "({shares}); their errors differ by {difference} on average, within the spread."
+        )
+    sentences.append(sentence.format(**values))
     if None not in learned:
-        sentences.append(f"The learned T moved from {LEARNED_FROM:g} to {', '.join(f'{t:.2f}' for t in learned)}.")
+        sentences.append(
+            _("The learned T moved from {start} to {ends}.").format(
+                start=number(LEARNED_FROM), ends=", ".join(number(t, 2) for t in learned)
+            )
+        )
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
-    sentences.append(
-        "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."
-    )
+    means = ", ".join(f"{_(SHORT_LABELS[r])} {number(spreads[r]['mean'])}" for r in order)
+    sentences.append(_("Mean errors, fewest first: {means}.").format(means=means))
     return " ".join(sentences)
 
 
@@ -311,13 +326,31 @@ def best_fixed_sentence(spreads: dict[str, dict]) -> str:
         if run != best
         and not paired("", "", seeds, spreads[run]["values"], spreads[best]["values"])["bigger_than_spread"]
     ]
-    where = "an end of the range" if best in (FIXED[0], FIXED[-1]) else "in between"
+    end = best in (FIXED[0], FIXED[-1])
     if not close:
-        return f"The best fixed T on average is {SHORT_LABELS[best]}, {where}; every other fixed T did worse beyond the spread."
-    return (
-        f"The best fixed T on average is {SHORT_LABELS[best]}, {where}, but {listed([SHORT_LABELS[r] for r in close])} "
-        f"{'is' if len(close) == 1 else 'are'} within its spread."
-    )
+        if end:
+            message = _(
+                "The best fixed T on average is {best}, an end of the range; every other fixed T did worse beyond the "
+                "spread."
+            )
+        else:
+            message = _(
+                "The best fixed T on average is {best}, in between; every other fixed T did worse beyond the spread."
+            )
+        return message.format(best=SHORT_LABELS[best])
+    if end:
+        message = ngettext(
+            "The best fixed T on average is {best}, an end of the range, but {close} is within its spread.",
+            "The best fixed T on average is {best}, an end of the range, but {close} are within its spread.",
+            len(close),
+        )
+    else:
+        message = ngettext(
+            "The best fixed T on average is {best}, in between, but {close} is within its spread.",
+            "The best fixed T on average is {best}, in between, but {close} are within its spread.",
+            len(close),
+        )
+    return message.format(best=SHORT_LABELS[best], close=listed([SHORT_LABELS[r] for r in close]))
 
 
 def _against_reference(run: str, errors: dict, reference: dict | None) -> str:
