@@ -11,9 +11,10 @@ import streamlit as st
 
 from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value, shown_quantity
 from kdlab.experiments.replays.config import STAND_IN_NOTE
-from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.experiments.replays.decoupled import RUN_LABELS, claim_rows, summary_claims
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.experiments.replays.knowledge import knowledge_verdict
+from kdlab.experiments.replays.knowledge import published_comparison as knowledge_comparison
 from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
 from kdlab.experiments.replays.stronger_teacher import stronger_verdict
 from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
@@ -297,7 +298,7 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
             ).format(temperature=number(temperature), right=percent(1 - weight, 1), weight=percent(weight, 1))
         )
     st.plotly_chart(replay_plots.decoupled_figure(summary, translated(RUN_LABELS)), key=f"{key}.figure")
-    comparison_table(summary)
+    comparison_table({"comparison": claim_rows(summary_claims(summary))})  # the claims said in this language
     st.caption(
         _("One seed decides each bar: `python -m kdlab distill --seeds 5 --soft nckd` shows the seed-to-seed spread.")
     )
@@ -350,7 +351,13 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
             "the numbers, is what compares."
         ).format(size=number(summary["rows"][0]["train_size"]))
     )
-    comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
+    # Said again in this language from the first transfer set's errors (a seed's, or the means over seeds).
+    errors = (
+        {run: spread["mean"] for run, spread in over["rows"][0]["errors"].items()}
+        if over
+        else (summary["rows"][0]["errors"] if summary["rows"] else {})
+    )
+    comparison_table({"comparison": knowledge_comparison(errors, over_seeds=bool(over))})
 
 
 def render_temperature(result: ReplayResult, key: str) -> None:

@@ -89,12 +89,12 @@ TERMS = ("hints", "at", "rkd", "sp")  # the feature and relation terms, each a m
 COMBINED_TERM = "at"
 RUNS = ("baseline", "kd", *TERMS, "combined")
 RUN_LABELS = {
-    "baseline": "Student alone",
-    "kd": "KD (the outputs)",
-    "hints": "Hints (FitNets: the last hidden layer)",
-    "at": "AT (the conv blocks' attention maps)",
-    "rkd": "RKD (distances and angles between examples)",
-    "sp": "SP (which examples look alike)",
+    "baseline": N_("Student alone"),
+    "kd": N_("KD (the outputs)"),
+    "hints": N_("Hints (FitNets: the last hidden layer)"),
+    "at": N_("AT (the conv blocks' attention maps)"),
+    "rkd": N_("RKD (distances and angles between examples)"),
+    "sp": N_("SP (which examples look alike)"),
     "combined": f"KD + {METHODS[COMBINED_TERM].label}",
 }
 SHORT_LABELS = {"baseline": N_("alone"), "kd": "KD", **{term: METHODS[term].label for term in TERMS}}
@@ -290,10 +290,10 @@ def _stage(run: str, images: int) -> str:
     return f"{run}@{images}"
 
 
-def published_comparison(errors: dict[str, float | None], word: str = "errors") -> list[dict]:
-    """One row per method the papers report: RepDistiller's and torchdistill's top-1 and its rank among the five
-    methods, beside our test ``errors`` (a seed's, or the ``word`` "mean errors" over seeds) on the first transfer set
-    and their rank (fewest errors first)."""
+def published_comparison(errors: dict[str, float | None], over_seeds: bool = False) -> list[dict]:
+    """One row per method the papers report, in the current language (the page says them again from the summary's
+    errors): RepDistiller's and torchdistill's top-1 and its rank among the five methods, beside our test ``errors``
+    (a seed's, or the mean errors over seeds) on the first transfer set and their rank (fewest errors first)."""
     methods = ("kd", *TERMS)
     rows = []
     for run in methods:
@@ -301,16 +301,23 @@ def published_comparison(errors: dict[str, float | None], word: str = "errors") 
         for numbers in PAPER_KNOWLEDGE.values():
             if run in numbers:
                 ranked = sorted((m for m in methods if m in numbers), key=lambda m: -numbers[m])
-                paper.append(f"{numbers['name']} {numbers[run]:.2f}% ({_rank(ranked, run)})")
+                paper.append(
+                    _("{benchmark} {accuracy}% ({rank})").format(
+                        benchmark=numbers["name"], accuracy=number(numbers[run], 2), rank=_rank(ranked, run)
+                    )
+                )
         finished = [m for m in methods if errors.get(m) is not None]
         ranked = sorted(finished, key=lambda m: errors[m])
-        ours = f"{errors[run]:,g} {word} ({_rank(ranked, run)})" if run in finished else None
+        ours = None
+        if run in finished:
+            message = _("{errors} mean errors ({rank})") if over_seeds else _("{errors} errors ({rank})")
+            ours = message.format(errors=number(errors[run]), rank=_rank(ranked, run))
         rows.append(comparison_row(RUN_LABELS[run], "; ".join(paper), ours, "claim"))
     return rows
 
 
 def _rank(ranked: list[str], run: str) -> str:
-    return f"{ranked.index(run) + 1} of {len(ranked)}"
+    return _("{place} of {count}").format(place=ranked.index(run) + 1, count=len(ranked))
 
 
 def knowledge_seeds(summaries: list[dict]) -> dict:
@@ -343,7 +350,7 @@ def knowledge_seeds(summaries: list[dict]) -> dict:
         "seeds": list(seeds),
         "rows": rows,
         "comparisons": comparisons,
-        "comparison": published_comparison(means, "mean errors"),
+        "comparison": published_comparison(means, over_seeds=True),
     }
 
 

@@ -179,44 +179,62 @@ def _comparison(
     """The paper beside ours, row by row."""
     paper = _paper_values(name)
     total, class_total = before.total, before.class_total
-    digits = " and ".join(f"{digit}s" for digit in classes)
     paper_class_total = PAPER_TEST_THREES if name == "omit-3" else None
+    one = len(classes) == 1
+    digits = {"first": classes[0], "second": classes[-1]}  # the row's message names one digit or two
     return [
-        comparison_row("Test errors, no bias change", paper["errors"], before.errors, "errors", PAPER_TEST_SIZE, total),
         comparison_row(
-            f"Errors on the test {digits}",
+            N_("Test errors, no bias change"), paper["errors"], before.errors, "errors", PAPER_TEST_SIZE, total
+        ),
+        comparison_row(
+            N_("Errors on the test {first}s") if one else N_("Errors on the test {first}s and {second}s"),
             paper["class_errors"],
             before.class_errors,
             "errors",
             paper_class_total,
             class_total,
+            values=digits,
         ),
         comparison_row(
-            f"Output bias added to the {digits} (ours: chosen on held-out training images)",
+            N_("Output bias added to the {first}s (ours: chosen on held-out training images)")
+            if one
+            else N_("Output bias added to the {first}s and {second}s (ours: chosen on held-out training images)"),
             paper["bias"],
             chosen,
             "bias",
+            values=digits,
         ),
         comparison_row(
-            "Test errors after the bias change", paper["errors_after"], after.errors, "errors", PAPER_TEST_SIZE, total
+            N_("Test errors after the bias change"),
+            paper["errors_after"],
+            after.errors,
+            "errors",
+            PAPER_TEST_SIZE,
+            total,
         ),
         comparison_row(
-            f"Errors on the test {digits} after the bias change",
+            N_("Errors on the test {first}s after the bias change")
+            if one
+            else N_("Errors on the test {first}s and {second}s after the bias change"),
             paper["class_errors_after"],
             after.class_errors,
             "errors",
             paper_class_total,
             class_total,
+            values=digits,
         ),
         comparison_row(
-            f"Accuracy on the test {digits} after the bias change",
+            N_("Accuracy on the test {first}s after the bias change")
+            if one
+            else N_("Accuracy on the test {first}s and {second}s after the bias change"),
             paper["class_accuracy_after"],
             after.class_accuracy,
             "accuracy",
+            values=digits,
         ),
-        comparison_row("Test-optimal bias (the paper's protocol)", paper["bias"], test_optimal, "bias"),
+        comparison_row(N_("Test-optimal bias (the paper's protocol)"), paper["bias"], test_optimal, "bias"),
         comparison_row(
-            "Test errors at the test-optimal bias",
+            N_("Test errors at the test-optimal bias"),
             paper["errors_after"],
             paper_protocol.errors,
             "errors",

@@ -199,12 +199,22 @@ def _comparison(findings: dict) -> list[dict]:
         if entry["width"] >= 300 and entry["spread_over_t_at_least_8"] is not None:
             spread = f"{100 * entry['spread_over_t_at_least_8']:.2f} percentage points"
             rows.append(
-                comparison_row(f"Width {entry['width']}: accuracy spread over T >= 8", "fairly similar", spread, "text")
+                comparison_row(
+                    N_("Width {width}: accuracy spread over T >= 8"),
+                    N_("fairly similar"),
+                    spread,
+                    "text",
+                    values={"width": entry["width"]},
+                )
             )
         if entry["width"] < 300:
             best = f"T = {entry['best_temperature']:g} ({entry['best_accuracy']:.2%})"
-            paper = "2.5 to 4" if entry["width"] == 30 else None
-            rows.append(comparison_row(f"Width {entry['width']}: best temperature", paper, best, "text"))
+            paper = N_("2.5 to 4") if entry["width"] == 30 else None
+            rows.append(
+                comparison_row(
+                    N_("Width {width}: best temperature"), paper, best, "text", values={"width": entry["width"]}
+                )
+            )
     return rows
 
 
