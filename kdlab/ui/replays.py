@@ -123,7 +123,7 @@ def headline(summary: dict) -> None:
 
 
 def signed(value: float) -> str:
-    """A bias with its sign and one decimal, in the current language: "+3.5", "-7,6"."""
+    """A bias with its sign and one decimal, in the current language: "+2.0", "-1,5"."""
     return ("+" if value >= 0 else "") + number(value, 1)
 
 
