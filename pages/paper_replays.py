@@ -8,14 +8,17 @@ The bias sliders only re-read the stored test logits.
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.replays_page import render_replays_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Paper replays: Hinton, Vinyals & Dean (2015) and Bucila et al. (2006) on MNIST")
+st.title(_("Paper replays: Hinton, Vinyals & Dean (2015) and Bucila et al. (2006) on MNIST"))
 st.markdown(
-    "Each replay trains for real on the data in use and shows the paper's numbers (or, for Bucila et al.'s model "
-    "compression, its claim) beside ours, with the compute that ran. The same replays run from the command line: "
-    "`python -m kdlab replay NAME --json`."
+    _(
+        "Each replay trains for real on the data in use and shows the paper's numbers (or, for Bucila et al.'s model "
+        "compression, its claim) beside ours, with the compute that ran. The same replays run from the command line: "
+        "`python -m kdlab replay NAME --json`."
+    )
 )
 render_replays_page()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import N_, _, ngettext, number
 from kdlab.plots.style import DIGITS, LAYOUT, OKABE_ITO, ROLE_COLORS
 
 MEMBER_COLORS = [OKABE_ITO[name] for name in ("sky_blue", "bluish_green", "reddish_purple", "yellow", "vermillion")]
@@ -20,11 +21,12 @@ TRANSFER_COLORS = {
     "munge": OKABE_ITO["bluish_green"],
     "noise": OKABE_ITO["vermillion"],
 }
-TRANSFER_NAMES = {
-    "labelled": "labelled set, soft targets",
-    "real": "real images",
-    "munge": "MUNGE images",
-    "noise": "noise",
+# The student from each transfer set, as its bar is labelled ({size}: the set's images).
+STUDENT_FROM = {
+    "labelled": N_("Student from labelled set, soft targets ({size})"),
+    "real": N_("Student from real images ({size})"),
+    "munge": N_("Student from MUNGE images ({size})"),
+    "noise": N_("Student from noise ({size})"),
 }
 
 
@@ -59,15 +61,18 @@ def member_distributions(
     ]
     bars.append(
         go.Bar(
-            name="Ensemble (their mean)", x=ticks, y=list(ensemble_probabilities), marker_color=ROLE_COLORS["teacher"]
+            name=_("Ensemble (their mean)"),
+            x=ticks,
+            y=list(ensemble_probabilities),
+            marker_color=ROLE_COLORS["teacher"],
         )
     )
     figure = go.Figure(bars)
     figure.update_layout(
-        title=f"Each member and the ensemble at T = {temperature:g}",
+        title=_("Each member and the ensemble at T = {temperature}").format(temperature=number(temperature)),
         barmode="group",
-        xaxis_title="digit" + ("" if true_label is None else f" (label: {true_label})"),
-        yaxis_title="probability",
+        xaxis_title=_("digit") if true_label is None else _("digit (label: {label})").format(label=true_label),
+        yaxis_title=_("probability"),
         yaxis_type="log" if log_scale else "linear",
         **LAYOUT,
     )
@@ -78,27 +83,34 @@ def compression_errors(summary: dict) -> go.Figure:
     """Test errors of the ensemble, its best member, the student alone and the student from each transfer set."""
     ours, sets = summary["ours"], summary["sets"]
     rows = [
-        ("Ensemble", ours["ensemble_errors"], ROLE_COLORS["teacher"]),
-        ("Best member", ours["best_member_errors"], OKABE_ITO["yellow"]),
+        (_("Ensemble"), ours["ensemble_errors"], ROLE_COLORS["teacher"]),
+        (_("Best member"), ours["best_member_errors"], OKABE_ITO["yellow"]),
         (
-            f"Student alone ({sets['labelled']['size']:,} labelled)",
+            _("Student alone ({size} labelled)").format(size=number(sets["labelled"]["size"])),
             ours["student_alone_errors"],
             ROLE_COLORS["baseline"],
         ),
     ]
     for kind in summary["config"]["transfer_kinds"]:
         size = sets.get(kind, {}).get("size")
-        label = f"Student from {TRANSFER_NAMES[kind]}" + (f" ({size:,})" if size else "")
+        label = _(STUDENT_FROM[kind]).format(size=number(size) if size else "-")
         rows.append((label, ours.get(f"{kind}_errors"), TRANSFER_COLORS[kind]))
     total = ours["test_size"]
     figure = go.Figure(
         go.Bar(
-            x=[label for label, _, _ in rows],
-            y=[None if errors is None else 100 * errors / total for _, errors, _ in rows],
-            marker_color=[color for _, _, color in rows],
-            text=["-" if errors is None else f"{errors:,} errors" for _, errors, _ in rows],
+            x=[label for label, _errors, _color in rows],
+            y=[None if errors is None else 100 * errors / total for _label, errors, _color in rows],
+            marker_color=[color for _label, _errors, color in rows],
+            text=[
+                "-"
+                if errors is None
+                else ngettext("{count} error", "{count} errors", errors).format(count=number(errors))
+                for _label, errors, _color in rows
+            ],
             textposition="outside",
         )
     )
-    figure.update_layout(title=f"Test error on {total:,} images", yaxis_title="test error (%)", **LAYOUT)
+    figure.update_layout(
+        title=_("Test error on {count} images").format(count=number(total)), yaxis_title=_("test error (%)"), **LAYOUT
+    )
     return figure

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import _, ngettext, number
 from kdlab.plots.style import LAYOUT, OKABE_ITO, ROLE_COLORS
 
 MISSING_COLOR = OKABE_ITO["vermillion"]  # digits the student never saw, and errors on the biased digits
@@ -25,35 +26,42 @@ def _percent(errors: int | None, total: int | None) -> float | None:
     return None if errors is None or not total else 100 * errors / total
 
 
+def _errors(count: int | None) -> str:
+    return "-" if count is None else ngettext("{count} error", "{count} errors", count).format(count=number(count))
+
+
 def table_figure(summary: dict) -> go.Figure:
     """Test error (%) of teacher, student alone and distilled student: the paper beside ours."""
     rows = summary["comparison"]
-    labels = ["Teacher", "Student alone", "Distilled"]
+    labels = [_("Teacher"), _("Student alone"), _("Distilled")]
     roles = ["teacher", "baseline", "distilled"]
     paper = [_percent(row["paper"], row["paper_total"]) for row in rows]
     ours = [_percent(row["ours"], row["ours_total"]) for row in rows]
     figure = go.Figure(
         [
             go.Bar(
-                name="Paper (Hinton et al. 2015)",
+                name=_("Paper (Hinton et al. 2015)"),
                 x=labels,
                 y=paper,
                 marker=PAPER_MARKER,
-                text=[f"{row['paper']} errors" for row in rows],
+                text=[_errors(row["paper"]) for row in rows],
                 textposition="outside",
             ),
             go.Bar(
-                name=f"Ours ({summary['budget']['name']} budget)",
+                name=_("Ours ({budget} budget)").format(budget=summary["budget"]["name"]),
                 x=labels,
                 y=ours,
                 marker_color=[ROLE_COLORS[role] for role in roles],
-                text=["-" if row["ours"] is None else f"{row['ours']:,} errors" for row in rows],
+                text=[_errors(row["ours"]) for row in rows],
                 textposition="outside",
             ),
         ]
     )
     figure.update_layout(
-        title="Test error: the paper's numbers and ours", barmode="group", yaxis_title="test error (%)", **LAYOUT
+        title=_("Test error: the paper's numbers and ours"),
+        barmode="group",
+        yaxis_title=_("test error (%)"),
+        **LAYOUT,
     )
     return figure
 
@@ -67,14 +75,16 @@ def transfer_counts_figure(class_counts: list[int], missing: tuple[int, ...] | l
             x=digits,
             y=class_counts,
             marker_color=colors,
-            text=[f"{count:,}" if count else "none" for count in class_counts],
+            text=[number(count) if count else _("none") for count in class_counts],
             textposition="outside",
         )
     )
-    title = "The transfer set: images per digit"
+    title = _("The transfer set: images per digit")
     if missing:
-        title += f" (the student never sees a {', '.join(str(digit) for digit in missing)})"
-    figure.update_layout(title=title, xaxis_title="digit", yaxis_title="images", showlegend=False, **LAYOUT)
+        title = _("The transfer set: images per digit (the student never sees a {digits})").format(
+            digits=", ".join(str(digit) for digit in missing)
+        )
+    figure.update_layout(title=title, xaxis_title=_("digit"), yaxis_title=_("images"), showlegend=False, **LAYOUT)
     figure.update_xaxes(type="category")
     return figure
 
@@ -99,14 +109,14 @@ def bias_sweep_figure(
     figure = go.Figure(
         [
             go.Scatter(
-                name="all test errors",
+                name=_("all test errors"),
                 x=sweep["bias"],
                 y=sweep["errors"],
                 mode="lines",
                 line=dict(color=ROLE_COLORS["distilled"], width=3),
             ),
             go.Scatter(
-                name=f"errors on the {classes_label}",
+                name=_("errors on the {digits}").format(digits=classes_label),
                 x=sweep["bias"],
                 y=sweep["class_errors"],
                 mode="lines",
@@ -115,9 +125,9 @@ def bias_sweep_figure(
         ]
     )
     markers = [
-        (paper_bias, "paper", "#777777", "dash"),
-        (chosen_bias, "ours (held-out)", HELD_OUT_COLOR, "dash"),
-        (current_bias, "slider", ROLE_COLORS["distilled"], "solid"),
+        (paper_bias, _("paper"), "#777777", "dash"),
+        (chosen_bias, _("ours (held-out)"), HELD_OUT_COLOR, "dash"),
+        (current_bias, _("slider"), ROLE_COLORS["distilled"], "solid"),
     ]
     marked = [bias for bias, *_ in markers if bias is not None]
     low, high = min([-10.0] + [b - 2 for b in marked]), max([10.0] + [b + 2 for b in marked])
@@ -128,16 +138,16 @@ def bias_sweep_figure(
                 x=bias,
                 y=1 - 0.09 * position,
                 yref="paper",
-                text=f"{label}: {bias:+.1f}",
+                text=f"{label}: {'+' if bias >= 0 else ''}{number(bias, 1)}",
                 showarrow=False,
                 xanchor="left",
                 xshift=4,
                 font=dict(color=color),
             )
     figure.update_layout(
-        title=f"Errors as the bias of the {classes_label} changes (no retraining)",
-        xaxis_title="bias added to the output",
-        yaxis_title="test errors (log scale)",
+        title=_("Errors as the bias of the {digits} changes (no retraining)").format(digits=classes_label),
+        xaxis_title=_("bias added to the output"),
+        yaxis_title=_("test errors (log scale)"),
         **LAYOUT,
     )
     figure.update_xaxes(range=[low, high])
@@ -154,15 +164,20 @@ def per_class_figure(before: list[float | None], after: list[float | None], bias
 
     figure = go.Figure(
         [
-            go.Bar(name="as trained", x=digits, y=percent(before), marker_color=ROLE_COLORS["baseline"]),
-            go.Bar(name=f"with {bias_label}", x=digits, y=percent(after), marker_color=ROLE_COLORS["distilled"]),
+            go.Bar(name=_("as trained"), x=digits, y=percent(before), marker_color=ROLE_COLORS["baseline"]),
+            go.Bar(
+                name=_("with {bias}").format(bias=bias_label),
+                x=digits,
+                y=percent(after),
+                marker_color=ROLE_COLORS["distilled"],
+            ),
         ]
     )
     figure.update_layout(
-        title="Accuracy on each test digit",
+        title=_("Accuracy on each test digit"),
         barmode="group",
-        xaxis_title="digit",
-        yaxis_title="accuracy (%)",
+        xaxis_title=_("digit"),
+        yaxis_title=_("accuracy (%)"),
         yaxis_range=[0, 105],
         **LAYOUT,
     )
@@ -180,7 +195,7 @@ def temperature_width_figure(grid: list[dict]) -> go.Figure:
     widths = sorted({cell["width"] for cell in grid})
     temperatures = sorted({cell["temperature"] for cell in grid if cell["temperature"] is not None})
     has_alone = any(cell["temperature"] is None for cell in grid)
-    columns = (["alone"] if has_alone else []) + [f"T = {t:g}" for t in temperatures]
+    columns = ([_("alone")] if has_alone else []) + [f"T = {number(t)}" for t in temperatures]
     keys = ([None] if has_alone else []) + temperatures
     lookup = {(cell["width"], cell["temperature"]): 100 * cell["test_accuracy"] for cell in grid}
     accuracy = [[lookup.get((w, t)) for t in keys] for w in widths]
@@ -189,7 +204,14 @@ def temperature_width_figure(grid: list[dict]) -> go.Figure:
         present = [value for value in row if value is not None]
         reference = row[0] if has_alone and row[0] is not None else (sum(present) / len(present) if present else 0)
         gains.append([None if value is None else value - reference for value in row])
-        text.append(["" if value is None else f"{value:.2f}<br>({value - reference:+.2f})" for value in row])
+        text.append(
+            [
+                ""
+                if value is None
+                else f"{number(value, 2)}<br>({'+' if value >= reference else ''}{number(value - reference, 2)})"
+                for value in row
+            ]
+        )
     largest = max([abs(g) for row in gains for g in row if g is not None] + [0.1])
     names = {cell["width"]: cell["arch"] for cell in grid}
     figure = go.Figure(
@@ -205,14 +227,15 @@ def temperature_width_figure(grid: list[dict]) -> go.Figure:
             zmin=-largest,
             zmax=largest,
             hoverongaps=False,
-            colorbar=dict(title="points vs<br>" + ("alone" if has_alone else "row mean")),
+            colorbar=dict(title=_("points vs<br>alone") if has_alone else _("points vs<br>row mean")),
         )
     )
     figure.update_layout(
-        title="Test accuracy (%) by temperature and student width; colour: gain over the student "
-        + ("alone" if has_alone else "row mean"),
-        xaxis_title="temperature (or no teacher)",
-        yaxis_title="student",
+        title=_("Test accuracy (%) by temperature and student width; colour: gain over the student alone")
+        if has_alone
+        else _("Test accuracy (%) by temperature and student width; colour: gain over the row mean"),
+        xaxis_title=_("temperature (or no teacher)"),
+        yaxis_title=_("student"),
         **LAYOUT,
     )
     figure.update_xaxes(type="category")
@@ -240,14 +263,14 @@ def decoupled_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
             x=[labels[run] for run in runs],
             y=[_percent(value, total) for value in errors],
             marker_color=[DECOUPLED_COLORS[run] for run in runs],
-            text=["-" if value is None else f"{value:,} errors" for value in errors],
+            text=[_errors(value) for value in errors],
             textposition="outside",
             showlegend=False,
         )
     )
     figure.update_layout(
-        title="Test error: the student alone, and learning from each part of the teacher's knowledge",
-        yaxis_title="test error (%)",
+        title=_("Test error: the student alone, and learning from each part of the teacher's knowledge"),
+        yaxis_title=_("test error (%)"),
         **LAYOUT,
     )
     return figure
@@ -261,7 +284,7 @@ def _seed_bars(runs: list[str], errors: dict, spreads: dict | None, total: int) 
     as error bars, else one seed's ``errors``; (means, error_y, each bar's text)."""
     if spreads is None:
         means = [errors[run] for run in runs]
-        return means, None, ["-" if value is None else f"{value:,}" for value in means]
+        return means, None, ["-" if value is None else number(value) for value in means]
     means = [spreads[run]["mean"] for run in runs]
     intervals = [spreads[run]["interval_95"] or [spreads[run]["mean"]] * 2 for run in runs]
     error_y = dict(
@@ -269,12 +292,14 @@ def _seed_bars(runs: list[str], errors: dict, spreads: dict | None, total: int) 
         array=[_percent(high - mean, total) for mean, (_, high) in zip(means, intervals)],
         arrayminus=[_percent(mean - low, total) for mean, (low, _) in zip(means, intervals)],
     )
-    return means, error_y, [f"{mean:,.0f}" for mean in means]
+    return means, error_y, [number(mean, 0) for mean in means]
 
 
 def _seeds_words(summary: dict) -> str:
     over = summary.get("seeds")
-    return f"mean over seeds {', '.join(map(str, over['seeds']))} with the 95% interval" if over else "one seed"
+    if not over:
+        return _("one seed")
+    return _("mean over seeds {seeds} with the 95% interval").format(seeds=", ".join(map(str, over["seeds"])))
 
 
 def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
@@ -288,7 +313,7 @@ def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
         means, error_y, text = _seed_bars(runs, row["errors"], over[index]["errors"] if over else None, total)
         figure.add_trace(
             go.Bar(
-                name=f"{row['train_size']:,} transfer images",
+                name=_("{count} transfer images").format(count=number(row["train_size"])),
                 x=[labels[run] for run in runs],
                 y=[_percent(value, total) for value in means],
                 error_y=error_y,
@@ -299,8 +324,8 @@ def knowledge_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
         )
     figure.update_layout(
         barmode="group",
-        title=f"Test error of the same student taught each way ({_seeds_words(summary)})",
-        yaxis_title="test error (%)",
+        title=_("Test error of the same student taught each way ({seeds})").format(seeds=_seeds_words(summary)),
+        yaxis_title=_("test error (%)"),
         **LAYOUT,
     )
     return figure
@@ -328,8 +353,8 @@ def temperature_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
         )
     )
     figure.update_layout(
-        title=f"Test error of the same student at each temperature ({_seeds_words(summary)})",
-        yaxis_title="test error (%)",
+        title=_("Test error of the same student at each temperature ({seeds})").format(seeds=_seeds_words(summary)),
+        yaxis_title=_("test error (%)"),
         **LAYOUT,
     )
     return figure
@@ -368,16 +393,22 @@ def stronger_teacher_figure(summary: dict, labels: dict[str, str]) -> go.Figure:
                 error_y=error_y,
                 mode="lines+markers",
                 text=names,
-                hovertemplate="%{text}: %{x} teacher errors, %{y} errors removed<extra>" + label + "</extra>",
+                hovertemplate=_("%{text}: %{x} teacher errors, %{y} errors removed") + "<extra>" + label + "</extra>",
                 line=dict(color=STRONGER_COLORS[index % len(STRONGER_COLORS)], width=3),
             )
         )
-    figure.add_hline(y=0, line=dict(color=ROLE_COLORS["baseline"], dash="dot"), annotation_text="student alone")
-    seeds = f"mean over seeds {', '.join(map(str, over['seeds']))} with the paired 95% interval" if over else "one seed"
+    figure.add_hline(y=0, line=dict(color=ROLE_COLORS["baseline"], dash="dot"), annotation_text=_("student alone"))
+    seeds = (
+        _("mean over seeds {seeds} with the paired 95% interval").format(seeds=", ".join(map(str, over["seeds"])))
+        if over
+        else _("one seed")
+    )
     figure.update_layout(
-        title=f"What each teacher's student gained, by the teacher's own errors ({seeds})",
-        xaxis=dict(title="teacher's test errors (log scale; stronger to the right)", type="log", autorange="reversed"),
-        yaxis_title="test errors removed from the student alone",
+        title=_("What each teacher's student gained, by the teacher's own errors ({seeds})").format(seeds=seeds),
+        xaxis=dict(
+            title=_("teacher's test errors (log scale; stronger to the right)"), type="log", autorange="reversed"
+        ),
+        yaxis_title=_("test errors removed from the student alone"),
         **LAYOUT,
     )
     return figure

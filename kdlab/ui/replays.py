@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value
-from kdlab.experiments.replays.decoupled import RUN_LABELS
+from kdlab.experiments.replays import REPLAYS, ReplayResult, format_value, shown_quantity
+from kdlab.experiments.replays.config import STAND_IN_NOTE
+from kdlab.experiments.replays.decoupled import RUN_LABELS, claim_rows, summary_claims
 from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
+from kdlab.experiments.replays.knowledge import knowledge_verdict
+from kdlab.experiments.replays.knowledge import published_comparison as knowledge_comparison
 from kdlab.experiments.replays.stronger_teacher import METHOD_LABELS as STRONGER_LABELS
+from kdlab.experiments.replays.stronger_teacher import stronger_verdict
 from kdlab.experiments.replays.temperature_schedules import RUN_LABELS as TEMPERATURE_LABELS
+from kdlab.experiments.replays.temperature_schedules import temperature_verdict
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.metrics import bias_sweep, evaluate_bias
 from kdlab.plots import replays as replay_plots
 from kdlab.ui import bucila
@@ -22,20 +28,30 @@ from kdlab.ui.replay_cards import render_replay_cards
 _TABLE, _OMIT_3 = REPLAYS["table"].paper_numbers, REPLAYS["omit-3"].paper_numbers
 _ONLY_7_8 = REPLAYS["only-7-8"].paper_numbers
 
+STATUS_WORDS = {
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+}  # a result's status, where it is not "completed"
 TABLE_METRICS = [
-    ("Teacher", "teacher_errors"),
-    ("Student alone", "student_alone_errors"),
-    ("Distilled", "distilled_errors"),
+    (N_("Teacher"), "teacher_errors"),
+    (N_("Student alone"), "student_alone_errors"),
+    (N_("Distilled"), "distilled_errors"),
 ]
+
+
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """A replay's run labels (marked ``N_`` where they are words) in the current language."""
+    return {run: _(label) for run, label in labels.items()}
 
 
 def comparison_table(summary: dict) -> None:
     """The summary's paper-versus-ours rows as a table."""
     rows = [
         {
-            "": row["quantity"],
-            "Paper": format_value(row["paper"], row["unit"], row["paper_total"]),
-            "Ours": format_value(row["ours"], row["unit"], row["ours_total"]),
+            "": shown_quantity(row),
+            _("Paper"): format_value(row["paper"], row["unit"], row["paper_total"]),
+            _("Ours"): format_value(row["ours"], row["unit"], row["ours_total"]),
         }
         for row in summary.get("comparison", [])
     ]
@@ -47,19 +63,31 @@ def budget_caption(summary: dict) -> None:
     """What ran: the data, the budget, where the teacher came from, how long it took (the compression replay,
     whose budget has other parts, says it in ``kdlab.ui.bucila.caption``)."""
     budget, teacher = summary["budget"], summary.get("teacher") or {}
-    cached = "loaded from the cache" if teacher.get("from_cache") else "trained in this run"
-    size = summary["transfer_set"]["size"]
+    cached = _("loaded from the cache") if teacher.get("from_cache") else _("trained in this run")
+    size = number(summary["transfer_set"]["size"])
     if summary["replay"] == "temperature-width":
-        students = f"each student {budget['sweep_epochs']} epochs on {size:,} images"
+        students = _("each student {epochs} epochs on {size} images").format(epochs=budget["sweep_epochs"], size=size)
     else:
-        students = f"students {budget['student_epochs']} epochs on {size:,} images"
+        students = _("students {epochs} epochs on {size} images").format(epochs=budget["student_epochs"], size=size)
     st.caption(
-        f"Ran on {summary['data']['label']} with the **{budget['name']}** budget: teacher "
-        f"{budget['teacher_epochs']} epochs ({cached}; {teacher.get('train_seconds', 0):.0f} s to train), "
-        f"{students}. This run took {summary['seconds']:.0f} s."
+        _(
+            "Ran on {data} with the **{budget}** budget: teacher {epochs} epochs ({cached}; {train_seconds} s to "
+            "train), {students}. This run took {seconds} s."
+        ).format(
+            data=summary["data"]["label"],
+            budget=budget["name"],
+            epochs=budget["teacher_epochs"],
+            cached=cached,
+            train_seconds=number(teacher.get("train_seconds", 0), 0),
+            students=students,
+            seconds=number(summary["seconds"], 0),
+        )
     )
     if teacher.get("stand_in"):
-        st.info(f"**Teacher:** {teacher['stand_in']}")
+        note = _(STAND_IN_NOTE).format(
+            teacher=teacher.get("arch", summary["config"].get("teacher")), budget=budget["name"]
+        )
+        st.info(_("**Teacher:** {note}").format(note=note))
 
 
 def headline(summary: dict) -> None:
@@ -67,17 +95,48 @@ def headline(summary: dict) -> None:
     before, after = summary["before_bias"], summary["after_bias"]
     if summary["replay"] == "omit-3":
         st.success(
-            f"**The student never saw a single 3, yet it recognises {before['class_accuracy']:.1%} of the "
-            f"{before['class_total']:,} test 3s**; with the 3 bias raised by {summary['bias_used']:+.1f} it "
-            f"gets {after['class_accuracy']:.1%} of them right (the paper: {_OMIT_3['accuracy_on_3s_after_bias']:.1%})."
+            _(
+                "**The student never saw a single 3, yet it recognises {before} of the {threes} test 3s**; with the 3 "
+                "bias raised by {bias} it gets {after} of them right (the paper: {paper})."
+            ).format(
+                before=percent(before["class_accuracy"], 1),
+                threes=number(before["class_total"]),
+                bias=signed(summary["bias_used"]),
+                after=percent(after["class_accuracy"], 1),
+                paper=percent(_OMIT_3["accuracy_on_3s_after_bias"], 1),
+            )
         )
     else:
         paper_before, paper_after = 1 - _ONLY_7_8["test_error_rate"], 1 - _ONLY_7_8["test_error_rate_after_bias"]
         st.success(
-            f"**The student saw only 7s and 8s, yet it gets {1 - before['error_rate']:.1%} of all test digits "
-            f"right**; with both biases moved by {summary['bias_used']:+.1f} it gets "
-            f"{1 - after['error_rate']:.1%} (the paper: {paper_before:.1%} and {paper_after:.1%})."
+            _(
+                "**The student saw only 7s and 8s, yet it gets {before} of all test digits right**; with both biases "
+                "moved by {bias} it gets {after} (the paper: {paper_before} and {paper_after})."
+            ).format(
+                before=percent(1 - before["error_rate"], 1),
+                bias=signed(summary["bias_used"]),
+                after=percent(1 - after["error_rate"], 1),
+                paper_before=percent(paper_before, 1),
+                paper_after=percent(paper_after, 1),
+            )
         )
+
+
+def signed(value: float) -> str:
+    """A bias with its sign and one decimal, in the current language: "+2.0", "-1,5"."""
+    return ("+" if value >= 0 else "") + number(value, 1)
+
+
+def digits_words(classes: tuple[int, ...]) -> str:
+    """The biased digits in words: "3s", "7s and 8s"."""
+    if len(classes) == 1:
+        return _("{digit}s").format(digit=classes[0])
+    return _("{first}s and {second}s").format(first=classes[0], second=classes[1])
+
+
+def signed_count(change: int) -> str:
+    """A change in errors with its sign, in the current language: "+12", "-1,204"."""
+    return ("+" if change > 0 else "") + number(change)
 
 
 def render_table(result: ReplayResult, key: str) -> None:
@@ -86,27 +145,45 @@ def render_table(result: ReplayResult, key: str) -> None:
     budget_caption(summary)
     paper_gained = _TABLE["student_alone_errors"] - _TABLE["distilled_errors"]
     paper_closed = paper_gained / (_TABLE["student_alone_errors"] - _TABLE["teacher_errors"])
-    paper = f"the paper: {paper_gained} of {_TABLE['student_alone_errors']}, {paper_closed:.0%} of the gap"
+    paper = _("the paper: {gained} of {alone}, {closed} of the gap").format(
+        gained=number(paper_gained), alone=number(_TABLE["student_alone_errors"]), closed=percent(paper_closed)
+    )
     if None not in ours.values():
         gained = ours["student_alone_errors"] - ours["distilled_errors"]
         closed = gained / max(1, ours["student_alone_errors"] - ours["teacher_errors"])
         if gained >= 0:
             st.info(
-                f"Distilling removed **{gained:,} of the student alone's {ours['student_alone_errors']:,} "
-                f"errors**: {closed:.0%} of its gap to the teacher ({paper})."
+                _(
+                    "Distilling removed **{gained} of the student alone's {alone} errors**: {closed} of its gap to the "
+                    "teacher ({paper})."
+                ).format(
+                    gained=number(gained),
+                    alone=number(ours["student_alone_errors"]),
+                    closed=percent(closed),
+                    paper=paper,
+                )
             )
         else:
             st.warning(
-                f"The distilled student made **{-gained:,} more errors** than the student alone ({paper}): "
-                "with this budget it has not caught up. The full budget trains longer."
+                ngettext(
+                    "The distilled student made **{count} more error** than the student alone ({paper}): with this "
+                    "budget it has not caught up. The full budget trains longer.",
+                    "The distilled student made **{count} more errors** than the student alone ({paper}): with this "
+                    "budget it has not caught up. The full budget trains longer.",
+                    -gained,
+                ).format(count=number(-gained), paper=paper)
             )
     temperature = summary["config"]["temperature"]
-    for column, (label, number) in zip(st.columns(3), TABLE_METRICS):
-        value = ours[number]
+    for column, (label, quantity) in zip(st.columns(3), TABLE_METRICS):
+        value = ours[quantity]
         column.metric(
-            f"{label}, T = {temperature:g}" if number == "distilled_errors" else label,
-            "-" if value is None else f"{value:,} errors",
-            delta=f"paper: {_TABLE[number]} of {_TABLE['test_size']:,}",
+            _("{label}, T = {temperature}").format(label=_(label), temperature=number(temperature))
+            if quantity == "distilled_errors"
+            else _(label),
+            "-" if value is None else ngettext("{count} error", "{count} errors", value).format(count=number(value)),
+            delta=_("paper: {errors} of {total}").format(
+                errors=number(_TABLE[quantity]), total=number(_TABLE["test_size"])
+            ),
             delta_color="off",
             delta_arrow="off",
         )
@@ -124,44 +201,60 @@ def render_missing_digits(result: ReplayResult, key: str, bias: float | None = N
         return
     headline(summary)
     classes = tuple(summary["bias_classes"])
-    label = " and ".join(f"{digit}s" for digit in classes)
+    label = digits_words(classes)
     counts = replay_plots.transfer_counts_figure(
         summary["transfer_set"]["class_counts"], missing=tuple(summary["transfer_set"]["omitted"])
     )
     st.plotly_chart(counts, key=f"{key}.counts")
     st.markdown(
-        f"**Move the bias and watch the errors change.** The sliders add a constant to the output of "
-        f"the {label} in the stored test logits; nothing is retrained. It starts at "
-        f"**{summary['bias_used']:+.1f}**, the value that minimises errors on "
-        f"{summary['validation_set']['size']:,} held-out training images (the paper tuned its "
-        f"{paper_bias:+.1f} on the test set; the test-optimal value here is {summary['test_optimal_bias']:+.1f})."
+        _(
+            "**Move the bias and watch the errors change.** The sliders add a constant to the output of the {digits} "
+            "in the stored test logits; nothing is retrained. It starts at **{bias}**, the value that minimises "
+            "errors on {held_out} held-out training images (the paper tuned its {paper_bias} on the test set; the "
+            "test-optimal value here is {test_optimal})."
+        ).format(
+            digits=label,
+            bias=signed(summary["bias_used"]),
+            held_out=number(summary["validation_set"]["size"]),
+            paper_bias=signed(paper_bias),
+            test_optimal=signed(summary["test_optimal_bias"]),
+        )
     )
     low, high = min(-15.0, summary["bias_used"] - 2), max(15.0, summary["bias_used"] + 2)
     start = float(summary["bias_used"]) if bias is None else float(bias)
     biases = {
-        digit: column.slider(f"Bias added to the {digit}s", low, high, start, 0.1, key=f"{key}.bias.{digit}")
+        digit: column.slider(
+            _("Bias added to the {digits}").format(digits=digits_words((digit,))),
+            low,
+            high,
+            start,
+            0.1,
+            key=f"{key}.bias.{digit}",
+        )
         for digit, column in zip(classes, st.columns(len(classes)))
     }
     logits, labels = result.test_logits["distilled"], result.test_labels
     before = summary["before_bias"]
     effect = evaluate_bias(logits, labels, biases)
     metrics = st.columns(3)
+    of = _("{part} of {total}")
+    versus = _("{change} vs no bias")
     metrics[0].metric(
-        "Test errors",
-        f"{effect.errors:,} of {effect.total:,}",
-        delta=f"{effect.errors - before['errors']:+,} vs no bias",
+        _("Test errors"),
+        of.format(part=number(effect.errors), total=number(effect.total)),
+        delta=versus.format(change=signed_count(effect.errors - before["errors"])),
         delta_color="inverse",
     )
     metrics[1].metric(
-        f"Errors on the test {label}",
-        f"{effect.class_errors:,} of {effect.class_total:,}",
-        delta=f"{effect.class_errors - before['class_errors']:+,} vs no bias",
+        _("Errors on the test {digits}").format(digits=label),
+        of.format(part=number(effect.class_errors), total=number(effect.class_total)),
+        delta=versus.format(change=signed_count(effect.class_errors - before["class_errors"])),
         delta_color="inverse",
     )
     metrics[2].metric(
-        f"Accuracy on the {label}",
-        f"{effect.class_accuracy:.1%}",
-        delta=f"was {before['class_accuracy']:.1%}",
+        _("Accuracy on the {digits}").format(digits=label),
+        percent(effect.class_accuracy, 1),
+        delta=_("was {accuracy}").format(accuracy=percent(before["class_accuracy"], 1)),
         delta_color="off",
         delta_arrow="off",
     )
@@ -174,7 +267,7 @@ def render_missing_digits(result: ReplayResult, key: str, bias: float | None = N
     )
     st.plotly_chart(sweep, key=f"{key}.sweep")
     per_class = replay_plots.per_class_figure(
-        before["per_class_accuracy"], list(effect.per_class_accuracy), "the slider's bias"
+        before["per_class_accuracy"], list(effect.per_class_accuracy), _("the slider's bias")
     )
     st.plotly_chart(per_class, key=f"{key}.per_class")
     comparison_table(summary)
@@ -188,7 +281,7 @@ def render_temperature_width(result: ReplayResult, key: str) -> None:
         st.plotly_chart(replay_plots.temperature_width_figure(summary["grid"]), key=f"{key}.heatmap")
     comparison_table(summary)
     if summary.get("from_cache"):
-        st.caption("Shown from the cache: this grid was computed once and stored.")
+        st.caption(_("Shown from the cache: this grid was computed once and stored."))
 
 
 def render_decoupled(result: ReplayResult, key: str) -> None:
@@ -198,25 +291,29 @@ def render_decoupled(result: ReplayResult, key: str) -> None:
     weight, temperature = summary["non_target_weight"], summary["config"]["temperature"]
     if weight is not None:
         st.info(
-            f"At T = {temperature:g} the teacher gives the right digit **{1 - weight:.1%}** of its probability on "
-            f"average, so classical KD weights NCKD by only **{weight:.1%}**: most of what it says about the wrong "
-            "digits is turned down. DKD turns it back up."
+            _(
+                "At T = {temperature} the teacher gives the right digit **{right}** of its probability on average, "
+                "so classical KD weights NCKD by only **{weight}**: most of what it says about the wrong digits is "
+                "turned down. DKD turns it back up."
+            ).format(temperature=number(temperature), right=percent(1 - weight, 1), weight=percent(weight, 1))
         )
-    st.plotly_chart(replay_plots.decoupled_figure(summary, RUN_LABELS), key=f"{key}.figure")
-    comparison_table(summary)
+    st.plotly_chart(replay_plots.decoupled_figure(summary, translated(RUN_LABELS)), key=f"{key}.figure")
+    comparison_table({"comparison": claim_rows(summary_claims(summary))})  # the claims said in this language
     st.caption(
-        "One seed decides each bar: `python -m kdlab distill --seeds 5 --soft nckd` shows the seed-to-seed spread."
+        _("One seed decides each bar: `python -m kdlab distill --seeds 5 --soft nckd` shows the seed-to-seed spread.")
     )
 
 
 def verdicts(read: list[str]) -> None:
     """A replay's verdicts read over seeds, each in a box; none (one seed): why it takes three."""
     for verdict in read:
-        st.info(f"**Verdict.** {verdict}")
+        st.info(_("**Verdict.** {verdict}").format(verdict=verdict))
     if not read:
         st.info(
-            "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
-            "verdict, each difference with its paired interval."
+            _(
+                "One seed cannot tell a method's gain from what changing the seed does: run it at 3 seeds for the "
+                "verdict, each difference with its paired interval."
+            )
         )
 
 
@@ -225,17 +322,42 @@ def render_knowledge(result: ReplayResult, key: str) -> None:
     and the published numbers beside ours."""
     summary = result.summary
     budget_caption(summary)
-    sizes = " and ".join(f"{row['train_size']:,}" for row in summary["rows"])
-    st.caption(f"Every student learns on {sizes} transfer images in turn, weighted as the tab's introduction says.")
-    over = summary.get("seeds")
-    verdicts([row["verdict"] for row in over["rows"]] if over else [])
-    st.plotly_chart(replay_plots.knowledge_figure(summary, KNOWLEDGE_LABELS), key=f"{key}.figure")
-    st.markdown(
-        f"**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on "
-        f"{summary['rows'][0]['train_size']:,} transfer images (test errors, the rank; fewest first). Theirs are "
-        "CIFAR-100 and ImageNet: the order, not the numbers, is what compares."
+    sizes = [number(row["train_size"]) for row in summary["rows"]]
+    st.caption(
+        _(
+            "Every student learns on {first} and {second} transfer images in turn, weighted as the tab's introduction "
+            "says."
+        ).format(first=sizes[0], second=sizes[-1])
+        if len(sizes) > 1
+        else _("Every student learns on {size} transfer images, weighted as the tab's introduction says.").format(
+            size=sizes[0]
+        )
     )
-    comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
+    over = summary.get("seeds")
+    # Said again here, in the session's language, from the intervals the summary keeps (its "verdict" is English).
+    verdicts(
+        [
+            knowledge_verdict(row["train_size"], row["errors"], row["against"]) if "against" in row else row["verdict"]
+            for row in over["rows"]
+        ]
+        if over
+        else []
+    )
+    st.plotly_chart(replay_plots.knowledge_figure(summary, translated(KNOWLEDGE_LABELS)), key=f"{key}.figure")
+    st.markdown(
+        _(
+            "**Beside the published numbers** (top-1 accuracy, the rank among the five methods), ours on {size} "
+            "transfer images (test errors, the rank; fewest first). Theirs are CIFAR-100 and ImageNet: the order, not "
+            "the numbers, is what compares."
+        ).format(size=number(summary["rows"][0]["train_size"]))
+    )
+    # Said again in this language from the first transfer set's errors (a seed's, or the means over seeds).
+    errors = (
+        {run: spread["mean"] for run, spread in over["rows"][0]["errors"].items()}
+        if over
+        else (summary["rows"][0]["errors"] if summary["rows"] else {})
+    )
+    comparison_table({"comparison": knowledge_comparison(errors, over_seeds=bool(over))})
 
 
 def render_temperature(result: ReplayResult, key: str) -> None:
@@ -245,24 +367,41 @@ def render_temperature(result: ReplayResult, key: str) -> None:
     budget_caption(summary)
     over = summary.get("seeds")
     if over:
-        st.info(f"**Verdict.** {over['verdict']}")
+        verdict = (
+            temperature_verdict(over["errors"], over["against"], over["limit"], over["final_temperatures"])
+            if "against" in over
+            else over["verdict"]
+        )
+        st.info(_("**Verdict.** {verdict}").format(verdict=verdict))
     else:
         st.info(
-            "One seed cannot tell a temperature's gain from what changing the seed does: run it at 3 seeds for the "
-            "verdict, each difference with its paired interval."
+            _(
+                "One seed cannot tell a temperature's gain from what changing the seed does: run it at 3 seeds for the "
+                "verdict, each difference with its paired interval."
+            )
         )
-    st.plotly_chart(replay_plots.temperature_figure(summary, TEMPERATURE_LABELS), key=f"{key}.figure")
+    st.plotly_chart(replay_plots.temperature_figure(summary, translated(TEMPERATURE_LABELS)), key=f"{key}.figure")
     limit, learned = summary["limit"], summary["final_temperature"]
     if limit is not None:
         st.markdown(
-            f"**How close the limit comes** (this seed): KD at T = {limit['temperature']:g} and logit matching "
-            f"predict the same digit on **{limit['agreement']:.1%}** of the test digits ({limit['limit_errors']:,} "
-            f"and {limit['logits_errors']:,} errors)."
+            _(
+                "**How close the limit comes** (this seed): KD at T = {temperature} and logit matching predict the "
+                "same digit on **{agreement}** of the test digits ({limit_errors} and {logits_errors} errors)."
+            ).format(
+                temperature=number(limit["temperature"]),
+                agreement=percent(limit["agreement"], 1),
+                limit_errors=number(limit["limit_errors"]),
+                logits_errors=number(limit["logits_errors"]),
+            )
         )
     if learned is not None:
-        ended = ", ".join(f"{t:.2f}" for t in over["final_temperatures"]) if over else f"{learned:.2f}"
-        st.markdown(f"**The learned T** ended at {ended} (seed by seed), starting from the lab's T.")
-    st.markdown("**Beside the papers' claims** (theirs are CIFAR-100 and ImageNet: the direction is what compares).")
+        ended = ", ".join(number(t, 2) for t in over["final_temperatures"]) if over else number(learned, 2)
+        st.markdown(
+            _("**The learned T** ended at {temperatures} (seed by seed), starting from the lab's T.").format(
+                temperatures=ended
+            )
+        )
+    st.markdown(_("**Beside the papers' claims** (theirs are CIFAR-100 and ImageNet: the direction is what compares)."))
     comparison_table({"comparison": over["comparison"] if over else summary["comparison"]})
 
 
@@ -272,12 +411,14 @@ def render_stronger_teacher(result: ReplayResult, key: str) -> None:
     summary = result.summary
     budget_caption(summary)
     over = summary.get("seeds")
-    verdicts([over["verdict"]] if over else [])
-    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, STRONGER_LABELS), key=f"{key}.figure")
+    verdicts([stronger_verdict(over["rows"], over["stronger"])] if over else [])
+    st.plotly_chart(replay_plots.stronger_teacher_figure(summary, translated(STRONGER_LABELS)), key=f"{key}.figure")
     st.dataframe(stronger_teacher_rows(summary), hide_index=True, key=f"{key}.teachers")
     st.caption(
-        f"Student alone: {summary['baseline_errors']} test errors (seed {summary['config']['seed']}). A gain is the "
-        "test errors a method removes from the student alone; over seeds, the mean with its paired 95% interval."
+        _(
+            "Student alone: {errors} test errors (seed {seed}). A gain is the test errors a method removes from the "
+            "student alone; over seeds, the mean with its paired 95% interval."
+        ).format(errors=number(summary["baseline_errors"]), seed=summary["config"]["seed"])
     )
 
 
@@ -287,17 +428,18 @@ def stronger_teacher_rows(summary: dict) -> list[dict]:
     over = {row["teacher"]: row["gains"] for row in summary["seeds"]["rows"]} if "seeds" in summary else None
     rows = []
     for row in summary["teachers"]:
-        line = {"Teacher": row["teacher"], "Teacher's test errors": row["teacher_errors"]}
+        line = {_("Teacher"): row["teacher"], _("Teacher's test errors"): row["teacher_errors"]}
         for method, label in STRONGER_LABELS.items():
+            column = _("{method}: errors removed").format(method=_(label))
             if over:
                 gain = over[row["teacher"]][method]
                 interval = gain["interval_95"]
-                line[f"{label}: errors removed"] = f"{gain['fewer_errors']:+g}" + (
+                line[column] = f"{gain['fewer_errors']:+g}" + (
                     f" [{interval[0]:g}, {interval[1]:g}]" if interval else ""
                 )
             else:
                 gain = row["gains"][method]
-                line[f"{label}: errors removed"] = "-" if gain is None else f"{gain:+d}"
+                line[column] = "-" if gain is None else f"{gain:+d}"
         rows.append(line)
     return rows
 
@@ -322,7 +464,9 @@ def render_result(result: ReplayResult, key: str, bias: float | None = None) -> 
     last."""
     if result.status != "completed":
         st.warning(
-            f"This replay was **{result.status}** before it finished; the numbers below are what it had done by then."
+            _(
+                "This replay was **{status}** before it finished; the numbers below are what it had done by then."
+            ).format(status=_(STATUS_WORDS.get(result.status, result.status)))
         )
     if bias is not None and RENDERERS[result.name] is render_missing_digits:
         render_missing_digits(result, key, bias)
@@ -338,30 +482,30 @@ def seeds_sentence(over: dict) -> str:
     bigger = [row["comparison"] for row in over["comparisons"] if row["bigger_than_spread"]]
     seeds = ", ".join(map(str, over["seeds"]))
     if not bigger:
-        return f"Over seeds {seeds}, no difference here is bigger than the seed-to-seed spread."
-    return (
-        f"Over seeds {seeds}, bigger than the seed-to-seed spread: " + "; ".join(bigger) + ". The others are within it."
-    )
+        return _("Over seeds {seeds}, no difference here is bigger than the seed-to-seed spread.").format(seeds=seeds)
+    return _(
+        "Over seeds {seeds}, bigger than the seed-to-seed spread: {differences}. The others are within it."
+    ).format(seeds=seeds, differences="; ".join(bigger))
 
 
 def render_seed_comparisons(over: dict, key: str) -> None:
     """The replay over seeds: the sentence, and every comparison with its paired 95% interval."""
-    st.subheader("Over seeds: which differences are bigger than the spread?")
+    st.subheader(_("Over seeds: which differences are bigger than the spread?"))
     st.markdown(seeds_sentence(over))
     st.dataframe(
         [
             {
-                "Comparison": row["comparison"],
-                "Fewer errors (mean)": row["fewer_errors"],
-                "95% interval": ""
+                _("Comparison"): row["comparison"],
+                _("Fewer errors (mean)"): row["fewer_errors"],
+                _("95% interval"): ""
                 if row["interval_95"] is None
-                else f"{row['interval_95'][0]:g} to {row['interval_95'][1]:g}",
-                "Bigger than the spread": "yes" if row["bigger_than_spread"] else "no",
-                "Seeds won": row["wins"],
+                else _("{low} to {high}").format(low=number(row["interval_95"][0]), high=number(row["interval_95"][1])),
+                _("Bigger than the spread"): _("yes") if row["bigger_than_spread"] else _("no"),
+                _("Seeds won"): row["wins"],
             }
             for row in over["comparisons"]
         ],
         hide_index=True,
         key=f"{key}.seeds",
     )
-    st.caption("Paired by seed: within one seed every student shares the transfer set, initial weights and batches.")
+    st.caption(_("Paired by seed: within one seed every student shares the transfer set, initial weights and batches."))

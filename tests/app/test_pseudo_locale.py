@@ -23,6 +23,7 @@ DONE = [
     "pages/class_board.py",
     "pages/distillation_lab.py",
     "pages/glossary.py",
+    "pages/paper_replays.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}

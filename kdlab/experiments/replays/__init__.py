@@ -45,7 +45,7 @@ from kdlab.experiments.replays.bucila_settings import (
     CompressionConfig,
     compression_config,
 )
-from kdlab.experiments.replays.common import ReplayResult, format_value
+from kdlab.experiments.replays.common import ReplayResult, format_value, shown_quantity
 from kdlab.experiments.replays.config import (
     BUDGET_NOTES,
     BUDGETS,
@@ -96,6 +96,7 @@ __all__ = [
     "TableConfig",
     "TemperatureWidthConfig",
     "format_value",
+    "shown_quantity",
     "get_budget",
     "get_replay",
     "load_cached_temperature_width",

@@ -40,6 +40,7 @@ from kdlab.experiments.replays.bucila_settings import (
 from kdlab.experiments.replays.common import ReplayResult, comparison_row, keep_students, overall_status
 from kdlab.experiments.replays.paper import BUCILA
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
+from kdlab.i18n import N_, _
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, select_transfer_indices
@@ -54,16 +55,27 @@ from kdlab.teachers.teacher import Teacher
 # and ``_claim`` turns it into two tests.
 PAPER_COMPRESSION = {
     "source": BUCILA,
-    "claim": "A small model trained to mimic the ensemble on a large transfer set labelled only by the "
-    "ensemble comes close to the ensemble's performance, and beats the same small model trained on the "
-    "original labelled set alone by a wide margin.",
-    "synthetic": "Where no unlabelled data exists, MUNGE's synthetic data works nearly as well as real "
-    "unlabelled data; data drawn without regard to the training distribution (RANDOM) works much worse.",
+    "claim": N_(
+        "A small model trained to mimic the ensemble on a large transfer set labelled only by the ensemble comes "
+        "close to the ensemble's performance, and beats the same small model trained on the original labelled set "
+        "alone by a wide margin."
+    ),
+    "synthetic": N_(
+        "Where no unlabelled data exists, MUNGE's synthetic data works nearly as well as real unlabelled data; data "
+        "drawn without regard to the training distribution (RANDOM) works much worse."
+    ),
     "expected": {
-        "real": "close to the ensemble",
-        "munge": "close to the ensemble",
-        "noise": "little better than alone, or worse",
+        "real": N_("close to the ensemble"),
+        "munge": N_("close to the ensemble"),
+        "noise": N_("little better than alone, or worse"),
     },
+}
+# The comparison's line of the student from each transfer set (``TRANSFER_LABELS``' words, as one message each).
+STUDENT_FROM = {
+    "labelled": N_("Student from {size} labelled images, the ensemble's soft targets only"),
+    "real": N_("Student from {size} real MNIST images, labels ignored"),
+    "munge": N_("Student from {size} MUNGE images made from the labelled set"),
+    "noise": N_("Student from {size} random noise images"),
 }
 
 
@@ -260,25 +272,33 @@ def _summary(
     }
     rows = [
         comparison_row(
-            f"Ensemble {config.teacher} (the teacher)", None, ours["ensemble_errors"], "errors", None, test_total
+            N_("Ensemble {teacher} (the teacher)"),
+            None,
+            ours["ensemble_errors"],
+            "errors",
+            None,
+            test_total,
+            values={"teacher": config.teacher},
         ),
-        comparison_row("Its best member", None, ours["best_member_errors"], "errors", None, test_total),
+        comparison_row(N_("Its best member"), None, ours["best_member_errors"], "errors", None, test_total),
         comparison_row(
-            f"Student {config.student} on the {sets['labelled']['size']:,} labelled images alone",
-            "far worse than the ensemble",
+            N_("Student {student} on the {size} labelled images alone"),
+            N_("far worse than the ensemble"),
             errors.get("alone"),
             "errors",
             None,
             test_total,
+            values={"student": config.student, "size": sets["labelled"]["size"]},
         ),
     ] + [
         comparison_row(
-            f"Student from {sets.get(kind, {}).get('size', 0):,} {TRANSFER_LABELS[kind]}",
+            STUDENT_FROM[kind],
             PAPER_COMPRESSION["expected"].get(kind),
             errors.get(kind),
             "errors",
             None,
             test_total,
+            values={"size": sets.get(kind, {}).get("size", 0)},
         )
         for kind in config.transfer_kinds
     ]
@@ -340,16 +360,19 @@ def compression_cost(config: CompressionConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="compression",
-    title="Model compression: an ensemble taught through unlabelled images",
+    title=N_("Model compression: an ensemble taught through unlabelled images"),
     source=BUCILA,
     paper_numbers=PAPER_COMPRESSION,
-    intro="Where distillation starts: Bucila, Caruana & Niculescu-Mizil (2006) had an ensemble that was too big and "
-    "slow to use, and only a small labelled set. They labelled a **large transfer set with the ensemble** and "
-    "trained a small network on it, so it learned far more than the small labelled set could teach it. When no "
-    "unlabelled data existed they made some with **MUNGE**. Here: an ensemble trained on a small labelled MNIST "
-    "set, the same student trained on those images alone, and from three transfer sets that only the ensemble "
-    "labels (real images, MUNGE images, noise).",
-    paper_line=f"Paper: {PAPER_COMPRESSION['claim']} {PAPER_COMPRESSION['synthetic']}",
+    intro=N_(
+        "Where distillation starts: Bucila, Caruana & Niculescu-Mizil (2006) had an ensemble that was too big and "
+        "slow to use, and only a small labelled set. They labelled a **large transfer set with the ensemble** and "
+        "trained a small network on it, so it learned far more than the small labelled set could teach it. When no "
+        "unlabelled data existed they made some with **MUNGE**. Here: an ensemble trained on a small labelled MNIST "
+        "set, the same student trained on those images alone, and from three transfer sets that only the ensemble "
+        "labels (real images, MUNGE images, noise)."
+    ),
+    paper_line=N_("Paper: {claim} {synthetic}"),
+    text_values=lambda: {key: _(PAPER_COMPRESSION[key]) for key in ("claim", "synthetic")},
     config=compression_config,
     run=replay_compression,
     teachers=compression_teachers,
@@ -360,10 +383,10 @@ REPLAY = Replay(
     },
     budget_notes=COMPRESSION_NOTES,
     run_labels={
-        "alone": "Student alone (labelled set)",
-        "labelled": "From the labelled set",
-        "real": "From real images",
-        "munge": "From MUNGE images",
-        "noise": "From noise",
+        "alone": N_("Student alone (labelled set)"),
+        "labelled": N_("From the labelled set"),
+        "real": N_("From real images"),
+        "munge": N_("From MUNGE images"),
+        "noise": N_("From noise"),
     },
 )

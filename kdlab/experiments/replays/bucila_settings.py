@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from kdlab.i18n import N_, _, percent
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.models import canonical_architecture
 from kdlab.teachers.ensembles import parse_teacher_name
@@ -18,10 +19,16 @@ TRANSFER_LABELS = {
 # The claim's two halves, as tests on our numbers (the paper states them in words, not numbers).
 CLOSE_GAP_CLOSED = 0.75  # "comes close to the ensemble": at least 3/4 of the way from the student alone
 WIDE_FEWER_ERRORS = 0.25  # "by a wide margin": at least a quarter fewer errors than the student alone
-CLAIM_RULE = (
-    f"close: at least {CLOSE_GAP_CLOSED:.0%} of the gap from the student alone to the ensemble closed; "
-    f"wide margin: at least {WIDE_FEWER_ERRORS:.0%} fewer errors than the student alone"
+CLAIM_RULE_MESSAGE = N_(
+    "close: at least {close} of the gap from the student alone to the ensemble closed; wide margin: at least {wide} "
+    "fewer errors than the student alone"
 )
+CLAIM_RULE = CLAIM_RULE_MESSAGE.format(close=f"{CLOSE_GAP_CLOSED:.0%}", wide=f"{WIDE_FEWER_ERRORS:.0%}")  # the JSON's
+
+
+def claim_rule() -> str:
+    """How the claim is read from our numbers, in the current language."""
+    return _(CLAIM_RULE_MESSAGE).format(close=percent(CLOSE_GAP_CLOSED), wide=percent(WIDE_FEWER_ERRORS))
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,16 @@ COMPRESSION_BUDGETS = {
     "full": CompressionBudget("full", labelled_size=2_000, transfer_size=50_000, teacher_epochs=40, student_epochs=40),
 }
 COMPRESSION_NOTES = {
-    "quick": "Classroom budget: 2,000 labelled images, an ensemble of three small CNNs (20 epochs each, cached), "
-    "transfer sets of 20,000 images, students 20 epochs on each (every student sees 400,000 images: 200 epochs "
-    "of the 2,000 labelled ones).",
-    "full": "Full budget: the same 2,000 labelled images, ensemble members 40 epochs, transfer sets of 50,000 "
-    "images (the real set: 50,000 of the 58,000 other training images), students 40 epochs on each (every student "
-    "sees 2,000,000 images).",
+    "quick": N_(
+        "Classroom budget: 2,000 labelled images, an ensemble of three small CNNs (20 epochs each, cached), "
+        "transfer sets of 20,000 images, students 20 epochs on each (every student sees 400,000 images: 200 epochs "
+        "of the 2,000 labelled ones)."
+    ),
+    "full": N_(
+        "Full budget: the same 2,000 labelled images, ensemble members 40 epochs, transfer sets of 50,000 images "
+        "(the real set: 50,000 of the 58,000 other training images), students 40 epochs on each (every student "
+        "sees 2,000,000 images)."
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.config import BUDGET_NOTES, HintonSetup
 from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import ReplayTeacher
+from kdlab.i18n import _, ngettext, number, percent
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
 from kdlab.ml.export import student_file_bytes
@@ -156,29 +157,61 @@ def overall_status(*statuses: str) -> str:
 
 
 def comparison_row(
-    quantity: str, paper, ours, unit: str, paper_total: int | None = None, ours_total: int | None = None
+    quantity: str,
+    paper,
+    ours,
+    unit: str,
+    paper_total: int | None = None,
+    ours_total: int | None = None,
+    values: Mapping[str, object] | None = None,
 ) -> dict:
-    """One line of a summary's "comparison": the paper's value beside ours (see ``format_value``)."""
-    return {
-        "quantity": quantity,
+    """One line of a summary's "comparison": the paper's value beside ours (see ``format_value``). ``quantity`` is a
+    message marked ``N_`` whose placeholders ``values`` fills: the row keeps it filled in English ("quantity", for the
+    command line and the JSON) and as the message and its values ("message", "values") for ``shown_quantity``."""
+    english = {name: _english(value) for name, value in (values or {}).items()}
+    row = {
+        "quantity": quantity.format(**english),
         "paper": paper,
         "ours": ours,
         "unit": unit,
         "paper_total": paper_total,
         "ours_total": ours_total,
     }
+    if values:
+        row |= {"message": quantity, "values": dict(values)}
+    return row
+
+
+def _english(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def shown_quantity(row: dict) -> str:
+    """A comparison row's quantity in the current language (numbers in its format)."""
+    values = {
+        name: number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        for name, value in row.get("values", {}).items()
+    }
+    return _(row.get("message", row["quantity"])).format(**values)
 
 
 def format_value(value, unit: str, total: int | None = None) -> str:
-    """One comparison value in words: "74 of 10,000 wrong (0.74%)", "+3.5", "T = 4"."""
+    """One comparison value in words, in the current language: "74 of 10,000 wrong (0.74%)", "+3.5", "T = 4"; a
+    claim in words (a message marked ``N_``) translated."""
     if value is None:
         return "-"
     if isinstance(value, str):  # a claim in words (Bucila et al. give no MNIST numbers)
-        return value
+        return _(value)
     if unit == "errors":
-        return f"{value:,} of {total:,} wrong ({value / total:.2%})" if total else f"{value:,} errors"
+        if not total:
+            return ngettext("{count} error", "{count} errors", value).format(count=number(value))
+        return _("{errors} of {total} wrong ({share})").format(
+            errors=number(value), total=number(total), share=percent(value / total, 2)
+        )
     if unit == "bias":
-        return f"{value:+.1f}"
+        return ("+" if value >= 0 else "") + number(value, 1)
     if unit == "accuracy":
-        return f"{value:.1%}"
+        return percent(value, 1)
     return str(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from kdlab.i18n import N_
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import TransferSetSpec
 from kdlab.ml.models import canonical_architecture, get_architecture, mlp_name
@@ -63,16 +64,23 @@ BUDGETS = {
     ),
     "full": Budget("full", teacher_epochs=60, student_epochs=60, sweep_epochs=20, sweep_train_size=None),
 }
-BUDGET_NOTES = {
-    "quick": "Classroom budget: the small CNN stands in for the paper's 1200-1200 teacher (12 epochs with +-2 pixel "
-    "jitter, trained once, then cached for every replay and session), "
-    "students 20 epochs on every training image, the temperature-width grid 20 epochs on 10,000 images "
-    "for widths 30 and 300.",
-    "full": "Full budget: the paper's 1200-1200 teacher 60 epochs, students 60 epochs, the temperature-width grid "
-    "20 epochs on every training image for widths 30, 100, 300 and 800 and nine temperatures. About an hour "
-    "for the four on a 2-core CPU, a third of it the teacher's first training. The paper trained longer still, "
-    "with SGD and weight constraints.",
+BUDGET_NOTES = {  # marked N_: the page translates them, the summary keeps them in English
+    "quick": N_(
+        "Classroom budget: the small CNN stands in for the paper's 1200-1200 teacher (12 epochs with +-2 pixel "
+        "jitter, trained once, then cached for every replay and session), students 20 epochs on every training "
+        "image, the temperature-width grid 20 epochs on 10,000 images for widths 30 and 300."
+    ),
+    "full": N_(
+        "Full budget: the paper's 1200-1200 teacher 60 epochs, students 60 epochs, the temperature-width grid "
+        "20 epochs on every training image for widths 30, 100, 300 and 800 and nine temperatures. About an hour "
+        "for the four on a 2-core CPU, a third of it the teacher's first training. The paper trained longer still, "
+        "with SGD and weight constraints."
+    ),
 }
+STAND_IN_NOTE = N_(
+    "{teacher} stands in for the paper's 1200-1200 teacher at the {budget} budget: the paper's net does not get "
+    "clearly better than the student alone within minutes on a CPU. The full budget uses the paper's architecture."
+)
 QUICK_GRID = {"widths": (30, 300), "temperatures": (1.0, 2.5, 4.0, 8.0, 20.0)}
 FULL_GRID = {"widths": (30, 100, 300, 800), "temperatures": (1.0, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0)}
 
@@ -138,11 +146,7 @@ class HintonSetup(HoldsTraining):
         """Why another teacher stands in for the paper's, or None when the paper's teacher is used."""
         if self.teacher == PAPER_TEACHER:
             return None
-        return (
-            f"{self.teacher} stands in for the paper's 1200-1200 teacher at the {self.budget.name} budget: the "
-            f"paper's net does not get clearly better than the student alone within minutes on a CPU. The "
-            f"full budget uses the paper's architecture."
-        )
+        return STAND_IN_NOTE.format(teacher=self.teacher, budget=self.budget.name)
 
     def as_dict(self) -> dict:
         values = super().as_dict()

@@ -35,6 +35,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import decoupled_seeds
 from kdlab.experiments.replays.paper import ZHAO
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -47,19 +48,19 @@ from kdlab.teachers.teacher import Teacher
 # ``claim_verdicts`` turns each into a test of our numbers.
 PAPER_DECOUPLED = {
     "source": ZHAO,
-    "nckd": "NCKD alone is about as good as classical KD, or better.",
-    "tckd": "TCKD alone helps little when the task is easy and the teacher confident.",
-    "dkd": "DKD (TCKD + beta NCKD) is at least as good as classical KD.",
+    "nckd": N_("NCKD alone is about as good as classical KD, or better."),
+    "tckd": N_("TCKD alone helps little when the task is easy and the teacher confident."),
+    "dkd": N_("DKD (TCKD + beta NCKD) is at least as good as classical KD."),
     "alpha_t": 1.0,
     "beta": 8.0,
 }
 SOFT_RUNS = ("kd", "tckd", "nckd", "dkd")  # the distilled students, each a DistillConfig.soft
 RUN_LABELS = {
-    "baseline": "Student alone",
-    "kd": "KD (all of the KL)",
-    "tckd": "TCKD only",
-    "nckd": "NCKD only",
-    "dkd": "DKD (TCKD + beta NCKD)",
+    "baseline": N_("Student alone"),
+    "kd": N_("KD (all of the KL)"),
+    "tckd": N_("TCKD only"),
+    "nckd": N_("NCKD only"),
+    "dkd": N_("DKD (TCKD + beta NCKD)"),
 }
 # One seed decides each number here, so a gap this small (relative to KD's errors) counts as "about
 # as good": a convention, not a measurement; ``python -m kdlab distill --seeds 5 --soft nckd``
@@ -68,8 +69,8 @@ ABOUT_AS_GOOD = 0.10
 # "Helps little": TCKD alone removes less than half of the errors KD removes.
 LITTLE_HELP = 0.5
 DECOUPLED_NOTES = {
-    "quick": "The lab's teacher and student (cached teacher, 5,000 transfer images), each student 20 epochs.",
-    "full": "The lab's teacher and student (cached teacher, 5,000 transfer images), each student 60 epochs.",
+    "quick": N_("The lab's teacher and student (cached teacher, 5,000 transfer images), each student 20 epochs."),
+    "full": N_("The lab's teacher and student (cached teacher, 5,000 transfer images), each student 60 epochs."),
 }
 
 
@@ -176,7 +177,7 @@ def replay_decoupled(
         "ours": {f"{run}_errors": value for run, value in errors.items()} | {"test_size": len(data.test)},
         "non_target_weight": None if weight is None else round(weight, 4),
         "claims": claims,
-        "comparison": [comparison_row(claim["quantity"], claim["paper"], claim["ours"], "claim") for claim in claims],
+        "comparison": claim_rows(claims),
         "status": status,
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -185,44 +186,79 @@ def replay_decoupled(
 
 
 def claim_verdicts(errors: dict[str, int | None], weight: float | None) -> list[dict]:
-    """Each of the paper's claims (``PAPER_DECOUPLED``) beside our numbers: ``holds`` is
-    True, False, or None when the runs it needs did not finish (or KD itself did not help)."""
-    paper = PAPER_DECOUPLED
+    """Each of the paper's claims (``PAPER_DECOUPLED``) beside our numbers, in the current language (the page says
+    them again from the summary's errors): ``holds`` is True, False, or None when the runs it needs did not finish
+    (or KD itself did not help)."""
     alone, kd, tckd, nckd, dkd = (errors.get(run) for run in ("baseline", "kd", "tckd", "nckd", "dkd"))
+    not_run = _("cannot tell: not run")
     verdicts = []
     if kd is not None and nckd is not None:
         holds = nckd <= kd * (1 + ABOUT_AS_GOOD)
-        ours = f"NCKD alone {nckd:,} errors, KD {kd:,}: " + ("about as good or better" if holds else "clearly worse")
-        verdicts.append(_claim("nckd", "NCKD alone vs KD", paper["nckd"], holds, ours))
+        ours = (
+            _("holds: NCKD alone {nckd} errors, KD {kd}: about as good or better")
+            if holds
+            else _("does not hold: NCKD alone {nckd} errors, KD {kd}: clearly worse")
+        )
+        verdicts.append(_claim("nckd", N_("NCKD alone vs KD"), holds, ours.format(nckd=number(nckd), kd=number(kd))))
     else:
-        verdicts.append(_claim("nckd", "NCKD alone vs KD", paper["nckd"], None, "not run"))
-    confident = "" if weight is None else f" (the teacher leaves {weight:.1%} of its probability to wrong digits)"
+        verdicts.append(_claim("nckd", N_("NCKD alone vs KD"), None, not_run))
+    confident = (
+        ""
+        if weight is None
+        else _(" (the teacher leaves {share} of its probability to wrong digits)").format(share=percent(weight, 1))
+    )
     if None in (alone, kd, tckd):
-        verdicts.append(_claim("tckd", "TCKD alone", paper["tckd"], None, "not run"))
+        verdicts.append(_claim("tckd", N_("TCKD alone"), None, not_run))
     elif kd >= alone:
-        ours = f"KD itself did not help here ({kd:,} errors, alone {alone:,}): nothing for TCKD to fall short of"
-        verdicts.append(_claim("tckd", "TCKD alone", paper["tckd"], None, ours))
+        ours = _(
+            "cannot tell: KD itself did not help here ({kd} errors, alone {alone}): nothing for TCKD to fall short of"
+        ).format(kd=number(kd), alone=number(alone))
+        verdicts.append(_claim("tckd", N_("TCKD alone"), None, ours))
     else:
         holds = alone - tckd < LITTLE_HELP * (alone - kd)
-        ours = f"{_change(alone - tckd)} by TCKD alone, {_change(alone - kd)} by KD (alone: {alone:,})" + confident
-        verdicts.append(_claim("tckd", "TCKD alone", paper["tckd"], holds, ours))
+        ours = (
+            _("holds: {tckd} by TCKD alone, {kd} by KD (alone: {alone}){confident}")
+            if holds
+            else _("does not hold: {tckd} by TCKD alone, {kd} by KD (alone: {alone}){confident}")
+        )
+        values = {"tckd": _change(alone - tckd), "kd": _change(alone - kd), "alone": number(alone)}
+        verdicts.append(_claim("tckd", N_("TCKD alone"), holds, ours.format(**values, confident=confident)))
     if kd is not None and dkd is not None:
         holds = dkd <= kd
-        ours = f"DKD {dkd:,} errors, KD {kd:,}: " + ("DKD at least as good" if holds else "KD better")
-        verdicts.append(_claim("dkd", "DKD vs KD", paper["dkd"], holds, ours))
+        ours = (
+            _("holds: DKD {dkd} errors, KD {kd}: DKD at least as good")
+            if holds
+            else _("does not hold: DKD {dkd} errors, KD {kd}: KD better")
+        )
+        verdicts.append(_claim("dkd", N_("DKD vs KD"), holds, ours.format(dkd=number(dkd), kd=number(kd))))
     else:
-        verdicts.append(_claim("dkd", "DKD vs KD", paper["dkd"], None, "not run"))
+        verdicts.append(_claim("dkd", N_("DKD vs KD"), None, not_run))
     return verdicts
+
+
+def claim_rows(claims: list[dict]) -> list[dict]:
+    """The claims (``claim_verdicts``) as the summary's "comparison" rows."""
+    return [comparison_row(claim["quantity"], claim["paper"], claim["ours"], "claim") for claim in claims]
+
+
+def summary_claims(summary: dict) -> list[dict]:
+    """The claims said again from a decoupled summary's errors and the teacher's non-target weight (in the current
+    language)."""
+    errors = {run: summary["ours"].get(f"{run}_errors") for run in RUN_LABELS}
+    return claim_verdicts(errors, summary["non_target_weight"])
 
 
 def _change(removed: int) -> str:
     """Errors removed (above 0) or added, in words: "72 errors removed", "62 errors added"."""
-    return f"{abs(removed):,} errors {'removed' if removed >= 0 else 'added'}"
+    count = abs(removed)
+    if removed >= 0:
+        return ngettext("{count} error removed", "{count} errors removed", count).format(count=number(count))
+    return ngettext("{count} error added", "{count} errors added", count).format(count=number(count))
 
 
-def _claim(name: str, quantity: str, paper: str, holds: bool | None, ours: str) -> dict:
-    verdict = {True: "holds", False: "does not hold", None: "cannot tell"}[holds]
-    return {"claim": name, "quantity": quantity, "paper": paper, "holds": holds, "ours": f"{verdict}: {ours}"}
+def _claim(name: str, quantity: str, holds: bool | None, ours: str) -> dict:
+    """A claim's row: ``ours`` begins with its verdict ("holds: ...", "does not hold: ...", "cannot tell: ...")."""
+    return {"claim": name, "quantity": quantity, "paper": PAPER_DECOUPLED[name], "holds": holds, "ours": ours}
 
 
 def decoupled_cost(config: DecoupledConfig, data: MnistData) -> float:
@@ -233,17 +269,26 @@ def decoupled_cost(config: DecoupledConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="decoupled",
-    title="Decoupled KD",
+    title=N_("Decoupled KD"),
     source=ZHAO,
     paper_numbers=PAPER_DECOUPLED,
-    intro="The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of the "
-    "right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: a 7 that "
-    "looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a confident teacher "
-    "almost silences its NCKD. The lab's student learns here from each part alone, from both (KD), and from both "
-    "with NCKD given a fixed weight (DKD), all on the same batches.",
-    paper_line=f"{ZHAO} (CIFAR-100 and ImageNet; no MNIST numbers): {PAPER_DECOUPLED['nckd']} "
-    f"{PAPER_DECOUPLED['tckd']} {PAPER_DECOUPLED['dkd']} Here DKD uses alpha_t = {PAPER_DECOUPLED['alpha_t']:g}, "
-    f"beta = {PAPER_DECOUPLED['beta']:g}, the paper's defaults.",
+    intro=N_(
+        "The teacher's soft targets hold two kinds of knowledge (Zhao et al. 2022): **how sure** it is of the "
+        "right digit (target-class KD, TCKD) and **how it ranks the wrong digits** (non-target-class KD, NCKD: a 7 "
+        "that looks a bit like a 1). Classical KD is exactly TCKD plus NCKD weighted by 1 - p_target, so a confident "
+        "teacher almost silences its NCKD. The lab's student learns here from each part alone, from both (KD), and "
+        "from both with NCKD given a fixed weight (DKD), all on the same batches."
+    ),
+    paper_line=N_(
+        "{source} (CIFAR-100 and ImageNet; no MNIST numbers): {nckd} {tckd} {dkd} Here DKD uses alpha_t = "
+        "{alpha_t}, beta = {beta}, the paper's defaults."
+    ),
+    text_values=lambda: {
+        "source": ZHAO,
+        **{claim: _(PAPER_DECOUPLED[claim]) for claim in ("nckd", "tckd", "dkd")},
+        "alpha_t": number(PAPER_DECOUPLED["alpha_t"]),
+        "beta": number(PAPER_DECOUPLED["beta"]),
+    },
     config=decoupled_config,
     run=replay_decoupled,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already: listed here too, it would add

@@ -32,6 +32,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import REPDISTILLER, TORCHDISTILL
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -50,7 +51,7 @@ PAPER_KNOWLEDGE = {
     "repdistiller": {
         "name": "RepDistiller",
         "source": REPDISTILLER,
-        "setting": "CIFAR-100, resnet32x4 -> resnet8x4, top-1 %",
+        "setting": N_("CIFAR-100, resnet32x4 -> resnet8x4, top-1 %"),
         "teacher": 79.42,
         "baseline": 72.50,
         "kd": 73.33,
@@ -63,16 +64,17 @@ PAPER_KNOWLEDGE = {
     "torchdistill": {
         "name": "torchdistill",
         "source": TORCHDISTILL,
-        "setting": "ImageNet, ResNet-34 -> ResNet-18, top-1 %",
+        "setting": N_("ImageNet, ResNet-34 -> ResNet-18, top-1 %"),
         "baseline": 69.76,
         "kd": 71.37,
         "at": 70.90,
         "crd": 70.93,
     },
 }
+PAPER_SETTINGS = {paper: numbers["setting"] for paper, numbers in PAPER_KNOWLEDGE.items()}
 PAPER_NAMES = {  # the papers' names of the methods, in RepDistiller's row order
-    "teacher": "teacher",
-    "baseline": "student alone",
+    "teacher": N_("teacher"),
+    "baseline": N_("student alone"),
     "kd": "KD",
     "hints": "FitNet",
     "at": "AT",
@@ -87,15 +89,15 @@ TERMS = ("hints", "at", "rkd", "sp")  # the feature and relation terms, each a m
 COMBINED_TERM = "at"
 RUNS = ("baseline", "kd", *TERMS, "combined")
 RUN_LABELS = {
-    "baseline": "Student alone",
-    "kd": "KD (the outputs)",
-    "hints": "Hints (FitNets: the last hidden layer)",
-    "at": "AT (the conv blocks' attention maps)",
-    "rkd": "RKD (distances and angles between examples)",
-    "sp": "SP (which examples look alike)",
+    "baseline": N_("Student alone"),
+    "kd": N_("KD (the outputs)"),
+    "hints": N_("Hints (FitNets: the last hidden layer)"),
+    "at": N_("AT (the conv blocks' attention maps)"),
+    "rkd": N_("RKD (distances and angles between examples)"),
+    "sp": N_("SP (which examples look alike)"),
     "combined": f"KD + {METHODS[COMBINED_TERM].label}",
 }
-SHORT_LABELS = {"baseline": "alone", "kd": "KD", **{term: METHODS[term].label for term in TERMS}}
+SHORT_LABELS = {"baseline": N_("alone"), "kd": "KD", **{term: METHODS[term].label for term in TERMS}}
 SHORT_LABELS["hints"] = "Hints"
 SHORT_LABELS["combined"] = f"KD + {SHORT_LABELS[COMBINED_TERM]}"
 # The weighting, declared once. The logits' term keeps the replays' alpha = 0.5 (labels and teacher weigh the same;
@@ -105,22 +107,37 @@ SHORT_LABELS["combined"] = f"KD + {SHORT_LABELS[COMBINED_TERM]}"
 LOGITS_ALPHA = 0.5
 TERM_ALPHA = 0.0
 SMALL_TRANSFER_SET = 1_000
-WEIGHTING = (
-    "**How the terms are weighted.** "
-    f"KD at alpha = {LOGITS_ALPHA:g}, the replays' alpha: the labels and the teacher's outputs weigh the same (at "
-    "0.9 the labels keep a tenth of the loss, and in the decoupled replay a term that says nothing of the right digit "
-    "then left the student worse than alone). Each "
-    f"feature or relation term alone with the labels and without the outputs (alpha = {TERM_ALPHA:g}: CE + weight x "
-    "term, at its paper's weight), as RepDistiller runs them, so each row is one kind of knowledge; RepDistiller's "
-    f"KD row uses alpha = 0.9 (ours {LOGITS_ALPHA:g}). The combination, {SHORT_LABELS['combined']}, is KD at alpha = "
-    f"{LOGITS_ALPHA:g} plus the {SHORT_LABELS[COMBINED_TERM]} term, declared before any run (AT's paper combines it "
-    "with KD), not picked from the results."
+# The intro's paragraph on the weighting: a message whose placeholders ``weighting`` fills where shown.
+WEIGHTING = N_(
+    "**How the terms are weighted.** KD at alpha = {logits_alpha}, the replays' alpha: the labels and the teacher's "
+    "outputs weigh the same (at 0.9 the labels keep a tenth of the loss, and in the decoupled replay a term that says "
+    "nothing of the right digit then left the student worse than alone). Each feature or relation term alone with "
+    "the labels and without the outputs (alpha = {term_alpha}: CE + weight x term, at its paper's weight), as "
+    "RepDistiller runs them, so each row is one kind of knowledge; RepDistiller's KD row uses alpha = 0.9 (ours "
+    "{logits_alpha}). The combination, {combined}, is KD at alpha = {logits_alpha} plus the {term} term, declared "
+    "before any run (AT's paper combines it with KD), not picked from the results."
 )
-KNOWLEDGE_NOTES = {
-    "quick": "cnn-small from the lab's cnn-wide (cached), each student 20 epochs on the lab's 5,000 transfer images "
-    f"and 100 on {SMALL_TRANSFER_SET:,} (as many images seen).",
-    "full": "cnn-small from the lab's cnn-wide (cached), each student 60 epochs on the lab's 5,000 transfer images "
-    f"and 300 on {SMALL_TRANSFER_SET:,} (as many images seen).",
+
+
+def weighting(translated: bool = True) -> str:
+    """``WEIGHTING`` in the current language (in English for the summary: ``translated`` False), its values filled."""
+    return (_(WEIGHTING) if translated else WEIGHTING).format(
+        logits_alpha=number(LOGITS_ALPHA) if translated else f"{LOGITS_ALPHA:g}",
+        term_alpha=number(TERM_ALPHA) if translated else f"{TERM_ALPHA:g}",
+        combined=SHORT_LABELS["combined"],
+        term=SHORT_LABELS[COMBINED_TERM],
+    )
+
+
+KNOWLEDGE_NOTES = {  # SMALL_TRANSFER_SET's 1,000 written out: a note is one message
+    "quick": N_(
+        "cnn-small from the lab's cnn-wide (cached), each student 20 epochs on the lab's 5,000 transfer images "
+        "and 100 on 1,000 (as many images seen)."
+    ),
+    "full": N_(
+        "cnn-small from the lab's cnn-wide (cached), each student 60 epochs on the lab's 5,000 transfer images "
+        "and 300 on 1,000 (as many images seen)."
+    ),
 }
 
 
@@ -215,7 +232,7 @@ def replay_knowledge(config: KnowledgeConfig, data: MnistData, *, context: RunCo
     )
     summary = base_summary(REPLAY.name, REPLAY.title, PAPER_KNOWLEDGE, config, data, REPLAY.source) | {
         **lab_teacher_summary(config, teacher, teacher_epochs, KNOWLEDGE_NOTES),
-        "weighting": WEIGHTING,
+        "weighting": weighting(translated=False),
         "combined": {"term": COMBINED_TERM, "label": SHORT_LABELS["combined"]},
         "transfer_set": {"size": len(sets[0]), "class_counts": data.train.subset(sets[0]).class_counts()},
         "rows": rows,
@@ -273,10 +290,10 @@ def _stage(run: str, images: int) -> str:
     return f"{run}@{images}"
 
 
-def published_comparison(errors: dict[str, float | None], word: str = "errors") -> list[dict]:
-    """One row per method the papers report: RepDistiller's and torchdistill's top-1 and its rank among the five
-    methods, beside our test ``errors`` (a seed's, or the ``word`` "mean errors" over seeds) on the first transfer set
-    and their rank (fewest errors first)."""
+def published_comparison(errors: dict[str, float | None], over_seeds: bool = False) -> list[dict]:
+    """One row per method the papers report, in the current language (the page says them again from the summary's
+    errors): RepDistiller's and torchdistill's top-1 and its rank among the five methods, beside our test ``errors``
+    (a seed's, or the mean errors over seeds) on the first transfer set and their rank (fewest errors first)."""
     methods = ("kd", *TERMS)
     rows = []
     for run in methods:
@@ -284,16 +301,23 @@ def published_comparison(errors: dict[str, float | None], word: str = "errors") 
         for numbers in PAPER_KNOWLEDGE.values():
             if run in numbers:
                 ranked = sorted((m for m in methods if m in numbers), key=lambda m: -numbers[m])
-                paper.append(f"{numbers['name']} {numbers[run]:.2f}% ({_rank(ranked, run)})")
+                paper.append(
+                    _("{benchmark} {accuracy}% ({rank})").format(
+                        benchmark=numbers["name"], accuracy=number(numbers[run], 2), rank=_rank(ranked, run)
+                    )
+                )
         finished = [m for m in methods if errors.get(m) is not None]
         ranked = sorted(finished, key=lambda m: errors[m])
-        ours = f"{errors[run]:,g} {word} ({_rank(ranked, run)})" if run in finished else None
+        ours = None
+        if run in finished:
+            message = _("{errors} mean errors ({rank})") if over_seeds else _("{errors} errors ({rank})")
+            ours = message.format(errors=number(errors[run]), rank=_rank(ranked, run))
         rows.append(comparison_row(RUN_LABELS[run], "; ".join(paper), ours, "claim"))
     return rows
 
 
 def _rank(ranked: list[str], run: str) -> str:
-    return f"{ranked.index(run) + 1} of {len(ranked)}"
+    return _("{place} of {count}").format(place=ranked.index(run) + 1, count=len(ranked))
 
 
 def knowledge_seeds(summaries: list[dict]) -> dict:
@@ -317,6 +341,7 @@ def knowledge_seeds(summaries: list[dict]) -> dict:
             {
                 "train_size": row["train_size"],
                 "errors": spreads,
+                "against": against,  # the verdict's inputs, so a page says it again in its language
                 "verdict": knowledge_verdict(row["train_size"], spreads, against),
             }
         )
@@ -325,7 +350,7 @@ def knowledge_seeds(summaries: list[dict]) -> dict:
         "seeds": list(seeds),
         "rows": rows,
         "comparisons": comparisons,
-        "comparison": published_comparison(means, "mean errors"),
+        "comparison": published_comparison(means, over_seeds=True),
     }
 
 
@@ -335,18 +360,21 @@ def knowledge_verdict(size: int, spreads: dict[str, dict], against: dict[str, di
     alone."""
 
     def names(runs) -> str:
-        return listed([SHORT_LABELS[run] for run in runs])
+        return listed([_(SHORT_LABELS[run]) for run in runs])
 
-    sentences = [f"With {size:,} transfer images:", *paired_verdict(against["alone"], against["kd"], names, "KD")]
+    sentences = [
+        _("With {size} transfer images:").format(size=number(size)),
+        *paired_verdict(against["alone"], against["kd"], names, "KD"),
+    ]
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
-    sentences.append(
-        "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."
-    )
+    means = ", ".join(f"{_(SHORT_LABELS[r])} {number(spreads[r]['mean'])}" for r in order)
+    sentences.append(_("Mean errors, fewest first: {means}.").format(means=means))
     best = min(TERMS, key=lambda run: spreads[run]["mean"])
     if best != COMBINED_TERM:
         sentences.append(
-            f"{SHORT_LABELS[best]} did best of the terms alone; the combination was declared with "
-            f"{SHORT_LABELS[COMBINED_TERM]} before the runs."
+            _(
+                "{best} did best of the terms alone; the combination was declared with {declared} before the runs."
+            ).format(best=SHORT_LABELS[best], declared=SHORT_LABELS[COMBINED_TERM])
         )
     return " ".join(sentences)
 
@@ -364,24 +392,35 @@ def knowledge_cost(config: KnowledgeConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="knowledge",
-    title="Which knowledge transfers?",
+    title=N_("Which knowledge transfers?"),
     source=REPDISTILLER,
     paper_numbers=PAPER_KNOWLEDGE,
-    intro="A teacher can give more than its outputs. **Feature-based** methods copy what its layers hold: hints "
-    "(FitNets) its last hidden layer, attention transfer (AT) where its conv blocks look. **Relation-based** methods "
-    "copy how it relates examples to each other: the distances and angles between them (RKD), which look alike (SP). "
-    "The lab's small conv student learns here from each alone, from the outputs (KD), from KD and AT together and "
-    "from nothing but the labels, all on the same batches, on the lab's 5,000 transfer images and on 1,000, where "
-    f"extra knowledge should matter most. {WEIGHTING}",
-    paper_line=f"{REPDISTILLER}, {PAPER_KNOWLEDGE['repdistiller']['setting']}: "
-    + ", ".join(f"{PAPER_NAMES[key]} {PAPER_KNOWLEDGE['repdistiller'][key]:.2f}" for key in PAPER_NAMES)
-    + f". {TORCHDISTILL}, {PAPER_KNOWLEDGE['torchdistill']['setting']}: "
-    + ", ".join(
-        f"{PAPER_NAMES[key]} {PAPER_KNOWLEDGE['torchdistill'][key]:.2f}"
-        for key in PAPER_NAMES
-        if key in PAPER_KNOWLEDGE["torchdistill"]
-    )
-    + ". Both put the methods within a point or two of each other.",
+    intro=N_(
+        "A teacher can give more than its outputs. **Feature-based** methods copy what its layers hold: hints "
+        "(FitNets) its last hidden layer, attention transfer (AT) where its conv blocks look. **Relation-based** "
+        "methods copy how it relates examples to each other: the distances and angles between them (RKD), which look "
+        "alike (SP). The lab's small conv student learns here from each alone, from the outputs (KD), from KD and AT "
+        "together and from nothing but the labels, all on the same batches, on the lab's 5,000 transfer images and on "
+        "1,000, where extra knowledge should matter most. {weighting}"
+    ),
+    paper_line=N_(
+        "{repdistiller}, {repdistiller_setting}: {repdistiller_numbers}. {torchdistill}, {torchdistill_setting}: "
+        "{torchdistill_numbers}. Both put the methods within a point or two of each other."
+    ),
+    text_values=lambda: {
+        "weighting": weighting(),
+        "repdistiller": REPDISTILLER,
+        "torchdistill": TORCHDISTILL,
+        **{f"{paper}_setting": _(setting) for paper, setting in PAPER_SETTINGS.items()},
+        **{
+            f"{paper}_numbers": ", ".join(
+                f"{_(name)} {number(PAPER_KNOWLEDGE[paper][key], 2)}"
+                for key, name in PAPER_NAMES.items()
+                if key in PAPER_KNOWLEDGE[paper]
+            )
+            for paper in PAPER_KNOWLEDGE
+        },
+    },
     config=knowledge_config,
     run=replay_knowledge,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already (as for the decoupled replay).

@@ -27,6 +27,7 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import MissingDigitsConfig, get_budget
 from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE, PAPER_TEST_THREES
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, number, percent
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, select_transfer_indices, stratified_split
 from kdlab.ml.metrics import BiasEffect, best_bias, evaluate_bias, finite_or_none
@@ -178,44 +179,62 @@ def _comparison(
     """The paper beside ours, row by row."""
     paper = _paper_values(name)
     total, class_total = before.total, before.class_total
-    digits = " and ".join(f"{digit}s" for digit in classes)
     paper_class_total = PAPER_TEST_THREES if name == "omit-3" else None
+    one = len(classes) == 1
+    digits = {"first": classes[0], "second": classes[-1]}  # the row's message names one digit or two
     return [
-        comparison_row("Test errors, no bias change", paper["errors"], before.errors, "errors", PAPER_TEST_SIZE, total),
         comparison_row(
-            f"Errors on the test {digits}",
+            N_("Test errors, no bias change"), paper["errors"], before.errors, "errors", PAPER_TEST_SIZE, total
+        ),
+        comparison_row(
+            N_("Errors on the test {first}s") if one else N_("Errors on the test {first}s and {second}s"),
             paper["class_errors"],
             before.class_errors,
             "errors",
             paper_class_total,
             class_total,
+            values=digits,
         ),
         comparison_row(
-            f"Output bias added to the {digits} (ours: chosen on held-out training images)",
+            N_("Output bias added to the {first}s (ours: chosen on held-out training images)")
+            if one
+            else N_("Output bias added to the {first}s and {second}s (ours: chosen on held-out training images)"),
             paper["bias"],
             chosen,
             "bias",
+            values=digits,
         ),
         comparison_row(
-            "Test errors after the bias change", paper["errors_after"], after.errors, "errors", PAPER_TEST_SIZE, total
+            N_("Test errors after the bias change"),
+            paper["errors_after"],
+            after.errors,
+            "errors",
+            PAPER_TEST_SIZE,
+            total,
         ),
         comparison_row(
-            f"Errors on the test {digits} after the bias change",
+            N_("Errors on the test {first}s after the bias change")
+            if one
+            else N_("Errors on the test {first}s and {second}s after the bias change"),
             paper["class_errors_after"],
             after.class_errors,
             "errors",
             paper_class_total,
             class_total,
+            values=digits,
         ),
         comparison_row(
-            f"Accuracy on the test {digits} after the bias change",
+            N_("Accuracy on the test {first}s after the bias change")
+            if one
+            else N_("Accuracy on the test {first}s and {second}s after the bias change"),
             paper["class_accuracy_after"],
             after.class_accuracy,
             "accuracy",
+            values=digits,
         ),
-        comparison_row("Test-optimal bias (the paper's protocol)", paper["bias"], test_optimal, "bias"),
+        comparison_row(N_("Test-optimal bias (the paper's protocol)"), paper["bias"], test_optimal, "bias"),
         comparison_row(
-            "Test errors at the test-optimal bias",
+            N_("Test errors at the test-optimal bias"),
             paper["errors_after"],
             paper_protocol.errors,
             "errors",
@@ -261,16 +280,26 @@ def only_7_8_config(budget: str = "quick", **settings) -> MissingDigitsConfig:
 
 OMIT_3 = Replay(
     name="omit-3",
-    title="A student that never saw a 3",
+    title=N_("A student that never saw a 3"),
     source=PAPER,
     paper_numbers=PAPER_OMIT_3,
-    intro="The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about 3s from the "
-    "teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its output bias for 3 is too "
-    "low. Raise that bias, with no retraining, and more 3s come back.",
-    paper_line=f"Paper: {PAPER_OMIT_3['errors']} errors, {PAPER_OMIT_3['errors_on_3s']} of them on the "
-    f"{PAPER_OMIT_3['test_3s']:,} test 3s; with the 3 bias raised by {PAPER_OMIT_3['bias']:g}, "
-    f"{PAPER_OMIT_3['errors_after_bias']} errors and {PAPER_OMIT_3['errors_on_3s_after_bias']} on 3s, so "
-    f"{PAPER_OMIT_3['accuracy_on_3s_after_bias']:.1%} of the 3s are right without the student ever seeing one.",
+    intro=N_(
+        "The student is distilled on a transfer set with **no 3s at all**. It still learns a lot about 3s from the "
+        "teacher's soft targets for other digits (a 5 that looks a bit like a 3); mostly its output bias for 3 is "
+        "too low. Raise that bias, with no retraining, and more 3s come back."
+    ),
+    paper_line=N_(
+        "Paper: {errors} errors, {errors_on_3s} of them on the {test_3s} test 3s; with the 3 bias raised by {bias}, "
+        "{errors_after_bias} errors and {errors_on_3s_after_bias} on 3s, so {accuracy} of the 3s are right without "
+        "the student ever seeing one."
+    ),
+    text_values=lambda: {
+        **{
+            key: number(PAPER_OMIT_3[key])
+            for key in ("errors", "errors_on_3s", "test_3s", "bias", "errors_after_bias", "errors_on_3s_after_bias")
+        },
+        "accuracy": percent(PAPER_OMIT_3["accuracy_on_3s_after_bias"], 1),
+    },
     config=omit_3_config,
     run=replay_omit_3,
     teachers=setup_teachers,
@@ -278,14 +307,21 @@ OMIT_3 = Replay(
 )
 ONLY_7_8 = Replay(
     name="only-7-8",
-    title="A student that saw only 7s and 8s",
+    title=N_("A student that saw only 7s and 8s"),
     source=PAPER,
     paper_numbers=PAPER_ONLY_7_8,
-    intro="The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering the biases of "
-    "7 and 8, without retraining, recovers much of what the teacher knew about the other eight digits.",
-    paper_line=f"Paper: {PAPER_ONLY_7_8['test_error_rate']:.1%} test error; "
-    f"{PAPER_ONLY_7_8['test_error_rate_after_bias']:.1%} after lowering the biases of 7 and 8 by "
-    f"{-PAPER_ONLY_7_8['bias']:g}.",
+    intro=N_(
+        "The student sees **only 7s and 8s**, so it learns to answer 7 or 8 far too often. Lowering the biases of "
+        "7 and 8, without retraining, recovers much of what the teacher knew about the other eight digits."
+    ),
+    paper_line=N_(
+        "Paper: {error_rate} test error; {error_rate_after_bias} after lowering the biases of 7 and 8 by {bias}."
+    ),
+    text_values=lambda: {
+        "error_rate": percent(PAPER_ONLY_7_8["test_error_rate"], 1),
+        "error_rate_after_bias": percent(PAPER_ONLY_7_8["test_error_rate_after_bias"], 1),
+        "bias": number(-PAPER_ONLY_7_8["bias"]),
+    },
     config=only_7_8_config,
     run=replay_only_7_8,
     teachers=setup_teachers,

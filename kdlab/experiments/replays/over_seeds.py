@@ -13,6 +13,7 @@ import math
 from dataclasses import replace
 
 from kdlab.experiments.seeds import MAX_SEEDS, PairedSeeds, t_interval
+from kdlab.i18n import _, ngettext
 
 
 def seeded_configs(config, seeds: int) -> list:
@@ -55,8 +56,10 @@ def paired(name: str, than: str, seeds: tuple[int, ...], reference: list[int], o
 
 
 def listed(words: list[str]) -> str:
-    """ "A, B and C": ``words`` as a list in words."""
-    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + (words[-1] if words else "")
+    """ "A, B and C": ``words`` as a list in words, in the current language."""
+    if len(words) < 2:
+        return "".join(words)
+    return _("{items} and {last}").format(items=", ".join(words[:-1]), last=words[-1])
 
 
 def paired_verdict(alone: dict[str, dict], against: dict[str, dict], names, reference: str) -> list[str]:
@@ -70,23 +73,32 @@ def paired_verdict(alone: dict[str, dict], against: dict[str, dict], names, refe
     within = [run for run in against if run not in better and run not in worse]
     sentences = []
     if helped:
-        sentences.append(f"{names(helped)} beat the student alone by more than the seed-to-seed spread.")
-    else:
-        sentences.append("Nothing beats the student alone by more than the seed-to-seed spread.")
-    if hurt:
-        sentences.append(f"{names(hurt)} did worse than the student alone, beyond the spread.")
-    if better:
-        sentences.append(f"{names(better)} beat {reference} beyond the spread.")
-    else:
-        sentences.append(f"No method beats {reference} by more than the spread.")
-    if worse:
-        sentences.append(f"{names(worse)} did worse than {reference}, beyond the spread.")
-    if within:
-        one = len(within) == 1
         sentences.append(
-            f"{names(within)} {'is' if one else 'are'} within the spread of {reference}: "
-            f"{'its interval holds' if one else 'their intervals hold'} 0, so these seeds cannot tell "
-            f"{'it' if one else 'them'} from {reference}."
+            _("{runs} beat the student alone by more than the seed-to-seed spread.").format(runs=names(helped))
+        )
+    else:
+        sentences.append(_("Nothing beats the student alone by more than the seed-to-seed spread."))
+    if hurt:
+        sentences.append(_("{runs} did worse than the student alone, beyond the spread.").format(runs=names(hurt)))
+    if better:
+        sentences.append(
+            _("{runs} beat {reference} beyond the spread.").format(runs=names(better), reference=reference)
+        )
+    else:
+        sentences.append(_("No method beats {reference} by more than the spread.").format(reference=reference))
+    if worse:
+        sentences.append(
+            _("{runs} did worse than {reference}, beyond the spread.").format(runs=names(worse), reference=reference)
+        )
+    if within:
+        sentences.append(
+            ngettext(
+                "{runs} is within the spread of {reference}: its interval holds 0, so these seeds cannot tell it "
+                "from {reference}.",
+                "{runs} are within the spread of {reference}: their intervals hold 0, so these seeds cannot tell "
+                "them from {reference}.",
+                len(within),
+            ).format(runs=names(within), reference=reference)
         )
     return sentences
 
@@ -124,7 +136,7 @@ def temperature_width_seeds(summaries: list[dict]) -> dict:
         for (width, temperature), values in cells.items()
     ]
     comparisons = []
-    for width in sorted({width for width, _ in cells}):
+    for width in sorted({width for width, _temperature in cells}):
         temperatures = [t for w, t in cells if w == width and t is not None]
         if not temperatures:
             continue

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kdlab.i18n import _
 from kdlab.ml.data import MnistData
 
 
@@ -35,11 +36,13 @@ class Replay:
     """
 
     name: str  # the command line's ``replay <name>``, the page's ``?replay=<name>``, the summary's "replay"
-    title: str  # the page's tab and the summary's "title"
+    title: str  # the page's tab and the summary's "title" (marked ``N_``, translated where shown)
     source: str  # the paper, as it is cited
     paper_numbers: Mapping[str, Any]  # what the paper reports (or claims in words), the summary's "paper"
-    intro: str  # what the replay shows, in Markdown: the top of its tab
-    paper_line: str  # the paper's numbers in one caption, from ``paper_numbers``
+    # What the replay shows, in Markdown (the top of its tab), and the paper's numbers in one caption: messages
+    # marked ``N_`` whose ``{placeholders}`` ``text_values`` fills where shown (``shown_intro``, ``shown_paper_line``).
+    intro: str
+    paper_line: str
     config: Callable[..., Any]
     run: Callable[..., Any]
     teachers: Callable[[Any, MnistData], tuple[ReplayTeacher, ...]]
@@ -56,3 +59,13 @@ class Replay:
     # What each budget means for this replay, where the shared budget note does not say it (its tab's caption).
     budget_notes: Mapping[str, str] = field(default_factory=dict)
     run_labels: Mapping[str, str] = field(default_factory=dict)  # its run names in words, where not a role's
+    # The values of ``intro``'s and ``paper_line``'s placeholders, made when shown (numbers in the current language).
+    text_values: Callable[[], Mapping[str, Any]] = dict
+
+    def shown_intro(self) -> str:
+        """``intro`` in the current language, its placeholders filled."""
+        return _(self.intro).format(**self.text_values())
+
+    def shown_paper_line(self) -> str:
+        """``paper_line`` in the current language, its placeholders filled (the papers' titles as published)."""
+        return _(self.paper_line).format(**self.text_values())

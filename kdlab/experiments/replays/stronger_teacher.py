@@ -29,9 +29,10 @@ from kdlab.experiments.distill import DEFAULT_STUDENT, DistillConfig, train_conf
 from kdlab.experiments.plans import PlannedRun, progress_plan
 from kdlab.experiments.replays.common import ReplayResult, base_summary, keep_students, overall_status
 from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budget
-from kdlab.experiments.replays.over_seeds import paired, spread
+from kdlab.experiments.replays.over_seeds import listed, paired, spread
 from kdlab.experiments.replays.paper import HUANG
 from kdlab.experiments.replays.replay import Replay, ReplayTeacher
+from kdlab.i18n import N_, _, number
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -46,29 +47,35 @@ from kdlab.teachers.teacher import Teacher, default_teacher_epochs
 # 2019 claim theirs in words.
 PAPER_STRONGER = {
     "source": HUANG,
-    "setting": "ImageNet, ResNet-18 student (69.76 alone), top-1 %",
+    "setting": N_("ImageNet, ResNet-18 student (69.76 alone), top-1 %"),
     "teachers": ["ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"],
     "teacher_accuracy": [73.31, 76.13, 77.37, 78.31],
     "kd": [71.21, 71.35, 71.09, 71.12],
     "dist": [72.07, 72.12, 72.08, 72.24],
     "claim": "KD stops helping as the teacher gets stronger (a ResNet-18 from ResNet-34 to ResNet-152 teachers: "
     "71.21 to 71.12); DIST keeps about +0.9 over KD with every teacher.",
-    "cho": "A stronger teacher can teach worse (Cho & Hariharan 2019): the gap in capacity stops the student "
-    "from following it.",
+    "cho": N_(
+        "A stronger teacher can teach worse (Cho & Hariharan 2019): the gap in capacity stops the student from "
+        "following it."
+    ),
 }
+SETTING, CHO = PAPER_STRONGER["setting"], PAPER_STRONGER["cho"]  # marked N_ above, translated where shown
 # By size and kind; over seeds they are ordered by their own test errors (``stronger_teacher_seeds``), and on full
 # MNIST the ensemble (73 errors) comes before cnn-wide (63).
 TEACHERS = ("linear", "mlp-1200x2", "cnn-wide", "ensemble:cnn*3")
 METHOD_RUNS = ("kd", "skd", "dist")  # KD, standardised KD, DIST
-METHOD_LABELS = {"kd": "KD", "skd": "Standardised KD", "dist": "DIST"}
+METHOD_LABELS = {"kd": "KD", "skd": N_("Standardised KD"), "dist": "DIST"}
 ALPHA = 0.5  # the replays' alpha: see the module's docstring
 STANDARDISED_TEMPERATURE = 2.0  # Sun et al.'s base temperature
 STRONGER_NOTES = {
-    "quick": "mlp-200x1 from four cached teachers (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3; each 4 epochs on "
-    "every training image), 13 students (alone, and three methods per teacher), each 20 epochs on the lab's 5,000 "
-    "transfer images.",
-    "full": "mlp-200x1 from the same four cached teachers, 13 students, each 60 epochs on the lab's 5,000 transfer "
-    "images.",
+    "quick": N_(
+        "mlp-200x1 from four cached teachers (linear, mlp-1200x2, cnn-wide, ensemble:cnn*3; each 4 epochs on every "
+        "training image), 13 students (alone, and three methods per teacher), each 20 epochs on the lab's 5,000 "
+        "transfer images."
+    ),
+    "full": N_(
+        "mlp-200x1 from the same four cached teachers, 13 students, each 60 epochs on the lab's 5,000 transfer images."
+    ),
 }
 RUN_LABELS = {"baseline": "Student alone"} | {
     f"{teacher}/{method}": f"{label} from {teacher}" for teacher in TEACHERS for method, label in METHOD_LABELS.items()
@@ -311,54 +318,79 @@ def stronger_teacher_seeds(summaries: list[dict]) -> dict:
 
 
 def stronger_verdict(rows: list[dict], stronger: dict[str, list[dict]]) -> str:
-    """What the numbers say, from the paired intervals only: per method, which teachers' gains are bigger than the
-    spread, whether the strongest teacher taught better than the one before it, and DIST against KD there."""
+    """What the numbers say, in the current language, from the paired intervals only: per method, which teachers'
+    gains are bigger than the spread, whether the strongest teacher taught better than the one before it, and DIST
+    against KD there."""
     sentences = []
     for method in METHOD_RUNS:
-        label = METHOD_LABELS[method]
         helped = [row["teacher"] for row in rows if _beyond(row["gains"][method], 1)]
         hurt = [row["teacher"] for row in rows if _beyond(row["gains"][method], -1)]
-        gains = ", ".join(f"{row['teacher']} {row['gains'][method]['fewer_errors']:+g}" for row in rows)
-        line = f"{label}, mean errors removed by teacher (weakest first): {gains}."
-        line += (
-            f" Beyond the seed-to-seed spread it helped with {_names(helped)}"
-            if helped
-            else (" It helped with no teacher beyond the seed-to-seed spread")
+        gains = ", ".join(f"{row['teacher']} {_signed(row['gains'][method]['fewer_errors'])}" for row in rows)
+        sentences.append(
+            _("{method}, mean errors removed by teacher (weakest first): {gains}.").format(
+                method=_(METHOD_LABELS[method]), gains=gains
+            )
         )
-        line += f"; it hurt with {_names(hurt)}." if hurt else "."
+        if helped and hurt:
+            effect = _("Beyond the seed-to-seed spread it helped with {helped}; it hurt with {hurt}.")
+        elif helped:
+            effect = _("Beyond the seed-to-seed spread it helped with {helped}.")
+        elif hurt:
+            effect = _("It helped with no teacher beyond the seed-to-seed spread; it hurt with {hurt}.")
+        else:
+            effect = _("It helped with no teacher beyond the seed-to-seed spread.")
+        sentences.append(effect.format(helped=listed(helped), hurt=listed(hurt)))
         last = stronger[method][-1] if stronger[method] else None
-        if last is not None:
-            if _beyond(last, 1):
-                line += f" The strongest teacher taught better than the one before it ({last['comparison']})."
-            elif _beyond(last, -1):
-                line += f" The strongest teacher taught worse than the one before it ({last['comparison']})."
-            else:
-                line += (
-                    f" The strongest teacher's student is within the spread of the one before it "
-                    f"({last['fewer_errors']:+g} errors, interval [{last['interval_95'][0]:g}, "
-                    f"{last['interval_95'][1]:g}]): these seeds cannot tell them apart."
-                )
-        sentences.append(line)
+        if last is None:
+            continue
+        if _beyond(last, 1):
+            step = _("The strongest teacher taught better than the one before it ({comparison}).")
+        elif _beyond(last, -1):
+            step = _("The strongest teacher taught worse than the one before it ({comparison}).")
+        else:
+            step = _(
+                "The strongest teacher's student is within the spread of the one before it ({fewer} errors, interval "
+                "[{low}, {high}]): these seeds cannot tell them apart."
+            )
+        low, high = last["interval_95"] or (None, None)
+        sentences.append(
+            step.format(
+                comparison=last["comparison"],
+                fewer=_signed(last["fewer_errors"]),
+                low="-" if low is None else number(low),
+                high="-" if high is None else number(high),
+            )
+        )
     top = rows[-1]["versus_kd"]["dist"]
     if _beyond(top, 1):
-        sentences.append(f"With the strongest teacher, DIST beat KD beyond the spread ({top['fewer_errors']:+g}).")
+        sentences.append(
+            _("With the strongest teacher, DIST beat KD beyond the spread ({fewer}).").format(
+                fewer=_signed(top["fewer_errors"])
+            )
+        )
     elif _beyond(top, -1):
-        sentences.append(f"With the strongest teacher, KD beat DIST beyond the spread ({-top['fewer_errors']:+g}).")
+        sentences.append(
+            _("With the strongest teacher, KD beat DIST beyond the spread ({fewer}).").format(
+                fewer=_signed(-top["fewer_errors"])
+            )
+        )
     else:
         sentences.append(
-            f"With the strongest teacher, DIST and KD are within the spread of each other "
-            f"({top['fewer_errors']:+g} errors)."
+            _("With the strongest teacher, DIST and KD are within the spread of each other ({fewer} errors).").format(
+                fewer=_signed(top["fewer_errors"])
+            )
         )
     return " ".join(sentences)
+
+
+def _signed(value: float) -> str:
+    """A mean difference with its sign, in the current language: "+52.67", "-20", "+0"."""
+    return ("+" if value >= 0 else "") + number(value)
 
 
 def _beyond(row: dict, sign: int) -> bool:
     """True when ``row``'s paired difference is beyond the spread in the direction of ``sign`` (+1: fewer errors)."""
     return row["bigger_than_spread"] and row["fewer_errors"] * sign > 0
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "")
 
 
 def stronger_teacher_teachers(config: StrongerTeacherConfig, data: MnistData) -> tuple[ReplayTeacher, ...]:
@@ -377,26 +409,35 @@ def stronger_teacher_cost(config: StrongerTeacherConfig, data: MnistData) -> flo
 
 REPLAY = Replay(
     name="stronger-teacher",
-    title="Does a stronger teacher teach better?",
+    title=N_("Does a stronger teacher teach better?"),
     source=HUANG,
     paper_numbers=PAPER_STRONGER,
-    intro="A better teacher should make a better student, yet on ImageNet KD stopped helping as the teacher grew "
-    "(Huang et al. 2022), and a much stronger teacher can even teach worse (Cho & Hariharan 2019): the student "
-    "cannot follow it. DIST matches only how the teacher's outputs correlate, so a small student need not be as sure "
-    "as a big teacher. The lab's student learns here from four teachers of rising strength (a linear model, an "
-    "MLP, the lab's CNN and an ensemble of three CNNs), each by KD, by standardised KD (each image's logits "
-    "z-scored, base T = 2) and by DIST, and once alone, all on the same batches. Each method's gain is the test "
-    "errors it removes from the student alone; a teacher's strength is its own test errors (on MNIST the ensemble "
-    f"is not stronger than the lab's CNN). Every method at alpha = {ALPHA:g}: DIST's paper adds CE + DIST "
-    "with weight 1 each, which this is, halved.",
-    paper_line=f"Huang et al. (2022), {PAPER_STRONGER['setting']}, KD at T = 4: "
-    + "; ".join(
-        f"{teacher} ({accuracy:.2f}) KD {kd:.2f}, DIST {dist:.2f}"
-        for teacher, accuracy, kd, dist in zip(
-            PAPER_STRONGER["teachers"], PAPER_STRONGER["teacher_accuracy"], PAPER_STRONGER["kd"], PAPER_STRONGER["dist"]
-        )
-    )
-    + f". {PAPER_STRONGER['cho']}",
+    intro=N_(
+        "A better teacher should make a better student, yet on ImageNet KD stopped helping as the teacher grew "
+        "(Huang et al. 2022), and a much stronger teacher can even teach worse (Cho & Hariharan 2019): the student "
+        "cannot follow it. DIST matches only how the teacher's outputs correlate, so a small student need not be as "
+        "sure as a big teacher. The lab's student learns here from four teachers of rising strength (a linear model, "
+        "an MLP, the lab's CNN and an ensemble of three CNNs), each by KD, by standardised KD (each image's logits "
+        "z-scored, base T = 2) and by DIST, and once alone, all on the same batches. Each method's gain is the test "
+        "errors it removes from the student alone; a teacher's strength is its own test errors (on MNIST the "
+        "ensemble is not stronger than the lab's CNN). Every method at alpha = {alpha}: DIST's paper adds CE + DIST "
+        "with weight 1 each, which this is, halved."
+    ),
+    paper_line=N_("Huang et al. (2022), {setting}, KD at T = 4: {numbers}. {cho}"),
+    text_values=lambda: {
+        "alpha": number(ALPHA),
+        "setting": _(SETTING),
+        "numbers": "; ".join(
+            f"{teacher} ({number(accuracy, 2)}) KD {number(kd, 2)}, DIST {number(dist, 2)}"
+            for teacher, accuracy, kd, dist in zip(
+                PAPER_STRONGER["teachers"],
+                PAPER_STRONGER["teacher_accuracy"],
+                PAPER_STRONGER["kd"],
+                PAPER_STRONGER["dist"],
+            )
+        ),
+        "cho": _(CHO),
+    },
     config=stronger_teacher_config,
     run=replay_stronger_teacher,
     teachers=stronger_teacher_teachers,

@@ -20,6 +20,7 @@ from kdlab.experiments.replays.common import (
 from kdlab.experiments.replays.config import TableConfig, get_budget
 from kdlab.experiments.replays.paper import PAPER, PAPER_TEST_SIZE
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, number
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
 from kdlab.ml.progress import ProgressTracker
@@ -87,16 +88,18 @@ def replay_table(
         },
         "comparison": [
             comparison_row(
-                "Teacher 1200-1200, dropout, jitter"
-                + (f" (ours: {config.teacher} stands in)" if config.stand_in_note else ""),
+                N_("Teacher 1200-1200, dropout, jitter (ours: {teacher} stands in)")
+                if config.stand_in_note
+                else N_("Teacher 1200-1200, dropout, jitter"),
                 paper["teacher_errors"],
                 teacher.record.test_errors,
                 "errors",
                 PAPER_TEST_SIZE,
                 test_total,
+                values={"teacher": config.teacher} if config.stand_in_note else None,
             ),
             comparison_row(
-                "Student 800-800 alone",
+                N_("Student 800-800 alone"),
                 paper["student_alone_errors"],
                 errors.get("baseline"),
                 "errors",
@@ -104,12 +107,13 @@ def replay_table(
                 test_total,
             ),
             comparison_row(
-                f"Student 800-800 distilled, T = {training.temperature:g}",
+                N_("Student 800-800 distilled, T = {temperature}"),
                 paper["distilled_errors"],
                 errors.get("distilled"),
                 "errors",
                 PAPER_TEST_SIZE,
                 test_total,
+                values={"temperature": training.temperature},
             ),
         ],
         "status": status,
@@ -132,16 +136,23 @@ def table_cost(config: TableConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="table",
-    title="The MNIST table: teacher, student alone, distilled student",
+    title=N_("The MNIST table: teacher, student alone, distilled student"),
     source=PAPER,
     paper_numbers=PAPER_TABLE,
-    intro="The paper's teacher is a 784-1200-1200-10 ReLU net trained with dropout and images shifted by up "
-    "to 2 pixels; a 784-800-800-10 net trained alone makes about twice its errors. Trained to match the "
-    f"teacher's soft targets at T = {PAPER_TABLE['temperature']:g}, the same small net gets most of the way to the "
-    "teacher.",
-    paper_line=f"Paper: teacher {PAPER_TABLE['teacher_errors']} test errors, student alone "
-    f"{PAPER_TABLE['student_alone_errors']}, distilled student {PAPER_TABLE['distilled_errors']} "
-    f"(of {PAPER_TABLE['test_size']:,}).",
+    intro=N_(
+        "The paper's teacher is a 784-1200-1200-10 ReLU net trained with dropout and images shifted by up "
+        "to 2 pixels; a 784-800-800-10 net trained alone makes about twice its errors. Trained to match the "
+        "teacher's soft targets at T = {temperature}, the same small net gets most of the way to the teacher."
+    ),
+    paper_line=N_(
+        "Paper: teacher {teacher_errors} test errors, student alone {student_alone_errors}, distilled student "
+        "{distilled_errors} (of {test_size})."
+    ),
+    text_values=lambda: {
+        **{key: number(PAPER_TABLE[key]) for key in ("teacher_errors", "student_alone_errors", "distilled_errors")},
+        "temperature": number(PAPER_TABLE["temperature"]),
+        "test_size": number(PAPER_TABLE["test_size"]),
+    },
     config=table_config,
     run=replay_table,
     teachers=setup_teachers,

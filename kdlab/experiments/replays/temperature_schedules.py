@@ -31,6 +31,7 @@ from kdlab.experiments.replays.config import BUDGETS, Budget, OnBudget, get_budg
 from kdlab.experiments.replays.over_seeds import listed, paired, paired_verdict, spread
 from kdlab.experiments.replays.paper import CTKD, HINTON_LIMIT, JAFARI, SUN
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.config import TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData
@@ -42,11 +43,13 @@ from kdlab.teachers.ensembles import training_cost
 # 0.3 to 0.5 points of top-1 to the method it is added to (CIFAR-100 and ImageNet). Hinton et al. and Jafari et al.
 # are checked in words.
 PAPER_TEMPERATURE = {
-    "limit": "As T grows, KD on zero-mean logits becomes matching the logits (squared error): the same gradient.",
-    "intermediate": "When the student is too small to take in all the teacher knows, intermediate temperatures work "
-    "best: very high T makes it spend itself on the very negative logits.",
+    "limit": N_("As T grows, KD on zero-mean logits becomes matching the logits (squared error): the same gradient."),
+    "intermediate": N_(
+        "When the student is too small to take in all the teacher knows, intermediate temperatures work best: very "
+        "high T makes it spend itself on the very negative logits."
+    ),
     "sun": {
-        "setting": "CIFAR-100, ResNet32x4 -> ResNet8x4, top-1 %",
+        "setting": N_("CIFAR-100, ResNet32x4 -> ResNet8x4, top-1 %"),
         "kd": 73.33,
         "standardised": 76.62,
         "base_temperature": 2.0,
@@ -54,9 +57,11 @@ PAPER_TEMPERATURE = {
         "ce_weight": 0.1,
     },
     "ctkd": {"setting": "CIFAR-100 and ImageNet", "gain_low": 0.3, "gain_high": 0.5},
-    "annealed": "Letting T fall from high to 1 over training (a curriculum from soft to sharp) teaches better than "
-    "one fixed T.",
+    "annealed": N_(
+        "Letting T fall from high to 1 over training (a curriculum from soft to sharp) teaches better than one fixed T."
+    ),
 }
+SUN_SETTING = PAPER_TEMPERATURE["sun"]["setting"]  # marked N_ above, translated where shown
 FIXED_TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 20.0)
 LIMIT_TEMPERATURE = 50.0  # the lab's highest T, where KD's gradient is 0.99+ of logit matching's
 REFERENCE_TEMPERATURE = TrainConfig().temperature  # the lab's T = 4: KD as a class runs it
@@ -82,20 +87,20 @@ def _fixed(temperature: float) -> Row:
 
 
 ROWS = {
-    "baseline": Row("Student alone", "alone", soft=None),
+    "baseline": Row(N_("Student alone"), N_("alone"), soft=None),
     **{f"kd-t{t:g}": _fixed(t) for t in (*FIXED_TEMPERATURES, LIMIT_TEMPERATURE)},
-    "logits": Row("Logit matching (the high-T limit)", "logit matching", soft="logits"),
+    "logits": Row(N_("Logit matching (the high-T limit)"), N_("logit matching"), soft="logits"),
     "standardised": Row(
         f"Standardised KD (base T = {STANDARDISED_BASE:g})",
-        "standardised",
+        N_("standardised"),
         temperature=STANDARDISED_BASE,
         standardise=True,
     ),
     "annealed": Row(
-        f"Annealed KD (T from {ANNEALED_FROM:g} to 1)", "annealed", temperature=ANNEALED_FROM, schedule="annealed"
+        f"Annealed KD (T from {ANNEALED_FROM:g} to 1)", N_("annealed"), temperature=ANNEALED_FROM, schedule="annealed"
     ),
     "learned": Row(
-        f"Learned T (CTKD, from T = {LEARNED_FROM:g})", "learned", temperature=LEARNED_FROM, schedule="learned"
+        f"Learned T (CTKD, from T = {LEARNED_FROM:g})", N_("learned"), temperature=LEARNED_FROM, schedule="learned"
     ),
 }
 RUNS = tuple(ROWS)
@@ -104,7 +109,7 @@ LIMIT = f"kd-t{LIMIT_TEMPERATURE:g}"
 FIXED = tuple(run for run in RUNS if run.startswith("kd-t"))  # every fixed T, the limit's included
 RUN_LABELS = {run: row.label for run, row in ROWS.items()}
 SHORT_LABELS = {run: row.short for run, row in ROWS.items()}
-WEIGHTING = (
+WEIGHTING = N_(
     "**How the terms are weighted.** Every row at the lab's alpha = 0.9 (the soft term 0.9, the labels 0.1), "
     "so KD at T = 4 is the lab's own run. The replays that drop to alpha = 0.5 do so for a term that says nothing "
     "of the right digit (the decoupled replay's NCKD) or for terms that run alone with the labels (the knowledge "
@@ -113,10 +118,12 @@ WEIGHTING = (
     "0.1, CTKD its base method's 0.9."
 )
 TEMPERATURE_NOTES = {
-    "quick": "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 20 "
-    "epochs.",
-    "full": "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 60 "
-    "epochs.",
+    "quick": N_(
+        "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 20 epochs."
+    ),
+    "full": N_(
+        "The lab's teacher and student (cached teacher, 5,000 transfer images), each of the eleven students 60 epochs."
+    ),
 }
 
 
@@ -256,6 +263,7 @@ def temperature_seeds(summaries: list[dict]) -> dict:
         "comparisons": [*against["alone"].values(), *against["reference"].values(), limit["difference"]],
         "limit": limit,
         "final_temperatures": learned,
+        "against": against,  # the verdict's inputs, so a page says it again in its language
         "verdict": temperature_verdict(spreads, against, limit, learned),
         "comparison": published_comparison(
             means, {"agreement": sum(limit["agreement"]) / len(limit["agreement"])}, learned, against["reference"]
@@ -265,7 +273,7 @@ def temperature_seeds(summaries: list[dict]) -> dict:
 
 def _names(runs) -> str:
     """The rows' short labels as a list in words, its first letter a capital: "Standardised, T = 8 and learned"."""
-    words = listed([SHORT_LABELS[run] for run in runs])
+    words = listed([_(SHORT_LABELS[run]) for run in runs])
     return words[:1].upper() + words[1:]
 
 
@@ -273,23 +281,37 @@ def temperature_verdict(spreads: dict[str, dict], against: dict[str, dict[str, d
     """What the numbers say, from the paired intervals only: which rows beat the student alone, which differ from
     KD at the lab's T beyond the seed-to-seed spread, the best fixed T, how close T = 50 came to logit matching, and
     where the learned T ended."""
-    kd = f"KD at {SHORT_LABELS[REFERENCE]}"
+    kd = _("KD at {temperature}").format(temperature=SHORT_LABELS[REFERENCE])
     sentences = paired_verdict(against["alone"], against["reference"], _names, kd)
     sentences.append(best_fixed_sentence(spreads))
     share = sum(limit["agreement"]) / len(limit["agreement"])
     difference = limit["difference"]
-    sentences.append(
-        f"KD at {SHORT_LABELS[LIMIT]} and logit matching predict the same digit on {share:.1%} of test digits on "
-        f"average ({', '.join(f'{value:.1%}' for value in limit['agreement'])}); their errors differ by "
-        f"{abs(difference['fewer_errors']):g} on average, "
-        + ("beyond the spread." if difference["bigger_than_spread"] else "within the spread.")
-    )
+    values = {
+        "limit": SHORT_LABELS[LIMIT],
+        "share": percent(share, 1),
+        "shares": ", ".join(percent(value, 1) for value in limit["agreement"]),
+        "difference": number(abs(difference["fewer_errors"])),
+    }
+    if difference["bigger_than_spread"]:
+        sentence = _(
+            "KD at {limit} and logit matching predict the same digit on {share} of test digits on average "
+            "({shares}); their errors differ by {difference} on average, beyond the spread."
+        )
+    else:
+        sentence = _(
+            "KD at {limit} and logit matching predict the same digit on {share} of test digits on average "
+            "({shares}); their errors differ by {difference} on average, within the spread."
+        )
+    sentences.append(sentence.format(**values))
     if None not in learned:
-        sentences.append(f"The learned T moved from {LEARNED_FROM:g} to {', '.join(f'{t:.2f}' for t in learned)}.")
+        sentences.append(
+            _("The learned T moved from {start} to {ends}.").format(
+                start=number(LEARNED_FROM), ends=", ".join(number(t, 2) for t in learned)
+            )
+        )
     order = sorted(RUNS, key=lambda run: spreads[run]["mean"])
-    sentences.append(
-        "Mean errors, fewest first: " + ", ".join(f"{SHORT_LABELS[r]} {spreads[r]['mean']:g}" for r in order) + "."
-    )
+    means = ", ".join(f"{_(SHORT_LABELS[r])} {number(spreads[r]['mean'])}" for r in order)
+    sentences.append(_("Mean errors, fewest first: {means}.").format(means=means))
     return " ".join(sentences)
 
 
@@ -304,13 +326,31 @@ def best_fixed_sentence(spreads: dict[str, dict]) -> str:
         if run != best
         and not paired("", "", seeds, spreads[run]["values"], spreads[best]["values"])["bigger_than_spread"]
     ]
-    where = "an end of the range" if best in (FIXED[0], FIXED[-1]) else "in between"
+    end = best in (FIXED[0], FIXED[-1])
     if not close:
-        return f"The best fixed T on average is {SHORT_LABELS[best]}, {where}; every other fixed T did worse beyond the spread."
-    return (
-        f"The best fixed T on average is {SHORT_LABELS[best]}, {where}, but {listed([SHORT_LABELS[r] for r in close])} "
-        f"{'is' if len(close) == 1 else 'are'} within its spread."
-    )
+        if end:
+            message = _(
+                "The best fixed T on average is {best}, an end of the range; every other fixed T did worse beyond the "
+                "spread."
+            )
+        else:
+            message = _(
+                "The best fixed T on average is {best}, in between; every other fixed T did worse beyond the spread."
+            )
+        return message.format(best=SHORT_LABELS[best])
+    if end:
+        message = ngettext(
+            "The best fixed T on average is {best}, an end of the range, but {close} is within its spread.",
+            "The best fixed T on average is {best}, an end of the range, but {close} are within its spread.",
+            len(close),
+        )
+    else:
+        message = ngettext(
+            "The best fixed T on average is {best}, in between, but {close} is within its spread.",
+            "The best fixed T on average is {best}, in between, but {close} are within its spread.",
+            len(close),
+        )
+    return message.format(best=SHORT_LABELS[best], close=listed([SHORT_LABELS[r] for r in close]))
 
 
 def _against_reference(run: str, errors: dict, reference: dict | None) -> str:
@@ -368,19 +408,33 @@ def temperature_cost(config: TemperatureConfig, data: MnistData) -> float:
 
 REPLAY = Replay(
     name="temperature-schedules",
-    title="Is one temperature right?",
+    title=N_("Is one temperature right?"),
     source=HINTON_LIMIT,
     paper_numbers=PAPER_TEMPERATURE,
-    intro="Since 2015 one number, T, softens the teacher's and the student's outputs for the whole run. The lab's "
-    "student learns here from the lab's teacher at each fixed T from 1 to 20, at T = 50 and by **matching the "
-    "logits** themselves (the limit KD approaches as T grows), with each digit's logits **standardised** first (an "
-    "own temperature per digit), with T **annealed** from high to 1, and with T **learned** against the student "
-    "(it moves to make the student's task harder, easy to hard), all on the same batches. "
-    f"{WEIGHTING}",
-    paper_line=f"{HINTON_LIMIT}: {PAPER_TEMPERATURE['limit']} {PAPER_TEMPERATURE['intermediate']} {SUN}, "
-    f"{PAPER_TEMPERATURE['sun']['setting']}: KD {PAPER_TEMPERATURE['sun']['kd']:.2f}, standardised "
-    f"{PAPER_TEMPERATURE['sun']['standardised']:.2f}. {CTKD}: +{PAPER_TEMPERATURE['ctkd']['gain_low']:g} to "
-    f"+{PAPER_TEMPERATURE['ctkd']['gain_high']:g} points. {JAFARI}: {PAPER_TEMPERATURE['annealed']}",
+    intro=N_(
+        "Since 2015 one number, T, softens the teacher's and the student's outputs for the whole run. The lab's "
+        "student learns here from the lab's teacher at each fixed T from 1 to 20, at T = 50 and by **matching the "
+        "logits** themselves (the limit KD approaches as T grows), with each digit's logits **standardised** first "
+        "(an own temperature per digit), with T **annealed** from high to 1, and with T **learned** against the "
+        "student (it moves to make the student's task harder, easy to hard), all on the same batches. {weighting}"
+    ),
+    paper_line=N_(
+        "{hinton}: {limit} {intermediate} {sun}, {sun_setting}: KD {sun_kd}, standardised {sun_standardised}. "
+        "{ctkd}: +{gain_low} to +{gain_high} points. {jafari}: {annealed}"
+    ),
+    text_values=lambda: {
+        "weighting": _(WEIGHTING),
+        "hinton": HINTON_LIMIT,
+        "sun": SUN,
+        "ctkd": CTKD,
+        "jafari": JAFARI,
+        **{claim: _(PAPER_TEMPERATURE[claim]) for claim in ("limit", "intermediate", "annealed")},
+        "sun_setting": _(SUN_SETTING),
+        "sun_kd": number(PAPER_TEMPERATURE["sun"]["kd"], 2),
+        "sun_standardised": number(PAPER_TEMPERATURE["sun"]["standardised"], 2),
+        "gain_low": number(PAPER_TEMPERATURE["ctkd"]["gain_low"]),
+        "gain_high": number(PAPER_TEMPERATURE["ctkd"]["gain_high"]),
+    },
     config=temperature_config,
     run=replay_temperature,
     # The lab's teacher, which ``kdlab prepare`` caches for the lab already (as for the decoupled replay).

@@ -26,6 +26,7 @@ from kdlab.experiments.replays.config import FULL_GRID, QUICK_GRID, TemperatureW
 from kdlab.experiments.replays.over_seeds import temperature_width_seeds
 from kdlab.experiments.replays.paper import PAPER
 from kdlab.experiments.replays.replay import Replay
+from kdlab.i18n import N_, _
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import MnistData, TransferSetSpec, default_cache_dir, select_transfer_indices
 from kdlab.ml.files import write_atomically
@@ -36,10 +37,12 @@ from kdlab.teachers.ensembles import training_cost
 
 CACHE_FORMAT = 1
 PAPER_TEMPERATURE_WIDTH = {
-    "wide": "With 300 or more units in each of the two hidden layers, all temperatures "
-    "above 8 gave fairly similar results.",
-    "narrow": "With 30 units per layer, temperatures from 2.5 to 4 worked significantly "
-    "better than higher or lower ones.",
+    "wide": N_(
+        "With 300 or more units in each of the two hidden layers, all temperatures above 8 gave fairly similar results."
+    ),
+    "narrow": N_(
+        "With 30 units per layer, temperatures from 2.5 to 4 worked significantly better than higher or lower ones."
+    ),
 }
 
 
@@ -196,12 +199,22 @@ def _comparison(findings: dict) -> list[dict]:
         if entry["width"] >= 300 and entry["spread_over_t_at_least_8"] is not None:
             spread = f"{100 * entry['spread_over_t_at_least_8']:.2f} percentage points"
             rows.append(
-                comparison_row(f"Width {entry['width']}: accuracy spread over T >= 8", "fairly similar", spread, "text")
+                comparison_row(
+                    N_("Width {width}: accuracy spread over T >= 8"),
+                    N_("fairly similar"),
+                    spread,
+                    "text",
+                    values={"width": entry["width"]},
+                )
             )
         if entry["width"] < 300:
             best = f"T = {entry['best_temperature']:g} ({entry['best_accuracy']:.2%})"
-            paper = "2.5 to 4" if entry["width"] == 30 else None
-            rows.append(comparison_row(f"Width {entry['width']}: best temperature", paper, best, "text"))
+            paper = N_("2.5 to 4") if entry["width"] == 30 else None
+            rows.append(
+                comparison_row(
+                    N_("Width {width}: best temperature"), paper, best, "text", values={"width": entry["width"]}
+                )
+            )
     return rows
 
 
@@ -224,13 +237,16 @@ def temperature_width_cost(config: TemperatureWidthConfig, data: MnistData) -> f
 
 REPLAY = Replay(
     name="temperature-width",
-    title="Temperature and student width",
+    title=N_("Temperature and student width"),
     source=PAPER,
     paper_numbers=PAPER_TEMPERATURE_WIDTH,
-    intro="Distilled students of several widths (two hidden layers) at several temperatures, each beside the same "
-    "width trained without a teacher (the column 'alone'). Does the best temperature depend on how big the student "
-    "is?",
-    paper_line=" ".join(PAPER_TEMPERATURE_WIDTH.values()),
+    intro=N_(
+        "Distilled students of several widths (two hidden layers) at several temperatures, each beside the same "
+        "width trained without a teacher (the column 'alone'). Does the best temperature depend on how big the "
+        "student is?"
+    ),
+    paper_line="{wide} {narrow}",  # the two claims, each translated
+    text_values=lambda: {key: _(claim) for key, claim in PAPER_TEMPERATURE_WIDTH.items()},
     config=temperature_width_config,
     run=replay_temperature_width,
     teachers=setup_teachers,
