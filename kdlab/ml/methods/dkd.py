@@ -6,6 +6,7 @@ the fixed weight beta (``kdlab.ml.losses.decoupled_kd_loss``).
 
 from __future__ import annotations
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import DecoupledTeacherLoss
 from kdlab.ml.methods.method import Method, MethodSetting
 
@@ -21,8 +22,8 @@ METHOD = Method(
         teacher_logits, temperature, alpha, DKD_TCKD_WEIGHT, settings["beta"]
     ),
     anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by beta (the wrong digits' ranking)"),
+        ("tckd", N_("distilled: TCKD part (right digit vs the rest)")),
+        ("nckd", N_("distilled: NCKD part, weighted by beta (the wrong digits' ranking)")),
     ),
     dark_knowledge="DKD weights it by beta = {beta:g} instead.",
     settings=(

@@ -3,6 +3,7 @@ T^2 * KL over the non-target classes, each side renormalised (``kdlab.ml.losses.
 
 from __future__ import annotations
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import DecoupledTeacherLoss
 from kdlab.ml.methods.method import Method
 
@@ -14,6 +15,6 @@ METHOD = Method(
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, 0.0, 1.0
     ),
-    anatomy=(("nckd", "distilled: NCKD, unweighted (the wrong digits' ranking)"),),
+    anatomy=(("nckd", N_("distilled: NCKD, unweighted (the wrong digits' ranking)")),),
     dark_knowledge="Your soft loss, NCKD only, keeps that part alone and with the full weight 1.",
 )

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import EMBEDDING
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -117,7 +118,7 @@ def _student_distances(features: dict[str, torch.Tensor], teacher: dict[str, tor
 
 VIEW = FeatureView(
     figure="relations",
-    distance="RKD distance: the Huber loss between the normalised distances (RKD's distance-wise part, unweighted)",
+    distance=N_("RKD distance: the Huber loss between the normalised distances (RKD's distance-wise part, unweighted)"),
     teacher=lambda features, student: {"matrix": normalised_distances(features[EMBEDDING])},
     student=_student_distances,
     shown=("matrix",),
@@ -154,7 +155,7 @@ METHOD = Method(
         taps=(EMBEDDING,),
         teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: RelationTerm(settings["rkd_distance"], settings["rkd_angle"]),
-        part="distilled: relation term (distances and angles in the batch)",
+        part=N_("distilled: relation term (distances and angles in the batch)"),
         view=VIEW,
     ),
     knowledge="relation",

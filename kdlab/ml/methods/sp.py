@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdlab.i18n import N_
 from kdlab.ml.features import EMBEDDING
 from kdlab.ml.methods import kd
 from kdlab.ml.methods.method import Method, MethodSetting
@@ -53,7 +54,7 @@ def _student_similarities(features: dict[str, torch.Tensor], teacher: dict[str, 
 
 VIEW = FeatureView(
     figure="relations",
-    distance="SP distance: ||G_s - G_t||² / B², the squared gap between the similarity matrices",
+    distance=N_("SP distance: ||G_s - G_t||² / B², the squared gap between the similarity matrices"),
     teacher=lambda features, student: {"matrix": similarity_matrix(features[EMBEDDING])},
     student=_student_similarities,
     shown=("matrix",),
@@ -81,7 +82,7 @@ METHOD = Method(
         taps=(EMBEDDING,),
         teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: SimilarityTerm(settings["sp_weight"]),
-        part="distilled: similarity term (which examples look alike)",
+        part=N_("distilled: similarity term (which examples look alike)"),
         view=VIEW,
     ),
     knowledge="relation",

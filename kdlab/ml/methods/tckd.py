@@ -3,6 +3,7 @@ T^2 * KL([p_t, 1 - p_t]_teacher || [p_t, 1 - p_t]_student) (``kdlab.ml.losses.de
 
 from __future__ import annotations
 
+from kdlab.i18n import N_
 from kdlab.ml.losses import DecoupledTeacherLoss
 from kdlab.ml.methods.method import Method
 
@@ -14,7 +15,7 @@ METHOD = Method(
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, 1.0, 0.0
     ),
-    anatomy=(("tckd", "distilled: TCKD (right digit vs the rest)"),),
+    anatomy=(("tckd", N_("distilled: TCKD (right digit vs the rest)")),),
     dark_knowledge="Your soft loss, TCKD only, leaves that part out: the student never sees how the teacher ranks "
     "the wrong digits.",
 )
