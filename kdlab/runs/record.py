@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
-from kdlab.i18n import _, ngettext, number, percent
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.export import model_to_bytes
 from kdlab.ml.metrics import evaluate_logits
@@ -321,6 +321,15 @@ def with_baseline_part(record: RunRecord, part: BaselinePart) -> RunRecord:
         confusion=record.confusion | {"baseline": part.confusion},
         baseline_weights=part.weights,
     )
+
+
+# A run's status (``RunRecord.status``) in words, marked in English: shown with ``_()``.
+STATUS_WORDS = {"completed": N_("completed"), "stopped": N_("stopped"), "diverged": N_("diverged")}
+
+
+def status_text(status: str) -> str:
+    """A run's status in the current language (an unknown one as it is)."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 def describe_outcome(record: RunRecord) -> str:

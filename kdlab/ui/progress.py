@@ -11,11 +11,14 @@ calls ``at.run()`` again until the job has finished.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
 
-from kdlab.i18n import _, ngettext, number, percent
+from kdlab.i18n import N_, _, ngettext, number, percent
+from kdlab.runs.record import status_text
+from kdlab.serve.lab import STAGE_NAMES
 from kdlab.serve.runner import Job, JobStatus
 from kdlab.ui.language import choose_language
 
@@ -60,6 +63,38 @@ def queue_text(job: Job) -> str:
     return text + " " + _("Runs take turns so the server stays fast for everyone.")
 
 
+STEP_DETAIL = re.compile(r"^(?P<stage>.+): step (?P<step>[\d,]+)/(?P<total>[\d,]+)$")
+# The lab job's own progress lines (kdlab.serve.lab), English in the job, by the message they fill.
+LAB_LINES = (
+    (re.compile(r"^Preparing teacher (?P<name>\S+) \.\.\.$"), N_("Preparing teacher {name} ...")),
+    (re.compile(r"^Finished: (?P<status>\w+)\.$"), N_("Finished: {status}.")),
+)
+
+
+def progress_text(message: str) -> str:
+    """A job's progress message (English, shared by everyone watching the job: "Distilling the student: step
+    120/400") in the current language: a lab stage's name (``kdlab.serve.lab.STAGE_NAMES``) and the lab's own lines
+    translated, the step count in the language's numbers; any other message as it is (its job's slice marks it)."""
+    shown = STEP_DETAIL.match(message)
+    if shown is not None:
+        step, total = (int(shown[name].replace(",", "")) for name in ("step", "total"))
+        return _("{stage}: step {step}/{total}").format(
+            stage=_stage(shown["stage"]), step=number(step), total=number(total)
+        )
+    for pattern, template in LAB_LINES:
+        line = pattern.match(message)
+        if line is not None:
+            words = line.groupdict()
+            if "status" in words:
+                words["status"] = status_text(words["status"])
+            return _(template).format(**words)
+    return _stage(message)
+
+
+def _stage(name: str) -> str:
+    return _(name) if name in STAGE_NAMES.values() else name
+
+
 def paced_interval(job: Job, shortest: float, longest: float, updates: int = LIVE_UPDATES) -> float:
     """Seconds between two refreshes of ``job``'s live view: about ``updates`` over the run as the server expects
     it to last (``Job.eta_seconds``), never more often than every ``shortest`` seconds (also while the server has
@@ -86,7 +121,7 @@ def render_job_progress(
     if job.status == JobStatus.QUEUED:
         st.progress(0.0, text=queue_text(job))
     elif job.status == JobStatus.RUNNING:
-        message = job.progress_message or job.name
+        message = progress_text(job.progress_message) if job.progress_message else job.name
         if st.session_state.get(f"{key}.stopping") == job.id:
             message = _("{message} (stopping ...)").format(message=message)
         st.progress(float(job.progress), text=f"{message} · {percent(job.progress)} · {eta_text(job)}")

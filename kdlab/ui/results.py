@@ -9,7 +9,7 @@ from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.temperature import TemperatureSchedule
 from kdlab.plots import lab as plots
 from kdlab.plots.style import role_name
-from kdlab.runs.record import RunRecord, describe_outcome
+from kdlab.runs.record import RunRecord, describe_outcome, status_text
 from kdlab.ui.feature_views import digit_images, render_view_figures, view_figures
 from kdlab.ui.resources import get_data
 from kdlab.ui.result_limit import render_run_limit
@@ -86,9 +86,10 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
     outcome = describe_outcome(record)
     baseline, distilled = record.errors("baseline"), record.errors("distilled")
     if record.status != "completed":
-        status = {"stopped": _("stopped"), "diverged": _("diverged")}.get(record.status, record.status)
         st.warning(
-            _("**Run {number} {status}.** {outcome}").format(number=record.number, status=status, outcome=outcome)
+            _("**Run {number} {status}.** {outcome}").format(
+                number=record.number, status=status_text(record.status), outcome=outcome
+            )
         )
     elif baseline is not None and distilled is not None and distilled < baseline:
         st.success(outcome)
