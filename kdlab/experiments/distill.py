@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from kdlab.i18n import N_, _
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import DataSource, ImageSet, MnistData, TransferSetSpec, available_images, select_transfer_indices
@@ -37,14 +38,34 @@ DEFAULT_TEACHER = "cnn-wide"
 DEFAULT_STUDENT = "mlp-200x1"
 DEMO_TRAIN_SIZE = 5_000
 STUDENT_WORDS = {"distilled": "distilled student", "baseline": "student alone"}
+# The stage lines of a lab run, marked for translation: the event carries its template and values.
+TRAINING_STAGES = {
+    "distilled": N_("Training the distilled student ..."),
+    "baseline": N_("Training the student alone ..."),
+}
 
 
 @dataclass(frozen=True)
 class StageEvent:
-    """A coarse stage of an experiment, for status lines ("Training the teacher ...")."""
+    """A coarse stage of an experiment, for status lines ("Training the teacher ..."): ``message`` in English (logs,
+    the command line); ``template`` and ``values``, where given, rebuild it in the reader's language (``text``)."""
 
     stage: str  # "teacher", "distilled", "baseline", "done"
     message: str
+    template: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, stage: str, template: str, **values: object) -> StageEvent:
+        """The event of ``template`` (marked with ``N_``) filled with ``values``."""
+        pairs = tuple((name, str(value)) for name, value in values.items())
+        return cls(stage, template.format(**values), template, pairs)
+
+    def text(self) -> str:
+        """The message in the current language (``kdlab.i18n``)."""
+        if self.template is None:
+            return _(self.message)
+        return _(self.template).format(**dict(self.values))
 
 
 @dataclass(frozen=True)
@@ -376,7 +397,7 @@ def run_distillation(
     indices = config.transfer_indices(data) if indices is None else indices
     transfer = data.train.subset(indices)
     if teacher is None:
-        emit(StageEvent("teacher", f"Preparing teacher {config.teacher} ..."))
+        emit(StageEvent.of("teacher", N_("Preparing teacher {name} ..."), name=config.teacher))
         teacher = resolve_teacher(
             config.teacher,
             data,
@@ -387,13 +408,13 @@ def run_distillation(
     result = DistillationResult(config, data.source, teacher, transfer.class_counts(), trained_here=tuple(runs))
 
     def announce(run: str) -> EventCallback | None:
-        emit(StageEvent(run, f"Training the {STUDENT_WORDS[run]} ..."))
+        emit(StageEvent.of(run, TRAINING_STAGES[run]))
         return context.on_event
 
     method = METHODS[config.soft]
     signal = None
     if method.transfer is not None and "distilled" in runs:
-        emit(StageEvent("teacher", f"Reading the teacher's features for {method.label} ..."))
+        emit(StageEvent.of("teacher", N_("Reading the teacher's features for {method} ..."), method=method.label))
         signal = transfer_signal(teacher, method, config.student, data, indices, cache_dir=context.cache_dir)
     trained = train_config_pair(
         config,
@@ -409,5 +430,5 @@ def run_distillation(
     )
     result.student, result.baseline = trained.get("distilled"), trained.get("baseline")
     result.seconds = time.perf_counter() - started
-    emit(StageEvent("done", f"Finished: {result.status}."))
+    emit(StageEvent.of("done", N_("Finished: {status}."), status=result.status))
     return result

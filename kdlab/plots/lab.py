@@ -13,8 +13,18 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import N_, _, number, percent
 from kdlab.ml.methods.registry import METHODS
-from kdlab.plots.style import DIGITS, HEATMAP_SCALE, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES, RUN_DASHES
+from kdlab.plots.style import (
+    DIGITS,
+    HEATMAP_SCALE,
+    OKABE_ITO,
+    ROLE_COLORS,
+    ROLE_DASH,
+    RUN_DASHES,
+    number_separators,
+    role_name,
+)
 
 UNIFORM_ENTROPY_BITS = math.log2(10)
 
@@ -27,6 +37,7 @@ def _style(figure: go.Figure, title: str, x_title: str, y_title: str, height: in
         height=height,
         margin=dict(l=10, r=10, t=50, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),  # below: clear of the title
+        separators=number_separators(),
     )
     return figure
 
@@ -49,7 +60,8 @@ def probability_bars(
         log_scale: a log y axis, where the tiny runner-up probabilities at T = 1 show up.
         height: the figure's height in pixels.
     """
-    labels = [f"{d} (true)" if true_label == int(d) else d for d in DIGITS]
+    labels = [_("{digit} (true)").format(digit=d) if true_label == int(d) else d for d in DIGITS]
+    hover = _("digit {digit}: {probability}").format(digit="%{x}", probability="%{y:.3%}")
     color = ROLE_COLORS["teacher"]
     figure = go.Figure(
         [
@@ -58,14 +70,14 @@ def probability_bars(
                 x=labels,
                 y=list(plain),
                 marker=dict(color=color, opacity=0.45, pattern=dict(shape="/")),
-                hovertemplate="digit %{x}: %{y:.3%}<extra>T = 1</extra>",
+                hovertemplate=hover + "<extra>T = 1</extra>",
             ),
             go.Bar(
-                name=f"T = {temperature:g}",
+                name=f"T = {number(temperature)}",
                 x=labels,
                 y=list(softened),
                 marker=dict(color=color),
-                hovertemplate=f"digit %{{x}}: %{{y:.3%}}<extra>T = {temperature:g}</extra>",
+                hovertemplate=hover + f"<extra>T = {number(temperature)}</extra>",
             ),
         ]
     )
@@ -77,9 +89,9 @@ def probability_bars(
     figure.update_xaxes(type="category")
     return _style(
         figure,
-        f"Teacher's probabilities at T = 1 and T = {temperature:g}",
-        "digit",
-        "probability" + (" (log scale)" if log_scale else ""),
+        _("Teacher's probabilities at T = 1 and T = {temperature}").format(temperature=number(temperature)),
+        _("digit"),
+        _("probability (log scale)") if log_scale else _("probability"),
         height,
     )
 
@@ -95,17 +107,21 @@ def entropy_curve(
                 x=list(temperatures),
                 y=list(entropies),
                 mode="lines",
-                name="entropy",
+                name=_("entropy"),
                 line=dict(color=color, width=3),
-                hovertemplate="T = %{x:.2g}: %{y:.2f} bits<extra></extra>",
+                hovertemplate=_("T = {temperature}: {entropy} bits").format(temperature="%{x:.2g}", entropy="%{y:.2f}")
+                + "<extra></extra>",
             ),
             go.Scatter(
                 x=[temperature],
                 y=[entropy],
                 mode="markers",
-                name=f"T = {temperature:g}",
+                name=f"T = {number(temperature)}",
                 marker=dict(color=color, size=14, symbol="diamond", line=dict(width=2, color="white")),
-                hovertemplate="T = %{x:.2g}: %{y:.2f} bits<extra>chosen</extra>",
+                hovertemplate=_("T = {temperature}: {entropy} bits").format(temperature="%{x:.2g}", entropy="%{y:.2f}")
+                + "<extra>"
+                + _("chosen")
+                + "</extra>",
             ),
         ]
     )
@@ -113,7 +129,7 @@ def entropy_curve(
         y=UNIFORM_ENTROPY_BITS,
         line_dash="dot",
         line_color=OKABE_ITO["grey"],
-        annotation_text="all ten digits equally likely (3.32 bits)",
+        annotation_text=_("all ten digits equally likely ({bits} bits)").format(bits=number(UNIFORM_ENTROPY_BITS, 2)),
         annotation_position="bottom right",
     )
     figure.update_xaxes(type="log", tickvals=[0.5, 1, 2, 5, 10, 20, 50])
@@ -121,9 +137,11 @@ def entropy_curve(
     figure.update_layout(showlegend=False)
     return _style(
         figure,
-        f"Entropy of the softened distribution: {entropy:.2f} bits at T = {temperature:g}",
-        "temperature T (log scale)",
-        "entropy (bits)",
+        _("Entropy of the softened distribution: {entropy} bits at T = {temperature}").format(
+            entropy=number(entropy, 2), temperature=number(temperature)
+        ),
+        _("temperature T (log scale)"),
+        _("entropy (bits)"),
     )
 
 
@@ -146,20 +164,27 @@ def similarity_heatmap(matrix: Sequence[Sequence[float]], temperature: float, hi
             x=DIGITS,
             y=DIGITS,
             colorscale=HEATMAP_SCALE,
-            colorbar=dict(title="mean p", tickformat=".1%"),
-            hovertemplate="true %{y}, teacher's probability for %{x}: %{z:.2%}<extra></extra>",
+            colorbar=dict(title=_("mean p"), tickformat=".1%"),
+            hovertemplate=_("true {true}, teacher's probability for {digit}: {probability}").format(
+                true="%{y}", digit="%{x}", probability="%{z:.2%}"
+            )
+            + "<extra></extra>",
             xgap=1,
             ygap=1,
         )
     )
     figure.update_xaxes(type="category", side="bottom")
     figure.update_yaxes(type="category", autorange="reversed")
-    note = " (diagonal hidden)" if hide_diagonal else ""
+    title = (
+        _("Which digits look alike to the teacher (mean soft targets at T = {temperature}) (diagonal hidden)")
+        if hide_diagonal
+        else _("Which digits look alike to the teacher (mean soft targets at T = {temperature})")
+    )
     return _style(
         figure,
-        f"Which digits look alike to the teacher (mean soft targets at T = {temperature:g}){note}",
-        "teacher's probability for digit",
-        "true digit",
+        title.format(temperature=number(temperature)),
+        _("teacher's probability for digit"),
+        _("true digit"),
         height=460,
     )
 
@@ -168,11 +193,13 @@ def accuracy_curves(
     curves: Mapping[str, Sequence[Mapping[str, float]]],
     teacher_accuracy: float | None = None,
     total_epochs: float | None = None,
-    title: str = "Test accuracy while training",
+    title: str | None = None,
 ) -> go.Figure:
     """Test accuracy over epochs for each run in ``curves`` ("distilled", "baseline"), with the
-    teacher's accuracy as a dotted line."""
+    teacher's accuracy as a dotted line; ``title`` (in the current language) defaults to "Test accuracy while
+    training"."""
     figure = go.Figure()
+    hover = _("epoch {epoch}: {accuracy}").format(epoch="%{x:.2f}", accuracy="%{y:.2%}")
     for role, points in curves.items():
         if not points:
             continue
@@ -181,10 +208,10 @@ def accuracy_curves(
                 x=[p["epoch"] for p in points],
                 y=[p["test_accuracy"] for p in points],
                 mode="lines+markers",
-                name=ROLE_NAMES.get(role, role),
+                name=role_name(role),
                 marker=dict(size=5),
                 line=dict(color=ROLE_COLORS.get(role), dash=ROLE_DASH.get(role, "solid"), width=3),
-                hovertemplate="epoch %{x:.2f}: %{y:.2%}<extra>" + ROLE_NAMES.get(role, role) + "</extra>",
+                hovertemplate=hover + "<extra>" + role_name(role) + "</extra>",
             )
         )
     if teacher_accuracy is not None:
@@ -192,18 +219,18 @@ def accuracy_curves(
             y=teacher_accuracy,
             line_dash=ROLE_DASH["teacher"],
             line_color=ROLE_COLORS["teacher"],
-            annotation_text=f"teacher {teacher_accuracy:.2%}",
+            annotation_text=_("teacher {accuracy}").format(accuracy=percent(teacher_accuracy, 2)),
             annotation_position="bottom right",
         )
     values = [p["test_accuracy"] for points in curves.values() for p in points]
     _zoom_accuracy_axis(figure, values + ([teacher_accuracy] if teacher_accuracy is not None else []))
     if total_epochs:
         figure.update_xaxes(range=[0, total_epochs * 1.02])
-    _style(figure, title, "epoch", "test accuracy")
+    _style(figure, title or _("Test accuracy while training"), _("epoch"), _("test accuracy"))
     return add_temperature(figure, curves.get("distilled") or [])
 
 
-TEMPERATURE_NAME = "temperature T (lower panel)"
+TEMPERATURE_NAME = N_("temperature T (lower panel)")  # English: the trace's name is _(TEMPERATURE_NAME)
 
 
 def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) -> go.Figure:
@@ -221,18 +248,21 @@ def add_temperature(figure: go.Figure, points: Sequence[Mapping[str, float]]) ->
             x=[point["epoch"] for point in shown],
             y=[point["temperature"] for point in shown],
             mode="lines+markers",
-            name=TEMPERATURE_NAME,
+            name=_(TEMPERATURE_NAME),
             yaxis="y2",
             line=dict(color=OKABE_ITO["reddish_purple"], width=3, dash="dashdot"),
             marker=dict(size=6, symbol="diamond"),
-            hovertemplate="epoch %{x:.2f}: T = %{y:.3g}<extra>temperature</extra>",
+            hovertemplate=_("epoch {epoch}: T = {temperature}").format(epoch="%{x:.2f}", temperature="%{y:.3g}")
+            + "<extra>"
+            + _("temperature")
+            + "</extra>",
         )
     )
     top = max(point["temperature"] for point in shown)
     figure.update_layout(
         height=figure.layout.height + 140,
         yaxis=dict(domain=[0.38, 1.0]),
-        yaxis2=dict(title_text="temperature T", domain=[0.0, 0.28], anchor="x", range=[0, top * 1.15]),
+        yaxis2=dict(title_text=_("temperature T"), domain=[0.0, 0.28], anchor="x", range=[0, top * 1.15]),
         xaxis=dict(anchor="y2"),  # the epochs under the lower panel, shared by both
     )
     return figure
@@ -254,12 +284,12 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]], soft: str 
     baseline = curves.get("baseline") or []
     color = ROLE_COLORS["distilled"]
     lines = [
-        (distilled, "soft_loss", "distilled: soft term (teacher)", dict(color=color, width=3)),
-        (distilled, "hard_loss", "distilled: hard term (labels)", dict(color=color, width=2, dash="dot")),
+        (distilled, "soft_loss", _("distilled: soft term (teacher)"), dict(color=color, width=3)),
+        (distilled, "hard_loss", _("distilled: hard term (labels)"), dict(color=color, width=2, dash="dot")),
         (
             baseline,
             "loss",
-            "baseline: cross-entropy",
+            _("baseline: cross-entropy"),
             dict(color=ROLE_COLORS["baseline"], width=3, dash=ROLE_DASH["baseline"]),
         ),
         *soft_split_lines(distilled, soft),
@@ -275,11 +305,14 @@ def loss_anatomy(curves: Mapping[str, Sequence[Mapping[str, float]]], soft: str 
                     name=name,
                     line=line,
                     marker=dict(size=4),
-                    hovertemplate="epoch %{x:.2f}: %{y:.4f}<extra>" + name + "</extra>",
+                    hovertemplate=_("epoch {epoch}: {loss}").format(epoch="%{x:.2f}", loss="%{y:.4f}")
+                    + "<extra>"
+                    + name
+                    + "</extra>",
                 )
             )
     figure.update_yaxes(type="log", dtick=1)  # the soft term starts large and both terms end small
-    return _style(figure, "Loss anatomy: what the student learns from", "epoch", "training loss (log scale)")
+    return _style(figure, _("Loss anatomy: what the student learns from"), _("epoch"), _("training loss (log scale)"))
 
 
 def soft_split_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> list[tuple]:
@@ -290,7 +323,7 @@ def soft_split_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> lis
     color = ROLE_COLORS["distilled"]
     dashes = iter(("dash", "dashdot", "longdash", "longdashdot"))
     return [
-        (points, part, name, dict(color=color, width=1.5, dash=next(dashes))) for part, name in METHODS[soft].anatomy
+        (points, part, _(name), dict(color=color, width=1.5, dash=next(dashes))) for part, name in METHODS[soft].anatomy
     ]
 
 
@@ -301,7 +334,7 @@ def feature_term_lines(distilled: Sequence[Mapping[str, float]], soft: str) -> l
     points = [point for point in distilled if point.get("feature_loss") is not None]
     if transfer is None or not points:
         return []
-    return [(points, "feature_loss", transfer.part, dict(color=OKABE_ITO["vermillion"], width=3, dash="dashdot"))]
+    return [(points, "feature_loss", _(transfer.part), dict(color=OKABE_ITO["vermillion"], width=3, dash="dashdot"))]
 
 
 def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Figure:
@@ -315,16 +348,19 @@ def per_class_accuracy(per_class: Mapping[str, Sequence[float | None]]) -> go.Fi
             go.Bar(
                 x=DIGITS,
                 y=ys,
-                name=ROLE_NAMES.get(role, role),
+                name=role_name(role),
                 marker=dict(color=ROLE_COLORS.get(role), pattern=dict(shape="/" if role == "baseline" else "")),
-                hovertemplate="digit %{x}: %{y:.2%}<extra>" + ROLE_NAMES.get(role, role) + "</extra>",
+                hovertemplate=_("digit {digit}: {accuracy}").format(digit="%{x}", accuracy="%{y:.2%}")
+                + "<extra>"
+                + role_name(role)
+                + "</extra>",
             )
         )
     low = min(values, default=0.8)
     figure.update_layout(barmode="group")
     figure.update_xaxes(type="category")
     figure.update_yaxes(range=[max(0.0, min(0.9, low - 0.03)), 1.0], tickformat=".0%")
-    return _style(figure, "Accuracy on each digit", "true digit", "test accuracy")
+    return _style(figure, _("Accuracy on each digit"), _("true digit"), _("test accuracy"))
 
 
 def confusion_heatmap(
@@ -348,13 +384,16 @@ def confusion_heatmap(
             ygap=1,
             zmin=0,
             zmax=zmax,
-            colorbar=dict(title="images"),
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            colorbar=dict(title=_("images")),
+            hovertemplate=_("true {true}, predicted {predicted}: {count}").format(
+                true="%{y}", predicted="%{x}", count="%{z}"
+            )
+            + "<extra></extra>",
         )
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category", autorange="reversed")
-    return _style(figure, title, "predicted digit", "true digit", height=420)
+    return _style(figure, title, _("predicted digit"), _("true digit"), height=420)
 
 
 def runs_overlay(
@@ -369,7 +408,7 @@ def runs_overlay(
             points = curves.get(role) or []
             if not points:
                 continue
-            name = f"{label}: {ROLE_NAMES.get(role, role).lower()}"
+            name = _("{run}: {role}").format(run=label, role=role_name(role))
             figure.add_trace(
                 go.Scatter(
                     x=[p["epoch"] for p in points],
@@ -377,10 +416,13 @@ def runs_overlay(
                     mode="lines",
                     name=name,
                     line=dict(color=ROLE_COLORS.get(role), dash=dash, width=2.5),
-                    hovertemplate="epoch %{x:.2f}: %{y:.2%}<extra>" + name + "</extra>",
+                    hovertemplate=_("epoch {epoch}: {accuracy}").format(epoch="%{x:.2f}", accuracy="%{y:.2%}")
+                    + "<extra>"
+                    + name
+                    + "</extra>",
                 )
             )
     _zoom_accuracy_axis(figure, [y for trace in figure.data for y in trace.y])
-    _style(figure, "Test accuracy of the chosen runs", "epoch", "test accuracy", height=460)
+    _style(figure, _("Test accuracy of the chosen runs"), _("epoch"), _("test accuracy"), height=460)
     figure.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.15, xanchor="left", x=0))
     return figure

@@ -8,6 +8,9 @@ them. No Streamlit.
 from __future__ import annotations
 
 import plotly.graph_objects as go
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from kdlab.i18n import N_, _, number_locale
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -24,10 +27,11 @@ ROLE_COLORS = {
     "distilled": OKABE_ITO["blue"],
     "baseline": OKABE_ITO["grey"],
 }
+# English, marked for translation: show a role's name with ``role_name`` (or ``_()``).
 ROLE_NAMES = {
-    "teacher": "Teacher",
-    "distilled": "Distilled student",
-    "baseline": "Student alone (baseline)",
+    "teacher": N_("Teacher"),
+    "distilled": N_("Distilled student"),
+    "baseline": N_("Student alone (baseline)"),
 }
 ROLE_DASH = {"teacher": "dot", "distilled": "solid", "baseline": "dash"}
 # The layout the replay and scheme figures share: compact margins, legend on top.
@@ -40,6 +44,18 @@ LAYOUT = dict(
 RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 HEATMAP_SCALE = "Cividis"  # sequential and colour-blind safe
 DIGITS = [str(digit) for digit in range(10)]
+
+
+def role_name(role: str) -> str:
+    """The role's name (``ROLE_NAMES``) in the current language; an unknown role as it is."""
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def number_separators() -> str:
+    """Plotly's ``separators`` (the decimal mark, then the thousands separator) of the current language, so a
+    figure's ticks and hover numbers read "97,5 %" in Spanish as the page's sentences do."""
+    locale = number_locale()
+    return get_decimal_symbol(locale) + get_group_symbol(locale)
 
 
 def with_source(figure: go.Figure, source: str) -> go.Figure:

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.export import model_to_bytes
 from kdlab.ml.metrics import evaluate_logits
@@ -322,51 +323,84 @@ def with_baseline_part(record: RunRecord, part: BaselinePart) -> RunRecord:
     )
 
 
+# A run's status (``RunRecord.status``) in words, marked in English: shown with ``_()``.
+STATUS_WORDS = {"completed": N_("completed"), "stopped": N_("stopped"), "diverged": N_("diverged")}
+
+
+def status_text(status: str) -> str:
+    """A run's status in the current language (an unknown one as it is)."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
 def describe_outcome(record: RunRecord) -> str:
-    """One or two sentences saying what happened, in words a student understands."""
+    """One or two sentences saying what happened, in words a student understands (in the current language)."""
     config = record.config
     teacher_errors = record.errors("teacher")
     baseline, distilled = record.errors("baseline"), record.errors("distilled")
     total = record.summary["student"]["test_total"] if record.summary.get("student") else None
     if record.status == "diverged":
-        return (
+        return _(
             "The training diverged (the loss became infinite or NaN), so these numbers mean little: "
             "try a smaller learning rate."
         )
     if distilled is None:
-        return "The run was stopped before the student trained, so there is nothing to compare yet."
+        return _("The run was stopped before the student trained, so there is nothing to compare yet.")
     stopped = ""
     if record.status == "stopped":
-        done = record.summary["student"]["epochs_done"]
-        stopped = f"Stopped early (the distilled student trained {done:g} of {config['epochs']} epochs): "
-    if baseline is None:
-        return (
-            f"{stopped}{'t' if stopped else 'T'}he distilled student made {distilled:,} errors on {total:,} test "
-            f"images; the run ended before the student trained alone, so there is no baseline to compare with."
+        stopped = _("Stopped early: the distilled student trained {done} of {epochs} epochs.").format(
+            done=number(record.summary["student"]["epochs_done"]), epochs=number(config["epochs"])
         )
+    if baseline is None:
+        verdict = ngettext(
+            "The distilled student made {distilled} error on {total} test images; the run ended before the student "
+            "trained alone, so there is no baseline to compare with.",
+            "The distilled student made {distilled} errors on {total} test images; the run ended before the student "
+            "trained alone, so there is no baseline to compare with.",
+            distilled,
+        ).format(distilled=number(distilled), total=number(total))
+        return " ".join(part for part in (stopped, verdict) if part)
     if record.summary["baseline"]["status"] == "stopped":
-        stopped = "Stopped early, while the student was training alone, so the comparison is unfair: "
+        stopped = _("Stopped early, while the student was training alone, so the comparison is unfair.")
     if distilled < baseline:
         fewer = (baseline - distilled) / baseline if baseline else 0.0
-        verdict = (
-            f"{baseline - distilled:,} errors ({fewer:.0%} fewer) removed by the teacher: the distilled student "
-            f"made {distilled:,} errors, the same student trained alone {baseline:,}. Same architecture, same "
-            "images in the same order, same seed: the teacher's soft targets made the difference."
+        verdict = ngettext(
+            "{removed} error ({fewer} fewer) removed by the teacher: the distilled student made {distilled} errors, "
+            "the same student trained alone {baseline}. Same architecture, same images in the same order, same seed: "
+            "the teacher's soft targets made the difference.",
+            "{removed} errors ({fewer} fewer) removed by the teacher: the distilled student made {distilled} errors, "
+            "the same student trained alone {baseline}. Same architecture, same images in the same order, same seed: "
+            "the teacher's soft targets made the difference.",
+            baseline - distilled,
+        ).format(
+            removed=number(baseline - distilled),
+            fewer=percent(fewer),
+            distilled=number(distilled),
+            baseline=number(baseline),
         )
     elif distilled == baseline:
-        verdict = (
-            f"no difference: both students made {distilled:,} errors. Here the soft targets did not help. Try "
-            "more epochs, a temperature of 2 to 8, or more training images."
-        )
+        verdict = ngettext(
+            "No difference: both students made {count} error. Here the soft targets did not help. Try more epochs, "
+            "a temperature of 2 to 8, or more training images.",
+            "No difference: both students made {count} errors. Here the soft targets did not help. Try more epochs, "
+            "a temperature of 2 to 8, or more training images.",
+            distilled,
+        ).format(count=number(distilled))
     else:
-        verdict = (
-            f"{distilled - baseline:,} more errors: the distilled student made {distilled:,}, the student "
-            f"trained alone {baseline:,}. Here distillation hurt. Try alpha below 1, a temperature of 2 to 8, or "
-            "more epochs."
-        )
-    teacher = f" The teacher ({config['teacher']}) made {teacher_errors:,}." if teacher_errors is not None else ""
-    sentence = verdict[0].upper() + verdict[1:] if not stopped else verdict
-    return f"{stopped}{sentence}{teacher}"
+        verdict = ngettext(
+            "{more} more error: the distilled student made {distilled}, the student trained alone {baseline}. Here "
+            "distillation hurt. Try alpha below 1, a temperature of 2 to 8, or more epochs.",
+            "{more} more errors: the distilled student made {distilled}, the student trained alone {baseline}. Here "
+            "distillation hurt. Try alpha below 1, a temperature of 2 to 8, or more epochs.",
+            distilled - baseline,
+        ).format(more=number(distilled - baseline), distilled=number(distilled), baseline=number(baseline))
+    teacher = (
+        ngettext(
+            "The teacher ({name}) made {count} error.", "The teacher ({name}) made {count} errors.", teacher_errors
+        ).format(name=config["teacher"], count=number(teacher_errors))
+        if teacher_errors is not None
+        else ""
+    )
+    return " ".join(part for part in (stopped, verdict, teacher) if part)
 
 
 def new_run_id() -> str:

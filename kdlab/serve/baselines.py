@@ -17,6 +17,7 @@ from typing import Any
 
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillationResult, StageEvent
+from kdlab.i18n import N_
 from kdlab.runs.record import BaselinePart, RunRecord, baseline_part, with_baseline_part
 from kdlab.runs.store import RunStore
 from kdlab.serve.live import LIVE_BASELINES, LiveBaseline
@@ -24,7 +25,7 @@ from kdlab.serve.request import TrainRequest
 from kdlab.serve.runner import JobContext
 
 log = logging.getLogger(__name__)
-SHARED_NOTE = (
+SHARED_NOTE = N_(  # English: shown with _(SHARED_NOTE)
     "The student alone was trained earlier for the same seed (same data, student and training settings: "
     "it never sees the teacher, T or alpha), so this run reuses it instead of training it again."
 )

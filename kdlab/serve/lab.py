@@ -21,6 +21,7 @@ from functools import partial
 
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig, StageEvent, run_distillation
+from kdlab.i18n import N_
 from kdlab.ml.data import MnistData
 from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.progress import ProgressTracker
@@ -36,10 +37,12 @@ from kdlab.serve.tasks import report_progress, train_teacher
 from kdlab.teachers.teacher import Teacher, TeacherRecord
 
 log = logging.getLogger(__name__)
+# The progress bar's stage names, in English in the job (shared by its watchers); marked, so that the live view
+# shows them in each reader's language (kdlab.ui.progress.progress_text).
 STAGE_NAMES = {
-    "teacher": "Training the teacher",
-    "distilled": "Distilling the student",
-    "baseline": "Training the student alone (baseline)",
+    "teacher": N_("Training the teacher"),
+    "distilled": N_("Distilling the student"),
+    "baseline": N_("Training the student alone (baseline)"),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.notebooks import notebook_bytes, run_notebook
+from kdlab.i18n import _
 from kdlab.ml.export import INPUT_NAME, OUTPUT_NAME, onnx_bytes
 from kdlab.runs.record import RunRecord, model_from_bytes
 
@@ -26,15 +27,17 @@ def notebook_download(record: RunRecord, *, key: str) -> None:
         title=f"kdlab run {record.label}",
     )
     st.download_button(
-        "Take this run home (Jupyter notebook)",
+        _("Take this run home (Jupyter notebook)"),
         notebook_bytes(notebook),
         file_name=f"kdlab-run-{record.number}.ipynb",
         mime="application/x-ipynb+json",
         key=key,
         icon=":material/download:",
         on_click="ignore",
-        help="Reproduces this run with the kdlab API on the same data and seed, with the loss "
-        "written out in plain PyTorch.",
+        help=_(
+            "Reproduces this run with the kdlab API on the same data and seed, with the loss written out in plain "
+            "PyTorch."
+        ),
     )
 
 
@@ -44,13 +47,15 @@ def onnx_download(record: RunRecord, *, key: str, container=st) -> None:
         return
     architecture = record.config["student"]
     container.download_button(
-        "Download the distilled student as ONNX",
+        _("Download the distilled student as ONNX"),
         lambda: onnx_bytes(model_from_bytes(record.student_weights, architecture)),
         file_name=f"kdlab-run{record.number}-{architecture}.onnx",
         mime="application/octet-stream",
         key=key,
         icon=":material/download:",
         on_click="ignore",
-        help=f"Runs without kdlab or PyTorch (onnxruntime, for one): input '{INPUT_NAME}', float32 images "
-        f"(N, 1, 28, 28) with pixels in [0, 1], the MNIST normalisation inside; output '{OUTPUT_NAME}' (N, 10).",
+        help=_(
+            "Runs without kdlab or PyTorch (onnxruntime, for one): input '{input}', float32 images (N, 1, 28, 28) with "
+            "pixels in [0, 1], the MNIST normalisation inside; output '{output}' (N, 10)."
+        ).format(input=INPUT_NAME, output=OUTPUT_NAME),
     )

@@ -11,10 +11,11 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from kdlab.i18n import N_, _, number, percent
 from kdlab.ml.methods.registry import METHODS
 from kdlab.plots import feature_views as plots
 
-VIEW_NOTE = (
+VIEW_NOTE = N_(
     "The same test digits at every curve point, never trained on: the teacher's side is read once, the student's "
     "at each point, in eval mode (it changes nothing in the run)."
 )
@@ -37,7 +38,7 @@ def view_text(soft: str, view: Mapping) -> str:
     if figure == "attention":
         return attention_text(view)
     if figure == "relations":
-        return relations_text(view, plots.RELATION_WORDS.get(soft, "relations"))
+        return relations_text(view, _(plots.RELATION_WORDS.get(soft, plots.RELATIONS)))
     return projection_text(view)
 
 
@@ -53,15 +54,14 @@ def attention_text(view: Mapping) -> str:
         side = round(len(teacher[tap][0]) ** 0.5)
         same = sum(_peak(t) == _peak(s) for t, s in zip(teacher[tap], student[tap]))
         parts.append(
-            f"at {plots.BLOCK_NAMES[tap]} ({side} × {side}) the student's brightest cell is the teacher's for {same} of "
-            f"{len(labels)} digits"
+            _(
+                "at {block} ({side} × {side}) the student's brightest cell is the teacher's for {same} of {count} digits"
+            ).format(block=_(plots.BLOCK_NAMES[tap]), side=side, same=same, count=len(labels))
         )
     digits = ", ".join(str(label) for label in labels)
-    return (
-        f"The teacher's and the student's attention maps for the test digits {digits} at epoch {view['epoch']:g}: "
-        + "; ".join(parts)
-        + "."
-    )
+    return _(
+        "The teacher's and the student's attention maps for the test digits {digits} at epoch {epoch}: {blocks}."
+    ).format(digits=digits, epoch=number(view["epoch"]), blocks="; ".join(parts))
 
 
 def _block_means(matrix: Sequence[Sequence[float]], labels: Sequence[int]) -> tuple[float, float]:
@@ -81,10 +81,19 @@ def relations_text(view: Mapping, words: str) -> str:
     teacher = _block_means(view["teacher"]["matrix"], labels)
     student = _block_means(view["student"]["matrix"], labels)
     per_class = max(labels.count(label) for label in set(labels))
-    return (
-        f"The teacher's and the student's {words} between {len(labels)} test digits ({per_class} of each digit, "
-        f"sorted by digit) at epoch {view['epoch']:g}. Within a digit: teacher {teacher[0]:.3f}, student "
-        f"{student[0]:.3f} on average; between different digits: teacher {teacher[1]:.3f}, student {student[1]:.3f}."
+    return _(
+        "The teacher's and the student's {relations} between {count} test digits ({per_class} of each digit, "
+        "sorted by digit) at epoch {epoch}. Within a digit: teacher {teacher_within}, student {student_within} on "
+        "average; between different digits: teacher {teacher_between}, student {student_between}."
+    ).format(
+        relations=words,
+        count=len(labels),
+        per_class=per_class,
+        epoch=number(view["epoch"]),
+        teacher_within=number(teacher[0], 3),
+        student_within=number(student[0], 3),
+        teacher_between=number(teacher[1], 3),
+        student_between=number(student[1], 3),
     )
 
 
@@ -93,11 +102,20 @@ def projection_text(view: Mapping) -> str:
     teacher, student = view["teacher"]["points"], view["student"]["points"]
     gaps = [((tx - sx) ** 2 + (ty - sy) ** 2) ** 0.5 for (tx, ty), (sx, sy) in zip(teacher, student)]
     spread = [(tx**2 + ty**2) ** 0.5 for tx, ty in teacher]  # the teacher's points around their mean, the origin
-    explained = " and ".join(f"{share:.0%}" for share in view["teacher"].get("explained", []))
-    return (
-        f"{len(teacher)} test digits' hint features on the teacher's top two principal axes (they explain {explained} "
-        f"of its variance) at epoch {view['epoch']:g}: a digit's student point sits {sum(gaps) / len(gaps):.2f} from "
-        f"its teacher point on average, where the teacher's points lie {sum(spread) / len(spread):.2f} from their mean."
+    shares = [percent(share) for share in view["teacher"].get("explained", [])]
+    explained = (
+        _("{first} and {second}").format(first=shares[0], second=shares[1]) if len(shares) == 2 else "".join(shares)
+    )
+    return _(
+        "{count} test digits' hint features on the teacher's top two principal axes (they explain {explained} of its "
+        "variance) at epoch {epoch}: a digit's student point sits {gap} from its teacher point on average, where the "
+        "teacher's points lie {spread} from their mean."
+    ).format(
+        count=len(teacher),
+        explained=explained,
+        epoch=number(view["epoch"]),
+        gap=number(sum(gaps) / len(gaps), 2),
+        spread=number(sum(spread) / len(spread), 2),
     )
 
 
@@ -105,14 +123,27 @@ def distance_text(points: Sequence[Mapping[str, float]], name: str) -> str:
     """The distance's first, lowest and latest values over the run, with their epochs."""
     shown = [point for point in points if point.get("feature_distance") is not None]
     if not shown:
-        return f"No {name.split(':')[0]} measured yet."
+        return _("No {distance} measured yet.").format(distance=name.split(":")[0])
     first, last = shown[0], shown[-1]
     lowest = min(shown, key=lambda point: point["feature_distance"])
-    return (
-        f"{name[:1].upper()}{name[1:]}. It was {first['feature_distance']:.4g} at epoch {first['epoch']:g}, is "
-        f"{last['feature_distance']:.4g} at epoch {last['epoch']:g}, and was lowest at {lowest['feature_distance']:.4g} "
-        f"(epoch {lowest['epoch']:g})."
+    return _(
+        "{distance}. It was {first} at epoch {first_epoch}, is {last} at epoch {last_epoch}, and was lowest at "
+        "{lowest} (epoch {lowest_epoch})."
+    ).format(
+        distance=plots.capitalised(name),
+        first=_g4(first["feature_distance"]),
+        first_epoch=number(first["epoch"]),
+        last=_g4(last["feature_distance"]),
+        last_epoch=number(last["epoch"]),
+        lowest=_g4(lowest["feature_distance"]),
+        lowest_epoch=number(lowest["epoch"]),
     )
+
+
+def _g4(value: float) -> str:
+    """``value`` to 4 significant digits (a distance may be 1e-5 or 300), in the language's decimal mark."""
+    text = f"{value:.4g}"
+    return text if "e" in text else number(float(text), max(0, len(text.split(".")[1]) if "." in text else 0))
 
 
 @dataclass(frozen=True)
@@ -129,8 +160,9 @@ def view_figures(
     soft: str, view: Mapping, points: Sequence[Mapping[str, float]], images: list | None = None
 ) -> ViewFigures:
     """The method ``soft``'s ``view`` (``kdlab.runs.record.view_point``) with the fixed digits' ``images`` when
-    given, and its distance over the distilled student's curve ``points``, each with its sentence."""
-    name = METHODS[soft].transfer.view.distance
+    given, and its distance over the distilled student's curve ``points``, each with its sentence (in the current
+    language)."""
+    name = _(METHODS[soft].transfer.view.distance)
     figure = plots.view_figure(soft, view, images)
     return ViewFigures(figure, view_text(soft, view), plots.distance_curve(points, name), distance_text(points, name))
 
@@ -145,4 +177,4 @@ def render_view_figures(figures: ViewFigures, *, key: str) -> None:
     with right:
         st.plotly_chart(figures.distance, key=f"{key}.distance", alt=figures.distance_text)
         st.caption(figures.distance_text)
-    st.caption(VIEW_NOTE)
+    st.caption(_(VIEW_NOTE))

@@ -23,7 +23,7 @@ from kdlab.classroom.lab_settings import (
 )
 from kdlab.classroom.links import ParsedLink
 from kdlab.experiments.distill import DistillConfig
-from kdlab.i18n import _, ngettext, number, percent
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.data import MnistData
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.temperature import SCHEDULES
@@ -70,7 +70,7 @@ LIVE_SECONDS = 2.0
 # an unchanged one resent.
 LONG_LIVE_SECONDS = 5.0
 FIGURE_TICKS = 3
-CURVE_NOTE = (
+CURVE_NOTE = N_(  # English: shown with _(CURVE_NOTE)
     "While training, each curve point is the accuracy on a fixed set of {images} test images (the same "
     "for every run, so it is cheap to measure); the final numbers use the whole test set."
 )
@@ -93,7 +93,15 @@ def render_live(job, config: dict) -> bool:
     if figures.view is not None:
         render_view_figures(figures.view, key="lab.live.feature")
     subset = config.get("curve_test_images")
-    st.caption(CURVE_NOTE.format(images=f"{subset:,}" if subset else "all the"))
+    if subset:
+        st.caption(_(CURVE_NOTE).format(images=number(subset)))
+    else:
+        st.caption(
+            _(
+                "While training, each curve point is the accuracy on all the test images; the final numbers use the "
+                "whole test set."
+            )
+        )
     return figures.points > 0
 
 

@@ -21,6 +21,7 @@ import streamlit as st
 from kdlab.classroom.board import check_prediction, prediction_text
 from kdlab.db.database import StorageError
 from kdlab.experiments.distill import DistillConfig
+from kdlab.i18n import N_, _, ngettext, number
 from kdlab.plots import lab as plots
 from kdlab.runs.record import RunRecord, curves_at, curves_seconds
 from kdlab.runs.store import RunStore
@@ -37,6 +38,7 @@ from kdlab.ui.card import render_compression_card
 from kdlab.ui.client import client_address
 from kdlab.ui.downloads import notebook_download, onnx_download
 from kdlab.ui.drawing import render_models_on_a_drawing
+from kdlab.ui.language import choose_language
 from kdlab.ui.progress import follow_job, paced_interval
 from kdlab.ui.resources import cached_teacher
 from kdlab.ui.results import render_run_result
@@ -49,11 +51,11 @@ LEFT_KEY = "lab.left"  # run ids this session stopped following
 WATCH_KEY = "lab.watching"  # (run id, clock() when it started) of a cached run shown training again
 PREDICTIONS_KEY = "lab.predictions"  # run id -> the prediction made before it (also in the store)
 clock = time.monotonic  # the watch's clock: a test moves it on
-CACHED_NOTE = (
+CACHED_NOTE = N_(
     "This exact run was trained earlier on this server (same data, teacher, settings and seed), so here is "
     "its result at once."
 )
-JOINED_NOTE = (
+JOINED_NOTE = N_(
     "Another student started exactly this run (same data, teacher, settings and seed) a moment ago, so you "
     "are following it live instead of waiting for a copy; the result goes into your runs too."
 )
@@ -67,7 +69,11 @@ def start_press(press: Press, data, store: RunStore, *, teacher: Teacher | None)
             default_runner(), press, data, store, owner=session_owner(), client=client_address(), teacher=teacher
         )
     except (ValueError, StorageError) as error:  # settings that do not fit, the cap, a full queue, a busy database
-        st.error(f"**The {'run' if press.seeds == 1 else 'runs'} cannot start.** {error}")
+        st.error(
+            ngettext("**The run cannot start.** {error}", "**The runs cannot start.** {error}", press.seeds).format(
+                error=error
+            )
+        )
         return False
     st.session_state[SERIES_KEY] = series
     if press.first.prediction is not None:
@@ -158,21 +164,21 @@ def render_lab_run(
         return
     st.divider()
     if ticket.how == "cache":
-        st.info(CACHED_NOTE)
+        st.info(_(CACHED_NOTE))
         again, watch = st.columns(2)
         if again.button(
-            "Train it again live",
+            _("Train it again live"),
             key="lab.again",
             icon=":material/replay:",
-            help="Trains the same run now, live, instead of showing the earlier result.",
+            help=_("Trains the same run now, live, instead of showing the earlier result."),
         ):
             if start_press(Press.of(ticket.request.again()), data, store, teacher=teacher):
                 st.rerun()
         if watch.button(
-            "Watch it train again",
+            _("Watch it train again"),
             key="lab.watch",
             icon=":material/slow_motion_video:",
-            help="Redraws the two curves point by point, as fast as they came when this run trained.",
+            help=_("Redraws the two curves point by point, as fast as they came when this run trained."),
         ):
             start_watching(ticket.run_id)
         if watching(ticket.run_id):
@@ -182,11 +188,20 @@ def render_lab_run(
         return
     job = ticket.job
     if _left(ticket):
-        st.info(f"You left run {ticket.number}; it goes on for the other students following it. Press Train again.")
+        st.info(
+            _("You left run {number}; it goes on for the other students following it. Press Train again.").format(
+                number=ticket.number
+            )
+        )
     elif busy or not job.is_finished:
-        st.subheader(f"Run {ticket.number}: {job.name.partition(': ')[2]}")
+        config = ticket.request.config
+        st.subheader(
+            _("Run {number}: {student} from {teacher}").format(
+                number=ticket.number, student=config.student, teacher=config.teacher
+            )
+        )
         if ticket.how == "joined":
-            st.info(JOINED_NOTE)
+            st.info(_(JOINED_NOTE))
         pace = paced_interval(job, *interval)
         follow_job(
             job,
@@ -198,12 +213,16 @@ def render_lab_run(
         )
     elif job.status == JobStatus.FAILED:
         # The full error stays in the server's log: a message can name server paths.
-        st.error(f"The run failed on the server ({job.error_kind}). Press Train to try again.")
+        st.error(_("The run failed on the server ({error}). Press Train to try again.").format(error=job.error_kind))
     elif not isinstance(job.result, LabOutcome) or not job.result.has(ticket.run_id):
-        st.info("The run was cancelled before it started.")
+        st.info(_("The run was cancelled before it started."))
     elif ticket.run_id in job.result.unsaved_records:
         record = job.result.unsaved_records[ticket.run_id]
-        st.error(f"**This run is not saved.** {job.result.unsaved[ticket.run_id]} It shows in this tab only.")
+        st.error(
+            _("**This run is not saved.** {reason} It shows in this tab only.").format(
+                reason=job.result.unsaved[ticket.run_id]
+            )
+        )
         memory = unsaved_runs()
         if memory.get(record.run_id) is None and memory is not store:
             memory.add(record)
@@ -211,7 +230,7 @@ def render_lab_run(
     else:  # filed: the job keeps only its id (kdlab.serve.lab.LabOutcome)
         record = _stored(store, ticket.run_id)
         if record is None:
-            st.info(f"Run {ticket.number} is no longer in your runs.")
+            st.info(_("Run {number} is no longer in your runs.").format(number=ticket.number))
         else:
             _render_record(record, store)
 
@@ -236,19 +255,25 @@ def render_watch_again(record: RunRecord, interval: float) -> None:
 
     @st.fragment(run_every=interval)
     def view() -> None:
+        choose_language()  # a tick of the fragment runs without the page's script
         elapsed = clock() - started
         if elapsed >= total:
             st.session_state.pop(WATCH_KEY, None)
             st.rerun()  # the whole page: the result
-        st.subheader(f"Run {record.number}, training again as recorded")
-        st.progress(min(elapsed / total, 1.0), text=f"{elapsed:.0f} of {total:.0f} s, at the speed it trained")
+        st.subheader(_("Run {number}, training again as recorded").format(number=record.number))
+        st.progress(
+            min(elapsed / total, 1.0),
+            text=_("{elapsed} of {total} s, at the speed it trained").format(
+                elapsed=number(elapsed, 0), total=number(total, 0)
+            ),
+        )
         shown = curves_at(record.curves, elapsed)
         accuracy, loss = st.columns(2)
-        title = "Test accuracy, as it trained"
+        title = _("Test accuracy, as it trained")
         figure = plots.accuracy_curves(shown, record.accuracy("teacher"), total_epochs=config["epochs"], title=title)
         accuracy.plotly_chart(figure, key="lab.watch.accuracy")
         loss.plotly_chart(plots.loss_anatomy(shown, config.get("soft", "kd")), key="lab.watch.loss")
-        if st.button("Skip to the result", key="lab.watch.skip", icon=":material/skip_next:"):
+        if st.button(_("Skip to the result"), key="lab.watch.skip", icon=":material/skip_next:"):
             st.session_state.pop(WATCH_KEY, None)
             st.rerun()
 
@@ -261,35 +286,49 @@ def render_interrupted_runs(store, data, *, busy: bool) -> None:
     try:
         interrupted = store.interrupted()
     except StorageError as error:
-        st.error(f"**Runs cut off by a server restart cannot be listed right now.** {error}")
+        st.error(_("**Runs cut off by a server restart cannot be listed right now.** {error}").format(error=error))
         return
     for run in interrupted:
         settings = run.config
         with st.container(border=True):
             st.warning(
-                f"**Run {run.number} was cut off**: the server restarted while it trained, so it has no result. "
-                f"Its settings: {settings.get('student')} from {settings.get('teacher')}, T = {settings.get('temperature')}"
-                f", alpha = {settings.get('alpha')}, {settings.get('epochs')} epochs, seed {settings.get('seed')}.",
+                _(
+                    "**Run {number} was cut off**: the server restarted while it trained, so it has no result. "
+                    "Its settings: {student} from {teacher}, T = {temperature}, alpha = {alpha}, {epochs} epochs, "
+                    "seed {seed}."
+                ).format(
+                    number=run.number,
+                    student=settings.get("student"),
+                    teacher=settings.get("teacher"),
+                    temperature=settings.get("temperature"),
+                    alpha=settings.get("alpha"),
+                    epochs=settings.get("epochs"),
+                    seed=settings.get("seed"),
+                ),
                 icon=":material/restart_alt:",
             )
             again, dismiss = st.columns(2)
             if again.button(
-                "Train it again",
+                _("Train it again"),
                 key=f"lab.interrupted.{run.run_id}.again",
                 icon=":material/replay:",
                 disabled=busy,
-                help="Your run in progress must end first." if busy else None,
+                help=_("Your run in progress must end first.") if busy else None,
             ):
                 try:
                     config = DistillConfig.build(**settings)
                     request = TrainRequest.build(config, data)
                 except (TypeError, ValueError) as error:  # settings of an older kdlab, or that no longer fit
-                    st.error(f"**These settings cannot run any more.** {error} Dismiss the run instead.")
+                    st.error(
+                        _("**These settings cannot run any more.** {error} Dismiss the run instead.").format(
+                            error=error
+                        )
+                    )
                 else:
                     if start_press(Press.of(request), data, store, teacher=cached_teacher(config.teacher)):
                         _forget(store, run.run_id)
                         st.rerun()
-            if dismiss.button("Dismiss", key=f"lab.interrupted.{run.run_id}.dismiss", icon=":material/close:"):
+            if dismiss.button(_("Dismiss"), key=f"lab.interrupted.{run.run_id}.dismiss", icon=":material/close:"):
                 _forget(store, run.run_id)
                 st.rerun()
 
@@ -298,14 +337,14 @@ def _forget(store, run_id: str) -> None:
     try:
         store.forget_start(run_id)
     except StorageError as error:
-        st.error(f"**The run could not be dismissed right now.** {error}")
+        st.error(_("**The run could not be dismissed right now.** {error}").format(error=error))
 
 
 def _stored(store, run_id: str) -> RunRecord | None:
     try:
         return store.get(run_id)
     except StorageError as error:
-        st.error(f"**This run cannot be shown right now.** {error}")
+        st.error(_("**This run cannot be shown right now.** {error}").format(error=error))
         return None
 
 
@@ -313,7 +352,7 @@ def _latest(store) -> RunRecord | None:
     try:
         return store.latest()
     except StorageError as error:
-        st.error(f"**Your earlier runs cannot be shown right now.** {error}")
+        st.error(_("**Your earlier runs cannot be shown right now.** {error}").format(error=error))
         return None
 
 
@@ -333,11 +372,20 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
     check = check_prediction(prediction, None if None in (baseline, distilled) else baseline - distilled)
     if check is None:
         if prediction:
-            st.info(f"**You predicted:** {prediction_text(prediction)}. The run has no comparison to check it against.")
+            st.info(
+                _("**You predicted:** {prediction}. The run has no comparison to check it against.").format(
+                    prediction=prediction_text(prediction)
+                )
+            )
         return
-    text = (
-        f"**You predicted:** {prediction_text(prediction)}. **Outcome:** the student alone made {baseline:,} "
-        f"errors, the distilled student {distilled:,}. {check.sentence()}"
+    text = _(
+        "**You predicted:** {prediction}. **Outcome:** the student alone made {baseline} errors, the distilled "
+        "student {distilled}. {verdict}"
+    ).format(
+        prediction=prediction_text(prediction),
+        baseline=number(baseline),
+        distilled=number(distilled),
+        verdict=check.sentence(),
     )
     if check.right_direction:
         st.success(text, icon=":material/check_circle:")
@@ -346,14 +394,18 @@ def render_prediction(record: RunRecord, prediction: dict | None) -> None:
 
 
 def _render_record(record: RunRecord, store) -> None:
-    st.subheader(f"Result of run {record.number}: {record.config['student']} from {record.config['teacher']}")
+    st.subheader(
+        _("Result of run {number}: {student} from {teacher}").format(
+            number=record.number, student=record.config["student"], teacher=record.config["teacher"]
+        )
+    )
     render_prediction(record, _prediction(record, store))
     if record.summary.get("baseline_shared"):
-        st.caption(SHARED_NOTE)
+        st.caption(_(SHARED_NOTE))
     render_run_result(record, key="lab.result")
     link = st.session_state.get(LINK_KEY)  # a lesson's link with advanced=1 opens the card's calibration too
     render_compression_card(record, key="lab.card", advanced=link is not None and link.advanced)
     render_models_on_a_drawing(record, key="lab.drawing")
     notebook_download(record, key="lab.notebook")
     onnx_download(record, key="lab.onnx")
-    page_link("pages/runs.py", "Compare all your runs and download them", ":material/table_chart:")
+    page_link("pages/runs.py", _("Compare all your runs and download them"), ":material/table_chart:")

@@ -9,7 +9,9 @@ temperatures, the same link) see the same figures: so they are built once per (j
 and reused until the next point, and at most once every ``REBUILD_SECONDS`` while points arrive
 faster (the offline sample's default run adds a point every half second: every tick would rebuild;
 the progress bar above the curves still moves every tick). A built figure is shared between
-sessions, so it is never changed after it is built (``st.plotly_chart`` only reads it).
+sessions, so it is never changed after it is built (``st.plotly_chart`` only reads it). The figures' text is in
+the language of the session that built them, so they are kept per (job, language): two students following one
+run in two languages each see their own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from kdlab.experiments.distill import StageEvent
+from kdlab.i18n import _, current_language
 from kdlab.ml.data import ImageSet
 from kdlab.ml.events import EvalEvent, FeatureViewEvent
 from kdlab.ml.methods.registry import METHODS
@@ -46,39 +49,41 @@ class LiveFigures:
 
 
 class LiveFigureCache:
-    """The latest ``LiveFigures`` of each job, by job id; entries of finished jobs are dropped. Thread safe."""
+    """The latest ``LiveFigures`` of each job in each language, by (job id, language code); entries of finished jobs
+    are dropped. Thread safe."""
 
     def __init__(
         self, max_jobs: int = MAX_JOBS, rebuild_seconds: float = REBUILD_SECONDS, clock=time.monotonic
     ) -> None:
         self.max_jobs, self.rebuild_seconds, self._clock = max_jobs, rebuild_seconds, clock
         self._lock = threading.Lock()
-        # job id -> (the job, what its figures show, when they were built, the figures)
-        self._latest: OrderedDict[str, tuple[object, tuple, float, LiveFigures]] = OrderedDict()
+        # (job id, language) -> (the job, what its figures show, when they were built, the figures)
+        self._latest: OrderedDict[tuple[str, str], tuple[object, tuple, float, LiveFigures]] = OrderedDict()
         self.builds = 0  # figures built (a test and the benchmark read it)
 
     def figures(
         self, job, total_epochs: float | None, soft: str = "kd", test_set: ImageSet | None = None
     ) -> LiveFigures:
-        """The live figures of ``job`` (a run of the distillation method ``soft``, on ``test_set``'s digits) now: the
-        cached ones while no new event changed them, or while only curve points arrived since a build less than
-        ``rebuild_seconds`` ago."""
+        """The live figures of ``job`` (a run of the distillation method ``soft``, on ``test_set``'s digits) now, in the
+        current language: the cached ones while no new event changed them, or while only curve points arrived since
+        a build less than ``rebuild_seconds`` ago."""
         events = job.events()
         shown = [
             event for event in events if isinstance(event, (EvalEvent, FeatureViewEvent, TeacherReady, StageEvent))
         ]
         stages = sum(1 for event in shown if not isinstance(event, EvalEvent | FeatureViewEvent))
         version, now = (len(shown), stages, total_epochs), self._clock()
+        key = (job.id, current_language())
         with self._lock:
-            cached = self._latest.get(job.id)
+            cached = self._latest.get(key)
             if cached is not None and (cached[1] == version or self._recent(cached, version, now)):
-                self._latest.move_to_end(job.id)
+                self._latest.move_to_end(key)
                 return cached[3]
         built = build_live_figures(shown, total_epochs, soft, test_set)
         with self._lock:
             self.builds += 1
-            self._latest[job.id] = (job, version, now, built)
-            self._latest.move_to_end(job.id)
+            self._latest[key] = (job, version, now, built)
+            self._latest.move_to_end(key)
             self._forget_finished()
         return built
 
@@ -91,8 +96,8 @@ class LiveFigureCache:
     def _forget_finished(self) -> None:
         # Caller holds the lock. A finished job is never shown live again, and its entry would keep the job
         # (with its result) alive: dropped at the next build, and at most ``max_jobs`` kept in any case.
-        for job_id in [job_id for job_id, (job, *_) in self._latest.items() if job.is_finished]:
-            del self._latest[job_id]
+        for key in [key for key, (job, *rest) in self._latest.items() if job.is_finished]:
+            del self._latest[key]
         while len(self._latest) > self.max_jobs:
             self._latest.popitem(last=False)
 
@@ -113,14 +118,14 @@ def build_live_figures(
         curves,
         ready[-1].test_accuracy if ready else None,
         total_epochs=total_epochs,
-        title="Test accuracy, live",
+        title=_("Test accuracy, live"),
     )
     view = latest_view(events)
     figures = None
     if view is not None and METHODS[soft].transfer is not None:
         images = digit_images(view, *((test_set.images, test_set.labels) if test_set is not None else (None, None)))
         figures = view_figures(soft, view, curves.get("distilled", []), images)
-    stage = stages[-1].message if stages else None
+    stage = stages[-1].text() if stages else None
     points = sum(len(curve) for curve in curves.values())
     return LiveFigures(accuracy, plots.loss_anatomy(curves, soft), stage, figures, points)
 

@@ -11,11 +11,16 @@ calls ``at.run()`` again until the job has finished.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
 
+from kdlab.i18n import N_, _, ngettext, number, percent
+from kdlab.runs.record import status_text
+from kdlab.serve.lab import STAGE_NAMES
 from kdlab.serve.runner import Job, JobStatus
+from kdlab.ui.language import choose_language
 
 QUEUED_SECONDS = 5.0
 LIVE_UPDATES = 15  # refreshes a paced live view shows over a run (``paced_interval``)
@@ -23,8 +28,8 @@ LIVE_UPDATES = 15  # refreshes a paced live view shows over a run (``paced_inter
 
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{seconds / 60:.0f} min"
+        return _("{seconds} s").format(seconds=number(max(1, round(seconds))))
+    return _("{minutes} min").format(minutes=number(round(seconds / 60)))
 
 
 def eta_text(job: Job) -> str:
@@ -33,20 +38,61 @@ def eta_text(job: Job) -> str:
     elapsed = job.elapsed_seconds
     left = job.eta_seconds()
     if left is None or elapsed < 1:
-        return f"{_duration(elapsed)} so far, estimating the time left ..."
-    return f"{_duration(elapsed)} so far, about {_duration(left)} left"
+        return _("{elapsed} so far, estimating the time left ...").format(elapsed=_duration(elapsed))
+    return _("{elapsed} so far, about {left} left").format(elapsed=_duration(elapsed), left=_duration(left))
 
 
 def queue_text(job: Job) -> str:
     """Where a queued job stands: its place in line and, once the server has timed a few runs,
     when it should start and finish."""
     position = job.queue_position()
-    ahead = "you are next" if position <= 1 else f"{position - 1} run(s) ahead of you"
-    text = f"Waiting for a free trainer: number {position} in the queue ({ahead})."
+    if position <= 1:
+        text = _("Waiting for a free trainer: number {position} in the queue (you are next).")
+    else:
+        text = ngettext(
+            "Waiting for a free trainer: number {position} in the queue ({ahead} run ahead of you).",
+            "Waiting for a free trainer: number {position} in the queue ({ahead} runs ahead of you).",
+            position - 1,
+        )
+    text = text.format(position=number(position), ahead=number(position - 1))
     starts, finishes = job.starts_in_seconds(), job.eta_seconds()
     if starts is not None and finishes is not None:
-        text += f" It should start in about {_duration(starts)} and finish in about {_duration(finishes)}."
-    return text + " Runs take turns so the server stays fast for everyone."
+        text += " " + _("It should start in about {starts} and finish in about {finishes}.").format(
+            starts=_duration(starts), finishes=_duration(finishes)
+        )
+    return text + " " + _("Runs take turns so the server stays fast for everyone.")
+
+
+STEP_DETAIL = re.compile(r"^(?P<stage>.+): step (?P<step>[\d,]+)/(?P<total>[\d,]+)$")
+# The lab job's own progress lines (kdlab.serve.lab), English in the job, by the message they fill.
+LAB_LINES = (
+    (re.compile(r"^Preparing teacher (?P<name>\S+) \.\.\.$"), N_("Preparing teacher {name} ...")),
+    (re.compile(r"^Finished: (?P<status>\w+)\.$"), N_("Finished: {status}.")),
+)
+
+
+def progress_text(message: str) -> str:
+    """A job's progress message (English, shared by everyone watching the job: "Distilling the student: step
+    120/400") in the current language: a lab stage's name (``kdlab.serve.lab.STAGE_NAMES``) and the lab's own lines
+    translated, the step count in the language's numbers; any other message as it is (its job's slice marks it)."""
+    shown = STEP_DETAIL.match(message)
+    if shown is not None:
+        step, total = (int(shown[name].replace(",", "")) for name in ("step", "total"))
+        return _("{stage}: step {step}/{total}").format(
+            stage=_stage(shown["stage"]), step=number(step), total=number(total)
+        )
+    for pattern, template in LAB_LINES:
+        line = pattern.match(message)
+        if line is not None:
+            words = line.groupdict()
+            if "status" in words:
+                words["status"] = status_text(words["status"])
+            return _(template).format(**words)
+    return _stage(message)
+
+
+def _stage(name: str) -> str:
+    return _(name) if name in STAGE_NAMES.values() else name
 
 
 def paced_interval(job: Job, shortest: float, longest: float, updates: int = LIVE_UPDATES) -> float:
@@ -75,18 +121,19 @@ def render_job_progress(
     if job.status == JobStatus.QUEUED:
         st.progress(0.0, text=queue_text(job))
     elif job.status == JobStatus.RUNNING:
-        message = job.progress_message or job.name
-        stopping = " (stopping ...)" if st.session_state.get(f"{key}.stopping") == job.id else ""
-        st.progress(float(job.progress), text=f"{message}{stopping} · {job.progress:.0%} · {eta_text(job)}")
+        message = progress_text(job.progress_message) if job.progress_message else job.name
+        if st.session_state.get(f"{key}.stopping") == job.id:
+            message = _("{message} (stopping ...)").format(message=message)
+        st.progress(float(job.progress), text=f"{message} · {percent(job.progress)} · {eta_text(job)}")
     if stoppable and not job.is_finished:
-        label = "Leave the queue" if job.status == JobStatus.QUEUED else "Stop"
+        label = _("Leave the queue") if job.status == JobStatus.QUEUED else _("Stop")
         st.button(
             label,
             key=f"{key}.stop",
             on_click=_request_stop,
             args=(job, key, on_stop),
             icon=":material/stop:",
-            help="Ends the run now and keeps what it has learned so far, marked 'stopped'.",
+            help=_("Ends the run now and keeps what it has learned so far, marked 'stopped'."),
         )
 
 
@@ -129,6 +176,7 @@ def follow_job(
 
     @st.fragment(run_every=max(interval, QUEUED_SECONDS) if queued else interval)
     def live_view() -> None:
+        choose_language()  # a tick of the fragment runs without the page's script
         if job.is_finished or (queued and job.status != JobStatus.QUEUED):
             st.rerun()  # the whole page: the result, or the running view at its own pace
         render_job_progress(job, key=key, stoppable=stoppable, on_stop=on_stop)
@@ -143,6 +191,7 @@ def follow_job(
 
         @st.fragment(run_every=max(interval, body_interval))
         def body_view() -> None:
+            choose_language()
             body(job)  # the job's end reruns the whole page from the view above
 
         body_view()

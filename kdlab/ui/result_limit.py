@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.i18n import N_, _, number
 from kdlab.runs.limit import LIMIT_DIGITS, run_limit_cosines
 from kdlab.runs.record import RunRecord
 from kdlab.ui.resources import cached_teacher, get_data
 
-QUESTION = "How close is KD at this T to logit matching?"
+QUESTION = N_("How close is KD at this T to logit matching?")
+
+
+def _t(temperature: float) -> str:
+    return number(float(f"{temperature:.3g}"))  # 3 significant digits, in the language's numbers
 
 
 def render_run_limit(record: RunRecord) -> None:
@@ -23,19 +28,25 @@ def render_run_limit(record: RunRecord) -> None:
     if not cosines:
         return
     count = min(len(test_images), LIMIT_DIGITS)
-    values = [f"**{cosine:.3f}** at T = {temperature:.3g}" for temperature, cosine in cosines.items()]
+    values = [
+        _("**{cosine}** at T = {temperature}").format(cosine=number(cosine, 3), temperature=_t(temperature))
+        for temperature, cosine in cosines.items()
+    ]
     if config.get("soft") == "logits":
-        said = (
-            f"This student learned by logit matching itself. On the first {count:,} test digits, the cosine between "
-            f"KD's push on its scores and logit matching's is {', '.join(values)} (1: the same direction)."
-        )
+        said = _(
+            "This student learned by logit matching itself. On the first {count} test digits, the cosine between "
+            "KD's push on its scores and logit matching's is {values} (1: the same direction)."
+        ).format(count=number(count), values=", ".join(values))
     else:
         ((temperature, cosine),) = cosines.items()
-        said = (
-            f"On the first {count:,} test digits, KD at T = {temperature:.3g} pushes this distilled student's scores "
-            f"**{cosine:.3f}** of the way logit matching would (1: the same direction; a logit-matching run shows "
+        said = _(
+            "On the first {count} test digits, KD at T = {temperature} pushes this distilled student's scores "
+            "**{cosine}** of the way logit matching would (1: the same direction; a logit-matching run shows "
             "T = 4, 20 and 50)."
-        )
+        ).format(count=number(count), temperature=_t(temperature), cosine=number(cosine, 3))
     if config.get("standardise"):
-        said += " This run standardised the scores, so the cosine is on each image's z-scored scores, as its soft term saw them."
-    st.markdown(f"**{QUESTION}** {said}")
+        said += " " + _(
+            "This run standardised the scores, so the cosine is on each image's z-scored scores, as its soft term "
+            "saw them."
+        )
+    st.markdown(f"**{_(QUESTION)}** {said}")

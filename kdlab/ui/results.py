@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.methods.registry import METHODS
 from kdlab.ml.temperature import TemperatureSchedule
 from kdlab.plots import lab as plots
-from kdlab.plots.style import ROLE_NAMES
-from kdlab.runs.record import RunRecord, describe_outcome
+from kdlab.plots.style import role_name
+from kdlab.runs.record import RunRecord, describe_outcome, status_text
 from kdlab.ui.feature_views import digit_images, render_view_figures, view_figures
 from kdlab.ui.resources import get_data
 from kdlab.ui.result_limit import render_run_limit
@@ -16,10 +17,21 @@ from kdlab.ui.result_limit import render_run_limit
 
 def _accuracy(record: RunRecord, role: str) -> str:
     accuracy = record.accuracy(role)
-    return "not trained" if accuracy is None else f"{accuracy:.2%}"
+    return _("not trained") if accuracy is None else percent(accuracy, 2)
 
 
-SCHEDULE_WORDS = {"annealed": "annealed along a cosine", "learned": "learned, CTKD"}
+def errors_text(count: int) -> str:
+    """ "1,234 errors" in the current language."""
+    return ngettext("{count} error", "{count} errors", count).format(count=number(count))
+
+
+def _t(value: float) -> str:
+    """A temperature to 3 significant digits, in the current language's numbers."""
+    return number(float(f"{value:.3g}"))
+
+
+# Marked in English; shown through ``_()``.
+SCHEDULE_WORDS = {"annealed": N_("annealed along a cosine"), "learned": N_("learned, CTKD")}
 
 
 def temperature_text(record: RunRecord) -> str | None:
@@ -33,15 +45,24 @@ def temperature_text(record: RunRecord) -> str | None:
         return None
     start = TemperatureSchedule(schedule, config["temperature"]).current(0.0)  # a learned T starts within its range
     end = (record.summary.get("student") or {}).get("final_temperature", points[-1]["temperature"])
-    moved = "rose" if end > start else "fell" if end < start else "stayed put"
-    words = f"T went from {start:.3g} to {end:.3g} ({SCHEDULE_WORDS[schedule]}"
+    how = _(SCHEDULE_WORDS[schedule])
     highest = max(points, key=lambda point: point["temperature"])
     lowest = min(points, key=lambda point: point["temperature"])
     if round(highest["temperature"], 2) > round(max(start, end), 2):
-        words += f"; highest {highest['temperature']:.3g} at epoch {highest['epoch']:g}"
+        how = _("{how}; highest {temperature} at epoch {epoch}").format(
+            how=how, temperature=_t(highest["temperature"]), epoch=number(highest["epoch"])
+        )
     elif round(lowest["temperature"], 2) < round(min(start, end), 2):
-        words += f"; lowest {lowest['temperature']:.3g} at epoch {lowest['epoch']:g}"
-    return f"{words}): the temperature {moved} as the student learnt."
+        how = _("{how}; lowest {temperature} at epoch {epoch}").format(
+            how=how, temperature=_t(lowest["temperature"]), epoch=number(lowest["epoch"])
+        )
+    if end > start:
+        sentence = _("T went from {start} to {end} ({how}): the temperature rose as the student learnt.")
+    elif end < start:
+        sentence = _("T went from {start} to {end} ({how}): the temperature fell as the student learnt.")
+    else:
+        sentence = _("T went from {start} to {end} ({how}): the temperature stayed put as the student learnt.")
+    return sentence.format(start=_t(start), end=_t(end), how=how)
 
 
 def render_feature_view(record: RunRecord, *, key: str) -> None:
@@ -65,7 +86,11 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
     outcome = describe_outcome(record)
     baseline, distilled = record.errors("baseline"), record.errors("distilled")
     if record.status != "completed":
-        st.warning(f"**Run {record.number} {record.status}.** {outcome}")
+        st.warning(
+            _("**Run {number} {status}.** {outcome}").format(
+                number=record.number, status=status_text(record.status), outcome=outcome
+            )
+        )
     elif baseline is not None and distilled is not None and distilled < baseline:
         st.success(outcome)
     else:
@@ -77,40 +102,50 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
     config = record.config
     columns = st.columns(4)
     columns[0].metric(
-        f"Teacher ({config['teacher']})",
+        _("Teacher ({name})").format(name=config["teacher"]),
         _accuracy(record, "teacher"),
-        help="Accuracy on the test images the students never train on.",
-        delta=f"{record.errors('teacher'):,} errors",
+        help=_("Accuracy on the test images the students never train on."),
+        delta=errors_text(record.errors("teacher")),
         delta_color="off",
         delta_arrow="off",
     )
     columns[1].metric(
-        f"Student alone ({config['student']})",
+        _("Student alone ({name})").format(name=config["student"]),
         _accuracy(record, "baseline"),
-        delta=None if baseline is None else f"{baseline:,} errors",
+        delta=None if baseline is None else errors_text(baseline),
         delta_color="off",
         delta_arrow="off",
-        help="The same student trained on the labels only, with the same seed and data order.",
+        help=_("The same student trained on the labels only, with the same seed and data order."),
     )
     difference = None if baseline is None or distilled is None else distilled - baseline
     columns[2].metric(
-        "Distilled student",
+        _("Distilled student"),
         _accuracy(record, "distilled"),
-        delta=None if difference is None else f"{difference:+,} errors vs alone",
+        # The sign leads: Streamlit colours the delta by it (fewer errors, green).
+        delta=None
+        if difference is None
+        else ngettext("{difference} error vs alone", "{difference} errors vs alone", abs(difference)).format(
+            difference=("+" if difference > 0 else "-" if difference < 0 else "") + number(abs(difference))
+        ),
         delta_color="inverse",
-        help="Fewer errors than the student alone shows in green.",
+        help=_("Fewer errors than the student alone shows in green."),
     )
     transfer = record.summary["transfer_set"]["size"]
-    epochs = f"{config['epochs']} epochs"
+    epochs = ngettext("{images} images × {epochs} epoch", "{images} images × {epochs} epochs", int(config["epochs"]))
     if record.status != "completed" and record.summary.get("student"):
-        epochs = f"{record.summary['student']['epochs_done']:g} of {epochs}"
+        epochs = ngettext(
+            "{images} images × {done} of {epochs} epoch",
+            "{images} images × {done} of {epochs} epochs",
+            int(config["epochs"]),
+        )
+    done = (record.summary.get("student") or {}).get("epochs_done", 0)
     columns[3].metric(
-        "Time taken",
-        f"{record.summary['seconds']:.1f} s",
-        delta=f"{transfer:,} images × {epochs}",
+        _("Time taken"),
+        _("{seconds} s").format(seconds=number(record.summary["seconds"], 1)),
+        delta=epochs.format(images=number(transfer), epochs=number(config["epochs"]), done=number(done)),
         delta_color="off",
         delta_arrow="off",
-        help="Both students, trained one after the other.",
+        help=_("Both students, trained one after the other."),
     )
 
     curves, losses = st.columns(2)
@@ -126,7 +161,7 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
     render_run_limit(record)
     render_feature_view(record, key=f"{key}.feature")
 
-    per_class_tab, confusion_tab = st.tabs(["Accuracy per digit", "Confusion matrices"])
+    per_class_tab, confusion_tab = st.tabs([_("Accuracy per digit"), _("Confusion matrices")])
     with per_class_tab:
         order = [role for role in ("teacher", "baseline", "distilled") if role in record.per_class_accuracy]
         st.plotly_chart(
@@ -146,12 +181,16 @@ def render_run_result(record: RunRecord, *, key: str) -> None:
         )
         for column, role in zip(st.columns(max(1, len(roles))), roles):
             with column:
-                title = f"{ROLE_NAMES[role]}: {record.errors(role):,} mistakes"
+                title = ngettext("{role}: {count} mistake", "{role}: {count} mistakes", record.errors(role)).format(
+                    role=role_name(role), count=number(record.errors(role))
+                )
                 st.plotly_chart(
                     plots.confusion_heatmap(record.confusion[role], title, zmax=max(most, 1)),
                     key=f"{key}.confusion.{role}",
                 )
         st.caption(
-            "Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
-            "is left blank so the mistakes stand out."
+            _(
+                "Rows are the true digits, columns what the model answered; the diagonal (correct answers) "
+                "is left blank so the mistakes stand out."
+            )
         )

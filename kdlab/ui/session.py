@@ -22,6 +22,7 @@ import streamlit as st
 from kdlab.db.database import StorageError, open_database
 from kdlab.db.runs import DatabaseRunStore
 from kdlab.db.students import create_student, find_student, is_valid_token, new_token
+from kdlab.i18n import N_, _
 from kdlab.runs.store import MemoryRunStore, RunStore
 from kdlab.serve.clients import visitor_owner
 from kdlab.serve.jobs import default_runner
@@ -38,12 +39,13 @@ STUDENT_KEY = "kdlab.student"  # a kdlab.db.students.Student, or None while the 
 PENDING_KEY = "kdlab.token.pending"  # a token made while the database was out of order, stored later
 MEMORY_KEY = "kdlab.runs"  # this session's runs that are not in the database
 CLASS_KEY = "kdlab.class"  # the class code the session's runs count for (set by a lab link; the board reads it)
-NOT_RECOGNISED = (
+# English, marked for translation: shown with _().
+NOT_RECOGNISED = N_(
     "That link's student code was not recognised. You get a new one when you first press Train: bookmark the page "
     "then to come back to your runs."
 )
-TOO_MANY_STUDENTS = "Too many new students from this address just now: try again in about {minutes} min."
-OTHER_STUDENT = (
+TOO_MANY_STUDENTS = N_("Too many new students from this address just now: try again in about {minutes} min.")
+OTHER_STUDENT = N_(
     "**This link carries another student code than yours** (one ending in {ending}; yours ends in {own}). Your "
     "runs stay under your own code. Switch only if that code is yours: a classmate's link would file your runs "
     "under their name."
@@ -63,7 +65,7 @@ def student_token() -> str | None:
         elif is_valid_token(from_url):
             st.session_state[OFFERED_KEY] = from_url  # offer_switch asks; until then the session keeps its own
         else:
-            st.warning(NOT_RECOGNISED)
+            st.warning(_(NOT_RECOGNISED))
     token = st.session_state.get(TOKEN_KEY)
     if token is None:
         st.query_params.pop("s", None)
@@ -81,12 +83,12 @@ def offer_switch() -> None:
         st.session_state.pop(OFFERED_KEY, None)
         return
     with st.container(border=True, key="kdlab.switch"):
-        st.warning(OTHER_STUDENT.format(ending=offered[-4:], own=own[-4:]))
+        st.warning(_(OTHER_STUDENT).format(ending=offered[-4:], own=own[-4:]))
         keep, switch = st.columns(2)
-        if keep.button("Keep my code", key="kdlab.switch.keep", icon=":material/person:"):
+        if keep.button(_("Keep my code"), key="kdlab.switch.keep", icon=":material/person:"):
             st.session_state.pop(OFFERED_KEY, None)
             st.rerun()
-        if switch.button("Switch to that code", key="kdlab.switch.take", icon=":material/swap_horiz:"):
+        if switch.button(_("Switch to that code"), key="kdlab.switch.take", icon=":material/swap_horiz:"):
             st.session_state.pop(OFFERED_KEY, None)
             _sign_in(offered, create=False, report=True)
             st.query_params["s"] = st.session_state[TOKEN_KEY]  # the address follows, or it would be offered back
@@ -99,7 +101,7 @@ def _sign_in(candidate: str | None, *, create: bool, report: bool) -> None:
     leaves the session as it was, with a warning."""
     pending = st.session_state.get(PENDING_KEY)
     if candidate is not None and not is_valid_token(candidate):  # every URL value is checked first
-        st.warning(NOT_RECOGNISED)
+        st.warning(_(NOT_RECOGNISED))
         candidate = None
     try:
         database = open_database()
@@ -107,7 +109,7 @@ def _sign_in(candidate: str | None, *, create: bool, report: bool) -> None:
         if student is None:
             adopt = candidate if candidate is not None and candidate == pending else None
             if candidate is not None and adopt is None:
-                st.warning(NOT_RECOGNISED)
+                st.warning(_(NOT_RECOGNISED))
             if adopt is None and not create:
                 return
             student, candidate = create_student(database, adopt)
@@ -120,8 +122,10 @@ def _sign_in(candidate: str | None, *, create: bool, report: bool) -> None:
             candidate = st.session_state[PENDING_KEY] = new_token()
         if report:
             st.error(
-                f"**Your runs cannot be saved right now.** {error} The runs you make now still show in this tab, "
-                "marked as not saved."
+                _(
+                    "**Your runs cannot be saved right now.** {error} The runs you make now still show in this tab, "
+                    "marked as not saved."
+                ).format(error=error)
             )
     st.session_state[TOKEN_KEY] = candidate
     st.session_state[STUDENT_KEY] = student
@@ -150,7 +154,7 @@ def student_runs_for_action() -> RunStore | None:
     if student_token() is None:
         wait = admit_new_student(*client_keys())
         if wait:
-            st.error(TOO_MANY_STUDENTS.format(minutes=max(1, round(wait / 60))))
+            st.error(_(TOO_MANY_STUDENTS).format(minutes=max(1, round(wait / 60))))
             return None
         _sign_in(None, create=True, report=True)
         student_token()  # the new token goes into the URL
@@ -195,7 +199,7 @@ def require_valid_settings() -> None:
     try:
         current_settings()
     except SettingsError as error:
-        st.error(f"**This server's settings need fixing.** {error}")
+        st.error(_("**This server's settings need fixing.** {error}").format(error=error))
         st.stop()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kdlab.classroom.urls import StudentsAddress, choose_students_address, network_address, qr_png
+from kdlab.i18n import _
 from kdlab.settings import current_settings
 from kdlab.ui.picture import picture as show_picture
 
@@ -40,15 +41,17 @@ def render_students_address() -> StudentsAddress:
     with st.container(border=True, key="share.address"):
         picture, words = st.columns([1, 4], vertical_alignment="center")
         with picture:
-            show_picture(qr_png(address.url), alt=f"QR code of {address.url}", width=QR_WIDTH)
-        words.markdown(f"**Students open** `{address.url}`")
+            show_picture(qr_png(address.url), alt=_("QR code of {url}").format(url=address.url), width=QR_WIDTH)
+        words.markdown(_("**Students open** `{url}`").format(url=address.url))
         if address.reachable:
             words.caption(
-                f"From {address.found}. Students need to be on the same network as this server (a phone on mobile "
-                "data is not). Another address? Set KDLAB_PUBLIC_URL on the server and restart it."
+                _(
+                    "From {found}. Students need to be on the same network as this server (a phone on mobile data is "
+                    "not). Another address? Set KDLAB_PUBLIC_URL on the server and restart it."
+                ).format(found=address.found)
             )
         else:
-            words.warning(f"**Only this machine can open this address.** {address.advice}")
+            words.warning(_("**Only this machine can open this address.** {advice}").format(advice=address.advice))
     return address
 
 
@@ -59,4 +62,4 @@ def shared_link(url: str, caption: str = "") -> None:
     text, picture = st.columns([3, 1], vertical_alignment="center")
     text.code(url, language=None, wrap_lines=True)
     with picture:
-        show_picture(qr_png(url), alt=f"QR code of {url}", width=QR_WIDTH, caption="Scan to open")
+        show_picture(qr_png(url), alt=_("QR code of {url}").format(url=url), width=QR_WIDTH, caption=_("Scan to open"))

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from kdlab.experiments.distill import StageEvent
+from kdlab.experiments.distill import TRAINING_STAGES, StageEvent
+from kdlab.i18n import current_language, use_language
 from kdlab.ml.train import EvalEvent
 from kdlab.ui.live_figures import LiveFigureCache
 
@@ -73,3 +74,23 @@ def test_the_cache_keeps_at_most_max_jobs():
     for index in range(5):
         cache.figures(FakeJob(str(index), [point("distilled", 1, 0.8)]), 10)
     assert len(cache) == 3
+
+
+def test_each_language_gets_its_own_figures_of_a_job():
+    cache = LiveFigureCache(rebuild_seconds=0)
+    job = FakeJob("a", [StageEvent.of("baseline", TRAINING_STAGES["baseline"]), point("baseline", 1, 0.7)])
+    before = current_language()
+    try:
+        english = cache.figures(job, 10)
+        use_language("es")  # a second student follows the same run in Spanish
+        spanish = cache.figures(job, 10)
+        assert spanish is not english and cache.builds == 2
+        assert cache.figures(job, 10) is spanish  # and shares it with the other Spanish readers
+        assert spanish.stage == "Entrenando el estudiante solo ..."
+        assert [trace.name for trace in spanish.accuracy.data] == ["Estudiante solo (referencia)"]
+        assert spanish.accuracy.layout.separators == ",."  # 97,5 % on the axis, as in the page's sentences
+        use_language("en")
+        assert cache.figures(job, 10) is english and english.stage == "Training the student alone ..."
+        assert [trace.name for trace in english.accuracy.data] == ["Student alone (baseline)"]
+    finally:
+        use_language(before)

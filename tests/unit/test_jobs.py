@@ -420,6 +420,27 @@ def test_context_run_calls_the_function_with_the_stop_flag_and_callback():
     assert total == 30 and stop is job._stop_requested and seen == [("event", 1)]
 
 
+def test_the_progress_line_is_in_the_readers_language():
+    from kdlab.i18n import current_language, use_language
+    from kdlab.serve.lab import STAGE_NAMES
+    from kdlab.ui.progress import progress_text
+
+    before = current_language()
+    try:
+        use_language("es")  # the job's message is English, shared by everyone following the run
+        assert (
+            progress_text(f"{STAGE_NAMES['distilled']}: step 1,200/5,000")
+            == "Destilando el estudiante: paso 1.200/5.000"
+        )
+        assert progress_text("Preparing teacher cnn-wide ...") == "Preparando el profesor cnn-wide ..."
+        assert progress_text("Finished: stopped.") == "Terminada: detenida."
+        assert progress_text("Starting the table replay ...") == "Starting the table replay ..."  # not the lab's
+        use_language("en")
+        assert progress_text(f"{STAGE_NAMES['baseline']}: step 12/40") == f"{STAGE_NAMES['baseline']}: step 12/40"
+    finally:
+        use_language(before)
+
+
 def test_the_page_shows_queue_position_and_estimates(clock):
     from kdlab.ui.progress import eta_text, queue_text
 

@@ -70,7 +70,7 @@ def _student_maps(features: dict[str, torch.Tensor], teacher_maps: dict[str, tor
 
 VIEW = FeatureView(
     figure="attention",
-    distance="AT distance: the mean squared gap between the maps, summed over both blocks",
+    distance=N_("AT distance: the mean squared gap between the maps, summed over both blocks"),
     teacher=_teacher_maps,
     student=_student_maps,
     shown=BLOCK_TAPS,
@@ -100,7 +100,7 @@ METHOD = Method(
         taps=BLOCK_TAPS,
         teacher_signal=_teacher_maps,
         term=lambda settings, student, teacher, seed: AttentionTerm(settings["at_weight"]),
-        part="distilled: attention term (where the blocks look)",
+        part=N_("distilled: attention term (where the blocks look)"),
         view=VIEW,
     ),
     knowledge="feature",

@@ -22,8 +22,8 @@ METHOD = Method(
         teacher_logits, temperature, alpha, DKD_TCKD_WEIGHT, settings["beta"]
     ),
     anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by beta (the wrong digits' ranking)"),
+        ("tckd", N_("distilled: TCKD part (right digit vs the rest)")),
+        ("nckd", N_("distilled: NCKD part, weighted by beta (the wrong digits' ranking)")),
     ),
     dark_knowledge=N_("DKD weights it by beta = {beta} instead."),
     settings=(

@@ -85,7 +85,7 @@ def _student_projection(features: dict[str, torch.Tensor], teacher: dict[str, to
 
 VIEW = FeatureView(
     figure="projection",
-    distance="regressor's loss: mean (r(u_s) - u_t)² on the fixed digits, the hint term unweighted",
+    distance=N_("regressor's loss: mean (r(u_s) - u_t)² on the fixed digits, the hint term unweighted"),
     teacher=_teacher_projection,
     student=_student_projection,
     shown=("points", "explained"),
@@ -128,7 +128,7 @@ METHOD = Method(
         taps=(EMBEDDING,),
         teacher_signal=last_hidden_layer,
         term=_hint_term,
-        part="distilled: hint term (the regressed hidden layer)",
+        part=N_("distilled: hint term (the regressed hidden layer)"),
         first_stage="hint_stage",
         view=VIEW,
     ),

@@ -14,7 +14,7 @@ METHOD = Method(
     formula="T^2 * KL(softmax(z_t / T) || softmax(z_s / T))",
     objective=lambda teacher_logits, temperature, alpha, settings: TeacherLoss(teacher_logits, temperature, alpha),
     anatomy=(
-        ("tckd", "distilled: TCKD part (right digit vs the rest)"),
-        ("nckd", "distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)"),
+        ("tckd", N_("distilled: TCKD part (right digit vs the rest)")),
+        ("nckd", N_("distilled: NCKD part, weighted by 1 - p(right digit) (the wrong digits' ranking)")),
     ),
 )

@@ -15,6 +15,6 @@ METHOD = Method(
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, 0.0, 1.0
     ),
-    anatomy=(("nckd", "distilled: NCKD, unweighted (the wrong digits' ranking)"),),
+    anatomy=(("nckd", N_("distilled: NCKD, unweighted (the wrong digits' ranking)")),),
     dark_knowledge=N_("Your soft loss, NCKD only, keeps that part alone and with the full weight 1."),
 )

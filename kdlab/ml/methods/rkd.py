@@ -118,7 +118,7 @@ def _student_distances(features: dict[str, torch.Tensor], teacher: dict[str, tor
 
 VIEW = FeatureView(
     figure="relations",
-    distance="RKD distance: the Huber loss between the normalised distances (RKD's distance-wise part, unweighted)",
+    distance=N_("RKD distance: the Huber loss between the normalised distances (RKD's distance-wise part, unweighted)"),
     teacher=lambda features, student: {"matrix": normalised_distances(features[EMBEDDING])},
     student=_student_distances,
     shown=("matrix",),
@@ -155,7 +155,7 @@ METHOD = Method(
         taps=(EMBEDDING,),
         teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: RelationTerm(settings["rkd_distance"], settings["rkd_angle"]),
-        part="distilled: relation term (distances and angles in the batch)",
+        part=N_("distilled: relation term (distances and angles in the batch)"),
         view=VIEW,
     ),
     knowledge="relation",

@@ -54,7 +54,7 @@ def _student_similarities(features: dict[str, torch.Tensor], teacher: dict[str, 
 
 VIEW = FeatureView(
     figure="relations",
-    distance="SP distance: ||G_s - G_t||² / B², the squared gap between the similarity matrices",
+    distance=N_("SP distance: ||G_s - G_t||² / B², the squared gap between the similarity matrices"),
     teacher=lambda features, student: {"matrix": similarity_matrix(features[EMBEDDING])},
     student=_student_similarities,
     shown=("matrix",),
@@ -84,7 +84,7 @@ METHOD = Method(
         taps=(EMBEDDING,),
         teacher_signal=last_hidden_layer,
         term=lambda settings, student, teacher, seed: SimilarityTerm(settings["sp_weight"]),
-        part="distilled: similarity term (which examples look alike)",
+        part=N_("distilled: similarity term (which examples look alike)"),
         view=VIEW,
     ),
     knowledge="relation",

@@ -15,7 +15,7 @@ METHOD = Method(
     objective=lambda teacher_logits, temperature, alpha, settings: DecoupledTeacherLoss(
         teacher_logits, temperature, alpha, 1.0, 0.0
     ),
-    anatomy=(("tckd", "distilled: TCKD (right digit vs the rest)"),),
+    anatomy=(("tckd", N_("distilled: TCKD (right digit vs the rest)")),),
     dark_knowledge=N_(
         "Your soft loss, TCKD only, leaves that part out: the student never sees how the teacher ranks "
         "the wrong digits."
