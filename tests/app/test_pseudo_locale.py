@@ -22,6 +22,8 @@ DONE = [
     "pages/lessons.py",
     "pages/class_board.py",
     "pages/distillation_lab.py",
+    "pages/runs.py",
+    "pages/training_schemes.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
