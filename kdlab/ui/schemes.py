@@ -65,7 +65,7 @@ def _render_scheme(summary: dict, name: str, key: str) -> None:
         return
     columns = st.columns(3)
     columns[0].metric(
-        f"{scheme_plots.run_label(final['label'])} ({final['arch']})",
+        _("{run} ({model})").format(run=scheme_plots.run_label(final["label"]), model=final["arch"]),
         percent(final["test_accuracy"], 2),
         delta=errors_text(final["test_errors"]),
         delta_color="off",
