@@ -7,7 +7,9 @@ import streamlit as st
 
 from kdlab.experiments.schemes import SCHEME_PAPERS, SCHEME_TITLES, SchemeComparison
 from kdlab.i18n import N_, _, ngettext, number, percent
+from kdlab.ml.data import DataSource
 from kdlab.plots import schemes as scheme_plots
+from kdlab.ui.sidebar import source_label
 
 STATUSES = {"stopped": N_("stopped"), "diverged": N_("diverged")}
 
@@ -18,6 +20,12 @@ def errors_text(count: int, *, signed: bool = False) -> str:
     if signed:
         shown = ("-" if count < 0 else "+") + shown
     return ngettext("{count} error", "{count} errors", abs(count)).format(count=shown)
+
+
+def data_label(data: dict) -> str:
+    """The comparison's data (``DataSource.as_dict``, English in the summary) in the current language."""
+    fields = ("location", "train_size", "test_size")
+    return source_label(DataSource(name=data["source"], **{field: data[field] for field in fields}))
 
 
 def render_comparison(comparison: SchemeComparison, key: str) -> None:
@@ -41,7 +49,7 @@ def render_comparison(comparison: SchemeComparison, key: str) -> None:
         ).format(
             epochs=budget["epochs_per_run"],
             images=number(budget["train_size"]),
-            data=summary["data"]["label"],
+            data=data_label(summary["data"]),
             seed=budget["seed"],
             seconds=number(summary["seconds"], 0),
         )
