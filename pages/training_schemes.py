@@ -7,15 +7,18 @@ student alone and offline KD (same seed and budget).
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.schemes_page import render_schemes_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Training schemes")
+st.title(_("Training schemes"))
 st.markdown(
-    "Offline distillation is one way to pass knowledge on. Since 2015 others have been proposed: students "
-    "that teach each other, networks distilled into copies of themselves, and teachers helped by an "
-    "assistant. Here each one runs on the same data, seed and epochs as the student alone and the "
-    "offline-KD student, so the comparison is fair."
+    _(
+        "Offline distillation is one way to pass knowledge on. Since 2015 others have been proposed: students "
+        "that teach each other, networks distilled into copies of themselves, and teachers helped by an "
+        "assistant. Here each one runs on the same data, seed and epochs as the student alone and the "
+        "offline-KD student, so the comparison is fair."
+    )
 )
 render_schemes_page()

@@ -10,10 +10,11 @@ from kdlab.classroom.lessons import LessonError, lessons_dir, load_lesson
 from kdlab.cli.classroom import MODES, classroom_lines, lesson_lines, run_classroom, run_lesson
 from kdlab.cli.common import UserError, add_data_arguments, log, progress_printer
 from kdlab.cli.timing import run_benchmark
+from kdlab.i18n import N_, _
 from kdlab.ml.data import load_mnist
 from kdlab.ml.train import pick_device
 
-HELP = "time our loop against the PyTorch tutorial's and run the default demo; or a class at once (classroom)"
+HELP = N_("time our loop against the PyTorch tutorial's and run the default demo; or a class at once (classroom)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,29 +23,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         choices=("loop", "classroom"),
         default="loop",
-        help="loop (default): our loop, the demo, the teachers; classroom: a class pressing Train at once",
+        help=_("loop (default): our loop, the demo, the teachers; classroom: a class pressing Train at once"),
     )
-    parser.add_argument("--students", type=int, default=30, help="classroom: students in the class (default: 30)")
+    parser.add_argument("--students", type=int, default=30, help=_("classroom: students in the class (default: 30)"))
     parser.add_argument(
         "--mode",
         choices=MODES,
         default="lesson",
-        help="classroom: lesson (one seed, T from 1 to 20) or free (a seed each); default: lesson",
+        help=_("classroom: lesson (one seed, T from 1 to 20) or free (a seed each); default: lesson"),
     )
     parser.add_argument(
         "--script",
         action="store_true",
-        help="classroom: one more machine tries to fill the queue and the class board meanwhile (localhost only: "
-        "in this process, no network)",
+        help=_(
+            "classroom: one more machine tries to fill the queue and the class board meanwhile (localhost only: "
+            "in this process, no network)"
+        ),
     )
     parser.add_argument(
-        "--skip-replay", action="store_true", help="leave out the quick table replay (it trains for minutes)"
+        "--skip-replay", action="store_true", help=_("leave out the quick table replay (it trains for minutes)")
     )
     parser.add_argument(
         "--lesson",
         metavar="SLUG",
-        help="classroom: the class follows this lesson's lab steps (a file name in lessons/ without .md, e.g. "
-        "3-too-cold-too-hot), each step's links dealt round the room; --mode is then not used",
+        help=_(
+            "classroom: the class follows this lesson's lab steps (a file name in lessons/ without .md, e.g. "
+            "3-too-cold-too-hot), each step's links dealt round the room; --mode is then not used"
+        ),
     )
     add_data_arguments(parser)
 

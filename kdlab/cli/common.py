@@ -7,6 +7,7 @@ import sys
 
 from kdlab.classroom.values import parse_switch
 from kdlab.experiments.distill import StageEvent
+from kdlab.i18n import _
 from kdlab.ml.events import EpochEvent, EventCallback
 from kdlab.ml.progress import ProgressEvent
 
@@ -54,10 +55,12 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """``--data-dir`` and ``--json``, which every command takes."""
     parser.add_argument(
         "--data-dir",
-        help="MNIST root with MNIST/raw/ inside (default: KDLAB_DATA_DIR, the cache, a download, "
-        "then the offline 5,000-digit sample)",
+        help=_(
+            "MNIST root with MNIST/raw/ inside (default: KDLAB_DATA_DIR, the cache, a download, "
+            "then the offline 5,000-digit sample)"
+        ),
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object on stdout"))
 
 
 def digit(text: str) -> int:
@@ -65,9 +68,9 @@ def digit(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a digit 0-9") from None
+        raise argparse.ArgumentTypeError(_("'{text}' is not a digit 0-9").format(text=text)) from None
     if not 0 <= value <= 9:
-        raise argparse.ArgumentTypeError(f"{value} is not a digit 0-9")
+        raise argparse.ArgumentTypeError(_("{value} is not a digit 0-9").format(value=value))
     return value
 
 
@@ -75,7 +78,7 @@ def switch(text: str) -> bool:
     """argparse type: on or off (1/0, on/off, true/false, yes/no)."""
     value = parse_switch(text)
     if value is None:
-        raise argparse.ArgumentTypeError(f"'{text}' is not on or off (1 or 0)")
+        raise argparse.ArgumentTypeError(_("'{text}' is not on or off (1 or 0)").format(text=text))
     return value
 
 
@@ -86,4 +89,4 @@ def train_size(text: str) -> int | str:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number or 'all'") from None
+        raise argparse.ArgumentTypeError(_("'{text}' is not a whole number or 'all'").format(text=text)) from None

@@ -11,6 +11,7 @@ from kdlab.cli.seeds import run_seeds
 from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.card import headline, result_cards
 from kdlab.experiments.distill import DEFAULT_TEACHER, DistillConfig, run_distillation
+from kdlab.i18n import N_, _
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 from kdlab.ml.export import student_file_bytes
@@ -21,10 +22,10 @@ from kdlab.ml.train import pick_device
 from kdlab.teachers.cache import resolve_teacher
 from kdlab.teachers.ensembles import EXAMPLES, parse_teacher_name
 
-DATA_HELP = "which MNIST source is in use and its sizes"
-TEACHER_HELP = "train a teacher (one network or an ensemble), or load it from the cache"
-DISTILL_HELP = "distill a student from a teacher (and train a baseline)"
-ROLE_WORDS = {"teacher": "teacher", "baseline": "student alone", "student": "distilled student"}
+DATA_HELP = N_("which MNIST source is in use and its sizes")
+TEACHER_HELP = N_("train a teacher (one network or an ensemble), or load it from the cache")
+DISTILL_HELP = N_("distill a student from a teacher (and train a baseline)")
+ROLE_WORDS = {"teacher": N_("teacher"), "baseline": N_("student alone"), "student": N_("distilled student")}
 
 
 def add_data_command_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +43,12 @@ def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--arch",
         default=DEFAULT_TEACHER,
-        help=f"architecture (default: {DEFAULT_TEACHER}); one of {names}; or an ensemble, {EXAMPLES}",
+        help=_("architecture (default: {default}); one of {names}; or an ensemble, {examples}").format(
+            default=DEFAULT_TEACHER, names=names, examples=EXAMPLES
+        ),
     )
-    parser.add_argument("--epochs", type=int, help="epochs (default: 4 on full MNIST, more on the sample)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--epochs", type=int, help=_("epochs (default: 4 on full MNIST, more on the sample)"))
+    parser.add_argument("--seed", type=int, default=0, help=_("seed (default: 0)"))
     add_data_arguments(parser)
 
 
@@ -99,26 +102,28 @@ def method_json(config: DistillConfig) -> dict:
 def add_distill_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting_options(parser, DistillConfig())  # every lab setting: --teacher, --temperature, --lr, --seeds, ...
     parser.add_argument(
-        "--omit", type=digit, nargs="+", default=[], metavar="DIGIT", help="digits left out of the transfer set"
+        "--omit", type=digit, nargs="+", default=[], metavar="DIGIT", help=_("digits left out of the transfer set")
     )
     parser.add_argument(
-        "--only", type=digit, nargs="+", default=[], metavar="DIGIT", help="the only digits kept in the transfer set"
+        "--only", type=digit, nargs="+", default=[], metavar="DIGIT", help=_("the only digits kept in the transfer set")
     )
-    parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
+    parser.add_argument("--teacher-epochs", type=int, help=_("teacher epochs (default: 4 on full MNIST)"))
     parser.add_argument(
-        "--baseline", action="store_true", help="also train the student alone (same seed and data order)"
+        "--baseline", action="store_true", help=_("also train the student alone (same seed and data order)")
     )
     parser.add_argument(
         "--save-student",
         type=Path,
         metavar="FILE",
-        help="write the distilled student (its architecture and weights) to FILE.pt; see the export command",
+        help=_("write the distilled student (its architecture and weights) to FILE.pt; see the export command"),
     )
     parser.add_argument(
         "--card",
         action="store_true",
-        help="measure the compression card: a 'compression' object (sizes, ONNX bytes, one-thread latency, "
-        "calibration) in teacher, student and baseline; off by default, as the timings add seconds",
+        help=_(
+            "measure the compression card: a 'compression' object (sizes, ONNX bytes, one-thread latency, "
+            "calibration) in teacher, student and baseline; off by default, as the timings add seconds"
+        ),
     )
     add_data_arguments(parser)
 
@@ -133,7 +138,9 @@ def run_distill(args: argparse.Namespace) -> dict:
     asked_size = settings.pop("train_size")  # 'all' counts the images the filters keep, once data loads
     config = DistillConfig.build(**settings)  # a bad setting fails here, before data loads
     if args.save_student and not args.save_student.parent.is_dir():
-        raise UserError(f"cannot save the student to {args.save_student}: the folder does not exist")
+        raise UserError(
+            _("cannot save the student to {file}: the folder does not exist").format(file=args.save_student)
+        )
     for role, asked, canonical in (
         ("Teacher", args.teacher, config.teacher),
         ("Student", args.student, config.student),
@@ -151,14 +158,14 @@ def run_distill(args: argparse.Namespace) -> dict:
     log(f"Data: {data.source.label}; device: {pick_device()}")
     if args.seeds is not None:
         if args.card or args.save_student:
-            raise UserError("--seeds trains one pair per seed: use --card or --save-student without it")
+            raise UserError(_("--seeds trains one pair per seed: use --card or --save-student without it"))
         return {"method": method_json(config)} | run_seeds(config, data, args.seeds)
     result = run_distillation(config, data, context=RunContext(on_event=progress_printer))
     summary = {"method": method_json(config)} | result.summary()
     for role, words in ROLE_WORDS.items():
         run = summary.get(role)
         if run:
-            log(f"{words:>18}: {run['arch']:<12} {run['test_accuracy']:.2%} ({run['test_errors']} errors)")
+            log(f"{_(words):>18}: {run['arch']:<12} {run['test_accuracy']:.2%} ({run['test_errors']} errors)")
         if run and "feature_loss" in run:
             log(f"{'its ' + METHODS[config.soft].label + ' term':>18}: {run['feature_loss']:.4g} at the end")
         best = (run or {}).get("best_member")  # an ensemble teacher: its best member beside it

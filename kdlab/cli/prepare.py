@@ -9,10 +9,11 @@ import time
 
 from kdlab.classroom.prepare import checklist, prepare
 from kdlab.cli.common import add_data_arguments, log
+from kdlab.i18n import N_, _
 from kdlab.ml.progress import ProgressEvent
 from kdlab.settings import current_settings
 
-HELP = "before class: get the data, train and cache the pages' teachers, warm the result and replay caches"
+HELP = N_("before class: get the data, train and cache the pages' teachers, warm the result and replay caches")
 BAR_WIDTH = 30
 LINE_SECONDS = 10.0  # without a terminal (a log file), one progress line at most this often per step
 
@@ -21,13 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-replays",
         action="store_true",
-        help="leave out the paper replays: their teachers (the longest step: about 35 min on a 2-core CPU with full "
-        "MNIST) and the replays the lessons open, each run once at the quick budget",
+        help=_(
+            "leave out the paper replays: their teachers (the longest step: about 35 min on a 2-core CPU with full "
+            "MNIST) and the replays the lessons open, each run once at the quick budget"
+        ),
     )
     parser.add_argument(
         "--no-warm",
         action="store_true",
-        help="do not run the default demo, the lessons' lab runs and their replays to warm the caches",
+        help=_("do not run the default demo, the lessons' lab runs and their replays to warm the caches"),
     )
     add_data_arguments(parser)
 

@@ -13,6 +13,7 @@ from kdlab.experiments.replays.knowledge import SHORT_LABELS as KNOWLEDGE_LABELS
 from kdlab.experiments.replays.over_seeds import comparison_line
 from kdlab.experiments.replays.registry import seeded_replays
 from kdlab.experiments.replays.temperature_schedules import SHORT_LABELS as TEMPERATURE_LABELS
+from kdlab.i18n import _
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 
@@ -28,7 +29,7 @@ def replays_by_source() -> str:
 
 def short_citation(source: str) -> str:
     """ "Hinton et al. 2015" from "Hinton, Vinyals & Dean (2015), Distilling ..."."""
-    authors, _, rest = source.partition(" (")
+    authors, _sep, rest = source.partition(" (")
     return f"{authors.split(',')[0]} et al. {rest.partition(')')[0]}"
 
 
@@ -44,26 +45,33 @@ def takers(option: str) -> list[str]:
     return [name for name, replay in REPLAYS.items() if option in replay.options]
 
 
-HELP = f"replay a paper's MNIST experiment: {replays_by_source()}"
+def command_help() -> str:
+    """The command's line in ``python -m kdlab --help``: every replay by its paper."""
+    return _("replay a paper's MNIST experiment: {replays}").format(replays=replays_by_source())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     replays = "; ".join(f"{name} = {replay.title}" for name, replay in REPLAYS.items())
-    parser.add_argument("name", choices=tuple(REPLAYS), help=f"which replay: {replays}")
+    parser.add_argument("name", choices=tuple(REPLAYS), help=_("which replay: {replays}").format(replays=replays))
     parser.add_argument(
         "--budget",
         choices=tuple(BUDGETS),
         default="quick",
-        help="quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores",
+        help=_(
+            "quick: minutes on a laptop CPU (default); full: the paper's teacher, about an hour for the four on 2 cores"
+        ),
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the student runs (default: 0)")
+    parser.add_argument("--seed", type=int, default=0, help=_("seed of the student runs (default: 0)"))
     parser.add_argument(
         "--seeds",
         type=seed_count,
-        help=f"{', '.join(seeded_replays())}: repeat at seeds --seed, +1, ... (1 to 5): each number with its "
-        "spread, and which differences are bigger than it (default: "
-        + ", ".join(f"{name} {REPLAYS[name].seeds}" for name in seeded_replays())
-        + ")",
+        help=_(
+            "{replays}: repeat at seeds --seed, +1, ... (1 to 5): each number with its spread, and which "
+            "differences are bigger than it (default: {defaults})"
+        ).format(
+            replays=", ".join(seeded_replays()),
+            defaults=", ".join(f"{name} {REPLAYS[name].seeds}" for name in seeded_replays()),
+        ),
     )
     parser.add_argument("--fresh", action="store_true", help=option_help("fresh"))
     parser.add_argument("--teacher", help=option_help("teacher"))

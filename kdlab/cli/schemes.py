@@ -7,11 +7,12 @@ import argparse
 from kdlab.cli.common import add_data_arguments, log, stage_printer
 from kdlab.cli.setting_options import add_setting_options, setting_keywords
 from kdlab.experiments.schemes import SCHEMES, SchemeConfig, compare_schemes
+from kdlab.i18n import N_, _
 from kdlab.ml.context import RunContext
 from kdlab.ml.data import load_mnist
 from kdlab.ml.train import pick_device
 
-HELP = "compare offline KD, mutual learning, born-again and teacher-assistant training"
+HELP = N_("compare offline KD, mutual learning, born-again and teacher-assistant training")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,22 +23,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=SCHEMES,
         default=list(SCHEMES),
         metavar="NAME",
-        help=f"schemes to run (default: all of {', '.join(SCHEMES)})",
+        help=_("schemes to run (default: all of {schemes})").format(schemes=", ".join(SCHEMES)),
     )
     # the lab's settings that every scheme shares, with SchemeConfig()'s defaults
     add_setting_options(parser, defaults, ("teacher", "student", "T", "alpha", "epochs", "train_size", "seed"))
     parser.add_argument(
         "--assistant",
         default=defaults.assistant,
-        help=f"teacher-assistant architecture (default: {defaults.assistant})",
+        help=_("teacher-assistant architecture (default: {default})").format(default=defaults.assistant),
     )
     parser.add_argument(
         "--generations",
         type=int,
         default=defaults.generations,
-        help=f"born-again generations (default: {defaults.generations})",
+        help=_("born-again generations (default: {default})").format(default=defaults.generations),
     )
-    parser.add_argument("--teacher-epochs", type=int, help="teacher epochs (default: 4 on full MNIST)")
+    parser.add_argument("--teacher-epochs", type=int, help=_("teacher epochs (default: 4 on full MNIST)"))
     add_data_arguments(parser)
 
 

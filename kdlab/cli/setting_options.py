@@ -13,6 +13,7 @@ from dataclasses import fields
 from kdlab.classroom.lab_settings import LAB_SETTINGS, LabSetting
 from kdlab.cli.common import switch, train_size
 from kdlab.cli.seeds import seed_count
+from kdlab.i18n import _
 from kdlab.ml.config import HoldsTraining
 
 # The settings whose command-line value is not a plain number or name: the training set takes 'all', the
@@ -33,16 +34,17 @@ def option_default(setting: LabSetting, defaults: HoldsTraining) -> object:
 
 
 def option_help(setting: LabSetting, default: object) -> str:
-    """The option's help: the row's label and help, what the command line adds, and the default (the lab's
-    when the config leaves the field unset: 5,000 training images, beta 8)."""
-    parts = [setting.label + (f". {setting.help.rstrip('.')}" if setting.help else "")]
+    """The option's help in the current language: the row's label and help, what the command line adds, and the
+    default (the lab's when the config leaves the field unset: 5,000 training images, beta 8)."""
+    parts = [_(setting.label) + (f". {_(setting.help).rstrip('.')}" if setting.help else "")]
     if setting.cli_help:
-        parts.append(setting.cli_help)
+        parts.append(_(setting.cli_help))
     text = "; ".join(parts)
     if not setting.in_config:
         return text
     shown = setting.default() if default is None else default
-    return f"{text} (default: {format(shown, setting.number_format) if setting.number_format else shown})"
+    value = format(shown, setting.number_format) if setting.number_format else shown
+    return _("{help} (default: {value})").format(help=text, value=value)
 
 
 def add_setting_options(

@@ -10,6 +10,7 @@ reliability-diagram data behind it.
 from __future__ import annotations
 
 import io
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, replace
@@ -19,6 +20,7 @@ from torch import nn
 
 from kdlab.experiments.distill import DistillationResult
 from kdlab.experiments.replays.common import ReplayResult
+from kdlab.i18n import _, number
 from kdlab.ml.data import ImageSet
 from kdlab.ml.export import load_student_file, model_to_bytes, onnx_bytes
 from kdlab.ml.models import build_model, mlp_name
@@ -197,22 +199,36 @@ def _answers(model_result, test: ImageSet) -> dict:
 
 
 def headline(teacher: ModelCard, distilled: ModelCard) -> str:
-    """ "Distilled: 7x smaller, 30x less compute, 12x faster per image, 1.9 points less accurate than its teacher"."""
-    parts = [
-        f"{_ratio(teacher.parameters, distilled.parameters)} smaller",
-        f"{_ratio(teacher.flops_per_image, distilled.flops_per_image)} less compute",
-        f"{_ratio(teacher.latency_ms_one, distilled.latency_ms_one)} faster per image",
-    ]
-    if teacher.accuracy is not None and distilled.accuracy is not None:
-        points = 100 * (teacher.accuracy - distilled.accuracy)
-        parts.append(
-            f"{abs(points):.1f} points {'less' if points >= 0 else 'more'} accurate than its teacher"
-            if round(points, 1)
-            else "as accurate as its teacher"
+    """ "Distilled: 7x smaller, 30x less compute, 12x faster per image, 1.9 points less accurate than its teacher",
+    in the current language."""
+    ratios = {
+        "smaller": _ratio(teacher.parameters, distilled.parameters),
+        "compute": _ratio(teacher.flops_per_image, distilled.flops_per_image),
+        "faster": _ratio(teacher.latency_ms_one, distilled.latency_ms_one),
+    }
+    if teacher.accuracy is None or distilled.accuracy is None:
+        return _("Distilled: {smaller} smaller, {compute} less compute, {faster} faster per image").format(**ratios)
+    points = 100 * (teacher.accuracy - distilled.accuracy)
+    if not round(points, 1):
+        message = _(
+            "Distilled: {smaller} smaller, {compute} less compute, {faster} faster per image, as accurate as its "
+            "teacher"
         )
-    return "Distilled: " + ", ".join(parts)
+    elif points > 0:
+        message = _(
+            "Distilled: {smaller} smaller, {compute} less compute, {faster} faster per image, {points} points less "
+            "accurate than its teacher"
+        )
+    else:
+        message = _(
+            "Distilled: {smaller} smaller, {compute} less compute, {faster} faster per image, {points} points more "
+            "accurate than its teacher"
+        )
+    return message.format(points=number(abs(points), 1), **ratios)
 
 
 def _ratio(big: float, small: float) -> str:
     ratio = big / small if small else float("inf")
-    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+    if not math.isfinite(ratio):
+        return f"{ratio:.0f}x"
+    return _("{ratio}x").format(ratio=number(ratio, 0 if ratio >= 10 else 1))

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import gettext
 import io
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -56,6 +57,26 @@ def use_language(code: str) -> None:
     if not is_language(code):
         raise ValueError(f"{code!r} is not a language of kdlab: use one of {', '.join(LANGUAGES)}")
     _language.set(code)
+
+
+# gettext's order (gettext.find): the first of these that is set names the languages, LANGUAGE as a colon list.
+ENVIRONMENT_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def language_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """The language a command-line program speaks, chosen from the environment as ``gettext`` chooses its
+    catalogue: the first of ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set, its first
+    locale (``es_ES.UTF-8``, ``vi_VN``, ``es``) that names a language of kdlab; ``C``, ``POSIX`` or none
+    known: English. ``environ`` defaults to ``os.environ``."""
+    environ = os.environ if environ is None else environ
+    value = next((environ[name] for name in ENVIRONMENT_VARIABLES if environ.get(name)), "")
+    for locale in value.split(":"):
+        code = locale.split(".")[0].split("@")[0].split("_")[0].split("-")[0].strip().lower()
+        if code in ("c", "posix"):  # gettext stops at C: untranslated
+            break
+        if is_language(code):
+            return code
+    return DEFAULT_LANGUAGE
 
 
 def current_language() -> str:

@@ -12,20 +12,30 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import N_, _, ngettext
 from kdlab.plots.style import LAYOUT, OKABE_ITO, ROLE_COLORS, ROLE_DASH, ROLE_NAMES
 
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
 OTHER_COLORS = [OKABE_ITO[name] for name in ("vermillion", "bluish_green", "reddish_purple", "sky_blue", "yellow")]
-CLASS_NAMES = {"distilled": "Class: distilled students", "baseline": "Class: students alone"}
+CLASS_NAMES = {"distilled": N_("Class: distilled students"), "baseline": N_("Class: students alone")}
+
+
+def latency_hover() -> str:
+    """The accuracy-against-latency markers' hover text."""
+    hover = _("{model}: {latency} ms per image, {accuracy}% accurate").format(
+        model="%{text}", latency="%{x:.3f}", accuracy="%{y:.2f}"
+    )
+    return hover + "<extra></extra>"
 
 
 def _styles(cards: Mapping[str, Mapping], names: Mapping[str, str] | None) -> dict[str, tuple[str, str, str]]:
-    """(name, colour, dash) of each card: the lab's roles as everywhere, any other run a colour of its own."""
+    """(name, colour, dash) of each card: the lab's roles as everywhere, any other run a colour of its own; a name
+    from ``names`` is shown as it is (translated by the caller)."""
     names = names or {}
     others = iter(OTHER_COLORS * (1 + len(cards) // len(OTHER_COLORS)))
     return {
         role: (
-            names.get(role, ROLE_NAMES.get(role, role)),
+            names[role] if role in names else _(ROLE_NAMES.get(role, role)),
             ROLE_COLORS[role] if role in ROLE_COLORS else next(others),
             ROLE_DASH.get(role, "solid"),
         )
@@ -40,7 +50,7 @@ def reliability_diagram(cards: Mapping[str, Mapping], names: Mapping[str, str] |
     """
     figure = go.Figure()
     figure.add_trace(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated", line=dict(color="black", width=1))
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=_("perfectly calibrated"), line=dict(color="black", width=1))
     )
     for role, (name, color, dash) in _styles(cards, names).items():
         card = cards[role]
@@ -52,17 +62,25 @@ def reliability_diagram(cards: Mapping[str, Mapping], names: Mapping[str, str] |
                 x=[item["confidence"] for item in bins],
                 y=[item["accuracy"] for item in bins],
                 mode="lines+markers",
-                name=f"{name} (ECE {card['ece']:.3f})",
+                name=_("{model} (ECE {ece})").format(model=name, ece=f"{card['ece']:.3f}"),
                 line=dict(color=color, dash=dash),
                 customdata=[[item["count"], item["low"], item["high"]] for item in bins],
-                hovertemplate="confidence %{customdata[1]:.2f}-%{customdata[2]:.2f}: %{customdata[0]:,} images, "
-                "mean confidence %{x:.3f}, accuracy %{y:.3f}<extra></extra>",
+                hovertemplate=_(
+                    "confidence {low}-{high}: {count} images, mean confidence {confidence}, accuracy {accuracy}"
+                ).format(
+                    low="%{customdata[1]:.2f}",
+                    high="%{customdata[2]:.2f}",
+                    count="%{customdata[0]:,}",
+                    confidence="%{x:.3f}",
+                    accuracy="%{y:.3f}",
+                )
+                + "<extra></extra>",
             )
         )
     figure.update_layout(
-        title="Reliability: is a 90% answer right 90% of the time?",
-        xaxis=dict(title="Mean confidence in the bin", range=[0, 1.02]),
-        yaxis=dict(title="Accuracy in the bin", range=[0, 1.02]),
+        title=_("Reliability: is a 90% answer right 90% of the time?"),
+        xaxis=dict(title=_("Mean confidence in the bin"), range=[0, 1.02]),
+        yaxis=dict(title=_("Accuracy in the bin"), range=[0, 1.02]),
         **{**LAYOUT, "height": 420, "legend": LEGEND_BELOW},  # three long names: below, clear of the title
     )
     return figure
@@ -82,13 +100,13 @@ def accuracy_against_latency(
                     x=[point.latency_ms for point in points],
                     y=[100 * point.accuracy for point in points],
                     mode="markers",
-                    name=CLASS_NAMES[role],
+                    name=_(CLASS_NAMES[role]),
                     text=[point.label for point in points],
                     marker=dict(color=ROLE_COLORS[role], size=8, symbol="circle-open"),
-                    hovertemplate="%{text}: %{x:.3f} ms per image, %{y:.2f}% accurate<extra></extra>",
+                    hovertemplate=latency_hover(),
                 )
             )
-    for role, (name, color, _) in _styles(cards, names).items():
+    for role, (name, color, _dash) in _styles(cards, names).items():
         card = cards[role]
         if card.get("accuracy") is None:
             continue
@@ -101,14 +119,21 @@ def accuracy_against_latency(
                 textposition="top center",
                 name=name,
                 marker=dict(color=color, size=14),
-                hovertemplate="%{text}: %{x:.3f} ms per image, %{y:.2f}% accurate<extra></extra>",
+                hovertemplate=latency_hover(),
             )
         )
     threads = next(iter(cards.values()))["threads"] if cards else 1
     figure.update_layout(
-        title="Accuracy against speed",
-        xaxis=dict(title=f"Milliseconds per image (CPU, {threads} thread, log scale)", type="log"),
-        yaxis=dict(title="Test accuracy (%)"),
+        title=_("Accuracy against speed"),
+        xaxis=dict(
+            title=ngettext(
+                "Milliseconds per image (CPU, {threads} thread, log scale)",
+                "Milliseconds per image (CPU, {threads} threads, log scale)",
+                threads,
+            ).format(threads=threads),
+            type="log",
+        ),
+        yaxis=dict(title=_("Test accuracy (%)")),
         **{**LAYOUT, "legend": LEGEND_BELOW},  # up to five names in half a page's width: below, clear of the title
     )
     return figure

@@ -16,6 +16,7 @@ from kdlab.classroom.classes import find_class
 from kdlab.classroom.glossary import term_link
 from kdlab.db.database import StorageError, open_database
 from kdlab.experiments.card import ECE_BINS, ModelCard, headline, latency_ms
+from kdlab.i18n import N_, _, ngettext, number, percent
 from kdlab.ml.models import build_model
 from kdlab.plots import card as plots
 from kdlab.runs.cards import record_cards
@@ -26,7 +27,7 @@ from kdlab.ui.session import CLASS_KEY
 from kdlab.ui.widgets import advanced_section
 
 CARDS_KEY = "lab.cards"  # run id -> ({role: card dict}, notes), this session's measured cards
-ROLE_WORDS = {"teacher": "Teacher", "distilled": "Distilled student", "baseline": "Student alone"}
+ROLE_WORDS = {"teacher": N_("Teacher"), "distilled": N_("Distilled student"), "baseline": N_("Student alone")}
 BOARD_FONT = 14  # the board's normal text size: the card shares the board's cached snapshot
 
 
@@ -76,6 +77,20 @@ def _is_this_run(run: ClassRun, record: RunRecord) -> bool:
     ) and (run.distilled_errors, run.baseline_errors) == (record.errors("distilled"), record.errors("baseline"))
 
 
+# The table's columns (the rows' keys, English: the data) and their number formats; headers translated where shown.
+COLUMNS = {
+    N_("architecture"): None,
+    N_("parameters"): None,
+    N_("MFLOPs per image"): "%.2f",
+    N_("weights (KB)"): "%.0f",
+    N_("ONNX (KB)"): "%.0f",
+    N_("ms per image"): "%.3f",
+    N_("ms per 256 images"): "%.1f",
+    N_("test accuracy"): "%.2f%%",
+    N_("ECE"): "%.4f",
+}
+
+
 def _row(name: str, card: dict) -> dict:
     return {
         "": name,
@@ -91,15 +106,26 @@ def _row(name: str, card: dict) -> dict:
     }
 
 
+def _column(key: str):
+    number_format = COLUMNS[key]
+    if key == "ECE":
+        return st.column_config.NumberColumn(
+            _(key),
+            format=number_format,
+            help=_("Calibration error: 0 is perfect. See Advanced: calibration, below."),
+        )
+    return st.column_config.NumberColumn(_(key), format=number_format) if number_format else _(key)
+
+
 def render_compression_card(record: RunRecord, *, key: str, advanced: bool = False) -> None:
     """The card of ``record``: a Measure button, then the headline, the table and the two charts (calibration's
     in the Advanced section, open when ``advanced``)."""
     measured = st.session_state.setdefault(CARDS_KEY, {})
-    st.markdown("**Compression card**: what the small model buys, measured on this server's CPU.")
+    st.markdown(_("**Compression card**: what the small model buys, measured on this server's CPU."))
     if record.run_id not in measured:
         if not offer_measuring(key):
             return
-        with st.spinner("Timing the models ..."):
+        with st.spinner(_("Timing the models ...")):
             measured[record.run_id] = measure_record_cards(record)
     cards, notes = measured[record.run_id]
     if "teacher" in cards and "distilled" in cards:
@@ -108,10 +134,15 @@ def render_compression_card(record: RunRecord, *, key: str, advanced: bool = Fal
     points, code = class_points_for(record)
     render_card_body(cards, ROLE_WORDS, notes, key=key, points=points, advanced=advanced)
     if points:
+        count = len({point.label for point in points})
         st.caption(
-            f"Open circles on the speed chart: the other runs of class {code} "
-            f"({len({point.label for point in points})} runs), as accurate as their runs recorded, at the measured "
-            "speed of their architecture."
+            ngettext(
+                "Open circles on the speed chart: the other runs of class {code} ({count} run), as accurate as their "
+                "runs recorded, at the measured speed of their architecture.",
+                "Open circles on the speed chart: the other runs of class {code} ({count} runs), as accurate as "
+                "their runs recorded, at the measured speed of their architecture.",
+                count,
+            ).format(code=code, count=number(count))
         )
 
 
@@ -119,8 +150,8 @@ def offer_measuring(key: str) -> bool:
     """The Measure button and what it costs; True on the press (the offer is gone by then)."""
     offer = st.empty()
     with offer.container():
-        pressed = st.button("Measure size, speed and calibration", key=f"{key}.measure", icon=":material/speed:")
-        st.caption("Takes a few seconds: it times each model on one thread and exports it to ONNX.")
+        pressed = st.button(_("Measure size, speed and calibration"), key=f"{key}.measure", icon=":material/speed:")
+        st.caption(_("Takes a few seconds: it times each model on one thread and exports it to ONNX."))
     if pressed:
         offer.empty()
     return pressed
@@ -137,35 +168,34 @@ def render_card_body(
 ) -> None:
     """The table of ``cards`` (name of each from ``names``), what was measured how, accuracy against latency
     (with the class's ``points``), and the reliability diagram in an Advanced section (open when ``advanced``)."""
+    names = {role: _(name) for role, name in names.items()}  # a role's English name, or one translated already
     st.dataframe(
         [_row(names.get(role, role), card) for role, card in cards.items()],
         hide_index=True,
         width="stretch",
-        column_config={
-            "MFLOPs per image": st.column_config.NumberColumn(format="%.2f"),
-            "weights (KB)": st.column_config.NumberColumn(format="%.0f"),
-            "ONNX (KB)": st.column_config.NumberColumn(format="%.0f"),
-            "ms per image": st.column_config.NumberColumn(format="%.3f"),
-            "ms per 256 images": st.column_config.NumberColumn(format="%.1f"),
-            "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
-            "ECE": st.column_config.NumberColumn(
-                format="%.4f", help="Calibration error: 0 is perfect. See Advanced: calibration, below."
-            ),
-        },
+        column_config={key: _column(key) for key in COLUMNS},
     )
     threads = next(iter(cards.values()))["threads"] if cards else 1
-    st.caption(
-        f"Latency: median of repeated timings on {threads} CPU thread, on a server other students share. "
-        "Weights: the bytes of the saved state dict; ONNX: the bytes of the exported file. " + " ".join(notes)
-    )
+    latency = ngettext(
+        "Latency: median of repeated timings on {threads} CPU thread, on a server other students share.",
+        "Latency: median of repeated timings on {threads} CPU threads, on a server other students share.",
+        threads,
+    ).format(threads=threads)
+    sizes = _("Weights: the bytes of the saved state dict; ONNX: the bytes of the exported file.")
+    st.caption(" ".join([latency, sizes, *notes]))
     st.plotly_chart(plots.accuracy_against_latency(cards, names, class_points=points), key=f"{key}.speed")
-    with advanced_section(advanced, "calibration (ECE)"):
+    with advanced_section(advanced, _("calibration (ECE)")):
         st.markdown(
-            f"**ECE, the {term_link('calibration', 'expected calibration error')}: 0 is perfect.** A model is well "
-            "calibrated when it is right 80% of the time on the answers it gives 80% to. The answers are sorted "
-            f"into {ECE_BINS} groups by confidence; ECE averages each group's gap between confidence and accuracy, "
-            "weighted by its size. In the diagram, a point below the diagonal is a group where the model was "
-            "overconfident."
+            _(
+                "**ECE, the {calibration}: 0 is perfect.** A model is well calibrated when it is right {share} of "
+                "the time on the answers it gives {share} to. The answers are sorted into {bins} groups by "
+                "confidence; ECE averages each group's gap between confidence and accuracy, weighted by its size. "
+                "In the diagram, a point below the diagonal is a group where the model was overconfident."
+            ).format(
+                calibration=term_link("calibration", _("expected calibration error")),
+                share=percent(0.8),
+                bins=ECE_BINS,
+            )
         )
         st.plotly_chart(plots.reliability_diagram(cards, names), key=f"{key}.reliability")
 

@@ -25,6 +25,8 @@ DONE = [
     "pages/distillation_lab.py",
     "pages/glossary.py",
     "pages/paper_replays.py",
+    "pages/runs.py",
+    "pages/training_schemes.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
@@ -254,3 +256,79 @@ def test_a_finished_lab_result_shows_no_english_outside_the_markers(linear_teach
         text[:80]: words for text in strings if text not in OTHER_SLICES and (words := english_outside_markers(text))
     }
     assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
+
+
+# The lab result's text as the Runs page shows it under a run (the first 80 characters), until slice lab-results
+# marks it; the Runs page's own text is checked around it.
+RUN_RESULT_TEXT = (
+    "Download the distilled student as ONNX",
+    "Runs without kdlab or PyTorch (onnxruntime, for one): input 'images', float32 im",
+    "Teacher (linear)",
+    "Accuracy on the test images the students never train on.",
+    "Student alone (mlp-20x1)",
+    "The same student trained on the labels only, with the same seed and data order.",
+    "Distilled student",
+    "Fewer errors than the student alone shows in green.",
+    "Time taken",
+    "Both students, trained one after the other.",
+    "Accuracy per digit",
+    "Confusion matrices",
+    "Rows are the true digits, columns what the model answered; the diagonal (correct",
+    "Take this run home (Jupyter notebook)",
+    "Reproduces this run with the kdlab API on the same data and seed, with the loss ",
+)
+RUN_RESULT_SENTENCE = re.compile(r"the distilled student made \d")  # the result's verdict, with its numbers
+
+
+def test_the_runs_page_with_a_run_shows_no_english_outside_the_markers(sample_data, linear_teacher):
+    """The Runs page of a student with a finished run (a tiny real one): the table's headers and values, the
+    overlay, the detail and its downloads, the run's result."""
+    from kdlab.db.database import open_database
+    from kdlab.db.runs import DatabaseRunStore
+    from kdlab.db.students import create_student
+    from kdlab.experiments.distill import run_distillation
+    from kdlab.runs.record import record_from_result
+    from tests.conftest import tiny_config
+
+    database = open_database()
+    student, token = create_student(database)
+    store = DatabaseRunStore(database, student.id)
+    result = run_distillation(tiny_config(), sample_data, teacher=linear_teacher)
+    store.add(record_from_result(result, sample_data.test.labels, number=store.reserve_number()))
+    at = open_alone("pages/runs.py", query={"lang": PSEUDO}, student=token)
+    assert not at.exception, [error.value for error in at.exception]
+    table = at.dataframe[0]
+    assert set(table.value["status"]) == {"[~completed~]"}
+    headers = [column.get("label") for column in json.loads(table.proto.columns).values() if column.get("label")]
+    assert headers and all(header.startswith("[~") or header == "α" for header in headers), headers
+    # The run's label (kdlab.runs.record) and the lab's result, downloads and notebook below the detail are slice
+    # lab-results' (kdlab/ui/results.py, kdlab/ui/downloads.py): their own pseudo-locale test covers them.
+    theirs = {record.label for record in store.records()} | set(RUN_RESULT_TEXT)
+    leftovers = leftover_english(at).items()
+    mine = {text: words for text, words in leftovers if not is_model_name(text) and text not in theirs}
+    assert {text: words for text, words in mine.items() if not RUN_RESULT_SENTENCE.search(text)} == {}
+
+
+def test_a_scheme_comparison_shows_no_english_outside_the_markers():
+    """The Training schemes page with a finished comparison (1 epoch on 1,000 images, the linear teacher): the
+    budget's caption, each scheme's tab, description, paper and metrics."""
+    from contextvars import copy_context
+
+    from kdlab.i18n import use_language
+    from tests.app.test_replay_pages import click_and_wait
+
+    at = open_alone("pages/training_schemes.py", query={"lang": PSEUDO}, timeout=120)
+    at.selectbox(key="schemes.teacher").select("linear")
+    at.select_slider(key="schemes.train_size").set_value("1,000")
+    at.slider(key="schemes.epochs").set_value(1)
+    at.slider(key="schemes.generations").set_value(1)
+    # AppTest writes a multiselect's choice back through its format_func in this thread: in the page's language
+    # (the browser sends the labels it shows), so this thread speaks it too, in a context of its own.
+    in_pseudo = copy_context()
+    in_pseudo.run(use_language, PSEUDO)
+    in_pseudo.run(click_and_wait, at, "[~Compare the schemes~]")
+    assert not at.exception, [error.value for error in at.exception]
+    assert len(at.tabs) == 4 and all(tab.label.startswith("[~") for tab in at.tabs)
+    assert {text: words for text, words in leftover_english(at).items() if not is_model_name(text)} == {}, (
+        "mark these with _() (kdlab.i18n) and add their translations"
+    )

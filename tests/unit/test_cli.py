@@ -1,6 +1,7 @@
 """``python -m kdlab``: JSON output, exit codes and one-line errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -9,9 +10,16 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 
-def run_cli(*args, timeout=300):
+def run_cli(*args, timeout=300, lang="C.UTF-8"):
+    """``python -m kdlab *args`` with ``LANG=lang`` (the other locale variables unset: English by default)."""
+    quiet = {name: "" for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     return subprocess.run(
-        [sys.executable, "-m", "kdlab", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "kdlab", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **quiet, "LANG": lang},
     )
 
 
@@ -159,3 +167,21 @@ def test_distill_help_lists_each_schedule_and_standardise_and_a_learned_run_repo
     temperature = report["student"]["final_temperature"]
     assert isinstance(temperature, float) and temperature > 1.0  # T = 1 + 20 sigmoid(theta): above 1 always
     assert abs(temperature - report["config"]["temperature"]) > 0.05  # the learned T moved from where it started
+
+
+def test_the_help_speaks_the_language_of_the_environment():
+    """LANG=es_ES.UTF-8: the description, the commands' and options' help and argparse's own words in Spanish;
+    LANG=C: English. The option names stay as they are."""
+    from kdlab.i18n import translations
+
+    spanish = translations("es").gettext
+    words = ("Knowledge-distillation lab on MNIST.", "usage: ", "options", "show this help message and exit")
+    words += ("compare offline KD, mutual learning, born-again and teacher-assistant training",)
+    english = " ".join(run_cli("--help", lang="C").stdout.split())  # argparse wraps the help
+    shown = " ".join(run_cli("--help", lang="es_ES.UTF-8").stdout.split())
+    for word in words:
+        assert spanish(word) != word, f"{word!r} has no Spanish translation"
+        assert " ".join(word.split()) in english and " ".join(spanish(word).split()) in shown
+    assert shown.startswith(" ".join(spanish("usage: ").split())) and "{data,teacher,distill," in shown
+    option = " ".join(run_cli("export", "--help", lang="es_ES.UTF-8").stdout.split())
+    assert "--onnx FILE" in option and " ".join(spanish("the ONNX file to write").split()) in option

@@ -9,7 +9,17 @@ from contextvars import copy_context
 
 import pytest
 
-from kdlab.i18n import N_, PSEUDO, _, current_language, ngettext, number, percent, use_language
+from kdlab.i18n import (
+    N_,
+    PSEUDO,
+    _,
+    current_language,
+    language_from_environment,
+    ngettext,
+    number,
+    percent,
+    use_language,
+)
 
 THREADS = ("CPU: {threads} training thread on {cores} cores", "CPU: {threads} training threads on {cores} cores")
 
@@ -92,3 +102,24 @@ def test_numbers_and_percentages_for_each_language():
     assert in_language("es", percent, 0.975, 1) == "97,5\xa0%"  # Spanish puts a non-breaking space before %
     assert in_language("vi", percent, 0.975, 1) == "97,5%"
     assert in_language(PSEUDO, number, 1234.5, 1) == "1,234.5"  # the pseudo-language writes numbers as English
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"LANG": "es_ES.UTF-8"}, "es"),
+        ({"LANG": "vi_VN"}, "vi"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "C"}, "en"),
+        ({"LANG": "POSIX"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({}, "en"),
+        ({"LANG": "es_ES.UTF-8", "LC_ALL": "vi_VN.UTF-8"}, "vi"),  # LC_ALL before LANG
+        ({"LC_ALL": "", "LC_MESSAGES": "es_MX", "LANG": "vi_VN"}, "es"),  # an empty variable is not set
+        ({"LANGUAGE": "fr:vi:es", "LANG": "es_ES.UTF-8"}, "vi"),  # LANGUAGE's first known language wins
+        ({"LANGUAGE": "es_ES@euro"}, "es"),
+        ({"LANGUAGE": "C:es"}, "en"),  # gettext stops at C
+    ],
+)
+def test_the_command_lines_language_comes_from_the_environment_as_gettext_reads_it(environ, expected):
+    assert language_from_environment(environ) == expected

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from kdlab.i18n import N_
 from kdlab.ml.config import HoldsTraining, TrainConfig
 from kdlab.ml.data import MnistData, TransferSetSpec, select_transfer_indices
 from kdlab.ml.models import canonical_architecture
@@ -18,24 +19,32 @@ from kdlab.teachers.ensembles import parse_teacher_name
 
 SCHEMES = ("offline", "mutual", "born-again", "assistant")
 SCHEME_TITLES = {
-    "offline": "Offline KD",
-    "mutual": "Deep mutual learning",
-    "born-again": "Born-again networks",
-    "assistant": "Teacher assistant",
+    "offline": N_("Offline KD"),
+    "mutual": N_("Deep mutual learning"),
+    "born-again": N_("Born-again networks"),
+    "assistant": N_("Teacher assistant"),
 }
 SCHEME_DESCRIPTIONS = {
-    "offline": "A large teacher is trained first and frozen; the small student then learns from the teacher's "
-    "softened outputs as well as the labels (Hinton, Vinyals & Dean 2015). It is the reference the "
-    "other schemes are measured against.",
-    "mutual": "There is no pre-trained teacher: two students train side by side and each one also learns to "
-    "match the other's current predictions (Zhang et al. 2018). They teach each other as they go, so "
-    "the knowledge is built during training rather than handed down.",
-    "born-again": "A student is trained on the labels, then a new network of exactly the same architecture is "
-    "distilled from it, and so on for a few generations (Furlanello et al. 2018). No bigger model "
-    "is involved: the soft outputs alone are what each generation adds.",
-    "assistant": "When the teacher is much larger than the student, a mid-sized assistant is distilled from the "
-    "teacher first and the student is then distilled from the assistant (Mirzadeh et al. 2020). "
-    "The assistant bridges the capacity gap in two smaller steps.",
+    "offline": N_(
+        "A large teacher is trained first and frozen; the small student then learns from the teacher's "
+        "softened outputs as well as the labels (Hinton, Vinyals & Dean 2015). It is the reference the "
+        "other schemes are measured against."
+    ),
+    "mutual": N_(
+        "There is no pre-trained teacher: two students train side by side and each one also learns to "
+        "match the other's current predictions (Zhang et al. 2018). They teach each other as they go, so "
+        "the knowledge is built during training rather than handed down."
+    ),
+    "born-again": N_(
+        "A student is trained on the labels, then a new network of exactly the same architecture is "
+        "distilled from it, and so on for a few generations (Furlanello et al. 2018). No bigger model "
+        "is involved: the soft outputs alone are what each generation adds."
+    ),
+    "assistant": N_(
+        "When the teacher is much larger than the student, a mid-sized assistant is distilled from the "
+        "teacher first and the student is then distilled from the assistant (Mirzadeh et al. 2020). "
+        "The assistant bridges the capacity gap in two smaller steps."
+    ),
 }
 SCHEME_PAPERS = {
     "offline": "Hinton, Vinyals & Dean (2015), Distilling the Knowledge in a Neural Network",
