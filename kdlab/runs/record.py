@@ -126,11 +126,20 @@ class RunRecord:
 
     @property
     def label(self) -> str:
-        """Short name for menus and legends: "#3 mlp-300x2 from cnn, T=4, α=0.9, 20 epochs"."""
+        """Short name for menus and legends, in the current language: "#3 mlp-300x2 from cnn, T=4, α=0.9, 20
+        epochs"."""
         c = self.config
-        return (
-            f"#{self.number} {c['student']} from {c['teacher']}, T={c['temperature']:g}, α={c['alpha']:g}, "
-            f"{c['epochs']} epochs"
+        return ngettext(
+            "#{number} {student} from {teacher}, T={temperature}, α={alpha}, {epochs} epoch",
+            "#{number} {student} from {teacher}, T={temperature}, α={alpha}, {epochs} epochs",
+            c["epochs"],
+        ).format(
+            number=self.number,
+            student=c["student"],
+            teacher=c["teacher"],
+            temperature=number(c["temperature"]),
+            alpha=number(c["alpha"]),
+            epochs=c["epochs"],
         )
 
     def accuracy(self, role: str) -> float | None:

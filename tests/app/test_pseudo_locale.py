@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from contextvars import copy_context
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kdlab.classroom.lab_settings import LAB_SETTINGS
-from kdlab.i18n import LANGUAGES, PSEUDO
+from kdlab.i18n import LANGUAGES, PSEUDO, use_language
 from kdlab.teachers.ensembles import parse_teacher_name
 from tests.app.helpers import APP, open_alone, run_until, texts
 from tests.conftest import FEWER_BY_10, MORE, PROJECT_ROOT, add_run
@@ -45,28 +45,13 @@ NOT_WORDS = re.compile(
 WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-# Strings of a DONE page that another slice's files show, translated in that slice's branch: delete an entry once
-# that branch is merged. The lab: kdlab/ui/assignment.py's prediction box and share menu (its options are the
-# settings' names, ``LabSetting.name``), kdlab/ui/sharing.py's QR code.
-ELSEWHERE = {
-    "pages/distillation_lab.py": {
-        "**Predict first** (optional)",
-        "Will the distilled student make fewer test errors than the same student trained alone?",
-        "Yes, fewer errors",
-        "No, as many or more",
-        "How many fewer? (negative: more)",
-        "your guess, e.g. 20",
-        "Lock these settings",
-        "Students see them but cannot change them.",
-        "Ask for a prediction before Train",
-        "Class code (optional)",
-        "Runs made through the link appear on this class's board.",
-        "Scan to open",
-        "Copy the link with the button at its corner, or show its QR code: it opens the lab with these settings for "
-        "anyone who reaches this server.",
-        *(setting.name for setting in LAB_SETTINGS),
-    }
-}
+def in_language(code: str, act, *args) -> None:
+    """``act(*args)`` with this thread speaking ``code``, in a context of its own: AppTest writes a radio's or a
+    multiselect's choice back through its format_func in the test's thread, and a browser sends the labels it
+    shows, in the page's language."""
+    context = copy_context()
+    context.run(use_language, code)
+    context.run(act, *args)
 
 
 def is_model_name(text: str) -> bool:
@@ -130,8 +115,7 @@ def test_a_done_page_shows_no_english_outside_the_markers(page):
     assert not at.exception, [error.value for error in at.exception]
     strings = shown_strings(at)
     assert any("[~" in text for text in strings), "the page did not render in the pseudo-language"
-    elsewhere = ELSEWHERE.get(page, set())
-    strings = [text for text in strings if text not in elsewhere and not text.startswith('<img src="data:')]
+    strings = [text for text in strings if not text.startswith('<img src="data:')]
     leftovers = {
         text[:80]: words for text in strings if not is_model_name(text) and (words := english_outside_markers(text))
     }
@@ -227,57 +211,25 @@ def result_strings(at: AppTest, heading: str) -> list[str]:
     return found[starts[0] :]
 
 
-# The result's text that other slices' files draw (#31), left out by its exact English text: the compression card
-# (kdlab/ui/card.py: slice runs-schemes-cli) and the drawing's toggle (kdlab/ui/drawing.py: slice explorer). Once
-# those slices mark it, it shows in markers and this list changes nothing. The controls above the result (slice
-# lab-controls) are not checked here: the check starts at the result's heading.
-OTHER_SLICES = {
-    "**Compression card**: what the small model buys, measured on this server's CPU.",
-    "Measure size, speed and calibration",
-    "Takes a few seconds: it times each model on one thread and exports it to ONNX.",
-    "Try the models on a digit you draw",
-}
-
-
 @pytest.mark.usefixtures("training_threads_as_in_the_app")
 def test_a_finished_lab_result_shows_no_english_outside_the_markers(linear_teacher):
     at = AppTest.from_file(str(PROJECT_ROOT / "pages/distillation_lab.py"), default_timeout=120)
     at.query_params.update({"teacher": "linear", "student": "mlp-20x1", "epochs": "1", "lang": PSEUDO})
-    at.run()
-    at.select_slider(key="lab.train_size").set_value(500)
-    at.number_input(key="lab.seed").set_value(83)  # a seed of its own: trained here, not from the cache
-    at.run()
-    at.button(key="lab.train").click().run()
-    run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=300)
+
+    def train() -> None:
+        at.run()
+        at.select_slider(key="lab.train_size").set_value(500)
+        at.number_input(key="lab.seed").set_value(83)  # a seed of its own: trained here, not from the cache
+        at.run()
+        at.button(key="lab.train").click().run()
+        run_until(at, lambda at: "Result of run 1" in texts(at.subheader), timeout=300)
+
+    in_language(PSEUDO, train)
     assert not at.exception, [error.value for error in at.exception]
     strings = result_strings(at, "[~Result of run 1")
     assert len(strings) > 30 and any("[~Loss anatomy" in text for text in strings)  # the sentences and the charts
-    leftovers = {
-        text[:80]: words for text in strings if text not in OTHER_SLICES and (words := english_outside_markers(text))
-    }
+    leftovers = {text[:80]: words for text in strings if (words := english_outside_markers(text))}
     assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
-
-
-# The lab result's text as the Runs page shows it under a run (the first 80 characters), until slice lab-results
-# marks it; the Runs page's own text is checked around it.
-RUN_RESULT_TEXT = (
-    "Download the distilled student as ONNX",
-    "Runs without kdlab or PyTorch (onnxruntime, for one): input 'images', float32 im",
-    "Teacher (linear)",
-    "Accuracy on the test images the students never train on.",
-    "Student alone (mlp-20x1)",
-    "The same student trained on the labels only, with the same seed and data order.",
-    "Distilled student",
-    "Fewer errors than the student alone shows in green.",
-    "Time taken",
-    "Both students, trained one after the other.",
-    "Accuracy per digit",
-    "Confusion matrices",
-    "Rows are the true digits, columns what the model answered; the diagonal (correct",
-    "Take this run home (Jupyter notebook)",
-    "Reproduces this run with the kdlab API on the same data and seed, with the loss ",
-)
-RUN_RESULT_SENTENCE = re.compile(r"the distilled student made \d")  # the result's verdict, with its numbers
 
 
 def test_the_runs_page_with_a_run_shows_no_english_outside_the_markers(sample_data, linear_teacher):
@@ -301,20 +253,13 @@ def test_the_runs_page_with_a_run_shows_no_english_outside_the_markers(sample_da
     assert set(table.value["status"]) == {"[~completed~]"}
     headers = [column.get("label") for column in json.loads(table.proto.columns).values() if column.get("label")]
     assert headers and all(header.startswith("[~") or header == "α" for header in headers), headers
-    # The run's label (kdlab.runs.record) and the lab's result, downloads and notebook below the detail are slice
-    # lab-results' (kdlab/ui/results.py, kdlab/ui/downloads.py): their own pseudo-locale test covers them.
-    theirs = {record.label for record in store.records()} | set(RUN_RESULT_TEXT)
-    leftovers = leftover_english(at).items()
-    mine = {text: words for text, words in leftovers if not is_model_name(text) and text not in theirs}
-    assert {text: words for text, words in mine.items() if not RUN_RESULT_SENTENCE.search(text)} == {}
+    leftovers = {text: words for text, words in leftover_english(at).items() if not is_model_name(text)}
+    assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
 
 
 def test_a_scheme_comparison_shows_no_english_outside_the_markers():
     """The Training schemes page with a finished comparison (1 epoch on 1,000 images, the linear teacher): the
     budget's caption, each scheme's tab, description, paper and metrics."""
-    from contextvars import copy_context
-
-    from kdlab.i18n import use_language
     from tests.app.test_replay_pages import click_and_wait
 
     at = open_alone("pages/training_schemes.py", query={"lang": PSEUDO}, timeout=120)
@@ -322,11 +267,7 @@ def test_a_scheme_comparison_shows_no_english_outside_the_markers():
     at.select_slider(key="schemes.train_size").set_value("1,000")
     at.slider(key="schemes.epochs").set_value(1)
     at.slider(key="schemes.generations").set_value(1)
-    # AppTest writes a multiselect's choice back through its format_func in this thread: in the page's language
-    # (the browser sends the labels it shows), so this thread speaks it too, in a context of its own.
-    in_pseudo = copy_context()
-    in_pseudo.run(use_language, PSEUDO)
-    in_pseudo.run(click_and_wait, at, "[~Compare the schemes~]")
+    in_language(PSEUDO, click_and_wait, at, "[~Compare the schemes~]")
     assert not at.exception, [error.value for error in at.exception]
     assert len(at.tabs) == 4 and all(tab.label.startswith("[~") for tab in at.tabs)
     assert {text: words for text, words in leftover_english(at).items() if not is_model_name(text)} == {}, (

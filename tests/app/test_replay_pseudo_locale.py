@@ -32,13 +32,7 @@ def test_a_replay_result_shows_no_english_outside_the_markers(tiny_budget, monke
     assert "[~Distilling removed" in shown or "[~The distilled student made" in shown  # the result is on the page
     assert "[~**Teacher:** [~linear stands in for the paper's 1200-1200 teacher" in shown  # the stand-in's note
     leftovers = {text[:80]: words for text in shown_strings(app) if (words := english_outside_markers(text))}
-    # The compression card's Measure offer is kdlab/ui/card.py's (the card's slice of issue #31 marks it); every
-    # other string of the result is this page's.
-    card_offer = {
-        "Measure size, speed and calibration",
-        "Takes a few seconds: it times each model on one thread and exports it to ONNX.",
-    }
-    assert set(leftovers) <= card_offer, "mark these with _() (kdlab.i18n) and add their translations"
+    assert leftovers == {}, "mark these with _() (kdlab.i18n) and add their translations"
 
 
 def test_the_replays_page_reads_in_spanish(tiny_budget):  # noqa: F811
