@@ -6,9 +6,10 @@ only re-applies the softmax to the cached teacher's stored logits).
 
 import streamlit as st
 
+from kdlab.i18n import _
 from kdlab.ui.explorer import render_explorer_page
 from kdlab.ui.session import ensure_entrypoint
 
 ensure_entrypoint()
-st.title("Dark knowledge explorer")
+st.title(_("Dark knowledge explorer"))
 render_explorer_page()

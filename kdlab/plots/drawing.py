@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import _
 from kdlab.plots.style import DIGITS, LAYOUT, ROLE_COLORS, ROLE_NAMES
 
 
@@ -17,16 +18,16 @@ def answers_on_a_digit(probabilities: Mapping[str, Sequence[float]]) -> go.Figur
             go.Bar(
                 x=DIGITS,
                 y=list(values),
-                name=ROLE_NAMES[role],
+                name=_(ROLE_NAMES[role]),
                 marker_color=ROLE_COLORS[role],
                 hovertemplate="%{x}: %{y:.1%}<extra></extra>",
             )
         )
     figure.update_layout(
-        title="What each model says about your digit (T = 1)",
+        title=_("What each model says about your digit (T = 1)"),
         barmode="group",
-        xaxis=dict(title="digit"),
-        yaxis=dict(title="probability", tickformat=".0%", range=[0, 1]),
+        xaxis=dict(title=_("digit")),
+        yaxis=dict(title=_("probability"), tickformat=".0%", range=[0, 1]),
         **LAYOUT,
     )
     return figure

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from kdlab.i18n import _
 from kdlab.plots.style import HEATMAP_SCALE
 
 IMAGE_SIZE = 28
@@ -70,7 +71,7 @@ def _digit(image: Sequence[Sequence[float]]) -> dict:
         colorscale="Greys",
         reversescale=True,  # white ink on black, as the network sees it
         showscale=False,
-        hovertemplate="pixel (%{y}, %{x}): %{z}<extra>digit</extra>",
+        hovertemplate=_("pixel (%{y}, %{x}): %{z}") + "<extra>" + _("digit") + "</extra>",
     )
 
 
@@ -106,13 +107,13 @@ def attention_overlays(
             colorscale=HEATMAP_SCALE,
             opacity=ATTENTION_OPACITY,
             showscale=False,
-            hovertemplate="attention %{z:.3f}<extra>" + name + "</extra>",
+            hovertemplate=_("attention %{z:.3f}") + "<extra>" + name + "</extra>",
         )
         panels.append([_digit(image), overlay])
     # the whole digit in every panel, also where a block's cells cover less of it
-    figure = _panel_grid(panels, ["the digit", *names], len(panels), extent=IMAGE_SIZE)
+    figure = _panel_grid(panels, [_("the digit"), *names], len(panels), extent=IMAGE_SIZE)
     figure.update_layout(
-        title=dict(text="Where the teacher's conv blocks attend (brighter: more attention)", x=0, xanchor="left"),
+        title=dict(text=_("Where the teacher's conv blocks attend (brighter: more attention)"), x=0, xanchor="left"),
         height=300,
         margin=dict(l=10, r=10, t=70, b=10),
     )
@@ -128,7 +129,7 @@ def channel_maps(
         blocks: per block, its row title, its channels' indices and their maps (k x H x W).
     """
     if not blocks:
-        raise ValueError("channel_maps needs at least one block.")
+        raise ValueError("channel_maps needs at least one block.")  # a programming error: not shown to a student
     columns = max(len(channels) for _, channels, _ in blocks)
     panels, titles = [], []
     for name, channels, maps in blocks:
@@ -141,16 +142,17 @@ def channel_maps(
                         zmin=0,
                         colorscale=HEATMAP_SCALE,
                         showscale=False,
-                        hovertemplate=f"{name}, channel {channel}: " + "%{z:.2f}<extra></extra>",
+                        hovertemplate=_("{block}, channel {channel}").format(block=name, channel=channel)
+                        + ": %{z:.2f}<extra></extra>",
                     )
                 ]
             )
-            titles.append(f"{name}, ch {channel}")
+            titles.append(_("{block}, ch {channel}").format(block=name, channel=channel))
         panels += [[]] * (columns - len(channels))
         titles += [""] * (columns - len(channels))
     figure = _panel_grid(panels, titles, columns, title_size=10)
     figure.update_layout(
-        title=dict(text="The teacher's most active feature maps (brighter: stronger)", x=0, xanchor="left"),
+        title=dict(text=_("The teacher's most active feature maps (brighter: stronger)"), x=0, xanchor="left"),
         height=120 + 110 * len(blocks),
         margin=dict(l=10, r=10, t=70, b=10),
     )

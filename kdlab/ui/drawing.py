@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from kdlab.i18n import N_, _, percent
 from kdlab.ml.drawing import CanvasError, canvas_from_png, digit_from_canvas
 from kdlab.ml.train import predict_logits
 from kdlab.plots import drawing as plots
@@ -28,18 +29,20 @@ from kdlab.ui.resources import cached_teacher
 CANVAS_SIZE = 280  # ten screen pixels per MNIST pixel
 PEN_WIDTH = 20  # two MNIST pixels: about the stroke width of MNIST's digits
 PREVIEW_ZOOM = 4
-NOT_KEPT = {  # why a model has no answer
-    "teacher": "not in the teacher cache",
-    "distilled": "weights not kept",
-    "baseline": "weights not kept",
+NOT_KEPT = {  # why a model has no answer (shown with _())
+    "teacher": N_("not in the teacher cache"),
+    "distilled": N_("weights not kept"),
+    "baseline": N_("weights not kept"),
 }
-NOT_TRAINED = "not trained in this run"
-OLD_RUN_NOTE = (
+NOT_TRAINED = N_("not trained in this run")
+OLD_RUN_NOTE = N_(
     "The student alone's weights are not kept for this run (an older run, a student alone stopped before the "
     "end, or weights dropped to save memory), so only the models that are kept answer your digit."
 )
-HINT = "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
-UNREADABLE = "The drawing could not be read; clear the canvas and draw again."
+HINT = N_(
+    "Draw a digit in the black square (white ink, mouse or finger); it is scaled and centred as MNIST's digits are."
+)
+UNREADABLE = N_("The drawing could not be read; clear the canvas and draw again.")
 
 
 def canvas_pixels(key: str) -> np.ndarray | None:
@@ -67,7 +70,7 @@ def checked_pixels(result) -> np.ndarray | None:
     try:
         png = result.image_bytes  # the data URL's base64, decoded; bounded by server.maxMessageSize
     except (ValueError, TypeError, AttributeError):  # not a "data:image/png;base64,..." string: a forged value
-        st.warning(UNREADABLE)
+        st.warning(_(UNREADABLE))
         return None
     if png is None:
         return None
@@ -83,14 +86,14 @@ def drawn_digit(key: str) -> torch.Tensor | None:
     pixels = canvas_pixels(key)
     digit = None if pixels is None else digit_from_canvas(pixels)
     if digit is None:
-        st.caption(HINT)
+        st.caption(_(HINT))
         return None
     preview = digit.numpy().repeat(PREVIEW_ZOOM, axis=0).repeat(PREVIEW_ZOOM, axis=1)
     picture(
         png_bytes(preview),
-        alt="Your drawing as a 28 by 28 MNIST digit",
+        alt=_("Your drawing as a 28 by 28 MNIST digit"),
         width=28 * PREVIEW_ZOOM,
-        caption="Your digit as the model sees it (28 x 28)",
+        caption=_("Your digit as the model sees it (28 x 28)"),
     )
     return digit
 
@@ -98,7 +101,7 @@ def drawn_digit(key: str) -> torch.Tensor | None:
 def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
     """The run's teacher, distilled student and student alone on a digit the student draws, side by side
     (on request); a model whose weights are not kept says so instead of answering."""
-    if not st.toggle("Try the models on a digit you draw", key=f"{key}.open"):
+    if not st.toggle(_("Try the models on a digit you draw"), key=f"{key}.open"):
         return
     digit = drawn_digit(f"{key}.canvas")
     if digit is None:
@@ -118,13 +121,13 @@ def render_models_on_a_drawing(record: RunRecord, *, key: str) -> None:
     for column, role in zip(columns, ("teacher", "distilled", "baseline")):
         if role in probabilities:
             answer = int(probabilities[role].argmax())
-            sure = f"{float(probabilities[role][answer]):.1%} sure"
+            sure = _("{share} sure").format(share=percent(float(probabilities[role][answer]), 1))
             column.metric(ROLE_WORDS[role], str(answer), delta=sure, delta_color="off", delta_arrow="off")
         else:
             why = NOT_TRAINED if role == "baseline" and record.errors("baseline") is None else NOT_KEPT[role]
-            column.metric(ROLE_WORDS[role], "-", delta=why, delta_color="off", delta_arrow="off")
+            column.metric(ROLE_WORDS[role], "-", delta=_(why), delta_color="off", delta_arrow="off")
     if "baseline" not in probabilities and record.errors("baseline") is not None:
-        st.caption(OLD_RUN_NOTE)
+        st.caption(_(OLD_RUN_NOTE))
     st.plotly_chart(
         plots.answers_on_a_digit({role: values.tolist() for role, values in probabilities.items()}),
         key=f"{key}.answers",

@@ -15,12 +15,14 @@ from torch import nn
 
 from kdlab.classroom.glossary import FirstUses
 from kdlab.experiments.distill import DEFAULT_STUDENT
+from kdlab.i18n import _, number
 from kdlab.ml.methods.logits import kd_gradient_cosine
 from kdlab.ml.models import build_model
 from kdlab.ml.temperature import effective_temperatures, standardised
 from kdlab.ml.train import predict_logits
 from kdlab.plots import temperature as plots
 from kdlab.plots.style import with_source
+from kdlab.plots.temperature import significant
 from kdlab.teachers.teacher import Teacher
 from kdlab.ui.resources import get_data
 
@@ -63,45 +65,64 @@ def render_limit(
     teacher_batch = teacher.test_logits[: len(test_images)]  # (B, 10)
     digit_line = gradient_cosines(student_row, teacher_row[None], temperatures)
     batch_line = gradient_cosines(student_batch, teacher_batch, temperatures)
-    batch_name = f"{len(test_images):,} test digits"
-    st.subheader("The high-temperature limit")
+    batch_name = _("{count} test digits").format(count=number(len(test_images)))
+    this_digit = _("this digit")
+    st.subheader(_("The high-temperature limit"))
     st.markdown(
         words.link(
-            "At high T, distilling becomes matching the teacher's scores (logits) directly (Hinton et al. 2015, "
-            "section 2.1). Here is how close it comes: the cosine between the way KD at T pushes a student's "
-            "scores and the way logit matching (the squared gap between the centred scores) pushes them. 1 means "
-            "the same direction."
+            _(
+                "At high T, distilling becomes matching the teacher's scores (logits) directly (Hinton et al. 2015, "
+                "section 2.1). Here is how close it comes: the cosine between the way KD at T pushes a student's "
+                "scores and the way logit matching (the squared gap between the centred scores) pushes them. 1 means "
+                "the same direction."
+            )
         )
     )
-    figure = plots.limit_curve(temperatures, {"this digit": digit_line, batch_name: batch_line}, temperature)
+    figure = plots.limit_curve(temperatures, {this_digit: digit_line, batch_name: batch_line}, temperature)
     st.plotly_chart(with_source(figure, shown_label), key="explorer.limit")
     highest = max(temperatures)
     reached = next((t for t, cosine in zip(temperatures, batch_line) if cosine >= LIMIT_LEVEL), None)
     spread = float(teacher_batch.std(dim=1).median())
-    st.markdown(
-        f"At T = {temperature:g} KD pushes this digit's scores **{at(temperatures, digit_line, temperature):.3f}** "
-        f"of the way logit matching would ({at(temperatures, batch_line, temperature):.3f} over the {batch_name}); "
-        f"at T = {highest:g}, **{digit_line[-1]:.3f}** ({batch_line[-1]:.3f}). "
-        + (
-            f"The {batch_name} first reach {LIMIT_LEVEL} at T = {reached:g}: "
-            if reached is not None
-            else f"The {batch_name} stay under {LIMIT_LEVEL} up to T = {highest:g}: "
-        )
-        + f"the limit needs T well above the spread of the teacher's scores (a standard deviation of {spread:.1f} "
-        "for the median digit). Only the scores' differences count: adding a number to all ten changes neither "
-        "loss, which is why logit matching compares centred scores."
+    values = dict(
+        temperature=number(temperature),
+        digit=number(at(temperatures, digit_line, temperature), 3),
+        batch=number(at(temperatures, batch_line, temperature), 3),
+        batch_name=batch_name,
+        highest=number(highest),
+        digit_highest=number(digit_line[-1], 3),
+        batch_highest=number(batch_line[-1], 3),
+        level=number(LIMIT_LEVEL),
+        spread=number(spread, 1),
     )
+    if reached is not None:
+        sentence = _(
+            "At T = {temperature} KD pushes this digit's scores **{digit}** of the way logit matching would ({batch} "
+            "over the {batch_name}); at T = {highest}, **{digit_highest}** ({batch_highest}). The {batch_name} first "
+            "reach {level} at T = {reached}: the limit needs T well above the spread of the teacher's scores (a "
+            "standard deviation of {spread} for the median digit). Only the scores' differences count: adding a "
+            "number to all ten changes neither loss, which is why logit matching compares centred scores."
+        ).format(**values, reached=number(reached))
+    else:
+        sentence = _(
+            "At T = {temperature} KD pushes this digit's scores **{digit}** of the way logit matching would ({batch} "
+            "over the {batch_name}); at T = {highest}, **{digit_highest}** ({batch_highest}). The {batch_name} stay "
+            "under {level} up to T = {highest}: the limit needs T well above the spread of the teacher's scores (a "
+            "standard deviation of {spread} for the median digit). Only the scores' differences count: adding a "
+            "number to all ten changes neither loss, which is why logit matching compares centred scores."
+        ).format(**values)
+    st.markdown(sentence)
     st.caption(
-        f"Computed now with autograd on the teacher's scores and those of the lab's default student, "
-        f"{DEFAULT_STUDENT}, untrained (seed {STUDENT_SEED}, as the lab's Train starts it): the explorer has no "
-        "trained student."
+        _(
+            "Computed now with autograd on the teacher's scores and those of the lab's default student, {student}, "
+            "untrained (seed {seed}, as the lab's Train starts it): the explorer has no trained student."
+        ).format(student=DEFAULT_STUDENT, seed=STUDENT_SEED)
     )
-    with st.expander("The numbers as a table"):
+    with st.expander(_("The numbers as a table")):
         st.table(
             {
-                "T": [f"{t:g}" for t in temperatures],
-                "this digit": [f"{cosine:.4f}" for cosine in digit_line],
-                batch_name: [f"{cosine:.4f}" for cosine in batch_line],
+                "T": [number(t) for t in temperatures],
+                this_digit: [number(cosine, 4) for cosine in digit_line],
+                batch_name: [number(cosine, 4) for cosine in batch_line],
             }
         )
 
@@ -121,11 +142,20 @@ def render_standardised(
     st.plotly_chart(figure, key="explorer.standardised")
     st.markdown(
         words.link(
-            f"**Standardised logits**: each digit's scores are z-scored (minus their mean, over their spread) before "
-            f"T. For this digit that is the same as an **effective temperature of {effective:.3g}**: T = "
-            f"{temperature:g} × its scores' spread of {effective / temperature:.2f}. Over the {len(everyone):,} test "
-            f"digits the effective temperature runs from **{low:.3g}** (median {median:.3g}) to **{high:.3g}**: "
-            "standardising gives each sample its own temperature, higher where the teacher's scores spread "
-            "wider (Sun et al. 2024)."
+            _(
+                "**Standardised logits**: each digit's scores are z-scored (minus their mean, over their spread) "
+                "before T. For this digit that is the same as an **effective temperature of {effective}**: T = "
+                "{temperature} × its scores' spread of {spread}. Over the {count} test digits the effective "
+                "temperature runs from **{low}** (median {median}) to **{high}**: standardising gives each sample "
+                "its own temperature, higher where the teacher's scores spread wider (Sun et al. 2024)."
+            ).format(
+                effective=significant(effective),
+                temperature=number(temperature),
+                spread=number(effective / temperature, 2),
+                count=number(len(everyone)),
+                low=significant(low),
+                median=significant(median),
+                high=significant(high),
+            )
         )
     )

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from kdlab.classroom.board import plural
 from kdlab.classroom.links import escape_markdown
+from kdlab.i18n import ngettext, number
 from kdlab.ml.data import DataError, MnistData, default_cache_dir, is_offline, load_mnist
 from kdlab.serve.gate import admit_quick_teacher, admit_teacher
 from kdlab.serve.jobs import cap_torch_threads, default_runner
@@ -162,12 +162,23 @@ def teacher_or_stand_in(architecture: str, *, key: str) -> tuple[Teacher, Job | 
         return quick, job
     if quick_job.is_finished:  # without a quick teacher: wait for the chosen one
         return require_teacher(architecture, key=key), None
-    epochs = plural(quick_teacher.quick_teacher_epochs(data), "epoch")
+    epochs = quick_teacher.quick_teacher_epochs(data)
     st.info(
-        f"**Training a quick teacher first** ({quick_teacher.QUICK_TEACHER.architecture}, {epochs} on "
-        f"{len(data.train):,} images: seconds), to show you the dark knowledge now. The teacher you chose, "
-        f"{architecture}, trains meanwhile ({default_teacher_epochs(len(data.train))} epochs) and replaces it on "
-        "this page when it is ready. Both train once, for every session."
+        ngettext(
+            "**Training a quick teacher first** ({quick}, {count} epoch on {images} images: seconds), to show you "
+            "the dark knowledge now. The teacher you chose, {chosen}, trains meanwhile ({chosen_epochs} epochs) and "
+            "replaces it on this page when it is ready. Both train once, for every session.",
+            "**Training a quick teacher first** ({quick}, {count} epochs on {images} images: seconds), to show you "
+            "the dark knowledge now. The teacher you chose, {chosen}, trains meanwhile ({chosen_epochs} epochs) and "
+            "replaces it on this page when it is ready. Both train once, for every session.",
+            epochs,
+        ).format(
+            quick=quick_teacher.QUICK_TEACHER.architecture,
+            count=epochs,
+            images=number(len(data.train)),
+            chosen=architecture,
+            chosen_epochs=default_teacher_epochs(len(data.train)),
+        )
     )
     follow_job(quick_job, key=f"{key}.quick", stoppable=False)
     st.stop()

@@ -27,6 +27,7 @@ DONE = [
     "pages/paper_replays.py",
     "pages/runs.py",
     "pages/training_schemes.py",
+    "pages/dark_knowledge.py",
 ]
 # Words that are the same in every language: names, units, code. Keep it short: a word here is never translated.
 ALLOWED = {"MNIST", "KD", "PyTorch", "CPU", "GPU", "MLP", "mlxtend", "Apple", "MPS", "kdlab"}
@@ -113,7 +114,10 @@ def test_a_done_page_shows_no_english_outside_the_markers(page):
         at.switch_page(page)
         at.run()
     assert not at.exception, [error.value for error in at.exception]
-    strings = shown_strings(at)
+    assert_no_english_outside_the_markers(shown_strings(at))
+
+
+def assert_no_english_outside_the_markers(strings: list[str]) -> None:
     assert any("[~" in text for text in strings), "the page did not render in the pseudo-language"
     strings = [text for text in strings if not text.startswith('<img src="data:')]
     leftovers = {
@@ -273,3 +277,25 @@ def test_a_scheme_comparison_shows_no_english_outside_the_markers():
     assert {text: words for text, words in leftover_english(at).items() if not is_model_name(text)} == {}, (
         "mark these with _() (kdlab.i18n) and add their translations"
     )
+
+
+def test_the_explorer_with_a_chosen_digit_shows_no_english_outside_the_markers(monkeypatch, small_teacher):
+    """The explorer once its teacher is ready and a student picked a digit, with the standardised logits and the log
+    scale on: every sentence with its numbers, the limit's table and the features' texts."""
+    monkeypatch.setattr("kdlab.ui.explorer.teacher_or_stand_in", lambda name, key: (small_teacher, None))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = PSEUDO
+    # the student's choices, in the session as their clicks leave them: AppTest finds a widget's value among the
+    # options as shown, and the mode radio's are translated (in the browser its index travels instead)
+    for key, value in {"explorer.digit": 7, "explorer.standardise": True, "explorer.log": True}.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page("pages/dark_knowledge.py")
+    at.run()
+    assert not at.exception, [error.value for error in at.exception]
+    captions = [caption for image in at.image for caption in image.captions]  # st.image's, not in the element
+    assert any(caption.startswith("[~Test image #") and caption.endswith("labelled 7~]") for caption in captions)
+    strings = shown_strings(at) + captions
+    # the toggle's sentence with its numbers (its first words link to the glossary)
+    assert any(text.startswith("[~**") and "Standardised logits" in text for text in strings)
+    assert_no_english_outside_the_markers(strings)
