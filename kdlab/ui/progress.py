@@ -24,6 +24,10 @@ from kdlab.ui.language import choose_language
 
 QUEUED_SECONDS = 5.0
 LIVE_UPDATES = 15  # refreshes a paced live view shows over a run (``paced_interval``)
+# A run expected to be shorter ticks its body (the lab's curves) with the progress bar (``follow_job``): at the
+# shortest pace (2 s) that is at most 15 redraws, and a body of its own redrawn every third tick would show such a
+# run's curves twice at most, or never (the rehearsal's first run on the offline sample, deploy/rehearse.sh).
+SHORT_RUN_SECONDS = 30.0
 
 
 def _duration(seconds: float) -> str:
@@ -99,10 +103,10 @@ def paced_interval(job: Job, shortest: float, longest: float, updates: int = LIV
     """Seconds between two refreshes of ``job``'s live view: about ``updates`` over the run as the server expects
     it to last (``Job.eta_seconds``), never more often than every ``shortest`` seconds (also while the server has
     no estimate) nor less often than every ``longest``."""
-    left = job.eta_seconds()
-    if left is None:
+    expected = expected_seconds(job)
+    if expected is None:
         return shortest
-    return min(longest, max(shortest, (job.elapsed_seconds + left) / updates))
+    return min(longest, max(shortest, expected / updates))
 
 
 def render_job_progress(
@@ -158,21 +162,28 @@ def follow_job(
     """Show ``render_job_progress(job)`` and then ``body(job)`` (e.g. live curves), refreshed
     every ``interval`` seconds until the job ends; then rerun the whole page once.
 
-    With ``body_interval``, once the body shows the job's progress (it returns True: a first curve point), it is a
-    view of its own refreshed every ``body_interval`` seconds, while the progress bar above it moves every
-    ``interval``: a tick of the progress bar then sends and redraws no chart (the browser's CPU for a tab watching
-    the lab's live run, bench/classroom_load.py --tab-cost). Until then the body ticks with the progress bar, so a
-    run shorter than ``body_interval`` still shows its first points live; the tick that first shows them reruns
-    the page once. While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most
-    often (only its place in line changes), and reruns the whole page once when the job starts, which
-    then refreshes at ``interval``: a crowded queue costs the server little.
+    With ``body_interval``, the body of a run expected to last ``SHORT_RUN_SECONDS`` or more is a view of its own
+    refreshed every ``body_interval`` seconds, while the progress bar above it moves every ``interval``: a tick of
+    the progress bar then sends and redraws no chart (the browser's CPU for a tab watching the lab's live run,
+    bench/classroom_load.py --tab-cost). A shorter run's body ticks with the progress bar, so that it shows its
+    points live at all. While the server cannot yet say how long the run will last (its first of a kind), the body
+    ticks with the progress bar until it shows the job's progress (it returns True: a first curve point), and that
+    tick reruns the page once, which then paces both by the run's estimate.
+
+    While the job waits in the queue the view refreshes every ``QUEUED_SECONDS`` at most often (only its place in
+    line changes), and reruns the whole page once when the job starts, which then refreshes at ``interval``: a
+    crowded queue costs the server little.
 
     Call it only for an unfinished job, typically as the last thing on the page.
     """
     queued = job.status == JobStatus.QUEUED
-    shown = f"{key}.body_shown"  # the job whose body showed its progress: from then on at its own pace
+    shown = f"{key}.body_shown"  # the job whose body showed its progress before the server had an estimate
     paced = body is not None and body_interval is not None
-    separate = paced and st.session_state.get(shown) == job.id
+    expected = None if queued else expected_seconds(job)
+    separate = paced and (
+        st.session_state.get(shown) == job.id or (expected is not None and expected >= SHORT_RUN_SECONDS)
+    )
+    rerun_when_shown = paced and expected is None
 
     @st.fragment(run_every=max(interval, QUEUED_SECONDS) if queued else interval)
     def live_view() -> None:
@@ -182,9 +193,9 @@ def follow_job(
         render_job_progress(job, key=key, stoppable=stoppable, on_stop=on_stop)
         if body is None or separate or (paced and queued):
             return  # a queued job's body shows nothing; its start reruns the page
-        if body(job) and paced:
+        if body(job) and rerun_when_shown:
             st.session_state[shown] = job.id
-            st.rerun()  # the whole page, once: the body now redraws at its own pace
+            st.rerun()  # the whole page, once: paced by the estimate the run now has
 
     live_view()
     if separate and not queued:
@@ -195,3 +206,9 @@ def follow_job(
             body(job)  # the job's end reruns the whole page from the view above
 
         body_view()
+
+
+def expected_seconds(job: Job) -> float | None:
+    """How long the server expects ``job`` to run in all (time so far plus its estimate), None while unknown."""
+    left = job.eta_seconds()
+    return None if left is None else job.elapsed_seconds + left

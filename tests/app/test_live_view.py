@@ -13,6 +13,11 @@ class FakeJob:
     status: JobStatus
     is_finished: bool = False
     id: str = "job-1"
+    left: float | None = 60.0  # the server's estimate of the seconds left; None: unknown
+    elapsed_seconds: float = 1.0
+
+    def eta_seconds(self) -> float | None:
+        return self.left
 
 
 class PageRerun(Exception):
@@ -52,16 +57,22 @@ def body_into(views: list[dict], points: bool = True):
 
 
 def test_the_curves_redraw_at_their_own_pace_and_a_progress_tick_draws_no_chart(views):
-    job = FakeJob(JobStatus.RUNNING)
-    progress.st.session_state["k.body_shown"] = job.id  # its curves have shown their first point
-    progress.follow_job(job, body_into(views), key="k", interval=2.0, body_interval=6.0)
+    progress.follow_job(FakeJob(JobStatus.RUNNING), body_into(views), key="k", interval=2.0, body_interval=6.0)
     assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress"]), (6.0, ["curves"])]
 
 
-def test_until_the_first_point_the_curves_tick_with_the_progress_bar(views):
-    """A run shorter than the curves' own pace still shows them live (deploy/rehearse.sh's first run once showed
-    none): the empty axes tick with the progress bar, and the tick that draws the first point reruns the page."""
-    job = FakeJob(JobStatus.RUNNING)
+def test_a_short_run_ticks_its_curves_with_the_progress_bar(views):
+    """A run expected to last less than SHORT_RUN_SECONDS: its curves would show once or never at their own pace
+    (deploy/rehearse.sh's first run on the offline sample once showed none)."""
+    job = FakeJob(JobStatus.RUNNING, left=progress.SHORT_RUN_SECONDS - 2.0)
+    progress.follow_job(job, body_into(views), key="k", interval=2.0, body_interval=6.0)  # a point: no rerun
+    assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress", "curves"])]
+
+
+def test_without_an_estimate_the_curves_tick_with_the_progress_bar_until_the_first_point(views):
+    """The server's first run of a kind has no estimate: the empty axes tick with the progress bar, and the tick
+    that draws the first point reruns the page, which then paces the run by the estimate it has by then."""
+    job = FakeJob(JobStatus.RUNNING, left=None)
     progress.follow_job(job, body_into(views, points=False), key="k", interval=2.0, body_interval=6.0)
     assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress", "curves"])]
     assert "k.body_shown" not in progress.st.session_state
@@ -73,7 +84,11 @@ def test_until_the_first_point_the_curves_tick_with_the_progress_bar(views):
     assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress"]), (6.0, ["curves"])]
     views.clear()
     progress.follow_job(
-        FakeJob(JobStatus.RUNNING, id="job-2"), body_into(views, False), key="k", interval=2.0, body_interval=6.0
+        FakeJob(JobStatus.RUNNING, id="job-2", left=None),
+        body_into(views, False),
+        key="k",
+        interval=2.0,
+        body_interval=6.0,
     )
     assert [(view["run_every"], view["draws"]) for view in views] == [(2.0, ["progress", "curves"])]  # the next run
 
