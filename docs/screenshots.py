@@ -4,8 +4,8 @@ look inside the teacher, its high-temperature limit and its standardised soft ta
 (``docs/images/explorer-attention.png``, ``explorer-limit.png``, ``explorer-standardised.png``), the live views
 of an attention run and of a relational KD run (``docs/images/live-attention.png``,
 ``docs/images/live-relations.png``), and a learned temperature drawn live on the curves
-(``docs/images/live-temperature.png``), and Home in Spanish and Vietnamese (``docs/images/home-es.png``,
-``home-vi.png``); ``--only`` takes one page's.
+(``docs/images/live-temperature.png``), and Home, the explorer and a lab result in Spanish and Vietnamese (``docs/images/home-es.png``,
+``explorer-es.png``, ``lab-es.png``, and the same with ``-vi``); ``--only`` takes one page's.
 
 Run from the repository root with full MNIST and its cached teacher (cnn-wide, 4 epochs):
 
@@ -245,20 +245,46 @@ HOME_TITLES = {  # the title each language's Home waits for
 }
 
 
+LANGUAGE_RUN = "distillation_lab?teacher=cnn-wide&student=mlp-100x1&epochs=3&train_size=10000&T=4&alpha=0.5&seed={seed}"
+
+
 def take_languages(url: str, out: Path) -> None:
-    """Home's first screen, sidebar included, in each translated language (``?lang=``)."""
+    """In each translated language (``?lang=``): Home's first screen, sidebar included; the explorer's first screen
+    for the first test 3; the lab's result of a short run, trained live."""
     from playwright.sync_api import sync_playwright
+
+    from kdlab.i18n import _, speaking
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(WAIT_MS)
-        for code, title in HOME_TITLES.items():
+        for seed, (code, title) in enumerate(HOME_TITLES.items(), 31):
             page.goto(f"{url}/?lang={code}")
             page.get_by_role("heading", name=title).wait_for()
             page.wait_for_function(f"() => document.documentElement.lang === '{code}'")
             page.wait_for_timeout(2000)  # the formulas and the sidebar's captions settle
             page.screenshot(path=out / f"home-{code}.png")
+
+            page.goto(f"{url}/{EXPLORER_LINK}&lang={code}")
+            page.wait_for_function(f"() => document.documentElement.lang === '{code}'")
+            page.locator(".stPlotlyChart").first.wait_for()
+            page.wait_for_timeout(3000)  # the charts draw
+            page.screenshot(path=out / f"explorer-{code}.png")
+            shrink(out / f"explorer-{code}.png")
+
+            page.goto(f"{url}/{LANGUAGE_RUN.format(seed=seed)}&lang={code}")
+            with speaking(code):
+                train_label = _("Train")
+            page.get_by_role("button", name=train_label, exact=True).click()
+            metrics = page.get_by_test_id("stMetric")
+            metrics.nth(2).wait_for(timeout=WAIT_MS)  # the result: teacher, student alone, distilled student
+            page.locator(".stPlotlyChart >> visible=true").last.wait_for()
+            page.wait_for_timeout(3000)
+            metrics.first.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=out / f"lab-{code}.png")
+            shrink(out / f"lab-{code}.png")
         browser.close()
 
 
