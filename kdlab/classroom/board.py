@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from kdlab.experiments.seeds import t_interval
-from kdlab.i18n import N_, _, ngettext, number
+from kdlab.i18n import DEFAULT_LANGUAGE, N_, _, ngettext, number, speaking
 from kdlab.ml.methods.registry import METHODS, method_settings
 from kdlab.ml.models import describe_model
 from kdlab.runs.store import checked_prediction
@@ -412,9 +412,11 @@ def _parameters(architecture: str) -> int | None:
 
 
 def board_csv(runs: list[ClassRun]) -> str:
-    """The class's runs as CSV (nicknames, never tokens or names), for the instructor's export."""
+    """The class's runs as CSV (nicknames, never tokens or names), for the instructor's export: data, so in
+    English whatever the instructor's page speaks (its predictions' words too)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(table_rows(runs))
+    with speaking(DEFAULT_LANGUAGE):
+        writer.writerows(table_rows(runs))
     return buffer.getvalue()

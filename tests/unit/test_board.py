@@ -109,3 +109,15 @@ def test_the_table_sorts_students_by_size_not_by_name():
     assert by_name == ["mlp-100x1", "mlp-10x1", "mlp-300x1", "mlp-30x1"]  # what lesson 5's sort gave before
     assert by_size == ["mlp-10x1", "mlp-30x1", "mlp-100x1", "mlp-300x1"]
     assert "student_parameters" in board_csv(runs).splitlines()[0].split(",")
+
+
+def test_the_board_csv_is_english_data_whatever_the_page_speaks():
+    from kdlab.i18n import speaking
+
+    make_class("CSV-ES", [[(4.0, 0.5, 60, 40, FEWER_BY_10)]])
+    runs = class_runs(open_database(), "CSV-ES")
+    with speaking("es"):
+        table = board_csv(runs)
+        shown = table_rows(runs)[0]["prediction"]
+    assert "fewer errors, by about 10" in table
+    assert shown != "fewer errors, by about 10" and "10" in shown  # the page's table speaks the reader's language
