@@ -153,17 +153,20 @@ def run_label(name: str, budget: str, seeds: int) -> str:
 
 
 def open_linked_tab() -> None:
-    """A link names a tab by its English title (Home's ``?replay.tab=``, a lesson's session state): the tab of that
-    replay in the current language."""
+    """A link names a tab by its English title (Home's ``?replay.tab=``, a lesson's session state): open the tab of
+    that replay in the current language. The tabs are bound to the URL, so only the widget's value is set (Streamlit
+    refuses a bound query parameter written directly); a title in a language left behind is dropped."""
     titles = {replay.title: _(replay.title) for replay in REPLAYS.values()}
+    shown = set(titles.values())
+    current = st.session_state.get("replay.tab")
     linked = st.query_params.get("replay.tab")
-    if linked in titles:
-        st.query_params["replay.tab"] = titles[linked]
-    elif linked is not None and linked not in titles.values():
-        del st.query_params["replay.tab"]
-    if st.session_state.get("replay.tab") in titles:
-        st.session_state["replay.tab"] = titles[st.session_state["replay.tab"]]
-    elif st.session_state.get("replay.tab") not in (None, *titles.values()):  # a title in the language left behind
+    wanted = next(
+        (titles.get(value, value) for value in (current, linked) if value in titles or value in shown),
+        None,
+    )
+    if wanted is not None and wanted != current:
+        st.session_state["replay.tab"] = wanted
+    elif wanted is None and current is not None:
         del st.session_state["replay.tab"]
 
 
