@@ -27,7 +27,7 @@ def server(tmp_path_factory):
 
 def test_a_learned_temperature_run_draws_t_in_its_result(server, page):
     page.goto(f"{server}/{LINK}")
-    page.get_by_text("Temperature schedule learned:").first.wait_for()  # the caption under the formula
+    page.get_by_text("Temperature schedule learned (CTKD):").first.wait_for()  # the caption under the formula
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for()
     page.wait_for_timeout(1000)  # the page settles before the press
