@@ -55,7 +55,7 @@ def test_the_command_line_offers_exactly_the_registered_replays_and_their_option
         "(default: temperature-width 1, decoupled 1, knowledge 3, temperature-schedules 3, stronger-teacher 3)"
     )
     assert all(replay.seeds == 1 or replay.over_seeds is not None for replay in REPLAYS.values())
-    assert replay_command.HELP.endswith(
+    assert replay_command.command_help().endswith(
         "knowledge (Tian et al. 2020), temperature-schedules (Hinton et al. 2015), stronger-teacher (Huang et al. 2022)"
     )
 
