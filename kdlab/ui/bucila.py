@@ -141,4 +141,4 @@ def render_compression(result: ReplayResult, key: str) -> None:
         }
         for row in summary["comparison"]
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={"": _("quantity")})  # a header for every column

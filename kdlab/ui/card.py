@@ -173,7 +173,7 @@ def render_card_body(
         [_row(names.get(role, role), card) for role, card in cards.items()],
         hide_index=True,
         width="stretch",
-        column_config={key: _column(key) for key in COLUMNS},
+        column_config={"": _("model")} | {key: _column(key) for key in COLUMNS},  # "": the row's name
     )
     threads = next(iter(cards.values()))["threads"] if cards else 1
     latency = ngettext(

@@ -56,7 +56,9 @@ def comparison_table(summary: dict) -> None:
         for row in summary.get("comparison", [])
     ]
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe(
+            rows, hide_index=True, width="stretch", column_config={"": _("quantity")}
+        )  # a header for every column
 
 
 def budget_caption(summary: dict) -> None:
