@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tour and the server helper live with the browser tests
 
 from tests.browser.accessibility_tour import THEMES, table, tour  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, offline_env, serve_app  # noqa: E402
 
 
 def main() -> None:
@@ -32,11 +31,10 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(Path(folder) / "cache")}
-        env["KDLAB_DEVICE"] = "cpu"
-        for name in ("KDLAB_DATA_DIR", "KDLAB_DATABASE_URL", "KDLAB_LESSONS_DIR", "KDLAB_INSTRUCTOR_KEY"):
-            env.pop(name, None)
-        with serve_app(Path(folder), env, tiny_replays=True) as url, sync_playwright() as playwright:
+        with (
+            serve_app(Path(folder), offline_env(Path(folder)), tiny_replays=True) as url,
+            sync_playwright() as playwright,
+        ):
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 reports = [r for seed, theme in enumerate(THEMES, 101) for r in tour(browser, url, theme, seed)]

@@ -2,6 +2,7 @@
 localhost port, and a page of the browser for each test. Skipped, not failed, where /usr/bin/chromium is
 missing."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -57,6 +58,15 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
+
+
+def offline_env(folder: Path) -> dict[str, str]:
+    """The environment of a test server: offline (the sample's digits), its teacher cache under ``folder``, the
+    CPU, and none of this machine's data folder, database, lessons folder or instructor key."""
+    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    for name in ("KDLAB_DATA_DIR", "KDLAB_DATABASE_URL", "KDLAB_LESSONS_DIR", "KDLAB_INSTRUCTOR_KEY"):
+        env.pop(name, None)
+    return env
 
 
 @contextmanager

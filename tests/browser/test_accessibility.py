@@ -7,12 +7,10 @@ the table in docs/accessibility.md.
 Skipped, not failed, where /usr/bin/chromium is missing (see ``tests/browser/conftest.py``).
 """
 
-import os
-
 import pytest
 
 from tests.browser.accessibility_tour import THEMES, table, tour
-from tests.browser.conftest import BROWSER_MARKS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 
@@ -21,9 +19,7 @@ pytestmark = BROWSER_MARKS
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser-accessibility")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    for name in ("KDLAB_DATA_DIR", "KDLAB_DATABASE_URL", "KDLAB_LESSONS_DIR", "KDLAB_INSTRUCTOR_KEY"):
-        env.pop(name, None)
+    env = offline_env(folder)
     with serve_app(folder, env, tiny_replays=True) as url:
         yield url
 

@@ -6,14 +6,13 @@ sample with a temporary teacher cache, and the tests pick the "linear" teacher, 
 trains in about a second.
 """
 
-import os
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 
@@ -22,8 +21,7 @@ pytestmark = BROWSER_MARKS
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

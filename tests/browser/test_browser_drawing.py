@@ -4,11 +4,9 @@ drawing back to the server, which answers with the teacher's view of it; the lab
 Skipped, not failed, where /usr/bin/chromium is missing (see ``tests/browser/conftest.py``).
 """
 
-import os
-
 import pytest
 
-from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, draw_a_one, serve_app
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, draw_a_one, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 
@@ -17,8 +15,7 @@ pytestmark = BROWSER_MARKS
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser-drawing")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

@@ -4,11 +4,9 @@ distance; the result keeps them.
 
 The server runs offline on the sample with a temporary teacher cache (lenet5 trains first, once)."""
 
-import os
-
 import pytest
 
-from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 # 20 epochs on the sample's 4,000 images: the distilled student and its baseline train for long enough that a
@@ -21,8 +19,7 @@ TITLES = ("digit", "teacher", "student", "block 1", "block 2")  # the maps' colu
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser-feature-view")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

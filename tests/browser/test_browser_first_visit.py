@@ -2,12 +2,10 @@
 ``pages/`` folder never shows, and the page's content (or the "Starting" line while PyTorch loads) follows.
 ``bench/first_paint.py`` measures how soon."""
 
-import os
-
 import pytest
 
 from kdlab.classroom.pages import PAGES
-from tests.browser.conftest import BROWSER_MARKS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 READ_PAGE = """() => {
@@ -23,8 +21,7 @@ HOME_TITLE = "Knowledge distillation, live on MNIST"
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("first-visit")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

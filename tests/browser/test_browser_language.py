@@ -1,12 +1,11 @@
 """The page's ``lang`` attribute in a real browser follows the session's language (Streamlit cannot set it,
 #8399: ``kdlab.ui.language.set_page_language``), and the sidebar's control switches the page's language."""
 
-import os
 import re
 
 import pytest
 
-from tests.browser.conftest import BROWSER_MARKS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 SPANISH_TITLE = "Destilación del conocimiento, en directo con MNIST"
@@ -16,7 +15,7 @@ VIETNAMESE_TITLE = "Chưng cất tri thức, trực tiếp trên MNIST"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("language")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

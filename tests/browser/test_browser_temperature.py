@@ -4,12 +4,10 @@ says where T went.
 
 The server runs offline on the sample with a temporary teacher cache (the linear teacher trains first, once)."""
 
-import os
-
 import pytest
 
 from kdlab.plots.lab import TEMPERATURE_NAME
-from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, RUN_SECONDS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 LINK = "distillation_lab?teacher=linear&student=mlp-20x1&schedule=learned&epochs=3&train_size=2000&seed=6"
@@ -19,8 +17,7 @@ LINK = "distillation_lab?teacher=linear&student=mlp-20x1&schedule=learned&epochs
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser-temperature")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 

@@ -5,13 +5,11 @@ presses is found by pressing Tab until the wanted control has the focus, not wri
 Skipped, not failed, where /usr/bin/chromium is missing (see ``tests/browser/conftest.py``).
 """
 
-import os
-
 import pytest
 
 from kdlab.classroom.lab_settings import LAB_SETTINGS
 from tests.browser.accessibility_tour import RUN_MS, TINY_RUN, settle
-from tests.browser.conftest import BROWSER_MARKS, serve_app
+from tests.browser.conftest import BROWSER_MARKS, offline_env, serve_app
 
 pytestmark = BROWSER_MARKS
 MAX_PRESSES = 80  # Tab from the page's top reaches Train in about 50 (sidebar, chips, every lab control)
@@ -41,8 +39,7 @@ FOCUS_JS = """(slider) => {
 def server(tmp_path_factory):
     """``streamlit run app.py`` offline, on a free localhost port, with a temporary teacher cache."""
     folder = tmp_path_factory.mktemp("browser-keyboard")
-    env = {**os.environ, "KDLAB_OFFLINE": "1", "KDLAB_CACHE_DIR": str(folder / "cache"), "KDLAB_DEVICE": "cpu"}
-    env.pop("KDLAB_DATA_DIR", None)
+    env = offline_env(folder)
     with serve_app(folder, env) as url:
         yield url
 
